@@ -1,0 +1,115 @@
+// The service's environment: one TypeBox schema, validated once at startup.
+// Each field's `description` doubles as its error message and its documentation.
+import Type, { type Static, type TSchema } from 'typebox';
+import { Value } from 'typebox/value';
+
+const Integer = (description: string, def: number, minimum: number, maximum = Number.MAX_SAFE_INTEGER) =>
+  Type.Integer({ description, default: def, minimum, maximum });
+const Text = (description: string, def?: string) =>
+  def === undefined ? Type.String({ description, minLength: 1 }) : Type.String({ description, minLength: 1, default: def });
+
+export const DEFAULT_MAPPING_FILE = './config/mapping.yaml';
+
+export const EnvSchema = Type.Object({
+  PORT: Integer('TCP port to listen on, 1-65535', 3000, 1, 65535),
+  HOST: Text('interface to listen on', '0.0.0.0'),
+  MANTAGO_BASE_URL: Type.String({
+    description: "MantaGO's base URL, http(s)://host[:port][/prefix]",
+    pattern: '^https?://[^\\s/]+(/[^\\s]*)?$',
+    default: 'https://mantago.cc',
+  }),
+  MANTAGO_BOT_ID: Text('the bot id from the MantaGO dashboard URL (https://mantago.cc/chatbot/<botId>)'),
+  MANTAGO_API_TOKEN: Text("the bot's API token from MantaGO"),
+  MANTAGO_API_SECRET: Text("the bot's API secret key from MantaGO"),
+  MANTAGO_TIMEOUT_MS: Integer('timeout of one MantaGO call in ms', 10_000, 100, 120_000),
+  MANTAGO_MAX_CONCURRENCY: Integer('most MantaGO calls in flight at once', 8, 1, 256),
+  MANTAGO_MAX_RPS: Integer('most MantaGO calls started per second', 10, 1, 10_000),
+  BATCH_MAX_RECIPIENTS: Integer('most client ids in one broadcast', 100, 1, 1000),
+  DATABASE_URL: Text('a SQLite file path, or a postgres:// URL', './data/notifier.db'),
+  MAPPING_FILE: Text('path of the mapping YAML file', DEFAULT_MAPPING_FILE),
+  SHOPIFY_WEBHOOK_SECRET: Type.Optional(Text("the Shopify app's API secret key; unset disables /webhooks/shopify")),
+  WOOCOMMERCE_WEBHOOK_SECRET: Type.Optional(Text("the WooCommerce webhook's secret; unset disables /webhooks/woocommerce")),
+  WEBHOOK_SECRET: Type.Optional(
+    Type.String({
+      description: 'a Standard Webhooks secret, whsec_ followed by base64; unset disables /webhooks/orders',
+      pattern: '^whsec_[A-Za-z0-9+/]{16,}={0,2}$',
+    }),
+  ),
+  ADMIN_TOKEN: Type.Optional(
+    Type.String({ description: 'bearer token for /admin, at least 16 characters; unset disables /admin', minLength: 16 }),
+  ),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    description: 'one of fatal, error, warn, info, debug, trace, silent',
+    default: 'info',
+  }),
+  RETRY_BASE_DELAY_MS: Integer('delay before the first retry in ms', 1_000, 1),
+  RETRY_MAX_DELAY_MS: Integer('cap of the exponential retry delay in ms', 300_000, 1),
+  RETRY_MAX_ATTEMPTS: Integer('attempts before a delivery is dead', 50, 1, 10_000),
+  RETRY_MAX_AGE_MS: Integer('age after which a delivery that still fails is dead, in ms', 86_400_000, 1),
+  DELIVERY_LEASE_MS: Integer('how long a claimed delivery stays claimed before another worker may take it, in ms', 60_000, 1_000),
+  DELIVERY_POLL_MS: Integer('how often the worker looks for due deliveries when nothing woke it, in ms', 1_000, 10, 60_000),
+  BODY_LIMIT_BYTES: Integer('largest webhook body accepted, in bytes', 1_048_576, 1_024, 50 * 1_048_576),
+  SHUTDOWN_GRACE_MS: Integer('how long a graceful shutdown may take before the process exits anyway, in ms', 15_000, 100),
+});
+
+export type Config = Static<typeof EnvSchema>;
+
+/** Names whose values are never shown, not even in configuration errors. */
+export const SECRET_NAMES = [
+  'MANTAGO_API_TOKEN',
+  'MANTAGO_API_SECRET',
+  'SHOPIFY_WEBHOOK_SECRET',
+  'WOOCOMMERCE_WEBHOOK_SECRET',
+  'WEBHOOK_SECRET',
+  'ADMIN_TOKEN',
+] as const;
+
+export class ConfigError extends Error {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(`Configuration is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type EnvResult = { config: Config; problems: [] } | { config: undefined; problems: string[] };
+
+/**
+ * Validates the environment and returns every problem at once.
+ * Empty values count as unset, as compose files and shells often leave `NAME=` behind.
+ */
+export function parseEnv(env: Record<string, string | undefined>): EnvResult {
+  const known = Object.keys(EnvSchema.properties) as (keyof Config)[];
+  const raw: Record<string, string> = {};
+  for (const name of known) {
+    const value = env[name];
+    if (value !== undefined && value.trim() !== '') raw[name] = value.trim();
+  }
+  const value = Value.Default(EnvSchema, Value.Convert(EnvSchema, { ...raw })) as Record<string, unknown>;
+  const problems = new Map<string, string>();
+  for (const error of Value.Errors(EnvSchema, value)) {
+    const names = error.keyword === 'required' ? (error.params as { requiredProperties: string[] }).requiredProperties : [error.instancePath.slice(1)];
+    for (const name of names) {
+      if (problems.has(name)) continue;
+      const schema = (EnvSchema.properties as Record<string, TSchema & { description?: string }>)[name];
+      const shown = name in raw && !(SECRET_NAMES as readonly string[]).includes(name) ? ` (got ${JSON.stringify(raw[name])})` : '';
+      problems.set(name, error.keyword === 'required' ? `${name} is required: ${schema?.description}` : `${name} must be ${schema?.description}${shown}`);
+    }
+  }
+  if (problems.size === 0) {
+    const config = value as Config;
+    if (config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS) {
+      problems.set('RETRY_MAX_DELAY_MS', `RETRY_MAX_DELAY_MS (${config.RETRY_MAX_DELAY_MS}) must not be below RETRY_BASE_DELAY_MS (${config.RETRY_BASE_DELAY_MS})`);
+    }
+  }
+  if (problems.size > 0) return { config: undefined, problems: [...problems.values()] };
+  return { config: value as Config, problems: [] };
+}
+
+/** The configuration with every secret replaced by whether it is set, for the startup log. */
+export function describeConfig(config: Config): Record<string, unknown> {
+  const shown: Record<string, unknown> = { ...config };
+  for (const name of SECRET_NAMES) shown[name] = config[name] === undefined ? 'unset' : 'set';
+  return shown;
+}

@@ -1,0 +1,48 @@
+// Deliveries waiting at the same time with the same platform and content go out as one broadcast.
+import { createHash } from 'node:crypto';
+import type { Content } from '../mapping/rules.ts';
+import type { Platform } from '../mapping/platform.ts';
+import type { BroadcastRequest } from '../mantago/api.ts';
+import type { ClaimedDelivery } from '../store/store.ts';
+
+/** Deliveries with equal keys can share one broadcast: same platform, module or text, and tag. */
+export function batchKey(platform: Platform, content: Content): string {
+  return createHash('sha256')
+    .update(JSON.stringify([platform, content.intentId ?? null, content.message ?? null, content.fbTag ?? null]))
+    .digest('base64url')
+    .slice(0, 22);
+}
+
+/**
+ * Splits claimed deliveries into the one broadcast to send now and those that must wait for the
+ * next: a customer with two orders gets two messages, not one broadcast naming them twice.
+ */
+export function oneRecipientEach(claimed: ClaimedDelivery[]): { batch: ClaimedDelivery[]; later: ClaimedDelivery[] } {
+  const seen = new Set<string>();
+  const batch: ClaimedDelivery[] = [];
+  const later: ClaimedDelivery[] = [];
+  for (const delivery of claimed) {
+    if (seen.has(delivery.clientId)) later.push(delivery);
+    else {
+      seen.add(delivery.clientId);
+      batch.push(delivery);
+    }
+  }
+  return { batch, later };
+}
+
+/** The broadcast for deliveries that share a batch key. */
+export function broadcastRequest(batch: ClaimedDelivery[], secret: string): BroadcastRequest {
+  const first = batch[0];
+  if (!first) throw new Error('a broadcast needs at least one delivery');
+  return {
+    secret,
+    platform: first.platform,
+    clientIds: batch.map((d) => d.clientId),
+    ...(first.intentId !== null && { intentId: first.intentId }),
+    ...(first.message !== null && { message: first.message }),
+    ...(first.fbTag !== null && { fbTag: first.fbTag }),
+    // MantaGO's dashboard lists broadcasts by name: one order's is its rule and number.
+    name: batch.length === 1 ? first.name : `${first.rule}: ${batch.length} orders from ${first.name.slice(first.rule.length + 1)}`,
+  };
+}

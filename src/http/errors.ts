@@ -1,0 +1,49 @@
+// The error catalogue: stable codes clients can branch on. 4xx messages say what is wrong;
+// 5xx messages never say more than that something failed on our side.
+import Type from 'typebox';
+
+export const ERRORS = {
+  INVALID_JSON: 400,
+  INVALID_PAYLOAD: 400,
+  BAD_REQUEST: 400,
+  SIGNATURE_INVALID: 401,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  SOURCE_DISABLED: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  BODY_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  INTERNAL: 500,
+  NOT_READY: 503,
+  OVERLOADED: 503,
+} as const;
+export type ErrorCode = keyof typeof ERRORS;
+
+export const ErrorReply = Type.Object(
+  {
+    statusCode: Type.Integer(),
+    code: Type.Enum(Object.keys(ERRORS) as ErrorCode[]),
+    error: Type.String({ description: 'the HTTP reason phrase' }),
+    message: Type.String({ description: 'what is wrong, for a person' }),
+  },
+  { $id: 'ErrorReply', description: 'Every error answer has this shape' },
+);
+
+export class HttpError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'HttpError';
+    this.code = code;
+    this.statusCode = ERRORS[code];
+  }
+}
+
+export const httpError = (code: ErrorCode, message: string) => new HttpError(code, message);
+
+/** Error answers for a route's response schema, by status. */
+export function errorReplies(...statuses: number[]): Record<number, typeof ErrorReply> {
+  return Object.fromEntries(statuses.map((status) => [status, ErrorReply]));
+}

@@ -1,0 +1,70 @@
+// Keeps every call to MantaGO within MANTAGO_MAX_CONCURRENCY calls in flight and
+// MANTAGO_MAX_RPS calls started in any one second, and holds all calls back after a 429.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** A little over a second, so calls that leave exactly a second apart cannot arrive closer. */
+const WINDOW_MS = 1_050;
+
+export class CallLimiter {
+  private readonly maxConcurrency: number;
+  private inFlight = 0;
+  private readonly waiting: (() => void)[] = [];
+  /** Start times of the last `maxPerSecond` calls, as a ring. */
+  private readonly starts: number[];
+  private next = 0;
+  private startChain: Promise<void> = Promise.resolve();
+  private pausedUntil = 0;
+
+  constructor(maxConcurrency: number, maxPerSecond: number) {
+    this.maxConcurrency = maxConcurrency;
+    this.starts = new Array<number>(maxPerSecond).fill(-Infinity);
+  }
+
+  async run<T>(call: () => Promise<T>): Promise<T> {
+    await this.acquire();
+    try {
+      await this.waitForStart();
+      return await call();
+    } finally {
+      this.releaseSlot();
+    }
+  }
+
+  /** After a 429 with Retry-After: no call starts before `until`. */
+  pauseUntil(until: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, until);
+  }
+
+  private acquire(): Promise<void> {
+    if (this.inFlight < this.maxConcurrency) {
+      this.inFlight++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private releaseSlot(): void {
+    const nextWaiter = this.waiting.shift();
+    if (nextWaiter) nextWaiter(); // the slot passes straight on
+    else this.inFlight--;
+  }
+
+  /** Starts are handed out one at a time, in order of arrival. */
+  private waitForStart(): Promise<void> {
+    const turn = this.startChain.then(async () => {
+      for (;;) {
+        const now = Date.now();
+        const oldest = this.starts[this.next] as number;
+        const wait = Math.max(this.pausedUntil - now, oldest + WINDOW_MS - now);
+        if (wait <= 0) {
+          this.starts[this.next] = now;
+          this.next = (this.next + 1) % this.starts.length;
+          return;
+        }
+        await sleep(wait);
+      }
+    });
+    this.startChain = turn;
+    return turn;
+  }
+}

@@ -1,0 +1,52 @@
+// Runs the service: validates the environment and mapping once, builds the app, listens, and
+// shuts down gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight sends, close the store).
+import closeWithGrace from 'close-with-grace';
+import { buildApp } from './app.ts';
+import { ConfigError, describeConfig } from './config/env.ts';
+import { loadSettings, type Settings } from './config/settings.ts';
+import { createLogger } from './logger.ts';
+
+let settings: Settings;
+try {
+  settings = loadSettings(process.env);
+} catch (error) {
+  if (!(error instanceof ConfigError)) throw error;
+  process.stderr.write(`${error.message}\n`);
+  process.exit(1);
+}
+
+const { config } = settings;
+const logger = createLogger(config.LOG_LEVEL);
+logger.info({ config: describeConfig(config) }, 'starting');
+
+let app: Awaited<ReturnType<typeof buildApp>>;
+try {
+  app = await buildApp(settings, {
+    logger,
+    server: {
+      // Longer than load balancers' usual 60 s idle timeout, so they close idle connections first.
+      keepAliveTimeout: 72_000,
+      connectionTimeout: 30_000,
+      requestTimeout: 30_000,
+      // Keep-alive connections would otherwise hold a graceful close open until they time out.
+      forceCloseConnections: 'idle',
+    },
+  });
+} catch (error) {
+  logger.fatal({ err: error }, 'could not start');
+  process.exit(1);
+}
+
+closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err }) => {
+  if (err) logger.error({ err }, 'shutting down after an uncaught error');
+  else logger.info({ signal }, 'shutting down');
+  await app.close();
+});
+
+try {
+  await app.listen({ port: config.PORT, host: config.HOST });
+} catch (error) {
+  logger.fatal({ err: error }, 'could not listen');
+  await app.close();
+  process.exit(1);
+}

@@ -1,0 +1,116 @@
+// Shopify `orders/create` and `orders/paid` webhooks.
+// https://shopify.dev/docs/apps/build/webhooks/subscribe/https — HMAC-SHA256 of the raw body, base64.
+import type { IncomingHttpHeaders } from 'node:http';
+import Type, { type Static } from 'typebox';
+import { Amount, Currency, Id, Nullable } from './fields.ts';
+import { optionalText, type Order } from './order.ts';
+import { isValidBase64Hmac } from './signature.ts';
+import { header, type WebhookSource } from './source.ts';
+
+export const SHOPIFY_SIGNATURE_HEADER = 'x-shopify-hmac-sha256';
+const ORDER_TOPICS = ['orders/create', 'orders/paid'];
+
+const Address = Type.Object({
+  first_name: Nullable(Type.String()),
+  last_name: Nullable(Type.String()),
+  phone: Nullable(Type.String()),
+});
+
+export const ShopifyOrderSchema = Type.Object(
+  {
+    id: Id,
+    admin_graphql_api_id: Type.Optional(Type.String()),
+    name: Nullable(Type.String()),
+    order_number: Type.Optional(Id),
+    total_price: Amount,
+    currency: Currency,
+    email: Nullable(Type.String()),
+    contact_email: Nullable(Type.String()),
+    phone: Nullable(Type.String()),
+    order_status_url: Nullable(Type.String()),
+    customer: Nullable(
+      Type.Object({
+        id: Type.Optional(Id),
+        admin_graphql_api_id: Type.Optional(Type.String()),
+        email: Nullable(Type.String()),
+        phone: Nullable(Type.String()),
+        first_name: Nullable(Type.String()),
+        last_name: Nullable(Type.String()),
+      }),
+    ),
+    billing_address: Nullable(Address),
+    shipping_address: Nullable(Address),
+    note_attributes: Nullable(
+      Type.Array(Type.Object({ name: Type.String(), value: Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]) }), { maxItems: 500 }),
+    ),
+    line_items: Nullable(
+      Type.Array(
+        Type.Object({
+          title: Type.String(),
+          quantity: Type.Integer({ minimum: 0 }),
+          price: Type.Optional(Amount),
+          sku: Nullable(Type.String()),
+        }),
+        { maxItems: 2000 },
+      ),
+    ),
+  },
+  { description: 'A Shopify order webhook payload (REST Admin API Order resource)' },
+);
+export type ShopifyOrder = Static<typeof ShopifyOrderSchema>;
+
+/** Shopify ids can exceed 2^53; the GraphQL id keeps the exact digits that JSON numbers lose. */
+function exactId(id: string | number | undefined, graphqlId: string | undefined): string | undefined {
+  const tail = graphqlId?.match(/\/(\d+)$/)?.[1];
+  return tail ?? optionalText(id);
+}
+
+export function normalizeShopifyOrder(payload: ShopifyOrder, shop: string): Order {
+  const customer = payload.customer ?? undefined;
+  const billing = payload.billing_address ?? undefined;
+  const shipping = payload.shipping_address ?? undefined;
+  const attributes: Record<string, string> = {};
+  for (const { name, value } of payload.note_attributes ?? []) if (value !== null) attributes[name] = String(value);
+  return {
+    source: 'shopify',
+    orderId: exactId(payload.id, payload.admin_graphql_api_id) ?? String(payload.id),
+    orderNumber: optionalText(payload.name) ?? optionalText(payload.order_number),
+    shop,
+    total: String(payload.total_price),
+    currency: payload.currency.toUpperCase(),
+    statusUrl: optionalText(payload.order_status_url),
+    customer: {
+      id: customer ? exactId(customer.id, customer.admin_graphql_api_id) : undefined,
+      email: optionalText(payload.email) ?? optionalText(customer?.email) ?? optionalText(payload.contact_email),
+      phone: optionalText(payload.phone) ?? optionalText(customer?.phone) ?? optionalText(billing?.phone) ?? optionalText(shipping?.phone),
+      firstName: optionalText(customer?.first_name) ?? optionalText(billing?.first_name) ?? optionalText(shipping?.first_name),
+      lastName: optionalText(customer?.last_name) ?? optionalText(billing?.last_name) ?? optionalText(shipping?.last_name),
+    },
+    attributes,
+    items: (payload.line_items ?? []).map((item) => ({
+      name: item.title,
+      quantity: item.quantity,
+      price: optionalText(item.price),
+      sku: optionalText(item.sku),
+    })),
+  };
+}
+
+export function shopifySource(secret: string): WebhookSource<ShopifyOrder> {
+  return {
+    name: 'shopify',
+    verify(raw, headers) {
+      const provided = header(headers, SHOPIFY_SIGNATURE_HEADER);
+      if (!provided) return { ok: false, reason: 'missing X-Shopify-Hmac-Sha256 header' };
+      return isValidBase64Hmac(secret, raw, provided) ? { ok: true } : { ok: false, reason: 'X-Shopify-Hmac-Sha256 does not match the body' };
+    },
+    screen(headers: IncomingHttpHeaders) {
+      const topic = header(headers, 'x-shopify-topic');
+      return topic === undefined || ORDER_TOPICS.includes(topic) ? undefined : `topic ${topic} is not an order topic (${ORDER_TOPICS.join(', ')})`;
+    },
+    payloadSchema: ShopifyOrderSchema,
+    normalize(payload, headers) {
+      return { order: normalizeShopifyOrder(payload, header(headers, 'x-shopify-shop-domain') ?? '') };
+    },
+  };
+}

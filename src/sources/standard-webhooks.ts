@@ -1,0 +1,41 @@
+// POST /webhooks/orders: any shop sending the normalized order, signed per the Standard
+// Webhooks spec (https://www.standardwebhooks.com/) with the official `standardwebhooks` package,
+// which also refuses timestamps more than 5 minutes away.
+import { Webhook, WebhookVerificationError } from 'standardwebhooks';
+import { fromNormalizedPayload, NormalizedOrderSchema, type NormalizedOrderPayload } from './order.ts';
+import { header, type WebhookSource } from './source.ts';
+
+export const STANDARD_SIGNATURE_HEADER = 'webhook-signature';
+
+const REASONS: Record<string, string> = {
+  'Missing required headers': 'missing webhook-id, webhook-timestamp or webhook-signature header',
+  'Invalid Signature Headers': 'webhook-timestamp is not a Unix time in seconds',
+  'Message timestamp too old': 'webhook-timestamp is more than 5 minutes old',
+  'Message timestamp too new': 'webhook-timestamp is more than 5 minutes in the future',
+  'No matching signature found': 'webhook-signature does not match the body',
+};
+
+export function standardWebhooksSource(secret: string): WebhookSource<NormalizedOrderPayload> {
+  const webhook = new Webhook(secret);
+  return {
+    name: 'orders',
+    verify(raw, headers) {
+      try {
+        webhook.verify(raw, {
+          'webhook-id': header(headers, 'webhook-id') ?? '',
+          'webhook-timestamp': header(headers, 'webhook-timestamp') ?? '',
+          'webhook-signature': header(headers, STANDARD_SIGNATURE_HEADER) ?? '',
+        }, { jsonParse: false });
+        return { ok: true };
+      } catch (error) {
+        if (error instanceof WebhookVerificationError) return { ok: false, reason: REASONS[error.message] ?? 'signature verification failed' };
+        throw error;
+      }
+    },
+    screen: () => undefined,
+    payloadSchema: NormalizedOrderSchema,
+    normalize(payload) {
+      return { order: fromNormalizedPayload(payload) };
+    },
+  };
+}

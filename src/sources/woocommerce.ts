@@ -1,0 +1,95 @@
+// WooCommerce `order.created` / `order.updated` webhooks; an order is sent once it is
+// processing or completed. https://woocommerce.github.io/woocommerce-rest-api-docs/#webhooks
+import Type, { type Static } from 'typebox';
+import { Amount, Currency, Id, Nullable } from './fields.ts';
+import { optionalText, type Order } from './order.ts';
+import { isValidBase64Hmac } from './signature.ts';
+import { header, type WebhookSource } from './source.ts';
+
+export const WOOCOMMERCE_SIGNATURE_HEADER = 'x-wc-webhook-signature';
+const ORDER_TOPICS = ['order.created', 'order.updated'];
+export const SENDABLE_STATUSES = ['processing', 'completed'];
+/** WooCommerce's unsigned, form-encoded check that the delivery URL answers, sent when a webhook is saved. */
+export const WOOCOMMERCE_PING = /^webhook_id=\d+$/;
+
+
+export const WooCommerceOrderSchema = Type.Object(
+  {
+    id: Id,
+    number: Type.Optional(Id),
+    status: Type.String(),
+    total: Amount,
+    currency: Currency,
+    customer_id: Type.Optional(Id),
+    billing: Nullable(
+      Type.Object({
+        first_name: Nullable(Type.String()),
+        last_name: Nullable(Type.String()),
+        email: Nullable(Type.String()),
+        phone: Nullable(Type.String()),
+      }),
+    ),
+    meta_data: Nullable(Type.Array(Type.Object({ key: Type.String(), value: Type.Unknown() }), { maxItems: 1000 })),
+    line_items: Nullable(
+      Type.Array(
+        Type.Object({ name: Type.String(), quantity: Type.Integer({ minimum: 0 }), price: Type.Optional(Amount), sku: Nullable(Type.String()) }),
+        { maxItems: 2000 },
+      ),
+    ),
+  },
+  { description: 'A WooCommerce order webhook payload (REST API v3 order)' },
+);
+export type WooCommerceOrder = Static<typeof WooCommerceOrderSchema>;
+
+export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: string): Order {
+  const billing = payload.billing ?? undefined;
+  const attributes: Record<string, string> = {};
+  for (const { key, value } of payload.meta_data ?? []) {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') attributes[key] = String(value);
+  }
+  const customerId = optionalText(payload.customer_id);
+  return {
+    source: 'woocommerce',
+    orderId: String(payload.id),
+    orderNumber: optionalText(payload.number),
+    shop,
+    total: String(payload.total),
+    currency: payload.currency.toUpperCase(),
+    customer: {
+      id: customerId === '0' ? undefined : customerId, // 0 is WooCommerce's guest checkout
+      email: optionalText(billing?.email),
+      phone: optionalText(billing?.phone),
+      firstName: optionalText(billing?.first_name),
+      lastName: optionalText(billing?.last_name),
+    },
+    attributes,
+    items: (payload.line_items ?? []).map((item) => ({
+      name: item.name,
+      quantity: item.quantity,
+      price: optionalText(item.price),
+      sku: optionalText(item.sku),
+    })),
+  };
+}
+
+export function woocommerceSource(secret: string): WebhookSource<WooCommerceOrder> {
+  return {
+    name: 'woocommerce',
+    verify(raw, headers) {
+      const provided = header(headers, WOOCOMMERCE_SIGNATURE_HEADER);
+      if (!provided) return { ok: false, reason: 'missing X-WC-Webhook-Signature header' };
+      return isValidBase64Hmac(secret, raw, provided) ? { ok: true } : { ok: false, reason: 'X-WC-Webhook-Signature does not match the body' };
+    },
+    screen(headers) {
+      const topic = header(headers, 'x-wc-webhook-topic');
+      return topic === undefined || ORDER_TOPICS.includes(topic) ? undefined : `topic ${topic} is not an order topic (${ORDER_TOPICS.join(', ')})`;
+    },
+    payloadSchema: WooCommerceOrderSchema,
+    normalize(payload, headers) {
+      if (!SENDABLE_STATUSES.includes(payload.status)) {
+        return { ignored: `order status ${payload.status}: a message is sent once the order is ${SENDABLE_STATUSES.join(' or ')}` };
+      }
+      return { order: normalizeWooCommerceOrder(payload, header(headers, 'x-wc-webhook-source') ?? '') };
+    },
+  };
+}

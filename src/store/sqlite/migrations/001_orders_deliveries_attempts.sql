@@ -1,0 +1,65 @@
+-- Orders as received (one row per source, shop and order id: the dedupe key),
+-- one delivery per order, one write-once row per attempt, and the bot's credentials.
+CREATE TABLE events (
+  id          INTEGER PRIMARY KEY,
+  source      TEXT    NOT NULL,
+  shop        TEXT    NOT NULL,
+  order_id    TEXT    NOT NULL,
+  topic       TEXT,
+  received_at INTEGER NOT NULL,
+  order_json  TEXT    NOT NULL,
+  UNIQUE (source, shop, order_id)
+);
+
+CREATE TABLE deliveries (
+  id              INTEGER PRIMARY KEY,
+  event_id        INTEGER NOT NULL UNIQUE REFERENCES events (id) ON DELETE CASCADE,
+  status          TEXT    NOT NULL CHECK (status IN ('pending', 'sent', 'dead', 'skipped')),
+  platform        TEXT,
+  client_id       TEXT,
+  recipient_via   TEXT,
+  rule            TEXT,
+  intent_id       TEXT,
+  message         TEXT,
+  fb_tag          TEXT,
+  broadcast_name  TEXT,
+  batch_key       TEXT,
+  attempts        INTEGER NOT NULL DEFAULT 0,
+  created_at      INTEGER NOT NULL,
+  -- while pending: when it is due; a claim moves it to the end of the lease, so a lease that
+  -- runs out makes the delivery due again without anyone having to notice.
+  next_attempt_at INTEGER,
+  lease_owner     TEXT,
+  finished_at     INTEGER,
+  last_error      TEXT
+);
+CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_batch ON deliveries (batch_key, next_attempt_at) WHERE status = 'pending';
+CREATE INDEX deliveries_status ON deliveries (status, id);
+
+CREATE TABLE attempts (
+  id              INTEGER PRIMARY KEY,
+  delivery_id     INTEGER NOT NULL REFERENCES deliveries (id) ON DELETE CASCADE,
+  started_at      INTEGER NOT NULL,
+  duration_ms     INTEGER NOT NULL,
+  outcome         TEXT    NOT NULL,
+  http_status     INTEGER,
+  error           TEXT,
+  next_attempt_at INTEGER,
+  batch_size      INTEGER NOT NULL
+);
+CREATE INDEX attempts_delivery ON attempts (delivery_id, id);
+
+CREATE TABLE credentials (
+  bot_id          TEXT    PRIMARY KEY,
+  api_token       TEXT    NOT NULL,
+  api_secret      TEXT    NOT NULL,
+  generation      INTEGER NOT NULL,
+  origin          TEXT    NOT NULL,
+  env_fingerprint TEXT    NOT NULL,
+  obtained_at     INTEGER NOT NULL,
+  expires_at      INTEGER NOT NULL,
+  last_refresh_at INTEGER,
+  state           TEXT    NOT NULL,
+  last_error      TEXT
+);

@@ -1,0 +1,289 @@
+// The embedded default: one SQLite file through node:sqlite, for one replica.
+// Orders that arrive together are committed in one transaction (group commit); every call is
+// synchronous, so each transaction is kept short.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { readMigrations } from '../migrations.ts';
+import type {
+  AttemptResult,
+  ClaimedDelivery,
+  CredentialsLockWork,
+  IncomingOrder,
+  RecordedOrder,
+  Store,
+  StoredCredentials,
+} from '../store.ts';
+
+type Row = Record<string, unknown>;
+interface Queued {
+  incoming: IncomingOrder;
+  resolve: (recorded: RecordedOrder) => void;
+  reject: (error: unknown) => void;
+}
+
+export class SqliteStore implements Store {
+  readonly engine = 'sqlite';
+  private readonly db: DatabaseSync;
+  private readonly statements = new Map<string, StatementSync>();
+  private queue: Queued[] = [];
+  private readonly listeners = new Set<() => void>();
+  private credentialsLock: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  constructor(db: DatabaseSync) {
+    this.db = db;
+  }
+
+  private sql(text: string): StatementSync {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
+
+  private transaction<T>(work: () => T): T {
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.db.isTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  recordOrder(incoming: IncomingOrder): Promise<RecordedOrder> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return new Promise((resolve, reject) => {
+      this.queue.push({ incoming, resolve, reject });
+      // Everything that arrives in this turn of the event loop shares one commit.
+      if (this.queue.length === 1) setImmediate(() => this.flushOrders());
+    });
+  }
+
+  private flushOrders(): void {
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    let recorded: RecordedOrder[];
+    try {
+      recorded = this.transaction(() => batch.map((item) => this.insertOrder(item.incoming)));
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+      return;
+    }
+    batch.forEach((item, i) => item.resolve(recorded[i] as RecordedOrder));
+    if (recorded.some((r) => r.outcome === 'accepted' && r.status === 'pending')) this.emitDue();
+  }
+
+  private insertOrder({ order, topic, receivedAt, plan, batchKey }: IncomingOrder): RecordedOrder {
+    const event = this.sql(
+      `INSERT INTO events (source, shop, order_id, topic, received_at, order_json) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (source, shop, order_id) DO NOTHING RETURNING id`,
+    ).get(order.source, order.shop, order.orderId, topic ?? null, receivedAt, JSON.stringify(order)) as Row | undefined;
+    if (!event) {
+      const existing = this.sql(
+        `SELECT e.id AS event_id, d.id AS delivery_id, d.status FROM events e JOIN deliveries d ON d.event_id = e.id
+         WHERE e.source = ? AND e.shop = ? AND e.order_id = ?`,
+      ).get(order.source, order.shop, order.orderId) as Row;
+      return { outcome: 'duplicate', eventId: Number(existing.event_id), deliveryId: Number(existing.delivery_id), status: existing.status as RecordedOrder['status'] };
+    }
+    const eventId = Number(event.id);
+    const insert = this.sql(
+      `INSERT INTO deliveries (event_id, status, platform, client_id, recipient_via, rule, intent_id, message, fb_tag,
+         broadcast_name, batch_key, created_at, next_attempt_at, finished_at, last_error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+    );
+    const delivery =
+      plan.kind === 'send'
+        ? (insert.get(eventId, 'pending', plan.recipient.platform, plan.recipient.userId, plan.recipient.via, plan.rule,
+            plan.content.intentId ?? null, plan.content.message ?? null, plan.content.fbTag ?? null, plan.name, batchKey ?? null,
+            receivedAt, receivedAt, null, null) as Row)
+        : (insert.get(eventId, 'skipped', null, null, null, null, null, null, null, null, null, receivedAt, null, receivedAt, plan.reason) as Row);
+    return { outcome: 'accepted', eventId, deliveryId: Number(delivery.id), status: plan.kind === 'send' ? 'pending' : 'skipped' };
+  }
+
+  async claimBatch(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
+    return this.transaction(() => {
+      const head = this.sql(
+        `SELECT batch_key FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1`,
+      ).get(now) as Row | undefined;
+      if (!head) return [];
+      const rows = this.sql(
+        `SELECT d.id, e.source, e.order_id, e.received_at, d.platform, d.client_id, d.rule, d.intent_id, d.message, d.fb_tag,
+                d.broadcast_name, d.attempts, d.created_at
+         FROM deliveries d JOIN events e ON e.id = d.event_id
+         WHERE d.status = 'pending' AND d.batch_key = ? AND d.next_attempt_at <= ?
+         ORDER BY d.next_attempt_at, d.id LIMIT ?`,
+      ).all(head.batch_key as string, now, limit) as Row[];
+      this.sql(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE id IN (SELECT value FROM json_each(?))`).run(
+        owner,
+        now + leaseMs,
+        JSON.stringify(rows.map((r) => r.id)),
+      );
+      return rows.map(toClaimed);
+    });
+  }
+
+  async recordAttempts(owner: string, results: AttemptResult[]): Promise<void> {
+    const now = Date.now();
+    this.transaction(() => {
+      for (const { attempt, then } of results) {
+        this.sql(
+          `INSERT INTO attempts (delivery_id, started_at, duration_ms, outcome, http_status, error, next_attempt_at, batch_size)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        ).run(attempt.deliveryId, attempt.startedAt, attempt.durationMs, attempt.outcome, attempt.httpStatus, attempt.error,
+          then.to === 'retry' ? then.at : null, attempt.batchSize);
+        if (then.to === 'sent') {
+          this.sql(`UPDATE deliveries SET status = 'sent', attempts = attempts + 1, finished_at = ?, next_attempt_at = NULL,
+                    lease_owner = NULL, last_error = NULL WHERE id = ? AND status = 'pending'`).run(now, attempt.deliveryId);
+        } else if (then.to === 'dead') {
+          this.sql(`UPDATE deliveries SET status = 'dead', attempts = attempts + 1, finished_at = ?, next_attempt_at = NULL,
+                    lease_owner = NULL, last_error = ? WHERE id = ? AND status = 'pending'`).run(now, then.reason, attempt.deliveryId);
+        } else if (then.to === 'retry') {
+          this.sql(`UPDATE deliveries SET attempts = attempts + ?, next_attempt_at = ?, lease_owner = NULL, last_error = ?
+                    WHERE id = ? AND status = 'pending' AND lease_owner = ?`).run(then.counted ? 1 : 0, then.at, attempt.error, attempt.deliveryId, owner);
+        }
+      }
+    });
+  }
+
+  async release(owner: string, ids: number[], at: number): Promise<void> {
+    if (ids.length === 0) return;
+    this.sql(`UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL
+              WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending' AND lease_owner = ?`).run(at, JSON.stringify(ids), owner);
+    this.emitDue();
+  }
+
+  async nextDueAt(): Promise<number | undefined> {
+    const row = this.sql(`SELECT min(next_attempt_at) AS due FROM deliveries WHERE status = 'pending'`).get() as Row;
+    return row.due === null ? undefined : Number(row.due);
+  }
+
+  onDeliveryDue(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private emitDue(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  async loadCredentials(botId: string): Promise<StoredCredentials | undefined> {
+    const row = this.sql(`SELECT * FROM credentials WHERE bot_id = ?`).get(botId) as Row | undefined;
+    return row ? toCredentials(row) : undefined;
+  }
+
+  /** One process owns the file, so an in-process queue is the whole lock. */
+  withCredentialsLock<T>(botId: string, work: CredentialsLockWork<T>): Promise<T> {
+    const run = this.credentialsLock.then(async () => {
+      const { save, result } = await work(await this.loadCredentials(botId));
+      if (save) this.saveCredentials(save);
+      return result;
+    });
+    this.credentialsLock = run.catch(() => undefined);
+    return run;
+  }
+
+  private saveCredentials(c: StoredCredentials): void {
+    this.sql(
+      `INSERT INTO credentials (bot_id, api_token, api_secret, generation, origin, env_fingerprint, obtained_at, expires_at,
+         last_refresh_at, state, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (bot_id) DO UPDATE SET api_token = excluded.api_token, api_secret = excluded.api_secret,
+         generation = excluded.generation, origin = excluded.origin, env_fingerprint = excluded.env_fingerprint,
+         obtained_at = excluded.obtained_at, expires_at = excluded.expires_at, last_refresh_at = excluded.last_refresh_at,
+         state = excluded.state, last_error = excluded.last_error`,
+    ).run(c.botId, c.apiToken, c.apiSecret, c.generation, c.origin, c.envFingerprint, c.obtainedAt, c.expiresAt, c.lastRefreshAt, c.state, c.lastError);
+  }
+
+  async ping(): Promise<void> {
+    this.sql('SELECT 1').get();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.flushOrders(); // orders already answered for must not wait for a tick that never comes
+    this.closed = true;
+    this.listeners.clear();
+    this.db.close();
+  }
+}
+
+function toClaimed(row: Row): ClaimedDelivery {
+  return {
+    id: Number(row.id),
+    source: row.source as ClaimedDelivery['source'],
+    orderId: String(row.order_id),
+    platform: row.platform as ClaimedDelivery['platform'],
+    clientId: String(row.client_id),
+    rule: String(row.rule),
+    intentId: (row.intent_id as string | null) ?? null,
+    message: (row.message as string | null) ?? null,
+    fbTag: (row.fb_tag as string | null) ?? null,
+    name: String(row.broadcast_name),
+    attempts: Number(row.attempts),
+    createdAt: Number(row.created_at),
+    receivedAt: Number(row.received_at),
+  };
+}
+
+function toCredentials(row: Row): StoredCredentials {
+  return {
+    botId: String(row.bot_id),
+    apiToken: String(row.api_token),
+    apiSecret: String(row.api_secret),
+    generation: Number(row.generation),
+    origin: row.origin as StoredCredentials['origin'],
+    envFingerprint: String(row.env_fingerprint),
+    obtainedAt: Number(row.obtained_at),
+    expiresAt: Number(row.expires_at),
+    lastRefreshAt: row.last_refresh_at === null ? null : Number(row.last_refresh_at),
+    state: row.state as StoredCredentials['state'],
+    lastError: (row.last_error as string | null) ?? null,
+  };
+}
+
+export class StoreInUseError extends Error {}
+
+/**
+ * Opens (creating if needed) and migrates the database file. The file is locked for this process
+ * alone: a second replica on the same file would send orders twice, so it fails to start instead.
+ */
+export function openSqliteStore(path: string): SqliteStore {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new DatabaseSync(path, { timeout: 5_000 });
+  try {
+    db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
+    migrate(db);
+    // This process is the file's only user (the lock above), so any claim left behind is a dead process's.
+    db.prepare(`UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE status = 'pending' AND lease_owner IS NOT NULL`).run(Date.now());
+  } catch (error) {
+    db.close();
+    if ((error as { errcode?: number }).errcode === 5) {
+      throw new StoreInUseError(`database ${path} is in use by another process: SQLite serves one replica; use PostgreSQL (DATABASE_URL=postgres://...) for several`);
+    }
+    throw error;
+  }
+  return new SqliteStore(db);
+}
+
+function migrate(db: DatabaseSync): void {
+  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)));
+  for (const migration of readMigrations(join(import.meta.dirname, 'migrations'))) {
+    if (applied.has(migration.version)) continue;
+    db.exec('BEGIN IMMEDIATE');
+    try {
+      db.exec(migration.sql);
+      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now());
+      db.exec('COMMIT');
+    } catch (error) {
+      db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+}

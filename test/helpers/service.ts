@@ -1,0 +1,56 @@
+// Builds the service in-process against a simulator, on its own temporary storage, with its
+// log lines captured so tests can read what an operator would.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildApp } from '../../src/app.ts';
+import { loadSettings } from '../../src/config/settings.ts';
+import { createLogger } from '../../src/logger.ts';
+import type { MantagoSimulator } from '../../src/mantago/simulator/simulator.ts';
+import { SHOPIFY_SECRET, STANDARD_SECRET, WOO_SECRET } from './webhooks.ts';
+
+export const ADMIN_TOKEN = 'test-admin-token-0123456789';
+export const EXAMPLE_MAPPING = await readFile(new URL('../../config/mapping.yaml', import.meta.url), 'utf8');
+
+export interface TestServiceOptions {
+  env?: Record<string, string | undefined>;
+  mapping?: string;
+  /** Reuse a directory (and so its database) to restart "the same" service. */
+  dir?: string;
+}
+
+export function serviceEnv(sim: MantagoSimulator, dir: string, env: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+  const { apiToken, apiSecret } = sim.credentials();
+  return {
+    MANTAGO_BASE_URL: sim.url,
+    MANTAGO_BOT_ID: sim.botId,
+    MANTAGO_API_TOKEN: apiToken,
+    MANTAGO_API_SECRET: apiSecret,
+    DATABASE_URL: join(dir, 'notifier.db'),
+    MAPPING_FILE: join(dir, 'mapping.yaml'),
+    SHOPIFY_WEBHOOK_SECRET: SHOPIFY_SECRET,
+    WOOCOMMERCE_WEBHOOK_SECRET: WOO_SECRET,
+    WEBHOOK_SECRET: STANDARD_SECRET,
+    ADMIN_TOKEN,
+    LOG_LEVEL: 'trace',
+    RETRY_BASE_DELAY_MS: '20',
+    RETRY_MAX_DELAY_MS: '200',
+    DELIVERY_POLL_MS: '50',
+    ...env,
+  };
+}
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), 'notifier-test-'));
+}
+
+export async function startService(sim: MantagoSimulator, options: TestServiceOptions = {}) {
+  const dir = options.dir ?? tempDir();
+  writeFileSync(join(dir, 'mapping.yaml'), options.mapping ?? EXAMPLE_MAPPING);
+  const logs: string[] = [];
+  const logger = createLogger('trace', { write: (line: string) => void logs.push(line) });
+  const app = await buildApp(loadSettings(serviceEnv(sim, dir, options.env)), { logger });
+  await app.ready();
+  return { app, dir, logs };
+}

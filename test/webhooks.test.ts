@@ -1,0 +1,260 @@
+// What a shop sees when it calls our webhooks, and what its customer then gets from MantaGO.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startSimulator, type MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
+import { startService } from './helpers/service.ts';
+import { waitFor } from './helpers/wait.ts';
+import {
+  LINE_USER,
+  LINE_USER_2,
+  MESSENGER_USER,
+  normalizedOrder,
+  shopifyOrder,
+  shopifyRequest,
+  standardRequest,
+  wooOrder,
+  wooRequest,
+} from './helpers/webhooks.ts';
+
+let sim: MantagoSimulator;
+let service: Awaited<ReturnType<typeof startService>>;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  service = await startService(sim);
+});
+afterAll(async () => {
+  await service.app.close();
+  await sim.close();
+});
+
+const broadcastsNamed = (name: string) => sim.broadcasts.filter((b) => b.name === name);
+
+describe('each source: a valid signature is accepted, a bad one refused', () => {
+  test('Shopify', async () => {
+    const order = shopifyOrder();
+    const ok = await service.app.inject(shopifyRequest(order));
+    expect(ok.statusCode).toBe(202);
+    expect(ok.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+    await waitFor(() => broadcastsNamed(`default #${order.id}`).length === 1, { what: 'the Shopify order broadcast' });
+    expect(broadcastsNamed(`default #${order.id}`)[0]).toMatchObject({ platform: 'line', clientIds: [LINE_USER], intentId: 'rb2kYmMdW' });
+
+    const bad = await service.app.inject(shopifyRequest(shopifyOrder(), { secret: 'not-the-secret' }));
+    expect(bad.statusCode).toBe(401);
+    expect(bad.json()).toMatchObject({ code: 'SIGNATURE_INVALID', message: 'X-Shopify-Hmac-Sha256 does not match the body' });
+  });
+
+  test('WooCommerce', async () => {
+    const order = wooOrder();
+    const ok = await service.app.inject(wooRequest(order));
+    expect(ok.statusCode).toBe(202);
+    await waitFor(() => broadcastsNamed(`default ${order.number}`).length === 1, { what: 'the WooCommerce order broadcast' });
+
+    const bad = await service.app.inject(wooRequest(wooOrder(), { signature: 'AAAA' }));
+    expect(bad.statusCode).toBe(401);
+    expect(bad.json().code).toBe('SIGNATURE_INVALID');
+    const unsigned = await service.app.inject({ ...wooRequest(wooOrder()), headers: { 'content-type': 'application/json' } });
+    expect(unsigned.statusCode).toBe(401);
+    expect(unsigned.json().message).toBe('missing X-WC-Webhook-Signature header');
+  });
+
+  test('Standard Webhooks (any shop)', async () => {
+    const order = normalizedOrder();
+    const ok = await service.app.inject(standardRequest(order));
+    expect(ok.statusCode).toBe(202);
+    await waitFor(() => broadcastsNamed('default A-1001').some((b) => b.clientIds[0] === LINE_USER), { what: 'the normalized order broadcast' });
+
+    const bad = await service.app.inject(standardRequest(normalizedOrder(), { secret: `whsec_${Buffer.from('another-secret-entirely-32-bytes').toString('base64')}` }));
+    expect(bad.statusCode).toBe(401);
+    expect(bad.json().message).toBe('webhook-signature does not match the body');
+  });
+
+  test('a body changed after signing is refused, even by one byte', async () => {
+    const request = shopifyRequest(shopifyOrder({ total_price: '10.00' }));
+    const tampered = { ...request, payload: (request.payload as string).replace('"10.00"', '"99.00"') };
+    expect((await service.app.inject(tampered)).statusCode).toBe(401);
+  });
+});
+
+test('a Standard Webhooks timestamp older than 5 minutes is refused', async () => {
+  const stale = await service.app.inject(standardRequest(normalizedOrder(), { timestamp: new Date(Date.now() - 6 * 60_000) }));
+  expect(stale.statusCode).toBe(401);
+  expect(stale.json()).toMatchObject({ code: 'SIGNATURE_INVALID', message: 'webhook-timestamp is more than 5 minutes old' });
+  const future = await service.app.inject(standardRequest(normalizedOrder(), { timestamp: new Date(Date.now() + 6 * 60_000) }));
+  expect(future.statusCode).toBe(401);
+});
+
+describe('one message per order', () => {
+  test('a redelivered webhook answers 200 duplicate and sends once', async () => {
+    const order = shopifyOrder();
+    const request = shopifyRequest(order);
+    const first = await service.app.inject(request);
+    const again = await service.app.inject(request);
+    expect(first.statusCode).toBe(202);
+    expect(again.statusCode).toBe(200);
+    expect(again.json()).toMatchObject({ status: 'duplicate', eventId: first.json().eventId });
+    await waitFor(() => broadcastsNamed(`default #${order.id}`).length === 1);
+    // A third redelivery after it was sent is still a duplicate.
+    expect((await service.app.inject(request)).json()).toMatchObject({ status: 'duplicate', delivery: 'sent' });
+    expect(broadcastsNamed(`default #${order.id}`)).toHaveLength(1);
+  });
+
+  test('orders/create then orders/paid for the same order sends once', async () => {
+    const order = shopifyOrder();
+    expect((await service.app.inject(shopifyRequest(order, { topic: 'orders/create' }))).statusCode).toBe(202);
+    expect((await service.app.inject(shopifyRequest({ ...order, financial_status: 'paid' }, { topic: 'orders/paid' }))).statusCode).toBe(200);
+    await waitFor(() => broadcastsNamed(`default #${order.id}`).length === 1);
+    expect(broadcastsNamed(`default #${order.id}`)).toHaveLength(1);
+  });
+
+  test('concurrent duplicates send once', async () => {
+    const order = shopifyOrder();
+    const answers = await Promise.all(Array.from({ length: 10 }, () => service.app.inject(shopifyRequest(order))));
+    expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 200, 200, 200, 200, 200, 200, 200, 200, 202]);
+    await waitFor(() => broadcastsNamed(`default #${order.id}`).length === 1);
+    expect(broadcastsNamed(`default #${order.id}`)).toHaveLength(1);
+  });
+
+  test('the same order id from two shops is two orders', async () => {
+    const order = shopifyOrder();
+    expect((await service.app.inject(shopifyRequest(order, { shop: 'a.myshopify.com' }))).statusCode).toBe(202);
+    expect((await service.app.inject(shopifyRequest(order, { shop: 'b.myshopify.com' }))).statusCode).toBe(202);
+  });
+
+  test('WooCommerce: a pending order waits; processing sends; completed afterwards does not send again', async () => {
+    const order = wooOrder({ status: 'pending' });
+    const pending = await service.app.inject(wooRequest(order, { topic: 'order.created' }));
+    expect(pending.statusCode).toBe(200);
+    expect(pending.json()).toMatchObject({ status: 'ignored' });
+    expect((await service.app.inject(wooRequest({ ...order, status: 'processing' }))).statusCode).toBe(202);
+    expect((await service.app.inject(wooRequest({ ...order, status: 'completed' }))).statusCode).toBe(200);
+    await waitFor(() => broadcastsNamed(`default ${order.number}`).length === 1);
+    expect(broadcastsNamed(`default ${order.number}`)).toHaveLength(1);
+  });
+});
+
+test('a customer with no chat id is accepted and recorded as skipped, with the reason', async () => {
+  const order = shopifyOrder({ note_attributes: [], email: 'nobody@example.com', customer: { id: 1, email: 'nobody@example.com' } });
+  const answer = await service.app.inject(shopifyRequest(order));
+  expect(answer.statusCode).toBe(202);
+  expect(answer.json()).toMatchObject({ status: 'accepted', delivery: 'skipped' });
+  expect(answer.json().reason).toMatch(/no chat user for this customer: no line_uid attribute; no messenger_psid attribute; no static entry/);
+  // Its redelivery says so too, and nothing ever reaches MantaGO for it.
+  expect((await service.app.inject(shopifyRequest(order))).json()).toMatchObject({ status: 'duplicate', delivery: 'skipped' });
+  expect(sim.broadcasts.some((b) => b.name?.endsWith(`#${order.id}`))).toBe(false);
+});
+
+describe('each rule picks the right module or text', () => {
+  test('big-spender: a LINE customer over 5000 gets VIPmodule9', async () => {
+    const order = shopifyOrder({ total_price: '5200.00' });
+    await service.app.inject(shopifyRequest(order));
+    const [sent] = await waitFor(() => (broadcastsNamed(`big-spender #${order.id}`).length ? broadcastsNamed(`big-spender #${order.id}`) : undefined));
+    expect(sent).toMatchObject({ platform: 'line', intentId: 'VIPmodule9', clientIds: [LINE_USER] });
+  });
+
+  test('messenger-text: a Messenger customer gets the rendered text with the fbTag', async () => {
+    const order = shopifyOrder({ note_attributes: [{ name: 'messenger_psid', value: MESSENGER_USER }] });
+    await service.app.inject(shopifyRequest(order));
+    const [sent] = await waitFor(() => (broadcastsNamed(`messenger-text #${order.id}`).length ? broadcastsNamed(`messenger-text #${order.id}`) : undefined));
+    expect(sent).toMatchObject({
+      platform: 'facebook',
+      clientIds: [MESSENGER_USER],
+      message: `Hi Mei, order #${order.id} is confirmed.`,
+      fbTag: 'POST_PURCHASE_UPDATE',
+    });
+    expect(sent?.intentId).toBeUndefined();
+  });
+
+  test('default: everyone else gets rb2kYmMdW; a static entry finds a customer by e-mail', async () => {
+    const order = shopifyOrder({ note_attributes: [], email: 'VIP@example.com', customer: { id: 99, email: 'VIP@example.com', first_name: 'V' } });
+    await service.app.inject(shopifyRequest(order));
+    const [sent] = await waitFor(() => (broadcastsNamed(`default #${order.id}`).length ? broadcastsNamed(`default #${order.id}`) : undefined));
+    expect(sent).toMatchObject({ platform: 'line', intentId: 'rb2kYmMdW', clientIds: ['U4af4980629ab33c3c2f0c1d9d2a1b2c3'] });
+  });
+
+  test('an attribute that is not a valid user id is passed over for the next recipient source', async () => {
+    const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: 'not-a-line-id' }, { name: 'messenger_psid', value: MESSENGER_USER }] });
+    await service.app.inject(shopifyRequest(order));
+    await waitFor(() => broadcastsNamed(`messenger-text #${order.id}`).length === 1);
+  });
+
+  test('WooCommerce meta_data and the normalized order attributes are recipient sources too', async () => {
+    const woo = wooOrder({ meta_data: [{ id: 1, key: 'line_uid', value: LINE_USER_2 }], total: '9000.00' });
+    await service.app.inject(wooRequest(woo));
+    const [sent] = await waitFor(() => (broadcastsNamed(`big-spender ${woo.number}`).length ? broadcastsNamed(`big-spender ${woo.number}`) : undefined));
+    expect(sent?.clientIds).toEqual([LINE_USER_2]);
+  });
+});
+
+describe('bad input gets a 4xx that says what is wrong', () => {
+  test('a signed payload missing a required field: 400 naming the field', async () => {
+    const { total_price: _omitted, ...order } = shopifyOrder();
+    const answer = await service.app.inject(shopifyRequest(order));
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json()).toMatchObject({ code: 'INVALID_PAYLOAD' });
+    expect(answer.json().message).toContain('total_price');
+  });
+
+  test('a signed body that is not JSON: 400', async () => {
+    const request = shopifyRequest({});
+    const { hmacSha256Base64 } = await import('../src/sources/signature.ts');
+    const answer = await service.app.inject({
+      ...request,
+      payload: '{"id": 1,',
+      headers: { ...request.headers, 'x-shopify-hmac-sha256': hmacSha256Base64('shpss_test_shopify_app_secret', '{"id": 1,') },
+    });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json()).toMatchObject({ code: 'INVALID_JSON', message: 'body is not valid JSON' });
+  });
+
+  test('an unsigned body that is not JSON: 401, since nothing is read before the signature', async () => {
+    const answer = await service.app.inject({ method: 'POST', url: '/webhooks/shopify', headers: { 'content-type': 'application/json' }, payload: '{"id": 1,' });
+    expect(answer.statusCode).toBe(401);
+  });
+
+  test('a normalized order with a bad currency: 400 naming the field', async () => {
+    const answer = await service.app.inject(standardRequest(normalizedOrder({ currency: 'dollars' })));
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json().message).toContain('currency');
+  });
+
+  test('wrong content type: 415', async () => {
+    for (const contentType of ['text/plain', 'application/xml']) {
+      const answer = await service.app.inject({ method: 'POST', url: '/webhooks/shopify', headers: { 'content-type': contentType }, payload: 'hello' });
+      expect(answer.statusCode).toBe(415);
+      expect(answer.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+    }
+  });
+
+  test('over the body limit: 413', async () => {
+    const huge = shopifyOrder({ note: 'x'.repeat(1_100_000) });
+    const answer = await service.app.inject(shopifyRequest(huge));
+    expect(answer.statusCode).toBe(413);
+    expect(answer.json()).toMatchObject({ code: 'BODY_TOO_LARGE' });
+  });
+
+  test('a Shopify topic that is not an order is acknowledged and ignored', async () => {
+    const answer = await service.app.inject(shopifyRequest({ id: 1, title: 'a product' }, { topic: 'products/update' }));
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toMatchObject({ status: 'ignored' });
+  });
+
+  test("WooCommerce's unsigned creation ping gets 200 and is otherwise ignored", async () => {
+    const answer = await service.app.inject({
+      method: 'POST',
+      url: '/webhooks/woocommerce',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'webhook_id=15',
+    });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toEqual({ status: 'ignored', reason: 'WooCommerce webhook ping' });
+    // Anything else form-encoded is not a ping.
+    const other = await service.app.inject({ method: 'POST', url: '/webhooks/woocommerce', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=b' });
+    expect(other.statusCode).toBe(415);
+  });
+
+  test('an unknown route: 404 in the same error shape', async () => {
+    const answer = await service.app.inject({ method: 'GET', url: '/nope?token=abc' });
+    expect(answer.statusCode).toBe(404);
+    expect(answer.json()).toEqual({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: 'no route for GET /nope' });
+  });
+});
