@@ -11,7 +11,7 @@ const Text = (description: string, def?: string) =>
 export const DEFAULT_MAPPING_FILE = './config/mapping.yaml';
 
 export const EnvSchema = Type.Object({
-  PORT: Integer('TCP port to listen on, 1-65535', 3000, 1, 65535),
+  PORT: Integer('TCP port to listen on, 0-65535 (0 picks a free port)', 3000, 0, 65535),
   HOST: Text('interface to listen on', '0.0.0.0'),
   MANTAGO_BASE_URL: Type.String({
     description: "MantaGO's base URL, http(s)://host[:port][/prefix]",
@@ -94,7 +94,7 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
       if (problems.has(name)) continue;
       const schema = (EnvSchema.properties as Record<string, TSchema & { description?: string }>)[name];
       const shown = name in raw && !(SECRET_NAMES as readonly string[]).includes(name) ? ` (got ${JSON.stringify(raw[name])})` : '';
-      problems.set(name, error.keyword === 'required' ? `${name} is required: ${schema?.description}` : `${name} must be ${schema?.description}${shown}`);
+      problems.set(name, error.keyword === 'required' ? `${name} is required: ${schema?.description}` : `${name} is invalid: expected ${schema?.description}${shown}`);
     }
   }
   if (problems.size === 0) {

@@ -1,0 +1,81 @@
+// How deliveries ride out MantaGO's bad days: outages, refusals, rate limits.
+import { afterEach, expect, test } from 'vitest';
+import { startSimulator, type MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
+import { startService } from './helpers/service.ts';
+import { waitFor } from './helpers/wait.ts';
+import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close();
+});
+async function setup(env: Record<string, string> = {}) {
+  const sim = await startSimulator();
+  const service = await startService(sim, { env });
+  cleanup.push(() => sim.close(), () => service.app.close());
+  return { sim, app: service.app, logs: service.logs };
+}
+
+const lineUser = (i: number) => `U${(0xabc000 + i).toString(16).padStart(32, '0')}`;
+const orderFor = (i: number) => shopifyOrder({ note_attributes: [{ name: 'line_uid', value: lineUser(i) }] });
+const timesDelivered = (sim: MantagoSimulator, i: number) => sim.deliveredClientIds().filter((id) => id === lineUser(i)).length;
+
+test('a 503 outage, then recovery: every accepted order is delivered exactly once', async () => {
+  const { sim, app } = await setup({ BATCH_MAX_RECIPIENTS: '5', MANTAGO_MAX_RPS: '1000' });
+  sim.set({ fail: { status: 503 } });
+  const orders = Array.from({ length: 30 }, (_, i) => i);
+  for (const i of orders) expect((await app.inject(shopifyRequest(orderFor(i)))).statusCode).toBe(202);
+  // Every order has been tried and refused at least once before MantaGO comes back.
+  await waitFor(() => sim.broadcastCalls().filter((c) => c.status === 503).length >= 12, { what: 'failing attempts during the outage' });
+  expect(sim.broadcasts).toHaveLength(0);
+  expect((await app.inject({ method: 'GET', url: '/readyz' })).statusCode).toBe(200); // an upstream outage is not ours
+
+  sim.set({ fail: null });
+  await waitFor(() => orders.every((i) => timesDelivered(sim, i) >= 1), { what: 'every order after recovery' });
+  expect(orders.map((i) => timesDelivered(sim, i))).toEqual(orders.map(() => 1));
+});
+
+test('a 403 is not retried: the delivery is dead at once, with the reason', async () => {
+  const { sim, app } = await setup();
+  sim.set({ refusedClientIds: [lineUser(1)] });
+  const order = orderFor(1);
+  expect((await app.inject(shopifyRequest(order))).statusCode).toBe(202);
+  // Redelivering the webhook shows the shop-facing state of the order: dead, never pending again.
+  await waitFor(async () => (await app.inject(shopifyRequest(order))).json().delivery === 'dead', { what: 'the delivery to be dead' });
+  expect(sim.broadcastCalls().filter((c) => c.status === 403)).toHaveLength(1);
+  expect(sim.broadcastCalls()).toHaveLength(1);
+});
+
+test('a 429 is retried no sooner than its Retry-After', async () => {
+  const { sim, app } = await setup();
+  sim.set({ fail: { status: 429, count: 1, retryAfterSeconds: 1 } });
+  await app.inject(shopifyRequest(orderFor(2)));
+  await waitFor(() => timesDelivered(sim, 2) === 1, { what: 'delivery after the rate limit' });
+  const [limited, sent] = sim.broadcastCalls();
+  expect(limited?.status).toBe(429);
+  expect(sent?.status).toBe(200);
+  expect((sent?.at ?? 0) - (limited?.at ?? 0)).toBeGreaterThanOrEqual(950);
+});
+
+test('retries are bounded: after RETRY_MAX_ATTEMPTS failures the delivery is dead', async () => {
+  const { sim, app, logs } = await setup({ RETRY_MAX_ATTEMPTS: '3' });
+  sim.set({ fail: { status: 500 } });
+  const order = orderFor(3);
+  await app.inject(shopifyRequest(order));
+  await waitFor(async () => (await app.inject(shopifyRequest(order))).json().delivery === 'dead', { what: 'the delivery to give up' });
+  expect(sim.broadcastCalls()).toHaveLength(3);
+  expect(logs.some((line) => line.includes('gave up after 3 attempts; last error: MantaGO answered HTTP 500'))).toBe(true);
+});
+
+test('connection errors are retried until MantaGO is reachable', async () => {
+  const sim = await startSimulator();
+  const { url } = sim;
+  await sim.close(); // nothing listens there now
+  const service = await startService(sim, { env: { MANTAGO_BASE_URL: url } });
+  cleanup.push(() => service.app.close());
+  await service.app.inject(shopifyRequest(orderFor(4)));
+  await waitFor(() => service.logs.some((l) => l.includes('delivery will be retried') && l.includes('MantaGO unreachable: ECONNREFUSED')), { what: 'a refused connection' });
+  await sim.listen(Number(new URL(url).port));
+  cleanup.push(() => sim.close());
+  await waitFor(() => timesDelivered(sim, 4) === 1, { what: 'delivery once MantaGO listens' });
+});

@@ -1,0 +1,53 @@
+// Runs the real server (node src/server.ts) as a child process, as an operator would.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { waitFor } from './wait.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ServiceProcess {
+  child: ChildProcess;
+  url: string;
+  /** Everything it wrote, line by line (stdout and stderr). */
+  output: string[];
+  exited: Promise<number | null>;
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+export async function spawnService(env: Record<string, string | undefined>, { timeoutMs = 15_000 } = {}): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, ['src/server.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const collect = (chunk: Buffer) => output.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let status: number | null | undefined;
+  void exited.then((code) => (status = code));
+  const started = await waitFor(
+    () => {
+      if (status !== undefined) return { exit: status };
+      for (const line of output) {
+        const match = line.match(/"msg":"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/);
+        if (match) return { url: match[1] as string };
+      }
+      return undefined;
+    },
+    { timeoutMs, what: 'the service to listen' },
+  );
+  if (!('url' in started)) throw new Error(`service exited with ${started.exit}:\n${output.join('\n')}`);
+  const listening = started.url;
+  return {
+    child,
+    url: listening,
+    output,
+    exited,
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
