@@ -79,12 +79,15 @@ export function loadMappingFile(file: string): Mapping {
 
 export function parseMapping(text: string, file: string): Mapping {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
   if (doc.errors.length > 0) {
     throw new MappingError(doc.errors.map((e) => `${file}:${e.linePos?.[0].line ?? '?'}:${e.linePos?.[0].col ?? '?'}: ${e.message.split('\n')[0]}`));
   }
   const problems: string[] = [];
-  const report = (path: Path, message: string) => problems.push(`${file}:${locate(doc, lineCounter, path)} ${formatPath(path)}: ${message}`);
+  const report = (path: Path, message: string) => {
+    const problem = `${file}:${locate(doc, lineCounter, path)} ${formatPath(path)}: ${message}`;
+    if (!problems.includes(problem)) problems.push(problem);
+  };
   const check = (schema: TSchema, value: unknown, path: Path) => {
     const before = problems.length;
     for (const error of Value.Errors(schema, value)) {
@@ -92,6 +95,10 @@ export function parseMapping(text: string, file: string): Mapping {
       const at = [...path, ...error.instancePath.split('/').slice(1).map(fromPointer)];
       if (error.keyword === 'additionalProperties') {
         for (const key of (error.params as { additionalProperties: string[] }).additionalProperties) report([...at, key], 'unknown key');
+      } else if (error.keyword === 'boolean') {
+        report(at, 'unknown key'); // TypeBox reports a key that additionalProperties: false forbids here
+      } else if (error.keyword === 'minItems') {
+        report(at, 'needs at least one entry');
       } else if (error.keyword === 'required') {
         report(at, `missing ${(error.params as { requiredProperties: string[] }).requiredProperties.join(', ')}`);
       } else if (error.keyword === 'enum') {
@@ -103,9 +110,11 @@ export function parseMapping(text: string, file: string): Mapping {
     return problems.length === before;
   };
 
-  const value = doc.toJS() as unknown;
-  if (!check(FileSchema, value ?? {}, [])) throw new MappingError(problems);
-  const { recipients: rawRecipients, rules: rawRules } = value as { recipients: unknown[]; rules: unknown[] };
+  const value = (doc.toJS() ?? {}) as Record<string, unknown>;
+  check(FileSchema, value, []);
+  // Go on to the entries wherever there are some, so one run reports every problem.
+  const rawRecipients = Array.isArray(value.recipients) ? (value.recipients as unknown[]) : [];
+  const rawRules = Array.isArray(value.rules) ? (value.rules as unknown[]) : [];
 
   const recipients: RecipientSource[] = [];
   rawRecipients.forEach((entry, i) => {
@@ -117,10 +126,13 @@ export function parseMapping(text: string, file: string): Mapping {
   const names = new Set<string>();
   rawRules.forEach((entry, i) => {
     const path: Path = ['rules', i];
+    const name = (entry as { name?: unknown } | null)?.name;
+    if (typeof name === 'string') {
+      if (names.has(name)) report([...path, 'name'], `duplicate rule name ${name}`);
+      names.add(name);
+    }
     if (!check(RuleSchema, entry, path)) return;
     const raw = entry as { name: string; when?: Rule['when']; send: { intentId?: string; message?: string; fbTag?: FbTag } };
-    if (names.has(raw.name)) report([...path, 'name'], `duplicate rule name ${raw.name}`);
-    names.add(raw.name);
     const when = raw.when ?? {};
     if (when.minTotal !== undefined && when.maxTotal !== undefined && when.minTotal > when.maxTotal) {
       report([...path, 'when'], 'minTotal is greater than maxTotal, so the rule can never match');

@@ -28,17 +28,17 @@ export async function spawnService(env: Record<string, string | undefined>, { ti
   let status: number | null | undefined;
   void exited.then((code) => (status = code));
   const started = await waitFor(
-    () => {
+    (): { url?: string; exit?: number | null } | undefined => {
       if (status !== undefined) return { exit: status };
       for (const line of output) {
         const match = line.match(/"msg":"Server listening at (http:\/\/127\.0\.0\.1:\d+)"/);
-        if (match) return { url: match[1] as string };
+        if (match) return { url: match[1] };
       }
       return undefined;
     },
     { timeoutMs, what: 'the service to listen' },
   );
-  if (!('url' in started)) throw new Error(`service exited with ${started.exit}:\n${output.join('\n')}`);
+  if (started.url === undefined) throw new Error(`service exited with ${started.exit}:\n${output.join('\n')}`);
   const listening = started.url;
   return {
     child,

@@ -1,0 +1,85 @@
+// Bad configuration stops startup with every problem listed at once, and never echoes a secret.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { ConfigError, describeConfig, parseEnv } from '../src/config/env.ts';
+import { loadSettings } from '../src/config/settings.ts';
+
+const minimal = { MANTAGO_BOT_ID: 'bot1', MANTAGO_API_TOKEN: 'tok.en.value', MANTAGO_API_SECRET: 'sec-value' };
+
+describe('the environment', () => {
+  test('the documented defaults apply', () => {
+    const { config } = parseEnv(minimal);
+    expect(config).toMatchObject({
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      MANTAGO_BASE_URL: 'https://mantago.cc',
+      DATABASE_URL: './data/notifier.db',
+      MAPPING_FILE: './config/mapping.yaml',
+      LOG_LEVEL: 'info',
+    });
+    expect(config?.SHOPIFY_WEBHOOK_SECRET).toBeUndefined();
+  });
+
+  test('every problem is listed at once', () => {
+    const { problems } = parseEnv({ PORT: 'eighty', LOG_LEVEL: 'loud', MANTAGO_BASE_URL: 'ftp://x', WEBHOOK_SECRET: 'plain', ADMIN_TOKEN: 'short' });
+    expect(problems).toEqual([
+      expect.stringMatching(/^MANTAGO_BOT_ID is required/),
+      expect.stringMatching(/^MANTAGO_API_TOKEN is required/),
+      expect.stringMatching(/^MANTAGO_API_SECRET is required/),
+      'PORT is invalid: expected TCP port to listen on, 0-65535 (0 picks a free port) (got "eighty")',
+      expect.stringMatching(/^MANTAGO_BASE_URL is invalid: .*\(got "ftp:\/\/x"\)$/),
+      expect.stringMatching(/^WEBHOOK_SECRET is invalid: expected a Standard Webhooks secret, whsec_ followed by base64; unset disables \/webhooks\/orders$/),
+      expect.stringMatching(/^ADMIN_TOKEN is invalid: /),
+      expect.stringMatching(/^LOG_LEVEL is invalid: expected one of fatal, error, warn, info, debug, trace, silent \(got "loud"\)$/),
+    ]);
+  });
+
+  test('secret values are never shown in a problem', () => {
+    const { problems } = parseEnv({ ...minimal, WEBHOOK_SECRET: 'my-very-secret-value', ADMIN_TOKEN: 'short-secret' });
+    expect(problems.join('\n')).not.toContain('my-very-secret-value');
+    expect(problems.join('\n')).not.toContain('short-secret');
+    expect(problems).toHaveLength(2);
+  });
+
+  test('empty values count as unset', () => {
+    const { config } = parseEnv({ ...minimal, PORT: '', SHOPIFY_WEBHOOK_SECRET: '  ' });
+    expect(config?.PORT).toBe(3000);
+    expect(config?.SHOPIFY_WEBHOOK_SECRET).toBeUndefined();
+  });
+
+  test('the retry delay cap cannot be below the first delay', () => {
+    expect(parseEnv({ ...minimal, RETRY_BASE_DELAY_MS: '5000', RETRY_MAX_DELAY_MS: '1000' }).problems).toEqual([
+      'RETRY_MAX_DELAY_MS (1000) must not be below RETRY_BASE_DELAY_MS (5000)',
+    ]);
+  });
+
+  test('the startup log shows which secrets are set, never their values', () => {
+    const { config } = parseEnv({ ...minimal, SHOPIFY_WEBHOOK_SECRET: 'shh' });
+    const shown = JSON.stringify(describeConfig(config!));
+    expect(shown).not.toContain('tok.en.value');
+    expect(shown).not.toContain('sec-value');
+    expect(shown).not.toContain('shh');
+    expect(describeConfig(config!)).toMatchObject({ SHOPIFY_WEBHOOK_SECRET: 'set', WOOCOMMERCE_WEBHOOK_SECRET: 'unset' });
+  });
+});
+
+test('environment and mapping problems are reported together', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'settings-'));
+  const file = join(dir, 'mapping.yaml');
+  writeFileSync(file, 'recipients: []\nrules:\n  - name: x\n    send: { message: "Hi {{customer.nickname}}" }\n');
+  let error: unknown;
+  try {
+    loadSettings({ MAPPING_FILE: file, PORT: '-1' });
+  } catch (e) {
+    error = e;
+  }
+  expect(error).toBeInstanceOf(ConfigError);
+  const { problems, message } = error as ConfigError;
+  expect(problems.some((p) => p.startsWith('MANTAGO_BOT_ID is required'))).toBe(true);
+  expect(problems.some((p) => p.startsWith('PORT is invalid'))).toBe(true);
+  expect(problems).toContain(`MAPPING_FILE ${file}:1:1 recipients: needs at least one entry`);
+  expect(problems.some((p) => p.startsWith(`MAPPING_FILE ${file}:4:13 rules[0].send.message: unknown template variable {{customer.nickname}}`))).toBe(true);
+  expect(message).toMatch(/^Configuration is invalid \(\d+ problems\):\n {2}- /);
+});

@@ -1,0 +1,146 @@
+// The mapping file: validated at startup with the line, column and path of every problem;
+// then, per order, who gets which message.
+import { describe, expect, test } from 'vitest';
+import { MappingError, parseMapping } from '../src/mapping/mapping-file.ts';
+import { planDelivery } from '../src/mapping/plan.ts';
+import type { Order } from '../src/sources/order.ts';
+import { EXAMPLE_MAPPING } from './helpers/service.ts';
+
+function problemsOf(yaml: string): string[] {
+  try {
+    parseMapping(yaml, 'm.yaml');
+  } catch (error) {
+    if (error instanceof MappingError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+const order = (overrides: Partial<Order> = {}): Order => ({
+  source: 'shopify',
+  orderId: '1',
+  orderNumber: '#1001',
+  shop: 's',
+  total: '100.00',
+  currency: 'TWD',
+  customer: { firstName: 'Mei', email: 'mei@example.com' },
+  attributes: {},
+  items: [],
+  ...overrides,
+});
+
+describe('validation', () => {
+  test("the issue's example loads as written", () => {
+    const mapping = parseMapping(EXAMPLE_MAPPING, 'mapping.yaml');
+    expect(mapping.recipients.map((r) => r.kind)).toEqual(['attribute', 'attribute', 'static']);
+    expect(mapping.rules.map((r) => r.name)).toEqual(['big-spender', 'messenger-text', 'default']);
+  });
+
+  test('an unknown template variable is a startup error with its place', () => {
+    const yaml = EXAMPLE_MAPPING.replace('{{customer.firstName}}', '{{customer.first_name}}');
+    expect(problemsOf(yaml)).toEqual([
+      expect.stringMatching(/^m\.yaml:17:7 rules\[1\]\.send\.message: unknown template variable \{\{customer\.first_name\}\}; known: order\.id, /),
+    ]);
+  });
+
+  test('every problem is reported at once, each with line, column and path', () => {
+    const yaml = `recipients:
+  - attribute: line_uid
+    platform: whatsapp
+  - static:
+      "Email:X@Y": { platform: line, userId: "U1" }
+      "phone:0912-345": { platform: line, userId: "U4af4980629ab33c3c2f0c1d9d2a1b2c3" }
+  - nothing: here
+rules:
+  - name: a
+    when: { platfrom: line, minTotal: 10, maxTotal: 5 }
+    send: { intentId: x, message: y }
+  - name: a
+    send: { message: "{{order.number" }
+  - name: c
+    send: { intentId: z, fbTag: LOL }
+`;
+    expect(problemsOf(yaml)).toEqual([
+      'm.yaml:3:5 recipients[0].platform: must be one of line, facebook',
+      'm.yaml:5:7 recipients[1].static["Email:X@Y"]: key must start with customer:, email: or phone:',
+      'm.yaml:6:7 recipients[1].static["phone:0912-345"]: phone keys are digits only, e.g. phone:886912345678',
+      'm.yaml:7:5 recipients[2]: needs one of attribute (with platform), static, or directory: true',
+      'm.yaml:10:13 rules[0].when.platfrom: unknown key',
+      'm.yaml:12:5 rules[1].name: duplicate rule name a',
+      expect.stringMatching(/^m\.yaml:13:13 rules\[1\]\.send\.message: unbalanced \{\{ \}\}/),
+      'm.yaml:15:26 rules[2].send.fbTag: must be one of POST_PURCHASE_UPDATE, CONFIRMED_EVENT_UPDATE, ACCOUNT_UPDATE, HUMAN_AGENT',
+    ]);
+  });
+
+  test('a rule that sends both or neither of intentId and message is refused', () => {
+    expect(problemsOf('recipients: [{ attribute: a, platform: line }]\nrules:\n  - name: n\n    send: {}\n')).toEqual([
+      'm.yaml:4:5 rules[0].send: needs exactly one of intentId (a conversation module) or message (text)',
+    ]);
+  });
+
+  test('YAML syntax errors are reported with their place', () => {
+    expect(problemsOf('recipients: [\nrules: x')).toEqual([
+      'm.yaml:2:1: Flow sequence in block collection must be sufficiently indented and end with a ] at line 2, column 1:',
+    ]);
+  });
+
+  test('an empty list does not hide the problems in the rest of the file', () => {
+    expect(problemsOf('recipients: []\nrules:\n  - name: x\n    send: { message: "Hi {{customer.nickname}}" }\n')).toEqual([
+      'm.yaml:1:1 recipients: needs at least one entry',
+      expect.stringMatching(/^m\.yaml:4:13 rules\[0\]\.send\.message: unknown template variable \{\{customer\.nickname\}\}/),
+    ]);
+  });
+
+  test('a static user id must be valid for its platform', () => {
+    expect(problemsOf('recipients:\n  - static: { "customer:1": { platform: facebook, userId: "U4af4980629ab33c3c2f0c1d9d2a1b2c3" } }\nrules: [{ name: d, send: { intentId: x } }]\n')).toEqual([
+      'm.yaml:2:51 recipients[0].static["customer:1"].userId: is not a facebook user id',
+    ]);
+  });
+});
+
+describe('planning a delivery', () => {
+  const mapping = parseMapping(EXAMPLE_MAPPING, 'mapping.yaml');
+
+  test('the recipient comes from the first source that knows the customer', async () => {
+    const plan = await planDelivery(order({ attributes: { line_uid: 'U0123456789abcdef0123456789abcdef', messenger_psid: '123' } }), mapping);
+    expect(plan).toMatchObject({ kind: 'send', recipient: { platform: 'line', userId: 'U0123456789abcdef0123456789abcdef', via: 'attribute line_uid' } });
+  });
+
+  test('minTotal is inclusive and compares the amount as a number', async () => {
+    const line = { line_uid: 'U0123456789abcdef0123456789abcdef' };
+    expect(await planDelivery(order({ attributes: line, total: '5000.00' }), mapping)).toMatchObject({ rule: 'big-spender', content: { intentId: 'VIPmodule9' } });
+    expect(await planDelivery(order({ attributes: line, total: '4999.99' }), mapping)).toMatchObject({ rule: 'default' });
+  });
+
+  test('a template missing a value passes to the next rule, never sending a blank', async () => {
+    const plan = await planDelivery(order({ customer: {}, attributes: { messenger_psid: '1234567' } }), mapping);
+    // messenger-text needs customer.firstName; default sends the module, with Messenger's required tag.
+    expect(plan).toMatchObject({ kind: 'send', rule: 'default', content: { intentId: 'rb2kYmMdW', fbTag: 'POST_PURCHASE_UPDATE' } });
+  });
+
+  test('a fallback fills a missing value', async () => {
+    const withFallback = parseMapping(
+      'recipients: [{ attribute: psid, platform: facebook }]\nrules: [{ name: t, send: { message: \'Hi {{customer.firstName | "there"}}, {{order.total}} {{order.currency}} paid. {{attributes.gift}}\' } }]\n',
+      'm.yaml',
+    );
+    expect(await planDelivery(order({ customer: {}, attributes: { psid: '99', gift: 'wrapped' } }), withFallback)).toMatchObject({
+      content: { message: 'Hi there, 100.00 TWD paid. wrapped', fbTag: 'POST_PURCHASE_UPDATE' },
+    });
+  });
+
+  test('no recipient: skipped, saying what was tried', async () => {
+    expect(await planDelivery(order({ customer: { email: 'someone@example.com' } }), mapping)).toEqual({
+      kind: 'skip',
+      reason: 'no chat user for this customer: no line_uid attribute; no messenger_psid attribute; no static entry for this customer',
+    });
+  });
+
+  test('static keys match e-mail case-insensitively and phones by digits', async () => {
+    const m = parseMapping(
+      'recipients:\n  - static:\n      "phone:886912345678": { platform: line, userId: "U0123456789abcdef0123456789abcdef" }\nrules: [{ name: d, send: { intentId: x } }]\n',
+      'm.yaml',
+    );
+    expect(await planDelivery(order({ customer: { phone: '+886 912-345-678' } }), m)).toMatchObject({ recipient: { via: 'static phone:886912345678' } });
+    expect(await planDelivery(order({ customer: { email: 'VIP@Example.com' } }), mapping)).toMatchObject({ recipient: { via: 'static email:vip@example.com' } });
+  });
+});

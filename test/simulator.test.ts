@@ -1,0 +1,74 @@
+// The simulator is the far end of every other test, so it must behave as MantaGO's docs say.
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startSimulator, type MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
+import { tokenExpiry } from '../src/mantago/token-expiry.ts';
+
+let sim: MantagoSimulator;
+beforeAll(async () => {
+  sim = await startSimulator({ botId: 'bot9' });
+});
+afterAll(() => sim.close());
+
+async function call(path: string, token: string, body: unknown, botId = 'bot9') {
+  const response = await fetch(`${sim.url}${path}?botId=${botId}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+const broadcast = (token: string, secret: string, extra: Record<string, unknown> = {}) =>
+  call('/api/openapi/broadcast', token, { secret, intentId: 'rb2kYmMdW', clientIds: ['U4af4980629ab33c3c2f0c1d9d2a1b2c3'], platform: 'line', name: 'n', ...extra });
+
+test('tokens are JWTs whose exp says when they expire', () => {
+  const { apiToken } = sim.credentials();
+  const expiresAt = tokenExpiry(apiToken, 0);
+  expect(expiresAt).toBeGreaterThan(Date.now() + 29 * 86_400_000);
+  expect(expiresAt).toBeLessThanOrEqual(Date.now() + 30 * 86_400_000);
+});
+
+test('a broadcast with the current pair succeeds with the documented reply', async () => {
+  const { apiToken, apiSecret } = sim.credentials();
+  expect(await broadcast(apiToken, apiSecret)).toEqual({ status: 200, body: { success: true, message: 'Send customer broadcast successfully' } });
+});
+
+test('the body is validated as the docs describe', async () => {
+  const { apiToken, apiSecret } = sim.credentials();
+  expect((await broadcast(apiToken, apiSecret, { message: 'hi' })).status).toBe(400); // both intentId and message
+  expect((await broadcast(apiToken, apiSecret, { platform: 'facebook', clientIds: ['123'] })).status).toBe(400); // no fbTag
+  expect((await broadcast(apiToken, apiSecret, { platform: 'facebook', clientIds: ['123'], fbTag: 'POST_PURCHASE_UPDATE' })).status).toBe(200);
+  expect((await broadcast(apiToken, apiSecret, { clientIds: ['not-a-line-id'] })).status).toBe(400);
+  expect((await broadcast(apiToken, apiSecret, { name: undefined })).status).toBe(400);
+  expect((await call('/api/openapi/broadcast', apiToken, { secret: apiSecret }, 'otherBot')).status).toBe(404);
+});
+
+test('a refresh rotates the pair and kills the old one; an expired token can still refresh', async () => {
+  const old = sim.credentials();
+  sim.expireToken();
+  const expired = await broadcast(old.apiToken, old.apiSecret);
+  expect(expired).toEqual({ status: 401, body: { success: false, errResponse: { message: 'Token is invalid or expired', code: 1004, botId: 'bot9' } } });
+
+  const refreshed = await call('/api/openapi/token', old.apiToken, { secret: old.apiSecret });
+  expect(refreshed.status).toBe(200);
+  expect(refreshed.body).toMatchObject({ success: true, apiToken: expect.any(String), apiSecret: expect.any(String) });
+  expect(refreshed.body.apiToken).not.toBe(old.apiToken);
+
+  expect((await broadcast(refreshed.body.apiToken, refreshed.body.apiSecret)).status).toBe(200);
+  expect((await broadcast(old.apiToken, old.apiSecret)).body.errResponse.code).toBe(1004);
+  expect((await call('/api/openapi/token', old.apiToken, { secret: old.apiSecret })).body.errResponse.code).toBe(1004);
+  // The new token with the old secret is not a pair either.
+  expect((await broadcast(refreshed.body.apiToken, old.apiSecret)).body.errResponse.code).toBe(1004);
+});
+
+test('switches: outage with Retry-After, refused recipients', async () => {
+  const { apiToken, apiSecret } = sim.credentials();
+  sim.set({ fail: { status: 429, count: 1, retryAfterSeconds: 7 } });
+  const limited = await fetch(`${sim.url}/api/openapi/broadcast?botId=bot9`, { method: 'POST', body: '{}' });
+  expect(limited.status).toBe(429);
+  expect(limited.headers.get('retry-after')).toBe('7');
+  await limited.body?.cancel();
+  sim.set({ refusedClientIds: ['U4af4980629ab33c3c2f0c1d9d2a1b2c3'] });
+  expect((await broadcast(apiToken, apiSecret)).status).toBe(403);
+  sim.set({ refusedClientIds: [] });
+  expect((await broadcast(apiToken, apiSecret)).status).toBe(200);
+});
