@@ -1,0 +1,127 @@
+// `npm run demo`: the MantaGO simulator and the service (node src/server.ts) on temporary storage,
+// one signed sample Shopify order, what MantaGO received, and curl lines to try more.
+// PORT (3000) and SIMULATOR_PORT (4010) move them; `--once` exits after the first order.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startSimulator } from '../src/mantago/simulator/simulator.ts';
+import { hmacSha256Base64 } from '../src/sources/signature.ts';
+import { DEMO } from './demo-settings.ts';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const once = process.argv.includes('--once');
+const port = Number(process.env.PORT ?? 3000);
+const simulatorPort = Number(process.env.SIMULATOR_PORT ?? 4010);
+const base = `http://localhost:${port}`;
+
+const sim = await startSimulator({ port: simulatorPort, botId: DEMO.botId });
+const dir = mkdtempSync(join(tmpdir(), 'notifier-demo-'));
+const logFile = join(dir, 'service.log');
+const log = createWriteStream(logFile);
+const { apiToken, apiSecret } = sim.credentials();
+const service = spawn(process.execPath, ['src/server.ts'], {
+  cwd: root,
+  env: {
+    PATH: process.env.PATH,
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    MANTAGO_BASE_URL: sim.url,
+    MANTAGO_BOT_ID: sim.botId,
+    MANTAGO_API_TOKEN: apiToken,
+    MANTAGO_API_SECRET: apiSecret,
+    DATABASE_URL: join(dir, 'notifier.db'),
+    MAPPING_FILE: join(root, 'config/mapping.yaml'),
+    SHOPIFY_WEBHOOK_SECRET: DEMO.shopifySecret,
+    WOOCOMMERCE_WEBHOOK_SECRET: DEMO.wooSecret,
+    WEBHOOK_SECRET: DEMO.standardSecret,
+    ADMIN_TOKEN: DEMO.adminToken,
+    LOG_LEVEL: 'info',
+  },
+  stdio: ['ignore', 'pipe', 'pipe'],
+});
+service.stdout.pipe(log);
+service.stderr.pipe(log);
+let serviceExited = false;
+service.once('exit', (code) => {
+  serviceExited = true;
+  if (!stopping) {
+    process.stderr.write(`the service exited (${code}); its log is ${logFile}\n`);
+    void shutdown(1);
+  }
+});
+
+let stopping = false;
+async function shutdown(code: number): Promise<never> {
+  stopping = true;
+  if (!serviceExited) {
+    service.kill('SIGTERM');
+    await new Promise((resolve) => service.once('exit', resolve));
+  }
+  await sim.close();
+  log.end();
+  if (code === 0) rmSync(dir, { recursive: true, force: true });
+  process.exit(code);
+}
+process.once('SIGINT', () => void shutdown(0));
+process.once('SIGTERM', () => void shutdown(0));
+
+async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await Promise.resolve(check()).catch(() => undefined);
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) {
+      process.stderr.write(`timed out waiting for ${what}; the service log is ${logFile}\n`);
+      return shutdown(1);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+await until('the service to be ready', async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined));
+
+const order = {
+  id: 1001,
+  admin_graphql_api_id: 'gid://shopify/Order/1001',
+  name: '#1001',
+  total_price: '1280.00',
+  currency: 'TWD',
+  email: 'mei@example.com',
+  order_status_url: 'https://demo.myshopify.com/orders/1001',
+  customer: { id: 7001, first_name: 'Mei', last_name: 'Lin', email: 'mei@example.com' },
+  note_attributes: [{ name: 'line_uid', value: 'U4af4980629ab33c3c2f0c1d9d2a1b2c3' }],
+  line_items: [{ title: 'Oolong tea', quantity: 2, price: '640.00' }],
+};
+const body = JSON.stringify(order);
+const answer = await fetch(`${base}/webhooks/shopify`, {
+  method: 'POST',
+  headers: {
+    'content-type': 'application/json',
+    'x-shopify-topic': 'orders/create',
+    'x-shopify-shop-domain': 'demo.myshopify.com',
+    'x-shopify-hmac-sha256': hmacSha256Base64(DEMO.shopifySecret, body),
+  },
+  body,
+});
+const received = await until('MantaGO to receive the broadcast', () => sim.broadcasts[0]);
+
+process.stdout.write(`
+MantaGO order notifier demo
+  service            ${base}   (log: ${logFile})
+  MantaGO simulator  ${sim.url}
+
+1. A signed Shopify orders/create webhook for order #1001 (LINE user in note_attributes):
+   POST /webhooks/shopify  ->  HTTP ${answer.status} ${await answer.text()}
+
+2. What MantaGO received (rule "default" of config/mapping.yaml):
+${JSON.stringify(received, null, 2).replace(/^/gm, '   ')}
+
+3. Try more (in another terminal; README.md explains each):
+${DEMO.curlLines(base, sim.url).replace(/^/gm, '   ')}
+`);
+
+if (once) await shutdown(0);
+process.stdout.write('Running until Ctrl-C.\n');
