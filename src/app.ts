@@ -9,6 +9,7 @@ import type { Settings } from './config/settings.ts';
 import { createIntake } from './delivery/intake.ts';
 import { DeliveryWorker } from './delivery/worker.ts';
 import { healthRoutes, type Readiness } from './http/health-routes.ts';
+import { AccessLog } from './http/access-log.ts';
 import { HttpError, httpError } from './http/errors.ts';
 import { webhookRoutes } from './http/webhook-routes.ts';
 import { createLogger } from './logger.ts';
@@ -144,6 +145,7 @@ export interface BuildOptions {
 export async function buildApp(settings: Settings, options: BuildOptions = {}) {
   const app = Fastify({
     loggerInstance: options.logger ?? createLogger(settings.config.LOG_LEVEL),
+    logController: new AccessLog(),
     bodyLimit: settings.config.BODY_LIMIT_BYTES,
     requestIdHeader: 'x-request-id',
     ...options.server,

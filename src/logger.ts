@@ -1,5 +1,6 @@
-// The service's pino logger. Secrets are redacted wherever they might turn up: request headers
-// (authorization, webhook signatures) and any field named like a token or a secret.
+// The service's pino logger. The code never logs a secret (a test checks); as a second guard,
+// the headers that carry one are redacted should a request's headers ever be logged. Exact paths
+// only: wildcard redaction costs more per line than the rest of the line.
 import pino, { type DestinationStream, type Level, type Logger } from 'pino';
 
 export const REDACTED_PATHS = [
@@ -7,27 +8,8 @@ export const REDACTED_PATHS = [
   'req.headers["x-shopify-hmac-sha256"]',
   'req.headers["x-wc-webhook-signature"]',
   'req.headers["webhook-signature"]',
-  'headers.authorization',
-  'authorization',
-  'apiToken',
-  'apiSecret',
-  'secret',
-  'token',
-  '*.apiToken',
-  '*.apiSecret',
-  '*.secret',
-  '*.token',
-  '*.authorization',
 ];
 
 export function createLogger(level: Level | 'silent', destination?: DestinationStream): Logger {
-  return pino(
-    {
-      level,
-      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      base: { service: 'mantago-order-notifier' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-    },
-    destination,
-  );
+  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'mantago-order-notifier' } }, destination);
 }

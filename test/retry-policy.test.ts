@@ -6,7 +6,7 @@ import { shouldRetry, type RetryPolicy } from '../src/delivery/retry-policy.ts';
 
 const policy: RetryPolicy = { baseDelayMs: 1_000, maxDelayMs: 60_000, maxAttempts: 10, maxAgeMs: 3_600_000 };
 const now = 1_000_000_000;
-const fresh = { attempts: 0, createdAt: now, batchSize: 1 };
+const fresh = { attempts: 0, receivedAt: now, batchSize: 1 };
 const refused = (status: number, retryAfterMs?: number): CallResult => ({ kind: 'refused', status, durationMs: 5, message: 'nope', retryAfterMs });
 
 describe('shouldRetry', () => {
@@ -48,7 +48,7 @@ describe('shouldRetry', () => {
       action: 'dead',
       reason: 'gave up after 10 attempts; last error: MantaGO answered HTTP 503: nope',
     });
-    expect(shouldRetry(refused(503), { ...fresh, createdAt: now - 3_600_000 }, policy, now)).toMatchObject({ action: 'dead', reason: expect.stringMatching(/^gave up after 3600 s/) });
+    expect(shouldRetry(refused(503), { ...fresh, receivedAt: now - 3_600_000 }, policy, now)).toMatchObject({ action: 'dead', reason: expect.stringMatching(/^gave up after 3600 s/) });
   });
 });
 

@@ -91,7 +91,7 @@ describe('one message per order', () => {
     const again = await service.app.inject(request);
     expect(first.statusCode).toBe(202);
     expect(again.statusCode).toBe(200);
-    expect(again.json()).toMatchObject({ status: 'duplicate', eventId: first.json().eventId });
+    expect(again.json()).toMatchObject({ status: 'duplicate', deliveryId: first.json().deliveryId });
     await waitFor(() => broadcastsNamed(`default #${order.id}`).length === 1);
     // A third redelivery after it was sent is still a duplicate.
     expect((await service.app.inject(request)).json()).toMatchObject({ status: 'duplicate', delivery: 'sent' });

@@ -20,7 +20,8 @@ export type Decision =
 export interface DeliveryProgress {
   /** Counted attempts before this one. */
   attempts: number;
-  createdAt: number;
+  /** When the order arrived: the age bound counts from here. */
+  receivedAt: number;
   batchSize: number;
 }
 
@@ -54,7 +55,7 @@ export function retryLater(
   retryAfterMs?: number,
 ): Decision {
   const attempt = progress.attempts + 1;
-  const age = now - progress.createdAt;
+  const age = now - progress.receivedAt;
   if (attempt >= policy.maxAttempts || age >= policy.maxAgeMs) {
     const why = attempt >= policy.maxAttempts ? `${attempt} attempts` : `${Math.round(age / 1000)} s`;
     return { action: 'dead', reason: `gave up after ${why}; last error: ${reason}` };

@@ -135,7 +135,7 @@ export class DeliveryWorker {
       }
       const startedAt = Date.now();
       const result = await client.broadcast(pair.apiToken, broadcastRequest(batch, pair.apiSecret));
-      const progress = (d: ClaimedDelivery) => ({ attempts: d.attempts, createdAt: d.createdAt, batchSize: batch.length });
+      const progress = (d: ClaimedDelivery) => ({ attempts: d.attempts, receivedAt: d.receivedAt, batchSize: batch.length });
       const first = shouldRetry(result, progress(batch[0] as ClaimedDelivery), options.policy);
 
       if (first.action === 'renew') {

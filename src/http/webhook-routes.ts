@@ -29,7 +29,6 @@ export const WEBHOOK_ROUTES: { source: Source; path: string; secretName: string;
 export const WebhookReply = Type.Object(
   {
     status: Type.Enum(['accepted', 'duplicate', 'ignored']),
-    eventId: Type.Optional(Type.Integer()),
     deliveryId: Type.Optional(Type.Integer()),
     delivery: Type.Optional(Type.Enum(['pending', 'sent', 'dead', 'skipped'])),
     reason: Type.Optional(Type.String()),
@@ -109,7 +108,6 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
         count(recorded.outcome);
         return reply.code(recorded.outcome === 'accepted' ? 202 : 200).send({
           status: recorded.outcome,
-          eventId: recorded.eventId,
           deliveryId: recorded.deliveryId,
           delivery: recorded.status,
           ...(recorded.reason !== undefined && { reason: recorded.reason }),

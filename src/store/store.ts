@@ -18,7 +18,6 @@ export interface IncomingOrder {
 
 export type RecordedOrder = {
   outcome: 'accepted' | 'duplicate';
-  eventId: number;
   deliveryId: number;
   status: DeliveryStatus;
 };
@@ -36,7 +35,6 @@ export interface ClaimedDelivery {
   fbTag: string | null;
   name: string;
   attempts: number;
-  createdAt: number;
   receivedAt: number;
 }
 
@@ -95,7 +93,7 @@ export type CredentialsLockWork<T> = (current: StoredCredentials | undefined) =>
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
 
-  /** Stores the order and its delivery in one transaction, or finds the one already stored. */
+  /** Stores the order with its delivery, or finds the one already stored for the same source, shop and order id. */
   recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
   /** Leases up to `limit` due deliveries that can share one broadcast (the same batch key). */
   claimBatch(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]>;

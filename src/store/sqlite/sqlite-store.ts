@@ -81,30 +81,21 @@ export class SqliteStore implements Store {
   }
 
   private insertOrder({ order, topic, receivedAt, plan, batchKey }: IncomingOrder): RecordedOrder {
-    const event = this.sql(
-      `INSERT INTO events (source, shop, order_id, topic, received_at, order_json) VALUES (?, ?, ?, ?, ?, ?)
+    const send = plan.kind === 'send' ? plan : undefined;
+    const inserted = this.sql(
+      `INSERT INTO deliveries (source, shop, order_id, topic, received_at, order_json, status, platform, client_id, recipient_via,
+         rule, intent_id, message, fb_tag, broadcast_name, batch_key, next_attempt_at, finished_at, last_error)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (source, shop, order_id) DO NOTHING RETURNING id`,
-    ).get(order.source, order.shop, order.orderId, topic ?? null, receivedAt, JSON.stringify(order)) as Row | undefined;
-    if (!event) {
-      const existing = this.sql(
-        `SELECT e.id AS event_id, d.id AS delivery_id, d.status FROM events e JOIN deliveries d ON d.event_id = e.id
-         WHERE e.source = ? AND e.shop = ? AND e.order_id = ?`,
-      ).get(order.source, order.shop, order.orderId) as Row;
-      return { outcome: 'duplicate', eventId: Number(existing.event_id), deliveryId: Number(existing.delivery_id), status: existing.status as RecordedOrder['status'] };
-    }
-    const eventId = Number(event.id);
-    const insert = this.sql(
-      `INSERT INTO deliveries (event_id, status, platform, client_id, recipient_via, rule, intent_id, message, fb_tag,
-         broadcast_name, batch_key, created_at, next_attempt_at, finished_at, last_error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    );
-    const delivery =
-      plan.kind === 'send'
-        ? (insert.get(eventId, 'pending', plan.recipient.platform, plan.recipient.userId, plan.recipient.via, plan.rule,
-            plan.content.intentId ?? null, plan.content.message ?? null, plan.content.fbTag ?? null, plan.name, batchKey ?? null,
-            receivedAt, receivedAt, null, null) as Row)
-        : (insert.get(eventId, 'skipped', null, null, null, null, null, null, null, null, null, receivedAt, null, receivedAt, plan.reason) as Row);
-    return { outcome: 'accepted', eventId, deliveryId: Number(delivery.id), status: plan.kind === 'send' ? 'pending' : 'skipped' };
+    ).get(
+      order.source, order.shop, order.orderId, topic ?? null, receivedAt, JSON.stringify(order),
+      send ? 'pending' : 'skipped', send?.recipient.platform ?? null, send?.recipient.userId ?? null, send?.recipient.via ?? null,
+      send?.rule ?? null, send?.content.intentId ?? null, send?.content.message ?? null, send?.content.fbTag ?? null, send?.name ?? null,
+      batchKey ?? null, send ? receivedAt : null, send ? null : receivedAt, plan.kind === 'skip' ? plan.reason : null,
+    ) as Row | undefined;
+    if (inserted) return { outcome: 'accepted', deliveryId: Number(inserted.id), status: send ? 'pending' : 'skipped' };
+    const existing = this.sql(`SELECT id, status FROM deliveries WHERE source = ? AND shop = ? AND order_id = ?`).get(order.source, order.shop, order.orderId) as Row;
+    return { outcome: 'duplicate', deliveryId: Number(existing.id), status: existing.status as RecordedOrder['status'] };
   }
 
   async claimBatch(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
@@ -114,11 +105,9 @@ export class SqliteStore implements Store {
       ).get(now) as Row | undefined;
       if (!head) return [];
       const rows = this.sql(
-        `SELECT d.id, e.source, e.order_id, e.received_at, d.platform, d.client_id, d.rule, d.intent_id, d.message, d.fb_tag,
-                d.broadcast_name, d.attempts, d.created_at
-         FROM deliveries d JOIN events e ON e.id = d.event_id
-         WHERE d.status = 'pending' AND d.batch_key = ? AND d.next_attempt_at <= ?
-         ORDER BY d.next_attempt_at, d.id LIMIT ?`,
+        `SELECT id, source, order_id, received_at, platform, client_id, rule, intent_id, message, fb_tag, broadcast_name, attempts
+         FROM deliveries WHERE status = 'pending' AND batch_key = ? AND next_attempt_at <= ?
+         ORDER BY next_attempt_at, id LIMIT ?`,
       ).all(head.batch_key as string, now, limit) as Row[];
       this.sql(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE id IN (SELECT value FROM json_each(?))`).run(
         owner,
@@ -226,7 +215,6 @@ function toClaimed(row: Row): ClaimedDelivery {
     fbTag: (row.fb_tag as string | null) ?? null,
     name: String(row.broadcast_name),
     attempts: Number(row.attempts),
-    createdAt: Number(row.created_at),
     receivedAt: Number(row.received_at),
   };
 }

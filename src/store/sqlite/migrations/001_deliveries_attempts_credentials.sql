@@ -1,19 +1,13 @@
--- Orders as received (one row per source, shop and order id: the dedupe key),
--- one delivery per order, one write-once row per attempt, and the bot's credentials.
-CREATE TABLE events (
-  id          INTEGER PRIMARY KEY,
-  source      TEXT    NOT NULL,
-  shop        TEXT    NOT NULL,
-  order_id    TEXT    NOT NULL,
-  topic       TEXT,
-  received_at INTEGER NOT NULL,
-  order_json  TEXT    NOT NULL,
-  UNIQUE (source, shop, order_id)
-);
-
+-- One row per order received (source, shop and order id are the dedupe key), which is also the
+-- order's one delivery; one write-once row per attempt; and the bot's current credentials.
 CREATE TABLE deliveries (
   id              INTEGER PRIMARY KEY,
-  event_id        INTEGER NOT NULL UNIQUE REFERENCES events (id) ON DELETE CASCADE,
+  source          TEXT    NOT NULL,
+  shop            TEXT    NOT NULL,
+  order_id        TEXT    NOT NULL,
+  topic           TEXT,
+  received_at     INTEGER NOT NULL,
+  order_json      TEXT    NOT NULL,
   status          TEXT    NOT NULL CHECK (status IN ('pending', 'sent', 'dead', 'skipped')),
   platform        TEXT,
   client_id       TEXT,
@@ -25,17 +19,16 @@ CREATE TABLE deliveries (
   broadcast_name  TEXT,
   batch_key       TEXT,
   attempts        INTEGER NOT NULL DEFAULT 0,
-  created_at      INTEGER NOT NULL,
   -- while pending: when it is due; a claim moves it to the end of the lease, so a lease that
   -- runs out makes the delivery due again without anyone having to notice.
   next_attempt_at INTEGER,
   lease_owner     TEXT,
   finished_at     INTEGER,
-  last_error      TEXT
+  last_error      TEXT,
+  UNIQUE (source, shop, order_id)
 );
 CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending';
 CREATE INDEX deliveries_batch ON deliveries (batch_key, next_attempt_at) WHERE status = 'pending';
-CREATE INDEX deliveries_status ON deliveries (status, id);
 
 CREATE TABLE attempts (
   id              INTEGER PRIMARY KEY,

@@ -1,0 +1,240 @@
+// `npm run bench`: one run, every figure of the performance issue, printed as a table and written
+// to bench/results/latest.json and BENCHMARKS.md.
+//   1. Ingest: autocannon (50 connections, no pipelining, 10 s) posting signed ~2 KB Shopify orders
+//      to bare Fastify, then to the service on SQLite, back to back.
+//   2. Delivery: 10,000 orders pushed in, the simulator answering after 50 ms.
+//   3. The service's peak RSS, and the time from process start to /readyz 200.
+// `--only ingest|delivery` runs one part; BENCH_DURATION_S shortens the ingest runs.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { cpus, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { startSimulator, type MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
+import { BENCH_SHOPIFY_SECRET, lineUser, shopifyHeaders, shopifyOrderBody } from './orders.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const DELIVERY_ORDERS = 10_000;
+const UPSTREAM_LATENCY_MS = 50;
+/** Limits for the delivery run; the service never exceeds them (a test checks the simulator never sees more). */
+const DELIVERY_LIMITS = { MANTAGO_MAX_CONCURRENCY: '8', MANTAGO_MAX_RPS: '50', BATCH_MAX_RECIPIENTS: '100' };
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  readyMs: number;
+  stop(): Promise<void>;
+}
+
+function spawnNode(script: string, env: Record<string, string>): ChildProcess {
+  const nodeArgs = script.startsWith('src/') && process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  return spawn(process.execPath, [...nodeArgs, script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Starts a server process on a free port and waits until `readyPath` answers 2xx. */
+async function startProcess(script: string, env: Record<string, string>, readyPath: string): Promise<Started> {
+  const port = await freePort();
+  const started = performance.now();
+  const child = spawnNode(script, { HOST: '127.0.0.1', PORT: String(port), ...env });
+  let output = '';
+  child.stdout?.on('data', (chunk: Buffer) => void (output.length < 100_000 && (output += chunk.toString())));
+  child.stderr?.on('data', (chunk: Buffer) => void (output.length < 100_000 && (output += chunk.toString())));
+  const url = `http://127.0.0.1:${port}`;
+  while (!(await fetch(`${url}${readyPath}`).then((r) => r.ok, () => false))) {
+    if (child.exitCode !== null) throw new Error(`${script} exited ${child.exitCode}:\n${output}`);
+    await sleep(5);
+  }
+  const readyMs = performance.now() - started;
+  return {
+    child,
+    url,
+    readyMs,
+    async stop() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.once('exit', resolve));
+    },
+  };
+}
+
+/** CPU time a process has used so far (user + system), in ms. */
+function cpuMs(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100/s)
+}
+
+/** Runs the load and adds the server's CPU time per request, steadier than req/s on a shared machine. */
+async function measured(server: Started, firstId: number) {
+  const before = cpuMs(server.child.pid);
+  const run = await load(server.url, firstId, {});
+  return { ...run, cpuUsPerRequest: ((cpuMs(server.child.pid) - before) * 1000) / run.total };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Peak resident set size of a process so far, from the kernel's high-water mark. */
+function peakRssMb(pid: number | undefined): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Number(status.match(/VmHWM:\s+(\d+) kB/)?.[1] ?? 0) / 1024;
+}
+
+async function load(url: string, firstId: number, options: { durationS?: number; amount?: number; onSent?: (id: number) => void }) {
+  let next = firstId;
+  const result = await autocannon({
+    url,
+    connections: 50,
+    pipelining: 1,
+    ...(options.amount ? { amount: options.amount } : { duration: options.durationS ?? DURATION_S }),
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => {
+          const id = next++;
+          const body = shopifyOrderBody(id, lineUser(id));
+          options.onSent?.(id);
+          return { ...request, path: '/webhooks/shopify', body, headers: shopifyHeaders(body) };
+        },
+      },
+    ],
+  });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, total: result.requests.total };
+}
+
+function serviceEnv(sim: MantagoSimulator, extra: Record<string, string> = {}): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'notifier-bench-'));
+  const { apiToken, apiSecret } = sim.credentials();
+  return {
+    MANTAGO_BASE_URL: sim.url,
+    MANTAGO_BOT_ID: sim.botId,
+    MANTAGO_API_TOKEN: apiToken,
+    MANTAGO_API_SECRET: apiSecret,
+    DATABASE_URL: join(dir, 'notifier.db'),
+    MAPPING_FILE: join(ROOT, 'config/mapping.yaml'),
+    SHOPIFY_WEBHOOK_SECRET: BENCH_SHOPIFY_SECRET,
+    LOG_LEVEL: 'info',
+    ...extra,
+    // For experiments: BENCH_SERVICE_ENV="LOG_LEVEL=warn,BATCH_MAX_RECIPIENTS=50"
+    ...Object.fromEntries((process.env.BENCH_SERVICE_ENV ?? '').split(',').filter(Boolean).map((pair) => pair.split('=') as [string, string])),
+  };
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
+
+type LoadResult = Awaited<ReturnType<typeof measured>>;
+interface Results {
+  ingest?: { bare: LoadResult; service: LoadResult; ratio: number };
+  ingestPeakRssMb?: number;
+  delivery?: {
+    orders: number;
+    delivered: number;
+    pushRps: number;
+    ordersPerSecond: number;
+    callsPerOrder: number;
+    latencyP50Ms: number;
+    latencyP99Ms: number;
+    maxConcurrentCalls: number;
+    maxCallsPerSecond: number;
+    limits: typeof DELIVERY_LIMITS;
+  };
+  deliveryPeakRssMb?: number;
+  readyMs?: number;
+}
+const results: Results = {};
+const sim = await startSimulator({ botId: 'benchBot' });
+
+if (!only || only === 'ingest') {
+  const bare = await startProcess('bench/bare-server.ts', {}, '/health');
+  const bareRun = await measured(bare, 1_000_000);
+  await bare.stop();
+
+  const service = await startProcess('src/server.ts', serviceEnv(sim), '/readyz');
+  const serviceRun = await measured(service, 2_000_000);
+  const rss = peakRssMb(service.child.pid);
+  await service.stop();
+  results.ingest = { bare: bareRun, service: serviceRun, ratio: serviceRun.rps / bareRun.rps };
+  results.ingestPeakRssMb = rss;
+  results.readyMs = service.readyMs;
+}
+
+if (!only || only === 'delivery') {
+  sim.set({ latencyMs: UPSTREAM_LATENCY_MS });
+  const callsBefore = sim.broadcastCalls().length;
+  const service = await startProcess('src/server.ts', serviceEnv(sim, DELIVERY_LIMITS), '/readyz');
+  const sentAt = new Map<string, number>();
+  const firstId = 3_000_000;
+  const started = Date.now();
+  const push = await load(service.url, firstId, { amount: DELIVERY_ORDERS, onSent: (id) => sentAt.set(lineUser(id), Date.now()) });
+  const wanted = new Set(sentAt.keys());
+  const deliveredAt = new Map<string, number>();
+  while (deliveredAt.size < wanted.size && Date.now() - started < 120_000) {
+    for (const broadcast of sim.broadcasts) for (const id of broadcast.clientIds) if (wanted.has(id) && !deliveredAt.has(id)) deliveredAt.set(id, broadcast.at);
+    await sleep(50);
+  }
+  const finished = Math.max(...deliveredAt.values());
+  const latencies = [...deliveredAt].map(([id, at]) => at - (sentAt.get(id) as number)).sort((a, b) => a - b);
+  const calls = sim.broadcastCalls().length - callsBefore;
+  results.delivery = {
+    orders: wanted.size,
+    delivered: deliveredAt.size,
+    pushRps: push.rps,
+    ordersPerSecond: deliveredAt.size / ((finished - started) / 1000),
+    callsPerOrder: calls / deliveredAt.size,
+    latencyP50Ms: percentile(latencies, 50),
+    latencyP99Ms: percentile(latencies, 99),
+    maxConcurrentCalls: sim.maxConcurrentCalls(),
+    maxCallsPerSecond: sim.maxCallsPerSecond(),
+    limits: DELIVERY_LIMITS,
+  };
+  results.deliveryPeakRssMb = peakRssMb(service.child.pid);
+  if (results.readyMs === undefined) results.readyMs = service.readyMs;
+  await service.stop();
+}
+await sim.close();
+
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+const report: Results & { date: string; machine: string; command: string } = {
+  date: new Date().toISOString(),
+  machine,
+  command: `npm run bench${only ? ` -- --only ${only}` : ''}`,
+  ...results,
+};
+const table = render(report);
+process.stdout.write(`${table}\n`);
+mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+if (!only) writeFileSync(join(ROOT, 'BENCHMARKS.md'), `# Benchmarks\n\nThe latest \`npm run bench\`, on ${machine}, ${report.date.slice(0, 10)}.\nautocannon runs on the same machine. Figures: [bench/results/latest.json](bench/results/latest.json).\n\n${table}\n`);
+
+function render(r: typeof report): string {
+  const rows: [string, string, string][] = [];
+  const f = (n: unknown, digits = 0) => (typeof n === 'number' ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–');
+  const ingest = r.ingest;
+  if (ingest) {
+    rows.push(['Ingest, bare Fastify', `${f(ingest.bare.rps)} req/s`, `p50 ${f(ingest.bare.p50)} ms, p99 ${f(ingest.bare.p99)} ms, ${f(ingest.bare.cpuUsPerRequest)} µs CPU/req`]);
+    rows.push(['Ingest, service (SQLite)', `${f(ingest.service.rps)} req/s`, `p50 ${f(ingest.service.p50)} ms, p99 ${f(ingest.service.p99)} ms, ${f(ingest.service.cpuUsPerRequest)} µs CPU/req, non-2xx ${ingest.service.non2xx}`]);
+    rows.push(['Ingest ratio service/bare', f(ingest.ratio, 2), 'target ≥ 0.50, p99 ≤ 25 ms']);
+  }
+  const d = r.delivery;
+  if (d) {
+    rows.push(['Delivery, 10,000 orders, 50 ms upstream', `${f(d.ordersPerSecond)} orders/s`, `target ≥ 1,000; ${f(d.delivered)} delivered`]);
+    rows.push(['MantaGO calls per order', f(d.callsPerOrder, 3), 'target ≤ 0.05']);
+    rows.push(['Receipt → MantaGO success', `p50 ${f(d.latencyP50Ms)} ms`, `p99 ${f(d.latencyP99Ms)} ms`]);
+    rows.push(['Most calls in flight / per second', `${f(d.maxConcurrentCalls)} / ${f(d.maxCallsPerSecond)}`, `limits ${DELIVERY_LIMITS.MANTAGO_MAX_CONCURRENCY} / ${DELIVERY_LIMITS.MANTAGO_MAX_RPS}`]);
+  }
+  rows.push(['Peak RSS (ingest run / delivery run)', `${f(r.ingestPeakRssMb)} / ${f(r.deliveryPeakRssMb)} MB`, 'target ≤ 200 MB']);
+  rows.push(['Process start → /readyz 200', `${f(r.readyMs)} ms`, 'target ≤ 1,000 ms']);
+  const width = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]?.length ?? 0)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width[i] as number)).join(' | ')} |`;
+  return [line(['Measure', 'Result', 'Notes']), line(width.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
