@@ -4,9 +4,11 @@
 //      to bare Fastify, then to the service on SQLite, back to back.
 //   2. Delivery: 10,000 orders pushed in, the simulator answering after 50 ms.
 //   3. The service's peak RSS, and the time from process start to /readyz 200.
-// `--only ingest|delivery` runs one part; BENCH_DURATION_S shortens the ingest runs.
+// `--only ingest|delivery` runs one part; BENCH_DURATION_S shortens the ingest runs. For profiling:
+// BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" adds flags to the service, and
+// BENCH_SERVICE_ENV="LOG_LEVEL=warn,BATCH_MAX_RECIPIENTS=50" overrides its settings.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +18,12 @@ import { startSimulator, type MantagoSimulator } from '../src/mantago/simulator/
 import { BENCH_SHOPIFY_SECRET, lineUser, shopifyHeaders, shopifyOrderBody } from './orders.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+/** What production runs (npm start, the container): the compiled service with the start script's flags. */
+const SERVICE = 'dist/server.js';
+const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
+  .split(' ')
+  .filter((word) => word.startsWith('--'));
+if (!existsSync(join(ROOT, SERVICE))) throw new Error(`${SERVICE} is missing: run npm run bench (it builds first) or npm run build`);
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const DELIVERY_ORDERS = 10_000;
@@ -31,7 +39,7 @@ interface Started {
 }
 
 function spawnNode(script: string, env: Record<string, string>): ChildProcess {
-  const nodeArgs = script.startsWith('src/') && process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const nodeArgs = script === SERVICE ? [...START_FLAGS, ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])] : [];
   return spawn(process.execPath, [...nodeArgs, script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
@@ -69,17 +77,24 @@ async function startProcess(script: string, env: Record<string, string>, readyPa
   };
 }
 
-/** CPU time a process has used so far (user + system), in ms. */
-function cpuMs(pid: number | undefined): number {
+/** CPU time a process has used so far, in ms: user and system. */
+function cpuMs(pid: number | undefined): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime, stime in clock ticks (100/s)
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 }; // clock ticks of 10 ms
 }
 
 /** Runs the load and adds the server's CPU time per request, steadier than req/s on a shared machine. */
 async function measured(server: Started, firstId: number) {
   const before = cpuMs(server.child.pid);
   const run = await load(server.url, firstId, {});
-  return { ...run, cpuUsPerRequest: ((cpuMs(server.child.pid) - before) * 1000) / run.total };
+  const after = cpuMs(server.child.pid);
+  const perRequest = (ms: number) => (ms * 1000) / run.total;
+  return {
+    ...run,
+    cpuUsPerRequest: perRequest(after.user + after.system - before.user - before.system),
+    userUsPerRequest: perRequest(after.user - before.user),
+    systemUsPerRequest: perRequest(after.system - before.system),
+  };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -125,7 +140,6 @@ function serviceEnv(sim: MantagoSimulator, extra: Record<string, string> = {}): 
     SHOPIFY_WEBHOOK_SECRET: BENCH_SHOPIFY_SECRET,
     LOG_LEVEL: 'info',
     ...extra,
-    // For experiments: BENCH_SERVICE_ENV="LOG_LEVEL=warn,BATCH_MAX_RECIPIENTS=50"
     ...Object.fromEntries((process.env.BENCH_SERVICE_ENV ?? '').split(',').filter(Boolean).map((pair) => pair.split('=') as [string, string])),
   };
 }
@@ -159,7 +173,7 @@ if (!only || only === 'ingest') {
   const bareRun = await measured(bare, 1_000_000);
   await bare.stop();
 
-  const service = await startProcess('src/server.ts', serviceEnv(sim), '/readyz');
+  const service = await startProcess(SERVICE, serviceEnv(sim), '/readyz');
   const serviceRun = await measured(service, 2_000_000);
   const rss = peakRssMb(service.child.pid);
   await service.stop();
@@ -171,7 +185,7 @@ if (!only || only === 'ingest') {
 if (!only || only === 'delivery') {
   sim.set({ latencyMs: UPSTREAM_LATENCY_MS });
   const callsBefore = sim.broadcastCalls().length;
-  const service = await startProcess('src/server.ts', serviceEnv(sim, DELIVERY_LIMITS), '/readyz');
+  const service = await startProcess(SERVICE, serviceEnv(sim, DELIVERY_LIMITS), '/readyz');
   const sentAt = new Map<string, number>();
   const firstId = 3_000_000;
   const started = Date.now();

@@ -10,6 +10,11 @@ export const REDACTED_PATHS = [
   'req.headers["webhook-signature"]',
 ];
 
+/**
+ * Lines are written to stdout in chunks (at 4 KB, or every 100 ms) rather than one write each;
+ * pino flushes what is left when the process exits.
+ */
 export function createLogger(level: Level | 'silent', destination?: DestinationStream): Logger {
-  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'mantago-order-notifier' } }, destination);
+  const stream = destination ?? pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100 });
+  return pino({ level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, base: { service: 'mantago-order-notifier' } }, stream);
 }

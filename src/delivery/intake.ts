@@ -13,8 +13,9 @@ export type Intake = (order: Order, topic: string | undefined) => Promise<Intake
 export function createIntake(deps: { store: Store; mapping: Mapping; directory?: DirectoryLookup }): Intake {
   return async (order, topic) => {
     const plan = await planDelivery(order, deps.mapping, deps.directory);
+    const { items: _items, ...kept } = order;
     const recorded = await deps.store.recordOrder({
-      order,
+      order: kept,
       topic,
       receivedAt: Date.now(),
       plan,

@@ -6,9 +6,12 @@ import type { Order, Source } from '../sources/order.ts';
 
 export type DeliveryStatus = 'pending' | 'sent' | 'dead' | 'skipped';
 
+/** What is kept of an order: everything but its line items, which no message uses. */
+export type StoredOrder = Omit<Order, 'items'>;
+
 /** An order that passed verification, with what the mapping decided for it. */
 export interface IncomingOrder {
-  order: Order;
+  order: StoredOrder;
   topic: string | undefined;
   receivedAt: number;
   plan: DeliveryPlan;

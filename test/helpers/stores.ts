@@ -13,7 +13,7 @@ export const STORE_ENGINES: StoreEngine[] = [
   {
     name: 'sqlite',
     async open() {
-      const store = openSqliteStore(join(tempDir(), 'store.db'));
+      const store = await openSqliteStore(join(tempDir(), 'store.db'));
       return { store, close: () => store.close() };
     },
   },

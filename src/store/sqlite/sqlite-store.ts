@@ -1,156 +1,70 @@
-// The embedded default: one SQLite file through node:sqlite, for one replica.
-// Orders that arrive together are committed in one transaction (group commit); every call is
-// synchronous, so each transaction is kept short.
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { readMigrations } from '../migrations.ts';
-import type {
-  AttemptResult,
-  ClaimedDelivery,
-  CredentialsLockWork,
-  IncomingOrder,
-  RecordedOrder,
-  Store,
-  StoredCredentials,
-} from '../store.ts';
+// The embedded default: one SQLite file for one replica. Orders that arrive in the same turn of the
+// event loop are committed in one transaction (group commit), so the synchronous node:sqlite calls
+// stay short and few.
+import { deliveryRow, type DeliveryRow } from '../delivery-row.ts';
+import type { AttemptResult, ClaimedDelivery, CredentialsLockWork, IncomingOrder, RecordedOrder, Store, StoredCredentials } from '../store.ts';
+import { SqliteDatabase, StoreInUseError } from './sqlite-database.ts';
 
-type Row = Record<string, unknown>;
-interface Queued {
-  incoming: IncomingOrder;
+export { StoreInUseError };
+
+interface QueuedOrder {
+  row: DeliveryRow;
   resolve: (recorded: RecordedOrder) => void;
   reject: (error: unknown) => void;
 }
 
 export class SqliteStore implements Store {
   readonly engine = 'sqlite';
-  private readonly db: DatabaseSync;
-  private readonly statements = new Map<string, StatementSync>();
-  private queue: Queued[] = [];
+  private readonly db: SqliteDatabase;
+  private orders: QueuedOrder[] = [];
   private readonly listeners = new Set<() => void>();
   private credentialsLock: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  constructor(db: DatabaseSync) {
+  constructor(db: SqliteDatabase) {
     this.db = db;
   }
 
-  private sql(text: string): StatementSync {
-    let statement = this.statements.get(text);
-    if (!statement) {
-      statement = this.db.prepare(text);
-      this.statements.set(text, statement);
-    }
-    return statement;
-  }
-
-  private transaction<T>(work: () => T): T {
-    this.db.exec('BEGIN IMMEDIATE');
-    try {
-      const result = work();
-      this.db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      if (this.db.isTransaction) this.db.exec('ROLLBACK');
-      throw error;
-    }
-  }
-
   recordOrder(incoming: IncomingOrder): Promise<RecordedOrder> {
-    if (this.closed) return Promise.reject(new Error('store is closed'));
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    const row = deliveryRow(incoming);
     return new Promise((resolve, reject) => {
-      this.queue.push({ incoming, resolve, reject });
-      // Everything that arrives in this turn of the event loop shares one commit.
-      if (this.queue.length === 1) setImmediate(() => this.flushOrders());
+      this.orders.push({ row, resolve, reject });
+      if (this.orders.length === 1) setImmediate(() => this.commitOrders());
     });
   }
 
-  private flushOrders(): void {
-    const batch = this.queue;
-    this.queue = [];
+  private commitOrders(): void {
+    const batch = this.orders;
+    this.orders = [];
     if (batch.length === 0) return;
     let recorded: RecordedOrder[];
     try {
-      recorded = this.transaction(() => batch.map((item) => this.insertOrder(item.incoming)));
+      recorded = this.db.recordOrders(batch.map((o) => o.row));
     } catch (error) {
-      for (const item of batch) item.reject(error);
+      for (const o of batch) o.reject(error);
       return;
     }
-    batch.forEach((item, i) => item.resolve(recorded[i] as RecordedOrder));
+    batch.forEach((o, i) => o.resolve(recorded[i] as RecordedOrder));
     if (recorded.some((r) => r.outcome === 'accepted' && r.status === 'pending')) this.emitDue();
   }
 
-  private insertOrder({ order, topic, receivedAt, plan, batchKey }: IncomingOrder): RecordedOrder {
-    const send = plan.kind === 'send' ? plan : undefined;
-    const inserted = this.sql(
-      `INSERT INTO deliveries (source, shop, order_id, topic, received_at, order_json, status, platform, client_id, recipient_via,
-         rule, intent_id, message, fb_tag, broadcast_name, batch_key, next_attempt_at, finished_at, last_error)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (source, shop, order_id) DO NOTHING RETURNING id`,
-    ).get(
-      order.source, order.shop, order.orderId, topic ?? null, receivedAt, JSON.stringify(order),
-      send ? 'pending' : 'skipped', send?.recipient.platform ?? null, send?.recipient.userId ?? null, send?.recipient.via ?? null,
-      send?.rule ?? null, send?.content.intentId ?? null, send?.content.message ?? null, send?.content.fbTag ?? null, send?.name ?? null,
-      batchKey ?? null, send ? receivedAt : null, send ? null : receivedAt, plan.kind === 'skip' ? plan.reason : null,
-    ) as Row | undefined;
-    if (inserted) return { outcome: 'accepted', deliveryId: Number(inserted.id), status: send ? 'pending' : 'skipped' };
-    const existing = this.sql(`SELECT id, status FROM deliveries WHERE source = ? AND shop = ? AND order_id = ?`).get(order.source, order.shop, order.orderId) as Row;
-    return { outcome: 'duplicate', deliveryId: Number(existing.id), status: existing.status as RecordedOrder['status'] };
-  }
-
   async claimBatch(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
-    return this.transaction(() => {
-      const head = this.sql(
-        `SELECT batch_key FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1`,
-      ).get(now) as Row | undefined;
-      if (!head) return [];
-      const rows = this.sql(
-        `SELECT id, source, order_id, received_at, platform, client_id, rule, intent_id, message, fb_tag, broadcast_name, attempts
-         FROM deliveries WHERE status = 'pending' AND batch_key = ? AND next_attempt_at <= ?
-         ORDER BY next_attempt_at, id LIMIT ?`,
-      ).all(head.batch_key as string, now, limit) as Row[];
-      this.sql(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE id IN (SELECT value FROM json_each(?))`).run(
-        owner,
-        now + leaseMs,
-        JSON.stringify(rows.map((r) => r.id)),
-      );
-      return rows.map(toClaimed);
-    });
+    return this.db.claimBatch(owner, limit, leaseMs, now);
   }
 
   async recordAttempts(owner: string, results: AttemptResult[]): Promise<void> {
-    const now = Date.now();
-    this.transaction(() => {
-      for (const { attempt, then } of results) {
-        this.sql(
-          `INSERT INTO attempts (delivery_id, started_at, duration_ms, outcome, http_status, error, next_attempt_at, batch_size)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-        ).run(attempt.deliveryId, attempt.startedAt, attempt.durationMs, attempt.outcome, attempt.httpStatus, attempt.error,
-          then.to === 'retry' ? then.at : null, attempt.batchSize);
-        if (then.to === 'sent') {
-          this.sql(`UPDATE deliveries SET status = 'sent', attempts = attempts + 1, finished_at = ?, next_attempt_at = NULL,
-                    lease_owner = NULL, last_error = NULL WHERE id = ? AND status = 'pending'`).run(now, attempt.deliveryId);
-        } else if (then.to === 'dead') {
-          this.sql(`UPDATE deliveries SET status = 'dead', attempts = attempts + 1, finished_at = ?, next_attempt_at = NULL,
-                    lease_owner = NULL, last_error = ? WHERE id = ? AND status = 'pending'`).run(now, then.reason, attempt.deliveryId);
-        } else if (then.to === 'retry') {
-          this.sql(`UPDATE deliveries SET attempts = attempts + ?, next_attempt_at = ?, lease_owner = NULL, last_error = ?
-                    WHERE id = ? AND status = 'pending' AND lease_owner = ?`).run(then.counted ? 1 : 0, then.at, attempt.error, attempt.deliveryId, owner);
-        }
-      }
-    });
+    this.db.recordAttempts(owner, results);
   }
 
   async release(owner: string, ids: number[], at: number): Promise<void> {
     if (ids.length === 0) return;
-    this.sql(`UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL
-              WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending' AND lease_owner = ?`).run(at, JSON.stringify(ids), owner);
+    this.db.release(owner, ids, at);
     this.emitDue();
   }
 
   async nextDueAt(): Promise<number | undefined> {
-    const row = this.sql(`SELECT min(next_attempt_at) AS due FROM deliveries WHERE status = 'pending'`).get() as Row;
-    return row.due === null ? undefined : Number(row.due);
+    return this.db.nextDueAt();
   }
 
   onDeliveryDue(listener: () => void): () => void {
@@ -163,115 +77,33 @@ export class SqliteStore implements Store {
   }
 
   async loadCredentials(botId: string): Promise<StoredCredentials | undefined> {
-    const row = this.sql(`SELECT * FROM credentials WHERE bot_id = ?`).get(botId) as Row | undefined;
-    return row ? toCredentials(row) : undefined;
+    return this.db.loadCredentials(botId);
   }
 
   /** One process owns the file, so an in-process queue is the whole lock. */
   withCredentialsLock<T>(botId: string, work: CredentialsLockWork<T>): Promise<T> {
     const run = this.credentialsLock.then(async () => {
-      const { save, result } = await work(await this.loadCredentials(botId));
-      if (save) this.saveCredentials(save);
+      const { save, result } = await work(this.db.loadCredentials(botId));
+      if (save) this.db.saveCredentials(save);
       return result;
     });
     this.credentialsLock = run.catch(() => undefined);
     return run;
   }
 
-  private saveCredentials(c: StoredCredentials): void {
-    this.sql(
-      `INSERT INTO credentials (bot_id, api_token, api_secret, generation, origin, env_fingerprint, obtained_at, expires_at,
-         last_refresh_at, state, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (bot_id) DO UPDATE SET api_token = excluded.api_token, api_secret = excluded.api_secret,
-         generation = excluded.generation, origin = excluded.origin, env_fingerprint = excluded.env_fingerprint,
-         obtained_at = excluded.obtained_at, expires_at = excluded.expires_at, last_refresh_at = excluded.last_refresh_at,
-         state = excluded.state, last_error = excluded.last_error`,
-    ).run(c.botId, c.apiToken, c.apiSecret, c.generation, c.origin, c.envFingerprint, c.obtainedAt, c.expiresAt, c.lastRefreshAt, c.state, c.lastError);
-  }
-
   async ping(): Promise<void> {
-    this.sql('SELECT 1').get();
+    this.db.ping();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.flushOrders(); // orders already answered for must not wait for a tick that never comes
+    this.commitOrders(); // orders already answered for must not wait for a turn that never comes
     this.closed = true;
     this.listeners.clear();
     this.db.close();
   }
 }
 
-function toClaimed(row: Row): ClaimedDelivery {
-  return {
-    id: Number(row.id),
-    source: row.source as ClaimedDelivery['source'],
-    orderId: String(row.order_id),
-    platform: row.platform as ClaimedDelivery['platform'],
-    clientId: String(row.client_id),
-    rule: String(row.rule),
-    intentId: (row.intent_id as string | null) ?? null,
-    message: (row.message as string | null) ?? null,
-    fbTag: (row.fb_tag as string | null) ?? null,
-    name: String(row.broadcast_name),
-    attempts: Number(row.attempts),
-    receivedAt: Number(row.received_at),
-  };
-}
-
-function toCredentials(row: Row): StoredCredentials {
-  return {
-    botId: String(row.bot_id),
-    apiToken: String(row.api_token),
-    apiSecret: String(row.api_secret),
-    generation: Number(row.generation),
-    origin: row.origin as StoredCredentials['origin'],
-    envFingerprint: String(row.env_fingerprint),
-    obtainedAt: Number(row.obtained_at),
-    expiresAt: Number(row.expires_at),
-    lastRefreshAt: row.last_refresh_at === null ? null : Number(row.last_refresh_at),
-    state: row.state as StoredCredentials['state'],
-    lastError: (row.last_error as string | null) ?? null,
-  };
-}
-
-export class StoreInUseError extends Error {}
-
-/**
- * Opens (creating if needed) and migrates the database file. The file is locked for this process
- * alone: a second replica on the same file would send orders twice, so it fails to start instead.
- */
-export function openSqliteStore(path: string): SqliteStore {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new DatabaseSync(path, { timeout: 5_000 });
-  try {
-    db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
-    migrate(db);
-    // This process is the file's only user (the lock above), so any claim left behind is a dead process's.
-    db.prepare(`UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE status = 'pending' AND lease_owner IS NOT NULL`).run(Date.now());
-  } catch (error) {
-    db.close();
-    if ((error as { errcode?: number }).errcode === 5) {
-      throw new StoreInUseError(`database ${path} is in use by another process: SQLite serves one replica; use PostgreSQL (DATABASE_URL=postgres://...) for several`);
-    }
-    throw error;
-  }
-  return new SqliteStore(db);
-}
-
-function migrate(db: DatabaseSync): void {
-  db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-  const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)));
-  for (const migration of readMigrations(join(import.meta.dirname, 'migrations'))) {
-    if (applied.has(migration.version)) continue;
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      db.exec(migration.sql);
-      db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(migration.version, migration.name, Date.now());
-      db.exec('COMMIT');
-    } catch (error) {
-      db.exec('ROLLBACK');
-      throw error;
-    }
-  }
+export async function openSqliteStore(path: string): Promise<SqliteStore> {
+  return new SqliteStore(new SqliteDatabase(path));
 }
