@@ -26,7 +26,7 @@ const STORE_PING_TIMEOUT_MS = 2_000;
 
 export const notifierApp = fp<Settings>(
   async (app, { config, mapping }) => {
-    const store = await openStore(config.DATABASE_URL);
+    const store = await openStore(config.DATABASE_URL, { poolMax: config.DATABASE_POOL_MAX, log: app.log.child({ component: 'store' }) as Logger });
     const client = new MantagoClient({
       baseUrl: config.MANTAGO_BASE_URL,
       botId: config.MANTAGO_BOT_ID,
@@ -56,6 +56,7 @@ export const notifierApp = fp<Settings>(
         batchMaxRecipients: config.BATCH_MAX_RECIPIENTS,
         maxConcurrency: config.MANTAGO_MAX_CONCURRENCY,
         leaseMs: config.DELIVERY_LEASE_MS,
+        callTimeoutMs: config.MANTAGO_TIMEOUT_MS,
         pollMs: config.DELIVERY_POLL_MS,
         policy: {
           baseDelayMs: config.RETRY_BASE_DELAY_MS,

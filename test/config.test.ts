@@ -49,10 +49,23 @@ describe('the environment', () => {
     expect(config?.SHOPIFY_WEBHOOK_SECRET).toBeUndefined();
   });
 
+  test('a claim lease shorter than two MantaGO calls is refused', () => {
+    expect(parseEnv({ ...minimal, DELIVERY_LEASE_MS: '15000', MANTAGO_TIMEOUT_MS: '10000' }).problems).toEqual([
+      'DELIVERY_LEASE_MS (15000) must be at least twice MANTAGO_TIMEOUT_MS (10000)',
+    ]);
+  });
+
   test('the retry delay cap cannot be below the first delay', () => {
     expect(parseEnv({ ...minimal, RETRY_BASE_DELAY_MS: '5000', RETRY_MAX_DELAY_MS: '1000' }).problems).toEqual([
       'RETRY_MAX_DELAY_MS (1000) must not be below RETRY_BASE_DELAY_MS (5000)',
     ]);
+  });
+
+  test('a database password is never shown in the startup log', () => {
+    const url = 'postgres://notifier:s3cr3t-pw@db.internal:5432/orders';
+    expect(describeConfig(parseEnv({ ...minimal, DATABASE_URL: url }).config!).DATABASE_URL).toBe('postgres://notifier:***@db.internal:5432/orders');
+    const { problems } = parseEnv({ ...minimal, DATABASE_URL: url, DATABASE_POOL_MAX: '1' });
+    expect(problems).toEqual([expect.stringMatching(/^DATABASE_POOL_MAX is invalid/)]);
   });
 
   test('the startup log shows which secrets are set, never their values', () => {

@@ -24,6 +24,10 @@ const attempt = (d: ClaimedDelivery, then: AttemptResult['then'], outcome: Attem
 });
 
 describe.each(STORE_ENGINES)('$name store', (engine) => {
+  if (!engine.available) {
+    test.skip(`every ${engine.name} store test (no ${engine.name} here)`);
+    return;
+  }
   let store: Store;
   let close: () => Promise<void>;
   beforeEach(async () => {
@@ -124,6 +128,17 @@ describe.each(STORE_ENGINES)('$name store', (engine) => {
     await store.recordAttempts('w1', [attempt(d!, { to: 'retry', at: now, counted: true })]);
     expect(await claimAll('w3', now + LEASE)).toEqual([]); // still w2's
     await store.recordAttempts('w2', [attempt(takenOver!, { to: 'sent' }, 'sent')]);
+  });
+
+  test('a renewed lease keeps the work claimed; only its owner can renew it', async () => {
+    await store.recordOrder(incoming());
+    const now = Date.now();
+    const [d] = await claimAll('w1', now);
+    await store.renewLease('w2', [d!.id], now + 10 * LEASE); // not w2's: no effect
+    expect(await claimAll('w2', now + LEASE)).toHaveLength(1); // w1's lease ran out; w2 takes it
+    await store.renewLease('w2', [d!.id], now + 3 * LEASE);
+    expect(await claimAll('w3', now + 2 * LEASE)).toEqual([]);
+    expect(await claimAll('w3', now + 3 * LEASE)).toHaveLength(1);
   });
 
   test('release hands claimed work back, due at once', async () => {

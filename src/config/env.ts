@@ -26,6 +26,7 @@ export const EnvSchema = Type.Object({
   MANTAGO_MAX_RPS: Integer('most MantaGO calls started per second', 10, 1, 10_000),
   BATCH_MAX_RECIPIENTS: Integer('most client ids in one broadcast', 100, 1, 1000),
   DATABASE_URL: Text('a SQLite file path, or a postgres:// URL', './data/notifier.db'),
+  DATABASE_POOL_MAX: Integer('most PostgreSQL connections per replica (PostgreSQL only)', 10, 2, 200),
   MAPPING_FILE: Text('path of the mapping YAML file', DEFAULT_MAPPING_FILE),
   SHOPIFY_WEBHOOK_SECRET: Type.Optional(Text("the Shopify app's API secret key; unset disables /webhooks/shopify")),
   WOOCOMMERCE_WEBHOOK_SECRET: Type.Optional(Text("the WooCommerce webhook's secret; unset disables /webhooks/woocommerce")),
@@ -93,12 +94,16 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
     for (const name of names) {
       if (problems.has(name)) continue;
       const schema = (EnvSchema.properties as Record<string, TSchema & { description?: string }>)[name];
-      const shown = name in raw && !(SECRET_NAMES as readonly string[]).includes(name) ? ` (got ${JSON.stringify(raw[name])})` : '';
+      const shown = name in raw && !(SECRET_NAMES as readonly string[]).includes(name) ? ` (got ${JSON.stringify(showable(name, raw[name] as string))})` : '';
       problems.set(name, error.keyword === 'required' ? `${name} is required: ${schema?.description}` : `${name} is invalid: expected ${schema?.description}${shown}`);
     }
   }
   if (problems.size === 0) {
     const config = value as Config;
+    if (config.DELIVERY_LEASE_MS < 2 * config.MANTAGO_TIMEOUT_MS) {
+      // A claim must outlast the calls made under it, or another worker takes the same deliveries.
+      problems.set('DELIVERY_LEASE_MS', `DELIVERY_LEASE_MS (${config.DELIVERY_LEASE_MS}) must be at least twice MANTAGO_TIMEOUT_MS (${config.MANTAGO_TIMEOUT_MS})`);
+    }
     if (config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS) {
       problems.set('RETRY_MAX_DELAY_MS', `RETRY_MAX_DELAY_MS (${config.RETRY_MAX_DELAY_MS}) must not be below RETRY_BASE_DELAY_MS (${config.RETRY_BASE_DELAY_MS})`);
     }
@@ -107,9 +112,15 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
   return { config: value as Config, problems: [] };
 }
 
+/** A value fit to print: a database URL without its password. */
+function showable(name: string, value: string): string {
+  if (name !== 'DATABASE_URL') return value;
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
+}
+
 /** The configuration with every secret replaced by whether it is set, for the startup log. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const shown: Record<string, unknown> = { ...config };
+  const shown: Record<string, unknown> = { ...config, DATABASE_URL: showable('DATABASE_URL', config.DATABASE_URL) };
   for (const name of SECRET_NAMES) shown[name] = config[name] === undefined ? 'unset' : 'set';
   return shown;
 }

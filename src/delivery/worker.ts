@@ -14,6 +14,8 @@ export interface WorkerOptions {
   batchMaxRecipients: number;
   maxConcurrency: number;
   leaseMs: number;
+  /** The longest one MantaGO call may take: a lease with less than this left is renewed first. */
+  callTimeoutMs: number;
   pollMs: number;
   policy: RetryPolicy;
 }
@@ -26,6 +28,12 @@ export interface WorkerDeps {
   options: WorkerOptions;
   /** Told of every delivery that reached an end, for metrics. */
   onFinished?: (outcome: 'sent' | 'dead', deliveries: ClaimedDelivery[]) => void;
+}
+
+/** The deliveries of one claim and when their lease ends. */
+interface Lease {
+  ids: number[];
+  until: number;
 }
 
 /** How often one claim may renew the credentials before it gives up for now. */
@@ -81,6 +89,12 @@ export class DeliveryWorker {
           await this.idle(options.pollMs);
           continue;
         }
+        // While a 429 holds calls back, claimed work would only sit out its lease.
+        const paused = this.deps.client.limiter.pausedUntilMs - Date.now();
+        if (paused > 0) {
+          await this.idle(Math.min(paused, options.pollMs));
+          continue;
+        }
         const claimed = await store.claimBatch(this.owner, options.batchMaxRecipients, options.leaseMs, Date.now());
         if (claimed.length === 0) {
           const due = await store.nextDueAt();
@@ -121,12 +135,24 @@ export class DeliveryWorker {
   private async deliver(claimed: ClaimedDelivery[]): Promise<void> {
     const { batch, later } = oneRecipientEach(claimed);
     if (later.length > 0) await this.deps.store.release(this.owner, later.map((d) => d.id), Date.now());
-    await this.send(batch);
+    await this.send(batch, { ids: batch.map((d) => d.id), until: Date.now() + this.deps.options.leaseMs });
   }
 
-  private async send(batch: ClaimedDelivery[]): Promise<void> {
+  /**
+   * Before another call under the same claim: a lease that could run out during it is extended,
+   * for the whole claim (a split batch's other half waits under it too).
+   */
+  private async keepLease(lease: Lease): Promise<void> {
+    const { store, options } = this.deps;
+    if (Date.now() + options.callTimeoutMs + 1_000 < lease.until) return;
+    lease.until = Date.now() + options.leaseMs;
+    await store.renewLease(this.owner, lease.ids, lease.until);
+  }
+
+  private async send(batch: ClaimedDelivery[], lease: Lease): Promise<void> {
     const { client, credentials, store, log, options } = this.deps;
     for (let renewals = 0; ; renewals++) {
+      await this.keepLease(lease);
       const pair = await credentials.get();
       if (!pair) {
         // Rejected credentials: hand the work back uncounted and wait for the operator.
@@ -160,8 +186,8 @@ export class DeliveryWorker {
         await store.recordAttempts(this.owner, batch.map((d) => this.result(d, startedAt, result, 'batch_refused', { to: 'in_flight' }, batch.length)));
         log.warn({ deliveries: batch.length, reason: first.reason }, 'MantaGO refused a batched broadcast; sending halves to find the refused recipients');
         const half = Math.ceil(batch.length / 2);
-        await this.send(batch.slice(0, half));
-        await this.send(batch.slice(half));
+        await this.send(batch.slice(0, half), lease);
+        await this.send(batch.slice(half), lease);
         return;
       }
 

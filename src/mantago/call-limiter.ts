@@ -30,6 +30,11 @@ export class CallLimiter {
     }
   }
 
+  /** Until when calls are held back after a 429 (0 when they are not). */
+  get pausedUntilMs(): number {
+    return this.pausedUntil;
+  }
+
   /** After a 429 with Retry-After: no call starts before `until`. */
   pauseUntil(until: number): void {
     this.pausedUntil = Math.max(this.pausedUntil, until);

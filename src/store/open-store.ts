@@ -1,4 +1,6 @@
 // DATABASE_URL picks the engine: postgres:// or postgresql:// for PostgreSQL, anything else is a SQLite file path.
+import type { Logger } from 'pino';
+import { openPostgresStore } from './postgres/postgres-store.ts';
 import { openSqliteStore } from './sqlite/sqlite-store.ts';
 import type { Store } from './store.ts';
 
@@ -6,7 +8,12 @@ export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
 }
 
-export async function openStore(url: string): Promise<Store> {
-  if (isPostgresUrl(url)) throw new Error('PostgreSQL storage is not available in this build');
-  return openSqliteStore(url);
+export async function openStore(url: string, options: { poolMax: number; log: Logger }): Promise<Store> {
+  if (!isPostgresUrl(url)) return openSqliteStore(url);
+  return openPostgresStore({
+    url,
+    poolMax: options.poolMax,
+    onListenerChange: (connected, error) =>
+      connected ? options.log.info('listening for due deliveries') : options.log.warn({ err: error }, 'lost the LISTEN connection; polling until it is back'),
+  });
 }

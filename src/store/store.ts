@@ -102,6 +102,8 @@ export interface Store {
   claimBatch(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]>;
   /** Records the attempts and moves each delivery on, in one transaction. */
   recordAttempts(owner: string, results: AttemptResult[]): Promise<void>;
+  /** Extends a lease still held by `owner`, for work that takes several calls. */
+  renewLease(owner: string, ids: number[], until: number): Promise<void>;
   /** Gives claimed deliveries back without an attempt, due at `at`. */
   release(owner: string, ids: number[], at: number): Promise<void>;
   /** When the next pending delivery falls due (a running lease counts as due when it ends). */

@@ -3,11 +3,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
-import { DELIVERY_COLUMNS, type DeliveryRow } from '../delivery-row.ts';
+import { CLAIMED_COLUMNS, DELIVERY_COLUMNS, credentialsRow, toClaimed, toCredentials, upsertCredentialsSql, type DeliveryRow, type Row } from '../rows.ts';
 import { readMigrations } from '../migrations.ts';
 import type { AttemptResult, ClaimedDelivery, RecordedOrder, StoredCredentials } from '../store.ts';
-
-type Row = Record<string, unknown>;
 
 export class StoreInUseError extends Error {
   override readonly name = 'StoreInUseError';
@@ -80,8 +78,7 @@ export class SqliteDatabase {
       const head = this.sql(`SELECT batch_key FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1`).get(now) as Row | undefined;
       if (!head) return [];
       const rows = this.sql(
-        `SELECT id, source, order_id, received_at, platform, client_id, rule, intent_id, message, fb_tag, broadcast_name, attempts
-         FROM deliveries WHERE status = 'pending' AND batch_key = ? AND next_attempt_at <= ?
+        `SELECT ${CLAIMED_COLUMNS} FROM deliveries WHERE status = 'pending' AND batch_key = ? AND next_attempt_at <= ?
          ORDER BY next_attempt_at, id LIMIT ?`,
       ).all(head.batch_key as string, now, limit) as Row[];
       this.sql(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE id IN (SELECT value FROM json_each(?))`).run(owner, now + leaseMs, JSON.stringify(rows.map((r) => r.id)));
@@ -112,6 +109,11 @@ export class SqliteDatabase {
     });
   }
 
+  renewLease(owner: string, ids: number[], until: number): void {
+    this.sql(`UPDATE deliveries SET next_attempt_at = ?
+              WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending' AND lease_owner = ?`).run(until, JSON.stringify(ids), owner);
+  }
+
   release(owner: string, ids: number[], at: number): void {
     this.sql(`UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL
               WHERE id IN (SELECT value FROM json_each(?)) AND status = 'pending' AND lease_owner = ?`).run(at, JSON.stringify(ids), owner);
@@ -128,14 +130,7 @@ export class SqliteDatabase {
   }
 
   saveCredentials(c: StoredCredentials): void {
-    this.sql(
-      `INSERT INTO credentials (bot_id, api_token, api_secret, generation, origin, env_fingerprint, obtained_at, expires_at,
-         last_refresh_at, state, last_error) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (bot_id) DO UPDATE SET api_token = excluded.api_token, api_secret = excluded.api_secret,
-         generation = excluded.generation, origin = excluded.origin, env_fingerprint = excluded.env_fingerprint,
-         obtained_at = excluded.obtained_at, expires_at = excluded.expires_at, last_refresh_at = excluded.last_refresh_at,
-         state = excluded.state, last_error = excluded.last_error`,
-    ).run(c.botId, c.apiToken, c.apiSecret, c.generation, c.origin, c.envFingerprint, c.obtainedAt, c.expiresAt, c.lastRefreshAt, c.state, c.lastError);
+    this.sql(upsertCredentialsSql(() => '?')).run(...credentialsRow(c));
   }
 
   ping(): void {
@@ -157,37 +152,4 @@ export class SqliteDatabase {
       });
     }
   }
-}
-
-function toClaimed(row: Row): ClaimedDelivery {
-  return {
-    id: Number(row.id),
-    source: row.source as ClaimedDelivery['source'],
-    orderId: String(row.order_id),
-    platform: row.platform as ClaimedDelivery['platform'],
-    clientId: String(row.client_id),
-    rule: String(row.rule),
-    intentId: (row.intent_id as string | null) ?? null,
-    message: (row.message as string | null) ?? null,
-    fbTag: (row.fb_tag as string | null) ?? null,
-    name: String(row.broadcast_name),
-    attempts: Number(row.attempts),
-    receivedAt: Number(row.received_at),
-  };
-}
-
-function toCredentials(row: Row): StoredCredentials {
-  return {
-    botId: String(row.bot_id),
-    apiToken: String(row.api_token),
-    apiSecret: String(row.api_secret),
-    generation: Number(row.generation),
-    origin: row.origin as StoredCredentials['origin'],
-    envFingerprint: String(row.env_fingerprint),
-    obtainedAt: Number(row.obtained_at),
-    expiresAt: Number(row.expires_at),
-    lastRefreshAt: row.last_refresh_at === null ? null : Number(row.last_refresh_at),
-    state: row.state as StoredCredentials['state'],
-    lastError: (row.last_error as string | null) ?? null,
-  };
 }

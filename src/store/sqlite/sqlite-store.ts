@@ -1,7 +1,7 @@
 // The embedded default: one SQLite file for one replica. Orders that arrive in the same turn of the
 // event loop are committed in one transaction (group commit), so the synchronous node:sqlite calls
 // stay short and few.
-import { deliveryRow, type DeliveryRow } from '../delivery-row.ts';
+import { deliveryRow, type DeliveryRow } from '../rows.ts';
 import type { AttemptResult, ClaimedDelivery, CredentialsLockWork, IncomingOrder, RecordedOrder, Store, StoredCredentials } from '../store.ts';
 import { SqliteDatabase, StoreInUseError } from './sqlite-database.ts';
 
@@ -55,6 +55,10 @@ export class SqliteStore implements Store {
 
   async recordAttempts(owner: string, results: AttemptResult[]): Promise<void> {
     this.db.recordAttempts(owner, results);
+  }
+
+  async renewLease(owner: string, ids: number[], until: number): Promise<void> {
+    this.db.renewLease(owner, ids, until);
   }
 
   async release(owner: string, ids: number[], at: number): Promise<void> {
