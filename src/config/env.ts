@@ -51,6 +51,12 @@ export const EnvSchema = Type.Object({
   DELIVERY_POLL_MS: Integer('how often the worker looks for due deliveries when nothing woke it, in ms', 1_000, 10, 60_000),
   BODY_LIMIT_BYTES: Integer('largest webhook body accepted, in bytes', 1_048_576, 1_024, 50 * 1_048_576),
   SHUTDOWN_GRACE_MS: Integer('how long a graceful shutdown may take before the process exits anyway, in ms', 15_000, 100),
+  DRY_RUN: Type.Boolean({ description: 'true or false: when true everything happens and is recorded except the calls to MantaGO', default: false }),
+  RETENTION_DAYS: Integer('days sent and skipped deliveries (with their orders and attempts) are kept', 30, 1, 3650),
+  DEAD_RETENTION_DAYS: Integer('days dead deliveries are kept unless redriven', 90, 1, 3650),
+  LOAD_MAX_EVENT_LOOP_DELAY_MS: Integer('event-loop delay in ms above which requests get 503 with Retry-After (0 turns the check off)', 1_000, 0),
+  LOAD_MAX_RSS_MB: Integer('resident memory in MB above which requests get 503 with Retry-After (0 turns the check off)', 1_536, 0),
+  LOAD_RETRY_AFTER_S: Integer('the Retry-After, in seconds, of a 503 while overloaded', 10, 1, 3600),
 });
 
 export type Config = Static<typeof EnvSchema>;

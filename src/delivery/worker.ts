@@ -27,7 +27,7 @@ export interface WorkerDeps {
   log: Logger;
   options: WorkerOptions;
   /** Told of every delivery that reached an end, for metrics. */
-  onFinished?: (outcome: 'sent' | 'dead', deliveries: ClaimedDelivery[]) => void;
+  onFinished?: (outcome: 'sent' | 'dry_run' | 'dead', deliveries: ClaimedDelivery[]) => void;
 }
 
 /** The deliveries of one claim and when their lease ends. */
@@ -149,7 +149,21 @@ export class DeliveryWorker {
     await store.renewLease(this.owner, lease.ids, lease.until);
   }
 
-  private async send(batch: ClaimedDelivery[], lease: Lease): Promise<void> {
+  /**
+   * Sends deliveries this worker already holds (stored leased to `owner` by a manual broadcast)
+   * now, as it would any claim; resolves with MantaGO's last answer. Shutdown waits for it.
+   */
+  async sendNow(claimed: ClaimedDelivery[], leaseUntil: number): Promise<CallResult | undefined> {
+    let last: CallResult | undefined;
+    const send: Promise<void> = this.send(claimed, { ids: claimed.map((d) => d.id), until: leaseUntil }, (result) => {
+      last = result;
+    }).finally(() => this.inFlight.delete(send));
+    this.inFlight.add(send);
+    await send;
+    return last;
+  }
+
+  private async send(batch: ClaimedDelivery[], lease: Lease, observe?: (result: CallResult) => void): Promise<void> {
     const { client, credentials, store, log, options } = this.deps;
     for (let renewals = 0; ; renewals++) {
       await this.keepLease(lease);
@@ -161,7 +175,8 @@ export class DeliveryWorker {
       }
       const startedAt = Date.now();
       const result = await client.broadcast(pair.apiToken, broadcastRequest(batch, pair.apiSecret));
-      const progress = (d: ClaimedDelivery) => ({ attempts: d.attempts, receivedAt: d.receivedAt, batchSize: batch.length });
+      observe?.(result);
+      const progress = (d: ClaimedDelivery) => ({ attempts: d.attempts, receivedAt: d.waitingSince, batchSize: batch.length });
       const first = shouldRetry(result, progress(batch[0] as ClaimedDelivery), options.policy);
 
       if (first.action === 'renew') {
@@ -186,15 +201,16 @@ export class DeliveryWorker {
         await store.recordAttempts(this.owner, batch.map((d) => this.result(d, startedAt, result, 'batch_refused', { to: 'in_flight' }, batch.length)));
         log.warn({ deliveries: batch.length, reason: first.reason }, 'MantaGO refused a batched broadcast; sending halves to find the refused recipients');
         const half = Math.ceil(batch.length / 2);
-        await this.send(batch.slice(0, half), lease);
-        await this.send(batch.slice(half), lease);
+        await this.send(batch.slice(0, half), lease, observe);
+        await this.send(batch.slice(half), lease, observe);
         return;
       }
 
       // Every delivery in the batch shares the call's outcome, each within its own attempt and age bounds.
       const outcomes = batch.map((d) => {
         const decision = d === batch[0] ? first : shouldRetry(result, progress(d), options.policy);
-        return this.result(d, startedAt, result, decision.action === 'sent' ? 'sent' : 'failed', toTransition(decision), batch.length);
+        const outcome = decision.action !== 'sent' ? 'failed' : result.kind === 'ok' && result.dryRun ? 'dry_run' : 'sent';
+        return this.result(d, startedAt, result, outcome, toTransition(decision), batch.length);
       });
       await store.recordAttempts(this.owner, outcomes);
       this.report(outcomes, batch);
@@ -224,8 +240,8 @@ export class DeliveryWorker {
     const dead = outcomes.filter((o) => o.then.to === 'dead');
     const retrying = outcomes.filter((o) => o.then.to === 'retry');
     if (sent.length > 0) {
-      log.info({ deliveries: sent.length, rule: sent[0]?.rule, platform: sent[0]?.platform, orders: sent.slice(0, 5).map((d) => d.orderId) }, 'broadcast sent');
-      onFinished?.('sent', sent);
+      log.info({ deliveries: sent.length, rule: sent[0]?.rule, platform: sent[0]?.platform, orders: sent.slice(0, 5).map((d) => d.orderId) }, outcomes[0]?.attempt.outcome === 'dry_run' ? 'broadcast recorded, not sent (DRY_RUN)' : 'broadcast sent');
+      onFinished?.(outcomes[0]?.attempt.outcome === 'dry_run' ? 'dry_run' : 'sent', sent);
     }
     if (dead.length > 0) {
       const reason = (dead[0]?.then as { reason: string }).reason;

@@ -9,7 +9,14 @@ import type { Intake } from '../delivery/intake.ts';
 import type { Source } from '../sources/order.ts';
 import { header, type WebhookSource } from '../sources/source.ts';
 import { WOOCOMMERCE_PING, WOOCOMMERCE_SIGNATURE_HEADER } from '../sources/woocommerce.ts';
-import { errorReplies, httpError } from './errors.ts';
+import { HttpError, errorReplies, httpError } from './errors.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The webhook source a route receives, for metrics. */
+    source?: Source;
+  }
+}
 
 export interface WebhookRoutesOptions {
   sources: Partial<Record<Source, WebhookSource>>;
@@ -44,6 +51,12 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
   app.addContentTypeParser(FORM, { parseAs: 'buffer', bodyLimit: 1024 }, (_request, body, done) => done(null, body));
 
+  // What the routes themselves did not count: a body the parser or the schema refused.
+  app.addHook('onError', async (request, _reply, error) => {
+    const source = request.routeOptions.config.source;
+    if (source && !(error instanceof HttpError)) onWebhook?.(source, 'invalid');
+  });
+
   for (const { source: name, path, secretName, topicHeader } of WEBHOOK_ROUTES) {
     const source = sources[name];
     const count = (outcome: string) => onWebhook?.(name, outcome);
@@ -68,7 +81,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
           count('ping');
           return reply.code(200).send({ status: 'ignored', reason: 'WooCommerce webhook ping' });
         }
-        count('refused');
+        count('invalid');
         throw httpError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
       }
       const verdict = source.verify(raw, request.headers);
@@ -84,7 +97,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
       try {
         request.body = secureJson.parse(raw.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
       } catch {
-        count('refused');
+        count('invalid');
         throw httpError('INVALID_JSON', 'body is not valid JSON');
       }
     };
@@ -96,6 +109,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<WebhookRoutesOptions> = as
         body: source.payloadSchema,
         response: { 200: WebhookReply, 202: WebhookReply, ...errorReplies(400, 401, 413, 415) },
       },
+      config: { source: name },
       preValidation: verifyThenParse,
       handler: async (request, reply) => {
         const normalized = source.normalize(request.body, request.headers);

@@ -10,13 +10,15 @@ export interface MantagoClientOptions {
   timeoutMs: number;
   maxConcurrency: number;
   maxRps: number;
+  /** DRY_RUN: broadcasts go through the limiter and come back as successes, but are never sent. */
+  dryRun?: boolean;
   /** Told of every call, for metrics. */
   onCall?: (endpoint: 'broadcast' | 'token', outcome: CallResult['kind'], seconds: number) => void;
 }
 
 /** What one call came to, as far as MantaGO's answer (or its absence) tells. */
 export type CallResult =
-  | { kind: 'ok'; status: number; durationMs: number; body: Record<string, unknown> }
+  | { kind: 'ok'; status: number; durationMs: number; body: Record<string, unknown>; dryRun?: true }
   /** Token or secret invalid or expired: `errResponse.code` 1004, or a 401. */
   | { kind: 'expired'; status: number; durationMs: number; message: string }
   /** Any other answer that is not a success. */
@@ -25,6 +27,14 @@ export type CallResult =
   | { kind: 'unreachable'; durationMs: number; message: string; timeout: boolean };
 
 export type RefreshResult = Exclude<CallResult, { kind: 'ok' }> | { kind: 'ok'; apiToken: string; apiSecret: string; durationMs: number };
+
+const DRY_RUN_REPLY: CallResult = {
+  kind: 'ok',
+  status: 200,
+  durationMs: 0,
+  body: { success: true, message: 'DRY_RUN is on: this broadcast was recorded but not sent to MantaGO' },
+  dryRun: true,
+};
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 const MAX_MESSAGE = 300;
@@ -53,6 +63,7 @@ export class MantagoClient {
   }
 
   broadcast(apiToken: string, request: BroadcastRequest): Promise<CallResult> {
+    if (this.options.dryRun) return this.limiter.run(async () => DRY_RUN_REPLY);
     return this.call('broadcast', BROADCAST_PATH, apiToken, { ...request, botId: this.options.botId });
   }
 

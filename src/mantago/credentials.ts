@@ -18,6 +18,8 @@ export interface UsableCredentials extends ApiPair {
 export type CredentialsStatus = Omit<StoredCredentials, 'apiToken' | 'apiSecret' | 'envFingerprint'>;
 /** The outcome of asking for a newer pair after MantaGO rejected `generation`. */
 export type Renewal = 'renewed' | 'unavailable' | 'rejected';
+/** How one refresh ended, for metrics: `adopted` means another replica (or the operator) had stored a newer pair. */
+export type RefreshOutcome = Renewal | 'adopted';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** setTimeout cannot wait longer than ~24.8 days; a longer wait is re-armed. */
@@ -42,7 +44,21 @@ export class CredentialsManager {
   private stopped = false;
   private readonly changeListeners = new Set<() => void>();
 
-  constructor(deps: { botId: string; envPair: ApiPair; store: Store; client: MantagoClient; log: Logger }) {
+  private readonly dryRun: boolean;
+  private readonly onRefresh: ((outcome: RefreshOutcome) => void) | undefined;
+
+  constructor(deps: {
+    botId: string;
+    envPair: ApiPair;
+    store: Store;
+    client: MantagoClient;
+    log: Logger;
+    /** DRY_RUN: MantaGO is never called, so the pair is never refreshed either. */
+    dryRun?: boolean;
+    onRefresh?: (outcome: RefreshOutcome) => void;
+  }) {
+    this.dryRun = deps.dryRun ?? false;
+    this.onRefresh = deps.onRefresh;
     this.botId = deps.botId;
     this.envPair = deps.envPair;
     this.store = deps.store;
@@ -94,7 +110,7 @@ export class CredentialsManager {
     const stored = this.stored();
     if (stored.state !== 'ok') return undefined;
     const now = Date.now();
-    if (now >= refreshAt(stored) && now >= this.quietUntil) await this.refresh(stored.generation, 'the token expires soon');
+    if (!this.dryRun && now >= refreshAt(stored) && now >= this.quietUntil) await this.refresh(stored.generation, 'the token expires soon');
     const usable = this.stored();
     return usable.state === 'ok' ? { apiToken: usable.apiToken, apiSecret: usable.apiSecret, generation: usable.generation } : undefined;
   }
@@ -128,6 +144,7 @@ export class CredentialsManager {
 
   /** Refreshes now, whatever the token's expiry (the operator asked). */
   forceRefresh(): Promise<Renewal> {
+    if (this.dryRun) return Promise.resolve('unavailable');
     return this.refresh(this.stored().generation, 'the operator asked for a refresh', true);
   }
 
@@ -139,7 +156,7 @@ export class CredentialsManager {
   }
 
   private async rotate(generation: number, reason: string, evenIfRejected: boolean): Promise<Renewal> {
-    const outcome = await this.store.withCredentialsLock<{ credentials: StoredCredentials; renewal: Renewal }>(this.botId, async (stored) => {
+    const outcome = await this.store.withCredentialsLock<{ credentials: StoredCredentials; renewal: Renewal; called?: boolean }>(this.botId, async (stored) => {
       const base = stored ?? this.stored();
       // Someone (another replica, the operator) already stored a newer pair: use it, call nobody.
       if (base.generation > generation) return { result: { credentials: base, renewal: base.state === 'ok' ? 'renewed' : 'rejected' } };
@@ -148,17 +165,18 @@ export class CredentialsManager {
       const reply = await this.client.refreshToken(base.apiToken, base.apiSecret);
       if (reply.kind === 'ok') {
         const next = { ...this.newPair(base, reply, 'refresh', now, base.envFingerprint), lastRefreshAt: now };
-        return { save: next, result: { credentials: next, renewal: 'renewed' } };
+        return { save: next, result: { credentials: next, renewal: 'renewed', called: true } };
       }
       const transient = reply.kind === 'unreachable' || (reply.kind === 'refused' && (reply.status === 429 || reply.status >= 500));
       const detail = reply.kind === 'unreachable' ? reply.message : `HTTP ${reply.status}: ${reply.message}`;
       if (transient) {
         this.log.warn({ reason, error: detail }, 'MantaGO token refresh failed; will try again later');
-        return { result: { credentials: base, renewal: 'unavailable' } };
+        return { result: { credentials: base, renewal: 'unavailable', called: true } };
       }
       const rejected: StoredCredentials = { ...base, state: 'rejected', lastRefreshAt: now, lastError: `MantaGO refused to refresh the token (${detail})` };
-      return { save: rejected, result: { credentials: rejected, renewal: 'rejected' } };
+      return { save: rejected, result: { credentials: rejected, renewal: 'rejected', called: true } };
     });
+    this.onRefresh?.(outcome.called ? outcome.renewal : 'adopted');
     if (outcome.renewal === 'unavailable') this.quietUntil = Date.now() + PROACTIVE_RETRY_MS;
     this.adopt(outcome.credentials);
     if (outcome.renewal === 'renewed') {
@@ -202,7 +220,7 @@ export class CredentialsManager {
   private schedule(): void {
     clearTimeout(this.timer);
     const stored = this.stored();
-    if (stored.state !== 'ok' || this.stopped) return;
+    if (stored.state !== 'ok' || this.stopped || this.dryRun) return;
     const wait = Math.max(0, refreshAt(stored) - Date.now(), this.quietUntil - Date.now());
     this.timer = setTimeout(() => {
       if (wait > MAX_TIMER_MS) return this.schedule();

@@ -22,13 +22,14 @@ export const DELIVERY_COLUMNS = [
   'broadcast_name',
   'batch_key',
   'next_attempt_at',
+  'lease_owner',
   'finished_at',
   'last_error',
 ] as const;
 
 export type DeliveryRow = (string | number | null)[];
 
-export function deliveryRow({ order, topic, receivedAt, plan, batchKey }: IncomingOrder): DeliveryRow {
+export function deliveryRow({ order, topic, receivedAt, plan, batchKey, leasedTo }: IncomingOrder): DeliveryRow {
   const send = plan.kind === 'send' ? plan : undefined;
   return [
     order.source,
@@ -47,14 +48,15 @@ export function deliveryRow({ order, topic, receivedAt, plan, batchKey }: Incomi
     send?.content.fbTag ?? null,
     send?.name ?? null,
     batchKey ?? null,
-    send ? receivedAt : null,
+    send ? (leasedTo?.until ?? receivedAt) : null,
+    send ? (leasedTo?.owner ?? null) : null,
     send ? null : receivedAt,
     plan.kind === 'skip' ? plan.reason : null,
   ];
 }
 
 /** The columns a claim reads. */
-export const CLAIMED_COLUMNS = 'id, source, order_id, received_at, platform, client_id, rule, intent_id, message, fb_tag, broadcast_name, attempts';
+export const CLAIMED_COLUMNS = 'id, source, order_id, received_at, redriven_at, platform, client_id, rule, intent_id, message, fb_tag, broadcast_name, attempts';
 
 export function toClaimed(row: Row): ClaimedDelivery {
   return {
@@ -70,6 +72,7 @@ export function toClaimed(row: Row): ClaimedDelivery {
     name: String(row.broadcast_name),
     attempts: Number(row.attempts),
     receivedAt: Number(row.received_at),
+    waitingSince: Number(row.redriven_at ?? row.received_at),
   };
 }
 

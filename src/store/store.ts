@@ -6,8 +6,11 @@ import type { Order, Source } from '../sources/order.ts';
 
 export type DeliveryStatus = 'pending' | 'sent' | 'dead' | 'skipped';
 
+/** Where a delivery came from: a webhook source, or the operator's manual broadcast. */
+export type DeliverySource = Source | 'admin';
+
 /** What is kept of an order: everything but its line items, which no message uses. */
-export type StoredOrder = Omit<Order, 'items'>;
+export type StoredOrder = Omit<Order, 'items' | 'source'> & { source: DeliverySource };
 
 /** An order that passed verification, with what the mapping decided for it. */
 export interface IncomingOrder {
@@ -17,6 +20,8 @@ export interface IncomingOrder {
   plan: DeliveryPlan;
   /** Deliveries with the same key may share one broadcast. */
   batchKey: string | undefined;
+  /** Stored already claimed by this owner (a manual broadcast sends it at once, not the worker). */
+  leasedTo?: { owner: string; until: number };
 }
 
 export type RecordedOrder = {
@@ -28,7 +33,7 @@ export type RecordedOrder = {
 /** A pending delivery a worker has leased: nobody else takes it until the lease runs out. */
 export interface ClaimedDelivery {
   id: number;
-  source: Source;
+  source: DeliverySource;
   orderId: string;
   platform: Platform;
   clientId: string;
@@ -39,9 +44,12 @@ export interface ClaimedDelivery {
   name: string;
   attempts: number;
   receivedAt: number;
+  /** Where its retry age counts from: when it arrived, or when the operator redrove it. */
+  waitingSince: number;
 }
 
-export type AttemptOutcome = 'sent' | 'failed' | 'credentials_expired' | 'batch_refused';
+/** `dry_run`: DRY_RUN was on, so everything happened except the call to MantaGO. */
+export type AttemptOutcome = 'sent' | 'dry_run' | 'failed' | 'credentials_expired' | 'batch_refused';
 
 /** One call's result for one delivery: written once, never updated. */
 export interface Attempt {
@@ -93,6 +101,90 @@ export interface StoredCredentials {
  */
 export type CredentialsLockWork<T> = (current: StoredCredentials | undefined) => Promise<{ save?: StoredCredentials; result: T }>;
 
+/** A delivery as the operator sees it. */
+export interface DeliveryRecord {
+  id: number;
+  source: string;
+  shop: string;
+  orderId: string;
+  topic: string | null;
+  status: DeliveryStatus;
+  platform: string | null;
+  clientId: string | null;
+  recipientVia: string | null;
+  rule: string | null;
+  intentId: string | null;
+  message: string | null;
+  fbTag: string | null;
+  name: string | null;
+  attempts: number;
+  receivedAt: number;
+  /** Pending: when it is next due (while claimed, when the claim runs out). */
+  nextAttemptAt: number | null;
+  /** Pending and claimed by a worker right now. */
+  inFlight: boolean;
+  finishedAt: number | null;
+  redrivenAt: number | null;
+  /** Why it was skipped or died, or the last failure of a pending one. */
+  lastError: string | null;
+}
+
+export interface AttemptRecord extends Omit<Attempt, 'deliveryId'> {
+  /** When the retry it led to was due, if it led to one. */
+  nextAttemptAt: number | null;
+}
+
+export interface DeliveryDetail extends DeliveryRecord {
+  order: StoredOrder;
+  attemptLog: AttemptRecord[];
+}
+
+export interface DeliveryFilter {
+  status?: DeliveryStatus;
+  source?: string;
+  orderId?: string;
+  limit: number;
+  /** Only deliveries with a smaller id (the cursor of the page before). */
+  beforeId?: number;
+}
+
+/** What asking to send a delivery again came to. */
+export type Requeue = { done: true; delivery: DeliveryRecord } | { done: false; delivery: DeliveryRecord | undefined };
+
+export interface QueueStats {
+  pending: number;
+  /** When the longest-waiting pending delivery started waiting. */
+  oldestPendingSince: number | undefined;
+  dead: number;
+}
+
+export interface DirectoryEntry {
+  key: string;
+  platform: Platform;
+  userId: string;
+  updatedAt: number;
+}
+
+/** What the operator can see and do, and the recipient directory; the same on every engine. */
+export interface OperatorView {
+  listDeliveries(filter: DeliveryFilter): Promise<DeliveryRecord[]>;
+  getDelivery(id: number): Promise<DeliveryDetail | undefined>;
+  /** A dead delivery starts over (attempts and age); a waiting one is due now. Not one being sent, sent or skipped. */
+  requeue(id: number, now: number): Promise<Requeue>;
+  /** Every dead delivery (of `source`, if given) starts over; how many did. */
+  redriveDead(source: string | undefined, now: number): Promise<number>;
+  queueStats(): Promise<QueueStats>;
+  /** Deletes finished deliveries (with their attempts) that finished before the cut-offs; how many. */
+  prune(cutoff: { finishedBefore: number; deadBefore: number }): Promise<number>;
+
+  // The recipient directory: customer keys (customer:, email:, phone:) to chat users.
+  putRecipients(entries: DirectoryEntry[]): Promise<void>;
+  getRecipient(key: string): Promise<DirectoryEntry | undefined>;
+  deleteRecipient(key: string): Promise<boolean>;
+  /** The entry of the first of `keys` that has one. */
+  findRecipient(keys: string[]): Promise<DirectoryEntry | undefined>;
+}
+
 export interface Store {
   readonly engine: 'sqlite' | 'postgres';
 
@@ -113,6 +205,9 @@ export interface Store {
 
   loadCredentials(botId: string): Promise<StoredCredentials | undefined>;
   withCredentialsLock<T>(botId: string, work: CredentialsLockWork<T>): Promise<T>;
+
+  /** The operator's view and levers, and the recipient directory. */
+  readonly operator: OperatorView;
 
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;

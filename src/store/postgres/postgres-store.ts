@@ -5,6 +5,8 @@
 import { join } from 'node:path';
 import pg from 'pg';
 import { readMigrations } from '../migrations.ts';
+import { numbered } from '../operator-queries.ts';
+import { OperatorStore } from '../operator-store.ts';
 import {
   CLAIMED_COLUMNS,
   DELIVERY_COLUMNS,
@@ -51,6 +53,7 @@ const COLUMN_TYPES: Record<(typeof DELIVERY_COLUMNS)[number], string> = {
   broadcast_name: 'text',
   batch_key: 'text',
   next_attempt_at: 'bigint',
+  lease_owner: 'text',
   finished_at: 'bigint',
   last_error: 'text',
 };
@@ -74,9 +77,22 @@ export class PostgresStore implements Store {
   private orders: QueuedOrder[] = [];
   private closed = false;
 
+  readonly operator: OperatorStore;
+
   constructor(pool: pg.Pool, notifications: DueNotifications) {
     this.pool = pool;
     this.notifications = notifications;
+    this.operator = new OperatorStore(
+      {
+        all: async (query) => (await pool.query(numbered(query.text), query.params)).rows as Row[],
+        run: async (query) => (await pool.query(numbered(query.text), query.params)).rowCount ?? 0,
+        runAll: (queries) =>
+          this.transaction(async (client) => {
+            for (const query of queries) await client.query(numbered(query.text), query.params);
+          }),
+      },
+      () => notifications.notify(),
+    );
   }
 
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { CLAIMED_COLUMNS, DELIVERY_COLUMNS, credentialsRow, toClaimed, toCredentials, upsertCredentialsSql, type DeliveryRow, type Row } from '../rows.ts';
 import { readMigrations } from '../migrations.ts';
+import type { Query } from '../operator-queries.ts';
 import type { AttemptResult, ClaimedDelivery, RecordedOrder, StoredCredentials } from '../store.ts';
 
 export class StoreInUseError extends Error {
@@ -131,6 +132,20 @@ export class SqliteDatabase {
 
   saveCredentials(c: StoredCredentials): void {
     this.sql(upsertCredentialsSql(() => '?')).run(...credentialsRow(c));
+  }
+
+  all(query: Query): Row[] {
+    return this.sql(query.text).all(...query.params) as Row[];
+  }
+
+  run(query: Query): number {
+    return Number(this.sql(query.text).run(...query.params).changes);
+  }
+
+  runAll(queries: Query[]): void {
+    this.transaction(() => {
+      for (const query of queries) this.sql(query.text).run(...query.params);
+    });
   }
 
   ping(): void {

@@ -1,6 +1,7 @@
 // The embedded default: one SQLite file for one replica. Orders that arrive in the same turn of the
 // event loop are committed in one transaction (group commit), so the synchronous node:sqlite calls
 // stay short and few.
+import { OperatorStore } from '../operator-store.ts';
 import { deliveryRow, type DeliveryRow } from '../rows.ts';
 import type { AttemptResult, ClaimedDelivery, CredentialsLockWork, IncomingOrder, RecordedOrder, Store, StoredCredentials } from '../store.ts';
 import { SqliteDatabase, StoreInUseError } from './sqlite-database.ts';
@@ -21,8 +22,14 @@ export class SqliteStore implements Store {
   private credentialsLock: Promise<unknown> = Promise.resolve();
   private closed = false;
 
+  readonly operator: OperatorStore;
+
   constructor(db: SqliteDatabase) {
     this.db = db;
+    this.operator = new OperatorStore(
+      { all: async (query) => db.all(query), run: async (query) => db.run(query), runAll: async (queries) => db.runAll(queries) },
+      () => this.emitDue(),
+    );
   }
 
   recordOrder(incoming: IncomingOrder): Promise<RecordedOrder> {

@@ -1,0 +1,49 @@
+// Retention: sent and skipped deliveries (with their stored order and attempts) are deleted after
+// RETENTION_DAYS, dead ones after DEAD_RETENTION_DAYS unless redriven. Runs hourly, in chunks.
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.ts';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+const EVERY_MS = 60 * 60 * 1000;
+/** The first run waits for startup to settle. */
+const FIRST_RUN_MS = 30_000;
+
+export class Retention {
+  private readonly deps: { store: Store; log: Logger; days: number; deadDays: number };
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+
+  constructor(deps: { store: Store; log: Logger; days: number; deadDays: number }) {
+    this.deps = deps;
+  }
+
+  start(): void {
+    this.schedule(FIRST_RUN_MS);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.running?.catch(() => undefined);
+  }
+
+  /** Deletes what is past its retention now; how many deliveries went. */
+  async prune(now = Date.now()): Promise<number> {
+    const { store, log, days, deadDays } = this.deps;
+    this.running = store.operator.prune({ finishedBefore: now - days * DAY_MS, deadBefore: now - deadDays * DAY_MS });
+    const deleted = await this.running;
+    if (deleted > 0) log.info({ deleted, retentionDays: days, deadRetentionDays: deadDays }, 'pruned finished deliveries past their retention');
+    return deleted;
+  }
+
+  private schedule(ms: number): void {
+    this.timer = setTimeout(() => {
+      this.prune()
+        .catch((error: unknown) => this.deps.log.error({ err: error }, 'pruning old deliveries failed; will try again'))
+        .finally(() => {
+          if (this.timer) this.schedule(EVERY_MS);
+        });
+    }, ms);
+    this.timer.unref();
+  }
+}

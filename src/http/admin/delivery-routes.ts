@@ -1,0 +1,130 @@
+// /admin/deliveries and /admin/broadcasts: why did (or didn't) a customer get a message, send it
+// again, and try a send by hand.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import Type from 'typebox';
+import { manualBroadcastProblems, sendManualBroadcast } from '../../delivery/manual-broadcast.ts';
+import type { DeliveryWorker } from '../../delivery/worker.ts';
+import type { CallResult } from '../../mantago/client.ts';
+import type { Store } from '../../store/store.ts';
+import { errorReplies, httpError } from '../errors.ts';
+import { DeliveryDetailSchema, DeliverySchema, DeliveryStatusSchema, deliveryDetailView, deliveryView } from './schemas.ts';
+
+export interface DeliveryRoutesOptions {
+  store: Store;
+  worker: DeliveryWorker;
+  leaseMs: number;
+  batchMaxRecipients: number;
+}
+
+const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
+const SOURCES = ['shopify', 'woocommerce', 'orders', 'admin'];
+
+const BroadcastBody = Type.Object(
+  {
+    platform: Type.Enum(['line', 'facebook']),
+    userIds: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 1000 }),
+    intentId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'a conversation module id' })),
+    message: Type.Optional(Type.String({ minLength: 1, maxLength: 5000, description: 'plain text' })),
+    fbTag: Type.Optional(Type.String({ description: 'Messenger only; POST_PURCHASE_UPDATE when not given' })),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: "the broadcast's label in MantaGO's dashboard" })),
+  },
+  { additionalProperties: false },
+);
+
+const BroadcastReply = Type.Object({
+  status: Type.Enum(['sent', 'pending', 'dead'], { description: 'pending: MantaGO failed for now and the worker will retry' }),
+  deliveryIds: Type.Array(Type.Integer()),
+  mantago: Type.Union([
+    Type.Object({
+      httpStatus: Type.Union([Type.Integer(), Type.Null()]),
+      durationMs: Type.Integer(),
+      reply: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+      error: Type.Optional(Type.String()),
+    }),
+    Type.Null(),
+  ]),
+});
+
+function mantagoView(result: CallResult | undefined) {
+  if (!result) return null;
+  if (result.kind === 'ok') return { httpStatus: result.status, durationMs: result.durationMs, reply: result.body };
+  return { httpStatus: result.kind === 'unreachable' ? null : result.status, durationMs: result.durationMs, error: result.message };
+}
+
+export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = async (app, { store, worker, leaseMs, batchMaxRecipients }) => {
+  app.post('/broadcasts', {
+    schema: {
+      summary: 'Send a broadcast by hand (recorded like any delivery); answers with MantaGO\'s reply',
+      tags: ['admin'],
+      body: BroadcastBody,
+      response: { 200: BroadcastReply, 202: BroadcastReply, 502: BroadcastReply, ...errorReplies(400, 401) },
+    },
+    handler: async (request, reply) => {
+      const problems = manualBroadcastProblems(request.body, batchMaxRecipients);
+      if (problems.length > 0) throw httpError('INVALID_PAYLOAD', problems.join('; '));
+      const result = await sendManualBroadcast({ store, worker, leaseMs }, request.body);
+      const code = result.status === 'sent' ? 200 : result.status === 'pending' ? 202 : 502;
+      return reply.code(code).send({ status: result.status as 'sent' | 'pending' | 'dead', deliveryIds: result.deliveries.map((d) => d.id), mantago: mantagoView(result.mantago) });
+    },
+  });
+
+  app.get('/deliveries', {
+    schema: {
+      summary: 'Deliveries, newest first; `nextCursor` gives the next page',
+      tags: ['admin'],
+      querystring: Type.Object(
+        {
+          status: Type.Optional(DeliveryStatusSchema),
+          source: Type.Optional(Type.Enum(SOURCES)),
+          order: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "the shop's order id" })),
+          limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+          cursor: Type.Optional(Type.Integer({ minimum: 1, description: 'nextCursor of the page before' })),
+        },
+        { additionalProperties: false },
+      ),
+      response: { 200: Type.Object({ deliveries: Type.Array(DeliverySchema), nextCursor: Type.Union([Type.Integer(), Type.Null()]) }), ...errorReplies(400, 401) },
+    },
+    handler: async (request) => {
+      const { status, source, order, limit, cursor } = request.query;
+      const found = await store.operator.listDeliveries({ status, source, orderId: order, limit: limit + 1, beforeId: cursor });
+      const page = found.slice(0, limit);
+      return { deliveries: page.map(deliveryView), nextCursor: found.length > limit ? (page.at(-1)?.id ?? null) : null };
+    },
+  });
+
+  app.get('/deliveries/:id', {
+    schema: { summary: 'One delivery with its order and every attempt', tags: ['admin'], params: IdParams, response: { 200: DeliveryDetailSchema, ...errorReplies(400, 401, 404) } },
+    handler: async (request) => {
+      const delivery = await store.operator.getDelivery(request.params.id);
+      if (!delivery) throw httpError('NOT_FOUND', `no delivery ${request.params.id}`);
+      return deliveryDetailView(delivery);
+    },
+  });
+
+  app.post('/deliveries/:id/retry', {
+    schema: {
+      summary: 'Send a dead delivery again (attempts start over), or a waiting one now',
+      tags: ['admin'],
+      params: IdParams,
+      response: { 200: DeliverySchema, ...errorReplies(400, 401, 404, 409) },
+    },
+    handler: async (request) => {
+      const { done, delivery } = await store.operator.requeue(request.params.id, Date.now());
+      if (!delivery) throw httpError('NOT_FOUND', `no delivery ${request.params.id}`);
+      if (done) return deliveryView(delivery);
+      if (delivery.status === 'sent') throw httpError('CONFLICT', `delivery ${delivery.id} was already sent; POST /admin/broadcasts sends a message again`);
+      if (delivery.status === 'skipped') throw httpError('CONFLICT', `delivery ${delivery.id} was skipped, so there is nobody to send it to: ${delivery.lastError ?? ''}`);
+      throw httpError('CONFLICT', `delivery ${delivery.id} is being sent right now`);
+    },
+  });
+
+  app.post('/deliveries/redrive', {
+    schema: {
+      summary: 'Send every dead delivery (of one source, if given) again',
+      tags: ['admin'],
+      body: Type.Optional(Type.Object({ source: Type.Optional(Type.Enum(SOURCES)) }, { additionalProperties: false })),
+      response: { 200: Type.Object({ redriven: Type.Integer() }), ...errorReplies(400, 401) },
+    },
+    handler: async (request) => ({ redriven: await store.operator.redriveDead(request.body?.source, Date.now()) }),
+  });
+};

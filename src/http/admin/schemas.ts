@@ -1,0 +1,99 @@
+// What the admin API answers with: TypeBox schemas (they also make the OpenAPI document) and the
+// conversions from the store's records. Times are ISO 8601 strings for people reading curl output.
+import Type, { type Static } from 'typebox';
+import type { CredentialsStatus } from '../../mantago/credentials.ts';
+import type { AttemptRecord, DeliveryDetail, DeliveryRecord, DirectoryEntry } from '../../store/store.ts';
+
+const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+const Text = Type.Union([Type.String(), Type.Null()]);
+const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+
+export const DeliveryStatusSchema = Type.Enum(['pending', 'sent', 'dead', 'skipped']);
+
+export const DeliverySchema = Type.Object({
+  id: Type.Integer(),
+  source: Type.String({ description: 'shopify, woocommerce, orders, or admin (a manual broadcast)' }),
+  shop: Type.String(),
+  orderId: Type.String(),
+  topic: Text,
+  status: DeliveryStatusSchema,
+  platform: Text,
+  clientId: Text,
+  recipientVia: Text,
+  rule: Text,
+  intentId: Text,
+  message: Text,
+  fbTag: Text,
+  name: Text,
+  attempts: Type.Integer(),
+  receivedAt: Time,
+  nextAttemptAt: Time,
+  inFlight: Type.Boolean({ description: 'a worker is sending it right now' }),
+  finishedAt: Time,
+  redrivenAt: Time,
+  lastError: Type.Union([Type.String(), Type.Null()], { description: 'why it was skipped or died, or the last failure of a pending one' }),
+});
+
+export const AttemptSchema = Type.Object({
+  startedAt: Type.String({ format: 'date-time' }),
+  durationMs: Type.Integer(),
+  outcome: Type.Enum(['sent', 'dry_run', 'failed', 'credentials_expired', 'batch_refused']),
+  httpStatus: Type.Union([Type.Integer(), Type.Null()]),
+  error: Text,
+  nextAttemptAt: Time,
+  batchSize: Type.Integer(),
+});
+
+export const DeliveryDetailSchema = Type.Intersect([
+  DeliverySchema,
+  Type.Object({ order: Type.Record(Type.String(), Type.Unknown()), attemptLog: Type.Array(AttemptSchema) }),
+]);
+
+export function deliveryView(d: DeliveryRecord): Static<typeof DeliverySchema> {
+  return { ...d, receivedAt: iso(d.receivedAt), nextAttemptAt: iso(d.nextAttemptAt), finishedAt: iso(d.finishedAt), redrivenAt: iso(d.redrivenAt) };
+}
+
+const attemptView = (a: AttemptRecord): Static<typeof AttemptSchema> => ({ ...a, startedAt: iso(a.startedAt) as string, nextAttemptAt: iso(a.nextAttemptAt) });
+
+export function deliveryDetailView(d: DeliveryDetail) {
+  const { order, attemptLog, ...record } = d;
+  return { ...deliveryView(record), order: order as unknown as Record<string, unknown>, attemptLog: attemptLog.map(attemptView) };
+}
+
+export const CredentialsSchema = Type.Object(
+  {
+    botId: Type.String(),
+    state: Type.Enum(['ok', 'rejected']),
+    generation: Type.Integer({ description: 'goes up by one with every new pair' }),
+    origin: Type.Enum(['env', 'refresh', 'admin']),
+    obtainedAt: Time,
+    expiresAt: Time,
+    lastRefreshAt: Time,
+    lastError: Text,
+    dryRun: Type.Boolean(),
+  },
+  { description: 'Never the token or the secret' },
+);
+
+export function credentialsView(c: CredentialsStatus, dryRun: boolean): Static<typeof CredentialsSchema> {
+  return {
+    botId: c.botId,
+    state: c.state,
+    generation: c.generation,
+    origin: c.origin,
+    obtainedAt: iso(c.obtainedAt),
+    expiresAt: iso(c.expiresAt),
+    lastRefreshAt: iso(c.lastRefreshAt),
+    lastError: c.lastError,
+    dryRun,
+  };
+}
+
+export const RecipientSchema = Type.Object({
+  key: Type.String(),
+  platform: Type.Enum(['line', 'facebook']),
+  userId: Type.String(),
+  updatedAt: Type.String({ format: 'date-time' }),
+});
+
+export const recipientView = (e: DirectoryEntry): Static<typeof RecipientSchema> => ({ ...e, updatedAt: iso(e.updatedAt) as string });

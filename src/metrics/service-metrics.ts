@@ -1,0 +1,103 @@
+// Prometheus metrics, in a registry of this app's own (two apps in one process must not clash).
+// Labels are small fixed sets: never an order or a customer id.
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CredentialsStatus, RefreshOutcome } from '../mantago/credentials.ts';
+import type { QueueStats } from '../store/store.ts';
+
+export interface MetricsSources {
+  queueStats: () => Promise<QueueStats>;
+  credentials: () => CredentialsStatus;
+}
+
+export class ServiceMetrics {
+  readonly registry = new Registry();
+  readonly webhooks: Counter<'source' | 'outcome'>;
+  readonly deliveries: Counter<'outcome'>;
+  readonly calls: Histogram<'endpoint' | 'outcome'>;
+  readonly deliveryLatency: Histogram;
+  readonly refreshes: Counter<'outcome'>;
+
+  constructor(sources: MetricsSources) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.webhooks = new Counter({
+      name: 'notifier_webhooks_total',
+      help: 'Webhooks received, by source and outcome (accepted, duplicate, ignored, ping, bad_signature, invalid, disabled, overloaded)',
+      labelNames: ['source', 'outcome'],
+      registers,
+    });
+    this.deliveries = new Counter({
+      name: 'notifier_deliveries_total',
+      help: 'Deliveries that reached an end, by outcome (sent, dry_run, dead, skipped)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.calls = new Histogram({
+      name: 'notifier_mantago_call_duration_seconds',
+      help: 'MantaGO calls, by endpoint (broadcast, token) and outcome (ok, expired, refused, unreachable)',
+      labelNames: ['endpoint', 'outcome'],
+      buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.deliveryLatency = new Histogram({
+      name: 'notifier_delivery_latency_seconds',
+      help: 'From webhook receipt to MantaGO accepting the broadcast',
+      buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600],
+      registers,
+    });
+    this.refreshes = new Counter({
+      name: 'notifier_credential_refreshes_total',
+      help: 'MantaGO token refreshes, by outcome (renewed, adopted from another replica, unavailable, rejected)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    // Read when scraped: the store and the credentials are the truth, shared by every replica.
+    let stats: Promise<QueueStats> | undefined;
+    const queue = () => (stats ??= sources.queueStats().finally(() => setImmediate(() => (stats = undefined))));
+    new Gauge({
+      name: 'notifier_deliveries_pending',
+      help: 'Deliveries waiting to be sent (in the whole store)',
+      registers,
+      async collect() {
+        this.set((await queue()).pending);
+      },
+    });
+    new Gauge({
+      name: 'notifier_oldest_pending_delivery_age_seconds',
+      help: 'How long the longest-waiting pending delivery has waited (0 when none)',
+      registers,
+      async collect() {
+        const since = (await queue()).oldestPendingSince;
+        this.set(since === undefined ? 0 : Math.max(0, (Date.now() - since) / 1000));
+      },
+    });
+    new Gauge({
+      name: 'notifier_deliveries_dead',
+      help: 'Dead deliveries kept in the store (until redriven or pruned)',
+      registers,
+      async collect() {
+        this.set((await queue()).dead);
+      },
+    });
+    new Gauge({
+      name: 'notifier_credentials_expiry_timestamp_seconds',
+      help: "When the MantaGO token in use expires (Unix time)",
+      registers,
+      collect() {
+        this.set(sources.credentials().expiresAt / 1000);
+      },
+    });
+    new Gauge({
+      name: 'notifier_credentials_usable',
+      help: '1 while the MantaGO credentials are usable, 0 once MantaGO rejected them',
+      registers,
+      collect() {
+        this.set(sources.credentials().state === 'ok' ? 1 : 0);
+      },
+    });
+  }
+
+  refreshed(outcome: RefreshOutcome): void {
+    this.refreshes.inc({ outcome });
+  }
+}
