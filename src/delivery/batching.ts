@@ -43,6 +43,7 @@ export function broadcastRequest(batch: ClaimedDelivery[], secret: string): Broa
     ...(first.message !== null && { message: first.message }),
     ...(first.fbTag !== null && { fbTag: first.fbTag }),
     // MantaGO's dashboard lists broadcasts by name: one order's is its rule and number.
-    name: batch.length === 1 ? first.name : `${first.rule}: ${batch.length} orders from ${first.name.slice(first.rule.length + 1)}`,
+    // A manual broadcast's deliveries share the name the operator gave it.
+    name: batch.every((d) => d.name === first.name) ? first.name : `${first.rule}: ${batch.length} orders from ${first.name.slice(first.rule.length + 1)}`,
   };
 }

@@ -24,7 +24,8 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, security: [{ adminToken: [] }] }; // for the OpenAPI document
   });
-  await app.register(deliveryRoutes, options);
-  await app.register(credentialRoutes, options);
-  await app.register(recipientRoutes, options);
+  const { store, worker, credentials, leaseMs, batchMaxRecipients, dryRun } = options;
+  await app.register(deliveryRoutes, { store, worker, leaseMs, batchMaxRecipients });
+  await app.register(credentialRoutes, { credentials, dryRun });
+  await app.register(recipientRoutes, { store });
 };

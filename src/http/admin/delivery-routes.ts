@@ -122,9 +122,9 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = 
     schema: {
       summary: 'Send every dead delivery (of one source, if given) again',
       tags: ['admin'],
-      body: Type.Optional(Type.Object({ source: Type.Optional(Type.Enum(SOURCES)) }, { additionalProperties: false })),
+      querystring: Type.Object({ source: Type.Optional(Type.Enum(SOURCES)) }, { additionalProperties: false }),
       response: { 200: Type.Object({ redriven: Type.Integer() }), ...errorReplies(400, 401) },
     },
-    handler: async (request) => ({ redriven: await store.operator.redriveDead(request.body?.source, Date.now()) }),
+    handler: async (request) => ({ redriven: await store.operator.redriveDead(request.query.source, Date.now()) }),
   });
 };

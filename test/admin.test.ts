@@ -1,0 +1,291 @@
+// The operator's admin API, over HTTP as curl would use it: token checks, deliveries and their
+// attempts, retries and redrives, manual broadcasts, credentials, and the recipient directory.
+import type { InjectOptions } from 'fastify';
+import { afterEach, describe, expect, test } from 'vitest';
+import { startSimulator, type MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
+import { ADMIN_TOKEN, EXAMPLE_MAPPING, startService } from './helpers/service.ts';
+import { waitFor } from './helpers/wait.ts';
+import { LINE_USER, LINE_USER_2, MESSENGER_USER, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
+
+const cleanup: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close();
+});
+
+async function setup(options: { env?: Record<string, string | undefined>; mapping?: string } = {}) {
+  const sim = await startSimulator();
+  const service = await startService(sim, options);
+  cleanup.push(() => sim.close(), () => service.app.close());
+  const admin = async (method: InjectOptions['method'], url: string, payload?: unknown, headers: Record<string, string> = {}) => {
+    const response = await service.app.inject({
+      method,
+      url: `/admin${url}`,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(payload !== undefined && typeof payload !== 'string' && { 'content-type': 'application/json' }), ...headers },
+      ...(payload !== undefined && { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
+    });
+    return { status: response.statusCode, body: response.body ? response.json() : undefined, headers: response.headers };
+  };
+  return { sim, app: service.app, logs: service.logs, admin };
+}
+
+const ADMIN_ROUTES: [InjectOptions['method'], string][] = [
+  ['POST', '/admin/broadcasts'],
+  ['GET', '/admin/deliveries'],
+  ['GET', '/admin/deliveries/1'],
+  ['POST', '/admin/deliveries/1/retry'],
+  ['POST', '/admin/deliveries/redrive'],
+  ['GET', '/admin/credentials'],
+  ['POST', '/admin/credentials/refresh'],
+  ['PUT', '/admin/credentials'],
+  ['PUT', '/admin/recipients/email:ann@example.com'],
+  ['GET', '/admin/recipients/email:ann@example.com'],
+  ['DELETE', '/admin/recipients/email:ann@example.com'],
+  ['POST', '/admin/recipients/import'],
+];
+
+/** An order whose customer has no chat id in its attributes: only a directory can name them. */
+const anonymousOrder = (email: string, customerId: number) =>
+  shopifyOrder({ email, customer: { id: customerId, email, first_name: 'Ann' }, note_attributes: [] });
+
+const lineUser = (i: number) => `U${(0xdef000 + i).toString(16).padStart(32, '0')}`;
+
+describe('access', () => {
+  test('with ADMIN_TOKEN unset, the whole /admin prefix is 404', async () => {
+    const { app } = await setup({ env: { ADMIN_TOKEN: undefined } });
+    for (const [method, url] of [...ADMIN_ROUTES, ['GET', '/admin'] as const]) {
+      const response = await app.inject({ method, url, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(response.statusCode, `${method} ${url}`).toBe(404);
+    }
+  });
+
+  test('every admin route answers 401 to a missing or wrong token, and says which', async () => {
+    const { app, sim } = await setup();
+    for (const [method, url] of ADMIN_ROUTES) {
+      const missing = await app.inject({ method, url });
+      expect(missing.statusCode, `${method} ${url}`).toBe(401);
+      expect(missing.json()).toMatchObject({ code: 'UNAUTHORIZED', message: expect.stringContaining('Bearer') });
+      expect(missing.headers['www-authenticate']).toContain('Bearer');
+      const wrong = await app.inject({ method, url, headers: { authorization: `Bearer ${ADMIN_TOKEN}x` } });
+      expect(wrong.statusCode, `${method} ${url}`).toBe(401);
+      expect(wrong.json().message).toBe('the admin token is wrong');
+      expect(wrong.body).not.toContain(ADMIN_TOKEN);
+    }
+    expect(sim.broadcastCalls()).toHaveLength(0);
+  });
+});
+
+describe('deliveries', () => {
+  test('list with filters and a cursor, and one delivery with its order and every attempt', async () => {
+    const { app, sim, admin } = await setup({ env: { BATCH_MAX_RECIPIENTS: '1' } });
+    sim.set({ fail: { status: 503, count: 1 } });
+    const orders = [0, 1, 2].map((i) => shopifyOrder({ note_attributes: [{ name: 'line_uid', value: lineUser(i) }] }));
+    for (const order of orders) expect((await app.inject(shopifyRequest(order))).statusCode).toBe(202);
+    expect((await app.inject(shopifyRequest(anonymousOrder('nobody@example.com', 9))))).toMatchObject({ statusCode: 202 });
+    await waitFor(() => sim.deliveredClientIds().length === 3, { what: 'three deliveries' });
+
+    const all = await admin('GET', '/deliveries');
+    expect(all.status).toBe(200);
+    expect(all.body.deliveries.map((d: { status: string }) => d.status)).toEqual(['skipped', 'sent', 'sent', 'sent']);
+    expect(all.body.deliveries[0].lastError).toContain('no chat user for this customer');
+
+    const page1 = await admin('GET', '/deliveries?status=sent&limit=2');
+    expect(page1.body.deliveries).toHaveLength(2);
+    expect(page1.body.nextCursor).toBe(page1.body.deliveries[1].id);
+    const page2 = await admin('GET', `/deliveries?status=sent&limit=2&cursor=${page1.body.nextCursor}`);
+    expect(page2.body).toMatchObject({ nextCursor: null });
+    expect(page2.body.deliveries).toHaveLength(1);
+    const ids = [...page1.body.deliveries, ...page2.body.deliveries].map((d: { orderId: string }) => d.orderId);
+    expect(new Set(ids)).toEqual(new Set(orders.map((o) => String(o.id))));
+
+    const byOrder = await admin('GET', `/deliveries?order=${orders[0]?.id}&source=shopify`);
+    expect(byOrder.body.deliveries).toHaveLength(1);
+    const first = byOrder.body.deliveries[0];
+    expect(first).toMatchObject({ source: 'shopify', status: 'sent', platform: 'line', clientId: lineUser(0), rule: 'default', intentId: 'rb2kYmMdW' });
+
+    // The first order met the 503 first: its attempts tell the story.
+    const detail = await admin('GET', `/deliveries/${first.id}`);
+    expect(detail.status).toBe(200);
+    expect(detail.body.order).toMatchObject({ orderId: String(orders[0]?.id), customer: { firstName: 'Mei' } });
+    expect(detail.body.attemptLog.map((a: { outcome: string; httpStatus: number }) => [a.outcome, a.httpStatus])).toEqual([
+      ['failed', 503],
+      ['sent', 200],
+    ]);
+    expect(detail.body.attemptLog[0].nextAttemptAt).toMatch(/^\d{4}-\d\d-\d\dT/);
+
+    expect((await admin('GET', '/deliveries/999999')).status).toBe(404);
+    expect((await admin('GET', '/deliveries/abc')).status).toBe(400);
+    const bad = await admin('GET', '/deliveries?status=lost');
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('status');
+  });
+
+  test('retry brings a dead delivery back; a sent or skipped one is a 409 that says why', async () => {
+    const { app, sim, admin } = await setup();
+    sim.set({ refusedClientIds: [LINE_USER] });
+    const accepted = (await app.inject(shopifyRequest(shopifyOrder()))).json();
+    await waitFor(async () => (await admin('GET', `/deliveries/${accepted.deliveryId}`)).body.status === 'dead', { what: 'the refused delivery to die' });
+
+    sim.set({ refusedClientIds: [] });
+    const retried = await admin('POST', `/deliveries/${accepted.deliveryId}/retry`);
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ status: 'pending', attempts: 0, redrivenAt: expect.any(String) });
+    await waitFor(() => sim.deliveredClientIds().includes(LINE_USER), { what: 'the retried delivery' });
+    const after = await admin('GET', `/deliveries/${accepted.deliveryId}`);
+    expect(after.body.status).toBe('sent');
+    expect(after.body.attemptLog.map((a: { outcome: string }) => a.outcome)).toEqual(['failed', 'sent']);
+
+    const again = await admin('POST', `/deliveries/${accepted.deliveryId}/retry`);
+    expect(again).toMatchObject({ status: 409, body: { code: 'CONFLICT', message: expect.stringContaining('already sent') } });
+    const skipped = (await app.inject(shopifyRequest(anonymousOrder('nobody@example.com', 9)))).json();
+    const noOne = await admin('POST', `/deliveries/${skipped.deliveryId}/retry`);
+    expect(noOne).toMatchObject({ status: 409, body: { message: expect.stringContaining('skipped') } });
+    expect((await admin('POST', '/deliveries/424242/retry')).status).toBe(404);
+    expect(sim.deliveredClientIds().filter((id) => id === LINE_USER)).toHaveLength(1);
+  });
+
+  test('bulk redrive sends every dead delivery again, each once', async () => {
+    const { app, sim, admin } = await setup();
+    const users = [lineUser(10), lineUser(11), lineUser(12)];
+    sim.set({ refusedClientIds: users });
+    for (const user of users) await app.inject(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user }] })));
+    await waitFor(async () => (await admin('GET', '/deliveries?status=dead')).body.deliveries.length === 3, { what: 'three dead deliveries' });
+
+    sim.set({ refusedClientIds: [] });
+    expect(await admin('POST', '/deliveries/redrive?source=woocommerce')).toMatchObject({ status: 200, body: { redriven: 0 } });
+    expect(await admin('POST', '/deliveries/redrive')).toMatchObject({ status: 200, body: { redriven: 3 } });
+    await waitFor(() => users.every((u) => sim.deliveredClientIds().includes(u)), { what: 'the redriven deliveries' });
+    expect(sim.deliveredClientIds().sort()).toEqual([...users].sort());
+    expect((await admin('GET', '/deliveries?status=dead')).body.deliveries).toHaveLength(0);
+  });
+});
+
+describe('manual broadcasts', () => {
+  test('a broadcast goes out through the same credentials, is recorded, and answers with MantaGO\'s reply', async () => {
+    const { sim, admin } = await setup();
+    const sent = await admin('POST', '/broadcasts', { platform: 'line', userIds: [LINE_USER, LINE_USER_2], intentId: 'rb2kYmMdW', name: 'try it' });
+    expect(sent.status).toBe(200);
+    expect(sent.body).toMatchObject({ status: 'sent', mantago: { httpStatus: 200, reply: { success: true, message: 'Send customer broadcast successfully' } } });
+    expect(sim.broadcasts).toHaveLength(1);
+    expect(sim.broadcasts[0]).toMatchObject({ platform: 'line', intentId: 'rb2kYmMdW', name: 'try it' });
+    expect(sim.broadcasts[0]?.clientIds.sort()).toEqual([LINE_USER, LINE_USER_2].sort());
+
+    const recorded = await admin('GET', '/deliveries?source=admin');
+    expect(recorded.body.deliveries.map((d: { id: number }) => d.id).sort()).toEqual([...sent.body.deliveryIds].sort());
+    const detail = await admin('GET', `/deliveries/${sent.body.deliveryIds[0]}`);
+    expect(detail.body).toMatchObject({ status: 'sent', rule: 'admin', attemptLog: [{ outcome: 'sent', httpStatus: 200, batchSize: 2 }] });
+
+    const text = await admin('POST', '/broadcasts', { platform: 'facebook', userIds: [MESSENGER_USER], message: 'Hello from the shop' });
+    expect(text.status).toBe(200);
+    expect(sim.broadcasts[1]).toMatchObject({ platform: 'facebook', message: 'Hello from the shop', fbTag: 'POST_PURCHASE_UPDATE' });
+  });
+
+  test('a refused broadcast is 502 with MantaGO\'s reason; a bad request is 400 listing every problem', async () => {
+    const { sim, admin } = await setup();
+    sim.set({ refusedClientIds: [LINE_USER] });
+    const refused = await admin('POST', '/broadcasts', { platform: 'line', userIds: [LINE_USER], intentId: 'rb2kYmMdW' });
+    expect(refused).toMatchObject({ status: 502, body: { status: 'dead', mantago: { httpStatus: 403, error: expect.any(String) } } });
+
+    const bad = await admin('POST', '/broadcasts', { platform: 'line', userIds: ['not-a-user'], intentId: 'a', message: 'b' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('exactly one of intentId');
+    expect(bad.body.message).toContain('not line user ids: not-a-user');
+    expect((await admin('POST', '/broadcasts', { platform: 'line', userIds: [] })).status).toBe(400);
+    expect(sim.broadcasts).toHaveLength(0);
+  });
+});
+
+describe('credentials', () => {
+  test('the state is shown without the token or secret; refresh rotates; an installed pair clears a rejection and waiting orders go', async () => {
+    const { app, sim, admin } = await setup();
+    const { apiToken, apiSecret } = sim.credentials();
+    const shown = await admin('GET', '/credentials');
+    expect(shown).toMatchObject({ status: 200, body: { botId: sim.botId, state: 'ok', generation: 1, origin: 'env', dryRun: false } });
+    expect(shown.body.expiresAt).toMatch(/^\d{4}-/);
+    for (const secret of [apiToken, apiSecret]) expect(JSON.stringify(shown.body)).not.toContain(secret);
+
+    const refreshed = await admin('POST', '/credentials/refresh');
+    expect(refreshed).toMatchObject({ status: 200, body: { outcome: 'renewed', credentials: { generation: 2, origin: 'refresh', state: 'ok' } } });
+    expect(sim.refreshCalls()).toHaveLength(1);
+    expect(JSON.stringify(refreshed.body)).not.toContain(sim.credentials().apiToken);
+
+    // MantaGO forgets the pair and refuses to refresh it: orders wait, the operator installs a new pair.
+    sim.set({ rejectRefresh: true });
+    sim.expireToken();
+    expect((await app.inject(shopifyRequest(shopifyOrder()))).statusCode).toBe(202);
+    await waitFor(async () => (await admin('GET', '/credentials')).body.state === 'rejected', { what: 'the credentials to be rejected' });
+    const rejected = await admin('GET', '/credentials');
+    expect(rejected.body.lastError).toContain('refused to refresh');
+    expect((await admin('POST', '/credentials/refresh')).status).toBe(502);
+
+    sim.set({ rejectRefresh: false });
+    const pair = sim.issuePair();
+    const installed = await admin('PUT', '/credentials', pair);
+    expect(installed).toMatchObject({ status: 200, body: { state: 'ok', origin: 'admin', lastError: null } });
+    expect(JSON.stringify(installed.body)).not.toContain(pair.apiToken);
+    await waitFor(() => sim.deliveredClientIds().includes(LINE_USER), { what: 'the waiting order after the new pair' });
+    expect((await admin('PUT', '/credentials', { apiToken: 'x' })).status).toBe(400);
+  });
+});
+
+describe('recipient directory', () => {
+  const DIRECTORY_MAPPING = EXAMPLE_MAPPING.replace('rules:', '  - directory: true\nrules:');
+
+  test('a binding makes a previously skipped customer receive the next order', async () => {
+    const { app, sim, admin } = await setup({ mapping: DIRECTORY_MAPPING });
+    const before = await app.inject(shopifyRequest(anonymousOrder('Ann@Example.com', 8801)));
+    expect(before.json()).toMatchObject({ status: 'accepted', delivery: 'skipped', reason: expect.stringContaining('no directory entry') });
+
+    const bound = await admin('PUT', '/recipients/email:ann@example.com', { platform: 'line', userId: LINE_USER_2 });
+    expect(bound).toMatchObject({ status: 200, body: { key: 'email:ann@example.com', platform: 'line', userId: LINE_USER_2 } });
+    expect(await admin('GET', '/recipients/email:ann@example.com')).toMatchObject({ status: 200, body: { userId: LINE_USER_2 } });
+
+    const next = await app.inject(shopifyRequest(anonymousOrder('Ann@Example.com', 8801)));
+    expect(next.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+    await waitFor(() => sim.deliveredClientIds().includes(LINE_USER_2), { what: 'the bound customer\'s message' });
+    const delivery = await admin('GET', `/deliveries/${next.json().deliveryId}`);
+    expect(delivery.body).toMatchObject({ status: 'sent', recipientVia: 'directory email:ann@example.com' });
+
+    expect((await admin('DELETE', '/recipients/email:ann@example.com')).status).toBe(204);
+    expect((await admin('GET', '/recipients/email:ann@example.com')).status).toBe(404);
+    expect((await admin('DELETE', '/recipients/email:ann@example.com')).status).toBe(404);
+    const badKey = await admin('PUT', '/recipients/mail:ann', { platform: 'line', userId: LINE_USER });
+    expect(badKey).toMatchObject({ status: 400, body: { message: expect.stringContaining('customer:') } });
+    const badUser = await admin('PUT', '/recipients/customer:1', { platform: 'line', userId: '12345' });
+    expect(badUser).toMatchObject({ status: 400, body: { message: expect.stringContaining('LINE user id') } });
+  });
+
+  test('a JSON-lines import applies every valid line and reports each bad one by number; no line is half-applied', async () => {
+    const { admin } = await setup();
+    const lines = [
+      JSON.stringify({ key: 'customer:1', platform: 'line', userId: LINE_USER }),
+      '{"key": "customer:2", "platform": "line"',
+      JSON.stringify({ key: 'email:ken@example.com', platform: 'facebook', userId: MESSENGER_USER }),
+      '',
+      JSON.stringify({ key: 'phone:886912345678', platform: 'line', userId: 'not-a-line-id' }),
+      JSON.stringify({ key: 'EMAIL:X@Y', platform: 'line', userId: LINE_USER }),
+      JSON.stringify({ key: 'customer:3', platform: 'kakao', userId: LINE_USER }),
+    ].join('\n');
+    const imported = await admin('POST', '/recipients/import', lines, { 'content-type': 'application/x-ndjson' });
+    expect(imported.status).toBe(200);
+    expect(imported.body.imported).toBe(2);
+    expect(imported.body.errors).toEqual([
+      { line: 2, error: 'not valid JSON' },
+      { line: 5, error: expect.stringContaining('LINE user id') },
+      { line: 6, error: expect.stringContaining('key must') },
+      { line: 7, error: expect.stringContaining('platform must be') },
+    ]);
+    expect((await admin('GET', '/recipients/customer:1')).body.userId).toBe(LINE_USER);
+    expect((await admin('GET', '/recipients/email:ken@example.com')).body.platform).toBe('facebook');
+    for (const key of ['customer:2', 'phone:886912345678', 'customer:3']) expect((await admin('GET', `/recipients/${key}`)).status).toBe(404);
+  });
+
+  test('a CSV import (header optional) does the same; an unknown content type is 415', async () => {
+    const { admin } = await setup();
+    const csv = `key,platform,userId\ncustomer:7,line,${LINE_USER}\ncustomer:8,line\nphone:886900000001,facebook,${MESSENGER_USER}\n`;
+    const imported = await admin('POST', '/recipients/import', csv, { 'content-type': 'text/csv' });
+    expect(imported).toMatchObject({ status: 200, body: { imported: 2, errors: [{ line: 3, error: expect.stringContaining('3 comma-separated fields') }] } });
+    expect((await admin('GET', '/recipients/phone:886900000001')).body.userId).toBe(MESSENGER_USER);
+    expect((await admin('POST', '/recipients/import', 'a,b,c', { 'content-type': 'text/plain' })).status).toBe(415);
+    expect((await admin('POST', '/recipients/import', '\n', { 'content-type': 'text/csv' })).status).toBe(400);
+  });
+});
