@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# The order notifier as a container: compiled in a build stage, run as the unprivileged `node`
+# user with production dependencies only. Build: docker build -t mantago-order-notifier .
+
+FROM node:24-slim AS build
+WORKDIR /app
+# NODE_ENV stays unset here: npm ci must install TypeScript to compile.
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:24-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=3000 \
+    HOST=0.0.0.0 \
+    DATABASE_URL=/data/notifier.db \
+    MAPPING_FILE=/app/config/mapping.yaml
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY --from=build /app/dist ./dist
+COPY config ./config
+# /data holds the SQLite file (orders, deliveries, MantaGO's current token and secret).
+RUN mkdir -p /data && chown node:node /data
+VOLUME ["/data"]
+USER node
+EXPOSE 3000
+# Node's own fetch: no curl in the image. /healthz answers while the process runs.
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# Run with `docker run --init` (compose: init: true) so PID 1 reaps and forwards signals; node runs
+# directly, not through npm, so SIGTERM reaches it. The flags match `npm start`.
+CMD ["node", "--enable-source-maps", "--max-semi-space-size=8", "dist/server.js"]
