@@ -1,10 +1,16 @@
 // Runs the service: validates the environment and mapping once, builds the app, listens, and
 // shuts down gracefully on SIGTERM/SIGINT (stop accepting, finish in-flight sends, close the store).
-import closeWithGrace from 'close-with-grace';
-import { buildApp } from './app.ts';
-import { ConfigError, describeConfig } from './config/env.ts';
-import { loadSettings, type Settings } from './config/settings.ts';
-import { createLogger } from './logger.ts';
+import { enableCompileCache } from 'node:module';
+import type { Settings } from './config/settings.ts';
+
+// V8's code cache on disk (in the OS temp dir) roughly halves the time to load the modules on every
+// start after the first: enabled before they are imported, so they are loaded dynamically below.
+enableCompileCache();
+const { default: closeWithGrace } = await import('close-with-grace');
+const { buildApp } = await import('./app.ts');
+const { ConfigError, describeConfig } = await import('./config/env.ts');
+const { loadSettings } = await import('./config/settings.ts');
+const { createLogger } = await import('./logger.ts');
 
 let settings: Settings;
 try {

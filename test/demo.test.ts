@@ -1,8 +1,10 @@
 // `npm run demo` works, and the curl lines it prints (the README's) do what they say.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
+import { tempDir } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -15,7 +17,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-test('the demo sends a signed order, shows what MantaGO received, and its curl lines work as printed', async () => {
+/** The README's admin curl block, with the demo's ports where the README has the defaults. */
+function readmeAdminLines(port: string, simulatorPort: string): string {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const start = readme.indexOf('```sh', readme.indexOf('<!-- admin-curl'));
+  const block = readme.slice(readme.indexOf('\n', start) + 1, readme.indexOf('\n```', start));
+  return block.replace('http://localhost:3000', `http://localhost:${port}`).replace('http://localhost:4010', `http://localhost:${simulatorPort}`);
+}
+
+test('the demo sends a signed order, shows what MantaGO received, its curl lines work as printed, and so do the README\'s admin lines', async () => {
   const env = { PATH: process.env.PATH, PORT: String(await freePort()), SIMULATOR_PORT: String(await freePort()) };
   const demo = spawn(process.execPath, ['scripts/demo.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -48,6 +58,31 @@ test('the demo sends a signed order, shows what MantaGO received, and its curl l
       const names = broadcasts.map((b) => b.name);
       return expected.every((name) => names.filter((n) => n === name).length === 1) && names.length === expected.length;
     }, { what: 'each demo order broadcast once' });
+
+    const cwd = tempDir();
+    const admin = spawnSync('bash', ['-c', readmeAdminLines(env.PORT, env.SIMULATOR_PORT)], { encoding: 'utf8', cwd });
+    expect(admin.status, admin.stderr).toBe(0);
+    const out = admin.stdout.trim().split('\n');
+    const json = out.slice(0, 15).map((line) => JSON.parse(line));
+    expect(json[0]).toMatchObject({ deliveries: [expect.any(Object), expect.any(Object)], nextCursor: expect.any(Number) });
+    expect(json[1].deliveries[0]).toMatchObject({ status: 'skipped', lastError: expect.stringContaining('no chat user') });
+    expect(json[2]).toMatchObject({ id: 1, status: 'sent', attemptLog: [expect.objectContaining({ outcome: 'sent', httpStatus: 200 })] });
+    expect(json[3]).toMatchObject({ status: 'sent', mantago: { httpStatus: 200, reply: { success: true } } });
+    expect(json[4]).toMatchObject({ status: 'dead', mantago: { httpStatus: 403 } });
+    expect(json[5]).toMatchObject({ status: 'pending', attempts: 0, source: 'admin' });
+    expect(json[6]).toEqual({ redriven: expect.any(Number) });
+    expect(json[7]).toMatchObject({ botId: 'demoBot01', state: 'ok' });
+    expect(json[8]).toMatchObject({ outcome: 'renewed' });
+    expect(json[9]).toMatchObject({ state: 'ok', origin: 'admin' });
+    expect(json[10]).toMatchObject({ key: 'email:guest@example.com', platform: 'line' });
+    expect(json[11]).toMatchObject({ key: 'email:guest@example.com', userId: 'U4af4980629ab33c3c2f0c1d9d2a1b2c3' });
+    expect(json[12]).toEqual({ imported: 1, errors: [{ line: 2, error: expect.any(String) }] });
+    expect(json[13]).toEqual({ imported: 1, errors: [] });
+    expect(json[14]).toBe(204);
+    expect(out.slice(15).join('\n')).toMatch(/notifier_webhooks_total\{source="shopify",outcome="accepted"\} \d+/);
+    expect(out.at(-1)).toBe('saved openapi.json');
+    expect(JSON.parse(readFileSync(`${cwd}/openapi.json`, 'utf8')).paths).toHaveProperty(['/admin/deliveries']);
+    for (const secret of ['demo-admin-token-change-me', 'demo-shopify-secret']) expect(admin.stdout).not.toContain(secret);
   } finally {
     demo.kill('SIGINT');
     expect(await exited).toBe(0);

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { MappingError, parseMapping } from '../src/mapping/mapping-file.ts';
 import { planDelivery } from '../src/mapping/plan.ts';
 import type { Order } from '../src/sources/order.ts';
-import { EXAMPLE_MAPPING } from './helpers/service.ts';
+import { EXAMPLE_MAPPING, ISSUE_MAPPING } from './helpers/service.ts';
 
 function problemsOf(yaml: string): string[] {
   try {
@@ -31,13 +31,15 @@ const order = (overrides: Partial<Order> = {}): Order => ({
 
 describe('validation', () => {
   test("the issue's example loads as written", () => {
-    const mapping = parseMapping(EXAMPLE_MAPPING, 'mapping.yaml');
+    expect(ISSUE_MAPPING).not.toContain('directory');
+    expect(parseMapping(EXAMPLE_MAPPING, 'mapping.yaml').recipients.map((r) => r.kind)).toEqual(['attribute', 'attribute', 'static', 'directory']);
+    const mapping = parseMapping(ISSUE_MAPPING, 'mapping.yaml');
     expect(mapping.recipients.map((r) => r.kind)).toEqual(['attribute', 'attribute', 'static']);
     expect(mapping.rules.map((r) => r.name)).toEqual(['big-spender', 'messenger-text', 'default']);
   });
 
   test('an unknown template variable is a startup error with its place', () => {
-    const yaml = EXAMPLE_MAPPING.replace('{{customer.firstName}}', '{{customer.first_name}}');
+    const yaml = ISSUE_MAPPING.replace('{{customer.firstName}}', '{{customer.first_name}}');
     expect(problemsOf(yaml)).toEqual([
       expect.stringMatching(/^m\.yaml:17:7 rules\[1\]\.send\.message: unknown template variable \{\{customer\.first_name\}\}; known: order\.id, /),
     ]);
@@ -99,7 +101,7 @@ rules:
 });
 
 describe('planning a delivery', () => {
-  const mapping = parseMapping(EXAMPLE_MAPPING, 'mapping.yaml');
+  const mapping = parseMapping(ISSUE_MAPPING, 'mapping.yaml');
 
   test('the recipient comes from the first source that knows the customer', async () => {
     const plan = await planDelivery(order({ attributes: { line_uid: 'U0123456789abcdef0123456789abcdef', messenger_psid: '123' } }), mapping);

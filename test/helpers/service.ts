@@ -12,6 +12,8 @@ import { SHOPIFY_SECRET, STANDARD_SECRET, WOO_SECRET } from './webhooks.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const EXAMPLE_MAPPING = await readFile(new URL('../../config/mapping.yaml', import.meta.url), 'utf8');
+/** The core-path issue's example exactly: the shipped mapping without its recipient-directory line. */
+export const ISSUE_MAPPING = EXAMPLE_MAPPING.replace(/^ {2}- directory: true.*\n/m, '');
 
 export interface TestServiceOptions {
   env?: Record<string, string | undefined>;
