@@ -164,6 +164,7 @@ export class MantagoSimulator {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const at = Date.now(); // when the call arrived, before its body is read
     const url = new URL(req.url ?? '/', 'http://simulator');
     const body = await readBody(req);
     if (url.pathname.startsWith(CONTROL_PREFIX)) return this.control(url.pathname.slice(CONTROL_PREFIX.length), req.method ?? 'GET', body, res);
@@ -173,7 +174,6 @@ export class MantagoSimulator {
     this.inFlight++;
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     try {
-      const at = Date.now();
       if (this.switches.latencyMs > 0) await sleep(this.switches.latencyMs);
       if (res.destroyed || req.socket.destroyed) return; // the caller gave up: nothing happened
       const [status, answer, headers] = this.answer(url, req.headers.authorization, body);
