@@ -1,0 +1,41 @@
+// Retention as the service runs it: sent and skipped deliveries go after RETENTION_DAYS, dead ones
+// after DEAD_RETENTION_DAYS, pending ones never.
+import { join } from 'node:path';
+import pino from 'pino';
+import { expect, test } from 'vitest';
+import { Retention } from '../src/delivery/retention.ts';
+import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
+import type { IncomingOrder } from '../src/store/store.ts';
+import { tempDir } from './helpers/service.ts';
+
+const DAY = 24 * 60 * 60 * 1000;
+const order = (orderId: string, skip = false): IncomingOrder => ({
+  order: { source: 'orders', shop: 's', orderId, total: '1', currency: 'TWD', customer: {}, attributes: {} },
+  topic: undefined,
+  receivedAt: Date.now(),
+  plan: skip ? { kind: 'skip', reason: 'nobody' } : { kind: 'send', recipient: { platform: 'line', userId: `U${'0'.repeat(31)}1`, via: 't' }, rule: 'r', content: { intentId: 'm' }, name: `r ${orderId}` },
+  batchKey: skip ? undefined : `k-${orderId}`,
+});
+
+test('sent and skipped go after RETENTION_DAYS, dead after DEAD_RETENTION_DAYS, pending never', async () => {
+  const store = await openSqliteStore(join(tempDir(), 'retention.db'));
+  try {
+    await store.recordOrder(order('skipped', true));
+    for (const [id, then] of [['sent', { to: 'sent' }], ['dead', { to: 'dead', reason: 'refused' }]] as const) {
+      await store.recordOrder(order(id));
+      const [claimed] = await store.claimBatch('w', 10, 60_000, Date.now());
+      await store.recordAttempts('w', [{ attempt: { deliveryId: claimed?.id as number, startedAt: Date.now(), durationMs: 1, outcome: 'sent', httpStatus: 200, error: null, batchSize: 1 }, then }]);
+    }
+    await store.recordOrder(order('pending'));
+    const retention = new Retention({ store, log: pino({ level: 'silent' }), days: 30, deadDays: 90 });
+    const remaining = async () => (await store.operator.listDeliveries({ limit: 10 })).map((d) => d.orderId).sort();
+
+    expect(await retention.prune(Date.now() + 29 * DAY)).toBe(0);
+    expect(await retention.prune(Date.now() + 31 * DAY)).toBe(2);
+    expect(await remaining()).toEqual(['dead', 'pending']);
+    expect(await retention.prune(Date.now() + 91 * DAY)).toBe(1);
+    expect(await remaining()).toEqual(['pending']);
+  } finally {
+    await store.close();
+  }
+});
