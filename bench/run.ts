@@ -129,12 +129,8 @@ async function load(url: string, firstId: number, options: { durationS?: number;
 
 function serviceEnv(sim: MantagoSimulator, extra: Record<string, string> = {}): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'notifier-bench-'));
-  const { apiToken, apiSecret } = sim.credentials();
   return {
-    MANTAGO_BASE_URL: sim.url,
-    MANTAGO_BOT_ID: sim.botId,
-    MANTAGO_API_TOKEN: apiToken,
-    MANTAGO_API_SECRET: apiSecret,
+    ...sim.serviceEnv(),
     DATABASE_URL: join(dir, 'notifier.db'),
     MAPPING_FILE: join(ROOT, 'config/mapping.yaml'),
     SHOPIFY_WEBHOOK_SECRET: BENCH_SHOPIFY_SECRET,

@@ -21,17 +21,13 @@ const sim = await startSimulator({ port: simulatorPort, botId: DEMO.botId });
 const dir = mkdtempSync(join(tmpdir(), 'notifier-demo-'));
 const logFile = join(dir, 'service.log');
 const log = createWriteStream(logFile);
-const { apiToken, apiSecret } = sim.credentials();
 const service = spawn(process.execPath, ['src/server.ts'], {
   cwd: root,
   env: {
     PATH: process.env.PATH,
     PORT: String(port),
     HOST: '127.0.0.1',
-    MANTAGO_BASE_URL: sim.url,
-    MANTAGO_BOT_ID: sim.botId,
-    MANTAGO_API_TOKEN: apiToken,
-    MANTAGO_API_SECRET: apiSecret,
+    ...sim.serviceEnv(),
     DATABASE_URL: join(dir, 'notifier.db'),
     MAPPING_FILE: join(root, 'config/mapping.yaml'),
     SHOPIFY_WEBHOOK_SECRET: DEMO.shopifySecret,

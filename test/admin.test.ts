@@ -1,21 +1,13 @@
 // The operator's admin API, over HTTP as curl would use it: token checks, deliveries and their
 // attempts, retries and redrives, manual broadcasts, credentials, and the recipient directory.
 import type { InjectOptions } from 'fastify';
-import { afterEach, describe, expect, test } from 'vitest';
-import { startSimulator, type MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
-import { ADMIN_TOKEN, EXAMPLE_MAPPING, startService } from './helpers/service.ts';
+import { describe, expect, test } from 'vitest';
+import { ADMIN_TOKEN, EXAMPLE_MAPPING, startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { LINE_USER, LINE_USER_2, MESSENGER_USER, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
-
 async function setup(options: { env?: Record<string, string | undefined>; mapping?: string } = {}) {
-  const sim = await startSimulator();
-  const service = await startService(sim, options);
-  cleanup.push(() => sim.close(), () => service.app.close());
+  const { sim, ...service } = await startServiceWithSimulator(options);
   const admin = async (method: InjectOptions['method'], url: string, payload?: unknown, headers: Record<string, string> = {}) => {
     const response = await service.app.inject({
       method,

@@ -1,21 +1,12 @@
 // Orders waiting together share broadcasts; a refused batch is split to find the bad recipients;
 // MantaGO never sees more calls at once, or in a second, than configured.
-import { afterEach, expect, test } from 'vitest';
-import { startSimulator, type MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
-import { startService } from './helpers/service.ts';
+import { expect, test } from 'vitest';
+import type { MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
+import { startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
-async function setup(env: Record<string, string>, latencyMs = 0) {
-  const sim = await startSimulator({ latencyMs });
-  const service = await startService(sim, { env });
-  cleanup.push(() => sim.close(), () => service.app.close());
-  return { sim, app: service.app };
-}
+const setup = (env: Record<string, string>, latencyMs = 0) => startServiceWithSimulator({ env, simulator: { latencyMs } });
 
 const lineUser = (i: number) => `U${(0xba7c00 + i).toString(16).padStart(32, '0')}`;
 const lineOrder = (i: number, extra: Record<string, unknown> = {}) => shopifyOrder({ note_attributes: [{ name: 'line_uid', value: lineUser(i) }], ...extra });

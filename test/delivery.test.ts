@@ -1,7 +1,7 @@
 // How deliveries ride out MantaGO's bad days: outages, refusals, rate limits.
 import { afterEach, expect, test } from 'vitest';
 import { startSimulator, type MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
-import { startService } from './helpers/service.ts';
+import { startService, startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 
@@ -9,12 +9,7 @@ const cleanup: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const close of cleanup.splice(0).reverse()) await close();
 });
-async function setup(env: Record<string, string> = {}) {
-  const sim = await startSimulator();
-  const service = await startService(sim, { env });
-  cleanup.push(() => sim.close(), () => service.app.close());
-  return { sim, app: service.app, logs: service.logs };
-}
+const setup = (env: Record<string, string> = {}) => startServiceWithSimulator({ env });
 
 const lineUser = (i: number) => `U${(0xabc000 + i).toString(16).padStart(32, '0')}`;
 const orderFor = (i: number) => shopifyOrder({ note_attributes: [{ name: 'line_uid', value: lineUser(i) }] });

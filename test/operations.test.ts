@@ -1,20 +1,10 @@
 // What an operator watches and switches: /metrics, DRY_RUN, load shedding, the OpenAPI document.
-import { afterEach, expect, test } from 'vitest';
-import { startSimulator } from '../src/mantago/simulator/simulator.ts';
-import { ADMIN_TOKEN, startService } from './helpers/service.ts';
+import { expect, test } from 'vitest';
+import { ADMIN_TOKEN, startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { LINE_USER, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 
-const cleanup: (() => Promise<unknown>)[] = [];
-afterEach(async () => {
-  for (const close of cleanup.splice(0).reverse()) await close();
-});
-async function setup(env: Record<string, string> = {}) {
-  const sim = await startSimulator();
-  const service = await startService(sim, { env });
-  cleanup.push(() => sim.close(), () => service.app.close());
-  return { sim, app: service.app };
-}
+const setup = (env: Record<string, string> = {}) => startServiceWithSimulator({ env });
 
 /** The value of one sample in Prometheus text, 0 when the series does not exist yet. */
 function sample(text: string, series: string): number {

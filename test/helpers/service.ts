@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { buildApp } from '../../src/app.ts';
 import { loadSettings } from '../../src/config/settings.ts';
 import { createLogger } from '../../src/logger.ts';
-import type { MantagoSimulator } from '../../src/mantago/simulator/simulator.ts';
+import { onTestFinished } from 'vitest';
+import { startSimulator, type MantagoSimulator, type SimulatorOptions } from '../../src/mantago/simulator/simulator.ts';
 import { SHOPIFY_SECRET, STANDARD_SECRET, WOO_SECRET } from './webhooks.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -23,12 +24,8 @@ export interface TestServiceOptions {
 }
 
 export function serviceEnv(sim: MantagoSimulator, dir: string, env: Record<string, string | undefined> = {}): Record<string, string | undefined> {
-  const { apiToken, apiSecret } = sim.credentials();
   return {
-    MANTAGO_BASE_URL: sim.url,
-    MANTAGO_BOT_ID: sim.botId,
-    MANTAGO_API_TOKEN: apiToken,
-    MANTAGO_API_SECRET: apiSecret,
+    ...sim.serviceEnv(),
     DATABASE_URL: join(dir, 'notifier.db'),
     MAPPING_FILE: join(dir, 'mapping.yaml'),
     SHOPIFY_WEBHOOK_SECRET: SHOPIFY_SECRET,
@@ -55,4 +52,21 @@ export async function startService(sim: MantagoSimulator, options: TestServiceOp
   const app = await buildApp(loadSettings(serviceEnv(sim, dir, options.env)), { logger });
   await app.ready();
   return { app, dir, logs };
+}
+
+/** A simulator and a service on it for the current test; both are closed (the service first) when it ends. */
+export async function startServiceWithSimulator(options: TestServiceOptions & { simulator?: SimulatorOptions } = {}) {
+  const sim = await startSimulator(options.simulator);
+  let service: Awaited<ReturnType<typeof startService>>;
+  try {
+    service = await startService(sim, options);
+  } catch (error) {
+    await sim.close();
+    throw error;
+  }
+  onTestFinished(async () => {
+    await service.app.close();
+    await sim.close();
+  });
+  return { sim, ...service };
 }

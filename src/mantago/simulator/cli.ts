@@ -8,14 +8,11 @@ const simulator = await startSimulator({
   botId: process.env.SIMULATOR_BOT_ID ?? 'simBot01',
   latencyMs: Number(process.env.SIMULATOR_LATENCY_MS ?? 0),
 });
-const { apiToken, apiSecret } = simulator.credentials();
+const settings = Object.entries(simulator.serviceEnv()).map(([name, value]) => `  ${name}=${value}`).join('\n');
 process.stdout.write(`MantaGO simulator listening on ${simulator.url}
 
 Point the service at it (these credentials are the simulator's own, made up at start):
-  MANTAGO_BASE_URL=${simulator.url}
-  MANTAGO_BOT_ID=${simulator.botId}
-  MANTAGO_API_TOKEN=${apiToken}
-  MANTAGO_API_SECRET=${apiSecret}
+${settings}
 
 Look and flip switches:
   curl ${simulator.url}/__simulator/broadcasts

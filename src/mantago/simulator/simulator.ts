@@ -90,6 +90,11 @@ export class MantagoSimulator {
     return { apiToken: this.pair.apiToken, apiSecret: this.pair.apiSecret };
   }
 
+  /** The settings that point the service at this simulator, with the pair that works now. */
+  serviceEnv(): { MANTAGO_BASE_URL: string; MANTAGO_BOT_ID: string; MANTAGO_API_TOKEN: string; MANTAGO_API_SECRET: string } {
+    return { MANTAGO_BASE_URL: this.url, MANTAGO_BOT_ID: this.botId, MANTAGO_API_TOKEN: this.pair.apiToken, MANTAGO_API_SECRET: this.pair.apiSecret };
+  }
+
   /** Like regenerating the pair in the dashboard: a new pair, the old one dead. */
   issuePair(): { apiToken: string; apiSecret: string } {
     this.pair = this.issue();
