@@ -2,8 +2,8 @@
 // unique key, claims with FOR UPDATE SKIP LOCKED and a lease, credential refreshes under a
 // transaction-scoped advisory lock, wake-ups by LISTEN/NOTIFY. Every transaction runs on one
 // client checked out of the pool.
-import { join } from 'node:path';
 import pg from 'pg';
+import { serviceFile } from '../../service-files.ts';
 import { readMigrations } from '../migrations.ts';
 import { numbered } from '../operator-queries.ts';
 import { OperatorStore } from '../operator-store.ts';
@@ -299,7 +299,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
     await client.query(`SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':migrations', 0))`);
     await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
     const applied = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((r: Row) => Number(r.version)));
-    for (const migration of readMigrations(join(import.meta.dirname, 'migrations'))) {
+    for (const migration of readMigrations(serviceFile('store/postgres/migrations'))) {
       if (applied.has(migration.version)) continue;
       await client.query(migration.sql);
       await client.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [migration.version, migration.name, Date.now()]);

@@ -1,7 +1,8 @@
 // The SQLite database itself: synchronous node:sqlite calls in short transactions
-// (WAL, synchronous=NORMAL, a busy timeout, the file locked to one process).
+// (WAL, synchronous=NORMAL, a busy timeout, the file locked to one process). It runs on the
+// SQLite thread (sqlite-thread.ts), never on the thread that answers requests.
 import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { CLAIMED_COLUMNS, DELIVERY_COLUMNS, credentialsRow, toClaimed, toCredentials, upsertCredentialsSql, type DeliveryRow, type Row } from '../rows.ts';
 import { readMigrations } from '../migrations.ts';
@@ -23,12 +24,12 @@ export class SqliteDatabase {
    * Opens (creating if needed) and migrates the file, locked for this process alone: a second
    * replica on the same file would send orders twice, so it fails to start instead.
    */
-  constructor(path: string) {
+  constructor(path: string, migrationsDir: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.db = new DatabaseSync(path, { timeout: 5_000 });
     try {
       this.db.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;');
-      this.migrate();
+      this.migrate(migrationsDir);
       // This process is the file's only user (the lock above), so any claim left behind is a dead process's.
       this.sql(`UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE status = 'pending' AND lease_owner IS NOT NULL`).run(Date.now());
     } catch (error) {
@@ -156,10 +157,10 @@ export class SqliteDatabase {
     this.db.close();
   }
 
-  private migrate(): void {
+  private migrate(migrationsDir: string): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
     const applied = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)));
-    for (const migration of readMigrations(join(import.meta.dirname, 'migrations'))) {
+    for (const migration of readMigrations(migrationsDir)) {
       if (applied.has(migration.version)) continue;
       this.transaction(() => {
         this.db.exec(migration.sql);

@@ -1,10 +1,11 @@
-// The embedded default: one SQLite file for one replica. Orders that arrive in the same turn of the
-// event loop are committed in one transaction (group commit), so the synchronous node:sqlite calls
-// stay short and few.
+// The embedded default: one SQLite file for one replica, worked on by a thread of its own
+// (sqlite-connection.ts). Orders that arrive while a commit is under way are committed together in
+// the next transaction (group commit), so a burst of webhooks costs a few transactions, not one each.
 import { OperatorStore } from '../operator-store.ts';
 import { deliveryRow, type DeliveryRow } from '../rows.ts';
 import type { AttemptResult, ClaimedDelivery, CredentialsLockWork, IncomingOrder, RecordedOrder, Store, StoredCredentials } from '../store.ts';
-import { SqliteDatabase, StoreInUseError } from './sqlite-database.ts';
+import { SqliteConnection } from './sqlite-connection.ts';
+import { StoreInUseError } from './sqlite-database.ts';
 
 export { StoreInUseError };
 
@@ -16,18 +17,20 @@ interface QueuedOrder {
 
 export class SqliteStore implements Store {
   readonly engine = 'sqlite';
-  private readonly db: SqliteDatabase;
+  private readonly db: SqliteConnection;
   private orders: QueuedOrder[] = [];
+  /** The commits under way, while there are any: orders queued meanwhile go in the next. */
+  private committing: Promise<void> | undefined;
   private readonly listeners = new Set<() => void>();
   private credentialsLock: Promise<unknown> = Promise.resolve();
   private closed = false;
 
   readonly operator: OperatorStore;
 
-  constructor(db: SqliteDatabase) {
+  constructor(db: SqliteConnection) {
     this.db = db;
     this.operator = new OperatorStore(
-      { all: async (query) => db.all(query), run: async (query) => db.run(query), runAll: async (queries) => db.runAll(queries) },
+      { all: (query) => db.call('all', query), run: (query) => db.call('run', query), runAll: (queries) => db.call('runAll', queries) },
       () => this.emitDue(),
     );
   }
@@ -37,45 +40,47 @@ export class SqliteStore implements Store {
     const row = deliveryRow(incoming);
     return new Promise((resolve, reject) => {
       this.orders.push({ row, resolve, reject });
-      if (this.orders.length === 1) setImmediate(() => this.commitOrders());
+      // The first order waits for the end of this turn of the event loop, so the webhooks read
+      // together are committed together.
+      this.committing ??= new Promise<void>((started) => setImmediate(started)).then(() => this.commitQueued());
     });
   }
 
-  private commitOrders(): void {
-    const batch = this.orders;
-    this.orders = [];
-    if (batch.length === 0) return;
-    let recorded: RecordedOrder[];
-    try {
-      recorded = this.db.recordOrders(batch.map((o) => o.row));
-    } catch (error) {
-      for (const o of batch) o.reject(error);
-      return;
+  private async commitQueued(): Promise<void> {
+    while (this.orders.length > 0) {
+      const batch = this.orders;
+      this.orders = [];
+      try {
+        const recorded = await this.db.call('recordOrders', batch.map((o) => o.row));
+        batch.forEach((o, i) => o.resolve(recorded[i] as RecordedOrder));
+        if (recorded.some((r) => r.outcome === 'accepted' && r.status === 'pending')) this.emitDue();
+      } catch (error) {
+        for (const o of batch) o.reject(error);
+      }
     }
-    batch.forEach((o, i) => o.resolve(recorded[i] as RecordedOrder));
-    if (recorded.some((r) => r.outcome === 'accepted' && r.status === 'pending')) this.emitDue();
+    this.committing = undefined;
   }
 
-  async claimBatch(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
-    return this.db.claimBatch(owner, limit, leaseMs, now);
+  claimBatch(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
+    return this.db.call('claimBatch', owner, limit, leaseMs, now);
   }
 
-  async recordAttempts(owner: string, results: AttemptResult[]): Promise<void> {
-    this.db.recordAttempts(owner, results);
+  recordAttempts(owner: string, results: AttemptResult[]): Promise<void> {
+    return this.db.call('recordAttempts', owner, results);
   }
 
-  async renewLease(owner: string, ids: number[], until: number): Promise<void> {
-    this.db.renewLease(owner, ids, until);
+  renewLease(owner: string, ids: number[], until: number): Promise<void> {
+    return this.db.call('renewLease', owner, ids, until);
   }
 
   async release(owner: string, ids: number[], at: number): Promise<void> {
     if (ids.length === 0) return;
-    this.db.release(owner, ids, at);
+    await this.db.call('release', owner, ids, at);
     this.emitDue();
   }
 
-  async nextDueAt(): Promise<number | undefined> {
-    return this.db.nextDueAt();
+  nextDueAt(): Promise<number | undefined> {
+    return this.db.call('nextDueAt');
   }
 
   onDeliveryDue(listener: () => void): () => void {
@@ -87,34 +92,34 @@ export class SqliteStore implements Store {
     for (const listener of this.listeners) listener();
   }
 
-  async loadCredentials(botId: string): Promise<StoredCredentials | undefined> {
-    return this.db.loadCredentials(botId);
+  loadCredentials(botId: string): Promise<StoredCredentials | undefined> {
+    return this.db.call('loadCredentials', botId);
   }
 
   /** One process owns the file, so an in-process queue is the whole lock. */
   withCredentialsLock<T>(botId: string, work: CredentialsLockWork<T>): Promise<T> {
     const run = this.credentialsLock.then(async () => {
-      const { save, result } = await work(this.db.loadCredentials(botId));
-      if (save) this.db.saveCredentials(save);
+      const { save, result } = await work(await this.db.call('loadCredentials', botId));
+      if (save) await this.db.call('saveCredentials', save);
       return result;
     });
     this.credentialsLock = run.catch(() => undefined);
     return run;
   }
 
-  async ping(): Promise<void> {
-    this.db.ping();
+  ping(): Promise<void> {
+    return this.db.call('ping');
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
-    this.commitOrders(); // orders already answered for must not wait for a turn that never comes
     this.closed = true;
+    await this.committing; // orders already answered for are committed before the file closes
     this.listeners.clear();
-    this.db.close();
+    await this.db.close();
   }
 }
 
 export async function openSqliteStore(path: string): Promise<SqliteStore> {
-  return new SqliteStore(new SqliteDatabase(path));
+  return new SqliteStore(await SqliteConnection.open(path));
 }

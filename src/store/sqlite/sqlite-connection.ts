@@ -1,0 +1,93 @@
+// The main thread's side of the SQLite thread: each call of a SqliteDatabase method becomes a
+// message, answered in the order sent. If the thread dies, every waiting call and every later one
+// fails (the store is then unreachable, which /readyz reports).
+import { Worker } from 'node:worker_threads';
+import { serviceFile, serviceModule } from '../../service-files.ts';
+import { StoreInUseError, type SqliteDatabase } from './sqlite-database.ts';
+import type { Opened, Reply, ThreadError, ThreadOptions } from './sqlite-thread.ts';
+
+/** The public methods of the database: what may be called across. */
+type DatabaseMethod = { [K in keyof SqliteDatabase]: SqliteDatabase[K] extends (...args: never[]) => unknown ? K : never }[keyof SqliteDatabase];
+type Call<M extends DatabaseMethod> = SqliteDatabase[M] extends (...args: infer A) => infer R ? { args: A; result: R } : never;
+
+interface Waiting {
+  resolve: (result: unknown) => void;
+  reject: (error: Error) => void;
+}
+
+function fromThread(error: ThreadError): Error {
+  let rebuilt: Error;
+  if (error.name === 'StoreInUseError') rebuilt = new StoreInUseError(error.message);
+  else {
+    rebuilt = new Error(error.message);
+    rebuilt.name = error.name;
+  }
+  if (error.stack) rebuilt.stack = error.stack;
+  return Object.assign(rebuilt, error.code !== undefined && { code: error.code }, error.errcode !== undefined && { errcode: error.errcode });
+}
+
+export class SqliteConnection {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, Waiting>();
+  private nextId = 0;
+  private stopped: Error | undefined;
+  private closing: Promise<void> | undefined;
+
+  private constructor(worker: Worker) {
+    this.worker = worker;
+    worker.on('message', (reply: Reply) => {
+      const waiting = this.waiting.get(reply.id);
+      if (!waiting) return;
+      this.waiting.delete(reply.id);
+      if ('error' in reply) waiting.reject(fromThread(reply.error));
+      else waiting.resolve(reply.result);
+    });
+    worker.on('error', (error) => this.stop(new Error(`the SQLite thread failed: ${error.message}`)));
+    worker.on('exit', (code) => this.stop(new Error(`the SQLite thread exited (code ${code})`)));
+  }
+
+  /** Starts the thread, which opens and migrates the file; fails as opening the file would. */
+  static async open(path: string): Promise<SqliteConnection> {
+    const options: ThreadOptions = { path, migrationsDir: serviceFile('store/sqlite/migrations') };
+    const worker = new Worker(serviceModule('store/sqlite/sqlite-thread'), { workerData: options });
+    const opened = await new Promise<Opened>((resolve, reject) => {
+      const exited = (code: number) => reject(new Error(`the SQLite thread exited (code ${code}) before opening ${path}`));
+      worker.once('error', reject).once('exit', exited).once('message', (message: Opened) => {
+        // Only these: removeAllListeners() would also drop the worker's own, and with them its messages.
+        worker.off('error', reject).off('exit', exited);
+        resolve(message);
+      });
+    });
+    if (!opened.opened) {
+      await worker.terminate();
+      throw fromThread(opened.error);
+    }
+    return new SqliteConnection(worker);
+  }
+
+  call<M extends DatabaseMethod>(method: M, ...args: Call<M>['args']): Promise<Call<M>['result']> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (result: unknown) => void, reject });
+      this.worker.postMessage({ id, method, args });
+    });
+  }
+
+  /** Closes the database after the calls already sent, and ends the thread. */
+  close(): Promise<void> {
+    this.closing ??= this.stopped
+      ? Promise.resolve()
+      : new Promise<void>((resolve, reject) => {
+          this.worker.once('exit', () => resolve());
+          this.call('close').catch(reject);
+        });
+    return this.closing;
+  }
+
+  private stop(reason: Error): void {
+    this.stopped ??= reason;
+    for (const waiting of this.waiting.values()) waiting.reject(reason);
+    this.waiting.clear();
+  }
+}
