@@ -1,5 +1,5 @@
 // Deliveries waiting at the same time with the same platform and content go out as one broadcast.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Content } from '../mapping/rules.ts';
 import type { Platform } from '../mapping/platform.ts';
 import type { BroadcastRequest } from '../mantago/api.ts';
@@ -7,10 +7,8 @@ import type { ClaimedDelivery } from '../store/store.ts';
 
 /** Deliveries with equal keys can share one broadcast: same platform, module or text, and tag. */
 export function batchKey(platform: Platform, content: Content): string {
-  return createHash('sha256')
-    .update(JSON.stringify([platform, content.intentId ?? null, content.message ?? null, content.fbTag ?? null]))
-    .digest('base64url')
-    .slice(0, 22);
+  // The one-shot hash: a Hash object per webhook costs several times more.
+  return hash('sha256', JSON.stringify([platform, content.intentId ?? null, content.message ?? null, content.fbTag ?? null]), 'base64url').slice(0, 22);
 }
 
 /**

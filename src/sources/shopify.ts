@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import Type, { type Static } from 'typebox';
 import { Amount, Currency, Id, Nullable } from './fields.ts';
 import { optionalText, type Order } from './order.ts';
-import { isValidBase64Hmac } from './signature.ts';
+import { hmacKey, isValidBase64Hmac } from './signature.ts';
 import { header, type WebhookSource } from './source.ts';
 
 export const SHOPIFY_SIGNATURE_HEADER = 'x-shopify-hmac-sha256';
@@ -97,12 +97,13 @@ export function normalizeShopifyOrder(payload: ShopifyOrder, shop: string): Orde
 }
 
 export function shopifySource(secret: string): WebhookSource<ShopifyOrder> {
+  const key = hmacKey(secret);
   return {
     name: 'shopify',
     verify(raw, headers) {
       const provided = header(headers, SHOPIFY_SIGNATURE_HEADER);
       if (!provided) return { ok: false, reason: 'missing X-Shopify-Hmac-Sha256 header' };
-      return isValidBase64Hmac(secret, raw, provided) ? { ok: true } : { ok: false, reason: 'X-Shopify-Hmac-Sha256 does not match the body' };
+      return isValidBase64Hmac(key, raw, provided) ? { ok: true } : { ok: false, reason: 'X-Shopify-Hmac-Sha256 does not match the body' };
     },
     screen(headers: IncomingHttpHeaders) {
       const topic = header(headers, 'x-shopify-topic');

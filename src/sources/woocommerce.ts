@@ -3,7 +3,7 @@
 import Type, { type Static } from 'typebox';
 import { Amount, Currency, Id, Nullable } from './fields.ts';
 import { optionalText, type Order } from './order.ts';
-import { isValidBase64Hmac } from './signature.ts';
+import { hmacKey, isValidBase64Hmac } from './signature.ts';
 import { header, type WebhookSource } from './source.ts';
 
 export const WOOCOMMERCE_SIGNATURE_HEADER = 'x-wc-webhook-signature';
@@ -73,12 +73,13 @@ export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: strin
 }
 
 export function woocommerceSource(secret: string): WebhookSource<WooCommerceOrder> {
+  const key = hmacKey(secret);
   return {
     name: 'woocommerce',
     verify(raw, headers) {
       const provided = header(headers, WOOCOMMERCE_SIGNATURE_HEADER);
       if (!provided) return { ok: false, reason: 'missing X-WC-Webhook-Signature header' };
-      return isValidBase64Hmac(secret, raw, provided) ? { ok: true } : { ok: false, reason: 'X-WC-Webhook-Signature does not match the body' };
+      return isValidBase64Hmac(key, raw, provided) ? { ok: true } : { ok: false, reason: 'X-WC-Webhook-Signature does not match the body' };
     },
     screen(headers) {
       const topic = header(headers, 'x-wc-webhook-topic');
