@@ -1,13 +1,14 @@
 # syntax=docker/dockerfile:1
-# The order notifier as a container: compiled in a build stage, run as the unprivileged `node`
-# user with production dependencies only. Build: docker build -t mantago-order-notifier .
+# The order notifier as a container: bundled in a build stage (scripts/build.ts), run as the
+# unprivileged `node` user with production dependencies only. Build: docker build -t mantago-order-notifier .
 
 FROM node:24-slim AS build
 WORKDIR /app
-# NODE_ENV stays unset here: npm ci must install TypeScript to compile.
+# NODE_ENV stays unset here: npm ci must install the build tools (esbuild, TypeScript).
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY scripts/build.ts ./scripts/
 COPY src ./src
 RUN npm run build
 
@@ -32,4 +33,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Run with `docker run --init` (compose: init: true) so PID 1 reaps and forwards signals; node runs
 # directly, not through npm, so SIGTERM reaches it. The flags match `npm start`.
-CMD ["node", "--enable-source-maps", "--max-semi-space-size=8", "dist/server.js"]
+CMD ["node", "--max-semi-space-size=8", "dist/server.js"]

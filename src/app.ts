@@ -19,6 +19,7 @@ import { metricsRoutes } from './http/metrics-routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { webhookRoutes } from './http/webhook-routes.ts';
 import { createLogger } from './logger.ts';
+import { serviceFile } from './service-files.ts';
 import { MantagoClient } from './mantago/client.ts';
 import { CredentialsManager } from './mantago/credentials.ts';
 import { ServiceMetrics } from './metrics/service-metrics.ts';
@@ -30,7 +31,7 @@ import { woocommerceSource } from './sources/woocommerce.ts';
 import { openStore } from './store/open-store.ts';
 
 const STORE_PING_TIMEOUT_MS = 2_000;
-const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (JSON.parse(readFileSync(serviceFile('../package.json'), 'utf8')) as { version: string }).version;
 
 export const notifierApp = fp<Settings>(
   async (app, { config, mapping }) => {

@@ -3,8 +3,10 @@
 import { enableCompileCache } from 'node:module';
 import type { Settings } from './config/settings.ts';
 
-// V8's code cache on disk (in the OS temp dir) roughly halves the time to load the modules on every
-// start after the first: enabled before they are imported, so they are loaded dynamically below.
+// Run from the sources (node src/server.ts: tests, the demo), the modules load one by one, and V8's
+// code cache on disk (in the OS temp dir) roughly halves that on every start after the first; it is
+// enabled before they are imported, so they are loaded dynamically below. The production build
+// (scripts/build.ts) is one bundled file and does not need it.
 enableCompileCache();
 const { default: closeWithGrace } = await import('close-with-grace');
 const { buildApp } = await import('./app.ts');

@@ -1,4 +1,4 @@
-// Runs the real server (node src/server.ts) as a child process, as an operator would.
+// Runs the real server (node src/server.ts, or a build of it) as a child process, as an operator would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.ts';
@@ -14,9 +14,16 @@ export interface ServiceProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function spawnService(env: Record<string, string | undefined>, { timeoutMs = 15_000 } = {}): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['src/server.ts'], {
-    cwd: ROOT,
+export interface SpawnOptions {
+  timeoutMs?: number;
+  /** What node runs, with its flags, from `cwd`: the sources unless told otherwise. */
+  command?: string[];
+  cwd?: string;
+}
+
+export async function spawnService(env: Record<string, string | undefined>, { timeoutMs = 15_000, command = ['src/server.ts'], cwd = ROOT }: SpawnOptions = {}): Promise<ServiceProcess> {
+  const child = spawn(process.execPath, command, {
+    cwd,
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

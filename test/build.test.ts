@@ -1,0 +1,79 @@
+// The production build as the container holds it: `npm run build`'s bundles, package.json and the
+// mapping in one folder, no node_modules and no sources beside them. It is started as `npm start`
+// starts it, takes an order and delivers it; the simulator's own bundle (docker-compose's sandbox) answers.
+import { execFile, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startSimulator } from '../src/mantago/simulator/simulator.ts';
+import { spawnService, type ServiceProcess } from './helpers/process.ts';
+import { tempDir } from './helpers/service.ts';
+import { waitFor } from './helpers/wait.ts';
+import { LINE_USER, SHOPIFY_SECRET, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
+
+const ROOT = new URL('..', import.meta.url);
+const packageJson = JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as { version: string; scripts: Record<string, string> };
+const image = tempDir();
+const cleanup: (() => Promise<unknown>)[] = [];
+
+beforeAll(async () => {
+  await promisify(execFile)(process.execPath, ['scripts/build.ts', '--outdir', join(image, 'dist')], { cwd: ROOT });
+  cpSync(new URL('package.json', ROOT), join(image, 'package.json'));
+  mkdirSync(join(image, 'config'));
+  cpSync(new URL('config/mapping.yaml', ROOT), join(image, 'config/mapping.yaml'));
+}, 60_000);
+afterAll(async () => {
+  for (const close of cleanup.reverse()) await close();
+});
+
+test('the build is self-contained: bundles, migrations and source maps, no sources or node_modules needed', () => {
+  for (const file of ['dist/server.js', 'dist/server.js.map', 'dist/store/sqlite/sqlite-thread.js', 'dist/mantago/simulator/cli.js']) {
+    expect(existsSync(join(image, file)), file).toBe(true);
+  }
+  for (const engine of ['sqlite', 'postgres']) expect(existsSync(join(image, `dist/store/${engine}/migrations/001_deliveries_attempts_credentials.sql`))).toBe(true);
+  expect(existsSync(join(image, 'node_modules'))).toBe(false);
+  expect(existsSync(join(image, 'src'))).toBe(false);
+});
+
+test('started as npm start starts it, the build takes a signed order, delivers it, and stops cleanly on SIGTERM', async () => {
+  const sim = await startSimulator();
+  cleanup.push(() => sim.close());
+  const start = packageJson.scripts.start?.split(' ') ?? [];
+  expect(start[0]).toBe('node');
+  const service: ServiceProcess = await spawnService(
+    {
+      ...sim.serviceEnv(),
+      DATABASE_URL: join(image, 'data/notifier.db'),
+      MAPPING_FILE: 'config/mapping.yaml',
+      SHOPIFY_WEBHOOK_SECRET: SHOPIFY_SECRET,
+      LOG_LEVEL: 'info',
+    },
+    { command: start.slice(1), cwd: image },
+  );
+  cleanup.push(() => service.stop('SIGKILL'));
+
+  expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+  const openapi = (await (await fetch(`${service.url}/openapi.json`)).json()) as { info: { version: string } };
+  expect(openapi.info.version).toBe(packageJson.version);
+
+  const request = shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: LINE_USER }] }));
+  const answer = await fetch(`${service.url}${request.url}`, { method: 'POST', headers: request.headers as Record<string, string>, body: request.payload as string });
+  expect(answer.status).toBe(202);
+  await waitFor(() => sim.broadcasts.some((b) => b.clientIds.includes(LINE_USER)), { what: 'the order at MantaGO' });
+
+  expect(await service.stop('SIGTERM')).toBe(0);
+});
+
+test("the simulator's bundle, as docker-compose's sandbox runs it, listens and answers", async () => {
+  const child = spawn(process.execPath, ['dist/mantago/simulator/cli.js'], { cwd: image, env: { PATH: process.env.PATH, SIMULATOR_PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  cleanup.push(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = await waitFor(() => /listening on (http:\/\/\S+)/.exec(output)?.[1], { what: 'the simulator to listen' });
+  expect((await fetch(`${url}/__simulator/state`)).status).toBe(200);
+  child.kill('SIGTERM');
+  expect(await new Promise((resolve) => child.once('exit', resolve))).toBe(0);
+});
