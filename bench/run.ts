@@ -4,6 +4,9 @@
 //      to bare Fastify, then to the service on SQLite, back to back.
 //   2. Delivery: 10,000 orders pushed in, the simulator answering after 50 ms.
 //   3. The service's peak RSS, and the time from process start to /readyz 200.
+// The ingest comparison runs as BENCH_INGEST_PAIRS (3) back-to-back pairs, bare then service, and the
+// table shows the pair with the median ratio beside every pair's ratio: on a shared 2-core machine
+// one pair can differ from the next by a third.
 // `--only ingest|delivery` runs one part; BENCH_DURATION_S shortens the ingest runs. For profiling:
 // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" adds flags to the service, and
 // BENCH_SERVICE_ENV="LOG_LEVEL=warn,BATCH_MAX_RECIPIENTS=50" overrides its settings.
@@ -26,6 +29,7 @@ const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')
 if (!existsSync(join(ROOT, SERVICE))) throw new Error(`${SERVICE} is missing: run npm run bench (it builds first) or npm run build`);
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const INGEST_PAIRS = Math.max(1, Number(process.env.BENCH_INGEST_PAIRS ?? 3));
 const DELIVERY_ORDERS = 10_000;
 const UPSTREAM_LATENCY_MS = 50;
 /** Limits for the delivery run; the service never exceeds them (a test checks the simulator never sees more). */
@@ -144,7 +148,8 @@ const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.lengt
 
 type LoadResult = Awaited<ReturnType<typeof measured>>;
 interface Results {
-  ingest?: { bare: LoadResult; service: LoadResult; ratio: number };
+  /** The pair with the median ratio, and every pair's ratio in the order run. */
+  ingest?: { bare: LoadResult; service: LoadResult; ratio: number; pairRatios: number[] };
   ingestPeakRssMb?: number;
   delivery?: {
     orders: number;
@@ -165,17 +170,21 @@ const results: Results = {};
 const sim = await startSimulator({ botId: 'benchBot' });
 
 if (!only || only === 'ingest') {
-  const bare = await startProcess('bench/bare-server.ts', {}, '/health');
-  const bareRun = await measured(bare, 1_000_000);
-  await bare.stop();
+  const pairs: { bare: LoadResult; service: LoadResult; ratio: number }[] = [];
+  for (let pair = 0; pair < INGEST_PAIRS; pair++) {
+    const bare = await startProcess('bench/bare-server.ts', {}, '/health');
+    const bareRun = await measured(bare, 1_000_000 * (pair + 1));
+    await bare.stop();
 
-  const service = await startProcess(SERVICE, serviceEnv(sim), '/readyz');
-  const serviceRun = await measured(service, 2_000_000);
-  const rss = peakRssMb(service.child.pid);
-  await service.stop();
-  results.ingest = { bare: bareRun, service: serviceRun, ratio: serviceRun.rps / bareRun.rps };
-  results.ingestPeakRssMb = rss;
-  results.readyMs = service.readyMs;
+    const service = await startProcess(SERVICE, serviceEnv(sim), '/readyz');
+    const serviceRun = await measured(service, 1_000_000 * (pair + 1) + 500_000);
+    results.ingestPeakRssMb = Math.max(results.ingestPeakRssMb ?? 0, peakRssMb(service.child.pid));
+    results.readyMs = Math.max(results.readyMs ?? 0, service.readyMs); // the slowest start
+    await service.stop();
+    pairs.push({ bare: bareRun, service: serviceRun, ratio: serviceRun.rps / bareRun.rps });
+  }
+  const median = [...pairs].sort((a, b) => a.ratio - b.ratio)[Math.floor(pairs.length / 2)] as (typeof pairs)[number];
+  results.ingest = { ...median, pairRatios: pairs.map((p) => p.ratio) };
 }
 
 if (!only || only === 'delivery') {
@@ -231,9 +240,9 @@ function render(r: typeof report): string {
   const f = (n: unknown, digits = 0) => (typeof n === 'number' ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–');
   const ingest = r.ingest;
   if (ingest) {
-    rows.push(['Ingest, bare Fastify', `${f(ingest.bare.rps)} req/s`, `p50 ${f(ingest.bare.p50)} ms, p99 ${f(ingest.bare.p99)} ms, ${f(ingest.bare.cpuUsPerRequest)} µs CPU/req`]);
-    rows.push(['Ingest, service (SQLite)', `${f(ingest.service.rps)} req/s`, `p50 ${f(ingest.service.p50)} ms, p99 ${f(ingest.service.p99)} ms, ${f(ingest.service.cpuUsPerRequest)} µs CPU/req, non-2xx ${ingest.service.non2xx}`]);
-    rows.push(['Ingest ratio service/bare', f(ingest.ratio, 2), 'target ≥ 0.50, p99 ≤ 25 ms']);
+    rows.push(['Ingest, bare Fastify (median pair)', `${f(ingest.bare.rps)} req/s`, `p50 ${f(ingest.bare.p50)} ms, p99 ${f(ingest.bare.p99)} ms, ${f(ingest.bare.cpuUsPerRequest)} µs CPU/req`]);
+    rows.push(['Ingest, service (SQLite) (median pair)', `${f(ingest.service.rps)} req/s`, `p50 ${f(ingest.service.p50)} ms, p99 ${f(ingest.service.p99)} ms, ${f(ingest.service.cpuUsPerRequest)} µs CPU/req, non-2xx ${ingest.service.non2xx}`]);
+    rows.push(['Ingest ratio service/bare', f(ingest.ratio, 2), `median of ${ingest.pairRatios.length} pairs (${ingest.pairRatios.map((r) => f(r, 2)).join(', ')}); target ≥ 0.50, p99 ≤ 25 ms`]);
   }
   const d = r.delivery;
   if (d) {
