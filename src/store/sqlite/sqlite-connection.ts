@@ -1,6 +1,8 @@
 // The main thread's side of the SQLite thread: each call of a SqliteDatabase method becomes a
-// message, answered in the order sent. If the thread dies, every waiting call and every later one
-// fails (the store is then unreachable, which /readyz reports).
+// message, answered in the order sent. If the thread dies before it is closed, every waiting call
+// and every later one fails, and the error is rethrown on the main thread: without its database
+// the process can only refuse orders, so it goes down (server.ts shuts down on an uncaught error)
+// and the orchestrator starts a fresh one.
 import { Worker } from 'node:worker_threads';
 import { serviceFile, serviceModule } from '../../service-files.ts';
 import { StoreInUseError, type SqliteDatabase } from './sqlite-database.ts';
@@ -42,8 +44,8 @@ export class SqliteConnection {
       if ('error' in reply) waiting.reject(fromThread(reply.error));
       else waiting.resolve(reply.result);
     });
-    worker.on('error', (error) => this.stop(new Error(`the SQLite thread failed: ${error.message}`)));
-    worker.on('exit', (code) => this.stop(new Error(`the SQLite thread exited (code ${code})`)));
+    worker.on('error', (error) => this.fail(new Error(`the SQLite thread failed: ${error.message}`, { cause: error })));
+    worker.on('exit', (code) => (this.closing ? this.stop(new Error('the store is closed')) : this.fail(new Error(`the SQLite thread exited (code ${code})`))));
   }
 
   /** Starts the thread, which opens and migrates the file; fails as opening the file would. */
@@ -83,6 +85,14 @@ export class SqliteConnection {
           this.call('close').catch(reject);
         });
     return this.closing;
+  }
+
+  private fail(reason: Error): void {
+    if (this.stopped) return;
+    this.stop(reason);
+    setImmediate(() => {
+      throw reason;
+    });
   }
 
   private stop(reason: Error): void {
