@@ -7,7 +7,7 @@ export function hmacKey(secret: string): KeyObject {
   return createSecretKey(secret, 'utf8');
 }
 
-export function hmacSha256Base64(secret: string | KeyObject, raw: Buffer | string): string {
+export function hmacSha256Base64(secret: string, raw: Buffer | string): string {
   return createHmac('sha256', secret).update(raw).digest('base64');
 }
 
