@@ -74,8 +74,11 @@ describe('deliveries', () => {
     for (const order of orders) expect((await app.inject(shopifyRequest(order))).statusCode).toBe(202);
     expect((await app.inject(shopifyRequest(anonymousOrder('nobody@example.com', 9))))).toMatchObject({ statusCode: 202 });
     await waitFor(() => sim.deliveredClientIds().length === 3, { what: 'three deliveries' });
-
-    const all = await admin('GET', '/deliveries');
+    // MantaGO's 200 reaches the simulator before the service has recorded it: wait for the record.
+    const all = await waitFor(async () => {
+      const list = await admin('GET', '/deliveries');
+      return list.body.deliveries.every((d: { status: string }) => d.status !== 'pending') && list;
+    }, { what: 'the three sends to be recorded' });
     expect(all.status).toBe(200);
     expect(all.body.deliveries.map((d: { status: string }) => d.status)).toEqual(['skipped', 'sent', 'sent', 'sent']);
     expect(all.body.deliveries[0].lastError).toContain('no chat user for this customer');
@@ -122,7 +125,10 @@ describe('deliveries', () => {
     expect(retried.status).toBe(200);
     expect(retried.body).toMatchObject({ status: 'pending', attempts: 0, redrivenAt: expect.any(String) });
     await waitFor(() => sim.deliveredClientIds().includes(LINE_USER), { what: 'the retried delivery' });
-    const after = await admin('GET', `/deliveries/${accepted.deliveryId}`);
+    const after = await waitFor(async () => {
+      const delivery = await admin('GET', `/deliveries/${accepted.deliveryId}`);
+      return delivery.body.status !== 'pending' && delivery;
+    }, { what: 'the retried send to be recorded' });
     expect(after.body.status).toBe('sent');
     expect(after.body.attemptLog.map((a: { outcome: string }) => a.outcome)).toEqual(['failed', 'sent']);
 
@@ -234,7 +240,10 @@ describe('recipient directory', () => {
     const next = await app.inject(shopifyRequest(anonymousOrder('Ann@Example.com', 8801)));
     expect(next.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
     await waitFor(() => sim.deliveredClientIds().includes(LINE_USER_2), { what: 'the bound customer\'s message' });
-    const delivery = await admin('GET', `/deliveries/${next.json().deliveryId}`);
+    const delivery = await waitFor(async () => {
+      const found = await admin('GET', `/deliveries/${next.json().deliveryId}`);
+      return found.body.status !== 'pending' && found;
+    }, { what: 'the send to be recorded' });
     expect(delivery.body).toMatchObject({ status: 'sent', recipientVia: 'directory email:ann@example.com' });
 
     expect((await admin('DELETE', '/recipients/email:ann@example.com')).status).toBe(204);
