@@ -77,7 +77,7 @@ describe('deliveries', () => {
     // MantaGO's 200 reaches the simulator before the service has recorded it: wait for the record.
     const all = await waitFor(async () => {
       const list = await admin('GET', '/deliveries');
-      return list.body.deliveries.every((d: { status: string }) => d.status !== 'pending') && list;
+      return list.body.deliveries.every((d: { status: string }) => d.status !== 'pending') ? list : undefined;
     }, { what: 'the three sends to be recorded' });
     expect(all.status).toBe(200);
     expect(all.body.deliveries.map((d: { status: string }) => d.status)).toEqual(['skipped', 'sent', 'sent', 'sent']);
@@ -127,7 +127,7 @@ describe('deliveries', () => {
     await waitFor(() => sim.deliveredClientIds().includes(LINE_USER), { what: 'the retried delivery' });
     const after = await waitFor(async () => {
       const delivery = await admin('GET', `/deliveries/${accepted.deliveryId}`);
-      return delivery.body.status !== 'pending' && delivery;
+      return delivery.body.status !== 'pending' ? delivery : undefined;
     }, { what: 'the retried send to be recorded' });
     expect(after.body.status).toBe('sent');
     expect(after.body.attemptLog.map((a: { outcome: string }) => a.outcome)).toEqual(['failed', 'sent']);
@@ -242,7 +242,7 @@ describe('recipient directory', () => {
     await waitFor(() => sim.deliveredClientIds().includes(LINE_USER_2), { what: 'the bound customer\'s message' });
     const delivery = await waitFor(async () => {
       const found = await admin('GET', `/deliveries/${next.json().deliveryId}`);
-      return found.body.status !== 'pending' && found;
+      return found.body.status !== 'pending' ? found : undefined;
     }, { what: 'the send to be recorded' });
     expect(delivery.body).toMatchObject({ status: 'sent', recipientVia: 'directory email:ann@example.com' });
 
