@@ -49,8 +49,8 @@ export async function sendManualBroadcast(
   const name = (request.name ?? `admin broadcast ${broadcastId.slice(0, 8)}`).slice(0, 100);
   const receivedAt = Date.now();
   const leasedTo = { owner: deps.worker.owner, until: receivedAt + deps.leaseMs };
-  const claimed: ClaimedDelivery[] = [];
-  for (const userId of userIds) {
+  // Stored together: the store commits orders that arrive at once in one transaction.
+  const claimed = await Promise.all(userIds.map(async (userId): Promise<ClaimedDelivery> => {
     const orderId = `${broadcastId}:${userId}`;
     const recorded = await deps.store.recordOrder({
       order: { source: 'admin', shop: 'admin', orderId, total: '0', currency: 'XXX', customer: {}, attributes: {} },
@@ -60,7 +60,7 @@ export async function sendManualBroadcast(
       batchKey: `admin:${broadcastId}`,
       leasedTo,
     });
-    claimed.push({
+    return {
       id: recorded.deliveryId,
       source: 'admin',
       orderId,
@@ -74,8 +74,8 @@ export async function sendManualBroadcast(
       attempts: 0,
       receivedAt,
       waitingSince: receivedAt,
-    });
-  }
+    };
+  }));
   const mantago = await deps.worker.sendNow(claimed, leasedTo.until);
   const statuses = await Promise.all(claimed.map((d) => deps.store.operator.getDelivery(d.id)));
   const status = statuses.some((d) => d?.status === 'pending') ? 'pending' : statuses.every((d) => d?.status === 'sent') ? 'sent' : 'dead';

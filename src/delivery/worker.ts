@@ -101,13 +101,9 @@ export class DeliveryWorker {
           await this.idle(due === undefined ? options.pollMs : Math.min(options.pollMs, due - Date.now()));
           continue;
         }
-        const send: Promise<void> = this.deliver(claimed)
-          .catch((error: unknown) => log.error({ err: error, deliveries: claimed.length }, 'delivery failed unexpectedly; the lease will bring it back'))
-          .finally(() => {
-            this.inFlight.delete(send);
-            this.wake();
-          });
-        this.inFlight.add(send);
+        void this.track(
+          this.deliver(claimed).catch((error: unknown) => log.error({ err: error, deliveries: claimed.length }, 'delivery failed unexpectedly; the lease will bring it back')),
+        ).finally(() => this.wake());
       } catch (error) {
         log.error({ err: error }, 'delivery worker could not reach the store; retrying');
         await this.idle(options.pollMs);
@@ -155,12 +151,17 @@ export class DeliveryWorker {
    */
   async sendNow(claimed: ClaimedDelivery[], leaseUntil: number): Promise<CallResult | undefined> {
     let last: CallResult | undefined;
-    const send: Promise<void> = this.send(claimed, { ids: claimed.map((d) => d.id), until: leaseUntil }, (result) => {
+    await this.track(this.send(claimed, { ids: claimed.map((d) => d.id), until: leaseUntil }, (result) => {
       last = result;
-    }).finally(() => this.inFlight.delete(send));
-    this.inFlight.add(send);
-    await send;
+    }));
     return last;
+  }
+
+  /** A send counts against the concurrency limit, and stop() waits for it, until it settles. */
+  private track(send: Promise<void>): Promise<void> {
+    const tracked = send.finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+    return tracked;
   }
 
   private async send(batch: ClaimedDelivery[], lease: Lease, observe?: (result: CallResult) => void): Promise<void> {
