@@ -17,7 +17,13 @@ async function setup(options: { env?: Record<string, string | undefined>; mappin
     });
     return { status: response.statusCode, body: response.body ? response.json() : undefined, headers: response.headers };
   };
-  return { sim, app: service.app, logs: service.logs, admin };
+  // MantaGO's 200 reaches the simulator before the service has recorded it: wait for the record.
+  const recorded = (deliveryId: number) =>
+    waitFor(async () => {
+      const delivery = await admin('GET', `/deliveries/${deliveryId}`);
+      return delivery.body.status !== 'pending' ? delivery : undefined;
+    }, { what: `delivery ${deliveryId} to be recorded` });
+  return { sim, app: service.app, logs: service.logs, admin, recorded };
 }
 
 const ADMIN_ROUTES: [InjectOptions['method'], string][] = [
@@ -74,8 +80,7 @@ describe('deliveries', () => {
     for (const order of orders) expect((await app.inject(shopifyRequest(order))).statusCode).toBe(202);
     expect((await app.inject(shopifyRequest(anonymousOrder('nobody@example.com', 9))))).toMatchObject({ statusCode: 202 });
     await waitFor(() => sim.deliveredClientIds().length === 3, { what: 'three deliveries' });
-    // MantaGO's 200 reaches the simulator before the service has recorded it: wait for the record.
-    const all = await waitFor(async () => {
+    const all = await waitFor(async () => { // as recorded() waits for one delivery, for the whole list
       const list = await admin('GET', '/deliveries');
       return list.body.deliveries.every((d: { status: string }) => d.status !== 'pending') ? list : undefined;
     }, { what: 'the three sends to be recorded' });
@@ -115,7 +120,7 @@ describe('deliveries', () => {
   });
 
   test('retry brings a dead delivery back; a sent or skipped one is a 409 that says why', async () => {
-    const { app, sim, admin } = await setup();
+    const { app, sim, admin, recorded } = await setup();
     sim.set({ refusedClientIds: [LINE_USER] });
     const accepted = (await app.inject(shopifyRequest(shopifyOrder()))).json();
     await waitFor(async () => (await admin('GET', `/deliveries/${accepted.deliveryId}`)).body.status === 'dead', { what: 'the refused delivery to die' });
@@ -125,10 +130,7 @@ describe('deliveries', () => {
     expect(retried.status).toBe(200);
     expect(retried.body).toMatchObject({ status: 'pending', attempts: 0, redrivenAt: expect.any(String) });
     await waitFor(() => sim.deliveredClientIds().includes(LINE_USER), { what: 'the retried delivery' });
-    const after = await waitFor(async () => {
-      const delivery = await admin('GET', `/deliveries/${accepted.deliveryId}`);
-      return delivery.body.status !== 'pending' ? delivery : undefined;
-    }, { what: 'the retried send to be recorded' });
+    const after = await recorded(accepted.deliveryId);
     expect(after.body.status).toBe('sent');
     expect(after.body.attemptLog.map((a: { outcome: string }) => a.outcome)).toEqual(['failed', 'sent']);
 
@@ -229,7 +231,7 @@ describe('recipient directory', () => {
   const DIRECTORY_MAPPING = EXAMPLE_MAPPING.replace('rules:', '  - directory: true\nrules:');
 
   test('a binding makes a previously skipped customer receive the next order', async () => {
-    const { app, sim, admin } = await setup({ mapping: DIRECTORY_MAPPING });
+    const { app, sim, admin, recorded } = await setup({ mapping: DIRECTORY_MAPPING });
     const before = await app.inject(shopifyRequest(anonymousOrder('Ann@Example.com', 8801)));
     expect(before.json()).toMatchObject({ status: 'accepted', delivery: 'skipped', reason: expect.stringContaining('no directory entry') });
 
@@ -240,10 +242,7 @@ describe('recipient directory', () => {
     const next = await app.inject(shopifyRequest(anonymousOrder('Ann@Example.com', 8801)));
     expect(next.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
     await waitFor(() => sim.deliveredClientIds().includes(LINE_USER_2), { what: 'the bound customer\'s message' });
-    const delivery = await waitFor(async () => {
-      const found = await admin('GET', `/deliveries/${next.json().deliveryId}`);
-      return found.body.status !== 'pending' ? found : undefined;
-    }, { what: 'the send to be recorded' });
+    const delivery = await recorded(next.json().deliveryId);
     expect(delivery.body).toMatchObject({ status: 'sent', recipientVia: 'directory email:ann@example.com' });
 
     expect((await admin('DELETE', '/recipients/email:ann@example.com')).status).toBe(204);
