@@ -107,6 +107,17 @@ describe.each(STORE_ENGINES)('$name store', (engine) => {
     expect((await store.recordOrder(incoming({ orderId: 'o-retry' }))).status).toBe('sent');
   });
 
+  test('statuses: each existing delivery by id, in one query', async () => {
+    const skipped = await store.recordOrder(incoming({ skip: true }));
+    const sent = await store.recordOrder(incoming());
+    const [d] = await claimAll();
+    await store.recordAttempts('w1', [attempt(d!, { to: 'sent' }, 'sent')]);
+    const pending = await store.recordOrder(incoming());
+    const statuses = await store.operator.statuses([skipped.deliveryId, sent.deliveryId, pending.deliveryId, 999_999]);
+    expect(Object.fromEntries(statuses)).toEqual({ [skipped.deliveryId]: 'skipped', [sent.deliveryId]: 'sent', [pending.deliveryId]: 'pending' });
+    expect((await store.operator.statuses([])).size).toBe(0);
+  });
+
   test('an uncounted retry leaves the attempt count alone; dead is final', async () => {
     await store.recordOrder(incoming({ orderId: 'o-dead' }));
     const [d] = await claimAll();

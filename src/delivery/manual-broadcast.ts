@@ -77,7 +77,7 @@ export async function sendManualBroadcast(
     };
   }));
   const mantago = await deps.worker.sendNow(claimed, leasedTo.until);
-  const statuses = await Promise.all(claimed.map((d) => deps.store.operator.getDelivery(d.id)));
-  const status = statuses.some((d) => d?.status === 'pending') ? 'pending' : statuses.every((d) => d?.status === 'sent') ? 'sent' : 'dead';
+  const statuses = [...(await deps.store.operator.statuses(claimed.map((d) => d.id))).values()];
+  const status = statuses.includes('pending') ? 'pending' : statuses.length === claimed.length && statuses.every((s) => s === 'sent') ? 'sent' : 'dead';
   return { status, deliveries: claimed.map((d) => ({ id: d.id, userId: d.clientId })), mantago };
 }

@@ -87,6 +87,10 @@ export const UPSERT_RECIPIENT = `INSERT INTO recipients (key, platform, user_id,
 
 export const recipientParams = (e: DirectoryEntry) => [e.key, e.platform, e.userId, e.updatedAt];
 
+export function statusesOf(ids: number[]): Query {
+  return { text: `SELECT id, status FROM deliveries WHERE id IN (${ids.map(() => '?').join(', ')})`, params: ids };
+}
+
 export function findRecipients(keys: string[]): Query {
   return { text: `SELECT key, platform, user_id, updated_at FROM recipients WHERE key IN (${keys.map(() => '?').join(', ')})`, params: keys };
 }

@@ -2,7 +2,7 @@
 // query (and a group of statements in one transaction).
 import * as q from './operator-queries.ts';
 import type { Row } from './rows.ts';
-import type { DeliveryDetail, DeliveryFilter, DeliveryRecord, DirectoryEntry, OperatorView, QueueStats, Requeue, StoredOrder } from './store.ts';
+import type { DeliveryDetail, DeliveryFilter, DeliveryStatus, DeliveryRecord, DirectoryEntry, OperatorView, QueueStats, Requeue, StoredOrder } from './store.ts';
 
 export interface QueryRunner {
   all(query: q.Query): Promise<Row[]>;
@@ -32,6 +32,11 @@ export class OperatorStore implements OperatorView {
     if (!row) return undefined;
     const attempts = await this.db.all(q.attemptsOf(id));
     return { ...q.toDeliveryRecord(row), order: JSON.parse(String(row.order_json)) as StoredOrder, attemptLog: attempts.map(q.toAttemptRecord) };
+  }
+
+  async statuses(ids: number[]): Promise<Map<number, DeliveryStatus>> {
+    if (ids.length === 0) return new Map();
+    return new Map((await this.db.all(q.statusesOf(ids))).map((row) => [Number(row.id), row.status as DeliveryStatus]));
   }
 
   async requeue(id: number, now: number): Promise<Requeue> {

@@ -169,6 +169,8 @@ export interface DirectoryEntry {
 export interface OperatorView {
   listDeliveries(filter: DeliveryFilter): Promise<DeliveryRecord[]>;
   getDelivery(id: number): Promise<DeliveryDetail | undefined>;
+  /** The current status of each of these deliveries that exists, by id. */
+  statuses(ids: number[]): Promise<Map<number, DeliveryStatus>>;
   /** A dead delivery starts over (attempts and age); a waiting one is due now. Not one being sent, sent or skipped. */
   requeue(id: number, now: number): Promise<Requeue>;
   /** Every dead delivery (of `source`, if given) starts over; how many did. */
