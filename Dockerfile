@@ -33,4 +33,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Run with `docker run --init` (compose: init: true) so PID 1 reaps and forwards signals; node runs
 # directly, not through npm, so SIGTERM reaches it. The flags match `npm start`.
-CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=256", "dist/server.js"]
+CMD ["node", "--max-semi-space-size=8", "--max-old-space-size=512", "dist/server.js"]
