@@ -107,7 +107,7 @@ describe.each(STORE_ENGINES)('$name store', (engine) => {
     expect((await store.recordOrder(incoming({ orderId: 'o-retry' }))).status).toBe('sent');
   });
 
-  test('statuses: each existing delivery by id, in one query', async () => {
+  test('statuses: the status of each delivery that exists, by id', async () => {
     const skipped = await store.recordOrder(incoming({ skip: true }));
     const sent = await store.recordOrder(incoming());
     const [d] = await claimAll();
