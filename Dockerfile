@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # The order notifier as a container: bundled in a build stage (scripts/build.ts), run as the
 # unprivileged `node` user with production dependencies only. Build: docker build -t mantago-order-notifier .
+# The last stage is the service (the default target); `--target simulator` builds the MantaGO simulator.
 
 FROM node:24-slim AS build
 WORKDIR /app
@@ -10,7 +11,17 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig.json ./
 COPY scripts/build.ts ./scripts/
 COPY src ./src
-RUN npm run build
+COPY simulator ./simulator
+RUN npm run build && node scripts/build.ts --simulator --outdir /app/dist-simulator
+
+# The MantaGO simulator for docker-compose's sandbox (`--target simulator`): a development tool,
+# kept out of the service's image. One bundled file, no dependencies.
+FROM node:24-slim AS simulator
+WORKDIR /app
+COPY --from=build /app/dist-simulator ./
+USER node
+EXPOSE 4010
+CMD ["node", "simulator.js"]
 
 FROM node:24-slim AS runtime
 ENV NODE_ENV=production \

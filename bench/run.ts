@@ -17,7 +17,7 @@ import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import { startSimulator, type MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
+import { startSimulator, type MantagoSimulator } from '../simulator/simulator.ts';
 import { BENCH_SHOPIFY_SECRET, lineUser, shopifyHeaders, shopifyOrderBody } from './orders.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));

@@ -1,24 +1,26 @@
 // `npm run build`: the production build in dist/, what `npm start` and the container run.
 // Each entry is bundled with its dependencies into one file: loading the few hundred ES modules of
 // the dependencies one by one took most of a cold start (about 0.6 s of it; bundled, about 0.2 s).
-// The layout under dist/ mirrors src/ (server.js at the top, the SQLite thread and the simulator
-// where their sources are, the migrations beside them), which src/service-files.ts relies on.
-// Types are checked by `npm run typecheck` (part of `npm test`), not here.
+// The layout under dist/ mirrors src/ (server.js at the top, the SQLite thread where its source
+// is), which src/service-files.ts relies on. The MantaGO simulator is a development tool, not part
+// of the service: `--simulator` bundles it alone (docker-compose's sandbox, the Dockerfile's
+// `simulator` target). Types are checked by `npm run typecheck` (part of `npm test`), not here.
 // `--outdir <dir>` builds elsewhere (a test builds the image's layout in a temporary folder).
-import { cpSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdirFlag = process.argv.indexOf('--outdir');
-const dist = outdirFlag > 0 && process.argv[outdirFlag + 1] ? resolve(process.argv[outdirFlag + 1] as string) : join(root, 'dist');
+const simulator = process.argv.includes('--simulator');
+const dist = outdirFlag > 0 && process.argv[outdirFlag + 1] ? resolve(process.argv[outdirFlag + 1] as string) : join(root, simulator ? 'dist-simulator' : 'dist');
 
 rmSync(dist, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: ['src/server.ts', 'src/store/sqlite/sqlite-thread.ts', 'src/mantago/simulator/cli.ts'],
-  outbase: 'src',
+  entryPoints: simulator ? { simulator: 'simulator/cli.ts' } : ['src/server.ts', 'src/store/sqlite/thread.ts'],
+  ...(simulator ? {} : { outbase: 'src' }),
   outdir: dist,
   bundle: true,
   platform: 'node',
@@ -31,4 +33,3 @@ await build({
   banner: { js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);" },
   logLevel: 'warning',
 });
-cpSync(join(root, 'src/store'), join(dist, 'store'), { recursive: true, filter: (path) => !path.endsWith('.ts') });

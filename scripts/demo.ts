@@ -7,7 +7,7 @@ import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startSimulator } from '../src/mantago/simulator/simulator.ts';
+import { startSimulator } from '../simulator/simulator.ts';
 import { hmacSha256Base64 } from '../src/sources/signature.ts';
 import { DEMO } from './demo-settings.ts';
 

@@ -1,7 +1,7 @@
 // Orders waiting together share broadcasts; a refused batch is split to find the bad recipients;
 // MantaGO never sees more calls at once, or in a second, than configured.
 import { expect, test } from 'vitest';
-import type { MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
+import type { MantagoSimulator } from '../simulator/simulator.ts';
 import { startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';

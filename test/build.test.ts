@@ -1,12 +1,13 @@
 // The production build as the container holds it: `npm run build`'s bundles, package.json and the
 // mapping in one folder, no node_modules and no sources beside them. It is started as `npm start`
-// starts it, takes an order and delivers it; the simulator's own bundle (docker-compose's sandbox) answers.
+// starts it, takes an order and delivers it. The simulator is not in it: it has a bundle of its own
+// (docker-compose's sandbox), which answers too.
 import { execFile, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startSimulator } from '../src/mantago/simulator/simulator.ts';
+import { startSimulator } from '../simulator/simulator.ts';
 import { spawnService, type ServiceProcess } from './helpers/process.ts';
 import { tempDir } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -15,10 +16,12 @@ import { LINE_USER, SHOPIFY_SECRET, shopifyOrder, shopifyRequest } from './helpe
 const ROOT = new URL('..', import.meta.url);
 const packageJson = JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as { version: string; scripts: Record<string, string> };
 const image = tempDir();
+const simulatorBundle = tempDir();
 const cleanup: (() => Promise<unknown>)[] = [];
 
 beforeAll(async () => {
   await promisify(execFile)(process.execPath, ['scripts/build.ts', '--outdir', join(image, 'dist')], { cwd: ROOT });
+  await promisify(execFile)(process.execPath, ['scripts/build.ts', '--simulator', '--outdir', simulatorBundle], { cwd: ROOT });
   cpSync(new URL('package.json', ROOT), join(image, 'package.json'));
   mkdirSync(join(image, 'config'));
   cpSync(new URL('config/mapping.yaml', ROOT), join(image, 'config/mapping.yaml'));
@@ -27,13 +30,21 @@ afterAll(async () => {
   for (const close of cleanup.reverse()) await close();
 });
 
-test('the build is self-contained: bundles, migrations and source maps, no sources or node_modules needed', () => {
-  for (const file of ['dist/server.js', 'dist/server.js.map', 'dist/store/sqlite/sqlite-thread.js', 'dist/mantago/simulator/cli.js']) {
+test('the build is self-contained: bundles (migrations inside) and source maps, no sources or node_modules needed, and no simulator', () => {
+  for (const file of ['dist/server.js', 'dist/server.js.map', 'dist/store/sqlite/thread.js']) {
     expect(existsSync(join(image, file)), file).toBe(true);
   }
-  for (const engine of ['sqlite', 'postgres']) expect(existsSync(join(image, `dist/store/${engine}/migrations/001_deliveries_attempts_credentials.sql`))).toBe(true);
   expect(existsSync(join(image, 'node_modules'))).toBe(false);
   expect(existsSync(join(image, 'src'))).toBe(false);
+  // The MantaGO simulator is a development tool: none of its code ships in the service.
+  const bundles = readdirSync(join(image, 'dist'), { recursive: true }).map(String).filter((f) => f.endsWith('.js'));
+  expect(bundles.length).toBeGreaterThanOrEqual(2);
+  for (const bundle of bundles) {
+    const code = readFileSync(join(image, 'dist', bundle), 'utf8');
+    expect(code, bundle).not.toContain('__simulator');
+    expect(code, bundle).not.toContain('MantagoSimulator');
+  }
+  expect(readFileSync(join(simulatorBundle, 'simulator.js'), 'utf8')).toContain('__simulator');
 });
 
 test('started as npm start starts it, the build takes a signed order, delivers it, and stops cleanly on SIGTERM', async () => {
@@ -66,7 +77,7 @@ test('started as npm start starts it, the build takes a signed order, delivers i
 });
 
 test("the simulator's bundle, as docker-compose's sandbox runs it, listens and answers", async () => {
-  const child = spawn(process.execPath, ['dist/mantago/simulator/cli.js'], { cwd: image, env: { PATH: process.env.PATH, SIMULATOR_PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['simulator.js'], { cwd: simulatorBundle, env: { PATH: process.env.PATH, SIMULATOR_PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
   cleanup.push(async () => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });

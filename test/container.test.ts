@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { EnvSchema } from '../src/config/env.ts';
-import { startSimulator } from '../src/mantago/simulator/simulator.ts';
+import { startSimulator } from '../simulator/simulator.ts';
 import { startService } from './helpers/service.ts';
 
 const read = (file: string) => readFileSync(new URL(`../${file}`, import.meta.url), 'utf8');
@@ -16,7 +16,7 @@ const packageJson = JSON.parse(read('package.json')) as { scripts: Record<string
 
 interface Service {
   image?: string;
-  build?: string;
+  build?: string | { context: string; target?: string };
   profiles?: string[];
   init?: boolean;
   env_file?: string | string[];
@@ -109,6 +109,7 @@ test('the ports and health paths in both files are the service\'s and the simula
   const simulator = compose.services.simulator as Service;
   const [, simPort, simPath] = healthPath(simulator.healthcheck?.test ?? []);
   expect(simulator.environment?.SIMULATOR_PORT).toBe(simPort);
-  expect(simulator.command?.join(' ')).toContain('dist/mantago/simulator/cli.js');
+  expect(simulator.command?.join(' ')).toContain('simulator.js');
+  expect(simulator.build).toMatchObject({ target: 'simulator' }); // its own image: no simulator in the service's
   expect((await fetch(`${sim.url}${simPath}`)).status).toBe(200);
 });

@@ -1,7 +1,7 @@
 // The process dies hard with accepted orders not yet sent, some of them in flight at MantaGO.
 // After a restart every one of them is delivered, each exactly once.
 import { afterEach, expect, test } from 'vitest';
-import { startSimulator } from '../src/mantago/simulator/simulator.ts';
+import { startSimulator } from '../simulator/simulator.ts';
 import { spawnService, type ServiceProcess } from './helpers/process.ts';
 import { serviceEnv, tempDir, EXAMPLE_MAPPING } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';

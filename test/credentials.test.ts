@@ -1,7 +1,7 @@
 // MantaGO's rotating credentials as the operator lives with them: expiry, rotation, restarts,
 // a refresh MantaGO refuses, and new credentials from the operator.
 import { afterEach, describe, expect, test } from 'vitest';
-import { startSimulator, type MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
+import { startSimulator, type MantagoSimulator } from '../simulator/simulator.ts';
 import { startService, tempDir } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';

@@ -1,6 +1,6 @@
 // How deliveries ride out MantaGO's bad days: outages, refusals, rate limits.
 import { afterEach, expect, test } from 'vitest';
-import { startSimulator, type MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
+import { startSimulator, type MantagoSimulator } from '../simulator/simulator.ts';
 import { startService, startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';

@@ -1,7 +1,7 @@
 // Nothing secret reaches the log, at the most verbose level, through the paths most likely to leak:
 // signature failures, credential expiry and rotation, a refused refresh.
 import { expect, test } from 'vitest';
-import { startSimulator } from '../src/mantago/simulator/simulator.ts';
+import { startSimulator } from '../simulator/simulator.ts';
 import { ADMIN_TOKEN, startService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import {

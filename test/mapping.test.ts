@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { MappingError, parseMapping } from '../src/mapping/mapping-file.ts';
 import { planDelivery } from '../src/mapping/plan.ts';
-import type { Order } from '../src/sources/order.ts';
+import type { Order } from '../src/domain/order.ts';
 import { EXAMPLE_MAPPING, ISSUE_MAPPING } from './helpers/service.ts';
 
 function problemsOf(yaml: string): string[] {

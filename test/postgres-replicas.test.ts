@@ -1,8 +1,11 @@
 // Two stores on one PostgreSQL schema stand for two replicas: the guarantees hold between them.
 import { afterEach, describe, expect, test } from 'vitest';
 import { batchKey } from '../src/delivery/batching.ts';
-import { openPostgresStore, type PostgresStore } from '../src/store/postgres/postgres-store.ts';
-import type { IncomingOrder, StoredCredentials } from '../src/store/store.ts';
+import type { StoredCredentials } from '../src/domain/credentials.ts';
+import type { IncomingOrder } from '../src/domain/delivery.ts';
+import { openPostgresStore } from '../src/store/postgres/engine.ts';
+import type { Store } from '../src/store/store.ts';
+import { incomingOrder } from './helpers/orders.ts';
 import { freshSchema, postgresServer } from './helpers/postgres.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -12,7 +15,7 @@ afterEach(async () => {
   for (const close of cleanup.splice(0).reverse()) await close();
 });
 
-async function twoReplicas(): Promise<[PostgresStore, PostgresStore]> {
+async function twoReplicas(): Promise<[Store, Store]> {
   const schema = await freshSchema(server as string);
   // Both open (and migrate) at the same instant, as replicas starting together do.
   const stores = await Promise.all([openPostgresStore({ url: schema.url, poolMax: 5 }), openPostgresStore({ url: schema.url, poolMax: 5 })]);
@@ -20,13 +23,13 @@ async function twoReplicas(): Promise<[PostgresStore, PostgresStore]> {
   return stores;
 }
 
-const order = (orderId: string): IncomingOrder => ({
-  order: { source: 'shopify', orderId, shop: 's', total: '1', currency: 'TWD', customer: {}, attributes: {} },
-  topic: undefined,
-  receivedAt: Date.now(),
-  plan: { kind: 'send', recipient: { platform: 'line', userId: `U${orderId.padStart(32, '0')}`, via: 'test' }, rule: 'r', content: { intentId: 'm' }, name: `r ${orderId}` },
-  batchKey: batchKey('line', { intentId: 'm' }),
-});
+const order = (orderId: string): IncomingOrder =>
+  incomingOrder({ source: 'shopify', orderId, shop: 's', total: '1', currency: 'TWD', customer: {}, attributes: {} }, {
+    topic: undefined,
+    receivedAt: Date.now(),
+    plan: { kind: 'send', recipient: { platform: 'line', userId: `U${orderId.padStart(32, '0')}`, via: 'test' }, rule: 'r', content: { intentId: 'm' }, name: `r ${orderId}` },
+    batchKey: batchKey('line', { intentId: 'm' }),
+  });
 
 describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
   test('the same order arriving at both at the same instant is stored once', async () => {
@@ -47,13 +50,13 @@ describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
     expect(ids.length).toBe(200);
   });
 
-  test('credential refreshes are serialized across replicas, each seeing what the last stored', async () => {
+  test('one refresh claim across replicas: the others wait for the pair it stores, and it never goes back a generation', async () => {
     const [a, b] = await twoReplicas();
     const base: StoredCredentials = {
       botId: 'bot',
-      apiToken: 't',
-      apiSecret: 's',
-      generation: 0,
+      apiToken: 't1',
+      apiSecret: 's1',
+      generation: 1,
       origin: 'env',
       envFingerprint: 'f',
       obtainedAt: 0,
@@ -62,17 +65,21 @@ describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
       state: 'ok',
       lastError: null,
     };
-    const seen: number[] = [];
-    const bump = (store: PostgresStore) =>
-      store.withCredentialsLock('bot', async (current) => {
-        const generation = current?.generation ?? 0;
-        seen.push(generation);
-        await new Promise((resolve) => setTimeout(resolve, 30)); // a MantaGO call under the lock
-        return { save: { ...base, generation: generation + 1 }, result: undefined };
-      });
-    await Promise.all([bump(a), bump(b), bump(a), bump(b)]);
-    expect(seen.sort()).toEqual([0, 1, 2, 3]);
-    expect((await b.loadCredentials('bot'))?.generation).toBe(4);
+    await a.saveCredentials(base);
+    const now = Date.now();
+    const claims = await Promise.all([a, b, a, b].map((store, i) => store.claimRefresh('bot', `r${i}`, 1, now + 30_000, now)));
+    expect(claims.filter(Boolean)).toHaveLength(1);
+    const winner = `r${claims.indexOf(true)}`;
+    // Saving the new pair ends the claim; a stale save of the old generation changes nothing.
+    expect(await b.saveCredentials({ ...base, generation: 2, apiToken: 't2' })).toMatchObject({ generation: 2, apiToken: 't2' });
+    expect(await a.saveCredentials({ ...base, generation: 1, apiToken: 'stale' })).toMatchObject({ generation: 2, apiToken: 't2' });
+    expect(await a.claimRefresh('bot', winner, 1, now + 30_000, now)).toBe(false); // generation 1 is gone
+    expect(await a.claimRefresh('bot', 'r9', 2, now + 30_000, now)).toBe(true);
+    // A claim whose holder died runs out; another replica takes it over then, not before.
+    expect(await b.claimRefresh('bot', 'r8', 2, now + 60_000, now + 1_000)).toBe(false);
+    expect(await b.claimRefresh('bot', 'r8', 2, now + 90_000, now + 30_001)).toBe(true);
+    await b.releaseRefresh('bot', 'r8');
+    expect(await a.claimRefresh('bot', 'r7', 2, now + 90_000, now + 30_002)).toBe(true);
   });
 
   test('a delivery stored on one replica wakes the other at once (LISTEN/NOTIFY)', async () => {

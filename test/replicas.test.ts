@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterEach, describe, expect, test } from 'vitest';
-import { startSimulator, type MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
+import { startSimulator, type MantagoSimulator } from '../simulator/simulator.ts';
 import { freshSchema, postgresServer } from './helpers/postgres.ts';
 import { spawnService, type ServiceProcess } from './helpers/process.ts';
 import { EXAMPLE_MAPPING, serviceEnv, tempDir } from './helpers/service.ts';

@@ -4,18 +4,19 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { expect, test } from 'vitest';
 import { Retention } from '../src/delivery/retention.ts';
-import { openSqliteStore } from '../src/store/sqlite/sqlite-store.ts';
-import type { IncomingOrder } from '../src/store/store.ts';
+import { openSqliteStore } from '../src/store/sqlite/engine.ts';
+import type { IncomingOrder } from '../src/domain/delivery.ts';
+import { incomingOrder } from './helpers/orders.ts';
 import { tempDir } from './helpers/service.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
-const order = (orderId: string, skip = false): IncomingOrder => ({
-  order: { source: 'orders', shop: 's', orderId, total: '1', currency: 'TWD', customer: {}, attributes: {} },
-  topic: undefined,
-  receivedAt: Date.now(),
-  plan: skip ? { kind: 'skip', reason: 'nobody' } : { kind: 'send', recipient: { platform: 'line', userId: `U${'0'.repeat(31)}1`, via: 't' }, rule: 'r', content: { intentId: 'm' }, name: `r ${orderId}` },
-  batchKey: skip ? undefined : `k-${orderId}`,
-});
+const order = (orderId: string, skip = false): IncomingOrder =>
+  incomingOrder({ source: 'orders', shop: 's', orderId, total: '1', currency: 'TWD', customer: {}, attributes: {} }, {
+    topic: undefined,
+    receivedAt: Date.now(),
+    plan: skip ? { kind: 'skip', reason: 'nobody' } : { kind: 'send', recipient: { platform: 'line', userId: `U${'0'.repeat(31)}1`, via: 't' }, rule: 'r', content: { intentId: 'm' }, name: `r ${orderId}` },
+    batchKey: skip ? undefined : `k-${orderId}`,
+  });
 
 test('sent and skipped go after RETENTION_DAYS, dead after DEAD_RETENTION_DAYS, pending never', async () => {
   const store = await openSqliteStore(join(tempDir(), 'retention.db'));

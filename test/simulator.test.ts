@@ -1,6 +1,6 @@
 // The simulator is the far end of every other test, so it must behave as MantaGO's docs say.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startSimulator, type MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
+import { startSimulator, type MantagoSimulator } from '../simulator/simulator.ts';
 import { tokenExpiry } from '../src/mantago/token-expiry.ts';
 
 let sim: MantagoSimulator;

@@ -3,7 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { hmacSha256Base64, isValidBase64Hmac } from '../src/sources/signature.ts';
 import { normalizeShopifyOrder, type ShopifyOrder } from '../src/sources/shopify.ts';
 import { normalizeWooCommerceOrder, woocommerceSource, type WooCommerceOrder } from '../src/sources/woocommerce.ts';
-import { fromNormalizedPayload } from '../src/sources/order.ts';
+import { fromNormalizedPayload } from '../src/sources/normalized-order.ts';
 import { normalizedOrder, shopifyOrder, wooOrder } from './helpers/webhooks.ts';
 
 describe('Shopify', () => {
@@ -49,7 +49,7 @@ describe('WooCommerce', () => {
   });
 
   test('only processing and completed orders are sent', () => {
-    const source = woocommerceSource('s');
+    const source = woocommerceSource;
     for (const status of ['pending', 'on-hold', 'cancelled', 'failed']) {
       expect(source.normalize(wooOrder({ status }) as WooCommerceOrder, {})).toHaveProperty('ignored');
     }

@@ -1,9 +1,11 @@
 // The store's behaviour, one suite for every engine.
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
 import { batchKey } from '../src/delivery/batching.ts';
-import type { DeliveryPlan } from '../src/mapping/plan.ts';
-import type { Order } from '../src/sources/order.ts';
-import type { AttemptResult, ClaimedDelivery, IncomingOrder, Store, StoredCredentials } from '../src/store/store.ts';
+import type { StoredCredentials } from '../src/domain/credentials.ts';
+import type { AttemptResult, ClaimedDelivery, DeliveryPlan, IncomingOrder } from '../src/domain/delivery.ts';
+import type { Order } from '../src/domain/order.ts';
+import type { Store } from '../src/store/store.ts';
+import { incomingOrder } from './helpers/orders.ts';
 import { STORE_ENGINES } from './helpers/stores.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -15,7 +17,8 @@ function incoming(overrides: { shop?: string; orderId?: string; intentId?: strin
   const plan: DeliveryPlan = overrides.skip
     ? { kind: 'skip', reason: 'nobody' }
     : { kind: 'send', recipient: { platform: 'line', userId: overrides.userId ?? `U${String(sequence).padStart(32, '0')}`, via: 'test' }, rule: 'r', content, name: `r ${orderId}` };
-  return { order, topic: 'orders/create', receivedAt: Date.now(), plan, batchKey: overrides.skip ? undefined : batchKey('line', content) };
+  const { items: _items, ...stored } = order;
+  return incomingOrder(stored, { topic: 'orders/create', receivedAt: Date.now(), plan, batchKey: overrides.skip ? undefined : batchKey('line', content) });
 }
 
 const attempt = (d: ClaimedDelivery, then: AttemptResult['then'], outcome: AttemptResult['attempt']['outcome'] = 'failed'): AttemptResult => ({
@@ -171,12 +174,12 @@ describe.each(STORE_ENGINES)('$name store', (engine) => {
     unsubscribe();
   });
 
-  test('the credentials lock runs one holder at a time, each seeing what the last stored', async () => {
+  test('credentials: a save never goes back a generation; one refresh claim at a time, ended by a save or a release, taken over once it runs out', async () => {
     const base: StoredCredentials = {
       botId: 'b',
-      apiToken: 't0',
-      apiSecret: 's0',
-      generation: 0,
+      apiToken: 't1',
+      apiSecret: 's1',
+      generation: 1,
       origin: 'env',
       envFingerprint: 'f',
       obtainedAt: 1,
@@ -185,20 +188,25 @@ describe.each(STORE_ENGINES)('$name store', (engine) => {
       state: 'ok',
       lastError: null,
     };
-    const seen: number[] = [];
-    const bump = () =>
-      store.withCredentialsLock('b', async (current) => {
-        const generation = current?.generation ?? -1;
-        seen.push(generation);
-        await new Promise((resolve) => setTimeout(resolve, 10));
-        return { save: { ...base, generation: generation + 1, apiToken: `t${generation + 1}` }, result: generation };
-      });
-    await Promise.all([bump(), bump(), bump()]);
-    expect(seen).toEqual([-1, 0, 1]);
-    expect(await store.loadCredentials('b')).toMatchObject({ generation: 2, apiToken: 't2' });
-    // A holder that throws stores nothing and does not block the next.
-    await expect(store.withCredentialsLock('b', async () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
-    expect(await store.withCredentialsLock('b', async (current) => ({ result: current?.generation }))).toBe(2);
+    expect(await store.loadCredentials('b')).toBeUndefined();
+    expect(await store.saveCredentials(base)).toEqual(base);
+    const now = Date.now();
+    expect(await store.claimRefresh('b', 'one', 1, now + 1_000, now)).toBe(true);
+    expect(await store.claimRefresh('b', 'two', 1, now + 1_000, now)).toBe(false);
+    expect(await store.claimRefresh('b', 'one', 1, now + 2_000, now)).toBe(true); // its own claim, extended
+    expect(await store.claimRefresh('b', 'two', 1, now + 5_000, now + 2_001)).toBe(true); // one's claim ran out
+    await store.releaseRefresh('b', 'one'); // not one's any more: no effect
+    expect(await store.claimRefresh('b', 'three', 1, now + 5_000, now + 2_002)).toBe(false);
+    await store.releaseRefresh('b', 'two');
+    expect(await store.claimRefresh('b', 'three', 1, now + 5_000, now + 2_002)).toBe(true);
+    // The new pair ends the claim; a claim is for one generation; an older save is ignored.
+    expect(await store.saveCredentials({ ...base, generation: 2, apiToken: 't2', origin: 'refresh' })).toMatchObject({ generation: 2, apiToken: 't2' });
+    expect(await store.claimRefresh('b', 'four', 1, now + 5_000, now)).toBe(false);
+    expect(await store.claimRefresh('b', 'four', 2, now + 5_000, now)).toBe(true);
+    expect(await store.saveCredentials({ ...base, apiToken: 'stale' })).toMatchObject({ generation: 2, apiToken: 't2' });
+    // The same generation can be saved again (marked rejected, say).
+    expect(await store.saveCredentials({ ...base, generation: 2, apiToken: 't2', state: 'rejected', lastError: 'refused' })).toMatchObject({ generation: 2, state: 'rejected' });
+    expect(await store.loadCredentials('b')).toMatchObject({ generation: 2, apiToken: 't2', state: 'rejected', lastError: 'refused' });
   });
 
   test('ping answers while open', async () => {

@@ -1,6 +1,6 @@
 // What a shop sees when it calls our webhooks, and what its customer then gets from MantaGO.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startSimulator, type MantagoSimulator } from '../src/mantago/simulator/simulator.ts';
+import { startSimulator, type MantagoSimulator } from '../simulator/simulator.ts';
 import { startService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import {

@@ -1,7 +1,8 @@
 // The service's environment: one TypeBox schema, validated once at startup.
 // Each field's `description` doubles as its error message and its documentation.
-import Type, { type Static, type TSchema } from 'typebox';
+import Type, { type Static, type TOptional, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { SOURCES } from '../sources/registry.ts';
 
 const Integer = (description: string, def: number, minimum: number, maximum = Number.MAX_SAFE_INTEGER) =>
   Type.Integer({ description, default: def, minimum, maximum });
@@ -9,6 +10,8 @@ const Text = (description: string, def?: string) =>
   def === undefined ? Type.String({ description, minLength: 1 }) : Type.String({ description, minLength: 1, default: def });
 
 export const DEFAULT_MAPPING_FILE = './config/mapping.yaml';
+/** What one process does: everything, or (on PostgreSQL, with others doing the rest) take webhooks or deliver. */
+export const ROLES = ['all', 'web', 'worker'] as const;
 
 export const EnvSchema = Type.Object({
   PORT: Integer('TCP port to listen on, 0-65535 (0 picks a free port)', 3000, 0, 65535),
@@ -26,16 +29,14 @@ export const EnvSchema = Type.Object({
   MANTAGO_MAX_RPS: Integer('most MantaGO calls started per second', 10, 1, 10_000),
   BATCH_MAX_RECIPIENTS: Integer('most client ids in one broadcast', 100, 1, 1000),
   DATABASE_URL: Text('a SQLite file path, or a postgres:// URL', './data/notifier.db'),
+  NOTIFIER_ROLE: Type.Enum([...ROLES], {
+    description: 'all (take webhooks and deliver), web (take webhooks only) or worker (deliver only); web and worker need PostgreSQL',
+    default: 'all',
+  }),
   DATABASE_POOL_MAX: Integer('most PostgreSQL connections per replica (PostgreSQL only)', 10, 2, 200),
   MAPPING_FILE: Text('path of the mapping YAML file', DEFAULT_MAPPING_FILE),
-  SHOPIFY_WEBHOOK_SECRET: Type.Optional(Text("the Shopify app's API secret key; unset disables /webhooks/shopify")),
-  WOOCOMMERCE_WEBHOOK_SECRET: Type.Optional(Text("the WooCommerce webhook's secret; unset disables /webhooks/woocommerce")),
-  WEBHOOK_SECRET: Type.Optional(
-    Type.String({
-      description: 'a Standard Webhooks secret, whsec_ followed by base64; unset disables /webhooks/orders',
-      pattern: '^whsec_[A-Za-z0-9+/]{16,}={0,2}$',
-    }),
-  ),
+  // Each webhook source's secret, as its definition describes it: unset disables the source.
+  ...(Object.fromEntries(SOURCES.map((s) => [s.secret.name, Type.Optional(s.secret.schema)])) as Record<string, TOptional<TSchema>>),
   ADMIN_TOKEN: Type.Optional(
     Type.String({ description: 'bearer token for /admin, at least 16 characters; unset disables /admin', minLength: 16 }),
   ),
@@ -59,17 +60,11 @@ export const EnvSchema = Type.Object({
   LOAD_RETRY_AFTER_S: Integer('the Retry-After, in seconds, of a 503 while overloaded', 10, 1, 3600),
 });
 
-export type Config = Static<typeof EnvSchema>;
+/** The settings; each webhook source's secret is there by its name (the registry says which). */
+export type Config = Static<typeof EnvSchema> & { readonly [secret: string]: unknown };
 
 /** Names whose values are never shown, not even in configuration errors. */
-export const SECRET_NAMES = [
-  'MANTAGO_API_TOKEN',
-  'MANTAGO_API_SECRET',
-  'SHOPIFY_WEBHOOK_SECRET',
-  'WOOCOMMERCE_WEBHOOK_SECRET',
-  'WEBHOOK_SECRET',
-  'ADMIN_TOKEN',
-] as const;
+export const SECRET_NAMES: readonly string[] = ['MANTAGO_API_TOKEN', 'MANTAGO_API_SECRET', ...SOURCES.map((s) => s.secret.name), 'ADMIN_TOKEN'];
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -100,7 +95,7 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
     for (const name of names) {
       if (problems.has(name)) continue;
       const schema = (EnvSchema.properties as Record<string, TSchema & { description?: string }>)[name];
-      const shown = name in raw && !(SECRET_NAMES as readonly string[]).includes(name) ? ` (got ${JSON.stringify(showable(name, raw[name] as string))})` : '';
+      const shown = name in raw && !SECRET_NAMES.includes(name) ? ` (got ${JSON.stringify(showable(name, raw[name] as string))})` : '';
       problems.set(name, error.keyword === 'required' ? `${name} is required: ${schema?.description}` : `${name} is invalid: expected ${schema?.description}${shown}`);
     }
   }
@@ -109,6 +104,10 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
     if (config.DELIVERY_LEASE_MS < 2 * config.MANTAGO_TIMEOUT_MS) {
       // A claim must outlast the calls made under it, or another worker takes the same deliveries.
       problems.set('DELIVERY_LEASE_MS', `DELIVERY_LEASE_MS (${config.DELIVERY_LEASE_MS}) must be at least twice MANTAGO_TIMEOUT_MS (${config.MANTAGO_TIMEOUT_MS})`);
+    }
+    if (config.NOTIFIER_ROLE !== 'all' && !/^postgres(ql)?:\/\//i.test(config.DATABASE_URL)) {
+      // SQLite serves one process: a web-only process there would take orders nobody sends.
+      problems.set('NOTIFIER_ROLE', `NOTIFIER_ROLE=${config.NOTIFIER_ROLE} needs PostgreSQL (DATABASE_URL=postgres://...): on SQLite one process takes webhooks and delivers`);
     }
     if (config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS) {
       problems.set('RETRY_MAX_DELAY_MS', `RETRY_MAX_DELAY_MS (${config.RETRY_MAX_DELAY_MS}) must not be below RETRY_BASE_DELAY_MS (${config.RETRY_BASE_DELAY_MS})`);
@@ -127,6 +126,6 @@ function showable(name: string, value: string): string {
 /** The configuration with every secret replaced by whether it is set, for the startup log. */
 export function describeConfig(config: Config): Record<string, unknown> {
   const shown: Record<string, unknown> = { ...config, DATABASE_URL: showable('DATABASE_URL', config.DATABASE_URL) };
-  for (const name of SECRET_NAMES) shown[name] = config[name] === undefined ? 'unset' : 'set';
+  for (const name of SECRET_NAMES) shown[name] = (config as Record<string, unknown>)[name] === undefined ? 'unset' : 'set';
   return shown;
 }

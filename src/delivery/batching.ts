@@ -1,9 +1,9 @@
 // Deliveries waiting at the same time with the same platform and content go out as one broadcast.
 import { hash } from 'node:crypto';
-import type { Content } from '../mapping/rules.ts';
-import type { Platform } from '../mapping/platform.ts';
+import type { Content } from '../domain/content.ts';
+import type { ClaimedDelivery } from '../domain/delivery.ts';
+import type { Platform } from '../domain/recipient.ts';
 import type { BroadcastRequest } from '../mantago/api.ts';
-import type { ClaimedDelivery } from '../store/store.ts';
 
 /** Deliveries with equal keys can share one broadcast: same platform, module or text, and tag. */
 export function batchKey(platform: Platform, content: Content): string {

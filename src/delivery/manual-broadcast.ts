@@ -2,11 +2,12 @@
 // already claimed by this process so it is sent at once, through the same credentials, limits and
 // retry policy; the caller gets MantaGO's answer.
 import { randomUUID } from 'node:crypto';
-import { isValidUserId, type Platform } from '../mapping/platform.ts';
-import { DEFAULT_FB_TAG, FB_TAGS, type Content } from '../mapping/rules.ts';
+import { DEFAULT_FB_TAG, FB_TAGS, type Content, type FbTag } from '../domain/content.ts';
+import { ADMIN_SOURCE, type ClaimedDelivery, type DeliveryStatus, type IncomingOrder, type RecordedOrder } from '../domain/delivery.ts';
+import { isValidUserId, type Platform } from '../domain/recipient.ts';
 import type { CallResult } from '../mantago/client.ts';
-import type { ClaimedDelivery, DeliveryStatus, Store } from '../store/store.ts';
-import type { DeliveryWorker } from './worker.ts';
+import type { OperatorView } from '../store/store.ts';
+import { dedupeKey } from './intake.ts';
 
 export interface ManualBroadcast {
   platform: Platform;
@@ -24,6 +25,17 @@ export interface ManualBroadcastResult {
   mantago: CallResult | undefined;
 }
 
+export interface ManualBroadcastDeps {
+  store: {
+    recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
+    /** The deliveries of `ids` that `owner` holds, as a claim would return them. */
+    leased(owner: string, ids: number[]): Promise<ClaimedDelivery[]>;
+    operator: Pick<OperatorView, 'statuses'>;
+  };
+  worker: { owner: string; sendNow(claimed: ClaimedDelivery[], leaseUntil: number): Promise<CallResult | undefined> };
+  leaseMs: number;
+}
+
 /** Everything wrong with the request, for one 400. */
 export function manualBroadcastProblems(request: ManualBroadcast, maxRecipients: number): string[] {
   const problems: string[] = [];
@@ -35,49 +47,37 @@ export function manualBroadcastProblems(request: ManualBroadcast, maxRecipients:
   return problems;
 }
 
-export async function sendManualBroadcast(
-  deps: { store: Store; worker: DeliveryWorker; leaseMs: number },
-  request: ManualBroadcast,
-): Promise<ManualBroadcastResult> {
+export async function sendManualBroadcast(deps: ManualBroadcastDeps, request: ManualBroadcast): Promise<ManualBroadcastResult> {
   const broadcastId = randomUUID();
   const userIds = [...new Set(request.userIds)];
   const content: Content = {
     ...(request.intentId !== undefined && { intentId: request.intentId }),
     ...(request.message !== undefined && { message: request.message }),
-    ...(request.platform === 'facebook' && { fbTag: (request.fbTag ?? DEFAULT_FB_TAG) as Content['fbTag'] }),
+    ...(request.platform === 'facebook' && { fbTag: (request.fbTag ?? DEFAULT_FB_TAG) as FbTag }),
   };
   const name = (request.name ?? `admin broadcast ${broadcastId.slice(0, 8)}`).slice(0, 100);
   const receivedAt = Date.now();
   const leasedTo = { owner: deps.worker.owner, until: receivedAt + deps.leaseMs };
-  // Stored together: the store commits orders that arrive at once in one transaction.
-  const claimed = await Promise.all(userIds.map(async (userId): Promise<ClaimedDelivery> => {
+  // Stored together: the store commits what arrives at once in one transaction.
+  const recorded = await Promise.all(userIds.map((userId) => {
     const orderId = `${broadcastId}:${userId}`;
-    const recorded = await deps.store.recordOrder({
-      order: { source: 'admin', shop: 'admin', orderId, total: '0', currency: 'XXX', customer: {}, attributes: {} },
+    return deps.store.recordOrder({
+      dedupeKey: dedupeKey(ADMIN_SOURCE, ADMIN_SOURCE, orderId),
+      source: ADMIN_SOURCE,
+      shop: ADMIN_SOURCE,
+      orderId,
+      order: null,
       topic: 'admin/broadcast',
       receivedAt,
       plan: { kind: 'send', recipient: { platform: request.platform, userId, via: 'admin broadcast' }, rule: 'admin', content, name },
       batchKey: `admin:${broadcastId}`,
       leasedTo,
     });
-    return {
-      id: recorded.deliveryId,
-      source: 'admin',
-      orderId,
-      platform: request.platform,
-      clientId: userId,
-      rule: 'admin',
-      intentId: content.intentId ?? null,
-      message: content.message ?? null,
-      fbTag: content.fbTag ?? null,
-      name,
-      attempts: 0,
-      receivedAt,
-      waitingSince: receivedAt,
-    };
   }));
+  const ids = recorded.map((r) => r.deliveryId);
+  const claimed = await deps.store.leased(deps.worker.owner, ids);
   const mantago = await deps.worker.sendNow(claimed, leasedTo.until);
-  const statuses = [...(await deps.store.operator.statuses(claimed.map((d) => d.id))).values()];
-  const status = statuses.includes('pending') ? 'pending' : statuses.length === claimed.length && statuses.every((s) => s === 'sent') ? 'sent' : 'dead';
+  const statuses = [...(await deps.store.operator.statuses(ids)).values()];
+  const status = statuses.includes('pending') ? 'pending' : statuses.length === ids.length && statuses.every((s) => s === 'sent') ? 'sent' : 'dead';
   return { status, deliveries: claimed.map((d) => ({ id: d.id, userId: d.clientId })), mantago };
 }

@@ -1,7 +1,7 @@
 // Retention: sent and skipped deliveries (with their stored order and attempts) are deleted after
 // RETENTION_DAYS, dead ones after DEAD_RETENTION_DAYS unless redriven. Runs hourly, in chunks.
 import type { Logger } from 'pino';
-import type { Store } from '../store/store.ts';
+import type { OperatorView } from '../store/store.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const EVERY_MS = 60 * 60 * 1000;
@@ -9,11 +9,11 @@ const EVERY_MS = 60 * 60 * 1000;
 const FIRST_RUN_MS = 30_000;
 
 export class Retention {
-  private readonly deps: { store: Store; log: Logger; days: number; deadDays: number };
+  private readonly deps: { store: { operator: Pick<OperatorView, 'prune'> }; log: Logger; days: number; deadDays: number };
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
 
-  constructor(deps: { store: Store; log: Logger; days: number; deadDays: number }) {
+  constructor(deps: { store: { operator: Pick<OperatorView, 'prune'> }; log: Logger; days: number; deadDays: number }) {
     this.deps = deps;
   }
 

@@ -1,47 +1,68 @@
 // Sends stored deliveries in the background: claims a batch, broadcasts it, records one attempt per
-// delivery, and lets the retry policy decide what comes next. Woken by new deliveries; otherwise it
-// sleeps until the next one falls due (or a poll interval, whichever is sooner).
+// delivery, and carries out what the state machine (outcome.ts) decides. Woken by new deliveries;
+// otherwise it sleeps until the next one falls due (or a poll interval, whichever is sooner).
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import type { CallResult, MantagoClient } from '../mantago/client.ts';
-import type { CredentialsManager } from '../mantago/credentials.ts';
-import type { AttemptOutcome, AttemptResult, ClaimedDelivery, Store, Transition } from '../store/store.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import type { AttemptOutcome, AttemptResult, ClaimedDelivery, Transition } from '../domain/delivery.ts';
+import type { BroadcastRequest } from '../mantago/api.ts';
+import type { CallResult } from '../mantago/client.ts';
+import type { Renewal, UsableCredentials } from '../mantago/credentials.ts';
+import type { DeliveryQueue } from '../store/store.ts';
 import { broadcastRequest, oneRecipientEach } from './batching.ts';
-import { retryLater, shouldRetry, type Decision, type RetryPolicy } from './retry-policy.ts';
+import { Lease, type LeaseTerms } from './lease.ts';
+import { afterCall, afterRenewalFailed, type RetryPolicy, type Step } from './outcome.ts';
 
-export interface WorkerOptions {
+export interface WorkerOptions extends LeaseTerms {
   batchMaxRecipients: number;
   maxConcurrency: number;
-  leaseMs: number;
-  /** The longest one MantaGO call may take: a lease with less than this left is renewed first. */
-  callTimeoutMs: number;
   pollMs: number;
   policy: RetryPolicy;
 }
 
+/** MantaGO, as the worker calls it. */
+export interface Broadcaster {
+  broadcast(apiToken: string, request: BroadcastRequest): Promise<CallResult>;
+  /** Until when calls are held back after a 429 (0 when they are not). */
+  pausedUntil(): number;
+}
+
+/** The credentials, as the worker uses them (the CredentialsManager). */
+export interface CredentialsSource {
+  isUsable(): boolean;
+  reload(): Promise<void>;
+  get(): Promise<UsableCredentials | undefined>;
+  expired(generation: number): Promise<Renewal>;
+  onUsable(listener: () => void): () => void;
+}
+
 export interface WorkerDeps {
-  store: Store;
-  client: MantagoClient;
-  credentials: CredentialsManager;
+  /** Who holds this worker's leases (and its refresh claims): one per process. */
+  owner?: string;
+  store: DeliveryQueue;
+  client: Broadcaster;
+  credentials: CredentialsSource;
   log: Logger;
   options: WorkerOptions;
   /** Told of every delivery that reached an end, for metrics. */
   onFinished?: (outcome: 'sent' | 'dry_run' | 'dead', deliveries: ClaimedDelivery[]) => void;
-}
-
-/** The deliveries of one claim and when their lease ends. */
-interface Lease {
-  ids: number[];
-  until: number;
+  clock?: Clock;
+  /** Jitter for retries: one draw per call. */
+  random?: () => number;
 }
 
 /** How often one claim may renew the credentials before it gives up for now. */
 const MAX_RENEWALS_PER_SEND = 2;
 
+export function workerOwner(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+}
+
 export class DeliveryWorker {
-  readonly owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
+  readonly owner: string;
   private readonly deps: WorkerDeps;
+  private readonly clock: Clock;
   private readonly inFlight = new Set<Promise<void>>();
   private running: Promise<void> | undefined;
   private stopping = false;
@@ -51,6 +72,8 @@ export class DeliveryWorker {
 
   constructor(deps: WorkerDeps) {
     this.deps = deps;
+    this.owner = deps.owner ?? workerOwner();
+    this.clock = deps.clock ?? systemClock;
   }
 
   start(): void {
@@ -90,15 +113,15 @@ export class DeliveryWorker {
           continue;
         }
         // While a 429 holds calls back, claimed work would only sit out its lease.
-        const paused = this.deps.client.limiter.pausedUntilMs - Date.now();
+        const paused = this.deps.client.pausedUntil() - this.clock.now();
         if (paused > 0) {
           await this.idle(Math.min(paused, options.pollMs));
           continue;
         }
-        const claimed = await store.claimBatch(this.owner, options.batchMaxRecipients, options.leaseMs, Date.now());
+        const claimed = await store.claimBatch(this.owner, options.batchMaxRecipients, options.leaseMs, this.clock.now());
         if (claimed.length === 0) {
           const due = await store.nextDueAt();
-          await this.idle(due === undefined ? options.pollMs : Math.min(options.pollMs, due - Date.now()));
+          await this.idle(due === undefined ? options.pollMs : Math.min(options.pollMs, due - this.clock.now()));
           continue;
         }
         void this.track(
@@ -128,21 +151,23 @@ export class DeliveryWorker {
     this.woken = false;
   }
 
+  /** A customer with two orders gets two messages: the second waits for the next claim. */
   private async deliver(claimed: ClaimedDelivery[]): Promise<void> {
     const { batch, later } = oneRecipientEach(claimed);
-    if (later.length > 0) await this.deps.store.release(this.owner, later.map((d) => d.id), Date.now());
-    await this.send(batch, { ids: batch.map((d) => d.id), until: Date.now() + this.deps.options.leaseMs });
+    if (later.length > 0) await this.deps.store.release(this.owner, later.map((d) => d.id), this.clock.now());
+    await this.send(batch, this.lease(batch.map((d) => d.id), this.clock.now() + this.deps.options.leaseMs));
   }
 
-  /**
-   * Before another call under the same claim: a lease that could run out during it is extended,
-   * for the whole claim (a split batch's other half waits under it too).
-   */
+  private lease(ids: number[], until: number): Lease {
+    return new Lease(ids, until, this.deps.options);
+  }
+
+  /** Before another call under the same claim, a lease that could run out during it is renewed, for the whole claim. */
   private async keepLease(lease: Lease): Promise<void> {
-    const { store, options } = this.deps;
-    if (Date.now() + options.callTimeoutMs + 1_000 < lease.until) return;
-    lease.until = Date.now() + options.leaseMs;
-    await store.renewLease(this.owner, lease.ids, lease.until);
+    const now = this.clock.now();
+    if (!lease.needsRenewal(now)) return;
+    lease.until = lease.renewedUntil(now);
+    await this.deps.store.renewLease(this.owner, lease.ids, lease.until);
   }
 
   /**
@@ -151,7 +176,7 @@ export class DeliveryWorker {
    */
   async sendNow(claimed: ClaimedDelivery[], leaseUntil: number): Promise<CallResult | undefined> {
     let last: CallResult | undefined;
-    await this.track(this.send(claimed, { ids: claimed.map((d) => d.id), until: leaseUntil }, (result) => {
+    await this.track(this.send(claimed, this.lease(claimed.map((d) => d.id), leaseUntil), (result) => {
       last = result;
     }));
     return last;
@@ -166,61 +191,49 @@ export class DeliveryWorker {
 
   private async send(batch: ClaimedDelivery[], lease: Lease, observe?: (result: CallResult) => void): Promise<void> {
     const { client, credentials, store, log, options } = this.deps;
+    const random = this.deps.random ?? Math.random;
     for (let renewals = 0; ; renewals++) {
       await this.keepLease(lease);
       const pair = await credentials.get();
       if (!pair) {
         // Rejected credentials: hand the work back uncounted and wait for the operator.
-        await store.release(this.owner, batch.map((d) => d.id), Date.now());
+        await store.release(this.owner, batch.map((d) => d.id), this.clock.now());
         return;
       }
-      const startedAt = Date.now();
+      const startedAt = this.clock.now();
       const result = await client.broadcast(pair.apiToken, broadcastRequest(batch, pair.apiSecret));
       observe?.(result);
-      const progress = (d: ClaimedDelivery) => ({ attempts: d.attempts, receivedAt: d.waitingSince, batchSize: batch.length });
-      const first = shouldRetry(result, progress(batch[0] as ClaimedDelivery), options.policy);
+      let step: Step = afterCall(result, batch, options.policy, this.clock.now(), random());
 
-      if (first.action === 'renew') {
+      if (step.step === 'renew') {
         const renewal = renewals < MAX_RENEWALS_PER_SEND ? await credentials.expired(pair.generation) : 'unavailable';
         if (renewal === 'renewed') {
-          await store.recordAttempts(this.owner, batch.map((d) => this.result(d, startedAt, result, 'credentials_expired', { to: 'in_flight' }, batch.length)));
+          await store.recordAttempts(this.owner, this.attempts(batch, startedAt, result, step.outcome, batch.map(() => ({ to: 'in_flight' }))));
           continue;
         }
-        const outcomes = batch.map((d): AttemptResult => {
-          const then: Transition =
-            renewal === 'rejected'
-              ? { to: 'retry', at: Date.now(), counted: false }
-              : toTransition(retryLater('MantaGO credentials could not be renewed', progress(d), options.policy));
-          return this.result(d, startedAt, result, 'credentials_expired', then, batch.length);
-        });
-        await store.recordAttempts(this.owner, outcomes);
-        this.report(outcomes, batch);
-        return;
+        step = afterRenewalFailed(renewal, batch, options.policy, this.clock.now(), random());
       }
 
-      if (first.action === 'split') {
-        await store.recordAttempts(this.owner, batch.map((d) => this.result(d, startedAt, result, 'batch_refused', { to: 'in_flight' }, batch.length)));
-        log.warn({ deliveries: batch.length, reason: first.reason }, 'MantaGO refused a batched broadcast; sending halves to find the refused recipients');
+      if (step.step === 'split') {
+        await store.recordAttempts(this.owner, this.attempts(batch, startedAt, result, step.outcome, batch.map(() => ({ to: 'in_flight' }))));
+        log.warn({ deliveries: batch.length, reason: step.reason }, 'MantaGO refused a batched broadcast; sending halves to find the refused recipients');
         const half = Math.ceil(batch.length / 2);
         await this.send(batch.slice(0, half), lease, observe);
         await this.send(batch.slice(half), lease, observe);
         return;
       }
 
-      // Every delivery in the batch shares the call's outcome, each within its own attempt and age bounds.
-      const outcomes = batch.map((d) => {
-        const decision = d === batch[0] ? first : shouldRetry(result, progress(d), options.policy);
-        const outcome = decision.action !== 'sent' ? 'failed' : result.kind === 'ok' && result.dryRun ? 'dry_run' : 'sent';
-        return this.result(d, startedAt, result, outcome, toTransition(decision), batch.length);
-      });
-      await store.recordAttempts(this.owner, outcomes);
-      this.report(outcomes, batch);
+      if (step.step === 'finish') {
+        const results = this.attempts(batch, startedAt, result, step.outcome, step.transitions);
+        await store.recordAttempts(this.owner, results);
+        this.report(results, batch);
+      }
       return;
     }
   }
 
-  private result(d: ClaimedDelivery, startedAt: number, call: CallResult, outcome: AttemptOutcome, then: Transition, batchSize: number): AttemptResult {
-    return {
+  private attempts(batch: ClaimedDelivery[], startedAt: number, call: CallResult, outcome: AttemptOutcome, transitions: Transition[]): AttemptResult[] {
+    return batch.map((d, i) => ({
       attempt: {
         deliveryId: d.id,
         startedAt,
@@ -228,44 +241,33 @@ export class DeliveryWorker {
         outcome,
         httpStatus: call.kind === 'unreachable' ? null : call.status,
         error: call.kind === 'ok' ? null : call.message,
-        batchSize,
+        batchSize: batch.length,
       },
-      then,
-    };
+      then: transitions[i] as Transition,
+    }));
   }
 
   private report(outcomes: AttemptResult[], batch: ClaimedDelivery[]): void {
     const { log, onFinished } = this.deps;
     const byId = new Map(batch.map((d) => [d.id, d]));
-    const sent = outcomes.filter((o) => o.then.to === 'sent').map((o) => byId.get(o.attempt.deliveryId) as ClaimedDelivery);
+    const deliveryOf = (o: AttemptResult) => byId.get(o.attempt.deliveryId) as ClaimedDelivery;
+    const sent = outcomes.filter((o) => o.then.to === 'sent');
     const dead = outcomes.filter((o) => o.then.to === 'dead');
     const retrying = outcomes.filter((o) => o.then.to === 'retry');
     if (sent.length > 0) {
-      log.info({ deliveries: sent.length, rule: sent[0]?.rule, platform: sent[0]?.platform, orders: sent.slice(0, 5).map((d) => d.orderId) }, outcomes[0]?.attempt.outcome === 'dry_run' ? 'broadcast recorded, not sent (DRY_RUN)' : 'broadcast sent');
-      onFinished?.(outcomes[0]?.attempt.outcome === 'dry_run' ? 'dry_run' : 'sent', sent);
+      const dryRun = sent[0]?.attempt.outcome === 'dry_run';
+      const first = deliveryOf(sent[0] as AttemptResult);
+      log.info({ deliveries: sent.length, rule: first.rule, platform: first.platform, orders: sent.slice(0, 5).map((o) => deliveryOf(o).orderId) }, dryRun ? 'broadcast recorded, not sent (DRY_RUN)' : 'broadcast sent');
+      onFinished?.(dryRun ? 'dry_run' : 'sent', sent.map(deliveryOf));
     }
     if (dead.length > 0) {
       const reason = (dead[0]?.then as { reason: string }).reason;
-      log.error({ deliveries: dead.length, orders: dead.slice(0, 5).map((o) => byId.get(o.attempt.deliveryId)?.orderId), reason }, 'delivery dead');
-      onFinished?.('dead', dead.map((o) => byId.get(o.attempt.deliveryId) as ClaimedDelivery));
+      log.error({ deliveries: dead.length, orders: dead.slice(0, 5).map((o) => deliveryOf(o).orderId), reason }, 'delivery dead');
+      onFinished?.('dead', dead.map(deliveryOf));
     }
     if (retrying.length > 0) {
       const first = retrying[0] as AttemptResult;
       log.warn({ deliveries: retrying.length, error: first.attempt.error, retryAt: new Date((first.then as { at: number }).at).toISOString() }, 'delivery will be retried');
     }
-  }
-}
-
-function toTransition(decision: Decision): Transition {
-  switch (decision.action) {
-    case 'sent':
-      return { to: 'sent' };
-    case 'retry':
-      return { to: 'retry', at: decision.at, counted: true };
-    case 'dead':
-    case 'split':
-      return { to: 'dead', reason: decision.reason };
-    case 'renew':
-      return { to: 'in_flight' };
   }
 }

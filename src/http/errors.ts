@@ -1,5 +1,6 @@
 // The error catalogue: stable codes clients can branch on. 4xx messages say what is wrong;
 // 5xx messages never say more than that something failed on our side.
+import type { FastifyError } from 'fastify';
 import Type from 'typebox';
 
 export const ERRORS = {
@@ -46,4 +47,21 @@ export const httpError = (code: ErrorCode, message: string) => new HttpError(cod
 /** Error answers for a route's response schema, by status. */
 export function errorReplies(...statuses: number[]): Record<number, typeof ErrorReply> {
   return Object.fromEntries(statuses.map((status) => [status, ErrorReply]));
+}
+
+/** Any error a route or Fastify raised, as an entry of the catalogue: Fastify's own 4xx named, anything else a bare 500. */
+export function toHttpError(error: FastifyError): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error.validation) return httpError('INVALID_PAYLOAD', error.message);
+  switch (error.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return httpError('BODY_TOO_LARGE', 'body is larger than this service accepts (BODY_LIMIT_BYTES)');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return httpError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return httpError('INVALID_JSON', 'body is not valid JSON');
+  }
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return new HttpError('BAD_REQUEST', error.message);
+  return httpError('INTERNAL', 'internal error; the service log has the details');
 }

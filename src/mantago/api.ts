@@ -1,6 +1,6 @@
 // MantaGO's open API as its public docs describe it (https://doc.mantago.cc): what we send and
 // what comes back. Shared by the client and the simulator so both speak the same contract.
-import type { Platform } from '../mapping/platform.ts';
+import type { Platform } from '../domain/recipient.ts';
 
 export const BROADCAST_PATH = '/api/openapi/broadcast';
 export const TOKEN_PATH = '/api/openapi/token';

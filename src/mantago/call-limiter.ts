@@ -1,6 +1,6 @@
 // Keeps every call to MantaGO within MANTAGO_MAX_CONCURRENCY calls in flight and
 // MANTAGO_MAX_RPS calls started in any one second, and holds all calls back after a 429.
-import { setTimeout as sleep } from 'node:timers/promises';
+import { systemClock, type Clock } from '../clock.ts';
 
 /**
  * A little over a second: calls that leave a second apart can arrive closer together (network
@@ -17,9 +17,11 @@ export class CallLimiter {
   private next = 0;
   private startChain: Promise<void> = Promise.resolve();
   private pausedUntil = 0;
+  private readonly clock: Clock;
 
-  constructor(maxConcurrency: number, maxPerSecond: number) {
+  constructor(maxConcurrency: number, maxPerSecond: number, clock: Clock = systemClock) {
     this.maxConcurrency = maxConcurrency;
+    this.clock = clock;
     this.starts = new Array<number>(maxPerSecond).fill(-Infinity);
   }
 
@@ -61,7 +63,7 @@ export class CallLimiter {
   private waitForStart(): Promise<void> {
     const turn = this.startChain.then(async () => {
       for (;;) {
-        const now = Date.now();
+        const now = this.clock.now();
         const oldest = this.starts[this.next] as number;
         const wait = Math.max(this.pausedUntil - now, oldest + WINDOW_MS - now);
         if (wait <= 0) {
@@ -69,7 +71,7 @@ export class CallLimiter {
           this.next = (this.next + 1) % this.starts.length;
           return;
         }
-        await sleep(wait);
+        await this.clock.sleep(wait);
       }
     });
     this.startChain = turn;

@@ -62,6 +62,11 @@ export class MantagoClient {
     this.limiter = new CallLimiter(options.maxConcurrency, options.maxRps);
   }
 
+  /** Until when calls are held back after a 429 (0 when they are not). */
+  pausedUntil(): number {
+    return this.limiter.pausedUntilMs;
+  }
+
   broadcast(apiToken: string, request: BroadcastRequest): Promise<CallResult> {
     if (this.options.dryRun) return this.limiter.run(async () => DRY_RUN_REPLY);
     return this.call('broadcast', BROADCAST_PATH, apiToken, { ...request, botId: this.options.botId });

@@ -1,42 +1,59 @@
 // MantaGO's rotating credentials. Each bot has one token/secret pair and a refresh kills the old
-// one, so: one refresh at a time (here and, through the store's lock, on every replica), the new
-// pair stored before anyone uses it, and no refresh loop once MantaGO refuses to refresh.
+// one, so: one refresh at a time (here, and through the store's refresh claim on every replica),
+// the new pair stored before anyone uses it, and no refresh loop once MantaGO refuses to refresh.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { CredentialsOrigin, Store, StoredCredentials } from '../store/store.ts';
-import type { MantagoClient } from './client.ts';
+import { systemClock, type Clock } from '../clock.ts';
+import type { ApiPair, CredentialsOrigin, CredentialsStatus, StoredCredentials } from '../domain/credentials.ts';
+import type { CredentialsStore } from '../store/store.ts';
+import type { RefreshResult } from './client.ts';
 import { tokenExpiry } from './token-expiry.ts';
 
-export interface ApiPair {
-  apiToken: string;
-  apiSecret: string;
-}
 export interface UsableCredentials extends ApiPair {
   generation: number;
 }
-/** What the operator may see: never the token or the secret. */
-export type CredentialsStatus = Omit<StoredCredentials, 'apiToken' | 'apiSecret' | 'envFingerprint'>;
 /** The outcome of asking for a newer pair after MantaGO rejected `generation`. */
 export type Renewal = 'renewed' | 'unavailable' | 'rejected';
 /** How one refresh ended, for metrics: `adopted` means another replica (or the operator) had stored a newer pair. */
 export type RefreshOutcome = Renewal | 'adopted';
+
+/** The one call the manager makes: the token endpoint. */
+export interface TokenRefresher {
+  refreshToken(apiToken: string, apiSecret: string): Promise<RefreshResult>;
+}
+
+export interface CredentialsDeps {
+  botId: string;
+  envPair: ApiPair;
+  store: CredentialsStore;
+  client: TokenRefresher;
+  log: Logger;
+  /** Who claims a refresh in the store: this process. */
+  owner: string;
+  /** The longest a refresh call may take: a claim on the refresh lasts a little longer. */
+  refreshTimeoutMs: number;
+  /** DRY_RUN: MantaGO is never called, so the pair is never refreshed either. */
+  dryRun?: boolean;
+  onRefresh?: (outcome: RefreshOutcome) => void;
+  clock?: Clock;
+}
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** setTimeout cannot wait longer than ~24.8 days; a longer wait is re-armed. */
 const MAX_TIMER_MS = 6 * 60 * 60 * 1000;
 /** After a refresh MantaGO could not answer, an early (proactive) refresh waits this long to try again. */
 const PROACTIVE_RETRY_MS = 60_000;
+/** While another replica holds the refresh claim, how often to look for the pair it stores. */
+const CLAIM_POLL_MS = 100;
+const CLAIM_MARGIN_MS = 5_000;
 
 export function fingerprint(botId: string, pair: ApiPair): string {
   return createHash('sha256').update(`${botId}\n${pair.apiToken}\n${pair.apiSecret}`).digest('hex');
 }
 
 export class CredentialsManager {
-  private readonly botId: string;
-  private readonly envPair: ApiPair;
-  private readonly store: Store;
-  private readonly client: MantagoClient;
-  private readonly log: Logger;
+  private readonly deps: CredentialsDeps;
+  private readonly clock: Clock;
   private current: StoredCredentials | undefined;
   private refreshing: Promise<Renewal> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -44,26 +61,9 @@ export class CredentialsManager {
   private stopped = false;
   private readonly changeListeners = new Set<() => void>();
 
-  private readonly dryRun: boolean;
-  private readonly onRefresh: ((outcome: RefreshOutcome) => void) | undefined;
-
-  constructor(deps: {
-    botId: string;
-    envPair: ApiPair;
-    store: Store;
-    client: MantagoClient;
-    log: Logger;
-    /** DRY_RUN: MantaGO is never called, so the pair is never refreshed either. */
-    dryRun?: boolean;
-    onRefresh?: (outcome: RefreshOutcome) => void;
-  }) {
-    this.dryRun = deps.dryRun ?? false;
-    this.onRefresh = deps.onRefresh;
-    this.botId = deps.botId;
-    this.envPair = deps.envPair;
-    this.store = deps.store;
-    this.client = deps.client;
-    this.log = deps.log;
+  constructor(deps: CredentialsDeps) {
+    this.deps = deps;
+    this.clock = deps.clock ?? systemClock;
   }
 
   /**
@@ -71,14 +71,13 @@ export class CredentialsManager {
    * pair is dead. If the operator changed the environment's pair since, theirs wins.
    */
   async start(): Promise<void> {
-    const envFingerprint = fingerprint(this.botId, this.envPair);
-    const { credentials, fromEnv } = await this.store.withCredentialsLock(this.botId, async (stored) => {
-      if (stored && stored.envFingerprint === envFingerprint) return { result: { credentials: stored, fromEnv: false } };
-      const adopted = this.newPair(stored, this.envPair, 'env', Date.now(), envFingerprint);
-      return { save: adopted, result: { credentials: adopted, fromEnv: true } };
-    });
+    const { store, botId, envPair, log } = this.deps;
+    const envFingerprint = fingerprint(botId, envPair);
+    const stored = await store.loadCredentials(botId);
+    const fromEnv = !stored || stored.envFingerprint !== envFingerprint;
+    const credentials = fromEnv ? await store.saveCredentials(this.newPair(stored, envPair, 'env', envFingerprint)) : stored;
     this.adopt(credentials);
-    this.log.info(
+    log.info(
       { generation: credentials.generation, origin: credentials.origin, expiresAt: new Date(credentials.expiresAt).toISOString(), state: credentials.state },
       fromEnv ? 'using the MantaGO credentials from the environment' : 'using the stored MantaGO credentials',
     );
@@ -109,8 +108,8 @@ export class CredentialsManager {
   async get(): Promise<UsableCredentials | undefined> {
     const stored = this.stored();
     if (stored.state !== 'ok') return undefined;
-    const now = Date.now();
-    if (!this.dryRun && now >= refreshAt(stored) && now >= this.quietUntil) await this.refresh(stored.generation, 'the token expires soon');
+    const now = this.clock.now();
+    if (!this.deps.dryRun && now >= refreshAt(stored) && now >= this.quietUntil) await this.refresh(stored.generation, 'the token expires soon');
     const usable = this.stored();
     return usable.state === 'ok' ? { apiToken: usable.apiToken, apiSecret: usable.apiSecret, generation: usable.generation } : undefined;
   }
@@ -127,24 +126,23 @@ export class CredentialsManager {
 
   /** Picks up a pair another replica or the operator stored. */
   async reload(): Promise<void> {
-    const stored = await this.store.loadCredentials(this.botId);
+    const stored = await this.deps.store.loadCredentials(this.deps.botId);
     if (stored && stored.generation > this.stored().generation) this.adopt(stored);
   }
 
   /** A pair copied from MantaGO's dashboard: replaces whatever is stored, and clears a rejected state. */
   async install(pair: ApiPair): Promise<CredentialsStatus> {
-    const installed = await this.store.withCredentialsLock(this.botId, async (stored) => {
-      const next = this.newPair(stored, pair, 'admin', Date.now(), stored?.envFingerprint ?? fingerprint(this.botId, this.envPair));
-      return { save: next, result: next };
-    });
+    const { store, botId, envPair, log } = this.deps;
+    const stored = (await store.loadCredentials(botId)) ?? this.current;
+    const installed = await store.saveCredentials(this.newPair(stored, pair, 'admin', stored?.envFingerprint ?? fingerprint(botId, envPair)));
     this.adopt(installed);
-    this.log.info({ generation: installed.generation }, 'installed MantaGO credentials given by the operator');
+    log.info({ generation: installed.generation }, 'installed MantaGO credentials given by the operator');
     return this.status();
   }
 
   /** Refreshes now, whatever the token's expiry (the operator asked). */
   forceRefresh(): Promise<Renewal> {
-    if (this.dryRun) return Promise.resolve('unavailable');
+    if (this.deps.dryRun) return Promise.resolve('unavailable');
     return this.refresh(this.stored().generation, 'the operator asked for a refresh', true);
   }
 
@@ -155,41 +153,69 @@ export class CredentialsManager {
     return this.refreshing;
   }
 
+  /**
+   * The stored pair of `generation`, claimed for this process's refresh; or, when another replica
+   * or the operator stored a newer pair meanwhile, that one.
+   */
+  private async claim(generation: number): Promise<{ claimed: StoredCredentials } | { newer: StoredCredentials }> {
+    const { store, botId, owner, refreshTimeoutMs } = this.deps;
+    const giveUpAt = this.clock.now() + refreshTimeoutMs + 2 * CLAIM_MARGIN_MS;
+    for (;;) {
+      const stored = (await store.loadCredentials(botId)) ?? this.stored();
+      if (stored.generation > generation) return { newer: stored };
+      const now = this.clock.now();
+      if (await store.claimRefresh(botId, owner, generation, now + refreshTimeoutMs + CLAIM_MARGIN_MS, now)) return { claimed: stored };
+      // Another replica is refreshing: its pair (or its claim running out) comes within the claim's time.
+      if (now > giveUpAt) return { newer: stored };
+      await this.clock.sleep(CLAIM_POLL_MS);
+    }
+  }
+
   private async rotate(generation: number, reason: string, evenIfRejected: boolean): Promise<Renewal> {
-    const outcome = await this.store.withCredentialsLock<{ credentials: StoredCredentials; renewal: Renewal; called?: boolean }>(this.botId, async (stored) => {
-      const base = stored ?? this.stored();
-      // Someone (another replica, the operator) already stored a newer pair: use it, call nobody.
-      if (base.generation > generation) return { result: { credentials: base, renewal: base.state === 'ok' ? 'renewed' : 'rejected' } };
-      if (base.state === 'rejected' && !evenIfRejected) return { result: { credentials: base, renewal: 'rejected' } };
-      const now = Date.now();
-      const reply = await this.client.refreshToken(base.apiToken, base.apiSecret);
+    const { store, botId, owner, client, log, onRefresh } = this.deps;
+    const claimed = await this.claim(generation);
+    let outcome: { credentials: StoredCredentials; renewal: Renewal; called: boolean };
+    if ('newer' in claimed) {
+      outcome = { credentials: claimed.newer, renewal: claimed.newer.state === 'ok' && claimed.newer.generation > generation ? 'renewed' : 'unavailable', called: false };
+      if (claimed.newer.state === 'rejected') outcome.renewal = 'rejected';
+    } else if (claimed.claimed.state === 'rejected' && !evenIfRejected) {
+      await store.releaseRefresh(botId, owner);
+      outcome = { credentials: claimed.claimed, renewal: 'rejected', called: false };
+    } else {
+      const base = claimed.claimed;
+      const now = this.clock.now();
+      const reply = await client.refreshToken(base.apiToken, base.apiSecret);
       if (reply.kind === 'ok') {
-        const next = { ...this.newPair(base, reply, 'refresh', now, base.envFingerprint), lastRefreshAt: now };
-        return { save: next, result: { credentials: next, renewal: 'renewed', called: true } };
+        const next = { ...this.newPair(base, reply, 'refresh', base.envFingerprint), lastRefreshAt: now };
+        outcome = { credentials: await store.saveCredentials(next), renewal: 'renewed', called: true };
+      } else {
+        const transient = reply.kind === 'unreachable' || (reply.kind === 'refused' && (reply.status === 429 || reply.status >= 500));
+        const detail = reply.kind === 'unreachable' ? reply.message : `HTTP ${reply.status}: ${reply.message}`;
+        if (transient) {
+          log.warn({ reason, error: detail }, 'MantaGO token refresh failed; will try again later');
+          await store.releaseRefresh(botId, owner);
+          outcome = { credentials: base, renewal: 'unavailable', called: true };
+        } else {
+          const rejected: StoredCredentials = { ...base, state: 'rejected', lastRefreshAt: now, lastError: `MantaGO refused to refresh the token (${detail})` };
+          outcome = { credentials: await store.saveCredentials(rejected), renewal: 'rejected', called: true };
+        }
       }
-      const transient = reply.kind === 'unreachable' || (reply.kind === 'refused' && (reply.status === 429 || reply.status >= 500));
-      const detail = reply.kind === 'unreachable' ? reply.message : `HTTP ${reply.status}: ${reply.message}`;
-      if (transient) {
-        this.log.warn({ reason, error: detail }, 'MantaGO token refresh failed; will try again later');
-        return { result: { credentials: base, renewal: 'unavailable', called: true } };
-      }
-      const rejected: StoredCredentials = { ...base, state: 'rejected', lastRefreshAt: now, lastError: `MantaGO refused to refresh the token (${detail})` };
-      return { save: rejected, result: { credentials: rejected, renewal: 'rejected', called: true } };
-    });
-    this.onRefresh?.(outcome.called ? outcome.renewal : 'adopted');
-    if (outcome.renewal === 'unavailable') this.quietUntil = Date.now() + PROACTIVE_RETRY_MS;
+    }
+    onRefresh?.(outcome.called ? outcome.renewal : 'adopted');
+    if (outcome.renewal === 'unavailable') this.quietUntil = this.clock.now() + PROACTIVE_RETRY_MS;
     this.adopt(outcome.credentials);
     if (outcome.renewal === 'renewed') {
-      this.log.info({ reason, generation: outcome.credentials.generation, expiresAt: new Date(outcome.credentials.expiresAt).toISOString() }, 'MantaGO credentials renewed');
+      log.info({ reason, generation: outcome.credentials.generation, expiresAt: new Date(outcome.credentials.expiresAt).toISOString() }, 'MantaGO credentials renewed');
     } else if (outcome.renewal === 'rejected') {
-      this.log.error({ reason, error: outcome.credentials.lastError }, 'MantaGO credentials rejected: deliveries wait for new credentials from the operator');
+      log.error({ reason, error: outcome.credentials.lastError }, 'MantaGO credentials rejected: deliveries wait for new credentials from the operator');
     }
     return outcome.renewal;
   }
 
-  private newPair(stored: StoredCredentials | undefined, pair: ApiPair, origin: CredentialsOrigin, now: number, envFingerprint: string): StoredCredentials {
+  private newPair(stored: StoredCredentials | undefined, pair: ApiPair, origin: CredentialsOrigin, envFingerprint: string): StoredCredentials {
+    const now = this.clock.now();
     return {
-      botId: this.botId,
+      botId: this.deps.botId,
       apiToken: pair.apiToken,
       apiSecret: pair.apiSecret,
       generation: (stored?.generation ?? 0) + 1,
@@ -211,6 +237,7 @@ export class CredentialsManager {
   private adopt(credentials: StoredCredentials): void {
     const wasUsable = this.current?.state === 'ok';
     const newer = !this.current || credentials.generation > this.current.generation;
+    if (this.current && credentials.generation < this.current.generation) return; // never go back to an older pair
     this.current = credentials;
     this.schedule();
     if (credentials.state === 'ok' && (newer || !wasUsable)) for (const listener of this.changeListeners) listener();
@@ -220,12 +247,13 @@ export class CredentialsManager {
   private schedule(): void {
     clearTimeout(this.timer);
     const stored = this.stored();
-    if (stored.state !== 'ok' || this.stopped || this.dryRun) return;
-    const wait = Math.max(0, refreshAt(stored) - Date.now(), this.quietUntil - Date.now());
+    if (stored.state !== 'ok' || this.stopped || this.deps.dryRun) return;
+    const now = this.clock.now();
+    const wait = Math.max(0, refreshAt(stored) - now, this.quietUntil - now);
     this.timer = setTimeout(() => {
       if (wait > MAX_TIMER_MS) return this.schedule();
       this.get()
-        .catch((error: unknown) => this.log.error({ err: error }, 'proactive MantaGO token refresh failed'))
+        .catch((error: unknown) => this.deps.log.error({ err: error }, 'proactive MantaGO token refresh failed'))
         .finally(() => this.schedule());
     }, Math.min(wait, MAX_TIMER_MS));
     this.timer.unref();

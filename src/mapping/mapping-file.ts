@@ -4,10 +4,12 @@ import { readFileSync } from 'node:fs';
 import Type, { type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { SOURCES } from '../sources/order.ts';
-import { isValidUserId, PLATFORMS, type Platform } from './platform.ts';
+import { FB_TAGS, type FbTag } from '../domain/content.ts';
+import { isValidUserId, PLATFORMS, type Platform } from '../domain/recipient.ts';
+import { SOURCE_NAMES } from '../sources/registry.ts';
+import { directoryKeyProblem } from './directory-keys.ts';
 import type { RecipientSource } from './recipients.ts';
-import { FB_TAGS, type FbTag, type Rule } from './rules.ts';
+import type { Rule } from './rules.ts';
 import { compileTemplate } from './template.ts';
 
 export interface Mapping {
@@ -30,7 +32,7 @@ const RuleSchema = Type.Object(
       Type.Object(
         {
           platform: Type.Optional(PlatformSchema),
-          source: Type.Optional(Type.Enum([...SOURCES])),
+          source: Type.Optional(Type.Enum([...SOURCE_NAMES])),
           shop: Type.Optional(Type.String({ minLength: 1 })),
           currency: Type.Optional(Type.String({ pattern: '^[A-Za-z]{3}$' })),
           minTotal: Type.Optional(Type.Number()),
@@ -182,17 +184,6 @@ function toRecipientSource(entry: unknown, path: Path, check: Check, report: Rep
   }
   report(path, 'needs one of attribute (with platform), static, or directory: true');
   return undefined;
-}
-
-/** Keys are `customer:<shop customer id>`, `email:<lower-cased address>`, `phone:<digits>`. */
-export function directoryKeyProblem(key: string): string | undefined {
-  const [kind, ...rest] = key.split(':');
-  const value = rest.join(':');
-  if (!value) return 'key must be customer:<id>, email:<address> or phone:<digits>';
-  if (kind === 'customer') return undefined;
-  if (kind === 'email') return value === value.toLowerCase() && value.includes('@') ? undefined : 'email keys are lower-case addresses, e.g. email:vip@example.com';
-  if (kind === 'phone') return /^\d{4,20}$/.test(value) ? undefined : 'phone keys are digits only, e.g. phone:886912345678';
-  return 'key must start with customer:, email: or phone:';
 }
 
 const fromPointer = (segment: string): string | number => {

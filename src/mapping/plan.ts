@@ -1,13 +1,10 @@
 // For one order: who gets which message, or why nobody does. Decided when the order arrives,
 // so what was planned is recorded with it and the worker only sends.
-import type { Order } from '../sources/order.ts';
+import type { DeliveryPlan } from '../domain/delivery.ts';
+import type { Order } from '../domain/order.ts';
 import type { Mapping } from './mapping-file.ts';
-import { findRecipient, type DirectoryLookup, type Recipient } from './recipients.ts';
-import { chooseContent, type Content } from './rules.ts';
-
-export type DeliveryPlan =
-  | { kind: 'send'; recipient: Recipient; rule: string; content: Content; name: string }
-  | { kind: 'skip'; reason: string };
+import { findRecipient, type DirectoryLookup } from './recipients.ts';
+import { chooseContent } from './rules.ts';
 
 const NAME_LIMIT = 100;
 

@@ -1,8 +1,7 @@
 // Lines of a recipient-directory import (JSON lines or CSV): each line becomes one entry or one
 // error naming the line; a line is taken whole or not at all.
-import type { DirectoryEntry } from '../store/store.ts';
-import { directoryKeyProblem } from './mapping-file.ts';
-import { PLATFORMS, isValidUserId, type Platform } from './platform.ts';
+import { PLATFORMS, isValidUserId, type DirectoryEntry, type Platform } from '../domain/recipient.ts';
+import { directoryKeyProblem } from './directory-keys.ts';
 
 export type ImportFormat = 'jsonl' | 'csv';
 

@@ -1,11 +1,8 @@
 // Who gets the message: the mapping file's `recipients` sources, tried in order, first hit wins.
-import type { Order } from '../sources/order.ts';
-import { isValidUserId, type Platform } from './platform.ts';
+import type { Order } from '../domain/order.ts';
+import { isValidUserId, type ChatUser, type Platform, type Recipient } from '../domain/recipient.ts';
+import { customerKeys } from './directory-keys.ts';
 
-export interface ChatUser {
-  platform: Platform;
-  userId: string;
-}
 export type RecipientSource =
   | { kind: 'attribute'; attribute: string; platform: Platform }
   | { kind: 'static'; entries: ReadonlyMap<string, ChatUser> }
@@ -14,18 +11,7 @@ export type RecipientSource =
 /** Looks customer keys up in the recipient directory; the first key found wins. */
 export type DirectoryLookup = (keys: string[]) => Promise<{ key: string; user: ChatUser } | undefined>;
 
-export type Recipient = ChatUser & { via: string };
 export type RecipientResult = { recipient: Recipient } | { reason: string };
-
-/** The keys a customer can be known by, most specific first. */
-export function customerKeys(customer: Order['customer']): string[] {
-  const keys: string[] = [];
-  if (customer.id) keys.push(`customer:${customer.id}`);
-  if (customer.email) keys.push(`email:${customer.email.trim().toLowerCase()}`);
-  const digits = customer.phone?.replace(/\D/g, '');
-  if (digits) keys.push(`phone:${digits}`);
-  return keys;
-}
 
 export async function findRecipient(order: Order, sources: readonly RecipientSource[], directory?: DirectoryLookup): Promise<RecipientResult> {
   const tried: string[] = [];

@@ -1,17 +1,12 @@
 // What is sent: the mapping file's `rules`, first matching rule wins.
-import type { Order, Source } from '../sources/order.ts';
-import type { Platform } from './platform.ts';
+import { DEFAULT_FB_TAG, type Content, type FbTag } from '../domain/content.ts';
+import type { Order } from '../domain/order.ts';
+import type { Platform } from '../domain/recipient.ts';
 import { renderTemplate, type Template } from './template.ts';
-
-/** Facebook's message tags; MantaGO requires one for Messenger broadcasts. */
-export const FB_TAGS = ['POST_PURCHASE_UPDATE', 'CONFIRMED_EVENT_UPDATE', 'ACCOUNT_UPDATE', 'HUMAN_AGENT'] as const;
-export type FbTag = (typeof FB_TAGS)[number];
-/** An order confirmation is what POST_PURCHASE_UPDATE is for. */
-export const DEFAULT_FB_TAG: FbTag = 'POST_PURCHASE_UPDATE';
 
 export interface When {
   platform?: Platform;
-  source?: Source;
+  source?: string;
   shop?: string;
   currency?: string;
   minTotal?: number;
@@ -21,11 +16,6 @@ export interface Rule {
   name: string;
   when: When;
   send: { intentId: string; fbTag?: FbTag | undefined } | { message: Template; fbTag?: FbTag | undefined };
-}
-export interface Content {
-  intentId?: string;
-  message?: string;
-  fbTag?: FbTag;
 }
 export type ContentResult = { rule: string; content: Content } | { reason: string };
 

@@ -1,7 +1,7 @@
 // Message templates: `{{order.number}}`, with an optional fallback `{{customer.firstName | "there"}}`.
 // Compiled when the mapping file loads, so an unknown variable stops startup instead of
 // putting a blank into a customer's message.
-import type { Order } from '../sources/order.ts';
+import type { Order } from '../domain/order.ts';
 
 export const TEMPLATE_VARIABLES = [
   'order.id',

@@ -1,7 +1,8 @@
 // Prometheus metrics, in a registry of this app's own (two apps in one process must not clash).
 // Labels are small fixed sets: never an order or a customer id.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CredentialsStatus, RefreshOutcome } from '../mantago/credentials.ts';
+import type { CredentialsStatus } from '../domain/credentials.ts';
+import type { RefreshOutcome } from '../mantago/credentials.ts';
 import type { QueueStats } from '../store/store.ts';
 
 export interface MetricsSources {
@@ -10,6 +11,7 @@ export interface MetricsSources {
 }
 
 export class ServiceMetrics {
+  private watched = false;
   readonly registry = new Registry();
   readonly webhooks: Counter<'source' | 'outcome'>;
   readonly deliveries: Counter<'outcome'>;
@@ -17,7 +19,7 @@ export class ServiceMetrics {
   readonly deliveryLatency: Histogram;
   readonly refreshes: Counter<'outcome'>;
 
-  constructor(sources: MetricsSources) {
+  constructor() {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.webhooks = new Counter({
@@ -51,7 +53,13 @@ export class ServiceMetrics {
       labelNames: ['outcome'],
       registers,
     });
-    // Read when scraped: the store and the credentials are the truth, shared by every replica.
+  }
+
+  /** Read when scraped: the store and the credentials are the truth, shared by every replica. */
+  watch(sources: MetricsSources): void {
+    if (this.watched) throw new Error('metrics already watch a store');
+    this.watched = true;
+    const registers = [this.registry];
     let stats: Promise<QueueStats> | undefined;
     const queue = () => (stats ??= sources.queueStats().finally(() => setImmediate(() => (stats = undefined))));
     new Gauge({
@@ -95,6 +103,13 @@ export class ServiceMetrics {
         this.set(sources.credentials().state === 'ok' ? 1 : 0);
       },
     });
+  }
+
+  /** Deliveries that reached an end; the sent ones also give their latency from receipt. */
+  finished(outcome: 'sent' | 'dry_run' | 'dead', deliveries: readonly { receivedAt: number }[], now = Date.now()): void {
+    this.deliveries.inc({ outcome }, deliveries.length);
+    if (outcome === 'dead') return;
+    for (const d of deliveries) this.deliveryLatency.observe((now - d.receivedAt) / 1000);
   }
 
   refreshed(outcome: RefreshOutcome): void {

@@ -1,13 +1,11 @@
 // Shopify `orders/create` and `orders/paid` webhooks.
 // https://shopify.dev/docs/apps/build/webhooks/subscribe/https — HMAC-SHA256 of the raw body, base64.
-import type { IncomingHttpHeaders } from 'node:http';
 import Type, { type Static } from 'typebox';
+import type { Order } from '../domain/order.ts';
 import { Amount, Currency, Id, Nullable } from './fields.ts';
-import { optionalText, type Order } from './order.ts';
-import { hmacKey, isValidBase64Hmac } from './signature.ts';
-import { header, type WebhookSource } from './source.ts';
+import { hmacVerifier } from './signature.ts';
+import { header, optionalText, topicScreen, type WebhookSource } from './source.ts';
 
-export const SHOPIFY_SIGNATURE_HEADER = 'x-shopify-hmac-sha256';
 const ORDER_TOPICS = ['orders/create', 'orders/paid'];
 
 const Address = Type.Object({
@@ -96,22 +94,15 @@ export function normalizeShopifyOrder(payload: ShopifyOrder, shop: string): Orde
   };
 }
 
-export function shopifySource(secret: string): WebhookSource<ShopifyOrder> {
-  const key = hmacKey(secret);
-  return {
-    name: 'shopify',
-    verify(raw, headers) {
-      const provided = header(headers, SHOPIFY_SIGNATURE_HEADER);
-      if (!provided) return { ok: false, reason: 'missing X-Shopify-Hmac-Sha256 header' };
-      return isValidBase64Hmac(key, raw, provided) ? { ok: true } : { ok: false, reason: 'X-Shopify-Hmac-Sha256 does not match the body' };
-    },
-    screen(headers: IncomingHttpHeaders) {
-      const topic = header(headers, 'x-shopify-topic');
-      return topic === undefined || ORDER_TOPICS.includes(topic) ? undefined : `topic ${topic} is not an order topic (${ORDER_TOPICS.join(', ')})`;
-    },
-    payloadSchema: ShopifyOrderSchema,
-    normalize(payload, headers) {
-      return { order: normalizeShopifyOrder(payload, header(headers, 'x-shopify-shop-domain') ?? '') };
-    },
-  };
-}
+export const shopifySource: WebhookSource<ShopifyOrder> = {
+  name: 'shopify',
+  path: '/webhooks/shopify',
+  secret: { name: 'SHOPIFY_WEBHOOK_SECRET', schema: Type.String({ description: "the Shopify app's API secret key; unset disables /webhooks/shopify", minLength: 1 }) },
+  topicHeader: 'x-shopify-topic',
+  verifier: (secret) => hmacVerifier(secret, 'X-Shopify-Hmac-Sha256'),
+  screen: topicScreen('x-shopify-topic', ORDER_TOPICS),
+  payloadSchema: ShopifyOrderSchema,
+  normalize(payload, headers) {
+    return { order: normalizeShopifyOrder(payload, header(headers, 'x-shopify-shop-domain') ?? '') };
+  },
+};

@@ -2,10 +2,9 @@
 // Webhooks spec (https://www.standardwebhooks.com/) with the official `standardwebhooks` package,
 // which also refuses timestamps more than 5 minutes away.
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
-import { fromNormalizedPayload, NormalizedOrderSchema, type NormalizedOrderPayload } from './order.ts';
+import Type from 'typebox';
+import { fromNormalizedPayload, NormalizedOrderSchema, type NormalizedOrderPayload } from './normalized-order.ts';
 import { header, type WebhookSource } from './source.ts';
-
-export const STANDARD_SIGNATURE_HEADER = 'webhook-signature';
 
 const REASONS: Record<string, string> = {
   'Missing required headers': 'missing webhook-id, webhook-timestamp or webhook-signature header',
@@ -15,27 +14,32 @@ const REASONS: Record<string, string> = {
   'No matching signature found': 'webhook-signature does not match the body',
 };
 
-export function standardWebhooksSource(secret: string): WebhookSource<NormalizedOrderPayload> {
-  const webhook = new Webhook(secret);
-  return {
-    name: 'orders',
-    verify(raw, headers) {
+export const standardWebhooksSource: WebhookSource<NormalizedOrderPayload> = {
+  name: 'orders',
+  path: '/webhooks/orders',
+  secret: {
+    name: 'WEBHOOK_SECRET',
+    schema: Type.String({ description: 'a Standard Webhooks secret, whsec_ followed by base64; unset disables /webhooks/orders', pattern: '^whsec_[A-Za-z0-9+/]{16,}={0,2}$' }),
+  },
+  verifier(secret) {
+    const webhook = new Webhook(secret);
+    return (raw, headers) => {
       try {
         webhook.verify(raw, {
           'webhook-id': header(headers, 'webhook-id') ?? '',
           'webhook-timestamp': header(headers, 'webhook-timestamp') ?? '',
-          'webhook-signature': header(headers, STANDARD_SIGNATURE_HEADER) ?? '',
+          'webhook-signature': header(headers, 'webhook-signature') ?? '',
         }, { jsonParse: false });
         return { ok: true };
       } catch (error) {
         if (error instanceof WebhookVerificationError) return { ok: false, reason: REASONS[error.message] ?? 'signature verification failed' };
         throw error;
       }
-    },
-    screen: () => undefined,
-    payloadSchema: NormalizedOrderSchema,
-    normalize(payload) {
-      return { order: fromNormalizedPayload(payload) };
-    },
-  };
-}
+    };
+  },
+  screen: () => undefined,
+  payloadSchema: NormalizedOrderSchema,
+  normalize(payload) {
+    return { order: fromNormalizedPayload(payload) };
+  },
+};

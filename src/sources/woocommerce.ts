@@ -1,17 +1,16 @@
 // WooCommerce `order.created` / `order.updated` webhooks; an order is sent once it is
 // processing or completed. https://woocommerce.github.io/woocommerce-rest-api-docs/#webhooks
 import Type, { type Static } from 'typebox';
+import type { Order } from '../domain/order.ts';
 import { Amount, Currency, Id, Nullable } from './fields.ts';
-import { optionalText, type Order } from './order.ts';
-import { hmacKey, isValidBase64Hmac } from './signature.ts';
-import { header, type WebhookSource } from './source.ts';
+import { hmacVerifier } from './signature.ts';
+import { header, optionalText, topicScreen, type WebhookSource } from './source.ts';
 
-export const WOOCOMMERCE_SIGNATURE_HEADER = 'x-wc-webhook-signature';
+const SIGNATURE_HEADER = 'x-wc-webhook-signature';
 const ORDER_TOPICS = ['order.created', 'order.updated'];
 export const SENDABLE_STATUSES = ['processing', 'completed'];
 /** WooCommerce's unsigned, form-encoded check that the delivery URL answers, sent when a webhook is saved. */
-export const WOOCOMMERCE_PING = /^webhook_id=\d+$/;
-
+const PING = /^webhook_id=\d+$/;
 
 export const WooCommerceOrderSchema = Type.Object(
   {
@@ -72,25 +71,23 @@ export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: strin
   };
 }
 
-export function woocommerceSource(secret: string): WebhookSource<WooCommerceOrder> {
-  const key = hmacKey(secret);
-  return {
-    name: 'woocommerce',
-    verify(raw, headers) {
-      const provided = header(headers, WOOCOMMERCE_SIGNATURE_HEADER);
-      if (!provided) return { ok: false, reason: 'missing X-WC-Webhook-Signature header' };
-      return isValidBase64Hmac(key, raw, provided) ? { ok: true } : { ok: false, reason: 'X-WC-Webhook-Signature does not match the body' };
-    },
-    screen(headers) {
-      const topic = header(headers, 'x-wc-webhook-topic');
-      return topic === undefined || ORDER_TOPICS.includes(topic) ? undefined : `topic ${topic} is not an order topic (${ORDER_TOPICS.join(', ')})`;
-    },
-    payloadSchema: WooCommerceOrderSchema,
-    normalize(payload, headers) {
-      if (!SENDABLE_STATUSES.includes(payload.status)) {
-        return { ignored: `order status ${payload.status}: a message is sent once the order is ${SENDABLE_STATUSES.join(' or ')}` };
-      }
-      return { order: normalizeWooCommerceOrder(payload, header(headers, 'x-wc-webhook-source') ?? '') };
-    },
-  };
-}
+export const woocommerceSource: WebhookSource<WooCommerceOrder> = {
+  name: 'woocommerce',
+  path: '/webhooks/woocommerce',
+  secret: { name: 'WOOCOMMERCE_WEBHOOK_SECRET', schema: Type.String({ description: "the WooCommerce webhook's secret; unset disables /webhooks/woocommerce", minLength: 1 }) },
+  topicHeader: 'x-wc-webhook-topic',
+  ping: {
+    contentType: 'application/x-www-form-urlencoded',
+    matches: (raw, headers) => !header(headers, SIGNATURE_HEADER) && PING.test(raw.toString('latin1')),
+    reason: 'WooCommerce webhook ping',
+  },
+  verifier: (secret) => hmacVerifier(secret, 'X-WC-Webhook-Signature'),
+  screen: topicScreen('x-wc-webhook-topic', ORDER_TOPICS),
+  payloadSchema: WooCommerceOrderSchema,
+  normalize(payload, headers) {
+    if (!SENDABLE_STATUSES.includes(payload.status)) {
+      return { ignored: `order status ${payload.status}: a message is sent once the order is ${SENDABLE_STATUSES.join(' or ')}` };
+    }
+    return { order: normalizeWooCommerceOrder(payload, header(headers, 'x-wc-webhook-source') ?? '') };
+  },
+};

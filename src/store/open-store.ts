@@ -1,7 +1,7 @@
 // DATABASE_URL picks the engine: postgres:// or postgresql:// for PostgreSQL, anything else is a SQLite file path.
 import type { Logger } from 'pino';
-import { openPostgresStore } from './postgres/postgres-store.ts';
-import { openSqliteStore } from './sqlite/sqlite-store.ts';
+import { openPostgresStore } from './postgres/engine.ts';
+import { openSqliteStore } from './sqlite/engine.ts';
 import type { Store } from './store.ts';
 
 export function isPostgresUrl(url: string): boolean {

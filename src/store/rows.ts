@@ -1,40 +1,47 @@
-// Rows as both engines store them: the columns of a new delivery, in insert order, and the
-// mapping of stored rows back to what the rest of the service works with.
-import type { ClaimedDelivery, IncomingOrder, StoredCredentials } from './store.ts';
+// Rows as both engines store them: the columns of a new delivery and of an attempt, and the
+// mapping of stored rows back to domain records.
+import type { StoredCredentials } from '../domain/credentials.ts';
+import type { AttemptRecord, ClaimedDelivery, DeliveryRecord, DeliveryStatus, IncomingOrder } from '../domain/delivery.ts';
+import type { DirectoryEntry, Platform } from '../domain/recipient.ts';
+import type { Column, Param, Row } from './runner.ts';
 
-export type Row = Record<string, unknown>;
+const text = (name: string): Column => ({ name, type: 'text' });
+const bigint = (name: string): Column => ({ name, type: 'bigint' });
+const int = (name: string): Column => ({ name, type: 'int' });
 
-export const DELIVERY_COLUMNS = [
-  'source',
-  'shop',
-  'order_id',
-  'topic',
-  'received_at',
-  'order_json',
-  'status',
-  'platform',
-  'client_id',
-  'recipient_via',
-  'rule',
-  'intent_id',
-  'message',
-  'fb_tag',
-  'broadcast_name',
-  'batch_key',
-  'next_attempt_at',
-  'lease_owner',
-  'finished_at',
-  'last_error',
-] as const;
+export const DELIVERY_COLUMNS: readonly Column[] = [
+  text('dedupe_key'),
+  text('source'),
+  text('shop'),
+  text('order_id'),
+  text('topic'),
+  bigint('received_at'),
+  text('order_json'),
+  text('status'),
+  text('platform'),
+  text('client_id'),
+  text('recipient_via'),
+  text('rule'),
+  text('intent_id'),
+  text('message'),
+  text('fb_tag'),
+  text('broadcast_name'),
+  text('batch_key'),
+  bigint('next_attempt_at'),
+  text('lease_owner'),
+  bigint('finished_at'),
+  text('last_error'),
+];
+/** Where the row's status and dedupe key are, for the answer to a new row. */
+export const STATUS_INDEX = DELIVERY_COLUMNS.findIndex((c) => c.name === 'status');
 
-export type DeliveryRow = (string | number | null)[];
-
-export function deliveryRow({ order, topic, receivedAt, plan, batchKey, leasedTo }: IncomingOrder): DeliveryRow {
+export function deliveryRow({ dedupeKey, source, shop, orderId, order, topic, receivedAt, plan, batchKey, leasedTo }: IncomingOrder): Param[] {
   const send = plan.kind === 'send' ? plan : undefined;
   return [
-    order.source,
-    order.shop,
-    order.orderId,
+    dedupeKey,
+    source,
+    shop,
+    orderId,
     topic ?? null,
     receivedAt,
     JSON.stringify(order),
@@ -55,25 +62,86 @@ export function deliveryRow({ order, topic, receivedAt, plan, batchKey, leasedTo
   ];
 }
 
+export const ATTEMPT_COLUMNS: readonly Column[] = [
+  bigint('delivery_id'),
+  bigint('started_at'),
+  int('duration_ms'),
+  text('outcome'),
+  int('http_status'),
+  text('error'),
+  bigint('next_attempt_at'),
+  int('batch_size'),
+];
+
 /** The columns a claim reads. */
 export const CLAIMED_COLUMNS = 'id, source, order_id, received_at, redriven_at, platform, client_id, rule, intent_id, message, fb_tag, broadcast_name, attempts';
 
 export function toClaimed(row: Row): ClaimedDelivery {
   return {
     id: Number(row.id),
-    source: row.source as ClaimedDelivery['source'],
+    source: String(row.source),
     orderId: String(row.order_id),
-    platform: row.platform as ClaimedDelivery['platform'],
+    platform: row.platform as Platform,
     clientId: String(row.client_id),
     rule: String(row.rule),
-    intentId: (row.intent_id as string | null) ?? null,
-    message: (row.message as string | null) ?? null,
-    fbTag: (row.fb_tag as string | null) ?? null,
+    intentId: textOrNull(row.intent_id),
+    message: textOrNull(row.message),
+    fbTag: textOrNull(row.fb_tag),
     name: String(row.broadcast_name),
     attempts: Number(row.attempts),
     receivedAt: Number(row.received_at),
     waitingSince: Number(row.redriven_at ?? row.received_at),
   };
+}
+
+export const RECORD_COLUMNS = `id, source, shop, order_id, topic, status, platform, client_id, recipient_via, rule, intent_id, message, fb_tag,
+  broadcast_name, attempts, received_at, next_attempt_at, lease_owner, finished_at, redriven_at, last_error`;
+
+const textOrNull = (value: unknown) => (value === null || value === undefined ? null : String(value));
+const timeOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+
+export function toDeliveryRecord(row: Row, now = Date.now()): DeliveryRecord {
+  const status = row.status as DeliveryStatus;
+  const nextAttemptAt = timeOrNull(row.next_attempt_at);
+  return {
+    id: Number(row.id),
+    source: String(row.source),
+    shop: String(row.shop),
+    orderId: String(row.order_id),
+    topic: textOrNull(row.topic),
+    status,
+    platform: textOrNull(row.platform),
+    clientId: textOrNull(row.client_id),
+    recipientVia: textOrNull(row.recipient_via),
+    rule: textOrNull(row.rule),
+    intentId: textOrNull(row.intent_id),
+    message: textOrNull(row.message),
+    fbTag: textOrNull(row.fb_tag),
+    name: textOrNull(row.broadcast_name),
+    attempts: Number(row.attempts),
+    receivedAt: Number(row.received_at),
+    nextAttemptAt,
+    inFlight: status === 'pending' && row.lease_owner !== null && nextAttemptAt !== null && nextAttemptAt > now,
+    finishedAt: timeOrNull(row.finished_at),
+    redrivenAt: timeOrNull(row.redriven_at),
+    lastError: textOrNull(row.last_error),
+  };
+}
+
+export function toAttemptRecord(row: Row): AttemptRecord {
+  return {
+    startedAt: Number(row.started_at),
+    durationMs: Number(row.duration_ms),
+    outcome: row.outcome as AttemptRecord['outcome'],
+    httpStatus: row.http_status === null ? null : Number(row.http_status),
+    error: textOrNull(row.error),
+    nextAttemptAt: timeOrNull(row.next_attempt_at),
+    batchSize: Number(row.batch_size),
+  };
+}
+
+export function toDirectoryEntry(row: Row): DirectoryEntry {
+  return { key: String(row.key), platform: row.platform as Platform, userId: String(row.user_id), updatedAt: Number(row.updated_at) };
 }
 
 export const CREDENTIALS_COLUMNS = [
@@ -90,15 +158,8 @@ export const CREDENTIALS_COLUMNS = [
   'last_error',
 ] as const;
 
-export function credentialsRow(c: StoredCredentials): (string | number | null)[] {
+export function credentialsRow(c: StoredCredentials): Param[] {
   return [c.botId, c.apiToken, c.apiSecret, c.generation, c.origin, c.envFingerprint, c.obtainedAt, c.expiresAt, c.lastRefreshAt, c.state, c.lastError];
-}
-
-/** Insert-or-replace of the one credentials row per bot; `$n` or `?` placeholders per engine. */
-export function upsertCredentialsSql(placeholder: (i: number) => string): string {
-  const values = CREDENTIALS_COLUMNS.map((_, i) => placeholder(i + 1)).join(', ');
-  const updates = CREDENTIALS_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ');
-  return `INSERT INTO credentials (${CREDENTIALS_COLUMNS.join(', ')}) VALUES (${values}) ON CONFLICT (bot_id) DO UPDATE SET ${updates}`;
 }
 
 export function toCredentials(row: Row): StoredCredentials {
@@ -111,8 +172,8 @@ export function toCredentials(row: Row): StoredCredentials {
     envFingerprint: String(row.env_fingerprint),
     obtainedAt: Number(row.obtained_at),
     expiresAt: Number(row.expires_at),
-    lastRefreshAt: row.last_refresh_at === null ? null : Number(row.last_refresh_at),
+    lastRefreshAt: timeOrNull(row.last_refresh_at),
     state: row.state as StoredCredentials['state'],
-    lastError: (row.last_error as string | null) ?? null,
+    lastError: textOrNull(row.last_error),
   };
 }

@@ -8,7 +8,7 @@ import { buildApp } from '../../src/app.ts';
 import { loadSettings } from '../../src/config/settings.ts';
 import { createLogger } from '../../src/logger.ts';
 import { onTestFinished } from 'vitest';
-import { startSimulator, type MantagoSimulator, type SimulatorOptions } from '../../src/mantago/simulator/simulator.ts';
+import { startSimulator, type MantagoSimulator, type SimulatorOptions } from '../../simulator/simulator.ts';
 import { SHOPIFY_SECRET, STANDARD_SECRET, WOO_SECRET } from './webhooks.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';

@@ -1,7 +1,7 @@
 // The store engines the shared suite runs against.
 import { join } from 'node:path';
-import { openPostgresStore } from '../../src/store/postgres/postgres-store.ts';
-import { openSqliteStore } from '../../src/store/sqlite/sqlite-store.ts';
+import { openPostgresStore } from '../../src/store/postgres/engine.ts';
+import { openSqliteStore } from '../../src/store/sqlite/engine.ts';
 import type { Store } from '../../src/store/store.ts';
 import { freshSchema, postgresServer } from './postgres.ts';
 import { tempDir } from './service.ts';

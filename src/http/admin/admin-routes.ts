@@ -1,31 +1,18 @@
 // Everything under /admin, behind the admin token. With ADMIN_TOKEN unset none of it is
 // registered, so the whole prefix answers 404.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { DeliveryWorker } from '../../delivery/worker.ts';
-import type { CredentialsManager } from '../../mantago/credentials.ts';
-import type { Store } from '../../store/store.ts';
+import type { Service } from '../../service.ts';
 import { requireAdminToken } from './auth.ts';
 import { credentialRoutes } from './credential-routes.ts';
 import { deliveryRoutes } from './delivery-routes.ts';
 import { recipientRoutes } from './recipient-routes.ts';
 
-export interface AdminRoutesOptions {
-  adminToken: string;
-  store: Store;
-  worker: DeliveryWorker;
-  credentials: CredentialsManager;
-  leaseMs: number;
-  batchMaxRecipients: number;
-  dryRun: boolean;
-}
-
-export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, options) => {
-  app.addHook('onRequest', requireAdminToken(options.adminToken));
+export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; service: Service }> = async (app, { adminToken, service }) => {
+  app.addHook('onRequest', requireAdminToken(adminToken));
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, security: [{ adminToken: [] }] }; // for the OpenAPI document
   });
-  const { store, worker, credentials, leaseMs, batchMaxRecipients, dryRun } = options;
-  await app.register(deliveryRoutes, { store, worker, leaseMs, batchMaxRecipients });
-  await app.register(credentialRoutes, { credentials, dryRun });
-  await app.register(recipientRoutes, { store });
+  await app.register(deliveryRoutes, { service });
+  await app.register(credentialRoutes, { credentials: service.credentials, dryRun: service.settings.config.DRY_RUN });
+  await app.register(recipientRoutes, { store: service.store });
 };

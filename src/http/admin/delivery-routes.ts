@@ -2,26 +2,19 @@
 // again, and try a send by hand.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { ADMIN_SOURCE } from '../../domain/delivery.ts';
+import { PLATFORMS } from '../../domain/recipient.ts';
 import { manualBroadcastProblems, sendManualBroadcast } from '../../delivery/manual-broadcast.ts';
-import type { DeliveryWorker } from '../../delivery/worker.ts';
 import type { CallResult } from '../../mantago/client.ts';
-import type { Store } from '../../store/store.ts';
+import type { Service } from '../../service.ts';
 import { errorReplies, httpError } from '../errors.ts';
 import { DeliveryDetailSchema, DeliverySchema, DeliveryStatusSchema, deliveryDetailView, deliveryView } from './schemas.ts';
 
-export interface DeliveryRoutesOptions {
-  store: Store;
-  worker: DeliveryWorker;
-  leaseMs: number;
-  batchMaxRecipients: number;
-}
-
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
-const SOURCES = ['shopify', 'woocommerce', 'orders', 'admin'];
 
 const BroadcastBody = Type.Object(
   {
-    platform: Type.Enum(['line', 'facebook']),
+    platform: Type.Enum([...PLATFORMS]),
     userIds: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 1000 }),
     intentId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'a conversation module id' })),
     message: Type.Optional(Type.String({ minLength: 1, maxLength: 5000, description: 'plain text' })),
@@ -51,7 +44,11 @@ function mantagoView(result: CallResult | undefined) {
   return { httpStatus: result.kind === 'unreachable' ? null : result.status, durationMs: result.durationMs, error: result.message };
 }
 
-export const deliveryRoutes: FastifyPluginAsyncTypebox<DeliveryRoutesOptions> = async (app, { store, worker, leaseMs, batchMaxRecipients }) => {
+export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async (app, { service }) => {
+  const { store, worker } = service;
+  const { DELIVERY_LEASE_MS: leaseMs, BATCH_MAX_RECIPIENTS: batchMaxRecipients } = service.settings.config;
+  // Where deliveries can come from: every source the service knows, and the operator's broadcasts.
+  const SOURCES = [...service.sources.map(({ source }) => source.name), ADMIN_SOURCE];
   app.post('/broadcasts', {
     schema: {
       summary: 'Send a broadcast by hand (recorded like any delivery); answers with MantaGO\'s reply',

@@ -2,8 +2,8 @@
 // consults: "this shop customer is this LINE / Messenger user".
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { PLATFORMS, type Platform } from '../../domain/recipient.ts';
 import { directoryEntryProblem, parseRecipientImport, type ImportFormat } from '../../mapping/recipient-import.ts';
-import type { Platform } from '../../mapping/platform.ts';
 import type { Store } from '../../store/store.ts';
 import { errorReplies, httpError } from '../errors.ts';
 import { RecipientSchema, recipientView } from './schemas.ts';
@@ -28,7 +28,7 @@ export const recipientRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = asyn
       summary: 'Bind a customer key to a chat user',
       tags: ['admin'],
       params: KeyParams,
-      body: Type.Object({ platform: Type.Enum(['line', 'facebook']), userId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+      body: Type.Object({ platform: Type.Enum([...PLATFORMS]), userId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
       response: { 200: RecipientSchema, ...errorReplies(400, 401) },
     },
     handler: async (request) => {

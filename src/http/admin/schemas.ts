@@ -1,14 +1,15 @@
 // What the admin API answers with: TypeBox schemas (they also make the OpenAPI document) and the
 // conversions from the store's records. Times are ISO 8601 strings for people reading curl output.
 import Type, { type Static } from 'typebox';
-import type { CredentialsStatus } from '../../mantago/credentials.ts';
-import type { AttemptRecord, DeliveryDetail, DeliveryRecord, DirectoryEntry } from '../../store/store.ts';
+import { CREDENTIALS_ORIGINS, CREDENTIALS_STATES, type CredentialsStatus } from '../../domain/credentials.ts';
+import { ATTEMPT_OUTCOMES, DELIVERY_STATUSES, type AttemptRecord, type DeliveryDetail, type DeliveryRecord } from '../../domain/delivery.ts';
+import { PLATFORMS, type DirectoryEntry } from '../../domain/recipient.ts';
 
 const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 const Text = Type.Union([Type.String(), Type.Null()]);
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
-export const DeliveryStatusSchema = Type.Enum(['pending', 'sent', 'dead', 'skipped']);
+export const DeliveryStatusSchema = Type.Enum([...DELIVERY_STATUSES]);
 
 export const DeliverySchema = Type.Object({
   id: Type.Integer(),
@@ -37,7 +38,7 @@ export const DeliverySchema = Type.Object({
 export const AttemptSchema = Type.Object({
   startedAt: Type.String({ format: 'date-time' }),
   durationMs: Type.Integer(),
-  outcome: Type.Enum(['sent', 'dry_run', 'failed', 'credentials_expired', 'batch_refused']),
+  outcome: Type.Enum([...ATTEMPT_OUTCOMES]),
   httpStatus: Type.Union([Type.Integer(), Type.Null()]),
   error: Text,
   nextAttemptAt: Time,
@@ -46,7 +47,7 @@ export const AttemptSchema = Type.Object({
 
 export const DeliveryDetailSchema = Type.Intersect([
   DeliverySchema,
-  Type.Object({ order: Type.Record(Type.String(), Type.Unknown()), attemptLog: Type.Array(AttemptSchema) }),
+  Type.Object({ order: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], { description: 'the order as received (normalized); null for a manual broadcast' }), attemptLog: Type.Array(AttemptSchema) }),
 ]);
 
 export function deliveryView(d: DeliveryRecord): Static<typeof DeliverySchema> {
@@ -57,15 +58,15 @@ const attemptView = (a: AttemptRecord): Static<typeof AttemptSchema> => ({ ...a,
 
 export function deliveryDetailView(d: DeliveryDetail) {
   const { order, attemptLog, ...record } = d;
-  return { ...deliveryView(record), order: order as unknown as Record<string, unknown>, attemptLog: attemptLog.map(attemptView) };
+  return { ...deliveryView(record), order: order as unknown as Record<string, unknown> | null, attemptLog: attemptLog.map(attemptView) };
 }
 
 export const CredentialsSchema = Type.Object(
   {
     botId: Type.String(),
-    state: Type.Enum(['ok', 'rejected']),
+    state: Type.Enum([...CREDENTIALS_STATES]),
     generation: Type.Integer({ description: 'goes up by one with every new pair' }),
-    origin: Type.Enum(['env', 'refresh', 'admin']),
+    origin: Type.Enum([...CREDENTIALS_ORIGINS]),
     obtainedAt: Time,
     expiresAt: Time,
     lastRefreshAt: Time,
@@ -91,7 +92,7 @@ export function credentialsView(c: CredentialsStatus, dryRun: boolean): Static<t
 
 export const RecipientSchema = Type.Object({
   key: Type.String(),
-  platform: Type.Enum(['line', 'facebook']),
+  platform: Type.Enum([...PLATFORMS]),
   userId: Type.String(),
   updatedAt: Type.String({ format: 'date-time' }),
 });

@@ -6,9 +6,9 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isValidUserId, PLATFORMS, type Platform } from '../../mapping/platform.ts';
-import { FB_TAGS } from '../../mapping/rules.ts';
-import { BROADCAST_PATH, TOKEN_EXPIRED_CODE, TOKEN_LIFETIME_MS, TOKEN_PATH } from '../api.ts';
+import { FB_TAGS } from '../src/domain/content.ts';
+import { isValidUserId, PLATFORMS, type Platform } from '../src/domain/recipient.ts';
+import { BROADCAST_PATH, TOKEN_EXPIRED_CODE, TOKEN_LIFETIME_MS, TOKEN_PATH } from '../src/mantago/api.ts';
 
 export interface SimulatorOptions {
   port?: number;

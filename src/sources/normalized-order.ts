@@ -1,10 +1,9 @@
-// The normalized order: the contract of POST /webhooks/orders, and the shape Shopify and
-// WooCommerce payloads are turned into. Mapping and delivery only ever see this.
+// The normalized order: the contract of POST /webhooks/orders. Shopify and WooCommerce payloads
+// are turned into the same Order (domain/order.ts); mapping and delivery only ever see that.
 import Type, { type Static } from 'typebox';
+import type { Order } from '../domain/order.ts';
 import { Amount, Currency, Id } from './fields.ts';
-
-export const SOURCES = ['shopify', 'woocommerce', 'orders'] as const;
-export type Source = (typeof SOURCES)[number];
+import { optionalText } from './source.ts';
 
 const Scalar = Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean()]);
 
@@ -39,31 +38,6 @@ export const NormalizedOrderSchema = Type.Object(
   { description: 'A normalized order, as any shop can send it to POST /webhooks/orders' },
 );
 export type NormalizedOrderPayload = Static<typeof NormalizedOrderSchema>;
-
-export interface OrderItem {
-  name: string;
-  quantity: number;
-  price?: string;
-  sku?: string;
-}
-
-/** The order as the rest of the service sees it: every id a string, `shop` always set. */
-export interface Order {
-  source: Source;
-  orderId: string;
-  orderNumber?: string;
-  shop: string;
-  total: string;
-  currency: string;
-  statusUrl?: string;
-  customer: { id?: string; email?: string; phone?: string; firstName?: string; lastName?: string };
-  attributes: Record<string, string>;
-  items: OrderItem[];
-}
-
-/** A string field from a payload, with empty and null meaning "missing". */
-export const optionalText = (value: string | number | undefined | null): string | undefined =>
-  value === undefined || value === null || value === '' ? undefined : String(value);
 
 /** The normalized payload as an Order; `shop` comes from the payload, else from where it was sent. */
 export function fromNormalizedPayload(payload: NormalizedOrderPayload, fallbackShop = ''): Order {

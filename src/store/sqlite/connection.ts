@@ -1,16 +1,13 @@
-// The main thread's side of the SQLite thread: each call of a SqliteDatabase method becomes a
-// message, answered in the order sent. If the thread dies before it is closed, every waiting call
+// The main thread's side of the SQLite thread: each store operation becomes a message, answered in
+// the order sent. If the thread dies before it is closed, every waiting call
 // and every later one fails, and the error is rethrown on the main thread: without its database
 // the process can only refuse orders, so it goes down (server.ts shuts down on an uncaught error)
 // and the orchestrator starts a fresh one.
 import { Worker } from 'node:worker_threads';
-import { serviceFile, serviceModule } from '../../service-files.ts';
-import { StoreInUseError, type SqliteDatabase } from './sqlite-database.ts';
-import type { Opened, Reply, ThreadError, ThreadOptions } from './sqlite-thread.ts';
-
-/** The public methods of the database: what may be called across. */
-type DatabaseMethod = { [K in keyof SqliteDatabase]: SqliteDatabase[K] extends (...args: never[]) => unknown ? K : never }[keyof SqliteDatabase];
-type Call<M extends DatabaseMethod> = SqliteDatabase[M] extends (...args: infer A) => infer R ? { args: A; result: R } : never;
+import { serviceModule } from '../../service-files.ts';
+import type { OperationArgs, OperationName, OperationResult } from '../operations/index.ts';
+import { StoreInUseError } from './database.ts';
+import type { Opened, Reply, ThreadError, ThreadOptions } from './thread.ts';
 
 interface Waiting {
   resolve: (result: unknown) => void;
@@ -50,8 +47,8 @@ export class SqliteConnection {
 
   /** Starts the thread, which opens and migrates the file; fails as opening the file would. */
   static async open(path: string): Promise<SqliteConnection> {
-    const options: ThreadOptions = { path, migrationsDir: serviceFile('store/sqlite/migrations') };
-    const worker = new Worker(serviceModule('store/sqlite/sqlite-thread'), { workerData: options });
+    const options: ThreadOptions = { path };
+    const worker = new Worker(serviceModule('store/sqlite/thread'), { workerData: options });
     const opened = await new Promise<Opened>((resolve, reject) => {
       const exited = (code: number) => reject(new Error(`the SQLite thread exited (code ${code}) before opening ${path}`));
       worker.once('error', reject).once('exit', exited).once('message', (message: Opened) => {
@@ -67,12 +64,16 @@ export class SqliteConnection {
     return new SqliteConnection(worker);
   }
 
-  call<M extends DatabaseMethod>(method: M, ...args: Call<M>['args']): Promise<Call<M>['result']> {
+  call<K extends OperationName>(op: K, ...args: OperationArgs<K>): Promise<OperationResult<K>> {
+    return this.send(op, args) as Promise<OperationResult<K>>;
+  }
+
+  private send(op: string, args: unknown[]): Promise<unknown> {
     if (this.stopped) return Promise.reject(this.stopped);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      this.waiting.set(id, { resolve: resolve as (result: unknown) => void, reject });
-      this.worker.postMessage({ id, method, args });
+      this.waiting.set(id, { resolve, reject });
+      this.worker.postMessage({ id, op, args });
     });
   }
 
@@ -82,7 +83,7 @@ export class SqliteConnection {
       ? Promise.resolve()
       : new Promise<void>((resolve, reject) => {
           this.worker.once('exit', () => resolve());
-          this.call('close').catch(reject);
+          this.send('close', []).catch(reject);
         });
     return this.closing;
   }

@@ -1,0 +1,34 @@
+// The lease rule, in one place. A claim leases its deliveries until `until`; nobody else takes
+// them before. A call under the claim may start only while the lease still covers the whole call
+// (its timeout and a margin); otherwise the lease is renewed first.
+export interface LeaseTerms {
+  /** How long a claim or a renewal lasts. */
+  leaseMs: number;
+  /** The longest one MantaGO call may take. */
+  callTimeoutMs: number;
+}
+
+/** Slack for the clocks of the replicas and the store's own time to record a result. */
+export const LEASE_MARGIN_MS = 1_000;
+
+export class Lease {
+  readonly ids: number[];
+  until: number;
+  private readonly terms: LeaseTerms;
+
+  constructor(ids: number[], until: number, terms: LeaseTerms) {
+    this.ids = ids;
+    this.until = until;
+    this.terms = terms;
+  }
+
+  /** Whether a call starting at `now` could outlast the lease: then renew before calling. */
+  needsRenewal(now: number): boolean {
+    return now + this.terms.callTimeoutMs + LEASE_MARGIN_MS >= this.until;
+  }
+
+  /** The new end of a lease renewed at `now`. */
+  renewedUntil(now: number): number {
+    return now + this.terms.leaseMs;
+  }
+}

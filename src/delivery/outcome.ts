@@ -1,0 +1,80 @@
+// The delivery state machine, in one place: what a MantaGO call's result (or the credentials'
+// trouble) means for each delivery that was in it — the attempt's outcome and the transition it
+// leads to. The worker only carries out what this decides; the store only records it.
+import type { AttemptOutcome, Transition } from '../domain/delivery.ts';
+import type { CallResult } from '../mantago/client.ts';
+
+export interface RetryPolicy {
+  baseDelayMs: number;
+  maxDelayMs: number;
+  maxAttempts: number;
+  maxAgeMs: number;
+}
+
+/** Where one delivery stands before this attempt. */
+export interface Progress {
+  /** Counted attempts before this one. */
+  attempts: number;
+  /** When it started waiting (arrived, or was redriven): the age bound counts from here. */
+  waitingSince: number;
+}
+
+export type Step =
+  /** The attempt is over: each delivery (in the batch's order) moves on as its transition says. */
+  | { step: 'finish'; outcome: AttemptOutcome; transitions: Transition[] }
+  /** Token or secret expired: renew the credentials and call again under the same claim; not counted. */
+  | { step: 'renew'; outcome: 'credentials_expired' }
+  /** MantaGO refused a broadcast to several recipients as a whole: send halves to find the bad ones. */
+  | { step: 'split'; outcome: 'batch_refused'; reason: string };
+
+/** Statuses that will not change by sending the same thing again. */
+const PERMANENT = new Set([400, 403, 404, 405, 410, 413, 415, 422]);
+
+/** What one call's result means for the deliveries sent with it. `random` jitters the retry of this call. */
+export function afterCall(result: CallResult, batch: readonly Progress[], policy: RetryPolicy, now: number, random = Math.random()): Step {
+  switch (result.kind) {
+    case 'ok':
+      return { step: 'finish', outcome: result.dryRun ? 'dry_run' : 'sent', transitions: batch.map(() => ({ to: 'sent' })) };
+    case 'expired':
+      return { step: 'renew', outcome: 'credentials_expired' };
+    case 'unreachable':
+      return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => retryLater(result.message, d, policy, now, random)) };
+    case 'refused': {
+      const reason = `MantaGO answered HTTP ${result.status}: ${result.message}`;
+      if (PERMANENT.has(result.status)) {
+        if (batch.length > 1) return { step: 'split', outcome: 'batch_refused', reason };
+        return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })) };
+      }
+      // 429 says when to come back; 5xx, 408, 425 and a 2xx without success are worth another try.
+      const retryAfterMs = result.status === 429 ? result.retryAfterMs : undefined;
+      return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => retryLater(reason, d, policy, now, random, retryAfterMs)) };
+    }
+  }
+}
+
+/**
+ * The credentials could not be renewed after MantaGO rejected them. Rejected (only the operator can
+ * help): hand the work back uncounted, to wait for a new pair. Unavailable (MantaGO did not answer
+ * the refresh): retry later, as a failed attempt.
+ */
+export function afterRenewalFailed(renewal: 'unavailable' | 'rejected', batch: readonly Progress[], policy: RetryPolicy, now: number, random = Math.random()): Step {
+  const transitions: Transition[] =
+    renewal === 'rejected'
+      ? batch.map(() => ({ to: 'retry', at: now, counted: false }))
+      : batch.map((d) => retryLater('MantaGO credentials could not be renewed', d, policy, now, random));
+  return { step: 'finish', outcome: 'credentials_expired', transitions };
+}
+
+/** Exponential backoff with jitter, within the attempt and age bounds; past them the delivery is dead. */
+export function retryLater(reason: string, progress: Progress, policy: RetryPolicy, now: number, random: number, retryAfterMs?: number): Transition {
+  const attempt = progress.attempts + 1;
+  const age = now - progress.waitingSince;
+  if (attempt >= policy.maxAttempts || age >= policy.maxAgeMs) {
+    const why = attempt >= policy.maxAttempts ? `${attempt} attempts` : `${Math.round(age / 1000)} s`;
+    return { to: 'dead', reason: `gave up after ${why}; last error: ${reason}` };
+  }
+  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  // "Equal jitter": at least half the delay, so retries spread out but never come back at once.
+  const delay = retryAfterMs ?? ceiling / 2 + random * (ceiling / 2);
+  return { to: 'retry', at: now + Math.round(delay), counted: true };
+}

@@ -1,0 +1,126 @@
+// A delivery: one order event's message to one recipient, and every attempt to send it.
+// Times are milliseconds since the epoch throughout.
+import type { Content } from './content.ts';
+import type { StoredOrder } from './order.ts';
+import type { Platform, Recipient } from './recipient.ts';
+
+export const DELIVERY_STATUSES = ['pending', 'sent', 'dead', 'skipped'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** What one attempt came to. `dry_run`: DRY_RUN was on, so everything happened except the call to MantaGO. */
+export const ATTEMPT_OUTCOMES = ['sent', 'dry_run', 'failed', 'credentials_expired', 'batch_refused'] as const;
+export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
+
+/** The source of a manual broadcast's deliveries: the operator, not a shop. */
+export const ADMIN_SOURCE = 'admin';
+
+/** What the mapping decided for one order: who gets which message, or why nobody does. */
+export type DeliveryPlan =
+  | { kind: 'send'; recipient: Recipient; rule: string; content: Content; name: string }
+  | { kind: 'skip'; reason: string };
+
+/** An order that passed verification, with what the mapping decided for it. */
+export interface IncomingOrder {
+  /** Two webhooks with the same key are the same order: the second is a duplicate. */
+  dedupeKey: string;
+  /** Where it came from: a webhook source, or the operator (ADMIN_SOURCE). */
+  source: string;
+  shop: string;
+  orderId: string;
+  /** The order as received; none for a manual broadcast. */
+  order: StoredOrder | null;
+  topic: string | undefined;
+  receivedAt: number;
+  plan: DeliveryPlan;
+  /** Deliveries with the same key may share one broadcast. */
+  batchKey: string | undefined;
+  /** Stored already claimed by this owner (a manual broadcast sends it at once, not the worker). */
+  leasedTo?: { owner: string; until: number };
+}
+
+export interface RecordedOrder {
+  outcome: 'accepted' | 'duplicate';
+  deliveryId: number;
+  status: DeliveryStatus;
+}
+
+/** A pending delivery a worker has leased: nobody else takes it until the lease runs out. */
+export interface ClaimedDelivery {
+  id: number;
+  source: string;
+  orderId: string;
+  platform: Platform;
+  clientId: string;
+  rule: string;
+  intentId: string | null;
+  message: string | null;
+  fbTag: string | null;
+  name: string;
+  /** Counted attempts so far. */
+  attempts: number;
+  receivedAt: number;
+  /** Where its retry age counts from: when it arrived, or when the operator redrove it. */
+  waitingSince: number;
+}
+
+/** One call's result for one delivery: written once, never updated. */
+export interface Attempt {
+  deliveryId: number;
+  startedAt: number;
+  durationMs: number;
+  outcome: AttemptOutcome;
+  httpStatus: number | null;
+  error: string | null;
+  batchSize: number;
+}
+
+/** What becomes of a delivery after an attempt. */
+export type Transition =
+  | { to: 'sent' }
+  | { to: 'retry'; at: number; counted: boolean }
+  | { to: 'dead'; reason: string }
+  /** The same claim goes on at once (credentials renewed, a refused batch split): the lease stays. */
+  | { to: 'in_flight' };
+
+export interface AttemptResult {
+  attempt: Attempt;
+  then: Transition;
+}
+
+/** A delivery as the operator sees it. */
+export interface DeliveryRecord {
+  id: number;
+  source: string;
+  shop: string;
+  orderId: string;
+  topic: string | null;
+  status: DeliveryStatus;
+  platform: string | null;
+  clientId: string | null;
+  recipientVia: string | null;
+  rule: string | null;
+  intentId: string | null;
+  message: string | null;
+  fbTag: string | null;
+  name: string | null;
+  attempts: number;
+  receivedAt: number;
+  /** Pending: when it is next due (while claimed, when the claim runs out). */
+  nextAttemptAt: number | null;
+  /** Pending and claimed by a worker right now. */
+  inFlight: boolean;
+  finishedAt: number | null;
+  redrivenAt: number | null;
+  /** Why it was skipped or died, or the last failure of a pending one. */
+  lastError: string | null;
+}
+
+export interface AttemptRecord extends Omit<Attempt, 'deliveryId'> {
+  /** When the retry it led to was due, if it led to one. */
+  nextAttemptAt: number | null;
+}
+
+export interface DeliveryDetail extends DeliveryRecord {
+  order: StoredOrder | null;
+  attemptLog: AttemptRecord[];
+}

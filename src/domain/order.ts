@@ -1,0 +1,38 @@
+// An order as the whole service sees it, whatever shop platform sent it. Every id is a string.
+
+/** What happened to an order: each is its own message (rules choose by event). */
+export const ORDER_EVENTS = ['placed', 'shipped', 'cancelled', 'refunded'] as const;
+export type OrderEvent = (typeof ORDER_EVENTS)[number];
+
+export interface Customer {
+  id?: string;
+  email?: string;
+  phone?: string;
+  firstName?: string;
+  lastName?: string;
+}
+
+export interface OrderItem {
+  name: string;
+  quantity: number;
+  price?: string;
+  sku?: string;
+}
+
+export interface Order {
+  /** The webhook source's name (shopify, woocommerce, orders), or `admin` for a manual broadcast. */
+  source: string;
+  orderId: string;
+  orderNumber?: string;
+  /** The shop it came from; where the platform names it in signed bytes, from there. */
+  shop: string;
+  total: string;
+  currency: string;
+  statusUrl?: string;
+  customer: Customer;
+  attributes: Record<string, string>;
+  items: OrderItem[];
+}
+
+/** What is kept of an order: everything but its line items, which no message uses. */
+export type StoredOrder = Omit<Order, 'items'>;

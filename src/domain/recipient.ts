@@ -1,0 +1,33 @@
+// Who a message goes to: a user of one of the chat platforms MantaGO broadcasts to.
+
+export const PLATFORMS = ['line', 'facebook'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+/** What a user id looks like on each platform. */
+export const USER_ID_PATTERNS: Record<Platform, RegExp> = {
+  line: /^U[0-9a-f]{32}$/, // LINE user id
+  facebook: /^\d{1,32}$/, // Messenger page-scoped id (PSID)
+};
+
+export function isValidUserId(platform: Platform, userId: string): boolean {
+  return USER_ID_PATTERNS[platform].test(userId);
+}
+
+export interface ChatUser {
+  platform: Platform;
+  userId: string;
+}
+
+/** A chat user, and how the service found them (for the operator: "attribute line_uid"). */
+export type Recipient = ChatUser & { via: string };
+
+/** The kinds of customer key the recipient directory knows: `customer:<id>`, `email:<address>`, `phone:<digits>`. */
+export const DIRECTORY_KEY_KINDS = ['customer', 'email', 'phone'] as const;
+
+/** One binding in the recipient directory. */
+export interface DirectoryEntry {
+  key: string;
+  platform: Platform;
+  userId: string;
+  updatedAt: number;
+}

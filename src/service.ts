@@ -1,0 +1,147 @@
+// The composition root, without Fastify: builds the store, the MantaGO client, the credentials,
+// the delivery worker and retention from the settings, and starts and stops them in order.
+// app.ts puts HTTP in front of it; a test or a worker-only process can use it alone.
+import type { Logger } from 'pino';
+import type { Settings } from './config/settings.ts';
+import type { IncomingOrder } from './domain/delivery.ts';
+import { createIntake, type Intake } from './delivery/intake.ts';
+import { Retention } from './delivery/retention.ts';
+import { DeliveryWorker, workerOwner } from './delivery/worker.ts';
+import { MantagoClient } from './mantago/client.ts';
+import { CredentialsManager } from './mantago/credentials.ts';
+import { ServiceMetrics } from './metrics/service-metrics.ts';
+import { SOURCES } from './sources/registry.ts';
+import type { Verification, WebhookSource } from './sources/source.ts';
+import { openStore } from './store/open-store.ts';
+import type { Store } from './store/store.ts';
+
+/** A source whose secret is set, with its signature check made for that secret. */
+export interface EnabledSource {
+  source: WebhookSource;
+  verify: (raw: Buffer, headers: import('node:http').IncomingHttpHeaders) => Verification;
+}
+
+export interface Service {
+  readonly settings: Settings;
+  readonly store: Store;
+  readonly client: MantagoClient;
+  readonly credentials: CredentialsManager;
+  readonly worker: DeliveryWorker;
+  readonly metrics: ServiceMetrics;
+  readonly intake: Intake;
+  /** Every known source, with its signature check where it is enabled. */
+  readonly sources: readonly { source: WebhookSource; enabled?: EnabledSource }[];
+  /** Whether this process runs the delivery worker and retention (NOTIFIER_ROLE all or worker). */
+  readonly delivers: boolean;
+  /** Whether this process takes webhooks (NOTIFIER_ROLE all or web). */
+  readonly takesWebhooks: boolean;
+  start(): void;
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  log: Logger;
+  /** The webhook sources to serve (the registry's, unless a test adds one). */
+  sources?: readonly WebhookSource[];
+}
+
+export async function createService(settings: Settings, { log, sources = SOURCES }: ServiceOptions): Promise<Service> {
+  const { config, mapping } = settings;
+  const metrics = new ServiceMetrics();
+  const store = await openStore(config.DATABASE_URL, { poolMax: config.DATABASE_POOL_MAX, log: log.child({ component: 'store' }) });
+  const client = new MantagoClient({
+    baseUrl: config.MANTAGO_BASE_URL,
+    botId: config.MANTAGO_BOT_ID,
+    timeoutMs: config.MANTAGO_TIMEOUT_MS,
+    maxConcurrency: config.MANTAGO_MAX_CONCURRENCY,
+    maxRps: config.MANTAGO_MAX_RPS,
+    dryRun: config.DRY_RUN,
+    onCall: (endpoint, outcome, seconds) => metrics.calls.observe({ endpoint, outcome }, seconds),
+  });
+  const owner = workerOwner();
+  const credentials = new CredentialsManager({
+    botId: config.MANTAGO_BOT_ID,
+    envPair: { apiToken: config.MANTAGO_API_TOKEN, apiSecret: config.MANTAGO_API_SECRET },
+    store,
+    client,
+    log: log.child({ component: 'credentials' }),
+    owner,
+    refreshTimeoutMs: config.MANTAGO_TIMEOUT_MS,
+    dryRun: config.DRY_RUN,
+    onRefresh: (outcome) => metrics.refreshed(outcome),
+  });
+  const worker = new DeliveryWorker({
+    owner,
+    store,
+    client,
+    credentials,
+    log: log.child({ component: 'delivery' }),
+    onFinished: (outcome, deliveries) => metrics.finished(outcome, deliveries),
+    options: {
+      batchMaxRecipients: config.BATCH_MAX_RECIPIENTS,
+      maxConcurrency: config.MANTAGO_MAX_CONCURRENCY,
+      leaseMs: config.DELIVERY_LEASE_MS,
+      callTimeoutMs: config.MANTAGO_TIMEOUT_MS,
+      pollMs: config.DELIVERY_POLL_MS,
+      policy: {
+        baseDelayMs: config.RETRY_BASE_DELAY_MS,
+        maxDelayMs: config.RETRY_MAX_DELAY_MS,
+        maxAttempts: config.RETRY_MAX_ATTEMPTS,
+        maxAgeMs: config.RETRY_MAX_AGE_MS,
+      },
+    },
+  });
+  metrics.watch({ queueStats: () => store.operator.queueStats(), credentials: () => credentials.status() });
+  if (config.DRY_RUN) log.warn('DRY_RUN is on: deliveries are recorded but MantaGO is never called');
+  try {
+    await credentials.start();
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+
+  const retention = new Retention({ store, log: log.child({ component: 'retention' }), days: config.RETENTION_DAYS, deadDays: config.DEAD_RETENTION_DAYS });
+  const recordOrder = async (incoming: IncomingOrder) => {
+    const recorded = await store.recordOrder(incoming);
+    if (recorded.outcome === 'accepted' && recorded.status === 'skipped') metrics.deliveries.inc({ outcome: 'skipped' });
+    return recorded;
+  };
+  const intake = createIntake({
+    store: { recordOrder },
+    mapping,
+    directory: async (keys) => {
+      const entry = await store.operator.findRecipient(keys);
+      return entry && { key: entry.key, user: { platform: entry.platform, userId: entry.userId } };
+    },
+  });
+  const role = config.NOTIFIER_ROLE;
+
+  return {
+    settings,
+    store,
+    client,
+    credentials,
+    worker,
+    metrics,
+    intake,
+    sources: sources.map((source) => {
+      const secret = config[source.secret.name] as string | undefined;
+      return secret ? { source, enabled: { source, verify: source.verifier(secret) } } : { source };
+    }),
+    delivers: role !== 'web',
+    takesWebhooks: role !== 'worker',
+    start() {
+      if (role === 'web') return;
+      worker.start();
+      retention.start();
+    },
+    async stop() {
+      // In-flight requests have been answered by now; finish the sends under way, then close the store.
+      await retention.stop();
+      await worker.stop();
+      credentials.stop();
+      await client.close();
+      await store.close();
+    },
+  };
+}

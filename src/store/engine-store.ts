@@ -1,0 +1,173 @@
+// The Store, once for both engines: each method is a store operation (operations/) run by the
+// engine — on the SQLite thread, or on PostgreSQL's pool — with orders group-committed, and the
+// workers woken after a commit that made a delivery due.
+import type { StoredCredentials } from '../domain/credentials.ts';
+import type { AttemptResult, ClaimedDelivery, DeliveryStatus, IncomingOrder, RecordedOrder } from '../domain/delivery.ts';
+import type { DirectoryEntry } from '../domain/recipient.ts';
+import { GroupCommit } from './group-commit.ts';
+import type { OperationArgs, OperationName, OperationResult } from './operations/index.ts';
+import { PRUNE_CHUNK } from './operations/operator.ts';
+import { deliveryRow } from './rows.ts';
+import type { Param } from './runner.ts';
+import type { DeliveryFilter, OperatorView, QueueStats, Requeue, Store } from './store.ts';
+
+/** What an engine provides: its operations' runner, and how its workers hear of due deliveries. */
+export interface Engine {
+  readonly name: 'sqlite' | 'postgres';
+  /** Group commits that may run at once. */
+  readonly commitConcurrency: number;
+  run<K extends OperationName>(op: K, ...args: OperationArgs<K>): Promise<OperationResult<K>>;
+  /** After a commit that made deliveries due: wake this process's workers (and, where the engine can, every replica's). */
+  notifyDue(): Promise<void>;
+  onDue(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+/** Directory entries per transaction: a large import never holds the store for long. */
+const RECIPIENT_CHUNK = 500;
+
+export class EngineStore implements Store {
+  readonly engine: 'sqlite' | 'postgres';
+  readonly operator: OperatorView;
+  private readonly db: Engine;
+  private readonly orders: GroupCommit<Param[], RecordedOrder>;
+  private closed = false;
+
+  constructor(engine: Engine) {
+    this.db = engine;
+    this.engine = engine.name;
+    this.orders = new GroupCommit((rows) => this.commitOrders(rows), { concurrency: engine.commitConcurrency });
+    this.operator = new EngineOperatorView(engine);
+  }
+
+  recordOrder(incoming: IncomingOrder): Promise<RecordedOrder> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'));
+    return this.orders.submit(deliveryRow(incoming));
+  }
+
+  private async commitOrders(rows: Param[][]): Promise<RecordedOrder[]> {
+    const recorded = await this.db.run('recordOrders', rows);
+    if (recorded.some((r) => r.outcome === 'accepted' && r.status === 'pending')) await this.db.notifyDue();
+    return recorded;
+  }
+
+  claimBatch(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
+    return this.db.run('claimBatch', owner, limit, leaseMs, now);
+  }
+
+  recordAttempts(owner: string, results: AttemptResult[]): Promise<void> {
+    if (results.length === 0) return Promise.resolve();
+    return this.db.run('recordAttempts', owner, results, Date.now());
+  }
+
+  leased(owner: string, ids: number[]): Promise<ClaimedDelivery[]> {
+    return this.db.run('leased', owner, ids);
+  }
+
+  renewLease(owner: string, ids: number[], until: number): Promise<void> {
+    return this.db.run('renewLease', owner, ids, until);
+  }
+
+  async release(owner: string, ids: number[], at: number): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.run('release', owner, ids, at);
+    await this.db.notifyDue();
+  }
+
+  nextDueAt(): Promise<number | undefined> {
+    return this.db.run('nextDueAt');
+  }
+
+  onDeliveryDue(listener: () => void): () => void {
+    return this.db.onDue(listener);
+  }
+
+  loadCredentials(botId: string): Promise<StoredCredentials | undefined> {
+    return this.db.run('loadCredentials', botId);
+  }
+
+  saveCredentials(next: StoredCredentials): Promise<StoredCredentials> {
+    return this.db.run('saveCredentials', next);
+  }
+
+  claimRefresh(botId: string, owner: string, generation: number, until: number, now: number): Promise<boolean> {
+    return this.db.run('claimRefresh', botId, owner, generation, until, now);
+  }
+
+  releaseRefresh(botId: string, owner: string): Promise<void> {
+    return this.db.run('releaseRefresh', botId, owner);
+  }
+
+  ping(): Promise<void> {
+    return this.db.run('ping');
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.orders.drain(); // orders already answered for are committed before the store closes
+    await this.db.close();
+  }
+}
+
+class EngineOperatorView implements OperatorView {
+  private readonly db: Engine;
+
+  constructor(db: Engine) {
+    this.db = db;
+  }
+
+  listDeliveries(filter: DeliveryFilter) {
+    return this.db.run('listDeliveries', filter, Date.now());
+  }
+
+  getDelivery(id: number) {
+    return this.db.run('getDelivery', id, Date.now());
+  }
+
+  async statuses(ids: number[]): Promise<Map<number, DeliveryStatus>> {
+    return new Map(await this.db.run('statuses', ids));
+  }
+
+  async requeue(id: number, now: number): Promise<Requeue> {
+    const { done, delivery } = await this.db.run('requeue', id, now);
+    if (done) await this.db.notifyDue();
+    return done && delivery ? { done: true, delivery } : { done: false, delivery };
+  }
+
+  async redriveDead(source: string | undefined, now: number): Promise<number> {
+    const count = await this.db.run('redriveDead', source, now);
+    if (count > 0) await this.db.notifyDue();
+    return count;
+  }
+
+  queueStats(): Promise<QueueStats> {
+    return this.db.run('queueStats');
+  }
+
+  async prune(cutoff: { finishedBefore: number; deadBefore: number }): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const deleted = await this.db.run('pruneChunk', cutoff);
+      total += deleted;
+      if (deleted < PRUNE_CHUNK) return total;
+    }
+  }
+
+  async putRecipients(entries: DirectoryEntry[]): Promise<void> {
+    // In chunks: the orders that arrive meanwhile are committed between them.
+    for (let i = 0; i < entries.length; i += RECIPIENT_CHUNK) await this.db.run('putRecipients', entries.slice(i, i + RECIPIENT_CHUNK));
+  }
+
+  getRecipient(key: string): Promise<DirectoryEntry | undefined> {
+    return this.findRecipient([key]);
+  }
+
+  deleteRecipient(key: string): Promise<boolean> {
+    return this.db.run('deleteRecipient', key);
+  }
+
+  findRecipient(keys: string[]): Promise<DirectoryEntry | undefined> {
+    return this.db.run('findRecipient', keys);
+  }
+}

@@ -1,0 +1,61 @@
+// Orders that arrive together are committed together: the first waits for the end of the event
+// loop's turn, so the webhooks read in one turn share one transaction, and those that arrive while
+// commits are under way go in the next. One queue for both engines; `concurrency` commits at once
+// (SQLite has one writer; PostgreSQL's pool can take several).
+export class GroupCommit<Item, Result> {
+  private readonly commit: (items: Item[]) => Promise<Result[]>;
+  private readonly concurrency: number;
+  private queued: { item: Item; resolve: (result: Result) => void; reject: (error: unknown) => void }[] = [];
+  private running = 0;
+  private scheduled = false;
+  private readonly idle = new Set<() => void>();
+
+  constructor(commit: (items: Item[]) => Promise<Result[]>, options: { concurrency: number }) {
+    this.commit = commit;
+    this.concurrency = options.concurrency;
+  }
+
+  submit(item: Item): Promise<Result> {
+    return new Promise((resolve, reject) => {
+      this.queued.push({ item, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.startCommits();
+        });
+      }
+    });
+  }
+
+  /** Resolves once everything submitted so far is committed (or failed). */
+  drain(): Promise<void> {
+    if (this.queued.length === 0 && this.running === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idle.add(resolve));
+  }
+
+  private startCommits(): void {
+    while (this.running < this.concurrency && this.queued.length > 0) {
+      const batch = this.queued;
+      this.queued = [];
+      this.running++;
+      void this.run(batch).finally(() => {
+        this.running--;
+        this.startCommits();
+        if (this.running === 0 && this.queued.length === 0) for (const done of this.idle) done();
+        if (this.running === 0 && this.queued.length === 0) this.idle.clear();
+      });
+    }
+  }
+
+  private async run(batch: typeof this.queued): Promise<void> {
+    try {
+      const results = await this.commit(batch.map((q) => q.item));
+      batch.forEach((q, i) => q.resolve(results[i] as Result));
+    } catch (error) {
+      if (batch.length === 1) return batch[0]?.reject(error);
+      // One bad row must not fail the orders it happened to share a transaction with: each alone.
+      await Promise.all(batch.map((q) => this.commit([q.item]).then(([result]) => q.resolve(result as Result), q.reject)));
+    }
+  }
+}

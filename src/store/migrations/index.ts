@@ -1,0 +1,24 @@
+// Numbered migrations, one list for both engines: each is applied once, in order, and recorded in
+// schema_migrations. Where the engines' SQL differs (types, rebuilding a table), a migration says
+// so through the dialect's name; the enumerations in CHECKs come from the domain.
+import { m001 } from './001-deliveries-attempts-credentials.ts';
+import { m002 } from './002-recipients-redrive-retention.ts';
+import { m003 } from './003-dedupe-key-refresh-claim.ts';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql(engine: 'sqlite' | 'postgres'): string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003];
+
+/** The engine's spelling of the column types the migrations use. */
+export function types(engine: 'sqlite' | 'postgres') {
+  return engine === 'sqlite'
+    ? { id: 'INTEGER PRIMARY KEY', bigint: 'INTEGER', ref: 'INTEGER' }
+    : { id: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', bigint: 'BIGINT', ref: 'BIGINT' };
+}
+
+/** `IN ('a', 'b')` for a CHECK, from an enumeration. */
+export const oneOf = (values: readonly string[]) => `IN (${values.map((v) => `'${v}'`).join(', ')})`;

@@ -1,0 +1,119 @@
+// The delivery queue's statements, written once for both engines: new orders, claims under a
+// lease, attempts and the transitions they lead to.
+import type { AttemptResult, ClaimedDelivery, RecordedOrder, Transition } from '../../domain/delivery.ts';
+import { ATTEMPT_COLUMNS, CLAIMED_COLUMNS, DELIVERY_COLUMNS, STATUS_INDEX, toClaimed } from '../rows.ts';
+import type { Param, Row, Runner } from '../runner.ts';
+
+const KEY_INDEX = DELIVERY_COLUMNS.findIndex((c) => c.name === 'dedupe_key');
+
+/** Inserts new orders in one transaction; an order already stored comes back as a duplicate of it. */
+export function recordOrders(db: Runner, rows: Param[][]): Promise<RecordedOrder[]> {
+  return db.transaction(async (tx) => {
+    const ids = await tx.dialect.insertNew(tx, 'deliveries', DELIVERY_COLUMNS, rows, 'dedupe_key');
+    const recorded: (RecordedOrder | undefined)[] = rows.map((row, i) => {
+      const id = ids[i];
+      return id === undefined ? undefined : { outcome: 'accepted', deliveryId: id, status: row[STATUS_INDEX] as RecordedOrder['status'] };
+    });
+    const keys = rows.filter((_, i) => recorded[i] === undefined).map((row) => String(row[KEY_INDEX]));
+    if (keys.length > 0) {
+      const list = tx.dialect.inList('dedupe_key', keys, 'text');
+      const found = new Map((await tx.all(`SELECT id, status, dedupe_key FROM deliveries WHERE ${list.sql}`, [list.param])).map((r) => [String(r.dedupe_key), r]));
+      rows.forEach((row, i) => {
+        if (recorded[i]) return;
+        const existing = found.get(String(row[KEY_INDEX]));
+        // Neither inserted nor found: it was deleted (retention) between the two statements. The
+        // caller retries this order on its own, where the insert then succeeds.
+        if (!existing) throw new Error('an order was neither inserted nor found; try again');
+        recorded[i] = { outcome: 'duplicate', deliveryId: Number(existing.id), status: existing.status as RecordedOrder['status'] };
+      });
+    }
+    return recorded as RecordedOrder[];
+  });
+}
+
+/** The oldest due delivery picks the batch key; rows another replica is claiming right now are skipped. */
+export function claimBatch(db: Runner, owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
+  return db.transaction(async (tx) => {
+    const [head] = await tx.all(
+      `SELECT id, batch_key FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1${tx.dialect.skipLocked}`,
+      [now],
+    );
+    if (!head) return [];
+    const rows = await tx.all(
+      `SELECT ${CLAIMED_COLUMNS} FROM deliveries WHERE status = 'pending' AND batch_key = ? AND next_attempt_at <= ?
+       ORDER BY next_attempt_at, id LIMIT ?${tx.dialect.skipLocked}`,
+      [head.batch_key as string, now, limit],
+    );
+    if (rows.length === 0) return [];
+    const ids = tx.dialect.inList('id', rows.map((r) => Number(r.id)), 'bigint');
+    await tx.run(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE ${ids.sql}`, [owner, now + leaseMs, ids.param]);
+    return rows.map(toClaimed).sort((a, b) => a.id - b.id);
+  });
+}
+
+/** Each transition as one statement over the deliveries that take it (grouped by their parameters). */
+function transitionStatement(then: Exclude<Transition, { to: 'in_flight' }>, error: string | null, now: number): { sql: string; params: Param[] } {
+  switch (then.to) {
+    case 'sent':
+      return {
+        sql: `UPDATE deliveries SET status = 'sent', attempts = attempts + 1, finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, last_error = NULL
+              WHERE status = 'pending'`,
+        params: [now],
+      };
+    case 'dead':
+      return {
+        sql: `UPDATE deliveries SET status = 'dead', attempts = attempts + 1, finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, last_error = ?
+              WHERE status = 'pending'`,
+        params: [now, then.reason],
+      };
+    case 'retry':
+      return {
+        sql: `UPDATE deliveries SET attempts = attempts + ?, next_attempt_at = ?, lease_owner = NULL, last_error = ? WHERE status = 'pending'`,
+        params: [then.counted ? 1 : 0, then.at, error],
+      };
+  }
+}
+
+/** Records every attempt (write-once rows) and moves each delivery on, in one transaction. */
+export function recordAttempts(db: Runner, owner: string, results: AttemptResult[], now: number): Promise<void> {
+  return db.transaction(async (tx) => {
+    await tx.dialect.insertAll(tx, 'attempts', ATTEMPT_COLUMNS, results.map(({ attempt: a, then }) => [
+      a.deliveryId, a.startedAt, a.durationMs, a.outcome, a.httpStatus, a.error, then.to === 'retry' ? then.at : null, a.batchSize,
+    ]));
+    const groups = new Map<string, { statement: { sql: string; params: Param[] }; ownerOnly: boolean; ids: number[] }>();
+    for (const { attempt, then } of results) {
+      if (then.to === 'in_flight') continue;
+      const statement = transitionStatement(then, attempt.error, now);
+      const key = JSON.stringify([statement.sql, statement.params]);
+      const group = groups.get(key) ?? { statement, ownerOnly: then.to === 'retry', ids: [] };
+      group.ids.push(attempt.deliveryId);
+      groups.set(key, group);
+    }
+    for (const { statement, ownerOnly, ids } of groups.values()) {
+      const list = tx.dialect.inList('id', ids, 'bigint');
+      await tx.run(`${statement.sql} AND ${list.sql}${ownerOnly ? ' AND lease_owner = ?' : ''}`, [...statement.params, list.param, ...(ownerOnly ? [owner] : [])]);
+    }
+  });
+}
+
+/** The deliveries of `ids` that `owner` holds (stored already leased to it, say), as a claim returns them. */
+export async function leased(db: Runner, owner: string, ids: number[]): Promise<ClaimedDelivery[]> {
+  const list = db.dialect.inList('id', ids, 'bigint');
+  const rows = await db.all(`SELECT ${CLAIMED_COLUMNS} FROM deliveries WHERE ${list.sql} AND status = 'pending' AND lease_owner = ? ORDER BY id`, [list.param, owner]);
+  return rows.map(toClaimed);
+}
+
+export async function renewLease(db: Runner, owner: string, ids: number[], until: number): Promise<void> {
+  const list = db.dialect.inList('id', ids, 'bigint');
+  await db.run(`UPDATE deliveries SET next_attempt_at = ? WHERE ${list.sql} AND status = 'pending' AND lease_owner = ?`, [until, list.param, owner]);
+}
+
+export async function release(db: Runner, owner: string, ids: number[], at: number): Promise<void> {
+  const list = db.dialect.inList('id', ids, 'bigint');
+  await db.run(`UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE ${list.sql} AND status = 'pending' AND lease_owner = ?`, [at, list.param, owner]);
+}
+
+export async function nextDueAt(db: Runner): Promise<number | undefined> {
+  const [row] = (await db.all(`SELECT min(next_attempt_at) AS due FROM deliveries WHERE status = 'pending'`)) as [Row];
+  return row.due === null || row.due === undefined ? undefined : Number(row.due);
+}

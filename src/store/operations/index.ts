@@ -1,0 +1,35 @@
+// Every store operation by name: what the SQLite thread serves and the PostgreSQL engine calls.
+import * as credentials from './credentials.ts';
+import * as deliveries from './deliveries.ts';
+import * as operator from './operator.ts';
+
+export const OPERATIONS = {
+  recordOrders: deliveries.recordOrders,
+  claimBatch: deliveries.claimBatch,
+  recordAttempts: deliveries.recordAttempts,
+  leased: deliveries.leased,
+  renewLease: deliveries.renewLease,
+  release: deliveries.release,
+  nextDueAt: deliveries.nextDueAt,
+  listDeliveries: operator.listDeliveries,
+  getDelivery: operator.getDelivery,
+  statuses: operator.statuses,
+  requeue: operator.requeue,
+  redriveDead: operator.redriveDead,
+  queueStats: operator.queueStats,
+  pruneChunk: operator.pruneChunk,
+  putRecipients: operator.putRecipients,
+  deleteRecipient: operator.deleteRecipient,
+  findRecipient: operator.findRecipient,
+  loadCredentials: credentials.loadCredentials,
+  saveCredentials: credentials.saveCredentials,
+  claimRefresh: credentials.claimRefresh,
+  releaseRefresh: credentials.releaseRefresh,
+  ping: async (db: import('../runner.ts').Runner) => void (await db.all('SELECT 1')),
+};
+
+export type Operations = typeof OPERATIONS;
+export type OperationName = keyof Operations;
+type Rest<F> = F extends (db: never, ...args: infer A) => unknown ? A : never;
+export type OperationArgs<K extends OperationName> = Rest<Operations[K]>;
+export type OperationResult<K extends OperationName> = Awaited<ReturnType<Operations[K]>>;

@@ -1,0 +1,117 @@
+// The operator's statements (deliveries, redrives, queue figures, retention) and the recipient
+// directory's, written once for both engines.
+import type { DeliveryDetail, DeliveryRecord, DeliveryStatus } from '../../domain/delivery.ts';
+import type { StoredOrder } from '../../domain/order.ts';
+import type { DirectoryEntry } from '../../domain/recipient.ts';
+import { RECORD_COLUMNS, toAttemptRecord, toDeliveryRecord, toDirectoryEntry } from '../rows.ts';
+import type { Param, Row, Runner } from '../runner.ts';
+import type { DeliveryFilter, QueueStats } from '../store.ts';
+
+export async function listDeliveries(db: Runner, filter: DeliveryFilter, now: number): Promise<DeliveryRecord[]> {
+  const where: string[] = [];
+  const params: Param[] = [];
+  const add = (clause: string, value: string | number) => {
+    where.push(clause);
+    params.push(value);
+  };
+  if (filter.status) add('status = ?', filter.status);
+  if (filter.source) add('source = ?', filter.source);
+  if (filter.orderId) add('order_id = ?', filter.orderId);
+  if (filter.beforeId !== undefined) add('id < ?', filter.beforeId);
+  const rows = await db.all(`SELECT ${RECORD_COLUMNS} FROM deliveries ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`, [...params, filter.limit]);
+  return rows.map((row) => toDeliveryRecord(row, now));
+}
+
+async function recordById(db: Runner, id: number, now: number): Promise<(DeliveryRecord & { orderJson: string }) | undefined> {
+  const [row] = await db.all(`SELECT ${RECORD_COLUMNS}, order_json FROM deliveries WHERE id = ?`, [id]);
+  return row && { ...toDeliveryRecord(row, now), orderJson: String(row.order_json) };
+}
+
+export async function getDelivery(db: Runner, id: number, now: number): Promise<DeliveryDetail | undefined> {
+  const found = await recordById(db, id, now);
+  if (!found) return undefined;
+  const { orderJson, ...record } = found;
+  const attempts = await db.all(`SELECT started_at, duration_ms, outcome, http_status, error, next_attempt_at, batch_size FROM attempts WHERE delivery_id = ? ORDER BY id`, [id]);
+  return { ...record, order: JSON.parse(orderJson) as StoredOrder | null, attemptLog: attempts.map(toAttemptRecord) };
+}
+
+export async function statuses(db: Runner, ids: number[]): Promise<[number, DeliveryStatus][]> {
+  if (ids.length === 0) return [];
+  const list = db.dialect.inList('id', ids, 'bigint');
+  return (await db.all(`SELECT id, status FROM deliveries WHERE ${list.sql}`, [list.param])).map((row) => [Number(row.id), row.status as DeliveryStatus]);
+}
+
+/** A dead delivery starts over; a waiting one (not claimed, or its claim ran out) is due now. Whether it did, and the delivery after. */
+export async function requeue(db: Runner, id: number, now: number): Promise<{ done: boolean; delivery: DeliveryRecord | undefined }> {
+  const { changes } = await db.run(
+    `UPDATE deliveries SET
+        attempts = CASE WHEN status = 'dead' THEN 0 ELSE attempts END,
+        redriven_at = CASE WHEN status = 'dead' THEN ? ELSE redriven_at END,
+        status = 'pending', next_attempt_at = ?, lease_owner = NULL, finished_at = NULL
+      WHERE id = ? AND (status = 'dead' OR (status = 'pending' AND (lease_owner IS NULL OR next_attempt_at <= ?)))`,
+    [now, now, id, now],
+  );
+  const found = await recordById(db, id, now);
+  if (!found) return { done: false, delivery: undefined };
+  const { orderJson: _order, ...delivery } = found;
+  return { done: changes > 0, delivery };
+}
+
+export async function redriveDead(db: Runner, source: string | undefined, now: number): Promise<number> {
+  const { changes } = await db.run(
+    `UPDATE deliveries SET status = 'pending', attempts = 0, redriven_at = ?, next_attempt_at = ?, lease_owner = NULL, finished_at = NULL
+      WHERE status = 'dead'${source ? ' AND source = ?' : ''}`,
+    source ? [now, now, source] : [now, now],
+  );
+  return changes;
+}
+
+export async function queueStats(db: Runner): Promise<QueueStats> {
+  const [row] = (await db.all(`SELECT
+    (SELECT count(*) FROM deliveries WHERE status = 'pending') AS pending,
+    (SELECT min(coalesce(redriven_at, received_at)) FROM deliveries WHERE status = 'pending') AS oldest,
+    (SELECT count(*) FROM deliveries WHERE status = 'dead') AS dead`)) as [Row];
+  return { pending: Number(row.pending), oldestPendingSince: row.oldest === null ? undefined : Number(row.oldest), dead: Number(row.dead) };
+}
+
+/** Rows deleted per statement: retention never holds the store for long. */
+export const PRUNE_CHUNK = 1_000;
+
+export async function pruneChunk(db: Runner, cutoff: { finishedBefore: number; deadBefore: number }): Promise<number> {
+  const { changes } = await db.run(
+    `DELETE FROM deliveries WHERE id IN (
+        SELECT id FROM deliveries
+        WHERE (status IN ('sent', 'skipped') AND finished_at < ?) OR (status = 'dead' AND finished_at < ?)
+        LIMIT ${PRUNE_CHUNK})`,
+    [cutoff.finishedBefore, cutoff.deadBefore],
+  );
+  return changes;
+}
+
+export function putRecipients(db: Runner, entries: DirectoryEntry[]): Promise<void> {
+  return db.transaction(async (tx) => {
+    for (const e of entries) {
+      await tx.run(
+        `INSERT INTO recipients (key, platform, user_id, updated_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET platform = excluded.platform, user_id = excluded.user_id, updated_at = excluded.updated_at`,
+        [e.key, e.platform, e.userId, e.updatedAt],
+      );
+    }
+  });
+}
+
+export async function deleteRecipient(db: Runner, key: string): Promise<boolean> {
+  return (await db.run('DELETE FROM recipients WHERE key = ?', [key])).changes > 0;
+}
+
+/** The entry of the earliest of `keys` that has one. */
+export async function findRecipient(db: Runner, keys: string[]): Promise<DirectoryEntry | undefined> {
+  if (keys.length === 0) return undefined;
+  const list = db.dialect.inList('key', keys, 'text');
+  const byKey = new Map((await db.all(`SELECT key, platform, user_id, updated_at FROM recipients WHERE ${list.sql}`, [list.param])).map((r) => [String(r.key), toDirectoryEntry(r)]));
+  for (const key of keys) {
+    const entry = byKey.get(key);
+    if (entry) return entry;
+  }
+  return undefined;
+}

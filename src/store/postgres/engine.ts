@@ -1,0 +1,109 @@
+// PostgreSQL for several replicas: the same guarantees across processes. Deduplication by the
+// unique key, claims with FOR UPDATE SKIP LOCKED and a lease, one credential refresh by a claim
+// row, wake-ups by LISTEN/NOTIFY. Every transaction runs on one client checked out of the pool.
+import pg from 'pg';
+import { EngineStore, type Engine } from '../engine-store.ts';
+import { migrate } from '../migrate.ts';
+import { OPERATIONS, type OperationName } from '../operations/index.ts';
+import { numbered, postgresDialect, type Changed, type Param, type Row, type Runner } from '../runner.ts';
+import { DueNotifications } from './due-notifications.ts';
+
+export interface PostgresOptions {
+  url: string;
+  poolMax: number;
+  /** Told when the LISTEN connection is lost or back, for the log. */
+  onListenerChange?: (connected: boolean, error?: Error) => void;
+}
+
+/** int8 columns (ids, times in ms) as numbers: both fit in 2^53. */
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === 20 ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+const texts = new Map<string, string>();
+const text = (sql: string) => {
+  let numberedText = texts.get(sql);
+  if (numberedText === undefined) {
+    numberedText = numbered(sql);
+    texts.set(sql, numberedText);
+  }
+  return numberedText;
+};
+
+/** Statements on the pool (each its own transaction), or on one client inside a transaction. */
+class PostgresRunner implements Runner {
+  readonly dialect = postgresDialect;
+  private readonly pool: pg.Pool;
+  private readonly client: pg.PoolClient | undefined;
+
+  constructor(pool: pg.Pool, client?: pg.PoolClient) {
+    this.pool = pool;
+    this.client = client;
+  }
+
+  async all(sql: string, params: readonly Param[] = []): Promise<Row[]> {
+    return (await (this.client ?? this.pool).query(text(sql), params as unknown[])).rows as Row[];
+  }
+
+  async run(sql: string, params: readonly Param[] = []): Promise<Changed> {
+    return { changes: (await (this.client ?? this.pool).query(text(sql), params as unknown[])).rowCount ?? 0 };
+  }
+
+  async transaction<T>(work: (tx: Runner) => Promise<T>): Promise<T> {
+    if (this.client) return work(this);
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(new PostgresRunner(this.pool, client));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+const operations = OPERATIONS as unknown as Record<OperationName, (db: Runner, ...args: unknown[]) => Promise<unknown>>;
+
+export async function openPostgresStore(options: PostgresOptions): Promise<EngineStore> {
+  const config = {
+    connectionString: options.url,
+    application_name: 'mantago-order-notifier',
+    connectionTimeoutMillis: 5_000,
+    statement_timeout: 30_000,
+    types,
+  };
+  const pool = new pg.Pool({ ...config, max: options.poolMax, idleTimeoutMillis: 30_000 });
+  // An idle client's error (the server restarted, say) must not crash the process; the next query reconnects.
+  pool.on('error', () => undefined);
+  const runner = new PostgresRunner(pool);
+  try {
+    // Replicas starting together apply each migration once: a transaction-scoped advisory lock.
+    await runner.transaction(async (tx) => {
+      await tx.all(`SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':migrations', 0))`);
+      await migrate(tx);
+    });
+    const [{ schema }] = (await runner.all('SELECT current_schema() AS schema')) as [{ schema: string }];
+    const notifications = new DueNotifications(config, `deliveries_due:${schema}`, pool, options.onListenerChange);
+    await notifications.start();
+    const engine: Engine = {
+      name: 'postgres',
+      commitConcurrency: Math.max(1, Math.floor(options.poolMax / 2)),
+      run: (op, ...args) => operations[op](runner, ...args) as never,
+      notifyDue: () => notifications.notify(),
+      onDue: (listener) => notifications.subscribe(listener),
+      async close() {
+        await notifications.close();
+        await pool.end();
+      },
+    };
+    return new EngineStore(engine);
+  } catch (error) {
+    await pool.end().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,97 @@
+// The seam between the store's operations (written once, in operations/) and an engine: run a
+// statement, run several in one transaction, and the few phrases the two dialects say differently.
+// Statements are written with `?` placeholders; the PostgreSQL runner numbers them.
+
+export type Param = string | number | bigint | null | readonly (string | number)[];
+export type Row = Record<string, unknown>;
+
+export interface Changed {
+  /** How many rows the statement changed. */
+  changes: number;
+  /** SQLite only: the id of the row an INSERT added. */
+  lastId?: number;
+}
+
+export interface Runner {
+  readonly dialect: Dialect;
+  all(sql: string, params?: readonly Param[]): Promise<Row[]>;
+  run(sql: string, params?: readonly Param[]): Promise<Changed>;
+  /** Runs `work` in one transaction (a nested call joins the one under way). */
+  transaction<T>(work: (tx: Runner) => Promise<T>): Promise<T>;
+}
+
+export interface Dialect {
+  readonly name: 'sqlite' | 'postgres';
+  /** `column IN (the values)` with the list as one parameter: json_each on SQLite, ANY(array) on PostgreSQL. */
+  inList(column: string, values: readonly (number | string)[], type: 'bigint' | 'text'): { sql: string; param: Param };
+  /** Appended to a SELECT that claims rows: PostgreSQL skips rows another replica is claiming; SQLite's write transaction is the lock. */
+  readonly skipLocked: string;
+  /**
+   * Inserts rows, leaving out those whose unique `conflictColumn` value is already stored; says for
+   * each row whether it went in, with its new id. The one statement the engines write differently:
+   * one prepared statement per row on SQLite (cheapest there), one unnest() for all on PostgreSQL.
+   */
+  insertNew(db: Runner, table: string, columns: readonly Column[], rows: readonly (readonly Param[])[], conflictColumn: string): Promise<(number | undefined)[]>;
+  /** Inserts rows (no conflicts expected), as insertNew does. */
+  insertAll(db: Runner, table: string, columns: readonly Column[], rows: readonly (readonly Param[])[]): Promise<void>;
+}
+
+/** A column and its SQL type, for the batch inserts. */
+export interface Column {
+  name: string;
+  type: 'text' | 'bigint' | 'int';
+}
+
+/** `?` placeholders as PostgreSQL's `$1, $2, …`. */
+export function numbered(text: string): string {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
+}
+
+const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
+
+export const sqliteDialect: Dialect = {
+  name: 'sqlite',
+  inList: (column, values) => ({ sql: `${column} IN (SELECT value FROM json_each(?))`, param: JSON.stringify(values) }),
+  skipLocked: '',
+  async insertNew(db, table, columns, rows, conflictColumn) {
+    const sql = `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES (${placeholders(columns.length)}) ON CONFLICT (${conflictColumn}) DO NOTHING`;
+    const ids: (number | undefined)[] = [];
+    // No RETURNING: in SQLite it costs about as much again as the insert. `changes` and the row id say it.
+    for (const row of rows) {
+      const { changes, lastId } = await db.run(sql, row);
+      ids.push(changes === 1 ? lastId : undefined);
+    }
+    return ids;
+  },
+  async insertAll(db, table, columns, rows) {
+    const sql = `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES (${placeholders(columns.length)})`;
+    for (const row of rows) await db.run(sql, row);
+  },
+};
+
+const unnest = (columns: readonly Column[]) => `SELECT * FROM unnest(${columns.map((c) => `?::${c.type}[]`).join(', ')})`;
+const byColumn = (columns: readonly Column[], rows: readonly (readonly Param[])[]) => columns.map((_, i) => rows.map((row) => row[i] ?? null) as (string | number)[]);
+
+export const postgresDialect: Dialect = {
+  name: 'postgres',
+  inList: (column, values, type) => ({ sql: `${column} = ANY(?::${type}[])`, param: values }),
+  skipLocked: ' FOR UPDATE SKIP LOCKED',
+  async insertNew(db, table, columns, rows, conflictColumn) {
+    const inserted = await db.all(
+      `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) ${unnest(columns)} ON CONFLICT (${conflictColumn}) DO NOTHING RETURNING id, ${conflictColumn}`,
+      byColumn(columns, rows),
+    );
+    const key = columns.findIndex((c) => c.name === conflictColumn);
+    const ids = new Map(inserted.map((r) => [String(r[conflictColumn]), Number(r.id)]));
+    // The same key twice in one batch: only its first row went in.
+    return rows.map((row) => {
+      const id = ids.get(String(row[key]));
+      ids.delete(String(row[key]));
+      return id;
+    });
+  },
+  async insertAll(db, table, columns, rows) {
+    if (rows.length > 0) await db.run(`INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) ${unnest(columns)}`, byColumn(columns, rows));
+  },
+};
