@@ -12,7 +12,15 @@ const items = Array.from({ length: 6 }, (_, i) => ({
   vendor: 'Tea House',
   properties: [{ name: 'gift', value: 'no' }],
 }));
-const address = { first_name: 'Mei', last_name: 'Lin', address1: '1 Tea Road', city: 'Taipei', zip: '100', country: 'Taiwan', phone: '+886912345678' };
+const address = {
+  first_name: 'Mei',
+  last_name: 'Lin',
+  address1: '1 Tea Road',
+  city: 'Taipei',
+  zip: '100',
+  country: 'Taiwan',
+  phone: '+886912345678',
+};
 
 export function shopifyOrderBody(id: number, lineUserId = 'U4af4980629ab33c3c2f0c1d9d2a1b2c3'): string {
   return JSON.stringify({

@@ -44,7 +44,11 @@ interface Started {
 
 function spawnNode(script: string, env: Record<string, string>): ChildProcess {
   const nodeArgs = script === SERVICE ? [...START_FLAGS, ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])] : [];
-  return spawn(process.execPath, [...nodeArgs, script], { cwd: ROOT, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawn(process.execPath, [...nodeArgs, script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 async function freePort(): Promise<number> {
@@ -61,10 +65,18 @@ async function startProcess(script: string, env: Record<string, string>, readyPa
   const started = performance.now();
   const child = spawnNode(script, { HOST: '127.0.0.1', PORT: String(port), ...env });
   let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => void (output.length < 100_000 && (output += chunk.toString())));
-  child.stderr?.on('data', (chunk: Buffer) => void (output.length < 100_000 && (output += chunk.toString())));
+  const collect = (chunk: Buffer) => {
+    if (output.length < 100_000) output += chunk.toString();
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
   const url = `http://127.0.0.1:${port}`;
-  while (!(await fetch(`${url}${readyPath}`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${url}${readyPath}`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (child.exitCode !== null) throw new Error(`${script} exited ${child.exitCode}:\n${output}`);
     await sleep(5);
   }
@@ -128,7 +140,14 @@ async function load(url: string, firstId: number, options: { durationS?: number;
       },
     ],
   });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, total: result.requests.total };
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    total: result.requests.total,
+  };
 }
 
 function serviceEnv(sim: MantagoSimulator, extra: Record<string, string> = {}): Record<string, string> {
@@ -140,7 +159,12 @@ function serviceEnv(sim: MantagoSimulator, extra: Record<string, string> = {}): 
     SHOPIFY_WEBHOOK_SECRET: BENCH_SHOPIFY_SECRET,
     LOG_LEVEL: 'info',
     ...extra,
-    ...Object.fromEntries((process.env.BENCH_SERVICE_ENV ?? '').split(',').filter(Boolean).map((pair) => pair.split('=') as [string, string])),
+    ...Object.fromEntries(
+      (process.env.BENCH_SERVICE_ENV ?? '')
+        .split(',')
+        .filter(Boolean)
+        .map((pair) => pair.split('=') as [string, string]),
+    ),
   };
 }
 
@@ -238,23 +262,48 @@ const table = render(report);
 process.stdout.write(`${table}\n`);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-if (!only) writeFileSync(join(ROOT, 'BENCHMARKS.md'), `# Benchmarks\n\nThe latest \`npm run bench\`, on ${machine}, ${report.date.slice(0, 10)}.\nautocannon runs on the same machine. Figures: [bench/results/latest.json](bench/results/latest.json).\n\n${table}\n`);
+if (!only)
+  writeFileSync(
+    join(ROOT, 'BENCHMARKS.md'),
+    `# Benchmarks\n\nThe latest \`npm run bench\`, on ${machine}, ${report.date.slice(0, 10)}.\nautocannon runs on the same machine. Figures: [bench/results/latest.json](bench/results/latest.json).\n\n${table}\n`,
+  );
 
 function render(r: typeof report): string {
   const rows: [string, string, string][] = [];
-  const f = (n: unknown, digits = 0) => (typeof n === 'number' ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–');
+  const f = (n: unknown, digits = 0) =>
+    typeof n === 'number' ? n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '–';
   const ingest = r.ingest;
   if (ingest) {
-    rows.push(['Ingest, bare Fastify (median pair)', `${f(ingest.bare.rps)} req/s`, `p50 ${f(ingest.bare.p50)} ms, p99 ${f(ingest.bare.p99)} ms, ${f(ingest.bare.cpuUsPerRequest)} µs CPU/req`]);
-    rows.push(['Ingest, service (SQLite) (median pair)', `${f(ingest.service.rps)} req/s`, `p50 ${f(ingest.service.p50)} ms, p99 ${f(ingest.service.p99)} ms, ${f(ingest.service.cpuUsPerRequest)} µs CPU/req, non-2xx ${ingest.service.non2xx}`]);
-    rows.push(['Ingest ratio service/bare', f(ingest.ratio, 2), `median of ${ingest.pairRatios.length} pairs (${ingest.pairRatios.map((r) => f(r, 2)).join(', ')}); target ≥ 0.50, p99 ≤ 25 ms`]);
+    rows.push([
+      'Ingest, bare Fastify (median pair)',
+      `${f(ingest.bare.rps)} req/s`,
+      `p50 ${f(ingest.bare.p50)} ms, p99 ${f(ingest.bare.p99)} ms, ${f(ingest.bare.cpuUsPerRequest)} µs CPU/req`,
+    ]);
+    rows.push([
+      'Ingest, service (SQLite) (median pair)',
+      `${f(ingest.service.rps)} req/s`,
+      `p50 ${f(ingest.service.p50)} ms, p99 ${f(ingest.service.p99)} ms, ${f(ingest.service.cpuUsPerRequest)} µs CPU/req, non-2xx ${ingest.service.non2xx}`,
+    ]);
+    rows.push([
+      'Ingest ratio service/bare',
+      f(ingest.ratio, 2),
+      `median of ${ingest.pairRatios.length} pairs (${ingest.pairRatios.map((r) => f(r, 2)).join(', ')}); target ≥ 0.50, p99 ≤ 25 ms`,
+    ]);
   }
   const d = r.delivery;
   if (d) {
-    rows.push(['Delivery, 10,000 orders, 50 ms upstream', `${f(d.ordersPerSecond)} orders/s`, `target ≥ 1,000; ${f(d.delivered)} delivered`]);
+    rows.push([
+      'Delivery, 10,000 orders, 50 ms upstream',
+      `${f(d.ordersPerSecond)} orders/s`,
+      `target ≥ 1,000; ${f(d.delivered)} delivered`,
+    ]);
     rows.push(['MantaGO calls per order', f(d.callsPerOrder, 3), 'target ≤ 0.05']);
     rows.push(['Receipt → MantaGO success', `p50 ${f(d.latencyP50Ms)} ms`, `p99 ${f(d.latencyP99Ms)} ms`]);
-    rows.push(['Most calls in flight / per second', `${f(d.maxConcurrentCalls)} / ${f(d.maxCallsPerSecond)}`, `limits ${DELIVERY_LIMITS.MANTAGO_MAX_CONCURRENCY} / ${DELIVERY_LIMITS.MANTAGO_MAX_RPS}`]);
+    rows.push([
+      'Most calls in flight / per second',
+      `${f(d.maxConcurrentCalls)} / ${f(d.maxCallsPerSecond)}`,
+      `limits ${DELIVERY_LIMITS.MANTAGO_MAX_CONCURRENCY} / ${DELIVERY_LIMITS.MANTAGO_MAX_RPS}`,
+    ]);
   }
   rows.push(['Peak RSS (ingest run / delivery run)', `${f(r.ingestPeakRssMb)} / ${f(r.deliveryPeakRssMb)} MB`, 'target ≤ 200 MB']);
   rows.push(['Process start → /readyz 200', `${f(r.readyMs)} ms`, 'target ≤ 1,000 ms']);

@@ -14,7 +14,10 @@ import { build } from 'esbuild';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const outdirFlag = process.argv.indexOf('--outdir');
 const simulator = process.argv.includes('--simulator');
-const dist = outdirFlag > 0 && process.argv[outdirFlag + 1] ? resolve(process.argv[outdirFlag + 1] as string) : join(root, simulator ? 'dist-simulator' : 'dist');
+const dist =
+  outdirFlag > 0 && process.argv[outdirFlag + 1]
+    ? resolve(process.argv[outdirFlag + 1] as string)
+    : join(root, simulator ? 'dist-simulator' : 'dist');
 
 rmSync(dist, { recursive: true, force: true });
 await build({
@@ -30,6 +33,8 @@ await build({
   // pg loads its native binding only when asked for it, which this service never does.
   external: ['pg-native'],
   // Dependencies written as CommonJS require() Node's built-ins; an ES module has no require of its own.
-  banner: { js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as createRequireForBundle } from 'node:module'; const require = createRequireForBundle(import.meta.url);",
+  },
   logLevel: 'warning',
 });

@@ -8,7 +8,9 @@ const simulator = await startSimulator({
   botId: process.env.SIMULATOR_BOT_ID ?? 'simBot01',
   latencyMs: Number(process.env.SIMULATOR_LATENCY_MS ?? 0),
 });
-const settings = Object.entries(simulator.serviceEnv()).map(([name, value]) => `  ${name}=${value}`).join('\n');
+const settings = Object.entries(simulator.serviceEnv())
+  .map(([name, value]) => `  ${name}=${value}`)
+  .join('\n');
 process.stdout.write(`MantaGO simulator listening on ${simulator.url}
 
 Point the service at it (these credentials are the simulator's own, made up at start):

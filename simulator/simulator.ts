@@ -92,7 +92,12 @@ export class MantagoSimulator {
 
   /** The settings that point the service at this simulator, with the pair that works now. */
   serviceEnv(): { MANTAGO_BASE_URL: string; MANTAGO_BOT_ID: string; MANTAGO_API_TOKEN: string; MANTAGO_API_SECRET: string } {
-    return { MANTAGO_BASE_URL: this.url, MANTAGO_BOT_ID: this.botId, MANTAGO_API_TOKEN: this.pair.apiToken, MANTAGO_API_SECRET: this.pair.apiSecret };
+    return {
+      MANTAGO_BASE_URL: this.url,
+      MANTAGO_BOT_ID: this.botId,
+      MANTAGO_API_TOKEN: this.pair.apiToken,
+      MANTAGO_API_SECRET: this.pair.apiSecret,
+    };
   }
 
   /** Like regenerating the pair in the dashboard: a new pair, the old one dead. */
@@ -162,17 +167,27 @@ export class MantagoSimulator {
     const now = Date.now();
     const expiresAt = now + this.tokenLifetimeMs;
     const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
-    const claims = { botId: this.botId, iat: Math.floor(now / 1000), exp: Math.floor(expiresAt / 1000), jti: randomBytes(8).toString('hex') };
+    const claims = {
+      botId: this.botId,
+      iat: Math.floor(now / 1000),
+      exp: Math.floor(expiresAt / 1000),
+      jti: randomBytes(8).toString('hex'),
+    };
     const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
     const signature = createHmac('sha256', this.signingKey).update(`${header}.${payload}`).digest('base64url');
-    return { apiToken: `${header}.${payload}.${signature}`, apiSecret: randomBytes(24).toString('base64url'), expiresAt: claims.exp * 1000 };
+    return {
+      apiToken: `${header}.${payload}.${signature}`,
+      apiSecret: randomBytes(24).toString('base64url'),
+      expiresAt: claims.exp * 1000,
+    };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const at = Date.now(); // when the call arrived, before its body is read
     const url = new URL(req.url ?? '/', 'http://simulator');
     const body = await readBody(req);
-    if (url.pathname.startsWith(CONTROL_PREFIX)) return this.control(url.pathname.slice(CONTROL_PREFIX.length), req.method ?? 'GET', body, res);
+    if (url.pathname.startsWith(CONTROL_PREFIX))
+      return this.control(url.pathname.slice(CONTROL_PREFIX.length), req.method ?? 'GET', body, res);
     if (req.method !== 'POST' || (url.pathname !== BROADCAST_PATH && url.pathname !== TOKEN_PATH)) {
       return reply(res, 404, { success: false, errResponse: { message: 'Not found' } });
     }
@@ -207,7 +222,10 @@ export class MantagoSimulator {
     if (!botId) return [400, error('botId is required')];
     if (botId !== this.botId) return [404, error('Bot not found')];
     const token = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : undefined;
-    const expired: [number, Answer] = [this.switches.expiredStatus, { success: false, errResponse: { message: 'Token is invalid or expired', code: TOKEN_EXPIRED_CODE, botId: this.botId } }];
+    const expired: [number, Answer] = [
+      this.switches.expiredStatus,
+      { success: false, errResponse: { message: 'Token is invalid or expired', code: TOKEN_EXPIRED_CODE, botId: this.botId } },
+    ];
     // An expired token (by `exp` or forced) may still refresh its own pair; a replaced pair may not.
     if (token !== this.pair.apiToken || body.secret !== this.pair.apiSecret) return expired;
     if (url.pathname === TOKEN_PATH) {
@@ -225,8 +243,10 @@ export class MantagoSimulator {
     if (!PLATFORMS.includes(platform as Platform)) return [400, error(`platform must be one of ${PLATFORMS.join(', ')}`)];
     if ((intentId === undefined) === (message === undefined)) return [400, error('Exactly one of intentId or message is required')];
     if (intentId !== undefined && (typeof intentId !== 'string' || !intentId)) return [400, error('intentId must be a non-empty string')];
-    if (message !== undefined && (typeof message !== 'string' || !message || message.length > 5000)) return [400, error('message must be 1 to 5000 characters')];
-    if (platform === 'facebook' && !FB_TAGS.includes(fbTag as (typeof FB_TAGS)[number])) return [400, error('fbTag is required for facebook')];
+    if (message !== undefined && (typeof message !== 'string' || !message || message.length > 5000))
+      return [400, error('message must be 1 to 5000 characters')];
+    if (platform === 'facebook' && !FB_TAGS.includes(fbTag as (typeof FB_TAGS)[number]))
+      return [400, error('fbTag is required for facebook')];
     if (typeof name !== 'string' || !name) return [400, error('name is required')];
     if (!Array.isArray(clientIds) || clientIds.length === 0 || !clientIds.every((id) => typeof id === 'string')) {
       return [400, error('clientIds must be a non-empty array of strings')];
@@ -248,7 +268,7 @@ export class MantagoSimulator {
   }
 
   /** For `npm run simulator`: look at what arrived and flip switches with curl. */
-  private control(path: string, method: string, raw: string, res: ServerResponse): void {
+  private control(path: string, method: string, raw: string, res: ServerResponse) {
     if (method === 'GET' && path === '/broadcasts') return reply(res, 200, { broadcasts: this.broadcasts });
     if (method === 'GET' && path === '/state') {
       return reply(res, 200, {
@@ -277,7 +297,9 @@ export class MantagoSimulator {
   }
 }
 
-type Answer = { success: true; [key: string]: unknown } | { success: false; errResponse: { message: string; code?: number; botId?: string } };
+type Answer =
+  | { success: true; [key: string]: unknown }
+  | { success: false; errResponse: { message: string; code?: number; botId?: string } };
 
 const error = (message: string): Answer => ({ success: false, errResponse: { message } });
 

@@ -31,11 +31,18 @@ export const notifierApp = fp<{ settings: Settings; sources?: readonly WebhookSo
       const mapped = toHttpError(error);
       if (mapped.statusCode >= 500) request.log.error({ err: error }, 'request failed');
       else request.log.info({ code: mapped.code, reason: mapped.message }, 'request refused');
-      return reply.code(mapped.statusCode).send({ statusCode: mapped.statusCode, code: mapped.code, error: STATUS_CODES[mapped.statusCode] ?? 'Error', message: mapped.message });
+      return reply.code(mapped.statusCode).send({
+        statusCode: mapped.statusCode,
+        code: mapped.code,
+        error: STATUS_CODES[mapped.statusCode] ?? 'Error',
+        message: mapped.message,
+      });
     });
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0];
-      return reply.code(404).send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route for ${request.method} ${path}` });
+      return reply
+        .code(404)
+        .send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route for ${request.method} ${path}` });
     });
 
     // Shed load before it topples the process: shops retry a 503 after Retry-After. Health, readiness

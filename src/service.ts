@@ -100,7 +100,12 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     throw error;
   }
 
-  const retention = new Retention({ store, log: log.child({ component: 'retention' }), days: config.RETENTION_DAYS, deadDays: config.DEAD_RETENTION_DAYS });
+  const retention = new Retention({
+    store,
+    log: log.child({ component: 'retention' }),
+    days: config.RETENTION_DAYS,
+    deadDays: config.DEAD_RETENTION_DAYS,
+  });
   const recordOrder = async (incoming: IncomingOrder) => {
     const recorded = await store.recordOrder(incoming);
     if (recorded.outcome === 'accepted' && recorded.status === 'skipped') metrics.deliveries.inc({ outcome: 'skipped' });

@@ -12,17 +12,24 @@ async function setup(options: { env?: Record<string, string | undefined>; mappin
     const response = await service.app.inject({
       method,
       url: `/admin${url}`,
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(payload !== undefined && typeof payload !== 'string' && { 'content-type': 'application/json' }), ...headers },
+      headers: {
+        authorization: `Bearer ${ADMIN_TOKEN}`,
+        ...(payload !== undefined && typeof payload !== 'string' && { 'content-type': 'application/json' }),
+        ...headers,
+      },
       ...(payload !== undefined && { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
     });
     return { status: response.statusCode, body: response.body ? response.json() : undefined, headers: response.headers };
   };
   // MantaGO's 200 reaches the simulator before the service has recorded it: wait for the record.
   const recorded = (deliveryId: number) =>
-    waitFor(async () => {
-      const delivery = await admin('GET', `/deliveries/${deliveryId}`);
-      return delivery.body.status !== 'pending' ? delivery : undefined;
-    }, { what: `delivery ${deliveryId} to be recorded` });
+    waitFor(
+      async () => {
+        const delivery = await admin('GET', `/deliveries/${deliveryId}`);
+        return delivery.body.status !== 'pending' ? delivery : undefined;
+      },
+      { what: `delivery ${deliveryId} to be recorded` },
+    );
   return { sim, app: service.app, logs: service.logs, admin, recorded };
 }
 
@@ -83,7 +90,7 @@ describe('deliveries', () => {
       expect(accepted.statusCode).toBe(202);
       sends.push(accepted.json().deliveryId);
     }
-    expect((await app.inject(shopifyRequest(anonymousOrder('nobody@example.com', 9))))).toMatchObject({ statusCode: 202 });
+    expect(await app.inject(shopifyRequest(anonymousOrder('nobody@example.com', 9)))).toMatchObject({ statusCode: 202 });
     await waitFor(() => sim.deliveredClientIds().length === 3, { what: 'three deliveries' });
     await Promise.all(sends.map(recorded));
     const all = await admin('GET', '/deliveries');
@@ -103,7 +110,14 @@ describe('deliveries', () => {
     const byOrder = await admin('GET', `/deliveries?order=${orders[0]?.id}&source=shopify`);
     expect(byOrder.body.deliveries).toHaveLength(1);
     const first = byOrder.body.deliveries[0];
-    expect(first).toMatchObject({ source: 'shopify', status: 'sent', platform: 'line', clientId: lineUser(0), rule: 'default', intentId: 'rb2kYmMdW' });
+    expect(first).toMatchObject({
+      source: 'shopify',
+      status: 'sent',
+      platform: 'line',
+      clientId: lineUser(0),
+      rule: 'default',
+      intentId: 'rb2kYmMdW',
+    });
 
     // The first order met the 503 first: its attempts tell the story.
     const detail = await admin('GET', `/deliveries/${first.id}`);
@@ -126,7 +140,9 @@ describe('deliveries', () => {
     const { app, sim, admin, recorded } = await setup();
     sim.set({ refusedClientIds: [LINE_USER] });
     const accepted = (await app.inject(shopifyRequest(shopifyOrder()))).json();
-    await waitFor(async () => (await admin('GET', `/deliveries/${accepted.deliveryId}`)).body.status === 'dead', { what: 'the refused delivery to die' });
+    await waitFor(async () => (await admin('GET', `/deliveries/${accepted.deliveryId}`)).body.status === 'dead', {
+      what: 'the refused delivery to die',
+    });
 
     sim.set({ refusedClientIds: [] });
     const retried = await admin('POST', `/deliveries/${accepted.deliveryId}/retry`);
@@ -151,7 +167,9 @@ describe('deliveries', () => {
     const users = [lineUser(10), lineUser(11), lineUser(12)];
     sim.set({ refusedClientIds: users });
     for (const user of users) await app.inject(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user }] })));
-    await waitFor(async () => (await admin('GET', '/deliveries?status=dead')).body.deliveries.length === 3, { what: 'three dead deliveries' });
+    await waitFor(async () => (await admin('GET', '/deliveries?status=dead')).body.deliveries.length === 3, {
+      what: 'three dead deliveries',
+    });
 
     sim.set({ refusedClientIds: [] });
     expect(await admin('POST', '/deliveries/redrive?source=woocommerce')).toMatchObject({ status: 200, body: { redriven: 0 } });
@@ -163,11 +181,19 @@ describe('deliveries', () => {
 });
 
 describe('manual broadcasts', () => {
-  test('a broadcast goes out through the same credentials, is recorded, and answers with MantaGO\'s reply', async () => {
+  test("a broadcast goes out through the same credentials, is recorded, and answers with MantaGO's reply", async () => {
     const { sim, admin } = await setup();
-    const sent = await admin('POST', '/broadcasts', { platform: 'line', userIds: [LINE_USER, LINE_USER_2], intentId: 'rb2kYmMdW', name: 'try it' });
+    const sent = await admin('POST', '/broadcasts', {
+      platform: 'line',
+      userIds: [LINE_USER, LINE_USER_2],
+      intentId: 'rb2kYmMdW',
+      name: 'try it',
+    });
     expect(sent.status).toBe(200);
-    expect(sent.body).toMatchObject({ status: 'sent', mantago: { httpStatus: 200, reply: { success: true, message: 'Send customer broadcast successfully' } } });
+    expect(sent.body).toMatchObject({
+      status: 'sent',
+      mantago: { httpStatus: 200, reply: { success: true, message: 'Send customer broadcast successfully' } },
+    });
     expect(sim.broadcasts).toHaveLength(1);
     expect(sim.broadcasts[0]).toMatchObject({ platform: 'line', intentId: 'rb2kYmMdW', name: 'try it' });
     expect(sim.broadcasts[0]?.clientIds.sort()).toEqual([LINE_USER, LINE_USER_2].sort());
@@ -182,7 +208,7 @@ describe('manual broadcasts', () => {
     expect(sim.broadcasts[1]).toMatchObject({ platform: 'facebook', message: 'Hello from the shop', fbTag: 'POST_PURCHASE_UPDATE' });
   });
 
-  test('a refused broadcast is 502 with MantaGO\'s reason; a bad request is 400 listing every problem', async () => {
+  test("a refused broadcast is 502 with MantaGO's reason; a bad request is 400 listing every problem", async () => {
     const { sim, admin } = await setup();
     sim.set({ refusedClientIds: [LINE_USER] });
     const refused = await admin('POST', '/broadcasts', { platform: 'line', userIds: [LINE_USER], intentId: 'rb2kYmMdW' });
@@ -207,7 +233,10 @@ describe('credentials', () => {
     for (const secret of [apiToken, apiSecret]) expect(JSON.stringify(shown.body)).not.toContain(secret);
 
     const refreshed = await admin('POST', '/credentials/refresh');
-    expect(refreshed).toMatchObject({ status: 200, body: { outcome: 'renewed', credentials: { generation: 2, origin: 'refresh', state: 'ok' } } });
+    expect(refreshed).toMatchObject({
+      status: 200,
+      body: { outcome: 'renewed', credentials: { generation: 2, origin: 'refresh', state: 'ok' } },
+    });
     expect(sim.refreshCalls()).toHaveLength(1);
     expect(JSON.stringify(refreshed.body)).not.toContain(sim.credentials().apiToken);
 
@@ -244,7 +273,7 @@ describe('recipient directory', () => {
 
     const next = await app.inject(shopifyRequest(anonymousOrder('Ann@Example.com', 8801)));
     expect(next.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
-    await waitFor(() => sim.deliveredClientIds().includes(LINE_USER_2), { what: 'the bound customer\'s message' });
+    await waitFor(() => sim.deliveredClientIds().includes(LINE_USER_2), { what: "the bound customer's message" });
     const delivery = await recorded(next.json().deliveryId);
     expect(delivery.body).toMatchObject({ status: 'sent', recipientVia: 'directory email:ann@example.com' });
 
@@ -279,14 +308,18 @@ describe('recipient directory', () => {
     ]);
     expect((await admin('GET', '/recipients/customer:1')).body.userId).toBe(LINE_USER);
     expect((await admin('GET', '/recipients/email:ken@example.com')).body.platform).toBe('facebook');
-    for (const key of ['customer:2', 'phone:886912345678', 'customer:3']) expect((await admin('GET', `/recipients/${key}`)).status).toBe(404);
+    for (const key of ['customer:2', 'phone:886912345678', 'customer:3'])
+      expect((await admin('GET', `/recipients/${key}`)).status).toBe(404);
   });
 
   test('a CSV import (header optional) does the same; an unknown content type is 415', async () => {
     const { admin } = await setup();
     const csv = `key,platform,userId\ncustomer:7,line,${LINE_USER}\ncustomer:8,line\nphone:886900000001,facebook,${MESSENGER_USER}\n`;
     const imported = await admin('POST', '/recipients/import', csv, { 'content-type': 'text/csv' });
-    expect(imported).toMatchObject({ status: 200, body: { imported: 2, errors: [{ line: 3, error: expect.stringContaining('3 comma-separated fields') }] } });
+    expect(imported).toMatchObject({
+      status: 200,
+      body: { imported: 2, errors: [{ line: 3, error: expect.stringContaining('3 comma-separated fields') }] },
+    });
     expect((await admin('GET', '/recipients/phone:886900000001')).body.userId).toBe(MESSENGER_USER);
     expect((await admin('POST', '/recipients/import', 'a,b,c', { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await admin('POST', '/recipients/import', '\n', { 'content-type': 'text/csv' })).status).toBe(400);

@@ -9,11 +9,16 @@ import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 const setup = (env: Record<string, string>, latencyMs = 0) => startServiceWithSimulator({ env, simulator: { latencyMs } });
 
 const lineUser = (i: number) => `U${(0xba7c00 + i).toString(16).padStart(32, '0')}`;
-const lineOrder = (i: number, extra: Record<string, unknown> = {}) => shopifyOrder({ note_attributes: [{ name: 'line_uid', value: lineUser(i) }], ...extra });
+const lineOrder = (i: number, extra: Record<string, unknown> = {}) =>
+  shopifyOrder({ note_attributes: [{ name: 'line_uid', value: lineUser(i) }], ...extra });
 const timesDelivered = (sim: MantagoSimulator, i: number) => sim.deliveredClientIds().filter((id) => id === lineUser(i)).length;
 
 /** Holds MantaGO's first call for a while, so the orders posted meanwhile wait together. */
-async function postWhileFirstCallIsSlow(sim: MantagoSimulator, app: Awaited<ReturnType<typeof setup>>['app'], orders: ReturnType<typeof lineOrder>[]) {
+async function postWhileFirstCallIsSlow(
+  sim: MantagoSimulator,
+  app: Awaited<ReturnType<typeof setup>>['app'],
+  orders: ReturnType<typeof lineOrder>[],
+) {
   sim.set({ latencyMs: 400 });
   await app.inject(shopifyRequest(orders[0]));
   await waitFor(() => sim.maxConcurrentCalls() === 1, { what: 'the first call to be under way' });
@@ -46,7 +51,9 @@ test('different content is never mixed into one broadcast, and a customer with t
   await waitFor(() => sim.deliveredClientIds().length === 6, { what: 'all six orders' });
   const byContent = sim.broadcasts.map((b) => `${b.platform}:${b.intentId ?? b.message}:${b.clientIds.length}`);
   expect(byContent.filter((c) => c.startsWith('line:VIPmodule9'))).toEqual(['line:VIPmodule9:1']);
-  expect(byContent.filter((c) => c.startsWith('facebook:'))).toEqual([expect.stringMatching(/^facebook:Hi Mei, order #\d+ is confirmed\.:1$/)]);
+  expect(byContent.filter((c) => c.startsWith('facebook:'))).toEqual([
+    expect.stringMatching(/^facebook:Hi Mei, order #\d+ is confirmed\.:1$/),
+  ]);
   for (const broadcast of sim.broadcasts) expect(new Set(broadcast.clientIds).size).toBe(broadcast.clientIds.length);
   expect(timesDelivered(sim, 3)).toBe(2);
 });
@@ -56,7 +63,9 @@ test('a batch refused as a whole (one bad id, 403) is split: the rest go out onc
   const orders = Array.from({ length: 12 }, (_, i) => lineOrder(i));
   sim.set({ refusedClientIds: [lineUser(7)] });
   await postWhileFirstCallIsSlow(sim, app, orders);
-  await waitFor(async () => (await app.inject(shopifyRequest(orders[7]))).json().delivery === 'dead', { what: 'the refused recipient to be dead' });
+  await waitFor(async () => (await app.inject(shopifyRequest(orders[7]))).json().delivery === 'dead', {
+    what: 'the refused recipient to be dead',
+  });
   await waitFor(() => orders.every((_, i) => i === 7 || timesDelivered(sim, i) === 1), { what: 'every other order' });
   expect(orders.map((_, i) => timesDelivered(sim, i))).toEqual(orders.map((_, i) => (i === 7 ? 0 : 1)));
   // The 11 waiting orders were refused together once, then halved until the bad id stood alone.

@@ -37,7 +37,9 @@ test('the build is self-contained: bundles (migrations inside) and source maps, 
   expect(existsSync(join(image, 'node_modules'))).toBe(false);
   expect(existsSync(join(image, 'src'))).toBe(false);
   // The MantaGO simulator is a development tool: none of its code ships in the service.
-  const bundles = readdirSync(join(image, 'dist'), { recursive: true }).map(String).filter((f) => f.endsWith('.js'));
+  const bundles = readdirSync(join(image, 'dist'), { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.js'));
   expect(bundles.length).toBeGreaterThanOrEqual(2);
   for (const bundle of bundles) {
     const code = readFileSync(join(image, 'dist', bundle), 'utf8');
@@ -69,7 +71,11 @@ test('started as npm start starts it, the build takes a signed order, delivers i
   expect(openapi.info.version).toBe(packageJson.version);
 
   const request = shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: LINE_USER }] }));
-  const answer = await fetch(`${service.url}${request.url}`, { method: 'POST', headers: request.headers as Record<string, string>, body: request.payload as string });
+  const answer = await fetch(`${service.url}${request.url}`, {
+    method: 'POST',
+    headers: request.headers as Record<string, string>,
+    body: request.payload as string,
+  });
   expect(answer.status).toBe(202);
   await waitFor(() => sim.broadcasts.some((b) => b.clientIds.includes(LINE_USER)), { what: 'the order at MantaGO' });
 
@@ -77,7 +83,11 @@ test('started as npm start starts it, the build takes a signed order, delivers i
 });
 
 test("the simulator's bundle, as docker-compose's sandbox runs it, listens and answers", async () => {
-  const child = spawn(process.execPath, ['simulator.js'], { cwd: simulatorBundle, env: { PATH: process.env.PATH, SIMULATOR_PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['simulator.js'], {
+    cwd: simulatorBundle,
+    env: { PATH: process.env.PATH, SIMULATOR_PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   cleanup.push(async () => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });

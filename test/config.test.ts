@@ -23,14 +23,22 @@ describe('the environment', () => {
   });
 
   test('every problem is listed at once', () => {
-    const { problems } = parseEnv({ PORT: 'eighty', LOG_LEVEL: 'loud', MANTAGO_BASE_URL: 'ftp://x', WEBHOOK_SECRET: 'plain', ADMIN_TOKEN: 'short' });
+    const { problems } = parseEnv({
+      PORT: 'eighty',
+      LOG_LEVEL: 'loud',
+      MANTAGO_BASE_URL: 'ftp://x',
+      WEBHOOK_SECRET: 'plain',
+      ADMIN_TOKEN: 'short',
+    });
     expect(problems).toEqual([
       expect.stringMatching(/^MANTAGO_BOT_ID is required/),
       expect.stringMatching(/^MANTAGO_API_TOKEN is required/),
       expect.stringMatching(/^MANTAGO_API_SECRET is required/),
       'PORT is invalid: expected TCP port to listen on, 0-65535 (0 picks a free port) (got "eighty")',
       expect.stringMatching(/^MANTAGO_BASE_URL is invalid: .*\(got "ftp:\/\/x"\)$/),
-      expect.stringMatching(/^WEBHOOK_SECRET is invalid: expected a Standard Webhooks secret, whsec_ followed by base64; unset disables \/webhooks\/orders$/),
+      expect.stringMatching(
+        /^WEBHOOK_SECRET is invalid: expected a Standard Webhooks secret, whsec_ followed by base64; unset disables \/webhooks\/orders$/,
+      ),
       expect.stringMatching(/^ADMIN_TOKEN is invalid: /),
       expect.stringMatching(/^LOG_LEVEL is invalid: expected one of fatal, error, warn, info, debug, trace, silent \(got "loud"\)$/),
     ]);
@@ -63,7 +71,9 @@ describe('the environment', () => {
 
   test('a database password is never shown in the startup log', () => {
     const url = 'postgres://notifier:s3cr3t-pw@db.internal:5432/orders';
-    expect(describeConfig(parseEnv({ ...minimal, DATABASE_URL: url }).config!).DATABASE_URL).toBe('postgres://notifier:***@db.internal:5432/orders');
+    expect(describeConfig(parseEnv({ ...minimal, DATABASE_URL: url }).config!).DATABASE_URL).toBe(
+      'postgres://notifier:***@db.internal:5432/orders',
+    );
     const { problems } = parseEnv({ ...minimal, DATABASE_URL: url, DATABASE_POOL_MAX: '1' });
     expect(problems).toEqual([expect.stringMatching(/^DATABASE_POOL_MAX is invalid/)]);
   });
@@ -93,6 +103,8 @@ test('environment and mapping problems are reported together', () => {
   expect(problems.some((p) => p.startsWith('MANTAGO_BOT_ID is required'))).toBe(true);
   expect(problems.some((p) => p.startsWith('PORT is invalid'))).toBe(true);
   expect(problems).toContain(`MAPPING_FILE ${file}:1:1 recipients: needs at least one entry`);
-  expect(problems.some((p) => p.startsWith(`MAPPING_FILE ${file}:4:13 rules[0].send.message: unknown template variable {{customer.nickname}}`))).toBe(true);
+  expect(
+    problems.some((p) => p.startsWith(`MAPPING_FILE ${file}:4:13 rules[0].send.message: unknown template variable {{customer.nickname}}`)),
+  ).toBe(true);
   expect(message).toMatch(/^Configuration is invalid \(\d+ problems\):\n {2}- /);
 });

@@ -88,7 +88,7 @@ test('docker-compose.yml: the notifier, the simulator (sandbox) and PostgreSQL (
   expect(compose.volumes).toHaveProperty('notifier-data');
 });
 
-test('the ports and health paths in both files are the service\'s and the simulator\'s, and answer', async () => {
+test("the ports and health paths in both files are the service's and the simulator's, and answer", async () => {
   const port = String((EnvSchema.properties.PORT as unknown as { default: number }).default);
   const notifier = compose.services.notifier as Service;
   expect(notifier.environment?.PORT).toBe(port);
@@ -103,7 +103,10 @@ test('the ports and health paths in both files are the service\'s and the simula
 
   const sim = await startSimulator();
   const service = await startService(sim);
-  cleanup.push(() => sim.close(), () => service.app.close());
+  cleanup.push(
+    () => sim.close(),
+    () => service.app.close(),
+  );
   expect((await service.app.inject({ method: 'GET', url: composePath })).statusCode).toBe(200);
 
   const simulator = compose.services.simulator as Service;

@@ -17,7 +17,11 @@ afterEach(async () => {
 const lineUser = (i: number) => `U${(0xdead00 + i).toString(16).padStart(32, '0')}`;
 
 async function post(baseUrl: string, request: ReturnType<typeof shopifyRequest>) {
-  return fetch(`${baseUrl}${request.url}`, { method: 'POST', headers: request.headers as Record<string, string>, body: request.payload as string });
+  return fetch(`${baseUrl}${request.url}`, {
+    method: 'POST',
+    headers: request.headers as Record<string, string>,
+    body: request.payload as string,
+  });
 }
 
 test('SIGKILL with accepted-but-unsent orders: all are delivered after restart, each exactly once', async () => {
@@ -41,7 +45,10 @@ test('SIGKILL with accepted-but-unsent orders: all are delivered after restart, 
   sim.set({ latencyMs: 0 });
   const second = await spawnService(env);
   running.push(second);
-  await waitFor(() => orders.every((i) => sim.deliveredClientIds().includes(lineUser(i))), { what: 'every accepted order', timeoutMs: 15_000 });
+  await waitFor(() => orders.every((i) => sim.deliveredClientIds().includes(lineUser(i))), {
+    what: 'every accepted order',
+    timeoutMs: 15_000,
+  });
   const counts = orders.map((i) => sim.deliveredClientIds().filter((id) => id === lineUser(i)).length);
   expect(counts).toEqual(orders.map(() => 1));
 
@@ -61,7 +68,9 @@ test('SIGTERM: stops accepting, finishes the send under way, and exits 0', async
   writeFileSync(join(dir, 'mapping.yaml'), EXAMPLE_MAPPING);
   const service = await spawnService(serviceEnv(sim, dir, { LOG_LEVEL: 'info' }));
   running.push(service);
-  expect((await post(service.url, shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: lineUser(99) }] })))).status).toBe(202);
+  expect(
+    (await post(service.url, shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: lineUser(99) }] })))).status,
+  ).toBe(202);
   await waitFor(() => sim.maxConcurrentCalls() >= 1, { what: 'the send to be under way' });
   service.child.kill('SIGTERM');
   expect(await service.exited).toBe(0);

@@ -36,7 +36,9 @@ describe.each([401, 200])('an expiry answered with HTTP %i and code 1004', (expi
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => app.inject(shopifyRequest(orderFor(i)))));
     expect(answers.every((a) => a.statusCode === 202)).toBe(true);
 
-    await waitFor(() => Array.from({ length: 20 }, (_, i) => deliveredTo(sim, i)).every((n) => n === 1), { what: 'all 20 orders delivered' });
+    await waitFor(() => Array.from({ length: 20 }, (_, i) => deliveredTo(sim, i)).every((n) => n === 1), {
+      what: 'all 20 orders delivered',
+    });
     expect(sim.refreshCalls()).toHaveLength(1);
     // They really were in flight together when the expiry hit.
     expect(sim.broadcastCalls().filter((c) => c.error === 'Token is invalid or expired').length).toBeGreaterThanOrEqual(10);
@@ -76,7 +78,10 @@ test('a pair the operator changed in the environment wins over the stored one', 
   await first.app.close();
 
   const fromDashboard = sim.issuePair(); // the operator regenerates the pair in MantaGO: the stored one dies
-  const second = await service(sim, { dir, env: { MANTAGO_API_TOKEN: fromDashboard.apiToken, MANTAGO_API_SECRET: fromDashboard.apiSecret } });
+  const second = await service(sim, {
+    dir,
+    env: { MANTAGO_API_TOKEN: fromDashboard.apiToken, MANTAGO_API_SECRET: fromDashboard.apiSecret },
+  });
   await second.app.inject(shopifyRequest(orderFor(201)));
   await waitFor(() => deliveredTo(sim, 201) === 1);
   expect(sim.refreshCalls()).toHaveLength(1);
@@ -92,10 +97,13 @@ test('a refused refresh marks the credentials bad: orders are still accepted, /r
   sim.set({ rejectRefresh: true });
   sim.expireToken();
   expect((await first.app.inject(shopifyRequest(orderFor(300)))).statusCode).toBe(202);
-  const ready = await waitFor(async () => {
-    const answer = await first.app.inject({ method: 'GET', url: '/readyz' });
-    return answer.statusCode === 503 ? answer.json() : undefined;
-  }, { what: '/readyz to report the rejected credentials' });
+  const ready = await waitFor(
+    async () => {
+      const answer = await first.app.inject({ method: 'GET', url: '/readyz' });
+      return answer.statusCode === 503 ? answer.json() : undefined;
+    },
+    { what: '/readyz to report the rejected credentials' },
+  );
   expect(ready).toMatchObject({ status: 'not_ready', checks: { store: 'ok' } });
   expect(ready.checks.credentials).toMatch(/^rejected: MantaGO refused to refresh the token \(HTTP 401: Token is invalid or expired\)$/);
   expect((await first.app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200); // alive, just not ready

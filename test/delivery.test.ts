@@ -69,7 +69,9 @@ test('connection errors are retried until MantaGO is reachable', async () => {
   const service = await startService(sim, { env: { MANTAGO_BASE_URL: url } });
   cleanup.push(() => service.app.close());
   await service.app.inject(shopifyRequest(orderFor(4)));
-  await waitFor(() => service.logs.some((l) => l.includes('delivery will be retried') && l.includes('MantaGO unreachable: ECONNREFUSED')), { what: 'a refused connection' });
+  await waitFor(() => service.logs.some((l) => l.includes('delivery will be retried') && l.includes('MantaGO unreachable: ECONNREFUSED')), {
+    what: 'a refused connection',
+  });
   await sim.listen(Number(new URL(url).port));
   cleanup.push(() => sim.close());
   await waitFor(() => timesDelivered(sim, 4) === 1, { what: 'delivery once MantaGO listens' });

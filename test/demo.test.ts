@@ -22,10 +22,12 @@ function readmeAdminLines(port: string, simulatorPort: string): string {
   const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
   const start = readme.indexOf('```sh', readme.indexOf('<!-- admin-curl'));
   const block = readme.slice(readme.indexOf('\n', start) + 1, readme.indexOf('\n```', start));
-  return block.replace('http://localhost:3000', `http://localhost:${port}`).replace('http://localhost:4010', `http://localhost:${simulatorPort}`);
+  return block
+    .replace('http://localhost:3000', `http://localhost:${port}`)
+    .replace('http://localhost:4010', `http://localhost:${simulatorPort}`);
 }
 
-test('the demo sends a signed order, shows what MantaGO received, its curl lines work as printed, and so do the README\'s admin lines', async () => {
+test("the demo sends a signed order, shows what MantaGO received, its curl lines work as printed, and so do the README's admin lines", async () => {
   const env = { PATH: process.env.PATH, PORT: String(await freePort()), SIMULATOR_PORT: String(await freePort()) };
   const demo = spawn(process.execPath, ['scripts/demo.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -37,7 +39,12 @@ test('the demo sends a signed order, shows what MantaGO received, its curl lines
     expect(output).toContain('POST /webhooks/shopify  ->  HTTP 202 {"status":"accepted"');
     expect(output).toMatch(/"intentId": "rb2kYmMdW",\s+"name": "default #1001"/);
 
-    const lines = output.slice(output.indexOf('3. Try more'), output.indexOf('Running until')).split('\n').slice(1).map((l) => l.replace(/^ {3}/, '')).join('\n');
+    const lines = output
+      .slice(output.indexOf('3. Try more'), output.indexOf('Running until'))
+      .split('\n')
+      .slice(1)
+      .map((l) => l.replace(/^ {3}/, ''))
+      .join('\n');
     const run = spawnSync('bash', ['-c', lines], { encoding: 'utf8' });
     expect(run.status, run.stderr).toBe(0);
     const answers = run.stdout.trim().split('\n');
@@ -53,11 +60,16 @@ test('the demo sends a signed order, shows what MantaGO received, its curl lines
     expect(JSON.parse(answers[7] ?? '')).toMatchObject({ status: 'ready' });
     expect(JSON.parse(answers[8] ?? '')).toHaveProperty('broadcasts');
     const expected = ['default #1001', 'big-spender #1002', 'messenger-text #1003', 'default 501', 'default A-1'];
-    await waitFor(async () => {
-      const { broadcasts } = (await (await fetch(`http://127.0.0.1:${env.SIMULATOR_PORT}/__simulator/broadcasts`)).json()) as { broadcasts: { name: string }[] };
-      const names = broadcasts.map((b) => b.name);
-      return expected.every((name) => names.filter((n) => n === name).length === 1) && names.length === expected.length;
-    }, { what: 'each demo order broadcast once' });
+    await waitFor(
+      async () => {
+        const { broadcasts } = (await (await fetch(`http://127.0.0.1:${env.SIMULATOR_PORT}/__simulator/broadcasts`)).json()) as {
+          broadcasts: { name: string }[];
+        };
+        const names = broadcasts.map((b) => b.name);
+        return expected.every((name) => names.filter((n) => n === name).length === 1) && names.length === expected.length;
+      },
+      { what: 'each demo order broadcast once' },
+    );
 
     const cwd = tempDir();
     const admin = spawnSync('bash', ['-c', readmeAdminLines(env.PORT, env.SIMULATOR_PORT)], { encoding: 'utf8', cwd });

@@ -36,7 +36,8 @@ test('no log line contains a token, a secret or a signature', async () => {
   ];
   for (const request of requests) {
     const headers = request.headers as Record<string, string>;
-    for (const name of ['x-shopify-hmac-sha256', 'x-wc-webhook-signature', 'webhook-signature']) if (headers[name]) secrets.add(headers[name]);
+    for (const name of ['x-shopify-hmac-sha256', 'x-wc-webhook-signature', 'webhook-signature'])
+      if (headers[name]) secrets.add(headers[name]);
     await app.inject({ ...request, headers: { ...headers, authorization: `Bearer ${ADMIN_TOKEN}` } });
   }
   await waitFor(() => sim.broadcasts.length === 3, { what: 'the three valid orders' });
@@ -57,7 +58,8 @@ test('no log line contains a token, a secret or a signature', async () => {
 
   // The log did record what happened, so the check below has something to look at.
   const joined = logs.join('');
-  for (const expected of ['request refused', 'MantaGO credentials renewed', 'MantaGO credentials rejected', 'broadcast sent']) expect(joined).toContain(expected);
+  for (const expected of ['request refused', 'MantaGO credentials renewed', 'MantaGO credentials rejected', 'broadcast sent'])
+    expect(joined).toContain(expected);
   for (const line of logs) {
     for (const secret of secrets) expect(line, `a log line leaks ${secret.slice(0, 6)}…`).not.toContain(secret);
   }

@@ -32,7 +32,12 @@ const order = (overrides: Partial<Order> = {}): Order => ({
 describe('validation', () => {
   test("the issue's example loads as written", () => {
     expect(ISSUE_MAPPING).not.toContain('directory');
-    expect(parseMapping(EXAMPLE_MAPPING, 'mapping.yaml').recipients.map((r) => r.kind)).toEqual(['attribute', 'attribute', 'static', 'directory']);
+    expect(parseMapping(EXAMPLE_MAPPING, 'mapping.yaml').recipients.map((r) => r.kind)).toEqual([
+      'attribute',
+      'attribute',
+      'static',
+      'directory',
+    ]);
     const mapping = parseMapping(ISSUE_MAPPING, 'mapping.yaml');
     expect(mapping.recipients.map((r) => r.kind)).toEqual(['attribute', 'attribute', 'static']);
     expect(mapping.rules.map((r) => r.name)).toEqual(['big-spender', 'messenger-text', 'default']);
@@ -41,7 +46,9 @@ describe('validation', () => {
   test('an unknown template variable is a startup error with its place', () => {
     const yaml = ISSUE_MAPPING.replace('{{customer.firstName}}', '{{customer.first_name}}');
     expect(problemsOf(yaml)).toEqual([
-      expect.stringMatching(/^m\.yaml:17:7 rules\[1\]\.send\.message: unknown template variable \{\{customer\.first_name\}\}; known: order\.id, /),
+      expect.stringMatching(
+        /^m\.yaml:17:7 rules\[1\]\.send\.message: unknown template variable \{\{customer\.first_name\}\}; known: order\.id, /,
+      ),
     ]);
   });
 
@@ -94,9 +101,11 @@ rules:
   });
 
   test('a static user id must be valid for its platform', () => {
-    expect(problemsOf('recipients:\n  - static: { "customer:1": { platform: facebook, userId: "U4af4980629ab33c3c2f0c1d9d2a1b2c3" } }\nrules: [{ name: d, send: { intentId: x } }]\n')).toEqual([
-      'm.yaml:2:51 recipients[0].static["customer:1"].userId: is not a facebook user id',
-    ]);
+    expect(
+      problemsOf(
+        'recipients:\n  - static: { "customer:1": { platform: facebook, userId: "U4af4980629ab33c3c2f0c1d9d2a1b2c3" } }\nrules: [{ name: d, send: { intentId: x } }]\n',
+      ),
+    ).toEqual(['m.yaml:2:51 recipients[0].static["customer:1"].userId: is not a facebook user id']);
   });
 });
 
@@ -104,13 +113,22 @@ describe('planning a delivery', () => {
   const mapping = parseMapping(ISSUE_MAPPING, 'mapping.yaml');
 
   test('the recipient comes from the first source that knows the customer', async () => {
-    const plan = await planDelivery(order({ attributes: { line_uid: 'U0123456789abcdef0123456789abcdef', messenger_psid: '123' } }), mapping);
-    expect(plan).toMatchObject({ kind: 'send', recipient: { platform: 'line', userId: 'U0123456789abcdef0123456789abcdef', via: 'attribute line_uid' } });
+    const plan = await planDelivery(
+      order({ attributes: { line_uid: 'U0123456789abcdef0123456789abcdef', messenger_psid: '123' } }),
+      mapping,
+    );
+    expect(plan).toMatchObject({
+      kind: 'send',
+      recipient: { platform: 'line', userId: 'U0123456789abcdef0123456789abcdef', via: 'attribute line_uid' },
+    });
   });
 
   test('minTotal is inclusive and compares the amount as a number', async () => {
     const line = { line_uid: 'U0123456789abcdef0123456789abcdef' };
-    expect(await planDelivery(order({ attributes: line, total: '5000.00' }), mapping)).toMatchObject({ rule: 'big-spender', content: { intentId: 'VIPmodule9' } });
+    expect(await planDelivery(order({ attributes: line, total: '5000.00' }), mapping)).toMatchObject({
+      rule: 'big-spender',
+      content: { intentId: 'VIPmodule9' },
+    });
     expect(await planDelivery(order({ attributes: line, total: '4999.99' }), mapping)).toMatchObject({ rule: 'default' });
   });
 
@@ -142,7 +160,11 @@ describe('planning a delivery', () => {
       'recipients:\n  - static:\n      "phone:886912345678": { platform: line, userId: "U0123456789abcdef0123456789abcdef" }\nrules: [{ name: d, send: { intentId: x } }]\n',
       'm.yaml',
     );
-    expect(await planDelivery(order({ customer: { phone: '+886 912-345-678' } }), m)).toMatchObject({ recipient: { via: 'static phone:886912345678' } });
-    expect(await planDelivery(order({ customer: { email: 'VIP@Example.com' } }), mapping)).toMatchObject({ recipient: { via: 'static email:vip@example.com' } });
+    expect(await planDelivery(order({ customer: { phone: '+886 912-345-678' } }), m)).toMatchObject({
+      recipient: { via: 'static phone:886912345678' },
+    });
+    expect(await planDelivery(order({ customer: { email: 'VIP@Example.com' } }), mapping)).toMatchObject({
+      recipient: { via: 'static email:vip@example.com' },
+    });
   });
 });

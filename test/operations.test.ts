@@ -34,10 +34,13 @@ test('/metrics: the counters move for an accepted, a refused and a delivered ord
   expect(sample(pending, 'notifier_oldest_pending_delivery_age_seconds')).toBeGreaterThanOrEqual(0);
 
   await waitFor(() => sim.deliveredClientIds().includes(LINE_USER), { what: 'the delivery' });
-  const after = await waitFor(async () => {
-    const text = await scrape();
-    return sample(text, 'notifier_deliveries_total{outcome="sent"}') === 1 ? text : undefined;
-  }, { what: 'the sent counter' });
+  const after = await waitFor(
+    async () => {
+      const text = await scrape();
+      return sample(text, 'notifier_deliveries_total{outcome="sent"}') === 1 ? text : undefined;
+    },
+    { what: 'the sent counter' },
+  );
   expect(sample(after, 'notifier_deliveries_pending')).toBe(0);
   expect(sample(after, 'notifier_mantago_call_duration_seconds_count{endpoint="broadcast",outcome="ok"}')).toBe(1);
   expect(sample(after, 'notifier_delivery_latency_seconds_count')).toBe(1);
@@ -58,10 +61,19 @@ test('two apps in one process each have their own metrics', async () => {
 test('DRY_RUN: the order is accepted and recorded as handled, and MantaGO is never called', async () => {
   const { app, sim } = await setup({ DRY_RUN: 'true' });
   const accepted = (await app.inject(shopifyRequest(shopifyOrder()))).json();
-  const delivery = await waitFor(async () => {
-    const d = (await app.inject({ method: 'GET', url: `/admin/deliveries/${accepted.deliveryId}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
-    return d.status === 'sent' ? d : undefined;
-  }, { what: 'the dry-run delivery' });
+  const delivery = await waitFor(
+    async () => {
+      const d = (
+        await app.inject({
+          method: 'GET',
+          url: `/admin/deliveries/${accepted.deliveryId}`,
+          headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+        })
+      ).json();
+      return d.status === 'sent' ? d : undefined;
+    },
+    { what: 'the dry-run delivery' },
+  );
   expect(delivery.attemptLog).toMatchObject([{ outcome: 'dry_run' }]);
   const manual = await app.inject({
     method: 'POST',
@@ -70,7 +82,11 @@ test('DRY_RUN: the order is accepted and recorded as handled, and MantaGO is nev
     payload: { platform: 'line', userIds: [LINE_USER], intentId: 'x' },
   });
   expect(manual.json()).toMatchObject({ status: 'sent', mantago: { reply: { message: expect.stringContaining('DRY_RUN') } } });
-  const refresh = await app.inject({ method: 'POST', url: '/admin/credentials/refresh', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const refresh = await app.inject({
+    method: 'POST',
+    url: '/admin/credentials/refresh',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
   expect(refresh.json()).toMatchObject({ outcome: 'unavailable', credentials: { dryRun: true } });
   expect(sim.broadcastCalls()).toHaveLength(0);
   expect(sim.refreshCalls()).toHaveLength(0);
@@ -81,11 +97,14 @@ test('DRY_RUN: the order is accepted and recorded as handled, and MantaGO is nev
 test('over a load threshold: webhooks get 503 with Retry-After, /readyz says why, /healthz and /metrics still answer', async () => {
   const { app, sim } = await setup({ LOAD_MAX_RSS_MB: '1', LOAD_RETRY_AFTER_S: '7' }); // every process is over 1 MB
   let accepted = 0; // until the first sample of the process's memory
-  const shed = await waitFor(async () => {
-    const response = await app.inject(shopifyRequest(shopifyOrder()));
-    if (response.statusCode === 202) accepted++;
-    return response.statusCode === 503 ? response : undefined;
-  }, { what: 'load shedding to start' });
+  const shed = await waitFor(
+    async () => {
+      const response = await app.inject(shopifyRequest(shopifyOrder()));
+      if (response.statusCode === 202) accepted++;
+      return response.statusCode === 503 ? response : undefined;
+    },
+    { what: 'load shedding to start' },
+  );
   expect(shed.headers['retry-after']).toBe('7');
   expect(shed.json()).toMatchObject({ code: 'OVERLOADED', message: expect.stringContaining('retry after 7 s') });
   expect((await app.inject({ method: 'GET', url: '/healthz' })).statusCode).toBe(200);
@@ -96,7 +115,11 @@ test('over a load threshold: webhooks get 503 with Retry-After, /readyz says why
   expect(sample(metrics, 'notifier_webhooks_total{source="shopify",outcome="overloaded"}')).toBeGreaterThanOrEqual(1);
   // What was accepted before goes out; what was shed was never stored (the shop retries it).
   await waitFor(() => sim.deliveredClientIds().length === accepted, { what: 'the orders accepted before shedding' });
-  const deliveries = await app.inject({ method: 'GET', url: '/admin/deliveries?limit=500', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const deliveries = await app.inject({
+    method: 'GET',
+    url: '/admin/deliveries?limit=500',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  });
   expect(deliveries.statusCode).toBe(503); // the admin API sheds load too
 });
 
@@ -106,7 +129,20 @@ test('/openapi.json describes every route from its schemas, admin routes with th
   expect(response.statusCode).toBe(200);
   const doc = response.json();
   expect(doc.openapi).toMatch(/^3\./);
-  for (const path of ['/webhooks/shopify', '/webhooks/woocommerce', '/webhooks/orders', '/healthz', '/readyz', '/admin/broadcasts', '/admin/deliveries', '/admin/deliveries/{id}', '/admin/deliveries/{id}/retry', '/admin/credentials', '/admin/recipients/{key}', '/admin/recipients/import']) {
+  for (const path of [
+    '/webhooks/shopify',
+    '/webhooks/woocommerce',
+    '/webhooks/orders',
+    '/healthz',
+    '/readyz',
+    '/admin/broadcasts',
+    '/admin/deliveries',
+    '/admin/deliveries/{id}',
+    '/admin/deliveries/{id}/retry',
+    '/admin/credentials',
+    '/admin/recipients/{key}',
+    '/admin/recipients/import',
+  ]) {
     expect(doc.paths, path).toHaveProperty([path]);
   }
   expect(doc.paths['/admin/deliveries'].get.security).toEqual([{ adminToken: [] }]);

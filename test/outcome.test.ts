@@ -8,29 +8,54 @@ import { parseRetryAfter } from '../src/mantago/client.ts';
 const policy: RetryPolicy = { baseDelayMs: 1_000, maxDelayMs: 60_000, maxAttempts: 10, maxAgeMs: 3_600_000 };
 const now = 1_000_000_000;
 const fresh = { attempts: 0, waitingSince: now };
-const refused = (status: number, retryAfterMs?: number): CallResult => ({ kind: 'refused', status, durationMs: 5, message: 'nope', retryAfterMs });
+const refused = (status: number, retryAfterMs?: number): CallResult => ({
+  kind: 'refused',
+  status,
+  durationMs: 5,
+  message: 'nope',
+  retryAfterMs,
+});
 const ok: CallResult = { kind: 'ok', status: 200, durationMs: 1, body: {} };
 const expired: CallResult = { kind: 'expired', status: 200, durationMs: 1, message: 'Token is invalid or expired' };
 const unreachable: CallResult = { kind: 'unreachable', durationMs: 1, message: 'ECONNRESET', timeout: false };
 
 describe('afterCall', () => {
   test('success: every delivery in the call is sent (dry_run under DRY_RUN); 1004 renews the credentials', () => {
-    expect(afterCall(ok, [fresh, fresh], policy, now)).toEqual({ step: 'finish', outcome: 'sent', transitions: [{ to: 'sent' }, { to: 'sent' }] });
+    expect(afterCall(ok, [fresh, fresh], policy, now)).toEqual({
+      step: 'finish',
+      outcome: 'sent',
+      transitions: [{ to: 'sent' }, { to: 'sent' }],
+    });
     expect(afterCall({ ...ok, dryRun: true }, [fresh], policy, now)).toMatchObject({ outcome: 'dry_run', transitions: [{ to: 'sent' }] });
     expect(afterCall(expired, [fresh], policy, now)).toEqual({ step: 'renew', outcome: 'credentials_expired' });
   });
 
   test.each([400, 403, 404, 422])('%i is permanent: dead at once, or split when several recipients shared the call', (status) => {
-    expect(afterCall(refused(status), [fresh], policy, now)).toEqual({ step: 'finish', outcome: 'failed', transitions: [{ to: 'dead', reason: `MantaGO answered HTTP ${status}: nope` }] });
-    expect(afterCall(refused(status), [fresh, fresh, fresh, fresh], policy, now)).toEqual({ step: 'split', outcome: 'batch_refused', reason: `MantaGO answered HTTP ${status}: nope` });
+    expect(afterCall(refused(status), [fresh], policy, now)).toEqual({
+      step: 'finish',
+      outcome: 'failed',
+      transitions: [{ to: 'dead', reason: `MantaGO answered HTTP ${status}: nope` }],
+    });
+    expect(afterCall(refused(status), [fresh, fresh, fresh, fresh], policy, now)).toEqual({
+      step: 'split',
+      outcome: 'batch_refused',
+      reason: `MantaGO answered HTTP ${status}: nope`,
+    });
   });
 
   test.each([500, 502, 503, 504, 408, 200])('%i is retried with backoff', (status) => {
-    expect(afterCall(refused(status), [fresh], policy, now, 0.5)).toEqual({ step: 'finish', outcome: 'failed', transitions: [{ to: 'retry', at: now + 750, counted: true }] });
+    expect(afterCall(refused(status), [fresh], policy, now, 0.5)).toEqual({
+      step: 'finish',
+      outcome: 'failed',
+      transitions: [{ to: 'retry', at: now + 750, counted: true }],
+    });
   });
 
   test('timeouts and connection errors are retried', () => {
-    expect(afterCall(unreachable, [fresh], policy, now, 0.5)).toMatchObject({ outcome: 'failed', transitions: [{ to: 'retry', counted: true }] });
+    expect(afterCall(unreachable, [fresh], policy, now, 0.5)).toMatchObject({
+      outcome: 'failed',
+      transitions: [{ to: 'retry', counted: true }],
+    });
   });
 
   test('429 waits for Retry-After, not the backoff', () => {
@@ -53,7 +78,9 @@ describe('afterCall', () => {
     expect(afterCall(refused(503), [{ ...fresh, attempts: 9 }], policy, now)).toMatchObject({
       transitions: [{ to: 'dead', reason: 'gave up after 10 attempts; last error: MantaGO answered HTTP 503: nope' }],
     });
-    expect(afterCall(unreachable, [{ ...fresh, waitingSince: now - 3_600_000 }], policy, now)).toMatchObject({ transitions: [{ to: 'dead', reason: expect.stringMatching(/^gave up after 3600 s; last error: ECONNRESET/) }] });
+    expect(afterCall(unreachable, [{ ...fresh, waitingSince: now - 3_600_000 }], policy, now)).toMatchObject({
+      transitions: [{ to: 'dead', reason: expect.stringMatching(/^gave up after 3600 s; last error: ECONNRESET/) }],
+    });
     const mixed = afterCall(refused(502), [fresh, { ...fresh, attempts: 9 }], policy, now, 0);
     expect(mixed).toMatchObject({ transitions: [{ to: 'retry', at: now + 500 }, { to: 'dead' }] });
   });
@@ -64,9 +91,16 @@ describe('afterRenewalFailed', () => {
     expect(afterRenewalFailed('rejected', [fresh, { ...fresh, attempts: 9 }], policy, now)).toEqual({
       step: 'finish',
       outcome: 'credentials_expired',
-      transitions: [{ to: 'retry', at: now, counted: false }, { to: 'retry', at: now, counted: false }],
+      transitions: [
+        { to: 'retry', at: now, counted: false },
+        { to: 'retry', at: now, counted: false },
+      ],
     });
-    expect(afterRenewalFailed('unavailable', [fresh], policy, now, 0)).toEqual({ step: 'finish', outcome: 'credentials_expired', transitions: [{ to: 'retry', at: now + 500, counted: true }] });
+    expect(afterRenewalFailed('unavailable', [fresh], policy, now, 0)).toEqual({
+      step: 'finish',
+      outcome: 'credentials_expired',
+      transitions: [{ to: 'retry', at: now + 500, counted: true }],
+    });
   });
 });
 

@@ -18,18 +18,33 @@ afterEach(async () => {
 async function twoReplicas(): Promise<[Store, Store]> {
   const schema = await freshSchema(server as string);
   // Both open (and migrate) at the same instant, as replicas starting together do.
-  const stores = await Promise.all([openPostgresStore({ url: schema.url, poolMax: 5 }), openPostgresStore({ url: schema.url, poolMax: 5 })]);
-  cleanup.push(() => schema.drop(), async () => void (await Promise.all(stores.map((s) => s.close()))));
+  const stores = await Promise.all([
+    openPostgresStore({ url: schema.url, poolMax: 5 }),
+    openPostgresStore({ url: schema.url, poolMax: 5 }),
+  ]);
+  cleanup.push(
+    () => schema.drop(),
+    async () => void (await Promise.all(stores.map((s) => s.close()))),
+  );
   return stores;
 }
 
 const order = (orderId: string): IncomingOrder =>
-  incomingOrder({ source: 'shopify', orderId, shop: 's', total: '1', currency: 'TWD', customer: {}, attributes: {} }, {
-    topic: undefined,
-    receivedAt: Date.now(),
-    plan: { kind: 'send', recipient: { platform: 'line', userId: `U${orderId.padStart(32, '0')}`, via: 'test' }, rule: 'r', content: { intentId: 'm' }, name: `r ${orderId}` },
-    batchKey: batchKey('line', { intentId: 'm' }),
-  });
+  incomingOrder(
+    { source: 'shopify', orderId, shop: 's', total: '1', currency: 'TWD', customer: {}, attributes: {} },
+    {
+      topic: undefined,
+      receivedAt: Date.now(),
+      plan: {
+        kind: 'send',
+        recipient: { platform: 'line', userId: `U${orderId.padStart(32, '0')}`, via: 'test' },
+        rule: 'r',
+        content: { intentId: 'm' },
+        name: `r ${orderId}`,
+      },
+      batchKey: batchKey('line', { intentId: 'm' }),
+    },
+  );
 
 describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
   test('the same order arriving at both at the same instant is stored once', async () => {

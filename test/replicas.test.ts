@@ -31,8 +31,19 @@ async function deployment(sim: MantagoSimulator, env: Record<string, string>) {
 
 async function post(replica: ServiceProcess, i: number): Promise<number> {
   const id = 9_000_000 + i;
-  const request = shopifyRequest(shopifyOrder({ id, admin_graphql_api_id: `gid://shopify/Order/${id}`, name: `#${id}`, note_attributes: [{ name: 'line_uid', value: lineUser(i) }] }));
-  const response = await fetch(`${replica.url}${request.url}`, { method: 'POST', headers: request.headers as Record<string, string>, body: request.payload as string });
+  const request = shopifyRequest(
+    shopifyOrder({
+      id,
+      admin_graphql_api_id: `gid://shopify/Order/${id}`,
+      name: `#${id}`,
+      note_attributes: [{ name: 'line_uid', value: lineUser(i) }],
+    }),
+  );
+  const response = await fetch(`${replica.url}${request.url}`, {
+    method: 'POST',
+    headers: request.headers as Record<string, string>,
+    body: request.payload as string,
+  });
   await response.body?.cancel();
   return response.status;
 }
@@ -40,9 +51,11 @@ async function post(replica: ServiceProcess, i: number): Promise<number> {
 /** Runs `work` over `items`, `width` at a time. */
 async function inParallel<T>(items: T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < items.length) await work(items[next++] as T);
-  }));
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
 }
 
 describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
@@ -89,7 +102,13 @@ describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
     await db.connect();
     cleanup.push(() => db.end());
     const heldByVictim = async () =>
-      Number((await db.query(`SELECT count(*) AS n FROM deliveries WHERE status = 'pending' AND lease_owner LIKE $1`, [`%:${victim.child.pid}:%`])).rows[0].n);
+      Number(
+        (
+          await db.query(`SELECT count(*) AS n FROM deliveries WHERE status = 'pending' AND lease_owner LIKE $1`, [
+            `%:${victim.child.pid}:%`,
+          ])
+        ).rows[0].n,
+      );
     await waitFor(async () => (await heldByVictim()) > 0, { what: 'the victim to hold claimed work' });
     victim.child.kill('SIGKILL');
     await victim.exited;
@@ -97,7 +116,10 @@ describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
     expect(orphaned).toBeGreaterThan(0);
     sim.set({ latencyMs: 0 });
 
-    await waitFor(() => orders.every((i) => timesDelivered(sim, i) >= 1), { what: 'every order, the orphaned ones after their lease', timeoutMs: 20_000 });
+    await waitFor(() => orders.every((i) => timesDelivered(sim, i) >= 1), {
+      what: 'every order, the orphaned ones after their lease',
+      timeoutMs: 20_000,
+    });
     expect(orders.map((i) => timesDelivered(sim, i))).toEqual(orders.map(() => 1));
     expect(await heldByVictim()).toBe(0);
     expect(survivor.child.exitCode).toBe(null);

@@ -11,21 +11,48 @@ import { tempDir } from './helpers/service.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const order = (orderId: string, skip = false): IncomingOrder =>
-  incomingOrder({ source: 'orders', shop: 's', orderId, total: '1', currency: 'TWD', customer: {}, attributes: {} }, {
-    topic: undefined,
-    receivedAt: Date.now(),
-    plan: skip ? { kind: 'skip', reason: 'nobody' } : { kind: 'send', recipient: { platform: 'line', userId: `U${'0'.repeat(31)}1`, via: 't' }, rule: 'r', content: { intentId: 'm' }, name: `r ${orderId}` },
-    batchKey: skip ? undefined : `k-${orderId}`,
-  });
+  incomingOrder(
+    { source: 'orders', shop: 's', orderId, total: '1', currency: 'TWD', customer: {}, attributes: {} },
+    {
+      topic: undefined,
+      receivedAt: Date.now(),
+      plan: skip
+        ? { kind: 'skip', reason: 'nobody' }
+        : {
+            kind: 'send',
+            recipient: { platform: 'line', userId: `U${'0'.repeat(31)}1`, via: 't' },
+            rule: 'r',
+            content: { intentId: 'm' },
+            name: `r ${orderId}`,
+          },
+      batchKey: skip ? undefined : `k-${orderId}`,
+    },
+  );
 
 test('sent and skipped go after RETENTION_DAYS, dead after DEAD_RETENTION_DAYS, pending never', async () => {
   const store = await openSqliteStore(join(tempDir(), 'retention.db'));
   try {
     await store.recordOrder(order('skipped', true));
-    for (const [id, then] of [['sent', { to: 'sent' }], ['dead', { to: 'dead', reason: 'refused' }]] as const) {
+    for (const [id, transition] of [
+      ['sent', { to: 'sent' }],
+      ['dead', { to: 'dead', reason: 'refused' }],
+    ] as const) {
       await store.recordOrder(order(id));
       const [claimed] = await store.claimBatch('w', 10, 60_000, Date.now());
-      await store.recordAttempts('w', [{ attempt: { deliveryId: claimed?.id as number, startedAt: Date.now(), durationMs: 1, outcome: 'sent', httpStatus: 200, error: null, batchSize: 1 }, then }]);
+      await store.recordAttempts('w', [
+        {
+          attempt: {
+            deliveryId: claimed?.id as number,
+            startedAt: Date.now(),
+            durationMs: 1,
+            outcome: 'sent',
+            httpStatus: 200,
+            error: null,
+            batchSize: 1,
+          },
+          transition,
+        },
+      ]);
     }
     await store.recordOrder(order('pending'));
     const retention = new Retention({ store, log: pino({ level: 'silent' }), days: 30, deadDays: 90 });

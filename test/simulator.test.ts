@@ -15,10 +15,26 @@ async function call(path: string, token: string, body: unknown, botId = 'bot9') 
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return {
+    status: response.status,
+    // MantaGO's answers: a success's fields, or errResponse.
+    body: (await response.json()) as {
+      success: boolean;
+      apiToken: string;
+      apiSecret: string;
+      errResponse: { code?: number; message?: string };
+    },
+  };
 }
 const broadcast = (token: string, secret: string, extra: Record<string, unknown> = {}) =>
-  call('/api/openapi/broadcast', token, { secret, intentId: 'rb2kYmMdW', clientIds: ['U4af4980629ab33c3c2f0c1d9d2a1b2c3'], platform: 'line', name: 'n', ...extra });
+  call('/api/openapi/broadcast', token, {
+    secret,
+    intentId: 'rb2kYmMdW',
+    clientIds: ['U4af4980629ab33c3c2f0c1d9d2a1b2c3'],
+    platform: 'line',
+    name: 'n',
+    ...extra,
+  });
 
 test('tokens are JWTs whose exp says when they expire', () => {
   const { apiToken } = sim.credentials();
@@ -29,14 +45,19 @@ test('tokens are JWTs whose exp says when they expire', () => {
 
 test('a broadcast with the current pair succeeds with the documented reply', async () => {
   const { apiToken, apiSecret } = sim.credentials();
-  expect(await broadcast(apiToken, apiSecret)).toEqual({ status: 200, body: { success: true, message: 'Send customer broadcast successfully' } });
+  expect(await broadcast(apiToken, apiSecret)).toEqual({
+    status: 200,
+    body: { success: true, message: 'Send customer broadcast successfully' },
+  });
 });
 
 test('the body is validated as the docs describe', async () => {
   const { apiToken, apiSecret } = sim.credentials();
   expect((await broadcast(apiToken, apiSecret, { message: 'hi' })).status).toBe(400); // both intentId and message
   expect((await broadcast(apiToken, apiSecret, { platform: 'facebook', clientIds: ['123'] })).status).toBe(400); // no fbTag
-  expect((await broadcast(apiToken, apiSecret, { platform: 'facebook', clientIds: ['123'], fbTag: 'POST_PURCHASE_UPDATE' })).status).toBe(200);
+  expect((await broadcast(apiToken, apiSecret, { platform: 'facebook', clientIds: ['123'], fbTag: 'POST_PURCHASE_UPDATE' })).status).toBe(
+    200,
+  );
   expect((await broadcast(apiToken, apiSecret, { clientIds: ['not-a-line-id'] })).status).toBe(400);
   expect((await broadcast(apiToken, apiSecret, { name: undefined })).status).toBe(400);
   expect((await call('/api/openapi/broadcast', apiToken, { secret: apiSecret }, 'otherBot')).status).toBe(404);
@@ -46,7 +67,10 @@ test('a refresh rotates the pair and kills the old one; an expired token can sti
   const old = sim.credentials();
   sim.expireToken();
   const expired = await broadcast(old.apiToken, old.apiSecret);
-  expect(expired).toEqual({ status: 401, body: { success: false, errResponse: { message: 'Token is invalid or expired', code: 1004, botId: 'bot9' } } });
+  expect(expired).toEqual({
+    status: 401,
+    body: { success: false, errResponse: { message: 'Token is invalid or expired', code: 1004, botId: 'bot9' } },
+  });
 
   const refreshed = await call('/api/openapi/token', old.apiToken, { secret: old.apiSecret });
   expect(refreshed.status).toBe(200);

@@ -8,7 +8,13 @@ import { normalizedOrder, shopifyOrder, wooOrder } from './helpers/webhooks.ts';
 
 describe('Shopify', () => {
   test('an order with a customer', () => {
-    const payload = shopifyOrder({ id: 5, admin_graphql_api_id: 'gid://shopify/Order/5', name: '#1005', total_price: '99.50', currency: 'twd' }) as ShopifyOrder;
+    const payload = shopifyOrder({
+      id: 5,
+      admin_graphql_api_id: 'gid://shopify/Order/5',
+      name: '#1005',
+      total_price: '99.50',
+      currency: 'twd',
+    }) as ShopifyOrder;
     expect(normalizeShopifyOrder(payload, 'demo.myshopify.com')).toMatchObject({
       source: 'shopify',
       orderId: '5',
@@ -24,13 +30,25 @@ describe('Shopify', () => {
   });
 
   test('ids beyond 2^53 keep their exact digits from the GraphQL id', () => {
-    const json = '{"id":820982911946154508,"admin_graphql_api_id":"gid://shopify/Order/820982911946154508","total_price":"1.00","currency":"USD"}';
+    const json =
+      '{"id":820982911946154508,"admin_graphql_api_id":"gid://shopify/Order/820982911946154508","total_price":"1.00","currency":"USD"}';
     expect(normalizeShopifyOrder(JSON.parse(json) as ShopifyOrder, 's').orderId).toBe('820982911946154508');
   });
 
   test('a guest checkout takes names and phone from the addresses', () => {
-    const payload = shopifyOrder({ customer: null, email: null, phone: null, billing_address: { first_name: 'Bo', last_name: 'Li', phone: '0912' } }) as ShopifyOrder;
-    expect(normalizeShopifyOrder(payload, 's').customer).toEqual({ id: undefined, email: undefined, phone: '0912', firstName: 'Bo', lastName: 'Li' });
+    const payload = shopifyOrder({
+      customer: null,
+      email: null,
+      phone: null,
+      billing_address: { first_name: 'Bo', last_name: 'Li', phone: '0912' },
+    }) as ShopifyOrder;
+    expect(normalizeShopifyOrder(payload, 's').customer).toEqual({
+      id: undefined,
+      email: undefined,
+      phone: '0912',
+      firstName: 'Bo',
+      lastName: 'Li',
+    });
   });
 });
 
@@ -53,12 +71,15 @@ describe('WooCommerce', () => {
     for (const status of ['pending', 'on-hold', 'cancelled', 'failed']) {
       expect(source.normalize(wooOrder({ status }) as WooCommerceOrder, {})).toHaveProperty('ignored');
     }
-    for (const status of ['processing', 'completed']) expect(source.normalize(wooOrder({ status }) as WooCommerceOrder, {})).toHaveProperty('order');
+    for (const status of ['processing', 'completed'])
+      expect(source.normalize(wooOrder({ status }) as WooCommerceOrder, {})).toHaveProperty('order');
   });
 });
 
 test('the normalized order: numbers become strings, the currency upper case', () => {
-  expect(fromNormalizedPayload({ ...normalizedOrder({ orderId: 12, orderNumber: 34, currency: 'usd' }), total: 450 } as never)).toMatchObject({
+  expect(
+    fromNormalizedPayload({ ...normalizedOrder({ orderId: 12, orderNumber: 34, currency: 'usd' }), total: 450 } as never),
+  ).toMatchObject({
     source: 'orders',
     orderId: '12',
     orderNumber: '34',

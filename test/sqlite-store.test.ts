@@ -8,12 +8,21 @@ import { incomingOrder } from './helpers/orders.ts';
 import { tempDir } from './helpers/service.ts';
 
 const order = (orderId: string): IncomingOrder =>
-  incomingOrder({ source: 'orders', shop: 's', orderId, total: '1', currency: 'TWD', customer: {}, attributes: {} }, {
-    topic: undefined,
-    receivedAt: Date.now(),
-    plan: { kind: 'send', recipient: { platform: 'line', userId: `U${'0'.repeat(31)}1`, via: 't' }, rule: 'r', content: { intentId: 'm' }, name: `r ${orderId}` },
-    batchKey: 'k',
-  });
+  incomingOrder(
+    { source: 'orders', shop: 's', orderId, total: '1', currency: 'TWD', customer: {}, attributes: {} },
+    {
+      topic: undefined,
+      receivedAt: Date.now(),
+      plan: {
+        kind: 'send',
+        recipient: { platform: 'line', userId: `U${'0'.repeat(31)}1`, via: 't' },
+        rule: 'r',
+        content: { intentId: 'm' },
+        name: `r ${orderId}`,
+      },
+      batchKey: 'k',
+    },
+  );
 
 test('a second store on the same file is refused with the reason, and the first goes on working', async () => {
   const file = join(tempDir(), 'one-owner.db');

@@ -12,18 +12,42 @@ import { waitFor } from './helpers/wait.ts';
 let sequence = 0;
 function incoming(overrides: { shop?: string; orderId?: string; intentId?: string; userId?: string; skip?: boolean } = {}): IncomingOrder {
   const orderId = overrides.orderId ?? `o${++sequence}`;
-  const order: Order = { source: 'shopify', orderId, shop: overrides.shop ?? 'shop', total: '10', currency: 'TWD', customer: {}, attributes: {}, items: [] };
+  const order: Order = {
+    source: 'shopify',
+    orderId,
+    shop: overrides.shop ?? 'shop',
+    total: '10',
+    currency: 'TWD',
+    customer: {},
+    attributes: {},
+    items: [],
+  };
   const content = { intentId: overrides.intentId ?? 'moduleA' };
   const plan: DeliveryPlan = overrides.skip
     ? { kind: 'skip', reason: 'nobody' }
-    : { kind: 'send', recipient: { platform: 'line', userId: overrides.userId ?? `U${String(sequence).padStart(32, '0')}`, via: 'test' }, rule: 'r', content, name: `r ${orderId}` };
+    : {
+        kind: 'send',
+        recipient: { platform: 'line', userId: overrides.userId ?? `U${String(sequence).padStart(32, '0')}`, via: 'test' },
+        rule: 'r',
+        content,
+        name: `r ${orderId}`,
+      };
   const { items: _items, ...stored } = order;
-  return incomingOrder(stored, { topic: 'orders/create', receivedAt: Date.now(), plan, batchKey: overrides.skip ? undefined : batchKey('line', content) });
+  return incomingOrder(stored, {
+    topic: 'orders/create',
+    receivedAt: Date.now(),
+    plan,
+    batchKey: overrides.skip ? undefined : batchKey('line', content),
+  });
 }
 
-const attempt = (d: ClaimedDelivery, then: AttemptResult['then'], outcome: AttemptResult['attempt']['outcome'] = 'failed'): AttemptResult => ({
+const attempt = (
+  d: ClaimedDelivery,
+  transition: AttemptResult['transition'],
+  outcome: AttemptResult['attempt']['outcome'] = 'failed',
+): AttemptResult => ({
   attempt: { deliveryId: d.id, startedAt: Date.now(), durationMs: 3, outcome, httpStatus: 503, error: 'down', batchSize: 1 },
-  then,
+  transition,
 });
 
 describe.each(STORE_ENGINES)('$name store', (engine) => {
@@ -117,7 +141,11 @@ describe.each(STORE_ENGINES)('$name store', (engine) => {
     await store.recordAttempts('w1', [attempt(d!, { to: 'sent' }, 'sent')]);
     const pending = await store.recordOrder(incoming());
     const statuses = await store.operator.statuses([skipped.deliveryId, sent.deliveryId, pending.deliveryId, 999_999]);
-    expect(Object.fromEntries(statuses)).toEqual({ [skipped.deliveryId]: 'skipped', [sent.deliveryId]: 'sent', [pending.deliveryId]: 'pending' });
+    expect(Object.fromEntries(statuses)).toEqual({
+      [skipped.deliveryId]: 'skipped',
+      [sent.deliveryId]: 'sent',
+      [pending.deliveryId]: 'pending',
+    });
     expect((await store.operator.statuses([])).size).toBe(0);
   });
 
@@ -200,12 +228,18 @@ describe.each(STORE_ENGINES)('$name store', (engine) => {
     await store.releaseRefresh('b', 'two');
     expect(await store.claimRefresh('b', 'three', 1, now + 5_000, now + 2_002)).toBe(true);
     // The new pair ends the claim; a claim is for one generation; an older save is ignored.
-    expect(await store.saveCredentials({ ...base, generation: 2, apiToken: 't2', origin: 'refresh' })).toMatchObject({ generation: 2, apiToken: 't2' });
+    expect(await store.saveCredentials({ ...base, generation: 2, apiToken: 't2', origin: 'refresh' })).toMatchObject({
+      generation: 2,
+      apiToken: 't2',
+    });
     expect(await store.claimRefresh('b', 'four', 1, now + 5_000, now)).toBe(false);
     expect(await store.claimRefresh('b', 'four', 2, now + 5_000, now)).toBe(true);
     expect(await store.saveCredentials({ ...base, apiToken: 'stale' })).toMatchObject({ generation: 2, apiToken: 't2' });
     // The same generation can be saved again (marked rejected, say).
-    expect(await store.saveCredentials({ ...base, generation: 2, apiToken: 't2', state: 'rejected', lastError: 'refused' })).toMatchObject({ generation: 2, state: 'rejected' });
+    expect(await store.saveCredentials({ ...base, generation: 2, apiToken: 't2', state: 'rejected', lastError: 'refused' })).toMatchObject({
+      generation: 2,
+      state: 'rejected',
+    });
     expect(await store.loadCredentials('b')).toMatchObject({ generation: 2, apiToken: 't2', state: 'rejected', lastError: 'refused' });
   });
 
@@ -221,8 +255,10 @@ describe.each(STORE_ENGINES)('$name store', (engine) => {
     expect(all.map((d) => d.id)).toEqual([c.deliveryId, b.deliveryId, a.deliveryId]);
     expect(all[1]).toMatchObject({ status: 'skipped', lastError: 'nobody', inFlight: false });
     expect((await store.operator.listDeliveries({ limit: 10, status: 'pending' })).map((d) => d.orderId)).toEqual(['list-c', 'list-a']);
-    expect((await store.operator.listDeliveries({ limit: 10, orderId: 'list-b', source: 'shopify' })).map((d) => d.id)).toEqual([b.deliveryId]);
-    expect((await store.operator.listDeliveries({ limit: 10, source: 'woocommerce' }))).toEqual([]);
+    expect((await store.operator.listDeliveries({ limit: 10, orderId: 'list-b', source: 'shopify' })).map((d) => d.id)).toEqual([
+      b.deliveryId,
+    ]);
+    expect(await store.operator.listDeliveries({ limit: 10, source: 'woocommerce' })).toEqual([]);
     expect((await store.operator.listDeliveries({ limit: 1, beforeId: c.deliveryId })).map((d) => d.id)).toEqual([b.deliveryId]);
     await claimAll();
     expect((await store.operator.listDeliveries({ limit: 1 }))[0]?.inFlight).toBe(true);
@@ -259,7 +295,10 @@ describe.each(STORE_ENGINES)('$name store', (engine) => {
     await store.recordOrder(incoming({ skip: true }));
     expect(await store.operator.queueStats()).toMatchObject({ pending: 3, dead: 0, oldestPendingSince: expect.any(Number) });
     const claimed = await claimAll();
-    await store.recordAttempts('w1', [attempt(claimed[0] as ClaimedDelivery, { to: 'sent' }, 'sent'), ...claimed.slice(1).map((d) => attempt(d, { to: 'dead', reason: 'refused' }))]);
+    await store.recordAttempts('w1', [
+      attempt(claimed[0] as ClaimedDelivery, { to: 'sent' }, 'sent'),
+      ...claimed.slice(1).map((d) => attempt(d, { to: 'dead', reason: 'refused' })),
+    ]);
     expect(await store.operator.queueStats()).toEqual({ pending: 0, dead: 2, oldestPendingSince: undefined });
 
     expect(await store.operator.redriveDead('woocommerce', t0)).toBe(0);
@@ -288,7 +327,12 @@ describe.each(STORE_ENGINES)('$name store', (engine) => {
       { key: 'customer:7', platform: 'facebook', userId: '123', updatedAt: now },
     ]);
     await store.operator.putRecipients([{ key: 'email:ann@example.com', platform: 'line', userId: 'U2', updatedAt: now + 1 }]);
-    expect(await store.operator.getRecipient('email:ann@example.com')).toEqual({ key: 'email:ann@example.com', platform: 'line', userId: 'U2', updatedAt: now + 1 });
+    expect(await store.operator.getRecipient('email:ann@example.com')).toEqual({
+      key: 'email:ann@example.com',
+      platform: 'line',
+      userId: 'U2',
+      updatedAt: now + 1,
+    });
     expect((await store.operator.findRecipient(['customer:7', 'email:ann@example.com']))?.userId).toBe('123');
     expect((await store.operator.findRecipient(['customer:8', 'email:ann@example.com']))?.userId).toBe('U2');
     expect(await store.operator.findRecipient([])).toBeUndefined();

@@ -61,9 +61,13 @@ describe('each source: a valid signature is accepted, a bad one refused', () => 
     const order = normalizedOrder();
     const ok = await service.app.inject(standardRequest(order));
     expect(ok.statusCode).toBe(202);
-    await waitFor(() => broadcastsNamed('default A-1001').some((b) => b.clientIds[0] === LINE_USER), { what: 'the normalized order broadcast' });
+    await waitFor(() => broadcastsNamed('default A-1001').some((b) => b.clientIds[0] === LINE_USER), {
+      what: 'the normalized order broadcast',
+    });
 
-    const bad = await service.app.inject(standardRequest(normalizedOrder(), { secret: `whsec_${Buffer.from('another-secret-entirely-32-bytes').toString('base64')}` }));
+    const bad = await service.app.inject(
+      standardRequest(normalizedOrder(), { secret: `whsec_${Buffer.from('another-secret-entirely-32-bytes').toString('base64')}` }),
+    );
     expect(bad.statusCode).toBe(401);
     expect(bad.json().message).toBe('webhook-signature does not match the body');
   });
@@ -101,7 +105,9 @@ describe('one message per order', () => {
   test('orders/create then orders/paid for the same order sends once', async () => {
     const order = shopifyOrder();
     expect((await service.app.inject(shopifyRequest(order, { topic: 'orders/create' }))).statusCode).toBe(202);
-    expect((await service.app.inject(shopifyRequest({ ...order, financial_status: 'paid' }, { topic: 'orders/paid' }))).statusCode).toBe(200);
+    expect((await service.app.inject(shopifyRequest({ ...order, financial_status: 'paid' }, { topic: 'orders/paid' }))).statusCode).toBe(
+      200,
+    );
     await waitFor(() => broadcastsNamed(`default #${order.id}`).length === 1);
     expect(broadcastsNamed(`default #${order.id}`)).toHaveLength(1);
   });
@@ -137,7 +143,9 @@ test('a customer with no chat id is accepted and recorded as skipped, with the r
   const answer = await service.app.inject(shopifyRequest(order));
   expect(answer.statusCode).toBe(202);
   expect(answer.json()).toMatchObject({ status: 'accepted', delivery: 'skipped' });
-  expect(answer.json().reason).toMatch(/no chat user for this customer: no line_uid attribute; no messenger_psid attribute; no static entry/);
+  expect(answer.json().reason).toMatch(
+    /no chat user for this customer: no line_uid attribute; no messenger_psid attribute; no static entry/,
+  );
   // Its redelivery says so too, and nothing ever reaches MantaGO for it.
   expect((await service.app.inject(shopifyRequest(order))).json()).toMatchObject({ status: 'duplicate', delivery: 'skipped' });
   expect(sim.broadcasts.some((b) => b.name?.endsWith(`#${order.id}`))).toBe(false);
@@ -147,14 +155,18 @@ describe('each rule picks the right module or text', () => {
   test('big-spender: a LINE customer over 5000 gets VIPmodule9', async () => {
     const order = shopifyOrder({ total_price: '5200.00' });
     await service.app.inject(shopifyRequest(order));
-    const [sent] = await waitFor(() => (broadcastsNamed(`big-spender #${order.id}`).length ? broadcastsNamed(`big-spender #${order.id}`) : undefined));
+    const [sent] = await waitFor(() =>
+      broadcastsNamed(`big-spender #${order.id}`).length ? broadcastsNamed(`big-spender #${order.id}`) : undefined,
+    );
     expect(sent).toMatchObject({ platform: 'line', intentId: 'VIPmodule9', clientIds: [LINE_USER] });
   });
 
   test('messenger-text: a Messenger customer gets the rendered text with the fbTag', async () => {
     const order = shopifyOrder({ note_attributes: [{ name: 'messenger_psid', value: MESSENGER_USER }] });
     await service.app.inject(shopifyRequest(order));
-    const [sent] = await waitFor(() => (broadcastsNamed(`messenger-text #${order.id}`).length ? broadcastsNamed(`messenger-text #${order.id}`) : undefined));
+    const [sent] = await waitFor(() =>
+      broadcastsNamed(`messenger-text #${order.id}`).length ? broadcastsNamed(`messenger-text #${order.id}`) : undefined,
+    );
     expect(sent).toMatchObject({
       platform: 'facebook',
       clientIds: [MESSENGER_USER],
@@ -165,14 +177,25 @@ describe('each rule picks the right module or text', () => {
   });
 
   test('default: everyone else gets rb2kYmMdW; a static entry finds a customer by e-mail', async () => {
-    const order = shopifyOrder({ note_attributes: [], email: 'VIP@example.com', customer: { id: 99, email: 'VIP@example.com', first_name: 'V' } });
+    const order = shopifyOrder({
+      note_attributes: [],
+      email: 'VIP@example.com',
+      customer: { id: 99, email: 'VIP@example.com', first_name: 'V' },
+    });
     await service.app.inject(shopifyRequest(order));
-    const [sent] = await waitFor(() => (broadcastsNamed(`default #${order.id}`).length ? broadcastsNamed(`default #${order.id}`) : undefined));
+    const [sent] = await waitFor(() =>
+      broadcastsNamed(`default #${order.id}`).length ? broadcastsNamed(`default #${order.id}`) : undefined,
+    );
     expect(sent).toMatchObject({ platform: 'line', intentId: 'rb2kYmMdW', clientIds: ['U4af4980629ab33c3c2f0c1d9d2a1b2c3'] });
   });
 
   test('an attribute that is not a valid user id is passed over for the next recipient source', async () => {
-    const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: 'not-a-line-id' }, { name: 'messenger_psid', value: MESSENGER_USER }] });
+    const order = shopifyOrder({
+      note_attributes: [
+        { name: 'line_uid', value: 'not-a-line-id' },
+        { name: 'messenger_psid', value: MESSENGER_USER },
+      ],
+    });
     await service.app.inject(shopifyRequest(order));
     await waitFor(() => broadcastsNamed(`messenger-text #${order.id}`).length === 1);
   });
@@ -180,7 +203,9 @@ describe('each rule picks the right module or text', () => {
   test('WooCommerce meta_data and the normalized order attributes are recipient sources too', async () => {
     const woo = wooOrder({ meta_data: [{ id: 1, key: 'line_uid', value: LINE_USER_2 }], total: '9000.00' });
     await service.app.inject(wooRequest(woo));
-    const [sent] = await waitFor(() => (broadcastsNamed(`big-spender ${woo.number}`).length ? broadcastsNamed(`big-spender ${woo.number}`) : undefined));
+    const [sent] = await waitFor(() =>
+      broadcastsNamed(`big-spender ${woo.number}`).length ? broadcastsNamed(`big-spender ${woo.number}`) : undefined,
+    );
     expect(sent?.clientIds).toEqual([LINE_USER_2]);
   });
 });
@@ -207,7 +232,12 @@ describe('bad input gets a 4xx that says what is wrong', () => {
   });
 
   test('an unsigned body that is not JSON: 401, since nothing is read before the signature', async () => {
-    const answer = await service.app.inject({ method: 'POST', url: '/webhooks/shopify', headers: { 'content-type': 'application/json' }, payload: '{"id": 1,' });
+    const answer = await service.app.inject({
+      method: 'POST',
+      url: '/webhooks/shopify',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"id": 1,',
+    });
     expect(answer.statusCode).toBe(401);
   });
 
@@ -219,7 +249,12 @@ describe('bad input gets a 4xx that says what is wrong', () => {
 
   test('wrong content type: 415', async () => {
     for (const contentType of ['text/plain', 'application/xml']) {
-      const answer = await service.app.inject({ method: 'POST', url: '/webhooks/shopify', headers: { 'content-type': contentType }, payload: 'hello' });
+      const answer = await service.app.inject({
+        method: 'POST',
+        url: '/webhooks/shopify',
+        headers: { 'content-type': contentType },
+        payload: 'hello',
+      });
       expect(answer.statusCode).toBe(415);
       expect(answer.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
     }
@@ -248,7 +283,12 @@ describe('bad input gets a 4xx that says what is wrong', () => {
     expect(answer.statusCode).toBe(200);
     expect(answer.json()).toEqual({ status: 'ignored', reason: 'WooCommerce webhook ping' });
     // Anything else form-encoded is not a ping.
-    const other = await service.app.inject({ method: 'POST', url: '/webhooks/woocommerce', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'a=b' });
+    const other = await service.app.inject({
+      method: 'POST',
+      url: '/webhooks/woocommerce',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'a=b',
+    });
     expect(other.statusCode).toBe(415);
   });
 

@@ -52,10 +52,17 @@ export const EnvSchema = Type.Object({
   DELIVERY_POLL_MS: Integer('how often the worker looks for due deliveries when nothing woke it, in ms', 1_000, 10, 60_000),
   BODY_LIMIT_BYTES: Integer('largest webhook body accepted, in bytes', 1_048_576, 1_024, 50 * 1_048_576),
   SHUTDOWN_GRACE_MS: Integer('how long a graceful shutdown may take before the process exits anyway, in ms', 15_000, 100),
-  DRY_RUN: Type.Boolean({ description: 'true or false: when true everything happens and is recorded except the calls to MantaGO', default: false }),
+  DRY_RUN: Type.Boolean({
+    description: 'true or false: when true everything happens and is recorded except the calls to MantaGO',
+    default: false,
+  }),
   RETENTION_DAYS: Integer('days sent and skipped deliveries (with their orders and attempts) are kept', 30, 1, 3650),
   DEAD_RETENTION_DAYS: Integer('days dead deliveries are kept unless redriven', 90, 1, 3650),
-  LOAD_MAX_EVENT_LOOP_DELAY_MS: Integer('event-loop delay in ms above which requests get 503 with Retry-After (0 turns the check off)', 1_000, 0),
+  LOAD_MAX_EVENT_LOOP_DELAY_MS: Integer(
+    'event-loop delay in ms above which requests get 503 with Retry-After (0 turns the check off)',
+    1_000,
+    0,
+  ),
   LOAD_MAX_RSS_MB: Integer('resident memory in MB above which requests get 503 with Retry-After (0 turns the check off)', 1_536, 0),
   LOAD_RETRY_AFTER_S: Integer('the Retry-After, in seconds, of a 503 while overloaded', 10, 1, 3600),
 });
@@ -64,12 +71,19 @@ export const EnvSchema = Type.Object({
 export type Config = Static<typeof EnvSchema> & { readonly [secret: string]: unknown };
 
 /** Names whose values are never shown, not even in configuration errors. */
-export const SECRET_NAMES: readonly string[] = ['MANTAGO_API_TOKEN', 'MANTAGO_API_SECRET', ...SOURCES.map((s) => s.secret.name), 'ADMIN_TOKEN'];
+export const SECRET_NAMES: readonly string[] = [
+  'MANTAGO_API_TOKEN',
+  'MANTAGO_API_SECRET',
+  ...SOURCES.map((s) => s.secret.name),
+  'ADMIN_TOKEN',
+];
 
 export class ConfigError extends Error {
   readonly problems: string[];
   constructor(problems: string[]) {
-    super(`Configuration is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(
+      `Configuration is invalid (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+    );
     this.name = 'ConfigError';
     this.problems = problems;
   }
@@ -91,26 +105,41 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
   const value = Value.Default(EnvSchema, Value.Convert(EnvSchema, { ...raw })) as Record<string, unknown>;
   const problems = new Map<string, string>();
   for (const error of Value.Errors(EnvSchema, value)) {
-    const names = error.keyword === 'required' ? (error.params as { requiredProperties: string[] }).requiredProperties : [error.instancePath.slice(1)];
+    const names =
+      error.keyword === 'required' ? (error.params as { requiredProperties: string[] }).requiredProperties : [error.instancePath.slice(1)];
     for (const name of names) {
       if (problems.has(name)) continue;
       const schema = (EnvSchema.properties as Record<string, TSchema & { description?: string }>)[name];
       const shown = name in raw && !SECRET_NAMES.includes(name) ? ` (got ${JSON.stringify(showable(name, raw[name] as string))})` : '';
-      problems.set(name, error.keyword === 'required' ? `${name} is required: ${schema?.description}` : `${name} is invalid: expected ${schema?.description}${shown}`);
+      problems.set(
+        name,
+        error.keyword === 'required'
+          ? `${name} is required: ${schema?.description}`
+          : `${name} is invalid: expected ${schema?.description}${shown}`,
+      );
     }
   }
   if (problems.size === 0) {
     const config = value as Config;
     if (config.DELIVERY_LEASE_MS < 2 * config.MANTAGO_TIMEOUT_MS) {
       // A claim must outlast the calls made under it, or another worker takes the same deliveries.
-      problems.set('DELIVERY_LEASE_MS', `DELIVERY_LEASE_MS (${config.DELIVERY_LEASE_MS}) must be at least twice MANTAGO_TIMEOUT_MS (${config.MANTAGO_TIMEOUT_MS})`);
+      problems.set(
+        'DELIVERY_LEASE_MS',
+        `DELIVERY_LEASE_MS (${config.DELIVERY_LEASE_MS}) must be at least twice MANTAGO_TIMEOUT_MS (${config.MANTAGO_TIMEOUT_MS})`,
+      );
     }
     if (config.NOTIFIER_ROLE !== 'all' && !/^postgres(ql)?:\/\//i.test(config.DATABASE_URL)) {
       // SQLite serves one process: a web-only process there would take orders nobody sends.
-      problems.set('NOTIFIER_ROLE', `NOTIFIER_ROLE=${config.NOTIFIER_ROLE} needs PostgreSQL (DATABASE_URL=postgres://...): on SQLite one process takes webhooks and delivers`);
+      problems.set(
+        'NOTIFIER_ROLE',
+        `NOTIFIER_ROLE=${config.NOTIFIER_ROLE} needs PostgreSQL (DATABASE_URL=postgres://...): on SQLite one process takes webhooks and delivers`,
+      );
     }
     if (config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS) {
-      problems.set('RETRY_MAX_DELAY_MS', `RETRY_MAX_DELAY_MS (${config.RETRY_MAX_DELAY_MS}) must not be below RETRY_BASE_DELAY_MS (${config.RETRY_BASE_DELAY_MS})`);
+      problems.set(
+        'RETRY_MAX_DELAY_MS',
+        `RETRY_MAX_DELAY_MS (${config.RETRY_MAX_DELAY_MS}) must not be below RETRY_BASE_DELAY_MS (${config.RETRY_BASE_DELAY_MS})`,
+      );
     }
   }
   if (problems.size > 0) return { config: undefined, problems: [...problems.values()] };

@@ -8,7 +8,11 @@ import type { BroadcastRequest } from '../mantago/api.ts';
 /** Deliveries with equal keys can share one broadcast: same platform, module or text, and tag. */
 export function batchKey(platform: Platform, content: Content): string {
   // The one-shot hash: a Hash object per webhook costs several times more.
-  return hash('sha256', JSON.stringify([platform, content.intentId ?? null, content.message ?? null, content.fbTag ?? null]), 'base64url').slice(0, 22);
+  return hash(
+    'sha256',
+    JSON.stringify([platform, content.intentId ?? null, content.message ?? null, content.fbTag ?? null]),
+    'base64url',
+  ).slice(0, 22);
 }
 
 /**
@@ -42,6 +46,8 @@ export function broadcastRequest(batch: ClaimedDelivery[], secret: string): Broa
     ...(first.fbTag !== null && { fbTag: first.fbTag }),
     // MantaGO's dashboard lists broadcasts by name: one order's is its rule and number.
     // A manual broadcast's deliveries share the name the operator gave it.
-    name: batch.every((d) => d.name === first.name) ? first.name : `${first.rule}: ${batch.length} orders from ${first.name.slice(first.rule.length + 1)}`,
+    name: batch.every((d) => d.name === first.name)
+      ? first.name
+      : `${first.rule}: ${batch.length} orders from ${first.name.slice(first.rule.length + 1)}`,
   };
 }

@@ -15,7 +15,11 @@ export function dedupeKey(source: string, shop: string, orderId: string): string
   return [source, shop, orderId].join('\u001f');
 }
 
-export function createIntake(deps: { store: { recordOrder(incoming: IncomingOrder): Promise<RecordedOrder> }; mapping: Mapping; directory?: DirectoryLookup }): Intake {
+export function createIntake(deps: {
+  store: { recordOrder(incoming: IncomingOrder): Promise<RecordedOrder> };
+  mapping: Mapping;
+  directory?: DirectoryLookup;
+}): Intake {
   return async (order, topic) => {
     const plan = await planDelivery(order, deps.mapping, deps.directory);
     const { items: _items, ...kept } = order;

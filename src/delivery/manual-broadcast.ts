@@ -39,11 +39,13 @@ export interface ManualBroadcastDeps {
 /** Everything wrong with the request, for one 400. */
 export function manualBroadcastProblems(request: ManualBroadcast, maxRecipients: number): string[] {
   const problems: string[] = [];
-  if ((request.intentId === undefined) === (request.message === undefined)) problems.push('give exactly one of intentId (a conversation module) or message (text)');
+  if ((request.intentId === undefined) === (request.message === undefined))
+    problems.push('give exactly one of intentId (a conversation module) or message (text)');
   if (request.userIds.length > maxRecipients) problems.push(`at most ${maxRecipients} userIds in one broadcast (BATCH_MAX_RECIPIENTS)`);
   const bad = request.userIds.filter((id) => !isValidUserId(request.platform, id));
   if (bad.length > 0) problems.push(`not ${request.platform} user ids: ${bad.slice(0, 5).join(', ')}`);
-  if (request.fbTag !== undefined && !(FB_TAGS as readonly string[]).includes(request.fbTag)) problems.push(`fbTag must be one of ${FB_TAGS.join(', ')}`);
+  if (request.fbTag !== undefined && !(FB_TAGS as readonly string[]).includes(request.fbTag))
+    problems.push(`fbTag must be one of ${FB_TAGS.join(', ')}`);
   return problems;
 }
 
@@ -59,25 +61,31 @@ export async function sendManualBroadcast(deps: ManualBroadcastDeps, request: Ma
   const receivedAt = Date.now();
   const leasedTo = { owner: deps.worker.owner, until: receivedAt + deps.leaseMs };
   // Stored together: the store commits what arrives at once in one transaction.
-  const recorded = await Promise.all(userIds.map((userId) => {
-    const orderId = `${broadcastId}:${userId}`;
-    return deps.store.recordOrder({
-      dedupeKey: dedupeKey(ADMIN_SOURCE, ADMIN_SOURCE, orderId),
-      source: ADMIN_SOURCE,
-      shop: ADMIN_SOURCE,
-      orderId,
-      order: null,
-      topic: 'admin/broadcast',
-      receivedAt,
-      plan: { kind: 'send', recipient: { platform: request.platform, userId, via: 'admin broadcast' }, rule: 'admin', content, name },
-      batchKey: `admin:${broadcastId}`,
-      leasedTo,
-    });
-  }));
+  const recorded = await Promise.all(
+    userIds.map((userId) => {
+      const orderId = `${broadcastId}:${userId}`;
+      return deps.store.recordOrder({
+        dedupeKey: dedupeKey(ADMIN_SOURCE, ADMIN_SOURCE, orderId),
+        source: ADMIN_SOURCE,
+        shop: ADMIN_SOURCE,
+        orderId,
+        order: null,
+        topic: 'admin/broadcast',
+        receivedAt,
+        plan: { kind: 'send', recipient: { platform: request.platform, userId, via: 'admin broadcast' }, rule: 'admin', content, name },
+        batchKey: `admin:${broadcastId}`,
+        leasedTo,
+      });
+    }),
+  );
   const ids = recorded.map((r) => r.deliveryId);
   const claimed = await deps.store.leased(deps.worker.owner, ids);
   const mantago = await deps.worker.sendNow(claimed, leasedTo.until);
   const statuses = [...(await deps.store.operator.statuses(ids)).values()];
-  const status = statuses.includes('pending') ? 'pending' : statuses.length === ids.length && statuses.every((s) => s === 'sent') ? 'sent' : 'dead';
+  const status = statuses.includes('pending')
+    ? 'pending'
+    : statuses.length === ids.length && statuses.every((s) => s === 'sent')
+      ? 'sent'
+      : 'dead';
   return { status, deliveries: claimed.map((d) => ({ id: d.id, userId: d.clientId })), mantago };
 }

@@ -57,7 +57,13 @@ export function afterCall(result: CallResult, batch: readonly Progress[], policy
  * help): hand the work back uncounted, to wait for a new pair. Unavailable (MantaGO did not answer
  * the refresh): retry later, as a failed attempt.
  */
-export function afterRenewalFailed(renewal: 'unavailable' | 'rejected', batch: readonly Progress[], policy: RetryPolicy, now: number, random = Math.random()): Step {
+export function afterRenewalFailed(
+  renewal: 'unavailable' | 'rejected',
+  batch: readonly Progress[],
+  policy: RetryPolicy,
+  now: number,
+  random = Math.random(),
+): Step {
   const transitions: Transition[] =
     renewal === 'rejected'
       ? batch.map(() => ({ to: 'retry', at: now, counted: false }))
@@ -66,7 +72,14 @@ export function afterRenewalFailed(renewal: 'unavailable' | 'rejected', batch: r
 }
 
 /** Exponential backoff with jitter, within the attempt and age bounds; past them the delivery is dead. */
-export function retryLater(reason: string, progress: Progress, policy: RetryPolicy, now: number, random: number, retryAfterMs?: number): Transition {
+export function retryLater(
+  reason: string,
+  progress: Progress,
+  policy: RetryPolicy,
+  now: number,
+  random: number,
+  retryAfterMs?: number,
+): Transition {
   const attempt = progress.attempts + 1;
   const age = now - progress.waitingSince;
   if (attempt >= policy.maxAttempts || age >= policy.maxAgeMs) {

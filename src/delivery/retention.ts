@@ -32,7 +32,8 @@ export class Retention {
     const { store, log, days, deadDays } = this.deps;
     this.running = store.operator.prune({ finishedBefore: now - days * DAY_MS, deadBefore: now - deadDays * DAY_MS });
     const deleted = await this.running;
-    if (deleted > 0) log.info({ deleted, retentionDays: days, deadRetentionDays: deadDays }, 'pruned finished deliveries past their retention');
+    if (deleted > 0)
+      log.info({ deleted, retentionDays: days, deadRetentionDays: deadDays }, 'pruned finished deliveries past their retention');
     return deleted;
   }
 

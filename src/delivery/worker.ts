@@ -125,7 +125,9 @@ export class DeliveryWorker {
           continue;
         }
         void this.track(
-          this.deliver(claimed).catch((error: unknown) => log.error({ err: error, deliveries: claimed.length }, 'delivery failed unexpectedly; the lease will bring it back')),
+          this.deliver(claimed).catch((error: unknown) =>
+            log.error({ err: error, deliveries: claimed.length }, 'delivery failed unexpectedly; the lease will bring it back'),
+          ),
         ).finally(() => this.wake());
       } catch (error) {
         log.error({ err: error }, 'delivery worker could not reach the store; retrying');
@@ -154,8 +156,19 @@ export class DeliveryWorker {
   /** A customer with two orders gets two messages: the second waits for the next claim. */
   private async deliver(claimed: ClaimedDelivery[]): Promise<void> {
     const { batch, later } = oneRecipientEach(claimed);
-    if (later.length > 0) await this.deps.store.release(this.owner, later.map((d) => d.id), this.clock.now());
-    await this.send(batch, this.lease(batch.map((d) => d.id), this.clock.now() + this.deps.options.leaseMs));
+    if (later.length > 0)
+      await this.deps.store.release(
+        this.owner,
+        later.map((d) => d.id),
+        this.clock.now(),
+      );
+    await this.send(
+      batch,
+      this.lease(
+        batch.map((d) => d.id),
+        this.clock.now() + this.deps.options.leaseMs,
+      ),
+    );
   }
 
   private lease(ids: number[], until: number): Lease {
@@ -176,9 +189,18 @@ export class DeliveryWorker {
    */
   async sendNow(claimed: ClaimedDelivery[], leaseUntil: number): Promise<CallResult | undefined> {
     let last: CallResult | undefined;
-    await this.track(this.send(claimed, this.lease(claimed.map((d) => d.id), leaseUntil), (result) => {
-      last = result;
-    }));
+    await this.track(
+      this.send(
+        claimed,
+        this.lease(
+          claimed.map((d) => d.id),
+          leaseUntil,
+        ),
+        (result) => {
+          last = result;
+        },
+      ),
+    );
     return last;
   }
 
@@ -197,7 +219,11 @@ export class DeliveryWorker {
       const pair = await credentials.get();
       if (!pair) {
         // Rejected credentials: hand the work back uncounted and wait for the operator.
-        await store.release(this.owner, batch.map((d) => d.id), this.clock.now());
+        await store.release(
+          this.owner,
+          batch.map((d) => d.id),
+          this.clock.now(),
+        );
         return;
       }
       const startedAt = this.clock.now();
@@ -208,15 +234,36 @@ export class DeliveryWorker {
       if (step.step === 'renew') {
         const renewal = renewals < MAX_RENEWALS_PER_SEND ? await credentials.expired(pair.generation) : 'unavailable';
         if (renewal === 'renewed') {
-          await store.recordAttempts(this.owner, this.attempts(batch, startedAt, result, step.outcome, batch.map(() => ({ to: 'in_flight' }))));
+          await store.recordAttempts(
+            this.owner,
+            this.attempts(
+              batch,
+              startedAt,
+              result,
+              step.outcome,
+              batch.map(() => ({ to: 'in_flight' })),
+            ),
+          );
           continue;
         }
         step = afterRenewalFailed(renewal, batch, options.policy, this.clock.now(), random());
       }
 
       if (step.step === 'split') {
-        await store.recordAttempts(this.owner, this.attempts(batch, startedAt, result, step.outcome, batch.map(() => ({ to: 'in_flight' }))));
-        log.warn({ deliveries: batch.length, reason: step.reason }, 'MantaGO refused a batched broadcast; sending halves to find the refused recipients');
+        await store.recordAttempts(
+          this.owner,
+          this.attempts(
+            batch,
+            startedAt,
+            result,
+            step.outcome,
+            batch.map(() => ({ to: 'in_flight' })),
+          ),
+        );
+        log.warn(
+          { deliveries: batch.length, reason: step.reason },
+          'MantaGO refused a batched broadcast; sending halves to find the refused recipients',
+        );
         const half = Math.ceil(batch.length / 2);
         await this.send(batch.slice(0, half), lease, observe);
         await this.send(batch.slice(half), lease, observe);
@@ -232,7 +279,13 @@ export class DeliveryWorker {
     }
   }
 
-  private attempts(batch: ClaimedDelivery[], startedAt: number, call: CallResult, outcome: AttemptOutcome, transitions: Transition[]): AttemptResult[] {
+  private attempts(
+    batch: ClaimedDelivery[],
+    startedAt: number,
+    call: CallResult,
+    outcome: AttemptOutcome,
+    transitions: Transition[],
+  ): AttemptResult[] {
     return batch.map((d, i) => ({
       attempt: {
         deliveryId: d.id,
@@ -243,7 +296,7 @@ export class DeliveryWorker {
         error: call.kind === 'ok' ? null : call.message,
         batchSize: batch.length,
       },
-      then: transitions[i] as Transition,
+      transition: transitions[i] as Transition,
     }));
   }
 
@@ -251,23 +304,33 @@ export class DeliveryWorker {
     const { log, onFinished } = this.deps;
     const byId = new Map(batch.map((d) => [d.id, d]));
     const deliveryOf = (o: AttemptResult) => byId.get(o.attempt.deliveryId) as ClaimedDelivery;
-    const sent = outcomes.filter((o) => o.then.to === 'sent');
-    const dead = outcomes.filter((o) => o.then.to === 'dead');
-    const retrying = outcomes.filter((o) => o.then.to === 'retry');
+    const sent = outcomes.filter((o) => o.transition.to === 'sent');
+    const dead = outcomes.filter((o) => o.transition.to === 'dead');
+    const retrying = outcomes.filter((o) => o.transition.to === 'retry');
     if (sent.length > 0) {
       const dryRun = sent[0]?.attempt.outcome === 'dry_run';
       const first = deliveryOf(sent[0] as AttemptResult);
-      log.info({ deliveries: sent.length, rule: first.rule, platform: first.platform, orders: sent.slice(0, 5).map((o) => deliveryOf(o).orderId) }, dryRun ? 'broadcast recorded, not sent (DRY_RUN)' : 'broadcast sent');
+      log.info(
+        { deliveries: sent.length, rule: first.rule, platform: first.platform, orders: sent.slice(0, 5).map((o) => deliveryOf(o).orderId) },
+        dryRun ? 'broadcast recorded, not sent (DRY_RUN)' : 'broadcast sent',
+      );
       onFinished?.(dryRun ? 'dry_run' : 'sent', sent.map(deliveryOf));
     }
     if (dead.length > 0) {
-      const reason = (dead[0]?.then as { reason: string }).reason;
+      const reason = (dead[0]?.transition as { reason: string } | undefined)?.reason;
       log.error({ deliveries: dead.length, orders: dead.slice(0, 5).map((o) => deliveryOf(o).orderId), reason }, 'delivery dead');
       onFinished?.('dead', dead.map(deliveryOf));
     }
     if (retrying.length > 0) {
       const first = retrying[0] as AttemptResult;
-      log.warn({ deliveries: retrying.length, error: first.attempt.error, retryAt: new Date((first.then as { at: number }).at).toISOString() }, 'delivery will be retried');
+      log.warn(
+        {
+          deliveries: retrying.length,
+          error: first.attempt.error,
+          retryAt: new Date((first.transition as { at: number }).at).toISOString(),
+        },
+        'delivery will be retried',
+      );
     }
   }
 }

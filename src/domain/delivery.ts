@@ -84,7 +84,7 @@ export type Transition =
 
 export interface AttemptResult {
   attempt: Attempt;
-  then: Transition;
+  transition: Transition;
 }
 
 /** A delivery as the operator sees it. */

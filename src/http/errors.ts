@@ -62,6 +62,7 @@ export function toHttpError(error: FastifyError): HttpError {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return httpError('INVALID_JSON', 'body is not valid JSON');
   }
-  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) return new HttpError('BAD_REQUEST', error.message);
+  if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
+    return new HttpError('BAD_REQUEST', error.message);
   return httpError('INTERNAL', 'internal error; the service log has the details');
 }

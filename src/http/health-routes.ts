@@ -33,9 +33,12 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
       store = `unreachable (${(error as { code?: string }).code ?? (error as Error).message})`;
     }
     const c = service.credentials.status();
-    const credentials = c.state === 'ok' ? `ok (generation ${c.generation}, expires ${new Date(c.expiresAt).toISOString()})` : `rejected: ${c.lastError}`;
+    const credentials =
+      c.state === 'ok' ? `ok (generation ${c.generation}, expires ${new Date(c.expiresAt).toISOString()})` : `rejected: ${c.lastError}`;
     const usage = memoryUsage();
-    const load = underPressure() ? `over a threshold (event-loop delay ${Math.round(usage.eventLoopDelay)} ms, RSS ${Math.round(usage.rssBytes / 1024 / 1024)} MB)` : 'ok';
+    const load = underPressure()
+      ? `over a threshold (event-loop delay ${Math.round(usage.eventLoopDelay)} ms, RSS ${Math.round(usage.rssBytes / 1024 / 1024)} MB)`
+      : 'ok';
     const { mapping } = service.settings;
     return {
       ready: store === 'ok' && c.state === 'ok' && load === 'ok',
@@ -44,14 +47,22 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
   };
 
   app.get('/healthz', {
-    schema: { summary: 'Liveness: the process is running', tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } },
+    schema: {
+      summary: 'Liveness: the process is running',
+      tags: ['health'],
+      response: { 200: Type.Object({ status: Type.Literal('ok') }) },
+    },
     logLevel: 'warn',
     config: { pressureHandler: () => undefined }, // alive, however busy: shedding load is no reason to restart
     handler: async () => ({ status: 'ok' as const }),
   });
 
   app.get('/readyz', {
-    schema: { summary: 'Readiness: store reachable, mapping loaded, credentials not known-bad', tags: ['health'], response: { 200: ReadyReply, 503: ReadyReply } },
+    schema: {
+      summary: 'Readiness: store reachable, mapping loaded, credentials not known-bad',
+      tags: ['health'],
+      response: { 200: ReadyReply, 503: ReadyReply },
+    },
     logLevel: 'warn',
     config: { pressureHandler: () => undefined }, // answers 503 itself while overloaded, with the reason
     handler: async (_request, reply) => {

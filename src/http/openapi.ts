@@ -15,7 +15,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       components: { securitySchemes: { adminToken: { type: 'http', scheme: 'bearer' } } },
       tags: [
         { name: 'webhooks', description: 'Signed order webhooks from shops' },
-        { name: 'admin', description: 'The operator\'s API (bearer ADMIN_TOKEN)' },
+        { name: 'admin', description: "The operator's API (bearer ADMIN_TOKEN)" },
         { name: 'health', description: 'Liveness and readiness' },
         { name: 'operations', description: 'Metrics and this document' },
       ],

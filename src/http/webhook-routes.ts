@@ -46,7 +46,11 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ service: Service; bodyLi
     const count = (outcome: string) => onWebhook(source.name, outcome);
     if (!enabled) {
       app.post(source.path, {
-        schema: { summary: `${source.name} webhook (disabled: ${source.secret.name} is not set)`, tags: ['webhooks'], response: errorReplies(404) },
+        schema: {
+          summary: `${source.name} webhook (disabled: ${source.secret.name} is not set)`,
+          tags: ['webhooks'],
+          response: errorReplies(404),
+        },
         // Answered before the body is read: a disabled source never looks at what was sent.
         onRequest: async () => {
           count('disabled');

@@ -55,7 +55,8 @@ export class CallLimiter {
 
   private releaseSlot(): void {
     const nextWaiter = this.waiting.shift();
-    if (nextWaiter) nextWaiter(); // the slot passes straight on
+    if (nextWaiter)
+      nextWaiter(); // the slot passes straight on
     else this.inFlight--;
   }
 

@@ -78,7 +78,13 @@ export class MantagoClient {
     if (result.kind !== 'ok') return result;
     const { apiToken: token, apiSecret: secret } = result.body;
     if (typeof token !== 'string' || !token || typeof secret !== 'string' || !secret) {
-      return { kind: 'refused', status: result.status, durationMs: result.durationMs, message: 'token reply has no apiToken and apiSecret', retryAfterMs: undefined };
+      return {
+        kind: 'refused',
+        status: result.status,
+        durationMs: result.durationMs,
+        message: 'token reply has no apiToken and apiSecret',
+        retryAfterMs: undefined,
+      };
     }
     return { kind: 'ok', apiToken: token, apiSecret: secret, durationMs: result.durationMs };
   }
@@ -141,7 +147,14 @@ export function parseRetryAfter(header: string | string[] | undefined, now = Dat
 
 function describeNetworkError(error: unknown): { message: string; timeout: boolean } {
   const e = error as { code?: string; name?: string; message?: string };
-  const timeout = e.name === 'TimeoutError' || e.code === 'UND_ERR_CONNECT_TIMEOUT' || e.code === 'UND_ERR_HEADERS_TIMEOUT' || e.code === 'UND_ERR_BODY_TIMEOUT';
+  const timeout =
+    e.name === 'TimeoutError' ||
+    e.code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    e.code === 'UND_ERR_BODY_TIMEOUT';
   if (timeout) return { message: `MantaGO did not answer in time (${e.code ?? e.name})`, timeout };
-  return { message: `MantaGO unreachable: ${e.code ?? e.name ?? 'error'}${e.message ? ` ${e.message}` : ''}`.slice(0, MAX_MESSAGE), timeout };
+  return {
+    message: `MantaGO unreachable: ${e.code ?? e.name ?? 'error'}${e.message ? ` ${e.message}` : ''}`.slice(0, MAX_MESSAGE),
+    timeout,
+  };
 }

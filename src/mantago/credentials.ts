@@ -78,7 +78,12 @@ export class CredentialsManager {
     const credentials = fromEnv ? await store.saveCredentials(this.newPair(stored, envPair, 'env', envFingerprint)) : stored;
     this.adopt(credentials);
     log.info(
-      { generation: credentials.generation, origin: credentials.origin, expiresAt: new Date(credentials.expiresAt).toISOString(), state: credentials.state },
+      {
+        generation: credentials.generation,
+        origin: credentials.origin,
+        expiresAt: new Date(credentials.expiresAt).toISOString(),
+        state: credentials.state,
+      },
       fromEnv ? 'using the MantaGO credentials from the environment' : 'using the stored MantaGO credentials',
     );
   }
@@ -109,7 +114,8 @@ export class CredentialsManager {
     const stored = this.stored();
     if (stored.state !== 'ok') return undefined;
     const now = this.clock.now();
-    if (!this.deps.dryRun && now >= refreshAt(stored) && now >= this.quietUntil) await this.refresh(stored.generation, 'the token expires soon');
+    if (!this.deps.dryRun && now >= refreshAt(stored) && now >= this.quietUntil)
+      await this.refresh(stored.generation, 'the token expires soon');
     const usable = this.stored();
     return usable.state === 'ok' ? { apiToken: usable.apiToken, apiSecret: usable.apiSecret, generation: usable.generation } : undefined;
   }
@@ -134,7 +140,9 @@ export class CredentialsManager {
   async install(pair: ApiPair): Promise<CredentialsStatus> {
     const { store, botId, envPair, log } = this.deps;
     const stored = (await store.loadCredentials(botId)) ?? this.current;
-    const installed = await store.saveCredentials(this.newPair(stored, pair, 'admin', stored?.envFingerprint ?? fingerprint(botId, envPair)));
+    const installed = await store.saveCredentials(
+      this.newPair(stored, pair, 'admin', stored?.envFingerprint ?? fingerprint(botId, envPair)),
+    );
     this.adopt(installed);
     log.info({ generation: installed.generation }, 'installed MantaGO credentials given by the operator');
     return this.status();
@@ -176,7 +184,11 @@ export class CredentialsManager {
     const claimed = await this.claim(generation);
     let outcome: { credentials: StoredCredentials; renewal: Renewal; called: boolean };
     if ('newer' in claimed) {
-      outcome = { credentials: claimed.newer, renewal: claimed.newer.state === 'ok' && claimed.newer.generation > generation ? 'renewed' : 'unavailable', called: false };
+      outcome = {
+        credentials: claimed.newer,
+        renewal: claimed.newer.state === 'ok' && claimed.newer.generation > generation ? 'renewed' : 'unavailable',
+        called: false,
+      };
       if (claimed.newer.state === 'rejected') outcome.renewal = 'rejected';
     } else if (claimed.claimed.state === 'rejected' && !evenIfRejected) {
       await store.releaseRefresh(botId, owner);
@@ -196,7 +208,12 @@ export class CredentialsManager {
           await store.releaseRefresh(botId, owner);
           outcome = { credentials: base, renewal: 'unavailable', called: true };
         } else {
-          const rejected: StoredCredentials = { ...base, state: 'rejected', lastRefreshAt: now, lastError: `MantaGO refused to refresh the token (${detail})` };
+          const rejected: StoredCredentials = {
+            ...base,
+            state: 'rejected',
+            lastRefreshAt: now,
+            lastError: `MantaGO refused to refresh the token (${detail})`,
+          };
           outcome = { credentials: await store.saveCredentials(rejected), renewal: 'rejected', called: true };
         }
       }
@@ -205,14 +222,25 @@ export class CredentialsManager {
     if (outcome.renewal === 'unavailable') this.quietUntil = this.clock.now() + PROACTIVE_RETRY_MS;
     this.adopt(outcome.credentials);
     if (outcome.renewal === 'renewed') {
-      log.info({ reason, generation: outcome.credentials.generation, expiresAt: new Date(outcome.credentials.expiresAt).toISOString() }, 'MantaGO credentials renewed');
+      log.info(
+        { reason, generation: outcome.credentials.generation, expiresAt: new Date(outcome.credentials.expiresAt).toISOString() },
+        'MantaGO credentials renewed',
+      );
     } else if (outcome.renewal === 'rejected') {
-      log.error({ reason, error: outcome.credentials.lastError }, 'MantaGO credentials rejected: deliveries wait for new credentials from the operator');
+      log.error(
+        { reason, error: outcome.credentials.lastError },
+        'MantaGO credentials rejected: deliveries wait for new credentials from the operator',
+      );
     }
     return outcome.renewal;
   }
 
-  private newPair(stored: StoredCredentials | undefined, pair: ApiPair, origin: CredentialsOrigin, envFingerprint: string): StoredCredentials {
+  private newPair(
+    stored: StoredCredentials | undefined,
+    pair: ApiPair,
+    origin: CredentialsOrigin,
+    envFingerprint: string,
+  ): StoredCredentials {
     const now = this.clock.now();
     return {
       botId: this.deps.botId,
@@ -250,12 +278,15 @@ export class CredentialsManager {
     if (stored.state !== 'ok' || this.stopped || this.deps.dryRun) return;
     const now = this.clock.now();
     const wait = Math.max(0, refreshAt(stored) - now, this.quietUntil - now);
-    this.timer = setTimeout(() => {
-      if (wait > MAX_TIMER_MS) return this.schedule();
-      this.get()
-        .catch((error: unknown) => this.deps.log.error({ err: error }, 'proactive MantaGO token refresh failed'))
-        .finally(() => this.schedule());
-    }, Math.min(wait, MAX_TIMER_MS));
+    this.timer = setTimeout(
+      () => {
+        if (wait > MAX_TIMER_MS) return this.schedule();
+        this.get()
+          .catch((error: unknown) => this.deps.log.error({ err: error }, 'proactive MantaGO token refresh failed'))
+          .finally(() => this.schedule());
+      },
+      Math.min(wait, MAX_TIMER_MS),
+    );
     this.timer.unref();
   }
 }

@@ -18,7 +18,10 @@ export function directoryKeyProblem(key: string): string | undefined {
   const value = rest.join(':');
   if (!value) return 'key must be customer:<id>, email:<address> or phone:<digits>';
   if (kind === 'customer') return undefined;
-  if (kind === 'email') return value === value.toLowerCase() && value.includes('@') ? undefined : 'email keys are lower-case addresses, e.g. email:vip@example.com';
+  if (kind === 'email')
+    return value === value.toLowerCase() && value.includes('@')
+      ? undefined
+      : 'email keys are lower-case addresses, e.g. email:vip@example.com';
   if (kind === 'phone') return /^\d{4,20}$/.test(value) ? undefined : 'phone keys are digits only, e.g. phone:886912345678';
   return 'key must start with customer:, email: or phone:';
 }

@@ -21,7 +21,12 @@ export interface Mapping {
 const PlatformSchema = Type.Enum([...PLATFORMS]);
 const AttributeEntry = Type.Object({ attribute: Type.String({ minLength: 1 }), platform: PlatformSchema }, { additionalProperties: false });
 const StaticEntry = Type.Object(
-  { static: Type.Record(Type.String(), Type.Object({ platform: PlatformSchema, userId: Type.String({ minLength: 1 }) }, { additionalProperties: false })) },
+  {
+    static: Type.Record(
+      Type.String(),
+      Type.Object({ platform: PlatformSchema, userId: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
+    ),
+  },
   { additionalProperties: false },
 );
 const DirectoryEntry = Type.Object({ directory: Type.Literal(true) }, { additionalProperties: false });
@@ -74,7 +79,9 @@ export function loadMappingFile(file: string): Mapping {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new MappingError([`${file}: cannot read the mapping file (${(error as NodeJS.ErrnoException).code ?? 'error'}); set MAPPING_FILE to its path`]);
+    throw new MappingError([
+      `${file}: cannot read the mapping file (${(error as NodeJS.ErrnoException).code ?? 'error'}); set MAPPING_FILE to its path`,
+    ]);
   }
   return parseMapping(text, file);
 }
@@ -83,7 +90,9 @@ export function parseMapping(text: string, file: string): Mapping {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true });
   if (doc.errors.length > 0) {
-    throw new MappingError(doc.errors.map((e) => `${file}:${e.linePos?.[0].line ?? '?'}:${e.linePos?.[0].col ?? '?'}: ${e.message.split('\n')[0]}`));
+    throw new MappingError(
+      doc.errors.map((e) => `${file}:${e.linePos?.[0].line ?? '?'}:${e.linePos?.[0].col ?? '?'}: ${e.message.split('\n')[0]}`),
+    );
   }
   const problems: string[] = [];
   const report = (path: Path, message: string) => {
@@ -146,7 +155,10 @@ export function parseMapping(text: string, file: string): Mapping {
     if (raw.send.fbTag !== undefined && when.platform === 'line') report([...path, 'send', 'fbTag'], 'fbTag only applies to facebook');
     if (raw.send.message !== undefined) {
       const template = compileTemplate(raw.send.message);
-      if ('error' in template) return report([...path, 'send', 'message'], template.error);
+      if ('error' in template) {
+        report([...path, 'send', 'message'], template.error);
+        return;
+      }
       rules.push({ name: raw.name, when, send: { message: template, fbTag: raw.send.fbTag } });
     } else {
       rules.push({ name: raw.name, when, send: { intentId: raw.send.intentId as string, fbTag: raw.send.fbTag } });
@@ -193,7 +205,9 @@ const fromPointer = (segment: string): string | number => {
 
 function formatPath(path: Path): string {
   if (path.length === 0) return '(file)';
-  return path.map((p, i) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_][\w]*$/.test(p) ? (i === 0 ? p : `.${p}`) : `[${JSON.stringify(p)}]`)).join('');
+  return path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : /^[A-Za-z_][\w]*$/.test(p) ? (i === 0 ? p : `.${p}`) : `[${JSON.stringify(p)}]`))
+    .join('');
 }
 
 /** Line and column of the deepest node of `path` that exists in the document. */
@@ -202,7 +216,7 @@ function locate(doc: Document, lineCounter: LineCounter, path: Path): string {
     const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
     if (node && typeof node === 'object' && 'range' in node && Array.isArray(node.range)) {
       // For a key that should not be there, point at the key itself rather than its value.
-      const start = depth > 0 ? keyOffset(doc, path.slice(0, depth)) ?? node.range[0] : node.range[0];
+      const start = depth > 0 ? (keyOffset(doc, path.slice(0, depth)) ?? node.range[0]) : node.range[0];
       const { line, col } = lineCounter.linePos(start);
       return `${line}:${col}`;
     }
@@ -218,6 +232,7 @@ function keyOffset(doc: Document, path: Path): number | undefined {
     const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
     return range?.[0];
   }
-  if (isSeq(parent) && typeof last === 'number') return (parent.items[last] as { range?: [number, number, number] } | undefined)?.range?.[0];
+  if (isSeq(parent) && typeof last === 'number')
+    return (parent.items[last] as { range?: [number, number, number] } | undefined)?.range?.[0];
   return undefined;
 }

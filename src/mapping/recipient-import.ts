@@ -41,19 +41,32 @@ function fieldsOf(line: string, format: ImportFormat): { key: unknown; platform:
   return { key, platform, userId };
 }
 
-export function parseRecipientImport(text: string, format: ImportFormat, now: number): { entries: DirectoryEntry[]; errors: ImportLineError[] } {
+export function parseRecipientImport(
+  text: string,
+  format: ImportFormat,
+  now: number,
+): { entries: DirectoryEntry[]; errors: ImportLineError[] } {
   const entries: DirectoryEntry[] = [];
   const errors: ImportLineError[] = [];
-  text.split(/\r?\n/).forEach((raw, index) => {
+  for (const [index, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();
-    if (!line || line.startsWith('#')) return;
-    if (format === 'csv' && CSV_HEADER.test(line)) return;
+    if (!line || line.startsWith('#')) continue;
+    if (format === 'csv' && CSV_HEADER.test(line)) continue;
     const fields = fieldsOf(line, format);
-    if (typeof fields === 'string') return errors.push({ line: index + 1, error: fields });
-    if (typeof fields.key !== 'string') return errors.push({ line: index + 1, error: 'key is missing' });
+    if (typeof fields === 'string') {
+      errors.push({ line: index + 1, error: fields });
+      continue;
+    }
+    if (typeof fields.key !== 'string') {
+      errors.push({ line: index + 1, error: 'key is missing' });
+      continue;
+    }
     const problem = directoryEntryProblem(fields.key, fields.platform, fields.userId);
-    if (problem) return errors.push({ line: index + 1, error: problem });
+    if (problem) {
+      errors.push({ line: index + 1, error: problem });
+      continue;
+    }
     entries.push({ key: fields.key, platform: fields.platform as Platform, userId: fields.userId as string, updatedAt: now });
-  });
+  }
   return { entries, errors };
 }

@@ -13,7 +13,11 @@ export type DirectoryLookup = (keys: string[]) => Promise<{ key: string; user: C
 
 export type RecipientResult = { recipient: Recipient } | { reason: string };
 
-export async function findRecipient(order: Order, sources: readonly RecipientSource[], directory?: DirectoryLookup): Promise<RecipientResult> {
+export async function findRecipient(
+  order: Order,
+  sources: readonly RecipientSource[],
+  directory?: DirectoryLookup,
+): Promise<RecipientResult> {
   const tried: string[] = [];
   const keys = customerKeys(order.customer);
   for (const source of sources) {

@@ -45,5 +45,7 @@ export function chooseContent(rules: readonly Rule[], order: Order, platform: Pl
     if ('text' in rendered) return { rule: rule.name, content: { message: rendered.text, ...(fbTag && { fbTag }) } };
     passedOver.push(`rule ${rule.name} needs ${rendered.missing}, which the order lacks`);
   }
-  return { reason: passedOver.length > 0 ? `no rule could be used: ${passedOver.join('; ')}` : `no rule matches this order on ${platform}` };
+  return {
+    reason: passedOver.length > 0 ? `no rule could be used: ${passedOver.join('; ')}` : `no rule matches this order on ${platform}`,
+  };
 }

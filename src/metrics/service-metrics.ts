@@ -89,7 +89,7 @@ export class ServiceMetrics {
     });
     new Gauge({
       name: 'notifier_credentials_expiry_timestamp_seconds',
-      help: "When the MantaGO token in use expires (Unix time)",
+      help: 'When the MantaGO token in use expires (Unix time)',
       registers,
       collect() {
         this.set(sources.credentials().expiresAt / 1000);

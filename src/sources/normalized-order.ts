@@ -59,6 +59,11 @@ export function fromNormalizedPayload(payload: NormalizedOrderPayload, fallbackS
       lastName: optionalText(payload.customer.lastName),
     },
     attributes,
-    items: (payload.items ?? []).map((item) => ({ name: item.name, quantity: item.quantity, price: optionalText(item.price), sku: item.sku })),
+    items: (payload.items ?? []).map((item) => ({
+      name: item.name,
+      quantity: item.quantity,
+      price: optionalText(item.price),
+      sku: item.sku,
+    })),
   };
 }

@@ -39,7 +39,9 @@ export const ShopifyOrderSchema = Type.Object(
     billing_address: Nullable(Address),
     shipping_address: Nullable(Address),
     note_attributes: Nullable(
-      Type.Array(Type.Object({ name: Type.String(), value: Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]) }), { maxItems: 500 }),
+      Type.Array(Type.Object({ name: Type.String(), value: Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]) }), {
+        maxItems: 500,
+      }),
     ),
     line_items: Nullable(
       Type.Array(
@@ -97,7 +99,10 @@ export function normalizeShopifyOrder(payload: ShopifyOrder, shop: string): Orde
 export const shopifySource: WebhookSource<ShopifyOrder> = {
   name: 'shopify',
   path: '/webhooks/shopify',
-  secret: { name: 'SHOPIFY_WEBHOOK_SECRET', schema: Type.String({ description: "the Shopify app's API secret key; unset disables /webhooks/shopify", minLength: 1 }) },
+  secret: {
+    name: 'SHOPIFY_WEBHOOK_SECRET',
+    schema: Type.String({ description: "the Shopify app's API secret key; unset disables /webhooks/shopify", minLength: 1 }),
+  },
   topicHeader: 'x-shopify-topic',
   verifier: (secret) => hmacVerifier(secret, 'X-Shopify-Hmac-Sha256'),
   screen: topicScreen('x-shopify-topic', ORDER_TOPICS),

@@ -19,20 +19,28 @@ export const standardWebhooksSource: WebhookSource<NormalizedOrderPayload> = {
   path: '/webhooks/orders',
   secret: {
     name: 'WEBHOOK_SECRET',
-    schema: Type.String({ description: 'a Standard Webhooks secret, whsec_ followed by base64; unset disables /webhooks/orders', pattern: '^whsec_[A-Za-z0-9+/]{16,}={0,2}$' }),
+    schema: Type.String({
+      description: 'a Standard Webhooks secret, whsec_ followed by base64; unset disables /webhooks/orders',
+      pattern: '^whsec_[A-Za-z0-9+/]{16,}={0,2}$',
+    }),
   },
   verifier(secret) {
     const webhook = new Webhook(secret);
     return (raw, headers) => {
       try {
-        webhook.verify(raw, {
-          'webhook-id': header(headers, 'webhook-id') ?? '',
-          'webhook-timestamp': header(headers, 'webhook-timestamp') ?? '',
-          'webhook-signature': header(headers, 'webhook-signature') ?? '',
-        }, { jsonParse: false });
+        webhook.verify(
+          raw,
+          {
+            'webhook-id': header(headers, 'webhook-id') ?? '',
+            'webhook-timestamp': header(headers, 'webhook-timestamp') ?? '',
+            'webhook-signature': header(headers, 'webhook-signature') ?? '',
+          },
+          { jsonParse: false },
+        );
         return { ok: true };
       } catch (error) {
-        if (error instanceof WebhookVerificationError) return { ok: false, reason: REASONS[error.message] ?? 'signature verification failed' };
+        if (error instanceof WebhookVerificationError)
+          return { ok: false, reason: REASONS[error.message] ?? 'signature verification failed' };
         throw error;
       }
     };

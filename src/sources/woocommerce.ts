@@ -31,7 +31,12 @@ export const WooCommerceOrderSchema = Type.Object(
     meta_data: Nullable(Type.Array(Type.Object({ key: Type.String(), value: Type.Unknown() }), { maxItems: 1000 })),
     line_items: Nullable(
       Type.Array(
-        Type.Object({ name: Type.String(), quantity: Type.Integer({ minimum: 0 }), price: Type.Optional(Amount), sku: Nullable(Type.String()) }),
+        Type.Object({
+          name: Type.String(),
+          quantity: Type.Integer({ minimum: 0 }),
+          price: Type.Optional(Amount),
+          sku: Nullable(Type.String()),
+        }),
         { maxItems: 2000 },
       ),
     ),
@@ -74,7 +79,10 @@ export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: strin
 export const woocommerceSource: WebhookSource<WooCommerceOrder> = {
   name: 'woocommerce',
   path: '/webhooks/woocommerce',
-  secret: { name: 'WOOCOMMERCE_WEBHOOK_SECRET', schema: Type.String({ description: "the WooCommerce webhook's secret; unset disables /webhooks/woocommerce", minLength: 1 }) },
+  secret: {
+    name: 'WOOCOMMERCE_WEBHOOK_SECRET',
+    schema: Type.String({ description: "the WooCommerce webhook's secret; unset disables /webhooks/woocommerce", minLength: 1 }),
+  },
   topicHeader: 'x-wc-webhook-topic',
   ping: {
     contentType: 'application/x-www-form-urlencoded',

@@ -51,9 +51,12 @@ export class GroupCommit<Item, Result> {
   private async run(batch: typeof this.queued): Promise<void> {
     try {
       const results = await this.commit(batch.map((q) => q.item));
-      batch.forEach((q, i) => q.resolve(results[i] as Result));
+      for (const [i, q] of batch.entries()) q.resolve(results[i] as Result);
     } catch (error) {
-      if (batch.length === 1) return batch[0]?.reject(error);
+      if (batch.length === 1) {
+        batch[0]?.reject(error);
+        return;
+      }
       // One bad row must not fail the orders it happened to share a transaction with: each alone.
       await Promise.all(batch.map((q) => this.commit([q.item]).then(([result]) => q.resolve(result as Result), q.reject)));
     }

@@ -6,7 +6,9 @@ import type { Runner } from './runner.ts';
 
 export async function migrate(db: Runner, now = Date.now()): Promise<void> {
   const engine = db.dialect.name;
-  await db.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${engine === 'sqlite' ? 'INTEGER' : 'BIGINT'} NOT NULL)`);
+  await db.run(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${engine === 'sqlite' ? 'INTEGER' : 'BIGINT'} NOT NULL)`,
+  );
   const applied = new Set((await db.all('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
   for (const migration of MIGRATIONS) {
     if (applied.has(migration.version)) continue;

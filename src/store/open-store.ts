@@ -14,6 +14,8 @@ export async function openStore(url: string, options: { poolMax: number; log: Lo
     url,
     poolMax: options.poolMax,
     onListenerChange: (connected, error) =>
-      connected ? options.log.info('listening for due deliveries') : options.log.warn({ err: error }, 'lost the LISTEN connection; polling until it is back'),
+      connected
+        ? options.log.info('listening for due deliveries')
+        : options.log.warn({ err: error }, 'lost the LISTEN connection; polling until it is back'),
   });
 }

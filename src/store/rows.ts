@@ -35,7 +35,18 @@ export const DELIVERY_COLUMNS: readonly Column[] = [
 /** Where the row's status and dedupe key are, for the answer to a new row. */
 export const STATUS_INDEX = DELIVERY_COLUMNS.findIndex((c) => c.name === 'status');
 
-export function deliveryRow({ dedupeKey, source, shop, orderId, order, topic, receivedAt, plan, batchKey, leasedTo }: IncomingOrder): Param[] {
+export function deliveryRow({
+  dedupeKey,
+  source,
+  shop,
+  orderId,
+  order,
+  topic,
+  receivedAt,
+  plan,
+  batchKey,
+  leasedTo,
+}: IncomingOrder): Param[] {
   const send = plan.kind === 'send' ? plan : undefined;
   return [
     dedupeKey,
@@ -74,7 +85,8 @@ export const ATTEMPT_COLUMNS: readonly Column[] = [
 ];
 
 /** The columns a claim reads. */
-export const CLAIMED_COLUMNS = 'id, source, order_id, received_at, redriven_at, platform, client_id, rule, intent_id, message, fb_tag, broadcast_name, attempts';
+export const CLAIMED_COLUMNS =
+  'id, source, order_id, received_at, redriven_at, platform, client_id, rule, intent_id, message, fb_tag, broadcast_name, attempts';
 
 export function toClaimed(row: Row): ClaimedDelivery {
   return {
@@ -159,7 +171,19 @@ export const CREDENTIALS_COLUMNS = [
 ] as const;
 
 export function credentialsRow(c: StoredCredentials): Param[] {
-  return [c.botId, c.apiToken, c.apiSecret, c.generation, c.origin, c.envFingerprint, c.obtainedAt, c.expiresAt, c.lastRefreshAt, c.state, c.lastError];
+  return [
+    c.botId,
+    c.apiToken,
+    c.apiSecret,
+    c.generation,
+    c.origin,
+    c.envFingerprint,
+    c.obtainedAt,
+    c.expiresAt,
+    c.lastRefreshAt,
+    c.state,
+    c.lastError,
+  ];
 }
 
 export function toCredentials(row: Row): StoredCredentials {

@@ -31,7 +31,13 @@ export interface Dialect {
    * each row whether it went in, with its new id. The one statement the engines write differently:
    * one prepared statement per row on SQLite (cheapest there), one unnest() for all on PostgreSQL.
    */
-  insertNew(db: Runner, table: string, columns: readonly Column[], rows: readonly (readonly Param[])[], conflictColumn: string): Promise<(number | undefined)[]>;
+  insertNew(
+    db: Runner,
+    table: string,
+    columns: readonly Column[],
+    rows: readonly (readonly Param[])[],
+    conflictColumn: string,
+  ): Promise<(number | undefined)[]>;
   /** Inserts rows (no conflicts expected), as insertNew does. */
   insertAll(db: Runner, table: string, columns: readonly Column[], rows: readonly (readonly Param[])[]): Promise<void>;
 }
@@ -71,7 +77,8 @@ export const sqliteDialect: Dialect = {
 };
 
 const unnest = (columns: readonly Column[]) => `SELECT * FROM unnest(${columns.map((c) => `?::${c.type}[]`).join(', ')})`;
-const byColumn = (columns: readonly Column[], rows: readonly (readonly Param[])[]) => columns.map((_, i) => rows.map((row) => row[i] ?? null) as (string | number)[]);
+const byColumn = (columns: readonly Column[], rows: readonly (readonly Param[])[]) =>
+  columns.map((_, i) => rows.map((row) => row[i] ?? null) as (string | number)[]);
 
 export const postgresDialect: Dialect = {
   name: 'postgres',
@@ -92,6 +99,7 @@ export const postgresDialect: Dialect = {
     });
   },
   async insertAll(db, table, columns, rows) {
-    if (rows.length > 0) await db.run(`INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) ${unnest(columns)}`, byColumn(columns, rows));
+    if (rows.length > 0)
+      await db.run(`INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) ${unnest(columns)}`, byColumn(columns, rows));
   },
 };

@@ -21,7 +21,10 @@ export interface SpawnOptions {
   cwd?: string;
 }
 
-export async function spawnService(env: Record<string, string | undefined>, { timeoutMs = 15_000, command = ['src/server.ts'], cwd = ROOT }: SpawnOptions = {}): Promise<ServiceProcess> {
+export async function spawnService(
+  env: Record<string, string | undefined>,
+  { timeoutMs = 15_000, command = ['src/server.ts'], cwd = ROOT }: SpawnOptions = {},
+): Promise<ServiceProcess> {
   const child = spawn(process.execPath, command, {
     cwd,
     env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: '0', ...env },

@@ -23,7 +23,11 @@ export interface TestServiceOptions {
   dir?: string;
 }
 
-export function serviceEnv(sim: MantagoSimulator, dir: string, env: Record<string, string | undefined> = {}): Record<string, string | undefined> {
+export function serviceEnv(
+  sim: MantagoSimulator,
+  dir: string,
+  env: Record<string, string | undefined> = {},
+): Record<string, string | undefined> {
   return {
     ...sim.serviceEnv(),
     DATABASE_URL: join(dir, 'notifier.db'),

@@ -63,7 +63,10 @@ export function normalizedOrder(overrides: Record<string, unknown> = {}) {
 
 type Headers = Record<string, string>;
 
-export function shopifyRequest(payload: unknown, options: { topic?: string; shop?: string; secret?: string; signature?: string } = {}): InjectOptions {
+export function shopifyRequest(
+  payload: unknown,
+  options: { topic?: string; shop?: string; secret?: string; signature?: string } = {},
+): InjectOptions {
   const body = JSON.stringify(payload);
   const headers: Headers = {
     'content-type': 'application/json',

@@ -7,13 +7,22 @@ import { errorReplies } from '../errors.ts';
 import { CredentialsSchema, credentialsView } from './schemas.ts';
 
 const RefreshReply = Type.Object({
-  outcome: Type.Enum(['renewed', 'unavailable', 'rejected'], { description: 'unavailable: MantaGO could not be reached (or DRY_RUN is on); rejected: it refused' }),
+  outcome: Type.Enum(['renewed', 'unavailable', 'rejected'], {
+    description: 'unavailable: MantaGO could not be reached (or DRY_RUN is on); rejected: it refused',
+  }),
   credentials: CredentialsSchema,
 });
 
-export const credentialRoutes: FastifyPluginAsyncTypebox<{ credentials: CredentialsManager; dryRun: boolean }> = async (app, { credentials, dryRun }) => {
+export const credentialRoutes: FastifyPluginAsyncTypebox<{ credentials: CredentialsManager; dryRun: boolean }> = async (
+  app,
+  { credentials, dryRun },
+) => {
   app.get('/credentials', {
-    schema: { summary: 'MantaGO credentials: state and times, never the token or secret', tags: ['admin'], response: { 200: CredentialsSchema, ...errorReplies(401) } },
+    schema: {
+      summary: 'MantaGO credentials: state and times, never the token or secret',
+      tags: ['admin'],
+      response: { 200: CredentialsSchema, ...errorReplies(401) },
+    },
     handler: async () => {
       await credentials.reload(); // another replica may have rotated the pair
       return credentialsView(credentials.status(), dryRun);

@@ -51,7 +51,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
   const SOURCES = [...service.sources.map(({ source }) => source.name), ADMIN_SOURCE];
   app.post('/broadcasts', {
     schema: {
-      summary: 'Send a broadcast by hand (recorded like any delivery); answers with MantaGO\'s reply',
+      summary: "Send a broadcast by hand (recorded like any delivery); answers with MantaGO's reply",
       tags: ['admin'],
       body: BroadcastBody,
       response: { 200: BroadcastReply, 202: BroadcastReply, 502: BroadcastReply, ...errorReplies(400, 401) },
@@ -61,7 +61,11 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
       if (problems.length > 0) throw httpError('INVALID_PAYLOAD', problems.join('; '));
       const result = await sendManualBroadcast({ store, worker, leaseMs }, request.body);
       const code = result.status === 'sent' ? 200 : result.status === 'pending' ? 202 : 502;
-      return reply.code(code).send({ status: result.status as 'sent' | 'pending' | 'dead', deliveryIds: result.deliveries.map((d) => d.id), mantago: mantagoView(result.mantago) });
+      return reply.code(code).send({
+        status: result.status as 'sent' | 'pending' | 'dead',
+        deliveryIds: result.deliveries.map((d) => d.id),
+        mantago: mantagoView(result.mantago),
+      });
     },
   });
 
@@ -79,7 +83,10 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
         },
         { additionalProperties: false },
       ),
-      response: { 200: Type.Object({ deliveries: Type.Array(DeliverySchema), nextCursor: Type.Union([Type.Integer(), Type.Null()]) }), ...errorReplies(400, 401) },
+      response: {
+        200: Type.Object({ deliveries: Type.Array(DeliverySchema), nextCursor: Type.Union([Type.Integer(), Type.Null()]) }),
+        ...errorReplies(400, 401),
+      },
     },
     handler: async (request) => {
       const { status, source, order, limit, cursor } = request.query;
@@ -90,7 +97,12 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
   });
 
   app.get('/deliveries/:id', {
-    schema: { summary: 'One delivery with its order and every attempt', tags: ['admin'], params: IdParams, response: { 200: DeliveryDetailSchema, ...errorReplies(400, 401, 404) } },
+    schema: {
+      summary: 'One delivery with its order and every attempt',
+      tags: ['admin'],
+      params: IdParams,
+      response: { 200: DeliveryDetailSchema, ...errorReplies(400, 401, 404) },
+    },
     handler: async (request) => {
       const delivery = await store.operator.getDelivery(request.params.id);
       if (!delivery) throw httpError('NOT_FOUND', `no delivery ${request.params.id}`);
@@ -109,8 +121,10 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
       const { done, delivery } = await store.operator.requeue(request.params.id, Date.now());
       if (!delivery) throw httpError('NOT_FOUND', `no delivery ${request.params.id}`);
       if (done) return deliveryView(delivery);
-      if (delivery.status === 'sent') throw httpError('CONFLICT', `delivery ${delivery.id} was already sent; POST /admin/broadcasts sends a message again`);
-      if (delivery.status === 'skipped') throw httpError('CONFLICT', `delivery ${delivery.id} was skipped, so there is nobody to send it to: ${delivery.lastError ?? ''}`);
+      if (delivery.status === 'sent')
+        throw httpError('CONFLICT', `delivery ${delivery.id} was already sent; POST /admin/broadcasts sends a message again`);
+      if (delivery.status === 'skipped')
+        throw httpError('CONFLICT', `delivery ${delivery.id} was skipped, so there is nobody to send it to: ${delivery.lastError ?? ''}`);
       throw httpError('CONFLICT', `delivery ${delivery.id} is being sent right now`);
     },
   });

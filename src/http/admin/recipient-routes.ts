@@ -8,7 +8,9 @@ import type { Store } from '../../store/store.ts';
 import { errorReplies, httpError } from '../errors.ts';
 import { RecipientSchema, recipientView } from './schemas.ts';
 
-const KeyParams = Type.Object({ key: Type.String({ minLength: 3, maxLength: 400, description: 'customer:<id>, email:<address> or phone:<digits>' }) });
+const KeyParams = Type.Object({
+  key: Type.String({ minLength: 3, maxLength: 400, description: 'customer:<id>, email:<address> or phone:<digits>' }),
+});
 
 const IMPORT_TYPES: Record<string, ImportFormat> = {
   'application/x-ndjson': 'jsonl',
@@ -28,7 +30,10 @@ export const recipientRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = asyn
       summary: 'Bind a customer key to a chat user',
       tags: ['admin'],
       params: KeyParams,
-      body: Type.Object({ platform: Type.Enum([...PLATFORMS]), userId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false }),
+      body: Type.Object(
+        { platform: Type.Enum([...PLATFORMS]), userId: Type.String({ minLength: 1, maxLength: 64 }) },
+        { additionalProperties: false },
+      ),
       response: { 200: RecipientSchema, ...errorReplies(400, 401) },
     },
     handler: async (request) => {
@@ -43,7 +48,12 @@ export const recipientRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = asyn
   });
 
   app.get('/recipients/:key', {
-    schema: { summary: 'Who a customer key is bound to', tags: ['admin'], params: KeyParams, response: { 200: RecipientSchema, ...errorReplies(401, 404) } },
+    schema: {
+      summary: 'Who a customer key is bound to',
+      tags: ['admin'],
+      params: KeyParams,
+      response: { 200: RecipientSchema, ...errorReplies(401, 404) },
+    },
     handler: async (request) => {
       const entry = await store.operator.getRecipient(request.params.key);
       if (!entry) throw httpError('NOT_FOUND', `no recipient for ${request.params.key}`);
@@ -54,14 +64,16 @@ export const recipientRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = asyn
   app.delete('/recipients/:key', {
     schema: { summary: 'Remove a binding', tags: ['admin'], params: KeyParams, response: { 204: Type.Null(), ...errorReplies(401, 404) } },
     handler: async (request, reply) => {
-      if (!(await store.operator.deleteRecipient(request.params.key))) throw httpError('NOT_FOUND', `no recipient for ${request.params.key}`);
+      if (!(await store.operator.deleteRecipient(request.params.key)))
+        throw httpError('NOT_FOUND', `no recipient for ${request.params.key}`);
       return reply.code(204).send(null);
     },
   });
 
   app.post('/recipients/import', {
     schema: {
-      summary: 'Bulk import: JSON lines ({"key","platform","userId"}) or CSV (key,platform,userId); every valid line is applied, each bad line reported',
+      summary:
+        'Bulk import: JSON lines ({"key","platform","userId"}) or CSV (key,platform,userId); every valid line is applied, each bad line reported',
       tags: ['admin'],
       consumes: Object.keys(IMPORT_TYPES),
       response: {

@@ -2,7 +2,13 @@
 // conversions from the store's records. Times are ISO 8601 strings for people reading curl output.
 import Type, { type Static } from 'typebox';
 import { CREDENTIALS_ORIGINS, CREDENTIALS_STATES, type CredentialsStatus } from '../../domain/credentials.ts';
-import { ATTEMPT_OUTCOMES, DELIVERY_STATUSES, type AttemptRecord, type DeliveryDetail, type DeliveryRecord } from '../../domain/delivery.ts';
+import {
+  ATTEMPT_OUTCOMES,
+  DELIVERY_STATUSES,
+  type AttemptRecord,
+  type DeliveryDetail,
+  type DeliveryRecord,
+} from '../../domain/delivery.ts';
 import { PLATFORMS, type DirectoryEntry } from '../../domain/recipient.ts';
 
 const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
@@ -47,14 +53,29 @@ export const AttemptSchema = Type.Object({
 
 export const DeliveryDetailSchema = Type.Intersect([
   DeliverySchema,
-  Type.Object({ order: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], { description: 'the order as received (normalized); null for a manual broadcast' }), attemptLog: Type.Array(AttemptSchema) }),
+  Type.Object({
+    order: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()], {
+      description: 'the order as received (normalized); null for a manual broadcast',
+    }),
+    attemptLog: Type.Array(AttemptSchema),
+  }),
 ]);
 
 export function deliveryView(d: DeliveryRecord): Static<typeof DeliverySchema> {
-  return { ...d, receivedAt: iso(d.receivedAt), nextAttemptAt: iso(d.nextAttemptAt), finishedAt: iso(d.finishedAt), redrivenAt: iso(d.redrivenAt) };
+  return {
+    ...d,
+    receivedAt: iso(d.receivedAt),
+    nextAttemptAt: iso(d.nextAttemptAt),
+    finishedAt: iso(d.finishedAt),
+    redrivenAt: iso(d.redrivenAt),
+  };
 }
 
-const attemptView = (a: AttemptRecord): Static<typeof AttemptSchema> => ({ ...a, startedAt: iso(a.startedAt) as string, nextAttemptAt: iso(a.nextAttemptAt) });
+const attemptView = (a: AttemptRecord): Static<typeof AttemptSchema> => ({
+  ...a,
+  startedAt: iso(a.startedAt) as string,
+  nextAttemptAt: iso(a.nextAttemptAt),
+});
 
 export function deliveryDetailView(d: DeliveryDetail) {
   const { order, attemptLog, ...record } = d;

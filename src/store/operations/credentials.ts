@@ -10,7 +10,9 @@ export async function loadCredentials(db: Runner, botId: string): Promise<Stored
 
 /** Insert or replace, unless the row holds a newer generation; a saved pair ends any refresh claim. */
 export async function saveCredentials(db: Runner, next: StoredCredentials): Promise<StoredCredentials> {
-  const updates = CREDENTIALS_COLUMNS.slice(1).map((c) => `${c} = excluded.${c}`).join(', ');
+  const updates = CREDENTIALS_COLUMNS.slice(1)
+    .map((c) => `${c} = excluded.${c}`)
+    .join(', ');
   await db.run(
     `INSERT INTO credentials (${CREDENTIALS_COLUMNS.join(', ')}) VALUES (${CREDENTIALS_COLUMNS.map(() => '?').join(', ')})
      ON CONFLICT (bot_id) DO UPDATE SET ${updates}, refresh_owner = NULL, refresh_until = NULL
@@ -20,7 +22,14 @@ export async function saveCredentials(db: Runner, next: StoredCredentials): Prom
   return (await loadCredentials(db, next.botId)) as StoredCredentials;
 }
 
-export async function claimRefresh(db: Runner, botId: string, owner: string, generation: number, until: number, now: number): Promise<boolean> {
+export async function claimRefresh(
+  db: Runner,
+  botId: string,
+  owner: string,
+  generation: number,
+  until: number,
+  now: number,
+): Promise<boolean> {
   const { changes } = await db.run(
     `UPDATE credentials SET refresh_owner = ?, refresh_until = ?
      WHERE bot_id = ? AND generation = ? AND (refresh_owner IS NULL OR refresh_owner = ? OR refresh_until < ?)`,

@@ -17,7 +17,12 @@ export function recordOrders(db: Runner, rows: Param[][]): Promise<RecordedOrder
     const keys = rows.filter((_, i) => recorded[i] === undefined).map((row) => String(row[KEY_INDEX]));
     if (keys.length > 0) {
       const list = tx.dialect.inList('dedupe_key', keys, 'text');
-      const found = new Map((await tx.all(`SELECT id, status, dedupe_key FROM deliveries WHERE ${list.sql}`, [list.param])).map((r) => [String(r.dedupe_key), r]));
+      const found = new Map(
+        (await tx.all(`SELECT id, status, dedupe_key FROM deliveries WHERE ${list.sql}`, [list.param])).map((r) => [
+          String(r.dedupe_key),
+          r,
+        ]),
+      );
       rows.forEach((row, i) => {
         if (recorded[i]) return;
         const existing = found.get(String(row[KEY_INDEX]));
@@ -45,15 +50,23 @@ export function claimBatch(db: Runner, owner: string, limit: number, leaseMs: nu
       [head.batch_key as string, now, limit],
     );
     if (rows.length === 0) return [];
-    const ids = tx.dialect.inList('id', rows.map((r) => Number(r.id)), 'bigint');
+    const ids = tx.dialect.inList(
+      'id',
+      rows.map((r) => Number(r.id)),
+      'bigint',
+    );
     await tx.run(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE ${ids.sql}`, [owner, now + leaseMs, ids.param]);
     return rows.map(toClaimed).sort((a, b) => a.id - b.id);
   });
 }
 
 /** Each transition as one statement over the deliveries that take it (grouped by their parameters). */
-function transitionStatement(then: Exclude<Transition, { to: 'in_flight' }>, error: string | null, now: number): { sql: string; params: Param[] } {
-  switch (then.to) {
+function transitionStatement(
+  transition: Exclude<Transition, { to: 'in_flight' }>,
+  error: string | null,
+  now: number,
+): { sql: string; params: Param[] } {
+  switch (transition.to) {
     case 'sent':
       return {
         sql: `UPDATE deliveries SET status = 'sent', attempts = attempts + 1, finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, last_error = NULL
@@ -64,12 +77,12 @@ function transitionStatement(then: Exclude<Transition, { to: 'in_flight' }>, err
       return {
         sql: `UPDATE deliveries SET status = 'dead', attempts = attempts + 1, finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, last_error = ?
               WHERE status = 'pending'`,
-        params: [now, then.reason],
+        params: [now, transition.reason],
       };
     case 'retry':
       return {
         sql: `UPDATE deliveries SET attempts = attempts + ?, next_attempt_at = ?, lease_owner = NULL, last_error = ? WHERE status = 'pending'`,
-        params: [then.counted ? 1 : 0, then.at, error],
+        params: [transition.counted ? 1 : 0, transition.at, error],
       };
   }
 }
@@ -77,21 +90,37 @@ function transitionStatement(then: Exclude<Transition, { to: 'in_flight' }>, err
 /** Records every attempt (write-once rows) and moves each delivery on, in one transaction. */
 export function recordAttempts(db: Runner, owner: string, results: AttemptResult[], now: number): Promise<void> {
   return db.transaction(async (tx) => {
-    await tx.dialect.insertAll(tx, 'attempts', ATTEMPT_COLUMNS, results.map(({ attempt: a, then }) => [
-      a.deliveryId, a.startedAt, a.durationMs, a.outcome, a.httpStatus, a.error, then.to === 'retry' ? then.at : null, a.batchSize,
-    ]));
+    await tx.dialect.insertAll(
+      tx,
+      'attempts',
+      ATTEMPT_COLUMNS,
+      results.map(({ attempt: a, transition: t }) => [
+        a.deliveryId,
+        a.startedAt,
+        a.durationMs,
+        a.outcome,
+        a.httpStatus,
+        a.error,
+        t.to === 'retry' ? t.at : null,
+        a.batchSize,
+      ]),
+    );
     const groups = new Map<string, { statement: { sql: string; params: Param[] }; ownerOnly: boolean; ids: number[] }>();
-    for (const { attempt, then } of results) {
-      if (then.to === 'in_flight') continue;
-      const statement = transitionStatement(then, attempt.error, now);
+    for (const { attempt, transition } of results) {
+      if (transition.to === 'in_flight') continue;
+      const statement = transitionStatement(transition, attempt.error, now);
       const key = JSON.stringify([statement.sql, statement.params]);
-      const group = groups.get(key) ?? { statement, ownerOnly: then.to === 'retry', ids: [] };
+      const group = groups.get(key) ?? { statement, ownerOnly: transition.to === 'retry', ids: [] };
       group.ids.push(attempt.deliveryId);
       groups.set(key, group);
     }
     for (const { statement, ownerOnly, ids } of groups.values()) {
       const list = tx.dialect.inList('id', ids, 'bigint');
-      await tx.run(`${statement.sql} AND ${list.sql}${ownerOnly ? ' AND lease_owner = ?' : ''}`, [...statement.params, list.param, ...(ownerOnly ? [owner] : [])]);
+      await tx.run(`${statement.sql} AND ${list.sql}${ownerOnly ? ' AND lease_owner = ?' : ''}`, [
+        ...statement.params,
+        list.param,
+        ...(ownerOnly ? [owner] : []),
+      ]);
     }
   });
 }
@@ -99,18 +128,28 @@ export function recordAttempts(db: Runner, owner: string, results: AttemptResult
 /** The deliveries of `ids` that `owner` holds (stored already leased to it, say), as a claim returns them. */
 export async function leased(db: Runner, owner: string, ids: number[]): Promise<ClaimedDelivery[]> {
   const list = db.dialect.inList('id', ids, 'bigint');
-  const rows = await db.all(`SELECT ${CLAIMED_COLUMNS} FROM deliveries WHERE ${list.sql} AND status = 'pending' AND lease_owner = ? ORDER BY id`, [list.param, owner]);
+  const rows = await db.all(
+    `SELECT ${CLAIMED_COLUMNS} FROM deliveries WHERE ${list.sql} AND status = 'pending' AND lease_owner = ? ORDER BY id`,
+    [list.param, owner],
+  );
   return rows.map(toClaimed);
 }
 
 export async function renewLease(db: Runner, owner: string, ids: number[], until: number): Promise<void> {
   const list = db.dialect.inList('id', ids, 'bigint');
-  await db.run(`UPDATE deliveries SET next_attempt_at = ? WHERE ${list.sql} AND status = 'pending' AND lease_owner = ?`, [until, list.param, owner]);
+  await db.run(`UPDATE deliveries SET next_attempt_at = ? WHERE ${list.sql} AND status = 'pending' AND lease_owner = ?`, [
+    until,
+    list.param,
+    owner,
+  ]);
 }
 
 export async function release(db: Runner, owner: string, ids: number[], at: number): Promise<void> {
   const list = db.dialect.inList('id', ids, 'bigint');
-  await db.run(`UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE ${list.sql} AND status = 'pending' AND lease_owner = ?`, [at, list.param, owner]);
+  await db.run(
+    `UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE ${list.sql} AND status = 'pending' AND lease_owner = ?`,
+    [at, list.param, owner],
+  );
 }
 
 export async function nextDueAt(db: Runner): Promise<number | undefined> {

@@ -18,7 +18,10 @@ export async function listDeliveries(db: Runner, filter: DeliveryFilter, now: nu
   if (filter.source) add('source = ?', filter.source);
   if (filter.orderId) add('order_id = ?', filter.orderId);
   if (filter.beforeId !== undefined) add('id < ?', filter.beforeId);
-  const rows = await db.all(`SELECT ${RECORD_COLUMNS} FROM deliveries ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`, [...params, filter.limit]);
+  const rows = await db.all(
+    `SELECT ${RECORD_COLUMNS} FROM deliveries ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+    [...params, filter.limit],
+  );
   return rows.map((row) => toDeliveryRecord(row, now));
 }
 
@@ -31,14 +34,20 @@ export async function getDelivery(db: Runner, id: number, now: number): Promise<
   const found = await recordById(db, id, now);
   if (!found) return undefined;
   const { orderJson, ...record } = found;
-  const attempts = await db.all(`SELECT started_at, duration_ms, outcome, http_status, error, next_attempt_at, batch_size FROM attempts WHERE delivery_id = ? ORDER BY id`, [id]);
+  const attempts = await db.all(
+    `SELECT started_at, duration_ms, outcome, http_status, error, next_attempt_at, batch_size FROM attempts WHERE delivery_id = ? ORDER BY id`,
+    [id],
+  );
   return { ...record, order: JSON.parse(orderJson) as StoredOrder | null, attemptLog: attempts.map(toAttemptRecord) };
 }
 
 export async function statuses(db: Runner, ids: number[]): Promise<[number, DeliveryStatus][]> {
   if (ids.length === 0) return [];
   const list = db.dialect.inList('id', ids, 'bigint');
-  return (await db.all(`SELECT id, status FROM deliveries WHERE ${list.sql}`, [list.param])).map((row) => [Number(row.id), row.status as DeliveryStatus]);
+  return (await db.all(`SELECT id, status FROM deliveries WHERE ${list.sql}`, [list.param])).map((row) => [
+    Number(row.id),
+    row.status as DeliveryStatus,
+  ]);
 }
 
 /** A dead delivery starts over; a waiting one (not claimed, or its claim ran out) is due now. Whether it did, and the delivery after. */
@@ -108,7 +117,12 @@ export async function deleteRecipient(db: Runner, key: string): Promise<boolean>
 export async function findRecipient(db: Runner, keys: string[]): Promise<DirectoryEntry | undefined> {
   if (keys.length === 0) return undefined;
   const list = db.dialect.inList('key', keys, 'text');
-  const byKey = new Map((await db.all(`SELECT key, platform, user_id, updated_at FROM recipients WHERE ${list.sql}`, [list.param])).map((r) => [String(r.key), toDirectoryEntry(r)]));
+  const byKey = new Map(
+    (await db.all(`SELECT key, platform, user_id, updated_at FROM recipients WHERE ${list.sql}`, [list.param])).map((r) => [
+      String(r.key),
+      toDirectoryEntry(r),
+    ]),
+  );
   for (const key of keys) {
     const entry = byKey.get(key);
     if (entry) return entry;

@@ -22,7 +22,11 @@ function fromThread(error: ThreadError): Error {
     rebuilt.name = error.name;
   }
   if (error.stack) rebuilt.stack = error.stack;
-  return Object.assign(rebuilt, error.code !== undefined && { code: error.code }, error.errcode !== undefined && { errcode: error.errcode });
+  return Object.assign(
+    rebuilt,
+    error.code !== undefined && { code: error.code },
+    error.errcode !== undefined && { errcode: error.errcode },
+  );
 }
 
 export class SqliteConnection {
@@ -42,7 +46,9 @@ export class SqliteConnection {
       else waiting.resolve(reply.result);
     });
     worker.on('error', (error) => this.fail(new Error(`the SQLite thread failed: ${error.message}`, { cause: error })));
-    worker.on('exit', (code) => (this.closing ? this.stop(new Error('the store is closed')) : this.fail(new Error(`the SQLite thread exited (code ${code})`))));
+    worker.on('exit', (code) =>
+      this.closing ? this.stop(new Error('the store is closed')) : this.fail(new Error(`the SQLite thread exited (code ${code})`)),
+    );
   }
 
   /** Starts the thread, which opens and migrates the file; fails as opening the file would. */
@@ -51,11 +57,14 @@ export class SqliteConnection {
     const worker = new Worker(serviceModule('store/sqlite/thread'), { workerData: options });
     const opened = await new Promise<Opened>((resolve, reject) => {
       const exited = (code: number) => reject(new Error(`the SQLite thread exited (code ${code}) before opening ${path}`));
-      worker.once('error', reject).once('exit', exited).once('message', (message: Opened) => {
-        // Only these: removeAllListeners() would also drop the worker's own, and with them its messages.
-        worker.off('error', reject).off('exit', exited);
-        resolve(message);
-      });
+      worker
+        .once('error', reject)
+        .once('exit', exited)
+        .once('message', (message: Opened) => {
+          // Only these: removeAllListeners() would also drop the worker's own, and with them its messages.
+          worker.off('error', reject).off('exit', exited);
+          resolve(message);
+        });
     });
     if (!opened.opened) {
       await worker.terminate();

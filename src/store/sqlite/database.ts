@@ -78,12 +78,16 @@ export async function openDatabase(path: string): Promise<SqliteRunner> {
     await migrate(runner);
     runner.exec('PRAGMA foreign_keys = ON');
     // This process is the file's only user (the lock above), so any claim left behind is a dead process's.
-    await runner.run(`UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE status = 'pending' AND lease_owner IS NOT NULL`, [Date.now()]);
+    await runner.run(`UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE status = 'pending' AND lease_owner IS NOT NULL`, [
+      Date.now(),
+    ]);
     await runner.run(`UPDATE credentials SET refresh_owner = NULL, refresh_until = NULL`);
   } catch (error) {
     runner.close();
     if ((error as { errcode?: number }).errcode === 5) {
-      throw new StoreInUseError(`database ${path} is in use by another process: SQLite serves one replica; use PostgreSQL (DATABASE_URL=postgres://...) for several`);
+      throw new StoreInUseError(
+        `database ${path} is in use by another process: SQLite serves one replica; use PostgreSQL (DATABASE_URL=postgres://...) for several`,
+      );
     }
     throw error;
   }
