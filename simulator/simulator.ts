@@ -1,14 +1,31 @@
 // A local stand-in for MantaGO's open API, faithful to its documented behaviour: JWT tokens with
 // `exp`, one token/secret pair per bot that a refresh replaces (the old pair dies), code 1004 for
-// an invalid or expired token, validation of the broadcast body. Switches make it slow, failing,
-// rate-limiting or expired on demand. It is the far end of the tests and of the demo.
-import { createHmac, randomBytes } from 'node:crypto';
+// an invalid or expired token, validation of the broadcast body, and the Client API (members bound
+// to the bot's users). Switches make it slow, failing, rate-limiting or expired on demand. It is
+// the far end of the tests and of the demo; it is not part of the service.
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FB_TAGS } from '../src/domain/content.ts';
-import { isValidUserId, PLATFORMS, type Platform } from '../src/domain/recipient.ts';
-import { BROADCAST_PATH, TOKEN_EXPIRED_CODE, TOKEN_LIFETIME_MS, TOKEN_PATH } from '../src/mantago/api.ts';
+import {
+  BIND_FAILED_CODE,
+  BIND_PATH,
+  BROADCAST_PATH,
+  CLIENT_PATH,
+  CLIENTS_PATH,
+  type MantagoClientRecord,
+  TOKEN_EXPIRED_CODE,
+  TOKEN_LIFETIME_MS,
+  TOKEN_PATH,
+} from '../src/mantago/api.ts';
+import { type Answer, error, parseBroadcast, type ReceivedBroadcast, type Reply } from './answers.ts';
+import { ClientDirectory } from './clients.ts';
+import { control } from './control.ts';
+import { issuePair, type Pair } from './pair.ts';
+import { DEFAULT_SWITCHES, type Switches, take } from './switches.ts';
+
+export type { ReceivedBroadcast } from './answers.ts';
+export type { Switches } from './switches.ts';
 
 export interface SimulatorOptions {
   port?: number;
@@ -19,29 +36,6 @@ export interface SimulatorOptions {
   latencyMs?: number;
 }
 
-export interface Switches {
-  /** Delay before each call is handled; a call whose client hangs up meanwhile is not handled. */
-  latencyMs: number;
-  /** Answer the next `count` calls (all, if count is absent) with this status, as an outage would. */
-  fail: { status: number; count?: number; retryAfterSeconds?: number } | null;
-  /** The HTTP status of a 1004 "Token is invalid or expired" answer: MantaGO has been seen to use 401 and 200. */
-  expiredStatus: number;
-  /** Refuse token refreshes, as MantaGO does for a pair it no longer knows. */
-  rejectRefresh: boolean;
-  /** A broadcast naming any of these client ids is refused as a whole with 403. */
-  refusedClientIds: string[];
-}
-
-export interface ReceivedBroadcast {
-  at: number;
-  platform: Platform;
-  clientIds: string[];
-  intentId?: string;
-  message?: string;
-  fbTag?: string;
-  name?: string;
-}
-
 export interface CallRecord {
   at: number;
   path: string;
@@ -49,14 +43,8 @@ export interface CallRecord {
   error?: string;
 }
 
-interface Pair {
-  apiToken: string;
-  apiSecret: string;
-  expiresAt: number;
-}
-
-const DEFAULT_SWITCHES: Switches = { latencyMs: 0, fail: null, expiredStatus: 401, rejectRefresh: false, refusedClientIds: [] };
 const CONTROL_PREFIX = '/__simulator';
+const API_PATHS = [BROADCAST_PATH, TOKEN_PATH, CLIENTS_PATH, BIND_PATH];
 
 export class MantagoSimulator {
   readonly botId: string;
@@ -65,9 +53,12 @@ export class MantagoSimulator {
   readonly broadcasts: ReceivedBroadcast[] = [];
   /** Every API call, whatever came of it. */
   readonly calls: CallRecord[] = [];
+  /** The bot's users and the members bound to them. */
+  readonly clients = new ClientDirectory();
   switches: Switches;
   private pair: Pair;
-  private forcedExpiry = false;
+  /** The current token answers 1004 until refreshed (the expire switch). */
+  forcedExpiry = false;
   private readonly signingKey = randomBytes(32);
   private inFlight = 0;
   private peakInFlight = 0;
@@ -78,7 +69,12 @@ export class MantagoSimulator {
     this.botId = options.botId ?? 'simBot01';
     this.tokenLifetimeMs = options.tokenLifetimeMs ?? TOKEN_LIFETIME_MS;
     this.switches = { ...DEFAULT_SWITCHES, latencyMs: options.latencyMs ?? 0 };
-    this.pair = this.issue();
+    this.pair = issuePair(this.botId, this.tokenLifetimeMs, this.signingKey);
+  }
+
+  /** When the current token expires. */
+  get tokenExpiresAt(): number {
+    return this.pair.expiresAt;
   }
 
   get url(): string {
@@ -102,7 +98,7 @@ export class MantagoSimulator {
 
   /** Like regenerating the pair in the dashboard: a new pair, the old one dead. */
   issuePair(): { apiToken: string; apiSecret: string } {
-    this.pair = this.issue();
+    this.pair = issuePair(this.botId, this.tokenLifetimeMs, this.signingKey);
     this.forcedExpiry = false;
     return this.credentials();
   }
@@ -116,6 +112,11 @@ export class MantagoSimulator {
     this.switches = { ...this.switches, ...switches };
   }
 
+  /** A user of the bot (bound to a shop's member when `customerId` is given). */
+  addClient(client: Partial<MantagoClientRecord> & Pick<MantagoClientRecord, 'clientId'>): MantagoClientRecord {
+    return this.clients.add(client);
+  }
+
   refreshCalls(): CallRecord[] {
     return this.calls.filter((c) => c.path === TOKEN_PATH);
   }
@@ -124,12 +125,26 @@ export class MantagoSimulator {
     return this.calls.filter((c) => c.path === BROADCAST_PATH);
   }
 
+  /** Client list and get calls. */
+  lookupCalls(): CallRecord[] {
+    return this.calls.filter((c) => c.path === CLIENTS_PATH || c.path.startsWith(`${CLIENT_PATH}/`));
+  }
+
+  bindCalls(): CallRecord[] {
+    return this.calls.filter((c) => c.path === BIND_PATH);
+  }
+
   /** Every client id MantaGO accepted, once per time it was sent. */
   deliveredClientIds(): string[] {
     return this.broadcasts.flatMap((b) => b.clientIds);
   }
 
-  /** The most broadcast/token calls that were being handled at once. */
+  /** How many messages one user got. */
+  timesDelivered(clientId: string): number {
+    return this.deliveredClientIds().filter((id) => id === clientId).length;
+  }
+
+  /** The most calls that were being handled at once. */
   maxConcurrentCalls(): number {
     return this.peakInFlight;
   }
@@ -147,7 +162,7 @@ export class MantagoSimulator {
 
   async listen(port = 0, host = '127.0.0.1'): Promise<this> {
     this.server = createServer((req, res) => {
-      this.handle(req, res).catch((error: unknown) => reply(res, 500, { success: false, errResponse: { message: String(error) } }));
+      this.handle(req, res).catch((e: unknown) => send(res, [500, error(String(e))]));
     });
     this.server.keepAliveTimeout = 60_000;
     await new Promise<void>((resolve) => this.server?.listen(port, host, resolve));
@@ -163,51 +178,32 @@ export class MantagoSimulator {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
-  private issue(): Pair {
-    const now = Date.now();
-    const expiresAt = now + this.tokenLifetimeMs;
-    const header = Buffer.from(JSON.stringify({ alg: 'HS256', typ: 'JWT' })).toString('base64url');
-    const claims = {
-      botId: this.botId,
-      iat: Math.floor(now / 1000),
-      exp: Math.floor(expiresAt / 1000),
-      jti: randomBytes(8).toString('hex'),
-    };
-    const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
-    const signature = createHmac('sha256', this.signingKey).update(`${header}.${payload}`).digest('base64url');
-    return {
-      apiToken: `${header}.${payload}.${signature}`,
-      apiSecret: randomBytes(24).toString('base64url'),
-      expiresAt: claims.exp * 1000,
-    };
-  }
-
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const at = Date.now(); // when the call arrived, before its body is read
     const url = new URL(req.url ?? '/', 'http://simulator');
     const body = await readBody(req);
     if (url.pathname.startsWith(CONTROL_PREFIX))
-      return this.control(url.pathname.slice(CONTROL_PREFIX.length), req.method ?? 'GET', body, res);
-    if (req.method !== 'POST' || (url.pathname !== BROADCAST_PATH && url.pathname !== TOKEN_PATH)) {
-      return reply(res, 404, { success: false, errResponse: { message: 'Not found' } });
-    }
+      return send(res, control(this, url.pathname.slice(CONTROL_PREFIX.length), req.method ?? 'GET', body));
+    const known = API_PATHS.includes(url.pathname) || url.pathname.startsWith(`${CLIENT_PATH}/`);
+    if (req.method !== 'POST' || !known) return send(res, [404, error('Not found')]);
     this.inFlight++;
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     try {
       if (this.switches.latencyMs > 0) await sleep(this.switches.latencyMs);
       if (res.destroyed || req.socket.destroyed) return; // the caller gave up: nothing happened
-      const [status, answer, headers] = this.answer(url, req.headers.authorization, body);
-      this.calls.push({ at, path: url.pathname, status, ...(answer.success === false && { error: answer.errResponse.message }) });
-      reply(res, status, answer, headers);
+      const answer = this.answer(url, req.headers.authorization, body);
+      const [status, content] = answer;
+      this.calls.push({ at, path: url.pathname, status, ...(content.success === false && { error: content.errResponse.message }) });
+      if (url.pathname === TOKEN_PATH && this.switches.tokenLatencyMs > 0) await sleep(this.switches.tokenLatencyMs);
+      send(res, answer);
     } finally {
       this.inFlight--;
     }
   }
 
-  private answer(url: URL, authorization: string | undefined, raw: string): [number, Answer, Record<string, string>?] {
-    const fail = this.switches.fail;
-    if (fail && (fail.count === undefined || fail.count > 0)) {
-      if (fail.count !== undefined) fail.count--;
+  private answer(url: URL, authorization: string | undefined, raw: string): Reply {
+    const fail = take(this.switches.fail);
+    if (fail) {
       const headers = fail.retryAfterSeconds === undefined ? undefined : { 'retry-after': String(fail.retryAfterSeconds) };
       return [fail.status, error(fail.status === 429 ? 'Too many requests' : 'Internal server error'), headers];
     }
@@ -220,9 +216,9 @@ export class MantagoSimulator {
     }
     const botId = url.searchParams.get('botId') ?? body.botId;
     if (!botId) return [400, error('botId is required')];
-    if (botId !== this.botId) return [404, error('Bot not found')];
+    if (botId !== this.botId) return [404, error('Bot not found', 5001)];
     const token = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : undefined;
-    const expired: [number, Answer] = [
+    const expired: Reply = [
       this.switches.expiredStatus,
       { success: false, errResponse: { message: 'Token is invalid or expired', code: TOKEN_EXPIRED_CODE, botId: this.botId } },
     ];
@@ -230,80 +226,52 @@ export class MantagoSimulator {
     if (token !== this.pair.apiToken || body.secret !== this.pair.apiSecret) return expired;
     if (url.pathname === TOKEN_PATH) {
       if (this.switches.rejectRefresh) return expired;
-      this.pair = this.issue();
+      this.pair = issuePair(this.botId, this.tokenLifetimeMs, this.signingKey);
       this.forcedExpiry = false;
       return [200, { success: true, apiToken: this.pair.apiToken, apiSecret: this.pair.apiSecret }];
     }
     if (this.forcedExpiry || Date.now() >= this.pair.expiresAt) return expired;
-    return this.broadcast(body);
+    if (url.pathname === BROADCAST_PATH) return this.broadcast(body);
+    if (url.pathname === BIND_PATH) return this.bind(body);
+    return this.lookup(url);
   }
 
-  private broadcast(body: Record<string, unknown>): [number, Answer] {
-    const { platform, intentId, message, clientIds, fbTag, name } = body;
-    if (!PLATFORMS.includes(platform as Platform)) return [400, error(`platform must be one of ${PLATFORMS.join(', ')}`)];
-    if ((intentId === undefined) === (message === undefined)) return [400, error('Exactly one of intentId or message is required')];
-    if (intentId !== undefined && (typeof intentId !== 'string' || !intentId)) return [400, error('intentId must be a non-empty string')];
-    if (message !== undefined && (typeof message !== 'string' || !message || message.length > 5000))
-      return [400, error('message must be 1 to 5000 characters')];
-    if (platform === 'facebook' && !FB_TAGS.includes(fbTag as (typeof FB_TAGS)[number]))
-      return [400, error('fbTag is required for facebook')];
-    if (typeof name !== 'string' || !name) return [400, error('name is required')];
-    if (!Array.isArray(clientIds) || clientIds.length === 0 || !clientIds.every((id) => typeof id === 'string')) {
-      return [400, error('clientIds must be a non-empty array of strings')];
+  private broadcast(body: Record<string, unknown>): Reply {
+    const broadcast = parseBroadcast(body, Date.now());
+    if (typeof broadcast === 'string') return [400, error(broadcast)];
+    if (broadcast.clientIds.some((id) => this.switches.refusedClientIds.includes(id))) return [403, error('Create broadcast failed')];
+    let roll = Math.random();
+    for (const failure of this.switches.randomFailures) {
+      roll -= failure.rate;
+      if (roll < 0) {
+        const headers = failure.retryAfterSeconds === undefined ? undefined : { 'retry-after': String(failure.retryAfterSeconds) };
+        return [failure.status, error(failure.status === 429 ? 'Too many requests' : 'Internal server error'), headers];
+      }
     }
-    const ids = clientIds as string[];
-    const invalid = ids.find((id) => !isValidUserId(platform as Platform, id));
-    if (invalid) return [400, error(`clientIds contains an id that is not a ${String(platform)} user id`)];
-    if (ids.some((id) => this.switches.refusedClientIds.includes(id))) return [403, error('Create broadcast failed')];
-    this.broadcasts.push({
-      at: Date.now(),
-      platform: platform as Platform,
-      clientIds: ids,
-      ...(intentId !== undefined && { intentId: intentId as string }),
-      ...(message !== undefined && { message: message as string }),
-      ...(fbTag !== undefined && { fbTag: fbTag as string }),
-      name,
-    });
+    this.broadcasts.push(broadcast);
     return [200, { success: true, message: 'Send customer broadcast successfully' }];
   }
 
-  /** For `npm run simulator`: look at what arrived and flip switches with curl. */
-  private control(path: string, method: string, raw: string, res: ServerResponse) {
-    if (method === 'GET' && path === '/broadcasts') return reply(res, 200, { broadcasts: this.broadcasts });
-    if (method === 'GET' && path === '/state') {
-      return reply(res, 200, {
-        botId: this.botId,
-        switches: this.switches,
-        tokenExpiresAt: new Date(this.pair.expiresAt).toISOString(),
-        forcedExpiry: this.forcedExpiry,
-        broadcasts: this.broadcasts.length,
-        refreshCalls: this.refreshCalls().length,
-      });
+  private lookup(url: URL): Reply {
+    const fail = take(this.switches.failLookups);
+    if (fail) return [fail.status, error('Get client failed', 37011)];
+    if (url.pathname === CLIENTS_PATH) {
+      const page = this.clients.list(url.searchParams);
+      if (typeof page === 'string') return [400, error(page)];
+      return [200, { success: true, message: 'Operation completed successfully', clientList: page }];
     }
-    if (method === 'POST' && path === '/switches') {
-      try {
-        this.set(JSON.parse(raw || '{}') as Partial<Switches>);
-      } catch {
-        return reply(res, 400, { error: 'body must be JSON' });
-      }
-      return reply(res, 200, { switches: this.switches });
-    }
-    if (method === 'POST' && path === '/expire') {
-      this.expireToken();
-      return reply(res, 200, { expired: true });
-    }
-    if (method === 'POST' && path === '/pair') return reply(res, 200, this.issuePair());
-    return reply(res, 404, { error: 'unknown simulator control' });
+    const client = this.clients.get(decodeURIComponent(url.pathname.slice(CLIENT_PATH.length + 1)), url.searchParams);
+    return client ? [200, { success: true, message: 'Operation completed successfully', client }] : [404, error('Client not found', 37011)];
+  }
+
+  private bind(body: Record<string, unknown>): Reply {
+    if (take(this.switches.failBinds) || !this.clients.bind(body.clientId, body.customerId))
+      return [200, error('Bind customer failed', BIND_FAILED_CODE)];
+    return [200, { success: true, message: 'Bind customer successfully' }];
   }
 }
 
-type Answer =
-  | { success: true; [key: string]: unknown }
-  | { success: false; errResponse: { message: string; code?: number; botId?: string } };
-
-const error = (message: string): Answer => ({ success: false, errResponse: { message } });
-
-function reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function send(res: ServerResponse, [status, body, headers = {}]: Reply | [number, Answer]): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify(body));

@@ -2,6 +2,7 @@
 // service (service.ts) and never listens (server.ts does); tests build as many apps as they like.
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
+import { getHeapStatistics } from 'node:v8';
 import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
@@ -11,7 +12,7 @@ import type { Settings } from './config/settings.ts';
 import { AccessLog } from './http/access-log.ts';
 import { adminRoutes } from './http/admin/admin-routes.ts';
 import { httpError, toHttpError } from './http/errors.ts';
-import { healthRoutes } from './http/health-routes.ts';
+import { healthRoutes, type LoadCode } from './http/health-routes.ts';
 import { metricsRoutes } from './http/metrics-routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
 import { webhookRoutes } from './http/webhook-routes.ts';
@@ -28,9 +29,11 @@ export const notifierApp = fp<{ settings: Settings; sources?: readonly WebhookSo
     const service = await createService(settings, { log: app.log as Logger, ...(sources && { sources }) } satisfies ServiceOptions);
 
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      const mapped = toHttpError(error);
-      if (mapped.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+      const mapped = toHttpError(error, config.LOAD_RETRY_AFTER_S);
+      if (mapped.code === 'STORE_UNAVAILABLE') request.log.warn({ reason: error.message }, 'store unavailable: answered 503');
+      else if (mapped.statusCode >= 500) request.log.error({ err: error }, 'request failed');
       else request.log.info({ code: mapped.code, reason: mapped.message }, 'request refused');
+      if (mapped.retryAfterS !== undefined) reply.header('retry-after', String(mapped.retryAfterS));
       return reply.code(mapped.statusCode).send({
         statusCode: mapped.statusCode,
         code: mapped.code,
@@ -45,21 +48,33 @@ export const notifierApp = fp<{ settings: Settings; sources?: readonly WebhookSo
         .send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route for ${request.method} ${path}` });
     });
 
+    const limits = {
+      eventLoopDelay: config.LOAD_MAX_EVENT_LOOP_DELAY_MS,
+      heapUsedBytes: heapThresholdMb(config.LOAD_MAX_HEAP_USED_MB) * 1024 * 1024,
+      rssBytes: config.LOAD_MAX_RSS_MB * 1024 * 1024,
+    };
+    const load = (): LoadCode => {
+      if (!app.isUnderPressure()) return 'ok';
+      const usage = app.memoryUsage();
+      if (limits.eventLoopDelay > 0 && usage.eventLoopDelay > limits.eventLoopDelay) return 'event_loop_delay';
+      if (limits.heapUsedBytes > 0 && usage.heapUsed > limits.heapUsedBytes) return 'heap';
+      return 'rss';
+    };
     // Shed load before it topples the process: shops retry a 503 after Retry-After. Health, readiness
     // and metrics routes opt out (their route config), so /healthz stays an honest "alive".
     await app.register(underPressure, {
-      maxEventLoopDelay: config.LOAD_MAX_EVENT_LOOP_DELAY_MS,
-      maxRssBytes: config.LOAD_MAX_RSS_MB * 1024 * 1024,
+      maxEventLoopDelay: limits.eventLoopDelay,
+      maxHeapUsedBytes: limits.heapUsedBytes,
+      maxRssBytes: limits.rssBytes,
       pressureHandler: async (request, reply, type, value) => {
         const source = request.routeOptions.config.source;
         if (source) service.metrics.webhooks.inc({ source, outcome: 'overloaded' });
         request.log.warn({ type, value }, 'shedding load');
-        reply.header('retry-after', String(config.LOAD_RETRY_AFTER_S));
-        throw httpError('OVERLOADED', `the service is overloaded; retry after ${config.LOAD_RETRY_AFTER_S} s`);
+        throw httpError('OVERLOADED', `the service is overloaded; retry after ${config.LOAD_RETRY_AFTER_S} s`, config.LOAD_RETRY_AFTER_S);
       },
     });
     await registerOpenApi(app, VERSION);
-    await app.register(healthRoutes, { service, underPressure: () => app.isUnderPressure(), memoryUsage: () => app.memoryUsage() });
+    await app.register(healthRoutes, { service, load });
     await app.register(metricsRoutes, { metrics: service.metrics });
     if (service.takesWebhooks) await app.register(webhookRoutes, { service, bodyLimit: config.BODY_LIMIT_BYTES });
     if (config.ADMIN_TOKEN) await app.register(adminRoutes, { prefix: '/admin', adminToken: config.ADMIN_TOKEN, service });
@@ -69,6 +84,14 @@ export const notifierApp = fp<{ settings: Settings; sources?: readonly WebhookSo
   },
   { name: 'mantago-order-notifier', fastify: '5.x' },
 );
+
+/**
+ * The heap in use above which to shed load: given, or 90% of V8's limit. The start flags cap the
+ * old generation (--max-old-space-size), so this fires well before the process runs out of heap.
+ */
+function heapThresholdMb(given: number | undefined): number {
+  return given ?? Math.floor((getHeapStatistics().heap_size_limit / 1024 / 1024) * 0.9);
+}
 
 export interface BuildOptions {
   logger?: Logger;

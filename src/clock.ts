@@ -1,13 +1,18 @@
 // Time as the service's moving parts see it: the real clock in production, a controlled one in
 // unit tests (so a limiter's second or a lease's minute passes without waiting for it).
-import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Clock {
   now(): number;
+  /** Calls `callback` after `ms`; the function returned cancels it. */
+  setTimer(callback: () => void, ms: number): () => void;
   sleep(ms: number): Promise<void>;
 }
 
 export const systemClock: Clock = {
   now: () => Date.now(),
-  sleep: (ms) => sleep(Math.max(0, ms)),
+  setTimer(callback, ms) {
+    const timer = setTimeout(callback, Math.max(0, ms));
+    return () => clearTimeout(timer);
+  },
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
 };

@@ -48,13 +48,20 @@ export interface ServiceOptions {
 export async function createService(settings: Settings, { log, sources = SOURCES }: ServiceOptions): Promise<Service> {
   const { config, mapping } = settings;
   const metrics = new ServiceMetrics();
-  const store = await openStore(config.DATABASE_URL, { poolMax: config.DATABASE_POOL_MAX, log: log.child({ component: 'store' }) });
+  const store = await openStore(config.DATABASE_URL, {
+    poolMax: config.DATABASE_POOL_MAX,
+    log: log.child({ component: 'store' }),
+    maxPendingOrders: config.INTAKE_QUEUE_MAX,
+    ...(config.CREDENTIALS_ENCRYPTION_KEY && { encryptionKey: config.CREDENTIALS_ENCRYPTION_KEY }),
+  });
   const client = new MantagoClient({
     baseUrl: config.MANTAGO_BASE_URL,
     botId: config.MANTAGO_BOT_ID,
     timeoutMs: config.MANTAGO_TIMEOUT_MS,
+    refreshTimeoutMs: config.MANTAGO_REFRESH_TIMEOUT_MS,
     maxConcurrency: config.MANTAGO_MAX_CONCURRENCY,
     maxRps: config.MANTAGO_MAX_RPS,
+    maxRetryAfterMs: config.RETRY_MAX_DELAY_MS,
     dryRun: config.DRY_RUN,
     onCall: (endpoint, outcome, seconds) => metrics.calls.observe({ endpoint, outcome }, seconds),
   });
@@ -66,7 +73,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     client,
     log: log.child({ component: 'credentials' }),
     owner,
-    refreshTimeoutMs: config.MANTAGO_TIMEOUT_MS,
+    refreshTimeoutMs: config.MANTAGO_REFRESH_TIMEOUT_MS,
     dryRun: config.DRY_RUN,
     onRefresh: (outcome) => metrics.refreshed(outcome),
   });
@@ -114,6 +121,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
   const intake = createIntake({
     store: { recordOrder },
     mapping,
+    storeTimeoutMs: config.STORE_TIMEOUT_MS,
     directory: async (keys) => {
       const entry = await store.operator.findRecipient(keys);
       return entry && { key: entry.key, user: { platform: entry.platform, userId: entry.userId } };

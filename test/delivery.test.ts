@@ -42,7 +42,7 @@ test('a 403 is not retried: the delivery is dead at once, with the reason', asyn
 });
 
 test('a 429 is retried no sooner than its Retry-After', async () => {
-  const { sim, app } = await setup();
+  const { sim, app } = await setup({ RETRY_MAX_DELAY_MS: '5000' });
   sim.set({ fail: { status: 429, count: 1, retryAfterSeconds: 1 } });
   await app.inject(shopifyRequest(orderFor(2)));
   await waitFor(() => timesDelivered(sim, 2) === 1, { what: 'delivery after the rate limit' });

@@ -51,6 +51,12 @@ describe('afterCall', () => {
     });
   });
 
+  test('a call that never started (no slot within its lease) hands the claim back, with no attempt', () => {
+    expect(afterCall({ kind: 'not_started', durationMs: 0, message: 'no call slot came free in time' }, [fresh], policy, now)).toEqual({
+      step: 'release',
+    });
+  });
+
   test('timeouts and connection errors are retried', () => {
     expect(afterCall(unreachable, [fresh], policy, now, 0.5)).toMatchObject({
       outcome: 'failed',
@@ -87,19 +93,23 @@ describe('afterCall', () => {
 });
 
 describe('afterRenewalFailed', () => {
-  test('credentials rejected: handed back at once, uncounted; MantaGO not answering the refresh: retried later', () => {
-    expect(afterRenewalFailed('rejected', [fresh, { ...fresh, attempts: 9 }], policy, now)).toEqual({
+  test('credential trouble is a wait, never an attempt: rejected waits for the operator, unavailable for the next refresh; only the age bound applies', () => {
+    expect(afterRenewalFailed('rejected', [fresh, { ...fresh, attempts: 9 }], policy, now, now + 5_000)).toEqual({
       step: 'finish',
-      outcome: 'credentials_expired',
+      outcome: 'credentials_unavailable',
       transitions: [
         { to: 'retry', at: now, counted: false },
         { to: 'retry', at: now, counted: false },
       ],
     });
-    expect(afterRenewalFailed('unavailable', [fresh], policy, now, 0)).toEqual({
+    // Past the attempt bound it still waits (not counted), at the next refresh attempt.
+    expect(afterRenewalFailed('unavailable', [{ ...fresh, attempts: 49 }], policy, now, now + 5_000)).toEqual({
       step: 'finish',
-      outcome: 'credentials_expired',
-      transitions: [{ to: 'retry', at: now + 500, counted: true }],
+      outcome: 'credentials_unavailable',
+      transitions: [{ to: 'retry', at: now + 5_000, counted: false }],
+    });
+    expect(afterRenewalFailed('unavailable', [{ ...fresh, waitingSince: now - 3_600_000 }], policy, now, now + 5_000)).toMatchObject({
+      transitions: [{ to: 'dead', reason: 'gave up after 3600 s; last error: MantaGO credentials could not be renewed' }],
     });
   });
 });

@@ -120,10 +120,42 @@ describe('one message per order', () => {
     expect(broadcastsNamed(`default #${order.id}`)).toHaveLength(1);
   });
 
-  test('the same order id from two shops is two orders', async () => {
+  test('a signed body replayed with other unsigned headers is the same order: Shopify order ids are global', async () => {
     const order = shopifyOrder();
-    expect((await service.app.inject(shopifyRequest(order, { shop: 'a.myshopify.com' }))).statusCode).toBe(202);
-    expect((await service.app.inject(shopifyRequest(order, { shop: 'b.myshopify.com' }))).statusCode).toBe(202);
+    const first = await service.app.inject(shopifyRequest(order, { shop: 'a.myshopify.com' }));
+    expect(first.statusCode).toBe(202);
+    const replayed = await service.app.inject(shopifyRequest(order, { shop: 'b.myshopify.com' }));
+    expect(replayed.statusCode).toBe(200);
+    expect(replayed.json()).toMatchObject({ status: 'duplicate', deliveryId: first.json().deliveryId });
+    await waitFor(() => broadcastsNamed(`default #${order.id}`).length === 1);
+    expect(broadcastsNamed(`default #${order.id}`)).toHaveLength(1);
+  });
+
+  test('WooCommerce: the site comes from signed fields, so another X-WC-Webhook-Source is the same order, and another site a different one', async () => {
+    const order = wooOrder({ _links: { self: [{ href: 'https://tea.example/wp-json/wc/v3/orders/1' }] } });
+    const first = await service.app.inject(wooRequest(order));
+    expect(first.statusCode).toBe(202);
+    const request = wooRequest(order);
+    const replayed = await service.app.inject({
+      ...request,
+      headers: { ...request.headers, 'x-wc-webhook-source': 'https://elsewhere.example/' },
+    });
+    expect(replayed.json()).toMatchObject({ status: 'duplicate', deliveryId: first.json().deliveryId });
+    const otherSite = { ...order, _links: { self: [{ href: 'https://coffee.example/wp-json/wc/v3/orders/1' }] } };
+    expect((await service.app.inject(wooRequest(otherSite))).statusCode).toBe(202);
+    // The same goes for payment_url, the other signed field that names the site.
+    const byPaymentUrl = wooOrder({ payment_url: 'https://tea.example/checkout/order-pay/9/' });
+    expect((await service.app.inject(wooRequest(byPaymentUrl))).statusCode).toBe(202);
+    expect(
+      (await service.app.inject(wooRequest({ ...byPaymentUrl, payment_url: 'https://coffee.example/checkout/order-pay/9/' }))).statusCode,
+    ).toBe(202);
+  });
+
+  test('the same order id from two shops is two orders (the normalized order names its shop in the signed body)', async () => {
+    const order = normalizedOrder({ shop: 'shop-a' });
+    expect((await service.app.inject(standardRequest(order))).statusCode).toBe(202);
+    expect((await service.app.inject(standardRequest({ ...order, shop: 'shop-b' }))).statusCode).toBe(202);
+    expect((await service.app.inject(standardRequest(order))).json()).toMatchObject({ status: 'duplicate' });
   });
 
   test('WooCommerce: a pending order waits; processing sends; completed afterwards does not send again', async () => {

@@ -25,6 +25,12 @@ export const EnvSchema = Type.Object({
   MANTAGO_API_TOKEN: Text("the bot's API token from MantaGO"),
   MANTAGO_API_SECRET: Text("the bot's API secret key from MantaGO"),
   MANTAGO_TIMEOUT_MS: Integer('timeout of one MantaGO call in ms', 10_000, 100, 120_000),
+  MANTAGO_REFRESH_TIMEOUT_MS: Integer(
+    'timeout of a token refresh in ms, longer than a call: losing its answer costs the pair',
+    30_000,
+    100,
+    300_000,
+  ),
   MANTAGO_MAX_CONCURRENCY: Integer('most MantaGO calls in flight at once', 8, 1, 256),
   MANTAGO_MAX_RPS: Integer('most MantaGO calls started per second', 10, 1, 10_000),
   BATCH_MAX_RECIPIENTS: Integer('most client ids in one broadcast', 100, 1, 1000),
@@ -63,7 +69,26 @@ export const EnvSchema = Type.Object({
     1_000,
     0,
   ),
-  LOAD_MAX_RSS_MB: Integer('resident memory in MB above which requests get 503 with Retry-After (0 turns the check off)', 1_536, 0),
+  LOAD_MAX_HEAP_USED_MB: Type.Optional(
+    Type.Integer({
+      description:
+        "V8 heap in use, in MB, above which requests get 503 with Retry-After; unset: 90% of the heap's limit (the --max-old-space-size start flag); 0 turns the check off",
+      minimum: 0,
+    }),
+  ),
+  LOAD_MAX_RSS_MB: Integer(
+    'resident memory in MB above which requests get 503 with Retry-After (0, the default, turns the check off)',
+    0,
+    0,
+  ),
+  STORE_TIMEOUT_MS: Integer('how long a webhook waits for the store before it is answered 503 with Retry-After, in ms', 4_000, 100, 60_000),
+  INTAKE_QUEUE_MAX: Integer('most orders waiting to be committed; beyond it webhooks get 503 with Retry-After', 5_000, 10, 1_000_000),
+  CREDENTIALS_ENCRYPTION_KEY: Type.Optional(
+    Type.String({
+      description: 'a 32-byte key, base64 (openssl rand -base64 32): the stored MantaGO pair is encrypted with it (AES-256-GCM)',
+      pattern: '^[A-Za-z0-9+/]{43}=$',
+    }),
+  ),
   LOAD_RETRY_AFTER_S: Integer('the Retry-After, in seconds, of a 503 while overloaded', 10, 1, 3600),
 });
 
@@ -146,10 +171,23 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
   return { config: value as Config, problems: [] };
 }
 
-/** A value fit to print: a database URL without its password. */
+/** A value fit to print: a database URL without its password, in whatever form it is given. */
 function showable(name: string, value: string): string {
-  if (name !== 'DATABASE_URL') return value;
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
+  return name === 'DATABASE_URL' ? maskDatabaseUrl(value) : value;
+}
+
+/** `user:password@` (a password may hold `@`), and `password=` / `sslpassword=` parameters, masked. */
+export function maskDatabaseUrl(value: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value; // a file path
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    for (const key of [...url.searchParams.keys()]) if (/password/i.test(key)) url.searchParams.set(key, '***');
+    return decodeURIComponent(url.toString()).replace(/\*\*\*/g, '***');
+  } catch {
+    // Not a URL the parser takes: mask everything between the scheme and the last @, and any password parameter.
+    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@').replace(/(password=)[^&]*/gi, '$1***');
+  }
 }
 
 /** The configuration with every secret replaced by whether it is set, for the startup log. */

@@ -27,6 +27,11 @@ export class Lease {
     return now + this.terms.callTimeoutMs + LEASE_MARGIN_MS >= this.until;
   }
 
+  /** The latest a call may start under this lease and still end within it. */
+  latestStart(): number {
+    return this.until - this.terms.callTimeoutMs - LEASE_MARGIN_MS;
+  }
+
   /** The new end of a lease renewed at `now`. */
   renewedUntil(now: number): number {
     return now + this.terms.leaseMs;

@@ -2,6 +2,7 @@
 // already claimed by this process so it is sent at once, through the same credentials, limits and
 // retry policy; the caller gets MantaGO's answer.
 import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
 import { DEFAULT_FB_TAG, FB_TAGS, type Content, type FbTag } from '../domain/content.ts';
 import { ADMIN_SOURCE, type ClaimedDelivery, type DeliveryStatus, type IncomingOrder, type RecordedOrder } from '../domain/delivery.ts';
 import { isValidUserId, type Platform } from '../domain/recipient.ts';
@@ -25,17 +26,6 @@ export interface ManualBroadcastResult {
   mantago: CallResult | undefined;
 }
 
-export interface ManualBroadcastDeps {
-  store: {
-    recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
-    /** The deliveries of `ids` that `owner` holds, as a claim would return them. */
-    leased(owner: string, ids: number[]): Promise<ClaimedDelivery[]>;
-    operator: Pick<OperatorView, 'statuses'>;
-  };
-  worker: { owner: string; sendNow(claimed: ClaimedDelivery[], leaseUntil: number): Promise<CallResult | undefined> };
-  leaseMs: number;
-}
-
 /** Everything wrong with the request, for one 400. */
 export function manualBroadcastProblems(request: ManualBroadcast, maxRecipients: number): string[] {
   const problems: string[] = [];
@@ -49,8 +39,30 @@ export function manualBroadcastProblems(request: ManualBroadcast, maxRecipients:
   return problems;
 }
 
-export async function sendManualBroadcast(deps: ManualBroadcastDeps, request: ManualBroadcast): Promise<ManualBroadcastResult> {
-  const broadcastId = randomUUID();
+export interface ManualBroadcastDeps {
+  store: {
+    recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
+    /** The deliveries of `ids` that `owner` holds, as a claim would return them. */
+    leased(owner: string, ids: number[]): Promise<ClaimedDelivery[]>;
+    operator: Pick<OperatorView, 'statuses'>;
+  };
+  worker: { owner: string; sendNow(claimed: ClaimedDelivery[], leaseUntil: number): Promise<CallResult | undefined> };
+  leaseMs: number;
+  log: Logger;
+}
+
+/**
+ * Stores one delivery per user, leased to this process, and sends them at once. `broadcastId`
+ * names the broadcast (an Idempotency-Key's hash, or a fresh id): the deliveries' dedupe keys come
+ * from it, so the same broadcast asked twice finds them stored and sends nothing more. Once they
+ * are stored nothing makes it a failure: what could not be sent or read back is pending, and the
+ * worker sends it.
+ */
+export async function sendManualBroadcast(
+  deps: ManualBroadcastDeps,
+  request: ManualBroadcast,
+  broadcastId: string = randomUUID(),
+): Promise<ManualBroadcastResult> {
   const userIds = [...new Set(request.userIds)];
   const content: Content = {
     ...(request.intentId !== undefined && { intentId: request.intentId }),
@@ -78,14 +90,22 @@ export async function sendManualBroadcast(deps: ManualBroadcastDeps, request: Ma
       });
     }),
   );
-  const ids = recorded.map((r) => r.deliveryId);
-  const claimed = await deps.store.leased(deps.worker.owner, ids);
-  const mantago = await deps.worker.sendNow(claimed, leasedTo.until);
-  const statuses = [...(await deps.store.operator.statuses(ids)).values()];
-  const status = statuses.includes('pending')
-    ? 'pending'
-    : statuses.length === ids.length && statuses.every((s) => s === 'sent')
-      ? 'sent'
-      : 'dead';
-  return { status, deliveries: claimed.map((d) => ({ id: d.id, userId: d.clientId })), mantago };
+  const deliveries = recorded.map((r, i) => ({ id: r.deliveryId, userId: userIds[i] as string }));
+  const ids = deliveries.map((d) => d.id);
+  try {
+    // Only what this request stored is sent here: a repeat's deliveries are another claim's (or sent).
+    const fresh = ids.filter((_, i) => recorded[i]?.outcome === 'accepted');
+    const claimed = fresh.length > 0 ? await deps.store.leased(deps.worker.owner, fresh) : [];
+    const mantago = claimed.length > 0 ? await deps.worker.sendNow(claimed, leasedTo.until) : undefined;
+    const statuses = [...(await deps.store.operator.statuses(ids)).values()];
+    const status =
+      statuses.includes('pending') || statuses.length < ids.length ? 'pending' : statuses.every((s) => s === 'sent') ? 'sent' : 'dead';
+    return { status, deliveries, mantago };
+  } catch (error) {
+    deps.log.error(
+      { err: error, deliveries: ids.length },
+      'a manual broadcast was stored but could not be sent or read back: the worker sends it',
+    );
+    return { status: 'pending', deliveries, mantago: undefined };
+  }
 }

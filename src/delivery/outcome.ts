@@ -1,7 +1,7 @@
 // The delivery state machine, in one place: what a MantaGO call's result (or the credentials'
 // trouble) means for each delivery that was in it — the attempt's outcome and the transition it
 // leads to. The worker only carries out what this decides; the store only records it.
-import type { AttemptOutcome, Transition } from '../domain/delivery.ts';
+import type { AttemptOutcome, AttemptResult, ClaimedDelivery, Transition } from '../domain/delivery.ts';
 import type { CallResult } from '../mantago/client.ts';
 
 export interface RetryPolicy {
@@ -25,7 +25,9 @@ export type Step =
   /** Token or secret expired: renew the credentials and call again under the same claim; not counted. */
   | { step: 'renew'; outcome: 'credentials_expired' }
   /** MantaGO refused a broadcast to several recipients as a whole: send halves to find the bad ones. */
-  | { step: 'split'; outcome: 'batch_refused'; reason: string };
+  | { step: 'split'; outcome: 'batch_refused'; reason: string }
+  /** The call never started (no call slot within the lease): hand the claim back, no attempt made. */
+  | { step: 'release' };
 
 /** Statuses that will not change by sending the same thing again. */
 const PERMANENT = new Set([400, 403, 404, 405, 410, 413, 415, 422]);
@@ -37,6 +39,8 @@ export function afterCall(result: CallResult, batch: readonly Progress[], policy
       return { step: 'finish', outcome: result.dryRun ? 'dry_run' : 'sent', transitions: batch.map(() => ({ to: 'sent' })) };
     case 'expired':
       return { step: 'renew', outcome: 'credentials_expired' };
+    case 'not_started':
+      return { step: 'release' };
     case 'unreachable':
       return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => retryLater(result.message, d, policy, now, random)) };
     case 'refused': {
@@ -45,7 +49,7 @@ export function afterCall(result: CallResult, batch: readonly Progress[], policy
         if (batch.length > 1) return { step: 'split', outcome: 'batch_refused', reason };
         return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })) };
       }
-      // 429 says when to come back; 5xx, 408, 425 and a 2xx without success are worth another try.
+      // 429 says when to come back (capped by the client); 5xx, 408, 425 and a 2xx without success are worth another try.
       const retryAfterMs = result.status === 429 ? result.retryAfterMs : undefined;
       return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => retryLater(reason, d, policy, now, random, retryAfterMs)) };
     }
@@ -53,22 +57,25 @@ export function afterCall(result: CallResult, batch: readonly Progress[], policy
 }
 
 /**
- * The credentials could not be renewed after MantaGO rejected them. Rejected (only the operator can
- * help): hand the work back uncounted, to wait for a new pair. Unavailable (MantaGO did not answer
- * the refresh): retry later, as a failed attempt.
+ * MantaGO said the pair expired and it could not be renewed. The delivery waits for the
+ * credentials — for the next refresh attempt (`retryAt`), or, rejected, for the operator's new
+ * pair — and the wait is not an attempt: credential trouble never kills a delivery. Only the age
+ * bound still applies.
  */
 export function afterRenewalFailed(
   renewal: 'unavailable' | 'rejected',
   batch: readonly Progress[],
   policy: RetryPolicy,
   now: number,
-  random = Math.random(),
+  retryAt: number,
 ): Step {
-  const transitions: Transition[] =
-    renewal === 'rejected'
-      ? batch.map(() => ({ to: 'retry', at: now, counted: false }))
-      : batch.map((d) => retryLater('MantaGO credentials could not be renewed', d, policy, now, random));
-  return { step: 'finish', outcome: 'credentials_expired', transitions };
+  const reason = renewal === 'rejected' ? 'MantaGO rejected the credentials' : 'MantaGO credentials could not be renewed';
+  const transitions = batch.map((d): Transition => {
+    const age = now - d.waitingSince;
+    if (age >= policy.maxAgeMs) return { to: 'dead', reason: `gave up after ${Math.round(age / 1000)} s; last error: ${reason}` };
+    return { to: 'retry', at: renewal === 'rejected' ? now : Math.max(now, retryAt), counted: false };
+  });
+  return { step: 'finish', outcome: 'credentials_unavailable', transitions };
 }
 
 /** Exponential backoff with jitter, within the attempt and age bounds; past them the delivery is dead. */
@@ -90,4 +97,26 @@ export function retryLater(
   // "Equal jitter": at least half the delay, so retries spread out but never come back at once.
   const delay = retryAfterMs ?? ceiling / 2 + random * (ceiling / 2);
   return { to: 'retry', at: now + Math.round(delay), counted: true };
+}
+
+/** The write-once attempt of each delivery in one call, with the transition the state machine chose for it. */
+export function attemptsOf(
+  batch: readonly ClaimedDelivery[],
+  startedAt: number,
+  call: CallResult,
+  outcome: AttemptOutcome,
+  transitions: readonly Transition[],
+): AttemptResult[] {
+  return batch.map((d, i) => ({
+    attempt: {
+      deliveryId: d.id,
+      startedAt,
+      durationMs: call.durationMs,
+      outcome,
+      httpStatus: 'status' in call ? call.status : null,
+      error: call.kind === 'ok' ? null : call.message,
+      batchSize: batch.length,
+    },
+    transition: transitions[i] as Transition,
+  }));
 }

@@ -2,6 +2,7 @@
 // RETENTION_DAYS, dead ones after DEAD_RETENTION_DAYS unless redriven. Runs hourly, in chunks.
 import type { Logger } from 'pino';
 import type { OperatorView } from '../store/store.ts';
+import { IDEMPOTENCY_WINDOW_MS } from './idempotency.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const EVERY_MS = 60 * 60 * 1000;
@@ -30,7 +31,11 @@ export class Retention {
   /** Deletes what is past its retention now; how many deliveries went. */
   async prune(now = Date.now()): Promise<number> {
     const { store, log, days, deadDays } = this.deps;
-    this.running = store.operator.prune({ finishedBefore: now - days * DAY_MS, deadBefore: now - deadDays * DAY_MS });
+    this.running = store.operator.prune({
+      finishedBefore: now - days * DAY_MS,
+      deadBefore: now - deadDays * DAY_MS,
+      keysBefore: now - IDEMPOTENCY_WINDOW_MS,
+    });
     const deleted = await this.running;
     if (deleted > 0)
       log.info({ deleted, retentionDays: days, deadRetentionDays: deadDays }, 'pruned finished deliveries past their retention');

@@ -5,14 +5,15 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.ts';
-import type { AttemptOutcome, AttemptResult, ClaimedDelivery, Transition } from '../domain/delivery.ts';
+import type { ClaimedDelivery } from '../domain/delivery.ts';
 import type { BroadcastRequest } from '../mantago/api.ts';
 import type { CallResult } from '../mantago/client.ts';
 import type { Renewal, UsableCredentials } from '../mantago/credentials.ts';
 import type { DeliveryQueue } from '../store/store.ts';
 import { broadcastRequest, oneRecipientEach } from './batching.ts';
 import { Lease, type LeaseTerms } from './lease.ts';
-import { afterCall, afterRenewalFailed, type RetryPolicy, type Step } from './outcome.ts';
+import { afterCall, afterRenewalFailed, attemptsOf, type RetryPolicy, type Step } from './outcome.ts';
+import { reportOutcome } from './report.ts';
 
 export interface WorkerOptions extends LeaseTerms {
   batchMaxRecipients: number;
@@ -23,7 +24,8 @@ export interface WorkerOptions extends LeaseTerms {
 
 /** MantaGO, as the worker calls it. */
 export interface Broadcaster {
-  broadcast(apiToken: string, request: BroadcastRequest): Promise<CallResult>;
+  /** `startBy`: the call must start by then or not at all (the lease it runs under). */
+  broadcast(apiToken: string, request: BroadcastRequest, options?: { startBy?: number }): Promise<CallResult>;
   /** Until when calls are held back after a 429 (0 when they are not). */
   pausedUntil(): number;
 }
@@ -32,8 +34,10 @@ export interface Broadcaster {
 export interface CredentialsSource {
   isUsable(): boolean;
   reload(): Promise<void>;
-  get(): Promise<UsableCredentials | undefined>;
-  expired(generation: number): Promise<Renewal>;
+  get(options?: { waitUntil?: number }): Promise<UsableCredentials | undefined>;
+  expired(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
+  /** When the next refresh will be tried, while refreshes fail. */
+  nextRefreshAt(): number | undefined;
   onUsable(listener: () => void): () => void;
 }
 
@@ -216,7 +220,7 @@ export class DeliveryWorker {
     const random = this.deps.random ?? Math.random;
     for (let renewals = 0; ; renewals++) {
       await this.keepLease(lease);
-      const pair = await credentials.get();
+      const pair = await credentials.get({ waitUntil: lease.latestStart() });
       if (!pair) {
         // Rejected credentials: hand the work back uncounted and wait for the operator.
         await store.release(
@@ -227,16 +231,28 @@ export class DeliveryWorker {
         return;
       }
       const startedAt = this.clock.now();
-      const result = await client.broadcast(pair.apiToken, broadcastRequest(batch, pair.apiSecret));
+      const result = await client.broadcast(pair.apiToken, broadcastRequest(batch, pair.apiSecret), { startBy: lease.latestStart() });
       observe?.(result);
       let step: Step = afterCall(result, batch, options.policy, this.clock.now(), random());
 
+      if (step.step === 'release') {
+        // No call slot within the lease: nothing was sent, nothing is counted; another claim takes it up.
+        await store.release(
+          this.owner,
+          batch.map((d) => d.id),
+          this.clock.now(),
+        );
+        return;
+      }
+
       if (step.step === 'renew') {
-        const renewal = renewals < MAX_RENEWALS_PER_SEND ? await credentials.expired(pair.generation) : 'unavailable';
+        // The lease bounds the wait for a refresh as it bounds a call: past it, the work waits, uncounted.
+        const waitUntil = lease.latestStart();
+        const renewal = renewals < MAX_RENEWALS_PER_SEND ? await credentials.expired(pair.generation, { waitUntil }) : 'unavailable';
         if (renewal === 'renewed') {
           await store.recordAttempts(
             this.owner,
-            this.attempts(
+            attemptsOf(
               batch,
               startedAt,
               result,
@@ -246,13 +262,14 @@ export class DeliveryWorker {
           );
           continue;
         }
-        step = afterRenewalFailed(renewal, batch, options.policy, this.clock.now(), random());
+        const now = this.clock.now();
+        step = afterRenewalFailed(renewal, batch, options.policy, now, credentials.nextRefreshAt() ?? now + options.policy.baseDelayMs);
       }
 
       if (step.step === 'split') {
         await store.recordAttempts(
           this.owner,
-          this.attempts(
+          attemptsOf(
             batch,
             startedAt,
             result,
@@ -271,66 +288,11 @@ export class DeliveryWorker {
       }
 
       if (step.step === 'finish') {
-        const results = this.attempts(batch, startedAt, result, step.outcome, step.transitions);
+        const results = attemptsOf(batch, startedAt, result, step.outcome, step.transitions);
         await store.recordAttempts(this.owner, results);
-        this.report(results, batch);
+        reportOutcome(this.deps.log, results, batch, this.deps.onFinished);
       }
       return;
-    }
-  }
-
-  private attempts(
-    batch: ClaimedDelivery[],
-    startedAt: number,
-    call: CallResult,
-    outcome: AttemptOutcome,
-    transitions: Transition[],
-  ): AttemptResult[] {
-    return batch.map((d, i) => ({
-      attempt: {
-        deliveryId: d.id,
-        startedAt,
-        durationMs: call.durationMs,
-        outcome,
-        httpStatus: call.kind === 'unreachable' ? null : call.status,
-        error: call.kind === 'ok' ? null : call.message,
-        batchSize: batch.length,
-      },
-      transition: transitions[i] as Transition,
-    }));
-  }
-
-  private report(outcomes: AttemptResult[], batch: ClaimedDelivery[]): void {
-    const { log, onFinished } = this.deps;
-    const byId = new Map(batch.map((d) => [d.id, d]));
-    const deliveryOf = (o: AttemptResult) => byId.get(o.attempt.deliveryId) as ClaimedDelivery;
-    const sent = outcomes.filter((o) => o.transition.to === 'sent');
-    const dead = outcomes.filter((o) => o.transition.to === 'dead');
-    const retrying = outcomes.filter((o) => o.transition.to === 'retry');
-    if (sent.length > 0) {
-      const dryRun = sent[0]?.attempt.outcome === 'dry_run';
-      const first = deliveryOf(sent[0] as AttemptResult);
-      log.info(
-        { deliveries: sent.length, rule: first.rule, platform: first.platform, orders: sent.slice(0, 5).map((o) => deliveryOf(o).orderId) },
-        dryRun ? 'broadcast recorded, not sent (DRY_RUN)' : 'broadcast sent',
-      );
-      onFinished?.(dryRun ? 'dry_run' : 'sent', sent.map(deliveryOf));
-    }
-    if (dead.length > 0) {
-      const reason = (dead[0]?.transition as { reason: string } | undefined)?.reason;
-      log.error({ deliveries: dead.length, orders: dead.slice(0, 5).map((o) => deliveryOf(o).orderId), reason }, 'delivery dead');
-      onFinished?.('dead', dead.map(deliveryOf));
-    }
-    if (retrying.length > 0) {
-      const first = retrying[0] as AttemptResult;
-      log.warn(
-        {
-          deliveries: retrying.length,
-          error: first.attempt.error,
-          retryAt: new Date((first.transition as { at: number }).at).toISOString(),
-        },
-        'delivery will be retried',
-      );
     }
   }
 }

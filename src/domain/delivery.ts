@@ -7,8 +7,13 @@ import type { Platform, Recipient } from './recipient.ts';
 export const DELIVERY_STATUSES = ['pending', 'sent', 'dead', 'skipped'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
-/** What one attempt came to. `dry_run`: DRY_RUN was on, so everything happened except the call to MantaGO. */
-export const ATTEMPT_OUTCOMES = ['sent', 'dry_run', 'failed', 'credentials_expired', 'batch_refused'] as const;
+/**
+ * What one attempt came to. `dry_run`: DRY_RUN was on, so everything happened except the call to
+ * MantaGO. `credentials_expired`: MantaGO said the pair expired and it was renewed (the same claim
+ * sends again). `credentials_unavailable`: it could not be renewed (yet): the delivery waits for
+ * the credentials, and the wait is not counted as an attempt.
+ */
+export const ATTEMPT_OUTCOMES = ['sent', 'dry_run', 'failed', 'credentials_expired', 'credentials_unavailable', 'batch_refused'] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
 /** The source of a manual broadcast's deliveries: the operator, not a shop. */

@@ -2,6 +2,7 @@
 // 5xx messages never say more than that something failed on our side.
 import type { FastifyError } from 'fastify';
 import Type from 'typebox';
+import { StoreUnavailableError } from '../store/errors.ts';
 
 export const ERRORS = {
   INVALID_JSON: 400,
@@ -13,11 +14,13 @@ export const ERRORS = {
   SOURCE_DISABLED: 404,
   METHOD_NOT_ALLOWED: 405,
   CONFLICT: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
   NOT_READY: 503,
   OVERLOADED: 503,
+  STORE_UNAVAILABLE: 503,
 } as const;
 export type ErrorCode = keyof typeof ERRORS;
 
@@ -34,15 +37,18 @@ export const ErrorReply = Type.Object(
 export class HttpError extends Error {
   readonly code: ErrorCode;
   readonly statusCode: number;
-  constructor(code: ErrorCode, message: string) {
+  /** Seconds a client should wait before trying again (the Retry-After of a 503). */
+  readonly retryAfterS: number | undefined;
+  constructor(code: ErrorCode, message: string, retryAfterS?: number) {
     super(message);
     this.name = 'HttpError';
     this.code = code;
     this.statusCode = ERRORS[code];
+    this.retryAfterS = retryAfterS;
   }
 }
 
-export const httpError = (code: ErrorCode, message: string) => new HttpError(code, message);
+export const httpError = (code: ErrorCode, message: string, retryAfterS?: number) => new HttpError(code, message, retryAfterS);
 
 /** Error answers for a route's response schema, by status. */
 export function errorReplies(...statuses: number[]): Record<number, typeof ErrorReply> {
@@ -50,8 +56,12 @@ export function errorReplies(...statuses: number[]): Record<number, typeof Error
 }
 
 /** Any error a route or Fastify raised, as an entry of the catalogue: Fastify's own 4xx named, anything else a bare 500. */
-export function toHttpError(error: FastifyError): HttpError {
+export function toHttpError(error: FastifyError, retryAfterS: number): HttpError {
   if (error instanceof HttpError) return error;
+  if (error instanceof StoreUnavailableError) {
+    // Busy or slow, not broken: nothing was promised, and the shop retries after Retry-After.
+    return httpError('STORE_UNAVAILABLE', `the service cannot take this right now; retry after ${retryAfterS} s`, retryAfterS);
+  }
   if (error.validation) return httpError('INVALID_PAYLOAD', error.message);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':

@@ -1,49 +1,63 @@
-// GET /healthz: the process is alive (for restarts). GET /readyz: it can do its job (for traffic):
-// the store answers, the mapping is loaded, MantaGO has not rejected our credentials, and the
-// process is not over its load thresholds.
+// GET /healthz: the process is alive (for restarts). GET /readyz: this replica can take webhooks
+// (for traffic): the store answers within its deadline and the process is under its load
+// thresholds. Delivery trouble (credentials rejected or failing to refresh, MantaGO unreachable)
+// shows in the body, never as a 503: an orchestrator that stopped sending webhooks to a replica
+// for it would turn a problem only the operator can fix into orders never seen (WooCommerce
+// does not retry). The body holds stable reason codes only; GET /admin/credentials has details.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Service } from '../service.ts';
+import { StoreUnavailableError, withDeadline } from '../store/errors.ts';
 
 const STORE_PING_TIMEOUT_MS = 2_000;
+/** MantaGO failing this long (no answer, or 5xx) counts as unreachable for the delivery check. */
+const UNREACHABLE_AFTER_MS = 30_000;
 
-const Checks = Type.Object({ store: Type.String(), mapping: Type.String(), credentials: Type.String(), load: Type.String() });
+export const LOAD_CODES = ['ok', 'event_loop_delay', 'heap', 'rss'] as const;
+export type LoadCode = (typeof LOAD_CODES)[number];
+
+const Checks = Type.Object({
+  store: Type.Enum(['ok', 'timeout', 'unreachable']),
+  mapping: Type.Enum(['ok']),
+  load: Type.Enum([...LOAD_CODES]),
+  credentials: Type.Enum(['ok', 'rejected', 'refresh_failing', 'unsaved']),
+  delivery: Type.Enum(
+    ['ok', 'credentials_rejected', 'credentials_refresh_failing', 'mantago_unreachable', 'rate_limited', 'not_this_replica'],
+    {
+      description:
+        'what holds deliveries back, if anything: never a reason for 503 (this replica still takes webhooks); GET /admin/credentials says more',
+    },
+  ),
+});
 export const ReadyReply = Type.Object({ status: Type.Enum(['ready', 'not_ready']), checks: Checks });
 
 export interface HealthOptions {
   service: Service;
-  underPressure: () => boolean;
-  memoryUsage: () => { eventLoopDelay: number; rssBytes: number };
+  /** Which load threshold the process is over, if any. */
+  load: () => LoadCode;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'TIMEOUT' })), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app, { service, load }) => {
+  const deliveryCheck = (credentials: string) => {
+    if (!service.delivers) return 'not_this_replica' as const;
+    if (credentials === 'rejected') return 'credentials_rejected' as const;
+    if (credentials === 'refresh_failing') return 'credentials_refresh_failing' as const;
+    const { failingSince } = service.client.reachability();
+    if (failingSince !== undefined && Date.now() - failingSince >= UNREACHABLE_AFTER_MS) return 'mantago_unreachable' as const;
+    if (service.client.pausedUntil() > Date.now()) return 'rate_limited' as const;
+    return 'ok' as const;
+  };
 
-export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app, { service, underPressure, memoryUsage }) => {
   const readiness = async () => {
-    let store = 'ok';
+    let store: 'ok' | 'timeout' | 'unreachable' = 'ok';
     try {
-      await withTimeout(service.store.ping(), STORE_PING_TIMEOUT_MS);
+      await withDeadline(service.store.ping(), STORE_PING_TIMEOUT_MS, 'answer');
     } catch (error) {
-      store = `unreachable (${(error as { code?: string }).code ?? (error as Error).message})`;
+      store = error instanceof StoreUnavailableError ? 'timeout' : 'unreachable';
     }
-    const c = service.credentials.status();
-    const credentials =
-      c.state === 'ok' ? `ok (generation ${c.generation}, expires ${new Date(c.expiresAt).toISOString()})` : `rejected: ${c.lastError}`;
-    const usage = memoryUsage();
-    const load = underPressure()
-      ? `over a threshold (event-loop delay ${Math.round(usage.eventLoopDelay)} ms, RSS ${Math.round(usage.rssBytes / 1024 / 1024)} MB)`
-      : 'ok';
-    const { mapping } = service.settings;
-    return {
-      ready: store === 'ok' && c.state === 'ok' && load === 'ok',
-      checks: { store, mapping: `loaded ${mapping.rules.length} rules from ${mapping.file}`, credentials, load },
-    };
+    const credentials = service.credentials.health().state;
+    const checks = { store, mapping: 'ok' as const, load: load(), credentials, delivery: deliveryCheck(credentials) };
+    return { ready: store === 'ok' && checks.load === 'ok', checks };
   };
 
   app.get('/healthz', {
@@ -59,7 +73,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
 
   app.get('/readyz', {
     schema: {
-      summary: 'Readiness: store reachable, mapping loaded, credentials not known-bad',
+      summary: 'Readiness: this replica can take webhooks (store answering, under the load thresholds); delivery trouble is in the body',
       tags: ['health'],
       response: { 200: ReadyReply, 503: ReadyReply },
     },

@@ -8,6 +8,7 @@ import Type from 'typebox';
 import { DELIVERY_STATUSES } from '../domain/delivery.ts';
 import type { Service } from '../service.ts';
 import { header } from '../sources/source.ts';
+import { StoreUnavailableError } from '../store/errors.ts';
 import { HttpError, errorReplies, httpError } from './errors.ts';
 
 declare module 'fastify' {
@@ -39,7 +40,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ service: Service; bodyLi
   // What the routes themselves did not count: a body the parser or the schema refused.
   app.addHook('onError', async (request, _reply, error) => {
     const source = request.routeOptions.config.source;
-    if (source && !(error instanceof HttpError)) onWebhook(source, 'invalid');
+    if (source && error instanceof StoreUnavailableError) onWebhook(source, 'store_unavailable');
+    else if (source && !(error instanceof HttpError)) onWebhook(source, 'invalid');
   });
 
   for (const { source, enabled } of service.sources) {
@@ -105,7 +107,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ service: Service; bodyLi
           return reply.code(200).send({ status: 'ignored', reason: normalized.ignored });
         }
         const topic = source.topicHeader ? header(request.headers, source.topicHeader) : undefined;
-        const recorded = await service.intake(normalized.order, topic);
+        const recorded = await service.intake(normalized, topic);
         count(recorded.outcome);
         return reply.code(recorded.outcome === 'accepted' ? 202 : 200).send({
           status: recorded.outcome,

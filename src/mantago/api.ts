@@ -30,3 +30,38 @@ export interface ErrorReply {
 }
 export type BroadcastReply = { success: true; message: string } | ErrorReply;
 export type TokenReply = { success: true; apiToken: string; apiSecret: string } | ErrorReply;
+
+// The Client API: the bot's users and the shop's member ids bound to them.
+export const CLIENTS_PATH = '/api/openapi/clients';
+/** One client: `${CLIENT_PATH}/${clientId}`. */
+export const CLIENT_PATH = '/api/openapi/client';
+export const BIND_PATH = '/api/openapi/bind/customer';
+/** `errResponse.code` of a bind MantaGO refused. */
+export const BIND_FAILED_CODE = 60001;
+/** The platforms a MantaGO client can be on; the service broadcasts to `line` and `facebook` only. */
+export const CLIENT_PLATFORMS = ['line', 'facebook', 'instagram', 'liveChat', 'whatsapp'] as const;
+/** The most clients one page of the list holds. */
+export const CLIENTS_PAGE_MAX = 100;
+
+/** A user of the bot, as MantaGO's Client API describes one. */
+export interface MantagoClientRecord {
+  /** The LINE user id or the Messenger PSID. */
+  clientId: string;
+  clientName: string;
+  platform: (typeof CLIENT_PLATFORMS)[number];
+  /** The user blocked the bot. */
+  isBlock: boolean;
+  /** The shop's own id bound to this user; may be empty. */
+  customerId: string;
+  userEmail: string;
+  userPhone: string;
+  createdAt: string;
+  updatedAt: string;
+  lastInteractAt: string;
+  tags: string[];
+  autoTags: string[];
+}
+
+export type ClientListReply = { success: true; message: string; clientList: { list: MantagoClientRecord[]; next?: string } } | ErrorReply;
+export type ClientReply = { success: true; message: string; client: MantagoClientRecord } | ErrorReply;
+export type BindReply = { success: true; message: string } | ErrorReply;

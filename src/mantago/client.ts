@@ -1,19 +1,34 @@
 // Calls MantaGO: one keep-alive pool with explicit timeouts, every body read to the end, every
 // call within the limiter. It reports what happened; whether to retry is decided elsewhere.
 import { Pool } from 'undici';
-import { BROADCAST_PATH, TOKEN_EXPIRED_CODE, TOKEN_PATH, type BroadcastRequest } from './api.ts';
-import { CallLimiter } from './call-limiter.ts';
+import {
+  BIND_PATH,
+  BROADCAST_PATH,
+  type BroadcastRequest,
+  CLIENTS_PATH,
+  type MantagoClientRecord,
+  TOKEN_EXPIRED_CODE,
+  TOKEN_PATH,
+} from './api.ts';
+import { CallLimiter, CallNotStarted } from './call-limiter.ts';
+
+export type Endpoint = 'broadcast' | 'token' | 'clients' | 'bind';
 
 export interface MantagoClientOptions {
   baseUrl: string;
   botId: string;
+  /** Connect, headers and body timeouts of one call. */
   timeoutMs: number;
+  /** The same for a token refresh, longer: losing its answer costs the bot's only pair. */
+  refreshTimeoutMs: number;
   maxConcurrency: number;
   maxRps: number;
+  /** A 429's Retry-After is honoured up to this long (RETRY_MAX_DELAY_MS). */
+  maxRetryAfterMs: number;
   /** DRY_RUN: broadcasts go through the limiter and come back as successes, but are never sent. */
   dryRun?: boolean;
   /** Told of every call, for metrics. */
-  onCall?: (endpoint: 'broadcast' | 'token', outcome: CallResult['kind'], seconds: number) => void;
+  onCall?: (endpoint: Endpoint, outcome: CallResult['kind'], seconds: number) => void;
 }
 
 /** What one call came to, as far as MantaGO's answer (or its absence) tells. */
@@ -21,12 +36,24 @@ export type CallResult =
   | { kind: 'ok'; status: number; durationMs: number; body: Record<string, unknown>; dryRun?: true }
   /** Token or secret invalid or expired: `errResponse.code` 1004, or a 401. */
   | { kind: 'expired'; status: number; durationMs: number; message: string }
-  /** Any other answer that is not a success. */
-  | { kind: 'refused'; status: number; durationMs: number; message: string; retryAfterMs: number | undefined }
+  /** Any other answer that is not a success; `code` is MantaGO's errResponse.code. */
+  | { kind: 'refused'; status: number; durationMs: number; message: string; code?: number; retryAfterMs: number | undefined }
   /** No answer: connection refused or reset, timeout. */
-  | { kind: 'unreachable'; durationMs: number; message: string; timeout: boolean };
+  | { kind: 'unreachable'; durationMs: number; message: string; timeout: boolean }
+  /** Never sent: no call slot (or no start within the rate limit) before the time it had to start by. */
+  | { kind: 'not_started'; durationMs: 0; message: string };
 
 export type RefreshResult = Exclude<CallResult, { kind: 'ok' }> | { kind: 'ok'; apiToken: string; apiSecret: string; durationMs: number };
+export type ClientsResult =
+  | Exclude<CallResult, { kind: 'ok' }>
+  | { kind: 'ok'; clients: MantagoClientRecord[]; next?: string; durationMs: number };
+
+/** Whether MantaGO has been answering: for readiness, which reports it without failing for it. */
+export interface Reachability {
+  /** When calls started to fail without an answer (or with a 5xx), while they still do. */
+  failingSince: number | undefined;
+  lastError: string | undefined;
+}
 
 const DRY_RUN_REPLY: CallResult = {
   kind: 'ok',
@@ -44,6 +71,7 @@ export class MantagoClient {
   private readonly prefix: string;
   private readonly options: MantagoClientOptions;
   readonly limiter: CallLimiter;
+  private failing: Reachability = { failingSince: undefined, lastError: undefined };
 
   constructor(options: MantagoClientOptions) {
     this.options = options;
@@ -67,14 +95,19 @@ export class MantagoClient {
     return this.limiter.pausedUntilMs;
   }
 
-  broadcast(apiToken: string, request: BroadcastRequest): Promise<CallResult> {
-    if (this.options.dryRun) return this.limiter.run(async () => DRY_RUN_REPLY);
-    return this.call('broadcast', BROADCAST_PATH, apiToken, { ...request, botId: this.options.botId });
+  reachability(): Reachability {
+    return this.failing;
+  }
+
+  /** A broadcast; `startBy` is the latest it may start (its lease's): later, it is not sent at all. */
+  broadcast(apiToken: string, request: BroadcastRequest, options: { startBy?: number } = {}): Promise<CallResult> {
+    if (this.options.dryRun) return this.limited(async () => DRY_RUN_REPLY, options.startBy);
+    return this.call('broadcast', BROADCAST_PATH, apiToken, { ...request, botId: this.options.botId }, { startBy: options.startBy });
   }
 
   /** Asks for a new token and secret; MantaGO accepts the expired token for this, and kills the old pair. */
   async refreshToken(apiToken: string, apiSecret: string): Promise<RefreshResult> {
-    const result = await this.call('token', TOKEN_PATH, apiToken, { secret: apiSecret });
+    const result = await this.call('token', TOKEN_PATH, apiToken, { secret: apiSecret }, { timeoutMs: this.options.refreshTimeoutMs });
     if (result.kind !== 'ok') return result;
     const { apiToken: token, apiSecret: secret } = result.body;
     if (typeof token !== 'string' || !token || typeof secret !== 'string' || !secret) {
@@ -89,28 +122,82 @@ export class MantagoClient {
     return { kind: 'ok', apiToken: token, apiSecret: secret, durationMs: result.durationMs };
   }
 
-  private async call(endpoint: 'broadcast' | 'token', path: string, apiToken: string, body: object): Promise<CallResult> {
-    const result = await this.limiter.run(() => this.send(path, apiToken, body));
+  /** One page of the bot's users bound to `customerId` (on `platform`, if given). */
+  async listClients(
+    apiToken: string,
+    apiSecret: string,
+    query: { customerId: string; platform?: string; next?: string },
+    startBy?: number,
+  ): Promise<ClientsResult> {
+    const params = new URLSearchParams({
+      customerId: query.customerId,
+      limit: '100',
+      ...(query.platform && { platform: query.platform }),
+      ...(query.next && { next: query.next }),
+    });
+    const result = await this.call('clients', CLIENTS_PATH, apiToken, { secret: apiSecret }, { query: params, startBy });
+    if (result.kind !== 'ok') return result;
+    const list = (result.body.clientList as { list?: unknown; next?: unknown } | undefined) ?? {};
+    const clients = Array.isArray(list.list) ? (list.list as MantagoClientRecord[]) : [];
+    return { kind: 'ok', clients, ...(typeof list.next === 'string' && list.next && { next: list.next }), durationMs: result.durationMs };
+  }
+
+  /** Binds the shop's id for a customer to a user of the bot. */
+  bindCustomer(apiToken: string, apiSecret: string, clientId: string, customerId: string): Promise<CallResult> {
+    return this.call('bind', BIND_PATH, apiToken, { secret: apiSecret, clientId, customerId }, {});
+  }
+
+  private async limited(call: () => Promise<CallResult>, startBy: number | undefined): Promise<CallResult> {
+    try {
+      return await this.limiter.run(call, { ...(startBy !== undefined && { startBy }) });
+    } catch (error) {
+      if (error instanceof CallNotStarted) return { kind: 'not_started', durationMs: 0, message: error.message };
+      throw error;
+    }
+  }
+
+  private async call(
+    endpoint: Endpoint,
+    path: string,
+    apiToken: string,
+    body: object,
+    options: { timeoutMs?: number; startBy?: number | undefined; query?: URLSearchParams },
+  ): Promise<CallResult> {
+    const result = await this.limited(
+      () => this.send(path, apiToken, body, options.timeoutMs ?? this.options.timeoutMs, options.query),
+      options.startBy,
+    );
+    if (result.kind === 'not_started') return result;
     if (result.kind === 'refused' && result.status === 429 && result.retryAfterMs !== undefined) {
       this.limiter.pauseUntil(Date.now() + result.retryAfterMs);
     }
+    const noAnswer = result.kind === 'unreachable' || (result.kind === 'refused' && result.status >= 500);
+    if (!noAnswer) this.failing = { failingSince: undefined, lastError: undefined };
+    else
+      this.failing = {
+        failingSince: this.failing.failingSince ?? Date.now(),
+        lastError: result.kind === 'unreachable' ? result.message : `HTTP ${result.status}`,
+      };
     this.options.onCall?.(endpoint, result.kind, result.durationMs / 1000);
     return result;
   }
 
-  private async send(path: string, apiToken: string, body: object): Promise<CallResult> {
+  private async send(path: string, apiToken: string, body: object, timeoutMs: number, query?: URLSearchParams): Promise<CallResult> {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
+    const search = new URLSearchParams({ botId: this.options.botId, ...(query && Object.fromEntries(query)) });
     try {
       const response = await this.pool.request({
         method: 'POST',
-        path: `${this.prefix}${path}?botId=${encodeURIComponent(this.options.botId)}`,
+        path: `${this.prefix}${path}?${search}`,
         headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await response.body.text();
-      return classify(response.statusCode, text, response.headers['retry-after'], elapsed());
+      return classify(response.statusCode, text, response.headers['retry-after'], elapsed(), this.options.maxRetryAfterMs);
     } catch (error) {
       return { kind: 'unreachable', durationMs: elapsed(), ...describeNetworkError(error) };
     }
@@ -121,7 +208,13 @@ export class MantagoClient {
   }
 }
 
-function classify(status: number, text: string, retryAfter: string | string[] | undefined, durationMs: number): CallResult {
+function classify(
+  status: number,
+  text: string,
+  retryAfter: string | string[] | undefined,
+  durationMs: number,
+  maxRetryAfterMs: number,
+): CallResult {
   let body: Record<string, unknown> = {};
   try {
     const parsed: unknown = JSON.parse(text);
@@ -133,7 +226,16 @@ function classify(status: number, text: string, retryAfter: string | string[] | 
   const message = String(errResponse.message ?? body.message ?? `HTTP ${status}`).slice(0, MAX_MESSAGE);
   if (errResponse.code === TOKEN_EXPIRED_CODE || status === 401) return { kind: 'expired', status, durationMs, message };
   if (status >= 200 && status < 300 && body.success === true) return { kind: 'ok', status, durationMs, body };
-  return { kind: 'refused', status, durationMs, message, retryAfterMs: parseRetryAfter(retryAfter) };
+  const asked = parseRetryAfter(retryAfter);
+  return {
+    kind: 'refused',
+    status,
+    durationMs,
+    message,
+    ...(typeof errResponse.code === 'number' && { code: errResponse.code }),
+    // A far end may ask for hours; nothing waits longer than the longest retry delay.
+    retryAfterMs: asked === undefined ? undefined : Math.min(asked, maxRetryAfterMs),
+  };
 }
 
 /** Retry-After as delta-seconds or an HTTP date. */

@@ -1,12 +1,15 @@
 // MantaGO's rotating credentials. Each bot has one token/secret pair and a refresh kills the old
 // one, so: one refresh at a time (here, and through the store's refresh claim on every replica),
-// the new pair stored before anyone uses it, and no refresh loop once MantaGO refuses to refresh.
+// a new pair kept and stored before anyone needs the old one again, refreshes that MantaGO could
+// not answer retried with backoff (never once per delivery), and none once MantaGO refuses.
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.ts';
 import type { ApiPair, CredentialsOrigin, CredentialsStatus, StoredCredentials } from '../domain/credentials.ts';
 import type { CredentialsStore } from '../store/store.ts';
 import type { RefreshResult } from './client.ts';
+import { RefreshClaim } from './refresh-claim.ts';
+import { LOST_ROTATION_REASON, nextRefreshAttempt } from './refresh-policy.ts';
 import { tokenExpiry } from './token-expiry.ts';
 
 export interface UsableCredentials extends ApiPair {
@@ -16,6 +19,15 @@ export interface UsableCredentials extends ApiPair {
 export type Renewal = 'renewed' | 'unavailable' | 'rejected';
 /** How one refresh ended, for metrics: `adopted` means another replica (or the operator) had stored a newer pair. */
 export type RefreshOutcome = Renewal | 'adopted';
+
+/** Where the credentials stand for delivery, beyond the stored state: what readiness and the operator see. */
+export type CredentialsHealth =
+  | { state: 'ok' }
+  | { state: 'rejected'; reason: string }
+  /** MantaGO said the pair expired and no refresh has come through yet. */
+  | { state: 'refresh_failing'; since: number; reason: string; nextAttemptAt: number }
+  /** A new pair is in use but could not be stored yet: it is stored again until it is. */
+  | { state: 'unsaved'; since: number; reason: string };
 
 /** The one call the manager makes: the token endpoint. */
 export interface TokenRefresher {
@@ -36,16 +48,12 @@ export interface CredentialsDeps {
   dryRun?: boolean;
   onRefresh?: (outcome: RefreshOutcome) => void;
   clock?: Clock;
+  random?: () => number;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
-/** setTimeout cannot wait longer than ~24.8 days; a longer wait is re-armed. */
+/** Timers cannot wait longer than ~24.8 days; a longer wait is re-armed. */
 const MAX_TIMER_MS = 6 * 60 * 60 * 1000;
-/** After a refresh MantaGO could not answer, an early (proactive) refresh waits this long to try again. */
-const PROACTIVE_RETRY_MS = 60_000;
-/** While another replica holds the refresh claim, how often to look for the pair it stores. */
-const CLAIM_POLL_MS = 100;
-const CLAIM_MARGIN_MS = 5_000;
 
 export function fingerprint(botId: string, pair: ApiPair): string {
   return createHash('sha256').update(`${botId}\n${pair.apiToken}\n${pair.apiSecret}`).digest('hex');
@@ -54,16 +62,23 @@ export function fingerprint(botId: string, pair: ApiPair): string {
 export class CredentialsManager {
   private readonly deps: CredentialsDeps;
   private readonly clock: Clock;
+  private readonly claims: RefreshClaim;
   private current: StoredCredentials | undefined;
+  /** The generation MantaGO reported expired, until a newer pair comes. */
+  private expiredGeneration: number | undefined;
+  private failing: { since: number; failures: number; reason: string; nextAttemptAt: number } | undefined;
+  /** The last refresh got no answer in time: MantaGO may have rotated the pair anyway. */
+  private lastRefreshTimedOut = false;
+  private unsaved: { since: number; failures: number; reason: string; retryAt: number } | undefined;
   private refreshing: Promise<Renewal> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private quietUntil = 0;
+  private cancelTimer: (() => void) | undefined;
   private stopped = false;
   private readonly changeListeners = new Set<() => void>();
 
   constructor(deps: CredentialsDeps) {
     this.deps = deps;
     this.clock = deps.clock ?? systemClock;
+    this.claims = new RefreshClaim(deps.store, deps.botId, deps.owner, deps.refreshTimeoutMs, this.clock);
   }
 
   /**
@@ -90,7 +105,7 @@ export class CredentialsManager {
 
   stop(): void {
     this.stopped = true;
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
     this.changeListeners.clear();
   }
 
@@ -99,8 +114,17 @@ export class CredentialsManager {
     return status;
   }
 
+  health(): CredentialsHealth {
+    const stored = this.stored();
+    if (stored.state === 'rejected') return { state: 'rejected', reason: stored.lastError ?? 'MantaGO rejected the credentials' };
+    if (this.unsaved) return { state: 'unsaved', since: this.unsaved.since, reason: this.unsaved.reason };
+    if (this.failing && this.expiredGeneration === stored.generation) return { state: 'refresh_failing', ...this.failing };
+    return { state: 'ok' };
+  }
+
+  /** Whether a call now has a pair worth trying: not rejected, and not one MantaGO already called expired while no refresh comes through. */
   isUsable(): boolean {
-    return this.stored().state === 'ok';
+    return this.health().state !== 'rejected' && this.health().state !== 'refresh_failing';
   }
 
   /** Called when a newer usable pair is adopted, so paused work can go on. */
@@ -109,25 +133,39 @@ export class CredentialsManager {
     return () => this.changeListeners.delete(listener);
   }
 
-  /** The pair to call with, refreshed first when the token is close to its expiry; none while rejected. */
-  async get(): Promise<UsableCredentials | undefined> {
+  /**
+   * The pair to call with; none while rejected. A refresh due ahead of the token's expiry is
+   * started, and waited for until `waitUntil` at most: the pair in hand is still good meanwhile.
+   */
+  async get(options: { waitUntil?: number } = {}): Promise<UsableCredentials | undefined> {
     const stored = this.stored();
     if (stored.state !== 'ok') return undefined;
     const now = this.clock.now();
-    if (!this.deps.dryRun && now >= refreshAt(stored) && now >= this.quietUntil)
-      await this.refresh(stored.generation, 'the token expires soon');
+    if (!this.deps.dryRun && now >= refreshAt(stored) && now >= (this.failing?.nextAttemptAt ?? 0)) {
+      await this.bounded(this.refresh(stored.generation, 'the token expires soon'), options.waitUntil);
+    }
     const usable = this.stored();
     return usable.state === 'ok' ? { apiToken: usable.apiToken, apiSecret: usable.apiSecret, generation: usable.generation } : undefined;
   }
 
   /**
    * MantaGO said the pair of `generation` is invalid or expired. Concurrent callers share one
-   * refresh; a caller whose pair was already replaced gets the newer one without any call.
+   * refresh; a caller whose pair was already replaced gets the newer one without any call; while
+   * refreshes fail, callers are told so at once until the next attempt is due. Waits for the
+   * refresh until `waitUntil` at most (the caller's lease): then it is `unavailable` for them.
    */
-  async expired(generation: number): Promise<Renewal> {
+  async expired(generation: number, options: { waitUntil?: number } = {}): Promise<Renewal> {
     const stored = this.stored();
     if (stored.generation > generation) return stored.state === 'ok' ? 'renewed' : 'rejected';
-    return this.refresh(generation, 'MantaGO reported the token invalid or expired');
+    if (stored.state === 'rejected') return 'rejected';
+    this.expiredGeneration = generation;
+    if (this.failing && this.clock.now() < this.failing.nextAttemptAt) return 'unavailable';
+    return this.bounded(this.refresh(generation, 'MantaGO reported the token invalid or expired'), options.waitUntil);
+  }
+
+  /** When the next refresh will be tried, while refreshes fail. */
+  nextRefreshAt(): number | undefined {
+    return this.failing?.nextAttemptAt;
   }
 
   /** Picks up a pair another replica or the operator stored. */
@@ -140,9 +178,9 @@ export class CredentialsManager {
   async install(pair: ApiPair): Promise<CredentialsStatus> {
     const { store, botId, envPair, log } = this.deps;
     const stored = (await store.loadCredentials(botId)) ?? this.current;
-    const installed = await store.saveCredentials(
-      this.newPair(stored, pair, 'admin', stored?.envFingerprint ?? fingerprint(botId, envPair)),
-    );
+    const base = stored && this.current && this.current.generation > stored.generation ? this.current : stored;
+    const installed = await store.saveCredentials(this.newPair(base, pair, 'admin', stored?.envFingerprint ?? fingerprint(botId, envPair)));
+    this.unsaved = undefined;
     this.adopt(installed);
     log.info({ generation: installed.generation }, 'installed MantaGO credentials given by the operator');
     return this.status();
@@ -154,85 +192,120 @@ export class CredentialsManager {
     return this.refresh(this.stored().generation, 'the operator asked for a refresh', true);
   }
 
-  private refresh(generation: number, reason: string, evenIfRejected = false): Promise<Renewal> {
-    this.refreshing ??= this.rotate(generation, reason, evenIfRejected).finally(() => {
-      this.refreshing = undefined;
+  private bounded(renewal: Promise<Renewal>, waitUntil: number | undefined): Promise<Renewal> {
+    if (waitUntil === undefined) return renewal;
+    return new Promise((resolve) => {
+      const cancel = this.clock.setTimer(() => resolve('unavailable'), waitUntil - this.clock.now());
+      void renewal.then((outcome) => {
+        cancel();
+        resolve(outcome);
+      });
     });
+  }
+
+  private refresh(generation: number, reason: string, evenIfRejected = false): Promise<Renewal> {
+    this.refreshing ??= this.rotate(generation, reason, evenIfRejected)
+      .catch((error: unknown) => {
+        this.deps.log.error({ err: error }, 'MantaGO token refresh failed unexpectedly');
+        return this.failed('the refresh failed on our side (the log has why)', false);
+      })
+      .finally(() => {
+        this.refreshing = undefined;
+        this.schedule();
+      });
     return this.refreshing;
   }
 
-  /**
-   * The stored pair of `generation`, claimed for this process's refresh; or, when another replica
-   * or the operator stored a newer pair meanwhile, that one.
-   */
-  private async claim(generation: number): Promise<{ claimed: StoredCredentials } | { newer: StoredCredentials }> {
-    const { store, botId, owner, refreshTimeoutMs } = this.deps;
-    const giveUpAt = this.clock.now() + refreshTimeoutMs + 2 * CLAIM_MARGIN_MS;
-    for (;;) {
-      const stored = (await store.loadCredentials(botId)) ?? this.stored();
-      if (stored.generation > generation) return { newer: stored };
-      const now = this.clock.now();
-      if (await store.claimRefresh(botId, owner, generation, now + refreshTimeoutMs + CLAIM_MARGIN_MS, now)) return { claimed: stored };
-      // Another replica is refreshing: its pair (or its claim running out) comes within the claim's time.
-      if (now > giveUpAt) return { newer: stored };
-      await this.clock.sleep(CLAIM_POLL_MS);
-    }
-  }
-
   private async rotate(generation: number, reason: string, evenIfRejected: boolean): Promise<Renewal> {
-    const { store, botId, owner, client, log, onRefresh } = this.deps;
-    const claimed = await this.claim(generation);
-    let outcome: { credentials: StoredCredentials; renewal: Renewal; called: boolean };
-    if ('newer' in claimed) {
-      outcome = {
-        credentials: claimed.newer,
-        renewal: claimed.newer.state === 'ok' && claimed.newer.generation > generation ? 'renewed' : 'unavailable',
-        called: false,
-      };
-      if (claimed.newer.state === 'rejected') outcome.renewal = 'rejected';
-    } else if (claimed.claimed.state === 'rejected' && !evenIfRejected) {
-      await store.releaseRefresh(botId, owner);
-      outcome = { credentials: claimed.claimed, renewal: 'rejected', called: false };
-    } else {
-      const base = claimed.claimed;
-      const now = this.clock.now();
-      const reply = await client.refreshToken(base.apiToken, base.apiSecret);
-      if (reply.kind === 'ok') {
-        const next = { ...this.newPair(base, reply, 'refresh', base.envFingerprint), lastRefreshAt: now };
-        outcome = { credentials: await store.saveCredentials(next), renewal: 'renewed', called: true };
-      } else {
-        const transient = reply.kind === 'unreachable' || (reply.kind === 'refused' && (reply.status === 429 || reply.status >= 500));
-        const detail = reply.kind === 'unreachable' ? reply.message : `HTTP ${reply.status}: ${reply.message}`;
-        if (transient) {
-          log.warn({ reason, error: detail }, 'MantaGO token refresh failed; will try again later');
-          await store.releaseRefresh(botId, owner);
-          outcome = { credentials: base, renewal: 'unavailable', called: true };
-        } else {
-          const rejected: StoredCredentials = {
-            ...base,
-            state: 'rejected',
-            lastRefreshAt: now,
-            lastError: `MantaGO refused to refresh the token (${detail})`,
-          };
-          outcome = { credentials: await store.saveCredentials(rejected), renewal: 'rejected', called: true };
-        }
-      }
+    const { client, log, onRefresh } = this.deps;
+    if (this.unsaved && !(await this.flushUnsaved())) return this.failed('the last new pair is not stored yet', false);
+    const claimed = await this.claims.take(this.current?.generation ?? generation);
+    if ('newer' in claimed || 'busy' in claimed) {
+      onRefresh?.('adopted');
+      if ('busy' in claimed) return this.failed('another replica is refreshing and has not stored a new pair yet', false);
+      this.adopt(claimed.newer);
+      return claimed.newer.state === 'ok' ? 'renewed' : 'rejected';
     }
-    onRefresh?.(outcome.called ? outcome.renewal : 'adopted');
-    if (outcome.renewal === 'unavailable') this.quietUntil = this.clock.now() + PROACTIVE_RETRY_MS;
-    this.adopt(outcome.credentials);
-    if (outcome.renewal === 'renewed') {
+    const base = claimed.claimed;
+    if (base.state === 'rejected' && !evenIfRejected) {
+      await this.claims.release();
+      this.adopt(base);
+      return 'rejected';
+    }
+    const now = this.clock.now();
+    const reply = await client.refreshToken(base.apiToken, base.apiSecret);
+    if (reply.kind === 'ok') {
+      onRefresh?.('renewed');
+      this.lastRefreshTimedOut = false;
+      this.failing = undefined;
+      this.adopt({ ...this.newPair(base, reply, 'refresh', base.envFingerprint), lastRefreshAt: now });
       log.info(
-        { reason, generation: outcome.credentials.generation, expiresAt: new Date(outcome.credentials.expiresAt).toISOString() },
+        { reason, generation: this.stored().generation, expiresAt: new Date(this.stored().expiresAt).toISOString() },
         'MantaGO credentials renewed',
       );
-    } else if (outcome.renewal === 'rejected') {
-      log.error(
-        { reason, error: outcome.credentials.lastError },
-        'MantaGO credentials rejected: deliveries wait for new credentials from the operator',
-      );
+      // In use already: MantaGO killed the old pair. Stored now, or again until it is.
+      this.unsaved = { since: now, failures: 0, reason: 'not stored yet', retryAt: now };
+      await this.flushUnsaved();
+      return 'renewed';
     }
-    return outcome.renewal;
+    const transient =
+      reply.kind === 'unreachable' ||
+      reply.kind === 'not_started' ||
+      (reply.kind === 'refused' && (reply.status === 429 || reply.status >= 500));
+    const detail = reply.kind === 'unreachable' || reply.kind === 'not_started' ? reply.message : `HTTP ${reply.status}: ${reply.message}`;
+    if (transient) {
+      onRefresh?.('unavailable');
+      await this.claims.release();
+      if (reply.kind === 'unreachable' && reply.timeout) this.lastRefreshTimedOut = true;
+      log.warn({ reason, error: detail }, 'MantaGO token refresh failed; will try again later');
+      return this.failed(detail, true);
+    }
+    onRefresh?.('rejected');
+    const lost = reply.kind === 'expired' && this.lastRefreshTimedOut;
+    const lastError = lost ? LOST_ROTATION_REASON : `MantaGO refused to refresh the token (${detail})`;
+    const rejected: StoredCredentials = { ...base, state: 'rejected', lastRefreshAt: now, lastError };
+    this.adopt(await this.deps.store.saveCredentials(rejected).catch(() => rejected));
+    log.error({ reason, error: lastError }, 'MantaGO credentials rejected: deliveries wait for new credentials from the operator');
+    return 'rejected';
+  }
+
+  /** A refresh that came to nothing: try again later, later each time. */
+  private failed(reason: string, calledMantago: boolean): Renewal {
+    const now = this.clock.now();
+    const failures = (this.failing?.failures ?? 0) + (calledMantago ? 1 : 0);
+    this.failing = {
+      since: this.failing?.since ?? now,
+      failures,
+      reason,
+      nextAttemptAt: nextRefreshAttempt(Math.max(1, failures), now, this.deps.random?.()),
+    };
+    return 'unavailable';
+  }
+
+  /** Stores the pair in use that is not stored yet; whether it is now. */
+  private async flushUnsaved(): Promise<boolean> {
+    const unsaved = this.unsaved;
+    if (!unsaved) return true;
+    try {
+      const stored = await this.deps.store.saveCredentials(this.stored());
+      this.unsaved = undefined;
+      if (stored.generation > this.stored().generation) this.adopt(stored);
+      return true;
+    } catch (error) {
+      const failures = unsaved.failures + 1;
+      const now = this.clock.now();
+      this.unsaved = {
+        ...unsaved,
+        failures,
+        reason: `the store refused it: ${(error as Error).message}`,
+        retryAt: nextRefreshAttempt(failures, now, this.deps.random?.()),
+      };
+      this.deps.log.error(
+        { err: error, generation: this.stored().generation },
+        'could not store the new MantaGO credentials; using them, and storing them again shortly',
+      );
+      return false;
+    }
   }
 
   private newPair(
@@ -263,31 +336,42 @@ export class CredentialsManager {
   }
 
   private adopt(credentials: StoredCredentials): void {
-    const wasUsable = this.current?.state === 'ok';
+    if (this.current && credentials.generation < this.current.generation) return; // never back to an older pair
+    const wasUsable = this.current !== undefined && this.isUsable();
     const newer = !this.current || credentials.generation > this.current.generation;
-    if (this.current && credentials.generation < this.current.generation) return; // never go back to an older pair
     this.current = credentials;
+    if (newer) {
+      this.expiredGeneration = undefined;
+      this.failing = undefined;
+    }
     this.schedule();
-    if (credentials.state === 'ok' && (newer || !wasUsable)) for (const listener of this.changeListeners) listener();
+    if (this.isUsable() && (newer || !wasUsable)) for (const listener of this.changeListeners) listener();
   }
 
-  /** Refreshes ahead of expiry even when no order comes to trigger it. */
+  /** One timer: store an unsaved pair again, retry a failing refresh, or refresh ahead of expiry. */
   private schedule(): void {
-    clearTimeout(this.timer);
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     const stored = this.stored();
     if (stored.state !== 'ok' || this.stopped || this.deps.dryRun) return;
     const now = this.clock.now();
-    const wait = Math.max(0, refreshAt(stored) - now, this.quietUntil - now);
-    this.timer = setTimeout(
+    const due = this.unsaved
+      ? this.unsaved.retryAt
+      : this.expiredGeneration === stored.generation
+        ? (this.failing?.nextAttemptAt ?? now)
+        : Math.max(refreshAt(stored), this.failing?.nextAttemptAt ?? 0);
+    const wait = Math.max(0, due - now);
+    this.cancelTimer = this.clock.setTimer(
       () => {
         if (wait > MAX_TIMER_MS) return this.schedule();
-        this.get()
-          .catch((error: unknown) => this.deps.log.error({ err: error }, 'proactive MantaGO token refresh failed'))
-          .finally(() => this.schedule());
+        if (this.unsaved) return void this.flushUnsaved().finally(() => this.schedule());
+        void this.refresh(
+          this.stored().generation,
+          this.expiredGeneration === undefined ? 'the token expires soon' : 'retrying a refresh that failed',
+        );
       },
       Math.min(wait, MAX_TIMER_MS),
     );
-    this.timer.unref();
   }
 }
 

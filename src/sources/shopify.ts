@@ -108,6 +108,8 @@ export const shopifySource: WebhookSource<ShopifyOrder> = {
   screen: topicScreen('x-shopify-topic', ORDER_TOPICS),
   payloadSchema: ShopifyOrderSchema,
   normalize(payload, headers) {
-    return { order: normalizeShopifyOrder(payload, header(headers, 'x-shopify-shop-domain') ?? '') };
+    // Shopify's order ids are global (gid://shopify/Order/N), unique across shops: the unsigned
+    // X-Shopify-Shop-Domain names the shop for rules and people, and no part of the dedupe key.
+    return { order: normalizeShopifyOrder(payload, header(headers, 'x-shopify-shop-domain') ?? ''), scope: '' };
   },
 };

@@ -7,7 +7,11 @@ import type { TSchema } from 'typebox';
 import type { Order } from '../domain/order.ts';
 
 export type Verification = { ok: true } | { ok: false; reason: string };
-export type Normalized = { order: Order } | { ignored: string };
+/**
+ * An order, with its `scope`: what makes its id unique beyond the source, taken from signed bytes
+ * only (an unsigned header could be changed on a replay, and the customer messaged twice).
+ */
+export type Normalized = { order: Order; scope: string } | { ignored: string };
 
 export interface SecretSetting {
   /** The environment variable: unset disables the source (its route answers 404). */

@@ -48,6 +48,6 @@ export const standardWebhooksSource: WebhookSource<NormalizedOrderPayload> = {
   screen: () => undefined,
   payloadSchema: NormalizedOrderSchema,
   normalize(payload) {
-    return { order: fromNormalizedPayload(payload) };
+    return { order: fromNormalizedPayload(payload), scope: payload.shop ?? '' };
   },
 };

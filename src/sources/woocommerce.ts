@@ -17,6 +17,10 @@ export const WooCommerceOrderSchema = Type.Object(
     id: Id,
     number: Type.Optional(Id),
     status: Type.String(),
+    payment_url: Nullable(Type.String({ maxLength: 2000 })),
+    _links: Nullable(
+      Type.Object({ self: Nullable(Type.Array(Type.Object({ href: Type.String({ maxLength: 2000 }) }), { maxItems: 10 })) }),
+    ),
     total: Amount,
     currency: Currency,
     customer_id: Type.Optional(Id),
@@ -96,6 +100,24 @@ export const woocommerceSource: WebhookSource<WooCommerceOrder> = {
     if (!SENDABLE_STATUSES.includes(payload.status)) {
       return { ignored: `order status ${payload.status}: a message is sent once the order is ${SENDABLE_STATUSES.join(' or ')}` };
     }
-    return { order: normalizeWooCommerceOrder(payload, header(headers, 'x-wc-webhook-source') ?? '') };
+    const site = signedSite(payload);
+    return { order: normalizeWooCommerceOrder(payload, site ?? header(headers, 'x-wc-webhook-source') ?? ''), scope: site ?? '' };
   },
 };
+
+/**
+ * The shop's site, from signed fields of the body (the REST order's own `_links.self` URL, or its
+ * `payment_url`): WooCommerce order ids are per site, and X-WC-Webhook-Source is not signed.
+ */
+export function signedSite(payload: WooCommerceOrder): string | undefined {
+  for (const url of [payload._links?.self?.[0]?.href, payload.payment_url]) {
+    if (!url) continue;
+    try {
+      const { protocol, host } = new URL(url);
+      if (protocol === 'https:' || protocol === 'http:') return `${protocol}//${host}/`;
+    } catch {
+      // not a URL: look at the next
+    }
+  }
+  return undefined;
+}

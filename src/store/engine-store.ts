@@ -4,12 +4,13 @@
 import type { StoredCredentials } from '../domain/credentials.ts';
 import type { AttemptResult, ClaimedDelivery, DeliveryStatus, IncomingOrder, RecordedOrder } from '../domain/delivery.ts';
 import type { DirectoryEntry } from '../domain/recipient.ts';
+import { credentialsCipher, type CredentialsCipher } from './credentials-cipher.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { OperationArgs, OperationName, OperationResult } from './operations/index.ts';
 import { PRUNE_CHUNK } from './operations/operator.ts';
 import { deliveryRow } from './rows.ts';
 import type { Param } from './runner.ts';
-import type { DeliveryFilter, OperatorView, QueueStats, Requeue, Store } from './store.ts';
+import type { DeliveryFilter, KeyClaim, OperatorView, QueueStats, Requeue, Store } from './store.ts';
 
 /** What an engine provides: its operations' runner, and how its workers hear of due deliveries. */
 export interface Engine {
@@ -23,6 +24,13 @@ export interface Engine {
   close(): Promise<void>;
 }
 
+export interface StoreOptions {
+  /** Most orders waiting to be committed (INTAKE_QUEUE_MAX). */
+  maxPendingOrders?: number;
+  /** CREDENTIALS_ENCRYPTION_KEY, when set. */
+  encryptionKey?: string;
+}
+
 /** Directory entries per transaction: a large import never holds the store for long. */
 const RECIPIENT_CHUNK = 500;
 
@@ -31,12 +39,17 @@ export class EngineStore implements Store {
   readonly operator: OperatorView;
   private readonly db: Engine;
   private readonly orders: GroupCommit<Param[], RecordedOrder>;
+  private readonly cipher: CredentialsCipher;
   private closed = false;
 
-  constructor(engine: Engine) {
+  constructor(engine: Engine, options: StoreOptions = {}) {
     this.db = engine;
     this.engine = engine.name;
-    this.orders = new GroupCommit((rows) => this.commitOrders(rows), { concurrency: engine.commitConcurrency });
+    this.cipher = credentialsCipher(options.encryptionKey);
+    this.orders = new GroupCommit((rows) => this.commitOrders(rows), {
+      concurrency: engine.commitConcurrency,
+      maxPending: options.maxPendingOrders ?? 5_000,
+    });
     this.operator = new EngineOperatorView(engine);
   }
 
@@ -82,12 +95,13 @@ export class EngineStore implements Store {
     return this.db.onDue(listener);
   }
 
-  loadCredentials(botId: string): Promise<StoredCredentials | undefined> {
-    return this.db.run('loadCredentials', botId);
+  async loadCredentials(botId: string): Promise<StoredCredentials | undefined> {
+    const stored = await this.db.run('loadCredentials', botId);
+    return stored && this.cipher.open(stored);
   }
 
-  saveCredentials(next: StoredCredentials): Promise<StoredCredentials> {
-    return this.db.run('saveCredentials', next);
+  async saveCredentials(next: StoredCredentials): Promise<StoredCredentials> {
+    return this.cipher.open(await this.db.run('saveCredentials', this.cipher.seal(next)));
   }
 
   claimRefresh(botId: string, owner: string, generation: number, until: number, now: number): Promise<boolean> {
@@ -96,6 +110,14 @@ export class EngineStore implements Store {
 
   releaseRefresh(botId: string, owner: string): Promise<void> {
     return this.db.run('releaseRefresh', botId, owner);
+  }
+
+  claimIdempotencyKey(key: string, fingerprint: string, now: number, expiredBefore: number): Promise<KeyClaim> {
+    return this.db.run('claimIdempotencyKey', key, fingerprint, now, expiredBefore);
+  }
+
+  saveIdempotentResponse(key: string, statusCode: number, response: string): Promise<void> {
+    return this.db.run('saveIdempotentResponse', key, statusCode, response);
   }
 
   ping(): Promise<void> {
@@ -145,7 +167,8 @@ class EngineOperatorView implements OperatorView {
     return this.db.run('queueStats');
   }
 
-  async prune(cutoff: { finishedBefore: number; deadBefore: number }): Promise<number> {
+  async prune(cutoff: { finishedBefore: number; deadBefore: number; keysBefore?: number }): Promise<number> {
+    if (cutoff.keysBefore !== undefined) await this.db.run('pruneIdempotencyKeys', cutoff.keysBefore);
     let total = 0;
     for (;;) {
       const deleted = await this.db.run('pruneChunk', cutoff);

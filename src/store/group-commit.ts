@@ -1,22 +1,35 @@
 // Orders that arrive together are committed together: the first waits for the end of the event
 // loop's turn, so the webhooks read in one turn share one transaction, and those that arrive while
 // commits are under way go in the next. One queue for both engines; `concurrency` commits at once
-// (SQLite has one writer; PostgreSQL's pool can take several).
+// (SQLite has one writer; PostgreSQL's pool can take several). At most `maxPending` items wait or
+// commit at once: beyond that the store is busy, and a webhook is better answered 503 at once.
+import { StoreUnavailableError } from './errors.ts';
+
 export class GroupCommit<Item, Result> {
   private readonly commit: (items: Item[]) => Promise<Result[]>;
   private readonly concurrency: number;
   private queued: { item: Item; resolve: (result: Result) => void; reject: (error: unknown) => void }[] = [];
   private running = 0;
+  /** Items queued or in a commit under way. */
+  private pending = 0;
+  private readonly maxPending: number;
   private scheduled = false;
   private readonly idle = new Set<() => void>();
 
-  constructor(commit: (items: Item[]) => Promise<Result[]>, options: { concurrency: number }) {
+  constructor(commit: (items: Item[]) => Promise<Result[]>, options: { concurrency: number; maxPending: number }) {
     this.commit = commit;
     this.concurrency = options.concurrency;
+    this.maxPending = options.maxPending;
   }
 
   submit(item: Item): Promise<Result> {
-    return new Promise((resolve, reject) => {
+    if (this.pending >= this.maxPending) {
+      return Promise.reject(
+        new StoreUnavailableError('busy', `${this.pending} orders are already waiting to be committed (INTAKE_QUEUE_MAX)`),
+      );
+    }
+    this.pending++;
+    return new Promise<Result>((resolve, reject) => {
       this.queued.push({ item, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
@@ -25,7 +38,7 @@ export class GroupCommit<Item, Result> {
           this.startCommits();
         });
       }
-    });
+    }).finally(() => this.pending--);
   }
 
   /** Resolves once everything submitted so far is committed (or failed). */

@@ -2,15 +2,18 @@
 import type { Logger } from 'pino';
 import { openPostgresStore } from './postgres/engine.ts';
 import { openSqliteStore } from './sqlite/engine.ts';
+import type { StoreOptions } from './engine-store.ts';
 import type { Store } from './store.ts';
 
 export function isPostgresUrl(url: string): boolean {
   return /^postgres(ql)?:\/\//i.test(url);
 }
 
-export async function openStore(url: string, options: { poolMax: number; log: Logger }): Promise<Store> {
-  if (!isPostgresUrl(url)) return openSqliteStore(url);
+export async function openStore(url: string, options: StoreOptions & { poolMax: number; log: Logger }): Promise<Store> {
+  const { poolMax: _pool, log: _log, ...store } = options;
+  if (!isPostgresUrl(url)) return openSqliteStore(url, store);
   return openPostgresStore({
+    ...store,
     url,
     poolMax: options.poolMax,
     onListenerChange: (connected, error) =>

@@ -11,6 +11,9 @@ import type {
   RecordedOrder,
 } from '../domain/delivery.ts';
 import type { DirectoryEntry } from '../domain/recipient.ts';
+import type { KeyClaim } from './operations/idempotency.ts';
+
+export type { KeyClaim } from './operations/idempotency.ts';
 
 export interface DeliveryFilter {
   status?: DeliveryStatus;
@@ -42,8 +45,8 @@ export interface OperatorView {
   /** Every dead delivery (of `source`, if given) starts over; how many did. */
   redriveDead(source: string | undefined, now: number): Promise<number>;
   queueStats(): Promise<QueueStats>;
-  /** Deletes finished deliveries (with their attempts) that finished before the cut-offs; how many. */
-  prune(cutoff: { finishedBefore: number; deadBefore: number }): Promise<number>;
+  /** Deletes finished deliveries (with their attempts) that finished before the cut-offs, and idempotency keys older than `keysBefore`; how many deliveries. */
+  prune(cutoff: { finishedBefore: number; deadBefore: number; keysBefore?: number }): Promise<number>;
 
   // The recipient directory: customer keys (customer:, email:, phone:) to chat users.
   putRecipients(entries: DirectoryEntry[]): Promise<void>;
@@ -85,7 +88,14 @@ export interface CredentialsStore {
   releaseRefresh(botId: string, owner: string): Promise<void>;
 }
 
-export interface Store extends DeliveryQueue, CredentialsStore {
+/** Idempotency keys of operator requests (POST /admin/broadcasts). */
+export interface IdempotencyStore {
+  /** Claims `key` for a request with `fingerprint`; a key older than `expiredBefore` counts as never used. */
+  claimIdempotencyKey(key: string, fingerprint: string, now: number, expiredBefore: number): Promise<KeyClaim>;
+  saveIdempotentResponse(key: string, statusCode: number, response: string): Promise<void>;
+}
+
+export interface Store extends DeliveryQueue, CredentialsStore, IdempotencyStore {
   readonly engine: 'sqlite' | 'postgres';
   /** Stores the order with its delivery, or finds the one already stored for the same order. */
   recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;

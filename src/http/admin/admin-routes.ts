@@ -3,6 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Service } from '../../service.ts';
 import { requireAdminToken } from './auth.ts';
+import { broadcastRoutes } from './broadcast-routes.ts';
 import { credentialRoutes } from './credential-routes.ts';
 import { deliveryRoutes } from './delivery-routes.ts';
 import { recipientRoutes } from './recipient-routes.ts';
@@ -13,6 +14,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; servic
     route.schema = { ...route.schema, security: [{ adminToken: [] }] }; // for the OpenAPI document
   });
   await app.register(deliveryRoutes, { service });
+  await app.register(broadcastRoutes, { service });
   await app.register(credentialRoutes, { credentials: service.credentials, dryRun: service.settings.config.DRY_RUN });
   await app.register(recipientRoutes, { store: service.store });
 };

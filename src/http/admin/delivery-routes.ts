@@ -1,74 +1,17 @@
-// /admin/deliveries and /admin/broadcasts: why did (or didn't) a customer get a message, send it
-// again, and try a send by hand.
+// /admin/deliveries: why did (or didn't) a customer get a message, and send it again.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { ADMIN_SOURCE } from '../../domain/delivery.ts';
-import { PLATFORMS } from '../../domain/recipient.ts';
-import { manualBroadcastProblems, sendManualBroadcast } from '../../delivery/manual-broadcast.ts';
-import type { CallResult } from '../../mantago/client.ts';
 import type { Service } from '../../service.ts';
 import { errorReplies, httpError } from '../errors.ts';
 import { DeliveryDetailSchema, DeliverySchema, DeliveryStatusSchema, deliveryDetailView, deliveryView } from './schemas.ts';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 
-const BroadcastBody = Type.Object(
-  {
-    platform: Type.Enum([...PLATFORMS]),
-    userIds: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 1000 }),
-    intentId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'a conversation module id' })),
-    message: Type.Optional(Type.String({ minLength: 1, maxLength: 5000, description: 'plain text' })),
-    fbTag: Type.Optional(Type.String({ description: 'Messenger only; POST_PURCHASE_UPDATE when not given' })),
-    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: "the broadcast's label in MantaGO's dashboard" })),
-  },
-  { additionalProperties: false },
-);
-
-const BroadcastReply = Type.Object({
-  status: Type.Enum(['sent', 'pending', 'dead'], { description: 'pending: MantaGO failed for now and the worker will retry' }),
-  deliveryIds: Type.Array(Type.Integer()),
-  mantago: Type.Union([
-    Type.Object({
-      httpStatus: Type.Union([Type.Integer(), Type.Null()]),
-      durationMs: Type.Integer(),
-      reply: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
-      error: Type.Optional(Type.String()),
-    }),
-    Type.Null(),
-  ]),
-});
-
-function mantagoView(result: CallResult | undefined) {
-  if (!result) return null;
-  if (result.kind === 'ok') return { httpStatus: result.status, durationMs: result.durationMs, reply: result.body };
-  return { httpStatus: result.kind === 'unreachable' ? null : result.status, durationMs: result.durationMs, error: result.message };
-}
-
 export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async (app, { service }) => {
-  const { store, worker } = service;
-  const { DELIVERY_LEASE_MS: leaseMs, BATCH_MAX_RECIPIENTS: batchMaxRecipients } = service.settings.config;
+  const { store } = service;
   // Where deliveries can come from: every source the service knows, and the operator's broadcasts.
   const SOURCES = [...service.sources.map(({ source }) => source.name), ADMIN_SOURCE];
-  app.post('/broadcasts', {
-    schema: {
-      summary: "Send a broadcast by hand (recorded like any delivery); answers with MantaGO's reply",
-      tags: ['admin'],
-      body: BroadcastBody,
-      response: { 200: BroadcastReply, 202: BroadcastReply, 502: BroadcastReply, ...errorReplies(400, 401) },
-    },
-    handler: async (request, reply) => {
-      const problems = manualBroadcastProblems(request.body, batchMaxRecipients);
-      if (problems.length > 0) throw httpError('INVALID_PAYLOAD', problems.join('; '));
-      const result = await sendManualBroadcast({ store, worker, leaseMs }, request.body);
-      const code = result.status === 'sent' ? 200 : result.status === 'pending' ? 202 : 502;
-      return reply.code(code).send({
-        status: result.status as 'sent' | 'pending' | 'dead',
-        deliveryIds: result.deliveries.map((d) => d.id),
-        mantago: mantagoView(result.mantago),
-      });
-    },
-  });
-
   app.get('/deliveries', {
     schema: {
       summary: 'Deliveries, newest first; `nextCursor` gives the next page',

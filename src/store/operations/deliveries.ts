@@ -87,7 +87,7 @@ function transitionStatement(
   }
 }
 
-/** Records every attempt (write-once rows) and moves each delivery on, in one transaction. */
+/** Records every attempt (write-once rows) and moves each delivery `owner` still holds on, in one transaction. */
 export function recordAttempts(db: Runner, owner: string, results: AttemptResult[], now: number): Promise<void> {
   return db.transaction(async (tx) => {
     await tx.dialect.insertAll(
@@ -105,22 +105,20 @@ export function recordAttempts(db: Runner, owner: string, results: AttemptResult
         a.batchSize,
       ]),
     );
-    const groups = new Map<string, { statement: { sql: string; params: Param[] }; ownerOnly: boolean; ids: number[] }>();
+    const groups = new Map<string, { statement: { sql: string; params: Param[] }; ids: number[] }>();
     for (const { attempt, transition } of results) {
       if (transition.to === 'in_flight') continue;
       const statement = transitionStatement(transition, attempt.error, now);
       const key = JSON.stringify([statement.sql, statement.params]);
-      const group = groups.get(key) ?? { statement, ownerOnly: transition.to === 'retry', ids: [] };
+      const group = groups.get(key) ?? { statement, ids: [] };
       group.ids.push(attempt.deliveryId);
       groups.set(key, group);
     }
-    for (const { statement, ownerOnly, ids } of groups.values()) {
+    // The lease rule: only the lease's holder moves a delivery on. A stale holder's attempt stays
+    // recorded (it happened), but the delivery is the current holder's to send or give up.
+    for (const { statement, ids } of groups.values()) {
       const list = tx.dialect.inList('id', ids, 'bigint');
-      await tx.run(`${statement.sql} AND ${list.sql}${ownerOnly ? ' AND lease_owner = ?' : ''}`, [
-        ...statement.params,
-        list.param,
-        ...(ownerOnly ? [owner] : []),
-      ]);
+      await tx.run(`${statement.sql} AND ${list.sql} AND lease_owner = ?`, [...statement.params, list.param, owner]);
     }
   });
 }

@@ -1,6 +1,7 @@
 // Every store operation by name: what the SQLite thread serves and the PostgreSQL engine calls.
 import * as credentials from './credentials.ts';
 import * as deliveries from './deliveries.ts';
+import * as idempotency from './idempotency.ts';
 import * as operator from './operator.ts';
 
 export const OPERATIONS = {
@@ -21,6 +22,9 @@ export const OPERATIONS = {
   putRecipients: operator.putRecipients,
   deleteRecipient: operator.deleteRecipient,
   findRecipient: operator.findRecipient,
+  claimIdempotencyKey: idempotency.claimIdempotencyKey,
+  saveIdempotentResponse: idempotency.saveIdempotentResponse,
+  pruneIdempotencyKeys: idempotency.pruneIdempotencyKeys,
   loadCredentials: credentials.loadCredentials,
   saveCredentials: credentials.saveCredentials,
   claimRefresh: credentials.claimRefresh,

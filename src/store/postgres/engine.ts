@@ -2,13 +2,13 @@
 // unique key, claims with FOR UPDATE SKIP LOCKED and a lease, one credential refresh by a claim
 // row, wake-ups by LISTEN/NOTIFY. Every transaction runs on one client checked out of the pool.
 import pg from 'pg';
-import { EngineStore, type Engine } from '../engine-store.ts';
+import { EngineStore, type Engine, type StoreOptions } from '../engine-store.ts';
 import { migrate } from '../migrate.ts';
 import { OPERATIONS, type OperationName } from '../operations/index.ts';
 import { numbered, postgresDialect, type Changed, type Param, type Row, type Runner } from '../runner.ts';
 import { DueNotifications } from './due-notifications.ts';
 
-export interface PostgresOptions {
+export interface PostgresOptions extends StoreOptions {
   url: string;
   poolMax: number;
   /** Told when the LISTEN connection is lost or back, for the log. */
@@ -101,7 +101,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Engin
         await pool.end();
       },
     };
-    return new EngineStore(engine);
+    return new EngineStore(engine, options);
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw error;

@@ -1,12 +1,12 @@
 // The embedded default: one SQLite file for one replica, worked on by a thread of its own
 // (connection.ts ↔ thread.ts). One process owns the file, so waking this process's workers is
 // waking them all.
-import { EngineStore, type Engine } from '../engine-store.ts';
+import { EngineStore, type Engine, type StoreOptions } from '../engine-store.ts';
 import { SqliteConnection } from './connection.ts';
 
 export { StoreInUseError } from './database.ts';
 
-export async function openSqliteStore(path: string): Promise<EngineStore> {
+export async function openSqliteStore(path: string, options: StoreOptions = {}): Promise<EngineStore> {
   const connection = await SqliteConnection.open(path);
   const listeners = new Set<() => void>();
   const engine: Engine = {
@@ -25,5 +25,5 @@ export async function openSqliteStore(path: string): Promise<EngineStore> {
       await connection.close();
     },
   };
-  return new EngineStore(engine);
+  return new EngineStore(engine, options);
 }

@@ -1,0 +1,40 @@
+// The simulator's switches: how slow, failing, rate-limited or refusing MantaGO is right now.
+
+export interface Switches {
+  /** Delay before each call is handled; a call whose client hangs up meanwhile is not handled. */
+  latencyMs: number;
+  /** How much later a token refresh is answered. The pair rotates when the call arrives, as MantaGO completes it whether or not the caller waits. */
+  tokenLatencyMs: number;
+  /** Answer the next `count` calls (all, if count is absent) with this status, as an outage would. */
+  fail: { status: number; count?: number; retryAfterSeconds?: number } | null;
+  /** Broadcasts fail at random: each entry's share of them with its status (a flaky day). */
+  randomFailures: { rate: number; status: number; retryAfterSeconds?: number }[];
+  /** The HTTP status of a 1004 "Token is invalid or expired" answer: MantaGO has been seen to use 401 and 200. */
+  expiredStatus: number;
+  /** Refuse token refreshes, as MantaGO does for a pair it no longer knows. */
+  rejectRefresh: boolean;
+  /** A broadcast naming any of these client ids is refused as a whole with 403. */
+  refusedClientIds: string[];
+  /** Answer the next `count` client lookups (list and get; all, if count is absent) with this status. */
+  failLookups: { status: number; count?: number } | null;
+  /** Refuse the next `count` binds (all, if count is absent) with code 60001. */
+  failBinds: { count?: number } | null;
+}
+
+export const DEFAULT_SWITCHES: Switches = {
+  latencyMs: 0,
+  tokenLatencyMs: 0,
+  fail: null,
+  randomFailures: [],
+  expiredStatus: 401,
+  rejectRefresh: false,
+  refusedClientIds: [],
+  failLookups: null,
+  failBinds: null,
+};
+/** Takes one use of a switch that lasts `count` uses (or for good, without a count). */
+export function take<T extends { count?: number }>(sw: T | null): T | undefined {
+  if (!sw || (sw.count !== undefined && sw.count <= 0)) return undefined;
+  if (sw.count !== undefined) sw.count--;
+  return sw;
+}

@@ -1,0 +1,41 @@
+// Idempotency-Key for operator requests that send (as Svix and Stripe take it): the first request
+// with a key runs and its answer is kept for a day; a repeat gets that answer again and sends
+// nothing more. The same key with another request is refused; one still running is a 409.
+import { createHash } from 'node:crypto';
+import type { IdempotencyStore } from '../store/store.ts';
+
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export interface Answer<Body> {
+  statusCode: number;
+  body: Body;
+}
+
+export type Idempotent<Body> = (Answer<Body> & { replayed: boolean }) | { refused: 'in_progress' | 'mismatch' };
+
+/** A stable hash of what was asked, so a key reused for another request is told apart. */
+export function requestFingerprint(request: unknown): string {
+  return createHash('sha256').update(JSON.stringify(request)).digest('hex');
+}
+
+/**
+ * Runs `work` once per key. A first run that never answered (its process died) is run again after
+ * `abandonedAfterMs`: `work` must itself send nothing twice (a manual broadcast derives its
+ * deliveries' dedupe keys from the key, so the repeat finds them stored).
+ */
+export async function idempotent<Body>(
+  store: IdempotencyStore,
+  key: string,
+  fingerprint: string,
+  abandonedAfterMs: number,
+  work: () => Promise<Answer<Body>>,
+  now = Date.now(),
+): Promise<Idempotent<Body>> {
+  const claim = await store.claimIdempotencyKey(key, fingerprint, now, now - IDEMPOTENCY_WINDOW_MS);
+  if (claim.state === 'mismatch') return { refused: 'mismatch' };
+  if (claim.state === 'replay') return { statusCode: claim.statusCode, body: JSON.parse(claim.response) as Body, replayed: true };
+  if (claim.state === 'in_progress' && now - claim.since < abandonedAfterMs) return { refused: 'in_progress' };
+  const answer = await work();
+  await store.saveIdempotentResponse(key, answer.statusCode, JSON.stringify(answer.body));
+  return { ...answer, replayed: false };
+}

@@ -1,0 +1,49 @@
+// The one refresh of a generation across every replica: a claim row in the store, not a lock, so
+// no transaction stays open across the call to MantaGO. A replica that finds another's claim
+// waits for the pair it stores (or for its claim to run out) within the claim's own time.
+import type { Clock } from '../clock.ts';
+import type { StoredCredentials } from '../domain/credentials.ts';
+import type { CredentialsStore } from '../store/store.ts';
+
+/** How often to look for the pair another replica is fetching. */
+const POLL_MS = 100;
+/** A claim outlasts the refresh call by this much: the answer still has to be stored. */
+const MARGIN_MS = 5_000;
+
+export type Claimed = { claimed: StoredCredentials } | { newer: StoredCredentials } | { busy: true };
+
+export class RefreshClaim {
+  private readonly store: CredentialsStore;
+  private readonly botId: string;
+  private readonly owner: string;
+  private readonly refreshTimeoutMs: number;
+  private readonly clock: Clock;
+
+  constructor(store: CredentialsStore, botId: string, owner: string, refreshTimeoutMs: number, clock: Clock) {
+    this.store = store;
+    this.botId = botId;
+    this.owner = owner;
+    this.refreshTimeoutMs = refreshTimeoutMs;
+    this.clock = clock;
+  }
+
+  /** The stored pair of `generation`, claimed for this process; or a newer one stored meanwhile; or busy elsewhere. */
+  async take(generation: number): Promise<Claimed> {
+    const giveUpAt = this.clock.now() + this.refreshTimeoutMs + 2 * MARGIN_MS;
+    for (;;) {
+      const stored = await this.store.loadCredentials(this.botId);
+      if (stored && stored.generation > generation) return { newer: stored };
+      if (!stored) throw new Error('no credentials are stored for this bot');
+      const now = this.clock.now();
+      if (await this.store.claimRefresh(this.botId, this.owner, generation, now + this.refreshTimeoutMs + MARGIN_MS, now))
+        return { claimed: stored };
+      if (now > giveUpAt) return { busy: true };
+      await this.clock.sleep(POLL_MS);
+    }
+  }
+
+  /** Gives the claim up without a new pair (a saved pair ends it by itself). */
+  release(): Promise<void> {
+    return this.store.releaseRefresh(this.botId, this.owner);
+  }
+}

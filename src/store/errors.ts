@@ -1,0 +1,21 @@
+// The store's own failures that callers answer differently from a bug: it is busy or slow, and a
+// client should come back shortly (a webhook gets 503 with Retry-After, and the shop retries).
+
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  /** `busy`: too many orders already wait to be committed; `timeout`: the store did not answer in time. */
+  readonly reason: 'busy' | 'timeout';
+  constructor(reason: 'busy' | 'timeout', message: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
+/** `promise`, or a StoreUnavailableError after `ms`: the work may still complete, the caller stops waiting. */
+export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StoreUnavailableError('timeout', `the store did not ${what} within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,38 @@
+// Idempotency keys: the first request with a key claims it; a repeat within its lifetime gets the
+// first answer back, or is told the first is still under way, or that the key was used for another request.
+import type { Runner } from '../runner.ts';
+
+export type KeyClaim =
+  | { state: 'new' }
+  | { state: 'replay'; statusCode: number; response: string }
+  | { state: 'in_progress'; since: number }
+  | { state: 'mismatch' };
+
+/** Claims `key` for a request with `fingerprint`; a key older than `expiredBefore` counts as never used. */
+export function claimIdempotencyKey(db: Runner, key: string, fingerprint: string, now: number, expiredBefore: number): Promise<KeyClaim> {
+  return db.transaction(async (tx) => {
+    const inserted = await tx.run(
+      'INSERT INTO idempotency_keys (key, fingerprint, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING',
+      [key, fingerprint, now],
+    );
+    if (inserted.changes === 1) return { state: 'new' } as const;
+    const renewed = await tx.run(
+      'UPDATE idempotency_keys SET fingerprint = ?, status_code = NULL, response_json = NULL, created_at = ? WHERE key = ? AND created_at < ?',
+      [fingerprint, now, key, expiredBefore],
+    );
+    if (renewed.changes === 1) return { state: 'new' } as const;
+    const [row] = await tx.all('SELECT fingerprint, status_code, response_json, created_at FROM idempotency_keys WHERE key = ?', [key]);
+    if (!row) return { state: 'new' } as const;
+    if (row.fingerprint !== fingerprint) return { state: 'mismatch' } as const;
+    if (row.status_code === null) return { state: 'in_progress', since: Number(row.created_at) } as const;
+    return { state: 'replay', statusCode: Number(row.status_code), response: String(row.response_json) } as const;
+  });
+}
+
+export async function saveIdempotentResponse(db: Runner, key: string, statusCode: number, response: string): Promise<void> {
+  await db.run('UPDATE idempotency_keys SET status_code = ?, response_json = ? WHERE key = ?', [statusCode, response, key]);
+}
+
+export async function pruneIdempotencyKeys(db: Runner, before: number): Promise<number> {
+  return (await db.run('DELETE FROM idempotency_keys WHERE created_at < ?', [before])).changes;
+}
