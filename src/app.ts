@@ -53,6 +53,17 @@ export const notifierApp = fp<{ settings: Settings; sources?: readonly WebhookSo
       heapUsedBytes: heapThresholdMb(config.LOAD_MAX_HEAP_USED_MB) * 1024 * 1024,
       rssBytes: config.LOAD_MAX_RSS_MB * 1024 * 1024,
     };
+    app.log.info(
+      {
+        loadThresholds: {
+          eventLoopDelayMs: limits.eventLoopDelay,
+          heapUsedMb: limits.heapUsedBytes / 2 ** 20,
+          rssMb: config.LOAD_MAX_RSS_MB,
+        },
+        heapLimitMb: Math.round(getHeapStatistics().heap_size_limit / 2 ** 20),
+      },
+      'load thresholds (0: off)',
+    );
     const load = (): LoadCode => {
       if (!app.isUnderPressure()) return 'ok';
       const usage = app.memoryUsage();
@@ -66,7 +77,7 @@ export const notifierApp = fp<{ settings: Settings; sources?: readonly WebhookSo
       maxEventLoopDelay: limits.eventLoopDelay,
       maxHeapUsedBytes: limits.heapUsedBytes,
       maxRssBytes: limits.rssBytes,
-      pressureHandler: async (request, reply, type, value) => {
+      pressureHandler: async (request, _reply, type, value) => {
         const source = request.routeOptions.config.source;
         if (source) service.metrics.webhooks.inc({ source, outcome: 'overloaded' });
         request.log.warn({ type, value }, 'shedding load');

@@ -325,3 +325,24 @@ describe('recipient directory', () => {
     expect((await admin('POST', '/recipients/import', '\n', { 'content-type': 'text/csv' })).status).toBe(400);
   });
 });
+
+test('a large recipient import runs in chunks: a webhook that arrives during it is stored before the import ends', async () => {
+  const { app, admin } = await setup();
+  const lines = Array.from({ length: 30_000 }, (_, i) =>
+    JSON.stringify({ key: `customer:${i}`, platform: 'line', userId: lineUser(i % 1000) }),
+  ).join('\n');
+  const finished: string[] = [];
+  const importing = admin('POST', '/recipients/import', lines, { 'content-type': 'application/x-ndjson' }).then((answer) => {
+    finished.push('import');
+    return answer;
+  });
+  // The webhook goes in while the import's chunks are being written.
+  await waitFor(async () => (await admin('GET', '/recipients/customer:0')).status === 200, { what: 'the first chunk' });
+  const webhook = await app.inject(shopifyRequest(shopifyOrder()));
+  finished.push('webhook');
+  expect(webhook.statusCode).toBe(202);
+  const imported = await importing;
+  expect(imported).toMatchObject({ status: 200, body: { imported: 30_000, errors: [] } });
+  expect(finished).toEqual(['webhook', 'import']);
+  expect((await admin('GET', '/recipients/customer:29999')).status).toBe(200);
+});

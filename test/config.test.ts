@@ -69,6 +69,28 @@ describe('the environment', () => {
     ]);
   });
 
+  test('a database password is masked in every form: containing @, as a query parameter, percent-encoded', () => {
+    const shown = (url: string) => describeConfig(parseEnv({ ...minimal, DATABASE_URL: url }).config!).DATABASE_URL;
+    expect(shown('postgres://u:p@ss@w0rd@db:5432/orders')).toBe('postgres://u:***@db:5432/orders');
+    expect(shown('postgres://u@db/orders?password=topsecret&sslmode=require')).toBe('postgres://u@db/orders?password=***&sslmode=require');
+    expect(shown('postgresql://u:p%40ss@db/orders?sslpassword=k3y')).toBe('postgresql://u:***@db/orders?sslpassword=***');
+    expect(shown('./data/notifier.db')).toBe('./data/notifier.db');
+    for (const secret of ['p@ss@w0rd', 'topsecret', 'p%40ss', 'k3y']) {
+      const { problems } = parseEnv({ ...minimal, DATABASE_URL: `postgres://u:${secret}@db/x?password=${secret}`, DATABASE_POOL_MAX: '1' });
+      expect(problems.join('\n')).not.toContain(secret);
+    }
+  });
+
+  test('NOTIFIER_ROLE web or worker needs PostgreSQL; a bad encryption key is refused without being shown', () => {
+    expect(parseEnv({ ...minimal, NOTIFIER_ROLE: 'worker' }).problems).toEqual([
+      'NOTIFIER_ROLE=worker needs PostgreSQL (DATABASE_URL=postgres://...): on SQLite one process takes webhooks and delivers',
+    ]);
+    expect(parseEnv({ ...minimal, NOTIFIER_ROLE: 'web', DATABASE_URL: 'postgres://db/x' }).problems).toEqual([]);
+    const { problems } = parseEnv({ ...minimal, CREDENTIALS_ENCRYPTION_KEY: 'too-short-a-key' });
+    expect(problems).toEqual([expect.stringMatching(/^CREDENTIALS_ENCRYPTION_KEY is invalid: expected a 32-byte key, base64/)]);
+    expect(problems.join('\n')).not.toContain('too-short-a-key');
+  });
+
   test('a database password is never shown in the startup log', () => {
     const url = 'postgres://notifier:s3cr3t-pw@db.internal:5432/orders';
     expect(describeConfig(parseEnv({ ...minimal, DATABASE_URL: url }).config!).DATABASE_URL).toBe(

@@ -76,3 +76,13 @@ test('connection errors are retried until MantaGO is reachable', async () => {
   cleanup.push(() => sim.close());
   await waitFor(() => timesDelivered(sim, 4) === 1, { what: 'delivery once MantaGO listens' });
 });
+
+test('a 429 asking for an hour is honoured only up to RETRY_MAX_DELAY_MS: the order still goes out within seconds', async () => {
+  const { sim, app } = await setup({ RETRY_MAX_DELAY_MS: '300' });
+  sim.set({ fail: { status: 429, count: 1, retryAfterSeconds: 3600 } });
+  await app.inject(shopifyRequest(orderFor(5)));
+  await waitFor(() => timesDelivered(sim, 5) === 1, { what: 'delivery well before the hour is up' });
+  const [limited, sent] = sim.broadcastCalls();
+  expect(limited?.status).toBe(429);
+  expect(sent?.status).toBe(200);
+});

@@ -1,6 +1,10 @@
 // What an operator watches and switches: /metrics, DRY_RUN, load shedding, the OpenAPI document.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { ADMIN_TOKEN, startServiceWithSimulator } from './helpers/service.ts';
+import { startSimulator } from '../simulator/simulator.ts';
+import { spawnService } from './helpers/process.ts';
+import { ADMIN_TOKEN, EXAMPLE_MAPPING, serviceEnv, startServiceWithSimulator, tempDir } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { LINE_USER, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 
@@ -147,4 +151,28 @@ test('/openapi.json describes every route from its schemas, admin routes with th
   }
   expect(doc.paths['/admin/deliveries'].get.security).toEqual([{ adminToken: [] }]);
   expect(doc.paths['/webhooks/orders'].post.requestBody.content['application/json'].schema.properties).toHaveProperty('orderId');
+});
+
+test('memory shedding can fire under the start flags: by default it sheds at 90% of the heap the flags allow', async () => {
+  const sim = await startSimulator();
+  const dir = tempDir();
+  writeFileSync(join(dir, 'mapping.yaml'), EXAMPLE_MAPPING);
+  const flags = (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } }
+  ).scripts.start
+    .split(' ')
+    .filter((w) => w.startsWith('--'));
+  const service = await spawnService(serviceEnv(sim, dir, { LOG_LEVEL: 'info' }), { command: [...flags, 'src/server.ts'] });
+  try {
+    const line = service.output.find((l) => l.includes('"msg":"load thresholds (0: off)"'));
+    const logged = JSON.parse(line as string) as { loadThresholds: { heapUsedMb: number; rssMb: number }; heapLimitMb: number };
+    const oldSpace = Number(flags.find((f) => f.startsWith('--max-old-space-size='))?.split('=')[1]);
+    expect(logged.heapLimitMb).toBeGreaterThanOrEqual(oldSpace);
+    expect(logged.heapLimitMb).toBeLessThan(oldSpace * 1.5); // the flag, not the host's memory, sets the limit
+    expect(logged.loadThresholds.heapUsedMb).toBe(Math.floor(logged.heapLimitMb * 0.9));
+    expect(logged.loadThresholds.rssMb).toBe(0);
+  } finally {
+    await service.stop('SIGKILL');
+    await sim.close();
+  }
 });

@@ -243,6 +243,64 @@ describe.each(STORE_ENGINES)('$name store', (engine) => {
     expect(await store.loadCredentials('b')).toMatchObject({ generation: 2, apiToken: 't2', state: 'rejected', lastError: 'refused' });
   });
 
+  test("the lease rule: a stale holder's attempt is recorded, its state change is not; the holder's is", async () => {
+    await store.recordOrder(incoming({ orderId: 'o-stale-sent' }));
+    await store.recordOrder(incoming({ orderId: 'o-stale-dead' }));
+    const now = Date.now();
+    const [a, b] = await store.claimBatch('w1', 10, LEASE, now);
+    // w1 stalls past its lease; w2 takes both over.
+    const takenOver = await store.claimBatch('w2', 10, LEASE, now + LEASE);
+    expect(takenOver.map((d) => d.id)).toEqual([a?.id, b?.id]);
+    await store.recordAttempts('w1', [attempt(a!, { to: 'sent' }, 'sent'), attempt(b!, { to: 'dead', reason: 'stale refusal' })]);
+    for (const d of [a!, b!]) {
+      const detail = await store.operator.getDelivery(d.id);
+      expect(detail).toMatchObject({ status: 'pending', attempts: 0, inFlight: true });
+      expect(detail?.attemptLog).toHaveLength(1); // what w1 saw is on the record
+    }
+    await store.recordAttempts('w2', [
+      attempt(takenOver[0]!, { to: 'sent' }, 'sent'),
+      attempt(takenOver[1]!, { to: 'dead', reason: 'refused' }),
+    ]);
+    expect((await store.operator.getDelivery(a!.id))?.status).toBe('sent');
+    expect(await store.operator.getDelivery(b!.id)).toMatchObject({ status: 'dead', lastError: 'refused' });
+  });
+
+  test('one bad row fails only its own order, not the others committed with it', async () => {
+    const bad = { ...incoming({ orderId: 'o-bad' }), shop: null as unknown as string };
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 9 }, () => store.recordOrder(incoming())),
+      store.recordOrder(bad),
+      store.recordOrder(incoming()),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([...Array(9).fill('fulfilled'), 'rejected', 'fulfilled']);
+    expect((await store.operator.queueStats()).pending).toBe(10);
+  });
+
+  test('U+0000 in an order is stored without it on every engine (PostgreSQL text cannot hold it)', async () => {
+    const order = incoming({ orderId: 'o-nul\u0000' });
+    const recorded = await store.recordOrder({
+      ...order,
+      plan: { ...(order.plan as Extract<DeliveryPlan, { kind: 'send' }>), content: { message: 'Hi Mei\u0000!' } },
+    });
+    expect(await store.operator.getDelivery(recorded.deliveryId)).toMatchObject({ orderId: 'o-nul', message: 'Hi Mei!' });
+  });
+
+  test('idempotency keys: the first claim runs, a repeat replays its answer, another request with the key is refused, an old key is new again', async () => {
+    const now = Date.now();
+    expect(await store.claimIdempotencyKey('k1', 'req-a', now, now - 1_000)).toEqual({ state: 'new' });
+    expect(await store.claimIdempotencyKey('k1', 'req-a', now + 1, now - 1_000)).toEqual({ state: 'in_progress', since: now });
+    await store.saveIdempotentResponse('k1', 202, '{"status":"pending"}');
+    expect(await store.claimIdempotencyKey('k1', 'req-a', now + 2, now - 1_000)).toEqual({
+      state: 'replay',
+      statusCode: 202,
+      response: '{"status":"pending"}',
+    });
+    expect(await store.claimIdempotencyKey('k1', 'req-b', now + 3, now - 1_000)).toEqual({ state: 'mismatch' });
+    expect(await store.claimIdempotencyKey('k1', 'req-b', now + 5_000, now + 1)).toEqual({ state: 'new' }); // older than the window
+    expect(await store.operator.prune({ finishedBefore: 0, deadBefore: 0, keysBefore: now + 10_000 })).toBe(0);
+    expect(await store.claimIdempotencyKey('k1', 'req-a', now + 6_000, now)).toEqual({ state: 'new' }); // pruned
+  });
+
   test('ping answers while open', async () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });

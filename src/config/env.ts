@@ -101,6 +101,7 @@ export const SECRET_NAMES: readonly string[] = [
   'MANTAGO_API_SECRET',
   ...SOURCES.map((s) => s.secret.name),
   'ADMIN_TOKEN',
+  'CREDENTIALS_ENCRYPTION_KEY',
 ];
 
 export class ConfigError extends Error {

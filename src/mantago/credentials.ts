@@ -287,9 +287,11 @@ export class CredentialsManager {
     const unsaved = this.unsaved;
     if (!unsaved) return true;
     try {
-      const stored = await this.deps.store.saveCredentials(this.stored());
+      const ours = this.stored();
+      const stored = await this.deps.store.saveCredentials(ours);
+      if (stored.generation < ours.generation) throw new Error('the store kept an older pair');
       this.unsaved = undefined;
-      if (stored.generation > this.stored().generation) this.adopt(stored);
+      if (stored.generation > ours.generation) this.adopt(stored);
       return true;
     } catch (error) {
       const failures = unsaved.failures + 1;

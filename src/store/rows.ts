@@ -35,18 +35,14 @@ export const DELIVERY_COLUMNS: readonly Column[] = [
 /** Where the row's status and dedupe key are, for the answer to a new row. */
 export const STATUS_INDEX = DELIVERY_COLUMNS.findIndex((c) => c.name === 'status');
 
-export function deliveryRow({
-  dedupeKey,
-  source,
-  shop,
-  orderId,
-  order,
-  topic,
-  receivedAt,
-  plan,
-  batchKey,
-  leasedTo,
-}: IncomingOrder): Param[] {
+/** PostgreSQL's text cannot hold U+0000 (SQLite's can): no column holds it, on either engine. */
+const clean = (value: Param): Param => (typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '') : value);
+
+export function deliveryRow(incoming: IncomingOrder): Param[] {
+  return rawDeliveryRow(incoming).map(clean);
+}
+
+function rawDeliveryRow({ dedupeKey, source, shop, orderId, order, topic, receivedAt, plan, batchKey, leasedTo }: IncomingOrder): Param[] {
   const send = plan.kind === 'send' ? plan : undefined;
   return [
     dedupeKey,

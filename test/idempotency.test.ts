@@ -1,0 +1,66 @@
+// POST /admin/broadcasts with an Idempotency-Key: the operator who tries again sends nothing twice.
+import { expect, test } from 'vitest';
+import { ADMIN_TOKEN, startServiceWithSimulator } from './helpers/service.ts';
+import { LINE_USER, LINE_USER_2 } from './helpers/webhooks.ts';
+
+async function setup() {
+  const { app, sim } = await startServiceWithSimulator();
+  const broadcast = (payload: unknown, key?: string) =>
+    app.inject({
+      method: 'POST',
+      url: '/admin/broadcasts',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', ...(key && { 'idempotency-key': key }) },
+      payload: payload as Record<string, unknown>,
+    });
+  return { app, sim, broadcast };
+}
+
+const request = { platform: 'line', userIds: [LINE_USER, LINE_USER_2], intentId: 'rb2kYmMdW', name: 'spring sale' };
+
+test('the same key answers the first result again and sends nothing more; another request with it is refused; no key sends every time', async () => {
+  const { sim, broadcast } = await setup();
+  const first = await broadcast(request, 'op-2026-12-01-a');
+  expect(first.statusCode).toBe(200);
+  expect(first.headers['idempotent-replayed']).toBeUndefined();
+  expect(sim.broadcasts).toHaveLength(1);
+
+  const again = await broadcast(request, 'op-2026-12-01-a');
+  expect(again.statusCode).toBe(200);
+  expect(again.headers['idempotent-replayed']).toBe('true');
+  expect(again.json()).toEqual(first.json());
+  expect(sim.broadcasts).toHaveLength(1);
+
+  const reused = await broadcast({ ...request, name: 'another sale' }, 'op-2026-12-01-a');
+  expect(reused.statusCode).toBe(422);
+  expect(reused.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', message: expect.stringContaining('use a new key') });
+
+  expect((await broadcast(request, 'op-2026-12-01-b')).statusCode).toBe(200);
+  expect((await broadcast(request)).statusCode).toBe(200);
+  expect(sim.broadcasts).toHaveLength(3);
+
+  const bad = await broadcast(request, 'has spaces');
+  expect(bad.statusCode).toBe(400);
+  expect(bad.json().message).toContain('idempotency-key');
+});
+
+test('the same key sent twice at once: one sends, the other is told it is under way (or gets the answer)', async () => {
+  const { sim, broadcast } = await setup();
+  sim.set({ latencyMs: 300 });
+  const [a, b] = await Promise.all([broadcast(request, 'twice'), broadcast(request, 'twice')]);
+  expect([a.statusCode, b.statusCode].sort()).toEqual([200, 409]);
+  expect(sim.broadcasts).toHaveLength(1);
+  const later = await broadcast(request, 'twice');
+  expect(later.headers['idempotent-replayed']).toBe('true');
+  expect(sim.broadcasts).toHaveLength(1);
+});
+
+test("a refused broadcast is replayed as refused, with MantaGO's reason, and not sent again", async () => {
+  const { sim, broadcast } = await setup();
+  sim.set({ refusedClientIds: [LINE_USER] });
+  const first = await broadcast({ ...request, userIds: [LINE_USER] }, 'refused-once');
+  expect(first.statusCode).toBe(502);
+  const again = await broadcast({ ...request, userIds: [LINE_USER] }, 'refused-once');
+  expect(again.statusCode).toBe(502);
+  expect(again.json()).toEqual(first.json());
+  expect(sim.broadcastCalls()).toHaveLength(1);
+});

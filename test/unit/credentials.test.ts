@@ -1,0 +1,159 @@
+// The credentials manager through its seams: a store that fails on demand, a token endpoint the
+// test answers, and a clock it moves.
+import pino from 'pino';
+import { describe, expect, test } from 'vitest';
+import type { StoredCredentials } from '../../src/domain/credentials.ts';
+import type { RefreshResult } from '../../src/mantago/client.ts';
+import { CredentialsManager } from '../../src/mantago/credentials.ts';
+import { LOST_ROTATION_REASON, REFRESH_RETRY_MAX_MS } from '../../src/mantago/refresh-policy.ts';
+import type { CredentialsStore } from '../../src/store/store.ts';
+import { FakeClock, settle } from '../helpers/fake-clock.ts';
+
+/** One row per bot, as both engines keep it; `failSaves` makes the next saves throw. */
+class MemoryStore implements CredentialsStore {
+  row: StoredCredentials | undefined;
+  claim: { owner: string; until: number } | undefined;
+  failSaves = 0;
+  saves = 0;
+  async loadCredentials() {
+    return this.row && { ...this.row };
+  }
+  async saveCredentials(next: StoredCredentials) {
+    if (this.failSaves > 0) {
+      this.failSaves--;
+      throw new Error('disk I/O error');
+    }
+    this.saves++;
+    if (!this.row || this.row.generation <= next.generation) {
+      this.row = { ...next };
+      this.claim = undefined;
+    }
+    return { ...(this.row as StoredCredentials) };
+  }
+  async claimRefresh(_bot: string, owner: string, generation: number, until: number, now: number) {
+    if (this.row?.generation !== generation) return false;
+    if (this.claim && this.claim.owner !== owner && this.claim.until >= now) return false;
+    this.claim = { owner, until };
+    return true;
+  }
+  async releaseRefresh(_bot: string, owner: string) {
+    if (this.claim?.owner === owner) this.claim = undefined;
+  }
+}
+
+const pair = (n: number) => ({ apiToken: `token-${n}`, apiSecret: `secret-${n}` });
+
+async function setup(answers: (() => RefreshResult | Promise<RefreshResult>)[]) {
+  const clock = new FakeClock();
+  const store = new MemoryStore();
+  const asked: string[] = [];
+  let next = 0;
+  const manager = new CredentialsManager({
+    botId: 'bot',
+    envPair: pair(1),
+    store,
+    client: {
+      async refreshToken(apiToken) {
+        asked.push(apiToken);
+        const answer = answers[Math.min(next++, answers.length - 1)];
+        return answer ? answer() : { kind: 'unreachable', durationMs: 1, message: 'no answer programmed', timeout: false };
+      },
+    },
+    log: pino({ level: 'silent' }),
+    owner: 'me',
+    refreshTimeoutMs: 30_000,
+    clock,
+    random: () => 0.5,
+  });
+  await manager.start();
+  return { clock, store, manager, asked };
+}
+
+const renewed = (n: number): RefreshResult => ({ kind: 'ok', ...pair(n), durationMs: 5 });
+const timedOut: RefreshResult = {
+  kind: 'unreachable',
+  durationMs: 30_000,
+  message: 'MantaGO did not answer in time (TimeoutError)',
+  timeout: true,
+};
+const refusedExpired: RefreshResult = { kind: 'expired', status: 401, durationMs: 5, message: 'Token is invalid or expired' };
+
+describe('CredentialsManager', () => {
+  test('a rotated pair whose save fails is kept and used, stored again until stored, and the old pair is never used again', async () => {
+    const { clock, store, manager, asked } = await setup([() => renewed(2), () => renewed(3)]);
+    store.failSaves = 3;
+    expect(await manager.expired(1)).toBe('renewed');
+    expect((await manager.get())?.apiToken).toBe('token-2'); // MantaGO killed token-1: token-2 is the one to use
+    expect(manager.health()).toMatchObject({ state: 'unsaved', reason: expect.stringContaining('disk I/O error') });
+    expect(store.row?.apiToken).toBe('token-1');
+    await clock.advance(REFRESH_RETRY_MAX_MS);
+    expect(store.row).toMatchObject({ apiToken: 'token-2', generation: 2 });
+    expect(manager.health()).toEqual({ state: 'ok' });
+    // The next refresh starts from the new pair.
+    expect(await manager.expired(2)).toBe('renewed');
+    expect(asked).toEqual(['token-1', 'token-2']);
+  });
+
+  test('a refresh MantaGO does not answer: callers share it, are told at once while it backs off, and it is retried later each time until it comes through', async () => {
+    const { clock, manager, asked } = await setup([() => timedOut, () => timedOut, () => timedOut, () => renewed(2)]);
+    let woken = 0;
+    manager.onUsable(() => woken++);
+    const [a, b] = await Promise.all([manager.expired(1), manager.expired(1)]);
+    expect([a, b]).toEqual(['unavailable', 'unavailable']);
+    expect(asked).toHaveLength(1);
+    expect(manager.isUsable()).toBe(false);
+    expect(manager.health()).toMatchObject({ state: 'refresh_failing', reason: expect.stringContaining('did not answer in time') });
+    expect(await manager.expired(1)).toBe('unavailable'); // inside the backoff: no call
+    expect(asked).toHaveLength(1);
+    const times: number[] = [];
+    const start = clock.now();
+    for (let i = 0; i < 3; i++) {
+      const before = asked.length;
+      while (asked.length === before) await clock.advance(100);
+      times.push(clock.now() - start);
+    }
+    expect(asked).toHaveLength(4);
+    // Each wait longer than the last (2 s, 4 s, 8 s ceilings, jittered to 3/4 here).
+    expect(times[1]! - times[0]!).toBeGreaterThan(times[0]!);
+    expect(times[2]! - times[1]!).toBeGreaterThan(times[1]! - times[0]!);
+    expect(manager.isUsable()).toBe(true);
+    expect(woken).toBe(1);
+    expect((await manager.get())?.apiToken).toBe('token-2');
+  });
+
+  test('a refresh that timed out, then a refusal of the pair we hold: rejected, saying MantaGO rotated it unseen and how to recover; no more calls', async () => {
+    const { clock, manager, asked, store } = await setup([() => timedOut, () => refusedExpired]);
+    expect(await manager.expired(1)).toBe('unavailable');
+    await clock.advance(REFRESH_RETRY_MAX_MS);
+    expect(manager.health()).toEqual({ state: 'rejected', reason: LOST_ROTATION_REASON });
+    expect(store.row).toMatchObject({ state: 'rejected', lastError: LOST_ROTATION_REASON });
+    expect(LOST_ROTATION_REASON).toContain('PUT /admin/credentials');
+    await clock.advance(10 * REFRESH_RETRY_MAX_MS);
+    expect(asked).toHaveLength(2);
+    // The operator's pair ends it.
+    await manager.install(pair(9));
+    expect(manager.health()).toEqual({ state: 'ok' });
+    expect((await manager.get())?.apiToken).toBe('token-9');
+  });
+
+  test('a refusal without a lost answer before it is the plain refusal', async () => {
+    const { manager } = await setup([() => refusedExpired]);
+    expect(await manager.expired(1)).toBe('rejected');
+    expect(manager.health()).toEqual({
+      state: 'rejected',
+      reason: 'MantaGO refused to refresh the token (HTTP 401: Token is invalid or expired)',
+    });
+  });
+
+  test('a caller waits for a slow refresh no longer than its deadline; the refresh goes on and the next caller gets its pair', async () => {
+    let answer: (result: RefreshResult) => void = () => undefined;
+    const { clock, manager } = await setup([() => new Promise<RefreshResult>((resolve) => (answer = resolve))]);
+    const waiting = manager.expired(1, { waitUntil: clock.now() + 5_000 });
+    await clock.advance(5_000);
+    expect(await waiting).toBe('unavailable');
+    answer(renewed(2));
+    await settle();
+    expect(await manager.expired(1)).toBe('renewed');
+    expect((await manager.get())?.apiToken).toBe('token-2');
+  });
+});
