@@ -63,6 +63,10 @@ export class MantagoSimulator {
   private inFlight = 0;
   private peakInFlight = 0;
   private server: Server | undefined;
+  private held = 0;
+  /** Resolves when the hold is lifted. */
+  private released: Promise<void> | undefined;
+  private releaseHold: () => void = () => undefined;
   private origin = '';
 
   constructor(options: SimulatorOptions = {}) {
@@ -110,6 +114,28 @@ export class MantagoSimulator {
 
   set(switches: Partial<Switches>): void {
     this.switches = { ...this.switches, ...switches };
+    if (!this.switches.hold) {
+      this.releaseHold();
+      this.released = undefined;
+    }
+  }
+
+  /** Waits while the hold lasts; a caller that hangs up meanwhile stops waiting (and its call is dropped). */
+  private async whileHeld(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.held++;
+    try {
+      while (this.switches.hold && !res.destroyed && !req.socket.destroyed) {
+        if (this.released === undefined) this.released = new Promise((resolve) => (this.releaseHold = resolve));
+        await Promise.race([this.released, new Promise((resolve) => req.socket.once('close', resolve))]);
+      }
+    } finally {
+      this.held--;
+    }
+  }
+
+  /** Calls held by the `hold` switch: how many wait now. */
+  get heldCalls(): number {
+    return this.held;
   }
 
   /** A user of the bot (bound to a shop's member when `customerId` is given). */
@@ -190,6 +216,7 @@ export class MantagoSimulator {
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     try {
       if (this.switches.latencyMs > 0) await sleep(this.switches.latencyMs);
+      if (this.switches.hold) await this.whileHeld(req, res);
       if (res.destroyed || req.socket.destroyed) return; // the caller gave up: nothing happened
       const answer = this.answer(url, req.headers.authorization, body);
       const [status, content] = answer;

@@ -3,6 +3,8 @@
 export interface Switches {
   /** Delay before each call is handled; a call whose client hangs up meanwhile is not handled. */
   latencyMs: number;
+  /** Hold every call (after its latency) until this is switched off; a caller that hangs up meanwhile is not handled. */
+  hold: boolean;
   /** How much later a token refresh is answered. The pair rotates when the call arrives, as MantaGO completes it whether or not the caller waits. */
   tokenLatencyMs: number;
   /** Answer the next `count` calls (all, if count is absent) with this status, as an outage would. */
@@ -23,6 +25,7 @@ export interface Switches {
 
 export const DEFAULT_SWITCHES: Switches = {
   latencyMs: 0,
+  hold: false,
   tokenLatencyMs: 0,
   fail: null,
   randomFailures: [],
