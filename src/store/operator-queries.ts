@@ -67,6 +67,9 @@ export const QUEUE_STATS = `SELECT
   (SELECT min(coalesce(redriven_at, received_at)) FROM deliveries WHERE status = 'pending') AS oldest,
   (SELECT count(*) FROM deliveries WHERE status = 'dead') AS dead`;
 
+/** Deliveries sent since a time (the operator's "sent in the last hour"); the finished-deliveries index covers it. */
+export const sentSince = (since: number): Query => ({ text: `SELECT count(*) AS sent FROM deliveries WHERE status = 'sent' AND finished_at >= ?`, params: [since] });
+
 export function toQueueStats(row: Row): QueueStats {
   return { pending: Number(row.pending), oldestPendingSince: row.oldest === null ? undefined : Number(row.oldest), dead: Number(row.dead) };
 }

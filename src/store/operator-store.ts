@@ -58,6 +58,11 @@ export class OperatorStore implements OperatorView {
     return q.toQueueStats(row as Row);
   }
 
+  async countSentSince(since: number): Promise<number> {
+    const [row] = await this.db.all(q.sentSince(since));
+    return Number(row?.sent ?? 0);
+  }
+
   async prune(cutoff: { finishedBefore: number; deadBefore: number }): Promise<number> {
     let total = 0;
     for (;;) {
