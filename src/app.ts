@@ -17,7 +17,7 @@ import { AccessLog } from './http/access-log.ts';
 import { HttpError, httpError } from './http/errors.ts';
 import { metricsRoutes } from './http/metrics-routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
-import { webhookRoutes } from './http/webhook-routes.ts';
+import { WEBHOOK_ROUTES, webhookRoutes } from './http/webhook-routes.ts';
 import { createLogger } from './logger.ts';
 import { serviceFile } from './service-files.ts';
 import { MantagoClient } from './mantago/client.ts';
@@ -163,6 +163,8 @@ export const notifierApp = fp<Settings>(
         leaseMs: config.DELIVERY_LEASE_MS,
         batchMaxRecipients: config.BATCH_MAX_RECIPIENTS,
         dryRun: config.DRY_RUN,
+        sources: WEBHOOK_ROUTES.map(({ source, path }) => ({ name: source, path, enabled: sources[source] !== undefined })),
+        version: VERSION,
       });
     }
 

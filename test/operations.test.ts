@@ -106,7 +106,7 @@ test('/openapi.json describes every route from its schemas, admin routes with th
   expect(response.statusCode).toBe(200);
   const doc = response.json();
   expect(doc.openapi).toMatch(/^3\./);
-  for (const path of ['/webhooks/shopify', '/webhooks/woocommerce', '/webhooks/orders', '/healthz', '/readyz', '/admin/broadcasts', '/admin/deliveries', '/admin/deliveries/{id}', '/admin/deliveries/{id}/retry', '/admin/credentials', '/admin/recipients/{key}', '/admin/recipients/import']) {
+  for (const path of ['/webhooks/shopify', '/webhooks/woocommerce', '/webhooks/orders', '/healthz', '/readyz', '/admin/broadcasts', '/admin/deliveries', '/admin/deliveries/{id}', '/admin/deliveries/{id}/retry', '/admin/credentials', '/admin/recipients/{key}', '/admin/recipients/import', '/admin/overview']) {
     expect(doc.paths, path).toHaveProperty([path]);
   }
   expect(doc.paths['/admin/deliveries'].get.security).toEqual([{ adminToken: [] }]);

@@ -7,6 +7,7 @@ import type { Store } from '../../store/store.ts';
 import { requireAdminToken } from './auth.ts';
 import { credentialRoutes } from './credential-routes.ts';
 import { deliveryRoutes } from './delivery-routes.ts';
+import { overviewRoutes, type SourceState } from './overview-routes.ts';
 import { recipientRoutes } from './recipient-routes.ts';
 
 export interface AdminRoutesOptions {
@@ -17,6 +18,9 @@ export interface AdminRoutesOptions {
   leaseMs: number;
   batchMaxRecipients: number;
   dryRun: boolean;
+  /** The webhook sources and whether each is on, for the overview. */
+  sources: SourceState[];
+  version: string;
 }
 
 export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async (app, options) => {
@@ -24,8 +28,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<AdminRoutesOptions> = async 
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, security: [{ adminToken: [] }] }; // for the OpenAPI document
   });
-  const { store, worker, credentials, leaseMs, batchMaxRecipients, dryRun } = options;
+  const { store, worker, credentials, leaseMs, batchMaxRecipients, dryRun, sources, version } = options;
   await app.register(deliveryRoutes, { store, worker, leaseMs, batchMaxRecipients });
   await app.register(credentialRoutes, { credentials, dryRun });
   await app.register(recipientRoutes, { store });
+  await app.register(overviewRoutes, { store, credentials, sources, dryRun, version });
 };
