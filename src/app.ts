@@ -14,6 +14,7 @@ import { DeliveryWorker } from './delivery/worker.ts';
 import { adminRoutes } from './http/admin/admin-routes.ts';
 import { healthRoutes, type Readiness } from './http/health-routes.ts';
 import { AccessLog } from './http/access-log.ts';
+import { consoleRoutes } from './http/console-routes.ts';
 import { HttpError, httpError } from './http/errors.ts';
 import { metricsRoutes } from './http/metrics-routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
@@ -166,6 +167,7 @@ export const notifierApp = fp<Settings>(
         sources: WEBHOOK_ROUTES.map(({ source, path }) => ({ name: source, path, enabled: sources[source] !== undefined })),
         version: VERSION,
       });
+      await app.register(consoleRoutes); // a client of /admin: off whenever /admin is
     }
 
     app.addHook('onReady', async () => {

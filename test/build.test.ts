@@ -27,8 +27,9 @@ afterAll(async () => {
   for (const close of cleanup.reverse()) await close();
 });
 
-test('the build is self-contained: bundles, migrations and source maps, no sources or node_modules needed', () => {
-  for (const file of ['dist/server.js', 'dist/server.js.map', 'dist/store/sqlite/sqlite-thread.js', 'dist/mantago/simulator/cli.js']) {
+test('the build is self-contained: bundles, migrations, source maps and the console, no sources or node_modules needed', () => {
+  const bundles = ['dist/server.js', 'dist/server.js.map', 'dist/store/sqlite/sqlite-thread.js', 'dist/mantago/simulator/cli.js'];
+  for (const file of [...bundles, 'dist/console/index.html', 'dist/console/console.js', 'dist/console/console.css']) {
     expect(existsSync(join(image, file)), file).toBe(true);
   }
   for (const engine of ['sqlite', 'postgres']) expect(existsSync(join(image, `dist/store/${engine}/migrations/001_deliveries_attempts_credentials.sql`))).toBe(true);
@@ -47,6 +48,7 @@ test('started as npm start starts it, the build takes a signed order, delivers i
       DATABASE_URL: join(image, 'data/notifier.db'),
       MAPPING_FILE: 'config/mapping.yaml',
       SHOPIFY_WEBHOOK_SECRET: SHOPIFY_SECRET,
+      ADMIN_TOKEN: 'build-test-admin-token',
       LOG_LEVEL: 'info',
     },
     { command: start.slice(1), cwd: image },
@@ -56,6 +58,13 @@ test('started as npm start starts it, the build takes a signed order, delivers i
   expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
   const openapi = (await (await fetch(`${service.url}/openapi.json`)).json()) as { info: { version: string } };
   expect(openapi.info.version).toBe(packageJson.version);
+  // The console's files come from dist/console/ (the image has no esbuild to bundle them with).
+  for (const file of ['', 'console.js', 'console.css']) {
+    const served = await fetch(`${service.url}/console/${file}`);
+    expect(served.status, file).toBe(200);
+    expect(served.headers.get('content-security-policy'), file).toContain("script-src 'self'");
+    expect(await served.text(), file).toBe(readFileSync(join(image, 'dist/console', file || 'index.html'), 'utf8'));
+  }
 
   const request = shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: LINE_USER }] }));
   const answer = await fetch(`${service.url}${request.url}`, { method: 'POST', headers: request.headers as Record<string, string>, body: request.payload as string });
