@@ -36,6 +36,8 @@ test('the demo sends a signed order, shows what MantaGO received, its curl lines
     await waitFor(() => output.includes('Running until Ctrl-C.'), { timeoutMs: 20_000, what: `the demo to start:\n${output}` });
     expect(output).toContain('POST /webhooks/shopify  ->  HTTP 202 {"status":"accepted"');
     expect(output).toMatch(/"intentId": "rb2kYmMdW",\s+"name": "default #1001"/);
+    expect(output).toContain(`operator console   http://localhost:${env.PORT}/console   (sign in with the admin token demo-admin-token-change-me)`);
+    expect((await fetch(`http://127.0.0.1:${env.PORT}/console/`)).status).toBe(200);
 
     const lines = output.slice(output.indexOf('3. Try more'), output.indexOf('Running until')).split('\n').slice(1).map((l) => l.replace(/^ {3}/, '')).join('\n');
     const run = spawnSync('bash', ['-c', lines], { encoding: 'utf8' });
