@@ -155,8 +155,8 @@ describe('the console in a browser', () => {
     await nav(c, 'Deliveries');
     await c.page.getByLabel('Status').selectOption('dead');
     await c.page.getByRole('button', { name: 'Apply filters' }).click();
-    await listed(c, 1);
-    await rows(c).first().getByRole('link', { name: `Delivery ${id}` }).click();
+    await listed(c, 2); // the seed's and this one
+    await c.page.getByRole('link', { name: `Delivery ${id}`, exact: true }).click();
     const attempts = c.page.locator('.timeline > li');
     await attempts.nth(1).waitFor();
     expect(await attempts.count()).toBe(2);

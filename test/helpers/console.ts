@@ -51,8 +51,15 @@ export type ConsoleService = Awaited<ReturnType<typeof consoleService>>;
 export const anonymousOrder = () =>
   shopifyOrder({ email: 'guest@example.com', customer: { id: 9001, email: 'guest@example.com', first_name: 'Guest' }, note_attributes: [] });
 
-/** A little of everything: sent orders from each source, and a skipped one. */
+/** A chat user MantaGO refuses while the seed runs. */
+export const REFUSED_USER = 'U00000000000000000000000000000bad';
+
+/** A little of everything: sent orders from each source, a skipped one and a dead one. */
 export async function seed(c: ConsoleService) {
+  c.sim.set({ refusedClientIds: [REFUSED_USER] });
+  const dead = await c.order(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: REFUSED_USER }] })));
+  expect((await c.settled(dead)).status).toBe('dead');
+  c.sim.set({ refusedClientIds: [] });
   const sent = [
     await c.order(shopifyRequest(shopifyOrder())),
     await c.order(wooRequest(wooOrder({ meta_data: [{ id: 1, key: 'line_uid', value: LINE_USER_2 }] }))),
