@@ -81,7 +81,8 @@ test('the demo sends a signed order, shows what MantaGO received, its curl lines
     expect(json[12]).toEqual({ imported: 1, errors: [{ line: 2, error: expect.any(String) }] });
     expect(json[13]).toEqual({ imported: 1, errors: [] });
     expect(json[14]).toBe(204);
-    expect(out.slice(15).join('\n')).toMatch(/notifier_webhooks_total\{source="shopify",outcome="accepted"\} \d+/);
+    expect(JSON.parse(out[15] ?? '')).toMatchObject({ deliveries: { pending: expect.any(Number), sentLastHour: expect.any(Number) }, dryRun: false });
+    expect(out.slice(16).join('\n')).toMatch(/notifier_webhooks_total\{source="shopify",outcome="accepted"\} \d+/);
     expect(out.at(-1)).toBe('saved openapi.json');
     expect(JSON.parse(readFileSync(`${cwd}/openapi.json`, 'utf8')).paths).toHaveProperty(['/admin/deliveries']);
     for (const secret of ['demo-admin-token-change-me', 'demo-shopify-secret']) expect(admin.stdout).not.toContain(secret);
