@@ -17,9 +17,9 @@ export const deliveryPage: Page = ({ main, id }) => {
   const load = async (): Promise<string | null | undefined> => {
     try {
       const delivery = await api<DeliveryDetail>('GET', `/deliveries/${id}`);
+      // Redrawn only when it changed, so what the operator opened or focused stays as it is.
       const seen = JSON.stringify(delivery);
       if (seen !== shown) {
-        // Unchanged: leave the page (and what the operator opened or focused on it) as it is.
         shown = seen;
         heading.replaceChildren(`Delivery #${id} `, badge(delivery.status));
         body.replaceChildren(...draw(delivery, (action) => void act(action)));
@@ -44,6 +44,7 @@ export const deliveryPage: Page = ({ main, id }) => {
     try {
       await api('POST', `/deliveries/${id}/retry`);
       message.show(action === 'retry' ? 'Sent again: its attempts start over. This page follows it.' : 'Due now: the worker will send it next.', 'ok');
+      heading.focus(); // the button goes away with the redraw; keep keyboard focus on the page
       watch();
     } catch (error) {
       message.show(`${action === 'retry' ? 'Retry' : 'Send now'} failed: ${sentence(reason(error))}`, 'error');
