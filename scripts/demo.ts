@@ -107,6 +107,7 @@ const received = await until('MantaGO to receive the broadcast', () => sim.broad
 process.stdout.write(`
 MantaGO order notifier demo
   service            ${base}   (log: ${logFile})
+  operator console   ${base}/console   (sign in with the admin token ${DEMO.adminToken})
   MantaGO simulator  ${sim.url}
 
 1. A signed Shopify orders/create webhook for order #1001 (LINE user in note_attributes):

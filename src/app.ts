@@ -10,6 +10,7 @@ import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import type { Settings } from './config/settings.ts';
 import { AccessLog } from './http/access-log.ts';
+import { consoleRoutes } from './http/console-routes.ts';
 import { adminRoutes } from './http/admin/admin-routes.ts';
 import { httpError, toHttpError } from './http/errors.ts';
 import { healthRoutes, type LoadCode } from './http/health-routes.ts';
@@ -88,7 +89,10 @@ export const notifierApp = fp<{ settings: Settings; sources?: readonly WebhookSo
     await app.register(healthRoutes, { service, load });
     await app.register(metricsRoutes, { metrics: service.metrics });
     if (service.takesWebhooks) await app.register(webhookRoutes, { service, bodyLimit: config.BODY_LIMIT_BYTES });
-    if (config.ADMIN_TOKEN) await app.register(adminRoutes, { prefix: '/admin', adminToken: config.ADMIN_TOKEN, service });
+    if (config.ADMIN_TOKEN) {
+      await app.register(adminRoutes, { prefix: '/admin', adminToken: config.ADMIN_TOKEN, service, version: VERSION });
+      await app.register(consoleRoutes); // a client of /admin: off whenever /admin is
+    }
 
     app.addHook('onReady', async () => service.start());
     app.addHook('onClose', async () => service.stop());

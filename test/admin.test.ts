@@ -46,6 +46,7 @@ const ADMIN_ROUTES: [InjectOptions['method'], string][] = [
   ['GET', '/admin/recipients/email:ann@example.com'],
   ['DELETE', '/admin/recipients/email:ann@example.com'],
   ['POST', '/admin/recipients/import'],
+  ['GET', '/admin/overview'],
 ];
 
 /** An order whose customer has no chat id in its attributes: only a directory can name them. */
@@ -220,6 +221,51 @@ describe('manual broadcasts', () => {
     expect(bad.body.message).toContain('not line user ids: not-a-user');
     expect((await admin('POST', '/broadcasts', { platform: 'line', userIds: [] })).status).toBe(400);
     expect(sim.broadcasts).toHaveLength(0);
+  });
+});
+
+describe('overview', () => {
+  test('the queue, sent in the last hour, the credentials, the sources and DRY_RUN in one answer', async () => {
+    const { app, sim, admin, recorded } = await setup({ env: { WOOCOMMERCE_WEBHOOK_SECRET: undefined } });
+    const empty = await admin('GET', '/overview');
+    expect(empty).toMatchObject({
+      status: 200,
+      body: { deliveries: { pending: 0, oldestPendingSince: null, dead: 0, sentLastHour: 0 }, dryRun: false },
+    });
+    expect(empty.body.version).toMatch(/^\d+\.\d+\.\d+/);
+    expect(empty.body.credentials).toEqual((await admin('GET', '/credentials')).body);
+    expect(empty.body.sources).toEqual([
+      { name: 'shopify', path: '/webhooks/shopify', enabled: true },
+      { name: 'woocommerce', path: '/webhooks/woocommerce', enabled: false },
+      { name: 'orders', path: '/webhooks/orders', enabled: true },
+    ]);
+
+    sim.set({ refusedClientIds: [LINE_USER_2] });
+    const sent = (await app.inject(shopifyRequest(shopifyOrder()))).json();
+    const refused = (
+      await app.inject(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: LINE_USER_2 }] })))
+    ).json();
+    await Promise.all([recorded(sent.deliveryId), recorded(refused.deliveryId)]);
+    expect((await admin('GET', '/overview')).body.deliveries).toEqual({ pending: 0, oldestPendingSince: null, dead: 1, sentLastHour: 1 });
+
+    // Credentials rejected: the pending order waits, and the overview shows since when.
+    sim.set({ rejectRefresh: true });
+    sim.expireToken();
+    await app.inject(shopifyRequest(shopifyOrder()));
+    const waiting = await waitFor(
+      async () => {
+        const overview = await admin('GET', '/overview');
+        return overview.body.credentials.state === 'rejected' ? overview : undefined;
+      },
+      { what: 'the credentials to be rejected' },
+    );
+    expect(waiting.body.deliveries).toMatchObject({ pending: 1, oldestPendingSince: expect.stringMatching(/^\d{4}-/) });
+    expect(waiting.body.credentials.lastError).toContain('refused to refresh');
+  });
+
+  test('DRY_RUN is reported', async () => {
+    const { admin } = await setup({ env: { DRY_RUN: 'true' } });
+    expect((await admin('GET', '/overview')).body).toMatchObject({ dryRun: true, credentials: { dryRun: true } });
   });
 });
 

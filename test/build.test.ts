@@ -30,8 +30,15 @@ afterAll(async () => {
   for (const close of cleanup.reverse()) await close();
 });
 
-test('the build is self-contained: bundles (migrations inside) and source maps, no sources or node_modules needed, and no simulator', () => {
-  for (const file of ['dist/server.js', 'dist/server.js.map', 'dist/store/sqlite/thread.js']) {
+test('the build is self-contained: bundles (migrations inside), source maps and the console, no sources or node_modules needed, and no simulator', () => {
+  for (const file of [
+    'dist/server.js',
+    'dist/server.js.map',
+    'dist/store/sqlite/thread.js',
+    'dist/console/index.html',
+    'dist/console/console.js',
+    'dist/console/console.css',
+  ]) {
     expect(existsSync(join(image, file)), file).toBe(true);
   }
   expect(existsSync(join(image, 'node_modules'))).toBe(false);
@@ -60,6 +67,7 @@ test('started as npm start starts it, the build takes a signed order, delivers i
       DATABASE_URL: join(image, 'data/notifier.db'),
       MAPPING_FILE: 'config/mapping.yaml',
       SHOPIFY_WEBHOOK_SECRET: SHOPIFY_SECRET,
+      ADMIN_TOKEN: 'build-test-admin-token',
       LOG_LEVEL: 'info',
     },
     { command: start.slice(1), cwd: image },
@@ -69,6 +77,13 @@ test('started as npm start starts it, the build takes a signed order, delivers i
   expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
   const openapi = (await (await fetch(`${service.url}/openapi.json`)).json()) as { info: { version: string } };
   expect(openapi.info.version).toBe(packageJson.version);
+  // The console's files come from dist/console/ (the image has no esbuild to bundle them with).
+  for (const file of ['', 'console.js', 'console.css']) {
+    const served = await fetch(`${service.url}/console/${file}`);
+    expect(served.status, file).toBe(200);
+    expect(served.headers.get('content-security-policy'), file).toContain("script-src 'self'");
+    expect(await served.text(), file).toBe(readFileSync(join(image, 'dist/console', file || 'index.html'), 'utf8'));
+  }
 
   const request = shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: LINE_USER }] }));
   const answer = await fetch(`${service.url}${request.url}`, {

@@ -38,6 +38,10 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
     await waitFor(() => output.includes('Running until Ctrl-C.'), { timeoutMs: 20_000, what: `the demo to start:\n${output}` });
     expect(output).toContain('POST /webhooks/shopify  ->  HTTP 202 {"status":"accepted"');
     expect(output).toMatch(/"intentId": "rb2kYmMdW",\s+"name": "default #1001"/);
+    expect(output).toContain(
+      `operator console   http://localhost:${env.PORT}/console   (sign in with the admin token demo-admin-token-change-me)`,
+    );
+    expect((await fetch(`http://127.0.0.1:${env.PORT}/console/`)).status).toBe(200);
 
     const lines = output
       .slice(output.indexOf('3. Try more'), output.indexOf('Running until'))
@@ -91,7 +95,11 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
     expect(json[12]).toEqual({ imported: 1, errors: [{ line: 2, error: expect.any(String) }] });
     expect(json[13]).toEqual({ imported: 1, errors: [] });
     expect(json[14]).toBe(204);
-    expect(out.slice(15).join('\n')).toMatch(/notifier_webhooks_total\{source="shopify",outcome="accepted"\} \d+/);
+    expect(JSON.parse(out[15] ?? '')).toMatchObject({
+      deliveries: { pending: expect.any(Number), sentLastHour: expect.any(Number) },
+      dryRun: false,
+    });
+    expect(out.slice(16).join('\n')).toMatch(/notifier_webhooks_total\{source="shopify",outcome="accepted"\} \d+/);
     expect(out.at(-1)).toBe('saved openapi.json');
     expect(JSON.parse(readFileSync(`${cwd}/openapi.json`, 'utf8')).paths).toHaveProperty(['/admin/deliveries']);
     for (const secret of ['demo-admin-token-change-me', 'demo-shopify-secret']) expect(admin.stdout).not.toContain(secret);

@@ -146,6 +146,7 @@ test('/openapi.json describes every route from its schemas, admin routes with th
     '/admin/credentials',
     '/admin/recipients/{key}',
     '/admin/recipients/import',
+    '/admin/overview',
   ]) {
     expect(doc.paths, path).toHaveProperty([path]);
   }

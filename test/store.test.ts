@@ -372,6 +372,19 @@ describe.each(STORE_ENGINES)('$name store', (engine) => {
     expect(await store.operator.listDeliveries({ limit: 10 })).toEqual([]);
   });
 
+  test('sent since a time counts the deliveries sent from then on, not dead, skipped or waiting ones', async () => {
+    const t0 = Date.now();
+    for (let i = 0; i < 3; i++) await store.recordOrder(incoming());
+    await store.recordOrder(incoming({ skip: true }));
+    const [first, second] = await claimAll();
+    await store.recordAttempts('w1', [
+      attempt(first as ClaimedDelivery, { to: 'sent' }, 'sent'),
+      attempt(second as ClaimedDelivery, { to: 'dead', reason: 'refused' }),
+    ]);
+    expect(await store.operator.countSentSince(t0)).toBe(1);
+    expect(await store.operator.countSentSince(Date.now() + 1_000)).toBe(0);
+  });
+
   test('retention leaves pending deliveries alone, however old', async () => {
     await store.recordOrder({ ...incoming(), receivedAt: 1_000 });
     expect(await store.operator.prune({ finishedBefore: Date.now(), deadBefore: Date.now() })).toBe(0);

@@ -167,6 +167,10 @@ class EngineOperatorView implements OperatorView {
     return this.db.run('queueStats');
   }
 
+  countSentSince(since: number): Promise<number> {
+    return this.db.run('countSentSince', since);
+  }
+
   async prune(cutoff: { finishedBefore: number; deadBefore: number; keysBefore?: number }): Promise<number> {
     if (cutoff.keysBefore !== undefined) await this.db.run('pruneIdempotencyKeys', cutoff.keysBefore);
     let total = 0;

@@ -45,6 +45,8 @@ export interface OperatorView {
   /** Every dead delivery (of `source`, if given) starts over; how many did. */
   redriveDead(source: string | undefined, now: number): Promise<number>;
   queueStats(): Promise<QueueStats>;
+  /** How many deliveries were sent at or after `since`. */
+  countSentSince(since: number): Promise<number>;
   /** Deletes finished deliveries (with their attempts) that finished before the cut-offs, and idempotency keys older than `keysBefore`; how many deliveries. */
   prune(cutoff: { finishedBefore: number; deadBefore: number; keysBefore?: number }): Promise<number>;
 

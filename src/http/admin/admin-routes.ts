@@ -6,9 +6,13 @@ import { requireAdminToken } from './auth.ts';
 import { broadcastRoutes } from './broadcast-routes.ts';
 import { credentialRoutes } from './credential-routes.ts';
 import { deliveryRoutes } from './delivery-routes.ts';
+import { overviewRoutes } from './overview-routes.ts';
 import { recipientRoutes } from './recipient-routes.ts';
 
-export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; service: Service }> = async (app, { adminToken, service }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; service: Service; version: string }> = async (
+  app,
+  { adminToken, service, version },
+) => {
   app.addHook('onRequest', requireAdminToken(adminToken));
   app.addHook('onRoute', (route) => {
     route.schema = { ...route.schema, security: [{ adminToken: [] }] }; // for the OpenAPI document
@@ -17,4 +21,5 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; servic
   await app.register(broadcastRoutes, { service });
   await app.register(credentialRoutes, { credentials: service.credentials, dryRun: service.settings.config.DRY_RUN });
   await app.register(recipientRoutes, { store: service.store });
+  await app.register(overviewRoutes, { service, version });
 };

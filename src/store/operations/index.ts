@@ -18,6 +18,7 @@ export const OPERATIONS = {
   requeue: operator.requeue,
   redriveDead: operator.redriveDead,
   queueStats: operator.queueStats,
+  countSentSince: operator.countSentSince,
   pruneChunk: operator.pruneChunk,
   putRecipients: operator.putRecipients,
   deleteRecipient: operator.deleteRecipient,

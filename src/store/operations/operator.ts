@@ -83,6 +83,12 @@ export async function queueStats(db: Runner): Promise<QueueStats> {
   return { pending: Number(row.pending), oldestPendingSince: row.oldest === null ? undefined : Number(row.oldest), dead: Number(row.dead) };
 }
 
+/** How many deliveries were sent at or after `since` (the finished-deliveries index covers it). */
+export async function countSentSince(db: Runner, since: number): Promise<number> {
+  const [row] = await db.all(`SELECT count(*) AS sent FROM deliveries WHERE status = 'sent' AND finished_at >= ?`, [since]);
+  return Number(row?.sent ?? 0);
+}
+
 /** Rows deleted per statement: retention never holds the store for long. */
 export const PRUNE_CHUNK = 1_000;
 

@@ -1,0 +1,147 @@
+// The console is a client of the admin API and nothing more: every call carries the admin token as a
+// bearer header, read from this tab's sessionStorage (never a URL, a cookie or a log).
+// The types say what the console reads; every field may be missing, so pages render what is there.
+
+const TOKEN_KEY = 'mantago-notifier-console.admin-token';
+
+export const session = {
+  token: (): string | null => sessionStorage.getItem(TOKEN_KEY),
+  signIn: (token: string): void => sessionStorage.setItem(TOKEN_KEY, token),
+  signOut: (): void => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  constructor(status: number, code: string, message: string) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+let unauthorized: (error: ApiError) => void = () => undefined;
+/** Told when the admin API refuses the token (wrong, or rotated since sign-in). */
+export function onUnauthorized(handler: (error: ApiError) => void): void {
+  unauthorized = handler;
+}
+
+export interface Reply<T> {
+  status: number;
+  data: T;
+}
+
+/** One admin API call; answers with any status the caller expects, throws ApiError otherwise. */
+export async function request<T>(method: string, path: string, options: { body?: unknown; expect?: number[] } = {}): Promise<Reply<T>> {
+  const token = session.token();
+  if (!token) throw new ApiError(401, 'UNAUTHORIZED', 'not signed in');
+  const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
+  if (options.body !== undefined) headers['content-type'] = 'application/json';
+  const init: RequestInit = { method, headers, cache: 'no-store', credentials: 'omit' };
+  if (options.body !== undefined) init.body = JSON.stringify(options.body);
+  // Relative to /console/, so the console works wherever the service is mounted.
+  const response = await fetch(`../admin${path}`, init);
+  const text = await response.text();
+  let data: unknown;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined; // e.g. a proxy's HTML error page
+  }
+  if (response.ok || options.expect?.includes(response.status)) return { status: response.status, data: data as T };
+  const problem = (data ?? {}) as { code?: string; message?: string };
+  const error = new ApiError(
+    response.status,
+    problem.code ?? `HTTP_${response.status}`,
+    problem.message ?? `HTTP ${response.status} ${response.statusText}`,
+  );
+  if (response.status === 401) unauthorized(error);
+  throw error;
+}
+
+export async function api<T>(method: string, path: string, body?: unknown): Promise<T> {
+  return (await request<T>(method, path, body === undefined ? {} : { body })).data;
+}
+
+type Maybe<T> = T | null | undefined;
+
+export interface Credentials {
+  botId?: Maybe<string>;
+  state?: Maybe<string>;
+  generation?: Maybe<number>;
+  origin?: Maybe<string>;
+  obtainedAt?: Maybe<string>;
+  expiresAt?: Maybe<string>;
+  lastRefreshAt?: Maybe<string>;
+  lastError?: Maybe<string>;
+}
+
+export interface Overview {
+  deliveries?: Maybe<{ pending?: Maybe<number>; oldestPendingSince?: Maybe<string>; dead?: Maybe<number>; sentLastHour?: Maybe<number> }>;
+  credentials?: Maybe<Credentials>;
+  sources?: Maybe<{ name?: Maybe<string>; path?: Maybe<string>; enabled?: Maybe<boolean> }[]>;
+  dryRun?: Maybe<boolean>;
+  version?: Maybe<string>;
+}
+
+export interface Delivery {
+  id: number;
+  source?: Maybe<string>;
+  shop?: Maybe<string>;
+  orderId?: Maybe<string>;
+  topic?: Maybe<string>;
+  status?: Maybe<string>;
+  platform?: Maybe<string>;
+  clientId?: Maybe<string>;
+  recipientVia?: Maybe<string>;
+  rule?: Maybe<string>;
+  intentId?: Maybe<string>;
+  message?: Maybe<string>;
+  fbTag?: Maybe<string>;
+  name?: Maybe<string>;
+  attempts?: Maybe<number>;
+  receivedAt?: Maybe<string>;
+  nextAttemptAt?: Maybe<string>;
+  inFlight?: Maybe<boolean>;
+  finishedAt?: Maybe<string>;
+  redrivenAt?: Maybe<string>;
+  lastError?: Maybe<string>;
+}
+
+export interface Attempt {
+  startedAt?: Maybe<string>;
+  durationMs?: Maybe<number>;
+  outcome?: Maybe<string>;
+  httpStatus?: Maybe<number>;
+  error?: Maybe<string>;
+  nextAttemptAt?: Maybe<string>;
+  batchSize?: Maybe<number>;
+}
+
+export interface DeliveryDetail extends Delivery {
+  order?: Maybe<Record<string, unknown>>;
+  attemptLog?: Maybe<Attempt[]>;
+}
+
+export interface DeliveryPage {
+  deliveries?: Maybe<Delivery[]>;
+  nextCursor?: Maybe<number>;
+}
+
+export interface Recipient {
+  key?: Maybe<string>;
+  platform?: Maybe<string>;
+  userId?: Maybe<string>;
+  updatedAt?: Maybe<string>;
+}
+
+export interface BroadcastReply {
+  status?: Maybe<string>;
+  deliveryIds?: Maybe<number[]>;
+  mantago?: Maybe<{
+    httpStatus?: Maybe<number>;
+    durationMs?: Maybe<number>;
+    reply?: Maybe<Record<string, unknown>>;
+    error?: Maybe<string>;
+  }>;
+}

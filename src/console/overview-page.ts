@@ -1,0 +1,117 @@
+// The front page: is anything stuck, are MantaGO's credentials good, which shops can send orders.
+// Refreshes every 10 s while the tab is visible.
+import { api, type Overview } from './api.ts';
+import { NONE, badge, every, facts, h, notice, reason, relative, span, text, time } from './dom.ts';
+import type { Page } from './page.ts';
+
+const REFRESH_MS = 10_000;
+
+export const overviewPage: Page = ({ main, sawOverview }) => {
+  const updated = h('p', { class: 'muted', 'aria-live': 'off' }, 'Loading…');
+  const problem = notice('alert');
+  const body = h('div', { class: 'overview' });
+  let refreshing = false;
+  const load = async () => {
+    refreshing = true;
+    refresh.disabled = true;
+    try {
+      const overview = await api<Overview>('GET', '/overview');
+      sawOverview(overview);
+      body.replaceChildren(...draw(overview));
+      problem.show('');
+      updated.textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every ${REFRESH_MS / 1000} s while this tab is visible.`;
+    } catch (error) {
+      problem.show(`Could not load the overview: ${reason(error)}`);
+    } finally {
+      refreshing = false;
+      refresh.disabled = false;
+    }
+  };
+  const refresh = h('button', { type: 'button', class: 'button small', onclick: () => void (refreshing || load()) }, 'Refresh now');
+  main.append(h('div', { class: 'title-row' }, h('h1', { tabindex: -1 }, 'Overview'), refresh), updated, problem.element, body);
+  return every(REFRESH_MS, load);
+};
+
+function draw(overview: Overview): Node[] {
+  const queue = overview.deliveries ?? {};
+  const oldest = queue.oldestPendingSince;
+  const stat = (field: string, label: string, value: number | null | undefined, extra?: Node | string) =>
+    h(
+      'div',
+      { class: `stat${field === 'dead' && (value ?? 0) > 0 ? ' alarm' : ''}` },
+      h('dt', {}, label),
+      h('dd', { 'data-field': field }, text(value)),
+      extra ? h('dd', { class: 'muted' }, extra) : null,
+    );
+  const deliveries = h(
+    'section',
+    { 'aria-labelledby': 'ov-deliveries' },
+    h('h2', { id: 'ov-deliveries' }, 'Deliveries'),
+    h(
+      'dl',
+      { class: 'stats' },
+      stat('pending', 'Waiting', queue.pending, h('a', { href: '#/deliveries?status=pending' }, 'Show waiting')),
+      h(
+        'div',
+        { class: 'stat' },
+        h('dt', {}, 'Oldest wait'),
+        h('dd', { 'data-field': 'oldestWait' }, oldest ? span(Date.now() - new Date(oldest).getTime()) : NONE),
+        h('dd', { class: 'muted', 'data-field': 'oldestPendingSince' }, ...(oldest ? ['since ', time(oldest)] : ['nothing is waiting'])),
+      ),
+      stat('dead', 'Dead', queue.dead, h('a', { href: '#/deliveries?status=dead' }, 'Show dead')),
+      stat('sentLastHour', 'Sent in the last hour', queue.sentLastHour),
+    ),
+  );
+
+  const c = overview.credentials ?? {};
+  const credentials = h(
+    'section',
+    { 'aria-labelledby': 'ov-credentials' },
+    h('h2', { id: 'ov-credentials' }, 'MantaGO credentials'),
+    c.state === 'rejected'
+      ? h(
+          'p',
+          { class: 'why', role: 'note' },
+          h('strong', {}, 'MantaGO rejected the credentials. '),
+          'Orders are stored and wait; install a new pair from the dashboard (PUT /admin/credentials).',
+        )
+      : null,
+    facts(
+      [
+        ['State', c.state ? badge(c.state) : null],
+        ['Bot', text(c.botId)],
+        ['Expires', c.expiresAt ? [time(c.expiresAt), ` (${relative(c.expiresAt)})`] : null],
+        ['Last refresh', c.lastRefreshAt ? [time(c.lastRefreshAt), ` (${relative(c.lastRefreshAt)})`] : 'never'],
+        ['Pair', c.generation === null || c.generation === undefined ? null : `generation ${c.generation}, from ${text(c.origin)}`],
+        ['Last error', c.lastError ? h('span', { class: 'error-text' }, c.lastError) : 'none'],
+      ],
+      { 'data-field': 'credentials' },
+    ),
+  );
+
+  const sources = overview.sources ?? [];
+  const webhooks = h(
+    'section',
+    { 'aria-labelledby': 'ov-sources' },
+    h('h2', { id: 'ov-sources' }, 'Webhook sources'),
+    sources.length === 0
+      ? h('p', {}, NONE)
+      : h(
+          'ul',
+          { class: 'sources', 'data-field': 'sources' },
+          ...sources.map((s) =>
+            h(
+              'li',
+              { 'data-source': text(s.name) },
+              h('span', { class: s.enabled ? 'badge badge-sent' : 'badge badge-skipped' }, s.enabled ? 'enabled' : 'disabled'),
+              ' ',
+              h('strong', {}, text(s.name)),
+              ' ',
+              h('code', {}, text(s.path)),
+            ),
+          ),
+        ),
+    h('p', { class: 'help' }, "A source is enabled when its secret is set; a disabled source's route answers 404."),
+  );
+  return [deliveries, credentials, webhooks];
+}
