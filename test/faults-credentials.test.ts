@@ -24,7 +24,11 @@ test('a token endpoint slower than MANTAGO_TIMEOUT_MS: the refresh has its own t
   await waitFor(() => [1, 2, 3].every((i) => sim.timesDelivered(user(i)) === 1), { what: 'the three orders after the slow refresh' });
   expect(sim.refreshCalls()).toHaveLength(1);
   for (const answer of accepted) {
-    const detail = (await app.inject({ method: 'GET', url: `/admin/deliveries/${answer.json().deliveryId}`, headers: auth })).json();
+    // MantaGO's 200 reaches the simulator before the service records it: wait for the record.
+    const detail = await waitFor(async () => {
+      const d = (await app.inject({ method: 'GET', url: `/admin/deliveries/${answer.json().deliveryId}`, headers: auth })).json();
+      return d.status !== 'pending' ? d : undefined;
+    });
     expect(detail.status).toBe('sent');
     // The 1004 and any wait for the refresh are on the record, and none of them counted.
     expect(detail.attemptLog.filter((a: { outcome: string }) => a.outcome === 'sent')).toHaveLength(1);
