@@ -6,6 +6,8 @@ export const DEMO = {
   wooSecret: 'demo-woo-secret',
   standardSecret: 'whsec_ZGVtby1zdGFuZGFyZC13ZWJob29rcy1zZWNyZXQ=',
   adminToken: 'demo-admin-token-change-me',
+  /** The LINE user the demo binds member 7010 to, in the simulator. */
+  memberLineUser: 'U7010aaaabbbbccccddddeeeeffff0000',
   curlLines,
 };
 
@@ -24,8 +26,8 @@ curl -s ${base}/webhooks/shopify -H 'content-type: application/json' -H 'x-shopi
 body='{"id":1003,"name":"#1003","total_price":"300.00","currency":"TWD","customer":{"id":7003,"first_name":"Ann"},"note_attributes":[{"name":"messenger_psid","value":"6543210987654321"}]}'
 curl -s ${base}/webhooks/shopify -H 'content-type: application/json' -H 'x-shopify-topic: orders/create' -H 'x-shopify-shop-domain: demo.myshopify.com' -H "x-shopify-hmac-sha256: $(printf %s "$body" | openssl dgst -sha256 -hmac demo-shopify-secret -binary | base64)" -d "$body"; echo
 
-# A customer without a chat id: accepted, recorded as skipped with the reason.
-body='{"id":1004,"name":"#1004","total_price":"90.00","currency":"TWD","customer":{"id":7004,"email":"guest@example.com"}}'
+# A guest without a chat id (nor a member id to ask MantaGO about): accepted, recorded as skipped with the reason.
+body='{"id":1004,"name":"#1004","total_price":"90.00","currency":"TWD","customer":{"email":"guest@example.com"}}'
 curl -s ${base}/webhooks/shopify -H 'content-type: application/json' -H 'x-shopify-topic: orders/create' -H 'x-shopify-shop-domain: demo.myshopify.com' -H "x-shopify-hmac-sha256: $(printf %s "$body" | openssl dgst -sha256 -hmac demo-shopify-secret -binary | base64)" -d "$body"; echo
 
 # WooCommerce, order.updated to processing:

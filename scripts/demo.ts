@@ -91,18 +91,47 @@ const order = {
   note_attributes: [{ name: 'line_uid', value: 'U4af4980629ab33c3c2f0c1d9d2a1b2c3' }],
   line_items: [{ title: 'Oolong tea', quantity: 2, price: '640.00' }],
 };
-const body = JSON.stringify(order);
-const answer = await fetch(`${base}/webhooks/shopify`, {
-  method: 'POST',
-  headers: {
-    'content-type': 'application/json',
-    'x-shopify-topic': 'orders/create',
-    'x-shopify-shop-domain': 'demo.myshopify.com',
-    'x-shopify-hmac-sha256': hmacSha256Base64(DEMO.shopifySecret, body),
-  },
-  body,
-});
-const received = await until('MantaGO to receive the broadcast', () => sim.broadcasts[0]);
+/** Posts a signed Shopify webhook of `topic`; the answer's status and body. */
+async function shopify(topic: string, payload: unknown): Promise<string> {
+  const body = JSON.stringify(payload);
+  const answer = await fetch(`${base}/webhooks/shopify`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-shopify-topic': topic,
+      'x-shopify-shop-domain': 'demo.myshopify.com',
+      'x-shopify-hmac-sha256': hmacSha256Base64(DEMO.shopifySecret, body),
+    },
+    body,
+  });
+  return `HTTP ${answer.status} ${await answer.text()}`;
+}
+const show = (broadcast: unknown) => JSON.stringify(broadcast, null, 2).replace(/^/gm, '   ');
+
+const placed = await shopify('orders/create', order);
+const confirmation = await until('MantaGO to receive the confirmation', () => sim.broadcasts[0]);
+// The journey: the order ships. A Shopify fulfillment carries only the order's id: its customer is the one of the order.
+const fulfillment = {
+  id: 4001,
+  order_id: 1001,
+  tracking_number: 'TW123456789',
+  tracking_url: 'https://track.example/TW123456789',
+  tracking_company: 'Taiwan Post',
+};
+const shipped = await shopify('fulfillments/create', fulfillment);
+const shipment = await until('MantaGO to receive the shipment message', () => sim.broadcasts[1]);
+// No storefront work: the shop bound its member 7010 to a LINE user in MantaGO; an order of theirs carries no chat id at all.
+sim.addClient({ clientId: DEMO.memberLineUser, customerId: '7010', clientName: 'Yu' });
+const member = {
+  ...order,
+  id: 1010,
+  admin_graphql_api_id: 'gid://shopify/Order/1010',
+  name: '#1010',
+  customer: { id: 7010, first_name: 'Yu' },
+  note_attributes: [],
+};
+const memberOrder = await shopify('orders/create', member);
+const throughMantago = await until('MantaGO to receive the member order', () => sim.broadcasts[2]);
 
 process.stdout.write(`
 MantaGO order notifier demo
@@ -111,12 +140,20 @@ MantaGO order notifier demo
   MantaGO simulator  ${sim.url}
 
 1. A signed Shopify orders/create webhook for order #1001 (LINE user in note_attributes):
-   POST /webhooks/shopify  ->  HTTP ${answer.status} ${await answer.text()}
+   POST /webhooks/shopify  ->  ${placed}
+   What MantaGO received (rule "default" of config/mapping.yaml):
+${show(confirmation)}
 
-2. What MantaGO received (rule "default" of config/mapping.yaml):
-${JSON.stringify(received, null, 2).replace(/^/gm, '   ')}
+2. Its shipment (fulfillments/create, with a tracking URL): the same customer, rule "shipped":
+   POST /webhooks/shopify  ->  ${shipped}
+${show(shipment)}
 
-3. Try more (in another terminal; README.md explains each):
+3. Order #1010 of member 7010, whom the shop bound to a LINE user in MantaGO (no chat id in the order):
+   POST /webhooks/shopify  ->  ${memberOrder}
+   Found through MantaGO's member binding (recipients: - mantago: { customerId: "{{customer.id}}" }):
+${show(throughMantago)}
+
+4. Try more (in another terminal; README.md explains each):
 ${DEMO.curlLines(base, sim.url).replace(/^/gm, '   ')}
 `);
 

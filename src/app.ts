@@ -8,6 +8,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
+import type { Clock } from './clock.ts';
 import type { Settings } from './config/settings.ts';
 import { AccessLog } from './http/access-log.ts';
 import { consoleRoutes } from './http/console-routes.ts';
@@ -24,10 +25,14 @@ import type { WebhookSource } from './sources/source.ts';
 
 const VERSION = (JSON.parse(readFileSync(serviceFile('../package.json'), 'utf8')) as { version: string }).version;
 
-export const notifierApp = fp<{ settings: Settings; sources?: readonly WebhookSource[] }>(
-  async (app, { settings, sources }) => {
+export const notifierApp = fp<{ settings: Settings; sources?: readonly WebhookSource[]; clock?: Clock }>(
+  async (app, { settings, sources, clock }) => {
     const { config } = settings;
-    const service = await createService(settings, { log: app.log as Logger, ...(sources && { sources }) } satisfies ServiceOptions);
+    const service = await createService(settings, {
+      log: app.log as Logger,
+      ...(sources && { sources }),
+      ...(clock && { clock }),
+    } satisfies ServiceOptions);
 
     app.setErrorHandler((error: FastifyError, request, reply) => {
       const mapped = toHttpError(error, config.LOAD_RETRY_AFTER_S);
@@ -114,6 +119,8 @@ export interface BuildOptions {
   server?: Partial<FastifyServerOptions>;
   /** The webhook sources to serve: the registry's unless given. */
   sources?: readonly WebhookSource[];
+  /** The time the service goes by (a test moves it to reach quiet hours). */
+  clock?: Clock;
 }
 
 export async function buildApp(settings: Settings, options: BuildOptions = {}) {
@@ -124,6 +131,10 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}) {
     requestIdHeader: 'x-request-id',
     ...options.server,
   }).withTypeProvider<TypeBoxTypeProvider>();
-  await app.register(notifierApp, { settings, ...(options.sources && { sources: options.sources }) });
+  await app.register(notifierApp, {
+    settings,
+    ...(options.sources && { sources: options.sources }),
+    ...(options.clock && { clock: options.clock }),
+  });
   return app;
 }

@@ -2,13 +2,17 @@
 // the delivery worker and retention from the settings, and starts and stops them in order.
 // app.ts puts HTTP in front of it; a test or a worker-only process can use it alone.
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from './clock.ts';
 import type { Settings } from './config/settings.ts';
 import type { IncomingOrder } from './domain/delivery.ts';
 import { createIntake, type Intake } from './delivery/intake.ts';
 import { Retention } from './delivery/retention.ts';
+import { Binder } from './delivery/binds.ts';
+import { Resolver } from './delivery/resolver.ts';
 import { DeliveryWorker, workerOwner } from './delivery/worker.ts';
 import { MantagoClient } from './mantago/client.ts';
 import { CredentialsManager } from './mantago/credentials.ts';
+import { MemberDirectory } from './mantago/members.ts';
 import { ServiceMetrics } from './metrics/service-metrics.ts';
 import { SOURCES } from './sources/registry.ts';
 import type { Verification, WebhookSource } from './sources/source.ts';
@@ -29,6 +33,8 @@ export interface Service {
   readonly worker: DeliveryWorker;
   readonly metrics: ServiceMetrics;
   readonly intake: Intake;
+  /** MantaGO's member binding, cached: the resolve endpoint asks it too. */
+  readonly members: MemberDirectory;
   /** Every known source, with its signature check where it is enabled. */
   readonly sources: readonly { source: WebhookSource; enabled?: EnabledSource }[];
   /** Whether this process runs the delivery worker and retention (NOTIFIER_ROLE all or worker). */
@@ -41,11 +47,13 @@ export interface Service {
 
 export interface ServiceOptions {
   log: Logger;
+  /** The time the intake and the worker go by: the real clock, unless a test moves it. */
+  clock?: Clock;
   /** The webhook sources to serve (the registry's, unless a test adds one). */
   sources?: readonly WebhookSource[];
 }
 
-export async function createService(settings: Settings, { log, sources = SOURCES }: ServiceOptions): Promise<Service> {
+export async function createService(settings: Settings, { log, sources = SOURCES, clock = systemClock }: ServiceOptions): Promise<Service> {
   const { config, mapping } = settings;
   const metrics = new ServiceMetrics();
   const store = await openStore(config.DATABASE_URL, {
@@ -77,29 +85,50 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     dryRun: config.DRY_RUN,
     onRefresh: (outcome) => metrics.refreshed(outcome),
   });
+  const policy = {
+    baseDelayMs: config.RETRY_BASE_DELAY_MS,
+    maxDelayMs: config.RETRY_MAX_DELAY_MS,
+    maxAttempts: config.RETRY_MAX_ATTEMPTS,
+    maxAgeMs: config.RETRY_MAX_AGE_MS,
+  };
+  const directory = async (keys: string[]) => {
+    const entry = await store.operator.findRecipient(keys);
+    return entry && { key: entry.key, user: { platform: entry.platform, userId: entry.userId } };
+  };
+  const members = new MemberDirectory({ client, credentials, store, cacheMs: config.MANTAGO_MEMBER_CACHE_S * 1000, clock });
+  const deliveryLog = log.child({ component: 'delivery' });
   const worker = new DeliveryWorker({
     owner,
     store,
     client,
     credentials,
-    log: log.child({ component: 'delivery' }),
+    log: deliveryLog,
+    clock,
     onFinished: (outcome, deliveries) => metrics.finished(outcome, deliveries),
+    resolver: new Resolver({
+      store,
+      mapping,
+      members,
+      directory,
+      credentials,
+      policy,
+      log: deliveryLog,
+      clock,
+      onSkipped: (count) => metrics.deliveries.inc({ outcome: 'skipped' }, count),
+    }),
+    binder: new Binder({ store, client, credentials, log: deliveryLog, clock }),
     options: {
       batchMaxRecipients: config.BATCH_MAX_RECIPIENTS,
       maxConcurrency: config.MANTAGO_MAX_CONCURRENCY,
       leaseMs: config.DELIVERY_LEASE_MS,
       callTimeoutMs: config.MANTAGO_TIMEOUT_MS,
       pollMs: config.DELIVERY_POLL_MS,
-      policy: {
-        baseDelayMs: config.RETRY_BASE_DELAY_MS,
-        maxDelayMs: config.RETRY_MAX_DELAY_MS,
-        maxAttempts: config.RETRY_MAX_ATTEMPTS,
-        maxAgeMs: config.RETRY_MAX_AGE_MS,
-      },
+      policy,
     },
   });
   metrics.watch({ queueStats: () => store.operator.queueStats(), credentials: () => credentials.status() });
   if (config.DRY_RUN) log.warn('DRY_RUN is on: deliveries are recorded but MantaGO is never called');
+  for (const warning of mapping.warnings) log.warn({ mapping: warning }, 'mapping: a Messenger message tag Meta retired');
   try {
     await credentials.start();
   } catch (error) {
@@ -119,13 +148,11 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     return recorded;
   };
   const intake = createIntake({
-    store: { recordOrder },
+    store: { recordOrder, findDelivery: (key) => store.findDelivery(key) },
     mapping,
     storeTimeoutMs: config.STORE_TIMEOUT_MS,
-    directory: async (keys) => {
-      const entry = await store.operator.findRecipient(keys);
-      return entry && { key: entry.key, user: { platform: entry.platform, userId: entry.userId } };
-    },
+    directory,
+    now: () => clock.now(),
   });
   const role = config.NOTIFIER_ROLE;
 
@@ -137,6 +164,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     worker,
     metrics,
     intake,
+    members,
     sources: sources.map((source) => {
       const secret = config[source.secret.name] as string | undefined;
       return secret ? { source, enabled: { source, verify: source.verifier(secret) } } : { source };

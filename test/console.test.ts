@@ -267,13 +267,10 @@ describe('actions in the console', () => {
     await expectTokenKeptSafe(c);
   });
 
-  test('recipients: bind, look up, unbind; the resolve section shows only when the API answers it', BROWSER_TEST, async () => {
+  test('recipients: bind, look up, unbind; explain how a customer would be found', BROWSER_TEST, async () => {
     const c = await consoleService(await browser());
     await c.signIn();
-    const probe = c.page.waitForResponse((r) => new URL(r.url()).pathname === '/admin/recipients/resolve');
     await nav(c, 'Recipients');
-    expect((await probe).status()).toBe(404); // no such route yet: "resolve" is taken as a key
-    expect(await c.page.locator('#resolve').isHidden()).toBe(true);
 
     const bind = c.page.getByRole('region', { name: 'Bind a customer key to a chat user' });
     await bind.getByLabel('Customer key', { exact: true }).fill('email:ann@example.com');
@@ -294,18 +291,20 @@ describe('actions in the console', () => {
     await lookup.getByRole('status').filter({ hasText: 'email:ann@example.com is unbound.' }).waitFor();
     expect((await c.admin('GET', '/recipients/email:ann@example.com')).status).toBe(404);
 
-    // Once the API answers the route (stood in for here), the section appears and shows its answer.
-    await c.page.route('**/admin/recipients/resolve*', (route) =>
-      route.fulfill({ json: { recipient: { platform: 'line', userId: LINE_USER }, via: 'directory customer:7' } }),
-    );
-    await nav(c, 'Overview');
-    await nav(c, 'Recipients');
+    // How would customer 7 be found? Each entry tried, the directory binding wins, and the rule for it.
+    expect((await c.admin('PUT', '/recipients/customer:7', { platform: 'line', userId: LINE_USER })).status).toBe(200);
     const resolve = c.page.getByRole('region', { name: 'How would this customer be found?' });
     await resolve.getByLabel('Customer id').fill('7');
     await resolve.getByRole('button', { name: 'Explain' }).click();
-    await resolve.getByText('directory customer:7').waitFor();
-    // The only errors logged are the API's 404s for the probe (no route yet).
-    expect(c.consoleErrors.filter((e) => !/status of 404 .*\/admin\/recipients\/resolve/.test(e))).toEqual([]);
+    await resolve.getByText(`line user ${LINE_USER} (directory customer:7)`).waitFor();
+    expect(await resolve.locator('ol.steps li').allTextContents()).toEqual([
+      'attribute line_uid: no line_uid attribute',
+      'attribute messenger_psid: no messenger_psid attribute',
+      'static: no static entry for this customer',
+      `directory: line user ${LINE_USER}`,
+    ]);
+    expect(await resolve.locator('[data-fact="Rule"] dd').textContent()).toBe('default');
+    expect(c.consoleErrors).toEqual([]);
     await expectTokenKeptSafe(c);
   });
 });

@@ -38,13 +38,19 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
     await waitFor(() => output.includes('Running until Ctrl-C.'), { timeoutMs: 20_000, what: `the demo to start:\n${output}` });
     expect(output).toContain('POST /webhooks/shopify  ->  HTTP 202 {"status":"accepted"');
     expect(output).toMatch(/"intentId": "rb2kYmMdW",\s+"name": "default #1001"/);
+    // The journey: the shipment's message, with its tracking link, to the same customer.
+    expect(output).toMatch(/"message": "Order #1001 is on its way: https:\/\/track\.example\/TW123456789",\s+"name": "shipped #1001"/);
+    // No storefront work: member 7010, bound in MantaGO, is found there.
+    expect(output).toMatch(
+      /"clientIds": \[\s+"U7010aaaabbbbccccddddeeeeffff0000"\s+\],\s+"intentId": "rb2kYmMdW",\s+"name": "default #1010"/,
+    );
     expect(output).toContain(
       `operator console   http://localhost:${env.PORT}/console   (sign in with the admin token demo-admin-token-change-me)`,
     );
     expect((await fetch(`http://127.0.0.1:${env.PORT}/console/`)).status).toBe(200);
 
     const lines = output
-      .slice(output.indexOf('3. Try more'), output.indexOf('Running until'))
+      .slice(output.indexOf('4. Try more'), output.indexOf('Running until'))
       .split('\n')
       .slice(1)
       .map((l) => l.replace(/^ {3}/, ''))
@@ -63,7 +69,15 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
     ]);
     expect(JSON.parse(answers[7] ?? '')).toMatchObject({ status: 'ready' });
     expect(JSON.parse(answers[8] ?? '')).toHaveProperty('broadcasts');
-    const expected = ['default #1001', 'big-spender #1002', 'messenger-text #1003', 'default 501', 'default A-1'];
+    const expected = [
+      'default #1001',
+      'shipped #1001',
+      'default #1010',
+      'big-spender #1002',
+      'messenger-text #1003',
+      'default 501',
+      'default A-1',
+    ];
     await waitFor(
       async () => {
         const { broadcasts } = (await (await fetch(`http://127.0.0.1:${env.SIMULATOR_PORT}/__simulator/broadcasts`)).json()) as {

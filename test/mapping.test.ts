@@ -18,6 +18,7 @@ function problemsOf(yaml: string): string[] {
 
 const order = (overrides: Partial<Order> = {}): Order => ({
   source: 'shopify',
+  event: 'placed',
   orderId: '1',
   orderNumber: '#1001',
   shop: 's',
@@ -39,6 +40,7 @@ describe('validation', () => {
       'directory',
     ]);
     const mapping = parseMapping(ISSUE_MAPPING, 'mapping.yaml');
+    const PLAN = { lookups: {}, receivedAt: 0, now: 0 };
     expect(mapping.recipients.map((r) => r.kind)).toEqual(['attribute', 'attribute', 'static']);
     expect(mapping.rules.map((r) => r.name)).toEqual(['big-spender', 'messenger-text', 'default']);
   });
@@ -73,7 +75,7 @@ rules:
       'm.yaml:3:5 recipients[0].platform: must be one of line, facebook',
       'm.yaml:5:7 recipients[1].static["Email:X@Y"]: key must start with customer:, email: or phone:',
       'm.yaml:6:7 recipients[1].static["phone:0912-345"]: phone keys are digits only, e.g. phone:886912345678',
-      'm.yaml:7:5 recipients[2]: needs one of attribute (with platform), static, or directory: true',
+      'm.yaml:7:5 recipients[2]: needs one of attribute (with platform), static, directory: true, or mantago: { customerId }',
       'm.yaml:10:13 rules[0].when.platfrom: unknown key',
       'm.yaml:12:5 rules[1].name: duplicate rule name a',
       expect.stringMatching(/^m\.yaml:13:13 rules\[1\]\.send\.message: unbalanced \{\{ \}\}/),
@@ -111,11 +113,13 @@ rules:
 
 describe('planning a delivery', () => {
   const mapping = parseMapping(ISSUE_MAPPING, 'mapping.yaml');
+  const PLAN = { lookups: {}, receivedAt: 0, now: 0 };
 
   test('the recipient comes from the first source that knows the customer', async () => {
     const plan = await planDelivery(
       order({ attributes: { line_uid: 'U0123456789abcdef0123456789abcdef', messenger_psid: '123' } }),
       mapping,
+      PLAN,
     );
     expect(plan).toMatchObject({
       kind: 'send',
@@ -125,15 +129,15 @@ describe('planning a delivery', () => {
 
   test('minTotal is inclusive and compares the amount as a number', async () => {
     const line = { line_uid: 'U0123456789abcdef0123456789abcdef' };
-    expect(await planDelivery(order({ attributes: line, total: '5000.00' }), mapping)).toMatchObject({
+    expect(await planDelivery(order({ attributes: line, total: '5000.00' }), mapping, PLAN)).toMatchObject({
       rule: 'big-spender',
       content: { intentId: 'VIPmodule9' },
     });
-    expect(await planDelivery(order({ attributes: line, total: '4999.99' }), mapping)).toMatchObject({ rule: 'default' });
+    expect(await planDelivery(order({ attributes: line, total: '4999.99' }), mapping, PLAN)).toMatchObject({ rule: 'default' });
   });
 
   test('a template missing a value passes to the next rule, never sending a blank', async () => {
-    const plan = await planDelivery(order({ customer: {}, attributes: { messenger_psid: '1234567' } }), mapping);
+    const plan = await planDelivery(order({ customer: {}, attributes: { messenger_psid: '1234567' } }), mapping, PLAN);
     // messenger-text needs customer.firstName; default sends the module, with Messenger's required tag.
     expect(plan).toMatchObject({ kind: 'send', rule: 'default', content: { intentId: 'rb2kYmMdW', fbTag: 'POST_PURCHASE_UPDATE' } });
   });
@@ -143,13 +147,13 @@ describe('planning a delivery', () => {
       'recipients: [{ attribute: psid, platform: facebook }]\nrules: [{ name: t, send: { message: \'Hi {{customer.firstName | "there"}}, {{order.total}} {{order.currency}} paid. {{attributes.gift}}\' } }]\n',
       'm.yaml',
     );
-    expect(await planDelivery(order({ customer: {}, attributes: { psid: '99', gift: 'wrapped' } }), withFallback)).toMatchObject({
+    expect(await planDelivery(order({ customer: {}, attributes: { psid: '99', gift: 'wrapped' } }), withFallback, PLAN)).toMatchObject({
       content: { message: 'Hi there, 100.00 TWD paid. wrapped', fbTag: 'POST_PURCHASE_UPDATE' },
     });
   });
 
   test('no recipient: skipped, saying what was tried', async () => {
-    expect(await planDelivery(order({ customer: { email: 'someone@example.com' } }), mapping)).toEqual({
+    expect(await planDelivery(order({ customer: { email: 'someone@example.com' } }), mapping, PLAN)).toEqual({
       kind: 'skip',
       reason: 'no chat user for this customer: no line_uid attribute; no messenger_psid attribute; no static entry for this customer',
     });
@@ -160,10 +164,10 @@ describe('planning a delivery', () => {
       'recipients:\n  - static:\n      "phone:886912345678": { platform: line, userId: "U0123456789abcdef0123456789abcdef" }\nrules: [{ name: d, send: { intentId: x } }]\n',
       'm.yaml',
     );
-    expect(await planDelivery(order({ customer: { phone: '+886 912-345-678' } }), m)).toMatchObject({
+    expect(await planDelivery(order({ customer: { phone: '+886 912-345-678' } }), m, PLAN)).toMatchObject({
       recipient: { via: 'static phone:886912345678' },
     });
-    expect(await planDelivery(order({ customer: { email: 'VIP@Example.com' } }), mapping)).toMatchObject({
+    expect(await planDelivery(order({ customer: { email: 'VIP@Example.com' } }), mapping, PLAN)).toMatchObject({
       recipient: { via: 'static email:vip@example.com' },
     });
   });

@@ -66,13 +66,18 @@ describe('WooCommerce', () => {
     });
   });
 
-  test('only processing and completed orders are sent', () => {
-    const source = woocommerceSource;
-    for (const status of ['pending', 'on-hold', 'cancelled', 'failed']) {
-      expect(source.normalize(wooOrder({ status }) as WooCommerceOrder, {})).toHaveProperty('ignored');
-    }
-    for (const status of ['processing', 'completed'])
-      expect(source.normalize(wooOrder({ status }) as WooCommerceOrder, {})).toHaveProperty('order');
+  test("the order's status is the event: processing placed, completed shipped (placed if first seen), cancelled, refunded; the rest ignored", () => {
+    const normalize = (status: string) => {
+      const kind = woocommerceSource.payloadKind({ 'x-wc-webhook-topic': 'order.updated' });
+      if ('ignored' in kind) throw new Error(kind.ignored);
+      return kind.normalize(wooOrder({ status }) as never, {});
+    };
+    for (const status of ['pending', 'on-hold', 'failed', 'checkout-draft']) expect(normalize(status)).toHaveProperty('ignored');
+    expect(normalize('processing')).toMatchObject({ order: { event: 'placed' } });
+    expect(normalize('completed')).toMatchObject({ order: { event: 'shipped', shipment: { id: 'completed' } }, placedIfFirst: true });
+    expect(normalize('cancelled')).toMatchObject({ order: { event: 'cancelled' } });
+    expect(normalize('refunded')).toMatchObject({ order: { event: 'refunded', refund: { amount: '880.00', currency: 'TWD' } } });
+    expect(woocommerceSource.payloadKind({ 'x-wc-webhook-topic': 'product.updated' })).toHaveProperty('ignored');
   });
 });
 

@@ -14,6 +14,7 @@ function incoming(overrides: { shop?: string; orderId?: string; intentId?: strin
   const orderId = overrides.orderId ?? `o${++sequence}`;
   const order: Order = {
     source: 'shopify',
+    event: 'placed',
     orderId,
     shop: overrides.shop ?? 'shop',
     total: '10',

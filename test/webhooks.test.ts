@@ -158,15 +158,18 @@ describe('one message per order', () => {
     expect((await service.app.inject(standardRequest(order))).json()).toMatchObject({ status: 'duplicate' });
   });
 
-  test('WooCommerce: a pending order waits; processing sends; completed afterwards does not send again', async () => {
+  test('WooCommerce: a pending order waits; processing sends the confirmation once; completed is its shipment, sent once', async () => {
     const order = wooOrder({ status: 'pending' });
     const pending = await service.app.inject(wooRequest(order, { topic: 'order.created' }));
     expect(pending.statusCode).toBe(200);
     expect(pending.json()).toMatchObject({ status: 'ignored' });
     expect((await service.app.inject(wooRequest({ ...order, status: 'processing' }))).statusCode).toBe(202);
+    expect((await service.app.inject(wooRequest({ ...order, status: 'processing' }))).statusCode).toBe(200);
+    expect((await service.app.inject(wooRequest({ ...order, status: 'completed' }))).statusCode).toBe(202);
     expect((await service.app.inject(wooRequest({ ...order, status: 'completed' }))).statusCode).toBe(200);
-    await waitFor(() => broadcastsNamed(`default ${order.number}`).length === 1);
+    await waitFor(() => broadcastsNamed(`default ${order.number}`).length === 1 && broadcastsNamed(`shipped ${order.number}`).length === 1);
     expect(broadcastsNamed(`default ${order.number}`)).toHaveLength(1);
+    expect(broadcastsNamed(`shipped ${order.number}`)).toHaveLength(1);
   });
 });
 

@@ -25,6 +25,12 @@ export const EnvSchema = Type.Object({
   MANTAGO_API_TOKEN: Text("the bot's API token from MantaGO"),
   MANTAGO_API_SECRET: Text("the bot's API secret key from MantaGO"),
   MANTAGO_TIMEOUT_MS: Integer('timeout of one MantaGO call in ms', 10_000, 100, 120_000),
+  MANTAGO_MEMBER_CACHE_S: Integer(
+    "how long MantaGO's answer to a member lookup is kept, in seconds (one that found nobody: 5 minutes at most)",
+    3_600,
+    0,
+    86_400 * 7,
+  ),
   MANTAGO_REFRESH_TIMEOUT_MS: Integer(
     'timeout of a token refresh in ms, longer than a call: losing its answer costs the pair',
     30_000,

@@ -145,3 +145,11 @@ export interface BroadcastReply {
     error?: Maybe<string>;
   }>;
 }
+
+/** GET /admin/recipients/resolve. */
+export interface Resolution {
+  steps?: { entry?: string; found?: string }[];
+  recipient?: { platform: string; userId: string; via: string } | null;
+  skipped?: string | null;
+  rule?: string | null;
+}

@@ -1,6 +1,6 @@
 // The recipient directory (GET, PUT, DELETE /admin/recipients/:key): which chat user a customer
 // key names. Lookups stay out of the URL (emails and phones are personal data).
-import { ApiError, api, request, type Recipient } from './api.ts';
+import { ApiError, api, request, type Recipient, type Resolution } from './api.ts';
 import { confirmDialog, facts, h, notice, reason, sentence, text, time } from './dom.ts';
 import type { Page } from './page.ts';
 
@@ -151,9 +151,8 @@ function drawEntry(entry: Recipient, unbind: () => void): HTMLElement {
 }
 
 /**
- * Reserved for GET /admin/recipients/resolve (how the mapping would find a customer's chat user).
- * It shows only once the admin API answers that route; while it answers 404 (no such route yet)
- * the section stays hidden.
+ * GET /admin/recipients/resolve: how the mapping would find this customer's chat user now — each
+ * recipient entry tried and what it found (MantaGO's answer included), the winner, and the rule.
  */
 function resolveSection(): HTMLElement {
   const fields = [
@@ -167,19 +166,24 @@ function resolveSection(): HTMLElement {
   const answer = h('div', { class: 'result', 'aria-live': 'polite' });
   const explain = async (event: Event) => {
     event.preventDefault();
-    const query = new URLSearchParams(fields.map(([name], i) => [name, inputs[i]?.value.trim() ?? '']));
+    const query = new URLSearchParams(
+      fields.flatMap(([name], i) => (inputs[i]?.value.trim() ? [[name, inputs[i]?.value.trim() ?? '']] : [])),
+    );
     try {
-      const reply = await request<unknown>('GET', `/recipients/resolve?${query}`, { expect: [400, 404] });
-      answer.replaceChildren(h('pre', { class: 'json', tabindex: 0 }, JSON.stringify(reply.data, null, 2)));
+      answer.replaceChildren(drawResolution(await api<Resolution>('GET', `/recipients/resolve?${query}`)));
     } catch (error) {
       answer.replaceChildren(h('p', { class: 'notice notice-alert', role: 'alert' }, sentence(reason(error))));
     }
   };
-  const section = h(
+  return h(
     'section',
-    { class: 'card', id: 'resolve', 'aria-labelledby': 'resolve-title', hidden: true, 'data-section': 'resolve' },
+    { class: 'card', id: 'resolve', 'aria-labelledby': 'resolve-title', 'data-section': 'resolve' },
     h('h2', { id: 'resolve-title' }, 'How would this customer be found?'),
-    h('p', { class: 'help' }, 'Explains which recipient the mapping would choose for a customer, and why (GET /admin/recipients/resolve).'),
+    h(
+      'p',
+      { class: 'help' },
+      "Tries the mapping file's recipient entries for a customer now, asking MantaGO afresh, and says which wins and why.",
+    ),
     h(
       'form',
       { class: 'form', 'aria-labelledby': 'resolve-title', novalidate: true, onsubmit: explain },
@@ -188,9 +192,17 @@ function resolveSection(): HTMLElement {
     ),
     answer,
   );
-  // Any 404 means the route is not there: today "resolve" is taken as a key and "no recipient" found.
-  request('GET', '/recipients/resolve', { expect: [400, 404] })
-    .then((probe) => (section.hidden = probe.status === 404))
-    .catch(() => (section.hidden = true));
-  return section;
+}
+
+function drawResolution(r: Resolution): HTMLElement {
+  return h(
+    'div',
+    {},
+    h('ol', { class: 'steps' }, ...(r.steps ?? []).map((step) => h('li', {}, h('strong', {}, text(step.entry)), ': ', text(step.found)))),
+    facts([
+      ['Recipient', r.recipient ? `${r.recipient.platform} user ${r.recipient.userId} (${r.recipient.via})` : 'nobody'],
+      ['Why not', r.skipped ? sentence(r.skipped) : null],
+      ['Rule', r.rule],
+    ]),
+  );
 }

@@ -1,48 +1,108 @@
-// An order that passed verification: decide who gets what, and store it with its delivery.
-// The caller answers the shop only after this resolves, so an acknowledged order is durable; each
-// store call has a deadline, so a wedged store answers 503 (and the shop retries) instead of hanging.
-import type { IncomingOrder, RecordedOrder } from '../domain/delivery.ts';
-import type { Order } from '../domain/order.ts';
+// An order event that passed verification: decide who gets what and when, and store it with its
+// delivery. The caller answers the shop only after this resolves, so an acknowledged order is
+// durable; each store call has a deadline, so a wedged store answers 503 (and the shop retries)
+// instead of hanging. No MantaGO call is made here: a member lookup is left to the worker.
+import type { DeliveryPlan, IncomingOrder, RecordedOrder } from '../domain/delivery.ts';
+import type { Order, OrderEvent, StoredOrder } from '../domain/order.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { planDelivery } from '../mapping/plan.ts';
 import type { DirectoryLookup } from '../mapping/recipients.ts';
+import { anyRuleFor } from '../mapping/rules.ts';
 import { withDeadline } from '../store/errors.ts';
+import type { KnownDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
 
-export type IntakeResult = RecordedOrder & { reason?: string };
+export type IntakeResult = (RecordedOrder & { reason?: string }) | { outcome: 'ignored'; reason: string };
 /** `scope`: what makes the order id unique beyond its source, read from signed bytes (see the sources). */
-export type Intake = (received: { order: Order; scope: string }, topic: string | undefined) => Promise<IntakeResult>;
+export type Intake = (
+  received: { order: Order; scope: string; placedIfFirst?: boolean },
+  topic: string | undefined,
+) => Promise<IntakeResult>;
 
-/** Webhooks with the same key are the same order: one message, however often (or however altered) the shop sends it. */
-export function dedupeKey(source: string, scope: string, orderId: string): string {
-  return [source, scope, orderId].join('\u001f');
+/**
+ * Webhooks with the same key are the same order event: one message, however often (or however
+ * altered) the shop sends it. An order's placed event keeps the key orders had before there were events.
+ */
+export function dedupeKey(source: string, scope: string, orderId: string, event: OrderEvent = 'placed', eventKey?: string): string {
+  return [source, scope, orderId, ...(event === 'placed' ? [] : [event, ...(eventKey === undefined ? [] : [eventKey])])].join('\u001f');
 }
 
-export function createIntake(deps: {
-  store: { recordOrder(incoming: IncomingOrder): Promise<RecordedOrder> };
+/** One message per shipment; one each for the other events. */
+const eventKeyOf = (order: Order) => (order.event === 'shipped' ? order.shipment?.id : undefined);
+
+/** An event's webhook may not carry the order (a Shopify fulfillment): what the placed event stored fills it in. */
+function withPlacedDetails(order: Order, placed: StoredOrder | null | undefined): Order {
+  if (!placed) return order;
+  const known = Object.values(order.customer).some((v) => v !== undefined);
+  return {
+    ...placed,
+    ...Object.fromEntries(Object.entries(order).filter(([, v]) => v !== undefined)),
+    customer: known ? order.customer : placed.customer,
+    attributes: { ...placed.attributes, ...order.attributes },
+    items: order.items,
+  } as Order;
+}
+
+export interface IntakeDeps {
+  store: {
+    recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
+    findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
+  };
   mapping: Mapping;
   directory?: DirectoryLookup;
   /** The deadline of each store call (STORE_TIMEOUT_MS). */
   storeTimeoutMs: number;
-}): Intake {
-  const { storeTimeoutMs } = deps;
+  now?: () => number;
+}
+
+export function createIntake(deps: IntakeDeps): Intake {
+  const { storeTimeoutMs, mapping } = deps;
+  const now = deps.now ?? Date.now;
   const directory: DirectoryLookup | undefined =
     deps.directory && ((keys) => withDeadline((deps.directory as DirectoryLookup)(keys), storeTimeoutMs, 'look the customer up'));
-  return async ({ order, scope }, topic) => {
-    const plan = await planDelivery(order, deps.mapping, directory);
+
+  const incoming = (order: Order, scope: string, topic: string | undefined, receivedAt: number, plan: DeliveryPlan): IncomingOrder => {
     const { items: _items, ...kept } = order;
-    const incoming: IncomingOrder = {
-      dedupeKey: dedupeKey(order.source, scope, order.orderId),
+    return {
+      dedupeKey: dedupeKey(order.source, scope, order.orderId, order.event, eventKeyOf(order)),
       source: order.source,
       shop: order.shop,
       orderId: order.orderId,
       order: kept,
+      event: order.event,
       topic,
-      receivedAt: Date.now(),
+      receivedAt,
       plan,
       batchKey: plan.kind === 'send' ? batchKey(plan.recipient.platform, plan.content) : undefined,
     };
-    const recorded = await withDeadline(deps.store.recordOrder(incoming), storeTimeoutMs, 'store the order');
+  };
+
+  return async ({ order: received, scope, placedIfFirst }, topic) => {
+    const receivedAt = now();
+    const placedKey = dedupeKey(received.source, scope, received.orderId);
+    const placed =
+      received.event === 'placed' ? undefined : await withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up');
+    // An order first seen at a later status (WooCommerce's completed) starts with its placed message.
+    const firstSeen = placedIfFirst === true && placed === undefined;
+    const order: Order = firstSeen ? { ...received, event: 'placed' } : withPlacedDetails(received, placed?.order);
+    if (!anyRuleFor(mapping.rules, order.event)) return { outcome: 'ignored', reason: `no rule sends a message for ${order.event} events` };
+
+    const plan = await planDelivery(order, mapping, {
+      lookups: { ...(directory && { directory }) },
+      ...(placed && { placed }),
+      receivedAt,
+      now: receivedAt,
+    });
+    const stored = incoming(order, scope, topic, receivedAt, plan);
+    if (firstSeen) {
+      // Its shipped event is spent with it, so a redelivery of the same status sends nothing more.
+      stored.alongside = incoming(received, scope, topic, receivedAt, {
+        kind: 'skip',
+        reason: 'the order was first seen at this status: its placed message is the one sent',
+      });
+    }
+    if (order.event === 'cancelled') stored.withdraws = placedKey;
+    const recorded = await withDeadline(deps.store.recordOrder(stored), storeTimeoutMs, 'store the order');
     return plan.kind === 'skip' && recorded.outcome === 'accepted' ? { ...recorded, reason: plan.reason } : recorded;
   };
 }

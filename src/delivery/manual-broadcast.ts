@@ -82,6 +82,7 @@ export async function sendManualBroadcast(
         shop: ADMIN_SOURCE,
         orderId,
         order: null,
+        event: null,
         topic: 'admin/broadcast',
         receivedAt,
         plan: { kind: 'send', recipient: { platform: request.platform, userId, via: 'admin broadcast' }, rule: 'admin', content, name },

@@ -3,58 +3,17 @@
 // otherwise it sleeps until the next one falls due (or a poll interval, whichever is sooner).
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.ts';
 import type { ClaimedDelivery } from '../domain/delivery.ts';
-import type { BroadcastRequest } from '../mantago/api.ts';
 import type { CallResult } from '../mantago/client.ts';
-import type { Renewal, UsableCredentials } from '../mantago/credentials.ts';
-import type { DeliveryQueue } from '../store/store.ts';
+import type { BindJob, UnresolvedDelivery } from '../store/store.ts';
 import { broadcastRequest, oneRecipientEach } from './batching.ts';
-import { Lease, type LeaseTerms } from './lease.ts';
-import { afterCall, afterRenewalFailed, attemptsOf, type RetryPolicy, type Step } from './outcome.ts';
+import { Lease } from './lease.ts';
+import type { Stage, WorkerDeps } from './worker-deps.ts';
+
+export type { Broadcaster, CredentialsSource, Stage, WorkerDeps, WorkerOptions } from './worker-deps.ts';
+import { afterCall, afterRenewalFailed, attemptsOf, type Step } from './outcome.ts';
 import { reportOutcome } from './report.ts';
-
-export interface WorkerOptions extends LeaseTerms {
-  batchMaxRecipients: number;
-  maxConcurrency: number;
-  pollMs: number;
-  policy: RetryPolicy;
-}
-
-/** MantaGO, as the worker calls it. */
-export interface Broadcaster {
-  /** `startBy`: the call must start by then or not at all (the lease it runs under). */
-  broadcast(apiToken: string, request: BroadcastRequest, options?: { startBy?: number }): Promise<CallResult>;
-  /** Until when calls are held back after a 429 (0 when they are not). */
-  pausedUntil(): number;
-}
-
-/** The credentials, as the worker uses them (the CredentialsManager). */
-export interface CredentialsSource {
-  isUsable(): boolean;
-  reload(): Promise<void>;
-  get(options?: { waitUntil?: number }): Promise<UsableCredentials | undefined>;
-  expired(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
-  /** When the next refresh will be tried, while refreshes fail. */
-  nextRefreshAt(): number | undefined;
-  onUsable(listener: () => void): () => void;
-}
-
-export interface WorkerDeps {
-  /** Who holds this worker's leases (and its refresh claims): one per process. */
-  owner?: string;
-  store: DeliveryQueue;
-  client: Broadcaster;
-  credentials: CredentialsSource;
-  log: Logger;
-  options: WorkerOptions;
-  /** Told of every delivery that reached an end, for metrics. */
-  onFinished?: (outcome: 'sent' | 'dry_run' | 'dead', deliveries: ClaimedDelivery[]) => void;
-  clock?: Clock;
-  /** Jitter for retries: one draw per call. */
-  random?: () => number;
-}
 
 /** How often one claim may renew the credentials before it gives up for now. */
 const MAX_RENEWALS_PER_SEND = 2;
@@ -122,8 +81,22 @@ export class DeliveryWorker {
           await this.idle(Math.min(paused, options.pollMs));
           continue;
         }
+        // First the deliveries whose recipient is still to be found: once resolved they can join a batch.
+        const { resolver, binder } = this.deps;
+        const resolving = (batch: UnresolvedDelivery[]) =>
+          (resolver as NonNullable<typeof resolver>).resolve(
+            this.owner,
+            batch,
+            this.lease(
+              batch.map((d) => d.id),
+              this.clock.now() + options.leaseMs,
+            ),
+          );
+        if (await this.startStage(resolver, resolving)) continue;
         const claimed = await store.claimBatch(this.owner, options.batchMaxRecipients, options.leaseMs, this.clock.now());
         if (claimed.length === 0) {
+          // Binds go last: nothing a customer waits for.
+          if (await this.startStage(binder, (jobs: BindJob[]) => (binder as NonNullable<typeof binder>).bind(jobs))) continue;
           const due = await store.nextDueAt();
           await this.idle(due === undefined ? options.pollMs : Math.min(options.pollMs, due - this.clock.now()));
           continue;
@@ -138,6 +111,20 @@ export class DeliveryWorker {
         await this.idle(options.pollMs);
       }
     }
+  }
+
+  /** Claims a stage's work and starts it (tracked like a send); whether there was any. */
+  private async startStage<W>(stage: Stage<W> | undefined, run: (work: W[]) => Promise<void>): Promise<boolean> {
+    if (!stage) return false;
+    const { options, log } = this.deps;
+    const work = await stage.claim(this.owner, options.batchMaxRecipients, options.leaseMs, this.clock.now());
+    if (work.length === 0) return false;
+    void this.track(
+      run(work).catch((error: unknown) =>
+        log.error({ err: error, items: work.length }, 'worker stage failed unexpectedly; the lease will bring its work back'),
+      ),
+    ).finally(() => this.wake());
+    return true;
   }
 
   /** Waits for a wake-up or `ms`, whichever comes first; a wake-up that came early is not lost. */

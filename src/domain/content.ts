@@ -3,7 +3,12 @@
 /** Facebook's message tags; MantaGO requires one for Messenger broadcasts. */
 export const FB_TAGS = ['POST_PURCHASE_UPDATE', 'CONFIRMED_EVENT_UPDATE', 'ACCOUNT_UPDATE', 'HUMAN_AGENT'] as const;
 export type FbTag = (typeof FB_TAGS)[number];
-/** An order confirmation is what POST_PURCHASE_UPDATE is for. */
+/**
+ * Meta retired these in 2026 (sends with them fail with Graph API error 100 outside the 24-hour
+ * window); MantaGO still requires a tag for Messenger, so they stay allowed, with a warning.
+ */
+export const RETIRED_FB_TAGS: readonly FbTag[] = ['POST_PURCHASE_UPDATE', 'CONFIRMED_EVENT_UPDATE', 'ACCOUNT_UPDATE'];
+/** An order confirmation is what POST_PURCHASE_UPDATE was for; MantaGO requires a tag. */
 export const DEFAULT_FB_TAG: FbTag = 'POST_PURCHASE_UPDATE';
 
 export interface Content {

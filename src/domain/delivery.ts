@@ -1,19 +1,27 @@
 // A delivery: one order event's message to one recipient, and every attempt to send it.
 // Times are milliseconds since the epoch throughout.
 import type { Content } from './content.ts';
-import type { StoredOrder } from './order.ts';
+import type { OrderEvent, StoredOrder } from './order.ts';
 import type { Platform, Recipient } from './recipient.ts';
 
 export const DELIVERY_STATUSES = ['pending', 'sent', 'dead', 'skipped'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 
 /**
- * What one attempt came to. `dry_run`: DRY_RUN was on, so everything happened except the call to
+ * What one attempt came to (`lookup_failed`: MantaGO's member lookup for its recipient failed). `dry_run`: DRY_RUN was on, so everything happened except the call to
  * MantaGO. `credentials_expired`: MantaGO said the pair expired and it was renewed (the same claim
  * sends again). `credentials_unavailable`: it could not be renewed (yet): the delivery waits for
  * the credentials, and the wait is not counted as an attempt.
  */
-export const ATTEMPT_OUTCOMES = ['sent', 'dry_run', 'failed', 'credentials_expired', 'credentials_unavailable', 'batch_refused'] as const;
+export const ATTEMPT_OUTCOMES = [
+  'sent',
+  'dry_run',
+  'failed',
+  'credentials_expired',
+  'credentials_unavailable',
+  'batch_refused',
+  'lookup_failed',
+] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 
 /** The source of a manual broadcast's deliveries: the operator, not a shop. */
@@ -21,8 +29,22 @@ export const ADMIN_SOURCE = 'admin';
 
 /** What the mapping decided for one order: who gets which message, or why nobody does. */
 export type DeliveryPlan =
-  | { kind: 'send'; recipient: Recipient; rule: string; content: Content; name: string }
-  | { kind: 'skip'; reason: string };
+  | {
+      kind: 'send';
+      recipient: Recipient;
+      rule: string;
+      content: Content;
+      name: string;
+      /** When it may go: at once, or after its rule's delay or the quiet hours. */
+      dueAt?: number;
+      /** Why it waits before its first attempt (a delay, quiet hours), for the operator. */
+      holdReason?: string;
+      /** Once sent, bind this shop id to the recipient in MantaGO (`bind: true`). */
+      bindCustomerId?: string;
+    }
+  | { kind: 'skip'; reason: string }
+  /** Stored pending: the worker finds the recipient (a MantaGO member lookup), then the rule. */
+  | { kind: 'resolve'; reason: string };
 
 /** An order that passed verification, with what the mapping decided for it. */
 export interface IncomingOrder {
@@ -34,6 +56,8 @@ export interface IncomingOrder {
   orderId: string;
   /** The order as received; none for a manual broadcast. */
   order: StoredOrder | null;
+  /** None for a manual broadcast: it is no order's event. */
+  event: OrderEvent | null;
   topic: string | undefined;
   receivedAt: number;
   plan: DeliveryPlan;
@@ -41,7 +65,14 @@ export interface IncomingOrder {
   batchKey: string | undefined;
   /** Stored already claimed by this owner (a manual broadcast sends it at once, not the worker). */
   leasedTo?: { owner: string; until: number };
+  /** A cancellation: the order's placed message, if it has not gone out yet, is withdrawn (skipped) — the key of that delivery. */
+  withdraws?: string;
+  /** Stored with it, in the same transaction: an event this one stands for too (WooCommerce's completion of an order first seen completed). */
+  alongside?: IncomingOrder;
 }
+
+/** The reason a withdrawn placed message shows. */
+export const WITHDRAWN_REASON = 'order cancelled before the message went out';
 
 export interface RecordedOrder {
   outcome: 'accepted' | 'duplicate';
@@ -96,6 +127,7 @@ export interface AttemptResult {
 export interface DeliveryRecord {
   id: number;
   source: string;
+  event: OrderEvent | null;
   shop: string;
   orderId: string;
   topic: string | null;
@@ -118,6 +150,11 @@ export interface DeliveryRecord {
   redrivenAt: number | null;
   /** Why it was skipped or died, or the last failure of a pending one. */
   lastError: string | null;
+  /** Pending: why it waits — held (a delay, quiet hours), its recipient still to be found, or a retry. */
+  waitReason: string | null;
+  /** The customer's shop id and e-mail, as the order gave them. */
+  customerId: string | null;
+  customerEmail: string | null;
 }
 
 export interface AttemptRecord extends Omit<Attempt, 'deliveryId'> {

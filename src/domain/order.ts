@@ -19,19 +19,38 @@ export interface OrderItem {
   sku?: string;
 }
 
+/** A shipment of the order (a Shopify fulfillment; WooCommerce's completion): one message each. */
+export interface Shipment {
+  id: string;
+  trackingNumber?: string;
+  trackingUrl?: string;
+  company?: string;
+}
+
+export interface Refund {
+  amount?: string;
+  currency?: string;
+}
+
+/** An order event: the order, what happened to it, and what that event carries. */
 export interface Order {
   /** The webhook source's name (shopify, woocommerce, orders), or `admin` for a manual broadcast. */
   source: string;
+  event: OrderEvent;
   orderId: string;
   orderNumber?: string;
   /** The shop it came from; where the platform names it in signed bytes, from there. */
   shop: string;
-  total: string;
-  currency: string;
+  /** Absent on events whose webhook does not carry the order (a Shopify fulfillment or refund). */
+  total?: string;
+  currency?: string;
   statusUrl?: string;
   customer: Customer;
   attributes: Record<string, string>;
   items: OrderItem[];
+  shipment?: Shipment;
+  cancelReason?: string;
+  refund?: Refund;
 }
 
 /** What is kept of an order: everything but its line items, which no message uses. */

@@ -4,12 +4,13 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
-import Type from 'typebox';
+import Type, { type TSchema } from 'typebox';
 import { DELIVERY_STATUSES } from '../domain/delivery.ts';
 import type { Service } from '../service.ts';
-import { header } from '../sources/source.ts';
+import { header, type Normalized } from '../sources/source.ts';
 import { StoreUnavailableError } from '../store/errors.ts';
 import { HttpError, errorReplies, httpError } from './errors.ts';
+import { payloadProblems } from './payload-check.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -78,30 +79,46 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ service: Service; bodyLi
         count('bad_signature');
         throw httpError('SIGNATURE_INVALID', verdict.reason);
       }
-      const screened = source.screen(request.headers);
-      if (screened) {
+      const kind = source.payloadKind(request.headers);
+      if ('ignored' in kind) {
         count('ignored');
-        return reply.code(200).send({ status: 'ignored', reason: screened });
+        return reply.code(200).send({ status: 'ignored', reason: kind.ignored });
       }
+      let payload: unknown;
       try {
-        request.body = secureJson.parse(raw.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
+        payload = secureJson.parse(raw.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
       } catch {
         count('invalid');
         throw httpError('INVALID_JSON', 'body is not valid JSON');
       }
+      const problems = payloadProblems(kind.schema, payload);
+      if (problems.length > 0) {
+        count('invalid');
+        throw httpError('INVALID_PAYLOAD', problems.join(', '));
+      }
+      request.body = kind.normalize(payload as never, request.headers);
     };
 
     app.post(source.path, {
       schema: {
-        summary: `Receive a ${source.name} order webhook`,
+        summary: `Receive a ${source.name} webhook`,
         tags: ['webhooks'],
-        body: source.payloadSchema,
-        response: { 200: WebhookReply, 202: WebhookReply, ...errorReplies(400, 401, 413, 415) },
+        // For the OpenAPI document: the payload is checked in preValidation, against its topic's schema.
+        body:
+          source.payloadKinds.length === 1
+            ? (source.payloadKinds[0]?.schema as TSchema)
+            : Type.Union(source.payloadKinds.map((k) => k.schema)),
+        response: { 200: WebhookReply, 202: WebhookReply, ...errorReplies(400, 401, 413, 415, 503) },
       },
+      validatorCompiler: () => () => true,
       config: { source: source.name },
       preValidation: verifyThenParse,
       handler: async (request, reply) => {
-        const normalized = source.normalize(request.body, request.headers);
+        const normalized = request.body as unknown as Normalized;
+        if ('invalid' in normalized) {
+          count('invalid');
+          throw httpError('INVALID_PAYLOAD', normalized.invalid);
+        }
         if ('ignored' in normalized) {
           count('ignored');
           return reply.code(200).send({ status: 'ignored', reason: normalized.ignored });
@@ -109,6 +126,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ service: Service; bodyLi
         const topic = source.topicHeader ? header(request.headers, source.topicHeader) : undefined;
         const recorded = await service.intake(normalized, topic);
         count(recorded.outcome);
+        if (recorded.outcome === 'ignored') return reply.code(200).send({ status: 'ignored', reason: recorded.reason });
         return reply.code(recorded.outcome === 'accepted' ? 202 : 200).send({
           status: recorded.outcome,
           deliveryId: recorded.deliveryId,

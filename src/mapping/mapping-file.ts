@@ -1,68 +1,23 @@
-// Loads and validates the mapping file (who gets a message, and which one). Every problem is
+// Loads and validates the mapping file (who gets a message, which one, and when). Every problem is
 // reported at once, each with its line, column and path, e.g. `mapping.yaml:12:7 rules[1].send: ...`.
 import { readFileSync } from 'node:fs';
-import Type, { type TSchema } from 'typebox';
+import type { TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import { isMap, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { FB_TAGS, type FbTag } from '../domain/content.ts';
-import { isValidUserId, PLATFORMS, type Platform } from '../domain/recipient.ts';
-import { SOURCE_NAMES } from '../sources/registry.ts';
-import { directoryKeyProblem } from './directory-keys.ts';
-import type { RecipientSource } from './recipients.ts';
+import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { type Path, toQuietHours, toRecipientEntry, toRule } from './mapping-entries.ts';
+import { FileSchema } from './mapping-schema.ts';
+import type { QuietHours } from './quiet-hours.ts';
+import type { RecipientEntry } from './recipients.ts';
 import type { Rule } from './rules.ts';
-import { compileTemplate } from './template.ts';
 
 export interface Mapping {
   readonly file: string;
-  readonly recipients: readonly RecipientSource[];
+  readonly recipients: readonly RecipientEntry[];
   readonly rules: readonly Rule[];
+  readonly quietHours?: QuietHours;
+  /** What is allowed but worth the operator's attention (a retired Messenger tag), with its place: logged at startup. */
+  readonly warnings: readonly string[];
 }
-
-const PlatformSchema = Type.Enum([...PLATFORMS]);
-const AttributeEntry = Type.Object({ attribute: Type.String({ minLength: 1 }), platform: PlatformSchema }, { additionalProperties: false });
-const StaticEntry = Type.Object(
-  {
-    static: Type.Record(
-      Type.String(),
-      Type.Object({ platform: PlatformSchema, userId: Type.String({ minLength: 1 }) }, { additionalProperties: false }),
-    ),
-  },
-  { additionalProperties: false },
-);
-const DirectoryEntry = Type.Object({ directory: Type.Literal(true) }, { additionalProperties: false });
-const RuleSchema = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
-    when: Type.Optional(
-      Type.Object(
-        {
-          platform: Type.Optional(PlatformSchema),
-          source: Type.Optional(Type.Enum([...SOURCE_NAMES])),
-          shop: Type.Optional(Type.String({ minLength: 1 })),
-          currency: Type.Optional(Type.String({ pattern: '^[A-Za-z]{3}$' })),
-          minTotal: Type.Optional(Type.Number()),
-          maxTotal: Type.Optional(Type.Number()),
-        },
-        { additionalProperties: false },
-      ),
-    ),
-    send: Type.Object(
-      {
-        intentId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-        message: Type.Optional(Type.String({ minLength: 1, maxLength: 5000 })),
-        fbTag: Type.Optional(Type.Enum([...FB_TAGS])),
-      },
-      { additionalProperties: false },
-    ),
-  },
-  { additionalProperties: false },
-);
-const FileSchema = Type.Object(
-  { recipients: Type.Array(Type.Unknown(), { minItems: 1 }), rules: Type.Array(Type.Unknown(), { minItems: 1 }) },
-  { additionalProperties: false },
-);
-
-type Path = (string | number)[];
 
 export class MappingError extends Error {
   readonly problems: string[];
@@ -95,10 +50,13 @@ export function parseMapping(text: string, file: string): Mapping {
     );
   }
   const problems: string[] = [];
+  const warnings: string[] = [];
+  const place = (path: Path, message: string) => `${file}:${locate(doc, lineCounter, path)} ${formatPath(path)}: ${message}`;
   const report = (path: Path, message: string) => {
-    const problem = `${file}:${locate(doc, lineCounter, path)} ${formatPath(path)}: ${message}`;
+    const problem = place(path, message);
     if (!problems.includes(problem)) problems.push(problem);
   };
+  const warn = (path: Path, message: string) => void warnings.push(place(path, message));
   const check = (schema: TSchema, value: unknown, path: Path) => {
     const before = problems.length;
     for (const error of Value.Errors(schema, value)) {
@@ -126,76 +84,20 @@ export function parseMapping(text: string, file: string): Mapping {
   // Go on to the entries wherever there are some, so one run reports every problem.
   const rawRecipients = Array.isArray(value.recipients) ? (value.recipients as unknown[]) : [];
   const rawRules = Array.isArray(value.rules) ? (value.rules as unknown[]) : [];
-
-  const recipients: RecipientSource[] = [];
-  rawRecipients.forEach((entry, i) => {
-    const source = toRecipientSource(entry, ['recipients', i], check, report);
-    if (source) recipients.push(source);
-  });
-
-  const rules: Rule[] = [];
+  const recipients = rawRecipients.flatMap((entry, i) => toRecipientEntry(entry, ['recipients', i], check, report) ?? []);
   const names = new Set<string>();
-  rawRules.forEach((entry, i) => {
-    const path: Path = ['rules', i];
+  const rules = rawRules.flatMap((entry, i) => {
     const name = (entry as { name?: unknown } | null)?.name;
     if (typeof name === 'string') {
-      if (names.has(name)) report([...path, 'name'], `duplicate rule name ${name}`);
+      if (names.has(name)) report(['rules', i, 'name'], `duplicate rule name ${name}`);
       names.add(name);
     }
-    if (!check(RuleSchema, entry, path)) return;
-    const raw = entry as { name: string; when?: Rule['when']; send: { intentId?: string; message?: string; fbTag?: FbTag } };
-    const when = raw.when ?? {};
-    if (when.minTotal !== undefined && when.maxTotal !== undefined && when.minTotal > when.maxTotal) {
-      report([...path, 'when'], 'minTotal is greater than maxTotal, so the rule can never match');
-    }
-    if ((raw.send.intentId === undefined) === (raw.send.message === undefined)) {
-      report([...path, 'send'], 'needs exactly one of intentId (a conversation module) or message (text)');
-      return;
-    }
-    if (raw.send.fbTag !== undefined && when.platform === 'line') report([...path, 'send', 'fbTag'], 'fbTag only applies to facebook');
-    if (raw.send.message !== undefined) {
-      const template = compileTemplate(raw.send.message);
-      if ('error' in template) {
-        report([...path, 'send', 'message'], template.error);
-        return;
-      }
-      rules.push({ name: raw.name, when, send: { message: template, fbTag: raw.send.fbTag } });
-    } else {
-      rules.push({ name: raw.name, when, send: { intentId: raw.send.intentId as string, fbTag: raw.send.fbTag } });
-    }
+    return toRule(entry, ['rules', i], check, report, warn) ?? [];
   });
+  const quietHours = value.quietHours === undefined ? undefined : toQuietHours(value.quietHours, ['quietHours'], check, report);
 
   if (problems.length > 0) throw new MappingError(problems);
-  return { file, recipients, rules };
-}
-
-type Check = (schema: TSchema, value: unknown, path: Path) => boolean;
-type Report = (path: Path, message: string) => void;
-
-function toRecipientSource(entry: unknown, path: Path, check: Check, report: Report): RecipientSource | undefined {
-  const keys = entry && typeof entry === 'object' ? Object.keys(entry) : [];
-  if (keys.includes('attribute')) {
-    if (!check(AttributeEntry, entry, path)) return undefined;
-    const { attribute, platform } = entry as { attribute: string; platform: Platform };
-    return { kind: 'attribute', attribute, platform };
-  }
-  if (keys.includes('static')) {
-    if (!check(StaticEntry, entry, path)) return undefined;
-    const entries = new Map<string, { platform: Platform; userId: string }>();
-    for (const [key, target] of Object.entries((entry as { static: Record<string, { platform: Platform; userId: string }> }).static)) {
-      const at = [...path, 'static', key];
-      const keyProblem = directoryKeyProblem(key);
-      if (keyProblem) report(at, keyProblem);
-      else if (!isValidUserId(target.platform, target.userId)) report([...at, 'userId'], `is not a ${target.platform} user id`);
-      else entries.set(key, target);
-    }
-    return { kind: 'static', entries };
-  }
-  if (keys.includes('directory')) {
-    return check(DirectoryEntry, entry, path) ? { kind: 'directory' } : undefined;
-  }
-  report(path, 'needs one of attribute (with platform), static, or directory: true');
-  return undefined;
+  return { file, recipients, rules, ...(quietHours && { quietHours }), warnings };
 }
 
 const fromPointer = (segment: string): string | number => {

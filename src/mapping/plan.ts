@@ -1,19 +1,71 @@
-// For one order: who gets which message, or why nobody does. Decided when the order arrives,
-// so what was planned is recorded with it and the worker only sends.
-import type { DeliveryPlan } from '../domain/delivery.ts';
+// For one order event: who gets which message and when, or why nobody does, or that the worker
+// must finish deciding (a MantaGO member lookup never runs in the webhook's answer path).
+import type { DeliveryPlan, DeliveryStatus } from '../domain/delivery.ts';
 import type { Order } from '../domain/order.ts';
+import type { Recipient } from '../domain/recipient.ts';
+import { formatDuration } from './durations.ts';
 import type { Mapping } from './mapping-file.ts';
-import { findRecipient, type DirectoryLookup } from './recipients.ts';
-import { chooseContent } from './rules.ts';
+import { quietUntil } from './quiet-hours.ts';
+import { type Lookups, resolveRecipient } from './recipients.ts';
+import { chooseContent, type Rule } from './rules.ts';
 
 const NAME_LIMIT = 100;
 
-export async function planDelivery(order: Order, mapping: Mapping, directory?: DirectoryLookup): Promise<DeliveryPlan> {
-  const found = await findRecipient(order, mapping.recipients, directory);
-  if ('reason' in found) return { kind: 'skip', reason: found.reason };
-  const chosen = chooseContent(mapping.rules, order, found.recipient.platform);
+/** What the store knows of the order's placed delivery, for its later events. */
+export interface PlacedDelivery {
+  status: DeliveryStatus;
+  /** Who it went (or goes) to; none while it waits for the worker to resolve it, or once skipped. */
+  recipient?: Recipient;
+  resolving: boolean;
+}
+
+export interface PlanContext {
+  lookups: Lookups;
+  /** For an event after `placed`: the order's placed delivery, whose recipient gets this one too. */
+  placed?: PlacedDelivery;
+  /** When the order event arrived: a rule's delay counts from here. */
+  receivedAt: number;
+  now: number;
+}
+
+/** When a message for `rule` is due, and why it waits if it does: its delay, then the quiet hours. */
+export function schedule(rule: Rule, mapping: Mapping, receivedAt: number, now: number): { dueAt: number; holdReason?: string } {
+  const delayed = receivedAt + (rule.delayMs ?? 0);
+  const dueAt = Math.max(now, delayed);
+  const quiet = mapping.quietHours && rule.quietHours ? quietUntil(mapping.quietHours, dueAt) : undefined;
+  if (quiet !== undefined) return { dueAt: quiet, holdReason: `quiet hours (${mapping.quietHours?.label})` };
+  if (delayed > now) return { dueAt, holdReason: `delay ${formatDuration(rule.delayMs as number)}` };
+  return { dueAt };
+}
+
+export async function planDelivery(order: Order, mapping: Mapping, context: PlanContext): Promise<DeliveryPlan> {
+  let recipient: Recipient | undefined;
+  let bindCustomerId: string | undefined;
+  if (order.event !== 'placed' && context.placed?.recipient) {
+    // The customer got the order's first message there: its later messages follow.
+    recipient = { ...context.placed.recipient, via: `the order's placed message (${context.placed.recipient.via})` };
+  } else if (order.event !== 'placed' && context.placed?.resolving) {
+    return { kind: 'resolve', reason: "waiting for the order's placed message to find its recipient" };
+  } else {
+    const { resolution } = await resolveRecipient(order, mapping.recipients, context.lookups);
+    if ('skip' in resolution) return { kind: 'skip', reason: resolution.skip };
+    if ('defer' in resolution) return { kind: 'resolve', reason: 'waiting for a MantaGO member lookup' };
+    recipient = resolution.recipient;
+    bindCustomerId = resolution.bindCustomerId;
+  }
+  const chosen = chooseContent(mapping.rules, order, recipient.platform);
   if ('reason' in chosen) return { kind: 'skip', reason: chosen.reason };
   // MantaGO shows a broadcast's name in its dashboard: the rule and the order make it findable.
-  const name = `${chosen.rule} ${order.orderNumber ?? order.orderId}`.slice(0, NAME_LIMIT);
-  return { kind: 'send', recipient: found.recipient, rule: chosen.rule, content: chosen.content, name };
+  const name = `${chosen.rule.name} ${order.orderNumber ?? order.orderId}`.slice(0, NAME_LIMIT);
+  const { dueAt, holdReason } = schedule(chosen.rule, mapping, context.receivedAt, context.now);
+  return {
+    kind: 'send',
+    recipient,
+    rule: chosen.rule.name,
+    content: chosen.content,
+    name,
+    dueAt,
+    ...(holdReason && { holdReason }),
+    ...(bindCustomerId && { bindCustomerId }),
+  };
 }

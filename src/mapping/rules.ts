@@ -1,10 +1,13 @@
-// What is sent: the mapping file's `rules`, first matching rule wins.
+// What is sent: the mapping file's `rules`, first matching rule wins. A rule is for one or more
+// order events (placed when it names none, so a mapping written for one message per order keeps
+// sending exactly that), and may hold its message (`delay`) or ignore the quiet hours.
 import { DEFAULT_FB_TAG, type Content, type FbTag } from '../domain/content.ts';
-import type { Order } from '../domain/order.ts';
+import type { Order, OrderEvent } from '../domain/order.ts';
 import type { Platform } from '../domain/recipient.ts';
 import { renderTemplate, type Template } from './template.ts';
 
 export interface When {
+  event: readonly OrderEvent[];
   platform?: Platform;
   source?: string;
   shop?: string;
@@ -16,12 +19,17 @@ export interface Rule {
   name: string;
   when: When;
   send: { intentId: string; fbTag?: FbTag | undefined } | { message: Template; fbTag?: FbTag | undefined };
+  /** Hold the message this long after the order event arrived (a cancel meanwhile withdraws a placed one). */
+  delayMs?: number;
+  /** False: send even inside the quiet hours. */
+  quietHours: boolean;
 }
-export type ContentResult = { rule: string; content: Content } | { reason: string };
+export type ContentResult = { rule: Rule; content: Content } | { reason: string };
 
 function matches(when: When, order: Order, platform: Platform): boolean {
   const total = Number(order.total);
   return (
+    when.event.includes(order.event) &&
     (when.platform === undefined || when.platform === platform) &&
     (when.source === undefined || when.source === order.source) &&
     (when.shop === undefined || when.shop === order.shop) &&
@@ -29,6 +37,11 @@ function matches(when: When, order: Order, platform: Platform): boolean {
     (when.minTotal === undefined || total >= when.minTotal) &&
     (when.maxTotal === undefined || total <= when.maxTotal)
   );
+}
+
+/** Whether any rule could send a message for this event at all (else the webhook is ignored, with the reason). */
+export function anyRuleFor(rules: readonly Rule[], event: OrderEvent): boolean {
+  return rules.some((rule) => rule.when.event.includes(event));
 }
 
 /**
@@ -40,12 +53,11 @@ export function chooseContent(rules: readonly Rule[], order: Order, platform: Pl
   for (const rule of rules) {
     if (!matches(rule.when, order, platform)) continue;
     const fbTag = platform === 'facebook' ? (rule.send.fbTag ?? DEFAULT_FB_TAG) : undefined;
-    if ('intentId' in rule.send) return { rule: rule.name, content: { intentId: rule.send.intentId, ...(fbTag && { fbTag }) } };
+    if ('intentId' in rule.send) return { rule, content: { intentId: rule.send.intentId, ...(fbTag && { fbTag }) } };
     const rendered = renderTemplate(rule.send.message, order);
-    if ('text' in rendered) return { rule: rule.name, content: { message: rendered.text, ...(fbTag && { fbTag }) } };
+    if ('text' in rendered) return { rule, content: { message: rendered.text, ...(fbTag && { fbTag }) } };
     passedOver.push(`rule ${rule.name} needs ${rendered.missing}, which the order lacks`);
   }
-  return {
-    reason: passedOver.length > 0 ? `no rule could be used: ${passedOver.join('; ')}` : `no rule matches this order on ${platform}`,
-  };
+  const which = order.event === 'placed' ? 'this order' : `this ${order.event} event`;
+  return { reason: passedOver.length > 0 ? `no rule could be used: ${passedOver.join('; ')}` : `no rule matches ${which} on ${platform}` };
 }

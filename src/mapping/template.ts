@@ -16,6 +16,13 @@ export const TEMPLATE_VARIABLES = [
   'customer.phone',
   'customer.firstName',
   'customer.lastName',
+  'event',
+  'shipment.trackingNumber',
+  'shipment.trackingUrl',
+  'shipment.company',
+  'order.cancelReason',
+  'refund.amount',
+  'refund.currency',
 ] as const;
 /** `attributes.<name>` reads one of the order's attributes (note attributes, meta data). */
 const ATTRIBUTE_PREFIX = 'attributes.';
@@ -82,7 +89,7 @@ function lookup(order: Order, variable: string): string | undefined {
     case 'order.number':
       return order.orderNumber ?? order.orderId;
     case 'order.total':
-      return String(order.total);
+      return order.total;
     case 'order.currency':
       return order.currency;
     case 'order.statusUrl':
@@ -101,5 +108,19 @@ function lookup(order: Order, variable: string): string | undefined {
       return order.customer.firstName;
     case 'customer.lastName':
       return order.customer.lastName;
+    case 'event':
+      return order.event;
+    case 'shipment.trackingNumber':
+      return order.shipment?.trackingNumber;
+    case 'shipment.trackingUrl':
+      return order.shipment?.trackingUrl;
+    case 'shipment.company':
+      return order.shipment?.company;
+    case 'order.cancelReason':
+      return order.cancelReason;
+    case 'refund.amount':
+      return order.refund?.amount;
+    case 'refund.currency':
+      return order.refund?.currency;
   }
 }

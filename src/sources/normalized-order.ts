@@ -1,7 +1,7 @@
 // The normalized order: the contract of POST /webhooks/orders. Shopify and WooCommerce payloads
 // are turned into the same Order (domain/order.ts); mapping and delivery only ever see that.
 import Type, { type Static } from 'typebox';
-import type { Order } from '../domain/order.ts';
+import { ORDER_EVENTS, type Order } from '../domain/order.ts';
 import { Amount, Currency, Id } from './fields.ts';
 import { optionalText } from './source.ts';
 
@@ -9,6 +9,7 @@ const Scalar = Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type
 
 export const NormalizedOrderSchema = Type.Object(
   {
+    event: Type.Optional(Type.Enum([...ORDER_EVENTS], { description: 'what happened to the order; placed when absent' })),
     orderId: Id,
     orderNumber: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Integer()])),
     shop: Type.Optional(Type.String({ maxLength: 300 })),
@@ -22,6 +23,19 @@ export const NormalizedOrderSchema = Type.Object(
       firstName: Type.Optional(Type.String({ maxLength: 200 })),
       lastName: Type.Optional(Type.String({ maxLength: 200 })),
     }),
+    shipment: Type.Optional(
+      Type.Object(
+        {
+          id: Id,
+          trackingNumber: Type.Optional(Type.String({ maxLength: 200 })),
+          trackingUrl: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 2000 })),
+          company: Type.Optional(Type.String({ maxLength: 200 })),
+        },
+        { description: 'for a shipped event: one message per shipment id' },
+      ),
+    ),
+    cancelReason: Type.Optional(Type.String({ maxLength: 500 })),
+    refund: Type.Optional(Type.Object({ amount: Amount, currency: Currency })),
     attributes: Type.Optional(Type.Record(Type.String({ maxLength: 200 }), Scalar, { maxProperties: 200 })),
     items: Type.Optional(
       Type.Array(
@@ -39,12 +53,21 @@ export const NormalizedOrderSchema = Type.Object(
 );
 export type NormalizedOrderPayload = Static<typeof NormalizedOrderSchema>;
 
+/** What the schema cannot say: a shipped event names its shipment. */
+export function normalizedOrderProblem(payload: NormalizedOrderPayload): string | undefined {
+  return payload.event === 'shipped' && !payload.shipment
+    ? 'body/shipment is required for a shipped event: {"id", "trackingNumber"?, "trackingUrl"?, "company"?}'
+    : undefined;
+}
+
 /** The normalized payload as an Order; `shop` comes from the payload, else from where it was sent. */
 export function fromNormalizedPayload(payload: NormalizedOrderPayload, fallbackShop = ''): Order {
   const attributes: Record<string, string> = {};
   for (const [name, value] of Object.entries(payload.attributes ?? {})) attributes[name] = String(value);
+  const { shipment, refund, cancelReason } = payload;
   return {
     source: 'orders',
+    event: payload.event ?? 'placed',
     orderId: String(payload.orderId),
     orderNumber: optionalText(payload.orderNumber),
     shop: payload.shop ?? fallbackShop,
@@ -59,6 +82,16 @@ export function fromNormalizedPayload(payload: NormalizedOrderPayload, fallbackS
       lastName: optionalText(payload.customer.lastName),
     },
     attributes,
+    ...(shipment && {
+      shipment: {
+        id: String(shipment.id),
+        ...(optionalText(shipment.trackingNumber) && { trackingNumber: shipment.trackingNumber }),
+        ...(optionalText(shipment.trackingUrl) && { trackingUrl: shipment.trackingUrl }),
+        ...(optionalText(shipment.company) && { company: shipment.company }),
+      },
+    }),
+    ...(optionalText(cancelReason) && { cancelReason }),
+    ...(refund && { refund: { amount: String(refund.amount), currency: refund.currency.toUpperCase() } }),
     items: (payload.items ?? []).map((item) => ({
       name: item.name,
       quantity: item.quantity,

@@ -1,63 +1,21 @@
-// Shopify `orders/create` and `orders/paid` webhooks.
+// Shopify webhooks: orders/create and orders/paid (placed), orders/cancelled, fulfillments/create
+// and fulfillments/update (shipped: one message per fulfillment), refunds/create (refunded).
 // https://shopify.dev/docs/apps/build/webhooks/subscribe/https — HMAC-SHA256 of the raw body, base64.
-import Type, { type Static } from 'typebox';
-import type { Order } from '../domain/order.ts';
-import { Amount, Currency, Id, Nullable } from './fields.ts';
+import type { IncomingHttpHeaders } from 'node:http';
+import Type from 'typebox';
+import type { Order, OrderEvent } from '../domain/order.ts';
+import {
+  type ShopifyFulfillment,
+  ShopifyFulfillmentSchema,
+  type ShopifyOrder,
+  ShopifyOrderSchema,
+  type ShopifyRefund,
+  ShopifyRefundSchema,
+} from './shopify-payloads.ts';
 import { hmacVerifier } from './signature.ts';
-import { header, optionalText, topicScreen, type WebhookSource } from './source.ts';
+import { byTopic, header, optionalText, payloadKind, type Normalized, type WebhookSource } from './source.ts';
 
-const ORDER_TOPICS = ['orders/create', 'orders/paid'];
-
-const Address = Type.Object({
-  first_name: Nullable(Type.String()),
-  last_name: Nullable(Type.String()),
-  phone: Nullable(Type.String()),
-});
-
-export const ShopifyOrderSchema = Type.Object(
-  {
-    id: Id,
-    admin_graphql_api_id: Type.Optional(Type.String()),
-    name: Nullable(Type.String()),
-    order_number: Type.Optional(Id),
-    total_price: Amount,
-    currency: Currency,
-    email: Nullable(Type.String()),
-    contact_email: Nullable(Type.String()),
-    phone: Nullable(Type.String()),
-    order_status_url: Nullable(Type.String()),
-    customer: Nullable(
-      Type.Object({
-        id: Type.Optional(Id),
-        admin_graphql_api_id: Type.Optional(Type.String()),
-        email: Nullable(Type.String()),
-        phone: Nullable(Type.String()),
-        first_name: Nullable(Type.String()),
-        last_name: Nullable(Type.String()),
-      }),
-    ),
-    billing_address: Nullable(Address),
-    shipping_address: Nullable(Address),
-    note_attributes: Nullable(
-      Type.Array(Type.Object({ name: Type.String(), value: Type.Union([Type.String(), Type.Number(), Type.Boolean(), Type.Null()]) }), {
-        maxItems: 500,
-      }),
-    ),
-    line_items: Nullable(
-      Type.Array(
-        Type.Object({
-          title: Type.String(),
-          quantity: Type.Integer({ minimum: 0 }),
-          price: Type.Optional(Amount),
-          sku: Nullable(Type.String()),
-        }),
-        { maxItems: 2000 },
-      ),
-    ),
-  },
-  { description: 'A Shopify order webhook payload (REST Admin API Order resource)' },
-);
-export type ShopifyOrder = Static<typeof ShopifyOrderSchema>;
+export type { ShopifyOrder } from './shopify-payloads.ts';
 
 /** Shopify ids can exceed 2^53; the GraphQL id keeps the exact digits that JSON numbers lose. */
 function exactId(id: string | number | undefined, graphqlId: string | undefined): string | undefined {
@@ -65,7 +23,7 @@ function exactId(id: string | number | undefined, graphqlId: string | undefined)
   return tail ?? optionalText(id);
 }
 
-export function normalizeShopifyOrder(payload: ShopifyOrder, shop: string): Order {
+export function normalizeShopifyOrder(payload: ShopifyOrder, shop: string, event: OrderEvent = 'placed'): Order {
   const customer = payload.customer ?? undefined;
   const billing = payload.billing_address ?? undefined;
   const shipping = payload.shipping_address ?? undefined;
@@ -73,6 +31,7 @@ export function normalizeShopifyOrder(payload: ShopifyOrder, shop: string): Orde
   for (const { name, value } of payload.note_attributes ?? []) if (value !== null) attributes[name] = String(value);
   return {
     source: 'shopify',
+    event,
     orderId: exactId(payload.id, payload.admin_graphql_api_id) ?? String(payload.id),
     orderNumber: optionalText(payload.name) ?? optionalText(payload.order_number),
     shop,
@@ -87,6 +46,8 @@ export function normalizeShopifyOrder(payload: ShopifyOrder, shop: string): Orde
       lastName: optionalText(customer?.last_name) ?? optionalText(billing?.last_name) ?? optionalText(shipping?.last_name),
     },
     attributes,
+    ...(event === 'cancelled' &&
+      optionalText(payload.cancel_reason) !== undefined && { cancelReason: optionalText(payload.cancel_reason) }),
     items: (payload.line_items ?? []).map((item) => ({
       name: item.title,
       quantity: item.quantity,
@@ -96,7 +57,57 @@ export function normalizeShopifyOrder(payload: ShopifyOrder, shop: string): Orde
   };
 }
 
-export const shopifySource: WebhookSource<ShopifyOrder> = {
+/** Shopify's order ids are global (gid://shopify/Order/N), unique across shops: the unsigned
+ * X-Shopify-Shop-Domain names the shop for rules and people, and no part of the dedupe key. */
+const shopOf = (headers: IncomingHttpHeaders) => header(headers, 'x-shopify-shop-domain') ?? '';
+const first = (one: string | null | undefined, many: (string | null)[] | null | undefined) =>
+  optionalText(one) ?? optionalText(many?.find(Boolean));
+
+/** A fulfillment or refund carries only the order's id; the rest comes from the order's placed event, when the service has it. */
+function bareOrder(orderId: string | number, shop: string, event: OrderEvent): Order {
+  return { source: 'shopify', event, orderId: String(orderId), shop, customer: {}, attributes: {}, items: [] };
+}
+
+export function normalizeShopifyFulfillment(payload: ShopifyFulfillment, shop: string): Order {
+  return {
+    ...bareOrder(payload.order_id, shop, 'shipped'),
+    shipment: {
+      id: exactId(payload.id, payload.admin_graphql_api_id) ?? String(payload.id),
+      ...(first(payload.tracking_number, payload.tracking_numbers) && {
+        trackingNumber: first(payload.tracking_number, payload.tracking_numbers),
+      }),
+      ...(first(payload.tracking_url, payload.tracking_urls) && { trackingUrl: first(payload.tracking_url, payload.tracking_urls) }),
+      ...(optionalText(payload.tracking_company) && { company: optionalText(payload.tracking_company) }),
+    },
+  };
+}
+
+export function normalizeShopifyRefund(payload: ShopifyRefund): Omit<Order, 'shop'> {
+  const transactions = payload.transactions ?? [];
+  const refunds = transactions.filter((t) => t.kind === 'refund' && (t.status ?? 'success') === 'success');
+  const counted = refunds.length > 0 ? refunds : transactions;
+  const amount = counted.reduce((sum, t) => sum + Number(t.amount ?? 0), 0);
+  const currency = optionalText(counted.find((t) => t.currency)?.currency)?.toUpperCase();
+  const { shop: _shop, ...order } = bareOrder(payload.order_id, '', 'refunded');
+  return { ...order, refund: { ...(counted.length > 0 && { amount: amount.toFixed(2) }), ...(currency && { currency }) } };
+}
+
+const placed = (event: OrderEvent) =>
+  payloadKind<ShopifyOrder>({
+    schema: ShopifyOrderSchema,
+    normalize: (p, headers): Normalized => ({ order: normalizeShopifyOrder(p, shopOf(headers), event), scope: '' }),
+  });
+
+const FULFILLMENT = payloadKind<ShopifyFulfillment>({
+  schema: ShopifyFulfillmentSchema,
+  normalize: (p, headers) => ({ order: normalizeShopifyFulfillment(p, shopOf(headers)), scope: '' }),
+});
+const REFUND = payloadKind<ShopifyRefund>({
+  schema: ShopifyRefundSchema,
+  normalize: (p, headers) => ({ order: { ...normalizeShopifyRefund(p), shop: shopOf(headers) }, scope: '' }),
+});
+
+export const shopifySource: WebhookSource = {
   name: 'shopify',
   path: '/webhooks/shopify',
   secret: {
@@ -105,11 +116,17 @@ export const shopifySource: WebhookSource<ShopifyOrder> = {
   },
   topicHeader: 'x-shopify-topic',
   verifier: (secret) => hmacVerifier(secret, 'X-Shopify-Hmac-Sha256'),
-  screen: topicScreen('x-shopify-topic', ORDER_TOPICS),
-  payloadSchema: ShopifyOrderSchema,
-  normalize(payload, headers) {
-    // Shopify's order ids are global (gid://shopify/Order/N), unique across shops: the unsigned
-    // X-Shopify-Shop-Domain names the shop for rules and people, and no part of the dedupe key.
-    return { order: normalizeShopifyOrder(payload, header(headers, 'x-shopify-shop-domain') ?? ''), scope: '' };
-  },
+  payloadKind: byTopic(
+    'x-shopify-topic',
+    {
+      'orders/create': placed('placed'),
+      'orders/paid': placed('placed'),
+      'orders/cancelled': placed('cancelled'),
+      'fulfillments/create': FULFILLMENT,
+      'fulfillments/update': FULFILLMENT,
+      'refunds/create': REFUND,
+    },
+    'orders/create',
+  ),
+  payloadKinds: [placed('placed'), FULFILLMENT, REFUND],
 };

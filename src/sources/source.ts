@@ -1,17 +1,21 @@
 // What defines a webhook source: where it listens, the setting that enables it, its signature check
-// over the raw bytes, its screens (an unsigned ping, a topic that is not an order), its payload
-// schema and how a payload becomes an order. The routes, the environment and the admin API read
-// these definitions from the registry (registry.ts); nothing else names a source.
+// over the raw bytes, an unsigned ping it may send, and the kinds of payload it sends (chosen by
+// topic), each with its schema and how it becomes an order event. The routes, the environment and
+// the admin API read these definitions from the registry (registry.ts); nothing else names a source.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TSchema } from 'typebox';
 import type { Order } from '../domain/order.ts';
 
 export type Verification = { ok: true } | { ok: false; reason: string };
+
 /**
- * An order, with its `scope`: what makes its id unique beyond the source, taken from signed bytes
- * only (an unsigned header could be changed on a replay, and the customer messaged twice).
+ * An order event, with its `scope`: what makes its order id unique beyond the source, taken from
+ * signed bytes only (an unsigned header could be changed on a replay, and the customer messaged
+ * twice). `placedIfFirst`: a status change that means this event for an order seen before, and
+ * `placed` for one never seen (WooCommerce's `completed`). `invalid`: what the schema could not
+ * say is wrong (a 400).
  */
-export type Normalized = { order: Order; scope: string } | { ignored: string };
+export type Normalized = { order: Order; scope: string; placedIfFirst?: boolean } | { ignored: string } | { invalid: string };
 
 export interface SecretSetting {
   /** The environment variable: unset disables the source (its route answers 404). */
@@ -28,7 +32,13 @@ export interface Ping {
   reason: string;
 }
 
-export interface WebhookSource<Payload = unknown> {
+/** One kind of payload: its schema (validated before normalize sees it) and its conversion. */
+export interface PayloadKind<Payload = never> {
+  readonly schema: TSchema;
+  normalize(payload: Payload, headers: IncomingHttpHeaders): Normalized;
+}
+
+export interface WebhookSource {
   readonly name: string;
   readonly path: string;
   readonly secret: SecretSetting;
@@ -37,11 +47,10 @@ export interface WebhookSource<Payload = unknown> {
   readonly ping?: Ping;
   /** The signature check for one secret (anything costly, like the HMAC key, is made once here). */
   verifier(secret: string): (raw: Buffer, headers: IncomingHttpHeaders) => Verification;
-  /** A reason to answer 200 and do nothing (a topic that is not an order), after verification. */
-  screen(headers: IncomingHttpHeaders): string | undefined;
-  readonly payloadSchema: TSchema;
-  /** Turns a verified, schema-valid payload into an order, or says why it is not one to send. */
-  normalize(payload: Payload, headers: IncomingHttpHeaders): Normalized;
+  /** After verification: the kind of payload this webhook carries, or why it is not one to handle (another topic). */
+  payloadKind(headers: IncomingHttpHeaders): PayloadKind | { ignored: string };
+  /** Every kind it sends, for the OpenAPI document. */
+  readonly payloadKinds: readonly PayloadKind[];
 }
 
 export function header(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -53,10 +62,14 @@ export function header(headers: IncomingHttpHeaders, name: string): string | und
 export const optionalText = (value: string | number | undefined | null): string | undefined =>
   value === undefined || value === null || value === '' ? undefined : String(value);
 
-/** The screen of a source that names its topic in a header: anything but these topics is ignored. */
-export function topicScreen(topicHeader: string, topics: readonly string[]) {
-  return (headers: IncomingHttpHeaders): string | undefined => {
-    const topic = header(headers, topicHeader);
-    return topic === undefined || topics.includes(topic) ? undefined : `topic ${topic} is not an order topic (${topics.join(', ')})`;
+/** A kind whose payload type the source knows; the route only passes it payloads its schema accepted. */
+export const payloadKind = <Payload>(kind: { schema: TSchema; normalize(payload: Payload, headers: IncomingHttpHeaders): Normalized }) =>
+  kind as unknown as PayloadKind;
+
+/** The kind for each topic (a missing topic header means `defaultTopic`); any other topic is ignored. */
+export function byTopic(topicHeader: string, kinds: Record<string, PayloadKind>, defaultTopic: string) {
+  return (headers: IncomingHttpHeaders): PayloadKind | { ignored: string } => {
+    const topic = header(headers, topicHeader) ?? defaultTopic;
+    return kinds[topic] ?? { ignored: `topic ${topic} is not one this service sends messages for (${Object.keys(kinds).join(', ')})` };
   };
 }

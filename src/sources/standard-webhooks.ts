@@ -3,8 +3,8 @@
 // which also refuses timestamps more than 5 minutes away.
 import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import Type from 'typebox';
-import { fromNormalizedPayload, NormalizedOrderSchema, type NormalizedOrderPayload } from './normalized-order.ts';
-import { header, type WebhookSource } from './source.ts';
+import { fromNormalizedPayload, type NormalizedOrderPayload, NormalizedOrderSchema, normalizedOrderProblem } from './normalized-order.ts';
+import { header, payloadKind, type WebhookSource } from './source.ts';
 
 const REASONS: Record<string, string> = {
   'Missing required headers': 'missing webhook-id, webhook-timestamp or webhook-signature header',
@@ -14,7 +14,15 @@ const REASONS: Record<string, string> = {
   'No matching signature found': 'webhook-signature does not match the body',
 };
 
-export const standardWebhooksSource: WebhookSource<NormalizedOrderPayload> = {
+const ORDER = payloadKind<NormalizedOrderPayload>({
+  schema: NormalizedOrderSchema,
+  normalize(payload) {
+    const problem = normalizedOrderProblem(payload);
+    return problem ? { invalid: problem } : { order: fromNormalizedPayload(payload), scope: payload.shop ?? '' };
+  },
+});
+
+export const standardWebhooksSource: WebhookSource = {
   name: 'orders',
   path: '/webhooks/orders',
   secret: {
@@ -45,9 +53,6 @@ export const standardWebhooksSource: WebhookSource<NormalizedOrderPayload> = {
       }
     };
   },
-  screen: () => undefined,
-  payloadSchema: NormalizedOrderSchema,
-  normalize(payload) {
-    return { order: fromNormalizedPayload(payload), scope: payload.shop ?? '' };
-  },
+  payloadKind: () => ORDER,
+  payloadKinds: [ORDER],
 };

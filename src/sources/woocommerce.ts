@@ -1,14 +1,17 @@
-// WooCommerce `order.created` / `order.updated` webhooks; an order is sent once it is
-// processing or completed. https://woocommerce.github.io/woocommerce-rest-api-docs/#webhooks
+// WooCommerce `order.created` / `order.updated` webhooks: the order's status says the event —
+// processing is placed, completed is shipped (or placed, for an order first seen completed),
+// cancelled and refunded are theirs. https://woocommerce.github.io/woocommerce-rest-api-docs/#webhooks
 import Type, { type Static } from 'typebox';
-import type { Order } from '../domain/order.ts';
+import type { Order, OrderEvent, Shipment } from '../domain/order.ts';
 import { Amount, Currency, Id, Nullable } from './fields.ts';
 import { hmacVerifier } from './signature.ts';
-import { header, optionalText, topicScreen, type WebhookSource } from './source.ts';
+import { byTopic, header, optionalText, payloadKind, type Normalized, type WebhookSource } from './source.ts';
 
 const SIGNATURE_HEADER = 'x-wc-webhook-signature';
-const ORDER_TOPICS = ['order.created', 'order.updated'];
-export const SENDABLE_STATUSES = ['processing', 'completed'];
+/** The order statuses that are events, and which. */
+const EVENTS: Record<string, OrderEvent> = { processing: 'placed', completed: 'shipped', cancelled: 'cancelled', refunded: 'refunded' };
+/** The WooCommerce Shipment Tracking extension's order meta. */
+const TRACKING_META = '_wc_shipment_tracking_items';
 /** WooCommerce's unsigned, form-encoded check that the delivery URL answers, sent when a webhook is saved. */
 const PING = /^webhook_id=\d+$/;
 
@@ -18,6 +21,7 @@ export const WooCommerceOrderSchema = Type.Object(
     number: Type.Optional(Id),
     status: Type.String(),
     payment_url: Nullable(Type.String({ maxLength: 2000 })),
+    refunds: Nullable(Type.Array(Type.Object({ id: Type.Optional(Id), total: Type.Optional(Amount) }), { maxItems: 500 })),
     _links: Nullable(
       Type.Object({ self: Nullable(Type.Array(Type.Object({ href: Type.String({ maxLength: 2000 }) }), { maxItems: 10 })) }),
     ),
@@ -49,20 +53,22 @@ export const WooCommerceOrderSchema = Type.Object(
 );
 export type WooCommerceOrder = Static<typeof WooCommerceOrderSchema>;
 
-export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: string): Order {
+export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: string, event: OrderEvent = 'placed'): Order {
   const billing = payload.billing ?? undefined;
   const attributes: Record<string, string> = {};
   for (const { key, value } of payload.meta_data ?? []) {
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') attributes[key] = String(value);
   }
   const customerId = optionalText(payload.customer_id);
+  const currency = payload.currency.toUpperCase();
   return {
     source: 'woocommerce',
+    event,
     orderId: String(payload.id),
     orderNumber: optionalText(payload.number),
     shop,
     total: String(payload.total),
-    currency: payload.currency.toUpperCase(),
+    currency,
     customer: {
       id: customerId === '0' ? undefined : customerId, // 0 is WooCommerce's guest checkout
       email: optionalText(billing?.email),
@@ -71,6 +77,8 @@ export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: strin
       lastName: optionalText(billing?.last_name),
     },
     attributes,
+    ...(event === 'shipped' && { shipment: shipmentOf(payload) }),
+    ...(event === 'refunded' && { refund: { amount: refundedAmount(payload), currency } }),
     items: (payload.line_items ?? []).map((item) => ({
       name: item.name,
       quantity: item.quantity,
@@ -80,7 +88,39 @@ export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: strin
   };
 }
 
-export const woocommerceSource: WebhookSource<WooCommerceOrder> = {
+/** Completion is WooCommerce's shipment: one per order, tracked by the Shipment Tracking extension if it is there. */
+function shipmentOf(payload: WooCommerceOrder): Shipment {
+  const items = payload.meta_data?.find((m) => m.key === TRACKING_META)?.value;
+  const last = (Array.isArray(items) ? items.at(-1) : undefined) as Record<string, unknown> | undefined;
+  const text = (value: unknown) => (typeof value === 'string' || typeof value === 'number' ? optionalText(value) : undefined);
+  const trackingNumber = text(last?.tracking_number);
+  const trackingUrl = text(last?.custom_tracking_link);
+  const company = text(last?.custom_tracking_provider) ?? text(last?.tracking_provider);
+  return { id: 'completed', ...(trackingNumber && { trackingNumber }), ...(trackingUrl && { trackingUrl }), ...(company && { company }) };
+}
+
+/** What was refunded: the refunds' totals (WooCommerce lists them negative), else the whole order. */
+function refundedAmount(payload: WooCommerceOrder): string {
+  const refunds = payload.refunds ?? [];
+  const sum = refunds.reduce((total, r) => total + Math.abs(Number(r.total ?? 0)), 0);
+  return refunds.length > 0 ? sum.toFixed(2) : String(payload.total);
+}
+
+const ORDER = payloadKind<WooCommerceOrder>({
+  schema: WooCommerceOrderSchema,
+  normalize(payload, headers): Normalized {
+    const event = EVENTS[payload.status];
+    if (!event)
+      return {
+        ignored: `order status ${payload.status} is not an event this service sends messages for (${Object.keys(EVENTS).join(', ')})`,
+      };
+    const site = signedSite(payload);
+    const order = normalizeWooCommerceOrder(payload, site ?? header(headers, 'x-wc-webhook-source') ?? '', event);
+    return { order, scope: site ?? '', ...(event === 'shipped' && { placedIfFirst: true }) };
+  },
+});
+
+export const woocommerceSource: WebhookSource = {
   name: 'woocommerce',
   path: '/webhooks/woocommerce',
   secret: {
@@ -94,15 +134,8 @@ export const woocommerceSource: WebhookSource<WooCommerceOrder> = {
     reason: 'WooCommerce webhook ping',
   },
   verifier: (secret) => hmacVerifier(secret, 'X-WC-Webhook-Signature'),
-  screen: topicScreen('x-wc-webhook-topic', ORDER_TOPICS),
-  payloadSchema: WooCommerceOrderSchema,
-  normalize(payload, headers) {
-    if (!SENDABLE_STATUSES.includes(payload.status)) {
-      return { ignored: `order status ${payload.status}: a message is sent once the order is ${SENDABLE_STATUSES.join(' or ')}` };
-    }
-    const site = signedSite(payload);
-    return { order: normalizeWooCommerceOrder(payload, site ?? header(headers, 'x-wc-webhook-source') ?? ''), scope: site ?? '' };
-  },
+  payloadKind: byTopic('x-wc-webhook-topic', { 'order.created': ORDER, 'order.updated': ORDER }, 'order.updated'),
+  payloadKinds: [ORDER],
 };
 
 /**

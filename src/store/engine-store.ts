@@ -2,15 +2,36 @@
 // engine — on the SQLite thread, or on PostgreSQL's pool — with orders group-committed, and the
 // workers woken after a commit that made a delivery due.
 import type { StoredCredentials } from '../domain/credentials.ts';
-import type { AttemptResult, ClaimedDelivery, DeliveryStatus, IncomingOrder, RecordedOrder } from '../domain/delivery.ts';
-import type { DirectoryEntry } from '../domain/recipient.ts';
+import {
+  type AttemptResult,
+  type ClaimedDelivery,
+  type DeliveryStatus,
+  type IncomingOrder,
+  type RecordedOrder,
+  WITHDRAWN_REASON,
+} from '../domain/delivery.ts';
+import type { StoredOrder } from '../domain/order.ts';
+import type { DirectoryEntry, Platform } from '../domain/recipient.ts';
 import { credentialsCipher, type CredentialsCipher } from './credentials-cipher.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { OperationArgs, OperationName, OperationResult } from './operations/index.ts';
 import { PRUNE_CHUNK } from './operations/operator.ts';
 import { deliveryRow } from './rows.ts';
 import type { Param } from './runner.ts';
-import type { DeliveryFilter, KeyClaim, OperatorView, QueueStats, Requeue, Store } from './store.ts';
+import type { OrderWrite } from './operations/deliveries.ts';
+import type {
+  BindJob,
+  BindOutcome,
+  DeliveryFilter,
+  KeyClaim,
+  KnownDelivery,
+  OperatorView,
+  QueueStats,
+  Requeue,
+  Resolved,
+  Store,
+  UnresolvedDelivery,
+} from './store.ts';
 
 /** What an engine provides: its operations' runner, and how its workers hear of due deliveries. */
 export interface Engine {
@@ -38,7 +59,7 @@ export class EngineStore implements Store {
   readonly engine: 'sqlite' | 'postgres';
   readonly operator: OperatorView;
   private readonly db: Engine;
-  private readonly orders: GroupCommit<Param[], RecordedOrder>;
+  private readonly orders: GroupCommit<OrderWrite, RecordedOrder>;
   private readonly cipher: CredentialsCipher;
   private closed = false;
 
@@ -55,11 +76,16 @@ export class EngineStore implements Store {
 
   recordOrder(incoming: IncomingOrder): Promise<RecordedOrder> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
-    return this.orders.submit(deliveryRow(incoming));
+    const rows = [deliveryRow(incoming), ...(incoming.alongside ? [deliveryRow(incoming.alongside)] : [])];
+    return this.orders.submit({
+      rows,
+      now: incoming.receivedAt,
+      ...(incoming.withdraws && { withdraws: incoming.withdraws, withdrawReason: WITHDRAWN_REASON }),
+    });
   }
 
-  private async commitOrders(rows: Param[][]): Promise<RecordedOrder[]> {
-    const recorded = await this.db.run('recordOrders', rows);
+  private async commitOrders(writes: OrderWrite[]): Promise<RecordedOrder[]> {
+    const recorded = await this.db.run('recordOrders', writes);
     if (recorded.some((r) => r.outcome === 'accepted' && r.status === 'pending')) await this.db.notifyDue();
     return recorded;
   }
@@ -85,6 +111,48 @@ export class EngineStore implements Store {
     if (ids.length === 0) return;
     await this.db.run('release', owner, ids, at);
     await this.db.notifyDue();
+  }
+
+  async findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined> {
+    const row = await this.db.run('findDelivery', dedupeKey);
+    if (!row) return undefined;
+    const known = row.platform !== null && row.client_id !== null;
+    return {
+      status: row.status as KnownDelivery['status'],
+      ...(known && { recipient: { platform: row.platform as Platform, userId: String(row.client_id), via: String(row.recipient_via) } }),
+      resolving: row.resolve_from !== null && row.status === 'pending',
+      order: JSON.parse(String(row.order_json)) as StoredOrder | null,
+    };
+  }
+
+  claimUnresolved(owner: string, limit: number, leaseMs: number, now: number): Promise<UnresolvedDelivery[]> {
+    return this.db.run('claimUnresolved', owner, limit, leaseMs, now);
+  }
+
+  async resolveDeliveries(owner: string, decided: Resolved[]): Promise<void> {
+    if (decided.length === 0) return;
+    await this.db.run('resolveDeliveries', owner, decided, Date.now());
+    if (decided.some((d) => d.plan.kind === 'send')) await this.db.notifyDue();
+  }
+
+  getMembers(lookupKey: string, now: number): Promise<string | undefined> {
+    return this.db.run('getMembers', lookupKey, now);
+  }
+
+  putMembers(lookupKey: string, clientsJson: string, expiresAt: number): Promise<void> {
+    return this.db.run('putMembers', lookupKey, clientsJson, expiresAt);
+  }
+
+  claimBinds(owner: string, limit: number, leaseMs: number, now: number): Promise<BindJob[]> {
+    return this.db.run('claimBinds', owner, limit, leaseMs, now);
+  }
+
+  recordBind(job: Pick<BindJob, 'customerId' | 'clientId'>, outcome: BindOutcome, error: string | null): Promise<void> {
+    return this.db.run('recordBind', job, outcome, error, Date.now());
+  }
+
+  listBinds(customerId: string) {
+    return this.db.run('listBinds', customerId);
   }
 
   nextDueAt(): Promise<number | undefined> {

@@ -31,6 +31,12 @@ export const DELIVERY_COLUMNS: readonly Column[] = [
   text('lease_owner'),
   bigint('finished_at'),
   text('last_error'),
+  text('event'),
+  text('hold_reason'),
+  int('resolve_from'),
+  text('bind_customer_id'),
+  text('customer_id'),
+  text('customer_email'),
 ];
 /** Where the row's status and dedupe key are, for the answer to a new row. */
 export const STATUS_INDEX = DELIVERY_COLUMNS.findIndex((c) => c.name === 'status');
@@ -42,8 +48,22 @@ export function deliveryRow(incoming: IncomingOrder): Param[] {
   return rawDeliveryRow(incoming).map(clean);
 }
 
-function rawDeliveryRow({ dedupeKey, source, shop, orderId, order, topic, receivedAt, plan, batchKey, leasedTo }: IncomingOrder): Param[] {
+function rawDeliveryRow({
+  dedupeKey,
+  source,
+  shop,
+  orderId,
+  order,
+  event,
+  topic,
+  receivedAt,
+  plan,
+  batchKey,
+  leasedTo,
+}: IncomingOrder): Param[] {
   const send = plan.kind === 'send' ? plan : undefined;
+  const pending = plan.kind !== 'skip';
+  const email = order?.customer.email?.trim().toLowerCase();
   return [
     dedupeKey,
     source,
@@ -52,7 +72,7 @@ function rawDeliveryRow({ dedupeKey, source, shop, orderId, order, topic, receiv
     topic ?? null,
     receivedAt,
     JSON.stringify(order),
-    send ? 'pending' : 'skipped',
+    pending ? 'pending' : 'skipped',
     send?.recipient.platform ?? null,
     send?.recipient.userId ?? null,
     send?.recipient.via ?? null,
@@ -62,10 +82,16 @@ function rawDeliveryRow({ dedupeKey, source, shop, orderId, order, topic, receiv
     send?.content.fbTag ?? null,
     send?.name ?? null,
     batchKey ?? null,
-    send ? (leasedTo?.until ?? receivedAt) : null,
-    send ? (leasedTo?.owner ?? null) : null,
-    send ? null : receivedAt,
+    pending ? (leasedTo?.until ?? send?.dueAt ?? receivedAt) : null,
+    pending ? (leasedTo?.owner ?? null) : null,
+    pending ? null : receivedAt,
     plan.kind === 'skip' ? plan.reason : null,
+    event,
+    send?.holdReason ?? (plan.kind === 'resolve' ? plan.reason : null),
+    plan.kind === 'resolve' ? 0 : null,
+    send?.bindCustomerId ?? null,
+    order?.customer.id ?? null,
+    email || null,
   ];
 }
 
@@ -102,8 +128,9 @@ export function toClaimed(row: Row): ClaimedDelivery {
   };
 }
 
-export const RECORD_COLUMNS = `id, source, shop, order_id, topic, status, platform, client_id, recipient_via, rule, intent_id, message, fb_tag,
-  broadcast_name, attempts, received_at, next_attempt_at, lease_owner, finished_at, redriven_at, last_error`;
+export const RECORD_COLUMNS = `id, source, event, shop, order_id, topic, status, platform, client_id, recipient_via, rule, intent_id, message, fb_tag,
+  broadcast_name, attempts, received_at, next_attempt_at, lease_owner, finished_at, redriven_at, last_error, hold_reason, resolve_from,
+  customer_id, customer_email`;
 
 const textOrNull = (value: unknown) => (value === null || value === undefined ? null : String(value));
 const timeOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
@@ -111,9 +138,12 @@ const timeOrNull = (value: unknown) => (value === null || value === undefined ? 
 export function toDeliveryRecord(row: Row, now = Date.now()): DeliveryRecord {
   const status = row.status as DeliveryStatus;
   const nextAttemptAt = timeOrNull(row.next_attempt_at);
+  const lastError = textOrNull(row.last_error);
+  const pending = status === 'pending';
   return {
     id: Number(row.id),
     source: String(row.source),
+    event: (row.event ?? null) as DeliveryRecord['event'],
     shop: String(row.shop),
     orderId: String(row.order_id),
     topic: textOrNull(row.topic),
@@ -132,7 +162,11 @@ export function toDeliveryRecord(row: Row, now = Date.now()): DeliveryRecord {
     inFlight: status === 'pending' && row.lease_owner !== null && nextAttemptAt !== null && nextAttemptAt > now,
     finishedAt: timeOrNull(row.finished_at),
     redrivenAt: timeOrNull(row.redriven_at),
-    lastError: textOrNull(row.last_error),
+    lastError,
+    // Before its first attempt a pending delivery waits for what held it; after, for its retry.
+    waitReason: !pending ? null : lastError ? `retrying: ${lastError}` : textOrNull(row.hold_reason),
+    customerId: textOrNull(row.customer_id),
+    customerEmail: textOrNull(row.customer_email),
   };
 }
 

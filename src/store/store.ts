@@ -10,15 +10,23 @@ import type {
   IncomingOrder,
   RecordedOrder,
 } from '../domain/delivery.ts';
-import type { DirectoryEntry } from '../domain/recipient.ts';
+import type { OrderEvent, StoredOrder } from '../domain/order.ts';
+import type { DirectoryEntry, Recipient } from '../domain/recipient.ts';
+import type { BindJob } from './operations/members.ts';
+import type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
 import type { KeyClaim } from './operations/idempotency.ts';
 
 export type { KeyClaim } from './operations/idempotency.ts';
+export type { BindJob } from './operations/members.ts';
+export type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
 
 export interface DeliveryFilter {
   status?: DeliveryStatus;
   source?: string;
   orderId?: string;
+  event?: OrderEvent;
+  /** The customer's shop id, or e-mail (any case). */
+  customer?: string;
   limit: number;
   /** Only deliveries with a smaller id (the cursor of the page before). */
   beforeId?: number;
@@ -90,6 +98,31 @@ export interface CredentialsStore {
   releaseRefresh(botId: string, owner: string): Promise<void>;
 }
 
+/** A delivery as its order's later events see it (by its dedupe key). */
+export interface KnownDelivery {
+  status: DeliveryStatus;
+  /** Its recipient, once known. */
+  recipient?: Recipient;
+  /** The worker still has to find its recipient. */
+  resolving: boolean;
+  order: StoredOrder | null;
+}
+
+/** Deliveries whose recipient the worker finds (MantaGO member lookups), and the binds it makes after. */
+export interface ResolutionQueue {
+  findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
+  claimUnresolved(owner: string, limit: number, leaseMs: number, now: number): Promise<UnresolvedDelivery[]>;
+  resolveDeliveries(owner: string, decided: Resolved[]): Promise<void>;
+  /** MantaGO's last answer for a member lookup key, while fresh. */
+  getMembers(lookupKey: string, now: number): Promise<string | undefined>;
+  putMembers(lookupKey: string, clientsJson: string, expiresAt: number): Promise<void>;
+  claimBinds(owner: string, limit: number, leaseMs: number, now: number): Promise<BindJob[]>;
+  recordBind(job: Pick<BindJob, 'customerId' | 'clientId'>, outcome: BindOutcome, error: string | null): Promise<void>;
+  listBinds(customerId: string): Promise<{ clientId: string; status: string; attempts: number; lastError: string | null }[]>;
+}
+
+export type BindOutcome = { status: 'bound' | 'failed' } | { status: 'pending'; retryAt: number; counted: boolean };
+
 /** Idempotency keys of operator requests (POST /admin/broadcasts). */
 export interface IdempotencyStore {
   /** Claims `key` for a request with `fingerprint`; a key older than `expiredBefore` counts as never used. */
@@ -97,7 +130,7 @@ export interface IdempotencyStore {
   saveIdempotentResponse(key: string, statusCode: number, response: string): Promise<void>;
 }
 
-export interface Store extends DeliveryQueue, CredentialsStore, IdempotencyStore {
+export interface Store extends DeliveryQueue, ResolutionQueue, CredentialsStore, IdempotencyStore {
   readonly engine: 'sqlite' | 'postgres';
   /** Stores the order with its delivery, or finds the one already stored for the same order. */
   recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;

@@ -20,8 +20,12 @@ export async function consoleService(browser: Browser, options: TestServiceOptio
   // The admin API over HTTP, as the operator's curl would see it (to compare with the page); its
   // replies are read field by field, hence `any`.
   // biome-ignore lint/suspicious/noExplicitAny: the replies are read field by field in the tests
-  const admin = async (method: string, path: string): Promise<{ status: number; body: any }> => {
-    const response = await fetch(`${base}/admin${path}`, { method, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const admin = async (method: string, path: string, payload?: unknown): Promise<{ status: number; body: any }> => {
+    const response = await fetch(`${base}/admin${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(payload !== undefined && { 'content-type': 'application/json' }) },
+      ...(payload !== undefined && { body: JSON.stringify(payload) }),
+    });
     const text = await response.text();
     return { status: response.status, body: text ? JSON.parse(text) : undefined };
   };

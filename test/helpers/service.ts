@@ -12,9 +12,14 @@ import { startSimulator, type MantagoSimulator, type SimulatorOptions } from '..
 import { SHOPIFY_SECRET, STANDARD_SECRET, WOO_SECRET } from './webhooks.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
-export const EXAMPLE_MAPPING = await readFile(new URL('../../config/mapping.yaml', import.meta.url), 'utf8');
-/** The core-path issue's example exactly: the shipped mapping without its recipient-directory line. */
-export const ISSUE_MAPPING = EXAMPLE_MAPPING.replace(/^ {2}- directory: true.*\n/m, '');
+export const SHIPPED_MAPPING = await readFile(new URL('../../config/mapping.yaml', import.meta.url), 'utf8');
+/**
+ * The shipped mapping without its MantaGO member lookup, the tests' default: a customer with no chat
+ * id is answered as skipped at once (with the lookup, the worker asks MantaGO first: test/members.test.ts).
+ */
+export const EXAMPLE_MAPPING = SHIPPED_MAPPING.replace(/^ {2}- mantago: .*\n/m, '');
+/** The core-path issue's example exactly: placed-only rules, no directory, no member lookup. */
+export const ISSUE_MAPPING = await readFile(new URL('../fixtures/issue-2-mapping.yaml', import.meta.url), 'utf8');
 
 export interface TestServiceOptions {
   env?: Record<string, string | undefined>;

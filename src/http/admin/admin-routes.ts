@@ -8,6 +8,7 @@ import { credentialRoutes } from './credential-routes.ts';
 import { deliveryRoutes } from './delivery-routes.ts';
 import { overviewRoutes } from './overview-routes.ts';
 import { recipientRoutes } from './recipient-routes.ts';
+import { resolveRoutes } from './resolve-routes.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; service: Service; version: string }> = async (
   app,
@@ -21,5 +22,6 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; servic
   await app.register(broadcastRoutes, { service });
   await app.register(credentialRoutes, { credentials: service.credentials, dryRun: service.settings.config.DRY_RUN });
   await app.register(recipientRoutes, { store: service.store });
+  await app.register(resolveRoutes, { service });
   await app.register(overviewRoutes, { service, version });
 };

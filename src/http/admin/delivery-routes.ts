@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { ADMIN_SOURCE } from '../../domain/delivery.ts';
+import { ORDER_EVENTS } from '../../domain/order.ts';
 import type { Service } from '../../service.ts';
 import { errorReplies, httpError } from '../errors.ts';
 import { DeliveryDetailSchema, DeliverySchema, DeliveryStatusSchema, deliveryDetailView, deliveryView } from './schemas.ts';
@@ -21,6 +22,8 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
           status: Type.Optional(DeliveryStatusSchema),
           source: Type.Optional(Type.Enum(SOURCES)),
           order: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "the shop's order id" })),
+          event: Type.Optional(Type.Enum([...ORDER_EVENTS])),
+          customer: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: "the customer's shop id or e-mail" })),
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
           cursor: Type.Optional(Type.Integer({ minimum: 1, description: 'nextCursor of the page before' })),
         },
@@ -32,8 +35,16 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
       },
     },
     handler: async (request) => {
-      const { status, source, order, limit, cursor } = request.query;
-      const found = await store.operator.listDeliveries({ status, source, orderId: order, limit: limit + 1, beforeId: cursor });
+      const { status, source, order, event, customer, limit, cursor } = request.query;
+      const found = await store.operator.listDeliveries({
+        status,
+        source,
+        orderId: order,
+        event,
+        customer,
+        limit: limit + 1,
+        beforeId: cursor,
+      });
       const page = found.slice(0, limit);
       return { deliveries: page.map(deliveryView), nextCursor: found.length > limit ? (page.at(-1)?.id ?? null) : null };
     },

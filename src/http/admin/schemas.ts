@@ -9,6 +9,7 @@ import {
   type DeliveryDetail,
   type DeliveryRecord,
 } from '../../domain/delivery.ts';
+import { ORDER_EVENTS } from '../../domain/order.ts';
 import { PLATFORMS, type DirectoryEntry } from '../../domain/recipient.ts';
 
 const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
@@ -20,6 +21,7 @@ export const DeliveryStatusSchema = Type.Enum([...DELIVERY_STATUSES]);
 export const DeliverySchema = Type.Object({
   id: Type.Integer(),
   source: Type.String({ description: 'shopify, woocommerce, orders, or admin (a manual broadcast)' }),
+  event: Type.Union([Type.Enum([...ORDER_EVENTS]), Type.Null()], { description: 'the order event it is for; null for a manual broadcast' }),
   shop: Type.String(),
   orderId: Type.String(),
   topic: Text,
@@ -39,6 +41,11 @@ export const DeliverySchema = Type.Object({
   finishedAt: Time,
   redrivenAt: Time,
   lastError: Type.Union([Type.String(), Type.Null()], { description: 'why it was skipped or died, or the last failure of a pending one' }),
+  waitReason: Type.Union([Type.String(), Type.Null()], {
+    description: 'pending: why it waits (held by its delay or the quiet hours until nextAttemptAt, its recipient being found, or a retry)',
+  }),
+  customerId: Text,
+  customerEmail: Text,
 });
 
 export const AttemptSchema = Type.Object({

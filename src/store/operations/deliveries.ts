@@ -3,12 +3,26 @@
 import type { AttemptResult, ClaimedDelivery, RecordedOrder, Transition } from '../../domain/delivery.ts';
 import { ATTEMPT_COLUMNS, CLAIMED_COLUMNS, DELIVERY_COLUMNS, STATUS_INDEX, toClaimed } from '../rows.ts';
 import type { Param, Row, Runner } from '../runner.ts';
+import { queueBinds } from './members.ts';
 
 const KEY_INDEX = DELIVERY_COLUMNS.findIndex((c) => c.name === 'dedupe_key');
 
-/** Inserts new orders in one transaction; an order already stored comes back as a duplicate of it. */
-export function recordOrders(db: Runner, rows: Param[][]): Promise<RecordedOrder[]> {
+/** What one webhook stores: its delivery (first) and any stored alongside, and a placed delivery it withdraws. */
+export interface OrderWrite {
+  rows: Param[][];
+  /** The dedupe key of a pending placed delivery to withdraw (skip), if this one is newly accepted. */
+  withdraws?: string;
+  withdrawReason?: string;
+  now: number;
+}
+
+/**
+ * Stores the orders of several webhooks in one transaction; an order already stored comes back as a
+ * duplicate of it. Each webhook's answer is its first row's.
+ */
+export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<RecordedOrder[]> {
   return db.transaction(async (tx) => {
+    const rows = writes.flatMap((w) => w.rows);
     const ids = await tx.dialect.insertNew(tx, 'deliveries', DELIVERY_COLUMNS, rows, 'dedupe_key');
     const recorded: (RecordedOrder | undefined)[] = rows.map((row, i) => {
       const id = ids[i];
@@ -23,29 +37,54 @@ export function recordOrders(db: Runner, rows: Param[][]): Promise<RecordedOrder
           r,
         ]),
       );
-      rows.forEach((row, i) => {
-        if (recorded[i]) return;
+      for (const [i, row] of rows.entries()) {
+        if (recorded[i]) continue;
         const existing = found.get(String(row[KEY_INDEX]));
         // Neither inserted nor found: it was deleted (retention) between the two statements. The
         // caller retries this order on its own, where the insert then succeeds.
         if (!existing) throw new Error('an order was neither inserted nor found; try again');
         recorded[i] = { outcome: 'duplicate', deliveryId: Number(existing.id), status: existing.status as RecordedOrder['status'] };
-      });
+      }
     }
-    return recorded as RecordedOrder[];
+    const answers: RecordedOrder[] = [];
+    let at = 0;
+    for (const write of writes) {
+      const answer = recorded[at] as RecordedOrder;
+      answers.push(answer);
+      at += write.rows.length;
+      if (write.withdraws && answer.outcome === 'accepted') {
+        // A placed message not gone out yet (held, or waiting): the customer gets the cancellation instead.
+        await tx.run(
+          `UPDATE deliveries SET status = 'skipped', finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, last_error = ?
+           WHERE dedupe_key = ? AND status = 'pending' AND (lease_owner IS NULL OR next_attempt_at <= ?)`,
+          [write.now, write.withdrawReason ?? null, write.withdraws, write.now],
+        );
+      }
+    }
+    return answers;
   });
+}
+
+/** What the store knows of one delivery by its dedupe key (an order's placed delivery, for its later events). */
+export async function findDelivery(db: Runner, dedupeKey: string): Promise<Row | undefined> {
+  const [row] = await db.all(
+    `SELECT id, status, platform, client_id, recipient_via, resolve_from, order_json FROM deliveries WHERE dedupe_key = ?`,
+    [dedupeKey],
+  );
+  return row;
 }
 
 /** The oldest due delivery picks the batch key; rows another replica is claiming right now are skipped. */
 export function claimBatch(db: Runner, owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
   return db.transaction(async (tx) => {
     const [head] = await tx.all(
-      `SELECT id, batch_key FROM deliveries WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT 1${tx.dialect.skipLocked}`,
+      `SELECT id, batch_key FROM deliveries WHERE status = 'pending' AND resolve_from IS NULL AND next_attempt_at <= ?
+       ORDER BY next_attempt_at, id LIMIT 1${tx.dialect.skipLocked}`,
       [now],
     );
     if (!head) return [];
     const rows = await tx.all(
-      `SELECT ${CLAIMED_COLUMNS} FROM deliveries WHERE status = 'pending' AND batch_key = ? AND next_attempt_at <= ?
+      `SELECT ${CLAIMED_COLUMNS} FROM deliveries WHERE status = 'pending' AND batch_key = ? AND resolve_from IS NULL AND next_attempt_at <= ?
        ORDER BY next_attempt_at, id LIMIT ?${tx.dialect.skipLocked}`,
       [head.batch_key as string, now, limit],
     );
@@ -120,6 +159,8 @@ export function recordAttempts(db: Runner, owner: string, results: AttemptResult
       const list = tx.dialect.inList('id', ids, 'bigint');
       await tx.run(`${statement.sql} AND ${list.sql} AND lease_owner = ?`, [...statement.params, list.param, owner]);
     }
+    const sent = results.filter((r) => r.transition.to === 'sent').map((r) => r.attempt.deliveryId);
+    if (sent.length > 0) await queueBinds(tx, sent, now);
   });
 }
 

@@ -2,11 +2,21 @@
 import * as credentials from './credentials.ts';
 import * as deliveries from './deliveries.ts';
 import * as idempotency from './idempotency.ts';
+import * as members from './members.ts';
 import * as operator from './operator.ts';
+import * as resolution from './resolution.ts';
 
 export const OPERATIONS = {
   recordOrders: deliveries.recordOrders,
+  findDelivery: deliveries.findDelivery,
   claimBatch: deliveries.claimBatch,
+  claimUnresolved: resolution.claimUnresolved,
+  resolveDeliveries: resolution.resolveDeliveries,
+  getMembers: members.getMembers,
+  putMembers: members.putMembers,
+  claimBinds: members.claimBinds,
+  recordBind: members.recordBind,
+  listBinds: members.listBinds,
   recordAttempts: deliveries.recordAttempts,
   leased: deliveries.leased,
   renewLease: deliveries.renewLease,

@@ -17,6 +17,11 @@ export async function listDeliveries(db: Runner, filter: DeliveryFilter, now: nu
   if (filter.status) add('status = ?', filter.status);
   if (filter.source) add('source = ?', filter.source);
   if (filter.orderId) add('order_id = ?', filter.orderId);
+  if (filter.event) add('event = ?', filter.event);
+  if (filter.customer) {
+    where.push('(customer_id = ? OR customer_email = ?)');
+    params.push(filter.customer, filter.customer.trim().toLowerCase());
+  }
   if (filter.beforeId !== undefined) add('id < ?', filter.beforeId);
   const rows = await db.all(
     `SELECT ${RECORD_COLUMNS} FROM deliveries ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,

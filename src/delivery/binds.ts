@@ -1,0 +1,74 @@
+// `bind: true`: once a message reached a user, the shop's id for the customer is bound to that user
+// in MantaGO, so the next order finds them through the member lookup. Once per (customer id, user),
+// tried a few times and recorded; it never affects the delivery, which was sent already.
+import type { Logger } from 'pino';
+import { systemClock, type Clock } from '../clock.ts';
+import type { CallResult } from '../mantago/client.ts';
+import type { Renewal, UsableCredentials } from '../mantago/credentials.ts';
+import type { BindJob, BindOutcome, ResolutionQueue } from '../store/store.ts';
+
+export interface BinderDeps {
+  store: Pick<ResolutionQueue, 'recordBind' | 'claimBinds'>;
+  client: { bindCustomer(apiToken: string, apiSecret: string, clientId: string, customerId: string): Promise<CallResult> };
+  credentials: {
+    get(): Promise<UsableCredentials | undefined>;
+    expired(generation: number): Promise<Renewal>;
+    nextRefreshAt(): number | undefined;
+  };
+  log: Logger;
+  clock?: Clock;
+}
+
+/** Attempts before a bind is given up (and recorded as failed). */
+export const MAX_BIND_ATTEMPTS = 3;
+const RETRY_MS = 30_000;
+
+export class Binder {
+  private readonly deps: BinderDeps;
+  private readonly clock: Clock;
+
+  constructor(deps: BinderDeps) {
+    this.deps = deps;
+    this.clock = deps.clock ?? systemClock;
+  }
+
+  claim(owner: string, limit: number, leaseMs: number, now: number): Promise<BindJob[]> {
+    return this.deps.store.claimBinds(owner, Math.min(limit, 20), leaseMs, now);
+  }
+
+  async bind(jobs: BindJob[]): Promise<void> {
+    for (const job of jobs) await this.one(job);
+  }
+
+  private async one(job: BindJob): Promise<void> {
+    const { store, client, credentials, log } = this.deps;
+    const now = this.clock.now();
+    const wait = (): BindOutcome => ({ status: 'pending', retryAt: credentials.nextRefreshAt() ?? now + RETRY_MS, counted: false });
+    const pair = await credentials.get();
+    if (!pair) return store.recordBind(job, wait(), 'MantaGO rejected the credentials');
+    let result = await client.bindCustomer(pair.apiToken, pair.apiSecret, job.clientId, job.customerId);
+    if (result.kind === 'expired') {
+      const renewal = await credentials.expired(pair.generation);
+      const renewed = renewal === 'renewed' ? await credentials.get() : undefined;
+      if (!renewed) return store.recordBind(job, wait(), `MantaGO credentials ${renewal}`);
+      result = await client.bindCustomer(renewed.apiToken, renewed.apiSecret, job.clientId, job.customerId);
+    }
+    if (result.kind === 'ok') {
+      log.info({ platform: job.platform }, 'bound a customer to their chat user in MantaGO');
+      return store.recordBind(job, { status: 'bound' }, null);
+    }
+    if (result.kind === 'not_started')
+      return store.recordBind(job, { status: 'pending', retryAt: now + RETRY_MS, counted: false }, result.message);
+    const error = 'status' in result ? `MantaGO answered HTTP ${result.status}: ${result.message}` : result.message;
+    const attempts = job.attempts + 1;
+    const outcome: BindOutcome =
+      attempts >= MAX_BIND_ATTEMPTS
+        ? { status: 'failed' }
+        : { status: 'pending', retryAt: now + RETRY_MS * 2 ** (attempts - 1), counted: true };
+    log.warn(
+      { attempts, error, givenUp: outcome.status === 'failed' },
+      'binding a customer in MantaGO failed; the delivery was not affected',
+    );
+    await store.recordBind(job, outcome, error);
+  }
+}

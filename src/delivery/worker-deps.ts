@@ -1,0 +1,61 @@
+// What the delivery worker is given: its settings, and the seams it works through (the store's
+// queue, MantaGO, the credentials, the stages besides sending), each an interface a test can fake.
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import type { ClaimedDelivery } from '../domain/delivery.ts';
+import type { BroadcastRequest } from '../mantago/api.ts';
+import type { CallResult } from '../mantago/client.ts';
+import type { Renewal, UsableCredentials } from '../mantago/credentials.ts';
+import type { BindJob, DeliveryQueue, UnresolvedDelivery } from '../store/store.ts';
+import type { Lease, LeaseTerms } from './lease.ts';
+import type { RetryPolicy } from './outcome.ts';
+
+export interface WorkerOptions extends LeaseTerms {
+  batchMaxRecipients: number;
+  maxConcurrency: number;
+  pollMs: number;
+  policy: RetryPolicy;
+}
+
+/** MantaGO, as the worker calls it. */
+export interface Broadcaster {
+  /** `startBy`: the call must start by then or not at all (the lease it runs under). */
+  broadcast(apiToken: string, request: BroadcastRequest, options?: { startBy?: number }): Promise<CallResult>;
+  /** Until when calls are held back after a 429 (0 when they are not). */
+  pausedUntil(): number;
+}
+
+/** The credentials, as the worker uses them (the CredentialsManager). */
+export interface CredentialsSource {
+  isUsable(): boolean;
+  reload(): Promise<void>;
+  get(options?: { waitUntil?: number }): Promise<UsableCredentials | undefined>;
+  expired(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
+  /** When the next refresh will be tried, while refreshes fail. */
+  nextRefreshAt(): number | undefined;
+  onUsable(listener: () => void): () => void;
+}
+
+/** Work the worker claims besides sends. */
+export interface Stage<W> {
+  claim(owner: string, limit: number, leaseMs: number, now: number): Promise<W[]>;
+}
+
+export interface WorkerDeps {
+  /** Who holds this worker's leases (and its refresh claims): one per process. */
+  owner?: string;
+  store: DeliveryQueue;
+  client: Broadcaster;
+  credentials: CredentialsSource;
+  log: Logger;
+  options: WorkerOptions;
+  /** Told of every delivery that reached an end, for metrics. */
+  onFinished?: (outcome: 'sent' | 'dry_run' | 'dead', deliveries: ClaimedDelivery[]) => void;
+  /** Finds the recipients the intake could not (MantaGO member lookups), before any send. */
+  resolver?: Stage<UnresolvedDelivery> & { resolve(owner: string, batch: UnresolvedDelivery[], lease: Lease): Promise<void> };
+  /** Makes the MantaGO binds sent deliveries asked for, when there is nothing to send. */
+  binder?: Stage<BindJob> & { bind(jobs: BindJob[]): Promise<void> };
+  clock?: Clock;
+  /** Jitter for retries: one draw per call. */
+  random?: () => number;
+}

@@ -1,0 +1,78 @@
+// Deliveries whose recipient the worker must still find (a MantaGO member lookup): claimed under a
+// lease like any, then resolved (recipient, rule, due time) or skipped with the reason.
+import type { ClaimedDelivery, DeliveryPlan } from '../../domain/delivery.ts';
+import type { StoredOrder } from '../../domain/order.ts';
+import { CLAIMED_COLUMNS, toClaimed } from '../rows.ts';
+import type { Runner } from '../runner.ts';
+
+/** A delivery waiting for its recipient, with the order event to resolve it from. */
+export interface UnresolvedDelivery
+  extends Omit<ClaimedDelivery, 'platform' | 'clientId' | 'rule' | 'intentId' | 'message' | 'fbTag' | 'name'> {
+  dedupeKey: string;
+  order: StoredOrder;
+}
+
+export function claimUnresolved(db: Runner, owner: string, limit: number, leaseMs: number, now: number): Promise<UnresolvedDelivery[]> {
+  return db.transaction(async (tx) => {
+    const rows = await tx.all(
+      `SELECT ${CLAIMED_COLUMNS}, dedupe_key, order_json FROM deliveries WHERE status = 'pending' AND resolve_from IS NOT NULL AND next_attempt_at <= ?
+       ORDER BY next_attempt_at, id LIMIT ?${tx.dialect.skipLocked}`,
+      [now, limit],
+    );
+    if (rows.length === 0) return [];
+    const ids = tx.dialect.inList(
+      'id',
+      rows.map((r) => Number(r.id)),
+      'bigint',
+    );
+    await tx.run(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE ${ids.sql}`, [owner, now + leaseMs, ids.param]);
+    return rows.map((row) => {
+      const { platform: _p, clientId: _c, rule: _r, intentId: _i, message: _m, fbTag: _f, name: _n, ...claimed } = toClaimed(row);
+      return { ...claimed, dedupeKey: String(row.dedupe_key), order: JSON.parse(String(row.order_json)) as StoredOrder };
+    });
+  });
+}
+
+/** What the worker decided for one delivery it resolved. */
+export interface Resolved {
+  id: number;
+  plan: Exclude<DeliveryPlan, { kind: 'resolve' }>;
+  batchKey?: string;
+}
+
+/** Records each decision, for the deliveries `owner` still holds (the lease rule, as for attempts). */
+export function resolveDeliveries(db: Runner, owner: string, decided: Resolved[], now: number): Promise<void> {
+  return db.transaction(async (tx) => {
+    for (const { id, plan, batchKey } of decided) {
+      if (plan.kind === 'skip') {
+        await tx.run(
+          `UPDATE deliveries SET status = 'skipped', resolve_from = NULL, finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, last_error = ?, hold_reason = NULL
+           WHERE id = ? AND status = 'pending' AND lease_owner = ?`,
+          [now, plan.reason, id, owner],
+        );
+        continue;
+      }
+      await tx.run(
+        `UPDATE deliveries SET resolve_from = NULL, platform = ?, client_id = ?, recipient_via = ?, rule = ?, intent_id = ?, message = ?, fb_tag = ?,
+           broadcast_name = ?, batch_key = ?, next_attempt_at = ?, lease_owner = NULL, hold_reason = ?, bind_customer_id = ?
+         WHERE id = ? AND status = 'pending' AND lease_owner = ?`,
+        [
+          plan.recipient.platform,
+          plan.recipient.userId,
+          plan.recipient.via,
+          plan.rule,
+          plan.content.intentId ?? null,
+          plan.content.message ?? null,
+          plan.content.fbTag ?? null,
+          plan.name,
+          batchKey ?? null,
+          plan.dueAt ?? now,
+          plan.holdReason ?? null,
+          plan.bindCustomerId ?? null,
+          id,
+          owner,
+        ],
+      );
+    }
+  });
+}
