@@ -40,7 +40,6 @@ describe('validation', () => {
       'directory',
     ]);
     const mapping = parseMapping(ISSUE_MAPPING, 'mapping.yaml');
-    const PLAN = { lookups: {}, receivedAt: 0, now: 0 };
     expect(mapping.recipients.map((r) => r.kind)).toEqual(['attribute', 'attribute', 'static']);
     expect(mapping.rules.map((r) => r.name)).toEqual(['big-spender', 'messenger-text', 'default']);
   });

@@ -1,6 +1,6 @@
 // The recipient directory (GET, PUT, DELETE /admin/recipients/:key): which chat user a customer
 // key names. Lookups stay out of the URL (emails and phones are personal data).
-import { ApiError, api, request, type Recipient, type Resolution } from './api.ts';
+import { ApiError, api, type Recipient, type Resolution } from './api.ts';
 import { confirmDialog, facts, h, notice, reason, sentence, text, time } from './dom.ts';
 import type { Page } from './page.ts';
 

@@ -17,7 +17,6 @@ import { GroupCommit } from './group-commit.ts';
 import type { OperationArgs, OperationName, OperationResult } from './operations/index.ts';
 import { PRUNE_CHUNK } from './operations/operator.ts';
 import { deliveryRow } from './rows.ts';
-import type { Param } from './runner.ts';
 import type { OrderWrite } from './operations/deliveries.ts';
 import type {
   BindJob,

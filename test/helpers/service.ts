@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildApp } from '../../src/app.ts';
+import type { Clock } from '../../src/clock.ts';
 import { loadSettings } from '../../src/config/settings.ts';
 import { createLogger } from '../../src/logger.ts';
 import { onTestFinished } from 'vitest';
@@ -24,6 +25,8 @@ export const ISSUE_MAPPING = await readFile(new URL('../fixtures/issue-2-mapping
 export interface TestServiceOptions {
   env?: Record<string, string | undefined>;
   mapping?: string;
+  /** The time the service goes by (quiet hours), unless the real one. */
+  clock?: Clock;
   /** Reuse a directory (and so its database) to restart "the same" service. */
   dir?: string;
 }
@@ -58,7 +61,7 @@ export async function startService(sim: MantagoSimulator, options: TestServiceOp
   writeFileSync(join(dir, 'mapping.yaml'), options.mapping ?? EXAMPLE_MAPPING);
   const logs: string[] = [];
   const logger = createLogger('trace', { write: (line: string) => void logs.push(line) });
-  const app = await buildApp(loadSettings(serviceEnv(sim, dir, options.env)), { logger });
+  const app = await buildApp(loadSettings(serviceEnv(sim, dir, options.env)), { logger, ...(options.clock && { clock: options.clock }) });
   await app.ready();
   return { app, dir, logs };
 }
@@ -78,4 +81,18 @@ export async function startServiceWithSimulator(options: TestServiceOptions & { 
     await sim.close();
   });
   return { sim, ...service };
+}
+
+/** The real clock moved by `offset` ms, which the test sets: timers run in real time. */
+export function shiftedClock(): Clock & { offset: number } {
+  const clock = {
+    offset: 0,
+    now: () => Date.now() + clock.offset,
+    setTimer: (callback: () => void, ms: number) => {
+      const timer = setTimeout(callback, Math.max(0, ms));
+      return () => clearTimeout(timer);
+    },
+    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms))),
+  };
+  return clock;
 }

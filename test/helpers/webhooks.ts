@@ -101,3 +101,25 @@ export function standardRequest(payload: unknown, options: { secret?: string; ti
   };
   return { method: 'POST', url: '/webhooks/orders', headers, payload: body };
 }
+
+/** A Shopify fulfillment of order `orderId` (fulfillments/create, fulfillments/update). */
+export function shopifyFulfillment(orderId: number, overrides: Record<string, unknown> = {}) {
+  const id = nextOrderId();
+  return {
+    id,
+    order_id: orderId,
+    admin_graphql_api_id: `gid://shopify/Fulfillment/${id}`,
+    status: 'success',
+    tracking_company: 'Taiwan Post',
+    tracking_number: `TW${id}`,
+    tracking_numbers: [`TW${id}`],
+    tracking_url: `https://track.example/TW${id}`,
+    tracking_urls: [`https://track.example/TW${id}`],
+    ...overrides,
+  };
+}
+
+/** A Shopify refund of order `orderId` (refunds/create). */
+export function shopifyRefund(orderId: number, amount = '300.00') {
+  return { id: nextOrderId(), order_id: orderId, transactions: [{ amount, currency: 'TWD', kind: 'refund', status: 'success' }] };
+}

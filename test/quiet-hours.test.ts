@@ -1,0 +1,85 @@
+// Quiet hours: a message due inside the window waits until it ends, is never dropped, and a rule
+// can opt out. With a clock the test moves, not a real night's wait.
+import { describe, expect, test } from 'vitest';
+import { parseQuietHours, type QuietHours, quietUntil } from '../src/mapping/quiet-hours.ts';
+import { ADMIN_TOKEN, startServiceWithSimulator, shiftedClock } from './helpers/service.ts';
+import { waitFor } from './helpers/wait.ts';
+import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
+import { JOURNEY_RULES } from './helpers/journey.ts';
+
+const TAIPEI = parseQuietHours({ from: '22:00', to: '08:00', timeZone: 'Asia/Taipei' }) as QuietHours;
+/** An instant given as Taipei wall-clock time (UTC+8, no DST). */
+const taipei = (iso: string) => Date.parse(`${iso}+08:00`);
+
+describe('quietUntil', () => {
+  test('inside a window across midnight: before midnight it ends the next morning, after midnight the same morning', () => {
+    expect(quietUntil(TAIPEI, taipei('2026-12-01T23:30:00'))).toBe(taipei('2026-12-02T08:00:00'));
+    expect(quietUntil(TAIPEI, taipei('2026-12-02T03:10:00'))).toBe(taipei('2026-12-02T08:00:00'));
+    expect(quietUntil(TAIPEI, taipei('2026-12-01T22:00:00'))).toBe(taipei('2026-12-02T08:00:00'));
+  });
+
+  test('outside the window: no wait', () => {
+    expect(quietUntil(TAIPEI, taipei('2026-12-01T08:00:00'))).toBeUndefined();
+    expect(quietUntil(TAIPEI, taipei('2026-12-01T21:59:00'))).toBeUndefined();
+  });
+
+  test('a window within one day, and a time zone with daylight saving time', () => {
+    const lunch = parseQuietHours({ from: '12:00', to: '13:30', timeZone: 'Europe/Berlin' }) as QuietHours;
+    // 12:15 in Berlin in summer (UTC+2) and in winter (UTC+1): each ends at 13:30 local time.
+    expect(quietUntil(lunch, Date.parse('2026-07-01T10:15:00Z'))).toBe(Date.parse('2026-07-01T11:30:00Z'));
+    expect(quietUntil(lunch, Date.parse('2026-12-01T11:15:00Z'))).toBe(Date.parse('2026-12-01T12:30:00Z'));
+    expect(quietUntil(lunch, Date.parse('2026-12-01T12:31:00Z'))).toBeUndefined();
+  });
+
+  test('mistakes are named per field', () => {
+    expect(parseQuietHours({ from: '25:00', to: '8:00', timeZone: 'Mars/Olympus' })).toEqual({
+      problems: {
+        from: 'must be a local time HH:MM, e.g. 22:00',
+        to: 'must be a local time HH:MM, e.g. 22:00',
+        timeZone: 'must be an IANA time zone, e.g. Asia/Taipei',
+      },
+    });
+  });
+});
+
+test('a confirmation due in the quiet hours waits for their end and goes then; a cancellation rule that opts out goes at once', async () => {
+  const clock = shiftedClock();
+  clock.offset = taipei('2026-12-01T23:00:00') - Date.now();
+  const mapping = `quietHours: { from: "22:00", to: "08:00", timeZone: "Asia/Taipei" }
+recipients:
+  - attribute: line_uid
+    platform: line
+${JOURNEY_RULES.trimStart().replace(/^ {4}delay: 10m.*\n/m, '')}`;
+  const { app, sim } = await startServiceWithSimulator({ mapping, clock });
+  const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  const user = 'U0000000000000000000000000000a001';
+  const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user }] });
+  const placed = await app.inject(shopifyRequest(order));
+  expect(placed.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+  const held = (await app.inject({ method: 'GET', url: `/admin/deliveries/${placed.json().deliveryId}`, headers: auth })).json();
+  expect(held).toMatchObject({
+    status: 'pending',
+    waitReason: 'quiet hours (22:00–08:00 Asia/Taipei)',
+    nextAttemptAt: new Date(taipei('2026-12-02T08:00:00')).toISOString(),
+  });
+
+  // Another order's cancellation at 23:00: its rule ignores the quiet hours.
+  const other = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: 'U0000000000000000000000000000a002' }] });
+  await app.inject(shopifyRequest({ ...other, cancel_reason: 'customer' }, { topic: 'orders/cancelled' }));
+  await waitFor(() => sim.broadcasts.some((b) => b.message === `Order ${other.name} was cancelled.`), {
+    what: 'the cancellation, at once',
+  });
+  expect(sim.broadcasts.some((b) => b.clientIds.includes(user))).toBe(false);
+
+  // The night passes (the clock moves; nothing waits for it): at 08:00 the confirmation goes.
+  clock.offset = taipei('2026-12-02T07:59:00') - Date.now();
+  expect(sim.broadcasts.some((b) => b.clientIds.includes(user))).toBe(false);
+  clock.offset = taipei('2026-12-02T08:00:01') - Date.now();
+  await waitFor(() => sim.broadcasts.filter((b) => b.clientIds.includes(user)).length === 1, {
+    what: 'the confirmation at the end of the quiet hours',
+  });
+  expect(sim.broadcasts.filter((b) => b.clientIds.includes(user))[0]).toMatchObject({
+    intentId: 'rb2kYmMdW',
+    name: `confirmation ${order.name}`,
+  });
+});
