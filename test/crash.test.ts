@@ -3,7 +3,7 @@
 import { afterEach, expect, test } from 'vitest';
 import { startSimulator } from '../simulator/simulator.ts';
 import { spawnService, type ServiceProcess } from './helpers/process.ts';
-import { serviceEnv, tempDir, EXAMPLE_MAPPING } from './helpers/service.ts';
+import { ADMIN_TOKEN, EXAMPLE_MAPPING, serviceEnv, tempDir } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 import { writeFileSync } from 'node:fs';
@@ -58,6 +58,40 @@ test('SIGKILL with accepted-but-unsent orders: all are delivered after restart, 
     expect(line).not.toContain(apiToken);
     expect(line).not.toContain(apiSecret);
   }
+  await second.stop();
+  await sim.close();
+});
+
+test("a message held by its rule's delay survives a SIGKILL and goes out once after the restart", async () => {
+  const sim = await startSimulator();
+  const dir = tempDir();
+  const rules = EXAMPLE_MAPPING.slice(0, EXAMPLE_MAPPING.indexOf('rules:'));
+  writeFileSync(join(dir, 'mapping.yaml'), `${rules}rules:\n  - name: confirmation\n    delay: 3s\n    send: { intentId: rb2kYmMdW }\n`);
+  const env = serviceEnv(sim, dir, { LOG_LEVEL: 'info' });
+  const first = await spawnService(env);
+  running.push(first);
+  const answer = await post(first.url, shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: lineUser(50) }] })));
+  expect(answer.status).toBe(202);
+  const { deliveryId } = (await answer.json()) as { deliveryId: string };
+  const held = await fetch(`${first.url}/admin/deliveries/${deliveryId}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  expect(await held.json()).toMatchObject({ status: 'pending', waitReason: 'delay 3s' });
+  first.child.kill('SIGKILL');
+  expect(await first.exited).toBe(null);
+  expect(sim.broadcasts).toEqual([]); // held, not sent, when the process died
+
+  const second = await spawnService(env);
+  running.push(second);
+  await waitFor(() => sim.deliveredClientIds().includes(lineUser(50)), { what: 'the held message', timeoutMs: 15_000 });
+  const sent = await waitFor(
+    async () => {
+      const delivery = await fetch(`${second.url}/admin/deliveries/${deliveryId}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      const body = (await delivery.json()) as { status: string };
+      return body.status === 'sent' ? body : undefined;
+    },
+    { what: 'the service to record the send' },
+  );
+  expect(sent).toMatchObject({ status: 'sent' });
+  expect(sim.deliveredClientIds()).toEqual([lineUser(50)]);
   await second.stop();
   await sim.close();
 });

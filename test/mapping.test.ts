@@ -82,6 +82,55 @@ rules:
     ]);
   });
 
+  test('mistakes in mantago entries, events, delays and quiet hours are reported together, each with its place', () => {
+    const yaml = `quietHours: { from: "25:00", to: "08:00", timeZone: Mars/Base }
+recipients:
+  - mantago: { customerId: "{{customer.uid}}" }
+  - mantago: { customerId: "{{customer.email}}", platform: whatsapp }
+  - mantago: { customerId: "{{customer.id}}", bind: true }
+  - attribute: line_uid
+    platform: line
+    customerId: "{{customer.email}}"
+rules:
+  - name: a
+    when: { event: delivered }
+    delay: soon
+    send: { intentId: x }
+  - name: b
+    when: { event: [placed, returned] }
+    quietHours: sometimes
+    send: { message: "{{order.nubmer}}" }
+`;
+    expect(problemsOf(yaml)).toEqual([
+      expect.stringMatching(/^m\.yaml:3:16 recipients\[0\]\.mantago\.customerId: unknown template variable \{\{customer\.uid\}\}; known: /),
+      'm.yaml:4:50 recipients[1].mantago.platform: must be one of line, facebook',
+      'm.yaml:5:47 recipients[2].mantago.bind: unknown key',
+      'm.yaml:8:5 recipients[3].customerId: only applies with bind: true',
+      'm.yaml:11:13 rules[0].when.event: must be one of placed, shipped, cancelled, refunded',
+      'm.yaml:12:5 rules[0].delay: must be a duration such as 30s, 10m or 2h',
+      'm.yaml:15:29 rules[1].when.event[1]: must be one of placed, shipped, cancelled, refunded',
+      'm.yaml:16:5 rules[1].quietHours: must be boolean',
+      expect.stringMatching(/^m\.yaml:17:13 rules\[1\]\.send\.message: unknown template variable \{\{order\.nubmer\}\}/),
+      'm.yaml:1:15 quietHours.from: must be a local time HH:MM, e.g. 22:00',
+      'm.yaml:1:43 quietHours.timeZone: must be an IANA time zone, e.g. Asia/Taipei',
+    ]);
+  });
+
+  test('a retired Messenger tag, or none (the default is retired), is a warning with its place, not an error', () => {
+    const mapping = parseMapping(
+      'recipients: [{ attribute: a, platform: facebook }]\nrules:\n  - name: fb\n    send: { intentId: x, fbTag: ACCOUNT_UPDATE }\n  - name: agent\n    send: { intentId: y, fbTag: HUMAN_AGENT }\n  - name: plain\n    send: { intentId: z }\n',
+      'm.yaml',
+    );
+    expect(mapping.warnings).toEqual([
+      expect.stringMatching(
+        /^m\.yaml:4:26 rules\[0\]\.send\.fbTag: rule fb sends to Messenger with the message tag ACCOUNT_UPDATE, which Meta retired in 2026/,
+      ),
+      expect.stringMatching(
+        /^m\.yaml:7:5 rules\[2\]: rule plain sends to Messenger with the message tag POST_PURCHASE_UPDATE \(the default\)/,
+      ),
+    ]);
+  });
+
   test('a rule that sends both or neither of intentId and message is refused', () => {
     expect(problemsOf('recipients: [{ attribute: a, platform: line }]\nrules:\n  - name: n\n    send: {}\n')).toEqual([
       'm.yaml:4:5 rules[0].send: needs exactly one of intentId (a conversation module) or message (text)',

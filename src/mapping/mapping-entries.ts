@@ -62,13 +62,27 @@ export function toRecipientEntry(entry: unknown, path: Path, check: Check, repor
     return bind === null ? undefined : { kind: 'directory', ...(bind && { bind }) };
   }
   if (keys.includes('mantago')) {
-    if (!check(MantagoEntry, entry, path)) return undefined;
+    if (!check(MantagoEntry, entry, path)) {
+      const customerId = (entry as { mantago?: { customerId?: unknown } }).mantago?.customerId;
+      if (typeof customerId === 'string') template(customerId, [...path, 'mantago', 'customerId'], report);
+      return undefined;
+    }
     const { customerId, platform } = (entry as { mantago: { customerId: string; platform?: Platform } }).mantago;
     const compiled = template(customerId, [...path, 'mantago', 'customerId'], report);
     return compiled && { kind: 'mantago', customerId: compiled, ...(platform && { platform }) };
   }
   report(path, 'needs one of attribute (with platform), static, directory: true, or mantago: { customerId }');
   return undefined;
+}
+
+/** A rule whose shape is wrong still has its delay and message read, so one run reports every problem. */
+function checkTexts(entry: unknown, path: Path, report: Report): void {
+  const raw = (entry ?? {}) as { delay?: unknown; send?: { message?: unknown } };
+  if (typeof raw.delay === 'string') {
+    const delay = parseDuration(raw.delay);
+    if (typeof delay === 'object') report([...path, 'delay'], delay.error);
+  }
+  if (typeof raw.send?.message === 'string') template(raw.send.message, [...path, 'send', 'message'], report);
 }
 
 type RawRule = {
@@ -81,7 +95,10 @@ type RawRule = {
 
 /** The rule, and a warning for a Messenger tag Meta retired (MantaGO still requires one: the operator decides). */
 export function toRule(entry: unknown, path: Path, check: Check, report: Report, warn: Report): Rule | undefined {
-  if (!check(RuleSchema, entry, path)) return undefined;
+  if (!check(RuleSchema, entry, path)) {
+    checkTexts(entry, path, report);
+    return undefined;
+  }
   const raw = entry as RawRule;
   const { event, ...conditions } = raw.when ?? {};
   const when: When = { ...conditions, event: event === undefined ? ['placed'] : Array.isArray(event) ? event : [event] };

@@ -61,7 +61,12 @@ export function parseMapping(text: string, file: string): Mapping {
     const before = problems.length;
     for (const error of Value.Errors(schema, value)) {
       if (error.keyword === 'anyOf' || error.keyword === 'const') continue; // the enum-like errors below say it better
-      const at = [...path, ...error.instancePath.split('/').slice(1).map(fromPointer)];
+      const pointer = error.instancePath.split('/').slice(1).map(fromPointer);
+      // A value that may be one event or a list of them: speak only of the branch the file chose.
+      const given = pointer.reduce<unknown>((v, key) => (v as Record<string | number, unknown> | undefined)?.[key], value);
+      if (error.keyword === 'enum' && Array.isArray(given)) continue;
+      if (error.keyword === 'type' && (error.params as { type?: unknown }).type === 'array' && typeof given === 'string') continue;
+      const at = [...path, ...pointer];
       if (error.keyword === 'additionalProperties') {
         for (const key of (error.params as { additionalProperties: string[] }).additionalProperties) report([...at, key], 'unknown key');
       } else if (error.keyword === 'boolean') {
