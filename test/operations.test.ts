@@ -5,16 +5,11 @@ import { expect, test } from 'vitest';
 import { startSimulator } from '../simulator/simulator.ts';
 import { spawnService } from './helpers/process.ts';
 import { ADMIN_TOKEN, EXAMPLE_MAPPING, serviceEnv, startServiceWithSimulator, tempDir } from './helpers/service.ts';
+import { sample } from './helpers/metrics.ts';
 import { waitFor } from './helpers/wait.ts';
 import { LINE_USER, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 
 const setup = (env: Record<string, string> = {}) => startServiceWithSimulator({ env });
-
-/** The value of one sample in Prometheus text, 0 when the series does not exist yet. */
-function sample(text: string, series: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
-  return line ? Number(line.slice(series.length + 1)) : 0;
-}
 
 test('/metrics: the counters move for an accepted, a refused and a delivered order', async () => {
   const { app, sim } = await setup();

@@ -412,4 +412,39 @@ describe.each(STORE_ENGINES)('$name store', (engine) => {
     expect(await store.operator.deleteRecipient('customer:7')).toBe(false);
     expect(await store.operator.findRecipient(['customer:7'])).toBeUndefined();
   });
+
+  test("MantaGO's member answers: kept until they expire, a newer answer replaces the older", async () => {
+    const now = Date.now();
+    expect(await store.getMembers('*\u001f42', now)).toBeUndefined();
+    await store.putMembers('*\u001f42', '[{"clientId":"U1"}]', now + 1_000);
+    expect(await store.getMembers('*\u001f42', now)).toBe('[{"clientId":"U1"}]');
+    expect(await store.getMembers('line\u001f42', now)).toBeUndefined(); // each platform filter is its own question
+    expect(await store.getMembers('*\u001f42', now + 1_000)).toBeUndefined();
+    await store.putMembers('*\u001f42', '[]', now + 5_000);
+    expect(await store.getMembers('*\u001f42', now + 1_000)).toBe('[]');
+  });
+
+  test('binds: one per customer id and user once sent, claimed, recorded, retried when due', async () => {
+    const now = Date.now();
+    const withBind = (orderId: string) => {
+      const order = incoming({ orderId, userId: 'U'.padEnd(33, 'b') });
+      return { ...order, plan: { ...order.plan, bindCustomerId: '42' } as DeliveryPlan };
+    };
+    for (const orderId of ['b1', 'b2']) await store.recordOrder(withBind(orderId));
+    const claimed = await claimAll();
+    await store.recordAttempts(
+      'w1',
+      claimed.map((d) => attempt(d, { to: 'sent' }, 'sent')),
+    );
+    expect(await store.listBinds('42')).toEqual([{ clientId: 'U'.padEnd(33, 'b'), status: 'pending', attempts: 0, lastError: null }]);
+    const [job] = await store.claimBinds('w1', 10, LEASE, Date.now());
+    expect(job).toMatchObject({ customerId: '42', clientId: 'U'.padEnd(33, 'b'), attempts: 0 });
+    expect(await store.claimBinds('w2', 10, LEASE, Date.now())).toEqual([]); // leased to w1
+    await store.recordBind(job!, { status: 'pending', retryAt: now + 30_000, counted: true }, 'MantaGO answered 60001');
+    expect(await store.claimBinds('w1', 10, LEASE, now + 1_000)).toEqual([]);
+    const [again] = await store.claimBinds('w2', 10, LEASE, now + 30_000);
+    expect(again).toMatchObject({ attempts: 1 });
+    await store.recordBind(again!, { status: 'bound' }, null);
+    expect(await store.listBinds('42')).toEqual([{ clientId: 'U'.padEnd(33, 'b'), status: 'bound', attempts: 2, lastError: null }]);
+  });
 });

@@ -39,6 +39,15 @@ const Reply = Type.Object({
   skipped: Type.Union([Type.String(), Type.Null()], { description: 'why nobody would get a message' }),
   rule: Type.Union([Type.String(), Type.Null()], { description: 'the rule that would apply' }),
   content: Type.Union([Type.Record(Type.String(), Type.String()), Type.Null()]),
+  binds: Type.Array(
+    Type.Object({
+      clientId: Type.String(),
+      status: Type.String(),
+      attempts: Type.Integer(),
+      lastError: Type.Union([Type.String(), Type.Null()]),
+    }),
+    { description: "`bind: true`: this customer id's binds to chat users in MantaGO (pending, bound, or failed after a few tries)" },
+  ),
 });
 
 export const resolveRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async (app, { service }) => {
@@ -83,6 +92,7 @@ export const resolveRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
       const recipient = 'recipient' in resolution ? resolution.recipient : null;
       const chosen = recipient ? chooseContent(mapping.rules, order, recipient.platform) : undefined;
       const rule = chosen && 'rule' in chosen ? chosen : undefined;
+      const bindId = ('bindCustomerId' in resolution && resolution.bindCustomerId) || order.customer.id;
       return {
         order: { source: order.source, event: order.event, orderId: order.orderId, customer: order.customer as Record<string, string> },
         steps,
@@ -90,6 +100,7 @@ export const resolveRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
         skipped: 'skip' in resolution ? resolution.skip : chosen && 'reason' in chosen ? chosen.reason : null,
         rule: rule?.rule.name ?? null,
         content: rule ? (rule.content as Record<string, string>) : null,
+        binds: bindId ? await store.listBinds(bindId) : [],
       };
     },
   });
