@@ -1,6 +1,7 @@
 // The simulator's Client API: the bot's users, the shop's member ids bound to them, and the
 // list (filters, paging with `next`), get and bind calls as MantaGO's reference describes them.
-import { CLIENTS_PAGE_MAX, type MantagoClientRecord } from '../src/mantago/api.ts';
+import { BIND_FAILED_CODE, CLIENT_PATH, CLIENTS_PAGE_MAX, CLIENTS_PATH, type MantagoClientRecord } from '../src/mantago/api.ts';
+import { error, type Reply } from './answers.ts';
 
 export class ClientDirectory {
   private readonly clients: MantagoClientRecord[] = [];
@@ -51,6 +52,24 @@ export class ClientDirectory {
     const id = clientId || query.get('platformClientId');
     const platform = query.get('platform');
     return this.clients.find((c) => c.clientId === id && (platform === null || c.platform === platform));
+  }
+
+  /** MantaGO's answer to a list (CLIENTS_PATH) or get (CLIENT_PATH/:id) call; `fail` stands for an outage. */
+  answerLookup(url: URL, fail: { status: number } | undefined): Reply {
+    if (fail) return [fail.status, error('Get client failed', 37011)];
+    if (url.pathname === CLIENTS_PATH) {
+      const page = this.list(url.searchParams);
+      if (typeof page === 'string') return [400, error(page)];
+      return [200, { success: true, message: 'Operation completed successfully', clientList: page }];
+    }
+    const client = this.get(decodeURIComponent(url.pathname.slice(CLIENT_PATH.length + 1)), url.searchParams);
+    return client ? [200, { success: true, message: 'Operation completed successfully', client }] : [404, error('Client not found', 37011)];
+  }
+
+  /** MantaGO's answer to a bind call; `refuse` stands for its 60001. */
+  answerBind(body: Record<string, unknown>, refuse: boolean): Reply {
+    if (refuse || !this.bind(body.clientId, body.customerId)) return [200, error('Bind customer failed', BIND_FAILED_CODE)];
+    return [200, { success: true, message: 'Bind customer successfully' }];
   }
 
   /** Binds the shop's id to a known user; false for a user MantaGO does not know. */

@@ -8,7 +8,6 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  BIND_FAILED_CODE,
   BIND_PATH,
   BROADCAST_PATH,
   CLIENT_PATH,
@@ -259,8 +258,8 @@ export class MantagoSimulator {
     }
     if (this.forcedExpiry || Date.now() >= this.pair.expiresAt) return expired;
     if (url.pathname === BROADCAST_PATH) return this.broadcast(body);
-    if (url.pathname === BIND_PATH) return this.bind(body);
-    return this.lookup(url);
+    if (url.pathname === BIND_PATH) return this.clients.answerBind(body, take(this.switches.failBinds) !== undefined);
+    return this.clients.answerLookup(url, take(this.switches.failLookups));
   }
 
   private broadcast(body: Record<string, unknown>): Reply {
@@ -277,24 +276,6 @@ export class MantagoSimulator {
     }
     this.broadcasts.push(broadcast);
     return [200, { success: true, message: 'Send customer broadcast successfully' }];
-  }
-
-  private lookup(url: URL): Reply {
-    const fail = take(this.switches.failLookups);
-    if (fail) return [fail.status, error('Get client failed', 37011)];
-    if (url.pathname === CLIENTS_PATH) {
-      const page = this.clients.list(url.searchParams);
-      if (typeof page === 'string') return [400, error(page)];
-      return [200, { success: true, message: 'Operation completed successfully', clientList: page }];
-    }
-    const client = this.clients.get(decodeURIComponent(url.pathname.slice(CLIENT_PATH.length + 1)), url.searchParams);
-    return client ? [200, { success: true, message: 'Operation completed successfully', client }] : [404, error('Client not found', 37011)];
-  }
-
-  private bind(body: Record<string, unknown>): Reply {
-    if (take(this.switches.failBinds) || !this.clients.bind(body.clientId, body.customerId))
-      return [200, error('Bind customer failed', BIND_FAILED_CODE)];
-    return [200, { success: true, message: 'Bind customer successfully' }];
   }
 }
 

@@ -16,3 +16,15 @@ export const systemClock: Clock = {
   },
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
 };
+
+/** `promise`'s outcome if it settles by `deadline` (ms since the epoch, on `clock`), else `fallback`; none: wait for it. */
+export function settleBy<T>(clock: Clock, promise: Promise<T>, deadline: number | undefined, fallback: T): Promise<T> {
+  if (deadline === undefined) return promise;
+  return new Promise((resolve) => {
+    const cancel = clock.setTimer(() => resolve(fallback), deadline - clock.now());
+    void promise.then((outcome) => {
+      cancel();
+      resolve(outcome);
+    });
+  });
+}

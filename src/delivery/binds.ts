@@ -4,7 +4,7 @@
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.ts';
 import type { CallResult } from '../mantago/client.ts';
-import type { Renewal, UsableCredentials } from '../mantago/credentials.ts';
+import type { Renewal, UsableCredentials } from '../mantago/renewal.ts';
 import type { BindJob, BindOutcome, ResolutionQueue } from '../store/store.ts';
 
 export interface BinderDeps {

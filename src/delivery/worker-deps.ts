@@ -5,7 +5,7 @@ import type { Clock } from '../clock.ts';
 import type { ClaimedDelivery } from '../domain/delivery.ts';
 import type { BroadcastRequest } from '../mantago/api.ts';
 import type { CallResult } from '../mantago/client.ts';
-import type { Renewal, UsableCredentials } from '../mantago/credentials.ts';
+import type { Renewal, UsableCredentials } from '../mantago/renewal.ts';
 import type { BindJob, DeliveryQueue, UnresolvedDelivery } from '../store/store.ts';
 import type { Lease, LeaseTerms } from './lease.ts';
 import type { RetryPolicy } from './outcome.ts';

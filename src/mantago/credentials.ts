@@ -2,62 +2,23 @@
 // one, so: one refresh at a time (here, and through the store's refresh claim on every replica),
 // a new pair kept and stored before anyone needs the old one again, refreshes that MantaGO could
 // not answer retried with backoff (never once per delivery), and none once MantaGO refuses.
-import { createHash } from 'node:crypto';
-import type { Logger } from 'pino';
-import { systemClock, type Clock } from '../clock.ts';
+import { settleBy, systemClock, type Clock } from '../clock.ts';
 import type { ApiPair, CredentialsOrigin, CredentialsStatus, StoredCredentials } from '../domain/credentials.ts';
-import type { CredentialsStore } from '../store/store.ts';
-import type { RefreshResult } from './client.ts';
 import { RefreshClaim } from './refresh-claim.ts';
-import { LOST_ROTATION_REASON, nextRefreshAttempt } from './refresh-policy.ts';
-import { tokenExpiry } from './token-expiry.ts';
+import { type FailingRefresh, failedRefresh, refreshFailure } from './refresh-policy.ts';
+import { UnsavedPair } from './unsaved-pair.ts';
+import {
+  type CredentialsDeps,
+  type CredentialsHealth,
+  fingerprint,
+  nextPair,
+  type Renewal,
+  refreshAt,
+  type UsableCredentials,
+} from './renewal.ts';
 
-export interface UsableCredentials extends ApiPair {
-  generation: number;
-}
-/** The outcome of asking for a newer pair after MantaGO rejected `generation`. */
-export type Renewal = 'renewed' | 'unavailable' | 'rejected';
-/** How one refresh ended, for metrics: `adopted` means another replica (or the operator) had stored a newer pair. */
-export type RefreshOutcome = Renewal | 'adopted';
-
-/** Where the credentials stand for delivery, beyond the stored state: what readiness and the operator see. */
-export type CredentialsHealth =
-  | { state: 'ok' }
-  | { state: 'rejected'; reason: string }
-  /** MantaGO said the pair expired and no refresh has come through yet. */
-  | { state: 'refresh_failing'; since: number; reason: string; nextAttemptAt: number }
-  /** A new pair is in use but could not be stored yet: it is stored again until it is. */
-  | { state: 'unsaved'; since: number; reason: string };
-
-/** The one call the manager makes: the token endpoint. */
-export interface TokenRefresher {
-  refreshToken(apiToken: string, apiSecret: string): Promise<RefreshResult>;
-}
-
-export interface CredentialsDeps {
-  botId: string;
-  envPair: ApiPair;
-  store: CredentialsStore;
-  client: TokenRefresher;
-  log: Logger;
-  /** Who claims a refresh in the store: this process. */
-  owner: string;
-  /** The longest a refresh call may take: a claim on the refresh lasts a little longer. */
-  refreshTimeoutMs: number;
-  /** DRY_RUN: MantaGO is never called, so the pair is never refreshed either. */
-  dryRun?: boolean;
-  onRefresh?: (outcome: RefreshOutcome) => void;
-  clock?: Clock;
-  random?: () => number;
-}
-
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Timers cannot wait longer than ~24.8 days; a longer wait is re-armed. */
 const MAX_TIMER_MS = 6 * 60 * 60 * 1000;
-
-export function fingerprint(botId: string, pair: ApiPair): string {
-  return createHash('sha256').update(`${botId}\n${pair.apiToken}\n${pair.apiSecret}`).digest('hex');
-}
 
 export class CredentialsManager {
   private readonly deps: CredentialsDeps;
@@ -66,10 +27,10 @@ export class CredentialsManager {
   private current: StoredCredentials | undefined;
   /** The generation MantaGO reported expired, until a newer pair comes. */
   private expiredGeneration: number | undefined;
-  private failing: { since: number; failures: number; reason: string; nextAttemptAt: number } | undefined;
+  private failing: FailingRefresh | undefined;
   /** The last refresh got no answer in time: MantaGO may have rotated the pair anyway. */
   private lastRefreshTimedOut = false;
-  private unsaved: { since: number; failures: number; reason: string; retryAt: number } | undefined;
+  private readonly unsaved: UnsavedPair;
   private refreshing: Promise<Renewal> | undefined;
   private cancelTimer: (() => void) | undefined;
   private stopped = false;
@@ -78,6 +39,7 @@ export class CredentialsManager {
   constructor(deps: CredentialsDeps) {
     this.deps = deps;
     this.clock = deps.clock ?? systemClock;
+    this.unsaved = new UnsavedPair((c) => deps.store.saveCredentials(c), deps.log, deps.random);
     this.claims = new RefreshClaim(deps.store, deps.botId, deps.owner, deps.refreshTimeoutMs, this.clock);
   }
 
@@ -90,7 +52,7 @@ export class CredentialsManager {
     const envFingerprint = fingerprint(botId, envPair);
     const stored = await store.loadCredentials(botId);
     const fromEnv = !stored || stored.envFingerprint !== envFingerprint;
-    const credentials = fromEnv ? await store.saveCredentials(this.newPair(stored, envPair, 'env', envFingerprint)) : stored;
+    const credentials = fromEnv ? await store.saveCredentials(this.successor(stored, envPair, 'env', envFingerprint)) : stored;
     this.adopt(credentials);
     log.info(
       {
@@ -117,7 +79,8 @@ export class CredentialsManager {
   health(): CredentialsHealth {
     const stored = this.stored();
     if (stored.state === 'rejected') return { state: 'rejected', reason: stored.lastError ?? 'MantaGO rejected the credentials' };
-    if (this.unsaved) return { state: 'unsaved', since: this.unsaved.since, reason: this.unsaved.reason };
+    const unsaved = this.unsaved.waiting;
+    if (unsaved) return { state: 'unsaved', since: unsaved.since, reason: unsaved.reason };
     if (this.failing && this.expiredGeneration === stored.generation) return { state: 'refresh_failing', ...this.failing };
     return { state: 'ok' };
   }
@@ -142,7 +105,7 @@ export class CredentialsManager {
     if (stored.state !== 'ok') return undefined;
     const now = this.clock.now();
     if (!this.deps.dryRun && now >= refreshAt(stored) && now >= (this.failing?.nextAttemptAt ?? 0)) {
-      await this.bounded(this.refresh(stored.generation, 'the token expires soon'), options.waitUntil);
+      await settleBy(this.clock, this.refresh(stored.generation, 'the token expires soon'), options.waitUntil, 'unavailable');
     }
     const usable = this.stored();
     return usable.state === 'ok' ? { apiToken: usable.apiToken, apiSecret: usable.apiSecret, generation: usable.generation } : undefined;
@@ -160,7 +123,12 @@ export class CredentialsManager {
     if (stored.state === 'rejected') return 'rejected';
     this.expiredGeneration = generation;
     if (this.failing && this.clock.now() < this.failing.nextAttemptAt) return 'unavailable';
-    return this.bounded(this.refresh(generation, 'MantaGO reported the token invalid or expired'), options.waitUntil);
+    return settleBy(
+      this.clock,
+      this.refresh(generation, 'MantaGO reported the token invalid or expired'),
+      options.waitUntil,
+      'unavailable',
+    );
   }
 
   /** When the next refresh will be tried, while refreshes fail. */
@@ -179,8 +147,10 @@ export class CredentialsManager {
     const { store, botId, envPair, log } = this.deps;
     const stored = (await store.loadCredentials(botId)) ?? this.current;
     const base = stored && this.current && this.current.generation > stored.generation ? this.current : stored;
-    const installed = await store.saveCredentials(this.newPair(base, pair, 'admin', stored?.envFingerprint ?? fingerprint(botId, envPair)));
-    this.unsaved = undefined;
+    const installed = await store.saveCredentials(
+      this.successor(base, pair, 'admin', stored?.envFingerprint ?? fingerprint(botId, envPair)),
+    );
+    this.unsaved.clear();
     this.adopt(installed);
     log.info({ generation: installed.generation }, 'installed MantaGO credentials given by the operator');
     return this.status();
@@ -190,17 +160,6 @@ export class CredentialsManager {
   forceRefresh(): Promise<Renewal> {
     if (this.deps.dryRun) return Promise.resolve('unavailable');
     return this.refresh(this.stored().generation, 'the operator asked for a refresh', true);
-  }
-
-  private bounded(renewal: Promise<Renewal>, waitUntil: number | undefined): Promise<Renewal> {
-    if (waitUntil === undefined) return renewal;
-    return new Promise((resolve) => {
-      const cancel = this.clock.setTimer(() => resolve('unavailable'), waitUntil - this.clock.now());
-      void renewal.then((outcome) => {
-        cancel();
-        resolve(outcome);
-      });
-    });
   }
 
   private refresh(generation: number, reason: string, evenIfRejected = false): Promise<Renewal> {
@@ -218,7 +177,7 @@ export class CredentialsManager {
 
   private async rotate(generation: number, reason: string, evenIfRejected: boolean): Promise<Renewal> {
     const { client, log, onRefresh } = this.deps;
-    if (this.unsaved && !(await this.flushUnsaved())) return this.failed('the last new pair is not stored yet', false);
+    if (!(await this.flushUnsaved())) return this.failed('the last new pair is not stored yet', false);
     const claimed = await this.claims.take(this.current?.generation ?? generation);
     if ('newer' in claimed || 'busy' in claimed) {
       onRefresh?.('adopted');
@@ -238,31 +197,26 @@ export class CredentialsManager {
       onRefresh?.('renewed');
       this.lastRefreshTimedOut = false;
       this.failing = undefined;
-      this.adopt({ ...this.newPair(base, reply, 'refresh', base.envFingerprint), lastRefreshAt: now });
+      this.adopt({ ...this.successor(base, reply, 'refresh', base.envFingerprint), lastRefreshAt: now });
       log.info(
         { reason, generation: this.stored().generation, expiresAt: new Date(this.stored().expiresAt).toISOString() },
         'MantaGO credentials renewed',
       );
       // In use already: MantaGO killed the old pair. Stored now, or again until it is.
-      this.unsaved = { since: now, failures: 0, reason: 'not stored yet', retryAt: now };
+      this.unsaved.mark(now);
       await this.flushUnsaved();
       return 'renewed';
     }
-    const transient =
-      reply.kind === 'unreachable' ||
-      reply.kind === 'not_started' ||
-      (reply.kind === 'refused' && (reply.status === 429 || reply.status >= 500));
-    const detail = reply.kind === 'unreachable' || reply.kind === 'not_started' ? reply.message : `HTTP ${reply.status}: ${reply.message}`;
-    if (transient) {
+    const failure = refreshFailure(reply, this.lastRefreshTimedOut);
+    if (failure.retry) {
       onRefresh?.('unavailable');
       await this.claims.release();
-      if (reply.kind === 'unreachable' && reply.timeout) this.lastRefreshTimedOut = true;
-      log.warn({ reason, error: detail }, 'MantaGO token refresh failed; will try again later');
-      return this.failed(detail, true);
+      if (failure.timedOut) this.lastRefreshTimedOut = true;
+      log.warn({ reason, error: failure.detail }, 'MantaGO token refresh failed; will try again later');
+      return this.failed(failure.detail, true);
     }
     onRefresh?.('rejected');
-    const lost = reply.kind === 'expired' && this.lastRefreshTimedOut;
-    const lastError = lost ? LOST_ROTATION_REASON : `MantaGO refused to refresh the token (${detail})`;
+    const { lastError } = failure;
     const rejected: StoredCredentials = { ...base, state: 'rejected', lastRefreshAt: now, lastError };
     this.adopt(await this.deps.store.saveCredentials(rejected).catch(() => rejected));
     log.error({ reason, error: lastError }, 'MantaGO credentials rejected: deliveries wait for new credentials from the operator');
@@ -271,65 +225,20 @@ export class CredentialsManager {
 
   /** A refresh that came to nothing: try again later, later each time. */
   private failed(reason: string, calledMantago: boolean): Renewal {
-    const now = this.clock.now();
-    const failures = (this.failing?.failures ?? 0) + (calledMantago ? 1 : 0);
-    this.failing = {
-      since: this.failing?.since ?? now,
-      failures,
-      reason,
-      nextAttemptAt: nextRefreshAttempt(Math.max(1, failures), now, this.deps.random?.()),
-    };
+    this.failing = failedRefresh(this.failing, reason, calledMantago, this.clock.now(), this.deps.random?.());
     return 'unavailable';
   }
 
-  /** Stores the pair in use that is not stored yet; whether it is now. */
-  private async flushUnsaved(): Promise<boolean> {
-    const unsaved = this.unsaved;
-    if (!unsaved) return true;
-    try {
-      const ours = this.stored();
-      const stored = await this.deps.store.saveCredentials(ours);
-      if (stored.generation < ours.generation) throw new Error('the store kept an older pair');
-      this.unsaved = undefined;
-      if (stored.generation > ours.generation) this.adopt(stored);
-      return true;
-    } catch (error) {
-      const failures = unsaved.failures + 1;
-      const now = this.clock.now();
-      this.unsaved = {
-        ...unsaved,
-        failures,
-        reason: `the store refused it: ${(error as Error).message}`,
-        retryAt: nextRefreshAttempt(failures, now, this.deps.random?.()),
-      };
-      this.deps.log.error(
-        { err: error, generation: this.stored().generation },
-        'could not store the new MantaGO credentials; using them, and storing them again shortly',
-      );
-      return false;
-    }
+  /** The pair that follows `base`, obtained now. */
+  private successor(base: StoredCredentials | undefined, pair: ApiPair, origin: CredentialsOrigin, envFingerprint: string) {
+    return nextPair(this.deps.botId, this.clock.now(), base, pair, origin, envFingerprint);
   }
 
-  private newPair(
-    stored: StoredCredentials | undefined,
-    pair: ApiPair,
-    origin: CredentialsOrigin,
-    envFingerprint: string,
-  ): StoredCredentials {
-    const now = this.clock.now();
-    return {
-      botId: this.deps.botId,
-      apiToken: pair.apiToken,
-      apiSecret: pair.apiSecret,
-      generation: (stored?.generation ?? 0) + 1,
-      origin,
-      envFingerprint,
-      obtainedAt: now,
-      expiresAt: tokenExpiry(pair.apiToken, now),
-      lastRefreshAt: stored?.lastRefreshAt ?? null,
-      state: 'ok',
-      lastError: null,
-    };
+  /** Stores the pair in use if it waits to be; whether it is now. */
+  private async flushUnsaved(): Promise<boolean> {
+    const { stored, newer } = await this.unsaved.flush(this.stored(), this.clock.now());
+    if (newer) this.adopt(newer);
+    return stored;
   }
 
   private stored(): StoredCredentials {
@@ -357,8 +266,9 @@ export class CredentialsManager {
     const stored = this.stored();
     if (stored.state !== 'ok' || this.stopped || this.deps.dryRun) return;
     const now = this.clock.now();
-    const due = this.unsaved
-      ? this.unsaved.retryAt
+    const unsaved = this.unsaved.waiting;
+    const due = unsaved
+      ? unsaved.retryAt
       : this.expiredGeneration === stored.generation
         ? (this.failing?.nextAttemptAt ?? now)
         : Math.max(refreshAt(stored), this.failing?.nextAttemptAt ?? 0);
@@ -366,7 +276,7 @@ export class CredentialsManager {
     this.cancelTimer = this.clock.setTimer(
       () => {
         if (wait > MAX_TIMER_MS) return this.schedule();
-        if (this.unsaved) return void this.flushUnsaved().finally(() => this.schedule());
+        if (this.unsaved.waiting) return void this.flushUnsaved().finally(() => this.schedule());
         void this.refresh(
           this.stored().generation,
           this.expiredGeneration === undefined ? 'the token expires soon' : 'retrying a refresh that failed',
@@ -375,9 +285,4 @@ export class CredentialsManager {
       Math.min(wait, MAX_TIMER_MS),
     );
   }
-}
-
-/** A day ahead of expiry, or a tenth of the token's life if that is shorter. */
-function refreshAt(c: StoredCredentials): number {
-  return c.expiresAt - Math.min(DAY_MS, (c.expiresAt - c.obtainedAt) / 10);
 }

@@ -8,7 +8,7 @@ import type { Platform } from '../domain/recipient.ts';
 import type { BoundClient } from '../mapping/recipients.ts';
 import type { ResolutionQueue } from '../store/store.ts';
 import type { CallResult, ClientsResult } from './client.ts';
-import type { Renewal, UsableCredentials } from './credentials.ts';
+import type { Renewal, UsableCredentials } from './renewal.ts';
 
 /** A lookup MantaGO did not answer with a list: what it answered, for the state machine. */
 export class LookupFailed extends Error {

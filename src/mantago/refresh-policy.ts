@@ -1,6 +1,7 @@
 // How often a refresh MantaGO could not answer is tried again: exponential backoff with jitter,
 // capped at a few minutes, so a slow or failing token endpoint sees a few calls, not one per
-// delivery. And what it means when a refresh's answer was lost.
+// delivery. Which refusals are worth trying again, and what it means when a refresh's answer was lost.
+import type { RefreshResult } from './client.ts';
 
 export const REFRESH_RETRY_BASE_MS = 2_000;
 export const REFRESH_RETRY_MAX_MS = 5 * 60_000;
@@ -11,6 +12,26 @@ export function nextRefreshAttempt(failures: number, now: number, random = Math.
   return now + Math.round(ceiling / 2 + random * (ceiling / 2));
 }
 
+/** Refreshes that came to nothing, in a row: since when, the last reason, when to try next. */
+export interface FailingRefresh {
+  since: number;
+  failures: number;
+  reason: string;
+  nextAttemptAt: number;
+}
+
+/** One more refresh came to nothing; one that never reached MantaGO does not lengthen the wait. */
+export function failedRefresh(
+  previous: FailingRefresh | undefined,
+  reason: string,
+  calledMantago: boolean,
+  now: number,
+  random?: number,
+): FailingRefresh {
+  const failures = (previous?.failures ?? 0) + (calledMantago ? 1 : 0);
+  return { since: previous?.since ?? now, failures, reason, nextAttemptAt: nextRefreshAttempt(Math.max(1, failures), now, random) };
+}
+
 /**
  * A refresh whose answer never came may have rotated the pair all the same (MantaGO completes it
  * whether or not the caller waits): if the next refresh, with the pair we hold, is told the pair
@@ -19,3 +40,15 @@ export function nextRefreshAttempt(failures: number, now: number, random = Math.
 export const LOST_ROTATION_REASON =
   'a token refresh timed out and MantaGO has since rejected the pair we hold: it most likely rotated the pair without our seeing the answer. ' +
   'Install the bot\'s current pair from MantaGO\'s dashboard: PUT /admin/credentials {"apiToken", "apiSecret"}';
+
+/** A refresh MantaGO did not renew: try again later (an outage, a 429), or the pair is dead (why, for the operator). */
+export type RefreshFailure = { retry: true; detail: string; timedOut: boolean } | { retry: false; lastError: string };
+
+export function refreshFailure(reply: Exclude<RefreshResult, { kind: 'ok' }>, lastRefreshTimedOut: boolean): RefreshFailure {
+  const unanswered = reply.kind === 'unreachable' || reply.kind === 'not_started';
+  const detail = unanswered ? reply.message : `HTTP ${reply.status}: ${reply.message}`;
+  if (unanswered || (reply.kind === 'refused' && (reply.status === 429 || reply.status >= 500)))
+    return { retry: true, detail, timedOut: reply.kind === 'unreachable' && reply.timeout };
+  const lost = reply.kind === 'expired' && lastRefreshTimedOut;
+  return { retry: false, lastError: lost ? LOST_ROTATION_REASON : `MantaGO refused to refresh the token (${detail})` };
+}

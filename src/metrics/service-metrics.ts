@@ -2,7 +2,7 @@
 // Labels are small fixed sets: never an order or a customer id.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CredentialsStatus } from '../domain/credentials.ts';
-import type { RefreshOutcome } from '../mantago/credentials.ts';
+import type { RefreshOutcome } from '../mantago/renewal.ts';
 import type { QueueStats } from '../store/store.ts';
 
 export interface MetricsSources {

@@ -6,7 +6,7 @@ import type { AttemptResult, ClaimedDelivery } from '../../src/domain/delivery.t
 import { DeliveryWorker, type Broadcaster, type CredentialsSource, type WorkerOptions } from '../../src/delivery/worker.ts';
 import type { BroadcastRequest } from '../../src/mantago/api.ts';
 import type { CallResult } from '../../src/mantago/client.ts';
-import type { Renewal } from '../../src/mantago/credentials.ts';
+import type { Renewal } from '../../src/mantago/renewal.ts';
 import type { DeliveryQueue } from '../../src/store/store.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 
