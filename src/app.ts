@@ -85,7 +85,7 @@ export const notifierApp = fp<{ settings: Settings; sources?: readonly WebhookSo
       maxRssBytes: limits.rssBytes,
       pressureHandler: async (request, _reply, type, value) => {
         const source = request.routeOptions.config.source;
-        if (source) service.metrics.webhooks.inc({ source, outcome: 'overloaded' });
+        if (source) service.metrics.webhook(source, 'overloaded');
         request.log.warn({ type, value }, 'shedding load');
         throw httpError('OVERLOADED', `the service is overloaded; retry after ${config.LOAD_RETRY_AFTER_S} s`, config.LOAD_RETRY_AFTER_S);
       },

@@ -24,13 +24,14 @@ async function storedPair(store: FaultyStore): Promise<{ api_token: string; api_
 
 describe.each([{ engine: 'sqlite' as const }, { engine: 'postgres' as const }])('$engine', ({ engine }) => {
   test.skipIf(engine === 'postgres' && !server)(
-    'with CREDENTIALS_ENCRYPTION_KEY the stored pair is sealed; the same key opens it; without the key the service refuses to start, saying why',
+    'with CREDENTIALS_ENCRYPTION_KEY the stored pair is sealed; the same key opens it; without it (or with another) the service refuses to start, saying why; a new pair in the environment recovers',
     async () => {
       const sim = await startSimulator();
       const store = await faultyStore(engine, tempDir(), server);
       const key = randomBytes(32).toString('base64');
+      const { MANTAGO_API_TOKEN, MANTAGO_API_SECRET } = sim.serviceEnv(); // the environment's pair stays the same throughout
       try {
-        const env = { DATABASE_URL: store.url, CREDENTIALS_ENCRYPTION_KEY: key };
+        const env = { DATABASE_URL: store.url, CREDENTIALS_ENCRYPTION_KEY: key, MANTAGO_API_TOKEN, MANTAGO_API_SECRET };
         const first = await startService(sim, { env });
         sim.expireToken(); // a rotation: the new pair is stored sealed too
         await first.app.inject(shopifyRequest(shopifyOrder()));
@@ -52,12 +53,29 @@ describe.each([{ engine: 'sqlite' as const }, { engine: 'postgres' as const }])(
         expect(sim.refreshCalls()).toHaveLength(1);
         await second.app.close();
 
-        await expect(startService(sim, { env: { DATABASE_URL: store.url } })).rejects.toThrow(
-          'the stored MantaGO pair is encrypted: set CREDENTIALS_ENCRYPTION_KEY to the key it was stored with',
+        const sameEnvPair = { DATABASE_URL: store.url, MANTAGO_API_TOKEN, MANTAGO_API_SECRET };
+        await expect(startService(sim, { env: sameEnvPair })).rejects.toThrow(
+          "the stored MantaGO pair is encrypted: set CREDENTIALS_ENCRYPTION_KEY to the key it was stored with; or put the dashboard's current pair in MANTAGO_API_TOKEN and MANTAGO_API_SECRET",
         );
         await expect(
-          startService(sim, { env: { DATABASE_URL: store.url, CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64') } }),
+          startService(sim, { env: { ...sameEnvPair, CREDENTIALS_ENCRYPTION_KEY: randomBytes(32).toString('base64') } }),
         ).rejects.toThrow('CREDENTIALS_ENCRYPTION_KEY does not open the stored MantaGO pair');
+
+        // The key is lost: the operator takes a new pair from the dashboard into the environment, with a new key.
+        const fresh = sim.issuePair();
+        const newKey = randomBytes(32).toString('base64');
+        const third = await startService(sim, {
+          env: {
+            DATABASE_URL: store.url,
+            CREDENTIALS_ENCRYPTION_KEY: newKey,
+            MANTAGO_API_TOKEN: fresh.apiToken,
+            MANTAGO_API_SECRET: fresh.apiSecret,
+          },
+        });
+        await third.app.inject(shopifyRequest(shopifyOrder()));
+        await waitFor(() => sim.broadcasts.length === 3, { what: 'an order with the new pair' });
+        await third.app.close();
+        expect((await storedPair(store)).api_token).toMatch(/^enc:v1:/);
       } finally {
         await store.close();
         await sim.close();

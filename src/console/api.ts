@@ -89,6 +89,8 @@ export interface Delivery {
   source?: Maybe<string>;
   shop?: Maybe<string>;
   orderId?: Maybe<string>;
+  event?: Maybe<string>;
+  waitReason?: Maybe<string>;
   topic?: Maybe<string>;
   status?: Maybe<string>;
   platform?: Maybe<string>;
@@ -152,4 +154,5 @@ export interface Resolution {
   recipient?: { platform: string; userId: string; via: string } | null;
   skipped?: string | null;
   rule?: string | null;
+  binds?: { clientId: string; status: string; attempts: number; lastError: string | null }[];
 }

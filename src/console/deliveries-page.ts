@@ -6,7 +6,8 @@ import type { Page } from './page.ts';
 
 const STATUSES = ['pending', 'sent', 'dead', 'skipped'];
 const SOURCES = ['shopify', 'woocommerce', 'orders', 'admin'];
-const FILTERS = ['status', 'source', 'order'] as const;
+const EVENTS = ['placed', 'shipped', 'cancelled', 'refunded'];
+const FILTERS = ['status', 'source', 'event', 'order', 'customer'] as const;
 const PAGE_SIZE = 25;
 
 export const deliveriesPage: Page = ({ main, params }) => {
@@ -34,6 +35,7 @@ export const deliveriesPage: Page = ({ main, params }) => {
     },
     select('status', 'Status', STATUSES),
     select('source', 'Source', SOURCES),
+    select('event', 'Event', EVENTS),
     h(
       'div',
       { class: 'field' },
@@ -48,6 +50,21 @@ export const deliveriesPage: Page = ({ main, params }) => {
         'aria-describedby': 'filter-order-help',
       }),
       h('span', { id: 'filter-order-help', class: 'help' }, "The shop's order id, exactly"),
+    ),
+    h(
+      'div',
+      { class: 'field' },
+      h('label', { for: 'filter-customer' }, 'Customer'),
+      h('input', {
+        id: 'filter-customer',
+        name: 'customer',
+        type: 'search',
+        value: current('customer'),
+        autocomplete: 'off',
+        spellcheck: 'false',
+        'aria-describedby': 'filter-customer-help',
+      }),
+      h('span', { id: 'filter-customer-help', class: 'help' }, "The shop's customer id or e-mail, exactly"),
     ),
     h(
       'div',
@@ -141,14 +158,14 @@ function drawPage(page: DeliveryPage, params: URLSearchParams): Node[] {
 function row(d: Delivery): HTMLTableRowElement {
   // One wrapper per cell: at phone width each cell is a label/value grid row.
   const cell = (label: string, ...content: (Node | string | null)[]) => h('td', { 'data-label': label }, h('div', {}, ...content));
-  const why = d.status === 'skipped' || d.status === 'dead' || d.lastError ? d.lastError : null;
+  const why = d.status === 'skipped' || d.status === 'dead' || d.lastError ? d.lastError : (d.waitReason ?? null);
   return h(
     'tr',
     { 'data-delivery': d.id, 'data-status': text(d.status) },
     cell('Delivery', h('a', { href: `#/deliveries/${d.id}`, 'aria-label': `Delivery ${d.id}` }, `#${d.id}`)),
     cell('Received', time(d.receivedAt)),
     cell('Source', text(d.source), d.shop ? h('span', { class: 'muted block' }, d.shop) : null),
-    cell('Order', h('span', { 'data-field': 'orderId' }, text(d.orderId))),
+    cell('Order', h('span', { 'data-field': 'orderId' }, text(d.orderId)), d.event ? h('span', { class: 'muted block' }, d.event) : null),
     cell('Status', badge(d.status), d.inFlight ? h('span', { class: 'muted block' }, 'sending now') : null),
     cell('Recipient', d.clientId ? h('span', {}, text(d.platform), h('code', { class: 'block' }, d.clientId)) : NONE),
     cell('Rule', text(d.rule)),

@@ -203,6 +203,10 @@ function drawResolution(r: Resolution): HTMLElement {
       ['Recipient', r.recipient ? `${r.recipient.platform} user ${r.recipient.userId} (${r.recipient.via})` : 'nobody'],
       ['Why not', r.skipped ? sentence(r.skipped) : null],
       ['Rule', r.rule],
+      [
+        'MantaGO binds',
+        r.binds?.length ? r.binds.map((b) => `${b.clientId}: ${b.status}${b.lastError ? ` (${b.lastError})` : ''}`).join('; ') : null,
+      ],
     ]),
   );
 }

@@ -28,3 +28,16 @@ export interface StoredCredentials extends ApiPair {
 
 /** What the operator may see: never the token or the secret. */
 export type CredentialsStatus = Omit<StoredCredentials, 'apiToken' | 'apiSecret' | 'envFingerprint'>;
+
+/**
+ * The stored pair cannot be read with the encryption key given (none, or another). What is stored
+ * beside it is known: a pair newly put in the environment can replace it; the same one cannot.
+ */
+export class UnreadablePairError extends Error {
+  override readonly name = 'UnreadablePairError';
+  readonly stored: Omit<StoredCredentials, 'apiToken' | 'apiSecret'>;
+  constructor(message: string, stored: Omit<StoredCredentials, 'apiToken' | 'apiSecret'>) {
+    super(message);
+    this.stored = stored;
+  }
+}

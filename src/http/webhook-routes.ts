@@ -1,6 +1,7 @@
 // POST /webhooks/<source>, one route per registered source. The body arrives as raw bytes; the
 // signature is checked over those exact bytes before anything is parsed, then the JSON is parsed
 // and validated against the source's schema, and the order is stored before we answer 202.
+import type { WebhookOutcome } from '../metrics/service-metrics.ts';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
@@ -30,7 +31,7 @@ export const WebhookReply = Type.Object(
 );
 
 export const webhookRoutes: FastifyPluginAsyncTypebox<{ service: Service; bodyLimit: number }> = async (app, { service, bodyLimit }) => {
-  const onWebhook = (source: string, outcome: string) => service.metrics.webhooks.inc({ source, outcome });
+  const onWebhook = (source: string, outcome: WebhookOutcome) => service.metrics.webhook(source, outcome);
   // Keep the exact bytes: parsing comes after the signature check, in preValidation.
   app.removeAllContentTypeParsers(); // anything else is a 415
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => done(null, body));
@@ -46,7 +47,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ service: Service; bodyLi
   });
 
   for (const { source, enabled } of service.sources) {
-    const count = (outcome: string) => onWebhook(source.name, outcome);
+    const count = (outcome: WebhookOutcome) => onWebhook(source.name, outcome);
     if (!enabled) {
       app.post(source.path, {
         schema: {

@@ -12,7 +12,9 @@ import {
 } from './api.ts';
 import { CallLimiter, CallNotStarted } from './call-limiter.ts';
 
-export type Endpoint = 'broadcast' | 'token' | 'clients' | 'bind';
+/** MantaGO's endpoints the service calls, as metrics label them. */
+export const ENDPOINTS = ['broadcast', 'token', 'clients', 'bind'] as const;
+export type Endpoint = (typeof ENDPOINTS)[number];
 
 export interface MantagoClientOptions {
   baseUrl: string;

@@ -3,7 +3,13 @@
 // a new pair kept and stored before anyone needs the old one again, refreshes that MantaGO could
 // not answer retried with backoff (never once per delivery), and none once MantaGO refuses.
 import { settleBy, systemClock, type Clock } from '../clock.ts';
-import type { ApiPair, CredentialsOrigin, CredentialsStatus, StoredCredentials } from '../domain/credentials.ts';
+import {
+  type ApiPair,
+  type CredentialsOrigin,
+  type CredentialsStatus,
+  type StoredCredentials,
+  UnreadablePairError,
+} from '../domain/credentials.ts';
 import { RefreshClaim } from './refresh-claim.ts';
 import { type FailingRefresh, failedRefresh, refreshFailure } from './refresh-policy.ts';
 import { UnsavedPair } from './unsaved-pair.ts';
@@ -50,19 +56,26 @@ export class CredentialsManager {
   async start(): Promise<void> {
     const { store, botId, envPair, log } = this.deps;
     const envFingerprint = fingerprint(botId, envPair);
-    const stored = await store.loadCredentials(botId);
+    const stored = await this.readable(store.loadCredentials(botId), envFingerprint);
     const fromEnv = !stored || stored.envFingerprint !== envFingerprint;
     const credentials = fromEnv ? await store.saveCredentials(this.successor(stored, envPair, 'env', envFingerprint)) : stored;
     this.adopt(credentials);
+    const { generation, origin, state } = credentials;
     log.info(
-      {
-        generation: credentials.generation,
-        origin: credentials.origin,
-        expiresAt: new Date(credentials.expiresAt).toISOString(),
-        state: credentials.state,
-      },
+      { generation, origin, expiresAt: new Date(credentials.expiresAt).toISOString(), state },
       fromEnv ? 'using the MantaGO credentials from the environment' : 'using the stored MantaGO credentials',
     );
+  }
+
+  /** The stored pair; unreadable (a lost key), what is stored beside it, so a new environment pair replaces it. */
+  private async readable(loading: Promise<StoredCredentials | undefined>, envFingerprint: string) {
+    try {
+      return await loading;
+    } catch (error) {
+      if (!(error instanceof UnreadablePairError)) throw error;
+      if (error.stored.envFingerprint !== envFingerprint) return { ...error.stored, apiToken: '', apiSecret: '' };
+      throw new Error(`${error.message}; or put the dashboard's current pair in MANTAGO_API_TOKEN and MANTAGO_API_SECRET`);
+    }
   }
 
   stop(): void {
@@ -87,7 +100,8 @@ export class CredentialsManager {
 
   /** Whether a call now has a pair worth trying: not rejected, and not one MantaGO already called expired while no refresh comes through. */
   isUsable(): boolean {
-    return this.health().state !== 'rejected' && this.health().state !== 'refresh_failing';
+    const { state } = this.health();
+    return state !== 'rejected' && state !== 'refresh_failing';
   }
 
   /** Called when a newer usable pair is adopted, so paused work can go on. */
@@ -96,17 +110,13 @@ export class CredentialsManager {
     return () => this.changeListeners.delete(listener);
   }
 
-  /**
-   * The pair to call with; none while rejected. A refresh due ahead of the token's expiry is
-   * started, and waited for until `waitUntil` at most: the pair in hand is still good meanwhile.
-   */
+  /** The pair to call with (none while rejected); a refresh due ahead of expiry is waited for until `waitUntil` at most. */
   async get(options: { waitUntil?: number } = {}): Promise<UsableCredentials | undefined> {
     const stored = this.stored();
     if (stored.state !== 'ok') return undefined;
     const now = this.clock.now();
-    if (!this.deps.dryRun && now >= refreshAt(stored) && now >= (this.failing?.nextAttemptAt ?? 0)) {
+    if (!this.deps.dryRun && now >= refreshAt(stored) && now >= (this.failing?.nextAttemptAt ?? 0))
       await settleBy(this.clock, this.refresh(stored.generation, 'the token expires soon'), options.waitUntil, 'unavailable');
-    }
     const usable = this.stored();
     return usable.state === 'ok' ? { apiToken: usable.apiToken, apiSecret: usable.apiSecret, generation: usable.generation } : undefined;
   }

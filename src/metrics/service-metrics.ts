@@ -2,8 +2,23 @@
 // Labels are small fixed sets: never an order or a customer id.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CredentialsStatus } from '../domain/credentials.ts';
+import { ENDPOINTS } from '../mantago/client.ts';
 import type { RefreshOutcome } from '../mantago/renewal.ts';
 import type { QueueStats } from '../store/store.ts';
+
+/** What became of a webhook: the `outcome` label of notifier_webhooks_total. */
+export const WEBHOOK_OUTCOMES = [
+  'accepted',
+  'duplicate',
+  'ignored',
+  'ping',
+  'bad_signature',
+  'invalid',
+  'disabled',
+  'overloaded',
+  'store_unavailable',
+] as const;
+export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
 export interface MetricsSources {
   queueStats: () => Promise<QueueStats>;
@@ -13,7 +28,7 @@ export interface MetricsSources {
 export class ServiceMetrics {
   private watched = false;
   readonly registry = new Registry();
-  readonly webhooks: Counter<'source' | 'outcome'>;
+  private readonly webhooks: Counter<'source' | 'outcome'>;
   readonly deliveries: Counter<'outcome'>;
   readonly calls: Histogram<'endpoint' | 'outcome'>;
   readonly deliveryLatency: Histogram;
@@ -24,7 +39,7 @@ export class ServiceMetrics {
     collectDefaultMetrics({ register: this.registry });
     this.webhooks = new Counter({
       name: 'notifier_webhooks_total',
-      help: 'Webhooks received, by source and outcome (accepted, duplicate, ignored, ping, bad_signature, invalid, disabled, overloaded)',
+      help: `Webhooks received, by source and outcome (${WEBHOOK_OUTCOMES.join(', ')})`,
       labelNames: ['source', 'outcome'],
       registers,
     });
@@ -36,7 +51,7 @@ export class ServiceMetrics {
     });
     this.calls = new Histogram({
       name: 'notifier_mantago_call_duration_seconds',
-      help: 'MantaGO calls, by endpoint (broadcast, token) and outcome (ok, expired, refused, unreachable)',
+      help: `MantaGO calls, by endpoint (${ENDPOINTS.join(', ')}) and outcome (ok, expired, refused, unreachable, not_started)`,
       labelNames: ['endpoint', 'outcome'],
       buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
@@ -53,6 +68,11 @@ export class ServiceMetrics {
       labelNames: ['outcome'],
       registers,
     });
+  }
+
+  /** One webhook's outcome, by source. */
+  webhook(source: string, outcome: WebhookOutcome): void {
+    this.webhooks.inc({ source, outcome });
   }
 
   /** Read when scraped: the store and the credentials are the truth, shared by every replica. */

@@ -4,7 +4,7 @@
 // stored as they are. A pair stored before the key was set is read as it is and encrypted at its
 // next save.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import type { StoredCredentials } from '../domain/credentials.ts';
+import { type StoredCredentials, UnreadablePairError } from '../domain/credentials.ts';
 
 const PREFIX = 'enc:v1:';
 
@@ -37,6 +37,13 @@ export function credentialsCipher(keyBase64: string | undefined): CredentialsCip
   };
   return {
     seal: (c) => ({ ...c, apiToken: seal(c.apiToken, `${c.botId}:api_token`), apiSecret: seal(c.apiSecret, `${c.botId}:api_secret`) }),
-    open: (c) => ({ ...c, apiToken: open(c.apiToken, `${c.botId}:api_token`), apiSecret: open(c.apiSecret, `${c.botId}:api_secret`) }),
+    open: (c) => {
+      try {
+        return { ...c, apiToken: open(c.apiToken, `${c.botId}:api_token`), apiSecret: open(c.apiSecret, `${c.botId}:api_secret`) };
+      } catch (error) {
+        const { apiToken: _t, apiSecret: _s, ...stored } = c;
+        throw new UnreadablePairError((error as Error).message, stored);
+      }
+    },
   };
 }
