@@ -2,36 +2,10 @@
 // attempts, retries and redrives, manual broadcasts, credentials, and the recipient directory.
 import type { InjectOptions } from 'fastify';
 import { describe, expect, test } from 'vitest';
-import { ADMIN_TOKEN, EXAMPLE_MAPPING, startServiceWithSimulator } from './helpers/service.ts';
+import { anonymousOrder, adminSetup as setup } from './helpers/admin.ts';
+import { ADMIN_TOKEN } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { LINE_USER, LINE_USER_2, MESSENGER_USER, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
-
-async function setup(options: { env?: Record<string, string | undefined>; mapping?: string } = {}) {
-  const { sim, ...service } = await startServiceWithSimulator(options);
-  const admin = async (method: InjectOptions['method'], url: string, payload?: unknown, headers: Record<string, string> = {}) => {
-    const response = await service.app.inject({
-      method,
-      url: `/admin${url}`,
-      headers: {
-        authorization: `Bearer ${ADMIN_TOKEN}`,
-        ...(payload !== undefined && typeof payload !== 'string' && { 'content-type': 'application/json' }),
-        ...headers,
-      },
-      ...(payload !== undefined && { payload: typeof payload === 'string' ? payload : JSON.stringify(payload) }),
-    });
-    return { status: response.statusCode, body: response.body ? response.json() : undefined, headers: response.headers };
-  };
-  // MantaGO's 200 reaches the simulator before the service has recorded it: wait for the record.
-  const recorded = (deliveryId: number) =>
-    waitFor(
-      async () => {
-        const delivery = await admin('GET', `/deliveries/${deliveryId}`);
-        return delivery.body.status !== 'pending' ? delivery : undefined;
-      },
-      { what: `delivery ${deliveryId} to be recorded` },
-    );
-  return { sim, app: service.app, logs: service.logs, admin, recorded };
-}
 
 const ADMIN_ROUTES: [InjectOptions['method'], string][] = [
   ['POST', '/admin/broadcasts'],
@@ -47,11 +21,8 @@ const ADMIN_ROUTES: [InjectOptions['method'], string][] = [
   ['DELETE', '/admin/recipients/email:ann@example.com'],
   ['POST', '/admin/recipients/import'],
   ['GET', '/admin/overview'],
+  ['GET', '/admin/recipients/resolve?customer=1'],
 ];
-
-/** An order whose customer has no chat id in its attributes: only a directory can name them. */
-const anonymousOrder = (email: string, customerId: number) =>
-  shopifyOrder({ email, customer: { id: customerId, email, first_name: 'Ann' }, note_attributes: [] });
 
 const lineUser = (i: number) => `U${(0xdef000 + i).toString(16).padStart(32, '0')}`;
 
@@ -303,92 +274,4 @@ describe('credentials', () => {
     await waitFor(() => sim.deliveredClientIds().includes(LINE_USER), { what: 'the waiting order after the new pair' });
     expect((await admin('PUT', '/credentials', { apiToken: 'x' })).status).toBe(400);
   });
-});
-
-describe('recipient directory', () => {
-  const DIRECTORY_MAPPING = EXAMPLE_MAPPING.replace('rules:', '  - directory: true\nrules:');
-
-  test('a binding makes a previously skipped customer receive the next order', async () => {
-    const { app, sim, admin, recorded } = await setup({ mapping: DIRECTORY_MAPPING });
-    const before = await app.inject(shopifyRequest(anonymousOrder('Ann@Example.com', 8801)));
-    expect(before.json()).toMatchObject({ status: 'accepted', delivery: 'skipped', reason: expect.stringContaining('no directory entry') });
-
-    const bound = await admin('PUT', '/recipients/email:ann@example.com', { platform: 'line', userId: LINE_USER_2 });
-    expect(bound).toMatchObject({ status: 200, body: { key: 'email:ann@example.com', platform: 'line', userId: LINE_USER_2 } });
-    expect(await admin('GET', '/recipients/email:ann@example.com')).toMatchObject({ status: 200, body: { userId: LINE_USER_2 } });
-
-    const next = await app.inject(shopifyRequest(anonymousOrder('Ann@Example.com', 8801)));
-    expect(next.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
-    await waitFor(() => sim.deliveredClientIds().includes(LINE_USER_2), { what: "the bound customer's message" });
-    const delivery = await recorded(next.json().deliveryId);
-    expect(delivery.body).toMatchObject({ status: 'sent', recipientVia: 'directory email:ann@example.com' });
-
-    expect((await admin('DELETE', '/recipients/email:ann@example.com')).status).toBe(204);
-    expect((await admin('GET', '/recipients/email:ann@example.com')).status).toBe(404);
-    expect((await admin('DELETE', '/recipients/email:ann@example.com')).status).toBe(404);
-    const badKey = await admin('PUT', '/recipients/mail:ann', { platform: 'line', userId: LINE_USER });
-    expect(badKey).toMatchObject({ status: 400, body: { message: expect.stringContaining('customer:') } });
-    const badUser = await admin('PUT', '/recipients/customer:1', { platform: 'line', userId: '12345' });
-    expect(badUser).toMatchObject({ status: 400, body: { message: expect.stringContaining('LINE user id') } });
-  });
-
-  test('a JSON-lines import applies every valid line and reports each bad one by number; no line is half-applied', async () => {
-    const { admin } = await setup();
-    const lines = [
-      JSON.stringify({ key: 'customer:1', platform: 'line', userId: LINE_USER }),
-      '{"key": "customer:2", "platform": "line"',
-      JSON.stringify({ key: 'email:ken@example.com', platform: 'facebook', userId: MESSENGER_USER }),
-      '',
-      JSON.stringify({ key: 'phone:886912345678', platform: 'line', userId: 'not-a-line-id' }),
-      JSON.stringify({ key: 'EMAIL:X@Y', platform: 'line', userId: LINE_USER }),
-      JSON.stringify({ key: 'customer:3', platform: 'kakao', userId: LINE_USER }),
-    ].join('\n');
-    const imported = await admin('POST', '/recipients/import', lines, { 'content-type': 'application/x-ndjson' });
-    expect(imported.status).toBe(200);
-    expect(imported.body.imported).toBe(2);
-    expect(imported.body.errors).toEqual([
-      { line: 2, error: 'not valid JSON' },
-      { line: 5, error: expect.stringContaining('LINE user id') },
-      { line: 6, error: expect.stringContaining('key must') },
-      { line: 7, error: expect.stringContaining('platform must be') },
-    ]);
-    expect((await admin('GET', '/recipients/customer:1')).body.userId).toBe(LINE_USER);
-    expect((await admin('GET', '/recipients/email:ken@example.com')).body.platform).toBe('facebook');
-    for (const key of ['customer:2', 'phone:886912345678', 'customer:3'])
-      expect((await admin('GET', `/recipients/${key}`)).status).toBe(404);
-  });
-
-  test('a CSV import (header optional) does the same; an unknown content type is 415', async () => {
-    const { admin } = await setup();
-    const csv = `key,platform,userId\ncustomer:7,line,${LINE_USER}\ncustomer:8,line\nphone:886900000001,facebook,${MESSENGER_USER}\n`;
-    const imported = await admin('POST', '/recipients/import', csv, { 'content-type': 'text/csv' });
-    expect(imported).toMatchObject({
-      status: 200,
-      body: { imported: 2, errors: [{ line: 3, error: expect.stringContaining('3 comma-separated fields') }] },
-    });
-    expect((await admin('GET', '/recipients/phone:886900000001')).body.userId).toBe(MESSENGER_USER);
-    expect((await admin('POST', '/recipients/import', 'a,b,c', { 'content-type': 'text/plain' })).status).toBe(415);
-    expect((await admin('POST', '/recipients/import', '\n', { 'content-type': 'text/csv' })).status).toBe(400);
-  });
-});
-
-test('a large recipient import runs in chunks: a webhook that arrives during it is stored before the import ends', async () => {
-  const { app, admin } = await setup();
-  const lines = Array.from({ length: 30_000 }, (_, i) =>
-    JSON.stringify({ key: `customer:${i}`, platform: 'line', userId: lineUser(i % 1000) }),
-  ).join('\n');
-  const finished: string[] = [];
-  const importing = admin('POST', '/recipients/import', lines, { 'content-type': 'application/x-ndjson' }).then((answer) => {
-    finished.push('import');
-    return answer;
-  });
-  // The webhook goes in while the import's chunks are being written.
-  await waitFor(async () => (await admin('GET', '/recipients/customer:0')).status === 200, { what: 'the first chunk' });
-  const webhook = await app.inject(shopifyRequest(shopifyOrder()));
-  finished.push('webhook');
-  expect(webhook.statusCode).toBe(202);
-  const imported = await importing;
-  expect(imported).toMatchObject({ status: 200, body: { imported: 30_000, errors: [] } });
-  expect(finished).toEqual(['webhook', 'import']);
-  expect((await admin('GET', '/recipients/customer:29999')).status).toBe(200);
 });

@@ -3,26 +3,20 @@
 // CONSOLE_SCREENSHOTS=1 also writes the README's screenshots to docs/.
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, describe, expect, test } from 'vitest';
-import { launchChromium } from './helpers/browser.ts';
-import { consoleService, expectTokenKeptSafe, seed, type ConsoleService } from './helpers/console.ts';
-import { ADMIN_TOKEN, startServiceWithSimulator } from './helpers/service.ts';
+import { BROWSER_TEST, sharedChromium } from './helpers/browser.ts';
+import { consoleService, expectTokenKeptSafe, nav, seed, type ConsoleService } from './helpers/console.ts';
+import { ADMIN_TOKEN } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
-import { LINE_USER, LINE_USER_2, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
+import { LINE_USER_2, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 const DOCS = fileURLToPath(new URL('../docs/', import.meta.url));
-const BROWSER_TEST = { timeout: 90_000 };
-
-// Launched by the first test that needs it and shared; should it not start, every browser test
-// fails with the reason (a hook's failure would show them as skipped).
-let launching: Promise<Browser> | undefined;
-const browser = () => (launching ??= launchChromium());
-afterAll(async () => {
-  await (await launching?.catch(() => undefined))?.close();
-});
+const chromium = sharedChromium();
+const browser = chromium.browser;
+afterAll(chromium.close);
 
 async function screenshot(page: Page, name: string) {
   if (process.env.CONSOLE_SCREENSHOTS !== '1') return;
@@ -37,8 +31,6 @@ const listed = (c: ConsoleService, count: number) =>
     what: `${count} deliveries listed`,
   });
 // In-page checks are expressions: the tests are typed for Node, not the DOM.
-const nav = (c: ConsoleService, name: string) =>
-  c.page.getByRole('navigation', { name: 'Console sections' }).getByRole('link', { name }).click();
 const fitsWidth = (page: Page) => page.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth');
 
 describe('the console in a browser', () => {
@@ -226,94 +218,5 @@ describe('the console in a browser', () => {
     }
     expect(c.consoleErrors).toEqual([]);
     await expectTokenKeptSafe(c);
-  });
-});
-
-describe('actions in the console', () => {
-  const lineUser = (i: number) => `U${(0xc0de00 + i).toString(16).padStart(32, '0')}`;
-
-  test('redrive (after confirming) and a test broadcast reach MantaGO', BROWSER_TEST, async () => {
-    const c = await consoleService(await browser());
-    const users = [lineUser(1), lineUser(2)];
-    c.sim.set({ refusedClientIds: users });
-    for (const user of users)
-      await c.settled(await c.order(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user }] }))));
-    c.sim.set({ refusedClientIds: [] });
-
-    await c.signIn();
-    await nav(c, 'Deliveries');
-    const redrive = c.page.getByRole('button', { name: 'Redrive dead deliveries…' });
-    const dialog = c.page.getByRole('dialog', { name: 'Redrive dead deliveries?' });
-    await redrive.click();
-    await dialog.getByRole('button', { name: 'Cancel' }).click();
-    await dialog.waitFor({ state: 'detached' });
-    expect((await c.admin('GET', '/overview')).body.deliveries.dead).toBe(2);
-    await redrive.click();
-    await dialog.getByRole('button', { name: 'Redrive all dead' }).click();
-    await c.page.getByRole('status').filter({ hasText: '2 dead deliveries are being sent again.' }).waitFor();
-    await waitFor(() => users.every((u) => c.sim.deliveredClientIds().includes(u)), { what: 'the redriven deliveries at MantaGO' });
-
-    await nav(c, 'Test broadcast');
-    await c.page.getByLabel('Chat user ids').fill(LINE_USER);
-    await c.page.getByLabel('Conversation module (intentId)').fill('rb2kYmMdW');
-    await c.page.getByLabel('Broadcast name (optional)').fill('console check');
-    await c.page.getByRole('button', { name: 'Send test broadcast' }).click();
-    await c.page.getByRole('dialog', { name: 'Send this broadcast?' }).getByRole('button', { name: 'Send now' }).click();
-    const result = c.page.getByRole('region', { name: /^Result/ });
-    await result.locator('[data-status="sent"]').waitFor();
-    expect(await result.locator('[data-fact="MantaGO HTTP status"] dd').textContent()).toBe('200');
-    expect(c.sim.broadcasts.at(-1)).toMatchObject({ intentId: 'rb2kYmMdW', name: 'console check', clientIds: [LINE_USER] });
-    expect(c.consoleErrors).toEqual([]);
-    await expectTokenKeptSafe(c);
-  });
-
-  test('recipients: bind, look up, unbind; explain how a customer would be found', BROWSER_TEST, async () => {
-    const c = await consoleService(await browser());
-    await c.signIn();
-    await nav(c, 'Recipients');
-
-    const bind = c.page.getByRole('region', { name: 'Bind a customer key to a chat user' });
-    await bind.getByLabel('Customer key', { exact: true }).fill('email:ann@example.com');
-    await bind.getByLabel('Chat user id').fill(LINE_USER);
-    await bind.getByRole('button', { name: 'Bind' }).click();
-    await bind
-      .getByRole('status')
-      .filter({ hasText: `Bound email:ann@example.com to line user ${LINE_USER}.` })
-      .waitFor();
-    expect((await c.admin('GET', '/recipients/email:ann@example.com')).body).toMatchObject({ platform: 'line', userId: LINE_USER });
-
-    const lookup = c.page.getByRole('region', { name: 'Look up a customer key' });
-    await lookup.getByLabel('Customer key', { exact: true }).fill('email:ann@example.com');
-    await lookup.getByRole('button', { name: 'Look up' }).click();
-    expect(await lookup.locator('[data-fact="Chat user"] dd').textContent()).toBe(LINE_USER);
-    await lookup.getByRole('button', { name: 'Unbind…' }).click();
-    await c.page.getByRole('dialog', { name: 'Remove this binding?' }).getByRole('button', { name: 'Unbind' }).click();
-    await lookup.getByRole('status').filter({ hasText: 'email:ann@example.com is unbound.' }).waitFor();
-    expect((await c.admin('GET', '/recipients/email:ann@example.com')).status).toBe(404);
-
-    // How would customer 7 be found? Each entry tried, the directory binding wins, and the rule for it.
-    expect((await c.admin('PUT', '/recipients/customer:7', { platform: 'line', userId: LINE_USER })).status).toBe(200);
-    const resolve = c.page.getByRole('region', { name: 'How would this customer be found?' });
-    await resolve.getByLabel('Customer id').fill('7');
-    await resolve.getByRole('button', { name: 'Explain' }).click();
-    await resolve.getByText(`line user ${LINE_USER} (directory customer:7)`).waitFor();
-    expect(await resolve.locator('ol.steps li').allTextContents()).toEqual([
-      'attribute line_uid: no line_uid attribute',
-      'attribute messenger_psid: no messenger_psid attribute',
-      'static: no static entry for this customer',
-      `directory: line user ${LINE_USER}`,
-    ]);
-    expect(await resolve.locator('[data-fact="Rule"] dd').textContent()).toBe('default');
-    expect(c.consoleErrors).toEqual([]);
-    await expectTokenKeptSafe(c);
-  });
-});
-
-describe('without ADMIN_TOKEN', () => {
-  test('the console is 404, like /admin', async () => {
-    const { app } = await startServiceWithSimulator({ env: { ADMIN_TOKEN: undefined } });
-    for (const url of ['/console', '/console/', '/console/console.js', '/console/console.css', '/admin/overview']) {
-      expect((await app.inject({ method: 'GET', url })).statusCode, url).toBe(404);
-    }
   });
 });

@@ -30,6 +30,21 @@ export async function launchChromium(): Promise<Browser> {
   }
 }
 
+/**
+ * One browser for a test file, launched by the first test that needs it; should it not start,
+ * every browser test fails with the reason (a hook's failure would show them as skipped).
+ */
+export function sharedChromium(): { browser: () => Promise<Browser>; close: () => Promise<void> } {
+  let launching: Promise<Browser> | undefined;
+  return {
+    browser: () => (launching ??= launchChromium()),
+    close: async () => void (await (await launching?.catch(() => undefined))?.close()),
+  };
+}
+
+/** Browser tests' own timeout: a cold Chromium start on a busy machine takes seconds. */
+export const BROWSER_TEST = { timeout: 90_000 };
+
 export interface RecordedRequest {
   method: string;
   url: string;

@@ -105,3 +105,7 @@ export async function expectTokenKeptSafe(c: ConsoleService, typed: string[] = [
   expect(await c.page.evaluate('({ cookie: document.cookie, local: localStorage.length })')).toEqual({ cookie: '', local: 0 });
   for (const token of [ADMIN_TOKEN, ...typed]) expect(c.logs.join('\n'), 'the service log').not.toContain(token);
 }
+
+/** Goes to a section of the console through its navigation, as an operator would. */
+export const nav = (c: ConsoleService, name: string) =>
+  c.page.getByRole('navigation', { name: 'Console sections' }).getByRole('link', { name }).click();

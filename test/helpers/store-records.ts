@@ -1,0 +1,49 @@
+// Deliveries and attempts as the store suite records them: an incoming order with a plan, an attempt.
+import { batchKey } from '../../src/delivery/batching.ts';
+import type { AttemptResult, ClaimedDelivery, DeliveryPlan, IncomingOrder } from '../../src/domain/delivery.ts';
+import type { Order } from '../../src/domain/order.ts';
+import { incomingOrder } from './orders.ts';
+
+let sequence = 0;
+export function incoming(
+  overrides: { shop?: string; orderId?: string; intentId?: string; userId?: string; skip?: boolean } = {},
+): IncomingOrder {
+  const orderId = overrides.orderId ?? `o${++sequence}`;
+  const order: Order = {
+    source: 'shopify',
+    event: 'placed',
+    orderId,
+    shop: overrides.shop ?? 'shop',
+    total: '10',
+    currency: 'TWD',
+    customer: {},
+    attributes: {},
+    items: [],
+  };
+  const content = { intentId: overrides.intentId ?? 'moduleA' };
+  const plan: DeliveryPlan = overrides.skip
+    ? { kind: 'skip', reason: 'nobody' }
+    : {
+        kind: 'send',
+        recipient: { platform: 'line', userId: overrides.userId ?? `U${String(sequence).padStart(32, '0')}`, via: 'test' },
+        rule: 'r',
+        content,
+        name: `r ${orderId}`,
+      };
+  const { items: _items, ...stored } = order;
+  return incomingOrder(stored, {
+    topic: 'orders/create',
+    receivedAt: Date.now(),
+    plan,
+    batchKey: overrides.skip ? undefined : batchKey('line', content),
+  });
+}
+
+export const attempt = (
+  d: ClaimedDelivery,
+  transition: AttemptResult['transition'],
+  outcome: AttemptResult['attempt']['outcome'] = 'failed',
+): AttemptResult => ({
+  attempt: { deliveryId: d.id, startedAt: Date.now(), durationMs: 3, outcome, httpStatus: 503, error: 'down', batchSize: 1 },
+  transition,
+});

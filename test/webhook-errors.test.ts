@@ -1,0 +1,106 @@
+// Bad input gets a 4xx that says what is wrong, never a 500; what is not an order is acknowledged.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startSimulator, type MantagoSimulator } from '../simulator/simulator.ts';
+import { startService } from './helpers/service.ts';
+import { normalizedOrder, shopifyOrder, shopifyRequest, standardRequest } from './helpers/webhooks.ts';
+
+let sim: MantagoSimulator;
+let service: Awaited<ReturnType<typeof startService>>;
+
+beforeAll(async () => {
+  sim = await startSimulator();
+  service = await startService(sim);
+});
+afterAll(async () => {
+  await service.app.close();
+  await sim.close();
+});
+
+describe('bad input gets a 4xx that says what is wrong', () => {
+  test('a signed payload missing a required field: 400 naming the field', async () => {
+    const { total_price: _omitted, ...order } = shopifyOrder();
+    const answer = await service.app.inject(shopifyRequest(order));
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json()).toMatchObject({ code: 'INVALID_PAYLOAD' });
+    expect(answer.json().message).toContain('total_price');
+  });
+
+  test('a signed body that is not JSON: 400', async () => {
+    const request = shopifyRequest({});
+    const { hmacSha256Base64 } = await import('../src/sources/signature.ts');
+    const answer = await service.app.inject({
+      ...request,
+      payload: '{"id": 1,',
+      headers: { ...request.headers, 'x-shopify-hmac-sha256': hmacSha256Base64('shpss_test_shopify_app_secret', '{"id": 1,') },
+    });
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json()).toMatchObject({ code: 'INVALID_JSON', message: 'body is not valid JSON' });
+  });
+
+  test('an unsigned body that is not JSON: 401, since nothing is read before the signature', async () => {
+    const answer = await service.app.inject({
+      method: 'POST',
+      url: '/webhooks/shopify',
+      headers: { 'content-type': 'application/json' },
+      payload: '{"id": 1,',
+    });
+    expect(answer.statusCode).toBe(401);
+  });
+
+  test('a normalized order with a bad currency: 400 naming the field', async () => {
+    const answer = await service.app.inject(standardRequest(normalizedOrder({ currency: 'dollars' })));
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json().message).toContain('currency');
+  });
+
+  test('wrong content type: 415', async () => {
+    for (const contentType of ['text/plain', 'application/xml']) {
+      const answer = await service.app.inject({
+        method: 'POST',
+        url: '/webhooks/shopify',
+        headers: { 'content-type': contentType },
+        payload: 'hello',
+      });
+      expect(answer.statusCode).toBe(415);
+      expect(answer.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE' });
+    }
+  });
+
+  test('over the body limit: 413', async () => {
+    const huge = shopifyOrder({ note: 'x'.repeat(1_100_000) });
+    const answer = await service.app.inject(shopifyRequest(huge));
+    expect(answer.statusCode).toBe(413);
+    expect(answer.json()).toMatchObject({ code: 'BODY_TOO_LARGE' });
+  });
+
+  test('a Shopify topic that is not an order is acknowledged and ignored', async () => {
+    const answer = await service.app.inject(shopifyRequest({ id: 1, title: 'a product' }, { topic: 'products/update' }));
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toMatchObject({ status: 'ignored' });
+  });
+
+  test("WooCommerce's unsigned creation ping gets 200 and is otherwise ignored", async () => {
+    const answer = await service.app.inject({
+      method: 'POST',
+      url: '/webhooks/woocommerce',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'webhook_id=15',
+    });
+    expect(answer.statusCode).toBe(200);
+    expect(answer.json()).toEqual({ status: 'ignored', reason: 'WooCommerce webhook ping' });
+    // Anything else form-encoded is not a ping.
+    const other = await service.app.inject({
+      method: 'POST',
+      url: '/webhooks/woocommerce',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      payload: 'a=b',
+    });
+    expect(other.statusCode).toBe(415);
+  });
+
+  test('an unknown route: 404 in the same error shape', async () => {
+    const answer = await service.app.inject({ method: 'GET', url: '/nope?token=abc' });
+    expect(answer.statusCode).toBe(404);
+    expect(answer.json()).toEqual({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: 'no route for GET /nope' });
+  });
+});
