@@ -1,23 +1,18 @@
 // The store's operator view, one suite for every engine: the deliveries list, redrive, queue
 // figures, retention, the recipient directory, MantaGO's member answers and binds.
-import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { beforeEach, expect, test, vi } from 'vitest';
 import type { ClaimedDelivery, DeliveryPlan } from '../src/domain/delivery.ts';
 import type { Store } from '../src/store/store.ts';
 import { attempt, incoming } from './helpers/store-records.ts';
-import { STORE_ENGINES } from './helpers/stores.ts';
+import { describeEachStore } from './helpers/stores.ts';
 import { waitFor } from './helpers/wait.ts';
 
-describe.each(STORE_ENGINES)('$name store', (engine) => {
-  if (!engine.available) {
-    test.skip(`every ${engine.name} store test (no ${engine.name} here)`);
-    return;
-  }
+describeEachStore((current) => {
+  // Each test's own store, under the name the tests use.
   let store: Store;
-  let close: () => Promise<void>;
-  beforeEach(async () => {
-    ({ store, close } = await engine.open());
+  beforeEach(() => {
+    store = current();
   });
-  afterEach(async () => close());
 
   const LEASE = 60_000;
   const claimAll = (owner = 'w1', now = Date.now()) => store.claimBatch(owner, 100, LEASE, now);

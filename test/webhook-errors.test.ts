@@ -1,20 +1,12 @@
 // Bad input gets a 4xx that says what is wrong, never a 500; what is not an order is acknowledged.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startSimulator, type MantagoSimulator } from '../simulator/simulator.ts';
-import { startService } from './helpers/service.ts';
+import { describe, expect, test } from 'vitest';
+import type { MantagoSimulator } from '../simulator/simulator.ts';
+import { serviceForFile, type TestService } from './helpers/service.ts';
 import { normalizedOrder, shopifyOrder, shopifyRequest, standardRequest } from './helpers/webhooks.ts';
 
 let sim: MantagoSimulator;
-let service: Awaited<ReturnType<typeof startService>>;
-
-beforeAll(async () => {
-  sim = await startSimulator();
-  service = await startService(sim);
-});
-afterAll(async () => {
-  await service.app.close();
-  await sim.close();
-});
+let service: TestService;
+serviceForFile((started) => ({ sim, service } = started));
 
 describe('bad input gets a 4xx that says what is wrong', () => {
   test('a signed payload missing a required field: 400 naming the field', async () => {

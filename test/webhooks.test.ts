@@ -1,7 +1,7 @@
 // What a shop sees when it calls our webhooks, and what its customer then gets from MantaGO.
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { startSimulator, type MantagoSimulator } from '../simulator/simulator.ts';
-import { startService } from './helpers/service.ts';
+import { describe, expect, test } from 'vitest';
+import type { MantagoSimulator } from '../simulator/simulator.ts';
+import { serviceForFile, type TestService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import {
   LINE_USER,
@@ -16,16 +16,8 @@ import {
 } from './helpers/webhooks.ts';
 
 let sim: MantagoSimulator;
-let service: Awaited<ReturnType<typeof startService>>;
-
-beforeAll(async () => {
-  sim = await startSimulator();
-  service = await startService(sim);
-});
-afterAll(async () => {
-  await service.app.close();
-  await sim.close();
-});
+let service: TestService;
+serviceForFile((started) => ({ sim, service } = started));
 
 const broadcastsNamed = (name: string) => sim.broadcasts.filter((b) => b.name === name);
 

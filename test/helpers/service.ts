@@ -8,7 +8,7 @@ import { buildApp } from '../../src/app.ts';
 import type { Clock } from '../../src/clock.ts';
 import { loadSettings } from '../../src/config/settings.ts';
 import { createLogger } from '../../src/logger.ts';
-import { onTestFinished } from 'vitest';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { startSimulator, type MantagoSimulator, type SimulatorOptions } from '../../simulator/simulator.ts';
 import { SHOPIFY_SECRET, STANDARD_SECRET, WOO_SECRET } from './webhooks.ts';
 
@@ -95,4 +95,20 @@ export function shiftedClock(): Clock & { offset: number } {
     sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms))),
   };
   return clock;
+}
+
+export type TestService = Awaited<ReturnType<typeof startService>>;
+
+/** One simulator and one service for every test of a file: `use` gets them once they run; both are closed after. */
+export function serviceForFile(use: (started: { sim: MantagoSimulator; service: TestService }) => void, options: TestServiceOptions = {}) {
+  let started: { sim: MantagoSimulator; service: TestService } | undefined;
+  beforeAll(async () => {
+    const sim = await startSimulator();
+    started = { sim, service: await startService(sim, options) };
+    use(started);
+  });
+  afterAll(async () => {
+    await started?.service.app.close();
+    await started?.sim.close();
+  });
 }

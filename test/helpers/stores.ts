@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { openPostgresStore } from '../../src/store/postgres/engine.ts';
 import { openSqliteStore } from '../../src/store/sqlite/engine.ts';
 import type { Store } from '../../src/store/store.ts';
+import { afterEach, beforeEach, describe, test } from 'vitest';
 import { freshSchema, postgresServer } from './postgres.ts';
 import { tempDir } from './service.ts';
 
@@ -41,3 +42,26 @@ STORE_ENGINES.push({
     };
   },
 });
+
+/**
+ * The same tests over every engine, each test on a fresh store (`suite` gets a getter for it); an
+ * engine that cannot run here shows as one skipped test that says why.
+ */
+export function describeEachStore(suite: (store: () => Store, engine: StoreEngine) => void): void {
+  describe.each(STORE_ENGINES)('$name store', (engine) => {
+    if (!engine.available) {
+      test.skip(`every ${engine.name} store test (no ${engine.name} here)`);
+      return;
+    }
+    let store: Store | undefined;
+    let close: (() => Promise<void>) | undefined;
+    beforeEach(async () => {
+      ({ store, close } = await engine.open());
+    });
+    afterEach(async () => close?.());
+    suite(() => {
+      if (!store) throw new Error('the store is opened before each test');
+      return store;
+    }, engine);
+  });
+}
