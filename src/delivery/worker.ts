@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../clock.ts';
-import type { ClaimedDelivery } from '../domain/delivery.ts';
+import type { AttemptOutcome, ClaimedDelivery, Transition } from '../domain/delivery.ts';
 import type { CallResult } from '../mantago/client.ts';
 import type { BindJob, UnresolvedDelivery } from '../store/store.ts';
 import { broadcastRequest, oneRecipientEach } from './batching.ts';
@@ -166,6 +166,12 @@ export class DeliveryWorker {
     return new Lease(ids, until, this.deps.options);
   }
 
+  /** An attempt after which the same claim calls again (renewed credentials, a split batch): it stays in flight. */
+  private recordStillClaimed(batch: ClaimedDelivery[], startedAt: number, result: CallResult, outcome: AttemptOutcome): Promise<void> {
+    const stillClaimed = batch.map((): Transition => ({ to: 'in_flight' }));
+    return this.deps.store.recordAttempts(this.owner, attemptsOf(batch, startedAt, result, outcome, stillClaimed));
+  }
+
   /** Before another call under the same claim, a lease that could run out during it is renewed, for the whole claim. */
   private async keepLease(lease: Lease): Promise<void> {
     const now = this.clock.now();
@@ -237,16 +243,7 @@ export class DeliveryWorker {
         const waitUntil = lease.latestStart();
         const renewal = renewals < MAX_RENEWALS_PER_SEND ? await credentials.expired(pair.generation, { waitUntil }) : 'unavailable';
         if (renewal === 'renewed') {
-          await store.recordAttempts(
-            this.owner,
-            attemptsOf(
-              batch,
-              startedAt,
-              result,
-              step.outcome,
-              batch.map(() => ({ to: 'in_flight' })),
-            ),
-          );
+          await this.recordStillClaimed(batch, startedAt, result, step.outcome);
           continue;
         }
         const now = this.clock.now();
@@ -254,16 +251,7 @@ export class DeliveryWorker {
       }
 
       if (step.step === 'split') {
-        await store.recordAttempts(
-          this.owner,
-          attemptsOf(
-            batch,
-            startedAt,
-            result,
-            step.outcome,
-            batch.map(() => ({ to: 'in_flight' })),
-          ),
-        );
+        await this.recordStillClaimed(batch, startedAt, result, step.outcome);
         log.warn(
           { deliveries: batch.length, reason: step.reason },
           'MantaGO refused a batched broadcast; sending halves to find the refused recipients',

@@ -75,6 +75,16 @@ export async function findDelivery(db: Runner, dedupeKey: string): Promise<Row |
 }
 
 /** The oldest due delivery picks the batch key; rows another replica is claiming right now are skipped. */
+/** Claims the rows selected for `owner` until `until` (the lease): the only statement that takes one. */
+export async function lease(tx: Runner, rows: readonly Row[], owner: string, until: number): Promise<void> {
+  const ids = tx.dialect.inList(
+    'id',
+    rows.map((r) => Number(r.id)),
+    'bigint',
+  );
+  await tx.run(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE ${ids.sql}`, [owner, until, ids.param]);
+}
+
 export function claimBatch(db: Runner, owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
   return db.transaction(async (tx) => {
     const [head] = await tx.all(
@@ -89,12 +99,7 @@ export function claimBatch(db: Runner, owner: string, limit: number, leaseMs: nu
       [head.batch_key as string, now, limit],
     );
     if (rows.length === 0) return [];
-    const ids = tx.dialect.inList(
-      'id',
-      rows.map((r) => Number(r.id)),
-      'bigint',
-    );
-    await tx.run(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE ${ids.sql}`, [owner, now + leaseMs, ids.param]);
+    await lease(tx, rows, owner, now + leaseMs);
     return rows.map(toClaimed).sort((a, b) => a.id - b.id);
   });
 }

@@ -3,6 +3,7 @@
 import type { ClaimedDelivery, DeliveryPlan } from '../../domain/delivery.ts';
 import type { StoredOrder } from '../../domain/order.ts';
 import { CLAIMED_COLUMNS, toClaimed } from '../rows.ts';
+import { lease } from './deliveries.ts';
 import type { Runner } from '../runner.ts';
 
 /** A delivery waiting for its recipient, with the order event to resolve it from. */
@@ -20,12 +21,7 @@ export function claimUnresolved(db: Runner, owner: string, limit: number, leaseM
       [now, limit],
     );
     if (rows.length === 0) return [];
-    const ids = tx.dialect.inList(
-      'id',
-      rows.map((r) => Number(r.id)),
-      'bigint',
-    );
-    await tx.run(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE ${ids.sql}`, [owner, now + leaseMs, ids.param]);
+    await lease(tx, rows, owner, now + leaseMs);
     return rows.map((row) => {
       const { platform: _p, clientId: _c, rule: _r, intentId: _i, message: _m, fbTag: _f, name: _n, ...claimed } = toClaimed(row);
       return { ...claimed, dedupeKey: String(row.dedupe_key), order: JSON.parse(String(row.order_json)) as StoredOrder };
