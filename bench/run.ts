@@ -1,5 +1,5 @@
 // `npm run bench`: one run, every figure of the performance issue, printed as a table and written
-// to bench/results/latest.json and BENCHMARKS.md.
+// to bench/results/latest.json and its part of BENCHMARKS.md.
 //   1. Ingest: autocannon (50 connections, no pipelining, 10 s) posting signed ~2 KB Shopify orders
 //      to bare Fastify, then to the service on SQLite, back to back.
 //   2. Delivery: 10,000 orders pushed in, the simulator answering after 50 ms.
@@ -10,23 +10,14 @@
 // `--only ingest|delivery` runs one part; BENCH_DURATION_S shortens the ingest runs. For profiling:
 // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" adds flags to the service, and
 // BENCH_SERVICE_ENV="LOG_LEVEL=warn,BATCH_MAX_RECIPIENTS=50" overrides its settings.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { startSimulator, type MantagoSimulator } from '../simulator/simulator.ts';
-import { BENCH_SHOPIFY_SECRET, lineUser, shopifyHeaders, shopifyOrderBody } from './orders.ts';
+import { writeSection } from './benchmarks-md.ts';
+import { BENCH_SHOPIFY_SECRET, lineUser } from './orders.ts';
+import { type LoadResult, load, measured, peakRssMb, percentile, ROOT, SERVICE, sleep, startProcess } from './processes.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** What production runs (npm start, the container): the compiled service with the start script's flags. */
-const SERVICE = 'dist/server.js';
-const START_FLAGS = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start
-  .split(' ')
-  .filter((word) => word.startsWith('--'));
-if (!existsSync(join(ROOT, SERVICE))) throw new Error(`${SERVICE} is missing: run npm run bench (it builds first) or npm run build`);
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
 const INGEST_PAIRS = Math.max(1, Number(process.env.BENCH_INGEST_PAIRS ?? 3));
@@ -34,121 +25,6 @@ const DELIVERY_ORDERS = 10_000;
 const UPSTREAM_LATENCY_MS = 50;
 /** Limits for the delivery run; the service never exceeds them (a test checks the simulator never sees more). */
 const DELIVERY_LIMITS = { MANTAGO_MAX_CONCURRENCY: '8', MANTAGO_MAX_RPS: '50', BATCH_MAX_RECIPIENTS: '100' };
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  readyMs: number;
-  stop(): Promise<void>;
-}
-
-function spawnNode(script: string, env: Record<string, string>): ChildProcess {
-  const nodeArgs = script === SERVICE ? [...START_FLAGS, ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])] : [];
-  return spawn(process.execPath, [...nodeArgs, script], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Starts a server process on a free port and waits until `readyPath` answers 2xx. */
-async function startProcess(script: string, env: Record<string, string>, readyPath: string): Promise<Started> {
-  const port = await freePort();
-  const started = performance.now();
-  const child = spawnNode(script, { HOST: '127.0.0.1', PORT: String(port), ...env });
-  let output = '';
-  const collect = (chunk: Buffer) => {
-    if (output.length < 100_000) output += chunk.toString();
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  const url = `http://127.0.0.1:${port}`;
-  while (
-    !(await fetch(`${url}${readyPath}`).then(
-      (r) => r.ok,
-      () => false,
-    ))
-  ) {
-    if (child.exitCode !== null) throw new Error(`${script} exited ${child.exitCode}:\n${output}`);
-    await sleep(5);
-  }
-  const readyMs = performance.now() - started;
-  return {
-    child,
-    url,
-    readyMs,
-    async stop() {
-      if (child.exitCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.once('exit', resolve));
-    },
-  };
-}
-
-/** CPU time a process has used so far, in ms: user and system. */
-function cpuMs(pid: number | undefined): { user: number; system: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 }; // clock ticks of 10 ms
-}
-
-/** Runs the load and adds the server's CPU time per request, steadier than req/s on a shared machine. */
-async function measured(server: Started, firstId: number) {
-  const before = cpuMs(server.child.pid);
-  const run = await load(server.url, firstId, {});
-  const after = cpuMs(server.child.pid);
-  const perRequest = (ms: number) => (ms * 1000) / run.total;
-  return {
-    ...run,
-    cpuUsPerRequest: perRequest(after.user + after.system - before.user - before.system),
-    userUsPerRequest: perRequest(after.user - before.user),
-    systemUsPerRequest: perRequest(after.system - before.system),
-  };
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Peak resident set size of a process so far, from the kernel's high-water mark. */
-function peakRssMb(pid: number | undefined): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(status.match(/VmHWM:\s+(\d+) kB/)?.[1] ?? 0) / 1024;
-}
-
-async function load(url: string, firstId: number, options: { durationS?: number; amount?: number; onSent?: (id: number) => void }) {
-  let next = firstId;
-  const result = await autocannon({
-    url,
-    connections: 50,
-    pipelining: 1,
-    ...(options.amount ? { amount: options.amount } : { duration: options.durationS ?? DURATION_S }),
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (request) => {
-          const id = next++;
-          const body = shopifyOrderBody(id, lineUser(id));
-          options.onSent?.(id);
-          return { ...request, path: '/webhooks/shopify', body, headers: shopifyHeaders(body) };
-        },
-      },
-    ],
-  });
-  return {
-    rps: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    total: result.requests.total,
-  };
-}
 
 function serviceEnv(sim: MantagoSimulator, extra: Record<string, string> = {}): Record<string, string> {
   const dir = mkdtempSync(join(tmpdir(), 'notifier-bench-'));
@@ -168,9 +44,6 @@ function serviceEnv(sim: MantagoSimulator, extra: Record<string, string> = {}): 
   };
 }
 
-const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-
-type LoadResult = Awaited<ReturnType<typeof measured>>;
 interface Results {
   /** The pair with the median ratio, and every pair's ratio in the order run. */
   ingest?: { bare: LoadResult; service: LoadResult; ratio: number; pairRatios: number[] };
@@ -197,11 +70,11 @@ if (!only || only === 'ingest') {
   const pairs: { bare: LoadResult; service: LoadResult; ratio: number }[] = [];
   for (let pair = 0; pair < INGEST_PAIRS; pair++) {
     const bare = await startProcess('bench/bare-server.ts', {}, '/health');
-    const bareRun = await measured(bare, 1_000_000 * (pair + 1));
+    const bareRun = await measured(bare, 1_000_000 * (pair + 1), DURATION_S);
     await bare.stop();
 
     const service = await startProcess(SERVICE, serviceEnv(sim), '/readyz');
-    const serviceRun = await measured(service, 1_000_000 * (pair + 1) + 500_000);
+    const serviceRun = await measured(service, 1_000_000 * (pair + 1) + 500_000, DURATION_S);
     results.ingestPeakRssMb = Math.max(results.ingestPeakRssMb ?? 0, peakRssMb(service.child.pid));
     results.readyMs = Math.max(results.readyMs ?? 0, service.readyMs); // the slowest start
     await service.stop();
@@ -262,10 +135,11 @@ const table = render(report);
 process.stdout.write(`${table}\n`);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
 writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+// Only this run's part of BENCHMARKS.md: the store-growth run (bench/store-growth.ts) writes its own.
 if (!only)
-  writeFileSync(
-    join(ROOT, 'BENCHMARKS.md'),
-    `# Benchmarks\n\nThe latest \`npm run bench\`, on ${machine}, ${report.date.slice(0, 10)}.\nautocannon runs on the same machine. Figures: [bench/results/latest.json](bench/results/latest.json).\n\n${table}\n`,
+  writeSection(
+    'run',
+    `The latest \`npm run bench\`, on ${machine}, ${report.date.slice(0, 10)}.\nautocannon runs on the same machine. Figures: [bench/results/latest.json](bench/results/latest.json).\n\n${table}`,
   );
 
 function render(r: typeof report): string {

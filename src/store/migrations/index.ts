@@ -7,6 +7,7 @@ import { m003 } from './003-dedupe-key-refresh-claim.ts';
 import { m004 } from './004-shopify-global-order-ids.ts';
 import { m005 } from './005-idempotency-keys.ts';
 import { m006 } from './006-journey-members.ts';
+import { m007 } from './007-finished-index-by-finished-at.ts';
 
 export interface Migration {
   version: number;
@@ -14,7 +15,7 @@ export interface Migration {
   sql(engine: 'sqlite' | 'postgres'): string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007];
 
 /** The engine's spelling of the column types the migrations use. */
 export function types(engine: 'sqlite' | 'postgres') {
