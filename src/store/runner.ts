@@ -24,6 +24,13 @@ export interface Dialect {
   readonly name: 'sqlite' | 'postgres';
   /** `column IN (the values)` with the list as one parameter: json_each on SQLite, ANY(array) on PostgreSQL. */
   inList(column: string, values: readonly (number | string)[], type: 'bigint' | 'text'): { sql: string; param: Param };
+  /**
+   * A condition most rows examined meet: SQLite, without statistics, would otherwise search the
+   * (status, id) index for `status = 'pending'` and sort every pending delivery, where a partial
+   * index on the due time answers at once (11 ms against 0.01 ms with 100,000 waiting). PostgreSQL
+   * has statistics and no such function.
+   */
+  likely(condition: string): string;
   /** Appended to a SELECT that claims rows: PostgreSQL skips rows another replica is claiming; SQLite's write transaction is the lock. */
   readonly skipLocked: string;
   /**
@@ -60,6 +67,7 @@ export const sqliteDialect: Dialect = {
   name: 'sqlite',
   inList: (column, values) => ({ sql: `${column} IN (SELECT value FROM json_each(?))`, param: JSON.stringify(values) }),
   skipLocked: '',
+  likely: (condition) => `likely(${condition})`,
   async insertNew(db, table, columns, rows, conflictColumn) {
     const sql = `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES (${placeholders(columns.length)}) ON CONFLICT (${conflictColumn}) DO NOTHING`;
     const ids: (number | undefined)[] = [];
@@ -84,6 +92,7 @@ export const postgresDialect: Dialect = {
   name: 'postgres',
   inList: (column, values, type) => ({ sql: `${column} = ANY(?::${type}[])`, param: values }),
   skipLocked: ' FOR UPDATE SKIP LOCKED',
+  likely: (condition) => condition,
   async insertNew(db, table, columns, rows, conflictColumn) {
     const inserted = await db.all(
       `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) ${unnest(columns)} ON CONFLICT (${conflictColumn}) DO NOTHING RETURNING id, ${conflictColumn}`,

@@ -74,7 +74,6 @@ export async function findDelivery(db: Runner, dedupeKey: string): Promise<Row |
   return row;
 }
 
-/** The oldest due delivery picks the batch key; rows another replica is claiming right now are skipped. */
 /** Claims the rows selected for `owner` until `until` (the lease): the only statement that takes one. */
 export async function lease(tx: Runner, rows: readonly Row[], owner: string, until: number): Promise<void> {
   const ids = tx.dialect.inList(
@@ -85,10 +84,11 @@ export async function lease(tx: Runner, rows: readonly Row[], owner: string, unt
   await tx.run(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE ${ids.sql}`, [owner, until, ids.param]);
 }
 
+/** The oldest due delivery picks the batch key; rows another replica is claiming right now are skipped. */
 export function claimBatch(db: Runner, owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
   return db.transaction(async (tx) => {
     const [head] = await tx.all(
-      `SELECT id, batch_key FROM deliveries WHERE status = 'pending' AND resolve_from IS NULL AND next_attempt_at <= ?
+      `SELECT id, batch_key FROM deliveries WHERE ${tx.dialect.likely("status = 'pending'")} AND resolve_from IS NULL AND next_attempt_at <= ?
        ORDER BY next_attempt_at, id LIMIT 1${tx.dialect.skipLocked}`,
       [now],
     );
@@ -197,6 +197,8 @@ export async function release(db: Runner, owner: string, ids: number[], at: numb
 }
 
 export async function nextDueAt(db: Runner): Promise<number | undefined> {
-  const [row] = (await db.all(`SELECT min(next_attempt_at) AS due FROM deliveries WHERE status = 'pending'`)) as [Row];
+  const [row] = (await db.all(`SELECT min(next_attempt_at) AS due FROM deliveries WHERE ${db.dialect.likely("status = 'pending'")}`)) as [
+    Row,
+  ];
   return row.due === null || row.due === undefined ? undefined : Number(row.due);
 }

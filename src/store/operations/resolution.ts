@@ -16,7 +16,7 @@ export interface UnresolvedDelivery
 export function claimUnresolved(db: Runner, owner: string, limit: number, leaseMs: number, now: number): Promise<UnresolvedDelivery[]> {
   return db.transaction(async (tx) => {
     const rows = await tx.all(
-      `SELECT ${CLAIMED_COLUMNS}, dedupe_key, order_json FROM deliveries WHERE status = 'pending' AND resolve_from IS NOT NULL AND next_attempt_at <= ?
+      `SELECT ${CLAIMED_COLUMNS}, dedupe_key, order_json FROM deliveries WHERE ${tx.dialect.likely("status = 'pending'")} AND resolve_from IS NOT NULL AND next_attempt_at <= ?
        ORDER BY next_attempt_at, id LIMIT ?${tx.dialect.skipLocked}`,
       [now, limit],
     );
