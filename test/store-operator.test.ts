@@ -34,6 +34,16 @@ describeEachStore((current) => {
     expect((await store.operator.listDeliveries({ limit: 1 }))[0]?.inFlight).toBe(true);
   });
 
+  test('an order is found by its id or by its number as the shop shows it, with or without the #', async () => {
+    const a = await store.recordOrder(incoming({ orderId: '5820003', orderNumber: '#1004' }));
+    await store.recordOrder(incoming({ orderId: '5820004', orderNumber: '#1005' }));
+    for (const asked of ['5820003', '#1004', '1004'])
+      expect(
+        (await store.operator.listDeliveries({ limit: 10, orderId: asked })).map((d) => [d.id, d.orderNumber]),
+        asked,
+      ).toEqual([[a.deliveryId, '#1004']]);
+  });
+
   test('a dead delivery redriven starts over; one being sent, sent or skipped is not requeued', async () => {
     const dead = await store.recordOrder(incoming());
     const sent = await store.recordOrder(incoming({ intentId: 'other' }));

@@ -89,6 +89,7 @@ export interface Delivery {
   source?: Maybe<string>;
   shop?: Maybe<string>;
   orderId?: Maybe<string>;
+  orderNumber?: Maybe<string>;
   event?: Maybe<string>;
   waitReason?: Maybe<string>;
   topic?: Maybe<string>;

@@ -39,7 +39,7 @@ export const deliveriesPage: Page = ({ main, params }) => {
     h(
       'div',
       { class: 'field' },
-      h('label', { for: 'filter-order' }, 'Order id'),
+      h('label', { for: 'filter-order' }, 'Order'),
       h('input', {
         id: 'filter-order',
         name: 'order',
@@ -49,7 +49,7 @@ export const deliveriesPage: Page = ({ main, params }) => {
         spellcheck: 'false',
         'aria-describedby': 'filter-order-help',
       }),
-      h('span', { id: 'filter-order-help', class: 'help' }, "The shop's order id, exactly"),
+      h('span', { id: 'filter-order-help', class: 'help' }, "The shop's order id or number, e.g. #1004"),
     ),
     h(
       'div',
@@ -165,7 +165,11 @@ function row(d: Delivery): HTMLTableRowElement {
     cell('Delivery', h('a', { href: `#/deliveries/${d.id}`, 'aria-label': `Delivery ${d.id}` }, `#${d.id}`)),
     cell('Received', time(d.receivedAt)),
     cell('Source', text(d.source), d.shop ? h('span', { class: 'muted block' }, d.shop) : null),
-    cell('Order', h('span', { 'data-field': 'orderId' }, text(d.orderId)), d.event ? h('span', { class: 'muted block' }, d.event) : null),
+    cell(
+      'Order',
+      h('span', { 'data-field': 'orderId' }, text(d.orderNumber ?? d.orderId)),
+      d.event ? h('span', { class: 'muted block' }, d.event) : null,
+    ),
     cell('Status', badge(d.status), d.inFlight ? h('span', { class: 'muted block' }, 'sending now') : null),
     cell('Recipient', d.clientId ? h('span', {}, text(d.platform), h('code', { class: 'block' }, d.clientId)) : NONE),
     cell('Rule', text(d.rule)),

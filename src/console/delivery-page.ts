@@ -120,6 +120,8 @@ function draw(d: DeliveryDetail, act: (action: 'retry' | 'send-now') => void): N
           ['Status', badge(d.status)],
           ['Source', `${text(d.source)}${d.shop ? ` (${d.shop})` : ''}`],
           ['Order id', text(d.orderId)],
+          ['Order number', d.orderNumber ? text(d.orderNumber) : undefined],
+          ['Event', d.event ? text(d.event) : undefined],
           ['Topic', text(d.topic)],
           ['Received', time(d.receivedAt)],
           ['Attempts', text(d.attempts)],

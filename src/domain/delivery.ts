@@ -155,6 +155,8 @@ export interface DeliveryRecord {
   /** The customer's shop id and e-mail, as the order gave them. */
   customerId: string | null;
   customerEmail: string | null;
+  /** The order's number as the shop shows it (Shopify's #1004), when it has one. */
+  orderNumber: string | null;
 }
 
 export interface AttemptRecord extends Omit<Attempt, 'deliveryId'> {

@@ -37,6 +37,7 @@ export const DELIVERY_COLUMNS: readonly Column[] = [
   text('bind_customer_id'),
   text('customer_id'),
   text('customer_email'),
+  text('order_number'),
 ];
 /** Where the row's status and dedupe key are, for the answer to a new row. */
 export const STATUS_INDEX = DELIVERY_COLUMNS.findIndex((c) => c.name === 'status');
@@ -92,6 +93,7 @@ function rawDeliveryRow({
     send?.bindCustomerId ?? null,
     order?.customer.id ?? null,
     email || null,
+    order?.orderNumber ?? null,
   ];
 }
 
@@ -130,7 +132,7 @@ export function toClaimed(row: Row): ClaimedDelivery {
 
 export const RECORD_COLUMNS = `id, source, event, shop, order_id, topic, status, platform, client_id, recipient_via, rule, intent_id, message, fb_tag,
   broadcast_name, attempts, received_at, next_attempt_at, lease_owner, finished_at, redriven_at, last_error, hold_reason, resolve_from,
-  customer_id, customer_email`;
+  customer_id, customer_email, order_number`;
 
 const textOrNull = (value: unknown) => (value === null || value === undefined ? null : String(value));
 const timeOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
@@ -167,6 +169,7 @@ export function toDeliveryRecord(row: Row, now = Date.now()): DeliveryRecord {
     waitReason: !pending ? null : lastError ? `retrying: ${lastError}` : textOrNull(row.hold_reason),
     customerId: textOrNull(row.customer_id),
     customerEmail: textOrNull(row.customer_email),
+    orderNumber: textOrNull(row.order_number),
   };
 }
 

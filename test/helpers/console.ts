@@ -58,6 +58,7 @@ export type ConsoleService = Awaited<ReturnType<typeof consoleService>>;
 /** A shop's order whose customer has no chat id anywhere: recorded as skipped. */
 export const anonymousOrder = () =>
   shopifyOrder({
+    name: '#G-4471', // the number the shop shows, unlike its id
     email: 'guest@example.com',
     customer: { id: 9001, email: 'guest@example.com', first_name: 'Guest' },
     note_attributes: [],

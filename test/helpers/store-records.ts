@@ -6,13 +6,14 @@ import { incomingOrder } from './orders.ts';
 
 let sequence = 0;
 export function incoming(
-  overrides: { shop?: string; orderId?: string; intentId?: string; userId?: string; skip?: boolean } = {},
+  overrides: { shop?: string; orderId?: string; orderNumber?: string; intentId?: string; userId?: string; skip?: boolean } = {},
 ): IncomingOrder {
   const orderId = overrides.orderId ?? `o${++sequence}`;
   const order: Order = {
     source: 'shopify',
     event: 'placed',
     orderId,
+    ...(overrides.orderNumber && { orderNumber: overrides.orderNumber }),
     shop: overrides.shop ?? 'shop',
     total: '10',
     currency: 'TWD',

@@ -21,7 +21,13 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
         {
           status: Type.Optional(DeliveryStatusSchema),
           source: Type.Optional(Type.Enum(SOURCES)),
-          order: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "the shop's order id" })),
+          order: Type.Optional(
+            Type.String({
+              minLength: 1,
+              maxLength: 200,
+              description: "the shop's order id, or its number as the shop shows it (#1004 or 1004)",
+            }),
+          ),
           event: Type.Optional(Type.Enum([...ORDER_EVENTS])),
           customer: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: "the customer's shop id or e-mail" })),
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),

@@ -46,6 +46,7 @@ export const DeliverySchema = Type.Object({
   }),
   customerId: Text,
   customerEmail: Text,
+  orderNumber: Type.Union([Type.String(), Type.Null()], { description: "the order's number as the shop shows it (Shopify's #1004)" }),
 });
 
 export const AttemptSchema = Type.Object({

@@ -8,6 +8,7 @@ import { m004 } from './004-shopify-global-order-ids.ts';
 import { m005 } from './005-idempotency-keys.ts';
 import { m006 } from './006-journey-members.ts';
 import { m007 } from './007-finished-index-by-finished-at.ts';
+import { m008 } from './008-order-number.ts';
 
 export interface Migration {
   version: number;
@@ -15,7 +16,7 @@ export interface Migration {
   sql(engine: 'sqlite' | 'postgres'): string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008];
 
 /** The engine's spelling of the column types the migrations use. */
 export function types(engine: 'sqlite' | 'postgres') {

@@ -16,7 +16,12 @@ export async function listDeliveries(db: Runner, filter: DeliveryFilter, now: nu
   };
   if (filter.status) add('status = ?', filter.status);
   if (filter.source) add('source = ?', filter.source);
-  if (filter.orderId) add('order_id = ?', filter.orderId);
+  if (filter.orderId) {
+    // The id, or the number as the shop shows it, with or without its '#'.
+    const number = filter.orderId.replace(/^#/, '');
+    where.push('(order_id = ? OR order_number = ? OR order_number = ?)');
+    params.push(filter.orderId, number, `#${number}`);
+  }
   if (filter.event) add('event = ?', filter.event);
   if (filter.customer) {
     where.push('(customer_id = ? OR customer_email = ?)');
