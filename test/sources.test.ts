@@ -1,7 +1,8 @@
 // Each shop platform's payload turned into the one normalized order.
 import { describe, expect, test } from 'vitest';
 import { hmacSha256Base64, isValidBase64Hmac } from '../src/sources/signature.ts';
-import { normalizeShopifyOrder, type ShopifyOrder } from '../src/sources/shopify.ts';
+import { normalizeShopifyOrder, normalizeShopifyRefund, type ShopifyOrder } from '../src/sources/shopify.ts';
+import type { ShopifyRefund } from '../src/sources/shopify-payloads.ts';
 import { normalizeWooCommerceOrder, woocommerceSource, type WooCommerceOrder } from '../src/sources/woocommerce.ts';
 import { fromNormalizedPayload } from '../src/sources/normalized-order.ts';
 import { normalizedOrder, shopifyOrder, wooOrder } from './helpers/webhooks.ts';
@@ -27,6 +28,14 @@ describe('Shopify', () => {
       attributes: { line_uid: 'U4af4980629ab33c3c2f0c1d9d2a1b2c3' },
       items: [{ name: 'Oolong tea', quantity: 2, price: '600.00', sku: 'TEA-1' }],
     });
+  });
+
+  test('a refund counts only the money that went back: a failed transaction is not announced as refunded', () => {
+    const refund = (transactions: { amount: string; currency: string; kind: string; status: string }[]) =>
+      normalizeShopifyRefund({ id: 1, order_id: 5, transactions } as ShopifyRefund).refund;
+    const success = { amount: '300.00', currency: 'TWD', kind: 'refund', status: 'success' };
+    expect(refund([success, { ...success, amount: '50.00', status: 'failure' }])).toEqual({ amount: '300.00', currency: 'TWD' });
+    expect(refund([{ ...success, status: 'failure' }])).toEqual({});
   });
 
   test('ids beyond 2^53 keep their exact digits from the GraphQL id', () => {

@@ -145,6 +145,18 @@ describeEachStore((current) => {
     expect(await claimAll('w2', now)).toHaveLength(1);
   });
 
+  test("a placed delivery claimed after its order's cancel was stored is withdrawn, not handed out", async () => {
+    const placed = await store.recordOrder(incoming({ orderId: 'cx-1' }));
+    const other = await store.recordOrder(incoming({ orderId: 'cx-2' }));
+    const cancel = incoming({ orderId: 'cx-1', skip: true });
+    await store.recordOrder({ ...cancel, dedupeKey: `${cancel.dedupeKey}\u001fcancelled`, event: 'cancelled' });
+    expect((await claimAll()).map((d) => d.id)).toEqual([other.deliveryId]);
+    expect(await store.operator.getDelivery(placed.deliveryId)).toMatchObject({
+      status: 'skipped',
+      lastError: 'order cancelled before the message went out',
+    });
+  });
+
   test('listeners hear of new due deliveries after they are committed', async () => {
     let heard = 0;
     const unsubscribe = store.onDeliveryDue(() => heard++);

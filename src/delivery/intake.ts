@@ -2,8 +2,8 @@
 // delivery. The caller answers the shop only after this resolves, so an acknowledged order is
 // durable; each store call has a deadline, so a wedged store answers 503 (and the shop retries)
 // instead of hanging. No MantaGO call is made here: a member lookup is left to the worker.
-import type { DeliveryPlan, IncomingOrder, RecordedOrder } from '../domain/delivery.ts';
-import type { Order, OrderEvent, StoredOrder } from '../domain/order.ts';
+import { type DeliveryPlan, dedupeKey, type IncomingOrder, type RecordedOrder } from '../domain/delivery.ts';
+import type { Order, StoredOrder } from '../domain/order.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { planDelivery } from '../mapping/plan.ts';
 import type { DirectoryLookup } from '../mapping/recipients.ts';
@@ -18,14 +18,6 @@ export type Intake = (
   received: { order: Order; scope: string; placedIfFirst?: boolean },
   topic: string | undefined,
 ) => Promise<IntakeResult>;
-
-/**
- * Webhooks with the same key are the same order event: one message, however often (or however
- * altered) the shop sends it. An order's placed event keeps the key orders had before there were events.
- */
-export function dedupeKey(source: string, scope: string, orderId: string, event: OrderEvent = 'placed', eventKey?: string): string {
-  return [source, scope, orderId, ...(event === 'placed' ? [] : [event, ...(eventKey === undefined ? [] : [eventKey])])].join('\u001f');
-}
 
 /** One message per shipment; one each for the other events. */
 const eventKeyOf = (order: Order) => (order.event === 'shipped' ? order.shipment?.id : undefined);
@@ -82,17 +74,23 @@ export function createIntake(deps: IntakeDeps): Intake {
     const placedKey = dedupeKey(received.source, scope, received.orderId);
     const placed =
       received.event === 'placed' ? undefined : await withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up');
-    // An order first seen at a later status (WooCommerce's completed) starts with its placed message.
-    const firstSeen = placedIfFirst === true && placed === undefined;
+    // An order first seen at a later status (WooCommerce's completed) starts with its placed message, if one is sent.
+    const firstSeen = placedIfFirst === true && placed === undefined && anyRuleFor(mapping.rules, 'placed');
     const order: Order = firstSeen ? { ...received, event: 'placed' } : withPlacedDetails(received, placed?.order);
-    if (!anyRuleFor(mapping.rules, order.event)) return { outcome: 'ignored', reason: `no rule sends a message for ${order.event} events` };
+    const ruled = anyRuleFor(mapping.rules, order.event);
+    // Stored even with no rule of their own: a placed event keeps the order (the customer) for the
+    // events after it, and a cancel withdraws a held confirmation.
+    if (!ruled && order.event !== 'placed' && order.event !== 'cancelled')
+      return { outcome: 'ignored', reason: `no rule sends a message for ${order.event} events` };
 
-    const plan = await planDelivery(order, mapping, {
-      lookups: { ...(directory && { directory }) },
-      ...(placed && { placed }),
-      receivedAt,
-      now: receivedAt,
-    });
+    const plan: DeliveryPlan = ruled
+      ? await planDelivery(order, mapping, {
+          lookups: { ...(directory && { directory }) },
+          ...(placed && { placed }),
+          receivedAt,
+          now: receivedAt,
+        })
+      : { kind: 'skip', reason: `no rule sends a message for ${order.event} events` };
     const stored = incoming(order, scope, topic, receivedAt, plan);
     if (firstSeen) {
       // Its shipped event is spent with it, so a redelivery of the same status sends nothing more.

@@ -4,11 +4,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DEFAULT_FB_TAG, FB_TAGS, type Content, type FbTag } from '../domain/content.ts';
-import { ADMIN_SOURCE, type ClaimedDelivery, type DeliveryStatus, type IncomingOrder, type RecordedOrder } from '../domain/delivery.ts';
+import {
+  ADMIN_SOURCE,
+  type ClaimedDelivery,
+  type DeliveryStatus,
+  dedupeKey,
+  type IncomingOrder,
+  type RecordedOrder,
+} from '../domain/delivery.ts';
 import { isValidUserId, type Platform } from '../domain/recipient.ts';
 import type { CallResult } from '../mantago/client.ts';
 import type { OperatorView } from '../store/store.ts';
-import { dedupeKey } from './intake.ts';
 
 export interface ManualBroadcast {
   platform: Platform;

@@ -4,7 +4,7 @@
 // backoff and counted, a credentials wait not counted, given up past the attempt or age bound.
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.ts';
-import type { AttemptResult, ClaimedDelivery } from '../domain/delivery.ts';
+import { type AttemptResult, type ClaimedDelivery, placedKeyOf } from '../domain/delivery.ts';
 import type { Order } from '../domain/order.ts';
 import type { CallResult } from '../mantago/client.ts';
 import { LookupFailed, type MemberDirectory } from '../mantago/members.ts';
@@ -32,9 +32,6 @@ export interface ResolverDeps {
 
 /** How soon to look again at an event whose order's placed delivery is still being resolved. */
 const PLACED_WAIT_MS = 1_000;
-
-/** The placed event's key: an event's own key is the placed key with the event after it. */
-const placedKeyOf = (dedupeKey: string) => dedupeKey.split('\u001f').slice(0, 3).join('\u001f');
 
 export class Resolver {
   private readonly deps: ResolverDeps;

@@ -168,3 +168,22 @@ export interface DeliveryDetail extends DeliveryRecord {
   order: StoredOrder | null;
   attemptLog: AttemptRecord[];
 }
+
+/** Between the parts of a dedupe key. */
+const KEY_SEPARATOR = '\u001f';
+
+/**
+ * Webhooks with the same key are the same order event: one message, however often (or however
+ * altered) the shop sends it. An order's placed event keeps the key orders had before there were events.
+ */
+export function dedupeKey(source: string, scope: string, orderId: string, event: OrderEvent = 'placed', eventKey?: string): string {
+  return [source, scope, orderId, ...(event === 'placed' ? [] : [event, ...(eventKey === undefined ? [] : [eventKey])])].join(
+    KEY_SEPARATOR,
+  );
+}
+
+/** The key of an order's placed event, from the key of any of its events. */
+export const placedKeyOf = (key: string): string => key.split(KEY_SEPARATOR).slice(0, 3).join(KEY_SEPARATOR);
+
+/** What an order's cancel adds to its placed key (the store finds a cancelled order's placed message by it). */
+export const CANCELLED_KEY_SUFFIX = `${KEY_SEPARATOR}cancelled`;

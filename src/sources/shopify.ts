@@ -84,8 +84,8 @@ export function normalizeShopifyFulfillment(payload: ShopifyFulfillment, shop: s
 
 export function normalizeShopifyRefund(payload: ShopifyRefund): Omit<Order, 'shop'> {
   const transactions = payload.transactions ?? [];
-  const refunds = transactions.filter((t) => t.kind === 'refund' && (t.status ?? 'success') === 'success');
-  const counted = refunds.length > 0 ? refunds : transactions;
+  // Only money that went back: a failed or pending refund transaction is not announced as refunded.
+  const counted = transactions.filter((t) => t.kind === 'refund' && (t.status ?? 'success') === 'success');
   const amount = counted.reduce((sum, t) => sum + Number(t.amount ?? 0), 0);
   const currency = optionalText(counted.find((t) => t.currency)?.currency)?.toUpperCase();
   const { shop: _shop, ...order } = bareOrder(payload.order_id, '', 'refunded');

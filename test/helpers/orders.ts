@@ -1,5 +1,5 @@
 // Stored orders for the store suites, as the intake would hand them to the store.
-import { dedupeKey } from '../../src/delivery/intake.ts';
+import { dedupeKey } from '../../src/domain/delivery.ts';
 import type { IncomingOrder } from '../../src/domain/delivery.ts';
 import type { Order, StoredOrder } from '../../src/domain/order.ts';
 

@@ -1,6 +1,13 @@
 // The delivery queue's statements, written once for both engines: new orders, claims under a
 // lease, attempts and the transitions they lead to.
-import type { AttemptResult, ClaimedDelivery, RecordedOrder, Transition } from '../../domain/delivery.ts';
+import {
+  type AttemptResult,
+  CANCELLED_KEY_SUFFIX,
+  type ClaimedDelivery,
+  type RecordedOrder,
+  type Transition,
+  WITHDRAWN_REASON,
+} from '../../domain/delivery.ts';
 import { ATTEMPT_COLUMNS, CLAIMED_COLUMNS, DELIVERY_COLUMNS, STATUS_INDEX, toClaimed } from '../rows.ts';
 import type { Param, Row, Runner } from '../runner.ts';
 import { queueBinds } from './members.ts';
@@ -74,6 +81,26 @@ export async function findDelivery(db: Runner, dedupeKey: string): Promise<Row |
   return row;
 }
 
+/**
+ * Placed messages among `rows` whose order was cancelled since they were stored — the cancel came
+ * while one was in flight or being resolved (its retry would follow the cancellation), or before a
+ * redelivery stored it — are withdrawn now rather than sent: their ids.
+ */
+async function withdrawCancelled(tx: Runner, rows: readonly Row[], now: number): Promise<Set<number>> {
+  const ids = tx.dialect.inList(
+    'id',
+    rows.map((r) => Number(r.id)),
+    'bigint',
+  );
+  const withdrawn = await tx.all(
+    `UPDATE deliveries SET status = 'skipped', finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, last_error = ?
+     WHERE ${ids.sql} AND event = 'placed' AND EXISTS (SELECT 1 FROM deliveries c WHERE c.dedupe_key = deliveries.dedupe_key || ?)
+     RETURNING id`,
+    [now, WITHDRAWN_REASON, ids.param, CANCELLED_KEY_SUFFIX],
+  );
+  return new Set(withdrawn.map((r) => Number(r.id)));
+}
+
 /** Claims the rows selected for `owner` until `until` (the lease): the only statement that takes one. */
 export async function lease(tx: Runner, rows: readonly Row[], owner: string, until: number): Promise<void> {
   const ids = tx.dialect.inList(
@@ -99,8 +126,11 @@ export function claimBatch(db: Runner, owner: string, limit: number, leaseMs: nu
       [head.batch_key as string, now, limit],
     );
     if (rows.length === 0) return [];
-    await lease(tx, rows, owner, now + leaseMs);
-    return rows.map(toClaimed).sort((a, b) => a.id - b.id);
+    const withdrawn = await withdrawCancelled(tx, rows, now);
+    const claimed = rows.filter((r) => !withdrawn.has(Number(r.id)));
+    if (claimed.length === 0) return [];
+    await lease(tx, claimed, owner, now + leaseMs);
+    return claimed.map(toClaimed).sort((a, b) => a.id - b.id);
   });
 }
 

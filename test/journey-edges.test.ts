@@ -1,0 +1,103 @@
+// The journey where events and rules do not line up: a cancel with no rule of its own still
+// withdraws the held confirmation; a shop that sends shipment messages only still finds its
+// customers; a cancel that overtakes a confirmation in flight, or its redelivery, withdraws it.
+import { describe, expect, test } from 'vitest';
+import type { MantagoSimulator } from '../simulator/simulator.ts';
+import { ADMIN_TOKEN, EXAMPLE_MAPPING, startServiceWithSimulator } from './helpers/service.ts';
+import { waitFor } from './helpers/wait.ts';
+import { shopifyFulfillment, shopifyOrder, shopifyRequest, wooOrder, wooRequest } from './helpers/webhooks.ts';
+
+const RECIPIENTS = EXAMPLE_MAPPING.slice(0, EXAMPLE_MAPPING.indexOf('rules:'));
+const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const user = (i: number) => `U${(0x1ed9e0 + i).toString(16).padStart(32, '0')}`;
+const messages = (sim: MantagoSimulator, to: string) => sim.broadcasts.filter((b) => b.clientIds.includes(to));
+type App = Awaited<ReturnType<typeof startServiceWithSimulator>>['app'];
+const delivery = async (app: App, id: number) =>
+  (await app.inject({ method: 'GET', url: `/admin/deliveries/${id}`, headers: auth })).json();
+const settled = (app: App, id: number) =>
+  waitFor(
+    async () => {
+      const d = await delivery(app, id);
+      return d.status === 'pending' ? undefined : d;
+    },
+    { what: `delivery ${id} settled` },
+  );
+
+const WITHDRAWN = { status: 'skipped', lastError: 'order cancelled before the message went out' };
+
+test('a mapping with a held confirmation and no cancellation rule: the cancel still withdraws it, and nothing is sent', async () => {
+  const mapping = `${RECIPIENTS}rules:\n  - name: confirmation\n    delay: 10m\n    send: { intentId: rb2kYmMdW }\n`;
+  const { app, sim } = await startServiceWithSimulator({ mapping });
+  const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user(1) }] });
+  const placed = (await app.inject(shopifyRequest(order))).json();
+  const cancel = await app.inject(shopifyRequest({ ...order, cancel_reason: 'customer' }, { topic: 'orders/cancelled' }));
+  expect(cancel.statusCode).toBe(202);
+  expect(cancel.json()).toMatchObject({ status: 'accepted', delivery: 'skipped', reason: 'no rule sends a message for cancelled events' });
+  expect(await delivery(app, placed.deliveryId)).toMatchObject(WITHDRAWN);
+  expect(sim.broadcastCalls()).toEqual([]);
+});
+
+describe('a shop that sends shipment messages only', () => {
+  const mapping = `${RECIPIENTS}rules:\n  - name: shipped\n    when: { event: shipped }\n    send: { intentId: shipMod01 }\n`;
+
+  test('Shopify: the placed event is kept (sending nothing) so the fulfillment finds its customer', async () => {
+    const { app, sim } = await startServiceWithSimulator({ mapping });
+    const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user(2) }] });
+    expect((await app.inject(shopifyRequest(order))).json()).toMatchObject({
+      status: 'accepted',
+      delivery: 'skipped',
+      reason: 'no rule sends a message for placed events',
+    });
+    const shipped = await app.inject(shopifyRequest(shopifyFulfillment(order.id), { topic: 'fulfillments/create' }));
+    expect(await settled(app, shipped.json().deliveryId)).toMatchObject({ status: 'sent', clientId: user(2), rule: 'shipped' });
+    expect(messages(sim, user(2))).toEqual([expect.objectContaining({ intentId: 'shipMod01' })]);
+  });
+
+  test('WooCommerce: processing is kept, completed is its shipment; an order first seen completed is its shipment too', async () => {
+    const { app, sim } = await startServiceWithSimulator({ mapping });
+    const order = wooOrder({ meta_data: [{ id: 1, key: 'line_uid', value: user(3) }] });
+    expect((await app.inject(wooRequest(order))).json()).toMatchObject({ delivery: 'skipped' });
+    const completed = await app.inject(wooRequest({ ...order, status: 'completed' }));
+    expect(await settled(app, completed.json().deliveryId)).toMatchObject({ status: 'sent', clientId: user(3), event: 'shipped' });
+
+    const late = wooOrder({ status: 'completed', meta_data: [{ id: 1, key: 'line_uid', value: user(4) }] });
+    const first = await app.inject(wooRequest(late));
+    expect(await settled(app, first.json().deliveryId)).toMatchObject({ status: 'sent', clientId: user(4), event: 'shipped' });
+    expect(messages(sim, user(3))).toHaveLength(1);
+    expect(messages(sim, user(4))).toHaveLength(1);
+  });
+});
+
+describe('a cancel that overtakes the confirmation', () => {
+  const mapping = `${RECIPIENTS}rules:
+  - name: confirmation
+    send: { intentId: rb2kYmMdW }
+  - name: cancelled
+    when: { event: cancelled }
+    send: { message: "Order {{order.number}} was cancelled." }
+`;
+
+  test('in flight when the cancel comes, then refused with a 503: its retry is withdrawn, only the cancellation goes', async () => {
+    const { app, sim } = await startServiceWithSimulator({ mapping });
+    const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user(5) }] });
+    sim.set({ hold: true });
+    const placed = (await app.inject(shopifyRequest(order))).json();
+    await waitFor(() => sim.heldCalls === 1, { what: 'the confirmation in flight' });
+    expect((await app.inject(shopifyRequest({ ...order, cancel_reason: 'customer' }, { topic: 'orders/cancelled' }))).statusCode).toBe(202);
+    sim.set({ fail: { status: 503, count: 1 }, hold: false });
+    expect(await settled(app, placed.deliveryId)).toMatchObject(WITHDRAWN);
+    await waitFor(() => messages(sim, user(5)).length === 1, { what: 'the cancellation' });
+    expect(messages(sim, user(5))).toEqual([expect.objectContaining({ message: `Order ${order.name} was cancelled.` })]);
+  });
+
+  test('a confirmation redelivered after the cancel was taken (its first try was refused) is withdrawn, not sent', async () => {
+    const { app, sim } = await startServiceWithSimulator({ mapping });
+    const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user(6) }] });
+    await app.inject(shopifyRequest({ ...order, cancel_reason: 'customer' }, { topic: 'orders/cancelled' }));
+    await waitFor(() => messages(sim, user(6)).length === 1, { what: 'the cancellation' });
+    const placed = await app.inject(shopifyRequest(order));
+    expect(placed.statusCode).toBe(202);
+    expect(await settled(app, placed.json().deliveryId)).toMatchObject(WITHDRAWN);
+    expect(messages(sim, user(6))).toHaveLength(1);
+  });
+});
