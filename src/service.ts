@@ -95,7 +95,14 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     const entry = await store.operator.findRecipient(keys);
     return entry && { key: entry.key, user: { platform: entry.platform, userId: entry.userId } };
   };
-  const members = new MemberDirectory({ client, credentials, store, cacheMs: config.MANTAGO_MEMBER_CACHE_S * 1000, clock });
+  const members = new MemberDirectory({
+    client,
+    credentials,
+    store,
+    cacheMs: config.MANTAGO_MEMBER_CACHE_S * 1000,
+    dryRun: config.DRY_RUN,
+    clock,
+  });
   const deliveryLog = log.child({ component: 'delivery' });
   const worker = new DeliveryWorker({
     owner,

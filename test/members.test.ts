@@ -201,3 +201,18 @@ describe('bind: true', () => {
     expect(await delivery(app, id)).toMatchObject({ status: 'sent' });
   });
 });
+
+test('DRY_RUN asks MantaGO nothing: no member lookup (the entry is passed over, saying why) and no bind', async () => {
+  const { app, sim } = await setup({ env: { DRY_RUN: 'true' } });
+  sim.addClient({ clientId: lineUser(8), platform: 'line', customerId: '8008' });
+  const looked = await finished(app, await post(app, orderOf(8008)));
+  expect(looked).toMatchObject({ status: 'skipped' });
+  expect(looked.lastError).toContain('MantaGO not asked about 8008: DRY_RUN is on');
+
+  const bound = await finished(app, await post(app, orderOf(8009, { note_attributes: [{ name: 'line_uid', value: lineUser(8) }] })));
+  expect(bound).toMatchObject({ status: 'sent', attemptLog: [expect.objectContaining({ outcome: 'dry_run' })] });
+  expect((await resolve(app, 'customer=8009')).body.binds).toEqual([]);
+  expect(sim.lookupCalls()).toEqual([]);
+  expect(sim.bindCalls()).toEqual([]);
+  expect(sim.broadcastCalls()).toEqual([]);
+});

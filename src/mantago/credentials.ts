@@ -128,6 +128,7 @@ export class CredentialsManager {
    * refresh until `waitUntil` at most (the caller's lease): then it is `unavailable` for them.
    */
   async expired(generation: number, options: { waitUntil?: number } = {}): Promise<Renewal> {
+    if (this.deps.dryRun) return 'unavailable'; // a dry run never refreshes: that would rotate a pair a live deployment may use
     const stored = this.stored();
     if (stored.generation > generation) return stored.state === 'ok' ? 'renewed' : 'rejected';
     if (stored.state === 'rejected') return 'rejected';

@@ -36,6 +36,8 @@ export interface MemberDirectoryDeps {
   store: Pick<ResolutionQueue, 'getMembers' | 'putMembers'>;
   /** How long an answer that found users is kept (MANTAGO_MEMBER_CACHE_S); one that found none, or only blocked ones, less. */
   cacheMs: number;
+  /** DRY_RUN: MantaGO is never asked; a member lookup finds nobody, saying why. */
+  dryRun?: boolean;
   clock?: Clock;
 }
 
@@ -59,7 +61,8 @@ export class MemberDirectory {
     customerId: string,
     platform: Platform | undefined,
     options: { fresh?: boolean; startBy?: number } = {},
-  ): Promise<{ clients: BoundClient[]; cached: boolean }> {
+  ): Promise<{ clients: BoundClient[]; cached: boolean; notAsked?: string }> {
+    if (this.deps.dryRun) return { clients: [], cached: false, notAsked: 'DRY_RUN is on' };
     const key = `${platform ?? '*'}\u001f${customerId}`;
     if (!options.fresh) {
       const cached = await this.deps.store.getMembers(key, this.clock.now());

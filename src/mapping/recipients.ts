@@ -27,7 +27,11 @@ export interface BoundClient {
   isBlock: boolean;
 }
 /** The users MantaGO has bound to `customerId` (on `platform`, if given). Throws when MantaGO cannot be asked. */
-export type MemberLookup = (customerId: string, platform: Platform | undefined) => Promise<{ clients: BoundClient[]; cached: boolean }>;
+/** MantaGO's answer for a customer id; `notAsked` says why MantaGO was not asked at all (DRY_RUN). */
+export type MemberLookup = (
+  customerId: string,
+  platform: Platform | undefined,
+) => Promise<{ clients: BoundClient[]; cached: boolean; notAsked?: string }>;
 
 export interface Lookups {
   directory?: DirectoryLookup;
@@ -103,7 +107,11 @@ export async function resolveRecipient(
         continue;
       }
       if (!lookups.members) return { resolution: { defer: i }, steps };
-      const { clients, cached } = await lookups.members(rendered.text, entry.platform);
+      const { clients, cached, notAsked } = await lookups.members(rendered.text, entry.platform);
+      if (notAsked) {
+        miss(`MantaGO not asked about ${rendered.text}: ${notAsked}`);
+        continue;
+      }
       const reachable = clients.filter(
         (c) => (c.platform === 'line' || c.platform === 'facebook') && (!entry.platform || c.platform === entry.platform),
       );

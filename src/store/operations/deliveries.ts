@@ -194,7 +194,8 @@ export function recordAttempts(db: Runner, owner: string, results: AttemptResult
       const list = tx.dialect.inList('id', ids, 'bigint');
       await tx.run(`${statement.sql} AND ${list.sql} AND lease_owner = ?`, [...statement.params, list.param, owner]);
     }
-    const sent = results.filter((r) => r.transition.to === 'sent').map((r) => r.attempt.deliveryId);
+    // A dry run's "send" binds nobody: the customer was never messaged, and MantaGO is not called.
+    const sent = results.filter((r) => r.transition.to === 'sent' && r.attempt.outcome === 'sent').map((r) => r.attempt.deliveryId);
     if (sent.length > 0) await queueBinds(tx, sent, now);
   });
 }
