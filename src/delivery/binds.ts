@@ -6,10 +6,13 @@ import { systemClock, type Clock } from '../clock.ts';
 import type { CallResult } from '../mantago/client.ts';
 import type { Renewal, UsableCredentials } from '../mantago/renewal.ts';
 import type { BindJob, BindOutcome, ResolutionQueue } from '../store/store.ts';
+import type { Lease } from './lease.ts';
 
 export interface BinderDeps {
   store: Pick<ResolutionQueue, 'recordBind' | 'claimBinds'>;
-  client: { bindCustomer(apiToken: string, apiSecret: string, clientId: string, customerId: string): Promise<CallResult> };
+  client: {
+    bindCustomer(apiToken: string, apiSecret: string, clientId: string, customerId: string, startBy?: number): Promise<CallResult>;
+  };
   credentials: {
     get(): Promise<UsableCredentials | undefined>;
     expired(generation: number): Promise<Renewal>;
@@ -36,22 +39,25 @@ export class Binder {
     return this.deps.store.claimBinds(owner, Math.min(limit, 20), leaseMs, now);
   }
 
-  async bind(jobs: BindJob[]): Promise<void> {
-    for (const job of jobs) await this.one(job);
+  /** One job after another, each call starting within the claim's lease; what the lease cannot cover goes back. */
+  async bind(jobs: BindJob[], lease: Pick<Lease, 'latestStart'>): Promise<void> {
+    for (const job of jobs) await this.one(job, lease.latestStart());
   }
 
-  private async one(job: BindJob): Promise<void> {
+  private async one(job: BindJob, startBy: number): Promise<void> {
     const { store, client, credentials, log } = this.deps;
     const now = this.clock.now();
     const wait = (): BindOutcome => ({ status: 'pending', retryAt: credentials.nextRefreshAt() ?? now + RETRY_MS, counted: false });
+    // The claim ran out before this one's turn: it goes back as it was, for the next claim.
+    if (now > startBy) return store.recordBind(job, { status: 'pending', retryAt: now, counted: false }, null);
     const pair = await credentials.get();
     if (!pair) return store.recordBind(job, wait(), 'MantaGO rejected the credentials');
-    let result = await client.bindCustomer(pair.apiToken, pair.apiSecret, job.clientId, job.customerId);
+    let result = await client.bindCustomer(pair.apiToken, pair.apiSecret, job.clientId, job.customerId, startBy);
     if (result.kind === 'expired') {
       const renewal = await credentials.expired(pair.generation);
       const renewed = renewal === 'renewed' ? await credentials.get() : undefined;
       if (!renewed) return store.recordBind(job, wait(), `MantaGO credentials ${renewal}`);
-      result = await client.bindCustomer(renewed.apiToken, renewed.apiSecret, job.clientId, job.customerId);
+      result = await client.bindCustomer(renewed.apiToken, renewed.apiSecret, job.clientId, job.customerId, startBy);
     }
     if (result.kind === 'ok') {
       log.info({ platform: job.platform }, 'bound a customer to their chat user in MantaGO');
@@ -59,6 +65,11 @@ export class Binder {
     }
     if (result.kind === 'not_started')
       return store.recordBind(job, { status: 'pending', retryAt: now + RETRY_MS, counted: false }, result.message);
+    if (result.kind === 'refused' && result.status === 429) {
+      // Rate limited: not the bind's fault, so not one of its tries.
+      const retryAt = this.clock.now() + Math.max(result.retryAfterMs ?? 0, RETRY_MS);
+      return store.recordBind(job, { status: 'pending', retryAt, counted: false }, `MantaGO answered HTTP 429: ${result.message}`);
+    }
     const error = 'status' in result ? `MantaGO answered HTTP ${result.status}: ${result.message}` : result.message;
     const attempts = job.attempts + 1;
     const outcome: BindOutcome =

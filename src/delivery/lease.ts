@@ -14,12 +14,15 @@ export const LEASE_MARGIN_MS = 1_000;
 export class Lease {
   readonly ids: number[];
   until: number;
+  /** Who holds it in the store: one name per claim. */
+  readonly owner: string;
   private readonly terms: LeaseTerms;
 
-  constructor(ids: number[], until: number, terms: LeaseTerms) {
+  constructor(ids: number[], until: number, terms: LeaseTerms, owner: string) {
     this.ids = ids;
     this.until = until;
     this.terms = terms;
+    this.owner = owner;
   }
 
   /** Whether a call starting at `now` could outlast the lease: then renew before calling. */

@@ -54,7 +54,7 @@ export interface WorkerDeps {
   /** Finds the recipients the intake could not (MantaGO member lookups), before any send. */
   resolver?: Stage<UnresolvedDelivery> & { resolve(owner: string, batch: UnresolvedDelivery[], lease: Lease): Promise<void> };
   /** Makes the MantaGO binds sent deliveries asked for, when there is nothing to send. */
-  binder?: Stage<BindJob> & { bind(jobs: BindJob[]): Promise<void> };
+  binder?: Stage<BindJob> & { bind(jobs: BindJob[], lease: Lease): Promise<void> };
   clock?: Clock;
   /** Jitter for retries: one draw per call. */
   random?: () => number;

@@ -27,6 +27,7 @@ export class DeliveryWorker {
   private readonly deps: WorkerDeps;
   private readonly clock: Clock;
   private readonly inFlight = new Set<Promise<void>>();
+  private claims = 0;
   private running: Promise<void> | undefined;
   private stopping = false;
   private woken = false;
@@ -83,26 +84,22 @@ export class DeliveryWorker {
         }
         // First the deliveries whose recipient is still to be found: once resolved they can join a batch.
         const { resolver, binder } = this.deps;
-        const resolving = (batch: UnresolvedDelivery[]) =>
-          (resolver as NonNullable<typeof resolver>).resolve(
-            this.owner,
-            batch,
-            this.lease(
-              batch.map((d) => d.id),
-              this.clock.now() + options.leaseMs,
-            ),
-          );
+        const resolving = (batch: UnresolvedDelivery[], lease: Lease) =>
+          (resolver as NonNullable<typeof resolver>).resolve(lease.owner, batch, lease);
         if (await this.startStage(resolver, resolving)) continue;
-        const claimed = await store.claimBatch(this.owner, options.batchMaxRecipients, options.leaseMs, this.clock.now());
+        const owner = this.claimOwner();
+        const claimedAt = this.clock.now();
+        const claimed = await store.claimBatch(owner, options.batchMaxRecipients, options.leaseMs, claimedAt);
         if (claimed.length === 0) {
           // Binds go last: nothing a customer waits for.
-          if (await this.startStage(binder, (jobs: BindJob[]) => (binder as NonNullable<typeof binder>).bind(jobs))) continue;
+          const binding = (jobs: BindJob[], lease: Lease) => (binder as NonNullable<typeof binder>).bind(jobs, lease);
+          if (await this.startStage(binder, binding)) continue;
           const due = await store.nextDueAt();
           await this.idle(due === undefined ? options.pollMs : Math.min(options.pollMs, due - this.clock.now()));
           continue;
         }
         void this.track(
-          this.deliver(claimed).catch((error: unknown) =>
+          this.deliver(claimed, this.lease([], claimedAt + options.leaseMs, owner)).catch((error: unknown) =>
             log.error({ err: error, deliveries: claimed.length }, 'delivery failed unexpectedly; the lease will bring it back'),
           ),
         ).finally(() => this.wake());
@@ -114,13 +111,19 @@ export class DeliveryWorker {
   }
 
   /** Claims a stage's work and starts it (tracked like a send); whether there was any. */
-  private async startStage<W>(stage: Stage<W> | undefined, run: (work: W[]) => Promise<void>): Promise<boolean> {
+  private async startStage<W>(stage: Stage<W> | undefined, run: (work: W[], lease: Lease) => Promise<void>): Promise<boolean> {
     if (!stage) return false;
     const { options, log } = this.deps;
-    const work = await stage.claim(this.owner, options.batchMaxRecipients, options.leaseMs, this.clock.now());
+    const owner = this.claimOwner();
+    const claimedAt = this.clock.now();
+    const work = await stage.claim(owner, options.batchMaxRecipients, options.leaseMs, claimedAt);
     if (work.length === 0) return false;
+    const ids = work.flatMap((w) => {
+      const id = (w as { id?: unknown }).id;
+      return typeof id === 'number' ? [id] : [];
+    });
     void this.track(
-      run(work).catch((error: unknown) =>
+      run(work, this.lease(ids, claimedAt + options.leaseMs, owner)).catch((error: unknown) =>
         log.error({ err: error, items: work.length }, 'worker stage failed unexpectedly; the lease will bring its work back'),
       ),
     ).finally(() => this.wake());
@@ -145,39 +148,48 @@ export class DeliveryWorker {
   }
 
   /** A customer with two orders gets two messages: the second waits for the next claim. */
-  private async deliver(claimed: ClaimedDelivery[]): Promise<void> {
+  private async deliver(claimed: ClaimedDelivery[], claim: Lease): Promise<void> {
     const { batch, later } = oneRecipientEach(claimed);
     if (later.length > 0)
       await this.deps.store.release(
-        this.owner,
+        claim.owner,
         later.map((d) => d.id),
         this.clock.now(),
       );
+    // The lease runs from the claim, as the store recorded it, not from now.
     await this.send(
       batch,
       this.lease(
         batch.map((d) => d.id),
-        this.clock.now() + this.deps.options.leaseMs,
+        claim.until,
+        claim.owner,
       ),
     );
   }
 
-  private lease(ids: number[], until: number): Lease {
-    return new Lease(ids, until, this.deps.options);
+  private lease(ids: number[], until: number, owner = this.owner): Lease {
+    return new Lease(ids, until, this.deps.options, owner);
+  }
+
+  /** Each claim holds its work under a name of its own: a claim of this process never passes for another. */
+  private claimOwner(): string {
+    return `${this.owner}/${++this.claims}`;
   }
 
   /** An attempt after which the same claim calls again (renewed credentials, a split batch): it stays in flight. */
-  private recordStillClaimed(batch: ClaimedDelivery[], startedAt: number, result: CallResult, outcome: AttemptOutcome): Promise<void> {
+  private recordStillClaimed(lease: Lease, batch: ClaimedDelivery[], startedAt: number, result: CallResult, outcome: AttemptOutcome) {
     const stillClaimed = batch.map((): Transition => ({ to: 'in_flight' }));
-    return this.deps.store.recordAttempts(this.owner, attemptsOf(batch, startedAt, result, outcome, stillClaimed));
+    return this.deps.store.recordAttempts(lease.owner, attemptsOf(batch, startedAt, result, outcome, stillClaimed));
   }
 
   /** Before another call under the same claim, a lease that could run out during it is renewed, for the whole claim. */
-  private async keepLease(lease: Lease): Promise<void> {
+  private async keepLease(lease: Lease, batch: ClaimedDelivery[]): Promise<boolean> {
     const now = this.clock.now();
-    if (!lease.needsRenewal(now)) return;
+    if (!lease.needsRenewal(now)) return true;
+    if (now >= lease.until) return false;
     lease.until = lease.renewedUntil(now);
-    await this.deps.store.renewLease(this.owner, lease.ids, lease.until);
+    const ids = batch.map((d) => d.id);
+    return (await this.deps.store.renewLease(lease.owner, ids, lease.until)) === ids.length;
   }
 
   /**
@@ -212,12 +224,21 @@ export class DeliveryWorker {
     const { client, credentials, store, log, options } = this.deps;
     const random = this.deps.random ?? Math.random;
     for (let renewals = 0; ; renewals++) {
-      await this.keepLease(lease);
+      if (!(await this.keepLease(lease, batch))) {
+        // Another claim may hold them now: this one neither calls nor records; what it still holds goes back.
+        log.warn({ deliveries: batch.length }, 'a claim ran out before its next call; handing its deliveries back');
+        await store.release(
+          lease.owner,
+          batch.map((d) => d.id),
+          this.clock.now(),
+        );
+        return;
+      }
       const pair = await credentials.get({ waitUntil: lease.latestStart() });
       if (!pair) {
         // Rejected credentials: hand the work back uncounted and wait for the operator.
         await store.release(
-          this.owner,
+          lease.owner,
           batch.map((d) => d.id),
           this.clock.now(),
         );
@@ -231,7 +252,7 @@ export class DeliveryWorker {
       if (step.step === 'release') {
         // No call slot within the lease: nothing was sent, nothing is counted; another claim takes it up.
         await store.release(
-          this.owner,
+          lease.owner,
           batch.map((d) => d.id),
           this.clock.now(),
         );
@@ -243,7 +264,7 @@ export class DeliveryWorker {
         const waitUntil = lease.latestStart();
         const renewal = renewals < MAX_RENEWALS_PER_SEND ? await credentials.expired(pair.generation, { waitUntil }) : 'unavailable';
         if (renewal === 'renewed') {
-          await this.recordStillClaimed(batch, startedAt, result, step.outcome);
+          await this.recordStillClaimed(lease, batch, startedAt, result, step.outcome);
           continue;
         }
         const now = this.clock.now();
@@ -251,7 +272,7 @@ export class DeliveryWorker {
       }
 
       if (step.step === 'split') {
-        await this.recordStillClaimed(batch, startedAt, result, step.outcome);
+        await this.recordStillClaimed(lease, batch, startedAt, result, step.outcome);
         log.warn(
           { deliveries: batch.length, reason: step.reason },
           'MantaGO refused a batched broadcast; sending halves to find the refused recipients',
@@ -264,7 +285,7 @@ export class DeliveryWorker {
 
       if (step.step === 'finish') {
         const results = attemptsOf(batch, startedAt, result, step.outcome, step.transitions);
-        await store.recordAttempts(this.owner, results);
+        await store.recordAttempts(lease.owner, results);
         reportOutcome(this.deps.log, results, batch, this.deps.onFinished);
       }
       return;

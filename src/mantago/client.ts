@@ -145,8 +145,8 @@ export class MantagoClient {
   }
 
   /** Binds the shop's id for a customer to a user of the bot. */
-  bindCustomer(apiToken: string, apiSecret: string, clientId: string, customerId: string): Promise<CallResult> {
-    return this.call('bind', BIND_PATH, apiToken, { secret: apiSecret, clientId, customerId }, {});
+  bindCustomer(apiToken: string, apiSecret: string, clientId: string, customerId: string, startBy?: number): Promise<CallResult> {
+    return this.call('bind', BIND_PATH, apiToken, { secret: apiSecret, clientId, customerId }, { startBy });
   }
 
   private async limited(call: () => Promise<CallResult>, startBy: number | undefined): Promise<CallResult> {

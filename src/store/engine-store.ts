@@ -102,7 +102,7 @@ export class EngineStore implements Store {
     return this.db.run('leased', owner, ids);
   }
 
-  renewLease(owner: string, ids: number[], until: number): Promise<void> {
+  renewLease(owner: string, ids: number[], until: number): Promise<number> {
     return this.db.run('renewLease', owner, ids, until);
   }
 
@@ -146,7 +146,7 @@ export class EngineStore implements Store {
     return this.db.run('claimBinds', owner, limit, leaseMs, now);
   }
 
-  recordBind(job: Pick<BindJob, 'customerId' | 'clientId'>, outcome: BindOutcome, error: string | null): Promise<void> {
+  recordBind(job: Pick<BindJob, 'customerId' | 'clientId' | 'owner'>, outcome: BindOutcome, error: string | null): Promise<void> {
     return this.db.run('recordBind', job, outcome, error, Date.now());
   }
 

@@ -75,7 +75,7 @@ export interface DeliveryQueue {
   /** The deliveries of `ids` that `owner` holds (stored already leased to it), as a claim returns them. */
   leased(owner: string, ids: number[]): Promise<ClaimedDelivery[]>;
   /** Extends a lease still held by `owner`, for work that takes several calls. */
-  renewLease(owner: string, ids: number[], until: number): Promise<void>;
+  renewLease(owner: string, ids: number[], until: number): Promise<number>;
   /** Gives claimed deliveries back without an attempt, due at `at`. */
   release(owner: string, ids: number[], at: number): Promise<void>;
   /** When the next pending delivery falls due (a running lease counts as due when it ends). */
@@ -117,7 +117,7 @@ export interface ResolutionQueue {
   getMembers(lookupKey: string, now: number): Promise<string | undefined>;
   putMembers(lookupKey: string, clientsJson: string, expiresAt: number): Promise<void>;
   claimBinds(owner: string, limit: number, leaseMs: number, now: number): Promise<BindJob[]>;
-  recordBind(job: Pick<BindJob, 'customerId' | 'clientId'>, outcome: BindOutcome, error: string | null): Promise<void>;
+  recordBind(job: Pick<BindJob, 'customerId' | 'clientId' | 'owner'>, outcome: BindOutcome, error: string | null): Promise<void>;
   listBinds(customerId: string): Promise<{ clientId: string; status: string; attempts: number; lastError: string | null }[]>;
 }
 

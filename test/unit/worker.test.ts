@@ -44,11 +44,16 @@ function setup(answers: ((request: BroadcastRequest) => CallResult | Promise<Cal
   const released: number[][] = [];
   const renewed: { ids: number[]; until: number }[] = [];
   const calls: { request: BroadcastRequest; startBy: number | undefined; at: number }[] = [];
+  /** Set by a test: the store's lease was taken over (renewing it changes no row). */
+  const lease = { lost: false };
   const store: DeliveryQueue = {
     claimBatch: async () => [],
     recordAttempts: async (_owner, results) => void recorded.push(results),
     leased: async () => [],
-    renewLease: async (_owner, ids, until) => void renewed.push({ ids, until }),
+    renewLease: async (_owner, ids, until) => {
+      renewed.push({ ids, until });
+      return lease.lost ? 0 : ids.length;
+    },
     release: async (_owner, ids) => void released.push(ids),
     nextDueAt: async () => undefined,
     onDeliveryDue: () => () => undefined,
@@ -81,7 +86,7 @@ function setup(answers: ((request: BroadcastRequest) => CallResult | Promise<Cal
     clock,
     random: () => 0.5,
   });
-  return { clock, worker, recorded, released, renewed, calls };
+  return { clock, worker, recorded, released, renewed, calls, lease };
 }
 
 describe('DeliveryWorker', () => {
@@ -118,6 +123,30 @@ describe('DeliveryWorker', () => {
     // Each call had to start while its lease still covered it.
     expect(calls[0]?.startBy).toBe(leaseUntil - OPTIONS.callTimeoutMs - 1_000);
     expect(calls[1]?.startBy).toBe(c.now() + OPTIONS.leaseMs - OPTIONS.callTimeoutMs - 1_000);
+  });
+
+  test('a claim whose lease another claim took over meanwhile makes no further call and records nothing more', async () => {
+    let clock: FakeClock | undefined;
+    const {
+      worker,
+      recorded,
+      released,
+      calls,
+      lease,
+      clock: c,
+    } = setup([
+      async () => {
+        await clock?.advance(55_000); // the next call would need the lease renewed…
+        lease.lost = true; // …and by then the store has given the deliveries to another claim
+        return expired;
+      },
+      () => ok,
+    ]);
+    clock = c;
+    await worker.sendNow([delivery(1, c), delivery(2, c)], c.now() + OPTIONS.leaseMs);
+    expect(calls).toHaveLength(1);
+    expect(recorded.map((r) => r.map((a) => a.transition.to))).toEqual([['in_flight', 'in_flight']]);
+    expect(released).toEqual([[1, 2]]);
   });
 
   test('rejected credentials: the claim is handed back, nothing sent, no attempt counted', async () => {

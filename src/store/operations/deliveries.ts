@@ -210,13 +210,14 @@ export async function leased(db: Runner, owner: string, ids: number[]): Promise<
   return rows.map(toClaimed);
 }
 
-export async function renewLease(db: Runner, owner: string, ids: number[], until: number): Promise<void> {
+/** How many of `ids` the owner still held, and now holds until `until`. */
+export async function renewLease(db: Runner, owner: string, ids: number[], until: number): Promise<number> {
   const list = db.dialect.inList('id', ids, 'bigint');
-  await db.run(`UPDATE deliveries SET next_attempt_at = ? WHERE ${list.sql} AND status = 'pending' AND lease_owner = ?`, [
-    until,
-    list.param,
-    owner,
-  ]);
+  const { changes } = await db.run(
+    `UPDATE deliveries SET next_attempt_at = ? WHERE ${list.sql} AND status = 'pending' AND lease_owner = ?`,
+    [until, list.param, owner],
+  );
+  return changes;
 }
 
 export async function release(db: Runner, owner: string, ids: number[], at: number): Promise<void> {

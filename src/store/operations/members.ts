@@ -21,6 +21,8 @@ export interface BindJob {
   clientId: string;
   platform: string;
   attempts: number;
+  /** The claim it was taken under: only that claim records how it went. */
+  owner: string;
 }
 
 /** After these deliveries were sent: a bind for each that asks for one, once per (customer id, user). */
@@ -54,6 +56,7 @@ export function claimBinds(db: Runner, owner: string, limit: number, leaseMs: nu
       clientId: String(r.client_id),
       platform: String(r.platform),
       attempts: Number(r.attempts),
+      owner,
     }));
   });
 }
@@ -61,14 +64,14 @@ export function claimBinds(db: Runner, owner: string, limit: number, leaseMs: nu
 /** How a bind went: bound, to be tried again at `retryAt` (counted or not), or given up. */
 export async function recordBind(
   db: Runner,
-  job: Pick<BindJob, 'customerId' | 'clientId'>,
+  job: Pick<BindJob, 'customerId' | 'clientId' | 'owner'>,
   outcome: { status: 'bound' | 'failed' } | { status: 'pending'; retryAt: number; counted: boolean },
   error: string | null,
   now: number,
 ): Promise<void> {
   await db.run(
     `UPDATE mantago_binds SET status = ?, attempts = attempts + ?, next_attempt_at = ?, lease_owner = NULL, last_error = ?, updated_at = ?
-     WHERE customer_id = ? AND client_id = ?`,
+     WHERE customer_id = ? AND client_id = ? AND lease_owner = ?`,
     [
       outcome.status,
       outcome.status === 'pending' && !outcome.counted ? 0 : 1,
@@ -77,6 +80,7 @@ export async function recordBind(
       now,
       job.customerId,
       job.clientId,
+      job.owner,
     ],
   );
 }
