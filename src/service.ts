@@ -1,6 +1,7 @@
 // The composition root, without Fastify: builds the store, the MantaGO client, the credentials,
 // the delivery worker and retention from the settings, and starts and stops them in order.
 // app.ts puts HTTP in front of it; a test or a worker-only process can use it alone.
+import { retryTime } from './mapping/plan.ts';
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from './clock.ts';
 import type { Settings } from './config/settings.ts';
@@ -124,6 +125,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
       onSkipped: (count) => metrics.deliveries.inc({ outcome: 'skipped' }, count),
     }),
     binder: new Binder({ store, client, credentials, log: deliveryLog, clock }),
+    retryTime: retryTime(mapping),
     options: {
       batchMaxRecipients: config.BATCH_MAX_RECIPIENTS,
       maxConcurrency: config.MANTAGO_MAX_CONCURRENCY,

@@ -83,3 +83,38 @@ ${JOURNEY_RULES.trimStart().replace(/^ {4}delay: 10m.*\n/m, '')}`;
     name: `confirmation ${order.name}`,
   });
 });
+
+test('a retry that would fall inside the quiet hours (MantaGO down at 21:59) waits for their end; the operator can still send it now', async () => {
+  const clock = shiftedClock();
+  clock.offset = taipei('2026-12-01T21:59:00') - Date.now();
+  const mapping = `quietHours: { from: "22:00", to: "08:00", timeZone: "Asia/Taipei" }
+recipients:
+  - attribute: line_uid
+    platform: line
+rules:
+  - name: confirmation
+    send: { intentId: rb2kYmMdW }
+`;
+  const { app, sim } = await startServiceWithSimulator({
+    mapping,
+    clock,
+    env: { RETRY_BASE_DELAY_MS: '120000', RETRY_MAX_DELAY_MS: '120000' },
+  });
+  const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  const user = 'U0000000000000000000000000000a003';
+  sim.set({ fail: { status: 503, count: 1 } });
+  const placed = await app.inject(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user }] })));
+  const id = placed.json().deliveryId;
+  // The retry would be due two minutes later, at 22:01 (jitter: between 22:00 and 22:01): inside the window.
+  const waiting = await waitFor(
+    async () => {
+      const d = (await app.inject({ method: 'GET', url: `/admin/deliveries/${id}`, headers: auth })).json();
+      return d.attempts === 1 ? d : undefined;
+    },
+    { what: 'the failed attempt' },
+  );
+  expect(waiting).toMatchObject({ status: 'pending', nextAttemptAt: new Date(taipei('2026-12-02T08:00:00')).toISOString() });
+
+  expect((await app.inject({ method: 'POST', url: `/admin/deliveries/${id}/retry`, headers: auth })).statusCode).toBe(200);
+  await waitFor(() => sim.broadcasts.some((b) => b.clientIds.includes(user)), { what: "the operator's retry, at once" });
+});

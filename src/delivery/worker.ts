@@ -284,7 +284,11 @@ export class DeliveryWorker {
       }
 
       if (step.step === 'finish') {
-        const results = attemptsOf(batch, startedAt, result, step.outcome, step.transitions);
+        const { retryTime } = this.deps;
+        const transitions = retryTime
+          ? step.transitions.map((t, i): Transition => (t.to === 'retry' ? { ...t, at: retryTime(batch[i]?.rule ?? '', t.at) } : t))
+          : step.transitions;
+        const results = attemptsOf(batch, startedAt, result, step.outcome, transitions);
         await store.recordAttempts(lease.owner, results);
         reportOutcome(this.deps.log, results, batch, this.deps.onFinished);
       }

@@ -28,6 +28,18 @@ export interface PlanContext {
   now: number;
 }
 
+/**
+ * When a retry of a message of the rule named `rule`, due `at`, may go: at the end of the quiet
+ * hours if it falls inside them, for a rule that keeps them (a retry after an outage at night waits
+ * for the morning as the message itself would have).
+ */
+export function retryTime(mapping: Mapping): (rule: string, at: number) => number {
+  const window = mapping.quietHours;
+  if (!window) return (_rule, at) => at;
+  const keeping = new Set(mapping.rules.filter((r) => r.quietHours).map((r) => r.name));
+  return (rule, at) => (keeping.has(rule) ? (quietUntil(window, at) ?? at) : at);
+}
+
 /** When a message for `rule` is due, and why it waits if it does: its delay, then the quiet hours. */
 export function schedule(rule: Rule, mapping: Mapping, receivedAt: number, now: number): { dueAt: number; holdReason?: string } {
   const delayed = receivedAt + (rule.delayMs ?? 0);
