@@ -12,14 +12,12 @@ export interface LeaseTerms {
 export const LEASE_MARGIN_MS = 1_000;
 
 export class Lease {
-  readonly ids: number[];
   until: number;
   /** Who holds it in the store: one name per claim. */
   readonly owner: string;
   private readonly terms: LeaseTerms;
 
-  constructor(ids: number[], until: number, terms: LeaseTerms, owner: string) {
-    this.ids = ids;
+  constructor(until: number, terms: LeaseTerms, owner: string) {
     this.until = until;
     this.terms = terms;
     this.owner = owner;

@@ -99,7 +99,7 @@ export class DeliveryWorker {
           continue;
         }
         void this.track(
-          this.deliver(claimed, this.lease([], claimedAt + options.leaseMs, owner)).catch((error: unknown) =>
+          this.deliver(claimed, this.lease(claimedAt + options.leaseMs, owner)).catch((error: unknown) =>
             log.error({ err: error, deliveries: claimed.length }, 'delivery failed unexpectedly; the lease will bring it back'),
           ),
         ).finally(() => this.wake());
@@ -118,12 +118,8 @@ export class DeliveryWorker {
     const claimedAt = this.clock.now();
     const work = await stage.claim(owner, options.batchMaxRecipients, options.leaseMs, claimedAt);
     if (work.length === 0) return false;
-    const ids = work.flatMap((w) => {
-      const id = (w as { id?: unknown }).id;
-      return typeof id === 'number' ? [id] : [];
-    });
     void this.track(
-      run(work, this.lease(ids, claimedAt + options.leaseMs, owner)).catch((error: unknown) =>
+      run(work, this.lease(claimedAt + options.leaseMs, owner)).catch((error: unknown) =>
         log.error({ err: error, items: work.length }, 'worker stage failed unexpectedly; the lease will bring its work back'),
       ),
     ).finally(() => this.wake());
@@ -157,18 +153,11 @@ export class DeliveryWorker {
         this.clock.now(),
       );
     // The lease runs from the claim, as the store recorded it, not from now.
-    await this.send(
-      batch,
-      this.lease(
-        batch.map((d) => d.id),
-        claim.until,
-        claim.owner,
-      ),
-    );
+    await this.send(batch, claim);
   }
 
-  private lease(ids: number[], until: number, owner = this.owner): Lease {
-    return new Lease(ids, until, this.deps.options, owner);
+  private lease(until: number, owner = this.owner): Lease {
+    return new Lease(until, this.deps.options, owner);
   }
 
   /** Each claim holds its work under a name of its own: a claim of this process never passes for another. */
@@ -199,16 +188,9 @@ export class DeliveryWorker {
   async sendNow(claimed: ClaimedDelivery[], leaseUntil: number): Promise<CallResult | undefined> {
     let last: CallResult | undefined;
     await this.track(
-      this.send(
-        claimed,
-        this.lease(
-          claimed.map((d) => d.id),
-          leaseUntil,
-        ),
-        (result) => {
-          last = result;
-        },
-      ),
+      this.send(claimed, this.lease(leaseUntil), (result) => {
+        last = result;
+      }),
     );
     return last;
   }

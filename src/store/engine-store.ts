@@ -2,14 +2,7 @@
 // engine — on the SQLite thread, or on PostgreSQL's pool — with orders group-committed, and the
 // workers woken after a commit that made a delivery due.
 import type { StoredCredentials } from '../domain/credentials.ts';
-import {
-  type AttemptResult,
-  type ClaimedDelivery,
-  type DeliveryStatus,
-  type IncomingOrder,
-  type RecordedOrder,
-  WITHDRAWN_REASON,
-} from '../domain/delivery.ts';
+import type { AttemptResult, ClaimedDelivery, DeliveryStatus, IncomingOrder, RecordedOrder } from '../domain/delivery.ts';
 import type { StoredOrder } from '../domain/order.ts';
 import type { DirectoryEntry, Platform } from '../domain/recipient.ts';
 import { credentialsCipher, type CredentialsCipher } from './credentials-cipher.ts';
@@ -79,7 +72,7 @@ export class EngineStore implements Store {
     return this.orders.submit({
       rows,
       now: incoming.receivedAt,
-      ...(incoming.withdraws && { withdraws: incoming.withdraws, withdrawReason: WITHDRAWN_REASON }),
+      ...(incoming.withdraws && { withdraws: incoming.withdraws }),
     });
   }
 

@@ -13,13 +13,14 @@ import type { Param, Row, Runner } from '../runner.ts';
 import { queueBinds } from './members.ts';
 
 const KEY_INDEX = DELIVERY_COLUMNS.findIndex((c) => c.name === 'dedupe_key');
+/** A placed message withdrawn by its order's cancel (parameters: the time, the reason). */
+const WITHDRAW = `status = 'skipped', finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, last_error = ?`;
 
 /** What one webhook stores: its delivery (first) and any stored alongside, and a placed delivery it withdraws. */
 export interface OrderWrite {
   rows: Param[][];
   /** The dedupe key of a pending placed delivery to withdraw (skip), if this one is newly accepted. */
   withdraws?: string;
-  withdrawReason?: string;
   now: number;
 }
 
@@ -62,9 +63,8 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
       if (write.withdraws && answer.outcome === 'accepted') {
         // A placed message not gone out yet (held, or waiting): the customer gets the cancellation instead.
         await tx.run(
-          `UPDATE deliveries SET status = 'skipped', finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, last_error = ?
-           WHERE dedupe_key = ? AND status = 'pending' AND (lease_owner IS NULL OR next_attempt_at <= ?)`,
-          [write.now, write.withdrawReason ?? null, write.withdraws, write.now],
+          `UPDATE deliveries SET ${WITHDRAW} WHERE dedupe_key = ? AND status = 'pending' AND (lease_owner IS NULL OR next_attempt_at <= ?)`,
+          [write.now, WITHDRAWN_REASON, write.withdraws, write.now],
         );
       }
     }
@@ -93,7 +93,7 @@ async function withdrawCancelled(tx: Runner, rows: readonly Row[], now: number):
     'bigint',
   );
   const withdrawn = await tx.all(
-    `UPDATE deliveries SET status = 'skipped', finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, last_error = ?
+    `UPDATE deliveries SET ${WITHDRAW}
      WHERE ${ids.sql} AND event = 'placed' AND EXISTS (SELECT 1 FROM deliveries c WHERE c.dedupe_key = deliveries.dedupe_key || ?)
      RETURNING id`,
     [now, WITHDRAWN_REASON, ids.param, CANCELLED_KEY_SUFFIX],
