@@ -18,6 +18,7 @@ import {
   TOKEN_PATH,
 } from '../src/mantago/api.ts';
 import { type Answer, error, parseBroadcast, type ReceivedBroadcast, type Reply } from './answers.ts';
+import { Hold } from './hold.ts';
 import { ClientDirectory } from './clients.ts';
 import { control } from './control.ts';
 import { issuePair, type Pair } from './pair.ts';
@@ -62,10 +63,7 @@ export class MantagoSimulator {
   private inFlight = 0;
   private peakInFlight = 0;
   private server: Server | undefined;
-  private held = 0;
-  /** Resolves when the hold is lifted. */
-  private released: Promise<void> | undefined;
-  private releaseHold: () => void = () => undefined;
+  private readonly hold = new Hold();
   private origin = '';
 
   constructor(options: SimulatorOptions = {}) {
@@ -113,28 +111,22 @@ export class MantagoSimulator {
 
   set(switches: Partial<Switches>): void {
     this.switches = { ...this.switches, ...switches };
-    if (!this.switches.hold) {
-      this.releaseHold();
-      this.released = undefined;
-    }
-  }
-
-  /** Waits while the hold lasts; a caller that hangs up meanwhile stops waiting (and its call is dropped). */
-  private async whileHeld(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    this.held++;
-    try {
-      while (this.switches.hold && !res.destroyed && !req.socket.destroyed) {
-        if (this.released === undefined) this.released = new Promise((resolve) => (this.releaseHold = resolve));
-        await Promise.race([this.released, new Promise((resolve) => req.socket.once('close', resolve))]);
-      }
-    } finally {
-      this.held--;
-    }
+    if (!this.switches.hold) this.hold.release();
   }
 
   /** Calls held by the `hold` switch: how many wait now. */
   get heldCalls(): number {
-    return this.held;
+    return this.hold.count;
+  }
+
+  /** A mark for the calls held so far: `heldUpTo(mark)` says how many of them still wait. */
+  holdMark(): number {
+    return this.hold.mark();
+  }
+
+  /** How many of the calls held up to `mark` still wait: 0 once each was let go or its caller hung up. */
+  heldUpTo(mark: number): number {
+    return this.hold.countUpTo(mark);
   }
 
   /** A user of the bot (bound to a shop's member when `customerId` is given). */
@@ -215,7 +207,7 @@ export class MantagoSimulator {
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     try {
       if (this.switches.latencyMs > 0) await sleep(this.switches.latencyMs);
-      if (this.switches.hold) await this.whileHeld(req, res);
+      if (this.switches.hold) await this.hold.wait(req, res, () => this.switches.hold);
       if (res.destroyed || req.socket.destroyed) return; // the caller gave up: nothing happened
       const answer = this.answer(url, req.headers.authorization, body);
       const [status, content] = answer;

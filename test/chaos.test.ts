@@ -57,6 +57,12 @@ describe.skipIf(!server)('chaos', () => {
 
     // Kill the victim while it holds claimed work, at a moment when everything MantaGO accepted is
     // recorded: calls are held at MantaGO, so none completes unseen (the one duplicate no service can prevent).
+    // That includes the refresh: MantaGO rotates the pair when the call arrives, so a process killed
+    // with its refresh in flight takes the bot's only pair with it (no service can prevent that either).
+    await waitFor(async () => Number((await deployed.db.query('SELECT generation FROM credentials')).rows[0]?.generation) > 1, {
+      what: 'the refresh after the expiry to be stored',
+      timeoutMs: 20_000,
+    });
     sim.set({ hold: true });
     await waitFor(async () => (await deployed.heldBy(victim)) > 0 && sim.heldCalls > 0, {
       what: 'the victim to hold claimed work',
@@ -70,8 +76,12 @@ describe.skipIf(!server)('chaos', () => {
       },
       { what: 'every accepted broadcast to be recorded' },
     );
+    const heldAtKill = sim.holdMark();
     victim.child.kill('SIGKILL');
     await victim.exited;
+    // Let go only once every call held at the kill is over (the dead replica's hung up, the survivor's
+    // timed out): a call let go before MantaGO sees its caller gone would be completed unseen.
+    await waitFor(() => sim.heldUpTo(heldAtKill) === 0, { what: 'the calls held at the kill to end', timeoutMs: 20_000 });
     sim.set({ hold: false, tokenLatencyMs: 0 });
     await inParallel(range(700, 1_000), 20, post([survivor]));
     const restarted = await deployed.start();
