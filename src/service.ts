@@ -28,6 +28,8 @@ export interface EnabledSource {
 
 export interface Service {
   readonly settings: Settings;
+  /** The time every part goes by: routes read it too, so an operator's action and the worker agree. */
+  readonly clock: Clock;
   readonly store: Store;
   readonly client: MantagoClient;
   readonly credentials: CredentialsManager;
@@ -167,6 +169,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
 
   return {
     settings,
+    clock,
     store,
     client,
     credentials,

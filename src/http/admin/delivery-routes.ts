@@ -78,7 +78,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
       response: { 200: DeliverySchema, ...errorReplies(400, 401, 404, 409) },
     },
     handler: async (request) => {
-      const { done, delivery } = await store.operator.requeue(request.params.id, Date.now());
+      const { done, delivery } = await store.operator.requeue(request.params.id, service.clock.now());
       if (!delivery) throw httpError('NOT_FOUND', `no delivery ${request.params.id}`);
       if (done) return deliveryView(delivery);
       if (delivery.status === 'sent')
@@ -96,6 +96,6 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
       querystring: Type.Object({ source: Type.Optional(Type.Enum(SOURCES)) }, { additionalProperties: false }),
       response: { 200: Type.Object({ redriven: Type.Integer() }), ...errorReplies(400, 401) },
     },
-    handler: async (request) => ({ redriven: await store.operator.redriveDead(request.query.source, Date.now()) }),
+    handler: async (request) => ({ redriven: await store.operator.redriveDead(request.query.source, service.clock.now()) }),
   });
 };
