@@ -58,7 +58,7 @@ export interface ServiceOptions {
 
 export async function createService(settings: Settings, { log, sources = SOURCES, clock = systemClock }: ServiceOptions): Promise<Service> {
   const { config, mapping } = settings;
-  const metrics = new ServiceMetrics();
+  const metrics = new ServiceMetrics(clock);
   const store = await openStore(config.DATABASE_URL, {
     poolMax: config.DATABASE_POOL_MAX,
     log: log.child({ component: 'store' }),
@@ -74,6 +74,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     maxRps: config.MANTAGO_MAX_RPS,
     maxRetryAfterMs: config.RETRY_MAX_DELAY_MS,
     dryRun: config.DRY_RUN,
+    clock,
     onCall: (endpoint, outcome, seconds) => metrics.calls.observe({ endpoint, outcome }, seconds),
   });
   const owner = workerOwner();
@@ -150,6 +151,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
   const retention = new Retention({
     store,
     log: log.child({ component: 'retention' }),
+    clock,
     days: config.RETENTION_DAYS,
     deadDays: config.DEAD_RETENTION_DAYS,
   });

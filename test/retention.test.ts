@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import pino from 'pino';
 import { expect, test } from 'vitest';
+import { systemClock } from '../src/clock.ts';
 import { Retention } from '../src/delivery/retention.ts';
 import { openSqliteStore } from '../src/store/sqlite/engine.ts';
 import type { IncomingOrder } from '../src/domain/delivery.ts';
@@ -55,7 +56,7 @@ test('sent and skipped go after RETENTION_DAYS, dead after DEAD_RETENTION_DAYS, 
       ]);
     }
     await store.recordOrder(order('pending'));
-    const retention = new Retention({ store, log: pino({ level: 'silent' }), days: 30, deadDays: 90 });
+    const retention = new Retention({ store, log: pino({ level: 'silent' }), clock: systemClock, days: 30, deadDays: 90 });
     const remaining = async () => (await store.operator.listDeliveries({ limit: 10 })).map((d) => d.orderId).sort();
 
     expect(await retention.prune(Date.now() + 29 * DAY)).toBe(0);

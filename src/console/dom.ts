@@ -1,5 +1,6 @@
 // Building the page: elements are made with text nodes only (never innerHTML), since much of what
 // is shown comes from shops' webhooks. Plus the small formatting every page shares.
+import { systemClock } from '../clock.ts';
 
 export type Child = Node | string | number | null | undefined | false;
 type Prop = string | number | boolean | null | undefined | ((event: Event) => void);
@@ -53,7 +54,7 @@ export function span(ms: number): string {
 }
 
 /** "in 3 h" or "5 min ago", from now. */
-export function relative(iso: string | null | undefined, now = Date.now()): string {
+export function relative(iso: string | null | undefined, now = systemClock.now()): string {
   const at = iso ? new Date(iso).getTime() : NaN;
   if (Number.isNaN(at)) return '';
   return at >= now ? `in ${span(at - now)}` : `${span(now - at)} ago`;

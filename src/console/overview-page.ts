@@ -1,5 +1,6 @@
 // The front page: is anything stuck, are MantaGO's credentials good, which shops can send orders.
 // Refreshes every 10 s while the tab is visible.
+import { systemClock } from '../clock.ts';
 import { api, type Overview } from './api.ts';
 import { NONE, badge, every, facts, h, notice, reason, relative, span, text, time } from './dom.ts';
 import type { Page } from './page.ts';
@@ -19,7 +20,7 @@ export const overviewPage: Page = ({ main, sawOverview }) => {
       sawOverview(overview);
       body.replaceChildren(...draw(overview));
       problem.show('');
-      updated.textContent = `Updated ${new Date().toLocaleTimeString()}; refreshes every ${REFRESH_MS / 1000} s while this tab is visible.`;
+      updated.textContent = `Updated ${new Date(systemClock.now()).toLocaleTimeString()}; refreshes every ${REFRESH_MS / 1000} s while this tab is visible.`;
     } catch (error) {
       problem.show(`Could not load the overview: ${reason(error)}`);
     } finally {
@@ -55,7 +56,7 @@ function draw(overview: Overview): Node[] {
         'div',
         { class: 'stat' },
         h('dt', {}, 'Oldest wait'),
-        h('dd', { 'data-field': 'oldestWait' }, oldest ? span(Date.now() - new Date(oldest).getTime()) : NONE),
+        h('dd', { 'data-field': 'oldestWait' }, oldest ? span(systemClock.now() - new Date(oldest).getTime()) : NONE),
         h('dd', { class: 'muted', 'data-field': 'oldestPendingSince' }, ...(oldest ? ['since ', time(oldest)] : ['nothing is waiting'])),
       ),
       stat('dead', 'Dead', queue.dead, h('a', { href: '#/deliveries?status=dead' }, 'Show dead')),

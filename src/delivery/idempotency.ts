@@ -29,7 +29,7 @@ export async function idempotent<Body>(
   fingerprint: string,
   abandonedAfterMs: number,
   work: () => Promise<Answer<Body>>,
-  now = Date.now(),
+  now: number,
 ): Promise<Idempotent<Body>> {
   const claim = await store.claimIdempotencyKey(key, fingerprint, now, now - IDEMPOTENCY_WINDOW_MS);
   if (claim.state === 'mismatch') return { refused: 'mismatch' };

@@ -3,6 +3,7 @@
 // retry policy; the caller gets MantaGO's answer.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
 import { DEFAULT_FB_TAG, FB_TAGS, type Content, type FbTag } from '../domain/content.ts';
 import {
   ADMIN_SOURCE,
@@ -55,6 +56,7 @@ export interface ManualBroadcastDeps {
   worker: { owner: string; sendNow(claimed: ClaimedDelivery[], leaseUntil: number): Promise<CallResult | undefined> };
   leaseMs: number;
   log: Logger;
+  clock: Clock;
 }
 
 /**
@@ -76,7 +78,7 @@ export async function sendManualBroadcast(
     ...(request.platform === 'facebook' && { fbTag: (request.fbTag ?? DEFAULT_FB_TAG) as FbTag }),
   };
   const name = (request.name ?? `admin broadcast ${broadcastId.slice(0, 8)}`).slice(0, 100);
-  const receivedAt = Date.now();
+  const receivedAt = deps.clock.now();
   const leasedTo = { owner: deps.worker.owner, until: receivedAt + deps.leaseMs };
   // Stored together: the store commits what arrives at once in one transaction.
   const recorded = await Promise.all(

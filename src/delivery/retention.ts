@@ -1,6 +1,7 @@
 // Retention: sent and skipped deliveries (with their stored order and attempts) are deleted after
 // RETENTION_DAYS, dead ones after DEAD_RETENTION_DAYS unless redriven. Runs hourly, in chunks.
 import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
 import type { OperatorView } from '../store/store.ts';
 import { IDEMPOTENCY_WINDOW_MS } from './idempotency.ts';
 
@@ -9,12 +10,20 @@ const EVERY_MS = 60 * 60 * 1000;
 /** The first run waits for startup to settle. */
 const FIRST_RUN_MS = 30_000;
 
+export interface RetentionDeps {
+  store: { operator: Pick<OperatorView, 'prune'> };
+  log: Logger;
+  clock: Clock;
+  days: number;
+  deadDays: number;
+}
+
 export class Retention {
-  private readonly deps: { store: { operator: Pick<OperatorView, 'prune'> }; log: Logger; days: number; deadDays: number };
-  private timer: NodeJS.Timeout | undefined;
+  private readonly deps: RetentionDeps;
+  private cancelTimer: (() => void) | undefined;
   private running: Promise<number> | undefined;
 
-  constructor(deps: { store: { operator: Pick<OperatorView, 'prune'> }; log: Logger; days: number; deadDays: number }) {
+  constructor(deps: RetentionDeps) {
     this.deps = deps;
   }
 
@@ -23,13 +32,13 @@ export class Retention {
   }
 
   async stop(): Promise<void> {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+    this.cancelTimer?.();
+    this.cancelTimer = undefined;
     await this.running?.catch(() => undefined);
   }
 
   /** Deletes what is past its retention now; how many deliveries went. */
-  async prune(now = Date.now()): Promise<number> {
+  async prune(now = this.deps.clock.now()): Promise<number> {
     const { store, log, days, deadDays } = this.deps;
     this.running = store.operator.prune({
       finishedBefore: now - days * DAY_MS,
@@ -43,13 +52,12 @@ export class Retention {
   }
 
   private schedule(ms: number): void {
-    this.timer = setTimeout(() => {
+    this.cancelTimer = this.deps.clock.setTimer(() => {
       this.prune()
         .catch((error: unknown) => this.deps.log.error({ err: error }, 'pruning old deliveries failed; will try again'))
         .finally(() => {
-          if (this.timer) this.schedule(EVERY_MS);
+          if (this.cancelTimer) this.schedule(EVERY_MS);
         });
     }, ms);
-    this.timer.unref();
   }
 }

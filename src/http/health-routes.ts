@@ -43,8 +43,9 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
     if (credentials === 'rejected') return 'credentials_rejected' as const;
     if (credentials === 'refresh_failing') return 'credentials_refresh_failing' as const;
     const { failingSince } = service.client.reachability();
-    if (failingSince !== undefined && Date.now() - failingSince >= UNREACHABLE_AFTER_MS) return 'mantago_unreachable' as const;
-    if (service.client.pausedUntil() > Date.now()) return 'rate_limited' as const;
+    const now = service.clock.now();
+    if (failingSince !== undefined && now - failingSince >= UNREACHABLE_AFTER_MS) return 'mantago_unreachable' as const;
+    if (service.client.pausedUntil() > now) return 'rate_limited' as const;
     return 'ok' as const;
   };
 

@@ -1,6 +1,7 @@
 // Calls MantaGO: one keep-alive pool with explicit timeouts, every body read to the end, every
 // call within the limiter. It reports what happened; whether to retry is decided elsewhere.
 import { Pool } from 'undici';
+import { type Clock, systemClock } from '../clock.ts';
 import {
   BIND_PATH,
   BROADCAST_PATH,
@@ -29,6 +30,8 @@ export interface MantagoClientOptions {
   maxRetryAfterMs: number;
   /** DRY_RUN: broadcasts go through the limiter and come back as successes, but are never sent. */
   dryRun?: boolean;
+  /** The time limits, pauses and failure spans go by (the service's clock). */
+  clock?: Clock;
   /** Told of every call, for metrics. */
   onCall?: (endpoint: Endpoint, outcome: CallResult['kind'], seconds: number) => void;
 }
@@ -74,9 +77,11 @@ export class MantagoClient {
   private readonly options: MantagoClientOptions;
   readonly limiter: CallLimiter;
   private failing: Reachability = { failingSince: undefined, lastError: undefined };
+  private readonly clock: Clock;
 
   constructor(options: MantagoClientOptions) {
     this.options = options;
+    this.clock = options.clock ?? systemClock;
     const url = new URL(options.baseUrl);
     this.prefix = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(url.origin, {
@@ -89,7 +94,7 @@ export class MantagoClient {
       keepAliveTimeout: 30_000,
       maxResponseSize: MAX_RESPONSE_BYTES,
     });
-    this.limiter = new CallLimiter(options.maxConcurrency, options.maxRps);
+    this.limiter = new CallLimiter(options.maxConcurrency, options.maxRps, this.clock);
   }
 
   /** Until when calls are held back after a 429 (0 when they are not). */
@@ -171,13 +176,13 @@ export class MantagoClient {
     );
     if (result.kind === 'not_started') return result;
     if (result.kind === 'refused' && result.status === 429 && result.retryAfterMs !== undefined) {
-      this.limiter.pauseUntil(Date.now() + result.retryAfterMs);
+      this.limiter.pauseUntil(this.clock.now() + result.retryAfterMs);
     }
     const noAnswer = result.kind === 'unreachable' || (result.kind === 'refused' && result.status >= 500);
     if (!noAnswer) this.failing = { failingSince: undefined, lastError: undefined };
     else
       this.failing = {
-        failingSince: this.failing.failingSince ?? Date.now(),
+        failingSince: this.failing.failingSince ?? this.clock.now(),
         lastError: result.kind === 'unreachable' ? result.message : `HTTP ${result.status}`,
       };
     this.options.onCall?.(endpoint, result.kind, result.durationMs / 1000);
@@ -199,7 +204,14 @@ export class MantagoClient {
         signal: AbortSignal.timeout(timeoutMs),
       });
       const text = await response.body.text();
-      return classify(response.statusCode, text, response.headers['retry-after'], elapsed(), this.options.maxRetryAfterMs);
+      return classify(
+        response.statusCode,
+        text,
+        response.headers['retry-after'],
+        elapsed(),
+        this.options.maxRetryAfterMs,
+        this.clock.now(),
+      );
     } catch (error) {
       return { kind: 'unreachable', durationMs: elapsed(), ...describeNetworkError(error) };
     }
@@ -216,6 +228,7 @@ function classify(
   retryAfter: string | string[] | undefined,
   durationMs: number,
   maxRetryAfterMs: number,
+  now: number,
 ): CallResult {
   let body: Record<string, unknown> = {};
   try {
@@ -228,7 +241,7 @@ function classify(
   const message = String(errResponse.message ?? body.message ?? `HTTP ${status}`).slice(0, MAX_MESSAGE);
   if (errResponse.code === TOKEN_EXPIRED_CODE || status === 401) return { kind: 'expired', status, durationMs, message };
   if (status >= 200 && status < 300 && body.success === true) return { kind: 'ok', status, durationMs, body };
-  const asked = parseRetryAfter(retryAfter);
+  const asked = parseRetryAfter(retryAfter, now);
   return {
     kind: 'refused',
     status,
@@ -241,7 +254,7 @@ function classify(
 }
 
 /** Retry-After as delta-seconds or an HTTP date. */
-export function parseRetryAfter(header: string | string[] | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(header: string | string[] | undefined, now: number): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   if (!value) return undefined;
   if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;

@@ -1,6 +1,7 @@
 // Prometheus metrics, in a registry of this app's own (two apps in one process must not clash).
 // Labels are small fixed sets: never an order or a customer id.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Clock } from '../clock.ts';
 import type { CredentialsStatus } from '../domain/credentials.ts';
 import { ENDPOINTS } from '../mantago/client.ts';
 import type { RefreshOutcome } from '../mantago/renewal.ts';
@@ -33,8 +34,10 @@ export class ServiceMetrics {
   readonly calls: Histogram<'endpoint' | 'outcome'>;
   readonly deliveryLatency: Histogram;
   readonly refreshes: Counter<'outcome'>;
+  private readonly clock: Clock;
 
-  constructor() {
+  constructor(clock: Clock) {
+    this.clock = clock;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.webhooks = new Counter({
@@ -80,6 +83,7 @@ export class ServiceMetrics {
     if (this.watched) throw new Error('metrics already watch a store');
     this.watched = true;
     const registers = [this.registry];
+    const clock = this.clock;
     let stats: Promise<QueueStats> | undefined;
     const queue = () => (stats ??= sources.queueStats().finally(() => setImmediate(() => (stats = undefined))));
     new Gauge({
@@ -96,7 +100,7 @@ export class ServiceMetrics {
       registers,
       async collect() {
         const since = (await queue()).oldestPendingSince;
-        this.set(since === undefined ? 0 : Math.max(0, (Date.now() - since) / 1000));
+        this.set(since === undefined ? 0 : Math.max(0, (clock.now() - since) / 1000));
       },
     });
     new Gauge({
@@ -126,7 +130,7 @@ export class ServiceMetrics {
   }
 
   /** Deliveries that reached an end; the sent ones also give their latency from receipt. */
-  finished(outcome: 'sent' | 'dry_run' | 'dead', deliveries: readonly { receivedAt: number }[], now = Date.now()): void {
+  finished(outcome: 'sent' | 'dry_run' | 'dead', deliveries: readonly { receivedAt: number }[], now = this.clock.now()): void {
     this.deliveries.inc({ outcome }, deliveries.length);
     if (outcome === 'dead') return;
     for (const d of deliveries) this.deliveryLatency.observe((now - d.receivedAt) / 1000);

@@ -21,7 +21,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; servic
   await app.register(deliveryRoutes, { service });
   await app.register(broadcastRoutes, { service });
   await app.register(credentialRoutes, { credentials: service.credentials, dryRun: service.settings.config.DRY_RUN });
-  await app.register(recipientRoutes, { store: service.store });
+  await app.register(recipientRoutes, { store: service.store, clock: service.clock });
   await app.register(resolveRoutes, { service });
   await app.register(overviewRoutes, { service, version });
 };

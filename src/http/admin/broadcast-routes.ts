@@ -73,7 +73,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = 
       const key = request.headers['idempotency-key'];
       const send = async (broadcastId?: string) => {
         const result = await sendManualBroadcast(
-          { store, worker, leaseMs, log: request.log as unknown as Logger },
+          { store, worker, leaseMs, log: request.log as unknown as Logger, clock: service.clock },
           request.body,
           broadcastId,
         );
@@ -90,8 +90,13 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = 
         return reply.code(statusCode as 200 | 202 | 502).send(body);
       }
       // A first request that never answered (its process died) is run again after twice the lease its sends ran under.
-      const outcome = await idempotent<BroadcastAnswer>(store, key, requestFingerprint(request.body), 2 * leaseMs, () =>
-        send(requestFingerprint(key).slice(0, 32)),
+      const outcome = await idempotent<BroadcastAnswer>(
+        store,
+        key,
+        requestFingerprint(request.body),
+        2 * leaseMs,
+        () => send(requestFingerprint(key).slice(0, 32)),
+        service.clock.now(),
       );
       if ('refused' in outcome) {
         if (outcome.refused === 'mismatch')

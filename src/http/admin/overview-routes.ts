@@ -44,7 +44,7 @@ export const overviewRoutes: FastifyPluginAsyncTypebox<{ service: Service; versi
     handler: async () => {
       const [queue, sentLastHour] = await Promise.all([
         store.operator.queueStats(),
-        store.operator.countSentSince(Date.now() - HOUR_MS),
+        store.operator.countSentSince(service.clock.now() - HOUR_MS),
         credentials.reload(),
       ]);
       const oldest = queue.oldestPendingSince;

@@ -4,6 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { PLATFORMS, type Platform } from '../../domain/recipient.ts';
 import { directoryEntryProblem, parseRecipientImport, type ImportFormat } from '../../mapping/recipient-import.ts';
+import type { Clock } from '../../clock.ts';
 import type { Store } from '../../store/store.ts';
 import { errorReplies, httpError } from '../errors.ts';
 import { RecipientSchema, recipientView } from './schemas.ts';
@@ -20,7 +21,7 @@ const IMPORT_TYPES: Record<string, ImportFormat> = {
 };
 const IMPORT_LIMIT_BYTES = 10 * 1024 * 1024;
 
-export const recipientRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, { store }) => {
+export const recipientRoutes: FastifyPluginAsyncTypebox<{ store: Store; clock: Clock }> = async (app, { store, clock }) => {
   for (const type of Object.keys(IMPORT_TYPES)) {
     app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: IMPORT_LIMIT_BYTES }, (_request, body, done) => done(null, body));
   }
@@ -41,7 +42,7 @@ export const recipientRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = asyn
       const { platform, userId } = request.body;
       const problem = directoryEntryProblem(key, platform, userId);
       if (problem) throw httpError('INVALID_PAYLOAD', problem);
-      const entry = { key, platform: platform as Platform, userId, updatedAt: Date.now() };
+      const entry = { key, platform: platform as Platform, userId, updatedAt: clock.now() };
       await store.operator.putRecipients([entry]);
       return recipientView(entry);
     },
@@ -87,7 +88,7 @@ export const recipientRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = asyn
     handler: async (request) => {
       const format = IMPORT_TYPES[(request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''];
       if (!format) throw httpError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be one of ${Object.keys(IMPORT_TYPES).join(', ')}`);
-      const { entries, errors } = parseRecipientImport(request.body as string, format, Date.now());
+      const { entries, errors } = parseRecipientImport(request.body as string, format, clock.now());
       if (entries.length === 0 && errors.length === 0) throw httpError('INVALID_PAYLOAD', 'the import has no lines');
       await store.operator.putRecipients(entries);
       return { imported: entries.length, errors };
