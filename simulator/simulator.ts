@@ -34,6 +34,8 @@ export interface SimulatorOptions {
   /** How long a newly issued token lasts (its JWT `exp`). */
   tokenLifetimeMs?: number;
   latencyMs?: number;
+  /** MantaGO's clock (tokens' `iat`/`exp`, expiry, the times it records); a test shares the service's with it. */
+  now?: () => number;
 }
 
 export interface CallRecord {
@@ -49,6 +51,7 @@ const API_PATHS = [BROADCAST_PATH, TOKEN_PATH, CLIENTS_PATH, BIND_PATH];
 export class MantagoSimulator {
   readonly botId: string;
   readonly tokenLifetimeMs: number;
+  private readonly now: () => number;
   /** Broadcasts MantaGO accepted, in order. */
   readonly broadcasts: ReceivedBroadcast[] = [];
   /** Every API call, whatever came of it. */
@@ -67,10 +70,11 @@ export class MantagoSimulator {
   private origin = '';
 
   constructor(options: SimulatorOptions = {}) {
+    this.now = options.now ?? Date.now;
     this.botId = options.botId ?? 'simBot01';
     this.tokenLifetimeMs = options.tokenLifetimeMs ?? TOKEN_LIFETIME_MS;
     this.switches = { ...DEFAULT_SWITCHES, latencyMs: options.latencyMs ?? 0 };
-    this.pair = issuePair(this.botId, this.tokenLifetimeMs, this.signingKey);
+    this.pair = issuePair(this.botId, this.tokenLifetimeMs, this.signingKey, this.now());
   }
 
   /** When the current token expires. */
@@ -99,7 +103,7 @@ export class MantagoSimulator {
 
   /** Like regenerating the pair in the dashboard: a new pair, the old one dead. */
   issuePair(): { apiToken: string; apiSecret: string } {
-    this.pair = issuePair(this.botId, this.tokenLifetimeMs, this.signingKey);
+    this.pair = issuePair(this.botId, this.tokenLifetimeMs, this.signingKey, this.now());
     this.forcedExpiry = false;
     return this.credentials();
   }
@@ -196,7 +200,7 @@ export class MantagoSimulator {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const at = Date.now(); // when the call arrived, before its body is read
+    const at = this.now(); // when the call arrived, before its body is read
     const url = new URL(req.url ?? '/', 'http://simulator');
     const body = await readBody(req);
     if (url.pathname.startsWith(CONTROL_PREFIX))
@@ -244,18 +248,18 @@ export class MantagoSimulator {
     if (token !== this.pair.apiToken || body.secret !== this.pair.apiSecret) return expired;
     if (url.pathname === TOKEN_PATH) {
       if (this.switches.rejectRefresh) return expired;
-      this.pair = issuePair(this.botId, this.tokenLifetimeMs, this.signingKey);
+      this.pair = issuePair(this.botId, this.tokenLifetimeMs, this.signingKey, this.now());
       this.forcedExpiry = false;
       return [200, { success: true, apiToken: this.pair.apiToken, apiSecret: this.pair.apiSecret }];
     }
-    if (this.forcedExpiry || Date.now() >= this.pair.expiresAt) return expired;
+    if (this.forcedExpiry || this.now() >= this.pair.expiresAt) return expired;
     if (url.pathname === BROADCAST_PATH) return this.broadcast(body);
     if (url.pathname === BIND_PATH) return this.clients.answerBind(body, take(this.switches.failBinds) !== undefined);
     return this.clients.answerLookup(url, take(this.switches.failLookups));
   }
 
   private broadcast(body: Record<string, unknown>): Reply {
-    const broadcast = parseBroadcast(body, Date.now());
+    const broadcast = parseBroadcast(body, this.now());
     if (typeof broadcast === 'string') return [400, error(broadcast)];
     if (broadcast.clientIds.some((id) => this.switches.refusedClientIds.includes(id))) return [403, error('Create broadcast failed')];
     let roll = Math.random();

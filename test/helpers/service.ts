@@ -83,16 +83,47 @@ export async function startServiceWithSimulator(options: TestServiceOptions & { 
   return { sim, ...service };
 }
 
-/** The real clock moved by `offset` ms, which the test sets: timers run in real time. */
+/** Node's timers take at most this long (about 24.8 days); a longer wait is armed in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * The real clock moved by `offset` ms, which the test sets. Timers follow the moved time: setting
+ * the offset forward fires every timer that is due by then (a night, or a month of retention,
+ * passes at once); the rest run in real time.
+ */
 export function shiftedClock(): Clock & { offset: number } {
+  let offset = 0;
+  const timers = new Set<{ at: number; callback: () => void; handle?: NodeJS.Timeout }>();
+  const arm = (timer: { at: number; callback: () => void; handle?: NodeJS.Timeout }) => {
+    clearTimeout(timer.handle);
+    timer.handle = setTimeout(
+      () => {
+        if (clock.now() < timer.at) return arm(timer);
+        timers.delete(timer);
+        timer.callback();
+      },
+      Math.min(MAX_TIMER_MS, Math.max(0, timer.at - clock.now())),
+    );
+  };
   const clock = {
-    offset: 0,
-    now: () => Date.now() + clock.offset,
-    setTimer: (callback: () => void, ms: number) => {
-      const timer = setTimeout(callback, Math.max(0, ms));
-      return () => clearTimeout(timer);
+    get offset() {
+      return offset;
     },
-    sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms))),
+    set offset(value: number) {
+      offset = value;
+      for (const timer of timers) arm(timer);
+    },
+    now: () => Date.now() + offset,
+    setTimer: (callback: () => void, ms: number) => {
+      const timer = { at: clock.now() + Math.max(0, ms), callback };
+      timers.add(timer);
+      arm(timer);
+      return () => {
+        clearTimeout((timer as { handle?: NodeJS.Timeout }).handle);
+        timers.delete(timer);
+      };
+    },
+    sleep: (ms: number) => new Promise<void>((resolve) => clock.setTimer(resolve, ms)),
   };
   return clock;
 }
