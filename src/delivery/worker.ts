@@ -266,11 +266,7 @@ export class DeliveryWorker {
       }
 
       if (step.step === 'finish') {
-        const { retryTime } = this.deps;
-        const transitions = retryTime
-          ? step.transitions.map((t, i): Transition => (t.to === 'retry' ? { ...t, at: retryTime(batch[i]?.rule ?? '', t.at) } : t))
-          : step.transitions;
-        const results = attemptsOf(batch, startedAt, result, step.outcome, transitions);
+        const results = attemptsOf(batch, startedAt, result, step.outcome, step.transitions);
         await store.recordAttempts(lease.owner, results);
         reportOutcome(this.deps.log, results, batch, this.deps.onFinished);
       }
