@@ -8,7 +8,7 @@
 //            that outcome.ts decides: finish (record the attempts), hand back (the call never
 //            started), renew the credentials and send again, or split the batch in halves
 //
-// A claimed delivery leaves the worker unsent only through handBack: due now, no attempt counted.
+// A claimed batch leaves a send unsent only through handBack: due now, no attempt counted.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../clock.ts';
