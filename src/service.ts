@@ -128,14 +128,14 @@ export async function createService(settings: Settings, { log, sources = SOURCES
       onSkipped: (count) => metrics.deliveries.inc({ outcome: 'skipped' }, count),
     }),
     binder: new Binder({ store, client, credentials, log: deliveryLog, clock }),
-    retryTime: retryTime(mapping),
     options: {
       batchMaxRecipients: config.BATCH_MAX_RECIPIENTS,
       maxConcurrency: config.MANTAGO_MAX_CONCURRENCY,
       leaseMs: config.DELIVERY_LEASE_MS,
       callTimeoutMs: config.MANTAGO_TIMEOUT_MS,
       pollMs: config.DELIVERY_POLL_MS,
-      policy,
+      // A send's retry keeps the quiet hours (outcome.ts applies it); a member lookup's is no message.
+      policy: { ...policy, retryTime: retryTime(mapping) },
     },
   });
   metrics.watch({ queueStats: () => store.operator.queueStats(), credentials: () => credentials.status() });

@@ -4,6 +4,8 @@ import { describe, expect, test } from 'vitest';
 import { afterCall, afterRenewalFailed, type RetryPolicy } from '../src/delivery/outcome.ts';
 import type { CallResult } from '../src/mantago/client.ts';
 import { parseRetryAfter } from '../src/mantago/client.ts';
+import { parseMapping } from '../src/mapping/mapping-file.ts';
+import { retryTime } from '../src/mapping/plan.ts';
 
 const policy: RetryPolicy = { baseDelayMs: 1_000, maxDelayMs: 60_000, maxAttempts: 10, maxAgeMs: 3_600_000 };
 const now = 1_000_000_000;
@@ -111,6 +113,70 @@ describe('afterRenewalFailed', () => {
     expect(afterRenewalFailed('unavailable', [{ ...fresh, waitingSince: now - 3_600_000 }], policy, now, now + 5_000)).toMatchObject({
       transitions: [{ to: 'dead', reason: 'gave up after 3600 s; last error: MantaGO credentials could not be renewed' }],
     });
+  });
+});
+
+describe('a retry inside the quiet hours', () => {
+  // 22:00–08:00 in Taipei (UTC+8, no DST); `confirmation` keeps the quiet hours, `cancelled` opts out.
+  const mapping = parseMapping(
+    `quietHours: { from: "22:00", to: "08:00", timeZone: "Asia/Taipei" }
+recipients:
+  - attribute: line_uid
+    platform: line
+rules:
+  - name: confirmation
+    send: { intentId: rb2kYmMdW }
+  - name: cancelled
+    when: { event: cancelled }
+    quietHours: false
+    send: { message: "cancelled" }
+`,
+    'mapping.yaml',
+  );
+  const quiet: RetryPolicy = { ...policy, maxDelayMs: 120_000, baseDelayMs: 120_000, retryTime: retryTime(mapping) };
+  const at2159 = Date.parse('2026-12-01T21:59:00+08:00');
+  const morning = Date.parse('2026-12-02T08:00:00+08:00');
+  const confirmation = { attempts: 0, waitingSince: at2159, rule: 'confirmation' };
+
+  test('MantaGO down at 21:59: the retry, due inside the window, waits for its end as the message itself would', () => {
+    // Backoff alone would make it 22:00–22:01.
+    expect(afterCall(refused(503), [confirmation], quiet, at2159, 0.5)).toEqual({
+      step: 'finish',
+      outcome: 'failed',
+      transitions: [{ to: 'retry', at: morning, counted: true }],
+    });
+    expect(afterCall(unreachable, [confirmation], quiet, at2159, 0.5)).toMatchObject({ transitions: [{ to: 'retry', at: morning }] });
+    expect(afterCall(refused(429, 90_000), [confirmation], quiet, at2159)).toMatchObject({ transitions: [{ to: 'retry', at: morning }] });
+  });
+
+  test('a rule that opts out, a retry due outside the window, or a policy without retryTime: due as the backoff says', () => {
+    const cancelled = { ...confirmation, rule: 'cancelled' };
+    expect(afterCall(refused(503), [cancelled, confirmation], quiet, at2159, 0.5)).toMatchObject({
+      transitions: [
+        { to: 'retry', at: at2159 + 90_000 },
+        { to: 'retry', at: morning },
+      ],
+    });
+    const at2100 = Date.parse('2026-12-01T21:00:00+08:00');
+    expect(afterCall(refused(503), [confirmation], quiet, at2100, 0.5)).toMatchObject({
+      transitions: [{ to: 'retry', at: at2100 + 90_000 }],
+    });
+    const { retryTime: _, ...plain } = quiet;
+    expect(afterCall(refused(503), [confirmation], plain, at2159, 0.5)).toMatchObject({
+      transitions: [{ to: 'retry', at: at2159 + 90_000 }],
+    });
+  });
+
+  test('a credentials wait that ends inside the window waits for its end too; a dead delivery stays dead', () => {
+    const at2330 = Date.parse('2026-12-01T23:30:00+08:00');
+    expect(afterRenewalFailed('rejected', [{ ...confirmation, waitingSince: at2330 }], quiet, at2330, at2330 + 5_000)).toMatchObject({
+      transitions: [{ to: 'retry', at: morning, counted: false }],
+    });
+    expect(afterRenewalFailed('unavailable', [confirmation], quiet, at2159, at2159 + 90_000)).toMatchObject({
+      transitions: [{ to: 'retry', at: morning, counted: false }],
+    });
+    expect(afterCall(refused(503), [{ ...confirmation, attempts: 9 }], quiet, at2159)).toMatchObject({ transitions: [{ to: 'dead' }] });
+    expect(afterCall(refused(403), [confirmation], quiet, at2159)).toMatchObject({ transitions: [{ to: 'dead' }] });
   });
 });
 

@@ -1,6 +1,7 @@
 // The delivery state machine, in one place: what a MantaGO call's result (or the credentials'
 // trouble) means for each delivery that was in it — the attempt's outcome and the transition it
-// leads to. The worker only carries out what this decides; the store only records it.
+// leads to, a retry's time included (the quiet hours, through the policy's `retryTime`). The
+// worker only carries out what this decides; the store only records it.
 import type { AttemptOutcome, AttemptResult, ClaimedDelivery, Transition } from '../domain/delivery.ts';
 import type { CallResult } from '../mantago/client.ts';
 
@@ -9,6 +10,8 @@ export interface RetryPolicy {
   maxDelayMs: number;
   maxAttempts: number;
   maxAgeMs: number;
+  /** When a retry of a message of `rule`, due `at`, may go (the quiet hours move it to their end); as due, unless given. */
+  retryTime?: (rule: string, at: number) => number;
 }
 
 /** Where one delivery stands before this attempt. */
@@ -17,6 +20,8 @@ export interface Progress {
   attempts: number;
   /** When it started waiting (arrived, or was redriven): the age bound counts from here. */
   waitingSince: number;
+  /** The mapping rule its message is for: the policy's retry time may depend on it. */
+  rule?: string;
 }
 
 export type Step =
@@ -73,7 +78,7 @@ export function afterRenewalFailed(
   const transitions = batch.map((d): Transition => {
     const age = now - d.waitingSince;
     if (age >= policy.maxAgeMs) return { to: 'dead', reason: `gave up after ${Math.round(age / 1000)} s; last error: ${reason}` };
-    return { to: 'retry', at: renewal === 'rejected' ? now : Math.max(now, retryAt), counted: false };
+    return { to: 'retry', at: retryTime(policy, d, renewal === 'rejected' ? now : Math.max(now, retryAt)), counted: false };
   });
   return { step: 'finish', outcome: 'credentials_unavailable', transitions };
 }
@@ -96,7 +101,12 @@ export function retryLater(
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
   // "Equal jitter": at least half the delay, so retries spread out but never come back at once.
   const delay = retryAfterMs ?? ceiling / 2 + random * (ceiling / 2);
-  return { to: 'retry', at: now + Math.round(delay), counted: true };
+  return { to: 'retry', at: retryTime(policy, progress, now + Math.round(delay)), counted: true };
+}
+
+/** A retry due `at` waits for the end of the quiet hours if the policy says so (a retry at night waits for the morning, as the message would). */
+function retryTime(policy: RetryPolicy, progress: Progress, at: number): number {
+  return policy.retryTime ? policy.retryTime(progress.rule ?? '', at) : at;
 }
 
 /** The write-once attempt of each delivery in one call, with the transition the state machine chose for it. */

@@ -55,8 +55,6 @@ export interface WorkerDeps {
   resolver?: Stage<UnresolvedDelivery> & { resolve(owner: string, batch: UnresolvedDelivery[], lease: Lease): Promise<void> };
   /** Makes the MantaGO binds sent deliveries asked for, when there is nothing to send. */
   binder?: Stage<BindJob> & { bind(jobs: BindJob[], lease: Lease): Promise<void> };
-  /** When a retry of a message of `rule` due `at` may go (the quiet hours move it); as due, unless given. */
-  retryTime?: (rule: string, at: number) => number;
   clock?: Clock;
   /** Jitter for retries: one draw per call. */
   random?: () => number;

@@ -1,22 +1,51 @@
-// Sends stored deliveries in the background: claims a batch, broadcasts it, records one attempt per
-// delivery, and carries out what the state machine (outcome.ts) decides. Woken by new deliveries;
-// otherwise it sleeps until the next one falls due (or a poll interval, whichever is sooner).
+// Sends stored deliveries in the background. What happens to a claimed delivery, step by step:
+//
+//   loop     pause while a claim could not be sent (no usable credentials, every call slot busy,
+//            a 429's pause) → claim → sleep until the next delivery falls due or a wake-up
+//   claim    recipients to find first (resolver.ts), then a batch to send, binds last (binds.ts)
+//   deliver  one message per customer in a batch: a second order's is handed back for the next claim
+//   send     keep the lease alive → await usable credentials → call MantaGO → apply the outcome
+//            that outcome.ts decides: finish (record the attempts), hand back (the call never
+//            started), renew the credentials and send again, or split the batch in halves
+//
+// A claimed batch leaves a send unsent only through handBack: due now, no attempt counted.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../clock.ts';
 import type { AttemptOutcome, ClaimedDelivery, Transition } from '../domain/delivery.ts';
 import type { CallResult } from '../mantago/client.ts';
-import type { BindJob, UnresolvedDelivery } from '../store/store.ts';
+import type { UsableCredentials } from '../mantago/renewal.ts';
 import { broadcastRequest, oneRecipientEach } from './batching.ts';
 import { Lease } from './lease.ts';
+import { afterCall, afterRenewalFailed, attemptsOf, type Step } from './outcome.ts';
+import { reportOutcome } from './report.ts';
+import { WakeUp } from './wake-up.ts';
 import type { Stage, WorkerDeps } from './worker-deps.ts';
 
 export type { Broadcaster, CredentialsSource, Stage, WorkerDeps, WorkerOptions } from './worker-deps.ts';
-import { afterCall, afterRenewalFailed, attemptsOf, type Step } from './outcome.ts';
-import { reportOutcome } from './report.ts';
 
 /** How often one claim may renew the credentials before it gives up for now. */
 const MAX_RENEWALS_PER_SEND = 2;
+
+/** Deliveries this worker holds under one lease, on their way through the send steps. */
+interface Claim {
+  batch: ClaimedDelivery[];
+  lease: Lease;
+  /** Credentials renewals this send has made so far. */
+  renewals: number;
+  /** Told of each MantaGO answer (a manual broadcast shows the operator the last one). */
+  observe?: (result: CallResult) => void;
+}
+
+/** One broadcast made for a claim: what outcome.ts decides from and the attempts record. */
+interface Call {
+  startedAt: number;
+  result: CallResult;
+  /** The credentials generation it was made with: a 1004 asks for a newer one. */
+  generation: number;
+}
+
+type StepOf<S extends Step['step']> = Extract<Step, { step: S }>;
 
 export function workerOwner(): string {
   return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
@@ -26,18 +55,20 @@ export class DeliveryWorker {
   readonly owner: string;
   private readonly deps: WorkerDeps;
   private readonly clock: Clock;
+  private readonly wakeUp: WakeUp;
+  private readonly sends: Stage<ClaimedDelivery>;
   private readonly inFlight = new Set<Promise<void>>();
   private claims = 0;
   private running: Promise<void> | undefined;
   private stopping = false;
-  private woken = false;
-  private wakeUp: (() => void) | undefined;
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(deps: WorkerDeps) {
     this.deps = deps;
     this.owner = deps.owner ?? workerOwner();
     this.clock = deps.clock ?? systemClock;
+    this.wakeUp = new WakeUp(this.clock);
+    this.sends = { claim: (owner, limit, leaseMs, now) => deps.store.claimBatch(owner, limit, leaseMs, now) };
   }
 
   start(): void {
@@ -48,116 +79,92 @@ export class DeliveryWorker {
   }
 
   wake(): void {
-    this.woken = true;
-    this.wakeUp?.();
+    this.wakeUp.wake();
   }
 
   /** Stops claiming and waits for the sends already under way. */
   async stop(): Promise<void> {
     this.stopping = true;
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
-    this.wake();
+    this.wakeUp.stop();
     await this.running;
     await Promise.allSettled([...this.inFlight]);
   }
 
+  /**
+   * Sends deliveries this worker already holds (stored leased to it by a manual broadcast) now, as
+   * it would any claim; resolves with MantaGO's last answer. Shutdown waits for it.
+   */
+  async sendNow(claimed: ClaimedDelivery[], leaseUntil: number): Promise<CallResult | undefined> {
+    let last: CallResult | undefined;
+    const observe = (result: CallResult) => {
+      last = result;
+    };
+    await this.track(this.send({ batch: claimed, lease: this.lease(leaseUntil, this.owner), renewals: 0, observe }));
+    return last;
+  }
+
+  // The loop.
+
   private async loop(): Promise<void> {
-    const { store, credentials, log, options } = this.deps;
     while (!this.stopping) {
       try {
-        if (!credentials.isUsable()) {
-          await credentials.reload(); // the operator, or another replica, may have stored a good pair
-          if (!credentials.isUsable()) {
-            await this.idle(options.pollMs);
-            continue;
-          }
-        }
-        if (this.inFlight.size >= options.maxConcurrency) {
-          await this.idle(options.pollMs);
-          continue;
-        }
-        // While a 429 holds calls back, claimed work would only sit out its lease.
-        const paused = this.deps.client.pausedUntil() - this.clock.now();
-        if (paused > 0) {
-          await this.idle(Math.min(paused, options.pollMs));
-          continue;
-        }
-        // First the deliveries whose recipient is still to be found: once resolved they can join a batch.
-        const { resolver, binder } = this.deps;
-        const resolving = (batch: UnresolvedDelivery[], lease: Lease) =>
-          (resolver as NonNullable<typeof resolver>).resolve(lease.owner, batch, lease);
-        if (await this.startStage(resolver, resolving)) continue;
-        const owner = this.claimOwner();
-        const claimedAt = this.clock.now();
-        const claimed = await store.claimBatch(owner, options.batchMaxRecipients, options.leaseMs, claimedAt);
-        if (claimed.length === 0) {
-          // Binds go last: nothing a customer waits for.
-          const binding = (jobs: BindJob[], lease: Lease) => (binder as NonNullable<typeof binder>).bind(jobs, lease);
-          if (await this.startStage(binder, binding)) continue;
-          const due = await store.nextDueAt();
-          await this.idle(due === undefined ? options.pollMs : Math.min(options.pollMs, due - this.clock.now()));
-          continue;
-        }
-        void this.track(
-          this.deliver(claimed, this.lease(claimedAt + options.leaseMs, owner)).catch((error: unknown) =>
-            log.error({ err: error, deliveries: claimed.length }, 'delivery failed unexpectedly; the lease will bring it back'),
-          ),
-        ).finally(() => this.wake());
+        const pause = await this.pauseBeforeClaim();
+        if (pause !== undefined) await this.wakeUp.sleep(pause);
+        else if (!(await this.claimNext())) await this.wakeUp.sleep(await this.untilNextDue());
       } catch (error) {
-        log.error({ err: error }, 'delivery worker could not reach the store; retrying');
-        await this.idle(options.pollMs);
+        this.deps.log.error({ err: error }, 'delivery worker could not reach the store; retrying');
+        await this.wakeUp.sleep(this.deps.options.pollMs);
       }
     }
   }
 
-  /** Claims a stage's work and starts it (tracked like a send); whether there was any. */
-  private async startStage<W>(stage: Stage<W> | undefined, run: (work: W[], lease: Lease) => Promise<void>): Promise<boolean> {
-    if (!stage) return false;
+  /** How long to wait before claiming, when claimed work could not be sent now; none: claim. */
+  private async pauseBeforeClaim(): Promise<number | undefined> {
+    const { credentials, client, options } = this.deps;
+    if (!credentials.isUsable()) {
+      await credentials.reload(); // the operator, or another replica, may have stored a good pair
+      if (!credentials.isUsable()) return options.pollMs;
+    }
+    if (this.inFlight.size >= options.maxConcurrency) return options.pollMs;
+    // While a 429 holds calls back, claimed work would only sit out its lease.
+    const paused = client.pausedUntil() - this.clock.now();
+    return paused > 0 ? Math.min(paused, options.pollMs) : undefined;
+  }
+
+  /** Claims the next work and starts it; whether there was any. */
+  private async claimNext(): Promise<boolean> {
+    const { resolver, binder } = this.deps;
+    // Recipients still to be found go first: once found they can join a batch.
+    if (resolver && (await this.startClaimed('resolve', resolver, (work, lease) => resolver.resolve(lease.owner, work, lease))))
+      return true;
+    if (await this.startClaimed('send', this.sends, (claimed, lease) => this.deliver(claimed, lease))) return true;
+    // Binds go last: no customer waits for them.
+    return binder !== undefined && (await this.startClaimed('bind', binder, (jobs, lease) => binder.bind(jobs, lease)));
+  }
+
+  /** Until the next delivery falls due, or a poll interval, whichever is sooner. */
+  private async untilNextDue(): Promise<number> {
+    const { pollMs } = this.deps.options;
+    const due = await this.deps.store.nextDueAt();
+    return due === undefined ? pollMs : Math.min(pollMs, due - this.clock.now());
+  }
+
+  /** Claims a stage's work under a lease of its own and starts it, tracked; whether there was any. */
+  private async startClaimed<W>(name: string, stage: Stage<W>, run: (work: W[], lease: Lease) => Promise<void>): Promise<boolean> {
     const { options, log } = this.deps;
     const owner = this.claimOwner();
     const claimedAt = this.clock.now();
     const work = await stage.claim(owner, options.batchMaxRecipients, options.leaseMs, claimedAt);
     if (work.length === 0) return false;
+    // The lease runs from the claim, as the store recorded it, not from now.
+    const lease = this.lease(claimedAt + options.leaseMs, owner);
     void this.track(
-      run(work, this.lease(claimedAt + options.leaseMs, owner)).catch((error: unknown) =>
-        log.error({ err: error, items: work.length }, 'worker stage failed unexpectedly; the lease will bring its work back'),
+      run(work, lease).catch((error: unknown) =>
+        log.error({ err: error, stage: name, items: work.length }, `${name} failed unexpectedly; the lease will bring its work back`),
       ),
     ).finally(() => this.wake());
     return true;
-  }
-
-  /** Waits for a wake-up or `ms`, whichever comes first; a wake-up that came early is not lost. */
-  private async idle(ms: number): Promise<void> {
-    if (this.woken || this.stopping) {
-      this.woken = false;
-      return;
-    }
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, Math.max(0, ms));
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    this.wakeUp = undefined;
-    this.woken = false;
-  }
-
-  /** A customer with two orders gets two messages: the second waits for the next claim. */
-  private async deliver(claimed: ClaimedDelivery[], claim: Lease): Promise<void> {
-    const { batch, later } = oneRecipientEach(claimed);
-    if (later.length > 0)
-      await this.deps.store.release(
-        claim.owner,
-        later.map((d) => d.id),
-        this.clock.now(),
-      );
-    // The lease runs from the claim, as the store recorded it, not from now.
-    await this.send(batch, claim);
-  }
-
-  private lease(until: number, owner = this.owner): Lease {
-    return new Lease(until, this.deps.options, owner);
   }
 
   /** Each claim holds its work under a name of its own: a claim of this process never passes for another. */
@@ -165,34 +172,8 @@ export class DeliveryWorker {
     return `${this.owner}/${++this.claims}`;
   }
 
-  /** An attempt after which the same claim calls again (renewed credentials, a split batch): it stays in flight. */
-  private recordStillClaimed(lease: Lease, batch: ClaimedDelivery[], startedAt: number, result: CallResult, outcome: AttemptOutcome) {
-    const stillClaimed = batch.map((): Transition => ({ to: 'in_flight' }));
-    return this.deps.store.recordAttempts(lease.owner, attemptsOf(batch, startedAt, result, outcome, stillClaimed));
-  }
-
-  /** Before another call under the same claim, a lease that could run out during it is renewed, for the whole claim. */
-  private async keepLease(lease: Lease, batch: ClaimedDelivery[]): Promise<boolean> {
-    const now = this.clock.now();
-    if (!lease.needsRenewal(now)) return true;
-    if (now >= lease.until) return false;
-    lease.until = lease.renewedUntil(now);
-    const ids = batch.map((d) => d.id);
-    return (await this.deps.store.renewLease(lease.owner, ids, lease.until)) === ids.length;
-  }
-
-  /**
-   * Sends deliveries this worker already holds (stored leased to `owner` by a manual broadcast)
-   * now, as it would any claim; resolves with MantaGO's last answer. Shutdown waits for it.
-   */
-  async sendNow(claimed: ClaimedDelivery[], leaseUntil: number): Promise<CallResult | undefined> {
-    let last: CallResult | undefined;
-    await this.track(
-      this.send(claimed, this.lease(leaseUntil), (result) => {
-        last = result;
-      }),
-    );
-    return last;
+  private lease(until: number, owner: string): Lease {
+    return new Lease(until, this.deps.options, owner);
   }
 
   /** A send counts against the concurrency limit, and stop() waits for it, until it settles. */
@@ -202,79 +183,105 @@ export class DeliveryWorker {
     return tracked;
   }
 
-  private async send(batch: ClaimedDelivery[], lease: Lease, observe?: (result: CallResult) => void): Promise<void> {
-    const { client, credentials, store, log, options } = this.deps;
-    const random = this.deps.random ?? Math.random;
-    for (let renewals = 0; ; renewals++) {
-      if (!(await this.keepLease(lease, batch))) {
-        // Another claim may hold them now: this one neither calls nor records; what it still holds goes back.
-        log.warn({ deliveries: batch.length }, 'a claim ran out before its next call; handing its deliveries back');
-        await store.release(
-          lease.owner,
-          batch.map((d) => d.id),
-          this.clock.now(),
-        );
-        return;
-      }
-      const pair = await credentials.get({ waitUntil: lease.latestStart() });
-      if (!pair) {
-        // Rejected credentials: hand the work back uncounted and wait for the operator.
-        await store.release(
-          lease.owner,
-          batch.map((d) => d.id),
-          this.clock.now(),
-        );
-        return;
-      }
-      const startedAt = this.clock.now();
-      const result = await client.broadcast(pair.apiToken, broadcastRequest(batch, pair.apiSecret), { startBy: lease.latestStart() });
-      observe?.(result);
-      let step: Step = afterCall(result, batch, options.policy, this.clock.now(), random());
+  // The steps of a claimed batch.
 
-      if (step.step === 'release') {
-        // No call slot within the lease: nothing was sent, nothing is counted; another claim takes it up.
-        await store.release(
-          lease.owner,
-          batch.map((d) => d.id),
-          this.clock.now(),
-        );
-        return;
-      }
+  /** A customer with two orders gets two messages: the second is handed back for the next claim. */
+  private async deliver(claimed: ClaimedDelivery[], lease: Lease): Promise<void> {
+    const { batch, later } = oneRecipientEach(claimed);
+    if (later.length > 0) await this.handBack(lease, later);
+    await this.send({ batch, lease, renewals: 0 });
+  }
 
-      if (step.step === 'renew') {
-        // The lease bounds the wait for a refresh as it bounds a call: past it, the work waits, uncounted.
-        const waitUntil = lease.latestStart();
-        const renewal = renewals < MAX_RENEWALS_PER_SEND ? await credentials.expired(pair.generation, { waitUntil }) : 'unavailable';
-        if (renewal === 'renewed') {
-          await this.recordStillClaimed(lease, batch, startedAt, result, step.outcome);
-          continue;
-        }
-        const now = this.clock.now();
-        step = afterRenewalFailed(renewal, batch, options.policy, now, credentials.nextRefreshAt() ?? now + options.policy.baseDelayMs);
-      }
-
-      if (step.step === 'split') {
-        await this.recordStillClaimed(lease, batch, startedAt, result, step.outcome);
-        log.warn(
-          { deliveries: batch.length, reason: step.reason },
-          'MantaGO refused a batched broadcast; sending halves to find the refused recipients',
-        );
-        const half = Math.ceil(batch.length / 2);
-        await this.send(batch.slice(0, half), lease, observe);
-        await this.send(batch.slice(half), lease, observe);
-        return;
-      }
-
-      if (step.step === 'finish') {
-        const { retryTime } = this.deps;
-        const transitions = retryTime
-          ? step.transitions.map((t, i): Transition => (t.to === 'retry' ? { ...t, at: retryTime(batch[i]?.rule ?? '', t.at) } : t))
-          : step.transitions;
-        const results = attemptsOf(batch, startedAt, result, step.outcome, transitions);
-        await store.recordAttempts(lease.owner, results);
-        reportOutcome(this.deps.log, results, batch, this.deps.onFinished);
-      }
-      return;
+  /** Keep the lease alive, await usable credentials, call MantaGO, apply the outcome. */
+  private async send(claim: Claim): Promise<void> {
+    if (!(await this.keepLease(claim))) {
+      // Another claim may hold them now: this one neither calls nor records.
+      this.deps.log.warn({ deliveries: claim.batch.length }, 'a claim ran out before its next call; handing its deliveries back');
+      return this.handBack(claim.lease, claim.batch);
     }
+    const pair = await this.deps.credentials.get({ waitUntil: claim.lease.latestStart() });
+    // Rejected credentials: the work waits for the operator, uncounted.
+    if (!pair) return this.handBack(claim.lease, claim.batch);
+    const call = await this.call(claim, pair);
+    const random = (this.deps.random ?? Math.random)();
+    return this.apply(afterCall(call.result, claim.batch, this.deps.options.policy, this.clock.now(), random), claim, call);
+  }
+
+  /** Before a call, a lease that could run out during it is renewed for the whole batch; false: it is lost. */
+  private async keepLease({ lease, batch }: Claim): Promise<boolean> {
+    const now = this.clock.now();
+    if (!lease.needsRenewal(now)) return true;
+    if (now >= lease.until) return false;
+    lease.until = lease.renewedUntil(now);
+    const ids = batch.map((d) => d.id);
+    return (await this.deps.store.renewLease(lease.owner, ids, lease.until)) === ids.length;
+  }
+
+  private async call(claim: Claim, pair: UsableCredentials): Promise<Call> {
+    const startedAt = this.clock.now();
+    const request = broadcastRequest(claim.batch, pair.apiSecret);
+    const result = await this.deps.client.broadcast(pair.apiToken, request, { startBy: claim.lease.latestStart() });
+    claim.observe?.(result);
+    return { startedAt, result, generation: pair.generation };
+  }
+
+  /** Carries out what outcome.ts decided. */
+  private apply(step: Step, claim: Claim, call: Call): Promise<void> {
+    switch (step.step) {
+      case 'finish':
+        return this.finish(step, claim, call);
+      case 'release':
+        // No call slot within the lease: nothing was sent, nothing is counted.
+        return this.handBack(claim.lease, claim.batch);
+      case 'renew':
+        return this.renewCredentials(step, claim, call);
+      case 'split':
+        return this.splitInHalves(step, claim, call);
+    }
+  }
+
+  private async finish(step: StepOf<'finish'>, claim: Claim, call: Call): Promise<void> {
+    const results = attemptsOf(claim.batch, call.startedAt, call.result, step.outcome, step.transitions);
+    await this.deps.store.recordAttempts(claim.lease.owner, results);
+    reportOutcome(this.deps.log, results, claim.batch, this.deps.onFinished);
+  }
+
+  /** After a 1004: renewed, the same claim sends again; otherwise outcome.ts decides how the batch waits. */
+  private async renewCredentials(step: StepOf<'renew'>, claim: Claim, call: Call): Promise<void> {
+    const { credentials, options } = this.deps;
+    // The lease bounds the wait for a refresh as it bounds a call: past it, the work waits, uncounted.
+    const waitUntil = claim.lease.latestStart();
+    const renewal = claim.renewals < MAX_RENEWALS_PER_SEND ? await credentials.expired(call.generation, { waitUntil }) : 'unavailable';
+    if (renewal === 'renewed') {
+      await this.recordStillClaimed(step.outcome, claim, call);
+      return this.send({ ...claim, renewals: claim.renewals + 1 });
+    }
+    const now = this.clock.now();
+    const retryAt = credentials.nextRefreshAt() ?? now + options.policy.baseDelayMs;
+    return this.apply(afterRenewalFailed(renewal, claim.batch, options.policy, now, retryAt), claim, call);
+  }
+
+  /** A batch refused as a whole: each half is sent as a claim of its own, until the refused recipients are found. */
+  private async splitInHalves(step: StepOf<'split'>, claim: Claim, call: Call): Promise<void> {
+    await this.recordStillClaimed(step.outcome, claim, call);
+    this.deps.log.warn(
+      { deliveries: claim.batch.length, reason: step.reason },
+      'MantaGO refused a batched broadcast; sending halves to find the refused recipients',
+    );
+    const half = Math.ceil(claim.batch.length / 2);
+    await this.send({ ...claim, batch: claim.batch.slice(0, half), renewals: 0 });
+    await this.send({ ...claim, batch: claim.batch.slice(half), renewals: 0 });
+  }
+
+  /** An attempt after which the same claim calls again (renewed credentials, a split batch): it stays in flight. */
+  private recordStillClaimed(outcome: AttemptOutcome, claim: Claim, call: Call): Promise<void> {
+    const stillClaimed = claim.batch.map((): Transition => ({ to: 'in_flight' }));
+    return this.deps.store.recordAttempts(claim.lease.owner, attemptsOf(claim.batch, call.startedAt, call.result, outcome, stillClaimed));
+  }
+
+  /** Gives deliveries back unsent, due now and uncounted, for a later claim. */
+  private handBack(lease: Lease, deliveries: ClaimedDelivery[]): Promise<void> {
+    const ids = deliveries.map((d) => d.id);
+    return this.deps.store.release(lease.owner, ids, this.clock.now());
   }
 }

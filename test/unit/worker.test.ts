@@ -1,93 +1,11 @@
-// The delivery worker through its seams: a fake store, MantaGO client and credentials, and a
-// clock the test moves. What it records and hands back for each kind of answer.
-import pino from 'pino';
+// The delivery worker's send steps through its seams (test/helpers/fake-worker.ts): what it
+// records and hands back for each kind of answer.
 import { describe, expect, test } from 'vitest';
-import type { AttemptResult, ClaimedDelivery } from '../../src/domain/delivery.ts';
-import { DeliveryWorker, type Broadcaster, type CredentialsSource, type WorkerOptions } from '../../src/delivery/worker.ts';
+import type { RetryPolicy } from '../../src/delivery/outcome.ts';
 import type { BroadcastRequest } from '../../src/mantago/api.ts';
 import type { CallResult } from '../../src/mantago/client.ts';
-import type { Renewal } from '../../src/mantago/renewal.ts';
-import type { DeliveryQueue } from '../../src/store/store.ts';
-import { FakeClock } from '../helpers/fake-clock.ts';
-
-const OPTIONS: WorkerOptions = {
-  batchMaxRecipients: 100,
-  maxConcurrency: 4,
-  pollMs: 1_000,
-  leaseMs: 60_000,
-  callTimeoutMs: 10_000,
-  policy: { baseDelayMs: 1_000, maxDelayMs: 60_000, maxAttempts: 5, maxAgeMs: 86_400_000 },
-};
-
-const delivery = (id: number, clock: FakeClock): ClaimedDelivery => ({
-  id,
-  source: 'shopify',
-  orderId: `o${id}`,
-  platform: 'line',
-  clientId: `U${String(id).padStart(32, '0')}`,
-  rule: 'r',
-  intentId: 'm',
-  message: null,
-  fbTag: null,
-  name: `r o${id}`,
-  attempts: 0,
-  receivedAt: clock.now(),
-  waitingSince: clock.now(),
-});
-
-const ok: CallResult = { kind: 'ok', status: 200, durationMs: 5, body: { success: true } };
-const expired: CallResult = { kind: 'expired', status: 401, durationMs: 5, message: 'Token is invalid or expired' };
-
-function setup(answers: ((request: BroadcastRequest) => CallResult | Promise<CallResult>)[], credentials: Partial<CredentialsSource> = {}) {
-  const clock = new FakeClock();
-  const recorded: AttemptResult[][] = [];
-  const released: number[][] = [];
-  const renewed: { ids: number[]; until: number }[] = [];
-  const calls: { request: BroadcastRequest; startBy: number | undefined; at: number }[] = [];
-  /** Set by a test: the store's lease was taken over (renewing it changes no row). */
-  const lease = { lost: false };
-  const store: DeliveryQueue = {
-    claimBatch: async () => [],
-    recordAttempts: async (_owner, results) => void recorded.push(results),
-    leased: async () => [],
-    renewLease: async (_owner, ids, until) => {
-      renewed.push({ ids, until });
-      return lease.lost ? 0 : ids.length;
-    },
-    release: async (_owner, ids) => void released.push(ids),
-    nextDueAt: async () => undefined,
-    onDeliveryDue: () => () => undefined,
-  };
-  let next = 0;
-  const client: Broadcaster = {
-    async broadcast(_token, request, options) {
-      calls.push({ request, startBy: options?.startBy, at: clock.now() });
-      const answer = answers[Math.min(next++, answers.length - 1)];
-      return answer ? answer(request) : ok;
-    },
-    pausedUntil: () => 0,
-  };
-  const source: CredentialsSource = {
-    isUsable: () => true,
-    reload: async () => undefined,
-    get: async () => ({ apiToken: 't', apiSecret: 's', generation: 1 }),
-    expired: async (): Promise<Renewal> => 'renewed',
-    nextRefreshAt: () => undefined,
-    onUsable: () => () => undefined,
-    ...credentials,
-  };
-  const worker = new DeliveryWorker({
-    owner: 'me',
-    store,
-    client,
-    credentials: source,
-    log: pino({ level: 'silent' }),
-    options: OPTIONS,
-    clock,
-    random: () => 0.5,
-  });
-  return { clock, worker, recorded, released, renewed, calls, lease };
-}
+import type { FakeClock } from '../helpers/fake-clock.ts';
+import { delivery, expired, OPTIONS, ok, setupWorker as setup } from '../helpers/fake-worker.ts';
 
 describe('DeliveryWorker', () => {
   test('an expired token is renewed and the same claim sends again; a call that could outlast the lease renews it first', async () => {
@@ -214,5 +132,35 @@ describe('DeliveryWorker', () => {
     await worker.sendNow([delivery(7, clock)], clock.now() + OPTIONS.leaseMs);
     expect(recorded).toHaveLength(0);
     expect(released).toEqual([[7]]);
+  });
+
+  test('a claim that renewed the credentials twice and meets another 1004 stops calling: it waits, uncounted, for the next refresh', async () => {
+    const { worker, recorded, calls, clock } = setup([() => expired]);
+    await worker.sendNow([delivery(1, clock)], clock.now() + OPTIONS.leaseMs);
+    expect(calls).toHaveLength(3);
+    expect(recorded.map((r) => r.map((a) => [a.attempt.outcome, a.transition]))).toEqual([
+      [['credentials_expired', { to: 'in_flight' }]],
+      [['credentials_expired', { to: 'in_flight' }]],
+      [['credentials_unavailable', { to: 'retry', at: clock.now() + OPTIONS.policy.baseDelayMs, counted: false }]],
+    ]);
+  });
+
+  test('a claim whose lease ran out before its call hands its batch back, with no renewal and no call', async () => {
+    const { worker, recorded, released, renewed, calls, clock } = setup([() => ok]);
+    await worker.sendNow([delivery(1, clock), delivery(2, clock)], clock.now());
+    expect([calls, recorded, renewed]).toEqual([[], [], []]);
+    expect(released).toEqual([[1, 2]]);
+  });
+
+  test("a retry is recorded at the time outcome.ts decides, the retry policy's quiet hours included", async () => {
+    const morning = 1_000_050_000_000;
+    const policy: RetryPolicy = { ...OPTIONS.policy, retryTime: (rule, at) => (rule === 'r' ? Math.max(at, morning) : at) };
+    const unavailable: CallResult = { kind: 'refused', status: 503, durationMs: 5, message: 'down', retryAfterMs: undefined };
+    const { worker, recorded, clock } = setup([() => unavailable], {}, { policy });
+    await worker.sendNow([delivery(1, clock), { ...delivery(2, clock), rule: 'other' }], clock.now() + OPTIONS.leaseMs);
+    expect(recorded[0]?.map((r) => r.transition)).toEqual([
+      { to: 'retry', at: morning, counted: true },
+      { to: 'retry', at: clock.now() + 750, counted: true },
+    ]);
   });
 });

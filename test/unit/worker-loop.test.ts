@@ -1,0 +1,68 @@
+// The delivery worker's loop through its seams (test/helpers/fake-worker.ts): when it claims, when
+// it sleeps, and what ends a sleep; with a clock the test moves.
+import { describe, expect, test } from 'vitest';
+import { FakeClock, settle } from '../helpers/fake-clock.ts';
+import { delivery, OPTIONS, ok, setupWorker as setup } from '../helpers/fake-worker.ts';
+
+describe('DeliveryWorker loop', () => {
+  test("claims, hands a customer's second order back for the next claim, sends the first; then sleeps until the next delivery falls due", async () => {
+    const at = new FakeClock(); // the deliveries' times: setup's clock starts at the same instant
+    const twice = { ...delivery(2, at), clientId: delivery(1, at).clientId };
+    const { worker, calls, released, recorded, claimedAt, clock } = setup(
+      [() => ok],
+      {},
+      { claims: [[delivery(1, at), twice]], nextDueAt: at.now() + 400 },
+    );
+    worker.start();
+    await settle();
+    expect(calls.map((c) => c.request.clientIds)).toEqual([[delivery(1, clock).clientId]]);
+    expect(released).toEqual([[2]]);
+    expect(recorded.flat().map((r) => [r.attempt.deliveryId, r.transition.to])).toEqual([[1, 'sent']]);
+    const claims = claimedAt.length;
+    await clock.advance(399);
+    expect(claimedAt).toHaveLength(claims);
+    await clock.advance(1);
+    expect(claimedAt).toHaveLength(claims + 1);
+    await worker.stop();
+  });
+
+  test('a wake-up (a delivery stored) ends the sleep at once; stop() ends it for good', async () => {
+    const { worker, claimedAt, due } = setup([() => ok]);
+    worker.start();
+    await settle();
+    const claims = claimedAt.length;
+    due.listener?.();
+    await settle();
+    expect(claimedAt).toHaveLength(claims + 1);
+    await worker.stop();
+    due.listener?.();
+    await settle();
+    expect(claimedAt).toHaveLength(claims + 1);
+  });
+
+  test('while a 429 holds calls back nothing is claimed: claimed work would only sit out its lease', async () => {
+    const start = new FakeClock().now();
+    const { worker, claimedAt, clock } = setup([() => ok], {}, { pausedUntil: start + 300 });
+    worker.start();
+    await clock.advance(299);
+    expect(claimedAt).toEqual([]);
+    await clock.advance(1);
+    expect(claimedAt).toEqual([start + 300]);
+    await worker.stop();
+  });
+
+  test('without usable credentials the loop reloads them (the operator may have stored a pair) and claims nothing meanwhile', async () => {
+    let reloads = 0;
+    const { worker, claimedAt, clock } = setup([() => ok], {
+      isUsable: () => reloads >= 2,
+      reload: async () => void reloads++,
+    });
+    worker.start();
+    await settle();
+    expect([reloads, claimedAt.length]).toEqual([1, 0]);
+    await clock.advance(OPTIONS.pollMs);
+    expect(reloads).toBe(2);
+    expect(claimedAt).toEqual([clock.now()]);
+    await worker.stop();
+  });
+});
