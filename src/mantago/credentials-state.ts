@@ -74,6 +74,14 @@ export function stateOf(pair: StoredCredentials): CredentialsState {
   return pair.state === 'rejected' ? { name: 'rejected', pair, answerLost: false } : { name: 'usable', pair, answerLost: false };
 }
 
+/**
+ * usable          → expired (reported), refresh_failing (reported during a backoff), unsaved (refreshed), rejected (refused)
+ * expired         → refresh_failing (the refresh came to nothing), unsaved, rejected
+ * refresh_failing → unsaved, rejected; backs off further meanwhile
+ * unsaved         → usable, expired or refresh_failing once stored, as MantaGO reported it meanwhile
+ * rejected        → unsaved (a refresh the operator forced came through)
+ * any             → usable or rejected when a newer pair is seen; an older pair, or an answer about one, changes nothing
+ */
 export function transition(state: CredentialsState, event: CredentialsEvent): Moved {
   switch (event.type) {
     case 'pair_seen':
