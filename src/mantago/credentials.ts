@@ -1,42 +1,36 @@
 // MantaGO's rotating credentials. Each bot has one token/secret pair and a refresh kills the old
 // one, so: one refresh at a time (here, and through the store's refresh claim on every replica),
 // a new pair kept and stored before anyone needs the old one again, refreshes that MantaGO could
-// not answer retried with backoff (never once per delivery), and none once MantaGO refuses.
+// not answer retried with backoff (never once per delivery), and none once MantaGO refuses. What
+// the state can become is decided in credentials-state.ts; this file carries it out.
 import { settleBy, systemClock, type Clock } from '../clock.ts';
+import type { ApiPair, CredentialsOrigin, CredentialsStatus, StoredCredentials } from '../domain/credentials.ts';
 import {
-  type ApiPair,
-  type CredentialsOrigin,
-  type CredentialsStatus,
-  type StoredCredentials,
-  UnreadablePairError,
-} from '../domain/credentials.ts';
+  type CredentialsEvent,
+  type CredentialsState,
+  type Decision,
+  healthOf,
+  isUsable,
+  nextAttemptAt,
+  nextWake,
+  refreshDue,
+  stateOf,
+  transition,
+} from './credentials-state.ts';
 import { RefreshClaim } from './refresh-claim.ts';
-import { type FailingRefresh, failedRefresh, refreshFailure } from './refresh-policy.ts';
-import { UnsavedPair } from './unsaved-pair.ts';
-import {
-  type CredentialsDeps,
-  type CredentialsHealth,
-  fingerprint,
-  nextPair,
-  type Renewal,
-  refreshAt,
-  type UsableCredentials,
-} from './renewal.ts';
+import { startingPair } from './starting-pair.ts';
+import { type CredentialsDeps, type CredentialsHealth, fingerprint, nextPair, type Renewal, type UsableCredentials } from './renewal.ts';
 
-/** Timers cannot wait longer than ~24.8 days; a longer wait is re-armed. */
+// The longest one timer is set for (setTimeout's own ceiling is ~24.8 days): a wait of days is
+// measured against the clock again every 6 hours, so a suspended host or a corrected clock cannot
+// leave the refresh on a stale countdown.
 const MAX_TIMER_MS = 6 * 60 * 60 * 1000;
 
 export class CredentialsManager {
   private readonly deps: CredentialsDeps;
   private readonly clock: Clock;
   private readonly claims: RefreshClaim;
-  private current: StoredCredentials | undefined;
-  /** The generation MantaGO reported expired, until a newer pair comes. */
-  private expiredGeneration: number | undefined;
-  private failing: FailingRefresh | undefined;
-  /** The last refresh got no answer in time: MantaGO may have rotated the pair anyway. */
-  private lastRefreshTimedOut = false;
-  private readonly unsaved: UnsavedPair;
+  private state: CredentialsState | undefined;
   private refreshing: Promise<Renewal> | undefined;
   private cancelTimer: (() => void) | undefined;
   private stopped = false;
@@ -45,37 +39,18 @@ export class CredentialsManager {
   constructor(deps: CredentialsDeps) {
     this.deps = deps;
     this.clock = deps.clock ?? systemClock;
-    this.unsaved = new UnsavedPair((c) => deps.store.saveCredentials(c), deps.log, deps.random);
     this.claims = new RefreshClaim(deps.store, deps.botId, deps.owner, deps.refreshTimeoutMs, this.clock);
   }
 
-  /**
-   * Loads the stored pair in preference to the environment's: after a rotation the environment's
-   * pair is dead. If the operator changed the environment's pair since, theirs wins.
-   */
+  /** Loads the pair to start with (starting-pair.ts says which). */
   async start(): Promise<void> {
-    const { store, botId, envPair, log } = this.deps;
-    const envFingerprint = fingerprint(botId, envPair);
-    const stored = await this.readable(store.loadCredentials(botId), envFingerprint);
-    const fromEnv = !stored || stored.envFingerprint !== envFingerprint;
-    const credentials = fromEnv ? await store.saveCredentials(this.successor(stored, envPair, 'env', envFingerprint)) : stored;
-    this.adopt(credentials);
+    const { credentials, fromEnv } = await startingPair(this.deps, () => this.clock.now());
+    this.enter(stateOf(credentials));
     const { generation, origin, state } = credentials;
-    log.info(
+    this.deps.log.info(
       { generation, origin, expiresAt: new Date(credentials.expiresAt).toISOString(), state },
       fromEnv ? 'using the MantaGO credentials from the environment' : 'using the stored MantaGO credentials',
     );
-  }
-
-  /** The stored pair; unreadable (a lost key), what is stored beside it, so a new environment pair replaces it. */
-  private async readable(loading: Promise<StoredCredentials | undefined>, envFingerprint: string) {
-    try {
-      return await loading;
-    } catch (error) {
-      if (!(error instanceof UnreadablePairError)) throw error;
-      if (error.stored.envFingerprint !== envFingerprint) return { ...error.stored, apiToken: '', apiSecret: '' };
-      throw new Error(`${error.message}; or put the dashboard's current pair in MANTAGO_API_TOKEN and MANTAGO_API_SECRET`);
-    }
   }
 
   stop(): void {
@@ -90,18 +65,12 @@ export class CredentialsManager {
   }
 
   health(): CredentialsHealth {
-    const stored = this.stored();
-    if (stored.state === 'rejected') return { state: 'rejected', reason: stored.lastError ?? 'MantaGO rejected the credentials' };
-    const unsaved = this.unsaved.waiting;
-    if (unsaved) return { state: 'unsaved', since: unsaved.since, reason: unsaved.reason };
-    if (this.failing && this.expiredGeneration === stored.generation) return { state: 'refresh_failing', ...this.failing };
-    return { state: 'ok' };
+    return healthOf(this.loaded());
   }
 
   /** Whether a call now has a pair worth trying: not rejected, and not one MantaGO already called expired while no refresh comes through. */
   isUsable(): boolean {
-    const { state } = this.health();
-    return state !== 'rejected' && state !== 'refresh_failing';
+    return isUsable(this.loaded());
   }
 
   /** Called when a newer usable pair is adopted, so paused work can go on. */
@@ -112,11 +81,9 @@ export class CredentialsManager {
 
   /** The pair to call with (none while rejected); a refresh due ahead of expiry is waited for until `waitUntil` at most. */
   async get(options: { waitUntil?: number } = {}): Promise<UsableCredentials | undefined> {
-    const stored = this.stored();
-    if (stored.state !== 'ok') return undefined;
-    const now = this.clock.now();
-    if (!this.deps.dryRun && now >= refreshAt(stored) && now >= (this.failing?.nextAttemptAt ?? 0))
-      await settleBy(this.clock, this.refresh(stored.generation, 'the token expires soon'), options.waitUntil, 'unavailable');
+    if (this.stored().state !== 'ok') return undefined;
+    if (!this.deps.dryRun && refreshDue(this.loaded(), this.clock.now()))
+      await settleBy(this.clock, this.refresh('the token expires soon'), options.waitUntil, 'unavailable');
     const usable = this.stored();
     return usable.state === 'ok' ? { apiToken: usable.apiToken, apiSecret: usable.apiSecret, generation: usable.generation } : undefined;
   }
@@ -129,40 +96,33 @@ export class CredentialsManager {
    */
   async expired(generation: number, options: { waitUntil?: number } = {}): Promise<Renewal> {
     if (this.deps.dryRun) return 'unavailable'; // a dry run never refreshes: that would rotate a pair a live deployment may use
-    const stored = this.stored();
-    if (stored.generation > generation) return stored.state === 'ok' ? 'renewed' : 'rejected';
-    if (stored.state === 'rejected') return 'rejected';
-    this.expiredGeneration = generation;
-    if (this.failing && this.clock.now() < this.failing.nextAttemptAt) return 'unavailable';
-    return settleBy(
-      this.clock,
-      this.refresh(generation, 'MantaGO reported the token invalid or expired'),
-      options.waitUntil,
-      'unavailable',
-    );
+    const decision = this.apply({ type: 'expiry_reported', generation, now: this.clock.now() });
+    if (decision.do !== 'refresh') return decision.answer;
+    return settleBy(this.clock, this.refresh('MantaGO reported the token invalid or expired'), options.waitUntil, 'unavailable');
   }
 
   /** When the next refresh will be tried, while refreshes fail. */
   nextRefreshAt(): number | undefined {
-    return this.failing?.nextAttemptAt;
+    return nextAttemptAt(this.loaded());
   }
 
   /** Picks up a pair another replica or the operator stored. */
   async reload(): Promise<void> {
     const stored = await this.deps.store.loadCredentials(this.deps.botId);
-    if (stored && stored.generation > this.stored().generation) this.adopt(stored);
+    // Only a newer one: the same generation's row is the pair held, as this process stored it.
+    if (stored && stored.generation > this.stored().generation) this.apply({ type: 'pair_seen', pair: stored });
   }
 
   /** A pair copied from MantaGO's dashboard: replaces whatever is stored, and clears a rejected state. */
   async install(pair: ApiPair): Promise<CredentialsStatus> {
     const { store, botId, envPair, log } = this.deps;
-    const stored = (await store.loadCredentials(botId)) ?? this.current;
-    const base = stored && this.current && this.current.generation > stored.generation ? this.current : stored;
+    const held = this.state?.pair;
+    const stored = (await store.loadCredentials(botId)) ?? held;
+    const base = stored && held && held.generation > stored.generation ? held : stored;
     const installed = await store.saveCredentials(
       this.successor(base, pair, 'admin', stored?.envFingerprint ?? fingerprint(botId, envPair)),
     );
-    this.unsaved.clear();
-    this.adopt(installed);
+    this.apply({ type: 'pair_seen', pair: installed }); // newer than any held: an unsaved pair is moot
     log.info({ generation: installed.generation }, 'installed MantaGO credentials given by the operator');
     return this.status();
   }
@@ -170,74 +130,80 @@ export class CredentialsManager {
   /** Refreshes now, whatever the token's expiry (the operator asked). */
   forceRefresh(): Promise<Renewal> {
     if (this.deps.dryRun) return Promise.resolve('unavailable');
-    return this.refresh(this.stored().generation, 'the operator asked for a refresh', true);
+    return this.refresh('the operator asked for a refresh', true);
   }
 
-  private refresh(generation: number, reason: string, evenIfRejected = false): Promise<Renewal> {
-    this.refreshing ??= this.rotate(generation, reason, evenIfRejected)
+  private refresh(reason: string, evenIfRejected = false): Promise<Renewal> {
+    this.refreshing ??= this.rotate(reason, evenIfRejected)
       .catch((error: unknown) => {
         this.deps.log.error({ err: error }, 'MantaGO token refresh failed unexpectedly');
-        return this.failed('the refresh failed on our side (the log has why)', false);
+        return this.notMade('the refresh failed on our side (the log has why)');
       })
       .finally(() => {
         this.refreshing = undefined;
-        this.schedule();
+        this.schedule(); // a timer that fired meanwhile only joined this refresh: arm it for the state it left
       });
     return this.refreshing;
   }
 
-  private async rotate(generation: number, reason: string, evenIfRejected: boolean): Promise<Renewal> {
-    const { client, log, onRefresh } = this.deps;
-    if (!(await this.flushUnsaved())) return this.failed('the last new pair is not stored yet', false);
-    const claimed = await this.claims.take(this.current?.generation ?? generation);
+  private async rotate(reason: string, evenIfRejected: boolean): Promise<Renewal> {
+    const { client, onRefresh } = this.deps;
+    if (!(await this.storeUnsaved())) return this.notMade('the last new pair is not stored yet');
+    const claimed = await this.claims.take(this.stored().generation);
     if ('newer' in claimed || 'busy' in claimed) {
       onRefresh?.('adopted');
-      if ('busy' in claimed) return this.failed('another replica is refreshing and has not stored a new pair yet', false);
-      this.adopt(claimed.newer);
-      return claimed.newer.state === 'ok' ? 'renewed' : 'rejected';
+      if ('busy' in claimed) return this.notMade('another replica is refreshing and has not stored a new pair yet');
+      return this.apply({ type: 'pair_seen', pair: claimed.newer }).answer;
     }
     const base = claimed.claimed;
     if (base.state === 'rejected' && !evenIfRejected) {
       await this.claims.release();
-      this.adopt(base);
-      return 'rejected';
+      return this.apply({ type: 'pair_seen', pair: base }).answer;
     }
-    const now = this.clock.now();
+    const askedAt = this.clock.now();
     const reply = await client.refreshToken(base.apiToken, base.apiSecret);
-    if (reply.kind === 'ok') {
-      onRefresh?.('renewed');
-      this.lastRefreshTimedOut = false;
-      this.failing = undefined;
-      this.adopt({ ...this.successor(base, reply, 'refresh', base.envFingerprint), lastRefreshAt: now });
-      log.info(
-        { reason, generation: this.stored().generation, expiresAt: new Date(this.stored().expiresAt).toISOString() },
-        'MantaGO credentials renewed',
-      );
-      // In use already: MantaGO killed the old pair. Stored now, or again until it is.
-      this.unsaved.mark(now);
-      await this.flushUnsaved();
-      return 'renewed';
-    }
-    const failure = refreshFailure(reply, this.lastRefreshTimedOut);
-    if (failure.retry) {
-      onRefresh?.('unavailable');
-      await this.claims.release();
-      if (failure.timedOut) this.lastRefreshTimedOut = true;
-      log.warn({ reason, error: failure.detail }, 'MantaGO token refresh failed; will try again later');
-      return this.failed(failure.detail, true);
-    }
-    onRefresh?.('rejected');
-    const { lastError } = failure;
-    const rejected: StoredCredentials = { ...base, state: 'rejected', lastRefreshAt: now, lastError };
-    this.adopt(await this.deps.store.saveCredentials(rejected).catch(() => rejected));
-    log.error({ reason, error: lastError }, 'MantaGO credentials rejected: deliveries wait for new credentials from the operator');
-    return 'rejected';
+    const decision = this.apply({ type: 'refresh_answered', base, reply, askedAt, now: this.clock.now(), random: this.random() });
+    await this.carryOut(decision, reason);
+    return decision.answer;
   }
 
-  /** A refresh that came to nothing: try again later, later each time. */
-  private failed(reason: string, calledMantago: boolean): Renewal {
-    this.failing = failedRefresh(this.failing, reason, calledMantago, this.clock.now(), this.deps.random?.());
-    return 'unavailable';
+  /** What a refresh's answer asks for: the claim, the store, the metrics and the log. */
+  private async carryOut(decision: Decision, reason: string): Promise<void> {
+    const { log, onRefresh } = this.deps;
+    switch (decision.do) {
+      case 'store_pair': {
+        onRefresh?.('renewed');
+        const { generation, expiresAt } = this.stored();
+        log.info({ reason, generation, expiresAt: new Date(expiresAt).toISOString() }, 'MantaGO credentials renewed');
+        // In use already: MantaGO killed the old pair. Stored now, or again until it is.
+        await this.storeUnsaved();
+        return;
+      }
+      case 'retry_later':
+        onRefresh?.('unavailable');
+        await this.claims.release();
+        log.warn({ reason, error: decision.detail }, 'MantaGO token refresh failed; will try again later');
+        return;
+      case 'store_rejection': {
+        onRefresh?.('rejected');
+        const { rejection } = decision;
+        this.apply({ type: 'pair_seen', pair: await this.deps.store.saveCredentials(rejection).catch(() => rejection) });
+        log.error(
+          { reason, error: rejection.lastError },
+          'MantaGO credentials rejected: deliveries wait for new credentials from the operator',
+        );
+        return;
+      }
+      case 'drop_answer':
+        onRefresh?.('adopted');
+        await this.claims.release();
+        return;
+    }
+  }
+
+  /** A refresh that came to nothing without MantaGO's say: try again later. */
+  private notMade(reason: string): Renewal {
+    return this.apply({ type: 'refresh_not_made', reason, now: this.clock.now(), random: this.random() }).answer;
   }
 
   /** The pair that follows `base`, obtained now. */
@@ -245,53 +211,67 @@ export class CredentialsManager {
     return nextPair(this.deps.botId, this.clock.now(), base, pair, origin, envFingerprint);
   }
 
-  /** Stores the pair in use if it waits to be; whether it is now. */
-  private async flushUnsaved(): Promise<boolean> {
-    const { stored, newer } = await this.unsaved.flush(this.stored(), this.clock.now());
-    if (newer) this.adopt(newer);
-    return stored;
+  /** Stores the pair in use if it waits to be; whether it is stored now. */
+  private async storeUnsaved(): Promise<boolean> {
+    const held = this.loaded();
+    if (held.name !== 'unsaved') return true;
+    const now = this.clock.now();
+    let kept: StoredCredentials;
+    try {
+      kept = await this.deps.store.saveCredentials(held.pair);
+      if (kept.generation < held.pair.generation) throw new Error('the store kept an older pair');
+    } catch (error) {
+      this.apply({ type: 'unsaved_refused', error: (error as Error).message, now, random: this.random() });
+      this.deps.log.error(
+        { err: error, generation: held.pair.generation },
+        'could not store the new MantaGO credentials; using them, and storing them again shortly',
+      );
+      return false;
+    }
+    this.apply({ type: 'unsaved_stored', kept });
+    return true;
+  }
+
+  private random(): number {
+    return (this.deps.random ?? Math.random)();
+  }
+
+  private loaded(): CredentialsState {
+    if (!this.state) throw new Error('credentials are not loaded yet: call start() first');
+    return this.state;
   }
 
   private stored(): StoredCredentials {
-    if (!this.current) throw new Error('credentials are not loaded yet: call start() first');
-    return this.current;
+    return this.loaded().pair;
   }
 
-  private adopt(credentials: StoredCredentials): void {
-    if (this.current && credentials.generation < this.current.generation) return; // never back to an older pair
-    const wasUsable = this.current !== undefined && this.isUsable();
-    const newer = !this.current || credentials.generation > this.current.generation;
-    this.current = credentials;
-    if (newer) {
-      this.expiredGeneration = undefined;
-      this.failing = undefined;
-    }
+  /** Every change of state goes through here: the transition, then the timer and the listeners once. */
+  private apply(event: CredentialsEvent): Decision {
+    const { state, decision } = transition(this.loaded(), event);
+    if (state !== this.state) this.enter(state);
+    return decision;
+  }
+
+  private enter(next: CredentialsState): void {
+    const before = this.state;
+    this.state = next;
     this.schedule();
-    if (this.isUsable() && (newer || !wasUsable)) for (const listener of this.changeListeners) listener();
+    const newerOrBack = !before || next.pair.generation > before.pair.generation || !isUsable(before);
+    if (isUsable(next) && newerOrBack) for (const listener of this.changeListeners) listener();
   }
 
   /** One timer: store an unsaved pair again, retry a failing refresh, or refresh ahead of expiry. */
   private schedule(): void {
     this.cancelTimer?.();
     this.cancelTimer = undefined;
-    const stored = this.stored();
-    if (stored.state !== 'ok' || this.stopped || this.deps.dryRun) return;
-    const now = this.clock.now();
-    const unsaved = this.unsaved.waiting;
-    const due = unsaved
-      ? unsaved.retryAt
-      : this.expiredGeneration === stored.generation
-        ? (this.failing?.nextAttemptAt ?? now)
-        : Math.max(refreshAt(stored), this.failing?.nextAttemptAt ?? 0);
-    const wait = Math.max(0, due - now);
+    const wake = nextWake(this.loaded());
+    if (!wake || this.stopped || this.deps.dryRun) return;
+    const wait = Math.max(0, wake.at - this.clock.now());
     this.cancelTimer = this.clock.setTimer(
       () => {
         if (wait > MAX_TIMER_MS) return this.schedule();
-        if (this.unsaved.waiting) return void this.flushUnsaved().finally(() => this.schedule());
-        void this.refresh(
-          this.stored().generation,
-          this.expiredGeneration === undefined ? 'the token expires soon' : 'retrying a refresh that failed',
-        );
+        if (wake.task === 'store') return void this.storeUnsaved();
+        void this.refresh(wake.reason);
       },
       Math.min(wait, MAX_TIMER_MS),
     );

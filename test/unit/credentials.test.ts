@@ -47,6 +47,7 @@ async function setup(answers: (() => RefreshResult | Promise<RefreshResult>)[]) 
   const clock = new FakeClock();
   const store = new MemoryStore();
   const asked: string[] = [];
+  const outcomes: string[] = [];
   let next = 0;
   const manager = new CredentialsManager({
     botId: 'bot',
@@ -60,13 +61,14 @@ async function setup(answers: (() => RefreshResult | Promise<RefreshResult>)[]) 
       },
     },
     log: pino({ level: 'silent' }),
+    onRefresh: (outcome) => outcomes.push(outcome),
     owner: 'me',
     refreshTimeoutMs: 30_000,
     clock,
     random: () => 0.5,
   });
   await manager.start();
-  return { clock, store, manager, asked };
+  return { clock, store, manager, asked, outcomes };
 }
 
 const renewed = (n: number): RefreshResult => ({ kind: 'ok', ...pair(n), durationMs: 5 });
@@ -155,5 +157,32 @@ describe('CredentialsManager', () => {
     await settle();
     expect(await manager.expired(1)).toBe('renewed');
     expect((await manager.get())?.apiToken).toBe('token-2');
+  });
+
+  test('a refresh answer that comes after a newer pair was seen (the operator installed one elsewhere) is dropped: the newer pair stays in use and stored', async () => {
+    let answer: (result: RefreshResult) => void = () => undefined;
+    const { store, manager, outcomes } = await setup([() => new Promise<RefreshResult>((resolve) => (answer = resolve))]);
+    const refreshing = manager.expired(1);
+    await settle();
+    const installed = { ...(store.row as StoredCredentials), ...pair(50), generation: 2, origin: 'admin' as const };
+    store.row = installed;
+    await manager.reload();
+    answer(renewed(2));
+    expect(await refreshing).toBe('renewed');
+    expect((await manager.get())?.apiToken).toBe('token-50');
+    expect(store.row).toMatchObject({ apiToken: 'token-50', generation: 2 });
+    expect(outcomes).toEqual(['adopted']);
+    expect(manager.health()).toEqual({ state: 'ok' });
+  });
+
+  test("a lost refresh answer is forgotten once the operator's pair is in: a later refusal is the plain one", async () => {
+    const { manager } = await setup([() => timedOut, () => refusedExpired]);
+    expect(await manager.expired(1)).toBe('unavailable');
+    await manager.install(pair(9));
+    expect(await manager.expired(2)).toBe('rejected');
+    expect(manager.health()).toEqual({
+      state: 'rejected',
+      reason: 'MantaGO refused to refresh the token (HTTP 401: Token is invalid or expired)',
+    });
   });
 });
