@@ -46,6 +46,8 @@ export interface CallRecord {
 }
 
 const CONTROL_PREFIX = '/__simulator';
+/** A held call let go as a failure: MantaGO did nothing with it. */
+const HELD_CALL_FAILED: Reply = [503, error('Service unavailable (held, then let go without being carried out)')];
 const API_PATHS = [BROADCAST_PATH, TOKEN_PATH, CLIENTS_PATH, BIND_PATH];
 
 export class MantagoSimulator {
@@ -118,19 +120,15 @@ export class MantagoSimulator {
     if (!this.switches.hold) this.hold.release();
   }
 
+  /** Lifts the hold answering every held call 503 without carrying it out: none of them happened. */
+  failHeldCalls(): void {
+    this.switches = { ...this.switches, hold: false };
+    this.hold.release('failed');
+  }
+
   /** Calls held by the `hold` switch: how many wait now. */
   get heldCalls(): number {
     return this.hold.count;
-  }
-
-  /** A mark for the calls held so far: `heldUpTo(mark)` says how many of them still wait. */
-  holdMark(): number {
-    return this.hold.mark();
-  }
-
-  /** How many of the calls held up to `mark` still wait: 0 once each was let go or its caller hung up. */
-  heldUpTo(mark: number): number {
-    return this.hold.countUpTo(mark);
   }
 
   /** A user of the bot (bound to a shop's member when `customerId` is given). */
@@ -211,9 +209,9 @@ export class MantagoSimulator {
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     try {
       if (this.switches.latencyMs > 0) await sleep(this.switches.latencyMs);
-      if (this.switches.hold) await this.hold.wait(req, res, () => this.switches.hold);
+      const held = this.switches.hold ? await this.hold.wait(req, res, () => this.switches.hold) : 'carried_out';
       if (res.destroyed || req.socket.destroyed) return; // the caller gave up: nothing happened
-      const answer = this.answer(url, req.headers.authorization, body);
+      const answer = held === 'failed' ? HELD_CALL_FAILED : this.answer(url, req.headers.authorization, body);
       const [status, content] = answer;
       this.calls.push({ at, path: url.pathname, status, ...(content.success === false && { error: content.errResponse.message }) });
       if (url.pathname === TOKEN_PATH && this.switches.tokenLatencyMs > 0) await sleep(this.switches.tokenLatencyMs);

@@ -56,7 +56,7 @@ describe.skipIf(!server)('chaos', () => {
     await inParallel(range(400, 700), 20, post([victim, survivor]));
 
     // Kill the victim while it holds claimed work, at a moment when everything MantaGO accepted is
-    // recorded: calls are held at MantaGO, so none completes unseen (the one duplicate no service can prevent).
+    // recorded: calls are held at MantaGO, so none completes unseen.
     // That includes the refresh: MantaGO rotates the pair when the call arrives, so a process killed
     // with its refresh in flight takes the bot's only pair with it (no service can prevent that either).
     await waitFor(async () => Number((await deployed.db.query('SELECT generation FROM credentials')).rows[0]?.generation) > 1, {
@@ -76,13 +76,13 @@ describe.skipIf(!server)('chaos', () => {
       },
       { what: 'every accepted broadcast to be recorded' },
     );
-    const heldAtKill = sim.holdMark();
     victim.child.kill('SIGKILL');
     await victim.exited;
-    // Let go only once every call held at the kill is over (the dead replica's hung up, the survivor's
-    // timed out): a call let go before MantaGO sees its caller gone would be completed unseen.
-    await waitFor(() => sim.heldUpTo(heldAtKill) === 0, { what: 'the calls held at the kill to end', timeoutMs: 20_000 });
-    sim.set({ hold: false, tokenLatencyMs: 0 });
+    // The held calls are let go as failures, not carried out: a held call completed just as its caller
+    // gives up (the dead replica's, or a survivor's at its timeout on a loaded machine) would be sent
+    // unseen, the one duplicate no service can prevent, and not what this test is about.
+    sim.failHeldCalls();
+    sim.set({ tokenLatencyMs: 0 });
     await inParallel(range(700, 1_000), 20, post([survivor]));
     const restarted = await deployed.start();
     await inParallel(range(1_000, ORDERS), 20, post([restarted, survivor]));
