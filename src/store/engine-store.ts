@@ -1,6 +1,7 @@
 // The Store, once for both engines: each method is a store operation (operations/) run by the
 // engine — on the SQLite thread, or on PostgreSQL's pool — with orders group-committed, and the
 // workers woken after a commit that made a delivery due.
+import type { Clock } from '../clock.ts';
 import type { StoredCredentials } from '../domain/credentials.ts';
 import type { AttemptResult, ClaimedDelivery, DeliveryStatus, IncomingOrder, RecordedOrder } from '../domain/delivery.ts';
 import type { StoredOrder } from '../domain/order.ts';
@@ -38,6 +39,8 @@ export interface Engine {
 }
 
 export interface StoreOptions {
+  /** The service's clock: what the store stamps where no caller gives it a time (the migrations' record). */
+  clock?: Clock;
   /** Most orders waiting to be committed (INTAKE_QUEUE_MAX). */
   maxPendingOrders?: number;
   /** CREDENTIALS_ENCRYPTION_KEY, when set. */

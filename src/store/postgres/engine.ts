@@ -2,6 +2,7 @@
 // unique key, claims with FOR UPDATE SKIP LOCKED and a lease, one credential refresh by a claim
 // row, wake-ups by LISTEN/NOTIFY. Every transaction runs on one client checked out of the pool.
 import pg from 'pg';
+import { systemClock } from '../../clock.ts';
 import { EngineStore, type Engine, type StoreOptions } from '../engine-store.ts';
 import { migrate } from '../migrate.ts';
 import { OPERATIONS, type OperationName } from '../operations/index.ts';
@@ -85,7 +86,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Engin
     // Replicas starting together apply each migration once: a transaction-scoped advisory lock.
     await runner.transaction(async (tx) => {
       await tx.all(`SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':migrations', 0))`);
-      await migrate(tx);
+      await migrate(tx, (options.clock ?? systemClock).now());
     });
     const [{ schema }] = (await runner.all('SELECT current_schema() AS schema')) as [{ schema: string }];
     const notifications = new DueNotifications(config, `deliveries_due:${schema}`, pool, options.onListenerChange);

@@ -5,9 +5,9 @@
 // opened. Operations run one at a time, in the order they arrive.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import { OPERATIONS } from '../operations/index.ts';
-import { openDatabase, type SqliteRunner } from './database.ts';
+import { type DatabaseOptions, openDatabase, type SqliteRunner } from './database.ts';
 
-export interface ThreadOptions {
+export interface ThreadOptions extends DatabaseOptions {
   path: string;
 }
 
@@ -38,10 +38,10 @@ function toThreadError(error: unknown): ThreadError {
 
 const operations = OPERATIONS as unknown as Record<string, (db: SqliteRunner, ...args: unknown[]) => Promise<unknown>>;
 
-async function serve(port: MessagePort, { path }: ThreadOptions): Promise<void> {
+async function serve(port: MessagePort, { path, ...options }: ThreadOptions): Promise<void> {
   let db: SqliteRunner;
   try {
-    db = await openDatabase(path);
+    db = await openDatabase(path, options);
   } catch (error) {
     port.postMessage({ opened: false, error: toThreadError(error) } satisfies Opened);
     port.close();
