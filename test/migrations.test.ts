@@ -73,13 +73,15 @@ describe.each([{ name: 'sqlite' }, { name: 'postgres' }])('$name', ({ name }) =>
       await engine.sql(BEFORE_008);
 
       store = await engine.open();
-      const listed = await store.operator.listDeliveries({ limit: 10 });
+      const listed = await store.operator.listDeliveries({ limit: 10 }, Date.now());
       expect(listed.map((d) => [d.id, d.orderNumber])).toEqual([
         [none.deliveryId, null],
         [odd.deliveryId, '#1002'],
         [plain.deliveryId, '#1001'],
       ]);
-      expect((await store.operator.listDeliveries({ limit: 10, orderId: '1001' })).map((d) => d.id)).toEqual([plain.deliveryId]);
+      expect((await store.operator.listDeliveries({ limit: 10, orderId: '1001' }, Date.now())).map((d) => d.id)).toEqual([
+        plain.deliveryId,
+      ]);
       await store.close();
     } finally {
       await engine.close();

@@ -168,7 +168,7 @@ export class DeliveryWorker {
   /** An attempt after which the same claim calls again (renewed credentials, a split batch): it stays in flight. */
   private recordStillClaimed(lease: Lease, batch: ClaimedDelivery[], startedAt: number, result: CallResult, outcome: AttemptOutcome) {
     const stillClaimed = batch.map((): Transition => ({ to: 'in_flight' }));
-    return this.deps.store.recordAttempts(lease.owner, attemptsOf(batch, startedAt, result, outcome, stillClaimed));
+    return this.deps.store.recordAttempts(lease.owner, attemptsOf(batch, startedAt, result, outcome, stillClaimed), this.clock.now());
   }
 
   /** Before another call under the same claim, a lease that could run out during it is renewed, for the whole claim. */
@@ -271,7 +271,7 @@ export class DeliveryWorker {
           ? step.transitions.map((t, i): Transition => (t.to === 'retry' ? { ...t, at: retryTime(batch[i]?.rule ?? '', t.at) } : t))
           : step.transitions;
         const results = attemptsOf(batch, startedAt, result, step.outcome, transitions);
-        await store.recordAttempts(lease.owner, results);
+        await store.recordAttempts(lease.owner, results, this.clock.now());
         reportOutcome(this.deps.log, results, batch, this.deps.onFinished);
       }
       return;

@@ -89,9 +89,9 @@ export class EngineStore implements Store {
     return this.db.run('claimBatch', owner, limit, leaseMs, now);
   }
 
-  recordAttempts(owner: string, results: AttemptResult[]): Promise<void> {
+  recordAttempts(owner: string, results: AttemptResult[], now: number): Promise<void> {
     if (results.length === 0) return Promise.resolve();
-    return this.db.run('recordAttempts', owner, results, Date.now());
+    return this.db.run('recordAttempts', owner, results, now);
   }
 
   leased(owner: string, ids: number[]): Promise<ClaimedDelivery[]> {
@@ -124,9 +124,9 @@ export class EngineStore implements Store {
     return this.db.run('claimUnresolved', owner, limit, leaseMs, now);
   }
 
-  async resolveDeliveries(owner: string, decided: Resolved[]): Promise<void> {
+  async resolveDeliveries(owner: string, decided: Resolved[], now: number): Promise<void> {
     if (decided.length === 0) return;
-    await this.db.run('resolveDeliveries', owner, decided, Date.now());
+    await this.db.run('resolveDeliveries', owner, decided, now);
     if (decided.some((d) => d.plan.kind === 'send')) await this.db.notifyDue();
   }
 
@@ -142,8 +142,13 @@ export class EngineStore implements Store {
     return this.db.run('claimBinds', owner, limit, leaseMs, now);
   }
 
-  recordBind(job: Pick<BindJob, 'customerId' | 'clientId' | 'owner'>, outcome: BindOutcome, error: string | null): Promise<void> {
-    return this.db.run('recordBind', job, outcome, error, Date.now());
+  recordBind(
+    job: Pick<BindJob, 'customerId' | 'clientId' | 'owner'>,
+    outcome: BindOutcome,
+    error: string | null,
+    now: number,
+  ): Promise<void> {
+    return this.db.run('recordBind', job, outcome, error, now);
   }
 
   listBinds(customerId: string) {
@@ -202,12 +207,12 @@ class EngineOperatorView implements OperatorView {
     this.db = db;
   }
 
-  listDeliveries(filter: DeliveryFilter) {
-    return this.db.run('listDeliveries', filter, Date.now());
+  listDeliveries(filter: DeliveryFilter, now: number) {
+    return this.db.run('listDeliveries', filter, now);
   }
 
-  getDelivery(id: number) {
-    return this.db.run('getDelivery', id, Date.now());
+  getDelivery(id: number, now: number) {
+    return this.db.run('getDelivery', id, now);
   }
 
   async statuses(ids: number[]): Promise<Map<number, DeliveryStatus>> {

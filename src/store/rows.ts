@@ -137,7 +137,7 @@ export const RECORD_COLUMNS = `id, source, event, shop, order_id, topic, status,
 const textOrNull = (value: unknown) => (value === null || value === undefined ? null : String(value));
 const timeOrNull = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
-export function toDeliveryRecord(row: Row, now = Date.now()): DeliveryRecord {
+export function toDeliveryRecord(row: Row, now: number): DeliveryRecord {
   const status = row.status as DeliveryStatus;
   const nextAttemptAt = timeOrNull(row.next_attempt_at);
   const lastError = textOrNull(row.last_error);
