@@ -10,7 +10,7 @@ import { credentialsCipher, type CredentialsCipher } from './credentials-cipher.
 import { GroupCommit } from './group-commit.ts';
 import type { OperationArgs, OperationName, OperationResult } from './operations/index.ts';
 import { PRUNE_CHUNK } from './operations/operator.ts';
-import { deliveryRow } from './rows.ts';
+import { newDeliveryRow } from './delivery-row.ts';
 import type { OrderWrite } from './operations/deliveries.ts';
 import type {
   BindJob,
@@ -71,7 +71,7 @@ export class EngineStore implements Store {
 
   recordOrder(incoming: IncomingOrder): Promise<RecordedOrder> {
     if (this.closed) return Promise.reject(new Error('the store is closed'));
-    const rows = [deliveryRow(incoming), ...(incoming.alongside ? [deliveryRow(incoming.alongside)] : [])];
+    const rows = [newDeliveryRow(incoming), ...(incoming.alongside ? [newDeliveryRow(incoming.alongside)] : [])];
     return this.orders.submit({
       rows,
       now: incoming.receivedAt,

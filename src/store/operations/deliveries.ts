@@ -8,17 +8,17 @@ import {
   type Transition,
   WITHDRAWN_REASON,
 } from '../../domain/delivery.ts';
-import { ATTEMPT_COLUMNS, CLAIMED_COLUMNS, DELIVERY_COLUMNS, STATUS_INDEX, toClaimed } from '../rows.ts';
+import { CLAIMED_COLUMNS, NEW_DELIVERY_COLUMNS, type NewDeliveryRow, newDeliveryValues, toClaimed } from '../delivery-row.ts';
+import { ATTEMPT_COLUMNS } from '../rows.ts';
 import type { Param, Row, Runner } from '../runner.ts';
 import { queueBinds } from './members.ts';
 
-const KEY_INDEX = DELIVERY_COLUMNS.findIndex((c) => c.name === 'dedupe_key');
 /** A placed message withdrawn by its order's cancel (parameters: the time, the reason). */
 const WITHDRAW = `status = 'skipped', finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, last_error = ?`;
 
 /** What one webhook stores: its delivery (first) and any stored alongside, and a placed delivery it withdraws. */
 export interface OrderWrite {
-  rows: Param[][];
+  rows: NewDeliveryRow[];
   /** The dedupe key of a pending placed delivery to withdraw (skip), if this one is newly accepted. */
   withdraws?: string;
   now: number;
@@ -31,12 +31,12 @@ export interface OrderWrite {
 export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<RecordedOrder[]> {
   return db.transaction(async (tx) => {
     const rows = writes.flatMap((w) => w.rows);
-    const ids = await tx.dialect.insertNew(tx, 'deliveries', DELIVERY_COLUMNS, rows, 'dedupe_key');
+    const ids = await tx.dialect.insertNew(tx, 'deliveries', NEW_DELIVERY_COLUMNS, rows.map(newDeliveryValues), 'dedupe_key');
     const recorded: (RecordedOrder | undefined)[] = rows.map((row, i) => {
       const id = ids[i];
-      return id === undefined ? undefined : { outcome: 'accepted', deliveryId: id, status: row[STATUS_INDEX] as RecordedOrder['status'] };
+      return id === undefined ? undefined : { outcome: 'accepted', deliveryId: id, status: row.status as RecordedOrder['status'] };
     });
-    const keys = rows.filter((_, i) => recorded[i] === undefined).map((row) => String(row[KEY_INDEX]));
+    const keys = rows.filter((_, i) => recorded[i] === undefined).map((row) => String(row.dedupe_key));
     if (keys.length > 0) {
       const list = tx.dialect.inList('dedupe_key', keys, 'text');
       const found = new Map(
@@ -47,7 +47,7 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
       );
       for (const [i, row] of rows.entries()) {
         if (recorded[i]) continue;
-        const existing = found.get(String(row[KEY_INDEX]));
+        const existing = found.get(String(row.dedupe_key));
         // Neither inserted nor found: it was deleted (retention) between the two statements. The
         // caller retries this order on its own, where the insert then succeeds.
         if (!existing) throw new Error('an order was neither inserted nor found; try again');

@@ -3,7 +3,8 @@
 import type { DeliveryDetail, DeliveryRecord, DeliveryStatus } from '../../domain/delivery.ts';
 import type { StoredOrder } from '../../domain/order.ts';
 import type { DirectoryEntry } from '../../domain/recipient.ts';
-import { RECORD_COLUMNS, toAttemptRecord, toDeliveryRecord, toDirectoryEntry } from '../rows.ts';
+import { RECORD_COLUMNS, toDeliveryRecord } from '../delivery-row.ts';
+import { toAttemptRecord, toDirectoryEntry } from '../rows.ts';
 import type { Param, Row, Runner } from '../runner.ts';
 import type { DeliveryFilter, QueueStats } from '../store.ts';
 

@@ -2,7 +2,7 @@
 // lease like any, then resolved (recipient, rule, due time) or skipped with the reason.
 import type { ClaimedDelivery, DeliveryPlan } from '../../domain/delivery.ts';
 import type { StoredOrder } from '../../domain/order.ts';
-import { CLAIMED_COLUMNS, toClaimed } from '../rows.ts';
+import { CLAIMED_COLUMNS, toClaimed } from '../delivery-row.ts';
 import { lease } from './deliveries.ts';
 import type { Runner } from '../runner.ts';
 
