@@ -108,7 +108,15 @@ function copyStatement(engine: EngineName, c: Copies): string {
     customer_id: 's.cust',
     customer_email: 's.email',
     ...(c.pending
-      ? { status: `'pending'`, attempts: '0', next_attempt_at: 's.at', finished_at: 'NULL', last_error: 'NULL', lease_owner: 'NULL' }
+      ? {
+          status: `'pending'`,
+          attempts: '0',
+          next_attempt_at: 's.at',
+          finished_at: 'NULL',
+          last_error: 'NULL',
+          lease_owner: 'NULL',
+          lease_until: 'NULL',
+        }
       : { finished_at: finishedAt }),
   };
   const columns = [...NEW_DELIVERY_COLUMNS.map((column) => column.name), 'attempts'];

@@ -79,15 +79,12 @@ export const DELIVERY_ROW = {
   /** Why a pending delivery waits before its first attempt (a delay, quiet hours, the lookup). */
   hold_reason: optionalText(({ incoming, send }) => send?.holdReason ?? (incoming.plan.kind === 'resolve' ? incoming.plan.reason : null)),
   attempts: byStore('int', Number),
-  /**
-   * While pending: when it is due; a claim moves it to the end of the lease, so a lease that runs
-   * out makes the delivery due again without anyone having to notice.
-   */
-  next_attempt_at: optionalTime(({ incoming, send, pending }) =>
-    pending ? (incoming.leasedTo?.until ?? send?.dueAt ?? incoming.receivedAt) : null,
-  ),
+  /** While pending: when it is due (its first attempt, or a retry). A claim leaves it as it is. */
+  next_attempt_at: optionalTime(({ incoming, send, pending }) => (pending ? (send?.dueAt ?? incoming.receivedAt) : null)),
   /** Who holds it (a claim's owner), while pending. */
   lease_owner: optionalText(({ incoming, pending }) => (pending ? (incoming.leasedTo?.owner ?? null) : null)),
+  /** Until when the owner holds it; once past, it can be claimed again, without anyone having to notice. */
+  lease_until: optionalTime(({ incoming, pending }) => (pending ? (incoming.leasedTo?.until ?? null) : null)),
   finished_at: optionalTime(({ incoming, pending }) => (pending ? null : incoming.receivedAt)),
   /** When the operator last sent a dead one again: its retries' age counts from there. */
   redriven_at: byStore('bigint', orNull(Number)),
@@ -191,6 +188,7 @@ const RECORDED = [
   'received_at',
   'next_attempt_at',
   'lease_owner',
+  'lease_until',
   'finished_at',
   'redriven_at',
   'last_error',
@@ -224,8 +222,9 @@ export function toDeliveryRecord(row: Row, now: number): DeliveryRecord {
     name: d.broadcast_name,
     attempts: d.attempts,
     receivedAt: d.received_at,
-    nextAttemptAt: d.next_attempt_at,
-    inFlight: pending && d.lease_owner !== null && d.next_attempt_at !== null && d.next_attempt_at > now,
+    // While a lease runs, the next try is when it ends: should its holder never record one, another claims it then.
+    nextAttemptAt: d.lease_until ?? d.next_attempt_at,
+    inFlight: pending && d.lease_owner !== null && d.lease_until !== null && d.lease_until > now,
     finishedAt: d.finished_at,
     redrivenAt: d.redriven_at,
     lastError: d.last_error,

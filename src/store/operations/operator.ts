@@ -6,6 +6,7 @@ import type { DirectoryEntry } from '../../domain/recipient.ts';
 import { RECORD_COLUMNS, toDeliveryRecord } from '../delivery-row.ts';
 import { toAttemptRecord, toDirectoryEntry } from '../rows.ts';
 import type { Param, Row, Runner } from '../runner.ts';
+import { NO_LEASE } from './deliveries.ts';
 import type { DeliveryFilter, QueueStats } from '../store.ts';
 
 export async function listDeliveries(db: Runner, filter: DeliveryFilter, now: number): Promise<DeliveryRecord[]> {
@@ -67,8 +68,8 @@ export async function requeue(db: Runner, id: number, now: number): Promise<{ do
     `UPDATE deliveries SET
         attempts = CASE WHEN status = 'dead' THEN 0 ELSE attempts END,
         redriven_at = CASE WHEN status = 'dead' THEN ? ELSE redriven_at END,
-        status = 'pending', next_attempt_at = ?, lease_owner = NULL, finished_at = NULL
-      WHERE id = ? AND (status = 'dead' OR (status = 'pending' AND (lease_owner IS NULL OR next_attempt_at <= ?)))`,
+        status = 'pending', next_attempt_at = ?, ${NO_LEASE}, finished_at = NULL
+      WHERE id = ? AND (status = 'dead' OR (status = 'pending' AND (lease_owner IS NULL OR lease_until <= ?)))`,
     [now, now, id, now],
   );
   const found = await recordById(db, id, now);
@@ -79,7 +80,7 @@ export async function requeue(db: Runner, id: number, now: number): Promise<{ do
 
 export async function redriveDead(db: Runner, source: string | undefined, now: number): Promise<number> {
   const { changes } = await db.run(
-    `UPDATE deliveries SET status = 'pending', attempts = 0, redriven_at = ?, next_attempt_at = ?, lease_owner = NULL, finished_at = NULL
+    `UPDATE deliveries SET status = 'pending', attempts = 0, redriven_at = ?, next_attempt_at = ?, ${NO_LEASE}, finished_at = NULL
       WHERE status = 'dead'${source ? ' AND source = ?' : ''}`,
     source ? [now, now, source] : [now, now],
   );

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import { migrate } from '../migrate.ts';
+import { NO_LEASE } from '../operations/deliveries.ts';
 import { sqliteDialect, type Changed, type Param, type Row, type Runner } from '../runner.ts';
 
 export class StoreInUseError extends Error {
@@ -85,9 +86,7 @@ export async function openDatabase(path: string, { busyTimeoutMs, now }: Databas
     await migrate(runner, now);
     runner.exec('PRAGMA foreign_keys = ON');
     // This process is the file's only user (the lock above), so any claim left behind is a dead process's.
-    await runner.run(`UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE status = 'pending' AND lease_owner IS NOT NULL`, [
-      now,
-    ]);
+    await runner.run(`UPDATE deliveries SET next_attempt_at = ?, ${NO_LEASE} WHERE status = 'pending' AND lease_owner IS NOT NULL`, [now]);
     await runner.run(`UPDATE credentials SET refresh_owner = NULL, refresh_until = NULL`);
   } catch (error) {
     runner.close();
