@@ -8,9 +8,20 @@ import {
   type Transition,
   WITHDRAWN_REASON,
 } from '../../domain/delivery.ts';
-import { CLAIMED_COLUMNS, NEW_DELIVERY_COLUMNS, type NewDeliveryRow, newDeliveryValues, toClaimed } from '../delivery-row.ts';
+import type { StoredOrder } from '../../domain/order.ts';
+import type { Platform } from '../../domain/recipient.ts';
+import {
+  CLAIMED_COLUMNS,
+  NEW_DELIVERY_COLUMNS,
+  type NewDeliveryRow,
+  newDeliveryValues,
+  readDelivery,
+  selectList,
+  toClaimed,
+} from '../delivery-row.ts';
 import { ATTEMPT_COLUMNS } from '../rows.ts';
 import type { Param, Row, Runner } from '../runner.ts';
+import type { KnownDelivery } from '../store.ts';
 import { queueBinds } from './members.ts';
 
 /** Ends a delivery's lease (a claim's, or one stored already leased), in an UPDATE's SET. */
@@ -80,13 +91,20 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
   });
 }
 
+const KNOWN = ['status', 'platform', 'client_id', 'recipient_via', 'resolve_from', 'order_json'] as const;
+
 /** What the store knows of one delivery by its dedupe key (an order's placed delivery, for its later events). */
-export async function findDelivery(db: Runner, dedupeKey: string): Promise<Row | undefined> {
-  const [row] = await db.all(
-    `SELECT id, status, platform, client_id, recipient_via, resolve_from, order_json FROM deliveries WHERE dedupe_key = ?`,
-    [dedupeKey],
-  );
-  return row;
+export async function findDelivery(db: Runner, dedupeKey: string): Promise<KnownDelivery | undefined> {
+  const [row] = await db.all(`SELECT ${selectList(KNOWN)} FROM deliveries WHERE dedupe_key = ?`, [dedupeKey]);
+  if (!row) return undefined;
+  const d = readDelivery(row, KNOWN);
+  return {
+    status: d.status,
+    ...(d.platform !== null &&
+      d.client_id !== null && { recipient: { platform: d.platform as Platform, userId: d.client_id, via: String(d.recipient_via) } }),
+    resolving: d.resolve_from !== null && d.status === 'pending',
+    order: JSON.parse(d.order_json) as StoredOrder | null,
+  };
 }
 
 /**
@@ -170,8 +188,9 @@ function transitionStatement(
 }
 
 /** Records every attempt (write-once rows) and moves each delivery `owner` still holds on, in one transaction. */
-export function recordAttempts(db: Runner, owner: string, results: AttemptResult[], now: number): Promise<void> {
-  return db.transaction(async (tx) => {
+export async function recordAttempts(db: Runner, owner: string, results: AttemptResult[], now: number): Promise<void> {
+  if (results.length === 0) return;
+  await db.transaction(async (tx) => {
     await tx.dialect.insertAll(
       tx,
       'attempts',
@@ -230,6 +249,7 @@ export async function renewLease(db: Runner, owner: string, ids: number[], until
 }
 
 export async function release(db: Runner, owner: string, ids: number[], at: number): Promise<void> {
+  if (ids.length === 0) return;
   const list = db.dialect.inList('id', ids, 'bigint');
   await db.run(`UPDATE deliveries SET next_attempt_at = ?, ${NO_LEASE} WHERE ${list.sql} AND status = 'pending' AND lease_owner = ?`, [
     at,

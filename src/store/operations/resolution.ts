@@ -37,8 +37,9 @@ export interface Resolved {
 }
 
 /** Records each decision, for the deliveries `owner` still holds (the lease rule, as for attempts). */
-export function resolveDeliveries(db: Runner, owner: string, decided: Resolved[], now: number): Promise<void> {
-  return db.transaction(async (tx) => {
+export async function resolveDeliveries(db: Runner, owner: string, decided: Resolved[], now: number): Promise<void> {
+  if (decided.length === 0) return;
+  await db.transaction(async (tx) => {
     for (const { id, plan, batchKey } of decided) {
       if (plan.kind === 'skip') {
         await tx.run(

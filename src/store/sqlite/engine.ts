@@ -2,7 +2,8 @@
 // (connection.ts ↔ thread.ts). One process owns the file, so waking this process's workers is
 // waking them all.
 import { systemClock } from '../../clock.ts';
-import { EngineStore, type Engine, type StoreOptions } from '../engine-store.ts';
+import { type Engine, engineStore, type StoreOptions } from '../engine-store.ts';
+import type { Store } from '../store.ts';
 import { SqliteConnection } from './connection.ts';
 
 export { StoreInUseError } from './database.ts';
@@ -12,7 +13,7 @@ export interface SqliteOptions extends StoreOptions {
   busyTimeoutMs?: number;
 }
 
-export async function openSqliteStore(path: string, options: SqliteOptions = {}): Promise<EngineStore> {
+export async function openSqliteStore(path: string, options: SqliteOptions = {}): Promise<Store> {
   const { busyTimeoutMs = 5_000, ...store } = options;
   const connection = await SqliteConnection.open({ path, busyTimeoutMs, now: (store.clock ?? systemClock).now() });
   const listeners = new Set<() => void>();
@@ -32,5 +33,5 @@ export async function openSqliteStore(path: string, options: SqliteOptions = {})
       await connection.close();
     },
   };
-  return new EngineStore(engine, store);
+  return engineStore(engine, store);
 }
