@@ -1,5 +1,7 @@
 // The durable state of the service, behind one interface on domain types, with a SQLite and a
-// PostgreSQL engine. Times are milliseconds since the epoch throughout.
+// PostgreSQL engine. Times are milliseconds since the epoch throughout, each given by the caller
+// (its injected clock). Each method is an operation declared in operations/index.ts, or one of the
+// few written out in engine-store.ts.
 import type { StoredCredentials } from '../domain/credentials.ts';
 import type {
   AttemptResult,
