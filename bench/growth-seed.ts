@@ -4,7 +4,7 @@
 // with a new order id, customer, chat user and time for each copy. So the rows are what the
 // service writes, in the schema its own migrations made.
 import type { MantagoSimulator } from '../simulator/simulator.ts';
-import { DELIVERY_COLUMNS } from '../src/store/rows.ts';
+import { NEW_DELIVERY_COLUMNS } from '../src/store/delivery-row.ts';
 import type { BenchDb, EngineName } from './growth-db.ts';
 import { lineUser, shopifyHeaders, shopifyOrderBody } from './orders.ts';
 import { SERVICE, sleep, startProcess } from './processes.ts';
@@ -108,10 +108,18 @@ function copyStatement(engine: EngineName, c: Copies): string {
     customer_id: 's.cust',
     customer_email: 's.email',
     ...(c.pending
-      ? { status: `'pending'`, attempts: '0', next_attempt_at: 's.at', finished_at: 'NULL', last_error: 'NULL', lease_owner: 'NULL' }
+      ? {
+          status: `'pending'`,
+          attempts: '0',
+          next_attempt_at: 's.at',
+          finished_at: 'NULL',
+          last_error: 'NULL',
+          lease_owner: 'NULL',
+          lease_until: 'NULL',
+        }
       : { finished_at: finishedAt }),
   };
-  const columns = [...DELIVERY_COLUMNS.map((column) => column.name), 'attempts'];
+  const columns = [...NEW_DELIVERY_COLUMNS.map((column) => column.name), 'attempts'];
   return `WITH ${d.series(c.count)},
   kinds(tid, lo, hi, span) AS (VALUES ${kinds}),
   s AS (SELECT n, CAST(${c.orderBase} + n AS TEXT) AS oid, ${d.user(`${c.orderBase} + n`)} AS usr,

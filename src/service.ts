@@ -63,6 +63,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     poolMax: config.DATABASE_POOL_MAX,
     log: log.child({ component: 'store' }),
     maxPendingOrders: config.INTAKE_QUEUE_MAX,
+    clock,
     ...(config.CREDENTIALS_ENCRYPTION_KEY && { encryptionKey: config.CREDENTIALS_ENCRYPTION_KEY }),
   });
   const client = new MantagoClient({

@@ -14,8 +14,8 @@ const ENGINES = [
   { engine: 'postgres' as const, available: server !== undefined },
 ];
 
-async function setup(engine: 'sqlite' | 'postgres', faults: Fault[], env: Record<string, string> = {}) {
-  const store = await faultyStore(engine, tempDir(), server, faults);
+async function setup(engine: 'sqlite' | 'postgres', faults: Fault[], env: Record<string, string> = {}, stallMs?: number) {
+  const store = await faultyStore(engine, tempDir(), server, faults, stallMs === undefined ? {} : { stallMs });
   const service = await startServiceWithSimulator({ env: { DATABASE_URL: store.url, STORE_TIMEOUT_MS: '500', ...env } });
   return { ...service, store };
 }
@@ -48,7 +48,9 @@ describe.each(ENGINES)('$engine', ({ engine, available }) => {
   test.skipIf(!available)(
     'a wedged store: the webhook gets 503 with Retry-After within STORE_TIMEOUT_MS, logged; what was stored after all is delivered once',
     async () => {
-      const { app, sim, logs, store } = await setup(engine, [{ kind: 'slow', orderId: 'slow' }], { LOAD_RETRY_AFTER_S: '3' });
+      // The wedge outlasts STORE_TIMEOUT_MS (500 ms) and, on SQLite, the readiness check's own 2 s deadline for the store's ping.
+      const stallMs = engine === 'sqlite' ? 3_000 : 1_200;
+      const { app, sim, logs, store } = await setup(engine, [{ kind: 'slow', orderId: 'slow' }], { LOAD_RETRY_AFTER_S: '3' }, stallMs);
       try {
         const webhook = app.inject(standardRequest(order('slow', 10)));
         // SQLite's one thread is stuck in that insert, so its ping times out (a code, not the error); PostgreSQL's pool still answers.
@@ -82,9 +84,10 @@ describe.each(ENGINES)('$engine', ({ engine, available }) => {
   );
 
   test.skipIf(!available)('a full intake queue answers 503 with Retry-After at once instead of queueing without bound', async () => {
-    const { app, store } = await setup(engine, [{ kind: 'slow', orderId: 'slow' }], { INTAKE_QUEUE_MAX: '10', STORE_TIMEOUT_MS: '10000' });
+    const env = { INTAKE_QUEUE_MAX: '10', STORE_TIMEOUT_MS: '10000' };
+    const { app, store } = await setup(engine, [{ kind: 'slow', orderId: 'slow' }], env, 1_000);
     try {
-      const wedge = app.inject(standardRequest(order('slow', 20))); // holds the store for seconds
+      const wedge = app.inject(standardRequest(order('slow', 20))); // holds the store while the burst arrives
       await new Promise((resolve) => setImmediate(resolve));
       const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => app.inject(standardRequest(order(`burst-${i}`, 30 + i)))));
       const refused = burst.filter((a) => a.statusCode === 503);

@@ -1,6 +1,7 @@
 // Upgrading a store that holds orders: a migration that fills a new column from the stored orders
 // (008, the order number) does so on both engines, including an order whose JSON holds a \u0000
-// escape (PostgreSQL's json operators refuse one).
+// escape (PostgreSQL's json operators refuse one); one that moves a running lease to a column of
+// its own (009, lease_until) keeps it running.
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
@@ -20,6 +21,21 @@ const BEFORE_008 = [
   'ALTER TABLE deliveries DROP COLUMN order_number',
   'DELETE FROM schema_migrations WHERE version = 8',
 ];
+
+/** Takes migration 009 back out: the lease's end in next_attempt_at again, the claim indexes on it, its record gone. */
+const BEFORE_009 = [
+  'DROP INDEX deliveries_due',
+  'DROP INDEX deliveries_batch',
+  'DROP INDEX deliveries_unresolved',
+  'UPDATE deliveries SET next_attempt_at = lease_until WHERE lease_until IS NOT NULL',
+  'ALTER TABLE deliveries DROP COLUMN lease_until',
+  "CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE status = 'pending'",
+  "CREATE INDEX deliveries_batch ON deliveries (batch_key, next_attempt_at) WHERE status = 'pending'",
+  "CREATE INDEX deliveries_unresolved ON deliveries (next_attempt_at) WHERE status = 'pending' AND resolve_from IS NOT NULL",
+  'DELETE FROM schema_migrations WHERE version = 9',
+];
+
+const LEASE = 60_000;
 
 interface Engine {
   open(): Promise<Store>;
@@ -53,15 +69,15 @@ async function postgres(url: string, drop: () => Promise<void>): Promise<Engine>
   };
 }
 
+async function engineNamed(name: string): Promise<Engine> {
+  if (name === 'sqlite') return sqlite();
+  const schema = await freshSchema(server as string);
+  return postgres(schema.url, schema.drop);
+}
+
 describe.each([{ name: 'sqlite' }, { name: 'postgres' }])('$name', ({ name }) => {
   test.skipIf(name === 'postgres' && !server)('008 fills in the order number of the orders stored before it', async () => {
-    const engine =
-      name === 'sqlite'
-        ? await sqlite()
-        : await (async () => {
-            const schema = await freshSchema(server as string);
-            return postgres(schema.url, schema.drop);
-          })();
+    const engine = await engineNamed(name);
     try {
       let store = await engine.open();
       const plain = await store.recordOrder(incoming({ orderId: '5820001', orderNumber: '#1001' }));
@@ -73,16 +89,63 @@ describe.each([{ name: 'sqlite' }, { name: 'postgres' }])('$name', ({ name }) =>
       await engine.sql(BEFORE_008);
 
       store = await engine.open();
-      const listed = await store.operator.listDeliveries({ limit: 10 });
+      const listed = await store.operator.listDeliveries({ limit: 10 }, Date.now());
       expect(listed.map((d) => [d.id, d.orderNumber])).toEqual([
         [none.deliveryId, null],
         [odd.deliveryId, '#1002'],
         [plain.deliveryId, '#1001'],
       ]);
-      expect((await store.operator.listDeliveries({ limit: 10, orderId: '1001' })).map((d) => d.id)).toEqual([plain.deliveryId]);
+      expect((await store.operator.listDeliveries({ limit: 10, orderId: '1001' }, Date.now())).map((d) => d.id)).toEqual([
+        plain.deliveryId,
+      ]);
       await store.close();
     } finally {
       await engine.close();
     }
   });
+
+  test.skipIf(name === 'postgres' && !server)(
+    '009 keeps the leases running at the upgrade, and their deliveries claimable when they end',
+    async () => {
+      const engine = await engineNamed(name);
+      try {
+        let store = await engine.open();
+        const inFlight = await store.recordOrder(incoming());
+        const waiting = await store.recordOrder(incoming());
+        const now = Date.now();
+        expect((await store.claimBatch('w1', 1, LEASE, now)).map((d) => d.id)).toEqual([inFlight.deliveryId]);
+        await store.close();
+        await engine.sql(BEFORE_009);
+
+        store = await engine.open();
+        try {
+          if (name === 'sqlite') {
+            // SQLite's file has one process: opening it gives back the claims a dead one left, due at once.
+            const reopenedAt = Date.now();
+            expect((await store.claimBatch('w2', 10, LEASE, reopenedAt)).map((d) => d.id)).toEqual([
+              inFlight.deliveryId,
+              waiting.deliveryId,
+            ]);
+            return;
+          }
+          const [listed] = await store.operator.listDeliveries({ limit: 1, beforeId: waiting.deliveryId }, now);
+          expect(listed).toMatchObject({ id: inFlight.deliveryId, inFlight: true, nextAttemptAt: now + LEASE });
+          // Still w1's: another claim takes only the waiting one, and w1 can go on (renew, record).
+          expect((await store.claimBatch('w2', 10, LEASE, now)).map((d) => d.id)).toEqual([waiting.deliveryId]);
+          expect((await store.leased('w1', [inFlight.deliveryId])).map((d) => d.id)).toEqual([inFlight.deliveryId]);
+          expect(await store.claimBatch('w3', 10, LEASE, now + LEASE - 1)).toEqual([]);
+          // Once the lease ends (both have: w2's claim was as long), it is claimable as before the upgrade.
+          expect((await store.claimBatch('w3', 10, LEASE, now + LEASE)).map((d) => d.id)).toEqual([
+            inFlight.deliveryId,
+            waiting.deliveryId,
+          ]);
+          expect(await store.nextDueAt()).toBe(now + 2 * LEASE);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await engine.close();
+      }
+    },
+  );
 });

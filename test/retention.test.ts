@@ -40,24 +40,28 @@ test('sent and skipped go after RETENTION_DAYS, dead after DEAD_RETENTION_DAYS, 
     ] as const) {
       await store.recordOrder(order(id));
       const [claimed] = await store.claimBatch('w', 10, 60_000, Date.now());
-      await store.recordAttempts('w', [
-        {
-          attempt: {
-            deliveryId: claimed?.id as number,
-            startedAt: Date.now(),
-            durationMs: 1,
-            outcome: 'sent',
-            httpStatus: 200,
-            error: null,
-            batchSize: 1,
+      await store.recordAttempts(
+        'w',
+        [
+          {
+            attempt: {
+              deliveryId: claimed?.id as number,
+              startedAt: Date.now(),
+              durationMs: 1,
+              outcome: 'sent',
+              httpStatus: 200,
+              error: null,
+              batchSize: 1,
+            },
+            transition,
           },
-          transition,
-        },
-      ]);
+        ],
+        Date.now(),
+      );
     }
     await store.recordOrder(order('pending'));
     const retention = new Retention({ store, log: pino({ level: 'silent' }), clock: systemClock, days: 30, deadDays: 90 });
-    const remaining = async () => (await store.operator.listDeliveries({ limit: 10 })).map((d) => d.orderId).sort();
+    const remaining = async () => (await store.operator.listDeliveries({ limit: 10 }, Date.now())).map((d) => d.orderId).sort();
 
     expect(await retention.prune(Date.now() + 29 * DAY)).toBe(0);
     expect(await retention.prune(Date.now() + 31 * DAY)).toBe(2);

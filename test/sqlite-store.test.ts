@@ -28,7 +28,7 @@ test('a second store on the same file is refused with the reason, and the first 
   const file = join(tempDir(), 'one-owner.db');
   const first = await openSqliteStore(file);
   try {
-    const second = openSqliteStore(file);
+    const second = openSqliteStore(file, { busyTimeoutMs: 50 }); // the refusal is the same after 5 s (the default)
     await expect(second).rejects.toBeInstanceOf(StoreInUseError);
     await expect(second).rejects.toThrow(/in use by another process.*use PostgreSQL/);
     expect(await first.recordOrder(order('after-refusal'))).toMatchObject({ outcome: 'accepted', status: 'pending' });

@@ -21,17 +21,22 @@ describeEachStore((current) => {
     const a = await store.recordOrder(incoming({ orderId: 'list-a' }));
     const b = await store.recordOrder(incoming({ orderId: 'list-b', skip: true }));
     const c = await store.recordOrder(incoming({ orderId: 'list-c' }));
-    const all = await store.operator.listDeliveries({ limit: 10 });
+    const all = await store.operator.listDeliveries({ limit: 10 }, Date.now());
     expect(all.map((d) => d.id)).toEqual([c.deliveryId, b.deliveryId, a.deliveryId]);
     expect(all[1]).toMatchObject({ status: 'skipped', lastError: 'nobody', inFlight: false });
-    expect((await store.operator.listDeliveries({ limit: 10, status: 'pending' })).map((d) => d.orderId)).toEqual(['list-c', 'list-a']);
-    expect((await store.operator.listDeliveries({ limit: 10, orderId: 'list-b', source: 'shopify' })).map((d) => d.id)).toEqual([
+    expect((await store.operator.listDeliveries({ limit: 10, status: 'pending' }, Date.now())).map((d) => d.orderId)).toEqual([
+      'list-c',
+      'list-a',
+    ]);
+    expect((await store.operator.listDeliveries({ limit: 10, orderId: 'list-b', source: 'shopify' }, Date.now())).map((d) => d.id)).toEqual(
+      [b.deliveryId],
+    );
+    expect(await store.operator.listDeliveries({ limit: 10, source: 'woocommerce' }, Date.now())).toEqual([]);
+    expect((await store.operator.listDeliveries({ limit: 1, beforeId: c.deliveryId }, Date.now())).map((d) => d.id)).toEqual([
       b.deliveryId,
     ]);
-    expect(await store.operator.listDeliveries({ limit: 10, source: 'woocommerce' })).toEqual([]);
-    expect((await store.operator.listDeliveries({ limit: 1, beforeId: c.deliveryId })).map((d) => d.id)).toEqual([b.deliveryId]);
     await claimAll();
-    expect((await store.operator.listDeliveries({ limit: 1 }))[0]?.inFlight).toBe(true);
+    expect((await store.operator.listDeliveries({ limit: 1 }, Date.now()))[0]?.inFlight).toBe(true);
   });
 
   test('an order is found by its id or by its number as the shop shows it, with or without the #', async () => {
@@ -39,7 +44,7 @@ describeEachStore((current) => {
     await store.recordOrder(incoming({ orderId: '5820004', orderNumber: '#1005' }));
     for (const asked of ['5820003', '#1004', '1004'])
       expect(
-        (await store.operator.listDeliveries({ limit: 10, orderId: asked })).map((d) => [d.id, d.orderNumber]),
+        (await store.operator.listDeliveries({ limit: 10, orderId: asked }, Date.now())).map((d) => [d.id, d.orderNumber]),
         asked,
       ).toEqual([[a.deliveryId, '#1004']]);
   });
@@ -48,8 +53,8 @@ describeEachStore((current) => {
     const dead = await store.recordOrder(incoming());
     const sent = await store.recordOrder(incoming({ intentId: 'other' }));
     const skipped = await store.recordOrder(incoming({ skip: true }));
-    for (const d of await claimAll()) await store.recordAttempts('w1', [attempt(d, { to: 'dead', reason: 'refused' })]);
-    for (const d of await claimAll()) await store.recordAttempts('w1', [attempt(d, { to: 'sent' }, 'sent')]);
+    for (const d of await claimAll()) await store.recordAttempts('w1', [attempt(d, { to: 'dead', reason: 'refused' })], Date.now());
+    for (const d of await claimAll()) await store.recordAttempts('w1', [attempt(d, { to: 'sent' }, 'sent')], Date.now());
     const woken = vi.fn();
     store.onDeliveryDue(woken);
 
@@ -64,7 +69,7 @@ describeEachStore((current) => {
     expect(await store.operator.requeue(skipped.deliveryId, now)).toMatchObject({ done: false, delivery: { status: 'skipped' } });
     expect(await store.operator.requeue(999_999, now)).toEqual({ done: false, delivery: undefined });
 
-    const detail = await store.operator.getDelivery(dead.deliveryId);
+    const detail = await store.operator.getDelivery(dead.deliveryId, Date.now());
     expect(detail?.attemptLog.map((x) => x.outcome)).toEqual(['failed']);
     expect(detail?.order).toMatchObject({ orderId: detail?.orderId, source: 'shopify' });
   });
@@ -75,23 +80,27 @@ describeEachStore((current) => {
     await store.recordOrder(incoming({ skip: true }));
     expect(await store.operator.queueStats()).toMatchObject({ pending: 3, dead: 0, oldestPendingSince: expect.any(Number) });
     const claimed = await claimAll();
-    await store.recordAttempts('w1', [
-      attempt(claimed[0] as ClaimedDelivery, { to: 'sent' }, 'sent'),
-      ...claimed.slice(1).map((d) => attempt(d, { to: 'dead', reason: 'refused' })),
-    ]);
+    await store.recordAttempts(
+      'w1',
+      [
+        attempt(claimed[0] as ClaimedDelivery, { to: 'sent' }, 'sent'),
+        ...claimed.slice(1).map((d) => attempt(d, { to: 'dead', reason: 'refused' })),
+      ],
+      Date.now(),
+    );
     expect(await store.operator.queueStats()).toEqual({ pending: 0, dead: 2, oldestPendingSince: undefined });
 
     expect(await store.operator.redriveDead('woocommerce', t0)).toBe(0);
     expect(await store.operator.redriveDead(undefined, t0)).toBe(2);
     expect((await store.operator.queueStats()).pending).toBe(2);
-    for (const d of await claimAll()) await store.recordAttempts('w1', [attempt(d, { to: 'dead', reason: 'refused again' })]);
+    for (const d of await claimAll()) await store.recordAttempts('w1', [attempt(d, { to: 'dead', reason: 'refused again' })], Date.now());
 
     const later = Date.now() + 1_000;
     // Finished before the sent/skipped cut-off but not the dead one: the sent and skipped go, the dead stay.
     expect(await store.operator.prune({ finishedBefore: later, deadBefore: t0 - 1 })).toBe(2);
-    expect((await store.operator.listDeliveries({ limit: 10 })).map((d) => d.status)).toEqual(['dead', 'dead']);
+    expect((await store.operator.listDeliveries({ limit: 10 }, Date.now())).map((d) => d.status)).toEqual(['dead', 'dead']);
     expect(await store.operator.prune({ finishedBefore: later, deadBefore: later })).toBe(2);
-    expect(await store.operator.listDeliveries({ limit: 10 })).toEqual([]);
+    expect(await store.operator.listDeliveries({ limit: 10 }, Date.now())).toEqual([]);
   });
 
   test('sent since a time counts the deliveries sent from then on, not dead, skipped or waiting ones', async () => {
@@ -99,10 +108,11 @@ describeEachStore((current) => {
     for (let i = 0; i < 3; i++) await store.recordOrder(incoming());
     await store.recordOrder(incoming({ skip: true }));
     const [first, second] = await claimAll();
-    await store.recordAttempts('w1', [
-      attempt(first as ClaimedDelivery, { to: 'sent' }, 'sent'),
-      attempt(second as ClaimedDelivery, { to: 'dead', reason: 'refused' }),
-    ]);
+    await store.recordAttempts(
+      'w1',
+      [attempt(first as ClaimedDelivery, { to: 'sent' }, 'sent'), attempt(second as ClaimedDelivery, { to: 'dead', reason: 'refused' })],
+      Date.now(),
+    );
     expect(await store.operator.countSentSince(t0)).toBe(1);
     expect(await store.operator.countSentSince(Date.now() + 1_000)).toBe(0);
   });
@@ -156,16 +166,17 @@ describeEachStore((current) => {
     await store.recordAttempts(
       'w1',
       claimed.map((d) => attempt(d, { to: 'sent' }, 'sent')),
+      Date.now(),
     );
     expect(await store.listBinds('42')).toEqual([{ clientId: 'U'.padEnd(33, 'b'), status: 'pending', attempts: 0, lastError: null }]);
     const [job] = await store.claimBinds('w1', 10, LEASE, Date.now());
     expect(job).toMatchObject({ customerId: '42', clientId: 'U'.padEnd(33, 'b'), attempts: 0 });
     expect(await store.claimBinds('w2', 10, LEASE, Date.now())).toEqual([]); // leased to w1
-    await store.recordBind(job!, { status: 'pending', retryAt: now + 30_000, counted: true }, 'MantaGO answered 60001');
+    await store.recordBind(job!, { status: 'pending', retryAt: now + 30_000, counted: true }, 'MantaGO answered 60001', Date.now());
     expect(await store.claimBinds('w1', 10, LEASE, now + 1_000)).toEqual([]);
     const [again] = await store.claimBinds('w2', 10, LEASE, now + 30_000);
     expect(again).toMatchObject({ attempts: 1 });
-    await store.recordBind(again!, { status: 'bound' }, null);
+    await store.recordBind(again!, { status: 'bound' }, null, Date.now());
     expect(await store.listBinds('42')).toEqual([{ clientId: 'U'.padEnd(33, 'b'), status: 'bound', attempts: 2, lastError: null }]);
   });
 });

@@ -77,11 +77,11 @@ describeEachStore((current) => {
     await store.recordOrder(incoming({ orderId: 'o-retry' }));
     const now = Date.now();
     const [d] = await claimAll('w1', now);
-    await store.recordAttempts('w1', [attempt(d!, { to: 'retry', at: now + 5_000, counted: true })]);
+    await store.recordAttempts('w1', [attempt(d!, { to: 'retry', at: now + 5_000, counted: true })], Date.now());
     expect(await claimAll('w1', now + 4_999)).toEqual([]);
     const [again] = await claimAll('w1', now + 5_000);
     expect(again).toMatchObject({ id: d!.id, attempts: 1 });
-    await store.recordAttempts('w1', [attempt(again!, { to: 'sent' }, 'sent')]);
+    await store.recordAttempts('w1', [attempt(again!, { to: 'sent' }, 'sent')], Date.now());
     expect(await claimAll('w1', now + 10 ** 9)).toEqual([]);
     expect((await store.recordOrder(incoming({ orderId: 'o-retry' }))).status).toBe('sent');
   });
@@ -90,7 +90,7 @@ describeEachStore((current) => {
     const skipped = await store.recordOrder(incoming({ skip: true }));
     const sent = await store.recordOrder(incoming());
     const [d] = await claimAll();
-    await store.recordAttempts('w1', [attempt(d!, { to: 'sent' }, 'sent')]);
+    await store.recordAttempts('w1', [attempt(d!, { to: 'sent' }, 'sent')], Date.now());
     const pending = await store.recordOrder(incoming());
     const statuses = await store.operator.statuses([skipped.deliveryId, sent.deliveryId, pending.deliveryId, 999_999]);
     expect(Object.fromEntries(statuses)).toEqual({
@@ -104,10 +104,10 @@ describeEachStore((current) => {
   test('an uncounted retry leaves the attempt count alone; dead is final', async () => {
     await store.recordOrder(incoming({ orderId: 'o-dead' }));
     const [d] = await claimAll();
-    await store.recordAttempts('w1', [attempt(d!, { to: 'retry', at: 0, counted: false }, 'credentials_expired')]);
+    await store.recordAttempts('w1', [attempt(d!, { to: 'retry', at: 0, counted: false }, 'credentials_expired')], Date.now());
     const [again] = await claimAll();
     expect(again?.attempts).toBe(0);
-    await store.recordAttempts('w1', [attempt(again!, { to: 'dead', reason: 'refused' })]);
+    await store.recordAttempts('w1', [attempt(again!, { to: 'dead', reason: 'refused' })], Date.now());
     expect(await claimAll('w1', Date.now() + 10 ** 9)).toEqual([]);
     expect((await store.recordOrder(incoming({ orderId: 'o-dead' }))).status).toBe('dead');
   });
@@ -116,12 +116,12 @@ describeEachStore((current) => {
     await store.recordOrder(incoming({ orderId: 'o-lease' }));
     const now = Date.now();
     const [d] = await claimAll('w1', now);
-    await store.recordAttempts('w1', [attempt(d!, { to: 'in_flight' }, 'credentials_expired')]);
+    await store.recordAttempts('w1', [attempt(d!, { to: 'in_flight' }, 'credentials_expired')], Date.now());
     expect(await claimAll('w2', now)).toEqual([]);
     const [takenOver] = await claimAll('w2', now + LEASE);
-    await store.recordAttempts('w1', [attempt(d!, { to: 'retry', at: now, counted: true })]);
+    await store.recordAttempts('w1', [attempt(d!, { to: 'retry', at: now, counted: true })], Date.now());
     expect(await claimAll('w3', now + LEASE)).toEqual([]); // still w2's
-    await store.recordAttempts('w2', [attempt(takenOver!, { to: 'sent' }, 'sent')]);
+    await store.recordAttempts('w2', [attempt(takenOver!, { to: 'sent' }, 'sent')], Date.now());
   });
 
   test('a renewed lease keeps the work claimed; only its owner can renew it', async () => {
@@ -151,7 +151,7 @@ describeEachStore((current) => {
     const cancel = incoming({ orderId: 'cx-1', skip: true });
     await store.recordOrder({ ...cancel, dedupeKey: `${cancel.dedupeKey}\u001fcancelled`, event: 'cancelled' });
     expect((await claimAll()).map((d) => d.id)).toEqual([other.deliveryId]);
-    expect(await store.operator.getDelivery(placed.deliveryId)).toMatchObject({
+    expect(await store.operator.getDelivery(placed.deliveryId, Date.now())).toMatchObject({
       status: 'skipped',
       lastError: 'order cancelled before the message went out',
     });
@@ -215,18 +215,23 @@ describeEachStore((current) => {
     // w1 stalls past its lease; w2 takes both over.
     const takenOver = await store.claimBatch('w2', 10, LEASE, now + LEASE);
     expect(takenOver.map((d) => d.id)).toEqual([a?.id, b?.id]);
-    await store.recordAttempts('w1', [attempt(a!, { to: 'sent' }, 'sent'), attempt(b!, { to: 'dead', reason: 'stale refusal' })]);
+    await store.recordAttempts(
+      'w1',
+      [attempt(a!, { to: 'sent' }, 'sent'), attempt(b!, { to: 'dead', reason: 'stale refusal' })],
+      Date.now(),
+    );
     for (const d of [a!, b!]) {
-      const detail = await store.operator.getDelivery(d.id);
+      const detail = await store.operator.getDelivery(d.id, Date.now());
       expect(detail).toMatchObject({ status: 'pending', attempts: 0, inFlight: true });
       expect(detail?.attemptLog).toHaveLength(1); // what w1 saw is on the record
     }
-    await store.recordAttempts('w2', [
-      attempt(takenOver[0]!, { to: 'sent' }, 'sent'),
-      attempt(takenOver[1]!, { to: 'dead', reason: 'refused' }),
-    ]);
-    expect((await store.operator.getDelivery(a!.id))?.status).toBe('sent');
-    expect(await store.operator.getDelivery(b!.id)).toMatchObject({ status: 'dead', lastError: 'refused' });
+    await store.recordAttempts(
+      'w2',
+      [attempt(takenOver[0]!, { to: 'sent' }, 'sent'), attempt(takenOver[1]!, { to: 'dead', reason: 'refused' })],
+      Date.now(),
+    );
+    expect((await store.operator.getDelivery(a!.id, Date.now()))?.status).toBe('sent');
+    expect(await store.operator.getDelivery(b!.id, Date.now())).toMatchObject({ status: 'dead', lastError: 'refused' });
   });
 
   test('one bad row fails only its own order, not the others committed with it', async () => {
@@ -246,7 +251,7 @@ describeEachStore((current) => {
       ...order,
       plan: { ...(order.plan as Extract<DeliveryPlan, { kind: 'send' }>), content: { message: 'Hi Mei\u0000!' } },
     });
-    expect(await store.operator.getDelivery(recorded.deliveryId)).toMatchObject({ orderId: 'o-nul', message: 'Hi Mei!' });
+    expect(await store.operator.getDelivery(recorded.deliveryId, Date.now())).toMatchObject({ orderId: 'o-nul', message: 'Hi Mei!' });
   });
 
   test('idempotency keys: the first claim runs, a repeat replays its answer, another request with the key is refused, an old key is new again', async () => {

@@ -49,26 +49,31 @@ export class Binder {
     const now = this.clock.now();
     const wait = (): BindOutcome => ({ status: 'pending', retryAt: credentials.nextRefreshAt() ?? now + RETRY_MS, counted: false });
     // The claim ran out before this one's turn: it goes back as it was, for the next claim.
-    if (now > startBy) return store.recordBind(job, { status: 'pending', retryAt: now, counted: false }, null);
+    if (now > startBy) return store.recordBind(job, { status: 'pending', retryAt: now, counted: false }, null, this.clock.now());
     const pair = await credentials.get();
-    if (!pair) return store.recordBind(job, wait(), 'MantaGO rejected the credentials');
+    if (!pair) return store.recordBind(job, wait(), 'MantaGO rejected the credentials', this.clock.now());
     let result = await client.bindCustomer(pair.apiToken, pair.apiSecret, job.clientId, job.customerId, startBy);
     if (result.kind === 'expired') {
       const renewal = await credentials.expired(pair.generation);
       const renewed = renewal === 'renewed' ? await credentials.get() : undefined;
-      if (!renewed) return store.recordBind(job, wait(), `MantaGO credentials ${renewal}`);
+      if (!renewed) return store.recordBind(job, wait(), `MantaGO credentials ${renewal}`, this.clock.now());
       result = await client.bindCustomer(renewed.apiToken, renewed.apiSecret, job.clientId, job.customerId, startBy);
     }
     if (result.kind === 'ok') {
       log.info({ platform: job.platform }, 'bound a customer to their chat user in MantaGO');
-      return store.recordBind(job, { status: 'bound' }, null);
+      return store.recordBind(job, { status: 'bound' }, null, this.clock.now());
     }
     if (result.kind === 'not_started')
-      return store.recordBind(job, { status: 'pending', retryAt: now + RETRY_MS, counted: false }, result.message);
+      return store.recordBind(job, { status: 'pending', retryAt: now + RETRY_MS, counted: false }, result.message, this.clock.now());
     if (result.kind === 'refused' && result.status === 429) {
       // Rate limited: not the bind's fault, so not one of its tries.
       const retryAt = this.clock.now() + Math.max(result.retryAfterMs ?? 0, RETRY_MS);
-      return store.recordBind(job, { status: 'pending', retryAt, counted: false }, `MantaGO answered HTTP 429: ${result.message}`);
+      return store.recordBind(
+        job,
+        { status: 'pending', retryAt, counted: false },
+        `MantaGO answered HTTP 429: ${result.message}`,
+        this.clock.now(),
+      );
     }
     const error = 'status' in result ? `MantaGO answered HTTP ${result.status}: ${result.message}` : result.message;
     const attempts = job.attempts + 1;
@@ -80,6 +85,6 @@ export class Binder {
       { attempts, error, givenUp: outcome.status === 'failed' },
       'binding a customer in MantaGO failed; the delivery was not affected',
     );
-    await store.recordBind(job, outcome, error);
+    await store.recordBind(job, outcome, error, this.clock.now());
   }
 }

@@ -59,8 +59,8 @@ export class Resolver {
         else later.push(d.id);
       }),
     );
-    await store.resolveDeliveries(owner, decided);
-    if (failed.length > 0) await store.recordAttempts(owner, failed);
+    await store.resolveDeliveries(owner, decided, this.clock.now());
+    if (failed.length > 0) await store.recordAttempts(owner, failed, this.clock.now());
     if (later.length > 0) await store.release(owner, later, this.clock.now() + PLACED_WAIT_MS);
     const skipped = decided.filter((d) => d.plan.kind === 'skip').length;
     if (skipped > 0) this.deps.onSkipped?.(skipped);

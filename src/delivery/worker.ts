@@ -242,7 +242,7 @@ export class DeliveryWorker {
 
   private async finish(step: StepOf<'finish'>, claim: Claim, call: Call): Promise<void> {
     const results = attemptsOf(claim.batch, call.startedAt, call.result, step.outcome, step.transitions);
-    await this.deps.store.recordAttempts(claim.lease.owner, results);
+    await this.deps.store.recordAttempts(claim.lease.owner, results, this.clock.now());
     reportOutcome(this.deps.log, results, claim.batch, this.deps.onFinished);
   }
 
@@ -276,7 +276,11 @@ export class DeliveryWorker {
   /** An attempt after which the same claim calls again (renewed credentials, a split batch): it stays in flight. */
   private recordStillClaimed(outcome: AttemptOutcome, claim: Claim, call: Call): Promise<void> {
     const stillClaimed = claim.batch.map((): Transition => ({ to: 'in_flight' }));
-    return this.deps.store.recordAttempts(claim.lease.owner, attemptsOf(claim.batch, call.startedAt, call.result, outcome, stillClaimed));
+    return this.deps.store.recordAttempts(
+      claim.lease.owner,
+      attemptsOf(claim.batch, call.startedAt, call.result, outcome, stillClaimed),
+      this.clock.now(),
+    );
   }
 
   /** Gives deliveries back unsent, due now and uncounted, for a later claim. */

@@ -1,29 +1,27 @@
-// The Store, once for both engines: each method is a store operation (operations/) run by the
-// engine — on the SQLite thread, or on PostgreSQL's pool — with orders group-committed, and the
-// workers woken after a commit that made a delivery due.
+// The Store, once for both engines, derived from the operations' declarations (operations/index.ts):
+// each method runs its operation on the engine — on the SQLite thread, or on PostgreSQL's pool —
+// and wakes the workers after a commit that made a delivery due. Written out here are only the
+// methods that do more: orders group-committed, work in chunks, the credentials' cipher.
+import type { Clock } from '../clock.ts';
 import type { StoredCredentials } from '../domain/credentials.ts';
-import type { AttemptResult, ClaimedDelivery, DeliveryStatus, IncomingOrder, RecordedOrder } from '../domain/delivery.ts';
-import type { StoredOrder } from '../domain/order.ts';
-import type { DirectoryEntry, Platform } from '../domain/recipient.ts';
-import { credentialsCipher, type CredentialsCipher } from './credentials-cipher.ts';
+import type { IncomingOrder, RecordedOrder } from '../domain/delivery.ts';
+import type { DirectoryEntry } from '../domain/recipient.ts';
+import { credentialsCipher } from './credentials-cipher.ts';
+import { newDeliveryRow } from './delivery-row.ts';
 import { GroupCommit } from './group-commit.ts';
-import type { OperationArgs, OperationName, OperationResult } from './operations/index.ts';
-import { PRUNE_CHUNK } from './operations/operator.ts';
-import { deliveryRow } from './rows.ts';
 import type { OrderWrite } from './operations/deliveries.ts';
-import type {
-  BindJob,
-  BindOutcome,
-  DeliveryFilter,
-  KeyClaim,
-  KnownDelivery,
-  OperatorView,
-  QueueStats,
-  Requeue,
-  Resolved,
-  Store,
-  UnresolvedDelivery,
-} from './store.ts';
+import {
+  type AnyOperation,
+  OPERATIONS,
+  OPERATOR_OPERATIONS,
+  type OperationArgs,
+  type OperationName,
+  type OperationResult,
+  STORE_OPERATIONS,
+} from './operations/index.ts';
+import { PRUNE_CHUNK } from './operations/operator.ts';
+import type { Runner } from './runner.ts';
+import type { OperatorView, Store } from './store.ts';
 
 /** What an engine provides: its operations' runner, and how its workers hear of due deliveries. */
 export interface Engine {
@@ -38,6 +36,8 @@ export interface Engine {
 }
 
 export interface StoreOptions {
+  /** The service's clock: what the store stamps where no caller gives it a time (the migrations' record). */
+  clock?: Clock;
   /** Most orders waiting to be committed (INTAKE_QUEUE_MAX). */
   maxPendingOrders?: number;
   /** CREDENTIALS_ENCRYPTION_KEY, when set. */
@@ -47,214 +47,71 @@ export interface StoreOptions {
 /** Directory entries per transaction: a large import never holds the store for long. */
 const RECIPIENT_CHUNK = 500;
 
-export class EngineStore implements Store {
-  readonly engine: 'sqlite' | 'postgres';
-  readonly operator: OperatorView;
-  private readonly db: Engine;
-  private readonly orders: GroupCommit<OrderWrite, RecordedOrder>;
-  private readonly cipher: CredentialsCipher;
-  private closed = false;
-
-  constructor(engine: Engine, options: StoreOptions = {}) {
-    this.db = engine;
-    this.engine = engine.name;
-    this.cipher = credentialsCipher(options.encryptionKey);
-    this.orders = new GroupCommit((rows) => this.commitOrders(rows), {
-      concurrency: engine.commitConcurrency,
-      maxPending: options.maxPendingOrders ?? 5_000,
-    });
-    this.operator = new EngineOperatorView(engine);
-  }
-
-  recordOrder(incoming: IncomingOrder): Promise<RecordedOrder> {
-    if (this.closed) return Promise.reject(new Error('the store is closed'));
-    const rows = [deliveryRow(incoming), ...(incoming.alongside ? [deliveryRow(incoming.alongside)] : [])];
-    return this.orders.submit({
-      rows,
-      now: incoming.receivedAt,
-      ...(incoming.withdraws && { withdraws: incoming.withdraws }),
-    });
-  }
-
-  private async commitOrders(writes: OrderWrite[]): Promise<RecordedOrder[]> {
-    const recorded = await this.db.run('recordOrders', writes);
-    if (recorded.some((r) => r.outcome === 'accepted' && r.status === 'pending')) await this.db.notifyDue();
-    return recorded;
-  }
-
-  claimBatch(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
-    return this.db.run('claimBatch', owner, limit, leaseMs, now);
-  }
-
-  recordAttempts(owner: string, results: AttemptResult[]): Promise<void> {
-    if (results.length === 0) return Promise.resolve();
-    return this.db.run('recordAttempts', owner, results, Date.now());
-  }
-
-  leased(owner: string, ids: number[]): Promise<ClaimedDelivery[]> {
-    return this.db.run('leased', owner, ids);
-  }
-
-  renewLease(owner: string, ids: number[], until: number): Promise<number> {
-    return this.db.run('renewLease', owner, ids, until);
-  }
-
-  async release(owner: string, ids: number[], at: number): Promise<void> {
-    if (ids.length === 0) return;
-    await this.db.run('release', owner, ids, at);
-    await this.db.notifyDue();
-  }
-
-  async findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined> {
-    const row = await this.db.run('findDelivery', dedupeKey);
-    if (!row) return undefined;
-    const known = row.platform !== null && row.client_id !== null;
-    return {
-      status: row.status as KnownDelivery['status'],
-      ...(known && { recipient: { platform: row.platform as Platform, userId: String(row.client_id), via: String(row.recipient_via) } }),
-      resolving: row.resolve_from !== null && row.status === 'pending',
-      order: JSON.parse(String(row.order_json)) as StoredOrder | null,
-    };
-  }
-
-  claimUnresolved(owner: string, limit: number, leaseMs: number, now: number): Promise<UnresolvedDelivery[]> {
-    return this.db.run('claimUnresolved', owner, limit, leaseMs, now);
-  }
-
-  async resolveDeliveries(owner: string, decided: Resolved[]): Promise<void> {
-    if (decided.length === 0) return;
-    await this.db.run('resolveDeliveries', owner, decided, Date.now());
-    if (decided.some((d) => d.plan.kind === 'send')) await this.db.notifyDue();
-  }
-
-  getMembers(lookupKey: string, now: number): Promise<string | undefined> {
-    return this.db.run('getMembers', lookupKey, now);
-  }
-
-  putMembers(lookupKey: string, clientsJson: string, expiresAt: number): Promise<void> {
-    return this.db.run('putMembers', lookupKey, clientsJson, expiresAt);
-  }
-
-  claimBinds(owner: string, limit: number, leaseMs: number, now: number): Promise<BindJob[]> {
-    return this.db.run('claimBinds', owner, limit, leaseMs, now);
-  }
-
-  recordBind(job: Pick<BindJob, 'customerId' | 'clientId' | 'owner'>, outcome: BindOutcome, error: string | null): Promise<void> {
-    return this.db.run('recordBind', job, outcome, error, Date.now());
-  }
-
-  listBinds(customerId: string) {
-    return this.db.run('listBinds', customerId);
-  }
-
-  nextDueAt(): Promise<number | undefined> {
-    return this.db.run('nextDueAt');
-  }
-
-  onDeliveryDue(listener: () => void): () => void {
-    return this.db.onDue(listener);
-  }
-
-  async loadCredentials(botId: string): Promise<StoredCredentials | undefined> {
-    const stored = await this.db.run('loadCredentials', botId);
-    return stored && this.cipher.open(stored);
-  }
-
-  async saveCredentials(next: StoredCredentials): Promise<StoredCredentials> {
-    return this.cipher.open(await this.db.run('saveCredentials', this.cipher.seal(next)));
-  }
-
-  claimRefresh(botId: string, owner: string, generation: number, until: number, now: number): Promise<boolean> {
-    return this.db.run('claimRefresh', botId, owner, generation, until, now);
-  }
-
-  releaseRefresh(botId: string, owner: string): Promise<void> {
-    return this.db.run('releaseRefresh', botId, owner);
-  }
-
-  claimIdempotencyKey(key: string, fingerprint: string, now: number, expiredBefore: number): Promise<KeyClaim> {
-    return this.db.run('claimIdempotencyKey', key, fingerprint, now, expiredBefore);
-  }
-
-  saveIdempotentResponse(key: string, statusCode: number, response: string): Promise<void> {
-    return this.db.run('saveIdempotentResponse', key, statusCode, response);
-  }
-
-  ping(): Promise<void> {
-    return this.db.run('ping');
-  }
-
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    await this.orders.drain(); // orders already answered for are committed before the store closes
-    await this.db.close();
-  }
+/** Runs operation `name`, then wakes the workers if its declaration says the commit made a delivery due. */
+async function call<K extends OperationName>(engine: Engine, name: K, args: OperationArgs<K>): Promise<OperationResult<K>> {
+  const result = await engine.run(name, ...args);
+  if ((OPERATIONS[name] as AnyOperation).wakes?.(result, ...args)) await engine.notifyDue();
+  return result;
 }
 
-class EngineOperatorView implements OperatorView {
-  private readonly db: Engine;
+/** A method for each operation of `group`, with the operation's own parameters and result. */
+type Methods<G> = {
+  [K in keyof G]: G[K] extends { run: (db: Runner, ...args: infer A) => Promise<infer R> } ? (...args: A) => Promise<R> : never;
+};
 
-  constructor(db: Engine) {
-    this.db = db;
-  }
+function methods<G extends Partial<Record<OperationName, unknown>>>(engine: Engine, group: G): Methods<G> {
+  const made: Record<string, (...args: never[]) => Promise<unknown>> = {};
+  for (const name of Object.keys(group) as OperationName[]) made[name] = (...args) => call(engine, name, args as never);
+  return made as Methods<G>;
+}
 
-  listDeliveries(filter: DeliveryFilter) {
-    return this.db.run('listDeliveries', filter, Date.now());
-  }
+export function engineStore(engine: Engine, options: StoreOptions = {}): Store {
+  const cipher = credentialsCipher(options.encryptionKey);
+  const orders = new GroupCommit<OrderWrite, RecordedOrder>((writes) => call(engine, 'recordOrders', [writes]), {
+    concurrency: engine.commitConcurrency,
+    maxPending: options.maxPendingOrders ?? 5_000,
+  });
+  let closed = false;
 
-  getDelivery(id: number) {
-    return this.db.run('getDelivery', id, Date.now());
-  }
+  const operator: OperatorView = {
+    ...methods(engine, OPERATOR_OPERATIONS),
+    async prune(cutoff) {
+      if (cutoff.keysBefore !== undefined) await engine.run('pruneIdempotencyKeys', cutoff.keysBefore);
+      let total = 0;
+      for (;;) {
+        const deleted = await engine.run('pruneChunk', cutoff);
+        total += deleted;
+        if (deleted < PRUNE_CHUNK) return total;
+      }
+    },
+    async putRecipients(entries: DirectoryEntry[]) {
+      // In chunks: the orders that arrive meanwhile are committed between them.
+      for (let i = 0; i < entries.length; i += RECIPIENT_CHUNK) await engine.run('putRecipients', entries.slice(i, i + RECIPIENT_CHUNK));
+    },
+  };
 
-  async statuses(ids: number[]): Promise<Map<number, DeliveryStatus>> {
-    return new Map(await this.db.run('statuses', ids));
-  }
-
-  async requeue(id: number, now: number): Promise<Requeue> {
-    const { done, delivery } = await this.db.run('requeue', id, now);
-    if (done) await this.db.notifyDue();
-    return done && delivery ? { done: true, delivery } : { done: false, delivery };
-  }
-
-  async redriveDead(source: string | undefined, now: number): Promise<number> {
-    const count = await this.db.run('redriveDead', source, now);
-    if (count > 0) await this.db.notifyDue();
-    return count;
-  }
-
-  queueStats(): Promise<QueueStats> {
-    return this.db.run('queueStats');
-  }
-
-  countSentSince(since: number): Promise<number> {
-    return this.db.run('countSentSince', since);
-  }
-
-  async prune(cutoff: { finishedBefore: number; deadBefore: number; keysBefore?: number }): Promise<number> {
-    if (cutoff.keysBefore !== undefined) await this.db.run('pruneIdempotencyKeys', cutoff.keysBefore);
-    let total = 0;
-    for (;;) {
-      const deleted = await this.db.run('pruneChunk', cutoff);
-      total += deleted;
-      if (deleted < PRUNE_CHUNK) return total;
-    }
-  }
-
-  async putRecipients(entries: DirectoryEntry[]): Promise<void> {
-    // In chunks: the orders that arrive meanwhile are committed between them.
-    for (let i = 0; i < entries.length; i += RECIPIENT_CHUNK) await this.db.run('putRecipients', entries.slice(i, i + RECIPIENT_CHUNK));
-  }
-
-  getRecipient(key: string): Promise<DirectoryEntry | undefined> {
-    return this.findRecipient([key]);
-  }
-
-  deleteRecipient(key: string): Promise<boolean> {
-    return this.db.run('deleteRecipient', key);
-  }
-
-  findRecipient(keys: string[]): Promise<DirectoryEntry | undefined> {
-    return this.db.run('findRecipient', keys);
-  }
+  return {
+    ...methods(engine, STORE_OPERATIONS),
+    engine: engine.name,
+    operator,
+    recordOrder(incoming: IncomingOrder): Promise<RecordedOrder> {
+      if (closed) return Promise.reject(new Error('the store is closed'));
+      const rows = [newDeliveryRow(incoming), ...(incoming.alongside ? [newDeliveryRow(incoming.alongside)] : [])];
+      return orders.submit({ rows, now: incoming.receivedAt, ...(incoming.withdraws && { withdraws: incoming.withdraws }) });
+    },
+    onDeliveryDue: (listener) => engine.onDue(listener),
+    async loadCredentials(botId: string): Promise<StoredCredentials | undefined> {
+      const stored = await engine.run('loadCredentials', botId);
+      return stored && cipher.open(stored);
+    },
+    async saveCredentials(next: StoredCredentials): Promise<StoredCredentials> {
+      return cipher.open(await engine.run('saveCredentials', cipher.seal(next)));
+    },
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await orders.drain(); // orders already answered for are committed before the store closes
+      await engine.close();
+    },
+  };
 }

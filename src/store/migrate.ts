@@ -4,7 +4,8 @@
 import { MIGRATIONS } from './migrations/index.ts';
 import type { Runner } from './runner.ts';
 
-export async function migrate(db: Runner, now = Date.now()): Promise<void> {
+/** `now`: the injected clock's time, recorded with each migration applied. */
+export async function migrate(db: Runner, now: number): Promise<void> {
   const engine = db.dialect.name;
   await db.run(
     `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at ${engine === 'sqlite' ? 'INTEGER' : 'BIGINT'} NOT NULL)`,

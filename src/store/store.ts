@@ -1,5 +1,7 @@
 // The durable state of the service, behind one interface on domain types, with a SQLite and a
-// PostgreSQL engine. Times are milliseconds since the epoch throughout.
+// PostgreSQL engine. Times are milliseconds since the epoch throughout, each given by the caller
+// (its injected clock). Each method is an operation declared in operations/index.ts, or one of the
+// few written out in engine-store.ts.
 import type { StoredCredentials } from '../domain/credentials.ts';
 import type {
   AttemptResult,
@@ -44,8 +46,9 @@ export interface QueueStats {
 
 /** What the operator can see and do, and the recipient directory; the same on every engine. */
 export interface OperatorView {
-  listDeliveries(filter: DeliveryFilter): Promise<DeliveryRecord[]>;
-  getDelivery(id: number): Promise<DeliveryDetail | undefined>;
+  /** `now` tells which are in flight (a lease still running). */
+  listDeliveries(filter: DeliveryFilter, now: number): Promise<DeliveryRecord[]>;
+  getDelivery(id: number, now: number): Promise<DeliveryDetail | undefined>;
   /** The current status of each of these deliveries that exists, by id. */
   statuses(ids: number[]): Promise<Map<number, DeliveryStatus>>;
   /** A dead delivery starts over (attempts and age); a waiting one is due now. Not one being sent, sent or skipped. */
@@ -70,8 +73,8 @@ export interface OperatorView {
 export interface DeliveryQueue {
   /** Leases up to `limit` due deliveries that can share one broadcast (the same batch key). */
   claimBatch(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]>;
-  /** Records the attempts and moves each delivery on, in one transaction. */
-  recordAttempts(owner: string, results: AttemptResult[]): Promise<void>;
+  /** Records the attempts and moves each delivery on, in one transaction; `now` stamps the ones finished. */
+  recordAttempts(owner: string, results: AttemptResult[], now: number): Promise<void>;
   /** The deliveries of `ids` that `owner` holds (stored already leased to it), as a claim returns them. */
   leased(owner: string, ids: number[]): Promise<ClaimedDelivery[]>;
   /** Extends a lease still held by `owner`, for work that takes several calls. */
@@ -112,12 +115,17 @@ export interface KnownDelivery {
 export interface ResolutionQueue {
   findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
   claimUnresolved(owner: string, limit: number, leaseMs: number, now: number): Promise<UnresolvedDelivery[]>;
-  resolveDeliveries(owner: string, decided: Resolved[]): Promise<void>;
+  resolveDeliveries(owner: string, decided: Resolved[], now: number): Promise<void>;
   /** MantaGO's last answer for a member lookup key, while fresh. */
   getMembers(lookupKey: string, now: number): Promise<string | undefined>;
   putMembers(lookupKey: string, clientsJson: string, expiresAt: number): Promise<void>;
   claimBinds(owner: string, limit: number, leaseMs: number, now: number): Promise<BindJob[]>;
-  recordBind(job: Pick<BindJob, 'customerId' | 'clientId' | 'owner'>, outcome: BindOutcome, error: string | null): Promise<void>;
+  recordBind(
+    job: Pick<BindJob, 'customerId' | 'clientId' | 'owner'>,
+    outcome: BindOutcome,
+    error: string | null,
+    now: number,
+  ): Promise<void>;
   listBinds(customerId: string): Promise<{ clientId: string; status: string; attempts: number; lastError: string | null }[]>;
 }
 

@@ -42,15 +42,18 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
     },
     handler: async (request) => {
       const { status, source, order, event, customer, limit, cursor } = request.query;
-      const found = await store.operator.listDeliveries({
-        status,
-        source,
-        orderId: order,
-        event,
-        customer,
-        limit: limit + 1,
-        beforeId: cursor,
-      });
+      const found = await store.operator.listDeliveries(
+        {
+          status,
+          source,
+          orderId: order,
+          event,
+          customer,
+          limit: limit + 1,
+          beforeId: cursor,
+        },
+        service.clock.now(),
+      );
       const page = found.slice(0, limit);
       return { deliveries: page.map(deliveryView), nextCursor: found.length > limit ? (page.at(-1)?.id ?? null) : null };
     },
@@ -64,7 +67,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
       response: { 200: DeliveryDetailSchema, ...errorReplies(400, 401, 404) },
     },
     handler: async (request) => {
-      const delivery = await store.operator.getDelivery(request.params.id);
+      const delivery = await store.operator.getDelivery(request.params.id, service.clock.now());
       if (!delivery) throw httpError('NOT_FOUND', `no delivery ${request.params.id}`);
       return deliveryDetailView(delivery);
     },

@@ -64,7 +64,7 @@ export const resolveRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
       const { order: deliveryId, customer, email, phone } = request.query;
       let order: Order;
       if (deliveryId !== undefined) {
-        const delivery = await store.operator.getDelivery(deliveryId);
+        const delivery = await store.operator.getDelivery(deliveryId, service.clock.now());
         if (!delivery) throw httpError('NOT_FOUND', `no delivery ${deliveryId}`);
         if (!delivery.order) throw httpError('BAD_REQUEST', `delivery ${deliveryId} is a manual broadcast: it has no order to resolve`);
         order = { ...delivery.order, items: [] };

@@ -8,17 +8,36 @@ import {
   type Transition,
   WITHDRAWN_REASON,
 } from '../../domain/delivery.ts';
-import { ATTEMPT_COLUMNS, CLAIMED_COLUMNS, DELIVERY_COLUMNS, STATUS_INDEX, toClaimed } from '../rows.ts';
+import type { StoredOrder } from '../../domain/order.ts';
+import type { Platform } from '../../domain/recipient.ts';
+import {
+  CLAIMED_COLUMNS,
+  NEW_DELIVERY_COLUMNS,
+  type NewDeliveryRow,
+  newDeliveryValues,
+  readDelivery,
+  selectList,
+  toClaimed,
+} from '../delivery-row.ts';
+import { ATTEMPT_COLUMNS } from '../rows.ts';
 import type { Param, Row, Runner } from '../runner.ts';
+import type { KnownDelivery } from '../store.ts';
 import { queueBinds } from './members.ts';
 
-const KEY_INDEX = DELIVERY_COLUMNS.findIndex((c) => c.name === 'dedupe_key');
+/** Ends a delivery's lease (a claim's, or one stored already leased), in an UPDATE's SET. */
+export const NO_LEASE = 'lease_owner = NULL, lease_until = NULL';
+/**
+ * When a pending delivery can be claimed: when its lease runs out while it has one, else when it
+ * is due. The claim indexes (migration 009) are on this expression, so a running lease keeps its
+ * delivery out of the claims' index range instead of being read and passed over.
+ */
+export const CLAIMABLE_AT = 'coalesce(lease_until, next_attempt_at)';
 /** A placed message withdrawn by its order's cancel (parameters: the time, the reason). */
-const WITHDRAW = `status = 'skipped', finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, last_error = ?`;
+const WITHDRAW = `status = 'skipped', finished_at = ?, next_attempt_at = NULL, ${NO_LEASE}, last_error = ?`;
 
 /** What one webhook stores: its delivery (first) and any stored alongside, and a placed delivery it withdraws. */
 export interface OrderWrite {
-  rows: Param[][];
+  rows: NewDeliveryRow[];
   /** The dedupe key of a pending placed delivery to withdraw (skip), if this one is newly accepted. */
   withdraws?: string;
   now: number;
@@ -31,12 +50,12 @@ export interface OrderWrite {
 export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<RecordedOrder[]> {
   return db.transaction(async (tx) => {
     const rows = writes.flatMap((w) => w.rows);
-    const ids = await tx.dialect.insertNew(tx, 'deliveries', DELIVERY_COLUMNS, rows, 'dedupe_key');
+    const ids = await tx.dialect.insertNew(tx, 'deliveries', NEW_DELIVERY_COLUMNS, rows.map(newDeliveryValues), 'dedupe_key');
     const recorded: (RecordedOrder | undefined)[] = rows.map((row, i) => {
       const id = ids[i];
-      return id === undefined ? undefined : { outcome: 'accepted', deliveryId: id, status: row[STATUS_INDEX] as RecordedOrder['status'] };
+      return id === undefined ? undefined : { outcome: 'accepted', deliveryId: id, status: row.status as RecordedOrder['status'] };
     });
-    const keys = rows.filter((_, i) => recorded[i] === undefined).map((row) => String(row[KEY_INDEX]));
+    const keys = rows.filter((_, i) => recorded[i] === undefined).map((row) => String(row.dedupe_key));
     if (keys.length > 0) {
       const list = tx.dialect.inList('dedupe_key', keys, 'text');
       const found = new Map(
@@ -47,7 +66,7 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
       );
       for (const [i, row] of rows.entries()) {
         if (recorded[i]) continue;
-        const existing = found.get(String(row[KEY_INDEX]));
+        const existing = found.get(String(row.dedupe_key));
         // Neither inserted nor found: it was deleted (retention) between the two statements. The
         // caller retries this order on its own, where the insert then succeeds.
         if (!existing) throw new Error('an order was neither inserted nor found; try again');
@@ -63,7 +82,7 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
       if (write.withdraws && answer.outcome === 'accepted') {
         // A placed message not gone out yet (held, or waiting): the customer gets the cancellation instead.
         await tx.run(
-          `UPDATE deliveries SET ${WITHDRAW} WHERE dedupe_key = ? AND status = 'pending' AND (lease_owner IS NULL OR next_attempt_at <= ?)`,
+          `UPDATE deliveries SET ${WITHDRAW} WHERE dedupe_key = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_until <= ?)`,
           [write.now, WITHDRAWN_REASON, write.withdraws, write.now],
         );
       }
@@ -72,13 +91,20 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
   });
 }
 
+const KNOWN = ['status', 'platform', 'client_id', 'recipient_via', 'resolve_from', 'order_json'] as const;
+
 /** What the store knows of one delivery by its dedupe key (an order's placed delivery, for its later events). */
-export async function findDelivery(db: Runner, dedupeKey: string): Promise<Row | undefined> {
-  const [row] = await db.all(
-    `SELECT id, status, platform, client_id, recipient_via, resolve_from, order_json FROM deliveries WHERE dedupe_key = ?`,
-    [dedupeKey],
-  );
-  return row;
+export async function findDelivery(db: Runner, dedupeKey: string): Promise<KnownDelivery | undefined> {
+  const [row] = await db.all(`SELECT ${selectList(KNOWN)} FROM deliveries WHERE dedupe_key = ?`, [dedupeKey]);
+  if (!row) return undefined;
+  const d = readDelivery(row, KNOWN);
+  return {
+    status: d.status,
+    ...(d.platform !== null &&
+      d.client_id !== null && { recipient: { platform: d.platform as Platform, userId: d.client_id, via: String(d.recipient_via) } }),
+    resolving: d.resolve_from !== null && d.status === 'pending',
+    order: JSON.parse(d.order_json) as StoredOrder | null,
+  };
 }
 
 /**
@@ -108,21 +134,21 @@ export async function lease(tx: Runner, rows: readonly Row[], owner: string, unt
     rows.map((r) => Number(r.id)),
     'bigint',
   );
-  await tx.run(`UPDATE deliveries SET lease_owner = ?, next_attempt_at = ? WHERE ${ids.sql}`, [owner, until, ids.param]);
+  await tx.run(`UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE ${ids.sql}`, [owner, until, ids.param]);
 }
 
 /** The oldest due delivery picks the batch key; rows another replica is claiming right now are skipped. */
 export function claimBatch(db: Runner, owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
   return db.transaction(async (tx) => {
     const [head] = await tx.all(
-      `SELECT id, batch_key FROM deliveries WHERE ${tx.dialect.likely("status = 'pending'")} AND resolve_from IS NULL AND next_attempt_at <= ?
-       ORDER BY next_attempt_at, id LIMIT 1${tx.dialect.skipLocked}`,
+      `SELECT id, batch_key FROM deliveries WHERE ${tx.dialect.likely("status = 'pending'")} AND resolve_from IS NULL AND ${CLAIMABLE_AT} <= ?
+       ORDER BY ${CLAIMABLE_AT}, id LIMIT 1${tx.dialect.skipLocked}`,
       [now],
     );
     if (!head) return [];
     const rows = await tx.all(
-      `SELECT ${CLAIMED_COLUMNS} FROM deliveries WHERE status = 'pending' AND batch_key = ? AND resolve_from IS NULL AND next_attempt_at <= ?
-       ORDER BY next_attempt_at, id LIMIT ?${tx.dialect.skipLocked}`,
+      `SELECT ${CLAIMED_COLUMNS} FROM deliveries WHERE status = 'pending' AND batch_key = ? AND resolve_from IS NULL AND ${CLAIMABLE_AT} <= ?
+       ORDER BY ${CLAIMABLE_AT}, id LIMIT ?${tx.dialect.skipLocked}`,
       [head.batch_key as string, now, limit],
     );
     if (rows.length === 0) return [];
@@ -143,27 +169,28 @@ function transitionStatement(
   switch (transition.to) {
     case 'sent':
       return {
-        sql: `UPDATE deliveries SET status = 'sent', attempts = attempts + 1, finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, last_error = NULL
+        sql: `UPDATE deliveries SET status = 'sent', attempts = attempts + 1, finished_at = ?, next_attempt_at = NULL, ${NO_LEASE}, last_error = NULL
               WHERE status = 'pending'`,
         params: [now],
       };
     case 'dead':
       return {
-        sql: `UPDATE deliveries SET status = 'dead', attempts = attempts + 1, finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, last_error = ?
+        sql: `UPDATE deliveries SET status = 'dead', attempts = attempts + 1, finished_at = ?, next_attempt_at = NULL, ${NO_LEASE}, last_error = ?
               WHERE status = 'pending'`,
         params: [now, transition.reason],
       };
     case 'retry':
       return {
-        sql: `UPDATE deliveries SET attempts = attempts + ?, next_attempt_at = ?, lease_owner = NULL, last_error = ? WHERE status = 'pending'`,
+        sql: `UPDATE deliveries SET attempts = attempts + ?, next_attempt_at = ?, ${NO_LEASE}, last_error = ? WHERE status = 'pending'`,
         params: [transition.counted ? 1 : 0, transition.at, error],
       };
   }
 }
 
 /** Records every attempt (write-once rows) and moves each delivery `owner` still holds on, in one transaction. */
-export function recordAttempts(db: Runner, owner: string, results: AttemptResult[], now: number): Promise<void> {
-  return db.transaction(async (tx) => {
+export async function recordAttempts(db: Runner, owner: string, results: AttemptResult[], now: number): Promise<void> {
+  if (results.length === 0) return;
+  await db.transaction(async (tx) => {
     await tx.dialect.insertAll(
       tx,
       'attempts',
@@ -213,24 +240,31 @@ export async function leased(db: Runner, owner: string, ids: number[]): Promise<
 /** How many of `ids` the owner still held, and now holds until `until`. */
 export async function renewLease(db: Runner, owner: string, ids: number[], until: number): Promise<number> {
   const list = db.dialect.inList('id', ids, 'bigint');
-  const { changes } = await db.run(
-    `UPDATE deliveries SET next_attempt_at = ? WHERE ${list.sql} AND status = 'pending' AND lease_owner = ?`,
-    [until, list.param, owner],
-  );
+  const { changes } = await db.run(`UPDATE deliveries SET lease_until = ? WHERE ${list.sql} AND status = 'pending' AND lease_owner = ?`, [
+    until,
+    list.param,
+    owner,
+  ]);
   return changes;
 }
 
 export async function release(db: Runner, owner: string, ids: number[], at: number): Promise<void> {
+  if (ids.length === 0) return;
   const list = db.dialect.inList('id', ids, 'bigint');
-  await db.run(
-    `UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE ${list.sql} AND status = 'pending' AND lease_owner = ?`,
-    [at, list.param, owner],
-  );
+  await db.run(`UPDATE deliveries SET next_attempt_at = ?, ${NO_LEASE} WHERE ${list.sql} AND status = 'pending' AND lease_owner = ?`, [
+    at,
+    list.param,
+    owner,
+  ]);
 }
 
+/** When the next pending delivery can be claimed (a running lease: when it ends). */
 export async function nextDueAt(db: Runner): Promise<number | undefined> {
-  const [row] = (await db.all(`SELECT min(next_attempt_at) AS due FROM deliveries WHERE ${db.dialect.likely("status = 'pending'")}`)) as [
-    Row,
-  ];
-  return row.due === null || row.due === undefined ? undefined : Number(row.due);
+  // The first in the due index. The range (every time is at or after 0) is what makes SQLite, which
+  // has no statistics, take that index rather than read every pending delivery for a min().
+  const [row] = await db.all(
+    `SELECT ${CLAIMABLE_AT} AS due FROM deliveries WHERE ${db.dialect.likely("status = 'pending'")} AND ${CLAIMABLE_AT} >= 0
+     ORDER BY ${CLAIMABLE_AT} LIMIT 1`,
+  );
+  return row ? Number(row.due) : undefined;
 }

@@ -1,4 +1,8 @@
-// Every store operation by name: what the SQLite thread serves and the PostgreSQL engine calls.
+// Every store operation, declared once: the function that runs it (on the SQLite thread, or on
+// PostgreSQL's pool) and, where its commit can make a delivery due, when it wakes the workers.
+// The engine store (engine-store.ts) is derived from these declarations, so adding a query is its
+// function in one of these files, one line here, and its line in the Store interface (store.ts).
+import type { Runner } from '../runner.ts';
 import * as credentials from './credentials.ts';
 import * as deliveries from './deliveries.ts';
 import * as idempotency from './idempotency.ts';
@@ -6,45 +10,71 @@ import * as members from './members.ts';
 import * as operator from './operator.ts';
 import * as resolution from './resolution.ts';
 
-export const OPERATIONS = {
-  recordOrders: deliveries.recordOrders,
-  findDelivery: deliveries.findDelivery,
-  claimBatch: deliveries.claimBatch,
-  claimUnresolved: resolution.claimUnresolved,
-  resolveDeliveries: resolution.resolveDeliveries,
-  getMembers: members.getMembers,
-  putMembers: members.putMembers,
-  claimBinds: members.claimBinds,
-  recordBind: members.recordBind,
-  listBinds: members.listBinds,
-  recordAttempts: deliveries.recordAttempts,
-  leased: deliveries.leased,
-  renewLease: deliveries.renewLease,
-  release: deliveries.release,
-  nextDueAt: deliveries.nextDueAt,
-  listDeliveries: operator.listDeliveries,
-  getDelivery: operator.getDelivery,
-  statuses: operator.statuses,
-  requeue: operator.requeue,
-  redriveDead: operator.redriveDead,
-  queueStats: operator.queueStats,
-  countSentSince: operator.countSentSince,
-  pruneChunk: operator.pruneChunk,
-  putRecipients: operator.putRecipients,
-  deleteRecipient: operator.deleteRecipient,
-  findRecipient: operator.findRecipient,
-  claimIdempotencyKey: idempotency.claimIdempotencyKey,
-  saveIdempotentResponse: idempotency.saveIdempotentResponse,
-  pruneIdempotencyKeys: idempotency.pruneIdempotencyKeys,
-  loadCredentials: credentials.loadCredentials,
-  saveCredentials: credentials.saveCredentials,
-  claimRefresh: credentials.claimRefresh,
-  releaseRefresh: credentials.releaseRefresh,
-  ping: async (db: import('../runner.ts').Runner) => void (await db.all('SELECT 1')),
+export interface Operation<A extends unknown[], R> {
+  run: (db: Runner, ...args: A) => Promise<R>;
+  /** After the commit: whether it made a delivery due, so the workers are woken (on every replica, where the engine can). */
+  wakes?: (result: R, ...args: A) => boolean;
+}
+
+const op = <A extends unknown[], R>(run: Operation<A, R>['run'], wakes?: Operation<A, R>['wakes']): Operation<A, R> =>
+  wakes ? { run, wakes } : { run };
+
+/** The Store's own methods, each one operation as it stands. */
+export const STORE_OPERATIONS = {
+  findDelivery: op(deliveries.findDelivery),
+  claimBatch: op(deliveries.claimBatch),
+  recordAttempts: op(deliveries.recordAttempts),
+  leased: op(deliveries.leased),
+  renewLease: op(deliveries.renewLease),
+  release: op(deliveries.release, (_released, _owner, ids) => ids.length > 0),
+  nextDueAt: op(deliveries.nextDueAt),
+  claimUnresolved: op(resolution.claimUnresolved),
+  resolveDeliveries: op(resolution.resolveDeliveries, (_resolved, _owner, decided) => decided.some((d) => d.plan.kind === 'send')),
+  getMembers: op(members.getMembers),
+  putMembers: op(members.putMembers),
+  claimBinds: op(members.claimBinds),
+  recordBind: op(members.recordBind),
+  listBinds: op(members.listBinds),
+  claimRefresh: op(credentials.claimRefresh),
+  releaseRefresh: op(credentials.releaseRefresh),
+  claimIdempotencyKey: op(idempotency.claimIdempotencyKey),
+  saveIdempotentResponse: op(idempotency.saveIdempotentResponse),
+  ping: op(async (db: Runner) => void (await db.all('SELECT 1'))),
 };
+
+/** The operator's view (store.operator), each one operation as it stands. */
+export const OPERATOR_OPERATIONS = {
+  listDeliveries: op(operator.listDeliveries),
+  getDelivery: op(operator.getDelivery),
+  statuses: op(operator.statuses),
+  requeue: op(operator.requeue, (requeued) => requeued.done),
+  redriveDead: op(operator.redriveDead, (count) => count > 0),
+  queueStats: op(operator.queueStats),
+  countSentSince: op(operator.countSentSince),
+  getRecipient: op(operator.getRecipient),
+  deleteRecipient: op(operator.deleteRecipient),
+  findRecipient: op(operator.findRecipient),
+};
+
+/** Steps of the store's methods that do more than run one: the orders' group commit, work in chunks, the credentials' cipher. */
+export const STEPS = {
+  recordOrders: op(deliveries.recordOrders, (recorded) => recorded.some((r) => r.outcome === 'accepted' && r.status === 'pending')),
+  pruneChunk: op(operator.pruneChunk),
+  pruneIdempotencyKeys: op(idempotency.pruneIdempotencyKeys),
+  putRecipients: op(operator.putRecipients),
+  loadCredentials: op(credentials.loadCredentials),
+  saveCredentials: op(credentials.saveCredentials),
+};
+
+export const OPERATIONS = { ...STORE_OPERATIONS, ...OPERATOR_OPERATIONS, ...STEPS };
 
 export type Operations = typeof OPERATIONS;
 export type OperationName = keyof Operations;
-type Rest<F> = F extends (db: never, ...args: infer A) => unknown ? A : never;
-export type OperationArgs<K extends OperationName> = Rest<Operations[K]>;
-export type OperationResult<K extends OperationName> = Awaited<ReturnType<Operations[K]>>;
+type Run<K extends OperationName> = Operations[K]['run'];
+export type OperationArgs<K extends OperationName> = Run<K> extends (db: Runner, ...args: infer A) => Promise<unknown> ? A : never;
+export type OperationResult<K extends OperationName> = Awaited<ReturnType<Run<K>>>;
+/** Any operation, as the engines call one by its name. */
+export type AnyOperation = {
+  run: (db: Runner, ...args: unknown[]) => Promise<unknown>;
+  wakes?: (result: unknown, ...args: unknown[]) => boolean;
+};

@@ -3,9 +3,11 @@
 import type { DeliveryDetail, DeliveryRecord, DeliveryStatus } from '../../domain/delivery.ts';
 import type { StoredOrder } from '../../domain/order.ts';
 import type { DirectoryEntry } from '../../domain/recipient.ts';
-import { RECORD_COLUMNS, toAttemptRecord, toDeliveryRecord, toDirectoryEntry } from '../rows.ts';
+import { RECORD_COLUMNS, toDeliveryRecord } from '../delivery-row.ts';
+import { toAttemptRecord, toDirectoryEntry } from '../rows.ts';
 import type { Param, Row, Runner } from '../runner.ts';
-import type { DeliveryFilter, QueueStats } from '../store.ts';
+import { NO_LEASE } from './deliveries.ts';
+import type { DeliveryFilter, QueueStats, Requeue } from '../store.ts';
 
 export async function listDeliveries(db: Runner, filter: DeliveryFilter, now: number): Promise<DeliveryRecord[]> {
   const where: string[] = [];
@@ -51,34 +53,32 @@ export async function getDelivery(db: Runner, id: number, now: number): Promise<
   return { ...record, order: JSON.parse(orderJson) as StoredOrder | null, attemptLog: attempts.map(toAttemptRecord) };
 }
 
-export async function statuses(db: Runner, ids: number[]): Promise<[number, DeliveryStatus][]> {
-  if (ids.length === 0) return [];
+export async function statuses(db: Runner, ids: number[]): Promise<Map<number, DeliveryStatus>> {
+  if (ids.length === 0) return new Map();
   const list = db.dialect.inList('id', ids, 'bigint');
-  return (await db.all(`SELECT id, status FROM deliveries WHERE ${list.sql}`, [list.param])).map((row) => [
-    Number(row.id),
-    row.status as DeliveryStatus,
-  ]);
+  const rows = await db.all(`SELECT id, status FROM deliveries WHERE ${list.sql}`, [list.param]);
+  return new Map(rows.map((row) => [Number(row.id), row.status as DeliveryStatus]));
 }
 
 /** A dead delivery starts over; a waiting one (not claimed, or its claim ran out) is due now. Whether it did, and the delivery after. */
-export async function requeue(db: Runner, id: number, now: number): Promise<{ done: boolean; delivery: DeliveryRecord | undefined }> {
+export async function requeue(db: Runner, id: number, now: number): Promise<Requeue> {
   const { changes } = await db.run(
     `UPDATE deliveries SET
         attempts = CASE WHEN status = 'dead' THEN 0 ELSE attempts END,
         redriven_at = CASE WHEN status = 'dead' THEN ? ELSE redriven_at END,
-        status = 'pending', next_attempt_at = ?, lease_owner = NULL, finished_at = NULL
-      WHERE id = ? AND (status = 'dead' OR (status = 'pending' AND (lease_owner IS NULL OR next_attempt_at <= ?)))`,
+        status = 'pending', next_attempt_at = ?, ${NO_LEASE}, finished_at = NULL
+      WHERE id = ? AND (status = 'dead' OR (status = 'pending' AND (lease_owner IS NULL OR lease_until <= ?)))`,
     [now, now, id, now],
   );
   const found = await recordById(db, id, now);
   if (!found) return { done: false, delivery: undefined };
   const { orderJson: _order, ...delivery } = found;
-  return { done: changes > 0, delivery };
+  return changes > 0 ? { done: true, delivery } : { done: false, delivery };
 }
 
 export async function redriveDead(db: Runner, source: string | undefined, now: number): Promise<number> {
   const { changes } = await db.run(
-    `UPDATE deliveries SET status = 'pending', attempts = 0, redriven_at = ?, next_attempt_at = ?, lease_owner = NULL, finished_at = NULL
+    `UPDATE deliveries SET status = 'pending', attempts = 0, redriven_at = ?, next_attempt_at = ?, ${NO_LEASE}, finished_at = NULL
       WHERE status = 'dead'${source ? ' AND source = ?' : ''}`,
     source ? [now, now, source] : [now, now],
   );
@@ -128,6 +128,8 @@ export function putRecipients(db: Runner, entries: DirectoryEntry[]): Promise<vo
 export async function deleteRecipient(db: Runner, key: string): Promise<boolean> {
   return (await db.run('DELETE FROM recipients WHERE key = ?', [key])).changes > 0;
 }
+
+export const getRecipient = (db: Runner, key: string): Promise<DirectoryEntry | undefined> => findRecipient(db, [key]);
 
 /** The entry of the earliest of `keys` that has one. */
 export async function findRecipient(db: Runner, keys: string[]): Promise<DirectoryEntry | undefined> {

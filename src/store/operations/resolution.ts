@@ -2,8 +2,8 @@
 // lease like any, then resolved (recipient, rule, due time) or skipped with the reason.
 import type { ClaimedDelivery, DeliveryPlan } from '../../domain/delivery.ts';
 import type { StoredOrder } from '../../domain/order.ts';
-import { CLAIMED_COLUMNS, toClaimed } from '../rows.ts';
-import { lease } from './deliveries.ts';
+import { CLAIMED_COLUMNS, toClaimed } from '../delivery-row.ts';
+import { CLAIMABLE_AT, lease, NO_LEASE } from './deliveries.ts';
 import type { Runner } from '../runner.ts';
 
 /** A delivery waiting for its recipient, with the order event to resolve it from. */
@@ -16,8 +16,8 @@ export interface UnresolvedDelivery
 export function claimUnresolved(db: Runner, owner: string, limit: number, leaseMs: number, now: number): Promise<UnresolvedDelivery[]> {
   return db.transaction(async (tx) => {
     const rows = await tx.all(
-      `SELECT ${CLAIMED_COLUMNS}, dedupe_key, order_json FROM deliveries WHERE ${tx.dialect.likely("status = 'pending'")} AND resolve_from IS NOT NULL AND next_attempt_at <= ?
-       ORDER BY next_attempt_at, id LIMIT ?${tx.dialect.skipLocked}`,
+      `SELECT ${CLAIMED_COLUMNS}, dedupe_key, order_json FROM deliveries WHERE ${tx.dialect.likely("status = 'pending'")} AND resolve_from IS NOT NULL AND ${CLAIMABLE_AT} <= ?
+       ORDER BY ${CLAIMABLE_AT}, id LIMIT ?${tx.dialect.skipLocked}`,
       [now, limit],
     );
     if (rows.length === 0) return [];
@@ -37,12 +37,13 @@ export interface Resolved {
 }
 
 /** Records each decision, for the deliveries `owner` still holds (the lease rule, as for attempts). */
-export function resolveDeliveries(db: Runner, owner: string, decided: Resolved[], now: number): Promise<void> {
-  return db.transaction(async (tx) => {
+export async function resolveDeliveries(db: Runner, owner: string, decided: Resolved[], now: number): Promise<void> {
+  if (decided.length === 0) return;
+  await db.transaction(async (tx) => {
     for (const { id, plan, batchKey } of decided) {
       if (plan.kind === 'skip') {
         await tx.run(
-          `UPDATE deliveries SET status = 'skipped', resolve_from = NULL, finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, last_error = ?, hold_reason = NULL
+          `UPDATE deliveries SET status = 'skipped', resolve_from = NULL, finished_at = ?, next_attempt_at = NULL, ${NO_LEASE}, last_error = ?, hold_reason = NULL
            WHERE id = ? AND status = 'pending' AND lease_owner = ?`,
           [now, plan.reason, id, owner],
         );
@@ -50,7 +51,7 @@ export function resolveDeliveries(db: Runner, owner: string, decided: Resolved[]
       }
       await tx.run(
         `UPDATE deliveries SET resolve_from = NULL, platform = ?, client_id = ?, recipient_via = ?, rule = ?, intent_id = ?, message = ?, fb_tag = ?,
-           broadcast_name = ?, batch_key = ?, next_attempt_at = ?, lease_owner = NULL, hold_reason = ?, bind_customer_id = ?
+           broadcast_name = ?, batch_key = ?, next_attempt_at = ?, ${NO_LEASE}, hold_reason = ?, bind_customer_id = ?
          WHERE id = ? AND status = 'pending' AND lease_owner = ?`,
         [
           plan.recipient.platform,

@@ -2,10 +2,12 @@
 // unique key, claims with FOR UPDATE SKIP LOCKED and a lease, one credential refresh by a claim
 // row, wake-ups by LISTEN/NOTIFY. Every transaction runs on one client checked out of the pool.
 import pg from 'pg';
-import { EngineStore, type Engine, type StoreOptions } from '../engine-store.ts';
+import { systemClock } from '../../clock.ts';
+import { type Engine, engineStore, type StoreOptions } from '../engine-store.ts';
 import { migrate } from '../migrate.ts';
-import { OPERATIONS, type OperationName } from '../operations/index.ts';
+import { type AnyOperation, OPERATIONS, type OperationName } from '../operations/index.ts';
 import { numbered, postgresDialect, type Changed, type Param, type Row, type Runner } from '../runner.ts';
+import type { Store } from '../store.ts';
 import { DueNotifications } from './due-notifications.ts';
 
 export interface PostgresOptions extends StoreOptions {
@@ -67,9 +69,9 @@ class PostgresRunner implements Runner {
   }
 }
 
-const operations = OPERATIONS as unknown as Record<OperationName, (db: Runner, ...args: unknown[]) => Promise<unknown>>;
+const operations = OPERATIONS as unknown as Record<OperationName, AnyOperation>;
 
-export async function openPostgresStore(options: PostgresOptions): Promise<EngineStore> {
+export async function openPostgresStore(options: PostgresOptions): Promise<Store> {
   const config = {
     connectionString: options.url,
     application_name: 'mantago-order-notifier',
@@ -85,7 +87,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Engin
     // Replicas starting together apply each migration once: a transaction-scoped advisory lock.
     await runner.transaction(async (tx) => {
       await tx.all(`SELECT pg_advisory_xact_lock(hashtextextended(current_schema() || ':migrations', 0))`);
-      await migrate(tx);
+      await migrate(tx, (options.clock ?? systemClock).now());
     });
     const [{ schema }] = (await runner.all('SELECT current_schema() AS schema')) as [{ schema: string }];
     const notifications = new DueNotifications(config, `deliveries_due:${schema}`, pool, options.onListenerChange);
@@ -93,7 +95,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Engin
     const engine: Engine = {
       name: 'postgres',
       commitConcurrency: Math.max(1, Math.floor(options.poolMax / 2)),
-      run: (op, ...args) => operations[op](runner, ...args) as never,
+      run: (op, ...args) => operations[op].run(runner, ...args) as never,
       notifyDue: () => notifications.notify(),
       onDue: (listener) => notifications.subscribe(listener),
       async close() {
@@ -101,7 +103,7 @@ export async function openPostgresStore(options: PostgresOptions): Promise<Engin
         await pool.end();
       },
     };
-    return new EngineStore(engine, options);
+    return engineStore(engine, options);
   } catch (error) {
     await pool.end().catch(() => undefined);
     throw error;

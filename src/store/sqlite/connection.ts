@@ -52,8 +52,8 @@ export class SqliteConnection {
   }
 
   /** Starts the thread, which opens and migrates the file; fails as opening the file would. */
-  static async open(path: string): Promise<SqliteConnection> {
-    const options: ThreadOptions = { path };
+  static async open(options: ThreadOptions): Promise<SqliteConnection> {
+    const { path } = options;
     const worker = new Worker(serviceModule('store/sqlite/thread'), { workerData: options });
     const opened = await new Promise<Opened>((resolve, reject) => {
       const exited = (code: number) => reject(new Error(`the SQLite thread exited (code ${code}) before opening ${path}`));

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import { migrate } from '../migrate.ts';
+import { NO_LEASE } from '../operations/deliveries.ts';
 import { sqliteDialect, type Changed, type Param, type Row, type Runner } from '../runner.ts';
 
 export class StoreInUseError extends Error {
@@ -61,13 +62,20 @@ export class SqliteRunner implements Runner {
   }
 }
 
+export interface DatabaseOptions {
+  /** How long a statement waits for another process's lock before it fails (a second replica's start). */
+  busyTimeoutMs: number;
+  /** The injected clock's time at opening: the migrations' record, and when a dead process's claims fall due. */
+  now: number;
+}
+
 /**
  * Opens (creating if needed) and migrates the file, locked for this process alone: a second
  * replica on the same file would send orders twice, so it fails to start instead.
  */
-export async function openDatabase(path: string): Promise<SqliteRunner> {
+export async function openDatabase(path: string, { busyTimeoutMs, now }: DatabaseOptions): Promise<SqliteRunner> {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const runner = new SqliteRunner(new DatabaseSync(path, { timeout: 5_000 }));
+  const runner = new SqliteRunner(new DatabaseSync(path, { timeout: busyTimeoutMs }));
   try {
     // FULL: every commit reaches the disk before the shops are answered, so an accepted order
     // survives a power cut, not only a crash. The fsync is the SQLite thread's wait, shared by the
@@ -75,12 +83,10 @@ export async function openDatabase(path: string): Promise<SqliteRunner> {
     runner.exec('PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
     // Foreign keys stay off while migrating: a migration may rebuild a table that others refer to.
     runner.exec('PRAGMA foreign_keys = OFF');
-    await migrate(runner);
+    await migrate(runner, now);
     runner.exec('PRAGMA foreign_keys = ON');
     // This process is the file's only user (the lock above), so any claim left behind is a dead process's.
-    await runner.run(`UPDATE deliveries SET next_attempt_at = ?, lease_owner = NULL WHERE status = 'pending' AND lease_owner IS NOT NULL`, [
-      Date.now(),
-    ]);
+    await runner.run(`UPDATE deliveries SET next_attempt_at = ?, ${NO_LEASE} WHERE status = 'pending' AND lease_owner IS NOT NULL`, [now]);
     await runner.run(`UPDATE credentials SET refresh_owner = NULL, refresh_until = NULL`);
   } catch (error) {
     runner.close();

@@ -4,10 +4,10 @@
 // ../operations), out { id, result } or { id, error }; the first message out says whether the file
 // opened. Operations run one at a time, in the order they arrive.
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { OPERATIONS } from '../operations/index.ts';
-import { openDatabase, type SqliteRunner } from './database.ts';
+import { type AnyOperation, OPERATIONS } from '../operations/index.ts';
+import { type DatabaseOptions, openDatabase, type SqliteRunner } from './database.ts';
 
-export interface ThreadOptions {
+export interface ThreadOptions extends DatabaseOptions {
   path: string;
 }
 
@@ -36,12 +36,12 @@ function toThreadError(error: unknown): ThreadError {
   };
 }
 
-const operations = OPERATIONS as unknown as Record<string, (db: SqliteRunner, ...args: unknown[]) => Promise<unknown>>;
+const operations: Record<string, AnyOperation | undefined> = OPERATIONS as unknown as Record<string, AnyOperation>;
 
-async function serve(port: MessagePort, { path }: ThreadOptions): Promise<void> {
+async function serve(port: MessagePort, { path, ...options }: ThreadOptions): Promise<void> {
   let db: SqliteRunner;
   try {
-    db = await openDatabase(path);
+    db = await openDatabase(path, options);
   } catch (error) {
     port.postMessage({ opened: false, error: toThreadError(error) } satisfies Opened);
     port.close();
@@ -62,9 +62,9 @@ async function handle(port: MessagePort, db: SqliteRunner, { id, op, args }: Req
     return;
   }
   try {
-    const operation = operations[op];
-    if (typeof operation !== 'function') throw new Error(`the SQLite thread has no operation ${op}`);
-    port.postMessage({ id, result: await operation(db, ...args) } satisfies Reply);
+    const operation = Object.hasOwn(operations, op) ? operations[op] : undefined;
+    if (!operation) throw new Error(`the SQLite thread has no operation ${op}`);
+    port.postMessage({ id, result: await operation.run(db, ...args) } satisfies Reply);
   } catch (error) {
     port.postMessage({ id, error: toThreadError(error) } satisfies Reply);
   }
