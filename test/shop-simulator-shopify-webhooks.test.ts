@@ -128,7 +128,7 @@ test('order events are sent to their topic’s subscriptions, signed, in the RES
   expect(cancelled).toMatchObject({ id: order.legacyId, cancel_reason: 'customer', cancelled_at: expect.any(String) });
 });
 
-test('a failed delivery is retried on the schedule with the same webhook id, then given up', async () => {
+test('a failed delivery is retried on the schedule with the same webhook id; given up, its subscription is deleted', async () => {
   await subscribe('ORDERS_CREATE');
   let answered = 0;
   receiver.status = () => (++answered <= 2 ? 500 : 200);
@@ -143,6 +143,7 @@ test('a failed delivery is retried on the schedule with the same webhook id, the
   await shop.idle();
   expect(shop.deliveries[1]).toMatchObject({ outcome: 'failed' });
   expect(shop.deliveries[1]!.attempts).toHaveLength(4); // the first try and 3 retries
+  expect(shop.subscriptions).toEqual([]); // Shopify deletes a subscription an app made once a webhook fails past its retries
 });
 
 test('a delivery not answered within the timeout fails and is retried', async () => {

@@ -2,6 +2,7 @@
 // events to them: signed as Shopify signs (base64 HMAC-SHA256 of the raw body with the app's secret),
 // retried after a non-2xx or a 5 s timeout on a schedule (Shopify: 8 retries over 4 hours), and
 // lost on purpose when a test says so, as webhooks are lost when a service is down past the retries.
+// A subscription whose webhook fails past all its retries is deleted, as Shopify deletes one an app made.
 import { createHmac, randomUUID } from 'node:crypto';
 import { gid } from './shopify-orders.ts';
 import { type PostOutcome, postWebhook } from './http.ts';
@@ -53,6 +54,7 @@ export interface DeliveryOptions {
   apiVersion: string;
   retryScheduleMs: number[];
   timeoutMs: number;
+  removeOnGiveUp: boolean;
 }
 
 export class ShopifyWebhooks {
@@ -158,6 +160,8 @@ export class ShopifyWebhooks {
     const wait = retryScheduleMs[retry];
     if (wait === undefined) {
       delivery.outcome = 'failed';
+      // Shopify deletes a subscription made through the Admin API once a webhook to it fails past its retries.
+      if (this.options.removeOnGiveUp) this.delete(delivery.subscriptionId);
       return;
     }
     const timer = setTimeout(() => {

@@ -5,6 +5,7 @@
 // time of an injectable clock, flip switches (errors, lost webhooks) and look at what happened.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
+import { CONTROL_PREFIX, shopifyControl } from './control.ts';
 import { closeServer, listen, sendJson } from './http.ts';
 import { type BucketOptions, CostBucket } from './shopify-cost.ts';
 import { answerGraphql, type ShopifyBackend } from './shopify-graphql.ts';
@@ -46,6 +47,8 @@ export interface ShopifyShopOptions {
   retryScheduleMs?: number[];
   /** A webhook not answered within this fails; default 5000. */
   deliveryTimeoutMs?: number;
+  /** Delete a subscription once a webhook to it fails past its retries, as Shopify does; default true. */
+  removeFailingSubscriptions?: boolean;
 }
 
 export interface ShopifySwitches {
@@ -105,6 +108,7 @@ export class ShopifyShop {
       apiVersion: this.apiVersion,
       retryScheduleMs: options.retryScheduleMs ?? SHOPIFY_RETRY_SCHEDULE_MS,
       timeoutMs: options.deliveryTimeoutMs ?? SHOPIFY_TIMEOUT_MS,
+      removeOnGiveUp: options.removeFailingSubscriptions ?? true,
     });
   }
 
@@ -135,6 +139,11 @@ export class ShopifyShop {
 
   get subscriptions() {
     return this.webhooks.subscriptions;
+  }
+
+  /** Deletes a subscription (its gid), as the merchant uninstalling or another tool would. */
+  removeSubscription(id: string): void {
+    this.webhooks.delete(id);
   }
 
   /** Every webhook the shop meant to send, with its tries (or `lost`). */
@@ -237,7 +246,9 @@ export class ShopifyShop {
   }
 
   private handle(req: IncomingMessage, body: string): [number, unknown, Record<string, string>?] {
-    const version = new URL(req.url ?? '/', 'http://shop').pathname.match(GRAPHQL_PATH)?.[1];
+    const path = new URL(req.url ?? '/', 'http://shop').pathname;
+    if (path.startsWith(CONTROL_PREFIX)) return shopifyControl(this, path.slice(CONTROL_PREFIX.length), req.method ?? 'GET', body);
+    const version = path.match(GRAPHQL_PATH)?.[1];
     if (req.method !== 'POST' || !version) return [404, { errors: 'Not Found' }];
     const at = this.now();
     const record = (call: Omit<ShopifyCall, 'at' | 'version' | 'available'>) =>

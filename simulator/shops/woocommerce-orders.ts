@@ -63,10 +63,11 @@ const EMPTY_ADDRESS: WooAddress = {
 };
 
 export function buildWooOrder(input: WooOrderInput, at: number, next: () => number): WooOrderRecord {
+  const id = next();
   const items = input.lineItems ?? [{ name: 'Green tea', quantity: 1, price: 880, sku: 'TEA-2' }];
   const lineItems = items.map((item) => ({ id: next(), sku: '', ...item }));
   return {
-    id: next(),
+    id,
     orderKey: `wc_order_${randomBytes(7).toString('base64url')}`,
     status: input.status ?? 'processing',
     currency: input.currency ?? 'TWD',

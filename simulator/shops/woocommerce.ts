@@ -5,6 +5,7 @@
 // (errors, lost deliveries) and look at what happened.
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
+import { CONTROL_PREFIX, wooControl } from './control.ts';
 import { closeServer, listen, sendJson } from './http.ts';
 import { type FailSwitch, type LoseRule, take } from './switches.ts';
 import { buildWooOrder, type WooAddress, type WooOrderInput, type WooOrderRecord, wooOrderJson } from './woocommerce-orders.ts';
@@ -192,6 +193,7 @@ export class WooCommerceSite {
   private async handle(req: IncomingMessage, body: string): Promise<RestReply> {
     const url = new URL(req.url ?? '/', 'http://site');
     const method = req.method ?? 'GET';
+    if (url.pathname.startsWith(CONTROL_PREFIX)) return wooControl(this, url.pathname.slice(CONTROL_PREFIX.length), method, body);
     const reply = await this.answer(req, url, method, body);
     this.calls.push({ at: this.now(), method, path: url.pathname + url.search, status: reply[0] });
     return reply;
