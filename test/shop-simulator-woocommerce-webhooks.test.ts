@@ -41,9 +41,16 @@ test('a webhook created active is pinged, unsigned and form-encoded; one created
   expect(receiver.received).toEqual([expect.objectContaining({ body: `webhook_id=${hook.id}` })]);
   expect(receiver.received[0]!.headers['content-type']).toBe('application/x-www-form-urlencoded');
   expect(receiver.received[0]!.headers['x-wc-webhook-signature']).toBeUndefined();
-  await createHook('order.updated', { status: 'paused' });
+  const paused = await createHook('order.updated', { status: 'paused' });
   expect(receiver.received).toHaveLength(1);
   expect(site.deliveries.map((d) => d.kind)).toEqual(['ping']);
+  // Saved active later, or moved to a new URL, it is pinged (WC_Webhook_Data_Store::update); a 200 ends the pending ping.
+  await wc(site, 'PUT', `webhooks/${paused.id}`, { status: 'active' });
+  expect(receiver.received.at(-1)!.body).toBe(`webhook_id=${paused.id}`);
+  await wc(site, 'PUT', `webhooks/${paused.id}`, { name: 'renamed' });
+  expect(receiver.received).toHaveLength(2);
+  await wc(site, 'PUT', `webhooks/${paused.id}`, { delivery_url: `${receiver.url}/elsewhere` });
+  expect(receiver.received.at(-1)!.path).toBe('/elsewhere');
 });
 
 test('webhooks are listed, read, updated and deleted (deleting needs force=true)', async () => {

@@ -45,7 +45,7 @@ export async function answerRest(
       const hook = site.webhooks.find(id);
       if (!hook) return wooError(404, 'woocommerce_rest_webhook_invalid_id', 'Invalid ID.');
       if (method === 'GET') return [200, webhookJson(hook, site.url)];
-      if (method === 'PUT' || method === 'POST' || method === 'PATCH') return updateWebhook(site, hook, body(raw));
+      if (method === 'PUT' || method === 'POST' || method === 'PATCH') return await updateWebhook(site, hook, body(raw));
       if (method === 'DELETE') {
         // Webhooks cannot be trashed: WooCommerce wants force=true.
         if (params.get('force') !== 'true' && params.get('force') !== '1')
@@ -125,6 +125,7 @@ async function createWebhook(site: WooBackend, input: Record<string, unknown>): 
     // Without one, WooCommerce signs with the API user's consumer secret.
     secret: site.consumerSecret,
     failureCount: 0,
+    pendingDelivery: true,
     createdAt: at,
     modifiedAt: at,
     ...set,
@@ -134,10 +135,13 @@ async function createWebhook(site: WooBackend, input: Record<string, unknown>): 
   return [201, webhookJson(hook, site.url)];
 }
 
-function updateWebhook(site: WooBackend, hook: WooWebhookRecord, input: Record<string, unknown>): RestReply {
+async function updateWebhook(site: WooBackend, hook: WooWebhookRecord, input: Record<string, unknown>): Promise<RestReply> {
   const set = fields(input);
   if (Array.isArray(set)) return set;
+  const moved = set.deliveryUrl !== undefined && set.deliveryUrl !== hook.deliveryUrl;
   // The failure count stays as it is: WC_Webhook::set_status leaves it, only a delivery that succeeds clears it.
   Object.assign(hook, set, { modifiedAt: site.stamp() });
+  // WC_Webhook_Data_Store::update pings an active webhook whose URL changed or whose ping never got a 200.
+  if (hook.status === 'active' && (moved || hook.pendingDelivery)) await site.webhooks.ping(hook);
   return [200, webhookJson(hook, site.url)];
 }

@@ -2,7 +2,8 @@
 // them: ONE try, no retry; a 2xx, 301 or 302 is a success and clears the failure count; any other
 // answer (or none) is a failure, and a failure that finds the count already above 5
 // (`woocommerce_max_webhook_delivery_failures`) sets the webhook `disabled` — the 7th in a row —
-// after which it gets nothing until someone sets it active again. A new active webhook is pinged.
+// after which it gets nothing until someone sets it active again. A webhook saved active is pinged
+// when new, when its delivery URL changes, and while no ping of it has been answered 200.
 import { createHmac, randomBytes } from 'node:crypto';
 import { type PostOutcome, postWebhook } from './http.ts';
 import { isLost, type LoseRule } from './switches.ts';
@@ -36,6 +37,8 @@ export interface WooWebhookRecord {
   secret: string;
   /** Consecutive failed deliveries (WC_Webhook's failure_count; not in the REST answer). */
   failureCount: number;
+  /** No ping has been answered 200 yet (WC_Webhook's pending_delivery): saving it active pings again. */
+  pendingDelivery: boolean;
   createdAt: number;
   modifiedAt: number;
 }
@@ -109,7 +112,10 @@ export class WooWebhooks {
     const headers = { 'content-type': 'application/x-www-form-urlencoded', 'user-agent': USER_AGENT };
     delivery.result = await postWebhook(hook.deliveryUrl, headers, delivery.body, this.timeoutMs);
     delivery.at = Date.now();
-    if ('status' in delivery.result && delivery.result.status === 200) delivery.outcome = 'delivered';
+    if ('status' in delivery.result && delivery.result.status === 200) {
+      delivery.outcome = 'delivered';
+      hook.pendingDelivery = false;
+    }
   }
 
   /** Sends `payload` to each active webhook of `topic`. */
