@@ -37,10 +37,15 @@ test('subscriptions: uri from 2025-10 on, callbackUrl (and endpoint) before it',
   await subscribe('ORDERS_CREATE');
   const listNew = await graphql<{ webhookSubscriptions: { nodes: { topic: string; uri: string; format: string }[] } }>(
     shop,
-    '{ webhookSubscriptions(first: 10) { nodes { id topic format uri createdAt } pageInfo { hasNextPage } } }',
+    '{ webhookSubscriptions(first: 10) { nodes { id topic format uri createdAt apiVersion { handle } } pageInfo { hasNextPage } } }',
   );
   expect(listNew.body.data!.webhookSubscriptions.nodes).toEqual([
-    expect.objectContaining({ topic: 'ORDERS_CREATE', format: 'JSON', uri: `${receiver.url}/webhooks/shopify` }),
+    expect.objectContaining({
+      topic: 'ORDERS_CREATE',
+      format: 'JSON',
+      uri: `${receiver.url}/webhooks/shopify`,
+      apiVersion: { handle: '2026-10' },
+    }),
   ]);
   const old = { version: '2025-07' };
   const uriOnOld = await graphql(shop, '{ webhookSubscriptions(first: 10) { nodes { uri } } }', {}, old);

@@ -39,10 +39,13 @@ function rootValue(backend: ShopifyBackend, version: string) {
   const withUri = hasUri(version);
   const subscriptionNode = (s: ShopifySubscription) => ({
     id: gid('WebhookSubscription', s.legacyId),
+    legacyResourceId: String(s.legacyId),
     topic: s.topic,
     format: s.format,
     ...(withUri ? { uri: s.address } : { callbackUrl: s.address, endpoint: { __typename: 'WebhookHttpEndpoint', callbackUrl: s.address } }),
-    apiVersion: s.apiVersion,
+    filter: null,
+    includeFields: [],
+    apiVersion: { handle: s.apiVersion, displayName: s.apiVersion, supported: true },
     createdAt: isoSeconds(s.createdAt),
     updatedAt: isoSeconds(s.createdAt),
   });

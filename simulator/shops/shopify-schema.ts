@@ -1,7 +1,9 @@
 // The subset of Shopify's GraphQL Admin API schema the service reads and writes, in SDL, with
 // Shopify's own type, field and argument names so that a query valid here is valid there.
 // WebhookSubscription's `uri` (and the input's) exists from 2025-10 on; before it the address is
-// `callbackUrl` (and `endpoint`), which is what an older API version lets a client ask for.
+// `callbackUrl` (and `endpoint`), which is what an older API version lets a client ask for. Shopify
+// keeps those two, deprecated, beside `uri` in newer versions; the stand-in leaves them out there,
+// so a client still on the deprecated fields is caught by its tests rather than by a later version.
 import { buildSchema, type GraphQLSchema } from 'graphql';
 
 /** The first API version whose webhook subscriptions have `uri`. */
@@ -123,12 +125,17 @@ type OrderConnection { edges: [OrderEdge!]! nodes: [Order!]! pageInfo: PageInfo!
 type WebhookHttpEndpoint { callbackUrl: URL! }
 union WebhookSubscriptionEndpoint = WebhookHttpEndpoint
 
+type ApiVersion { handle: String! displayName: String! supported: Boolean! }
+
 type WebhookSubscription implements Node {
   id: ID!
+  legacyResourceId: UnsignedInt64!
   topic: WebhookSubscriptionTopic!
   format: WebhookSubscriptionFormat!
   ${address}
-  apiVersion: String!
+  filter: String
+  includeFields: [String!]!
+  apiVersion: ApiVersion!
   createdAt: DateTime!
   updatedAt: DateTime!
 }
