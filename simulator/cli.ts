@@ -1,5 +1,8 @@
 // `npm run simulator`: a local MantaGO to point the service at before a shop has credentials.
 // SIMULATOR_PORT (4010), SIMULATOR_HOST (127.0.0.1), SIMULATOR_BOT_ID (simBot01), SIMULATOR_LATENCY_MS (0).
+// With --shops, a Shopify shop and a WooCommerce site too (SHOPIFY_SIM_PORT 4020, WOOCOMMERCE_SIM_PORT 4030).
+import { startShopifyShop } from './shops/shopify.ts';
+import { startWooCommerceSite } from './shops/woocommerce.ts';
 import { startSimulator } from './simulator.ts';
 
 const simulator = await startSimulator({
@@ -24,8 +27,33 @@ Look and flip switches:
   curl -X POST ${simulator.url}/__simulator/pair       # a new pair, as the dashboard would issue; the old one dies
 `);
 
+const closers = [() => simulator.close()];
+if (process.argv.includes('--shops')) {
+  const host = process.env.SIMULATOR_HOST ?? '127.0.0.1';
+  const shop = await startShopifyShop({ port: Number(process.env.SHOPIFY_SIM_PORT ?? 4020), host });
+  const site = await startWooCommerceSite({ port: Number(process.env.WOOCOMMERCE_SIM_PORT ?? 4030), host });
+  closers.push(
+    () => shop.close(),
+    () => site.close(),
+  );
+  const env = Object.entries({ ...shop.serviceEnv(), ...site.serviceEnv() })
+    .map(([name, value]) => `  ${name}=${value}`)
+    .join('\n');
+  process.stdout.write(`
+Shop stand-ins: Shopify at ${shop.url}, WooCommerce at ${site.url}
+${env}
+
+Make orders happen, lose webhooks, look:
+  curl -X POST ${shop.url}/__simulator/orders -H 'content-type: application/json' -d '{"customAttributes":{"line_uid":"U0123456789abcdef0123456789abcdef"}}'
+  curl -X POST ${shop.url}/__simulator/switches -H 'content-type: application/json' -d '{"loseWebhooks":{"count":1}}'
+  curl -X POST ${site.url}/__simulator/orders -H 'content-type: application/json' -d '{"meta":{"line_uid":"U0123456789abcdef0123456789abcdef"}}'
+  curl -X POST ${site.url}/__simulator/orders/101/update -H 'content-type: application/json' -d '{"status":"completed"}'
+  curl ${shop.url}/__simulator/deliveries; curl ${site.url}/__simulator/state
+`);
+}
+
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
-    void simulator.close().then(() => process.exit(0));
+    void Promise.all(closers.map((close) => close())).then(() => process.exit(0));
   });
 }
