@@ -1,6 +1,7 @@
 // MantaGO's token endpoint misbehaving under the deliveries: slow, slower than our patience,
 // a new pair the store will not take. Driven through the simulator's switches and the store's
 // faults, over HTTP as the operator sees it.
+import { randomUUID } from 'node:crypto';
 import { describe, expect, test } from 'vitest';
 import { LOST_ROTATION_REASON } from '../src/mantago/refresh-policy.ts';
 import { postgresServer } from './helpers/postgres.ts';
@@ -114,7 +115,12 @@ describe.each([{ engine: 'sqlite' as const }, { engine: 'postgres' as const }])(
 test.skipIf(!server)('PostgreSQL: no transaction stays open across a slow refresh', async () => {
   const store = await faultyStore('postgres', tempDir(), server);
   try {
-    const { sim, app } = await startServiceWithSimulator({ env: { DATABASE_URL: store.url } });
+    // The service's connections under a name of this test's own: other suites on the same server
+    // (another checkout, a parallel run) have transactions of their own.
+    const url = new URL(store.url);
+    const name = `notifier-test-${randomUUID().slice(0, 8)}`;
+    url.searchParams.set('application_name', name);
+    const { sim, app } = await startServiceWithSimulator({ env: { DATABASE_URL: url.toString() } });
     sim.set({ tokenLatencyMs: 1_500 });
     sim.expireToken();
     await app.inject(shopifyRequest(orderFor(30)));
@@ -125,7 +131,8 @@ test.skipIf(!server)('PostgreSQL: no transaction stays open across a slow refres
       // the service's own transactions (a claim, a commit) are open for milliseconds.
       const { rows } = await store.query(
         `SELECT state, now() - xact_start > interval '1 second' AS long FROM pg_stat_activity
-         WHERE application_name = 'mantago-order-notifier' AND datname = current_database()`,
+         WHERE application_name = $1 AND datname = current_database()`,
+        [name],
       );
       states.push(...rows.map((r) => (r.long ? `long ${r.state}` : String(r.state))));
       await new Promise((resolve) => setTimeout(resolve, 50));
