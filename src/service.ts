@@ -15,6 +15,9 @@ import { MantagoClient } from './mantago/client.ts';
 import { CredentialsManager } from './mantago/credentials.ts';
 import { MemberDirectory } from './mantago/members.ts';
 import { ServiceMetrics } from './metrics/service-metrics.ts';
+import { connectionsFrom } from './reconcile/connections.ts';
+import { ShopPoller } from './reconcile/poller.ts';
+import { eventsNeeded } from './reconcile/webhook-keeper.ts';
 import { SOURCES } from './sources/registry.ts';
 import type { Verification, WebhookSource } from './sources/source.ts';
 import { openStore } from './store/open-store.ts';
@@ -38,6 +41,8 @@ export interface Service {
   readonly intake: Intake;
   /** MantaGO's member binding, cached: the resolve endpoint asks it too. */
   readonly members: MemberDirectory;
+  /** The shop connections' polls and webhook checks (none when no shop is connected). */
+  readonly shops: ShopPoller;
   /** Every known source, with its signature check where it is enabled. */
   readonly sources: readonly { source: WebhookSource; enabled?: EnabledSource }[];
   /** Whether this process runs the delivery worker and retention (NOTIFIER_ROLE all or worker). */
@@ -169,6 +174,18 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     now: () => clock.now(),
   });
   const role = config.NOTIFIER_ROLE;
+  const shops = new ShopPoller({
+    store,
+    intake,
+    connections: connectionsFrom(config),
+    clock,
+    log: log.child({ component: 'shops' }),
+    metrics: metrics.shops,
+    owner,
+    intervalMs: config.RECONCILE_INTERVAL_S * 1000,
+    publicUrl: config.PUBLIC_URL,
+    events: eventsNeeded(mapping.rules),
+  });
 
   return {
     settings,
@@ -180,6 +197,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     metrics,
     intake,
     members,
+    shops,
     sources: sources.map((source) => {
       const secret = config[source.secret.name] as string | undefined;
       return secret ? { source, enabled: { source, verify: source.verifier(secret) } } : { source };
@@ -190,9 +208,11 @@ export async function createService(settings: Settings, { log, sources = SOURCES
       if (role === 'web') return;
       worker.start();
       retention.start();
+      shops.start();
     },
     async stop() {
       // In-flight requests have been answered by now; finish the sends under way, then close the store.
+      await shops.stop();
       await retention.stop();
       await worker.stop();
       credentials.stop();

@@ -3,6 +3,7 @@
 import Type, { type Static, type TOptional, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { SOURCES } from '../sources/registry.ts';
+import { SHOP_SECRET_NAMES, SHOP_SETTINGS, shopSettingProblems } from './shop-settings.ts';
 
 const Integer = (description: string, def: number, minimum: number, maximum = Number.MAX_SAFE_INTEGER) =>
   Type.Integer({ description, default: def, minimum, maximum });
@@ -96,6 +97,8 @@ export const EnvSchema = Type.Object({
     }),
   ),
   LOAD_RETRY_AFTER_S: Integer('the Retry-After, in seconds, of a 503 while overloaded', 10, 1, 3600),
+  // Shop connections: reading the shop's orders and keeping its webhooks (shop-settings.ts).
+  ...SHOP_SETTINGS,
 });
 
 /** The settings; each webhook source's secret is there by its name (the registry says which). */
@@ -108,6 +111,7 @@ export const SECRET_NAMES: readonly string[] = [
   ...SOURCES.map((s) => s.secret.name),
   'ADMIN_TOKEN',
   'CREDENTIALS_ENCRYPTION_KEY',
+  ...SHOP_SECRET_NAMES,
 ];
 
 export class ConfigError extends Error {
@@ -167,6 +171,7 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
         `NOTIFIER_ROLE=${config.NOTIFIER_ROLE} needs PostgreSQL (DATABASE_URL=postgres://...): on SQLite one process takes webhooks and delivers`,
       );
     }
+    for (const [name, problem] of shopSettingProblems(config)) problems.set(name, problem);
     if (config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS) {
       problems.set(
         'RETRY_MAX_DELAY_MS',

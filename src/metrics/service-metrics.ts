@@ -6,6 +6,7 @@ import type { CredentialsStatus } from '../domain/credentials.ts';
 import { ENDPOINTS } from '../mantago/client.ts';
 import type { RefreshOutcome } from '../mantago/renewal.ts';
 import type { QueueStats } from '../store/store.ts';
+import { ShopMetrics } from './shop-metrics.ts';
 
 /** What became of a webhook: the `outcome` label of notifier_webhooks_total. */
 export const WEBHOOK_OUTCOMES = [
@@ -34,6 +35,8 @@ export class ServiceMetrics {
   readonly calls: Histogram<'endpoint' | 'outcome'>;
   readonly deliveryLatency: Histogram;
   readonly refreshes: Counter<'outcome'>;
+  /** Shop connections' polls and webhook repairs (shop-metrics.ts). */
+  readonly shops: ShopMetrics;
   private readonly clock: Clock;
 
   constructor(clock: Clock) {
@@ -71,6 +74,7 @@ export class ServiceMetrics {
       labelNames: ['outcome'],
       registers,
     });
+    this.shops = new ShopMetrics(this.registry);
   }
 
   /** One webhook's outcome, by source. */
