@@ -48,7 +48,8 @@ export function shopSettingProblems(config: Record<string, unknown>): Map<string
     const set = names.filter((n) => config[n] !== undefined);
     if (set.length === 0 || set.length === names.length) continue;
     const missing = names.filter((n) => config[n] === undefined);
-    for (const name of missing) problems.set(name, `${name} is required for ${what} (${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set)`);
+    for (const name of missing)
+      problems.set(name, `${name} is required for ${what} (${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set)`);
   }
   if (config.SHOPIFY_ADMIN_URL !== undefined && config.SHOPIFY_SHOP === undefined)
     problems.set('SHOPIFY_ADMIN_URL', 'SHOPIFY_ADMIN_URL needs SHOPIFY_SHOP and SHOPIFY_ADMIN_TOKEN (a Shopify connection)');

@@ -39,8 +39,20 @@ export interface GraphqlOrder {
   statusPageUrl: string | null;
   totalPriceSet: Money;
   customAttributes: { key: string; value: string | null }[];
-  customer: { id: string; legacyResourceId: string; firstName: string | null; lastName: string | null; email: string | null; phone: string | null } | null;
-  fulfillments: { id: string; legacyResourceId: string; createdAt: string; trackingInfo: { company: string | null; number: string | null; url: string | null }[] }[];
+  customer: {
+    id: string;
+    legacyResourceId: string;
+    firstName: string | null;
+    lastName: string | null;
+    email: string | null;
+    phone: string | null;
+  } | null;
+  fulfillments: {
+    id: string;
+    legacyResourceId: string;
+    createdAt: string;
+    trackingInfo: { company: string | null; number: string | null; url: string | null }[];
+  }[];
   refunds: { id: string; legacyResourceId: string; createdAt: string | null; totalRefundedSet: Money }[];
 }
 
@@ -64,9 +76,14 @@ export class ShopifyAdmin {
   private readonly addressField: 'uri' | 'callbackUrl';
 
   constructor(options: { adminUrl: string; apiVersion: string; token: string; timeoutMs?: number }) {
-    this.api = new ShopApi('Shopify', `${options.adminUrl.replace(/\/+$/, '')}/admin/api/${options.apiVersion}`, {
-      'x-shopify-access-token': options.token,
-    }, options.timeoutMs);
+    this.api = new ShopApi(
+      'Shopify',
+      `${options.adminUrl.replace(/\/+$/, '')}/admin/api/${options.apiVersion}`,
+      {
+        'x-shopify-access-token': options.token,
+      },
+      options.timeoutMs,
+    );
     this.addressField = options.apiVersion >= URI_SINCE ? 'uri' : 'callbackUrl';
   }
 
@@ -83,13 +100,15 @@ export class ShopifyAdmin {
     const found: ShopifySubscription[] = [];
     let after: string | null = null;
     for (;;) {
-      const data: { webhookSubscriptions: { nodes: Record<string, string>[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } } =
-        await this.graphql(
-          `query Subs($after: String) { webhookSubscriptions(first: 100, after: $after) { nodes { id topic ${this.addressField} } pageInfo { hasNextPage endCursor } } }`,
-          { after },
-        );
+      const data: {
+        webhookSubscriptions: { nodes: Record<string, string>[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+      } = await this.graphql(
+        `query Subs($after: String) { webhookSubscriptions(first: 100, after: $after) { nodes { id topic ${this.addressField} } pageInfo { hasNextPage endCursor } } }`,
+        { after },
+      );
       const page = data.webhookSubscriptions;
-      for (const node of page.nodes) found.push({ id: String(node.id), topic: String(node.topic), address: String(node[this.addressField]) });
+      for (const node of page.nodes)
+        found.push({ id: String(node.id), topic: String(node.topic), address: String(node[this.addressField]) });
       if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) return found;
       after = page.pageInfo.endCursor;
     }

@@ -35,9 +35,10 @@ export function shopifyConnection(settings: ShopifySettings): ShopConnection {
       SHOPIFY_ADMIN_TOKEN: 'set',
     },
     async page(window: Window, cursor: string | undefined): Promise<OrderPage> {
-      const query = [`updated_at:>='${iso(window.since)}'`, ...(window.until !== undefined ? [`updated_at:<='${iso(window.until)}'`] : [])].join(
-        ' AND ',
-      );
+      const query = [
+        `updated_at:>='${iso(window.since)}'`,
+        ...(window.until !== undefined ? [`updated_at:<='${iso(window.until)}'`] : []),
+      ].join(' AND ');
       const { nodes, pageInfo } = await admin.orders(query, cursor);
       const through = nodes.reduce<number | undefined>((latest, o) => Math.max(latest ?? 0, Date.parse(o.updatedAt)), undefined);
       return {

@@ -32,7 +32,14 @@ export function parseWebhookState(json: string | null): WebhookState | undefined
 
 export async function keepWebhooks(
   connection: ShopConnection,
-  options: { publicUrl: string; events: readonly OrderEvent[]; previous: WebhookState | undefined; now: number; log: Logger; metrics: ShopMetrics },
+  options: {
+    publicUrl: string;
+    events: readonly OrderEvent[];
+    previous: WebhookState | undefined;
+    now: number;
+    log: Logger;
+    metrics: ShopMetrics;
+  },
 ): Promise<WebhookState> {
   const { log, metrics, now } = options;
   const source = connection.source;
@@ -52,7 +59,7 @@ export async function keepWebhooks(
     });
     return { checkedAt: now, webhooks };
   } catch (error) {
-    log.warn({ source, reason: (error as Error).message }, "shop webhooks could not be checked");
+    log.warn({ source, reason: (error as Error).message }, 'shop webhooks could not be checked');
     return { checkedAt: now, webhooks: options.previous?.webhooks ?? [], error: (error as Error).message };
   }
 }

@@ -30,7 +30,8 @@ interface WooWebhook {
 
 /** A WooCommerce date in GMT, to the second, without a zone (with dates_are_gmt=true). */
 const wooDate = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19);
-const gmt = (value: unknown) => (typeof value === 'string' && value ? Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`) : undefined);
+const gmt = (value: unknown) =>
+  typeof value === 'string' && value ? Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`) : undefined;
 
 /** The event an order's status implies, as its webhook would bring it; none for another status. */
 export function wooOrderEvent(payload: unknown): ReceivedEvent | undefined {
