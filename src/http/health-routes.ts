@@ -6,6 +6,7 @@
 // does not retry). The body holds stable reason codes only; GET /admin/credentials has details.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { POLL_OUTCOMES } from '../reconcile/outcomes.ts';
 import type { Service } from '../service.ts';
 import { StoreUnavailableError, withDeadline } from '../store/errors.ts';
 
@@ -29,7 +30,13 @@ const Checks = Type.Object({
     },
   ),
 });
-export const ReadyReply = Type.Object({ status: Type.Enum(['ready', 'not_ready']), checks: Checks });
+export const ReadyReply = Type.Object({
+  status: Type.Enum(['ready', 'not_ready']),
+  checks: Checks,
+  shops: Type.Record(Type.String(), Type.Enum([...POLL_OUTCOMES]), {
+    description: "each connected shop's last poll (never a reason for 503: webhooks still come); GET /admin/shops says more",
+  }),
+});
 
 export interface HealthOptions {
   service: Service;
@@ -82,7 +89,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
     config: { pressureHandler: () => undefined }, // answers 503 itself while overloaded, with the reason
     handler: async (_request, reply) => {
       const { ready, checks } = await readiness();
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks, shops: service.shops.status() });
     },
   });
 };

@@ -18,8 +18,11 @@ import { keepWebhooks, parseWebhookState } from './webhook-keeper.ts';
 
 /** Orders updated this long before the watermark are read again: a shop's clock and index may lag. */
 export const OVERLAP_MS = 5 * 60_000;
-/** How long a poll's lease lasts; renewed after every page. */
-export const POLL_LEASE_MS = 2 * 60_000;
+/**
+ * How long a poll's lease lasts, renewed after every page: the interval, within 5 s and 2 min, so a
+ * replica killed mid-poll holds it up no longer than a poll's own pace.
+ */
+export const pollLeaseMs = (intervalMs: number) => Math.min(2 * 60_000, Math.max(5_000, intervalMs));
 /** When the store cannot be read: look again this often. */
 const IDLE_RECHECK_MS = 60_000;
 
@@ -110,9 +113,10 @@ export class ShopPoller {
     const { source } = connection;
     const now = clock.now();
     const row = await store.openShopConnection(source, now);
-    if (!(await store.claimShopPoll(source, owner, now + POLL_LEASE_MS, now, true))) {
+    const leaseMs = pollLeaseMs(intervalMs);
+    if (!(await store.claimShopPoll(source, owner, now + leaseMs, now, true))) {
       this.outcomes.set(source, row.lastOutcome ?? 'ok');
-      return row.nextPollAt > now ? row.nextPollAt : now + Math.min(POLL_LEASE_MS, intervalMs);
+      return row.nextPollAt > now ? row.nextPollAt : now + Math.min(leaseMs, intervalMs);
     }
     const { outcome, error, counts } = await this.pass(connection, row);
     // Stopped mid-pass (a shutdown): due at once, for another replica or the next start to resume.
@@ -139,7 +143,7 @@ export class ShopPoller {
         intake: this.options.intake,
         stopped: () => this.stopped,
         onPage: async (through) =>
-          (await store.claimShopPoll(source, owner, clock.now() + POLL_LEASE_MS, clock.now(), false)) &&
+          (await store.claimShopPoll(source, owner, clock.now() + pollLeaseMs(this.options.intervalMs), clock.now(), false)) &&
           (await store.advanceWatermark(source, owner, through)),
         onWait: (e, ms) => log.info({ source, outcome: e.outcome, waitMs: ms }, 'shop poll backs off'),
         onNew: (count) => metrics.recovered(source, count),
