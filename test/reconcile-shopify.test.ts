@@ -27,15 +27,15 @@ afterEach(async () => {
 interface Shops {
   getShops(
     service: ConnectedService,
-  ): Promise<{ source: string; watermark: string; lastPoll: { outcome: string; orders: number; recovered: number } | null }[]>;
+  ): Promise<{ source: string; watermark: string; lastPoll: { at: string; outcome: string; orders: number; recovered: number } | null }[]>;
 }
 const shopsOf: Shops['getShops'] = async (service) =>
   (await service.app.inject({ method: 'GET', url: '/admin/shops', headers: auth })).json().shops;
 const messagesTo = (sim: MantagoSimulator, user: string) => sim.broadcasts.filter((b) => b.clientIds.includes(user)).length;
 
-async function setup(engine: 'sqlite' | 'postgres') {
+async function setup(engine: 'sqlite' | 'postgres', bucket?: { maximumAvailable: number; restoreRate: number }) {
   const clock = shiftedClock();
-  const shop = await startShopifyShop({ now: () => clock.now() });
+  const shop = await startShopifyShop({ now: () => clock.now(), ...(bucket && { bucket }) });
   const sim = await startSimulator();
   const dir = tempDir();
   const store = await storeUrl(engine, dir);
@@ -117,4 +117,61 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
     },
     60_000,
   );
+
+  test.skipIf(!available)(
+    'throttled polls (429, then THROTTLED by the cost bucket) back off and finish without loss',
+    async () => {
+      // A bucket that holds one page's query: the next waits for the refill, as throttleStatus says.
+      const { clock, shop, sim, start } = await setup(engine, { maximumAvailable: 600, restoreRate: 50 });
+      const service = await start();
+      await waitFor(async () => (await shopsOf(service))[0]?.lastPoll, { what: 'the first poll' });
+      const users = Array.from({ length: 120 }, (_, i) => shopUser(200 + i));
+      for (const user of users) shop.createOrder({ customAttributes: { line_uid: user } });
+      shop.set({ fail: { status: 429, count: 2, retryAfterSeconds: 3 } });
+      clock.offset += INTERVAL_S * 1000;
+      // Time passes only as the test moves it: each step lets the waits that are due run.
+      await waitFor(
+        () => {
+          clock.offset += 2_000;
+          return users.every((u) => messagesTo(sim, u) === 1);
+        },
+        { what: 'every order sent', timeoutMs: 30_000, intervalMs: 50 },
+      );
+      expect(shop.calls.filter((c) => c.status === 429)).toHaveLength(2);
+      expect(shop.calls.filter((c) => c.outcome === 'throttled').length).toBeGreaterThan(0);
+      const [polled] = await shopsOf(service);
+      expect(polled?.lastPoll?.outcome).toBe('ok');
+      expect(users.every((u) => messagesTo(sim, u) === 1)).toBe(true);
+      expect(service.logs.some((l) => l.includes('shop poll backs off'))).toBe(true);
+    },
+    60_000,
+  );
+});
+
+describe.skipIf(!SHOP_ENGINES[1]?.available)('two replicas on PostgreSQL', () => {
+  test('poll once between them: one pass per interval, each order sent once', async () => {
+    const { clock, shop, sim, start } = await setup('postgres');
+    const [a, b] = await Promise.all([start(), start()]);
+    await waitFor(async () => (await shopsOf(a))[0]?.lastPoll, { what: 'the first poll' });
+    const orderQueries = () => shop.calls.filter((c) => c.query?.includes('orders(')).length;
+    expect(orderQueries()).toBe(1);
+    const users = Array.from({ length: 20 }, (_, i) => shopUser(400 + i));
+    for (const user of users) shop.createOrder({ customAttributes: { line_uid: user } });
+    let lastAt = (await shopsOf(a))[0]?.lastPoll?.at;
+    for (let pass = 2; pass <= 4; pass++) {
+      clock.offset += INTERVAL_S * 1000;
+      // The pass is over once recorded (its next poll due an interval on): only then is time moved again.
+      lastAt = await waitFor(
+        async () => {
+          const at = (await shopsOf(b))[0]?.lastPoll?.at;
+          return at !== lastAt && orderQueries() === pass ? at : undefined;
+        },
+        { what: `pass ${pass}` },
+      );
+    }
+    await waitFor(() => users.every((u) => messagesTo(sim, u) === 1), { what: 'one message per order' });
+    clock.offset += 1_000; // a moment on: neither replica polls again before the interval
+    expect(orderQueries()).toBe(4);
+    expect(users.every((u) => messagesTo(sim, u) === 1)).toBe(true);
+  }, 60_000);
 });
