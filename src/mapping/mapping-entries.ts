@@ -5,7 +5,7 @@ import { RETIRED_FB_TAGS } from '../domain/content.ts';
 import type { OrderEvent } from '../domain/order.ts';
 import { type ChatUser, isValidUserId, type Platform } from '../domain/recipient.ts';
 import { directoryKeyProblem } from './directory-keys.ts';
-import { parseDuration } from './durations.ts';
+import { MAX_AGE_MS, parseDuration } from './durations.ts';
 import { AttributeEntry, DirectoryEntry, MantagoEntry, QuietHoursSchema, RuleSchema, StaticEntry } from './mapping-schema.ts';
 import { parseQuietHours, type QuietHours } from './quiet-hours.ts';
 import type { Bind, RecipientEntry } from './recipients.ts';
@@ -77,10 +77,14 @@ export function toRecipientEntry(entry: unknown, path: Path, check: Check, repor
 
 /** A rule whose shape is wrong still has its delay and message read, so one run reports every problem. */
 function checkTexts(entry: unknown, path: Path, report: Report): void {
-  const raw = (entry ?? {}) as { delay?: unknown; send?: { message?: unknown } };
+  const raw = (entry ?? {}) as { delay?: unknown; maxAge?: unknown; send?: { message?: unknown } };
   if (typeof raw.delay === 'string') {
     const delay = parseDuration(raw.delay);
     if (typeof delay === 'object') report([...path, 'delay'], delay.error);
+  }
+  if (typeof raw.maxAge === 'string') {
+    const maxAge = parseDuration(raw.maxAge, MAX_AGE_MS);
+    if (typeof maxAge === 'object') report([...path, 'maxAge'], maxAge.error);
   }
   if (typeof raw.send?.message === 'string') template(raw.send.message, [...path, 'send', 'message'], report);
 }
@@ -89,6 +93,7 @@ type RawRule = {
   name: string;
   when?: Omit<When, 'event'> & { event?: OrderEvent | OrderEvent[] };
   delay?: string;
+  maxAge?: string;
   quietHours?: boolean;
   send: { intentId?: string; message?: string; fbTag?: FbTag };
 };
@@ -107,6 +112,8 @@ export function toRule(entry: unknown, path: Path, check: Check, report: Report,
   }
   const delay = raw.delay === undefined ? undefined : parseDuration(raw.delay);
   if (typeof delay === 'object') report([...path, 'delay'], delay.error);
+  const maxAge = raw.maxAge === undefined ? undefined : parseDuration(raw.maxAge, MAX_AGE_MS);
+  if (typeof maxAge === 'object') report([...path, 'maxAge'], maxAge.error);
   if ((raw.send.intentId === undefined) === (raw.send.message === undefined)) {
     report([...path, 'send'], 'needs exactly one of intentId (a conversation module) or message (text)');
     return undefined;
@@ -119,7 +126,13 @@ export function toRule(entry: unknown, path: Path, check: Check, report: Report,
       `rule ${raw.name} sends to Messenger with the message tag ${tag ?? 'POST_PURCHASE_UPDATE (the default)'}, which Meta retired in 2026: outside the 24-hour window Messenger may refuse it (MantaGO shows the reason on the delivery)`,
     );
   }
-  const common = { name: raw.name, when, quietHours: raw.quietHours ?? true, ...(typeof delay === 'number' && { delayMs: delay }) };
+  const common = {
+    name: raw.name,
+    when,
+    quietHours: raw.quietHours ?? true,
+    ...(typeof delay === 'number' && { delayMs: delay }),
+    ...(typeof maxAge === 'number' && { maxAgeMs: maxAge }),
+  };
   if (raw.send.message !== undefined) {
     const message = template(raw.send.message, [...path, 'send', 'message'], report);
     return message && { ...common, send: { message, fbTag: raw.send.fbTag } };

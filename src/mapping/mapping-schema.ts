@@ -53,6 +53,7 @@ export const RuleSchema = Type.Object(
       ),
     ),
     delay: Type.Optional(Type.String()),
+    maxAge: Type.Optional(Type.String()),
     quietHours: Type.Optional(Type.Boolean()),
     send: Type.Object(
       {

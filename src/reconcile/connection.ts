@@ -9,8 +9,6 @@ export interface ReceivedEvent {
   order: Order;
   scope: string;
   placedIfFirst?: boolean;
-  /** When it happened by the shop's own time (ms), for a rule's maxAge. */
-  occurredAt?: number;
 }
 
 /** One page of the orders updated in a window. */

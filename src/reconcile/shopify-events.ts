@@ -1,8 +1,14 @@
 // The events a Shopify order's current state implies — placed; each fulfillment a shipment; its
 // first refund; its cancellation — made by the webhook source's own normalizers (sources/shopify.ts)
 // from the GraphQL order put in the REST shape they read, so each has the dedupe key its webhook has.
-import type { OrderEvent } from '../domain/order.ts';
-import { normalizeShopifyFulfillment, normalizeShopifyOrder, normalizeShopifyRefund, type ShopifyOrder } from '../sources/shopify.ts';
+import type { Order, OrderEvent } from '../domain/order.ts';
+import {
+  normalizeShopifyFulfillment,
+  normalizeShopifyOrder,
+  normalizeShopifyRefund,
+  type ShopifyOrder,
+  shopTime,
+} from '../sources/shopify.ts';
 import type { ReceivedEvent } from './connection.ts';
 import type { GraphqlOrder } from './shopify-admin.ts';
 
@@ -19,6 +25,8 @@ function restOrder(order: GraphqlOrder): ShopifyOrder {
     phone: order.phone,
     order_status_url: order.statusPageUrl,
     cancel_reason: order.cancelReason?.toLowerCase() ?? null,
+    created_at: order.createdAt,
+    cancelled_at: order.cancelledAt,
     customer: customer && {
       id: customer.legacyResourceId,
       admin_graphql_api_id: customer.id,
@@ -32,24 +40,22 @@ function restOrder(order: GraphqlOrder): ShopifyOrder {
   };
 }
 
-const at = (iso: string | null | undefined) => (iso ? Date.parse(iso) : undefined);
-
 /** Every event the order implies, the placed one first, the others in the order they happened. */
 export function shopifyOrderEvents(order: GraphqlOrder, shop: string): ReceivedEvent[] {
   const rest = restOrder(order);
-  const event = (name: OrderEvent, occurredAt: number | undefined, extra: Partial<ReturnType<typeof normalizeShopifyOrder>> = {}) => ({
+  const event = (name: OrderEvent, extra: Partial<Order> = {}): ReceivedEvent => ({
     order: { ...normalizeShopifyOrder(rest, shop, name), ...extra },
     scope: '',
-    ...(occurredAt !== undefined && { occurredAt }),
   });
   const later: ReceivedEvent[] = order.fulfillments.map((f) => {
     const numbers = f.trackingInfo.map((t) => t.number);
     const urls = f.trackingInfo.map((t) => t.url);
-    const { shipment } = normalizeShopifyFulfillment(
+    const { shipment, occurredAt } = normalizeShopifyFulfillment(
       {
         id: f.legacyResourceId,
         admin_graphql_api_id: f.id,
         order_id: order.legacyResourceId,
+        created_at: f.createdAt,
         tracking_company: f.trackingInfo[0]?.company ?? null,
         tracking_number: numbers[0] ?? null,
         tracking_numbers: numbers,
@@ -58,20 +64,21 @@ export function shopifyOrderEvents(order: GraphqlOrder, shop: string): ReceivedE
       },
       shop,
     );
-    return event('shipped', at(f.createdAt), { ...(shipment && { shipment }) });
+    return event('shipped', { ...(shipment && { shipment }), ...(occurredAt !== undefined && { occurredAt }) });
   });
   // One refunded message per order, as its webhooks give: the first refund's.
-  const [refund] = [...order.refunds].sort((a, b) => (at(a.createdAt) ?? 0) - (at(b.createdAt) ?? 0));
+  const [refund] = [...order.refunds].sort((a, b) => (shopTime(a.createdAt) ?? 0) - (shopTime(b.createdAt) ?? 0));
   if (refund) {
     const money = refund.totalRefundedSet.shopMoney;
-    const { refund: refunded } = normalizeShopifyRefund({
+    const { refund: refunded, occurredAt } = normalizeShopifyRefund({
       id: refund.legacyResourceId,
       order_id: order.legacyResourceId,
+      created_at: refund.createdAt,
       transactions: [{ amount: money.amount, currency: money.currencyCode, kind: 'refund', status: 'success' }],
     });
-    later.push(event('refunded', at(refund.createdAt), { ...(refunded && { refund: refunded }) }));
+    later.push(event('refunded', { ...(refunded && { refund: refunded }), ...(occurredAt !== undefined && { occurredAt }) }));
   }
-  if (order.cancelledAt) later.push(event('cancelled', at(order.cancelledAt)));
-  later.sort((a, b) => (a.occurredAt ?? 0) - (b.occurredAt ?? 0));
-  return [event('placed', at(order.createdAt)), ...later];
+  if (order.cancelledAt) later.push(event('cancelled'));
+  later.sort((a, b) => (a.order.occurredAt ?? 0) - (b.order.occurredAt ?? 0));
+  return [event('placed'), ...later];
 }

@@ -4,7 +4,7 @@
 // WOOCOMMERCE_WEBHOOK_SECRET), a disabled or paused one set active; one pointing elsewhere is left alone.
 import type { OrderEvent } from '../domain/order.ts';
 import { payloadProblems } from '../http/payload-check.ts';
-import { woocommerceSource } from '../sources/woocommerce.ts';
+import { gmtTime, woocommerceSource } from '../sources/woocommerce.ts';
 import type { OrderPage, ReceivedEvent, ShopConnection, WebhookCheck, Window } from './connection.ts';
 import { ShopApi } from './shop-call.ts';
 
@@ -30,17 +30,13 @@ interface WooWebhook {
 
 /** A WooCommerce date in GMT, to the second, without a zone (with dates_are_gmt=true). */
 const wooDate = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19);
-const gmt = (value: unknown) =>
-  typeof value === 'string' && value ? Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`) : undefined;
+const gmt = (value: unknown) => (typeof value === 'string' ? gmtTime(value) : undefined);
 
 /** The event an order's status implies, as its webhook would bring it; none for another status. */
 export function wooOrderEvent(payload: unknown): ReceivedEvent | undefined {
   if ('ignored' in KIND || payloadProblems(KIND.schema, payload).length > 0) return undefined;
   const normalized = KIND.normalize(payload as never, {});
-  if (!('order' in normalized)) return undefined;
-  const json = payload as Record<string, unknown>;
-  const occurredAt = normalized.order.event === 'placed' ? gmt(json.date_created_gmt) : gmt(json.date_modified_gmt);
-  return { ...normalized, ...(occurredAt !== undefined && { occurredAt }) };
+  return 'order' in normalized ? normalized : undefined;
 }
 
 export function woocommerceConnection(settings: WooCommerceSettings): ShopConnection {
