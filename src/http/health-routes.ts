@@ -33,9 +33,11 @@ const Checks = Type.Object({
 export const ReadyReply = Type.Object({
   status: Type.Enum(['ready', 'not_ready']),
   checks: Checks,
-  shops: Type.Record(Type.String(), Type.Enum([...POLL_OUTCOMES]), {
-    description: "each connected shop's last poll (never a reason for 503: webhooks still come); GET /admin/shops says more",
-  }),
+  shops: Type.Optional(
+    Type.Record(Type.String(), Type.Enum([...POLL_OUTCOMES]), {
+      description: "each connected shop's last poll, when a shop is connected (never a reason for 503); GET /admin/shops says more",
+    }),
+  ),
 });
 
 export interface HealthOptions {
@@ -89,7 +91,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
     config: { pressureHandler: () => undefined }, // answers 503 itself while overloaded, with the reason
     handler: async (_request, reply) => {
       const { ready, checks } = await readiness();
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks, shops: service.shops.status() });
+      const shops = service.shops.status();
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'not_ready', checks, ...(Object.keys(shops).length > 0 && { shops }) });
     },
   });
 };
