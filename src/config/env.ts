@@ -155,6 +155,8 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
       );
     }
   }
+  // A shop connection half set up, listed with the rest.
+  for (const [name, problem] of shopSettingProblems(value)) if (!problems.has(name)) problems.set(name, problem);
   if (problems.size === 0) {
     const config = value as Config;
     if (config.DELIVERY_LEASE_MS < 2 * config.MANTAGO_TIMEOUT_MS) {
@@ -171,7 +173,6 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
         `NOTIFIER_ROLE=${config.NOTIFIER_ROLE} needs PostgreSQL (DATABASE_URL=postgres://...): on SQLite one process takes webhooks and delivers`,
       );
     }
-    for (const [name, problem] of shopSettingProblems(config)) problems.set(name, problem);
     if (config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS) {
       problems.set(
         'RETRY_MAX_DELAY_MS',
