@@ -10,7 +10,11 @@ export const BACKOFF = { firstMs: 1_000, maxMs: 60_000, tries: 6 } as const;
 export async function withBackoff<T>(
   clock: Clock,
   work: () => Promise<T>,
-  { stopped = () => false, onWait }: { stopped?: () => boolean; onWait?: (error: ShopCallError, ms: number) => void } = {},
+  {
+    stopped = () => false,
+    onWait,
+    sleep = (ms) => clock.sleep(ms),
+  }: { stopped?: () => boolean; onWait?: (error: ShopCallError, ms: number) => void; sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -19,7 +23,7 @@ export async function withBackoff<T>(
       if (!(error instanceof ShopCallError) || error.outcome === 'unauthorized' || attempt >= BACKOFF.tries || stopped()) throw error;
       const ms = Math.min(BACKOFF.maxMs, error.retryAfterMs ?? BACKOFF.firstMs * 2 ** (attempt - 1));
       onWait?.(error, ms);
-      await clock.sleep(ms);
+      await sleep(ms);
       if (stopped()) throw error;
     }
   }

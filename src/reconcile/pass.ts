@@ -30,6 +30,8 @@ export interface PassOptions {
   onPage?: (through: number) => Promise<boolean>;
   onWait?: (error: ShopCallError, ms: number) => void;
   onNew?: (count: number) => void;
+  /** How a backoff waits (the clock's sleep unless given: the poller's ends early when it stops). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export async function runPass(connection: ShopConnection, window: Window, options: PassOptions): Promise<PassCounts> {
@@ -47,6 +49,7 @@ export async function runPass(connection: ShopConnection, window: Window, option
     const page = await withBackoff(options.clock, () => connection.page(window, cursor), {
       stopped: options.stopped,
       ...(options.onWait && { onWait: options.onWait }),
+      ...(options.sleep && { sleep: options.sleep }),
     });
     counts.orders += page.orders;
     const before = counts.new;

@@ -47,6 +47,18 @@ export class ShopPoller {
   private cancelTimer: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** Backoff waits under way, each ended at once by stop(). */
+  private readonly waits = new Set<() => void>();
+  private readonly sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const end = () => {
+        cancel();
+        this.waits.delete(end);
+        resolve();
+      };
+      const cancel = this.options.clock.setTimer(end, ms);
+      this.waits.add(end);
+    });
 
   constructor(options: PollerOptions) {
     this.options = options;
@@ -70,6 +82,7 @@ export class ShopPoller {
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelTimer?.();
+    for (const end of [...this.waits]) end();
     await this.running;
     await Promise.all(this.options.connections.map((c) => c.close()));
   }
@@ -81,6 +94,7 @@ export class ShopPoller {
       clock: this.options.clock,
       intake: this.options.intake,
       stopped: () => this.stopped,
+      sleep: this.sleep,
       onNew: (count) => this.options.metrics.recovered(source, count),
     });
   }
@@ -142,6 +156,7 @@ export class ShopPoller {
         clock,
         intake: this.options.intake,
         stopped: () => this.stopped,
+        sleep: this.sleep,
         onPage: async (through) =>
           (await store.claimShopPoll(source, owner, clock.now() + pollLeaseMs(this.options.intervalMs), clock.now(), false)) &&
           (await store.advanceWatermark(source, owner, through)),
