@@ -31,7 +31,7 @@ export type BotState =
   | ({ state: 'bot_refused'; since: number; probeAt: number; probes: number } & BotRefusal);
 
 export type BotEvent =
-  /** MantaGO accepted a call: a broadcast, or (`broadcast: false`) a lookup, which proves the bot exists but not that it may broadcast. */
+  /** MantaGO accepted a call: a broadcast, or (`broadcast: false`) a lookup or bind, which proves the bot exists but not that it may broadcast. */
   | { event: 'call_accepted'; broadcast: boolean }
   /** MantaGO refused the bot (a probe's refusal is `probe_failed`). */
   | { event: 'bot_refused'; refusal: BotRefusal; at: number }
@@ -56,8 +56,9 @@ export function probeDelay(probes: number, backoff: ProbeBackoff): number {
 export function transition(state: BotState, event: BotEvent, backoff: ProbeBackoff): BotState {
   switch (event.event) {
     case 'call_accepted':
-      // A lookup proves the bot exists and may use the API, not that its broadcasts go out.
-      if (state.state === 'bot_refused' && state.reason === 'broadcasts_refused' && !event.broadcast) return state;
+      // A lookup or a bind proves the bot exists and may use the API, not that its broadcasts go out:
+      // it neither ends "broadcasts refused" nor comes between two refused broadcasts.
+      if (!event.broadcast) return state.state === 'bot_refused' && state.reason !== 'broadcasts_refused' ? USABLE : state;
       return state.state === 'usable' && !state.lastRefused ? state : USABLE;
     case 'bot_refused':
       if (state.state === 'bot_refused') return state; // calls under way when it began: the probe decides

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.ts';
 import {
   type BotEvent,
   type BotRefusal,
+  type BotRefusalReason,
   type BotState,
   type ProbeBackoff,
   type RecipientRefusal,
@@ -16,7 +17,7 @@ import {
 /** What the operator sees of the bot's state. */
 export interface BotView {
   state: BotState['state'];
-  reason: string | null;
+  reason: BotRefusalReason | null;
   code: number | null;
   message: string | null;
   since: number | null;

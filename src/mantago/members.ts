@@ -36,6 +36,8 @@ export interface MemberDirectoryDeps {
   store: Pick<ResolutionQueue, 'getMembers' | 'putMembers'>;
   /** How long an answer that found users is kept (MANTAGO_MEMBER_CACHE_S); one that found none, or only blocked ones, less. */
   cacheMs: number;
+  /** MantaGO answered a lookup: the bot exists and may use the API (bot-status.ts). */
+  onAnswered?: () => void;
   /** DRY_RUN: MantaGO is never asked; a member lookup finds nobody, saying why. */
   dryRun?: boolean;
   clock?: Clock;
@@ -98,8 +100,12 @@ export class MemberDirectory {
       const pair = await this.deps.credentials.get({ ...(startBy !== undefined && { waitUntil: startBy }) });
       if (!pair) throw new LookupFailed({ kind: 'credentials', renewal: 'rejected' });
       const result = await this.deps.client.listClients(pair.apiToken, pair.apiSecret, query, startBy);
-      if (result.kind === 'ok') return result;
-      if (result.kind !== 'expired') throw new LookupFailed(result);
+      if (result.kind === 'ok') {
+        this.deps.onAnswered?.();
+        return result;
+      }
+      // An old pair (120000) goes the way of an expired one: the credentials look for the newer pair first.
+      if (result.kind !== 'expired' && result.kind !== 'superseded') throw new LookupFailed(result);
       const renewal =
         renewals === 0
           ? await this.deps.credentials.expired(pair.generation, { ...(startBy !== undefined && { waitUntil: startBy }) })

@@ -50,6 +50,7 @@ describe('bot state transitions', () => {
     const one = refusedFor('U1', 'k1');
     const remembered = transition(USABLE, { event: 'recipient_refused', refusal: one }, backoff);
     expect(remembered).toEqual({ state: 'usable', lastRefused: one });
+    expect(transition(remembered, { event: 'call_accepted', broadcast: false }, backoff)).toBe(remembered); // a lookup is not between them
     expect(transition(remembered, { event: 'call_accepted', broadcast: true }, backoff)).toEqual(USABLE);
     const refused = refusedState();
     expect(transition(refused, { event: 'recipient_refused', refusal: one }, backoff)).toBe(refused);
