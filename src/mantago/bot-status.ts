@@ -82,6 +82,7 @@ export class BotStatus {
 
   /** The probe is over: `failed` with what MantaGO said (if it said something), else it got through (or could not tell). */
   probeDone(outcome: { failed: boolean; refusal?: BotRefusal }): void {
+    if (!this.probing) return; // told already
     this.probing = false;
     if (outcome.failed) this.apply({ event: 'probe_failed', at: this.clock.now(), ...(outcome.refusal && { refusal: outcome.refusal }) });
   }
