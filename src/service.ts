@@ -11,7 +11,7 @@ import { Retention } from './delivery/retention.ts';
 import { Binder } from './delivery/binds.ts';
 import { Resolver } from './delivery/resolver.ts';
 import { DeliveryWorker, workerOwner } from './delivery/worker.ts';
-import { checkAtStart } from './mantago/bot-check.ts';
+import { checkAtStart, checkBot } from './mantago/bot-check.ts';
 import { BotStatus } from './mantago/bot-status.ts';
 import { MantagoClient } from './mantago/client.ts';
 import { CredentialsManager } from './mantago/credentials.ts';
@@ -129,6 +129,8 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     store,
     client,
     credentials,
+    bot,
+    checkBot: () => checkBot({ client, credentials, bot, log: log.child({ component: 'mantago' }) }),
     log: deliveryLog,
     clock,
     onFinished: (outcome, deliveries) => metrics.finished(outcome, deliveries),
