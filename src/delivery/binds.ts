@@ -86,7 +86,8 @@ export class Binder {
     const bot = result.kind === 'refused' ? botRefusalOf(result.code, result.message) : undefined;
     if (bot) {
       this.deps.bot?.refused(bot);
-      return store.recordBind(job, { status: 'pending', retryAt: this.deps.bot?.probeAt() ?? now + RETRY_MS, counted: false }, error);
+      const retryAt = this.deps.bot?.probeAt() ?? now + RETRY_MS;
+      return store.recordBind(job, { status: 'pending', retryAt, counted: false }, error, this.clock.now());
     }
     // 60001 is the customer's (MantaGO would not bind them): counted, and given up after a few tries like any other refusal.
     const customers = result.kind === 'refused' && isCode(result.code, 'BIND_FAILED');

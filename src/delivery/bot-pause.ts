@@ -46,9 +46,8 @@ export function noteFinish(step: Extract<Step, { step: 'finish' }>, bot: BotGate
  */
 export function pauseFor(
   step: Extract<Step, { step: 'pause' }>,
-  batch: readonly ClaimedDelivery[],
+  { batch, probe }: { batch: readonly ClaimedDelivery[]; probe?: boolean },
   bot: BotGate | undefined,
-  probe: boolean,
   policy: RetryPolicy,
   now: number,
 ): Step {
@@ -58,27 +57,21 @@ export function pauseFor(
   return afterBotRefused(step.refusal, batch, policy, now, probe ? probeAt + 1 : now);
 }
 
-export interface ProbeDeps {
-  bot: BotGate;
-  /** Claims one waiting delivery as the probe (none: nothing waits). */
-  claimOne: () => Promise<ClaimedDelivery[]>;
-  /** Sends the claimed probe as the worker sends any claim, tracked. */
-  send: (claimed: ClaimedDelivery[]) => Promise<void>;
-  /** The bot check (one client of the list), for a probe with no delivery to send. */
-  check?: () => Promise<BotCheck>;
-  now: () => number;
-  pollMs: number;
-}
-
-/** While the bot is refused: the probe, if it is due and none is under way; how long to sleep before looking again. */
-export async function probeBot({ bot, claimOne, send, check, now, pollMs }: ProbeDeps): Promise<number> {
+/**
+ * While the bot is refused: the probe, if it is due and none is under way — one waiting delivery,
+ * claimed and sent as any claim (`claimAndSend`, false when none waits; its send tells the bot how
+ * it went), else the bot check. How long to sleep before looking again.
+ */
+export async function probeBot(
+  bot: BotGate,
+  claimAndSend: () => Promise<boolean>,
+  check: (() => Promise<BotCheck>) | undefined,
+  now: () => number,
+  pollMs: number,
+): Promise<number> {
   if (!bot.takeProbe()) return Math.min(pollMs, Math.max(0, (bot.probeAt() ?? now()) - now()));
   try {
-    const claimed = await claimOne();
-    if (claimed.length > 0) {
-      void send(claimed).finally(() => bot.probeDone({ failed: bot.isRefused() }));
-      return pollMs;
-    }
+    if (await claimAndSend()) return pollMs;
     const found = check ? await check() : undefined;
     bot.probeDone({ failed: bot.isRefused(), ...(found?.found === 'bot_refused' && { refusal: found.refusal }) });
   } catch (error) {

@@ -135,7 +135,7 @@ export function afterBotRefused(refusal: BotRefusal, batch: readonly Progress[],
   const transitions = batch.map((d): Transition => {
     const age = now - d.waitingSince;
     if (age >= policy.maxAgeMs) return { to: 'dead', reason: `gave up after ${Math.round(age / 1000)} s; last error: ${reason}` };
-    return { to: 'retry', at: Math.max(now, retryAt), counted: false };
+    return { to: 'retry', at: retryTime(policy, d, Math.max(now, retryAt)), counted: false };
   });
   return { step: 'finish', outcome: 'bot_refused', transitions };
 }

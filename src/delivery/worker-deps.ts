@@ -34,7 +34,7 @@ export interface CredentialsSource {
   get(options?: { waitUntil?: number }): Promise<UsableCredentials | undefined>;
   expired(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
   /** MantaGO said the pair of `generation` is an old one (120000): adopt a newer stored pair, or reject it. */
-  superseded?(generation: number): Promise<Renewal>;
+  superseded(generation: number): Promise<Renewal>;
   /** When the next refresh will be tried, while refreshes fail. */
   nextRefreshAt(): number | undefined;
   onUsable(listener: () => void): () => void;

@@ -93,6 +93,7 @@ export function setupWorker(
     reload: async () => undefined,
     get: async () => ({ apiToken: 't', apiSecret: 's', generation: 1 }),
     expired: async (): Promise<Renewal> => 'renewed',
+    superseded: async (): Promise<Renewal> => 'renewed',
     nextRefreshAt: () => undefined,
     onUsable: () => () => undefined,
     ...credentials,
