@@ -2,10 +2,10 @@
 // (1002), a bot id it does not know (5001) — pauses delivery and never kills it; one recipient's
 // 36000 ends only that delivery. Over HTTP with the simulator as MantaGO, on both store engines.
 import type { InjectOptions } from 'fastify';
-import { describe, expect, test } from 'vitest';
-import type { MantagoSimulator, Switches } from '../simulator/simulator.ts';
+import { describe, expect, onTestFinished, test } from 'vitest';
+import { type MantagoSimulator, type Switches, startSimulator } from '../simulator/simulator.ts';
 import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
-import { ADMIN_TOKEN, startServiceWithSimulator } from './helpers/service.ts';
+import { ADMIN_TOKEN, startService, startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 
@@ -111,6 +111,24 @@ describe.each(SERVICE_ENGINES)('$engine store', ({ engine, available }) => {
       const waiting = await get(app, `/admin/deliveries/${accepted.deliveryId}`);
       expect(waiting).toMatchObject({ status: 'pending', attempts: 0 });
       expect(sim.deliveredClientIds()).toEqual([]);
+    },
+  );
+
+  test.skipIf(!available)(
+    'a pair MantaGO will not renew (1004, refresh refused) is named at start, in the log and /readyz, before any order',
+    async () => {
+      const sim = await startSimulator();
+      sim.expireToken();
+      sim.set({ rejectRefresh: true });
+      const { app, logs } = await startService(sim, { env: { ...ENV, ...(await engineEnv(engine)) } });
+      onTestFinished(async () => {
+        await app.close();
+        await sim.close();
+      });
+      expect(sim.checkCalls()).toMatchObject([{ status: 401, code: 1004 }]);
+      expect(sim.refreshCalls()).toHaveLength(1);
+      expect(logged(logs, 'the MantaGO credentials cannot be used')).toMatchObject([{ level: 50 }]);
+      expect((await readiness(app)).checks).toMatchObject({ credentials: 'rejected', bot: 'ok', delivery: 'credentials_rejected' });
     },
   );
 

@@ -6,9 +6,7 @@ import { BOT_REFUSAL_REASONS, BOT_STATES } from '../../mantago/bot-state.ts';
 import { MANTAGO_USABILITY, usability } from '../../mantago/usability.ts';
 import type { Service } from '../../service.ts';
 import { errorReplies } from '../errors.ts';
-
-const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+import { iso, Time } from './schemas.ts';
 
 const MantagoReply = Type.Object({
   usable: Type.Enum([...MANTAGO_USABILITY], { description: 'ok, or what stops delivery: the bot refused, or the credentials rejected' }),
