@@ -104,6 +104,7 @@ describe.each(SERVICE_ENGINES)('$engine store', ({ engine, available }) => {
         code: 5001,
         botId: 'noSuchBot',
       });
+      expect((await get(app, '/admin/overview')).mantago).toMatchObject({ usable: 'no_such_bot', state: 'bot_refused' }); // the console's front page
 
       const accepted = (await app.inject(shopifyRequest(orderFor(500)))).json();
       await waitFor(() => sim.broadcastCalls().length >= 2, { what: 'two probes' });
