@@ -69,7 +69,11 @@ export async function probeBot(
   now: () => number,
   pollMs: number,
 ): Promise<number> {
-  if (!bot.takeProbe()) return Math.min(pollMs, Math.max(0, (bot.probeAt() ?? now()) - now()));
+  if (!bot.takeProbe()) {
+    // Not due yet: sleep until it is. A probe under way wakes the worker when it ends.
+    const until = (bot.probeAt() ?? 0) - now();
+    return until > 0 ? Math.min(pollMs, until) : pollMs;
+  }
   try {
     if (await claimAndSend()) return pollMs;
     const found = check ? await check() : undefined;
