@@ -243,6 +243,8 @@ export class DeliveryWorker {
     const results = attemptsOf(claim.batch, call.startedAt, call.result, step.outcome, step.transitions);
     await this.deps.store.recordAttempts(claim.lease.owner, results, this.clock.now());
     reportOutcome(this.deps.log, results, claim.batch, this.deps.onFinished);
+    if (step.ours)
+      this.deps.log.error({ deliveries: claim.batch.length }, 'MantaGO could not read a request of ours (110000): a bug to report');
     noteFinish(step, this.deps.bot);
   }
 
