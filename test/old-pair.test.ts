@@ -63,7 +63,8 @@ describe.each(SERVICE_ENGINES)('$engine store', ({ engine, available }) => {
 describe.skipIf(!SERVICE_ENGINES[1]?.available)('two services on one PostgreSQL', () => {
   test('a replica told 120000 adopts the newer pair another replica stored: nothing lost, no refresh of its own', async () => {
     const database = await engineEnv('postgres');
-    const { app: a, sim } = await startServiceWithSimulator({ env: database });
+    // A takes webhooks and the operator's calls only (NOTIFIER_ROLE=web), so B is the one that sends.
+    const { app: a, sim } = await startServiceWithSimulator({ env: { ...database, NOTIFIER_ROLE: 'web' } });
     const b = await startService(sim, { env: database });
     onTestFinished(() => b.app.close());
     // Replica A rotates the pair and stores it; B still holds the old one.

@@ -19,6 +19,7 @@ export interface BinderDeps {
   credentials: {
     get(): Promise<UsableCredentials | undefined>;
     expired(generation: number): Promise<Renewal>;
+    superseded(generation: number): Promise<Renewal>;
     nextRefreshAt(): number | undefined;
   };
   /** Told of binds refused for the bot (1002, 5001) and of accepted ones. */
@@ -59,7 +60,8 @@ export class Binder {
     if (!pair) return store.recordBind(job, wait(), 'MantaGO rejected the credentials', this.clock.now());
     let result = await client.bindCustomer(pair.apiToken, pair.apiSecret, job.clientId, job.customerId, startBy);
     if (result.kind === 'expired' || result.kind === 'superseded') {
-      const renewal = await credentials.expired(pair.generation);
+      // An old pair (120000) is re-read from the store, never refreshed.
+      const renewal = await (result.kind === 'superseded' ? credentials.superseded(pair.generation) : credentials.expired(pair.generation));
       const renewed = renewal === 'renewed' ? await credentials.get() : undefined;
       if (!renewed) return store.recordBind(job, wait(), `MantaGO credentials ${renewal}`, this.clock.now());
       result = await client.bindCustomer(renewed.apiToken, renewed.apiSecret, job.clientId, job.customerId, startBy);

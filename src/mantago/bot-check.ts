@@ -13,6 +13,7 @@ export interface BotCheckDeps {
   credentials: {
     get(): Promise<UsableCredentials | undefined>;
     expired(generation: number): Promise<Renewal>;
+    superseded(generation: number): Promise<Renewal>;
   };
   bot: Pick<BotStatus, 'accepted' | 'refused'>;
   log: Logger;
@@ -35,8 +36,9 @@ export async function checkBot({ client, credentials, bot, log }: BotCheckDeps):
       return { found: 'usable' };
     }
     if (result.kind === 'expired' || result.kind === 'superseded') {
-      // The credentials renew or re-read the pair (and say so if they cannot); then ask again once.
-      if ((await credentials.expired(pair.generation)) === 'renewed') continue;
+      // The credentials renew the pair, or re-read an old one (and say so if they cannot); then ask again once.
+      const renew = result.kind === 'superseded' ? credentials.superseded(pair.generation) : credentials.expired(pair.generation);
+      if ((await renew) === 'renewed') continue;
       return { found: 'credentials' };
     }
     const refusal = result.kind === 'refused' ? botRefusalOf(result.code, result.message) : undefined;
