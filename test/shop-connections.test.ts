@@ -15,6 +15,8 @@ const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const close of cleanup.splice(0).reverse()) await close();
 });
+const shopsOf = async (service: { app: { inject: (o: object) => Promise<{ json: () => { shops: { lastPoll: unknown }[] } }> } }) =>
+  (await service.app.inject({ method: 'GET', url: '/admin/shops', headers: auth })).json().shops;
 const messagesTo = (sim: MantagoSimulator, user: string) => sim.broadcasts.filter((b) => b.clientIds.includes(user));
 
 async function setup(engine: 'sqlite' | 'postgres', shopEnv: Record<string, string>) {
@@ -51,6 +53,7 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
       });
       const { sim, start, publicUrl, clock } = await setup(engine, shop.serviceEnv());
       const service = await start();
+      await waitFor(async () => (await shopsOf(service))[0]?.lastPoll, { what: 'the first poll' });
       const ours = `${publicUrl}/webhooks/shopify`;
       await waitFor(() => shop.subscriptions.filter((s) => s.address === ours).length === 6, { what: 'the subscriptions' });
       expect(
@@ -102,6 +105,7 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
       cleanup.push(() => site.close());
       const { sim, start, publicUrl, clock } = await setup(engine, site.serviceEnv());
       let service = await start();
+      await waitFor(async () => (await shopsOf(service))[0]?.lastPoll, { what: 'the first poll' });
       const ours = `${publicUrl}/webhooks/woocommerce`;
       await waitFor(() => site.webhooks.filter((w) => w.deliveryUrl === ours && w.status === 'active').length === 2, {
         what: 'the webhooks',

@@ -133,8 +133,9 @@ export class ShopPoller {
       return row.nextPollAt > now ? row.nextPollAt : now + Math.min(leaseMs, intervalMs);
     }
     const { outcome, error, counts } = await this.pass(connection, row);
-    // Stopped mid-pass (a shutdown): due at once, for another replica or the next start to resume.
-    const nextPollAt = this.stopped ? clock.now() : clock.now() + intervalMs;
+    // An interval from this poll's start (a long pass makes the next one due at once); stopped
+    // mid-pass (a shutdown): due at once, for another replica or the next start to resume.
+    const nextPollAt = this.stopped ? clock.now() : now + intervalMs;
     await store.finishShopPoll(source, owner, { outcome, error, orders: counts.orders, recovered: counts.new, nextPollAt }, clock.now());
     this.outcomes.set(source, outcome);
     this.options.metrics.polled(source, outcome);
