@@ -2,7 +2,8 @@
 // stand-ins as the shops (the service listening at PUBLIC_URL) and the simulator as MantaGO, on
 // both engines: Shopify subscriptions created at PUBLIC_URL (one pointing elsewhere left alone), a
 // shipment and a refund whose webhooks were lost sent once to the order's recipient; a WooCommerce
-// webhook disabled by failed deliveries set active again, the orders in between sent once each.
+// webhook disabled by failed deliveries set active again (the site answering 503 meanwhile: the poll
+// backs off and goes on), the orders in between sent once each.
 import { afterEach, describe, expect, test } from 'vitest';
 import { startShopifyShop } from '../simulator/shops/shopify.ts';
 import { startWooCommerceSite } from '../simulator/shops/woocommerce.ts';
@@ -125,10 +126,12 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
       expect(site.deliveries.filter((d) => d.kind === 'webhook' && d.outcome === 'failed')).toHaveLength(7);
 
       service = await start();
+      site.set({ fail: { status: 503, count: 2 } }); // the site's next answers fail: the poll backs off and goes on
       clock.offset += INTERVAL_S * 1000;
       siteClock.offset = clock.offset;
       await waitFor(() => users.every((u) => messagesTo(sim, u).length === 1), { what: 'one message per order', timeoutMs: 20_000 });
       expect(created?.status).toBe('active');
+      expect(site.calls.filter((call) => call.status === 503)).toHaveLength(2);
       const later = shopUser(990);
       site.createOrder({ meta: { line_uid: later } });
       await waitFor(() => messagesTo(sim, later).length === 1, { what: 'webhooks flowing again' });

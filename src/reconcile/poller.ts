@@ -12,6 +12,7 @@ import type { ShopMetrics } from '../metrics/shop-metrics.ts';
 import type { ShopConnectionRow, ShopConnectionStore } from '../store/store.ts';
 import type { ShopConnection, Window } from './connection.ts';
 import type { PollOutcome } from './outcomes.ts';
+import { withBackoff } from './backoff.ts';
 import { type PassCounts, runPass } from './pass.ts';
 import { ShopCallError } from './shop-call.ts';
 import { keepWebhooks, parseWebhookState } from './webhook-keeper.ts';
@@ -147,7 +148,8 @@ export class ShopPoller {
     const { source } = connection;
     if (publicUrl) {
       const previous = parseWebhookState(row.webhooksJson);
-      const state = await keepWebhooks(connection, { publicUrl, events, previous, now: clock.now(), log, metrics });
+      const retrying = <T>(work: () => Promise<T>) => withBackoff(clock, work, { stopped: () => this.stopped, sleep: this.sleep });
+      const state = await keepWebhooks(connection, { publicUrl, events, previous, now: clock.now(), log, metrics, retrying });
       await store.saveShopWebhooks(source, JSON.stringify(state));
     }
     const window = { since: Math.max(row.watermark - OVERLAP_MS, row.connectedAt) };

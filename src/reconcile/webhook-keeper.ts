@@ -39,6 +39,8 @@ export async function keepWebhooks(
     now: number;
     log: Logger;
     metrics: ShopMetrics;
+    /** Runs the check, trying it again (from its listing) while the shop is throttled or not answering. */
+    retrying: <T>(work: () => Promise<T>) => Promise<T>;
   },
 ): Promise<WebhookState> {
   const { log, metrics, now } = options;
@@ -46,7 +48,7 @@ export async function keepWebhooks(
   const earlier = new Map<string, LastRepair>();
   for (const w of options.previous?.webhooks ?? []) if (w.ours && w.lastRepair) earlier.set(w.topic, w.lastRepair);
   try {
-    const check = await connection.keepWebhooks(options.publicUrl, options.events);
+    const check = await options.retrying(() => connection.keepWebhooks(options.publicUrl, options.events));
     for (const repair of check.repairs) {
       metrics.repaired(source, repair.action);
       earlier.set(repair.topic, { action: repair.action, at: now, ...(repair.error && { error: repair.error }) });
