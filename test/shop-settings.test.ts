@@ -30,11 +30,28 @@ describe('shop connection settings', () => {
         expect.stringMatching(/^RECONCILE_INTERVAL_S is invalid: expected seconds between polls/),
         'SHOPIFY_SHOP is required for a Shopify connection (SHOPIFY_ADMIN_TOKEN is set)',
         'WOOCOMMERCE_CONSUMER_KEY is required for a WooCommerce connection (WOOCOMMERCE_URL, WOOCOMMERCE_CONSUMER_SECRET are set)',
+        expect.stringMatching(/^WOOCOMMERCE_WEBHOOK_SECRET is required with PUBLIC_URL/),
       ]),
     );
-    expect(problems).toHaveLength(5);
+    expect(problems).toHaveLength(6);
     expect(problems.join('\n')).not.toContain('shpat_secret_token_value');
     expect(problems.join('\n')).not.toContain('cs_secret_value');
+  });
+
+  test('PUBLIC_URL with a connection needs the webhook secret of its source', () => {
+    const { problems } = parseEnv({
+      ...minimal,
+      PUBLIC_URL: 'https://notify.example.com',
+      SHOPIFY_SHOP: 'tea.myshopify.com',
+      SHOPIFY_ADMIN_TOKEN: 'shpat_x',
+      WOOCOMMERCE_URL: 'https://shop.example',
+      WOOCOMMERCE_CONSUMER_KEY: 'ck_x',
+      WOOCOMMERCE_CONSUMER_SECRET: 'cs_x',
+    });
+    expect(problems).toEqual([
+      expect.stringMatching(/^SHOPIFY_WEBHOOK_SECRET is required with PUBLIC_URL and a Shopify connection/),
+      expect.stringMatching(/^WOOCOMMERCE_WEBHOOK_SECRET is required with PUBLIC_URL and a WooCommerce connection/),
+    ]);
   });
 
   test('a bad shop domain is refused; the startup log shows the credentials as set', () => {

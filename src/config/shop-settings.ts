@@ -51,6 +51,18 @@ export function shopSettingProblems(config: Record<string, unknown>): Map<string
     for (const name of missing)
       problems.set(name, `${name} is required for ${what} (${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set)`);
   }
+  // The webhooks kept at PUBLIC_URL must be ones this service takes: their source's secret set.
+  const keeps = config.PUBLIC_URL !== undefined;
+  if (keeps && config.SHOPIFY_SHOP !== undefined && config.SHOPIFY_WEBHOOK_SECRET === undefined)
+    problems.set(
+      'SHOPIFY_WEBHOOK_SECRET',
+      "SHOPIFY_WEBHOOK_SECRET is required with PUBLIC_URL and a Shopify connection: the app's API secret key signs the webhooks kept there",
+    );
+  if (keeps && config.WOOCOMMERCE_URL !== undefined && config.WOOCOMMERCE_WEBHOOK_SECRET === undefined)
+    problems.set(
+      'WOOCOMMERCE_WEBHOOK_SECRET',
+      'WOOCOMMERCE_WEBHOOK_SECRET is required with PUBLIC_URL and a WooCommerce connection: the webhooks the service creates are signed with it',
+    );
   if (config.SHOPIFY_ADMIN_URL !== undefined && config.SHOPIFY_SHOP === undefined)
     problems.set('SHOPIFY_ADMIN_URL', 'SHOPIFY_ADMIN_URL needs SHOPIFY_SHOP and SHOPIFY_ADMIN_TOKEN (a Shopify connection)');
   return problems;
