@@ -1,14 +1,25 @@
 // Shop connections keeping the shop's webhooks and recovering what they lost, over HTTP with the
 // stand-ins as the shops (the service listening at PUBLIC_URL) and the simulator as MantaGO, on
 // both engines: Shopify subscriptions created at PUBLIC_URL (one pointing elsewhere left alone), a
-// shipment and a refund whose webhooks were lost sent once to the order's recipient; a WooCommerce
+// shipment and a refund whose webhooks were lost sent once to the order's recipient (their late
+// webhooks, and a cancel whose webhook came, duplicates to a poll: the same keys); a WooCommerce
 // webhook disabled by failed deliveries set active again (the site answering 503 meanwhile: the poll
 // backs off and goes on), the orders in between sent once each.
 import { afterEach, describe, expect, test } from 'vitest';
 import { startShopifyShop } from '../simulator/shops/shopify.ts';
 import { startWooCommerceSite } from '../simulator/shops/woocommerce.ts';
 import { type MantagoSimulator, startSimulator } from '../simulator/simulator.ts';
-import { auth, freePort, SHOP_ENGINES, shiftedClock, shopUser, startConnected, storeUrl, tempDir } from './helpers/shops.ts';
+import {
+  auth,
+  freePort,
+  lostShopifyWebhooks,
+  SHOP_ENGINES,
+  shiftedClock,
+  shopUser,
+  startConnected,
+  storeUrl,
+  tempDir,
+} from './helpers/shops.ts';
 import { waitFor } from './helpers/wait.ts';
 
 const INTERVAL_S = 300;
@@ -16,7 +27,10 @@ const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const close of cleanup.splice(0).reverse()) await close();
 });
-const shopsOf = async (service: { app: { inject: (o: object) => Promise<{ json: () => { shops: { lastPoll: unknown }[] } }> } }) =>
+interface ShopsReply {
+  shops: { lastPoll: { at: string; outcome: string; orders: number; recovered: number } | null }[];
+}
+const shopsOf = async (service: { app: { inject: (o: object) => Promise<{ json: () => ShopsReply }> } }) =>
   (await service.app.inject({ method: 'GET', url: '/admin/shops', headers: auth })).json().shops;
 const messagesTo = (sim: MantagoSimulator, user: string) => sim.broadcasts.filter((b) => b.clientIds.includes(user));
 
@@ -94,6 +108,17 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
       expect(listed.filter((w) => !w.ours)).toHaveLength(1);
       const metrics = (await service.app.inject({ url: '/metrics' })).body;
       expect(metrics).toMatch(/notifier_shop_webhook_repairs_total\{source="shopify",action="created"\} 6/);
+
+      // The same keys as the webhooks: the lost ones arriving late, and a cancel whose webhook came, are duplicates to a poll.
+      for (const late of lostShopifyWebhooks(shop)) expect((await service.app.inject(late)).json().status).toBe('duplicate');
+      shop.set({ loseWebhooks: false });
+      shop.cancel(order.legacyId);
+      await waitFor(() => messagesTo(sim, user).length === 4, { what: 'the cancellation by webhook' });
+      clock.offset += INTERVAL_S * 1000;
+      shopClock.offset = clock.offset;
+      await waitFor(async () => (await shopsOf(service))[0]?.lastPoll?.at !== shops[0].lastPoll.at, { what: 'the next poll' });
+      expect((await shopsOf(service))[0]?.lastPoll).toMatchObject({ outcome: 'ok', orders: 1, recovered: 0 });
+      expect(messagesTo(sim, user)).toHaveLength(4);
     },
     60_000,
   );
