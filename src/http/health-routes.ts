@@ -98,7 +98,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
     config: { pressureHandler: () => undefined }, // answers 503 itself while overloaded, with the reason
     handler: async (_request, reply) => {
       const { ready, checks } = await readiness();
-      const shops = service.shops.status();
+      const shops = await service.shops.status(STORE_PING_TIMEOUT_MS);
       return reply
         .code(ready ? 200 : 503)
         .send({ status: ready ? 'ready' : 'not_ready', checks, ...(Object.keys(shops).length > 0 && { shops }) });

@@ -5,7 +5,7 @@
 // crash included — resumes where it was and sends nothing twice. The schedule is in the store too
 // (next_poll_at), so replicas poll once between them. A poll's trouble is its outcome, never an error.
 import type { Logger } from 'pino';
-import type { Clock } from '../clock.ts';
+import { type Clock, settleBy } from '../clock.ts';
 import type { Intake } from '../delivery/intake.ts';
 import type { OrderEvent } from '../domain/order.ts';
 import type { ShopMetrics } from '../metrics/shop-metrics.ts';
@@ -35,7 +35,7 @@ export interface PollerOptions {
   log: Logger;
   metrics: ShopMetrics;
   owner: string;
-  /** RECONCILE_INTERVAL_S in ms; 0: no polls (the webhooks are still kept at start). */
+  /** RECONCILE_INTERVAL_S in ms; 0: no polls nor webhook checks of its own (POST /admin/reconcile still reads). */
   intervalMs: number;
   publicUrl: string | undefined;
   /** The events the mapping's rules need webhooks for. */
@@ -69,9 +69,16 @@ export class ShopPoller {
     return this.options.connections;
   }
 
-  /** The last known outcome per connected source (ok until a poll says otherwise), for /readyz. */
-  status(): Record<string, PollOutcome> {
-    return Object.fromEntries(this.options.connections.map((c) => [c.source, this.outcomes.get(c.source) ?? 'ok']));
+  /**
+   * Each connected source's last poll outcome, for /readyz: as the store has it (whichever replica
+   * polled), else — the store not answering within `waitMs` — as this replica last saw it.
+   */
+  async status(waitMs: number): Promise<Record<string, PollOutcome>> {
+    const { clock, connections, store } = this.options;
+    if (connections.length === 0) return {};
+    const rows = store.listShopConnections().catch(() => undefined);
+    const stored = new Map((await settleBy(clock, rows, clock.now() + waitMs, undefined))?.map((r) => [r.source, r.lastOutcome]));
+    return Object.fromEntries(connections.map((c) => [c.source, stored.get(c.source) ?? this.outcomes.get(c.source) ?? 'ok']));
   }
 
   /** With RECONCILE_INTERVAL_S=0 nothing runs on its own: POST /admin/reconcile still does. */
