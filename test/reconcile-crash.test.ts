@@ -29,8 +29,8 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
   test.skipIf(!available)(
     'SIGKILL mid-poll, then a restart: every order sent once, none twice',
     async () => {
-      // One page's query at a time: each next page waits about four seconds for the bucket.
-      const shop = await startShopifyShop({ bucket: { maximumAvailable: 600, restoreRate: 120 } });
+      // One page's query at a time: each next page waits over a second for the bucket.
+      const shop = await startShopifyShop({ bucket: { maximumAvailable: 600, restoreRate: 400 } });
       const sim = await startSimulator();
       const dir = tempDir();
       writeFileSync(join(dir, 'mapping.yaml'), EXAMPLE_MAPPING);
