@@ -93,7 +93,7 @@ recipients:
     customerId: "{{customer.email}}"
 rules:
   - name: a
-    when: { event: delivered }
+    when: { event: returned }
     delay: soon
     send: { intentId: x }
   - name: b
@@ -106,9 +106,9 @@ rules:
       'm.yaml:4:50 recipients[1].mantago.platform: must be one of line, facebook',
       'm.yaml:5:47 recipients[2].mantago.bind: unknown key',
       'm.yaml:8:5 recipients[3].customerId: only applies with bind: true',
-      'm.yaml:11:13 rules[0].when.event: must be one of placed, shipped, cancelled, refunded',
-      'm.yaml:12:5 rules[0].delay: must be a duration such as 30s, 10m or 2h',
-      'm.yaml:15:29 rules[1].when.event[1]: must be one of placed, shipped, cancelled, refunded',
+      'm.yaml:11:13 rules[0].when.event: must be one of placed, shipped, cancelled, refunded, in_transit, out_for_delivery, delivery_attempted, delivered, ready_for_pickup, delivery_failed',
+      'm.yaml:12:5 rules[0].delay: must be a duration such as 30s, 10m, 2h or 7d',
+      'm.yaml:15:29 rules[1].when.event[1]: must be one of placed, shipped, cancelled, refunded, in_transit, out_for_delivery, delivery_attempted, delivered, ready_for_pickup, delivery_failed',
       'm.yaml:16:5 rules[1].quietHours: must be boolean',
       expect.stringMatching(/^m\.yaml:17:13 rules\[1\]\.send\.message: unknown template variable \{\{order\.nubmer\}\}/),
       'm.yaml:1:15 quietHours.from: must be a local time HH:MM, e.g. 22:00',

@@ -6,6 +6,7 @@ import type { OrderEvent } from '../domain/order.ts';
 import { type ChatUser, isValidUserId, type Platform } from '../domain/recipient.ts';
 import { directoryKeyProblem } from './directory-keys.ts';
 import { parseDuration } from './durations.ts';
+import { canonicalLocale } from './locale.ts';
 import { AttributeEntry, DirectoryEntry, MantagoEntry, QuietHoursSchema, RuleSchema, StaticEntry } from './mapping-schema.ts';
 import { parseQuietHours, type QuietHours } from './quiet-hours.ts';
 import type { Bind, RecipientEntry } from './recipients.ts';
@@ -87,8 +88,9 @@ function checkTexts(entry: unknown, path: Path, report: Report): void {
 
 type RawRule = {
   name: string;
-  when?: Omit<When, 'event'> & { event?: OrderEvent | OrderEvent[] };
+  when?: Omit<When, 'event' | 'locale'> & { event?: OrderEvent | OrderEvent[]; locale?: string | string[] };
   delay?: string;
+  withdrawnBy?: OrderEvent | OrderEvent[];
   quietHours?: boolean;
   send: { intentId?: string; message?: string; fbTag?: FbTag };
 };
@@ -100,8 +102,17 @@ export function toRule(entry: unknown, path: Path, check: Check, report: Report,
     return undefined;
   }
   const raw = entry as RawRule;
-  const { event, ...conditions } = raw.when ?? {};
-  const when: When = { ...conditions, event: event === undefined ? ['placed'] : Array.isArray(event) ? event : [event] };
+  const { event, locale, ...conditions } = raw.when ?? {};
+  const when: When = {
+    ...conditions,
+    event: event === undefined ? ['placed'] : Array.isArray(event) ? event : [event],
+    ...(locale !== undefined && { locale: (Array.isArray(locale) ? locale : [locale]).map(canonicalLocale) }),
+  };
+  const withdrawnBy = raw.withdrawnBy === undefined ? undefined : Array.isArray(raw.withdrawnBy) ? raw.withdrawnBy : [raw.withdrawnBy];
+  for (const withdrawing of withdrawnBy ?? []) {
+    if (when.event.includes(withdrawing))
+      report([...path, 'withdrawnBy'], `${withdrawing} is an event of this rule: its own event cannot withdraw it`);
+  }
   if (when.minTotal !== undefined && when.maxTotal !== undefined && when.minTotal > when.maxTotal) {
     report([...path, 'when'], 'minTotal is greater than maxTotal, so the rule can never match');
   }
@@ -119,7 +130,13 @@ export function toRule(entry: unknown, path: Path, check: Check, report: Report,
       `rule ${raw.name} sends to Messenger with the message tag ${tag ?? 'POST_PURCHASE_UPDATE (the default)'}, which Meta retired in 2026: outside the 24-hour window Messenger may refuse it (MantaGO shows the reason on the delivery)`,
     );
   }
-  const common = { name: raw.name, when, quietHours: raw.quietHours ?? true, ...(typeof delay === 'number' && { delayMs: delay }) };
+  const common = {
+    name: raw.name,
+    when,
+    quietHours: raw.quietHours ?? true,
+    ...(typeof delay === 'number' && { delayMs: delay }),
+    ...(withdrawnBy && { withdrawnBy }),
+  };
   if (raw.send.message !== undefined) {
     const message = template(raw.send.message, [...path, 'send', 'message'], report);
     return message && { ...common, send: { message, fbTag: raw.send.fbTag } };
