@@ -4,6 +4,8 @@
 // instead of hanging. No MantaGO call is made here: a member lookup is left to the worker.
 import { type DeliveryPlan, dedupeKey, type IncomingOrder, type RecordedOrder } from '../domain/delivery.ts';
 import { DELIVERY_STAGES, isDeliveryStage, isShipmentEvent, type Order, type StoredOrder } from '../domain/order.ts';
+import { OPTED_OUT_REASON } from '../domain/recipient.ts';
+import { customerKeys } from '../mapping/directory-keys.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { planDelivery } from '../mapping/plan.ts';
 import type { DirectoryLookup } from '../mapping/recipients.ts';
@@ -45,6 +47,7 @@ export interface IntakeDeps {
   store: {
     recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
     findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
+    optedOut(keys: string[]): Promise<Map<string, number>>;
   };
   mapping: Mapping;
   directory?: DirectoryLookup;
@@ -105,14 +108,19 @@ export function createIntake(deps: IntakeDeps): Intake {
       order.event === 'placed' || order.event === 'cancelled' || withdrawing.has(order.event) || (order.event === 'shipped' && stagesRuled);
     if (!ruled && !kept) return { outcome: 'ignored', reason: `no rule sends a message for ${order.event} events` };
 
-    const plan: DeliveryPlan = ruled
-      ? await planDelivery(order, mapping, {
-          lookups: { ...(directory && { directory }) },
-          ...(placed && { placed }),
-          receivedAt,
-          now: receivedAt,
-        })
-      : { kind: 'skip', reason: `no rule sends a message for ${order.event} events` };
+    // A customer who asked for no more chat messages: every event of theirs is stored skipped.
+    const keys = customerKeys(order.customer);
+    const optedOut = keys.length > 0 && (await withDeadline(deps.store.optedOut(keys), storeTimeoutMs, 'look the customer up')).size > 0;
+    const plan: DeliveryPlan = optedOut
+      ? { kind: 'skip', reason: OPTED_OUT_REASON }
+      : ruled
+        ? await planDelivery(order, mapping, {
+            lookups: { ...(directory && { directory }) },
+            ...(placed && { placed }),
+            receivedAt,
+            now: receivedAt,
+          })
+        : { kind: 'skip', reason: `no rule sends a message for ${order.event} events` };
     const stored = incoming(order, scope, topic, receivedAt, plan);
     if (firstSeen) {
       // Its shipped event is spent with it, so a redelivery of the same status sends nothing more.

@@ -21,6 +21,8 @@ UPDATE deliveries SET withdrawn_by = ',cancelled,', order_key = dedupe_key WHERE
 CREATE TABLE recipient_opt_outs (
   key        TEXT    PRIMARY KEY,
   updated_at ${t.bigint} NOT NULL
-);`;
+);
+-- A manual broadcast's answer names the opted-out among its users.
+CREATE INDEX recipients_user_id ON recipients (user_id);`;
   },
 };
