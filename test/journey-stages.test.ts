@@ -7,7 +7,15 @@ import type { MantagoSimulator } from '../simulator/simulator.ts';
 import { ENGINES } from './helpers/engines.ts';
 import { ADMIN_TOKEN, EXAMPLE_MAPPING, shiftedClock, startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
-import { normalizedOrder, shopifyFulfillment, shopifyOrder, shopifyRequest, standardRequest } from './helpers/webhooks.ts';
+import {
+  normalizedOrder,
+  shopifyFulfillment,
+  shopifyOrder,
+  shopifyRequest,
+  standardRequest,
+  wooOrder,
+  wooRequest,
+} from './helpers/webhooks.ts';
 
 const RECIPIENTS = EXAMPLE_MAPPING.slice(0, EXAMPLE_MAPPING.indexOf('rules:'));
 const DAY = 24 * 60 * 60 * 1000;
@@ -49,6 +57,14 @@ const PICKUP = `${RECIPIENTS}rules:
   - name: pickup
     when: { event: ready_for_pickup }
     send: { message: "Order {{order.number}} is ready for pickup." }
+`;
+
+const BY_LANGUAGE = `${RECIPIENTS}rules:
+  - name: confirmation-zh-ja
+    when: { locale: [zh, ja] }
+    send: { message: "{{customer.locale}}: 訂單 {{order.number}} 已成立" }
+  - name: confirmation
+    send: { message: "Order {{order.number}} is confirmed" }
 `;
 
 const fulfillmentEvent = (orderId: number, fulfillmentId: number, status: string, extra: Record<string, unknown> = {}) =>
@@ -172,6 +188,30 @@ describe.each(ENGINES)('$engine', ({ available, env }) => {
       expect(messages(sim, zh)[1]).toBe(`訂單 ${taiwanese.name} 已送達門市，請取貨。`);
       expect(messages(sim, en)[1]).toBe(`Order ${english.name} is ready for pickup.`);
       expect(messages(sim, zhNormalized)[1]).toBe(`訂單 ${order.orderNumber} 已送達門市，請取貨。`);
+    },
+  );
+
+  test.skipIf(!available)(
+    "a language's rule matches its region variants and is one of a list; WooCommerce's order meta names the language",
+    async () => {
+      const { app, sim } = await startServiceWithSimulator({ mapping: BY_LANGUAGE, env: await env() });
+      const [hk, jp, en] = [user(8), user(9), user(10)];
+      const meta = (to: string, language?: string) => [
+        { id: 1, key: 'line_uid', value: to },
+        ...(language ? [{ id: 2, key: 'wpml_language', value: language }] : []),
+      ];
+      const orders = [
+        wooOrder({ meta_data: meta(hk, 'zh-hant') }),
+        wooOrder({ meta_data: meta(jp, 'ja') }),
+        wooOrder({ meta_data: meta(en) }),
+      ];
+      for (const order of orders) expect((await app.inject(wooRequest(order))).statusCode).toBe(202);
+      const hkOrder = normalizedOrder({ customer: { locale: 'zh_HK' }, attributes: { line_uid: hk } });
+      expect((await app.inject(standardRequest(hkOrder))).statusCode).toBe(202);
+      await waitFor(() => messages(sim, hk).length === 2 && messages(sim, jp).length === 1 && messages(sim, en).length === 1);
+      expect(messages(sim, hk)).toEqual([`zh-hant: 訂單 ${orders[0]?.number} 已成立`, `zh_HK: 訂單 ${hkOrder.orderNumber} 已成立`]);
+      expect(messages(sim, jp)).toEqual([`ja: 訂單 ${orders[1]?.number} 已成立`]);
+      expect(messages(sim, en)).toEqual([`Order ${orders[2]?.number} is confirmed`]);
     },
   );
 });

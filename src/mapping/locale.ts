@@ -11,6 +11,3 @@ export function localeMatches(wanted: readonly string[], locale: string | undefi
   const given = canonicalLocale(locale);
   return wanted.some((tag) => given === tag || given.startsWith(`${tag}-`));
 }
-
-/** A tag as a mapping file may write it: a language (2 or 3 letters) and optional subtags. */
-export const LOCALE_PATTERN = '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$';

@@ -1,9 +1,8 @@
 // The mapping file's shape, as TypeBox schemas: what each recipient entry and rule may hold.
 import Type from 'typebox';
 import { FB_TAGS } from '../domain/content.ts';
-import { ORDER_EVENTS } from '../domain/order.ts';
+import { LOCALE_PATTERN, ORDER_EVENTS } from '../domain/order.ts';
 import { PLATFORMS } from '../domain/recipient.ts';
-import { LOCALE_PATTERN } from './locale.ts';
 import { SOURCE_NAMES } from '../sources/registry.ts';
 
 const PlatformSchema = Type.Enum([...PLATFORMS]);

@@ -1,7 +1,7 @@
 // The normalized order: the contract of POST /webhooks/orders. Shopify and WooCommerce payloads
 // are turned into the same Order (domain/order.ts); mapping and delivery only ever see that.
 import Type, { type Static } from 'typebox';
-import { isDeliveryStage, isShipmentEvent, ORDER_EVENTS, type Order } from '../domain/order.ts';
+import { isDeliveryStage, isShipmentEvent, LOCALE_PATTERN, ORDER_EVENTS, type Order } from '../domain/order.ts';
 import { Amount, Currency, Id } from './fields.ts';
 import { optionalText } from './source.ts';
 
@@ -24,7 +24,7 @@ export const NormalizedOrderSchema = Type.Object(
       lastName: Type.Optional(Type.String({ maxLength: 200 })),
       locale: Type.Optional(
         Type.String({
-          pattern: '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$',
+          pattern: LOCALE_PATTERN,
           maxLength: 35,
           description: "the customer's language, e.g. zh-TW",
         }),
