@@ -86,7 +86,11 @@ export function createIntake(deps: IntakeDeps): Intake {
     const receivedAt = now();
     const placedKey = dedupeKey(received.source, scope, received.orderId);
     const shipmentId = isDeliveryStage(received.event) ? received.shipment?.id : undefined;
-    const [placed, shipped] = await Promise.all([
+    // The opt-outs of the customer the webhook names are looked up with the order (a bare event's
+    // customer, known only from its placed event, after it).
+    const optedOutKeys = (keys: string[]) => withDeadline(deps.store.optedOut(keys), storeTimeoutMs, 'look the customer up');
+    const namedKeys = customerKeys(received.customer);
+    const [placed, shipped, namedOptOuts] = await Promise.all([
       received.event === 'placed' ? undefined : withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up'),
       shipmentId === undefined
         ? undefined
@@ -95,6 +99,7 @@ export function createIntake(deps: IntakeDeps): Intake {
             storeTimeoutMs,
             'look the shipment up',
           ),
+      namedKeys.length > 0 ? optedOutKeys(namedKeys) : undefined,
     ]);
     // An order first seen at a later status (WooCommerce's completed) starts with its placed message, if one is sent.
     const firstSeen = placedIfFirst === true && placed === undefined && anyRuleFor(mapping.rules, 'placed');
@@ -109,8 +114,8 @@ export function createIntake(deps: IntakeDeps): Intake {
     if (!ruled && !kept) return { outcome: 'ignored', reason: `no rule sends a message for ${order.event} events` };
 
     // A customer who asked for no more chat messages: every event of theirs is stored skipped.
-    const keys = customerKeys(order.customer);
-    const optedOut = keys.length > 0 && (await withDeadline(deps.store.optedOut(keys), storeTimeoutMs, 'look the customer up')).size > 0;
+    const keys = namedOptOuts ? [] : customerKeys(order.customer);
+    const optedOut = (namedOptOuts ?? (keys.length > 0 ? await optedOutKeys(keys) : new Map())).size > 0;
     const plan: DeliveryPlan = optedOut
       ? { kind: 'skip', reason: OPTED_OUT_REASON }
       : ruled

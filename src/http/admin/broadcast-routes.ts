@@ -35,10 +35,12 @@ const BroadcastReply = Type.Object({
     }),
     Type.Null(),
   ]),
-  optedOutUserIds: Type.Array(Type.String(), {
-    description:
-      "users the recipient directory binds to a customer who opted out: a manual broadcast is the operator's own and still went to them",
-  }),
+  optedOutUserIds: Type.Optional(
+    Type.Array(Type.String(), {
+      description:
+        "users the recipient directory binds to a customer who opted out: a manual broadcast is the operator's own and still went to them",
+    }),
+  ),
 });
 type BroadcastAnswer = Static<typeof BroadcastReply>;
 
