@@ -116,6 +116,38 @@ rules:
     ]);
   });
 
+  test('mistakes in withdrawnBy, locale and a delay beyond 30 days are reported together, each with its place', () => {
+    const yaml = `recipients: [{ attribute: a, platform: line }]
+rules:
+  - name: review
+    when: { event: delivered, locale: [zh-TW, "chinese!"] }
+    delay: 31d
+    withdrawnBy: [refunded, delivered, returned]
+    send: { intentId: x }
+  - name: ok
+    when: { event: ready_for_pickup, locale: zh }
+    delay: 30d
+    withdrawnBy: delivery_failed
+    send: { intentId: y }
+`;
+    expect(problemsOf(yaml)).toEqual([
+      expect.stringMatching(/^m\.yaml:4:47 rules\[0\]\.when\.locale\[1\]: must match pattern/),
+      expect.stringMatching(/^m\.yaml:6:40 rules\[0\]\.withdrawnBy\[2\]: must be one of placed, shipped/),
+      'm.yaml:5:5 rules[0].delay: must be between 1s and 30d',
+    ]);
+    const mapping = parseMapping(
+      yaml.replace('"chinese!"', 'zh-HK').replace('31d', '7d').replace(', returned', '').replace(', delivered', ''),
+      'm.yaml',
+    );
+    expect(mapping.rules.map((r) => [r.when.locale, r.delayMs, r.withdrawnBy])).toEqual([
+      [['zh-tw', 'zh-hk'], 7 * 86_400_000, ['refunded']],
+      [['zh'], 30 * 86_400_000, ['delivery_failed']],
+    ]);
+    expect(problemsOf(yaml.replace(', returned', '').replace('"chinese!"', 'zh').replace('31d', '7d'))).toEqual([
+      'm.yaml:6:5 rules[0].withdrawnBy: delivered is an event of this rule: its own event cannot withdraw it',
+    ]);
+  });
+
   test('a retired Messenger tag, or none (the default is retired), is a warning with its place, not an error', () => {
     const mapping = parseMapping(
       'recipients: [{ attribute: a, platform: facebook }]\nrules:\n  - name: fb\n    send: { intentId: x, fbTag: ACCOUNT_UPDATE }\n  - name: agent\n    send: { intentId: y, fbTag: HUMAN_AGENT }\n  - name: plain\n    send: { intentId: z }\n',
