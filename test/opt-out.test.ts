@@ -64,6 +64,7 @@ describe.each(ENGINES)('$engine', ({ available, env }) => {
         answers.push(answer.json().deliveryId as number);
       }
       for (const id of answers) expect(await delivery(id)).toMatchObject({ status: 'skipped', lastError: 'opted out' });
+      expect((await admin('GET', '/recipients/resolve?customer=88001')).body).toMatchObject({ skipped: 'opted out (customer:88001)' });
 
       // The normalized order and WooCommerce, by e-mail and by phone.
       expect(await admin('PUT', '/recipients/email:optout@example.com', { optOut: true })).toMatchObject({ status: 200 });
