@@ -4,7 +4,7 @@
 // week after delivery, sent once or withdrawn by a refund; a rule per customer language.
 import { describe, expect, test } from 'vitest';
 import type { MantagoSimulator } from '../simulator/simulator.ts';
-import { ENGINES } from './helpers/engines.ts';
+import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
 import { ADMIN_TOKEN, EXAMPLE_MAPPING, shiftedClock, startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import {
@@ -73,11 +73,11 @@ const fulfillmentEvent = (orderId: number, fulfillmentId: number, status: string
     { topic: 'fulfillment_events/create' },
   );
 
-describe.each(ENGINES)('$engine', ({ available, env }) => {
+describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
   test.skipIf(!available)(
     "Shopify: a fulfillment's out_for_delivery then delivered each send once to the order's recipient, with the tracking details; a repeat sends nothing; an unknown status is ignored",
     async () => {
-      const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await env() });
+      const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await engineEnv(engine) });
       const to = user(1);
       const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
       expect((await app.inject(shopifyRequest(order))).statusCode).toBe(202);
@@ -112,7 +112,7 @@ describe.each(ENGINES)('$engine', ({ available, env }) => {
   test.skipIf(!available)(
     'the normalized order: delivered names its shipment, sends once per shipment, and without a shipment is a 400 saying so',
     async () => {
-      const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await env() });
+      const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await engineEnv(engine) });
       const to = user(2);
       const order = normalizedOrder({ attributes: { line_uid: to } });
       expect((await app.inject(standardRequest(order))).statusCode).toBe(202);
@@ -135,7 +135,12 @@ describe.each(ENGINES)('$engine', ({ available, env }) => {
     'a review request held 7 days goes once after delivery (its first attempt failing is retried, not dead of age); with a refund in between it is withdrawn with that reason',
     async () => {
       const clock = shiftedClock();
-      const { app, sim } = await startServiceWithSimulator({ mapping: REVIEW, clock, simulator: { now: clock.now }, env: await env() });
+      const { app, sim } = await startServiceWithSimulator({
+        mapping: REVIEW,
+        clock,
+        simulator: { now: clock.now },
+        env: await engineEnv(engine),
+      });
       const [kept, refunded] = [user(3), user(4)];
       const orders = [kept, refunded].map((to) => normalizedOrder({ orderId: `rv-${to.slice(-4)}`, attributes: { line_uid: to } }));
       const reviews: number[] = [];
@@ -173,7 +178,7 @@ describe.each(ENGINES)('$engine', ({ available, env }) => {
   test.skipIf(!available)(
     "ready_for_pickup with a rule for zh-TW and an English default: each customer gets their language's text",
     async () => {
-      const { app, sim } = await startServiceWithSimulator({ mapping: PICKUP, env: await env() });
+      const { app, sim } = await startServiceWithSimulator({ mapping: PICKUP, env: await engineEnv(engine) });
       const [zh, en, zhNormalized] = [user(5), user(6), user(7)];
       const taiwanese = shopifyOrder({ customer_locale: 'zh-TW', note_attributes: [{ name: 'line_uid', value: zh }] });
       const english = shopifyOrder({ customer_locale: 'en', note_attributes: [{ name: 'line_uid', value: en }] });
@@ -197,7 +202,7 @@ describe.each(ENGINES)('$engine', ({ available, env }) => {
   test.skipIf(!available)(
     "a language's rule matches its region variants and is one of a list; WooCommerce's order meta names the language",
     async () => {
-      const { app, sim } = await startServiceWithSimulator({ mapping: BY_LANGUAGE, env: await env() });
+      const { app, sim } = await startServiceWithSimulator({ mapping: BY_LANGUAGE, env: await engineEnv(engine) });
       const [hk, jp, en] = [user(8), user(9), user(10)];
       const meta = (to: string, language?: string) => [
         { id: 1, key: 'line_uid', value: to },

@@ -4,7 +4,7 @@
 // events; the import sets it by a column; a manual broadcast still goes, and names the opted out.
 import { describe, expect, test } from 'vitest';
 import type { MantagoSimulator } from '../simulator/simulator.ts';
-import { ENGINES } from './helpers/engines.ts';
+import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
 import { JOURNEY_RULES } from './helpers/journey.ts';
 import { ADMIN_TOKEN, EXAMPLE_MAPPING, startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -42,11 +42,11 @@ async function setup(mapping: string, env: Record<string, string>) {
   return { ...service, admin, delivery };
 }
 
-describe.each(ENGINES)('$engine', ({ available, env }) => {
+describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
   test.skipIf(!available)(
     "an opted-out customer's order, shipment and refund are all skipped 'opted out'; lifting it restores messages for later events",
     async () => {
-      const { app, sim, admin, delivery } = await setup(AT_ONCE, await env());
+      const { app, sim, admin, delivery } = await setup(AT_ONCE, await engineEnv(engine));
       const to = user(1);
       expect(await admin('PUT', '/recipients/customer:88001', { optOut: true })).toMatchObject({
         status: 200,
@@ -87,7 +87,7 @@ describe.each(ENGINES)('$engine', ({ available, env }) => {
   );
 
   test.skipIf(!available)('a message held for a customer who then opts out is skipped, never sent', async () => {
-    const { app, admin, delivery } = await setup(HELD, await env());
+    const { app, admin, delivery } = await setup(HELD, await engineEnv(engine));
     const order = normalizedOrder({ customer: { id: 'c-held' }, attributes: { line_uid: user(2) } });
     const placed = await app.inject(standardRequest(order));
     expect(placed.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
@@ -98,7 +98,7 @@ describe.each(ENGINES)('$engine', ({ available, env }) => {
   test.skipIf(!available)(
     'the import sets and lifts opt-outs by a column; a manual broadcast still goes and names the opted-out users',
     async () => {
-      const { admin } = await setup(AT_ONCE, await env());
+      const { admin } = await setup(AT_ONCE, await engineEnv(engine));
       const [optedOut, other] = [user(3), user(4)];
       const csv = `key,platform,userId,optOut\ncustomer:91,line,${optedOut},true\nemail:quiet@example.com,,,true\ncustomer:92,line,${other},\ncustomer:93,line,${other},maybe\n`;
       const imported = await admin('POST', '/recipients/import', csv, { 'content-type': 'text/csv' });
