@@ -10,15 +10,15 @@ import { describeEachStore } from './helpers/stores.ts';
 
 const LEASE = 60_000;
 
-/** A review request (a delivered event's message) of `orderId`, withdrawn by a refund or a cancel. */
-function review(orderId: string): IncomingOrder {
+/** A review request (a delivered event's message) of `orderId`, withdrawn by a refund or a cancel (or what `by` says). */
+function review(orderId: string, by: OrderEvent[] = ['refunded', 'cancelled']): IncomingOrder {
   const placed = incoming({ orderId });
   if (placed.plan.kind !== 'send') throw new Error('a send plan');
   return {
     ...placed,
     dedupeKey: `${placed.dedupeKey}\u001fdelivered\u001fS1`,
     event: 'delivered',
-    plan: { ...placed.plan, rule: 'review', withdrawnBy: ['refunded', 'cancelled'] },
+    plan: { ...placed.plan, rule: 'review', withdrawnBy: by },
   };
 }
 
@@ -47,6 +47,15 @@ describeEachStore((current) => {
       lastError: 'order refunded before the message went out',
     });
     expect((await claimAll()).map((d) => d.id)).toEqual([kept.deliveryId]);
+  });
+
+  test('an event whose name has an underscore withdraws only what names it exactly', async () => {
+    const failed = await store.recordOrder(review('w-5', ['delivery_failed']));
+    const attempted = await store.recordOrder(review('w-6', ['delivery_attempted']));
+    await store.recordOrder(later('w-5', 'delivery_failed'));
+    await store.recordOrder(later('w-6', 'delivery_failed'));
+    expect(await reason(failed.deliveryId)).toBe('order delivery failed before the message went out');
+    expect((await claimAll()).map((d) => d.id)).toEqual([attempted.deliveryId]);
   });
 
   test('a cancel that comes while the review request is in flight withdraws it at its next claim, not sooner', async () => {
