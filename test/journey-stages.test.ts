@@ -11,6 +11,7 @@ import {
   normalizedOrder,
   shopifyFulfillment,
   shopifyOrder,
+  shopifyRefund,
   shopifyRequest,
   standardRequest,
   wooOrder,
@@ -142,22 +143,25 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
         env: await engineEnv(engine),
       });
       const [kept, refunded] = [user(3), user(4)];
-      const orders = [kept, refunded].map((to) => normalizedOrder({ orderId: `rv-${to.slice(-4)}`, attributes: { line_uid: to } }));
-      const reviews: number[] = [];
-      for (const order of orders) {
-        expect((await app.inject(standardRequest(order))).statusCode).toBe(202);
-        const delivered = await app.inject(standardRequest({ ...order, event: 'delivered', shipment: { id: 'S1' } }));
-        expect(delivered.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
-        reviews.push(delivered.json().deliveryId);
-      }
+      // The normalized order's customer keeps the review; a Shopify customer's is refunded meanwhile.
+      const order = normalizedOrder({ orderId: `rv-${kept.slice(-4)}`, attributes: { line_uid: kept } });
+      expect((await app.inject(standardRequest(order))).statusCode).toBe(202);
+      const delivered = await app.inject(standardRequest({ ...order, event: 'delivered', shipment: { id: 'S1' } }));
+      expect(delivered.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+      const shopify = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: refunded }] });
+      expect((await app.inject(shopifyRequest(shopify))).statusCode).toBe(202);
+      const fulfillment = shopifyFulfillment(shopify.id);
+      expect((await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }))).statusCode).toBe(202);
+      const shopifyDelivered = await app.inject(fulfillmentEvent(shopify.id, fulfillment.id, 'delivered'));
+      expect(shopifyDelivered.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+      const reviews = [delivered.json().deliveryId as number, shopifyDelivered.json().deliveryId as number];
       const review = async (id: number) => (await app.inject({ method: 'GET', url: `/admin/deliveries/${id}`, headers: auth })).json();
       const held = await review(reviews[0] as number);
       expect(held).toMatchObject({ status: 'pending', waitReason: 'delay 7d' });
       expect(Date.parse(held.nextAttemptAt) - Date.parse(held.receivedAt)).toBe(7 * DAY);
 
-      // A refund (no rule of its own) withdraws the second order's request.
-      const refund = standardRequest({ ...orders[1], event: 'refunded', refund: { amount: '450', currency: 'TWD' } });
-      expect((await app.inject(refund)).statusCode).toBe(202);
+      // A refund (no rule of its own) withdraws the Shopify order's request.
+      expect((await app.inject(shopifyRequest(shopifyRefund(shopify.id), { topic: 'refunds/create' }))).statusCode).toBe(202);
       expect(await review(reviews[1] as number)).toMatchObject({
         status: 'skipped',
         lastError: 'order refunded before the message went out',
