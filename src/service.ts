@@ -184,7 +184,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     return recorded;
   };
   const intake = createIntake({
-    store: { recordOrder, findDelivery: (key) => store.findDelivery(key), optedOut: (keys) => store.optedOut(keys) },
+    store: { recordOrder, findDelivery: (key) => store.findDelivery(key) },
     mapping,
     storeTimeoutMs: config.STORE_TIMEOUT_MS,
     directory,

@@ -25,7 +25,7 @@ const HELD = `${RECIPIENTS}${JOURNEY_RULES.trimStart()}`;
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const user = (i: number) => `U${(0x0b7000 + i).toString(16).padStart(32, '0')}`;
 const sentTo = (sim: MantagoSimulator, to: string) => sim.broadcasts.filter((b) => b.clientIds.includes(to));
-const OPTED_OUT = { status: 'accepted', delivery: 'skipped' };
+const OPTED_OUT = { status: 'accepted', delivery: 'skipped', reason: 'opted out' };
 
 async function setup(mapping: string, env: Record<string, string>) {
   const service = await startServiceWithSimulator({ mapping, env });

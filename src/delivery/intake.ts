@@ -4,7 +4,6 @@
 // instead of hanging. No MantaGO call is made here: a member lookup is left to the worker.
 import { type DeliveryPlan, dedupeKey, type IncomingOrder, type RecordedOrder } from '../domain/delivery.ts';
 import { DELIVERY_STAGES, isDeliveryStage, isShipmentEvent, type Order, type StoredOrder } from '../domain/order.ts';
-import { OPTED_OUT_REASON } from '../domain/recipient.ts';
 import { customerKeys } from '../mapping/directory-keys.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { planDelivery } from '../mapping/plan.ts';
@@ -47,7 +46,6 @@ export interface IntakeDeps {
   store: {
     recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
     findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
-    optedOut(keys: string[]): Promise<Map<string, number>>;
   };
   mapping: Mapping;
   directory?: DirectoryLookup;
@@ -94,11 +92,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     const receivedAt = now();
     const placedKey = dedupeKey(received.source, scope, received.orderId);
     const shipmentId = isDeliveryStage(received.event) ? received.shipment?.id : undefined;
-    // The opt-outs of the customer the webhook names are looked up with the order (a bare event's
-    // customer, known only from its placed event, after it).
-    const optedOutKeys = (keys: string[]) => withDeadline(deps.store.optedOut(keys), storeTimeoutMs, 'look the customer up');
-    const namedKeys = customerKeys(received.customer);
-    const [placed, shipped, namedOptOuts] = await Promise.all([
+    const [placed, shipped] = await Promise.all([
       received.event === 'placed' ? undefined : withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up'),
       shipmentId === undefined
         ? undefined
@@ -107,7 +101,6 @@ export function createIntake(deps: IntakeDeps): Intake {
             storeTimeoutMs,
             'look the shipment up',
           ),
-      namedKeys.length > 0 ? optedOutKeys(namedKeys) : undefined,
     ]);
     // An order first seen at a later status (WooCommerce's completed) starts with its placed message, if one is sent.
     const firstSeen = placedIfFirst === true && placed === undefined && anyRuleFor(mapping.rules, 'placed');
@@ -121,20 +114,19 @@ export function createIntake(deps: IntakeDeps): Intake {
       order.event === 'placed' || order.event === 'cancelled' || withdrawing.has(order.event) || (order.event === 'shipped' && stagesRuled);
     if (!ruled && !kept) return { outcome: 'ignored', reason: `no rule sends a message for ${order.event} events` };
 
-    // A customer who asked for no more chat messages: every event of theirs is stored skipped.
-    const keys = namedOptOuts ? [] : customerKeys(order.customer);
-    const optedOut = (namedOptOuts ?? (keys.length > 0 ? await optedOutKeys(keys) : new Map())).size > 0;
-    const plan: DeliveryPlan = optedOut
-      ? { kind: 'skip', reason: OPTED_OUT_REASON }
-      : ruled
-        ? await planDelivery(order, mapping, {
-            lookups: { ...(directory && { directory }) },
-            ...(placed && { placed }),
-            receivedAt,
-            now: receivedAt,
-          })
-        : { kind: 'skip', reason: `no rule sends a message for ${order.event} events` };
+    const plan: DeliveryPlan = ruled
+      ? await planDelivery(order, mapping, {
+          lookups: { ...(directory && { directory }) },
+          ...(placed && { placed }),
+          receivedAt,
+          now: receivedAt,
+        })
+      : { kind: 'skip', reason: `no rule sends a message for ${order.event} events` };
     const stored = incoming(order, scope, placedKey, topic, receivedAt, plan);
+    // A customer who asked for no more chat messages: the store skips it as it stores it (`opted out`),
+    // in the same transaction, so taking an order in costs no extra store call.
+    const keys = plan.kind === 'skip' ? [] : customerKeys(order.customer);
+    if (keys.length > 0) stored.optOutKeys = keys;
     if (firstSeen) {
       // Its shipped event is spent with it, so a redelivery of the same status sends nothing more.
       stored.alongside = incoming(received, scope, placedKey, topic, receivedAt, {

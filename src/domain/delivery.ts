@@ -71,6 +71,8 @@ export interface IncomingOrder {
   leasedTo?: { owner: string; until: number };
   /** An event that withdraws its order's messages not yet sent whose rule names it (withdrawnBy): the order's key (placedKeyOf). */
   withdraws?: { orderKey: string; event: OrderEvent };
+  /** The customer's directory keys: an opt-out of any, found as it is stored, makes it skipped (`opted out`). */
+  optOutKeys?: string[];
   /** Stored with it, in the same transaction: an event this one stands for too (WooCommerce's completion of an order first seen completed). */
   alongside?: IncomingOrder;
 }
@@ -82,6 +84,8 @@ export interface RecordedOrder {
   outcome: 'accepted' | 'duplicate';
   deliveryId: number;
   status: DeliveryStatus;
+  /** Why the store skipped it as it stored it (the customer opted out). */
+  reason?: string;
 }
 
 /** A pending delivery a worker has leased: nobody else takes it until the lease runs out. */

@@ -98,7 +98,12 @@ export function engineStore(engine: Engine, options: StoreOptions = {}): Store {
       if (closed) return Promise.reject(new Error('the store is closed'));
       const rows = [newDeliveryRow(incoming), ...(incoming.alongside ? [newDeliveryRow(incoming.alongside)] : [])];
       const withdraws = incoming.withdraws && { orderId: incoming.orderId, ...incoming.withdraws };
-      return orders.submit({ rows, now: incoming.receivedAt, ...(withdraws && { withdraws }) });
+      return orders.submit({
+        rows,
+        now: incoming.receivedAt,
+        ...(withdraws && { withdraws }),
+        ...(incoming.optOutKeys && { optOutKeys: incoming.optOutKeys }),
+      });
     },
     onDeliveryDue: (listener) => engine.onDue(listener),
     async loadCredentials(botId: string): Promise<StoredCredentials | undefined> {

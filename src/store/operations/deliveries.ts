@@ -2,7 +2,7 @@
 // lease, attempts and the transitions they lead to.
 import type { AttemptResult, ClaimedDelivery, RecordedOrder, Transition } from '../../domain/delivery.ts';
 import type { OrderEvent, StoredOrder } from '../../domain/order.ts';
-import type { Platform } from '../../domain/recipient.ts';
+import { OPTED_OUT_REASON, type Platform } from '../../domain/recipient.ts';
 import {
   CLAIMED_COLUMNS,
   NEW_DELIVERY_COLUMNS,
@@ -16,6 +16,7 @@ import { ATTEMPT_COLUMNS } from '../rows.ts';
 import type { Param, Row, Runner } from '../runner.ts';
 import type { KnownDelivery } from '../store.ts';
 import { queueBinds } from './members.ts';
+import { skipOptedOut } from './opt-outs.ts';
 import { withdrawBy, withdrawOnClaim } from './withdrawal.ts';
 
 /** Ends a delivery's lease (a claim's, or one stored already leased), in an UPDATE's SET. */
@@ -32,6 +33,8 @@ export interface OrderWrite {
   rows: NewDeliveryRow[];
   /** If this one is newly accepted: the order's pending deliveries whose rule this event withdraws are (withdrawal.ts). */
   withdraws?: { orderId: string; orderKey: string; event: OrderEvent };
+  /** The customer's directory keys: if any opted out, a newly stored pending delivery is skipped (opt-outs.ts). */
+  optOutKeys?: string[];
   now: number;
 }
 
@@ -76,7 +79,14 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
       // A message not gone out yet (held, or waiting) that this event withdraws: the customer never gets it.
       if (write.withdraws && answer.outcome === 'accepted') await withdrawBy(tx, write.withdraws, write.now);
     }
-    return answers;
+    const fresh = writes.flatMap((write, i) => {
+      const answer = answers[i] as RecordedOrder;
+      return answer.outcome === 'accepted' && answer.status === 'pending' && write.optOutKeys?.length
+        ? [{ id: answer.deliveryId, keys: write.optOutKeys }]
+        : [];
+    });
+    const optedOut = await skipOptedOut(tx, fresh, Math.max(...writes.map((w) => w.now)));
+    return answers.map((answer) => (optedOut.has(answer.deliveryId) ? { ...answer, status: 'skipped', reason: OPTED_OUT_REASON } : answer));
   });
 }
 
