@@ -5,7 +5,7 @@ import { RETIRED_FB_TAGS } from '../domain/content.ts';
 import type { OrderEvent } from '../domain/order.ts';
 import { type ChatUser, isValidUserId, type Platform } from '../domain/recipient.ts';
 import { directoryKeyProblem } from './directory-keys.ts';
-import { parseDuration } from './durations.ts';
+import { MAX_AGE_MS, parseDuration } from './durations.ts';
 import { canonicalLocale } from './locale.ts';
 import { AttributeEntry, DirectoryEntry, MantagoEntry, QuietHoursSchema, RuleSchema, StaticEntry } from './mapping-schema.ts';
 import { parseQuietHours, type QuietHours } from './quiet-hours.ts';
@@ -78,10 +78,14 @@ export function toRecipientEntry(entry: unknown, path: Path, check: Check, repor
 
 /** A rule whose shape is wrong still has its delay and message read, so one run reports every problem. */
 function checkTexts(entry: unknown, path: Path, report: Report): void {
-  const raw = (entry ?? {}) as { delay?: unknown; send?: { message?: unknown } };
+  const raw = (entry ?? {}) as { delay?: unknown; maxAge?: unknown; send?: { message?: unknown } };
   if (typeof raw.delay === 'string') {
     const delay = parseDuration(raw.delay);
     if (typeof delay === 'object') report([...path, 'delay'], delay.error);
+  }
+  if (typeof raw.maxAge === 'string') {
+    const maxAge = parseDuration(raw.maxAge, MAX_AGE_MS);
+    if (typeof maxAge === 'object') report([...path, 'maxAge'], maxAge.error);
   }
   if (typeof raw.send?.message === 'string') template(raw.send.message, [...path, 'send', 'message'], report);
 }
@@ -91,6 +95,7 @@ type RawRule = {
   when?: Omit<When, 'event' | 'locale'> & { event?: OrderEvent | OrderEvent[]; locale?: string | string[] };
   delay?: string;
   withdrawnBy?: OrderEvent | OrderEvent[];
+  maxAge?: string;
   quietHours?: boolean;
   send: { intentId?: string; message?: string; fbTag?: FbTag };
 };
@@ -118,6 +123,8 @@ export function toRule(entry: unknown, path: Path, check: Check, report: Report,
   }
   const delay = raw.delay === undefined ? undefined : parseDuration(raw.delay);
   if (typeof delay === 'object') report([...path, 'delay'], delay.error);
+  const maxAge = raw.maxAge === undefined ? undefined : parseDuration(raw.maxAge, MAX_AGE_MS);
+  if (typeof maxAge === 'object') report([...path, 'maxAge'], maxAge.error);
   if ((raw.send.intentId === undefined) === (raw.send.message === undefined)) {
     report([...path, 'send'], 'needs exactly one of intentId (a conversation module) or message (text)');
     return undefined;
@@ -136,6 +143,7 @@ export function toRule(entry: unknown, path: Path, check: Check, report: Report,
     quietHours: raw.quietHours ?? true,
     ...(typeof delay === 'number' && { delayMs: delay }),
     ...(withdrawnBy && { withdrawnBy }),
+    ...(typeof maxAge === 'number' && { maxAgeMs: maxAge }),
   };
   if (raw.send.message !== undefined) {
     const message = template(raw.send.message, [...path, 'send', 'message'], report);

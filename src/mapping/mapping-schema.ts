@@ -57,6 +57,7 @@ export const RuleSchema = Type.Object(
     ),
     delay: Type.Optional(Type.String()),
     withdrawnBy: Type.Optional(Type.Union([EventSchema, Type.Array(EventSchema)])),
+    maxAge: Type.Optional(Type.String()),
     quietHours: Type.Optional(Type.Boolean()),
     send: Type.Object(
       {

@@ -67,6 +67,9 @@ export async function planDelivery(order: Order, mapping: Mapping, context: Plan
   }
   const chosen = chooseContent(mapping.rules, order, recipient.platform);
   if ('reason' in chosen) return { kind: 'skip', reason: chosen.reason };
+  const { maxAgeMs } = chosen.rule;
+  if (maxAgeMs !== undefined && order.occurredAt !== undefined && context.receivedAt - order.occurredAt > maxAgeMs)
+    return { kind: 'skip', reason: `older than ${formatDuration(maxAgeMs)}` };
   // MantaGO shows a broadcast's name in its dashboard: the rule and the order make it findable.
   const name = `${chosen.rule.name} ${order.orderNumber ?? order.orderId}`.slice(0, NAME_LIMIT);
   const { dueAt, holdReason } = schedule(chosen.rule, mapping, context.receivedAt, context.now);

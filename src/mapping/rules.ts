@@ -27,6 +27,8 @@ export interface Rule {
   delayMs?: number;
   /** Events of the same order that withdraw its message while not yet sent; unset: the default (withdrawnByOf). */
   withdrawnBy?: readonly OrderEvent[];
+  /** An event older than this when it reaches us (by the shop's time) is skipped. */
+  maxAgeMs?: number;
   /** False: send even inside the quiet hours. */
   quietHours: boolean;
 }

@@ -34,7 +34,8 @@ export const ShopifyFulfillmentEventSchema = Type.Object(
 );
 export type ShopifyFulfillmentEvent = Static<typeof ShopifyFulfillmentEventSchema>;
 
-export function normalizeShopifyFulfillmentEvent(payload: ShopifyFulfillmentEvent, shop: string): Normalized {
+/** `occurredAt`: its happened_at, read by the Shopify source as it reads every Shopify time. */
+export function normalizeShopifyFulfillmentEvent(payload: ShopifyFulfillmentEvent, shop: string, occurredAt?: number): Normalized {
   const stage = SHOPIFY_STAGES[payload.status.toLowerCase()];
   if (!stage) {
     return {
@@ -49,6 +50,7 @@ export function normalizeShopifyFulfillmentEvent(payload: ShopifyFulfillmentEven
     event: stage,
     orderId: String(payload.order_id),
     shop,
+    ...(occurredAt !== undefined && { occurredAt }),
     customer: {},
     attributes: {},
     items: [],

@@ -23,6 +23,8 @@ export const ShopifyOrderSchema = Type.Object(
     order_status_url: Nullable(Type.String()),
     customer_locale: Nullable(Type.String({ maxLength: 35 })),
     cancel_reason: Nullable(Type.String({ maxLength: 200 })),
+    created_at: Nullable(Type.String({ maxLength: 40 })),
+    cancelled_at: Nullable(Type.String({ maxLength: 40 })),
     customer: Nullable(
       Type.Object({
         id: Type.Optional(Id),
@@ -63,6 +65,7 @@ export const ShopifyFulfillmentSchema = Type.Object(
     id: Id,
     order_id: Id,
     admin_graphql_api_id: Type.Optional(Type.String()),
+    created_at: Nullable(Type.String({ maxLength: 40 })),
     name: Nullable(Type.String()),
     status: Nullable(Type.String()),
     tracking_company: Nullable(Type.String({ maxLength: 200 })),
@@ -80,6 +83,7 @@ export const ShopifyRefundSchema = Type.Object(
     id: Id,
     order_id: Id,
     admin_graphql_api_id: Type.Optional(Type.String()),
+    created_at: Nullable(Type.String({ maxLength: 40 })),
     transactions: Nullable(
       Type.Array(
         Type.Object({

@@ -10,6 +10,7 @@ import * as members from './members.ts';
 import * as operator from './operator.ts';
 import * as optOuts from './opt-outs.ts';
 import * as resolution from './resolution.ts';
+import * as shops from './shops.ts';
 
 export interface Operation<A extends unknown[], R> {
   run: (db: Runner, ...args: A) => Promise<R>;
@@ -42,6 +43,12 @@ export const STORE_OPERATIONS = {
   saveIdempotentResponse: op(idempotency.saveIdempotentResponse),
   optedOut: op(optOuts.optedOut),
   ping: op(async (db: Runner) => void (await db.all('SELECT 1'))),
+  openShopConnection: op(shops.openShopConnection),
+  listShopConnections: op(shops.listShopConnections),
+  claimShopPoll: op(shops.claimShopPoll),
+  advanceWatermark: op(shops.advanceWatermark),
+  finishShopPoll: op(shops.finishShopPoll),
+  saveShopWebhooks: op(shops.saveShopWebhooks),
 };
 
 /** The operator's view (store.operator), each one operation as it stands. */
