@@ -91,6 +91,38 @@ describe('actions in the console', () => {
   });
 });
 
+describe('opt-out in the console', () => {
+  test('recipients: a looked-up key shows whether it opted out; opting out (after confirming) and lifting it', BROWSER_TEST, async () => {
+    const c = await consoleService(await browser());
+    expect((await c.admin('PUT', '/recipients/customer:8', { platform: 'line', userId: LINE_USER })).status).toBe(200);
+    await c.signIn();
+    await nav(c, 'Recipients');
+    const lookup = c.page.getByRole('region', { name: 'Look up a customer key' });
+    await lookup.getByLabel('Customer key', { exact: true }).fill('customer:8');
+    await lookup.getByRole('button', { name: 'Look up' }).click();
+    expect(await lookup.locator('[data-fact="Chat messages"] dd').textContent()).toBe('allowed');
+    await lookup.getByRole('button', { name: 'Opt out…' }).click();
+    await c.page.getByRole('dialog', { name: 'Opt this customer out?' }).getByRole('button', { name: 'Opt out' }).click();
+    await lookup.getByRole('button', { name: 'Lift opt-out' }).waitFor();
+    expect(await lookup.locator('[data-fact="Chat messages"] dd').textContent()).toMatch(/^opted out since /);
+    expect((await c.admin('GET', '/recipients/customer:8')).body).toMatchObject({ optOut: true, userId: LINE_USER });
+    await lookup.getByRole('button', { name: 'Lift opt-out' }).click();
+    await lookup.getByRole('button', { name: 'Opt out…' }).waitFor();
+    expect((await c.admin('GET', '/recipients/customer:8')).body).toMatchObject({ optOut: false });
+
+    // A key bound to nobody can be opted out too.
+    await lookup.getByLabel('Customer key', { exact: true }).fill('email:quiet@example.com');
+    await lookup.getByRole('button', { name: 'Look up' }).click();
+    await lookup.getByText('email:quiet@example.com is not bound to anyone.').waitFor();
+    await lookup.getByRole('button', { name: 'Opt out…' }).click();
+    await c.page.getByRole('dialog', { name: 'Opt this customer out?' }).getByRole('button', { name: 'Opt out' }).click();
+    await lookup.getByRole('button', { name: 'Lift opt-out' }).waitFor();
+    expect((await c.admin('GET', '/recipients/email:quiet@example.com')).body).toMatchObject({ optOut: true });
+    // The one error is the browser's note of the lookup's 404 (nobody bound, not yet opted out).
+    expect(c.consoleErrors).toEqual([expect.stringMatching(/404.*\/admin\/recipients\/email%3Aquiet%40example\.com/)]);
+  });
+});
+
 describe('without ADMIN_TOKEN', () => {
   test('the console is 404, like /admin', async () => {
     const { app } = await startServiceWithSimulator({ env: { ADMIN_TOKEN: undefined } });

@@ -25,7 +25,7 @@ describe('the console in a browser', () => {
       expect(text).toContain('ok');
       expect(text).toContain('0 orders read, 0 events recovered');
       expect(text).toContain('REFUNDS_CREATE (created');
-      expect(await section.locator('li').count()).toBe(6);
+      expect(await section.locator('li').count()).toBe(7); // the shipped mapping's topics, fulfillment_events/create included
       expect(text).not.toContain(shop.accessToken);
       await expectTokenKeptSafe(c);
     } finally {

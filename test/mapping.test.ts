@@ -93,7 +93,7 @@ recipients:
     customerId: "{{customer.email}}"
 rules:
   - name: a
-    when: { event: delivered }
+    when: { event: returned }
     delay: soon
     send: { intentId: x }
   - name: b
@@ -106,13 +106,45 @@ rules:
       'm.yaml:4:50 recipients[1].mantago.platform: must be one of line, facebook',
       'm.yaml:5:47 recipients[2].mantago.bind: unknown key',
       'm.yaml:8:5 recipients[3].customerId: only applies with bind: true',
-      'm.yaml:11:13 rules[0].when.event: must be one of placed, shipped, cancelled, refunded',
-      'm.yaml:12:5 rules[0].delay: must be a duration such as 30s, 10m or 2h',
-      'm.yaml:15:29 rules[1].when.event[1]: must be one of placed, shipped, cancelled, refunded',
+      'm.yaml:11:13 rules[0].when.event: must be one of placed, shipped, cancelled, refunded, in_transit, out_for_delivery, delivery_attempted, delivered, ready_for_pickup, delivery_failed',
+      'm.yaml:12:5 rules[0].delay: must be a duration such as 30s, 10m, 2h or 7d',
+      'm.yaml:15:29 rules[1].when.event[1]: must be one of placed, shipped, cancelled, refunded, in_transit, out_for_delivery, delivery_attempted, delivered, ready_for_pickup, delivery_failed',
       'm.yaml:16:5 rules[1].quietHours: must be boolean',
       expect.stringMatching(/^m\.yaml:17:13 rules\[1\]\.send\.message: unknown template variable \{\{order\.nubmer\}\}/),
       'm.yaml:1:15 quietHours.from: must be a local time HH:MM, e.g. 22:00',
       'm.yaml:1:43 quietHours.timeZone: must be an IANA time zone, e.g. Asia/Taipei',
+    ]);
+  });
+
+  test('mistakes in withdrawnBy, locale and a delay beyond 30 days are reported together, each with its place', () => {
+    const yaml = `recipients: [{ attribute: a, platform: line }]
+rules:
+  - name: review
+    when: { event: delivered, locale: [zh-TW, "chinese!"] }
+    delay: 31d
+    withdrawnBy: [refunded, delivered, returned]
+    send: { intentId: x }
+  - name: ok
+    when: { event: ready_for_pickup, locale: zh }
+    delay: 30d
+    withdrawnBy: delivery_failed
+    send: { intentId: y }
+`;
+    expect(problemsOf(yaml)).toEqual([
+      expect.stringMatching(/^m\.yaml:4:47 rules\[0\]\.when\.locale\[1\]: must match pattern/),
+      expect.stringMatching(/^m\.yaml:6:40 rules\[0\]\.withdrawnBy\[2\]: must be one of placed, shipped/),
+      'm.yaml:5:5 rules[0].delay: must be between 1s and 30d',
+    ]);
+    const mapping = parseMapping(
+      yaml.replace('"chinese!"', 'zh-HK').replace('31d', '7d').replace(', returned', '').replace(', delivered', ''),
+      'm.yaml',
+    );
+    expect(mapping.rules.map((r) => [r.when.locale, r.delayMs, r.withdrawnBy])).toEqual([
+      [['zh-tw', 'zh-hk'], 7 * 86_400_000, ['refunded']],
+      [['zh'], 30 * 86_400_000, ['delivery_failed']],
+    ]);
+    expect(problemsOf(yaml.replace(', returned', '').replace('"chinese!"', 'zh').replace('31d', '7d'))).toEqual([
+      'm.yaml:6:5 rules[0].withdrawnBy: delivered is an event of this rule: its own event cannot withdraw it',
     ]);
   });
 

@@ -70,13 +70,21 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
       const service = await start();
       await waitFor(async () => (await shopsOf(service))[0]?.lastPoll, { what: 'the first poll' });
       const ours = `${publicUrl}/webhooks/shopify`;
-      await waitFor(() => shop.subscriptions.filter((s) => s.address === ours).length === 6, { what: 'the subscriptions' });
+      await waitFor(() => shop.subscriptions.filter((s) => s.address === ours).length === 7, { what: 'the subscriptions' });
       expect(
         shop.subscriptions
           .filter((s) => s.address === ours)
           .map((s) => s.topic)
           .sort(),
-      ).toEqual(['FULFILLMENTS_CREATE', 'FULFILLMENTS_UPDATE', 'ORDERS_CANCELLED', 'ORDERS_CREATE', 'ORDERS_PAID', 'REFUNDS_CREATE']);
+      ).toEqual([
+        'FULFILLMENTS_CREATE',
+        'FULFILLMENTS_UPDATE',
+        'FULFILLMENT_EVENTS_CREATE', // the shipped mapping's delivery stages
+        'ORDERS_CANCELLED',
+        'ORDERS_CREATE',
+        'ORDERS_PAID',
+        'REFUNDS_CREATE',
+      ]);
       expect(shop.subscriptions.filter((s) => s.address !== ours)).toEqual([
         expect.objectContaining({ topic: 'ORDERS_CREATE', address: 'https://erp.example/hooks/orders' }),
       ]);
@@ -104,10 +112,10 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
       });
       expect(JSON.stringify(shops)).not.toContain(shop.accessToken);
       const listed = shops[0].webhooks.list as { topic: string; ours: boolean; lastRepair?: { action: string } }[];
-      expect(listed.filter((w) => w.ours && w.lastRepair?.action === 'created')).toHaveLength(6);
+      expect(listed.filter((w) => w.ours && w.lastRepair?.action === 'created')).toHaveLength(7);
       expect(listed.filter((w) => !w.ours)).toHaveLength(1);
       const metrics = (await service.app.inject({ url: '/metrics' })).body;
-      expect(metrics).toMatch(/notifier_shop_webhook_repairs_total\{source="shopify",action="created"\} 6/);
+      expect(metrics).toMatch(/notifier_shop_webhook_repairs_total\{source="shopify",action="created"\} 7/);
 
       // The same keys as the webhooks: the lost ones arriving late, and a cancel whose webhook came, are duplicates to a poll.
       for (const late of lostShopifyWebhooks(shop)) expect((await service.app.inject(late)).json().status).toBe('duplicate');

@@ -148,6 +148,8 @@ export interface Recipient {
   platform?: Maybe<string>;
   userId?: Maybe<string>;
   updatedAt?: Maybe<string>;
+  optOut?: Maybe<boolean>;
+  optedOutAt?: Maybe<string>;
 }
 
 export interface BroadcastReply {

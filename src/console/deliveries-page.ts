@@ -1,12 +1,14 @@
 // Deliveries, newest first, with the admin API's filters and its cursor; redrive every dead one.
 // Filters and cursor live in the hash (#/deliveries?status=dead&cursor=40): Back goes to the newer page.
+import { ORDER_EVENTS } from '../domain/order.ts';
 import { api, type Delivery, type DeliveryPage } from './api.ts';
 import { NONE, badge, confirmDialog, h, notice, reason, text, time } from './dom.ts';
 import type { Page } from './page.ts';
 
 const STATUSES = ['pending', 'sent', 'dead', 'skipped'];
 const SOURCES = ['shopify', 'woocommerce', 'orders', 'admin'];
-const EVENTS = ['placed', 'shipped', 'cancelled', 'refunded'];
+/** Every order event, the delivery stages included: defined once, in the domain. */
+const EVENTS: string[] = [...ORDER_EVENTS];
 const FILTERS = ['status', 'source', 'event', 'order', 'customer'] as const;
 const PAGE_SIZE = 25;
 

@@ -1,7 +1,9 @@
 // The recipient directory (GET, PUT, DELETE /admin/recipients/:key): which chat user a customer
-// key names. Lookups stay out of the URL (emails and phones are personal data).
+// key names, and whether the customer opted out (opt-out.ts). Lookups stay out of the URL (emails
+// and phones are personal data).
 import { ApiError, api, type Recipient, type Resolution } from './api.ts';
 import { confirmDialog, facts, h, notice, reason, sentence, text, time } from './dom.ts';
+import { optOutControl } from './opt-out.ts';
 import type { Page } from './page.ts';
 
 const KEY_HELP = 'customer:<shop customer id>, email:<lower-cased address> or phone:<digits>';
@@ -21,7 +23,10 @@ export const recipientsPage: Page = ({ main }) => {
   const lookup = async (key: string) => {
     try {
       const entry = await api<Recipient>('GET', `/recipients/${encodeURIComponent(key)}`);
-      found.replaceChildren(drawEntry(entry, () => void unbind(key)));
+      found.replaceChildren(
+        drawEntry(entry, () => void unbind(key)),
+        optOutControl(key, entry.optedOutAt, () => void lookup(key)),
+      );
     } catch (error) {
       const missing = error instanceof ApiError && error.status === 404;
       found.replaceChildren(
@@ -30,6 +35,7 @@ export const recipientsPage: Page = ({ main }) => {
           { class: missing ? 'empty' : 'notice notice-alert', role: missing ? 'status' : 'alert' },
           missing ? `${key} is not bound to anyone.` : `Could not look it up: ${sentence(reason(error))}`,
         ),
+        ...(missing ? [optOutControl(key, undefined, () => void lookup(key))] : []),
       );
     }
   };
@@ -137,6 +143,7 @@ export const recipientsPage: Page = ({ main }) => {
 };
 
 function drawEntry(entry: Recipient, unbind: () => void): HTMLElement {
+  if (!entry.userId) return h('p', { class: 'empty', role: 'status' }, `${text(entry.key)} is not bound to anyone.`);
   return h(
     'div',
     { 'data-field': 'binding' },

@@ -3,11 +3,12 @@
 // durable; each store call has a deadline, so a wedged store answers 503 (and the shop retries)
 // instead of hanging. No MantaGO call is made here: a member lookup is left to the worker.
 import { type DeliveryPlan, dedupeKey, type IncomingOrder, type RecordedOrder } from '../domain/delivery.ts';
-import type { Order, StoredOrder } from '../domain/order.ts';
+import { DELIVERY_STAGES, isDeliveryStage, isShipmentEvent, type Order, type StoredOrder } from '../domain/order.ts';
+import { customerKeys } from '../mapping/directory-keys.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { planDelivery } from '../mapping/plan.ts';
 import type { DirectoryLookup } from '../mapping/recipients.ts';
-import { anyRuleFor } from '../mapping/rules.ts';
+import { anyRuleFor, withdrawingEvents } from '../mapping/rules.ts';
 import { withDeadline } from '../store/errors.ts';
 import type { KnownDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
@@ -19,8 +20,14 @@ export type Intake = (
   topic: string | undefined,
 ) => Promise<IntakeResult>;
 
-/** One message per shipment; one each for the other events. */
-const eventKeyOf = (order: Order) => (order.event === 'shipped' ? order.shipment?.id : undefined);
+/** One message per shipment and shipment event (shipped, each delivery stage); one each for the other events. */
+const eventKeyOf = (order: Order) => (isShipmentEvent(order.event) ? order.shipment?.id : undefined);
+
+/** A delivery stage's shipment, with what its fulfillment's shipped event said (tracking number, link, carrier). */
+function withShipmentDetails(order: Order, shipped: StoredOrder | null | undefined): Order {
+  if (!shipped?.shipment || !order.shipment) return order;
+  return { ...order, shipment: { ...shipped.shipment, ...order.shipment } };
+}
 
 /** An event's webhook may not carry the order (a Shopify fulfillment): what the placed event stored fills it in. */
 function withPlacedDetails(order: Order, placed: StoredOrder | null | undefined): Order {
@@ -51,6 +58,10 @@ export interface IntakeDeps {
 export function createIntake(deps: IntakeDeps): Intake {
   const { storeTimeoutMs, mapping } = deps;
   const now = deps.now ?? Date.now;
+  // Stored with no rule of their own: an event some rule is withdrawn by; a shipment's shipped event
+  // when a delivery stage has a rule (its tracking details fill the stage's message).
+  const withdrawing = withdrawingEvents(mapping.rules);
+  const stagesRuled = DELIVERY_STAGES.some((stage) => anyRuleFor(mapping.rules, stage));
   const directory: DirectoryLookup | undefined =
     deps.directory && ((keys) => withDeadline((deps.directory as DirectoryLookup)(keys), storeTimeoutMs, 'look the customer up'));
 
@@ -81,16 +92,28 @@ export function createIntake(deps: IntakeDeps): Intake {
   return async ({ order: received, scope, placedIfFirst }, topic) => {
     const receivedAt = now();
     const placedKey = dedupeKey(received.source, scope, received.orderId);
-    const placed =
-      received.event === 'placed' ? undefined : await withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up');
+    const shipmentId = isDeliveryStage(received.event) ? received.shipment?.id : undefined;
+    const [placed, shipped] = await Promise.all([
+      received.event === 'placed' ? undefined : withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up'),
+      shipmentId === undefined
+        ? undefined
+        : withDeadline(
+            deps.store.findDelivery(dedupeKey(received.source, scope, received.orderId, 'shipped', shipmentId)),
+            storeTimeoutMs,
+            'look the shipment up',
+          ),
+    ]);
     // An order first seen at a later status (WooCommerce's completed) starts with its placed message, if one is sent.
     const firstSeen = placedIfFirst === true && placed === undefined && anyRuleFor(mapping.rules, 'placed');
-    const order: Order = firstSeen ? { ...received, event: 'placed' } : withPlacedDetails(received, placed?.order);
+    const order: Order = firstSeen
+      ? { ...received, event: 'placed' }
+      : withShipmentDetails(withPlacedDetails(received, placed?.order), shipped?.order);
     const ruled = anyRuleFor(mapping.rules, order.event);
     // Stored even with no rule of their own: a placed event keeps the order (the customer) for the
-    // events after it, and a cancel withdraws a held confirmation.
-    if (!ruled && order.event !== 'placed' && order.event !== 'cancelled')
-      return { outcome: 'ignored', reason: `no rule sends a message for ${order.event} events` };
+    // events after it, a cancel (or any event a rule names in withdrawnBy) withdraws held messages.
+    const kept =
+      order.event === 'placed' || order.event === 'cancelled' || withdrawing.has(order.event) || (order.event === 'shipped' && stagesRuled);
+    if (!ruled && !kept) return { outcome: 'ignored', reason: `no rule sends a message for ${order.event} events` };
 
     const plan: DeliveryPlan = ruled
       ? await planDelivery(order, mapping, {
@@ -101,6 +124,10 @@ export function createIntake(deps: IntakeDeps): Intake {
         })
       : { kind: 'skip', reason: `no rule sends a message for ${order.event} events` };
     const stored = incoming(order, scope, placedKey, topic, receivedAt, plan);
+    // A customer who asked for no more chat messages: the store skips it as it stores it (`opted out`),
+    // in the same transaction, so taking an order in costs no extra store call.
+    const keys = plan.kind === 'skip' ? [] : customerKeys(order.customer);
+    if (keys.length > 0) stored.optOutKeys = keys;
     if (firstSeen) {
       // Its shipped event is spent with it, so a redelivery of the same status sends nothing more.
       stored.alongside = incoming(received, scope, placedKey, topic, receivedAt, {
@@ -108,7 +135,7 @@ export function createIntake(deps: IntakeDeps): Intake {
         reason: 'the order was first seen at this status: its placed message is the one sent',
       });
     }
-    if (order.event === 'cancelled') stored.withdraws = placedKey;
+    if (withdrawing.has(order.event)) stored.withdraws = { orderKey: placedKey, event: order.event };
     const recorded = await withDeadline(deps.store.recordOrder(stored), storeTimeoutMs, 'store the order');
     return plan.kind === 'skip' && recorded.outcome === 'accepted' ? { ...recorded, reason: plan.reason } : recorded;
   };

@@ -43,10 +43,12 @@ export type DeliveryPlan =
       holdReason?: string;
       /** Once sent, bind this shop id to the recipient in MantaGO (`bind: true`). */
       bindCustomerId?: string;
+      /** Events of the same order that withdraw it while it is not yet sent (its rule's withdrawnBy). */
+      withdrawnBy?: readonly OrderEvent[];
     }
   | { kind: 'skip'; reason: string }
-  /** Stored pending: the worker finds the recipient (a MantaGO member lookup), then the rule. */
-  | { kind: 'resolve'; reason: string };
+  /** Stored pending: the worker finds the recipient (a MantaGO member lookup), then the rule; what any of its rules is withdrawn by withdraws it meanwhile. */
+  | { kind: 'resolve'; reason: string; withdrawnBy?: readonly OrderEvent[] };
 
 /** An order that passed verification, with what the mapping decided for it. */
 export interface IncomingOrder {
@@ -67,19 +69,23 @@ export interface IncomingOrder {
   batchKey: string | undefined;
   /** Stored already claimed by this owner (a manual broadcast sends it at once, not the worker). */
   leasedTo?: { owner: string; until: number };
-  /** A cancellation: the order's placed message, if it has not gone out yet, is withdrawn (skipped) — the key of that delivery. */
-  withdraws?: string;
+  /** An event that withdraws its order's messages not yet sent whose rule names it (withdrawnBy): the order's key (placedKeyOf). */
+  withdraws?: { orderKey: string; event: OrderEvent };
+  /** The customer's directory keys: an opt-out of any, found as it is stored, makes it skipped (`opted out`). */
+  optOutKeys?: string[];
   /** Stored with it, in the same transaction: an event this one stands for too (WooCommerce's completion of an order first seen completed). */
   alongside?: IncomingOrder;
 }
 
-/** The reason a withdrawn placed message shows. */
-export const WITHDRAWN_REASON = 'order cancelled before the message went out';
+/** The reason a withdrawn message shows: the event that withdrew it ("order cancelled before the message went out"). */
+export const withdrawnReason = (event: OrderEvent): string => `order ${event.replaceAll('_', ' ')} before the message went out`;
 
 export interface RecordedOrder {
   outcome: 'accepted' | 'duplicate';
   deliveryId: number;
   status: DeliveryStatus;
+  /** Why the store skipped it as it stored it (the customer opted out). */
+  reason?: string;
 }
 
 /** A pending delivery a worker has leased: nobody else takes it until the lease runs out. */
@@ -187,5 +193,5 @@ export function dedupeKey(source: string, scope: string, orderId: string, event:
 /** The key of an order's placed event, from the key of any of its events. */
 export const placedKeyOf = (key: string): string => key.split(KEY_SEPARATOR).slice(0, 3).join(KEY_SEPARATOR);
 
-/** What an order's cancel adds to its placed key (the store finds a cancelled order's placed message by it). */
-export const CANCELLED_KEY_SUFFIX = `${KEY_SEPARATOR}cancelled`;
+/** What every key of an order's events but its placed one starts with: the placed key, then this. */
+export const ORDER_KEY_SEPARATOR = KEY_SEPARATOR;

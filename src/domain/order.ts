@@ -1,8 +1,30 @@
 // An order as the whole service sees it, whatever shop platform sent it. Every id is a string.
 
+/**
+ * A shipment's progress after it left, each its own message per shipment (Shopify's fulfillment
+ * events; the normalized order). These names are the contract: rules, the stored deliveries and the
+ * metrics all use them.
+ */
+export const DELIVERY_STAGES = [
+  'in_transit',
+  'out_for_delivery',
+  'delivery_attempted',
+  'delivered',
+  'ready_for_pickup',
+  'delivery_failed',
+] as const;
+export type DeliveryStage = (typeof DELIVERY_STAGES)[number];
+
 /** What happened to an order: each is its own message (rules choose by event). */
-export const ORDER_EVENTS = ['placed', 'shipped', 'cancelled', 'refunded'] as const;
+export const ORDER_EVENTS = ['placed', 'shipped', 'cancelled', 'refunded', ...DELIVERY_STAGES] as const;
 export type OrderEvent = (typeof ORDER_EVENTS)[number];
+
+export const isDeliveryStage = (event: OrderEvent): event is DeliveryStage => (DELIVERY_STAGES as readonly string[]).includes(event);
+/** The events that belong to one shipment: one message per (shipment, event). */
+export const isShipmentEvent = (event: OrderEvent): boolean => event === 'shipped' || isDeliveryStage(event);
+
+/** A language tag as shops write one (zh-TW, zh_TW, en): a language of 2 or 3 letters and optional subtags. */
+export const LOCALE_PATTERN = '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$';
 
 export interface Customer {
   id?: string;
@@ -10,6 +32,8 @@ export interface Customer {
   phone?: string;
   firstName?: string;
   lastName?: string;
+  /** The customer's language as the shop knows it (a BCP 47 tag such as zh-TW). */
+  locale?: string;
 }
 
 export interface OrderItem {
@@ -19,12 +43,17 @@ export interface OrderItem {
   sku?: string;
 }
 
-/** A shipment of the order (a Shopify fulfillment; WooCommerce's completion): one message each. */
+/** A shipment of the order (a Shopify fulfillment; WooCommerce's completion): one message each, and one per delivery stage. */
 export interface Shipment {
   id: string;
   trackingNumber?: string;
   trackingUrl?: string;
   company?: string;
+  /** For a delivery stage: the stage (one of DELIVERY_STAGES), and what the carrier said with it. */
+  status?: string;
+  estimatedDeliveryAt?: string;
+  city?: string;
+  message?: string;
 }
 
 export interface Refund {

@@ -31,3 +31,6 @@ export interface DirectoryEntry {
   userId: string;
   updatedAt: number;
 }
+
+/** Why a customer who asked the shop for no more chat messages got none (the delivery's reason). */
+export const OPTED_OUT_REASON = 'opted out';

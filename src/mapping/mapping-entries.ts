@@ -6,6 +6,7 @@ import type { OrderEvent } from '../domain/order.ts';
 import { type ChatUser, isValidUserId, type Platform } from '../domain/recipient.ts';
 import { directoryKeyProblem } from './directory-keys.ts';
 import { MAX_AGE_MS, parseDuration } from './durations.ts';
+import { canonicalLocale } from './locale.ts';
 import { AttributeEntry, DirectoryEntry, MantagoEntry, QuietHoursSchema, RuleSchema, StaticEntry } from './mapping-schema.ts';
 import { parseQuietHours, type QuietHours } from './quiet-hours.ts';
 import type { Bind, RecipientEntry } from './recipients.ts';
@@ -91,8 +92,9 @@ function checkTexts(entry: unknown, path: Path, report: Report): void {
 
 type RawRule = {
   name: string;
-  when?: Omit<When, 'event'> & { event?: OrderEvent | OrderEvent[] };
+  when?: Omit<When, 'event' | 'locale'> & { event?: OrderEvent | OrderEvent[]; locale?: string | string[] };
   delay?: string;
+  withdrawnBy?: OrderEvent | OrderEvent[];
   maxAge?: string;
   quietHours?: boolean;
   send: { intentId?: string; message?: string; fbTag?: FbTag };
@@ -105,8 +107,17 @@ export function toRule(entry: unknown, path: Path, check: Check, report: Report,
     return undefined;
   }
   const raw = entry as RawRule;
-  const { event, ...conditions } = raw.when ?? {};
-  const when: When = { ...conditions, event: event === undefined ? ['placed'] : Array.isArray(event) ? event : [event] };
+  const { event, locale, ...conditions } = raw.when ?? {};
+  const when: When = {
+    ...conditions,
+    event: event === undefined ? ['placed'] : Array.isArray(event) ? event : [event],
+    ...(locale !== undefined && { locale: (Array.isArray(locale) ? locale : [locale]).map(canonicalLocale) }),
+  };
+  const withdrawnBy = raw.withdrawnBy === undefined ? undefined : Array.isArray(raw.withdrawnBy) ? raw.withdrawnBy : [raw.withdrawnBy];
+  for (const withdrawing of withdrawnBy ?? []) {
+    if (when.event.includes(withdrawing))
+      report([...path, 'withdrawnBy'], `${withdrawing} is an event of this rule: its own event cannot withdraw it`);
+  }
   if (when.minTotal !== undefined && when.maxTotal !== undefined && when.minTotal > when.maxTotal) {
     report([...path, 'when'], 'minTotal is greater than maxTotal, so the rule can never match');
   }
@@ -131,6 +142,7 @@ export function toRule(entry: unknown, path: Path, check: Check, report: Report,
     when,
     quietHours: raw.quietHours ?? true,
     ...(typeof delay === 'number' && { delayMs: delay }),
+    ...(withdrawnBy && { withdrawnBy }),
     ...(typeof maxAge === 'number' && { maxAgeMs: maxAge }),
   };
   if (raw.send.message !== undefined) {

@@ -59,13 +59,17 @@ export function parseMapping(text: string, file: string): Mapping {
   const warn = (path: Path, message: string) => void warnings.push(place(path, message));
   const check = (schema: TSchema, value: unknown, path: Path) => {
     const before = problems.length;
-    for (const error of Value.Errors(schema, value)) {
+    const errors = [...Value.Errors(schema, value)];
+    for (const error of errors) {
       if (error.keyword === 'anyOf' || error.keyword === 'const') continue; // the enum-like errors below say it better
       const pointer = error.instancePath.split('/').slice(1).map(fromPointer);
       // A value that may be one event or a list of them: speak only of the branch the file chose.
       const given = pointer.reduce<unknown>((v, key) => (v as Record<string | number, unknown> | undefined)?.[key], value);
       if (error.keyword === 'enum' && Array.isArray(given)) continue;
       if (error.keyword === 'type' && (error.params as { type?: unknown }).type === 'array' && typeof given === 'string') continue;
+      // A list where one value or a list may stand: its entries' errors say what is wrong.
+      if (error.keyword === 'type' && Array.isArray(given) && errors.some((e) => e.instancePath.startsWith(`${error.instancePath}/`)))
+        continue;
       const at = [...path, ...pointer];
       if (error.keyword === 'additionalProperties') {
         for (const key of (error.params as { additionalProperties: string[] }).additionalProperties) report([...at, key], 'unknown key');

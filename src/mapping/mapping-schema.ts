@@ -1,12 +1,14 @@
 // The mapping file's shape, as TypeBox schemas: what each recipient entry and rule may hold.
 import Type from 'typebox';
 import { FB_TAGS } from '../domain/content.ts';
-import { ORDER_EVENTS } from '../domain/order.ts';
+import { LOCALE_PATTERN, ORDER_EVENTS } from '../domain/order.ts';
 import { PLATFORMS } from '../domain/recipient.ts';
 import { SOURCE_NAMES } from '../sources/registry.ts';
 
 const PlatformSchema = Type.Enum([...PLATFORMS]);
 const EventSchema = Type.Enum([...ORDER_EVENTS]);
+const Events = Type.Union([EventSchema, Type.Array(EventSchema, { minItems: 1 })]);
+const Locale = Type.String({ pattern: LOCALE_PATTERN, maxLength: 35 });
 /** `bind: true` binds the customer to the user in MantaGO once sent; `customerId` says which id (customer.id by default). */
 const Binding = { bind: Type.Optional(Type.Literal(true)), customerId: Type.Optional(Type.String({ minLength: 1, maxLength: 500 })) };
 
@@ -41,18 +43,20 @@ export const RuleSchema = Type.Object(
     when: Type.Optional(
       Type.Object(
         {
-          event: Type.Optional(Type.Union([EventSchema, Type.Array(EventSchema, { minItems: 1 })])),
+          event: Type.Optional(Events),
           platform: Type.Optional(PlatformSchema),
           source: Type.Optional(Type.Enum([...SOURCE_NAMES])),
           shop: Type.Optional(Type.String({ minLength: 1 })),
           currency: Type.Optional(Type.String({ pattern: '^[A-Za-z]{3}$' })),
           minTotal: Type.Optional(Type.Number()),
           maxTotal: Type.Optional(Type.Number()),
+          locale: Type.Optional(Type.Union([Locale, Type.Array(Locale, { minItems: 1 })])),
         },
         { additionalProperties: false },
       ),
     ),
     delay: Type.Optional(Type.String()),
+    withdrawnBy: Type.Optional(Type.Union([EventSchema, Type.Array(EventSchema)])),
     maxAge: Type.Optional(Type.String()),
     quietHours: Type.Optional(Type.Boolean()),
     send: Type.Object(

@@ -7,7 +7,7 @@ import { formatDuration } from './durations.ts';
 import type { Mapping } from './mapping-file.ts';
 import { quietUntil } from './quiet-hours.ts';
 import { type Lookups, resolveRecipient } from './recipients.ts';
-import { chooseContent, type Rule } from './rules.ts';
+import { anyWithdrawnBy, chooseContent, type Rule, withdrawnByOf } from './rules.ts';
 
 const NAME_LIMIT = 100;
 
@@ -57,11 +57,11 @@ export async function planDelivery(order: Order, mapping: Mapping, context: Plan
     // The customer got the order's first message there: its later messages follow.
     recipient = { ...context.placed.recipient, via: `the order's placed message (${context.placed.recipient.via})` };
   } else if (order.event !== 'placed' && context.placed?.resolving) {
-    return { kind: 'resolve', reason: "waiting for the order's placed message to find its recipient" };
+    return resolveLater(order, mapping, "waiting for the order's placed message to find its recipient");
   } else {
     const { resolution } = await resolveRecipient(order, mapping.recipients, context.lookups);
     if ('skip' in resolution) return { kind: 'skip', reason: resolution.skip };
-    if ('defer' in resolution) return { kind: 'resolve', reason: 'waiting for a MantaGO member lookup' };
+    if ('defer' in resolution) return resolveLater(order, mapping, 'waiting for a MantaGO member lookup');
     recipient = resolution.recipient;
     bindCustomerId = resolution.bindCustomerId;
   }
@@ -73,6 +73,7 @@ export async function planDelivery(order: Order, mapping: Mapping, context: Plan
   // MantaGO shows a broadcast's name in its dashboard: the rule and the order make it findable.
   const name = `${chosen.rule.name} ${order.orderNumber ?? order.orderId}`.slice(0, NAME_LIMIT);
   const { dueAt, holdReason } = schedule(chosen.rule, mapping, context.receivedAt, context.now);
+  const withdrawnBy = withdrawnByOf(chosen.rule, order.event);
   return {
     kind: 'send',
     recipient,
@@ -82,5 +83,11 @@ export async function planDelivery(order: Order, mapping: Mapping, context: Plan
     dueAt,
     ...(holdReason && { holdReason }),
     ...(bindCustomerId && { bindCustomerId }),
+    ...(withdrawnBy.length > 0 && { withdrawnBy }),
   };
+}
+
+function resolveLater(order: Order, mapping: Mapping, reason: string): DeliveryPlan {
+  const withdrawnBy = anyWithdrawnBy(mapping.rules, order.event);
+  return { kind: 'resolve', reason, ...(withdrawnBy.length > 0 && { withdrawnBy }) };
 }

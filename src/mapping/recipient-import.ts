@@ -1,5 +1,6 @@
-// Lines of a recipient-directory import (JSON lines or CSV): each line becomes one entry or one
-// error naming the line; a line is taken whole or not at all.
+// Lines of a recipient-directory import (JSON lines or CSV): each line becomes one entry (a binding,
+// an opt-out, or both) or one error naming the line; a line is taken whole or not at all. The
+// optOut column: true opts the key out, false lifts it, empty leaves it; a line may hold only that.
 import { PLATFORMS, isValidUserId, type DirectoryEntry, type Platform } from '../domain/recipient.ts';
 import { directoryKeyProblem } from './directory-keys.ts';
 
@@ -21,14 +22,31 @@ export function directoryEntryProblem(key: string, platform: unknown, userId: un
   return undefined;
 }
 
-const CSV_HEADER = /^\s*"?key"?\s*,\s*"?platform"?\s*,\s*"?userId"?\s*$/i;
+const CSV_HEADER = /^\s*"?key"?\s*,\s*"?platform"?\s*,\s*"?userId"?\s*(,\s*"?optOut"?\s*)?$/i;
 
-function fieldsOf(line: string, format: ImportFormat): { key: unknown; platform: unknown; userId: unknown } | string {
+/** One key's opt-out as an import sets it: true opts out, false lifts it. */
+export interface ImportedOptOut {
+  key: string;
+  optOut: boolean;
+}
+
+type Fields = { key: unknown; platform: unknown; userId: unknown; optOut?: unknown };
+
+const CSV_BOOLEANS: Record<string, boolean> = { true: true, yes: true, '1': true, false: false, no: false, '0': false };
+
+function fieldsOf(line: string, format: ImportFormat): Fields | string {
   if (format === 'csv') {
     const cells = line.split(',').map((cell) => cell.trim().replace(/^"(.*)"$/, '$1'));
-    if (cells.length !== 3) return `expected 3 comma-separated fields (key,platform,userId), found ${cells.length}`;
-    const [key, platform, userId] = cells;
-    return { key, platform, userId };
+    if (cells.length !== 3 && cells.length !== 4)
+      return `expected 3 comma-separated fields (key,platform,userId), or 4 with optOut, found ${cells.length}`;
+    const [key, platform, userId, optOut] = cells;
+    if (optOut && CSV_BOOLEANS[optOut.toLowerCase()] === undefined) return 'optOut must be true or false';
+    return {
+      key,
+      platform: platform || undefined,
+      userId: userId || undefined,
+      optOut: optOut ? CSV_BOOLEANS[optOut.toLowerCase()] : undefined,
+    };
   }
   let value: unknown;
   try {
@@ -37,17 +55,19 @@ function fieldsOf(line: string, format: ImportFormat): { key: unknown; platform:
     return 'not valid JSON';
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) return 'expected a JSON object {"key", "platform", "userId"}';
-  const { key, platform, userId } = value as Record<string, unknown>;
-  return { key, platform, userId };
+  const { key, platform, userId, optOut } = value as Record<string, unknown>;
+  return { key, platform, userId, optOut };
 }
 
 export function parseRecipientImport(
   text: string,
   format: ImportFormat,
   now: number,
-): { entries: DirectoryEntry[]; errors: ImportLineError[] } {
+): { entries: DirectoryEntry[]; optOuts: ImportedOptOut[]; imported: number; errors: ImportLineError[] } {
   const entries: DirectoryEntry[] = [];
+  const optOuts: ImportedOptOut[] = [];
   const errors: ImportLineError[] = [];
+  let imported = 0;
   for (const [index, raw] of text.split(/\r?\n/).entries()) {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
@@ -61,12 +81,19 @@ export function parseRecipientImport(
       errors.push({ line: index + 1, error: 'key is missing' });
       continue;
     }
-    const problem = directoryEntryProblem(fields.key, fields.platform, fields.userId);
+    if (fields.optOut !== undefined && typeof fields.optOut !== 'boolean') {
+      errors.push({ line: index + 1, error: 'optOut must be true or false' });
+      continue;
+    }
+    const binding = fields.platform !== undefined || fields.userId !== undefined || fields.optOut === undefined;
+    const problem = binding ? directoryEntryProblem(fields.key, fields.platform, fields.userId) : directoryKeyProblem(fields.key);
     if (problem) {
       errors.push({ line: index + 1, error: problem });
       continue;
     }
-    entries.push({ key: fields.key, platform: fields.platform as Platform, userId: fields.userId as string, updatedAt: now });
+    imported++;
+    if (binding) entries.push({ key: fields.key, platform: fields.platform as Platform, userId: fields.userId as string, updatedAt: now });
+    if (typeof fields.optOut === 'boolean') optOuts.push({ key: fields.key, optOut: fields.optOut });
   }
-  return { entries, errors };
+  return { entries, optOuts, imported, errors };
 }

@@ -1,9 +1,11 @@
 // What is sent: the mapping file's `rules`, first matching rule wins. A rule is for one or more
 // order events (placed when it names none, so a mapping written for one message per order keeps
-// sending exactly that), and may hold its message (`delay`) or ignore the quiet hours.
+// sending exactly that), may hold its message (`delay`) or ignore the quiet hours, and names the
+// events of the same order that withdraw its message while it is held (`withdrawnBy`).
 import { DEFAULT_FB_TAG, type Content, type FbTag } from '../domain/content.ts';
 import type { Order, OrderEvent } from '../domain/order.ts';
 import type { Platform } from '../domain/recipient.ts';
+import { localeMatches } from './locale.ts';
 import { renderTemplate, type Template } from './template.ts';
 
 export interface When {
@@ -14,13 +16,17 @@ export interface When {
   currency?: string;
   minTotal?: number;
   maxTotal?: number;
+  /** The customer's languages (canonical tags), each matching its region variants. */
+  locale?: readonly string[];
 }
 export interface Rule {
   name: string;
   when: When;
   send: { intentId: string; fbTag?: FbTag | undefined } | { message: Template; fbTag?: FbTag | undefined };
-  /** Hold the message this long after the order event arrived (a cancel meanwhile withdraws a placed one). */
+  /** Hold the message this long after the order event arrived. */
   delayMs?: number;
+  /** Events of the same order that withdraw its message while not yet sent; unset: the default (withdrawnByOf). */
+  withdrawnBy?: readonly OrderEvent[];
   /** An event older than this when it reaches us (by the shop's time) is skipped. */
   maxAgeMs?: number;
   /** False: send even inside the quiet hours. */
@@ -37,8 +43,24 @@ function matches(when: When, order: Order, platform: Platform): boolean {
     (when.shop === undefined || when.shop === order.shop) &&
     (when.currency === undefined || when.currency.toUpperCase() === order.currency) &&
     (when.minTotal === undefined || total >= when.minTotal) &&
-    (when.maxTotal === undefined || total <= when.maxTotal)
+    (when.maxTotal === undefined || total <= when.maxTotal) &&
+    (when.locale === undefined || localeMatches(when.locale, order.customer.locale))
   );
+}
+
+/** What withdraws a message of `rule` for an `event`: the rule's list, else a cancel withdraws a placed message (as always). */
+export function withdrawnByOf(rule: Pick<Rule, 'withdrawnBy'>, event: OrderEvent): readonly OrderEvent[] {
+  return rule.withdrawnBy ?? (event === 'placed' ? ['cancelled'] : []);
+}
+
+/** What withdraws a message for `event` whose rule is not chosen yet: what any rule for the event is withdrawn by. */
+export function anyWithdrawnBy(rules: readonly Rule[], event: OrderEvent): OrderEvent[] {
+  return [...new Set(rules.filter((rule) => rule.when.event.includes(event)).flatMap((rule) => withdrawnByOf(rule, event)))];
+}
+
+/** The events that withdraw some rule's message: stored even without a rule of their own. */
+export function withdrawingEvents(rules: readonly Rule[]): Set<OrderEvent> {
+  return new Set(rules.flatMap((rule) => rule.when.event.flatMap((event) => withdrawnByOf(rule, event))));
 }
 
 /** Whether any rule could send a message for this event at all (else the webhook is ignored, with the reason). */

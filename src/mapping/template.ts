@@ -16,10 +16,15 @@ export const TEMPLATE_VARIABLES = [
   'customer.phone',
   'customer.firstName',
   'customer.lastName',
+  'customer.locale',
   'event',
   'shipment.trackingNumber',
   'shipment.trackingUrl',
   'shipment.company',
+  'shipment.status',
+  'shipment.estimatedDeliveryAt',
+  'shipment.city',
+  'shipment.message',
   'order.cancelReason',
   'refund.amount',
   'refund.currency',
@@ -108,6 +113,8 @@ function lookup(order: Order, variable: string): string | undefined {
       return order.customer.firstName;
     case 'customer.lastName':
       return order.customer.lastName;
+    case 'customer.locale':
+      return order.customer.locale;
     case 'event':
       return order.event;
     case 'shipment.trackingNumber':
@@ -116,6 +123,14 @@ function lookup(order: Order, variable: string): string | undefined {
       return order.shipment?.trackingUrl;
     case 'shipment.company':
       return order.shipment?.company;
+    case 'shipment.status':
+      return order.shipment?.status;
+    case 'shipment.estimatedDeliveryAt':
+      return order.shipment?.estimatedDeliveryAt;
+    case 'shipment.city':
+      return order.shipment?.city;
+    case 'shipment.message':
+      return order.shipment?.message;
     case 'order.cancelReason':
       return order.cancelReason;
     case 'refund.amount':

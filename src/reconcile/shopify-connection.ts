@@ -12,6 +12,13 @@ export const SHOPIFY_TOPICS: Record<OrderEvent, string[]> = {
   shipped: ['FULFILLMENTS_CREATE', 'FULFILLMENTS_UPDATE'],
   cancelled: ['ORDERS_CANCELLED'],
   refunded: ['REFUNDS_CREATE'],
+  // The delivery stages: one topic, its status says which (sources/shopify-fulfillment-events.ts).
+  in_transit: ['FULFILLMENT_EVENTS_CREATE'],
+  out_for_delivery: ['FULFILLMENT_EVENTS_CREATE'],
+  delivery_attempted: ['FULFILLMENT_EVENTS_CREATE'],
+  delivered: ['FULFILLMENT_EVENTS_CREATE'],
+  ready_for_pickup: ['FULFILLMENT_EVENTS_CREATE'],
+  delivery_failed: ['FULFILLMENT_EVENTS_CREATE'],
 };
 
 export interface ShopifySettings {

@@ -2,8 +2,8 @@
 // logged and counted, and what the check found is kept with the last repair of each of ours, for
 // the operator (GET /admin/shops) on any replica.
 import type { Logger } from 'pino';
-import type { OrderEvent } from '../domain/order.ts';
-import type { Rule } from '../mapping/rules.ts';
+import { DELIVERY_STAGES, type OrderEvent } from '../domain/order.ts';
+import { type Rule, withdrawnByOf } from '../mapping/rules.ts';
 import type { ShopMetrics } from '../metrics/shop-metrics.ts';
 import type { LastRepair, ShopConnection, ShopWebhook } from './connection.ts';
 
@@ -14,10 +14,17 @@ export interface WebhookState {
   error?: string;
 }
 
-/** The events the mapping's rules need webhooks for; a cancel also withdraws a held message, so a delay needs it too. */
+/**
+ * The events the mapping's rules need webhooks for: a held message's withdrawing events too (its
+ * rule's withdrawnBy; a cancel, for a placed one), and a delivery stage its fulfillment's shipped
+ * event (the tracking details).
+ */
 export function eventsNeeded(rules: readonly Rule[]): OrderEvent[] {
   const events = new Set(rules.flatMap((r) => r.when.event));
-  if (rules.some((r) => (r.delayMs ?? 0) > 0)) events.add('cancelled');
+  for (const rule of rules.filter((r) => (r.delayMs ?? 0) > 0)) {
+    for (const event of rule.when.event) for (const withdrawing of withdrawnByOf(rule, event)) events.add(withdrawing);
+  }
+  if (DELIVERY_STAGES.some((stage) => events.has(stage))) events.add('shipped');
   return [...events];
 }
 

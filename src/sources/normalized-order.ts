@@ -1,7 +1,7 @@
 // The normalized order: the contract of POST /webhooks/orders. Shopify and WooCommerce payloads
 // are turned into the same Order (domain/order.ts); mapping and delivery only ever see that.
 import Type, { type Static } from 'typebox';
-import { ORDER_EVENTS, type Order } from '../domain/order.ts';
+import { isDeliveryStage, isShipmentEvent, LOCALE_PATTERN, ORDER_EVENTS, type Order } from '../domain/order.ts';
 import { Amount, Currency, Id } from './fields.ts';
 import { optionalText } from './source.ts';
 
@@ -22,6 +22,13 @@ export const NormalizedOrderSchema = Type.Object(
       phone: Type.Optional(Type.String({ maxLength: 50 })),
       firstName: Type.Optional(Type.String({ maxLength: 200 })),
       lastName: Type.Optional(Type.String({ maxLength: 200 })),
+      locale: Type.Optional(
+        Type.String({
+          pattern: LOCALE_PATTERN,
+          maxLength: 35,
+          description: "the customer's language, e.g. zh-TW",
+        }),
+      ),
     }),
     shipment: Type.Optional(
       Type.Object(
@@ -30,8 +37,11 @@ export const NormalizedOrderSchema = Type.Object(
           trackingNumber: Type.Optional(Type.String({ maxLength: 200 })),
           trackingUrl: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 2000 })),
           company: Type.Optional(Type.String({ maxLength: 200 })),
+          estimatedDeliveryAt: Type.Optional(Type.String({ maxLength: 100 })),
+          city: Type.Optional(Type.String({ maxLength: 200 })),
+          message: Type.Optional(Type.String({ maxLength: 2000 })),
         },
-        { description: 'for a shipped event: one message per shipment id' },
+        { description: 'for a shipped event or a delivery stage (delivered, ...): one message per shipment id and event' },
       ),
     ),
     cancelReason: Type.Optional(Type.String({ maxLength: 500 })),
@@ -53,10 +63,10 @@ export const NormalizedOrderSchema = Type.Object(
 );
 export type NormalizedOrderPayload = Static<typeof NormalizedOrderSchema>;
 
-/** What the schema cannot say: a shipped event names its shipment. */
+/** What the schema cannot say: a shipped event or a delivery stage names its shipment. */
 export function normalizedOrderProblem(payload: NormalizedOrderPayload): string | undefined {
-  return payload.event === 'shipped' && !payload.shipment
-    ? 'body/shipment is required for a shipped event: {"id", "trackingNumber"?, "trackingUrl"?, "company"?}'
+  return payload.event !== undefined && isShipmentEvent(payload.event) && !payload.shipment
+    ? `body/shipment is required for a ${payload.event} event: {"id", "trackingNumber"?, "trackingUrl"?, "company"?}`
     : undefined;
 }
 
@@ -80,6 +90,7 @@ export function fromNormalizedPayload(payload: NormalizedOrderPayload, fallbackS
       phone: optionalText(payload.customer.phone),
       firstName: optionalText(payload.customer.firstName),
       lastName: optionalText(payload.customer.lastName),
+      ...(optionalText(payload.customer.locale) && { locale: payload.customer.locale }),
     },
     attributes,
     ...(shipment && {
@@ -88,6 +99,10 @@ export function fromNormalizedPayload(payload: NormalizedOrderPayload, fallbackS
         ...(optionalText(shipment.trackingNumber) && { trackingNumber: shipment.trackingNumber }),
         ...(optionalText(shipment.trackingUrl) && { trackingUrl: shipment.trackingUrl }),
         ...(optionalText(shipment.company) && { company: shipment.company }),
+        ...(payload.event !== undefined && isDeliveryStage(payload.event) && { status: payload.event }),
+        ...(optionalText(shipment.estimatedDeliveryAt) && { estimatedDeliveryAt: shipment.estimatedDeliveryAt }),
+        ...(optionalText(shipment.city) && { city: shipment.city }),
+        ...(optionalText(shipment.message) && { message: shipment.message }),
       },
     }),
     ...(optionalText(cancelReason) && { cancelReason }),

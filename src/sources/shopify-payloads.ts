@@ -21,6 +21,7 @@ export const ShopifyOrderSchema = Type.Object(
     contact_email: Nullable(Type.String()),
     phone: Nullable(Type.String()),
     order_status_url: Nullable(Type.String()),
+    customer_locale: Nullable(Type.String({ maxLength: 35 })),
     cancel_reason: Nullable(Type.String({ maxLength: 200 })),
     created_at: Nullable(Type.String({ maxLength: 40 })),
     cancelled_at: Nullable(Type.String({ maxLength: 40 })),

@@ -1,5 +1,6 @@
 // Shopify webhooks: orders/create and orders/paid (placed), orders/cancelled, fulfillments/create
-// and fulfillments/update (shipped: one message per fulfillment), refunds/create (refunded).
+// and fulfillments/update (shipped: one message per fulfillment), fulfillment_events/create (its
+// delivery stages: shopify-fulfillment-events.ts), refunds/create (refunded).
 // https://shopify.dev/docs/apps/build/webhooks/subscribe/https — HMAC-SHA256 of the raw body, base64.
 import type { IncomingHttpHeaders } from 'node:http';
 import Type from 'typebox';
@@ -12,6 +13,11 @@ import {
   type ShopifyRefund,
   ShopifyRefundSchema,
 } from './shopify-payloads.ts';
+import {
+  normalizeShopifyFulfillmentEvent,
+  type ShopifyFulfillmentEvent,
+  ShopifyFulfillmentEventSchema,
+} from './shopify-fulfillment-events.ts';
 import { hmacVerifier } from './signature.ts';
 import { byTopic, header, optionalText, payloadKind, type Normalized, type WebhookSource } from './source.ts';
 
@@ -51,6 +57,7 @@ export function normalizeShopifyOrder(payload: ShopifyOrder, shop: string, event
       phone: optionalText(payload.phone) ?? optionalText(customer?.phone) ?? optionalText(billing?.phone) ?? optionalText(shipping?.phone),
       firstName: optionalText(customer?.first_name) ?? optionalText(billing?.first_name) ?? optionalText(shipping?.first_name),
       lastName: optionalText(customer?.last_name) ?? optionalText(billing?.last_name) ?? optionalText(shipping?.last_name),
+      ...(optionalText(payload.customer_locale) && { locale: optionalText(payload.customer_locale) }),
     },
     attributes,
     ...(event === 'cancelled' &&
@@ -117,6 +124,10 @@ const FULFILLMENT = payloadKind<ShopifyFulfillment>({
   schema: ShopifyFulfillmentSchema,
   normalize: (p, headers) => ({ order: normalizeShopifyFulfillment(p, shopOf(headers)), scope: '' }),
 });
+const FULFILLMENT_EVENT = payloadKind<ShopifyFulfillmentEvent>({
+  schema: ShopifyFulfillmentEventSchema,
+  normalize: (p, headers) => normalizeShopifyFulfillmentEvent(p, shopOf(headers), shopTime(p.happened_at)),
+});
 const REFUND = payloadKind<ShopifyRefund>({
   schema: ShopifyRefundSchema,
   normalize: (p, headers) => ({ order: { ...normalizeShopifyRefund(p), shop: shopOf(headers) }, scope: '' }),
@@ -139,9 +150,10 @@ export const shopifySource: WebhookSource = {
       'orders/cancelled': placed('cancelled'),
       'fulfillments/create': FULFILLMENT,
       'fulfillments/update': FULFILLMENT,
+      'fulfillment_events/create': FULFILLMENT_EVENT,
       'refunds/create': REFUND,
     },
     'orders/create',
   ),
-  payloadKinds: [placed('placed'), FULFILLMENT, REFUND],
+  payloadKinds: [placed('placed'), FULFILLMENT, FULFILLMENT_EVENT, REFUND],
 };

@@ -1,8 +1,11 @@
 // WooCommerce `order.created` / `order.updated` webhooks: the order's status says the event —
 // processing is placed, completed is shipped (or placed, for an order first seen completed),
 // cancelled and refunded are theirs. https://woocommerce.github.io/woocommerce-rest-api-docs/#webhooks
+// Core WooCommerce has no delivery stages (out for delivery, delivered...): a shop that tracks them
+// sends them through the normalized order. Nor does an order carry the site language: the
+// customer's language is read from the order meta multilingual plugins write, where present.
 import Type, { type Static } from 'typebox';
-import type { Order, OrderEvent, Shipment } from '../domain/order.ts';
+import { LOCALE_PATTERN, type Order, type OrderEvent, type Shipment } from '../domain/order.ts';
 import { Amount, Currency, Id, Nullable } from './fields.ts';
 import { hmacVerifier } from './signature.ts';
 import { byTopic, header, optionalText, payloadKind, type Normalized, type WebhookSource } from './source.ts';
@@ -12,6 +15,8 @@ const SIGNATURE_HEADER = 'x-wc-webhook-signature';
 const EVENTS: Record<string, OrderEvent> = { processing: 'placed', completed: 'shipped', cancelled: 'cancelled', refunded: 'refunded' };
 /** The WooCommerce Shipment Tracking extension's order meta. */
 const TRACKING_META = '_wc_shipment_tracking_items';
+/** Order meta that names the customer's language (WPML, Polylang, or the shop's own), first found wins. */
+const LOCALE_META = ['customer_locale', 'wpml_language', 'pll_language', 'locale'];
 /** WooCommerce's unsigned, form-encoded check that the delivery URL answers, sent when a webhook is saved. */
 const PING = /^webhook_id=\d+$/;
 
@@ -79,6 +84,7 @@ export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: strin
       phone: optionalText(billing?.phone),
       firstName: optionalText(billing?.first_name),
       lastName: optionalText(billing?.last_name),
+      ...(localeOf(attributes) && { locale: localeOf(attributes) }),
     },
     attributes,
     ...(event === 'shipped' && { shipment: shipmentOf(payload) }),
@@ -92,6 +98,9 @@ export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: strin
     })),
   };
 }
+
+const localeOf = (meta: Record<string, string>): string | undefined =>
+  LOCALE_META.map((key) => meta[key]).find((value) => value !== undefined && new RegExp(LOCALE_PATTERN).test(value));
 
 /** WooCommerce's `_gmt` dates carry no zone: they are UTC. */
 export function gmtTime(value: string | null | undefined): number | undefined {

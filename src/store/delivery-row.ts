@@ -1,7 +1,14 @@
 // Which columns a delivery row has: for each, its SQL type, how a new delivery's value is written
 // (none: the store's default, as for the id) and how a stored value is read back. The insert's
 // columns and placeholders, the SELECT lists and the decoding of rows all come from this one map.
-import type { ClaimedDelivery, DeliveryPlan, DeliveryRecord, DeliveryStatus, IncomingOrder } from '../domain/delivery.ts';
+import {
+  type ClaimedDelivery,
+  type DeliveryPlan,
+  type DeliveryRecord,
+  type DeliveryStatus,
+  type IncomingOrder,
+  placedKeyOf,
+} from '../domain/delivery.ts';
 import type { Platform } from '../domain/recipient.ts';
 import type { Column, Param, Row } from './runner.ts';
 
@@ -22,6 +29,10 @@ interface StoredColumn<T> {
 interface WrittenColumn<T> extends StoredColumn<T> {
   write: Write;
 }
+
+const withdrawnByOf = (plan: DeliveryPlan) => (plan.kind === 'skip' ? [] : (plan.withdrawnBy ?? []));
+/** The withdrawing events as stored: `,refunded,cancelled,` (none: null), so a LIKE finds one. */
+export const withdrawnByColumn = (events: readonly string[]): string | null => (events.length > 0 ? `,${events.join(',')},` : null);
 
 const orNull =
   <T>(read: (stored: unknown) => T) =>
@@ -90,6 +101,13 @@ export const DELIVERY_ROW = {
   redriven_at: byStore('bigint', orNull(Number)),
   /** The last attempt's error, or why it was skipped or gave up. */
   last_error: optionalText(({ incoming }) => (incoming.plan.kind === 'skip' ? incoming.plan.reason : null)),
+  /** The events of the same order that withdraw it while pending (withdrawal.ts), and that order's key. */
+  withdrawn_by: optionalText(({ incoming, pending }) => (pending ? withdrawnByColumn(withdrawnByOf(incoming.plan)) : null)),
+  order_key: optionalText(({ incoming, pending }) =>
+    pending && incoming.event !== null && withdrawnByOf(incoming.plan).length > 0 ? placedKeyOf(incoming.dedupeKey) : null,
+  ),
+  /** Held (a delay, quiet hours): when it is first due; its retries' age counts from there. */
+  held_until: optionalTime(({ send }) => (send?.holdReason ? (send.dueAt ?? null) : null)),
 } satisfies Record<string, StoredColumn<unknown>>;
 
 type Columns = typeof DELIVERY_ROW;
@@ -142,6 +160,7 @@ const CLAIMED = [
   'order_id',
   'received_at',
   'redriven_at',
+  'held_until',
   'platform',
   'client_id',
   'rule',
@@ -169,7 +188,7 @@ export function toClaimed(row: Row): ClaimedDelivery {
     name: String(d.broadcast_name),
     attempts: d.attempts,
     receivedAt: d.received_at,
-    waitingSince: d.redriven_at ?? d.received_at,
+    waitingSince: d.redriven_at ?? Math.max(d.received_at, d.held_until ?? d.received_at),
   };
 }
 

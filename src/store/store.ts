@@ -69,6 +69,13 @@ export interface OperatorView {
   deleteRecipient(key: string): Promise<boolean>;
   /** The entry of the first of `keys` that has one. */
   findRecipient(keys: string[]): Promise<DirectoryEntry | undefined>;
+  // Opt-outs (operations/opt-outs.ts): keys whose customer gets no message.
+  /** Opts `key` out; its customer's waiting deliveries are skipped: how many. */
+  putOptOut(key: string, now: number): Promise<number>;
+  /** Whether `key` had an opt-out, now lifted. */
+  liftOptOut(key: string): Promise<boolean>;
+  /** Which of these chat users the directory binds to an opted-out key. */
+  optedOutUsers(userIds: string[]): Promise<string[]>;
 }
 
 /** The work queue the delivery worker drains. */
@@ -129,6 +136,8 @@ export interface ResolutionQueue {
     now: number,
   ): Promise<void>;
   listBinds(customerId: string): Promise<{ clientId: string; status: string; attempts: number; lastError: string | null }[]>;
+  /** Which of `keys` opted out of chat messages, and since when. */
+  optedOut(keys: string[]): Promise<Map<string, number>>;
 }
 
 export type BindOutcome = { status: 'bound' | 'failed' } | { status: 'pending'; retryAt: number; counted: boolean };

@@ -30,6 +30,7 @@ export function incoming(
         rule: 'r',
         content,
         name: `r ${orderId}`,
+        withdrawnBy: ['cancelled'], // a placed rule's default
       };
   const { items: _items, ...stored } = order;
   return incomingOrder(stored, {

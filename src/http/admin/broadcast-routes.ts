@@ -35,6 +35,12 @@ const BroadcastReply = Type.Object({
     }),
     Type.Null(),
   ]),
+  optedOutUserIds: Type.Optional(
+    Type.Array(Type.String(), {
+      description:
+        "users the recipient directory binds to a customer who opted out: a manual broadcast is the operator's own and still went to them",
+    }),
+  ),
 });
 type BroadcastAnswer = Static<typeof BroadcastReply>;
 
@@ -82,6 +88,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = 
           status: result.status as BroadcastAnswer['status'],
           deliveryIds: result.deliveries.map((d) => d.id),
           mantago: mantagoView(result.mantago),
+          optedOutUserIds: await store.operator.optedOutUsers(request.body.userIds),
         };
         return { statusCode, body };
       };

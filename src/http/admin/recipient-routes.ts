@@ -1,8 +1,10 @@
 // /admin/recipients: the recipient directory, which the mapping file's `- directory: true`
-// consults: "this shop customer is this LINE / Messenger user".
+// consults: "this shop customer is this LINE / Messenger user"; and a customer's opt-out ("no more
+// chat messages"), which every event of theirs obeys.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { PLATFORMS, type Platform } from '../../domain/recipient.ts';
+import { directoryKeyProblem } from '../../mapping/directory-keys.ts';
 import { directoryEntryProblem, parseRecipientImport, type ImportFormat } from '../../mapping/recipient-import.ts';
 import type { Clock } from '../../clock.ts';
 import type { Store } from '../../store/store.ts';
@@ -25,48 +27,62 @@ export const recipientRoutes: FastifyPluginAsyncTypebox<{ store: Store; clock: C
   for (const type of Object.keys(IMPORT_TYPES)) {
     app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: IMPORT_LIMIT_BYTES }, (_request, body, done) => done(null, body));
   }
+  const { operator } = store;
+  const view = async (key: string) => recipientView(key, await operator.getRecipient(key), (await store.optedOut([key])).get(key));
+  const setOptOut = (key: string, optOut: boolean) => (optOut ? operator.putOptOut(key, clock.now()) : operator.liftOptOut(key));
 
   app.put('/recipients/:key', {
     schema: {
-      summary: 'Bind a customer key to a chat user',
+      summary: 'Bind a customer key to a chat user, and/or opt it out of chat messages (optOut: true; false lifts it)',
       tags: ['admin'],
       params: KeyParams,
       body: Type.Object(
-        { platform: Type.Enum([...PLATFORMS]), userId: Type.String({ minLength: 1, maxLength: 64 }) },
+        {
+          platform: Type.Optional(Type.Enum([...PLATFORMS])),
+          userId: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          optOut: Type.Optional(Type.Boolean()),
+        },
         { additionalProperties: false },
       ),
       response: { 200: RecipientSchema, ...errorReplies(400, 401) },
     },
     handler: async (request) => {
       const { key } = request.params;
-      const { platform, userId } = request.body;
-      const problem = directoryEntryProblem(key, platform, userId);
+      const { platform, userId, optOut } = request.body;
+      const binding = platform !== undefined || userId !== undefined || optOut === undefined;
+      const problem = binding ? directoryEntryProblem(key, platform, userId) : directoryKeyProblem(key);
       if (problem) throw httpError('INVALID_PAYLOAD', problem);
-      const entry = { key, platform: platform as Platform, userId, updatedAt: clock.now() };
-      await store.operator.putRecipients([entry]);
-      return recipientView(entry);
+      if (binding)
+        await operator.putRecipients([{ key, platform: platform as Platform, userId: userId as string, updatedAt: clock.now() }]);
+      if (optOut !== undefined) await setOptOut(key, optOut);
+      return view(key);
     },
   });
 
   app.get('/recipients/:key', {
     schema: {
-      summary: 'Who a customer key is bound to',
+      summary: 'Who a customer key is bound to, and whether it opted out',
       tags: ['admin'],
       params: KeyParams,
       response: { 200: RecipientSchema, ...errorReplies(401, 404) },
     },
     handler: async (request) => {
-      const entry = await store.operator.getRecipient(request.params.key);
-      if (!entry) throw httpError('NOT_FOUND', `no recipient for ${request.params.key}`);
-      return recipientView(entry);
+      const found = await view(request.params.key);
+      if (!found.userId && !found.optOut) throw httpError('NOT_FOUND', `no recipient for ${request.params.key}`);
+      return found;
     },
   });
 
   app.delete('/recipients/:key', {
-    schema: { summary: 'Remove a binding', tags: ['admin'], params: KeyParams, response: { 204: Type.Null(), ...errorReplies(401, 404) } },
+    schema: {
+      summary: "Remove a key's binding and lift its opt-out",
+      tags: ['admin'],
+      params: KeyParams,
+      response: { 204: Type.Null(), ...errorReplies(401, 404) },
+    },
     handler: async (request, reply) => {
-      if (!(await store.operator.deleteRecipient(request.params.key)))
-        throw httpError('NOT_FOUND', `no recipient for ${request.params.key}`);
+      const [unbound, lifted] = [await operator.deleteRecipient(request.params.key), await operator.liftOptOut(request.params.key)];
+      if (!unbound && !lifted) throw httpError('NOT_FOUND', `no recipient for ${request.params.key}`);
       return reply.code(204).send(null);
     },
   });
@@ -74,7 +90,7 @@ export const recipientRoutes: FastifyPluginAsyncTypebox<{ store: Store; clock: C
   app.post('/recipients/import', {
     schema: {
       summary:
-        'Bulk import: JSON lines ({"key","platform","userId"}) or CSV (key,platform,userId); every valid line is applied, each bad line reported',
+        'Bulk import: JSON lines ({"key","platform","userId","optOut"?}) or CSV (key,platform,userId[,optOut]); a line may hold only key and optOut; every valid line is applied, each bad line reported',
       tags: ['admin'],
       consumes: Object.keys(IMPORT_TYPES),
       response: {
@@ -88,10 +104,11 @@ export const recipientRoutes: FastifyPluginAsyncTypebox<{ store: Store; clock: C
     handler: async (request) => {
       const format = IMPORT_TYPES[(request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''];
       if (!format) throw httpError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be one of ${Object.keys(IMPORT_TYPES).join(', ')}`);
-      const { entries, errors } = parseRecipientImport(request.body as string, format, clock.now());
-      if (entries.length === 0 && errors.length === 0) throw httpError('INVALID_PAYLOAD', 'the import has no lines');
-      await store.operator.putRecipients(entries);
-      return { imported: entries.length, errors };
+      const { entries, optOuts, imported, errors } = parseRecipientImport(request.body as string, format, clock.now());
+      if (imported === 0 && errors.length === 0) throw httpError('INVALID_PAYLOAD', 'the import has no lines');
+      await operator.putRecipients(entries);
+      for (const { key, optOut } of optOuts) await setOptOut(key, optOut);
+      return { imported, errors };
     },
   });
 };

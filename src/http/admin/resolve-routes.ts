@@ -4,7 +4,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { ORDER_EVENTS, type Order } from '../../domain/order.ts';
+import { OPTED_OUT_REASON } from '../../domain/recipient.ts';
 import { LookupFailed } from '../../mantago/members.ts';
+import { customerKeys } from '../../mapping/directory-keys.ts';
 import { resolveRecipient } from '../../mapping/recipients.ts';
 import { chooseContent } from '../../mapping/rules.ts';
 import type { Service } from '../../service.ts';
@@ -93,11 +95,19 @@ export const resolveRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
       const chosen = recipient ? chooseContent(mapping.rules, order, recipient.platform) : undefined;
       const rule = chosen && 'rule' in chosen ? chosen : undefined;
       const bindId = ('bindCustomerId' in resolution && resolution.bindCustomerId) || order.customer.id;
+      const optedOut = [...(await store.optedOut(customerKeys(order.customer))).keys()];
       return {
         order: { source: order.source, event: order.event, orderId: order.orderId, customer: order.customer as Record<string, string> },
         steps,
         recipient,
-        skipped: 'skip' in resolution ? resolution.skip : chosen && 'reason' in chosen ? chosen.reason : null,
+        skipped:
+          optedOut.length > 0
+            ? `${OPTED_OUT_REASON} (${optedOut.join(', ')})`
+            : 'skip' in resolution
+              ? resolution.skip
+              : chosen && 'reason' in chosen
+                ? chosen.reason
+                : null,
         rule: rule?.rule.name ?? null,
         content: rule ? (rule.content as Record<string, string>) : null,
         binds: bindId ? await store.listBinds(bindId) : [],

@@ -121,9 +121,22 @@ export function credentialsView(c: CredentialsStatus, dryRun: boolean): Static<t
 
 export const RecipientSchema = Type.Object({
   key: Type.String(),
-  platform: Type.Enum([...PLATFORMS]),
-  userId: Type.String(),
-  updatedAt: Type.String({ format: 'date-time' }),
+  /** The binding, when the key has one. */
+  platform: Type.Optional(Type.Enum([...PLATFORMS])),
+  userId: Type.Optional(Type.String()),
+  updatedAt: Type.Optional(Type.String({ format: 'date-time' })),
+  optOut: Type.Boolean({ description: 'the customer asked for no more chat messages: every event of theirs is skipped "opted out"' }),
+  optedOutAt: Type.Optional(Type.String({ format: 'date-time' })),
 });
 
-export const recipientView = (e: DirectoryEntry): Static<typeof RecipientSchema> => ({ ...e, updatedAt: iso(e.updatedAt) as string });
+/** A key's binding (if any) and opt-out (if any). */
+export const recipientView = (
+  key: string,
+  e: DirectoryEntry | undefined,
+  optedOutAt: number | undefined,
+): Static<typeof RecipientSchema> => ({
+  key,
+  ...(e && { platform: e.platform, userId: e.userId, updatedAt: iso(e.updatedAt) as string }),
+  optOut: optedOutAt !== undefined,
+  ...(optedOutAt !== undefined && { optedOutAt: iso(optedOutAt) as string }),
+});

@@ -1,15 +1,8 @@
 // The delivery queue's statements, written once for both engines: new orders, claims under a
 // lease, attempts and the transitions they lead to.
-import {
-  type AttemptResult,
-  CANCELLED_KEY_SUFFIX,
-  type ClaimedDelivery,
-  type RecordedOrder,
-  type Transition,
-  WITHDRAWN_REASON,
-} from '../../domain/delivery.ts';
-import type { StoredOrder } from '../../domain/order.ts';
-import type { Platform } from '../../domain/recipient.ts';
+import type { AttemptResult, ClaimedDelivery, RecordedOrder, Transition } from '../../domain/delivery.ts';
+import type { OrderEvent, StoredOrder } from '../../domain/order.ts';
+import { OPTED_OUT_REASON, type Platform } from '../../domain/recipient.ts';
 import {
   CLAIMED_COLUMNS,
   NEW_DELIVERY_COLUMNS,
@@ -23,6 +16,8 @@ import { ATTEMPT_COLUMNS } from '../rows.ts';
 import type { Param, Row, Runner } from '../runner.ts';
 import type { KnownDelivery } from '../store.ts';
 import { queueBinds } from './members.ts';
+import { skipOptedOut } from './opt-outs.ts';
+import { withdrawBy, withdrawOnClaim } from './withdrawal.ts';
 
 /** Ends a delivery's lease (a claim's, or one stored already leased), in an UPDATE's SET. */
 export const NO_LEASE = 'lease_owner = NULL, lease_until = NULL';
@@ -32,14 +27,14 @@ export const NO_LEASE = 'lease_owner = NULL, lease_until = NULL';
  * delivery out of the claims' index range instead of being read and passed over.
  */
 export const CLAIMABLE_AT = 'coalesce(lease_until, next_attempt_at)';
-/** A placed message withdrawn by its order's cancel (parameters: the time, the reason). */
-const WITHDRAW = `status = 'skipped', finished_at = ?, next_attempt_at = NULL, ${NO_LEASE}, last_error = ?`;
 
-/** What one webhook stores: its delivery (first) and any stored alongside, and a placed delivery it withdraws. */
+/** What one webhook stores: its delivery (first) and any stored alongside, and the order's held messages it withdraws. */
 export interface OrderWrite {
   rows: NewDeliveryRow[];
-  /** The dedupe key of a pending placed delivery to withdraw (skip), if this one is newly accepted. */
-  withdraws?: string;
+  /** If this one is newly accepted: the order's pending deliveries whose rule this event withdraws are (withdrawal.ts). */
+  withdraws?: { orderId: string; orderKey: string; event: OrderEvent };
+  /** The customer's directory keys: if any opted out, a newly stored pending delivery is skipped (opt-outs.ts). */
+  optOutKeys?: string[];
   now: number;
 }
 
@@ -81,15 +76,17 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
       const answer = recorded[at] as RecordedOrder;
       answers.push(answer);
       at += write.rows.length;
-      if (write.withdraws && answer.outcome === 'accepted') {
-        // A placed message not gone out yet (held, or waiting): the customer gets the cancellation instead.
-        await tx.run(
-          `UPDATE deliveries SET ${WITHDRAW} WHERE dedupe_key = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_until <= ?)`,
-          [write.now, WITHDRAWN_REASON, write.withdraws, write.now],
-        );
-      }
+      // A message not gone out yet (held, or waiting) that this event withdraws: the customer never gets it.
+      if (write.withdraws && answer.outcome === 'accepted') await withdrawBy(tx, write.withdraws, write.now);
     }
-    return answers;
+    const fresh = writes.flatMap((write, i) => {
+      const answer = answers[i] as RecordedOrder;
+      return answer.outcome === 'accepted' && answer.status === 'pending' && write.optOutKeys?.length
+        ? [{ id: answer.deliveryId, keys: write.optOutKeys }]
+        : [];
+    });
+    const optedOut = await skipOptedOut(tx, fresh, Math.max(...writes.map((w) => w.now)));
+    return answers.map((answer) => (optedOut.has(answer.deliveryId) ? { ...answer, status: 'skipped', reason: OPTED_OUT_REASON } : answer));
   });
 }
 
@@ -107,26 +104,6 @@ export async function findDelivery(db: Runner, dedupeKey: string): Promise<Known
     resolving: d.resolve_from !== null && d.status === 'pending',
     order: JSON.parse(d.order_json) as StoredOrder | null,
   };
-}
-
-/**
- * Placed messages among `rows` whose order was cancelled since they were stored — the cancel came
- * while one was in flight or being resolved (its retry would follow the cancellation), or before a
- * redelivery stored it — are withdrawn now rather than sent: their ids.
- */
-async function withdrawCancelled(tx: Runner, rows: readonly Row[], now: number): Promise<Set<number>> {
-  const ids = tx.dialect.inList(
-    'id',
-    rows.map((r) => Number(r.id)),
-    'bigint',
-  );
-  const withdrawn = await tx.all(
-    `UPDATE deliveries SET ${WITHDRAW}
-     WHERE ${ids.sql} AND event = 'placed' AND EXISTS (SELECT 1 FROM deliveries c WHERE c.dedupe_key = deliveries.dedupe_key || ?)
-     RETURNING id`,
-    [now, WITHDRAWN_REASON, ids.param, CANCELLED_KEY_SUFFIX],
-  );
-  return new Set(withdrawn.map((r) => Number(r.id)));
 }
 
 /** Claims the rows selected for `owner` until `until` (the lease): the only statement that takes one. */
@@ -154,7 +131,7 @@ export function claimBatch(db: Runner, owner: string, limit: number, leaseMs: nu
       [head.batch_key as string, now, limit],
     );
     if (rows.length === 0) return [];
-    const withdrawn = await withdrawCancelled(tx, rows, now);
+    const withdrawn = await withdrawOnClaim(tx, rows, now);
     const claimed = rows.filter((r) => !withdrawn.has(Number(r.id)));
     if (claimed.length === 0) return [];
     await lease(tx, claimed, owner, now + leaseMs);

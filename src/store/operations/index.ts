@@ -8,6 +8,7 @@ import * as deliveries from './deliveries.ts';
 import * as idempotency from './idempotency.ts';
 import * as members from './members.ts';
 import * as operator from './operator.ts';
+import * as optOuts from './opt-outs.ts';
 import * as resolution from './resolution.ts';
 import * as shops from './shops.ts';
 
@@ -40,6 +41,7 @@ export const STORE_OPERATIONS = {
   releaseRefresh: op(credentials.releaseRefresh),
   claimIdempotencyKey: op(idempotency.claimIdempotencyKey),
   saveIdempotentResponse: op(idempotency.saveIdempotentResponse),
+  optedOut: op(optOuts.optedOut),
   ping: op(async (db: Runner) => void (await db.all('SELECT 1'))),
   openShopConnection: op(shops.openShopConnection),
   listShopConnections: op(shops.listShopConnections),
@@ -61,6 +63,9 @@ export const OPERATOR_OPERATIONS = {
   getRecipient: op(operator.getRecipient),
   deleteRecipient: op(operator.deleteRecipient),
   findRecipient: op(operator.findRecipient),
+  putOptOut: op(optOuts.putOptOut),
+  liftOptOut: op(optOuts.liftOptOut),
+  optedOutUsers: op(optOuts.optedOutUsers),
 };
 
 /** Steps of the store's methods that do more than run one: the orders' group commit, work in chunks, the credentials' cipher. */

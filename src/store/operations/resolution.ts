@@ -2,7 +2,7 @@
 // lease like any, then resolved (recipient, rule, due time) or skipped with the reason.
 import type { ClaimedDelivery, DeliveryPlan } from '../../domain/delivery.ts';
 import type { StoredOrder } from '../../domain/order.ts';
-import { CLAIMED_COLUMNS, toClaimed } from '../delivery-row.ts';
+import { CLAIMED_COLUMNS, toClaimed, withdrawnByColumn } from '../delivery-row.ts';
 import { CLAIMABLE_AT, lease, NO_LEASE } from './deliveries.ts';
 import type { Runner } from '../runner.ts';
 
@@ -51,7 +51,7 @@ export async function resolveDeliveries(db: Runner, owner: string, decided: Reso
       }
       await tx.run(
         `UPDATE deliveries SET resolve_from = NULL, platform = ?, client_id = ?, recipient_via = ?, rule = ?, intent_id = ?, message = ?, fb_tag = ?,
-           broadcast_name = ?, batch_key = ?, next_attempt_at = ?, ${NO_LEASE}, hold_reason = ?, bind_customer_id = ?
+           broadcast_name = ?, batch_key = ?, next_attempt_at = ?, ${NO_LEASE}, hold_reason = ?, bind_customer_id = ?, withdrawn_by = ?, held_until = ?
          WHERE id = ? AND status = 'pending' AND lease_owner = ?`,
         [
           plan.recipient.platform,
@@ -66,6 +66,8 @@ export async function resolveDeliveries(db: Runner, owner: string, decided: Reso
           plan.dueAt ?? now,
           plan.holdReason ?? null,
           plan.bindCustomerId ?? null,
+          withdrawnByColumn(plan.withdrawnBy ?? []),
+          plan.holdReason ? (plan.dueAt ?? null) : null,
           id,
           owner,
         ],

@@ -1,0 +1,73 @@
+// Customers who asked the shop for no more chat messages, by directory key (customer:<id>,
+// email:<address>, phone:<digits>): every event of theirs is stored skipped, never sent. An opt-out
+// also skips what was already waiting for them (by the shop customer id or e-mail the deliveries
+// carry). Written once for both engines.
+import { OPTED_OUT_REASON } from '../../domain/recipient.ts';
+import type { Runner } from '../runner.ts';
+
+/** The SET that skips a pending delivery of a customer who opted out (parameters: the time). */
+const SKIP = `status = 'skipped', finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, resolve_from = NULL,
+  hold_reason = NULL, last_error = '${OPTED_OUT_REASON}'`;
+
+/** The column of the deliveries that holds each kind of key's value, where there is one. */
+const DELIVERY_COLUMN: Record<string, string> = { customer: 'customer_id', email: 'customer_email' };
+
+/** Opts `key` out at `now`; its customer's pending deliveries that no worker holds are skipped. How many. */
+export function putOptOut(db: Runner, key: string, now: number): Promise<number> {
+  return db.transaction(async (tx) => {
+    await tx.run(
+      `INSERT INTO recipient_opt_outs (key, updated_at) VALUES (?, ?)
+       ON CONFLICT (key) DO UPDATE SET updated_at = excluded.updated_at`,
+      [key, now],
+    );
+    const [kind, ...rest] = key.split(':');
+    const column = DELIVERY_COLUMN[kind ?? ''];
+    if (!column) return 0;
+    const { changes } = await tx.run(
+      `UPDATE deliveries SET ${SKIP} WHERE ${column} = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_until <= ?)`,
+      [now, rest.join(':'), now],
+    );
+    return changes;
+  });
+}
+
+/**
+ * Of the deliveries just stored pending (each with its customer's keys), those whose customer
+ * opted out are skipped, in the transaction that stored them: one lookup for a whole group commit.
+ * Their ids.
+ */
+export async function skipOptedOut(tx: Runner, stored: { id: number; keys: string[] }[], now: number): Promise<Set<number>> {
+  const keys = [...new Set(stored.flatMap((s) => s.keys))];
+  if (keys.length === 0) return new Set();
+  const list = tx.dialect.inList('key', keys, 'text');
+  const optedOut = new Set((await tx.all(`SELECT key FROM recipient_opt_outs WHERE ${list.sql}`, [list.param])).map((r) => String(r.key)));
+  const ids = stored.filter((s) => s.keys.some((key) => optedOut.has(key))).map((s) => s.id);
+  if (ids.length === 0) return new Set();
+  const idList = tx.dialect.inList('id', ids, 'bigint');
+  await tx.run(`UPDATE deliveries SET ${SKIP} WHERE ${idList.sql}`, [now, idList.param]);
+  return new Set(ids);
+}
+
+/** Lifts `key`'s opt-out: whether it had one. */
+export async function liftOptOut(db: Runner, key: string): Promise<boolean> {
+  return (await db.run('DELETE FROM recipient_opt_outs WHERE key = ?', [key])).changes > 0;
+}
+
+/** Which of `keys` are opted out, and since when. */
+export async function optedOut(db: Runner, keys: string[]): Promise<Map<string, number>> {
+  if (keys.length === 0) return new Map();
+  const list = db.dialect.inList('key', keys, 'text');
+  const rows = await db.all(`SELECT key, updated_at FROM recipient_opt_outs WHERE ${list.sql}`, [list.param]);
+  return new Map(rows.map((r) => [String(r.key), Number(r.updated_at)]));
+}
+
+/** Which of these chat users are bound in the directory to a key that opted out. */
+export async function optedOutUsers(db: Runner, userIds: string[]): Promise<string[]> {
+  if (userIds.length === 0) return [];
+  const list = db.dialect.inList('r.user_id', userIds, 'text');
+  const rows = await db.all(
+    `SELECT DISTINCT r.user_id FROM recipients r JOIN recipient_opt_outs o ON o.key = r.key WHERE ${list.sql} ORDER BY r.user_id`,
+    [list.param],
+  );
+  return rows.map((r) => String(r.user_id));
+}

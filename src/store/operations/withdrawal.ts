@@ -1,0 +1,62 @@
+// Withdrawal by the rule: a pending delivery names the events of its order that withdraw it
+// (withdrawn_by, from its rule's withdrawnBy; a placed message's default is a cancel). Such an
+// event withdraws it when stored, unless a worker holds it right now; a claim withdraws it too
+// when the event came meanwhile (while it was in flight or being resolved, or before a redelivery
+// stored it), so its retry never follows the event. Written once for both engines.
+import { ORDER_KEY_SEPARATOR, withdrawnReason } from '../../domain/delivery.ts';
+import type { OrderEvent } from '../../domain/order.ts';
+import type { Row, Runner } from '../runner.ts';
+
+/** The SET of a withdrawal (parameters: the time, the reason). */
+const WITHDRAW = `status = 'skipped', finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, last_error = ?`;
+
+/** A LIKE pattern finding `event` in a withdrawn_by list (`_` in event names escaped). */
+const listed = (event: OrderEvent) => `%,${event.replaceAll('_', '\\_')},%`;
+
+/** The order's pending deliveries that `event` withdraws and no worker holds: withdrawn now. */
+export async function withdrawBy(
+  tx: Runner,
+  withdrawal: { orderId: string; orderKey: string; event: OrderEvent },
+  now: number,
+): Promise<void> {
+  await tx.run(
+    `UPDATE deliveries SET ${WITHDRAW}
+     WHERE order_id = ? AND order_key = ? AND status = 'pending' AND withdrawn_by LIKE ? ESCAPE '\\'
+       AND (lease_owner IS NULL OR lease_until <= ?)`,
+    [now, withdrawnReason(withdrawal.event), withdrawal.orderId, withdrawal.orderKey, listed(withdrawal.event), now],
+  );
+}
+
+/**
+ * Deliveries among `rows` (about to be claimed) that an event of their order stored since withdraws:
+ * withdrawn now rather than sent. Their ids.
+ */
+export async function withdrawOnClaim(tx: Runner, rows: readonly Row[], now: number): Promise<Set<number>> {
+  const ids = tx.dialect.inList(
+    'd.id',
+    rows.map((r) => Number(r.id)),
+    'bigint',
+  );
+  // An event name has no `%`; its `_` matches itself (and no other event's letter at that place).
+  const found = await tx.all(
+    `SELECT d.id, (SELECT c.event FROM deliveries c
+                   WHERE c.order_id = d.order_id AND substr(c.dedupe_key, 1, length(d.order_key) + 1) = d.order_key || ?
+                     AND d.withdrawn_by LIKE '%,' || c.event || ',%'
+                   ORDER BY c.id LIMIT 1) AS withdrawing
+     FROM deliveries d WHERE ${ids.sql} AND d.withdrawn_by IS NOT NULL`,
+    [ORDER_KEY_SEPARATOR, ids.param],
+  );
+  const byEvent = new Map<OrderEvent, number[]>();
+  for (const row of found) {
+    if (row.withdrawing === null || row.withdrawing === undefined) continue;
+    const event = String(row.withdrawing) as OrderEvent;
+    byEvent.set(event, [...(byEvent.get(event) ?? []), Number(row.id)]);
+  }
+  const withdrawn = new Set<number>();
+  for (const [event, eventIds] of byEvent) {
+    const list = tx.dialect.inList('id', eventIds, 'bigint');
+    await tx.run(`UPDATE deliveries SET ${WITHDRAW} WHERE ${list.sql}`, [now, withdrawnReason(event), list.param]);
+    for (const id of eventIds) withdrawn.add(id);
+  }
+  return withdrawn;
+}
