@@ -9,11 +9,14 @@ import type { IncomingOrder } from './domain/delivery.ts';
 import { createIntake, type Intake } from './delivery/intake.ts';
 import { Retention } from './delivery/retention.ts';
 import { Binder } from './delivery/binds.ts';
+import { Tagger } from './delivery/tagging.ts';
 import { Resolver } from './delivery/resolver.ts';
 import { DeliveryWorker, workerOwner } from './delivery/worker.ts';
 import { MantagoClient } from './mantago/client.ts';
 import { CredentialsManager } from './mantago/credentials.ts';
 import { MemberDirectory } from './mantago/members.ts';
+import { MantagoTags } from './mantago/tags.ts';
+import { tagMetric } from './metrics/tag-metrics.ts';
 import { ServiceMetrics } from './metrics/service-metrics.ts';
 import { SOURCES } from './sources/registry.ts';
 import type { Verification, WebhookSource } from './sources/source.ts';
@@ -109,6 +112,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     clock,
   });
   const deliveryLog = log.child({ component: 'delivery' });
+  const tags = new MantagoTags({ client, credentials, store, clock });
   const worker = new DeliveryWorker({
     owner,
     store,
@@ -129,6 +133,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
       onSkipped: (count) => metrics.deliveries.inc({ outcome: 'skipped' }, count),
     }),
     binder: new Binder({ store, client, credentials, log: deliveryLog, clock }),
+    tagger: new Tagger({ store, tags, policy, dryRun: config.DRY_RUN, log: deliveryLog, clock, onTried: tagMetric(metrics.registry) }),
     options: {
       batchMaxRecipients: config.BATCH_MAX_RECIPIENTS,
       maxConcurrency: config.MANTAGO_MAX_CONCURRENCY,

@@ -3,6 +3,7 @@
 import type { Content } from './content.ts';
 import type { OrderEvent, StoredOrder } from './order.ts';
 import type { Platform, Recipient } from './recipient.ts';
+import type { Tagging } from './tagging.ts';
 
 export const DELIVERY_STATUSES = ['pending', 'sent', 'dead', 'skipped'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -41,8 +42,11 @@ export type DeliveryPlan =
       holdReason?: string;
       /** Once sent, bind this shop id to the recipient in MantaGO (`bind: true`). */
       bindCustomerId?: string;
+      /** MantaGO tags to put on or take off the recipient, beside the message (never holding it back). */
+      tagging?: Tagging;
     }
-  | { kind: 'skip'; reason: string }
+  /** Nobody gets a message; the recipient may still be tagged (a rule with only `tag`). */
+  | { kind: 'skip'; reason: string; tagging?: Tagging }
   /** Stored pending: the worker finds the recipient (a MantaGO member lookup), then the rule. */
   | { kind: 'resolve'; reason: string };
 

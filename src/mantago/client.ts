@@ -12,9 +12,10 @@ import {
   TOKEN_PATH,
 } from './api.ts';
 import { CallLimiter, CallNotStarted } from './call-limiter.ts';
+import { TAG_ENDPOINTS } from './tag-api.ts';
 
 /** MantaGO's endpoints the service calls, as metrics label them. */
-export const ENDPOINTS = ['broadcast', 'token', 'clients', 'bind'] as const;
+export const ENDPOINTS = ['broadcast', 'token', 'clients', 'bind', ...TAG_ENDPOINTS] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export interface MantagoClientOptions {
@@ -152,6 +153,11 @@ export class MantagoClient {
   /** Binds the shop's id for a customer to a user of the bot. */
   bindCustomer(apiToken: string, apiSecret: string, clientId: string, customerId: string, startBy?: number): Promise<CallResult> {
     return this.call('bind', BIND_PATH, apiToken, { secret: apiSecret, clientId, customerId }, { startBy });
+  }
+
+  /** Another open API call (the tag calls of tags.ts), within the same limiter, timeouts and reporting. */
+  post(endpoint: Endpoint, path: string, apiToken: string, body: object, options: { startBy?: number; query?: URLSearchParams } = {}) {
+    return this.call(endpoint, path, apiToken, body, options);
   }
 
   private async limited(call: () => Promise<CallResult>, startBy: number | undefined): Promise<CallResult> {

@@ -10,6 +10,7 @@ import { AttributeEntry, DirectoryEntry, MantagoEntry, QuietHoursSchema, RuleSch
 import { parseQuietHours, type QuietHours } from './quiet-hours.ts';
 import type { Bind, RecipientEntry } from './recipients.ts';
 import type { Rule, When } from './rules.ts';
+import { type RawTag, toTagOps } from './tags.ts';
 import { compileTemplate, type Template } from './template.ts';
 
 export type Path = (string | number)[];
@@ -90,7 +91,8 @@ type RawRule = {
   when?: Omit<When, 'event'> & { event?: OrderEvent | OrderEvent[] };
   delay?: string;
   quietHours?: boolean;
-  send: { intentId?: string; message?: string; fbTag?: FbTag };
+  send?: { intentId?: string; message?: string; fbTag?: FbTag };
+  tag?: RawTag;
 };
 
 /** The rule, and a warning for a Messenger tag Meta retired (MantaGO still requires one: the operator decides). */
@@ -107,6 +109,18 @@ export function toRule(entry: unknown, path: Path, check: Check, report: Report,
   }
   const delay = raw.delay === undefined ? undefined : parseDuration(raw.delay);
   if (typeof delay === 'object') report([...path, 'delay'], delay.error);
+  const tags = raw.tag && toTagOps(raw.tag);
+  const common = {
+    name: raw.name,
+    when,
+    quietHours: raw.quietHours ?? true,
+    ...(typeof delay === 'number' && { delayMs: delay }),
+    ...(tags && { tags }),
+  };
+  if (!raw.send) {
+    if (!tags) report(path, 'needs send (a message), tag (MantaGO tags), or both');
+    return tags && common;
+  }
   if ((raw.send.intentId === undefined) === (raw.send.message === undefined)) {
     report([...path, 'send'], 'needs exactly one of intentId (a conversation module) or message (text)');
     return undefined;
@@ -119,7 +133,6 @@ export function toRule(entry: unknown, path: Path, check: Check, report: Report,
       `rule ${raw.name} sends to Messenger with the message tag ${tag ?? 'POST_PURCHASE_UPDATE (the default)'}, which Meta retired in 2026: outside the 24-hour window Messenger may refuse it (MantaGO shows the reason on the delivery)`,
     );
   }
-  const common = { name: raw.name, when, quietHours: raw.quietHours ?? true, ...(typeof delay === 'number' && { delayMs: delay }) };
   if (raw.send.message !== undefined) {
     const message = template(raw.send.message, [...path, 'send', 'message'], report);
     return message && { ...common, send: { message, fbTag: raw.send.fbTag } };

@@ -8,6 +8,7 @@ import type { Mapping } from './mapping-file.ts';
 import { quietUntil } from './quiet-hours.ts';
 import { type Lookups, resolveRecipient } from './recipients.ts';
 import { chooseContent, type Rule } from './rules.ts';
+import { chooseTags } from './tags.ts';
 
 const NAME_LIMIT = 100;
 
@@ -65,8 +66,10 @@ export async function planDelivery(order: Order, mapping: Mapping, context: Plan
     recipient = resolution.recipient;
     bindCustomerId = resolution.bindCustomerId;
   }
+  const ops = chooseTags(mapping.rules, order, recipient.platform);
+  const tagging = ops.length > 0 ? { tagging: { recipient, ops } } : {};
   const chosen = chooseContent(mapping.rules, order, recipient.platform);
-  if ('reason' in chosen) return { kind: 'skip', reason: chosen.reason };
+  if ('reason' in chosen) return { kind: 'skip', reason: ops.length > 0 ? `tags only: ${chosen.reason}` : chosen.reason, ...tagging };
   // MantaGO shows a broadcast's name in its dashboard: the rule and the order make it findable.
   const name = `${chosen.rule.name} ${order.orderNumber ?? order.orderId}`.slice(0, NAME_LIMIT);
   const { dueAt, holdReason } = schedule(chosen.rule, mapping, context.receivedAt, context.now);
@@ -79,5 +82,6 @@ export async function planDelivery(order: Order, mapping: Mapping, context: Plan
     dueAt,
     ...(holdReason && { holdReason }),
     ...(bindCustomerId && { bindCustomerId }),
+    ...tagging,
   };
 }

@@ -97,7 +97,13 @@ export function engineStore(engine: Engine, options: StoreOptions = {}): Store {
     recordOrder(incoming: IncomingOrder): Promise<RecordedOrder> {
       if (closed) return Promise.reject(new Error('the store is closed'));
       const rows = [newDeliveryRow(incoming), ...(incoming.alongside ? [newDeliveryRow(incoming.alongside)] : [])];
-      return orders.submit({ rows, now: incoming.receivedAt, ...(incoming.withdraws && { withdraws: incoming.withdraws }) });
+      const { tagging } = incoming.plan.kind === 'resolve' ? {} : incoming.plan;
+      return orders.submit({
+        rows,
+        now: incoming.receivedAt,
+        ...(incoming.withdraws && { withdraws: incoming.withdraws }),
+        ...(tagging && { tagging }),
+      });
     },
     onDeliveryDue: (listener) => engine.onDue(listener),
     async loadCredentials(botId: string): Promise<StoredCredentials | undefined> {

@@ -17,10 +17,13 @@ import type { DirectoryEntry, Recipient } from '../domain/recipient.ts';
 import type { BindJob } from './operations/members.ts';
 import type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
 import type { KeyClaim } from './operations/idempotency.ts';
+import type { TagTryRecord } from './operations/tags.ts';
+import type { TagJob, TagJobRecord } from '../domain/tagging.ts';
 
 export type { KeyClaim } from './operations/idempotency.ts';
 export type { BindJob } from './operations/members.ts';
 export type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
+export type { TagTryRecord } from './operations/tags.ts';
 
 export interface DeliveryFilter {
   status?: DeliveryStatus;
@@ -131,6 +134,16 @@ export interface ResolutionQueue {
 
 export type BindOutcome = { status: 'bound' | 'failed' } | { status: 'pending'; retryAt: number; counted: boolean };
 
+/** Tag jobs (stored with their order event), and the ids of the tags the mapping names. */
+export interface TagQueue {
+  claimTags(owner: string, limit: number, leaseMs: number, now: number): Promise<TagJob[]>;
+  recordTagTry(job: Pick<TagJob, 'id' | 'owner'>, record: TagTryRecord, now: number): Promise<void>;
+  /** A delivery's tag jobs with every try. */
+  tagJobsOf(deliveryId: number): Promise<TagJobRecord[]>;
+  getTagId(name: string): Promise<string | undefined>;
+  putTagId(name: string, tagId: string, now: number): Promise<void>;
+}
+
 /** Idempotency keys of operator requests (POST /admin/broadcasts). */
 export interface IdempotencyStore {
   /** Claims `key` for a request with `fingerprint`; a key older than `expiredBefore` counts as never used. */
@@ -138,7 +151,7 @@ export interface IdempotencyStore {
   saveIdempotentResponse(key: string, statusCode: number, response: string): Promise<void>;
 }
 
-export interface Store extends DeliveryQueue, ResolutionQueue, CredentialsStore, IdempotencyStore {
+export interface Store extends DeliveryQueue, ResolutionQueue, TagQueue, CredentialsStore, IdempotencyStore {
   readonly engine: 'sqlite' | 'postgres';
   /** Stores the order with its delivery, or finds the one already stored for the same order. */
   recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;

@@ -10,6 +10,7 @@ import { m006 } from './006-journey-members.ts';
 import { m007 } from './007-finished-index-by-finished-at.ts';
 import { m008 } from './008-order-number.ts';
 import { m009 } from './009-lease-until.ts';
+import { m013 } from './013-tag-jobs.ts';
 
 export interface Migration {
   version: number;
@@ -17,7 +18,7 @@ export interface Migration {
   sql(engine: 'sqlite' | 'postgres'): string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m013];
 
 /** The engine's spelling of the column types the migrations use. */
 export function types(engine: 'sqlite' | 'postgres') {

@@ -9,6 +9,7 @@ import {
   WITHDRAWN_REASON,
 } from '../../domain/delivery.ts';
 import type { StoredOrder } from '../../domain/order.ts';
+import type { Tagging } from '../../domain/tagging.ts';
 import type { Platform } from '../../domain/recipient.ts';
 import {
   CLAIMED_COLUMNS,
@@ -23,6 +24,7 @@ import { ATTEMPT_COLUMNS } from '../rows.ts';
 import type { Param, Row, Runner } from '../runner.ts';
 import type { KnownDelivery } from '../store.ts';
 import { queueBinds } from './members.ts';
+import { queueTags } from './tags.ts';
 
 /** Ends a delivery's lease (a claim's, or one stored already leased), in an UPDATE's SET. */
 export const NO_LEASE = 'lease_owner = NULL, lease_until = NULL';
@@ -40,6 +42,8 @@ export interface OrderWrite {
   rows: NewDeliveryRow[];
   /** The dedupe key of a pending placed delivery to withdraw (skip), if this one is newly accepted. */
   withdraws?: string;
+  /** Tags for its first row's recipient, queued with it when it is newly accepted. */
+  tagging?: Tagging;
   now: number;
 }
 
@@ -79,6 +83,7 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
       const answer = recorded[at] as RecordedOrder;
       answers.push(answer);
       at += write.rows.length;
+      if (write.tagging && answer.outcome === 'accepted') await queueTags(tx, answer.deliveryId, write.tagging, write.now);
       if (write.withdraws && answer.outcome === 'accepted') {
         // A placed message not gone out yet (held, or waiting): the customer gets the cancellation instead.
         await tx.run(

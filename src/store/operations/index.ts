@@ -9,6 +9,7 @@ import * as idempotency from './idempotency.ts';
 import * as members from './members.ts';
 import * as operator from './operator.ts';
 import * as resolution from './resolution.ts';
+import * as tags from './tags.ts';
 
 export interface Operation<A extends unknown[], R> {
   run: (db: Runner, ...args: A) => Promise<R>;
@@ -35,6 +36,11 @@ export const STORE_OPERATIONS = {
   claimBinds: op(members.claimBinds),
   recordBind: op(members.recordBind),
   listBinds: op(members.listBinds),
+  claimTags: op(tags.claimTags),
+  recordTagTry: op(tags.recordTagTry),
+  tagJobsOf: op(tags.tagJobsOf),
+  getTagId: op(tags.getTagId),
+  putTagId: op(tags.putTagId),
   claimRefresh: op(credentials.claimRefresh),
   releaseRefresh: op(credentials.releaseRefresh),
   claimIdempotencyKey: op(idempotency.claimIdempotencyKey),
