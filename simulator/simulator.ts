@@ -23,6 +23,7 @@ import { ClientDirectory } from './clients.ts';
 import { control } from './control.ts';
 import { issuePair, type Pair } from './pair.ts';
 import { DEFAULT_SWITCHES, type Switches, take } from './switches.ts';
+import { ClientTagBook, TAG_PATHS } from './tags.ts';
 
 export type { ReceivedBroadcast } from './answers.ts';
 export type { Switches } from './switches.ts';
@@ -48,7 +49,7 @@ export interface CallRecord {
 const CONTROL_PREFIX = '/__simulator';
 /** A held call let go as a failure: MantaGO did nothing with it. */
 const HELD_CALL_FAILED: Reply = [503, error('Service unavailable (held, then let go without being carried out)')];
-const API_PATHS = [BROADCAST_PATH, TOKEN_PATH, CLIENTS_PATH, BIND_PATH];
+const API_PATHS = [BROADCAST_PATH, TOKEN_PATH, CLIENTS_PATH, BIND_PATH, ...TAG_PATHS];
 
 export class MantagoSimulator {
   readonly botId: string;
@@ -60,6 +61,8 @@ export class MantagoSimulator {
   readonly calls: CallRecord[] = [];
   /** The bot's users and the members bound to them. */
   readonly clients = new ClientDirectory();
+  /** The bot's client tags and the users carrying them (simulator/tags.ts). */
+  readonly tags: ClientTagBook;
   switches: Switches;
   private pair: Pair;
   /** The current token answers 1004 until refreshed (the expire switch). */
@@ -76,6 +79,7 @@ export class MantagoSimulator {
     this.botId = options.botId ?? 'simBot01';
     this.tokenLifetimeMs = options.tokenLifetimeMs ?? TOKEN_LIFETIME_MS;
     this.switches = { ...DEFAULT_SWITCHES, latencyMs: options.latencyMs ?? 0 };
+    this.tags = new ClientTagBook(this.botId);
     this.pair = issuePair(this.botId, this.tokenLifetimeMs, this.signingKey, this.now());
   }
 
@@ -151,6 +155,11 @@ export class MantagoSimulator {
 
   bindCalls(): CallRecord[] {
     return this.calls.filter((c) => c.path === BIND_PATH);
+  }
+
+  /** Tag calls: create, list, put on and take off. */
+  tagCalls(): CallRecord[] {
+    return this.calls.filter((c) => TAG_PATHS.includes(c.path));
   }
 
   /** Every client id MantaGO accepted, once per time it was sent. */
@@ -253,6 +262,11 @@ export class MantagoSimulator {
     if (this.forcedExpiry || this.now() >= this.pair.expiresAt) return expired;
     if (url.pathname === BROADCAST_PATH) return this.broadcast(body);
     if (url.pathname === BIND_PATH) return this.clients.answerBind(body, take(this.switches.failBinds) !== undefined);
+    if (TAG_PATHS.includes(url.pathname)) {
+      const failing = take(this.switches.failTags);
+      if (failing) return [failing.status, error(failing.status === 429 ? 'Too many requests' : 'Internal server error')];
+      return this.tags.answer(url.pathname, url.searchParams, body, this.switches.refusedClientIds);
+    }
     return this.clients.answerLookup(url, take(this.switches.failLookups));
   }
 
