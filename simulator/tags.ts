@@ -29,9 +29,9 @@ export class ClientTagBook {
     this.botId = botId;
   }
 
-  /** A tag made in the dashboard. */
-  create(name: string): ClientTag {
-    const tag = { id: `ct${randomBytes(6).toString('hex')}`, name, botId: this.botId };
+  /** A tag made in the dashboard (with the id a test chooses, or one of MantaGO's own). */
+  create(name: string, id = `ct${randomBytes(6).toString('hex')}`): ClientTag {
+    const tag = { id, name, botId: this.botId };
     this.tags.push(tag);
     return tag;
   }
