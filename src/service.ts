@@ -9,6 +9,7 @@ import type { IncomingOrder } from './domain/delivery.ts';
 import { createIntake, type Intake } from './delivery/intake.ts';
 import { Retention } from './delivery/retention.ts';
 import { Binder } from './delivery/binds.ts';
+import { checkTagIds } from './delivery/tag-check.ts';
 import { Tagger } from './delivery/tagging.ts';
 import { Resolver } from './delivery/resolver.ts';
 import { DeliveryWorker, workerOwner } from './delivery/worker.ts';
@@ -195,6 +196,10 @@ export async function createService(settings: Settings, { log, sources = SOURCES
       if (role === 'web') return;
       worker.start();
       retention.start();
+      if (mapping.tagIds && !config.DRY_RUN)
+        void checkTagIds(mapping.tagIds, tags, log, clock, config.MANTAGO_TIMEOUT_MS).catch((error: unknown) =>
+          log.warn({ err: error }, "mapping: the tag ids could not be checked against the bot's tags"),
+        );
     },
     async stop() {
       // In-flight requests have been answered by now; finish the sends under way, then close the store.

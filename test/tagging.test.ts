@@ -7,7 +7,8 @@ import type { MantagoSimulator } from '../simulator/simulator.ts';
 import { CLIENT_TAG_PATH } from '../src/mantago/tag-api.ts';
 import { sample } from './helpers/metrics.ts';
 import { freshSchema, postgresServer } from './helpers/postgres.ts';
-import { ADMIN_TOKEN, startServiceWithSimulator } from './helpers/service.ts';
+import { startSimulator } from '../simulator/simulator.ts';
+import { ADMIN_TOKEN, startService, startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyOrder, shopifyRefund, shopifyRequest } from './helpers/webhooks.ts';
 
@@ -137,6 +138,8 @@ describe.each(ENGINES)('tagging on $name', ({ name, available }) => {
   test.skipIf(!available)('a tag call failing with 503 then recovering tags once', async () => {
     const { app, sim } = await setup(JOURNEY.replace('{ add: [{ name: buyer }] }', '{ add: [ctBuyer01] }'));
     sim.tags.create('buyer', 'ctBuyer01');
+    // The startup check of the mapping's tag ids lists the bot's tags first: the failures are for the job.
+    await waitFor(() => sim.tagCalls().length > 0, { what: "the startup check's list call" });
     sim.set({ failTags: { status: 503, count: 2 } });
     const placed = await post(app, shopifyRequest(orderFor(4)));
     const d = await settled(app, placed.id);
@@ -175,6 +178,15 @@ describe.each(ENGINES)('tagging on $name', ({ name, available }) => {
     expect(orders.map((i) => added(sim, 'buyer', user(i)))).toEqual(orders.map(() => 1));
   });
 
+  test.skipIf(!available)('a customer found through a MantaGO member lookup is tagged as well', async () => {
+    const { app, sim } = await setup(JOURNEY.replace(RECIPIENTS, '\nrecipients:\n  - mantago: { customerId: "{{customer.id}}" }\n'));
+    sim.addClient({ clientId: user(7), platform: 'line', customerId: '9007' });
+    const placed = await post(app, shopifyRequest(shopifyOrder({ customer: { id: 9007, email: 'c@example.com' }, note_attributes: [] })));
+    const d = await settled(app, placed.id);
+    expect(d).toMatchObject({ status: 'sent', tagging: [{ status: 'tagged' }] });
+    expect(sim.tags.tagsOf('line', user(7))).toEqual(['buyer']);
+  });
+
   test.skipIf(!available)('DRY_RUN records the tagging and never calls MantaGO', async () => {
     const { app, sim } = await setup(JOURNEY, { DRY_RUN: 'true' });
     const placed = await post(app, shopifyRequest(orderFor(6)));
@@ -182,4 +194,22 @@ describe.each(ENGINES)('tagging on $name', ({ name, available }) => {
     expect(d.tagging).toMatchObject([{ status: 'tagged', attemptLog: [{ outcome: 'dry_run', httpStatus: null }] }]);
     expect(sim.tagCalls()).toHaveLength(0);
   });
+});
+
+test('a tag id the bot has no tag for is a warning at startup, with its place in the mapping', async () => {
+  const sim = await startSimulator();
+  sim.tags.create('buyer', 'ctBuyer01');
+  const mapping = `${RECIPIENTS}rules:\n  - name: tags\n    tag: { add: [ctBuyer01, ctGone] }\n    send: { intentId: rb2kYmMdW }\n`;
+  const service = await startService(sim, { mapping });
+  onTestFinished(async () => {
+    await service.app.close();
+    await sim.close();
+  });
+  const warned = (line: string) => line.includes('a tag id the bot has no client tag for');
+  const warning = await waitFor(() => service.logs.find(warned), { what: 'the warning' });
+  expect(JSON.parse(warning)).toMatchObject({
+    tagId: 'ctGone',
+    mapping: expect.stringMatching(/mapping\.yaml:7:\d+ rules\[0\]\.tag\.add\[1\]$/),
+  });
+  expect(service.logs.filter(warned)).toHaveLength(1);
 });

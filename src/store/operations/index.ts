@@ -64,7 +64,9 @@ export const OPERATOR_OPERATIONS = {
 
 /** Steps of the store's methods that do more than run one: the orders' group commit, work in chunks, the credentials' cipher. */
 export const STEPS = {
-  recordOrders: op(deliveries.recordOrders, (recorded) => recorded.some((r) => r.outcome === 'accepted' && r.status === 'pending')),
+  recordOrders: op(deliveries.recordOrders, (recorded, writes) =>
+    recorded.some((r, i) => r.outcome === 'accepted' && (r.status === 'pending' || writes[i]?.tagging !== undefined)),
+  ),
   pruneChunk: op(operator.pruneChunk),
   pruneIdempotencyKeys: op(idempotency.pruneIdempotencyKeys),
   putRecipients: op(operator.putRecipients),
