@@ -42,6 +42,8 @@ export interface Service {
   readonly intake: Intake;
   /** MantaGO's member binding, cached: the resolve endpoint asks it too. */
   readonly members: MemberDirectory;
+  /** MantaGO's client tags: the tagger's, and GET /admin/tags. */
+  readonly tags: MantagoTags;
   /** Every known source, with its signature check where it is enabled. */
   readonly sources: readonly { source: WebhookSource; enabled?: EnabledSource }[];
   /** Whether this process runs the delivery worker and retention (NOTIFIER_ROLE all or worker). */
@@ -186,6 +188,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     metrics,
     intake,
     members,
+    tags,
     sources: sources.map((source) => {
       const secret = config[source.secret.name] as string | undefined;
       return secret ? { source, enabled: { source, verify: source.verifier(secret) } } : { source };

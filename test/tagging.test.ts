@@ -196,7 +196,7 @@ describe.each(ENGINES)('tagging on $name', ({ name, available }) => {
   });
 });
 
-test('a tag id the bot has no tag for is a warning at startup, with its place in the mapping', async () => {
+test('a tag id the bot has no tag for is a warning at startup, with its place in the mapping; GET /admin/tags lists the ids', async () => {
   const sim = await startSimulator();
   sim.tags.create('buyer', 'ctBuyer01');
   const mapping = `${RECIPIENTS}rules:\n  - name: tags\n    tag: { add: [ctBuyer01, ctGone] }\n    send: { intentId: rb2kYmMdW }\n`;
@@ -205,6 +205,9 @@ test('a tag id the bot has no tag for is a warning at startup, with its place in
     await service.app.close();
     await sim.close();
   });
+  const listed = (await service.app.inject({ url: '/admin/tags', headers: auth })).json();
+  expect(listed.tags).toEqual([{ id: 'ctBuyer01', name: 'buyer' }]);
+  expect(listed.unknownInMapping).toEqual([{ id: 'ctGone', place: expect.stringMatching(/rules\[0\]\.tag\.add\[1\]$/) }]);
   const warned = (line: string) => line.includes('a tag id the bot has no client tag for');
   const warning = await waitFor(() => service.logs.find(warned), { what: 'the warning' });
   expect(JSON.parse(warning)).toMatchObject({

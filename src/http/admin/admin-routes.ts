@@ -9,6 +9,7 @@ import { deliveryRoutes } from './delivery-routes.ts';
 import { overviewRoutes } from './overview-routes.ts';
 import { recipientRoutes } from './recipient-routes.ts';
 import { resolveRoutes } from './resolve-routes.ts';
+import { tagRoutes } from './tag-routes.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; service: Service; version: string }> = async (
   app,
@@ -24,4 +25,5 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; servic
   await app.register(recipientRoutes, { store: service.store, clock: service.clock });
   await app.register(resolveRoutes, { service });
   await app.register(overviewRoutes, { service, version });
+  await app.register(tagRoutes, { service });
 };
