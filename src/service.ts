@@ -115,7 +115,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     clock,
   });
   const deliveryLog = log.child({ component: 'delivery' });
-  const tags = new MantagoTags({ client, credentials, store, clock });
+  const tags = new MantagoTags({ client, credentials, store, owner, claimMs: 3 * config.MANTAGO_TIMEOUT_MS + 1_000, clock });
   const worker = new DeliveryWorker({
     owner,
     store,

@@ -8,7 +8,7 @@ import { CLIENT_TAG_PATH } from '../src/mantago/tag-api.ts';
 import { sample } from './helpers/metrics.ts';
 import { freshSchema, postgresServer } from './helpers/postgres.ts';
 import { startSimulator } from '../simulator/simulator.ts';
-import { ADMIN_TOKEN, startService, startServiceWithSimulator } from './helpers/service.ts';
+import { ADMIN_TOKEN, startService, startServiceWithSimulator, type TestService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyOrder, shopifyRefund, shopifyRequest } from './helpers/webhooks.ts';
 
@@ -215,4 +215,25 @@ test('a tag id the bot has no tag for is a warning at startup, with its place in
     mapping: expect.stringMatching(/mapping\.yaml:7:\d+ rules\[0\]\.tag\.add\[1\]$/),
   });
   expect(service.logs.filter(warned)).toHaveLength(1);
+});
+
+describe.skipIf(!server)('tagging with two replicas on one PostgreSQL', () => {
+  test('a tag by name is created once by two replicas taking 40 orders together', async () => {
+    // Slow enough that both replicas look for the tag before either has made it (without the claim, two creates).
+    const sim = await startSimulator({ latencyMs: 150 });
+    const database = await freshSchema(server as string);
+    const replicas: TestService[] = [];
+    for (let i = 0; i < 2; i++) replicas.push(await startService(sim, { mapping: JOURNEY, env: { DATABASE_URL: database.url } }));
+    onTestFinished(async () => {
+      for (const replica of replicas) await replica.app.close();
+      await sim.close();
+      await database.drop();
+    });
+    const orders = Array.from({ length: 40 }, (_, i) => 300 + i);
+    const placed = await Promise.all(orders.map((i) => post((replicas[i % 2] as TestService).app, shopifyRequest(orderFor(i)))));
+    expect(placed.map((p) => p.status)).toEqual(orders.map(() => 202));
+    for (const [i, p] of placed.entries()) await settled((replicas[i % 2] as TestService).app, p.id);
+    expect(sim.tagCalls().filter((c) => c.path === CLIENT_TAG_PATH)).toHaveLength(1);
+    expect(orders.map((i) => added(sim, 'buyer', user(i)))).toEqual(orders.map(() => 1));
+  });
 });

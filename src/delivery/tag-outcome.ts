@@ -29,6 +29,9 @@ export function afterTagTry(result: TagTry, job: TagProgress, policy: RetryPolic
       return { to: 'tagged', outcome: result.dryRun ? 'dry_run' : 'tagged' };
     case 'not_started':
       return { to: 'release' };
+    case 'busy':
+      // Another replica is creating the tag: not the job's fault, so not one of its tries.
+      return { to: 'retry', at: result.retryAt, counted: false, outcome: 'failed', error: result.message };
     case 'credentials':
     case 'expired': {
       // Credential trouble is never the job's fault: it waits, uncounted, within the age bound.

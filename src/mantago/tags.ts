@@ -17,7 +17,11 @@ import {
 } from './tag-api.ts';
 
 /** What a tag call came to: MantaGO's answer, or why it was not asked (no usable credentials: wait for them). */
-export type TagTry = CallResult | { kind: 'credentials'; renewal: 'unavailable' | 'rejected'; retryAt: number };
+export type TagTry =
+  | CallResult
+  | { kind: 'credentials'; renewal: 'unavailable' | 'rejected'; retryAt: number }
+  /** Another replica is creating the tag this job names: try again once it has. */
+  | { kind: 'busy'; message: string; retryAt: number };
 
 export interface MantagoTagsDeps {
   client: {
@@ -34,7 +38,15 @@ export interface MantagoTagsDeps {
     expired(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
     nextRefreshAt(): number | undefined;
   };
-  store: { getTagId(name: string): Promise<string | undefined>; putTagId(name: string, tagId: string, now: number): Promise<void> };
+  store: {
+    getTagId(name: string): Promise<string | undefined>;
+    putTagId(name: string, tagId: string, now: number): Promise<void>;
+    claimTagName(name: string, owner: string, until: number, now: number): Promise<boolean>;
+  };
+  /** Who claims a tag's creation in the store: this process. */
+  owner: string;
+  /** How long a claim on a tag's creation lasts: its list, create and list calls (three call timeouts and a margin). */
+  claimMs: number;
   clock?: Clock;
 }
 
@@ -42,6 +54,8 @@ export interface MantagoTagsDeps {
 const MAX_PAGES = 50;
 /** How soon to look for usable credentials again when no refresh is scheduled. */
 const CREDENTIALS_RETRY_MS = 30_000;
+/** How soon a job waiting for another replica's creation of its tag looks again. */
+const BUSY_RETRY_MS = 1_000;
 
 export class MantagoTags {
   private readonly deps: MantagoTagsDeps;
@@ -104,11 +118,18 @@ export class MantagoTags {
   private async findOrCreate(name: string, startBy: number): Promise<{ tagId: string } | { failed: TagTry }> {
     const before = await this.find(name, startBy);
     if (before) return before;
+    const now = this.clock.now();
+    if (!(await this.deps.store.claimTagName(name, this.deps.owner, now + this.deps.claimMs, now))) {
+      const known = await this.deps.store.getTagId(name);
+      if (known !== undefined) return { tagId: known };
+      return { failed: { kind: 'busy', message: `another replica is creating tag ${name}`, retryAt: now + BUSY_RETRY_MS } };
+    }
     const created = await this.call(
       (pair) => this.deps.client.post('tag_create', CLIENT_TAG_PATH, pair.apiToken, { secret: pair.apiSecret, name }, { startBy }),
       startBy,
     );
-    if (created.kind === 'not_started' || created.kind === 'unreachable' || created.kind === 'credentials') return { failed: created };
+    if (created.kind === 'not_started' || created.kind === 'unreachable' || created.kind === 'credentials' || created.kind === 'busy')
+      return { failed: created };
     // MantaGO answers a create with no id: the list has it (also when another replica made it first).
     const after = await this.find(name, startBy);
     if (after) return after;

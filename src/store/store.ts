@@ -142,6 +142,8 @@ export interface TagQueue {
   tagJobsOf(deliveryId: number): Promise<TagJobRecord[]>;
   getTagId(name: string): Promise<string | undefined>;
   putTagId(name: string, tagId: string, now: number): Promise<void>;
+  /** Claims the one creation of the tag named `name` until `until` (a claim, not a lock); true when `owner` holds it. */
+  claimTagName(name: string, owner: string, until: number, now: number): Promise<boolean>;
 }
 
 /** Idempotency keys of operator requests (POST /admin/broadcasts). */

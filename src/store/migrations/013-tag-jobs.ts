@@ -2,7 +2,8 @@
 //  - tag_jobs: one per (delivery, user, tag, add/remove), stored with the order event and worked
 //    through under a lease like a delivery; `tag` is `id:<tag id>` or `name:<tag name>`.
 //  - tag_attempts: each try of a job, written once (the operator's GET /admin/deliveries/{id}).
-//  - mantago_tag_names: the id MantaGO gave a tag the mapping names, shared by every replica.
+//  - mantago_tag_names: the id MantaGO gave a tag the mapping names, shared by every replica; while
+//    none is known, the replica creating the tag claims its name, so one create is made in all.
 import { TAG_ACTIONS, TAG_ATTEMPT_OUTCOMES, TAG_JOB_STATUSES } from '../../domain/tagging.ts';
 import { oneOf, types, type Migration } from './index.ts';
 
@@ -45,7 +46,9 @@ CREATE INDEX tag_attempts_job ON tag_attempts (job_id, id);
 
 CREATE TABLE mantago_tag_names (
   name            TEXT    PRIMARY KEY,
-  tag_id          TEXT    NOT NULL,
+  tag_id          TEXT,
+  claimed_by      TEXT,
+  claimed_until   ${t.bigint},
   updated_at      ${t.bigint} NOT NULL
 );`;
   },

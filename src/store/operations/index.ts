@@ -41,6 +41,7 @@ export const STORE_OPERATIONS = {
   tagJobsOf: op(tags.tagJobsOf),
   getTagId: op(tags.getTagId),
   putTagId: op(tags.putTagId),
+  claimTagName: op(tags.claimTagName),
   claimRefresh: op(credentials.claimRefresh),
   releaseRefresh: op(credentials.releaseRefresh),
   claimIdempotencyKey: op(idempotency.claimIdempotencyKey),

@@ -147,14 +147,30 @@ export async function tagJobsOf(db: Runner, deliveryId: number): Promise<TagJobR
 }
 
 export async function getTagId(db: Runner, name: string): Promise<string | undefined> {
-  const [row] = await db.all('SELECT tag_id FROM mantago_tag_names WHERE name = ?', [name]);
+  const [row] = await db.all('SELECT tag_id FROM mantago_tag_names WHERE name = ? AND tag_id IS NOT NULL', [name]);
   return row ? String(row.tag_id) : undefined;
 }
 
+/** Remembers a tag's id; a claim on its name ends with it. */
 export async function putTagId(db: Runner, name: string, tagId: string, now: number): Promise<void> {
   await db.run(
     `INSERT INTO mantago_tag_names (name, tag_id, updated_at) VALUES (?, ?, ?)
-     ON CONFLICT (name) DO UPDATE SET tag_id = excluded.tag_id, updated_at = excluded.updated_at`,
+     ON CONFLICT (name) DO UPDATE SET tag_id = excluded.tag_id, claimed_by = NULL, claimed_until = NULL, updated_at = excluded.updated_at`,
     [name, tagId, now],
   );
+}
+
+/**
+ * Claims the creation of the tag named `name` until `until` (true when `owner` holds it): a claim,
+ * not a lock, so no transaction stays open across the calls to MantaGO. Another replica's running
+ * claim, or a known id, keeps it.
+ */
+export async function claimTagName(db: Runner, name: string, owner: string, until: number, now: number): Promise<boolean> {
+  const { changes } = await db.run(
+    `INSERT INTO mantago_tag_names (name, tag_id, claimed_by, claimed_until, updated_at) VALUES (?, NULL, ?, ?, ?)
+     ON CONFLICT (name) DO UPDATE SET claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until, updated_at = excluded.updated_at
+     WHERE mantago_tag_names.tag_id IS NULL AND (mantago_tag_names.claimed_until IS NULL OR mantago_tag_names.claimed_until <= ?)`,
+    [name, owner, until, now, now],
+  );
+  return changes > 0;
 }
