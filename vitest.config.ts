@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -5,6 +6,9 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     // Tests start real HTTP servers and child processes; forks keep their sockets and signals apart.
     pool: 'forks',
+    // Most of a test's time is waiting (on sockets, child processes, the store's fsync), so files run
+    // on every core rather than vitest's default of one fewer (one at a time on a 2-core machine).
+    maxWorkers: availableParallelism(),
     testTimeout: 30_000,
     hookTimeout: 30_000,
   },

@@ -2,6 +2,7 @@
 // broadcast body as MantaGO's docs describe them.
 import { FB_TAGS } from '../src/domain/content.ts';
 import { isValidUserId, PLATFORMS, type Platform } from '../src/domain/recipient.ts';
+import { MANTAGO_CODES } from '../src/mantago/error-codes.ts';
 
 export type Answer =
   | { success: true; [key: string]: unknown }
@@ -22,6 +23,18 @@ export interface ReceivedBroadcast {
   message?: string;
   fbTag?: string;
   name?: string;
+}
+
+/** MantaGO's answer to a request without a field it requires: 400, code 110000. */
+export const fieldsMissing = (fields: string[]): Reply => [
+  400,
+  error(`Required fields missing: ${fields.join(', ')}`, MANTAGO_CODES.FIELDS_MISSING),
+];
+
+/** The fields a broadcast must have that `body` lacks. */
+export function missingBroadcastFields(body: Record<string, unknown>): string[] {
+  const missing = ['platform', 'clientIds', 'name'].filter((field) => body[field] === undefined);
+  return body.intentId === undefined && body.message === undefined ? [...missing, 'intentId or message'] : missing;
 }
 
 /** The broadcast in a request body, or why MantaGO would refuse it (400). */

@@ -23,6 +23,7 @@ Look and flip switches:
   curl ${simulator.url}/__simulator/broadcasts
   curl ${simulator.url}/__simulator/state
   curl -X POST ${simulator.url}/__simulator/switches -H 'content-type: application/json' -d '{"latencyMs":200,"fail":{"status":503,"count":3}}'
+  curl -X POST ${simulator.url}/__simulator/switches -H 'content-type: application/json' -d '{"notPublished":true}'   # 36000 on every broadcast
   curl -X POST ${simulator.url}/__simulator/expire     # the token answers 1004 until refreshed
   curl -X POST ${simulator.url}/__simulator/pair       # a new pair, as the dashboard would issue; the old one dies
 `);

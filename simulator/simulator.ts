@@ -1,9 +1,10 @@
 // A local stand-in for MantaGO's open API, faithful to its documented behaviour: JWT tokens with
-// `exp`, one token/secret pair per bot that a refresh replaces (the old pair dies), code 1004 for
-// an invalid or expired token, validation of the broadcast body, and the Client API (members bound
-// to the bot's users). Switches make it slow, failing, rate-limiting or expired on demand. It is
-// the far end of the tests and of the demo; it is not part of the service.
-import { randomBytes } from 'node:crypto';
+// `exp`, one token/secret pair per bot that a refresh replaces (the old pair dies), the documented
+// codes (1004 an invalid or expired token, 120000 an old pair, 1002 a wrong secret or a plan without
+// the API, 5001 an unknown bot, 36000 a broadcast refused, 110000 fields missing), validation of the
+// broadcast body, and the Client API (members bound to the bot's users). Switches make it slow,
+// failing, rate-limiting, expired or refusing on demand. It is the far end of the tests and of the
+// demo; it is not part of the service.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,19 +14,21 @@ import {
   CLIENT_PATH,
   CLIENTS_PATH,
   type MantagoClientRecord,
-  TOKEN_EXPIRED_CODE,
   TOKEN_LIFETIME_MS,
   TOKEN_PATH,
 } from '../src/mantago/api.ts';
-import { type Answer, error, parseBroadcast, type ReceivedBroadcast, type Reply } from './answers.ts';
+import { MANTAGO_CODES } from '../src/mantago/error-codes.ts';
+import { type Answer, error, fieldsMissing, missingBroadcastFields, parseBroadcast, type Reply } from './answers.ts';
 import { Hold } from './hold.ts';
+import { CallLog } from './call-log.ts';
 import { ClientDirectory } from './clients.ts';
 import { control } from './control.ts';
-import { issuePair, type Pair } from './pair.ts';
+import { PairBook } from './pair.ts';
 import { DEFAULT_SWITCHES, type Switches, take } from './switches.ts';
 import { ClientTagBook, TAG_PATHS } from './tags.ts';
 
 export type { ReceivedBroadcast } from './answers.ts';
+export type { CallRecord } from './call-log.ts';
 export type { Switches } from './switches.ts';
 
 export interface SimulatorOptions {
@@ -39,35 +42,23 @@ export interface SimulatorOptions {
   now?: () => number;
 }
 
-export interface CallRecord {
-  at: number;
-  path: string;
-  status: number;
-  error?: string;
-}
-
 const CONTROL_PREFIX = '/__simulator';
 /** A held call let go as a failure: MantaGO did nothing with it. */
 const HELD_CALL_FAILED: Reply = [503, error('Service unavailable (held, then let go without being carried out)')];
 const API_PATHS = [BROADCAST_PATH, TOKEN_PATH, CLIENTS_PATH, BIND_PATH, ...TAG_PATHS];
 
-export class MantagoSimulator {
+export class MantagoSimulator extends CallLog {
   readonly botId: string;
   readonly tokenLifetimeMs: number;
   private readonly now: () => number;
-  /** Broadcasts MantaGO accepted, in order. */
-  readonly broadcasts: ReceivedBroadcast[] = [];
-  /** Every API call, whatever came of it. */
-  readonly calls: CallRecord[] = [];
   /** The bot's users and the members bound to them. */
   readonly clients = new ClientDirectory();
   /** The bot's client tags and the users carrying them (simulator/tags.ts). */
   readonly tags: ClientTagBook;
   switches: Switches;
-  private pair: Pair;
+  private readonly pairs: PairBook;
   /** The current token answers 1004 until refreshed (the expire switch). */
   forcedExpiry = false;
-  private readonly signingKey = randomBytes(32);
   private inFlight = 0;
   private peakInFlight = 0;
   private server: Server | undefined;
@@ -75,12 +66,17 @@ export class MantagoSimulator {
   private origin = '';
 
   constructor(options: SimulatorOptions = {}) {
+    super();
     this.now = options.now ?? Date.now;
     this.botId = options.botId ?? 'simBot01';
     this.tokenLifetimeMs = options.tokenLifetimeMs ?? TOKEN_LIFETIME_MS;
     this.switches = { ...DEFAULT_SWITCHES, latencyMs: options.latencyMs ?? 0 };
+    this.pairs = new PairBook(this.botId, this.tokenLifetimeMs, this.now());
     this.tags = new ClientTagBook(this.botId);
-    this.pair = issuePair(this.botId, this.tokenLifetimeMs, this.signingKey, this.now());
+  }
+
+  private get pair() {
+    return this.pairs.current;
   }
 
   /** When the current token expires. */
@@ -109,7 +105,7 @@ export class MantagoSimulator {
 
   /** Like regenerating the pair in the dashboard: a new pair, the old one dead. */
   issuePair(): { apiToken: string; apiSecret: string } {
-    this.pair = issuePair(this.botId, this.tokenLifetimeMs, this.signingKey, this.now());
+    this.pairs.rotate(this.now());
     this.forcedExpiry = false;
     return this.credentials();
   }
@@ -140,52 +136,9 @@ export class MantagoSimulator {
     return this.clients.add(client);
   }
 
-  refreshCalls(): CallRecord[] {
-    return this.calls.filter((c) => c.path === TOKEN_PATH);
-  }
-
-  broadcastCalls(): CallRecord[] {
-    return this.calls.filter((c) => c.path === BROADCAST_PATH);
-  }
-
-  /** Client list and get calls. */
-  lookupCalls(): CallRecord[] {
-    return this.calls.filter((c) => c.path === CLIENTS_PATH || c.path.startsWith(`${CLIENT_PATH}/`));
-  }
-
-  bindCalls(): CallRecord[] {
-    return this.calls.filter((c) => c.path === BIND_PATH);
-  }
-
-  /** Tag calls: create, list, put on and take off. */
-  tagCalls(): CallRecord[] {
-    return this.calls.filter((c) => TAG_PATHS.includes(c.path));
-  }
-
-  /** Every client id MantaGO accepted, once per time it was sent. */
-  deliveredClientIds(): string[] {
-    return this.broadcasts.flatMap((b) => b.clientIds);
-  }
-
-  /** How many messages one user got. */
-  timesDelivered(clientId: string): number {
-    return this.deliveredClientIds().filter((id) => id === clientId).length;
-  }
-
-  /** The most calls that were being handled at once. */
+  /** The most broadcasts that were being handled at once. */
   maxConcurrentCalls(): number {
     return this.peakInFlight;
-  }
-
-  /** The most calls that arrived within any one second. */
-  maxCallsPerSecond(): number {
-    const times = this.calls.map((c) => c.at).sort((a, b) => a - b);
-    let peak = 0;
-    for (let start = 0, end = 0; end < times.length; end++) {
-      while ((times[end] as number) - (times[start] as number) >= 1000) start++;
-      peak = Math.max(peak, end - start + 1);
-    }
-    return peak;
   }
 
   async listen(port = 0, host = '127.0.0.1'): Promise<this> {
@@ -214,7 +167,8 @@ export class MantagoSimulator {
       return send(res, control(this, url.pathname.slice(CONTROL_PREFIX.length), req.method ?? 'GET', body));
     const known = API_PATHS.includes(url.pathname) || url.pathname.startsWith(`${CLIENT_PATH}/`);
     if (req.method !== 'POST' || !known) return send(res, [404, error('Not found')]);
-    this.inFlight++;
+    const counted = url.pathname === BROADCAST_PATH;
+    if (counted) this.inFlight++;
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlight);
     try {
       if (this.switches.latencyMs > 0) await sleep(this.switches.latencyMs);
@@ -222,11 +176,18 @@ export class MantagoSimulator {
       if (res.destroyed || req.socket.destroyed) return; // the caller gave up: nothing happened
       const answer = held === 'failed' ? HELD_CALL_FAILED : this.answer(url, req.headers.authorization, body);
       const [status, content] = answer;
-      this.calls.push({ at, path: url.pathname, status, ...(content.success === false && { error: content.errResponse.message }) });
+      const customerId = url.searchParams.get('customerId') ?? undefined;
+      this.calls.push({
+        at,
+        path: url.pathname,
+        status,
+        ...(content.success === false && { error: content.errResponse.message, code: content.errResponse.code }),
+        ...(customerId !== undefined && { customerId }),
+      });
       if (url.pathname === TOKEN_PATH && this.switches.tokenLatencyMs > 0) await sleep(this.switches.tokenLatencyMs);
       send(res, answer);
     } finally {
-      this.inFlight--;
+      if (counted) this.inFlight--;
     }
   }
 
@@ -244,18 +205,23 @@ export class MantagoSimulator {
       return [400, error('Request body must be a JSON object')];
     }
     const botId = url.searchParams.get('botId') ?? body.botId;
-    if (!botId) return [400, error('botId is required')];
-    if (botId !== this.botId) return [404, error('Bot not found', 5001)];
+    if (!botId) return fieldsMissing(['botId']);
+    if (botId !== this.botId) return [404, error('Bot not found', MANTAGO_CODES.NO_SUCH_BOT)];
+    if (this.switches.permissionDenied) return [403, error('Permission denied', MANTAGO_CODES.PERMISSION_DENIED)];
     const token = authorization?.startsWith('Bearer ') ? authorization.slice('Bearer '.length) : undefined;
     const expired: Reply = [
       this.switches.expiredStatus,
-      { success: false, errResponse: { message: 'Token is invalid or expired', code: TOKEN_EXPIRED_CODE, botId: this.botId } },
+      { success: false, errResponse: { message: 'Token is invalid or expired', code: MANTAGO_CODES.TOKEN_EXPIRED, botId: this.botId } },
     ];
+    if (body.secret === undefined) return fieldsMissing(['secret']);
     // An expired token (by `exp` or forced) may still refresh its own pair; a replaced pair may not.
-    if (token !== this.pair.apiToken || body.secret !== this.pair.apiSecret) return expired;
+    const pair = this.pairs.check(token, body.secret);
+    if (pair === 'old') return [401, error('This token and secret are an old pair: they were refreshed', MANTAGO_CODES.OLD_PAIR)];
+    if (pair === 'wrong_secret') return [403, error('Permission denied', MANTAGO_CODES.PERMISSION_DENIED)];
+    if (pair === 'unknown') return expired;
     if (url.pathname === TOKEN_PATH) {
       if (this.switches.rejectRefresh) return expired;
-      this.pair = issuePair(this.botId, this.tokenLifetimeMs, this.signingKey, this.now());
+      this.pairs.rotate(this.now());
       this.forcedExpiry = false;
       return [200, { success: true, apiToken: this.pair.apiToken, apiSecret: this.pair.apiSecret }];
     }
@@ -271,9 +237,12 @@ export class MantagoSimulator {
   }
 
   private broadcast(body: Record<string, unknown>): Reply {
+    const missing = missingBroadcastFields(body);
+    if (missing.length > 0) return fieldsMissing(missing);
     const broadcast = parseBroadcast(body, this.now());
     if (typeof broadcast === 'string') return [400, error(broadcast)];
-    if (broadcast.clientIds.some((id) => this.switches.refusedClientIds.includes(id))) return [403, error('Create broadcast failed')];
+    const refused = this.switches.notPublished || broadcast.clientIds.some((id) => this.switches.refusedClientIds.includes(id));
+    if (refused) return [403, error('Create broadcast failed', MANTAGO_CODES.BROADCAST_FAILED)];
     let roll = Math.random();
     for (const failure of this.switches.randomFailures) {
       roll -= failure.rate;

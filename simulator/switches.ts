@@ -15,8 +15,12 @@ export interface Switches {
   expiredStatus: number;
   /** Refuse token refreshes, as MantaGO does for a pair it no longer knows. */
   rejectRefresh: boolean;
-  /** A broadcast naming any of these client ids is refused as a whole with 403. */
+  /** A broadcast naming any of these client ids is refused as a whole: 403, code 36000 "Create broadcast failed". */
   refusedClientIds: string[];
+  /** The bot is not published: every broadcast is refused with 403, code 36000. */
+  notPublished: boolean;
+  /** The bot's plan has no Open API (or lapsed): every call is refused with 403, code 1002. */
+  permissionDenied: boolean;
   /** Answer the next `count` client lookups (list and get; all, if count is absent) with this status. */
   failLookups: { status: number; count?: number } | null;
   /** Refuse the next `count` binds (all, if count is absent) with code 60001. */
@@ -34,6 +38,8 @@ export const DEFAULT_SWITCHES: Switches = {
   expiredStatus: 401,
   rejectRefresh: false,
   refusedClientIds: [],
+  notPublished: false,
+  permissionDenied: false,
   failLookups: null,
   failBinds: null,
   failTags: null,

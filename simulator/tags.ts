@@ -9,7 +9,7 @@ import {
   CLIENT_TAG_MAPPING_DELETE_PATH,
   CLIENT_TAG_MAPPING_PATH,
   CLIENT_TAG_PATH,
-  type ClientTag,
+  type BotTag,
 } from '../src/mantago/tag-api.ts';
 import { error, type Reply } from './answers.ts';
 
@@ -20,7 +20,7 @@ const userKey = (platform: string, clientId: string) => `${platform}\u001f${clie
 export class ClientTagBook {
   private readonly botId: string;
   /** The bot's client tags, in the order they were made. */
-  readonly tags: ClientTag[] = [];
+  readonly tags: BotTag[] = [];
   /** Every tag put on (`add`) or taken off (`remove`) a user that MantaGO accepted, in order. */
   readonly changes: { action: 'add' | 'remove'; tagId: string; platform: string; clientId: string }[] = [];
   private readonly carried = new Map<string, Set<string>>();
@@ -30,7 +30,7 @@ export class ClientTagBook {
   }
 
   /** A tag made in the dashboard (with the id a test chooses, or one of MantaGO's own). */
-  create(name: string, id = `ct${randomBytes(6).toString('hex')}`): ClientTag {
+  create(name: string, id = `ct${randomBytes(6).toString('hex')}`): BotTag {
     const tag = { id, name, botId: this.botId };
     this.tags.push(tag);
     return tag;

@@ -3,7 +3,7 @@
 // app.ts puts HTTP in front of it; a test or a worker-only process can use it alone.
 import { retryTime } from './mapping/plan.ts';
 import type { Logger } from 'pino';
-import { type Clock, systemClock } from './clock.ts';
+import { type Clock, settleBy, systemClock } from './clock.ts';
 import type { Settings } from './config/settings.ts';
 import type { IncomingOrder } from './domain/delivery.ts';
 import { createIntake, type Intake } from './delivery/intake.ts';
@@ -13,10 +13,13 @@ import { checkTagIds } from './delivery/tag-check.ts';
 import { Tagger } from './delivery/tagging.ts';
 import { Resolver } from './delivery/resolver.ts';
 import { DeliveryWorker, workerOwner } from './delivery/worker.ts';
+import { checkAtStart, checkBot } from './mantago/bot-check.ts';
+import { BotStatus } from './mantago/bot-status.ts';
 import { MantagoClient } from './mantago/client.ts';
 import { CredentialsManager } from './mantago/credentials.ts';
 import { MemberDirectory } from './mantago/members.ts';
 import { MantagoTags } from './mantago/tags.ts';
+import { usability } from './mantago/usability.ts';
 import { tagMetric } from './metrics/tag-metrics.ts';
 import { ServiceMetrics } from './metrics/service-metrics.ts';
 import { SOURCES } from './sources/registry.ts';
@@ -37,6 +40,8 @@ export interface Service {
   readonly store: Store;
   readonly client: MantagoClient;
   readonly credentials: CredentialsManager;
+  /** Whether MantaGO takes the bot (its plan, its id, published): usable, or refused and probed. */
+  readonly bot: BotStatus;
   readonly worker: DeliveryWorker;
   readonly metrics: ServiceMetrics;
   readonly intake: Intake;
@@ -50,9 +55,13 @@ export interface Service {
   readonly delivers: boolean;
   /** Whether this process takes webhooks (NOTIFIER_ROLE all or web). */
   readonly takesWebhooks: boolean;
-  start(): void;
+  /** Starts delivering (not with NOTIFIER_ROLE=web), after the bot check at start (waited for a little at most). */
+  start(): Promise<void>;
   stop(): Promise<void>;
 }
+
+/** The longest the start waits for the bot check before delivering; the check goes on regardless. */
+const STARTUP_CHECK_WAIT_MS = 2_000;
 
 export interface ServiceOptions {
   log: Logger;
@@ -102,6 +111,11 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     maxAttempts: config.RETRY_MAX_ATTEMPTS,
     maxAgeMs: config.RETRY_MAX_AGE_MS,
   };
+  const bot = new BotStatus({
+    log: log.child({ component: 'mantago' }),
+    clock,
+    backoff: { baseMs: config.BOT_PROBE_BASE_MS, maxMs: config.BOT_PROBE_MAX_MS },
+  });
   const directory = async (keys: string[]) => {
     const entry = await store.operator.findRecipient(keys);
     return entry && { key: entry.key, user: { platform: entry.platform, userId: entry.userId } };
@@ -113,6 +127,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     cacheMs: config.MANTAGO_MEMBER_CACHE_S * 1000,
     dryRun: config.DRY_RUN,
     clock,
+    onAnswered: () => bot.accepted(false),
   });
   const deliveryLog = log.child({ component: 'delivery' });
   const tags = new MantagoTags({ client, credentials, store, owner, claimMs: 3 * config.MANTAGO_TIMEOUT_MS + 1_000, clock });
@@ -121,6 +136,8 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     store,
     client,
     credentials,
+    bot,
+    checkBot: () => checkBot({ client, credentials, bot, log: log.child({ component: 'mantago' }) }),
     log: deliveryLog,
     clock,
     onFinished: (outcome, deliveries) => metrics.finished(outcome, deliveries),
@@ -130,13 +147,14 @@ export async function createService(settings: Settings, { log, sources = SOURCES
       members,
       directory,
       credentials,
+      bot,
       policy,
       log: deliveryLog,
       clock,
       onSkipped: (count) => metrics.deliveries.inc({ outcome: 'skipped' }, count),
     }),
-    binder: new Binder({ store, client, credentials, log: deliveryLog, clock }),
-    tagger: new Tagger({ store, tags, policy, dryRun: config.DRY_RUN, log: deliveryLog, clock, onTried: tagMetric(metrics.registry) }),
+    binder: new Binder({ store, client, credentials, bot, log: deliveryLog, clock }),
+    tagger: new Tagger({ store, tags, policy, bot, dryRun: config.DRY_RUN, log: deliveryLog, clock, onTried: tagMetric(metrics.registry) }),
     options: {
       batchMaxRecipients: config.BATCH_MAX_RECIPIENTS,
       maxConcurrency: config.MANTAGO_MAX_CONCURRENCY,
@@ -147,7 +165,11 @@ export async function createService(settings: Settings, { log, sources = SOURCES
       policy: { ...policy, retryTime: retryTime(mapping) },
     },
   });
-  metrics.watch({ queueStats: () => store.operator.queueStats(), credentials: () => credentials.status() });
+  metrics.watch({
+    queueStats: () => store.operator.queueStats(),
+    credentials: () => credentials.status(),
+    mantago: () => usability(bot.view(), credentials.health().state),
+  });
   if (config.DRY_RUN) log.warn('DRY_RUN is on: deliveries are recorded but MantaGO is never called');
   for (const warning of mapping.warnings) log.warn({ mapping: warning }, 'mapping: a Messenger message tag Meta retired');
   try {
@@ -184,6 +206,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     store,
     client,
     credentials,
+    bot,
     worker,
     metrics,
     intake,
@@ -195,14 +218,20 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     }),
     delivers: role !== 'web',
     takesWebhooks: role !== 'worker',
-    start() {
+    async start() {
       if (role === 'web') return;
-      worker.start();
       retention.start();
-      if (mapping.tagIds && !config.DRY_RUN)
-        void checkTagIds(mapping.tagIds, tags, log, clock, config.MANTAGO_TIMEOUT_MS).catch((error: unknown) =>
-          log.warn({ err: error }, "mapping: the tag ids could not be checked against the bot's tags"),
-        );
+      if (!config.DRY_RUN) {
+        // Before the first order: a wrong bot id, a plan without the API or a dead pair is named at once.
+        const check = checkAtStart({ client, credentials, bot, log: log.child({ component: 'mantago' }) }, config.MANTAGO_BOT_ID);
+        await settleBy(clock, check, clock.now() + STARTUP_CHECK_WAIT_MS, undefined);
+        // The mapping's tag ids against the bot's tags: a warning for each it has not, never holding the start.
+        if (mapping.tagIds)
+          void checkTagIds(mapping.tagIds, tags, log, clock, config.MANTAGO_TIMEOUT_MS).catch((error: unknown) =>
+            log.warn({ err: error }, "mapping: the tag ids could not be checked against the bot's tags"),
+          );
+      }
+      worker.start();
     },
     async stop() {
       // In-flight requests have been answered by now; finish the sends under way, then close the store.

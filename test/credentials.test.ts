@@ -108,7 +108,7 @@ test('a refused refresh marks the credentials bad: the replica stays ready and t
   expect(ready.statusCode).toBe(200);
   expect(ready.json()).toEqual({
     status: 'ready',
-    checks: { store: 'ok', mapping: 'ok', load: 'ok', credentials: 'rejected', delivery: 'credentials_rejected' },
+    checks: { store: 'ok', mapping: 'ok', load: 'ok', credentials: 'rejected', bot: 'ok', delivery: 'credentials_rejected' },
   });
   // The unauthenticated /readyz shows codes only; the operator reads MantaGO's reason on the admin API.
   const shown = await first.app.inject({ method: 'GET', url: '/admin/credentials', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });

@@ -93,6 +93,27 @@ describe('finding the customer through MantaGO', () => {
     });
   });
 
+  test('a customer bound only on whatsapp is skipped with a reason naming it (broadcasts reach line and facebook); resolve shows it', async () => {
+    const { app, sim } = await setup();
+    sim.addClient({
+      clientId: 'wa-8010',
+      platform: 'whatsapp',
+      customerId: '8010',
+      tags: [{ name: 'vip', createdAt: '2026-01-01T00:00:00Z' }],
+    });
+    const id = await post(app, orderOf(8010));
+    const onlyWhatsapp = 'only on whatsapp, which broadcasts cannot reach (they go to line and facebook)';
+    expect(await finished(app, id)).toMatchObject({ status: 'skipped', lastError: `the customer is bound on MantaGO ${onlyWhatsapp}` });
+    expect(sim.broadcastCalls()).toEqual([]);
+
+    const explained = await resolve(app, `order=${id}`);
+    expect(explained.body).toMatchObject({ recipient: null, skipped: `the customer is bound on MantaGO ${onlyWhatsapp}` });
+    expect(explained.body.steps.at(-1)).toMatchObject({
+      found: `MantaGO: 8010 is bound ${onlyWhatsapp}`,
+      mantago: { customerId: '8010', clients: [{ clientId: 'wa-8010', platform: 'whatsapp', isBlock: false }] },
+    });
+  });
+
   test('nobody bound: each entry is tried in turn, and the resolve endpoint lists them all', async () => {
     const { app, sim } = await setup();
     const id = await post(app, orderOf(8003));

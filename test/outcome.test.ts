@@ -42,6 +42,7 @@ describe('afterCall', () => {
       step: 'split',
       outcome: 'batch_refused',
       reason: `MantaGO answered HTTP ${status}: nope`,
+      broadcastFailed: false,
     });
   });
 

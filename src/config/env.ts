@@ -62,6 +62,13 @@ export const EnvSchema = Type.Object({
   RETRY_MAX_AGE_MS: Integer('age after which a delivery that still fails is dead, in ms', 86_400_000, 1),
   DELIVERY_LEASE_MS: Integer('how long a claimed delivery stays claimed before another worker may take it, in ms', 60_000, 1_000),
   DELIVERY_POLL_MS: Integer('how often the worker looks for due deliveries when nothing woke it, in ms', 1_000, 10, 60_000),
+  BOT_PROBE_BASE_MS: Integer(
+    'while MantaGO refuses the bot (1002, 5001, not published), the wait before the first probe in ms; it doubles after each refused probe',
+    5_000,
+    10,
+    3_600_000,
+  ),
+  BOT_PROBE_MAX_MS: Integer('the cap of the wait between probes of a refused bot in ms', 300_000, 10, 3_600_000),
   BODY_LIMIT_BYTES: Integer('largest webhook body accepted, in bytes', 1_048_576, 1_024, 50 * 1_048_576),
   SHUTDOWN_GRACE_MS: Integer('how long a graceful shutdown may take before the process exits anyway, in ms', 15_000, 100),
   DRY_RUN: Type.Boolean({
@@ -165,6 +172,12 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
       problems.set(
         'NOTIFIER_ROLE',
         `NOTIFIER_ROLE=${config.NOTIFIER_ROLE} needs PostgreSQL (DATABASE_URL=postgres://...): on SQLite one process takes webhooks and delivers`,
+      );
+    }
+    if (config.BOT_PROBE_MAX_MS < config.BOT_PROBE_BASE_MS) {
+      problems.set(
+        'BOT_PROBE_MAX_MS',
+        `BOT_PROBE_MAX_MS (${config.BOT_PROBE_MAX_MS}) must not be below BOT_PROBE_BASE_MS (${config.BOT_PROBE_BASE_MS})`,
       );
     }
     if (config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS) {

@@ -76,9 +76,21 @@ export interface Credentials {
   lastError?: Maybe<string>;
 }
 
+/** GET /admin/mantago: whether MantaGO takes the bot. */
+export interface Mantago {
+  usable?: Maybe<string>;
+  state?: Maybe<string>;
+  reason?: Maybe<string>;
+  code?: Maybe<number>;
+  message?: Maybe<string>;
+  since?: Maybe<string>;
+  nextProbeAt?: Maybe<string>;
+}
+
 export interface Overview {
   deliveries?: Maybe<{ pending?: Maybe<number>; oldestPendingSince?: Maybe<string>; dead?: Maybe<number>; sentLastHour?: Maybe<number> }>;
   credentials?: Maybe<Credentials>;
+  mantago?: Maybe<Mantago>;
   sources?: Maybe<{ name?: Maybe<string>; path?: Maybe<string>; enabled?: Maybe<boolean> }[]>;
   dryRun?: Maybe<boolean>;
   version?: Maybe<string>;

@@ -65,6 +65,7 @@ function draw(overview: Overview): Node[] {
   );
 
   const c = overview.credentials ?? {};
+  const m = overview.mantago ?? {};
   const credentials = h(
     'section',
     { 'aria-labelledby': 'ov-credentials' },
@@ -77,8 +78,18 @@ function draw(overview: Overview): Node[] {
           'Orders are stored and wait; install a new pair from the dashboard (PUT /admin/credentials).',
         )
       : null,
+    m.state === 'bot_refused'
+      ? h(
+          'p',
+          { class: 'why', role: 'note', 'data-field': 'botRefused' },
+          h('strong', {}, `MantaGO refuses the bot (${text(m.reason)}, code ${text(m.code)}): ${text(m.message)}. `),
+          'Orders are stored and wait, uncounted; one probe at a time asks again',
+          ...(m.nextProbeAt ? [' (next ', time(m.nextProbeAt), ').'] : ['.']),
+        )
+      : null,
     facts(
       [
+        ['MantaGO', m.usable ? badge(m.usable) : null],
         ['State', c.state ? badge(c.state) : null],
         ['Bot', text(c.botId)],
         ['Expires', c.expiresAt ? [time(c.expiresAt), ` (${relative(c.expiresAt)})`] : null],

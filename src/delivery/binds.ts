@@ -3,7 +3,10 @@
 // tried a few times and recorded; it never affects the delivery, which was sent already.
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.ts';
+import { botRefusalOf } from '../mantago/bot-state.ts';
+import type { BotStatus } from '../mantago/bot-status.ts';
 import type { CallResult } from '../mantago/client.ts';
+import { isCode } from '../mantago/error-codes.ts';
 import type { Renewal, UsableCredentials } from '../mantago/renewal.ts';
 import type { BindJob, BindOutcome, ResolutionQueue } from '../store/store.ts';
 import type { Lease } from './lease.ts';
@@ -16,8 +19,11 @@ export interface BinderDeps {
   credentials: {
     get(): Promise<UsableCredentials | undefined>;
     expired(generation: number): Promise<Renewal>;
+    superseded(generation: number): Promise<Renewal>;
     nextRefreshAt(): number | undefined;
   };
+  /** Told of binds refused for the bot (1002, 5001) and of accepted ones. */
+  bot?: Pick<BotStatus, 'refused' | 'accepted' | 'probeAt'>;
   log: Logger;
   clock?: Clock;
 }
@@ -53,13 +59,15 @@ export class Binder {
     const pair = await credentials.get();
     if (!pair) return store.recordBind(job, wait(), 'MantaGO rejected the credentials', this.clock.now());
     let result = await client.bindCustomer(pair.apiToken, pair.apiSecret, job.clientId, job.customerId, startBy);
-    if (result.kind === 'expired') {
-      const renewal = await credentials.expired(pair.generation);
+    if (result.kind === 'expired' || result.kind === 'superseded') {
+      // An old pair (120000) is re-read from the store, never refreshed.
+      const renewal = await (result.kind === 'superseded' ? credentials.superseded(pair.generation) : credentials.expired(pair.generation));
       const renewed = renewal === 'renewed' ? await credentials.get() : undefined;
       if (!renewed) return store.recordBind(job, wait(), `MantaGO credentials ${renewal}`, this.clock.now());
       result = await client.bindCustomer(renewed.apiToken, renewed.apiSecret, job.clientId, job.customerId, startBy);
     }
     if (result.kind === 'ok') {
+      this.deps.bot?.accepted(false);
       log.info({ platform: job.platform }, 'bound a customer to their chat user in MantaGO');
       return store.recordBind(job, { status: 'bound' }, null, this.clock.now());
     }
@@ -76,13 +84,22 @@ export class Binder {
       );
     }
     const error = 'status' in result ? `MantaGO answered HTTP ${result.status}: ${result.message}` : result.message;
+    // The bot refused (1002, 5001): not the bind's fault, so not one of its tries; it waits for the bot.
+    const bot = result.kind === 'refused' ? botRefusalOf(result.code, result.message) : undefined;
+    if (bot) {
+      this.deps.bot?.refused(bot);
+      const retryAt = this.deps.bot?.probeAt() ?? now + RETRY_MS;
+      return store.recordBind(job, { status: 'pending', retryAt, counted: false }, error, this.clock.now());
+    }
+    // 60001 is the customer's (MantaGO would not bind them): counted, and given up after a few tries like any other refusal.
+    const customers = result.kind === 'refused' && isCode(result.code, 'BIND_FAILED');
     const attempts = job.attempts + 1;
     const outcome: BindOutcome =
       attempts >= MAX_BIND_ATTEMPTS
         ? { status: 'failed' }
         : { status: 'pending', retryAt: now + RETRY_MS * 2 ** (attempts - 1), counted: true };
     log.warn(
-      { attempts, error, givenUp: outcome.status === 'failed' },
+      { attempts, error, givenUp: outcome.status === 'failed', refusedForCustomer: customers },
       'binding a customer in MantaGO failed; the delivery was not affected',
     );
     await store.recordBind(job, outcome, error, this.clock.now());

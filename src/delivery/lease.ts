@@ -37,4 +37,12 @@ export class Lease {
   renewedUntil(now: number): number {
     return now + this.terms.leaseMs;
   }
+
+  /** Before a call at `now`: renewed for all of `ids` if the call could outlast it (`renew` says how many the store renewed); false: it is lost. */
+  async keep(now: number, ids: number[], renew: (until: number) => Promise<number>): Promise<boolean> {
+    if (!this.needsRenewal(now)) return true;
+    if (now >= this.until) return false;
+    this.until = this.renewedUntil(now);
+    return (await renew(this.until)) === ids.length;
+  }
 }

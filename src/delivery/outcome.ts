@@ -3,7 +3,9 @@
 // leads to, a retry's time included (the quiet hours, through the policy's `retryTime`). The
 // worker only carries out what this decides; the store only records it.
 import type { AttemptOutcome, AttemptResult, ClaimedDelivery, Transition } from '../domain/delivery.ts';
+import { type BotRefusal, botRefusalOf, type RecipientRefusal, refusedInARow } from '../mantago/bot-state.ts';
 import type { CallResult } from '../mantago/client.ts';
+import { isCode } from '../mantago/error-codes.ts';
 
 export interface RetryPolicy {
   baseDelayMs: number;
@@ -24,34 +26,70 @@ export interface Progress {
   rule?: string;
 }
 
+/** What a call's decision depends on besides its result: the bot's state, and who the call was for. */
+export interface CallContext {
+  /** A single-recipient broadcast's recipient and content (its batch key): the "in a row" rule compares them. */
+  single?: { clientId: string; content: string };
+  /** The last single recipient's 36000 since an accepted call (the bot state's memory). */
+  lastRefused?: RecipientRefusal;
+  /** The probe while the bot is refused: no refusal ends its delivery, it only says the bot is still refused. */
+  probe?: boolean;
+}
+
 export type Step =
-  /** The attempt is over: each delivery (in the batch's order) moves on as its transition says. */
-  | { step: 'finish'; outcome: AttemptOutcome; transitions: Transition[] }
-  /** Token or secret expired: renew the credentials and call again under the same claim; not counted. */
-  | { step: 'renew'; outcome: 'credentials_expired' }
+  /**
+   * The attempt is over: each delivery (in the batch's order) moves on as its transition says.
+   * `noted`: a single recipient's 36000 that ended its delivery, for the bot state's memory.
+   * `ours`: MantaGO says the request was malformed (110000): a bug of ours, logged at error level.
+   */
+  | { step: 'finish'; outcome: AttemptOutcome; transitions: Transition[]; noted?: RecipientRefusal; ours?: true }
+  /** Token or secret expired (or, `superseded`, the pair was rotated elsewhere): renew or re-read it and call again; not counted. */
+  | { step: 'renew'; outcome: 'credentials_expired'; superseded?: true }
   /** MantaGO refused a broadcast to several recipients as a whole: send halves to find the bad ones. */
-  | { step: 'split'; outcome: 'batch_refused'; reason: string }
+  | { step: 'split'; outcome: 'batch_refused'; reason: string; broadcastFailed: boolean }
+  /** MantaGO refuses the bot itself (1002, 5001, broadcasts refused alike): the deliveries wait for it, uncounted. */
+  | { step: 'pause'; outcome: 'bot_refused'; refusal: BotRefusal }
   /** The call never started (no call slot within the lease): hand the claim back, no attempt made. */
   | { step: 'release' };
 
 /** Statuses that will not change by sending the same thing again. */
 export const PERMANENT = new Set([400, 403, 404, 405, 410, 413, 415, 422]);
 
-/** What one call's result means for the deliveries sent with it. `random` jitters the retry of this call. */
-export function afterCall(result: CallResult, batch: readonly Progress[], policy: RetryPolicy, now: number, random = Math.random()): Step {
+/**
+ * What one call's result means for the deliveries sent with it: by MantaGO's code first, its HTTP
+ * status second. `random` jitters the retry of this call.
+ */
+export function afterCall(
+  result: CallResult,
+  batch: readonly Progress[],
+  policy: RetryPolicy,
+  now: number,
+  random = Math.random(),
+  context: CallContext = {},
+): Step {
   switch (result.kind) {
     case 'ok':
       return { step: 'finish', outcome: result.dryRun ? 'dry_run' : 'sent', transitions: batch.map(() => ({ to: 'sent' })) };
     case 'expired':
       return { step: 'renew', outcome: 'credentials_expired' };
+    case 'superseded':
+      return { step: 'renew', outcome: 'credentials_expired', superseded: true };
     case 'not_started':
       return { step: 'release' };
     case 'unreachable':
       return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => retryLater(result.message, d, policy, now, random)) };
     case 'refused': {
-      const reason = `MantaGO answered HTTP ${result.status}: ${result.message}`;
+      const { code, message } = result;
+      const reason = `MantaGO answered HTTP ${result.status}${code === undefined ? '' : ` (code ${code})`}: ${message}`;
+      const bot = botRefusalOf(code, message);
+      if (bot) return { step: 'pause', outcome: 'bot_refused', refusal: bot };
+      if (isCode(code, 'FIELDS_MISSING')) {
+        const dead = `a request of ours MantaGO could not read (a bug to report, never retried): ${reason}`;
+        return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason: dead })), ours: true };
+      }
+      if (isCode(code, 'BROADCAST_FAILED')) return afterBroadcastFailed(batch, reason, message, context);
       if (PERMANENT.has(result.status)) {
-        if (batch.length > 1) return { step: 'split', outcome: 'batch_refused', reason };
+        if (batch.length > 1) return { step: 'split', outcome: 'batch_refused', reason, broadcastFailed: false };
         return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })) };
       }
       // 429 says when to come back (capped by the client); 5xx, 408, 425 and a 2xx without success are worth another try.
@@ -59,6 +97,47 @@ export function afterCall(result: CallResult, batch: readonly Progress[], policy
       return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => retryLater(reason, d, policy, now, random, retryAfterMs)) };
     }
   }
+}
+
+/**
+ * 36000, "the broadcast failed": the bot (not published) or a recipient. A batch is split to tell;
+ * a single recipient's ends only that delivery — unless it comes right after another recipient's
+ * for another content (then it is the bot), or it is the probe of a bot already refused.
+ */
+function afterBroadcastFailed(batch: readonly Progress[], reason: string, message: string, context: CallContext): Step {
+  if (batch.length > 1) return { step: 'split', outcome: 'batch_refused', reason, broadcastFailed: true };
+  const refusal = context.single && { ...context.single, message };
+  if (context.probe || (refusal && refusedInARow(context.lastRefused, refusal)))
+    return { step: 'pause', outcome: 'bot_refused', refusal: { reason: 'broadcasts_refused', code: 36000, message } };
+  return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })), ...(refusal && { noted: refusal }) };
+}
+
+/** Whether a step is a 36000 refusal (a batch to split, or one recipient's end). */
+const refusedWith36000 = (step: Step) =>
+  (step.step === 'split' && step.broadcastFailed) || (step.step === 'finish' && step.noted !== undefined);
+
+/**
+ * Both halves of a batch refused with 36000 were refused too: every recipient alike, so it is the
+ * bot's broadcasts, not theirs — both halves wait for the bot. Otherwise each half goes on as decided.
+ */
+export function afterHalves(first: Step, second: Step, message: string): [Step, Step] {
+  if (!refusedWith36000(first) || !refusedWith36000(second)) return [first, second];
+  const pause: Step = { step: 'pause', outcome: 'bot_refused', refusal: { reason: 'broadcasts_refused', code: 36000, message } };
+  return [pause, pause];
+}
+
+/**
+ * MantaGO refuses the bot: the deliveries wait for it — for the next probe (`retryAt`) — and the
+ * wait is not an attempt; only the age bound still applies.
+ */
+export function afterBotRefused(refusal: BotRefusal, batch: readonly Progress[], policy: RetryPolicy, now: number, retryAt: number): Step {
+  const reason = `MantaGO refuses the bot (${refusal.reason}${refusal.code === null ? '' : `, code ${refusal.code}`}): ${refusal.message}`;
+  const transitions = batch.map((d): Transition => {
+    const age = now - d.waitingSince;
+    if (age >= policy.maxAgeMs) return { to: 'dead', reason: `gave up after ${Math.round(age / 1000)} s; last error: ${reason}` };
+    return { to: 'retry', at: retryTime(policy, d, Math.max(now, retryAt)), counted: false };
+  });
+  return { step: 'finish', outcome: 'bot_refused', transitions };
 }
 
 /**

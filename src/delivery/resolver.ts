@@ -14,7 +14,8 @@ import type { DirectoryLookup } from '../mapping/recipients.ts';
 import type { Resolved, Store, UnresolvedDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
 import type { Lease } from './lease.ts';
-import { afterCall, afterRenewalFailed, attemptsOf, type RetryPolicy, type Step } from './outcome.ts';
+import type { BotStatus } from '../mantago/bot-status.ts';
+import { afterBotRefused, afterCall, afterRenewalFailed, attemptsOf, type RetryPolicy, type Step } from './outcome.ts';
 
 export interface ResolverDeps {
   store: Pick<Store, 'findDelivery' | 'claimUnresolved' | 'resolveDeliveries' | 'recordAttempts' | 'release'>;
@@ -22,6 +23,8 @@ export interface ResolverDeps {
   members: Pick<MemberDirectory, 'lookup'>;
   directory: DirectoryLookup;
   credentials: { nextRefreshAt(): number | undefined };
+  /** Told of a lookup refused for the bot (1002, 5001): the delivery then waits for it, uncounted. */
+  bot?: Pick<BotStatus, 'refused' | 'probeAt'>;
   policy: RetryPolicy;
   log: Logger;
   /** Told of deliveries the resolution skipped, for metrics. */
@@ -103,6 +106,10 @@ export class Resolver {
     } else {
       step = afterCall(result, [d], policy, now, (this.deps.random ?? Math.random)());
       call = result;
+    }
+    if (step.step === 'pause') {
+      this.deps.bot?.refused(step.refusal);
+      step = afterBotRefused(step.refusal, [d], policy, now, this.deps.bot?.probeAt() ?? now + policy.baseDelayMs);
     }
     if (step.step === 'release') return { later: true };
     // A lookup is one call for one delivery: never a batch to split, never a renewal here (members renewed already).

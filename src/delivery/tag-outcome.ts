@@ -2,6 +2,7 @@
 // outcome and where the job goes (tagged, tried again when, dead, or handed back untried). The
 // backoff and its bounds are the deliveries' own (outcome.ts); the tagger only carries this out.
 import type { TagAttemptOutcome, TagJobStatus } from '../domain/tagging.ts';
+import { type BotRefusal, botRefusalOf } from '../mantago/bot-state.ts';
 import type { TagTry } from '../mantago/tags.ts';
 import { PERMANENT, type RetryPolicy, retryLater } from './outcome.ts';
 
@@ -10,7 +11,8 @@ export type { TagTry } from '../mantago/tags.ts';
 /** Where a tag job goes after a try. */
 export type TagStep =
   | { to: Extract<TagJobStatus, 'tagged'>; outcome: 'tagged' | 'dry_run' }
-  | { to: 'retry'; at: number; counted: boolean; outcome: TagAttemptOutcome; error: string }
+  /** `bot`: MantaGO refused the bot itself (1002, 5001): the job waits, uncounted, for the bot's next probe. */
+  | { to: 'retry'; at: number; counted: boolean; outcome: TagAttemptOutcome; error: string; bot?: BotRefusal }
   | { to: Extract<TagJobStatus, 'dead'>; outcome: TagAttemptOutcome; reason: string }
   /** The call never started (no call slot within the lease): back, due now, nothing counted. */
   | { to: 'release' };
@@ -22,7 +24,15 @@ export interface TagProgress {
   createdAt: number;
 }
 
-export function afterTagTry(result: TagTry, job: TagProgress, policy: RetryPolicy, now: number, random = Math.random()): TagStep {
+/** `botProbeAt`: when a refused bot is next probed (a job refused for the bot waits until then). */
+export function afterTagTry(
+  result: TagTry,
+  job: TagProgress,
+  policy: RetryPolicy,
+  now: number,
+  random = Math.random(),
+  botProbeAt?: number,
+): TagStep {
   const progress = { attempts: job.attempts, waitingSince: job.createdAt };
   switch (result.kind) {
     case 'ok':
@@ -33,9 +43,10 @@ export function afterTagTry(result: TagTry, job: TagProgress, policy: RetryPolic
       // Another replica is creating the tag: not the job's fault, so not one of its tries.
       return { to: 'retry', at: result.retryAt, counted: false, outcome: 'failed', error: result.message };
     case 'credentials':
-    case 'expired': {
+    case 'expired':
+    case 'superseded': {
       // Credential trouble is never the job's fault: it waits, uncounted, within the age bound.
-      const error = result.kind === 'expired' ? `MantaGO credentials expired: ${result.message}` : `MantaGO credentials ${result.renewal}`;
+      const error = result.kind === 'credentials' ? `MantaGO credentials ${result.renewal}` : `MantaGO credentials: ${result.message}`;
       if (now - job.createdAt >= policy.maxAgeMs) return { to: 'dead', outcome: 'credentials_unavailable', reason: error };
       const at = result.kind === 'credentials' ? Math.max(now, result.retryAt) : now + policy.baseDelayMs;
       return { to: 'retry', at, counted: false, outcome: 'credentials_unavailable', error };
@@ -44,6 +55,8 @@ export function afterTagTry(result: TagTry, job: TagProgress, policy: RetryPolic
       return retried(retryLater(result.message, progress, policy, now, random), result.message);
     case 'refused': {
       const reason = `MantaGO answered HTTP ${result.status}: ${result.message}`;
+      const bot = botRefusalOf(result.code, result.message);
+      if (bot) return { to: 'retry', at: botProbeAt ?? now + policy.baseDelayMs, counted: false, outcome: 'failed', error: reason, bot };
       // An unknown tag or user: asking again changes nothing.
       if (PERMANENT.has(result.status)) return { to: 'dead', outcome: 'refused', reason };
       const retryAfterMs = result.status === 429 ? result.retryAfterMs : undefined;

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../clock.ts';
 import type { TagAction, TagAttempt, TagAttemptOutcome, TagJob, TagRef } from '../domain/tagging.ts';
 import { tagKey } from '../domain/tagging.ts';
+import type { BotStatus } from '../mantago/bot-status.ts';
 import type { TagTry } from '../mantago/tags.ts';
 import type { TagQueue, TagTryRecord } from '../store/store.ts';
 import type { Lease } from './lease.ts';
@@ -29,6 +30,8 @@ export interface TaggerDeps {
   random?: () => number;
   /** Told of every try, for metrics. */
   onTried?: (action: TagAction, outcome: TagAttemptOutcome) => void;
+  /** Told of tag calls refused for the bot (1002, 5001) and of accepted ones; a refused one waits for its probe. */
+  bot?: Pick<BotStatus, 'refused' | 'accepted' | 'probeAt'>;
 }
 
 /** Tag jobs per claim: each is one or a few calls, made one after another. */
@@ -70,7 +73,10 @@ export class Tagger {
       return record({ status: 'tagged', counted: true, nextAttemptAt: null, error: null, attempt });
     }
     const { result, tagId } = await tags.apply(job.action, job.tag, job, startBy);
-    const step = afterTagTry(result, job, policy, this.clock.now(), (this.deps.random ?? Math.random)());
+    const { bot } = this.deps;
+    if (result.kind === 'ok') bot?.accepted(false);
+    const step = afterTagTry(result, job, policy, this.clock.now(), (this.deps.random ?? Math.random)(), bot?.probeAt());
+    if (step.to === 'retry' && step.bot) bot?.refused(step.bot);
     if (step.to === 'release') return record({ status: 'pending', counted: false, nextAttemptAt: this.clock.now(), error: null });
     const attempt: TagAttempt = {
       startedAt,

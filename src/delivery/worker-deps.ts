@@ -8,6 +8,8 @@ import type { CallResult } from '../mantago/client.ts';
 import type { Renewal, UsableCredentials } from '../mantago/renewal.ts';
 import type { TagJob } from '../domain/tagging.ts';
 import type { BindJob, DeliveryQueue, UnresolvedDelivery } from '../store/store.ts';
+import type { BotCheck } from '../mantago/bot-check.ts';
+import type { BotGate } from './bot-pause.ts';
 import type { Lease, LeaseTerms } from './lease.ts';
 import type { RetryPolicy } from './outcome.ts';
 
@@ -32,6 +34,8 @@ export interface CredentialsSource {
   reload(): Promise<void>;
   get(options?: { waitUntil?: number }): Promise<UsableCredentials | undefined>;
   expired(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
+  /** MantaGO said the pair of `generation` is an old one (120000): adopt a newer stored pair, or reject it. */
+  superseded(generation: number): Promise<Renewal>;
   /** When the next refresh will be tried, while refreshes fail. */
   nextRefreshAt(): number | undefined;
   onUsable(listener: () => void): () => void;
@@ -48,6 +52,10 @@ export interface WorkerDeps {
   store: DeliveryQueue;
   client: Broadcaster;
   credentials: CredentialsSource;
+  /** Whether MantaGO takes the bot: while it refuses, nothing is sent but the probe. */
+  bot?: BotGate;
+  /** The bot check (one client of the list): the probe when no delivery waits. */
+  checkBot?: () => Promise<BotCheck>;
   log: Logger;
   options: WorkerOptions;
   /** Told of every delivery that reached an end, for metrics. */

@@ -6,50 +6,28 @@
 //   deliver  one message per customer in a batch: a second order's is handed back for the next claim
 //   send     keep the lease alive → await usable credentials → call MantaGO → apply the outcome
 //            that outcome.ts decides: finish (record the attempts), hand back (the call never
-//            started), renew the credentials and send again, or split the batch in halves
+//            started), renew the credentials and send again, split the batch in halves, or
+//            pause for a refused bot (only its probe calls then: bot-pause.ts)
 //
 // A claimed batch leaves a send unsent only through handBack: due now, no attempt counted.
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../clock.ts';
-import type { AttemptOutcome, ClaimedDelivery, Transition } from '../domain/delivery.ts';
+import type { AttemptOutcome, ClaimedDelivery } from '../domain/delivery.ts';
 import type { CallResult } from '../mantago/client.ts';
 import type { UsableCredentials } from '../mantago/renewal.ts';
 import { broadcastRequest, oneRecipientEach } from './batching.ts';
 import { Lease } from './lease.ts';
-import { afterCall, afterRenewalFailed, attemptsOf, type Step } from './outcome.ts';
+import { type BotGate, callContext, noteFinish, pauseFor, probeBot } from './bot-pause.ts';
+import { type Call, type Claim, type StepOf, stillClaimed, workerOwner } from './claim.ts';
+import { afterCall, afterHalves, afterRenewalFailed, attemptsOf, type Step } from './outcome.ts';
 import { reportOutcome } from './report.ts';
 import { WakeUp } from './wake-up.ts';
 import type { Stage, WorkerDeps } from './worker-deps.ts';
 
+export { workerOwner } from './claim.ts';
 export type { Broadcaster, CredentialsSource, Stage, WorkerDeps, WorkerOptions } from './worker-deps.ts';
 
 /** How often one claim may renew the credentials before it gives up for now. */
 const MAX_RENEWALS_PER_SEND = 2;
-
-/** Deliveries this worker holds under one lease, on their way through the send steps. */
-interface Claim {
-  batch: ClaimedDelivery[];
-  lease: Lease;
-  /** Credentials renewals this send has made so far. */
-  renewals: number;
-  /** Told of each MantaGO answer (a manual broadcast shows the operator the last one). */
-  observe?: (result: CallResult) => void;
-}
-
-/** One broadcast made for a claim: what outcome.ts decides from and the attempts record. */
-interface Call {
-  startedAt: number;
-  result: CallResult;
-  /** The credentials generation it was made with: a 1004 asks for a newer one. */
-  generation: number;
-}
-
-type StepOf<S extends Step['step']> = Extract<Step, { step: S }>;
-
-export function workerOwner(): string {
-  return `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
-}
 
 export class DeliveryWorker {
   readonly owner: string;
@@ -75,6 +53,7 @@ export class DeliveryWorker {
     if (this.running) return;
     this.unsubscribe.push(this.deps.store.onDeliveryDue(() => this.wake()));
     this.unsubscribe.push(this.deps.credentials.onUsable(() => this.wake()));
+    if (this.deps.bot) this.unsubscribe.push(this.deps.bot.onUsable(() => this.wake()));
     this.running = this.loop();
   }
 
@@ -111,6 +90,7 @@ export class DeliveryWorker {
       try {
         const pause = await this.pauseBeforeClaim();
         if (pause !== undefined) await this.wakeUp.sleep(pause);
+        else if (this.deps.bot?.isRefused()) await this.wakeUp.sleep(await this.probe(this.deps.bot));
         else if (!(await this.claimNext())) await this.wakeUp.sleep(await this.untilNextDue());
       } catch (error) {
         this.deps.log.error({ err: error }, 'delivery worker could not reach the store; retrying');
@@ -143,6 +123,21 @@ export class DeliveryWorker {
     if (tagger && (await this.startClaimed('tag', tagger, (jobs, lease) => tagger.tag(jobs, lease)))) return true;
     // Binds go last: no customer waits for them.
     return binder !== undefined && (await this.startClaimed('bind', binder, (jobs, lease) => binder.bind(jobs, lease)));
+  }
+
+  /** While MantaGO refuses the bot: its probe when due (bot-pause.ts), a claim of one; how long to sleep. */
+  private probe(bot: BotGate): Promise<number> {
+    const { store, options, checkBot } = this.deps;
+    const one: Stage<ClaimedDelivery> = { claim: (owner, _limit, leaseMs, now) => store.claimBatch(owner, 1, leaseMs, now) };
+    const send = (batch: ClaimedDelivery[], lease: Lease) =>
+      this.send({ batch, lease, renewals: 0, probe: true }).finally(() => bot.probeDone({ failed: bot.isRefused() }));
+    return probeBot(
+      bot,
+      () => this.startClaimed('probe', one, send),
+      checkBot,
+      () => this.clock.now(),
+      options.pollMs,
+    );
   }
 
   /** Until the next delivery falls due, or a poll interval, whichever is sooner. */
@@ -196,27 +191,29 @@ export class DeliveryWorker {
 
   /** Keep the lease alive, await usable credentials, call MantaGO, apply the outcome. */
   private async send(claim: Claim): Promise<void> {
-    if (!(await this.keepLease(claim))) {
-      // Another claim may hold them now: this one neither calls nor records.
-      this.deps.log.warn({ deliveries: claim.batch.length }, 'a claim ran out before its next call; handing its deliveries back');
-      return this.handBack(claim.lease, claim.batch);
-    }
-    const pair = await this.deps.credentials.get({ waitUntil: claim.lease.latestStart() });
-    // Rejected credentials: the work waits for the operator, uncounted.
-    if (!pair) return this.handBack(claim.lease, claim.batch);
-    const call = await this.call(claim, pair);
-    const random = (this.deps.random ?? Math.random)();
-    return this.apply(afterCall(call.result, claim.batch, this.deps.options.policy, this.clock.now(), random), claim, call);
+    const attempted = await this.attempt(claim);
+    if (attempted) await this.apply(attempted.step, claim, attempted.call);
   }
 
-  /** Before a call, a lease that could run out during it is renewed for the whole batch; false: it is lost. */
-  private async keepLease({ lease, batch }: Claim): Promise<boolean> {
-    const now = this.clock.now();
-    if (!lease.needsRenewal(now)) return true;
-    if (now >= lease.until) return false;
-    lease.until = lease.renewedUntil(now);
+  /** The send up to outcome.ts's decision; none when the claim was handed back instead of calling. */
+  private async attempt(claim: Claim): Promise<{ step: Step; call: Call } | undefined> {
+    const { lease, batch } = claim;
     const ids = batch.map((d) => d.id);
-    return (await this.deps.store.renewLease(lease.owner, ids, lease.until)) === ids.length;
+    // Before the call, a lease that could run out during it is renewed for the whole batch.
+    if (!(await lease.keep(this.clock.now(), ids, (until) => this.deps.store.renewLease(lease.owner, ids, until)))) {
+      // Another claim may hold them now: this one neither calls nor records.
+      this.deps.log.warn({ deliveries: claim.batch.length }, 'a claim ran out before its next call; handing its deliveries back');
+      return void (await this.handBack(claim.lease, claim.batch));
+    }
+    // While MantaGO refuses the bot, only its probe calls: the rest waits, uncounted.
+    if (this.deps.bot?.isRefused() && !claim.probe) return void (await this.handBack(claim.lease, claim.batch));
+    const pair = await this.deps.credentials.get({ waitUntil: claim.lease.latestStart() });
+    // Rejected credentials: the work waits for the operator, uncounted.
+    if (!pair) return void (await this.handBack(claim.lease, claim.batch));
+    const call = await this.call(claim, pair);
+    const random = (this.deps.random ?? Math.random)();
+    const context = callContext(claim.batch, this.deps.bot, claim.probe === true);
+    return { call, step: afterCall(call.result, claim.batch, this.deps.options.policy, this.clock.now(), random, context) };
   }
 
   private async call(claim: Claim, pair: UsableCredentials): Promise<Call> {
@@ -239,6 +236,8 @@ export class DeliveryWorker {
         return this.renewCredentials(step, claim, call);
       case 'split':
         return this.splitInHalves(step, claim, call);
+      case 'pause': // MantaGO refuses the bot: it is told, and the batch waits for the next probe, uncounted
+        return this.apply(pauseFor(step, claim, this.deps.bot, this.deps.options.policy, this.clock.now()), claim, call);
     }
   }
 
@@ -246,14 +245,19 @@ export class DeliveryWorker {
     const results = attemptsOf(claim.batch, call.startedAt, call.result, step.outcome, step.transitions);
     await this.deps.store.recordAttempts(claim.lease.owner, results, this.clock.now());
     reportOutcome(this.deps.log, results, claim.batch, this.deps.onFinished);
+    if (step.ours)
+      this.deps.log.error({ deliveries: claim.batch.length }, 'MantaGO could not read a request of ours (110000): a bug to report');
+    noteFinish(step, this.deps.bot);
   }
 
-  /** After a 1004: renewed, the same claim sends again; otherwise outcome.ts decides how the batch waits. */
+  /** After a 1004 (or a 120000): renewed, the same claim sends again; otherwise outcome.ts decides how the batch waits. */
   private async renewCredentials(step: StepOf<'renew'>, claim: Claim, call: Call): Promise<void> {
     const { credentials, options } = this.deps;
     // The lease bounds the wait for a refresh as it bounds a call: past it, the work waits, uncounted.
     const waitUntil = claim.lease.latestStart();
-    const renewal = claim.renewals < MAX_RENEWALS_PER_SEND ? await credentials.expired(call.generation, { waitUntil }) : 'unavailable';
+    // An old pair (120000) is re-read from the store, never refreshed: another holder rotated it.
+    const renew = () => (step.superseded ? credentials.superseded(call.generation) : credentials.expired(call.generation, { waitUntil }));
+    const renewal = claim.renewals < MAX_RENEWALS_PER_SEND ? await renew() : 'unavailable';
     if (renewal === 'renewed') {
       await this.recordStillClaimed(step.outcome, claim, call);
       return this.send({ ...claim, renewals: claim.renewals + 1 });
@@ -270,19 +274,23 @@ export class DeliveryWorker {
       { deliveries: claim.batch.length, reason: step.reason },
       'MantaGO refused a batched broadcast; sending halves to find the refused recipients',
     );
-    const half = Math.ceil(claim.batch.length / 2);
-    await this.send({ ...claim, batch: claim.batch.slice(0, half), renewals: 0 });
-    await this.send({ ...claim, batch: claim.batch.slice(half), renewals: 0 });
+    const cut = Math.ceil(claim.batch.length / 2);
+    const [first, second] = [claim.batch.slice(0, cut), claim.batch.slice(cut)].map((batch): Claim => ({ ...claim, batch, renewals: 0 }));
+    if (!first || !second || !step.broadcastFailed) {
+      for (const half of [first, second]) if (half) await this.send(half);
+      return;
+    }
+    // 36000: both halves are called before either is decided; refused alike, it is the bot's broadcasts (outcome.ts).
+    const [a, b] = [await this.attempt(first), await this.attempt(second)];
+    const message = 'message' in call.result ? call.result.message : step.reason;
+    const [stepA, stepB] = a && b ? afterHalves(a.step, b.step, message) : [a?.step, b?.step];
+    if (a && stepA) await this.apply(stepA, first, a.call);
+    if (b && stepB) await this.apply(stepB, second, b.call);
   }
 
   /** An attempt after which the same claim calls again (renewed credentials, a split batch): it stays in flight. */
   private recordStillClaimed(outcome: AttemptOutcome, claim: Claim, call: Call): Promise<void> {
-    const stillClaimed = claim.batch.map((): Transition => ({ to: 'in_flight' }));
-    return this.deps.store.recordAttempts(
-      claim.lease.owner,
-      attemptsOf(claim.batch, call.startedAt, call.result, outcome, stillClaimed),
-      this.clock.now(),
-    );
+    return this.deps.store.recordAttempts(claim.lease.owner, stillClaimed(outcome, claim, call), this.clock.now());
   }
 
   /** Gives deliveries back unsent, due now and uncounted, for a later claim. */

@@ -12,7 +12,8 @@ export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
  * What one attempt came to (`lookup_failed`: MantaGO's member lookup for its recipient failed). `dry_run`: DRY_RUN was on, so everything happened except the call to
  * MantaGO. `credentials_expired`: MantaGO said the pair expired and it was renewed (the same claim
  * sends again). `credentials_unavailable`: it could not be renewed (yet): the delivery waits for
- * the credentials, and the wait is not counted as an attempt.
+ * the credentials, and the wait is not counted as an attempt. `bot_refused`: MantaGO refuses the bot
+ * itself (its plan, its id, not published): the delivery waits for it, uncounted.
  */
 export const ATTEMPT_OUTCOMES = [
   'sent',
@@ -22,6 +23,7 @@ export const ATTEMPT_OUTCOMES = [
   'credentials_unavailable',
   'batch_refused',
   'lookup_failed',
+  'bot_refused',
 ] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 

@@ -1,12 +1,14 @@
 // GET /healthz: the process is alive (for restarts). GET /readyz: this replica can take webhooks
 // (for traffic): the store answers within its deadline and the process is under its load
-// thresholds. Delivery trouble (credentials rejected or failing to refresh, MantaGO unreachable)
+// thresholds. Delivery trouble (credentials rejected or failing to refresh, the bot refused, MantaGO unreachable)
 // shows in the body, never as a 503: an orchestrator that stopped sending webhooks to a replica
 // for it would turn a problem only the operator can fix into orders never seen (WooCommerce
-// does not retry). The body holds stable reason codes only; GET /admin/credentials has details.
+// does not retry). The body holds stable reason codes only; GET /admin/mantago and
+// GET /admin/credentials have details.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Service } from '../service.ts';
+import { BOT_REFUSAL_REASONS } from '../mantago/bot-state.ts';
 import { StoreUnavailableError, withDeadline } from '../store/errors.ts';
 
 const STORE_PING_TIMEOUT_MS = 2_000;
@@ -21,11 +23,14 @@ const Checks = Type.Object({
   mapping: Type.Enum(['ok']),
   load: Type.Enum([...LOAD_CODES]),
   credentials: Type.Enum(['ok', 'rejected', 'refresh_failing', 'unsaved']),
+  bot: Type.Enum(['ok', ...BOT_REFUSAL_REASONS], {
+    description: 'whether MantaGO takes the bot: permission_denied (1002), no_such_bot (5001), broadcasts_refused (not published)',
+  }),
   delivery: Type.Enum(
-    ['ok', 'credentials_rejected', 'credentials_refresh_failing', 'mantago_unreachable', 'rate_limited', 'not_this_replica'],
+    ['ok', 'credentials_rejected', 'credentials_refresh_failing', 'bot_refused', 'mantago_unreachable', 'rate_limited', 'not_this_replica'],
     {
       description:
-        'what holds deliveries back, if anything: never a reason for 503 (this replica still takes webhooks); GET /admin/credentials says more',
+        'what holds deliveries back, if anything: never a reason for 503 (this replica still takes webhooks); GET /admin/mantago and GET /admin/credentials say more',
     },
   ),
 });
@@ -42,6 +47,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
     if (!service.delivers) return 'not_this_replica' as const;
     if (credentials === 'rejected') return 'credentials_rejected' as const;
     if (credentials === 'refresh_failing') return 'credentials_refresh_failing' as const;
+    if (service.bot.isRefused()) return 'bot_refused' as const;
     const { failingSince } = service.client.reachability();
     const now = service.clock.now();
     if (failingSince !== undefined && now - failingSince >= UNREACHABLE_AFTER_MS) return 'mantago_unreachable' as const;
@@ -57,7 +63,8 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
       store = error instanceof StoreUnavailableError ? 'timeout' : 'unreachable';
     }
     const credentials = service.credentials.health().state;
-    const checks = { store, mapping: 'ok' as const, load: load(), credentials, delivery: deliveryCheck(credentials) };
+    const bot = service.bot.view().reason ?? ('ok' as const);
+    const checks = { store, mapping: 'ok' as const, load: load(), credentials, bot, delivery: deliveryCheck(credentials) };
     return { ready: store === 'ok' && checks.load === 'ok', checks };
   };
 

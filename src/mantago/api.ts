@@ -1,11 +1,12 @@
 // MantaGO's open API as its public docs describe it (https://doc.mantago.cc): what we send and
 // what comes back. Shared by the client and the simulator so both speak the same contract.
 import type { Platform } from '../domain/recipient.ts';
+import { MANTAGO_CODES } from './error-codes.ts';
 
 export const BROADCAST_PATH = '/api/openapi/broadcast';
 export const TOKEN_PATH = '/api/openapi/token';
-/** `errResponse.code` for "Token is invalid or expired", whatever the HTTP status. */
-export const TOKEN_EXPIRED_CODE = 1004;
+/** `errResponse.code` for "Token is invalid or expired", whatever the HTTP status (error-codes.ts names every code). */
+export const TOKEN_EXPIRED_CODE = MANTAGO_CODES.TOKEN_EXPIRED;
 /** Tokens last 30 days; a token whose `exp` cannot be read is assumed to last that long. */
 export const TOKEN_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
 
@@ -37,9 +38,16 @@ export const CLIENTS_PATH = '/api/openapi/clients';
 export const CLIENT_PATH = '/api/openapi/client';
 export const BIND_PATH = '/api/openapi/bind/customer';
 /** `errResponse.code` of a bind MantaGO refused. */
-export const BIND_FAILED_CODE = 60001;
+export const BIND_FAILED_CODE = MANTAGO_CODES.BIND_FAILED;
 /** The platforms a MantaGO client can be on; the service broadcasts to `line` and `facebook` only. */
 export const CLIENT_PLATFORMS = ['line', 'facebook', 'instagram', 'liveChat', 'whatsapp'] as const;
+export type ClientPlatform = (typeof CLIENT_PLATFORMS)[number];
+
+/** A tag on a client, manual or automatic, as the Client API shows one. */
+export interface ClientTag {
+  name: string;
+  createdAt: string;
+}
 /** The most clients one page of the list holds. */
 export const CLIENTS_PAGE_MAX = 100;
 
@@ -48,7 +56,7 @@ export interface MantagoClientRecord {
   /** The LINE user id or the Messenger PSID. */
   clientId: string;
   clientName: string;
-  platform: (typeof CLIENT_PLATFORMS)[number];
+  platform: ClientPlatform;
   /** The user blocked the bot. */
   isBlock: boolean;
   /** The shop's own id bound to this user; may be empty. */
@@ -58,8 +66,8 @@ export interface MantagoClientRecord {
   createdAt: string;
   updatedAt: string;
   lastInteractAt: string;
-  tags: string[];
-  autoTags: string[];
+  tags: ClientTag[];
+  autoTags: ClientTag[];
 }
 
 export type ClientListReply = { success: true; message: string; clientList: { list: MantagoClientRecord[]; next?: string } } | ErrorReply;

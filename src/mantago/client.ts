@@ -2,17 +2,13 @@
 // call within the limiter. It reports what happened; whether to retry is decided elsewhere.
 import { Pool } from 'undici';
 import { type Clock, systemClock } from '../clock.ts';
-import {
-  BIND_PATH,
-  BROADCAST_PATH,
-  type BroadcastRequest,
-  CLIENTS_PATH,
-  type MantagoClientRecord,
-  TOKEN_EXPIRED_CODE,
-  TOKEN_PATH,
-} from './api.ts';
+import { BIND_PATH, BROADCAST_PATH, type BroadcastRequest, CLIENTS_PATH, type MantagoClientRecord, TOKEN_PATH } from './api.ts';
 import { CallLimiter, CallNotStarted } from './call-limiter.ts';
+import { answeredWithCode, type CallResult, classify, describeNetworkError } from './classify.ts';
 import { TAG_ENDPOINTS } from './tag-api.ts';
+
+export type { CallResult } from './classify.ts';
+export { parseRetryAfter } from './classify.ts';
 
 /** MantaGO's endpoints the service calls, as metrics label them. */
 export const ENDPOINTS = ['broadcast', 'token', 'clients', 'bind', ...TAG_ENDPOINTS] as const;
@@ -37,18 +33,6 @@ export interface MantagoClientOptions {
   onCall?: (endpoint: Endpoint, outcome: CallResult['kind'], seconds: number) => void;
 }
 
-/** What one call came to, as far as MantaGO's answer (or its absence) tells. */
-export type CallResult =
-  | { kind: 'ok'; status: number; durationMs: number; body: Record<string, unknown>; dryRun?: true }
-  /** Token or secret invalid or expired: `errResponse.code` 1004, or a 401. */
-  | { kind: 'expired'; status: number; durationMs: number; message: string }
-  /** Any other answer that is not a success; `code` is MantaGO's errResponse.code. */
-  | { kind: 'refused'; status: number; durationMs: number; message: string; code?: number; retryAfterMs: number | undefined }
-  /** No answer: connection refused or reset, timeout. */
-  | { kind: 'unreachable'; durationMs: number; message: string; timeout: boolean }
-  /** Never sent: no call slot (or no start within the rate limit) before the time it had to start by. */
-  | { kind: 'not_started'; durationMs: 0; message: string };
-
 export type RefreshResult = Exclude<CallResult, { kind: 'ok' }> | { kind: 'ok'; apiToken: string; apiSecret: string; durationMs: number };
 export type ClientsResult =
   | Exclude<CallResult, { kind: 'ok' }>
@@ -70,7 +54,6 @@ const DRY_RUN_REPLY: CallResult = {
 };
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
-const MAX_MESSAGE = 300;
 
 export class MantagoClient {
   private readonly pool: Pool;
@@ -150,6 +133,12 @@ export class MantagoClient {
     return { kind: 'ok', clients, ...(typeof list.next === 'string' && list.next && { next: list.next }), durationMs: result.durationMs };
   }
 
+  /** The cheapest call that says whether the bot and the pair are usable: one client of the bot's list. */
+  checkBot(apiToken: string, apiSecret: string, startBy?: number): Promise<CallResult> {
+    const query = new URLSearchParams({ limit: '1' });
+    return this.call('clients', CLIENTS_PATH, apiToken, { secret: apiSecret }, { query, startBy });
+  }
+
   /** Binds the shop's id for a customer to a user of the bot. */
   bindCustomer(apiToken: string, apiSecret: string, clientId: string, customerId: string, startBy?: number): Promise<CallResult> {
     return this.call('bind', BIND_PATH, apiToken, { secret: apiSecret, clientId, customerId }, { startBy });
@@ -184,7 +173,8 @@ export class MantagoClient {
     if (result.kind === 'refused' && result.status === 429 && result.retryAfterMs !== undefined) {
       this.limiter.pauseUntil(this.clock.now() + result.retryAfterMs);
     }
-    const noAnswer = result.kind === 'unreachable' || (result.kind === 'refused' && result.status >= 500);
+    // A 5xx naming a documented code is MantaGO's answer, not an outage.
+    const noAnswer = result.kind === 'unreachable' || (result.kind === 'refused' && result.status >= 500 && !answeredWithCode(result));
     if (!noAnswer) this.failing = { failingSince: undefined, lastError: undefined };
     else
       this.failing = {
@@ -226,58 +216,4 @@ export class MantagoClient {
   async close(): Promise<void> {
     await this.pool.close();
   }
-}
-
-function classify(
-  status: number,
-  text: string,
-  retryAfter: string | string[] | undefined,
-  durationMs: number,
-  maxRetryAfterMs: number,
-  now: number,
-): CallResult {
-  let body: Record<string, unknown> = {};
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
-  } catch {
-    // an HTML error page from a proxy, say: the status tells enough
-  }
-  const errResponse = (body.errResponse ?? {}) as { message?: unknown; code?: unknown };
-  const message = String(errResponse.message ?? body.message ?? `HTTP ${status}`).slice(0, MAX_MESSAGE);
-  if (errResponse.code === TOKEN_EXPIRED_CODE || status === 401) return { kind: 'expired', status, durationMs, message };
-  if (status >= 200 && status < 300 && body.success === true) return { kind: 'ok', status, durationMs, body };
-  const asked = parseRetryAfter(retryAfter, now);
-  return {
-    kind: 'refused',
-    status,
-    durationMs,
-    message,
-    ...(typeof errResponse.code === 'number' && { code: errResponse.code }),
-    // A far end may ask for hours; nothing waits longer than the longest retry delay.
-    retryAfterMs: asked === undefined ? undefined : Math.min(asked, maxRetryAfterMs),
-  };
-}
-
-/** Retry-After as delta-seconds or an HTTP date. */
-export function parseRetryAfter(header: string | string[] | undefined, now: number): number | undefined {
-  const value = Array.isArray(header) ? header[0] : header;
-  if (!value) return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-function describeNetworkError(error: unknown): { message: string; timeout: boolean } {
-  const e = error as { code?: string; name?: string; message?: string };
-  const timeout =
-    e.name === 'TimeoutError' ||
-    e.code === 'UND_ERR_CONNECT_TIMEOUT' ||
-    e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
-    e.code === 'UND_ERR_BODY_TIMEOUT';
-  if (timeout) return { message: `MantaGO did not answer in time (${e.code ?? e.name})`, timeout };
-  return {
-    message: `MantaGO unreachable: ${e.code ?? e.name ?? 'error'}${e.message ? ` ${e.message}` : ''}`.slice(0, MAX_MESSAGE),
-    timeout,
-  };
 }

@@ -18,6 +18,7 @@ import {
   transition,
 } from './credentials-state.ts';
 import { RefreshClaim } from './refresh-claim.ts';
+import { OLD_PAIR_REASON } from './refresh-policy.ts';
 import { startingPair } from './starting-pair.ts';
 import { type CredentialsDeps, type CredentialsHealth, fingerprint, nextPair, type Renewal, type UsableCredentials } from './renewal.ts';
 
@@ -99,6 +100,25 @@ export class CredentialsManager {
     const decision = this.apply({ type: 'expiry_reported', generation, now: this.clock.now() });
     if (decision.do !== 'refresh') return decision.answer;
     return settleBy(this.clock, this.refresh('MantaGO reported the token invalid or expired'), options.waitUntil, 'unavailable');
+  }
+
+  /**
+   * MantaGO said the pair of `generation` is an old one (120000), rotated by another holder: a newer stored pair is
+   * adopted; with none the pair is rejected, saying why and how to recover (never refreshed: MantaGO refuses that too).
+   */
+  async superseded(generation: number): Promise<Renewal> {
+    if (this.deps.dryRun) return 'unavailable';
+    await this.reload();
+    const held = this.stored();
+    if (held.generation > generation || held.state === 'rejected') return held.state === 'ok' ? 'renewed' : 'rejected';
+    const rejection: StoredCredentials = { ...held, state: 'rejected', lastError: OLD_PAIR_REASON };
+    this.apply({ type: 'pair_seen', pair: await this.deps.store.saveCredentials(rejection).catch(() => rejection) });
+    this.deps.log.error(
+      { generation },
+      'MantaGO says the pair held is an old one, refreshed elsewhere: deliveries wait for a pair from the operator',
+    );
+    const now = this.stored();
+    return now.generation > generation && now.state === 'ok' ? 'renewed' : 'rejected';
   }
 
   /** When the next refresh will be tried, while refreshes fail. */

@@ -32,10 +32,14 @@ export interface MemberDirectoryDeps {
   credentials: {
     get(options?: { waitUntil?: number }): Promise<UsableCredentials | undefined>;
     expired(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
+    /** An old pair (120000): the newer stored one, or rejected. */
+    superseded(generation: number): Promise<Renewal>;
   };
   store: Pick<ResolutionQueue, 'getMembers' | 'putMembers'>;
   /** How long an answer that found users is kept (MANTAGO_MEMBER_CACHE_S); one that found none, or only blocked ones, less. */
   cacheMs: number;
+  /** MantaGO answered a lookup: the bot exists and may use the API (bot-status.ts). */
+  onAnswered?: () => void;
   /** DRY_RUN: MantaGO is never asked; a member lookup finds nobody, saying why. */
   dryRun?: boolean;
   clock?: Clock;
@@ -91,19 +95,25 @@ export class MemberDirectory {
     return clients;
   }
 
-  /** One page, renewing the credentials once if MantaGO says they expired. */
+  /** One page, renewing the credentials once if MantaGO says they expired (or re-reading them, for an old pair). */
   private async page(customerId: string, platform: Platform | undefined, next: string | undefined, startBy: number | undefined) {
     const query = { customerId, ...(platform && { platform }), ...(next && { next }) };
     for (let renewals = 0; ; renewals++) {
       const pair = await this.deps.credentials.get({ ...(startBy !== undefined && { waitUntil: startBy }) });
       if (!pair) throw new LookupFailed({ kind: 'credentials', renewal: 'rejected' });
       const result = await this.deps.client.listClients(pair.apiToken, pair.apiSecret, query, startBy);
-      if (result.kind === 'ok') return result;
-      if (result.kind !== 'expired') throw new LookupFailed(result);
-      const renewal =
-        renewals === 0
-          ? await this.deps.credentials.expired(pair.generation, { ...(startBy !== undefined && { waitUntil: startBy }) })
-          : 'unavailable';
+      if (result.kind === 'ok') {
+        this.deps.onAnswered?.();
+        return result;
+      }
+      if (result.kind !== 'expired' && result.kind !== 'superseded') throw new LookupFailed(result);
+      // An old pair (120000) is re-read from the store, never refreshed.
+      const { credentials } = this.deps;
+      const renew = () =>
+        result.kind === 'superseded'
+          ? credentials.superseded(pair.generation)
+          : credentials.expired(pair.generation, { ...(startBy !== undefined && { waitUntil: startBy }) });
+      const renewal = renewals === 0 ? await renew() : 'unavailable';
       if (renewal !== 'renewed') throw new LookupFailed({ kind: 'credentials', renewal });
     }
   }

@@ -41,6 +41,11 @@ export const LOST_ROTATION_REASON =
   'a token refresh timed out and MantaGO has since rejected the pair we hold: it most likely rotated the pair without our seeing the answer. ' +
   'Install the bot\'s current pair from MantaGO\'s dashboard: PUT /admin/credentials {"apiToken", "apiSecret"}';
 
+/** MantaGO answered 120000 and no newer pair is stored: another holder rotated it, and only the dashboard has the pair now. */
+export const OLD_PAIR_REASON =
+  'MantaGO says this pair is an old one: it was refreshed elsewhere (another deployment or a script holding the same pair). ' +
+  'Install the bot\'s current pair from MantaGO\'s dashboard: PUT /admin/credentials {"apiToken", "apiSecret"}';
+
 /** A refresh MantaGO did not renew: try again later (an outage, a 429), or the pair is dead (why, for the operator). */
 export type RefreshFailure = { retry: true; detail: string; timedOut: boolean } | { retry: false; lastError: string };
 
@@ -49,6 +54,8 @@ export function refreshFailure(reply: Exclude<RefreshResult, { kind: 'ok' }>, la
   const detail = unanswered ? reply.message : `HTTP ${reply.status}: ${reply.message}`;
   if (unanswered || (reply.kind === 'refused' && (reply.status === 429 || reply.status >= 500)))
     return { retry: true, detail, timedOut: reply.kind === 'unreachable' && reply.timeout };
-  const lost = reply.kind === 'expired' && lastRefreshTimedOut;
-  return { retry: false, lastError: lost ? LOST_ROTATION_REASON : `MantaGO refused to refresh the token (${detail})` };
+  const lost = (reply.kind === 'expired' || reply.kind === 'superseded') && lastRefreshTimedOut;
+  if (lost) return { retry: false, lastError: LOST_ROTATION_REASON };
+  if (reply.kind === 'superseded') return { retry: false, lastError: OLD_PAIR_REASON };
+  return { retry: false, lastError: `MantaGO refused to refresh the token (${detail})` };
 }

@@ -17,7 +17,7 @@ export const TAG_ENDPOINTS = ['tag', 'tag_list', 'tag_create'] as const;
 /** Tags per page of the list the service asks for. */
 export const TAG_LIST_PAGE_SIZE = 100;
 
-export interface ClientTag {
+export interface BotTag {
   id: string;
   name: string;
   botId: string;

@@ -12,7 +12,7 @@ import {
   CLIENT_TAG_MAPPING_DELETE_PATH,
   CLIENT_TAG_MAPPING_PATH,
   CLIENT_TAG_PATH,
-  type ClientTag,
+  type BotTag,
   TAG_LIST_PAGE_SIZE,
 } from './tag-api.ts';
 
@@ -36,6 +36,8 @@ export interface MantagoTagsDeps {
   credentials: {
     get(options?: { waitUntil?: number }): Promise<UsableCredentials | undefined>;
     expired(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
+    /** After a 120000 (an old pair): re-read from the store, never refreshed. */
+    superseded(generation: number): Promise<Renewal>;
     nextRefreshAt(): number | undefined;
   };
   store: {
@@ -86,8 +88,8 @@ export class MantagoTags {
   }
 
   /** Every tag of the bot, or why MantaGO could not say (startup's check of the mapping's ids). */
-  async list(startBy: number): Promise<{ tags: ClientTag[] } | { failed: TagTry }> {
-    const tags: ClientTag[] = [];
+  async list(startBy: number): Promise<{ tags: BotTag[] } | { failed: TagTry }> {
+    const tags: BotTag[] = [];
     for (let page = 1; page <= MAX_PAGES; page++) {
       const query = new URLSearchParams({ page: String(page), perpage: String(TAG_LIST_PAGE_SIZE) });
       const result = await this.call(
@@ -96,7 +98,7 @@ export class MantagoTags {
       );
       if (result.kind !== 'ok') return { failed: result };
       const list = result.body.clientTagList;
-      if (Array.isArray(list)) tags.push(...(list as ClientTag[]).filter((t) => typeof t?.id === 'string' && typeof t.name === 'string'));
+      if (Array.isArray(list)) tags.push(...(list as BotTag[]).filter((t) => typeof t?.id === 'string' && typeof t.name === 'string'));
       const pagination = result.body.pagination as { hasNext?: unknown } | undefined;
       if (pagination?.hasNext !== true) break;
     }
@@ -166,8 +168,11 @@ export class MantagoTags {
     const pair = await credentials.get({ waitUntil: startBy });
     if (!pair) return wait('rejected');
     const result = await make(pair);
-    if (result.kind !== 'expired') return result;
-    const renewal = await credentials.expired(pair.generation, { waitUntil: startBy });
+    if (result.kind !== 'expired' && result.kind !== 'superseded') return result;
+    // An old pair (120000) is re-read from the store, never refreshed.
+    const renewal = await (result.kind === 'superseded'
+      ? credentials.superseded(pair.generation)
+      : credentials.expired(pair.generation, { waitUntil: startBy }));
     const renewed = renewal === 'renewed' ? await credentials.get({ waitUntil: startBy }) : undefined;
     if (!renewed) return wait(renewal === 'rejected' ? 'rejected' : 'unavailable');
     return make(renewed);

@@ -1,7 +1,7 @@
 // Who gets the message: the mapping file's `recipients` entries, tried in order, first hit wins.
 // Each try is recorded as a step, so the operator can see why a customer got nothing.
 import type { Order } from '../domain/order.ts';
-import { type ChatUser, isValidUserId, type Platform, type Recipient } from '../domain/recipient.ts';
+import { type ChatUser, isValidUserId, PLATFORMS, type Platform, type Recipient } from '../domain/recipient.ts';
 import { customerKeys } from './directory-keys.ts';
 import { renderTemplate, type Template } from './template.ts';
 
@@ -71,6 +71,13 @@ const bindOf = (entry: RecipientEntry, order: Order): string | undefined => {
   return 'text' in rendered ? rendered.text : undefined;
 };
 
+const broadcastable = (platform: string): platform is Platform => (PLATFORMS as readonly string[]).includes(platform);
+
+/** The platforms MantaGO has users of the customer on that broadcasts cannot reach (instagram, whatsapp, liveChat), once each. */
+const unreachablePlatforms = (clients: readonly BoundClient[]): string[] => [
+  ...new Set(clients.filter((c) => !broadcastable(c.platform)).map((c) => c.platform)),
+];
+
 /** Tries the entries in order; every try is a step. */
 export async function resolveRecipient(
   order: Order,
@@ -112,9 +119,7 @@ export async function resolveRecipient(
         miss(`MantaGO not asked about ${rendered.text}: ${notAsked}`);
         continue;
       }
-      const reachable = clients.filter(
-        (c) => (c.platform === 'line' || c.platform === 'facebook') && (!entry.platform || c.platform === entry.platform),
-      );
+      const reachable = clients.filter((c) => broadcastable(c.platform) && (!entry.platform || c.platform === entry.platform));
       const open = reachable.find((c) => !c.isBlock && isValidUserId(c.platform as Platform, c.clientId));
       const source = cached ? 'MantaGO (cached)' : 'MantaGO';
       const answer = { mantago: { customerId: rendered.text, clients, cached } };
@@ -134,6 +139,12 @@ export async function resolveRecipient(
       if (reachable.length > 0) {
         steps.push({ entry: describeEntry(entry), found: `${source}: every user bound to ${rendered.text} blocked the bot`, ...answer });
         return { resolution: { skip: 'blocked the bot' }, steps };
+      }
+      const elsewhere = unreachablePlatforms(clients);
+      if (elsewhere.length > 0) {
+        const only = `only on ${elsewhere.join(' and ')}, which broadcasts cannot reach (they go to ${PLATFORMS.join(' and ')})`;
+        steps.push({ entry: describeEntry(entry), found: `${source}: ${rendered.text} is bound ${only}`, ...answer });
+        return { resolution: { skip: `the customer is bound on MantaGO ${only}` }, steps };
       }
       steps.push({
         entry: describeEntry(entry),

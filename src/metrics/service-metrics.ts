@@ -5,6 +5,7 @@ import type { Clock } from '../clock.ts';
 import type { CredentialsStatus } from '../domain/credentials.ts';
 import { ENDPOINTS } from '../mantago/client.ts';
 import type { RefreshOutcome } from '../mantago/renewal.ts';
+import { MANTAGO_USABILITY, type MantagoUsability } from '../mantago/usability.ts';
 import type { QueueStats } from '../store/store.ts';
 
 /** What became of a webhook: the `outcome` label of notifier_webhooks_total. */
@@ -24,6 +25,8 @@ export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 export interface MetricsSources {
   queueStats: () => Promise<QueueStats>;
   credentials: () => CredentialsStatus;
+  /** Whether MantaGO takes the bot's calls, or why not. */
+  mantago: () => MantagoUsability;
 }
 
 export class ServiceMetrics {
@@ -54,7 +57,7 @@ export class ServiceMetrics {
     });
     this.calls = new Histogram({
       name: 'notifier_mantago_call_duration_seconds',
-      help: `MantaGO calls, by endpoint (${ENDPOINTS.join(', ')}) and outcome (ok, expired, refused, unreachable, not_started)`,
+      help: `MantaGO calls, by endpoint (${ENDPOINTS.join(', ')}) and outcome (ok, expired, superseded, refused, unreachable, not_started)`,
       labelNames: ['endpoint', 'outcome'],
       buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
@@ -125,6 +128,17 @@ export class ServiceMetrics {
       registers,
       collect() {
         this.set(sources.credentials().state === 'ok' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'notifier_mantago_usable',
+      help: `1 while MantaGO takes the bot's calls (reason ok), else 0 with why (reason: ${MANTAGO_USABILITY.join(', ')}); alert on 0`,
+      labelNames: ['reason'],
+      registers,
+      collect() {
+        const reason = sources.mantago();
+        this.reset();
+        this.set({ reason }, reason === 'ok' ? 1 : 0);
       },
     });
   }

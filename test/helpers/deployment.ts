@@ -65,13 +65,18 @@ export async function postOrder(replica: ServiceProcess, i: number): Promise<num
       note_attributes: [{ name: 'line_uid', value: orderUser(i) }],
     }),
   );
-  const response = await fetch(`${replica.url}${request.url}`, {
-    method: 'POST',
-    headers: request.headers as Record<string, string>,
-    body: request.payload as string,
-  });
-  await response.body?.cancel();
-  return response.status;
+  // A shop tries again after a 503 (the service shedding load on a busy machine), as Shopify does:
+  // the answer that counts is the one its retries end with.
+  for (;;) {
+    const response = await fetch(`${replica.url}${request.url}`, {
+      method: 'POST',
+      headers: request.headers as Record<string, string>,
+      body: request.payload as string,
+    });
+    await response.body?.cancel();
+    if (response.status !== 503) return response.status;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /** Runs `work` over `items`, `width` at a time. */

@@ -2,6 +2,7 @@
 // worker asks of them, and a clock the test moves. For the worker's unit tests.
 import pino from 'pino';
 import type { AttemptResult, ClaimedDelivery } from '../../src/domain/delivery.ts';
+import type { BotGate } from '../../src/delivery/bot-pause.ts';
 import type { RetryPolicy } from '../../src/delivery/outcome.ts';
 import { DeliveryWorker, type Broadcaster, type CredentialsSource, type WorkerOptions } from '../../src/delivery/worker.ts';
 import type { BroadcastRequest } from '../../src/mantago/api.ts';
@@ -44,6 +45,8 @@ export interface Queue {
   nextDueAt?: number;
   pausedUntil?: number;
   policy?: RetryPolicy;
+  /** The bot's state the worker goes by (bot-pause.ts), made on the worker's clock. */
+  bot?: (clock: FakeClock) => BotGate;
 }
 
 export function setupWorker(
@@ -93,6 +96,7 @@ export function setupWorker(
     reload: async () => undefined,
     get: async () => ({ apiToken: 't', apiSecret: 's', generation: 1 }),
     expired: async (): Promise<Renewal> => 'renewed',
+    superseded: async (): Promise<Renewal> => 'renewed',
     nextRefreshAt: () => undefined,
     onUsable: () => () => undefined,
     ...credentials,
@@ -104,6 +108,7 @@ export function setupWorker(
     credentials: source,
     log: pino({ level: 'silent' }),
     options: queue.policy ? { ...OPTIONS, policy: queue.policy } : OPTIONS,
+    ...(queue.bot && { bot: queue.bot(clock) }),
     clock,
     random: () => 0.5,
   });

@@ -6,6 +6,7 @@ import { requireAdminToken } from './auth.ts';
 import { broadcastRoutes } from './broadcast-routes.ts';
 import { credentialRoutes } from './credential-routes.ts';
 import { deliveryRoutes } from './delivery-routes.ts';
+import { mantagoRoutes } from './mantago-routes.ts';
 import { overviewRoutes } from './overview-routes.ts';
 import { recipientRoutes } from './recipient-routes.ts';
 import { resolveRoutes } from './resolve-routes.ts';
@@ -22,6 +23,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; servic
   await app.register(deliveryRoutes, { service });
   await app.register(broadcastRoutes, { service });
   await app.register(credentialRoutes, { credentials: service.credentials, dryRun: service.settings.config.DRY_RUN });
+  await app.register(mantagoRoutes, { service });
   await app.register(recipientRoutes, { store: service.store, clock: service.clock });
   await app.register(resolveRoutes, { service });
   await app.register(overviewRoutes, { service, version });

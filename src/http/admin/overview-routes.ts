@@ -1,10 +1,11 @@
 // GET /admin/overview: the operator's first look in one call (the console's front page): the
-// queue, MantaGO's credentials and what holds deliveries back, which webhook sources are on, and
+// queue, MantaGO's credentials, whether it takes the bot, and what holds deliveries back, which webhook sources are on, and
 // whether this is a dry run.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import type { Service } from '../../service.ts';
 import { errorReplies } from '../errors.ts';
+import { MantagoSchema, mantagoView } from './mantago-routes.ts';
 import { CredentialsSchema, credentialsView } from './schemas.ts';
 
 const HOUR_MS = 3_600_000;
@@ -19,6 +20,7 @@ const OverviewReply = Type.Object({
     sentLastHour: Type.Integer(),
   }),
   credentials: CredentialsSchema,
+  mantago: MantagoSchema,
   sources: Type.Array(
     Type.Object({
       name: Type.String({ description: 'the source, as in /webhooks/<name>' }),
@@ -56,6 +58,7 @@ export const overviewRoutes: FastifyPluginAsyncTypebox<{ service: Service; versi
           sentLastHour,
         },
         credentials: credentialsView(credentials.status(), dryRun),
+        mantago: mantagoView(service),
         sources,
         dryRun,
         role,

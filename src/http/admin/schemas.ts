@@ -12,9 +12,9 @@ import {
 import { ORDER_EVENTS } from '../../domain/order.ts';
 import { PLATFORMS, type DirectoryEntry } from '../../domain/recipient.ts';
 
-const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+export const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
 const Text = Type.Union([Type.String(), Type.Null()]);
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+export const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
 export const DeliveryStatusSchema = Type.Enum([...DELIVERY_STATUSES]);
 

@@ -1,0 +1,86 @@
+// The worker's side of a refused bot (mantago/bot-state.ts has its states): what a call's decision
+// needs to know of the bot, what the bot is told of each decision, how a batch waits for it, and
+// the probe — one waiting delivery sent for real, a different one each time where it can, or the
+// bot check when none waits. The worker calls these; outcome.ts decides.
+import type { FbTag } from '../domain/content.ts';
+import type { ClaimedDelivery } from '../domain/delivery.ts';
+import type { BotCheck } from '../mantago/bot-check.ts';
+import type { BotStatus } from '../mantago/bot-status.ts';
+import { batchKey } from './batching.ts';
+import { afterBotRefused, type CallContext, type RetryPolicy, type Step } from './outcome.ts';
+
+/** The bot's state, as the worker uses it (BotStatus). */
+export type BotGate = Pick<
+  BotStatus,
+  'isRefused' | 'lastRefused' | 'probeAt' | 'takeProbe' | 'probeDone' | 'accepted' | 'refused' | 'recipientRefused' | 'onUsable'
+>;
+
+/** What deciding a call's result needs to know besides it: who a single-recipient broadcast was for, the bot's memory, a probe. */
+export function callContext(batch: readonly ClaimedDelivery[], bot: BotGate | undefined, probe: boolean): CallContext {
+  const [only] = batch;
+  const single =
+    batch.length === 1 && only
+      ? {
+          clientId: only.clientId,
+          content: batchKey(only.platform, {
+            ...(only.intentId !== null && { intentId: only.intentId }),
+            ...(only.message !== null && { message: only.message }),
+            ...(only.fbTag !== null && { fbTag: only.fbTag as FbTag }),
+          }),
+        }
+      : undefined;
+  const lastRefused = bot?.lastRefused();
+  return { ...(single && { single }), ...(lastRefused && { lastRefused }), ...(probe && { probe }) };
+}
+
+/** Tells the bot what a finished call came to: accepted (a probe's success resumes everything), or one recipient's 36000. */
+export function noteFinish(step: Extract<Step, { step: 'finish' }>, bot: BotGate | undefined): void {
+  if (step.outcome === 'sent') bot?.accepted(true);
+  else if (step.noted) bot?.recipientRefused(step.noted);
+}
+
+/**
+ * MantaGO refused the bot: it is told (a probe's refusal backs the next probe off), and the batch
+ * waits for the next probe, uncounted. The probe's own delivery goes after the others, so the next
+ * probe tries another one.
+ */
+export function pauseFor(
+  step: Extract<Step, { step: 'pause' }>,
+  { batch, probe }: { batch: readonly ClaimedDelivery[]; probe?: boolean },
+  bot: BotGate | undefined,
+  policy: RetryPolicy,
+  now: number,
+): Step {
+  if (probe) bot?.probeDone({ failed: true, refusal: step.refusal });
+  else bot?.refused(step.refusal);
+  const probeAt = bot?.probeAt() ?? now + policy.baseDelayMs;
+  return afterBotRefused(step.refusal, batch, policy, now, probe ? probeAt + 1 : now);
+}
+
+/**
+ * While the bot is refused: the probe, if it is due and none is under way — one waiting delivery,
+ * claimed and sent as any claim (`claimAndSend`, false when none waits; its send tells the bot how
+ * it went), else the bot check. How long to sleep before looking again.
+ */
+export async function probeBot(
+  bot: BotGate,
+  claimAndSend: () => Promise<boolean>,
+  check: (() => Promise<BotCheck>) | undefined,
+  now: () => number,
+  pollMs: number,
+): Promise<number> {
+  if (!bot.takeProbe()) {
+    // Not due yet: sleep until it is. A probe under way wakes the worker when it ends.
+    const until = (bot.probeAt() ?? 0) - now();
+    return until > 0 ? Math.min(pollMs, until) : pollMs;
+  }
+  try {
+    if (await claimAndSend()) return pollMs;
+    const found = check ? await check() : undefined;
+    bot.probeDone({ failed: bot.isRefused(), ...(found?.found === 'bot_refused' && { refusal: found.refusal }) });
+  } catch (error) {
+    bot.probeDone({ failed: true });
+    throw error;
+  }
+  return pollMs;
+}

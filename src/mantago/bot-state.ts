@@ -1,0 +1,89 @@
+// Whether MantaGO takes the bot's calls at all, as a state machine: one type naming the states,
+// one pure transition. A refusal of the bot (its plan, its id, "not published") is nobody's
+// delivery problem: while it lasts deliveries wait uncounted and one probe at a time, backing off
+// to a cap, asks again; the first accepted call ends it for everything.
+import { MANTAGO_CODES } from './error-codes.ts';
+
+/** Why MantaGO refuses the bot: 1002, 5001, or broadcasts refused alike (36000) whoever they are for. */
+export const BOT_REFUSAL_REASONS = ['permission_denied', 'no_such_bot', 'broadcasts_refused'] as const;
+export type BotRefusalReason = (typeof BOT_REFUSAL_REASONS)[number];
+
+export const BOT_STATES = ['usable', 'bot_refused'] as const;
+export type BotStateName = (typeof BOT_STATES)[number];
+
+/** What MantaGO said when it refused the bot. */
+export interface BotRefusal {
+  reason: BotRefusalReason;
+  code: number | null;
+  message: string;
+}
+
+/** One recipient's broadcast refused with 36000: who, with what content (its batch key). */
+export interface RecipientRefusal {
+  clientId: string;
+  content: string;
+  message: string;
+}
+
+export type BotState =
+  /** `lastRefused`: a single recipient's 36000 since the last accepted call, if any. */
+  | { state: 'usable'; lastRefused?: RecipientRefusal }
+  | ({ state: 'bot_refused'; since: number; probeAt: number; probes: number } & BotRefusal);
+
+export type BotEvent =
+  /** MantaGO accepted a call: a broadcast, or (`broadcast: false`) a lookup or bind, which proves the bot exists but not that it may broadcast. */
+  | { event: 'call_accepted'; broadcast: boolean }
+  /** MantaGO refused the bot (a probe's refusal is `probe_failed`). */
+  | { event: 'bot_refused'; refusal: BotRefusal; at: number }
+  /** A single recipient's broadcast was refused with 36000, and that delivery ends. */
+  | { event: 'recipient_refused'; refusal: RecipientRefusal }
+  /** The probe did not get through; `refusal`: what MantaGO said, if it said something. */
+  | { event: 'probe_failed'; refusal?: BotRefusal; at: number };
+
+/** How far apart probes are: doubling from `baseMs`, capped at `maxMs` (BOT_PROBE_BASE_MS, BOT_PROBE_MAX_MS). */
+export interface ProbeBackoff {
+  baseMs: number;
+  maxMs: number;
+}
+
+export const USABLE: BotState = { state: 'usable' };
+
+/** The wait before the probe after `probes` failed ones. */
+export function probeDelay(probes: number, backoff: ProbeBackoff): number {
+  return Math.min(backoff.maxMs, backoff.baseMs * 2 ** Math.min(probes, 30));
+}
+
+export function transition(state: BotState, event: BotEvent, backoff: ProbeBackoff): BotState {
+  switch (event.event) {
+    case 'call_accepted':
+      // A lookup or a bind proves the bot exists and may use the API, not that its broadcasts go out:
+      // it neither ends "broadcasts refused" nor comes between two refused broadcasts.
+      if (!event.broadcast) return state.state === 'bot_refused' && state.reason !== 'broadcasts_refused' ? USABLE : state;
+      return state.state === 'usable' && !state.lastRefused ? state : USABLE;
+    case 'bot_refused':
+      if (state.state === 'bot_refused') return state; // calls under way when it began: the probe decides
+      return { state: 'bot_refused', ...event.refusal, since: event.at, probeAt: event.at + probeDelay(0, backoff), probes: 0 };
+    case 'recipient_refused':
+      return state.state === 'usable' ? { state: 'usable', lastRefused: event.refusal } : state;
+    case 'probe_failed': {
+      if (state.state !== 'bot_refused') return state;
+      const probes = state.probes + 1;
+      return { ...state, ...event.refusal, probes, probeAt: event.at + probeDelay(probes, backoff) };
+    }
+  }
+}
+
+/** The refusal a documented code names, if it is one of the bot (1002, 5001). */
+export function botRefusalOf(code: number | undefined, message: string): BotRefusal | undefined {
+  if (code === MANTAGO_CODES.PERMISSION_DENIED) return { reason: 'permission_denied', code, message };
+  if (code === MANTAGO_CODES.NO_SUCH_BOT) return { reason: 'no_such_bot', code, message };
+  return undefined;
+}
+
+/**
+ * A single recipient's 36000 right after another one's (no accepted call between) for a different
+ * recipient and a different content: not about either recipient, but the bot's broadcasts.
+ */
+export function refusedInARow(previous: RecipientRefusal | undefined, next: RecipientRefusal): boolean {
+  return previous !== undefined && previous.clientId !== next.clientId && previous.content !== next.content;
+}

@@ -1,0 +1,85 @@
+// What one MantaGO answer (or its absence) comes to: decided by `errResponse.code` first, the HTTP
+// status second (MantaGO has been seen to answer a code under 200, 401 or 403 alike). Whether to
+// retry, wait or give up is decided by the caller's owner module, by the codes' names.
+import { isCode, meaningOf } from './error-codes.ts';
+
+/** What one call came to, as far as MantaGO's answer (or its absence) tells. */
+export type CallResult =
+  | { kind: 'ok'; status: number; durationMs: number; body: Record<string, unknown>; dryRun?: true }
+  /** Token or secret invalid or expired: code 1004, or a 401 without a documented code. */
+  | { kind: 'expired'; status: number; durationMs: number; message: string }
+  /** Code 120000: the pair is an old one, rotated by another holder; a refresh with it cannot succeed. */
+  | { kind: 'superseded'; status: number; durationMs: number; message: string; code: number }
+  /** Any other answer that is not a success; `code` is MantaGO's errResponse.code. */
+  | { kind: 'refused'; status: number; durationMs: number; message: string; code?: number; retryAfterMs: number | undefined }
+  /** No answer: connection refused or reset, timeout. */
+  | { kind: 'unreachable'; durationMs: number; message: string; timeout: boolean }
+  /** Never sent: no call slot (or no start within the rate limit) before the time it had to start by. */
+  | { kind: 'not_started'; durationMs: 0; message: string };
+
+const MAX_MESSAGE = 300;
+
+export function classify(
+  status: number,
+  text: string,
+  retryAfter: string | string[] | undefined,
+  durationMs: number,
+  maxRetryAfterMs: number,
+  now: number,
+): CallResult {
+  let body: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
+  } catch {
+    // an HTML error page from a proxy, say: the status tells enough
+  }
+  const errResponse = (body.errResponse ?? {}) as { message?: unknown; code?: unknown };
+  const message = String(errResponse.message ?? body.message ?? `HTTP ${status}`).slice(0, MAX_MESSAGE);
+  const code = typeof errResponse.code === 'number' ? errResponse.code : undefined;
+  // The code first: it names the problem whatever the status says.
+  if (isCode(code, 'TOKEN_EXPIRED')) return { kind: 'expired', status, durationMs, message };
+  if (isCode(code, 'OLD_PAIR')) return { kind: 'superseded', status, durationMs, message, code: code as number };
+  if (status >= 200 && status < 300 && body.success === true) return { kind: 'ok', status, durationMs, body };
+  const documented = meaningOf(code) !== undefined;
+  // The status second: a 401 without a documented code is the credentials, as MantaGO answered it before codes.
+  if (status === 401 && !documented) return { kind: 'expired', status, durationMs, message };
+  const asked = parseRetryAfter(retryAfter, now);
+  return {
+    kind: 'refused',
+    status,
+    durationMs,
+    message,
+    ...(code !== undefined && { code }),
+    // A far end may ask for hours; nothing waits longer than the longest retry delay.
+    retryAfterMs: asked === undefined ? undefined : Math.min(asked, maxRetryAfterMs),
+  };
+}
+
+/** A documented code came with the answer: MantaGO answered, whatever its HTTP status. */
+export function answeredWithCode(result: CallResult): boolean {
+  return result.kind === 'refused' && meaningOf(result.code) !== undefined;
+}
+
+/** Retry-After as delta-seconds or an HTTP date. */
+export function parseRetryAfter(header: string | string[] | undefined, now: number): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+export function describeNetworkError(error: unknown): { message: string; timeout: boolean } {
+  const e = error as { code?: string; name?: string; message?: string };
+  const timeout =
+    e.name === 'TimeoutError' ||
+    e.code === 'UND_ERR_CONNECT_TIMEOUT' ||
+    e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    e.code === 'UND_ERR_BODY_TIMEOUT';
+  if (timeout) return { message: `MantaGO did not answer in time (${e.code ?? e.name})`, timeout };
+  return {
+    message: `MantaGO unreachable: ${e.code ?? e.name ?? 'error'}${e.message ? ` ${e.message}` : ''}`.slice(0, MAX_MESSAGE),
+    timeout,
+  };
+}

@@ -1,0 +1,79 @@
+// The bot's state machine: every transition, and the probe backoff to its cap.
+import { describe, expect, test } from 'vitest';
+import {
+  type BotState,
+  botRefusalOf,
+  probeDelay,
+  type RecipientRefusal,
+  refusedInARow,
+  transition,
+  USABLE,
+} from '../../src/mantago/bot-state.ts';
+
+const backoff = { baseMs: 1_000, maxMs: 8_000 };
+const at = 5_000_000;
+const notPublished = { reason: 'broadcasts_refused' as const, code: 36000, message: 'Create broadcast failed' };
+const noBot = { reason: 'no_such_bot' as const, code: 5001, message: 'Bot not found' };
+const refusedFor = (clientId: string, content: string): RecipientRefusal => ({ clientId, content, message: 'Create broadcast failed' });
+const refusedState = (): BotState => transition(USABLE, { event: 'bot_refused', refusal: noBot, at }, backoff);
+
+describe('bot state transitions', () => {
+  test('usable → bot_refused on a refusal of the bot: since now, the first probe one base delay later', () => {
+    expect(refusedState()).toEqual({ state: 'bot_refused', ...noBot, since: at, probeAt: at + 1_000, probes: 0 });
+  });
+
+  test('a refusal while refused changes nothing: the probe decides', () => {
+    const refused = refusedState();
+    expect(transition(refused, { event: 'bot_refused', refusal: notPublished, at: at + 10 }, backoff)).toBe(refused);
+  });
+
+  test('a failed probe backs off, doubling to the cap, and keeps what MantaGO said last', () => {
+    let state = refusedState();
+    const waits: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      const now = at + i * 100_000;
+      state = transition(state, { event: 'probe_failed', at: now, refusal: notPublished }, backoff);
+      waits.push((state as { probeAt: number }).probeAt - now);
+    }
+    expect(waits).toEqual([2_000, 4_000, 8_000, 8_000, 8_000, 8_000]);
+    expect(state).toMatchObject({ state: 'bot_refused', reason: 'broadcasts_refused', code: 36000, since: at, probes: 6 });
+  });
+
+  test('the first accepted call ends a refusal; a lookup does not end "broadcasts refused", since lists work for an unpublished bot', () => {
+    expect(transition(refusedState(), { event: 'call_accepted', broadcast: false }, backoff)).toEqual(USABLE);
+    const unpublished = transition(USABLE, { event: 'bot_refused', refusal: notPublished, at }, backoff);
+    expect(transition(unpublished, { event: 'call_accepted', broadcast: false }, backoff)).toBe(unpublished);
+    expect(transition(unpublished, { event: 'call_accepted', broadcast: true }, backoff)).toEqual(USABLE);
+  });
+
+  test("a single recipient's 36000 is remembered until an accepted call; ignored while refused; a probe failure while usable is nothing", () => {
+    const one = refusedFor('U1', 'k1');
+    const remembered = transition(USABLE, { event: 'recipient_refused', refusal: one }, backoff);
+    expect(remembered).toEqual({ state: 'usable', lastRefused: one });
+    expect(transition(remembered, { event: 'call_accepted', broadcast: false }, backoff)).toBe(remembered); // a lookup is not between them
+    expect(transition(remembered, { event: 'call_accepted', broadcast: true }, backoff)).toEqual(USABLE);
+    const refused = refusedState();
+    expect(transition(refused, { event: 'recipient_refused', refusal: one }, backoff)).toBe(refused);
+    expect(transition(USABLE, { event: 'probe_failed', at }, backoff)).toBe(USABLE);
+  });
+
+  test('probe delays never pass the cap, however many probes failed', () => {
+    expect(probeDelay(0, backoff)).toBe(1_000);
+    expect(probeDelay(1_000, backoff)).toBe(8_000);
+  });
+});
+
+describe('what names the bot', () => {
+  test('1002 and 5001 are refusals of the bot; other codes are not', () => {
+    expect(botRefusalOf(1002, 'Permission denied')).toEqual({ reason: 'permission_denied', code: 1002, message: 'Permission denied' });
+    expect(botRefusalOf(5001, 'Bot not found')).toEqual(noBot);
+    for (const code of [undefined, 1004, 120000, 36000, 110000, 60001, 37011]) expect(botRefusalOf(code, 'x')).toBeUndefined();
+  });
+
+  test('two 36000s in a row name the bot only for different recipients and different contents', () => {
+    expect(refusedInARow(undefined, refusedFor('U1', 'k1'))).toBe(false);
+    expect(refusedInARow(refusedFor('U1', 'k1'), refusedFor('U2', 'k2'))).toBe(true);
+    expect(refusedInARow(refusedFor('U1', 'k1'), refusedFor('U2', 'k1'))).toBe(false); // same content: maybe the content
+    expect(refusedInARow(refusedFor('U1', 'k1'), refusedFor('U1', 'k2'))).toBe(false); // same recipient: maybe the recipient
+  });
+});

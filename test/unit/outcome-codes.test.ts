@@ -1,0 +1,110 @@
+// The delivery decisions by MantaGO's documented codes: the code first, the HTTP status second.
+import { describe, expect, test } from 'vitest';
+import { afterBotRefused, afterCall, afterHalves, type RetryPolicy, type Step } from '../../src/delivery/outcome.ts';
+import type { CallResult } from '../../src/mantago/client.ts';
+import { classify } from '../../src/mantago/classify.ts';
+
+const policy: RetryPolicy = { baseDelayMs: 1_000, maxDelayMs: 60_000, maxAttempts: 10, maxAgeMs: 3_600_000 };
+const now = 1_000_000_000;
+const fresh = { attempts: 0, waitingSince: now };
+const refused = (code: number | undefined, status = 403, message = 'nope'): CallResult => ({
+  kind: 'refused',
+  status,
+  durationMs: 5,
+  message,
+  ...(code !== undefined && { code }),
+  retryAfterMs: undefined,
+});
+const answer = (status: number, body: unknown) => classify(status, JSON.stringify(body), undefined, 5, 60_000, now);
+const coded = (code: number, message = 'm') => ({ success: false, errResponse: { code, message } });
+
+describe('classify: the code first, the status second', () => {
+  test.each([200, 401, 403, 500])('1004 under HTTP %i is an expiry; 120000 an old pair', (status) => {
+    expect(answer(status, coded(1004))).toMatchObject({ kind: 'expired', status });
+    expect(answer(status, coded(120000))).toMatchObject({ kind: 'superseded', status, code: 120000 });
+  });
+
+  test('a 401 naming another documented code is that code, not an expiry; a bare 401 is still the credentials', () => {
+    expect(answer(401, coded(1002))).toMatchObject({ kind: 'refused', code: 1002 });
+    expect(answer(401, { success: false })).toMatchObject({ kind: 'expired' });
+    expect(answer(200, { success: true, message: 'ok' })).toMatchObject({ kind: 'ok' });
+  });
+});
+
+describe('afterCall by code', () => {
+  test.each([
+    [1002, 'permission_denied'],
+    [5001, 'no_such_bot'],
+  ])('%i pauses for the bot whatever the batch: nobody dies, nothing is split', (code, reason) => {
+    for (const batch of [[fresh], [fresh, fresh, fresh]])
+      expect(afterCall(refused(code), batch, policy, now)).toEqual({
+        step: 'pause',
+        outcome: 'bot_refused',
+        refusal: { reason, code, message: 'nope' },
+      });
+  });
+
+  test('120000 re-reads the credentials (a renew step that says so), uncounted', () => {
+    const superseded: CallResult = { kind: 'superseded', status: 401, durationMs: 5, message: 'old pair', code: 120000 };
+    expect(afterCall(superseded, [fresh], policy, now)).toEqual({ step: 'renew', outcome: 'credentials_expired', superseded: true });
+  });
+
+  test('110000 is ours: dead at once with the reason, never retried, never split, flagged for the error log', () => {
+    const step = afterCall(refused(110000, 400, 'Required fields missing: name'), [fresh, fresh], policy, now);
+    expect(step).toMatchObject({ step: 'finish', outcome: 'failed', ours: true });
+    const transitions = (step as Extract<Step, { step: 'finish' }>).transitions;
+    expect(transitions.map((t) => t.to)).toEqual(['dead', 'dead']);
+    expect(transitions[0]).toMatchObject({ reason: expect.stringContaining('Required fields missing: name') });
+  });
+
+  test('36000 for a batch splits it; for one recipient ends that delivery, noted for the "in a row" rule', () => {
+    expect(afterCall(refused(36000), [fresh, fresh], policy, now)).toMatchObject({ step: 'split', broadcastFailed: true });
+    const single = { clientId: 'U1', content: 'k1' };
+    expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { single })).toEqual({
+      step: 'finish',
+      outcome: 'failed',
+      transitions: [{ to: 'dead', reason: 'MantaGO answered HTTP 403 (code 36000): nope' }],
+      noted: { ...single, message: 'nope' },
+    });
+  });
+
+  test('36000 right after another recipient’s for another content pauses for the bot; the same content or recipient does not', () => {
+    const lastRefused = { clientId: 'U1', content: 'k1', message: 'nope' };
+    const pause = { step: 'pause', outcome: 'bot_refused', refusal: { reason: 'broadcasts_refused', code: 36000, message: 'nope' } };
+    expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U2', content: 'k2' }, lastRefused })).toEqual(pause);
+    expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U2', content: 'k1' }, lastRefused })).toMatchObject({
+      step: 'finish',
+    });
+    // The probe while the bot is refused: a refusal only says it still is.
+    expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { probe: true })).toEqual(pause);
+  });
+
+  test('codes that are not about broadcasts fall back to the status: 60001 under 403 is permanent, under 500 retried', () => {
+    expect(afterCall(refused(60001), [fresh], policy, now)).toMatchObject({ step: 'finish', transitions: [{ to: 'dead' }] });
+    expect(afterCall(refused(60001, 500), [fresh], policy, now, 0.5)).toMatchObject({ transitions: [{ to: 'retry', counted: true }] });
+  });
+});
+
+describe('afterHalves and afterBotRefused', () => {
+  const split36000 = afterCall(refused(36000), [fresh, fresh], policy, now);
+  const single36000 = afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U1', content: 'k' } });
+  const sent = afterCall({ kind: 'ok', status: 200, durationMs: 1, body: {} }, [fresh], policy, now);
+
+  test('both halves refused with 36000: both wait for the bot; one half accepted: each goes on as decided', () => {
+    const [a, b] = afterHalves(split36000, single36000, 'Create broadcast failed');
+    expect(a).toEqual(b);
+    expect(a).toMatchObject({ step: 'pause', refusal: { reason: 'broadcasts_refused', code: 36000 } });
+    expect(afterHalves(single36000, sent, 'x')).toEqual([single36000, sent]);
+    expect(afterHalves(afterCall(refused(undefined), [fresh], policy, now), single36000, 'x')[0]).toMatchObject({ step: 'finish' });
+  });
+
+  test('waiting for the bot is not an attempt: retried uncounted at the probe, dead only past the age bound', () => {
+    const refusal = { reason: 'no_such_bot' as const, code: 5001, message: 'Bot not found' };
+    const old = { attempts: 3, waitingSince: now - policy.maxAgeMs };
+    const step = afterBotRefused(refusal, [fresh, old], policy, now, now + 5_000);
+    expect(step).toMatchObject({ step: 'finish', outcome: 'bot_refused' });
+    const [waiting, dead] = (step as Extract<Step, { step: 'finish' }>).transitions;
+    expect(waiting).toEqual({ to: 'retry', at: now + 5_000, counted: false });
+    expect(dead).toMatchObject({ to: 'dead', reason: expect.stringContaining('no_such_bot, code 5001') });
+  });
+});

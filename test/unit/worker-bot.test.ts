@@ -1,0 +1,97 @@
+// The worker and a refused bot, through its seams (test/helpers/fake-worker.ts): a batch refused for
+// the bot waits uncounted, nothing else calls while it is refused, both halves of a 36000 name the
+// bot, and the probe (a claim of one) resumes everything.
+import pino from 'pino';
+import { describe, expect, test } from 'vitest';
+import { BotStatus } from '../../src/mantago/bot-status.ts';
+import type { CallResult } from '../../src/mantago/client.ts';
+import { FakeClock, settle } from '../helpers/fake-clock.ts';
+import { delivery, OPTIONS, ok, setupWorker as setup } from '../helpers/fake-worker.ts';
+
+const BACKOFF = { baseMs: 5_000, maxMs: 60_000 };
+let status: BotStatus | undefined;
+const bot = (clock: FakeClock) => {
+  status = new BotStatus({ log: pino({ level: 'silent' }), clock, backoff: BACKOFF });
+  return status;
+};
+const refused = (code: number, message = 'nope'): CallResult => ({
+  kind: 'refused',
+  status: 403,
+  durationMs: 5,
+  message,
+  code,
+  retryAfterMs: undefined,
+});
+const outcomes = (recorded: { attempt: { outcome: string }; transition: { to: string } }[][]) =>
+  recorded.map((r) => r.map((a) => `${a.attempt.outcome}:${a.transition.to}`));
+
+describe('DeliveryWorker with a refused bot', () => {
+  test('1002 (the plan): the batch waits uncounted for the first probe; the next batch is handed back without a call', async () => {
+    const { worker, recorded, released, calls, clock } = setup([() => refused(1002, 'Permission denied'), () => ok], {}, { bot });
+    await worker.sendNow([delivery(1, clock), delivery(2, clock)], clock.now() + OPTIONS.leaseMs);
+    expect(outcomes(recorded)).toEqual([['bot_refused:retry', 'bot_refused:retry']]);
+    expect(recorded[0]?.[0]?.transition).toEqual({ to: 'retry', at: clock.now(), counted: false });
+    expect(status?.view()).toMatchObject({
+      state: 'bot_refused',
+      reason: 'permission_denied',
+      code: 1002,
+      nextProbeAt: clock.now() + 5_000,
+    });
+
+    await worker.sendNow([delivery(3, clock)], clock.now() + OPTIONS.leaseMs);
+    expect(calls).toHaveLength(1);
+    expect(released).toEqual([[3]]);
+  });
+
+  test('36000 for a batch and for both its halves: the bot, not the recipients; nobody dead', async () => {
+    const { worker, recorded, calls, clock } = setup([() => refused(36000)], {}, { bot });
+    await worker.sendNow(
+      [1, 2, 3, 4].map((i) => delivery(i, clock)),
+      clock.now() + OPTIONS.leaseMs,
+    );
+    expect(calls.map((c) => c.request.clientIds.length)).toEqual([4, 2, 2]);
+    expect(outcomes(recorded).flat()).toEqual([...Array(4).fill('batch_refused:in_flight'), ...Array(4).fill('bot_refused:retry')]);
+    expect(status?.view()).toMatchObject({ state: 'bot_refused', reason: 'broadcasts_refused', code: 36000 });
+  });
+
+  test('36000 for one half only: that half is split down to the refused recipient, who alone is dead', async () => {
+    const bad = delivery(2, new FakeClock()).clientId;
+    const answer = (request: { clientIds: string[] }) => (request.clientIds.includes(bad) ? refused(36000) : ok);
+    const { worker, recorded, clock } = setup([answer, answer, answer, answer, answer], {}, { bot });
+    await worker.sendNow(
+      [1, 2, 3, 4].map((i) => delivery(i, clock)),
+      clock.now() + OPTIONS.leaseMs,
+    );
+    const finals = recorded.flat().filter((r) => r.transition.to !== 'in_flight');
+    expect(finals.map((r) => [r.attempt.deliveryId, r.transition.to]).sort()).toEqual([
+      [1, 'sent'],
+      [2, 'dead'],
+      [3, 'sent'],
+      [4, 'sent'],
+    ]);
+    expect(status?.view().state).toBe('usable');
+  });
+
+  test('the probe: one delivery claimed when due, and its acceptance resumes the bot', async () => {
+    const { worker, claimedAt, calls, recorded, clock } = setup(
+      [() => refused(5001, 'Bot not found'), () => ok],
+      {},
+      {
+        bot,
+        claims: [[delivery(7, new FakeClock())]],
+      },
+    );
+    await worker.sendNow([delivery(1, clock)], clock.now() + OPTIONS.leaseMs);
+    expect(status?.isRefused()).toBe(true);
+    worker.start();
+    await settle();
+    expect(claimedAt).toEqual([]); // not before the probe is due
+    await clock.advance(BACKOFF.baseMs);
+    await settle();
+    expect(claimedAt[0]).toBe(clock.now()); // the probe; claims go on as usual once it resumed the bot
+    expect(calls.map((c) => c.request.clientIds)).toEqual([[delivery(1, clock).clientId], [delivery(7, clock).clientId]]);
+    expect(outcomes(recorded).at(-1)).toEqual(['sent:sent']);
+    expect(status?.view().state).toBe('usable');
+    await worker.stop();
+  });
+});
