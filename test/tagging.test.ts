@@ -6,6 +6,7 @@ import { describe, expect, onTestFinished, test } from 'vitest';
 import type { MantagoSimulator } from '../simulator/simulator.ts';
 import { CLIENT_TAG_PATH } from '../src/mantago/tag-api.ts';
 import { sample } from './helpers/metrics.ts';
+import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
 import { freshSchema, postgresServer } from './helpers/postgres.ts';
 import { startSimulator } from '../simulator/simulator.ts';
 import { ADMIN_TOKEN, startService, startServiceWithSimulator, type TestService } from './helpers/service.ts';
@@ -73,19 +74,10 @@ const added = (sim: MantagoSimulator, name: string, to: string) => {
 };
 
 const server = await postgresServer();
-const ENGINES = [
-  { name: 'sqlite', available: true },
-  { name: 'postgres', available: server !== undefined },
-];
 
-describe.each(ENGINES)('tagging on $name', ({ name, available }) => {
-  const setup = async (mapping: string, env: Record<string, string> = {}) => {
-    const database = name === 'postgres' && server ? await freshSchema(server) : undefined;
-    const started = await startServiceWithSimulator({ mapping, env: { ...env, ...(database && { DATABASE_URL: database.url }) } });
-    // Dropped after the service and the simulator are closed (registered before this).
-    if (database) onTestFinished(() => database.drop());
-    return started;
-  };
+describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => {
+  const setup = async (mapping: string, env: Record<string, string> = {}) =>
+    startServiceWithSimulator({ mapping, env: { ...env, ...(await engineEnv(engine)) } });
 
   test.skipIf(!available)('a placed order tags its buyer once, however often the webhook is redelivered', async () => {
     const { app, sim } = await setup(JOURNEY);
@@ -185,6 +177,18 @@ describe.each(ENGINES)('tagging on $name', ({ name, available }) => {
     const d = await settled(app, placed.id);
     expect(d).toMatchObject({ status: 'sent', tagging: [{ status: 'tagged' }] });
     expect(sim.tags.tagsOf('line', user(7))).toEqual(['buyer']);
+  });
+
+  test.skipIf(!available)('a bot MantaGO refuses (1002) holds the tags uncounted; allowed again, the buyer is tagged once', async () => {
+    const { app, sim } = await setup(JOURNEY, { BOT_PROBE_BASE_MS: '100', BOT_PROBE_MAX_MS: '300', RETRY_MAX_ATTEMPTS: '2' });
+    sim.set({ permissionDenied: true });
+    const placed = await post(app, shopifyRequest(orderFor(8)));
+    await waitFor(async () => (await app.inject({ url: '/readyz' })).json().checks.delivery === 'bot_refused', { what: 'the pause' });
+    expect((await detail(app, placed.id)).tagging).toMatchObject([{ status: 'pending', attempts: 0 }]);
+    sim.set({ permissionDenied: false });
+    const d = await settled(app, placed.id);
+    expect(d).toMatchObject({ status: 'sent', tagging: [{ status: 'tagged' }] });
+    expect(added(sim, 'buyer', user(8))).toBe(1);
   });
 
   test.skipIf(!available)('DRY_RUN records the tagging and never calls MantaGO', async () => {
