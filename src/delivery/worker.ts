@@ -84,7 +84,6 @@ export class DeliveryWorker {
   }
 
   // The loop.
-
   private async loop(): Promise<void> {
     while (!this.stopping) {
       try {
@@ -119,9 +118,8 @@ export class DeliveryWorker {
     if (resolver && (await this.startClaimed('resolve', resolver, (work, lease) => resolver.resolve(lease.owner, work, lease))))
       return true;
     if (await this.startClaimed('send', this.sends, (claimed, lease) => this.deliver(claimed, lease))) return true;
-    // Tags after the sends: a message never waits for its tags.
+    // Tags, then binds, go last: no customer waits for them.
     if (tagger && (await this.startClaimed('tag', tagger, (jobs, lease) => tagger.tag(jobs, lease)))) return true;
-    // Binds go last: no customer waits for them.
     return binder !== undefined && (await this.startClaimed('bind', binder, (jobs, lease) => binder.bind(jobs, lease)));
   }
 
@@ -181,7 +179,6 @@ export class DeliveryWorker {
   }
 
   // The steps of a claimed batch.
-
   /** A customer with two orders gets two messages: the second is handed back for the next claim. */
   private async deliver(claimed: ClaimedDelivery[], lease: Lease): Promise<void> {
     const { batch, later } = oneRecipientEach(claimed);
