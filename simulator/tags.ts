@@ -51,7 +51,8 @@ export class ClientTagBook {
 
   private answerCreate(name: unknown): Reply {
     if (typeof name !== 'string' || !name.trim()) return [400, error('name is required')];
-    if (this.tags.some((t) => t.name === name)) return [400, error('Client tag name already exists')];
+    // The docs' answer to a create that failed: 403, "Permission denied or client tag creation failed".
+    if (this.tags.some((t) => t.name === name)) return [403, error('Client tag creation failed: the name is taken')];
     this.create(name);
     return [200, { success: true, message: 'Create client tag successfully' }];
   }
