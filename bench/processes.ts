@@ -1,11 +1,12 @@
 // What the benchmarks share: starting the built service (or another server) as production starts
 // it, reading a process's CPU time and peak memory, and autocannon posting signed Shopify orders.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { SQLITE_THREAD_NAME } from '../src/store/sqlite/connection.ts';
 import { lineUser, shopifyHeaders, shopifyOrderBody } from './orders.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -79,10 +80,29 @@ export async function startProcess(script: string, env: Record<string, string>, 
   };
 }
 
-/** CPU time a process has used so far, in ms: user and system. */
-function cpuMs(pid: number | undefined): { user: number; system: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 }; // clock ticks of 10 ms
+/** User and system CPU time in ms from a /proc stat line (clock ticks of 10 ms). */
+function statCpuMs(stat: string): { user: number; system: number } {
+  const fields = stat.split(') ')[1]?.split(' ') ?? [];
+  return { user: Number(fields[11]) * 10, system: Number(fields[12]) * 10 };
+}
+
+/**
+ * CPU time (user + system, ms) a process has used so far: in all, on its main thread, and on its
+ * SQLite thread (the worker the service names `sqlite-store`, which the OS shows as the thread's
+ * name). Read from outside, so the service measures nothing itself; the rest (V8's GC and compiler
+ * helpers, libuv) is the difference.
+ */
+function cpuMs(pid: number | undefined): { user: number; system: number; main: number; sqlite: number } {
+  const total = statCpuMs(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  const thread = (tid: string) => {
+    const { user, system } = statCpuMs(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8'));
+    return user + system;
+  };
+  let sqlite = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    if (readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim() === SQLITE_THREAD_NAME) sqlite += thread(tid);
+  }
+  return { ...total, main: thread(String(pid)), sqlite };
 }
 
 /** Runs the load and adds the server's CPU time per request, steadier than req/s on a shared machine. */
@@ -96,6 +116,9 @@ export async function measured(server: Started, firstId: number, durationS: numb
     cpuUsPerRequest: perRequest(after.user + after.system - before.user - before.system),
     userUsPerRequest: perRequest(after.user - before.user),
     systemUsPerRequest: perRequest(after.system - before.system),
+    /** Where it lands: the thread that answers requests, and the SQLite thread (0 without one). */
+    mainThreadUsPerRequest: perRequest(after.main - before.main),
+    sqliteThreadUsPerRequest: perRequest(after.sqlite - before.sqlite),
   };
 }
 export type LoadResult = Awaited<ReturnType<typeof measured>>;

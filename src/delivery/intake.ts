@@ -53,10 +53,18 @@ export function createIntake(deps: IntakeDeps): Intake {
   const directory: DirectoryLookup | undefined =
     deps.directory && ((keys) => withDeadline((deps.directory as DirectoryLookup)(keys), storeTimeoutMs, 'look the customer up'));
 
-  const incoming = (order: Order, scope: string, topic: string | undefined, receivedAt: number, plan: DeliveryPlan): IncomingOrder => {
+  /** `placedKey`: the order's placed key, made once per webhook; a placed event's own key is the same. */
+  const incoming = (
+    order: Order,
+    scope: string,
+    placedKey: string,
+    topic: string | undefined,
+    receivedAt: number,
+    plan: DeliveryPlan,
+  ): IncomingOrder => {
     const { items: _items, ...kept } = order;
     return {
-      dedupeKey: dedupeKey(order.source, scope, order.orderId, order.event, eventKeyOf(order)),
+      dedupeKey: order.event === 'placed' ? placedKey : dedupeKey(order.source, scope, order.orderId, order.event, eventKeyOf(order)),
       source: order.source,
       shop: order.shop,
       orderId: order.orderId,
@@ -91,10 +99,10 @@ export function createIntake(deps: IntakeDeps): Intake {
           now: receivedAt,
         })
       : { kind: 'skip', reason: `no rule sends a message for ${order.event} events` };
-    const stored = incoming(order, scope, topic, receivedAt, plan);
+    const stored = incoming(order, scope, placedKey, topic, receivedAt, plan);
     if (firstSeen) {
       // Its shipped event is spent with it, so a redelivery of the same status sends nothing more.
-      stored.alongside = incoming(received, scope, topic, receivedAt, {
+      stored.alongside = incoming(received, scope, placedKey, topic, receivedAt, {
         kind: 'skip',
         reason: 'the order was first seen at this status: its placed message is the one sent',
       });

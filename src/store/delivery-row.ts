@@ -97,13 +97,21 @@ export type DeliveryColumn = keyof Columns;
 type WrittenName = { [C in DeliveryColumn]: Columns[C] extends WrittenColumn<unknown> ? C : never }[DeliveryColumn];
 /** A stored delivery's columns `C`, read back. */
 export type StoredDelivery<C extends DeliveryColumn = DeliveryColumn> = { [K in C]: ReturnType<Columns[K]['read']> };
-/** A new delivery's values, by column. */
-export type NewDeliveryRow = Record<WrittenName, Param>;
+/**
+ * A new delivery's values in the order of NEW_DELIVERY_COLUMNS, as the insert binds them. An array,
+ * not an object keyed by column: the rows of a group commit are copied to the SQLite thread, and an
+ * array of values costs a fraction of the keyed object to copy there and back out.
+ */
+export type NewDeliveryRow = readonly Param[];
 
 /** The columns a new delivery is inserted with, in the order of its values. */
 export const NEW_DELIVERY_COLUMNS: readonly Column[] = Object.entries(DELIVERY_ROW)
   .filter(([, column]) => 'write' in column)
   .map(([name, { type }]) => ({ name, type }));
+const WRITES: readonly Write[] = NEW_DELIVERY_COLUMNS.map(
+  ({ name }) => (DELIVERY_ROW[name as WrittenName] as WrittenColumn<unknown>).write,
+);
+const POSITION = new Map(NEW_DELIVERY_COLUMNS.map(({ name }, i) => [name, i]));
 
 /** PostgreSQL's text cannot hold U+0000 (SQLite's can): no column holds it, on either engine. */
 const clean = (value: Param): Param => (typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '') : value);
@@ -111,13 +119,11 @@ const clean = (value: Param): Param => (typeof value === 'string' && value.inclu
 export function newDeliveryRow(incoming: IncomingOrder): NewDeliveryRow {
   const { plan } = incoming;
   const d: NewDelivery = { incoming, send: plan.kind === 'send' ? plan : undefined, pending: plan.kind !== 'skip' };
-  const row: Record<string, Param> = {};
-  for (const { name } of NEW_DELIVERY_COLUMNS) row[name] = clean((DELIVERY_ROW[name as WrittenName] as WrittenColumn<unknown>).write(d));
-  return row as NewDeliveryRow;
+  return WRITES.map((write) => clean(write(d))); // a packed array: a holey one is copied to the thread as a sparse one
 }
 
-/** A new row's values in the order of NEW_DELIVERY_COLUMNS, for the insert. */
-export const newDeliveryValues = (row: NewDeliveryRow): Param[] => NEW_DELIVERY_COLUMNS.map(({ name }) => row[name as WrittenName]);
+/** Column `name` of a new row. */
+export const newRowValue = (row: NewDeliveryRow, name: WrittenName): Param => row[POSITION.get(name) as number] as Param;
 
 /** `columns` as a SELECT list. */
 export const selectList = (columns: readonly DeliveryColumn[]): string => columns.join(', ');

@@ -13,9 +13,18 @@ export class StoreUnavailableError extends Error {
 
 /** `promise`, or a StoreUnavailableError after `ms`: the work may still complete, the caller stops waiting. */
 export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StoreUnavailableError('timeout', `the store did not ${what} within ${ms} ms`)), ms);
+  // One promise and one timer per call (no race, no finally): every webhook's store calls pass here.
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreUnavailableError('timeout', `the store did not ${what} within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
   });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

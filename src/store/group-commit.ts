@@ -28,7 +28,7 @@ export class GroupCommit<Item, Result> {
         new StoreUnavailableError('busy', `${this.pending} orders are already waiting to be committed (INTAKE_QUEUE_MAX)`),
       );
     }
-    this.pending++;
+    this.pending++; // until its batch has settled (run)
     return new Promise<Result>((resolve, reject) => {
       this.queued.push({ item, resolve, reject });
       if (!this.scheduled) {
@@ -38,7 +38,7 @@ export class GroupCommit<Item, Result> {
           this.startCommits();
         });
       }
-    }).finally(() => this.pending--);
+    });
   }
 
   /** Resolves once everything submitted so far is committed (or failed). */
@@ -72,6 +72,9 @@ export class GroupCommit<Item, Result> {
       }
       // One bad row must not fail the orders it happened to share a transaction with: each alone.
       await Promise.all(batch.map((q) => this.commit([q.item]).then(([result]) => q.resolve(result as Result), q.reject)));
+    } finally {
+      // Once per batch rather than a finally() on every webhook's promise.
+      this.pending -= batch.length;
     }
   }
 }

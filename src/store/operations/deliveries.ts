@@ -15,7 +15,7 @@ import {
   CLAIMED_COLUMNS,
   NEW_DELIVERY_COLUMNS,
   type NewDeliveryRow,
-  newDeliveryValues,
+  newRowValue,
   readDelivery,
   selectList,
   toClaimed,
@@ -54,12 +54,14 @@ export interface OrderWrite {
 export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<RecordedOrder[]> {
   return db.transaction(async (tx) => {
     const rows = writes.flatMap((w) => w.rows);
-    const ids = await tx.dialect.insertNew(tx, 'deliveries', NEW_DELIVERY_COLUMNS, rows.map(newDeliveryValues), 'dedupe_key');
+    const ids = await tx.dialect.insertNew(tx, 'deliveries', NEW_DELIVERY_COLUMNS, rows, 'dedupe_key');
     const recorded: (RecordedOrder | undefined)[] = rows.map((row, i) => {
       const id = ids[i];
-      return id === undefined ? undefined : { outcome: 'accepted', deliveryId: id, status: row.status as RecordedOrder['status'] };
+      return id === undefined
+        ? undefined
+        : { outcome: 'accepted', deliveryId: id, status: newRowValue(row, 'status') as RecordedOrder['status'] };
     });
-    const keys = rows.filter((_, i) => recorded[i] === undefined).map((row) => String(row.dedupe_key));
+    const keys = rows.filter((_, i) => recorded[i] === undefined).map((row) => String(newRowValue(row, 'dedupe_key')));
     if (keys.length > 0) {
       const list = tx.dialect.inList('dedupe_key', keys, 'text');
       const found = new Map(
@@ -70,7 +72,7 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
       );
       for (const [i, row] of rows.entries()) {
         if (recorded[i]) continue;
-        const existing = found.get(String(row.dedupe_key));
+        const existing = found.get(String(newRowValue(row, 'dedupe_key')));
         // Neither inserted nor found: it was deleted (retention) between the two statements. The
         // caller retries this order on its own, where the insert then succeeds.
         if (!existing) throw new Error('an order was neither inserted nor found; try again');

@@ -50,7 +50,9 @@ export class DueNotifications {
   /** After a commit that made deliveries due: wake this replica at once, the others through NOTIFY. */
   async notify(): Promise<void> {
     this.emit();
-    await this.pool.query('SELECT pg_notify($1, $2)', [this.channel, '']).catch(() => undefined); // they also poll
+    // Not awaited: the webhooks of the commit are answered without a round trip that only wakes
+    // the other replicas, which also poll.
+    void this.pool.query('SELECT pg_notify($1, $2)', [this.channel, '']).catch(() => undefined);
   }
 
   private emit(): void {
