@@ -9,7 +9,7 @@ export function taggingSection(jobs: TagJob[]): HTMLElement {
     { 'aria-labelledby': 'tagging-title', class: 'tagging', 'data-field': 'tagging' },
     h('h2', { id: 'tagging-title' }, `MantaGO tags (${jobs.length})`),
   );
-  const list = h('ul', { class: 'timeline' });
+  const list = h('ul', { class: 'tag-jobs' });
   for (const job of jobs) {
     const tries = (job.attemptLog ?? []).map((a) =>
       h(
@@ -25,7 +25,7 @@ export function taggingSection(jobs: TagJob[]): HTMLElement {
     list.append(
       h(
         'li',
-        { class: 'attempt', 'data-tag': text(job.tag) },
+        { class: 'attempt tag-job', 'data-tag': text(job.tag) },
         h(
           'p',
           { class: 'attempt-head' },
