@@ -147,6 +147,29 @@ describe('afterTagTry', () => {
     });
   });
 
+  test('another replica creating the tag: the job waits uncounted for it, within the age bound', () => {
+    const busy = { kind: 'busy' as const, message: 'another replica is creating tag buyer', retryAt: now + 1_000 };
+    expect(afterTagTry(busy, fresh, policy, now)).toMatchObject({ to: 'retry', at: now + 1_000, counted: false });
+    expect(afterTagTry(busy, { attempts: 0, createdAt: now - policy.maxAgeMs }, policy, now)).toMatchObject({ to: 'dead' });
+  });
+
+  test('a tag call refused for the bot (1002) waits uncounted for its probe, and names the bot', () => {
+    const denied: CallResult = {
+      kind: 'refused',
+      status: 403,
+      durationMs: 1,
+      message: 'Permission denied',
+      code: 1002,
+      retryAfterMs: undefined,
+    };
+    expect(afterTagTry(denied, fresh, policy, now, 0, now + 5_000)).toMatchObject({
+      to: 'retry',
+      at: now + 5_000,
+      counted: false,
+      bot: { reason: 'permission_denied', code: 1002 },
+    });
+  });
+
   test('credentials trouble waits uncounted for the next refresh, within the age bound', () => {
     const waiting = { kind: 'credentials' as const, renewal: 'unavailable' as const, retryAt: now + 30_000 };
     expect(afterTagTry(waiting, fresh, policy, now)).toEqual({

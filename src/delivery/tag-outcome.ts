@@ -40,7 +40,8 @@ export function afterTagTry(
     case 'not_started':
       return { to: 'release' };
     case 'busy':
-      // Another replica is creating the tag: not the job's fault, so not one of its tries.
+      // Another replica is creating the tag: not the job's fault, so not one of its tries (within the age bound).
+      if (now - job.createdAt >= policy.maxAgeMs) return { to: 'dead', outcome: 'failed', reason: result.message };
       return { to: 'retry', at: result.retryAt, counted: false, outcome: 'failed', error: result.message };
     case 'credentials':
     case 'expired':

@@ -1,8 +1,9 @@
 // MantaGO's client tags, as the tagger uses them: a tag put on or taken off a user (by platform and
 // the user id we send to), a tag named in the mapping found among the bot's tags or created once,
 // its id remembered in the store (every replica shares it). Names being looked up at the same
-// moment share one lookup, so fifty orders create a new tag once. A 1004 renews the credentials
-// once, as a broadcast does; otherwise the caller is told why nothing was asked.
+// moment share one lookup, and the replica creating a tag claims its name in the store, so fifty
+// orders create a new tag once. A 1004 renews the credentials once, as a broadcast does, and an old
+// pair (120000) is re-read from the store; otherwise the caller is told why nothing was asked.
 import { type Clock, systemClock } from '../clock.ts';
 import type { TagAction, TagRef } from '../domain/tagging.ts';
 import type { CallResult, Endpoint } from './client.ts';
