@@ -4,6 +4,7 @@
 //      to bare Fastify, then to the service on SQLite, back to back.
 //   2. Delivery: 10,000 orders pushed in, the simulator answering after 50 ms.
 //   3. The service's peak RSS, and the time from process start to /readyz 200.
+//   4. (The whole run only.) Shop connections: bench/reconcile.ts, also `npm run bench:reconcile`.
 // The ingest comparison runs as BENCH_INGEST_PAIRS (3) back-to-back pairs, bare then service, and the
 // table shows the pair with the median ratio beside every pair's ratio: on a shared 2-core machine
 // one pair can differ from the next by a third. Beside req/s, each run's CPU time per request: the
@@ -148,6 +149,9 @@ if (!only)
     'run',
     `The latest \`npm run bench\`, on ${machine}, ${report.date.slice(0, 10)}.\nautocannon runs on the same machine. Figures: [bench/results/latest.json](bench/results/latest.json).\n\n${table}`,
   );
+
+// Shop connections write their own part of BENCHMARKS.md and bench/results/reconcile.json.
+if (!only) await import('./reconcile.ts');
 
 function render(r: typeof report): string {
   const rows: [string, string, string][] = [];

@@ -1,5 +1,6 @@
 // `npm run demo`: the MantaGO simulator and the service (node src/server.ts) on temporary storage,
-// one signed sample Shopify order, what MantaGO received, and curl lines to try more.
+// one signed sample Shopify order, what MantaGO received, an order whose webhook was lost found by
+// reconciliation in a stand-in Shopify shop, and curl lines to try more.
 // PORT (3000) and SIMULATOR_PORT (4010) move them; `--once` exits after the first order.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -7,6 +8,7 @@ import { createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startShopifyShop } from '../simulator/shops/shopify.ts';
 import { startSimulator } from '../simulator/simulator.ts';
 import { hmacSha256Base64 } from '../src/sources/signature.ts';
 import { DEMO } from './demo-settings.ts';
@@ -18,6 +20,8 @@ const simulatorPort = Number(process.env.SIMULATOR_PORT ?? 4010);
 const base = `http://localhost:${port}`;
 
 const sim = await startSimulator({ port: simulatorPort, botId: DEMO.botId });
+// The shop connection: a stand-in Shopify shop whose Admin API the service reads (its webhooks signed with the demo's secret).
+const shop = await startShopifyShop({ shop: 'demo.myshopify.com', webhookSecret: DEMO.shopifySecret });
 const dir = mkdtempSync(join(tmpdir(), 'notifier-demo-'));
 const logFile = join(dir, 'service.log');
 const log = createWriteStream(logFile);
@@ -28,6 +32,7 @@ const service = spawn(process.execPath, ['src/server.ts'], {
     PORT: String(port),
     HOST: '127.0.0.1',
     ...sim.serviceEnv(),
+    ...shop.serviceEnv(),
     DATABASE_URL: join(dir, 'notifier.db'),
     MAPPING_FILE: join(root, 'config/mapping.yaml'),
     SHOPIFY_WEBHOOK_SECRET: DEMO.shopifySecret,
@@ -57,6 +62,7 @@ async function shutdown(code: number): Promise<never> {
     await new Promise((resolve) => service.once('exit', resolve));
   }
   await sim.close();
+  await shop.close();
   log.end();
   if (code === 0) rmSync(dir, { recursive: true, force: true });
   process.exit(code);
@@ -132,6 +138,22 @@ const member = {
 };
 const memberOrder = await shopify('orders/create', member);
 const throughMantago = await until('MantaGO to receive the member order', () => sim.broadcasts[2]);
+// The shop takes an order whose webhook never reaches the service (no subscription: lost); one pass over the window finds it.
+await until('the shop connection', async () => {
+  const shops = (await (await fetch(`${base}/admin/shops`, { headers: { authorization: `Bearer ${DEMO.adminToken}` } })).json()) as {
+    shops: { lastPoll: unknown }[];
+  };
+  return shops.shops[0]?.lastPoll ? true : undefined;
+});
+const since = new Date(Date.now() - 60_000).toISOString();
+shop.createOrder({ total: '5600.00', customer: { firstName: 'Lin' }, customAttributes: { line_uid: 'U0123456789abcdef0123456789abcdef' } });
+const reconcile = await fetch(`${base}/admin/reconcile`, {
+  method: 'POST',
+  headers: { authorization: `Bearer ${DEMO.adminToken}`, 'content-type': 'application/json' },
+  body: JSON.stringify({ source: 'shopify', since }),
+});
+const reconciled = `HTTP ${reconcile.status} ${await reconcile.text()}`;
+const recovered = await until('MantaGO to receive the reconciled order', () => sim.broadcasts[3]);
 
 process.stdout.write(`
 MantaGO order notifier demo
@@ -153,7 +175,12 @@ ${show(shipment)}
    Found through MantaGO's member binding (recipients: - mantago: { customerId: "{{customer.id}}" }):
 ${show(throughMantago)}
 
-4. Try more (in another terminal; README.md explains each):
+4. Order #1001 of the connected Shopify shop (a stand-in at ${shop.url}), whose webhook never came:
+   POST /admin/reconcile {"source":"shopify","since":"<a minute ago>"}  ->  ${reconciled}
+   (the service also polls the shop every RECONCILE_INTERVAL_S, 300 s by default). What MantaGO received:
+${show(recovered)}
+
+5. Try more (in another terminal; README.md explains each):
 ${DEMO.curlLines(base, sim.url).replace(/^/gm, '   ')}
 `);
 

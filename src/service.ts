@@ -22,6 +22,9 @@ import { MantagoTags } from './mantago/tags.ts';
 import { usability } from './mantago/usability.ts';
 import { tagMetric } from './metrics/tag-metrics.ts';
 import { ServiceMetrics } from './metrics/service-metrics.ts';
+import { connectionsFrom } from './reconcile/connections.ts';
+import { ShopPoller } from './reconcile/poller.ts';
+import { eventsNeeded } from './reconcile/webhook-keeper.ts';
 import { SOURCES } from './sources/registry.ts';
 import type { Verification, WebhookSource } from './sources/source.ts';
 import { openStore } from './store/open-store.ts';
@@ -47,6 +50,8 @@ export interface Service {
   readonly intake: Intake;
   /** MantaGO's member binding, cached: the resolve endpoint asks it too. */
   readonly members: MemberDirectory;
+  /** The shop connections' polls and webhook checks (none when no shop is connected). */
+  readonly shops: ShopPoller;
   /** MantaGO's client tags: the tagger's, and GET /admin/tags. */
   readonly tags: MantagoTags;
   /** Every known source, with its signature check where it is enabled. */
@@ -199,6 +204,18 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     now: () => clock.now(),
   });
   const role = config.NOTIFIER_ROLE;
+  const shops = new ShopPoller({
+    store,
+    intake,
+    connections: connectionsFrom(config),
+    clock,
+    log: log.child({ component: 'shops' }),
+    metrics: metrics.shops,
+    owner,
+    intervalMs: config.RECONCILE_INTERVAL_S * 1000,
+    publicUrl: config.PUBLIC_URL,
+    events: eventsNeeded(mapping.rules),
+  });
 
   return {
     settings,
@@ -211,6 +228,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     metrics,
     intake,
     members,
+    shops,
     tags,
     sources: sources.map((source) => {
       const secret = config[source.secret.name] as string | undefined;
@@ -221,6 +239,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     async start() {
       if (role === 'web') return;
       retention.start();
+      shops.start();
       if (!config.DRY_RUN) {
         // Before the first order: a wrong bot id, a plan without the API or a dead pair is named at once.
         const check = checkAtStart({ client, credentials, bot, log: log.child({ component: 'mantago' }) }, config.MANTAGO_BOT_ID);
@@ -235,6 +254,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     },
     async stop() {
       // In-flight requests have been answered by now; finish the sends under way, then close the store.
+      await shops.stop();
       await retention.stop();
       await worker.stop();
       credentials.stop();

@@ -48,9 +48,12 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
       `operator console   http://localhost:${env.PORT}/console   (sign in with the admin token demo-admin-token-change-me)`,
     );
     expect((await fetch(`http://127.0.0.1:${env.PORT}/console/`)).status).toBe(200);
+    // A shop order whose webhook never came, found by reconciliation.
+    expect(output).toContain('->  HTTP 200 {"source":"shopify","orders":1,"new":1,"duplicates":0,"ignored":0}');
+    expect(output).toMatch(/"intentId": "VIPmodule9",\s+"name": "big-spender #1001"/);
 
     const lines = output
-      .slice(output.indexOf('4. Try more'), output.indexOf('Running until'))
+      .slice(output.indexOf('5. Try more'), output.indexOf('Running until'))
       .split('\n')
       .slice(1)
       .map((l) => l.replace(/^ {3}/, ''))
@@ -73,6 +76,7 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
       'default #1001',
       'shipped #1001',
       'default #1010',
+      'big-spender #1001',
       'big-spender #1002',
       'messenger-text #1003',
       'default 501',

@@ -3,6 +3,7 @@
 import Type, { type Static, type TOptional, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { SOURCES } from '../sources/registry.ts';
+import { SHOP_SECRET_NAMES, SHOP_SETTINGS, shopSettingProblems } from './shop-settings.ts';
 
 const Integer = (description: string, def: number, minimum: number, maximum = Number.MAX_SAFE_INTEGER) =>
   Type.Integer({ description, default: def, minimum, maximum });
@@ -103,6 +104,8 @@ export const EnvSchema = Type.Object({
     }),
   ),
   LOAD_RETRY_AFTER_S: Integer('the Retry-After, in seconds, of a 503 while overloaded', 10, 1, 3600),
+  // Shop connections: reading the shop's orders and keeping its webhooks (shop-settings.ts).
+  ...SHOP_SETTINGS,
 });
 
 /** The settings; each webhook source's secret is there by its name (the registry says which). */
@@ -115,6 +118,7 @@ export const SECRET_NAMES: readonly string[] = [
   ...SOURCES.map((s) => s.secret.name),
   'ADMIN_TOKEN',
   'CREDENTIALS_ENCRYPTION_KEY',
+  ...SHOP_SECRET_NAMES,
 ];
 
 export class ConfigError extends Error {
@@ -158,6 +162,8 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
       );
     }
   }
+  // A shop connection half set up, listed with the rest.
+  for (const [name, problem] of shopSettingProblems(value)) if (!problems.has(name)) problems.set(name, problem);
   if (problems.size === 0) {
     const config = value as Config;
     if (config.DELIVERY_LEASE_MS < 2 * config.MANTAGO_TIMEOUT_MS) {

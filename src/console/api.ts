@@ -63,7 +63,7 @@ export async function api<T>(method: string, path: string, body?: unknown): Prom
   return (await request<T>(method, path, body === undefined ? {} : { body })).data;
 }
 
-type Maybe<T> = T | null | undefined;
+export type Maybe<T> = T | null | undefined;
 
 export interface Credentials {
   botId?: Maybe<string>;

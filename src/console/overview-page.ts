@@ -4,6 +4,7 @@ import { systemClock } from '../clock.ts';
 import { api, type Overview } from './api.ts';
 import { NONE, badge, every, facts, h, notice, reason, relative, span, text, time } from './dom.ts';
 import type { Page } from './page.ts';
+import { type ShopConnectionView, shopsSection } from './shops-section.ts';
 
 const REFRESH_MS = 10_000;
 
@@ -16,9 +17,12 @@ export const overviewPage: Page = ({ main, sawOverview }) => {
     refreshing = true;
     refresh.disabled = true;
     try {
-      const overview = await api<Overview>('GET', '/overview');
+      const [overview, shops] = await Promise.all([
+        api<Overview>('GET', '/overview'),
+        api<{ shops?: ShopConnectionView[] }>('GET', '/shops'),
+      ]);
       sawOverview(overview);
-      body.replaceChildren(...draw(overview));
+      body.replaceChildren(...draw(overview), shopsSection(shops.shops ?? []));
       problem.show('');
       updated.textContent = `Updated ${new Date(systemClock.now()).toLocaleTimeString()}; refreshes every ${REFRESH_MS / 1000} s while this tab is visible.`;
     } catch (error) {

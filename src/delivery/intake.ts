@@ -30,6 +30,7 @@ function withPlacedDetails(order: Order, placed: StoredOrder | null | undefined)
     ...placed,
     ...Object.fromEntries(Object.entries(order).filter(([, v]) => v !== undefined)),
     customer: known ? order.customer : placed.customer,
+    occurredAt: order.occurredAt, // the event's own time, never the placed one's
     attributes: { ...placed.attributes, ...order.attributes },
     items: order.items,
   } as Order;

@@ -51,6 +51,8 @@ export interface Order {
   shipment?: Shipment;
   cancelReason?: string;
   refund?: Refund;
+  /** When the event happened by the shop's own time (ms), where the shop says: for a rule's maxAge. */
+  occurredAt?: number;
 }
 
 /** What is kept of an order: everything but its line items, which no message uses. */

@@ -7,6 +7,7 @@
 // GET /admin/credentials have details.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { POLL_OUTCOMES } from '../reconcile/outcomes.ts';
 import type { Service } from '../service.ts';
 import { BOT_REFUSAL_REASONS } from '../mantago/bot-state.ts';
 import { StoreUnavailableError, withDeadline } from '../store/errors.ts';
@@ -34,7 +35,15 @@ const Checks = Type.Object({
     },
   ),
 });
-export const ReadyReply = Type.Object({ status: Type.Enum(['ready', 'not_ready']), checks: Checks });
+export const ReadyReply = Type.Object({
+  status: Type.Enum(['ready', 'not_ready']),
+  checks: Checks,
+  shops: Type.Optional(
+    Type.Record(Type.String(), Type.Enum([...POLL_OUTCOMES]), {
+      description: "each connected shop's last poll, when a shop is connected (never a reason for 503); GET /admin/shops says more",
+    }),
+  ),
+});
 
 export interface HealthOptions {
   service: Service;
@@ -89,7 +98,10 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
     config: { pressureHandler: () => undefined }, // answers 503 itself while overloaded, with the reason
     handler: async (_request, reply) => {
       const { ready, checks } = await readiness();
-      return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not_ready', checks });
+      const shops = await service.shops.status(STORE_PING_TIMEOUT_MS);
+      return reply
+        .code(ready ? 200 : 503)
+        .send({ status: ready ? 'ready' : 'not_ready', checks, ...(Object.keys(shops).length > 0 && { shops }) });
     },
   });
 };

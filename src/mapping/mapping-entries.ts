@@ -5,7 +5,7 @@ import { RETIRED_FB_TAGS } from '../domain/content.ts';
 import type { OrderEvent } from '../domain/order.ts';
 import { type ChatUser, isValidUserId, type Platform } from '../domain/recipient.ts';
 import { directoryKeyProblem } from './directory-keys.ts';
-import { parseDuration } from './durations.ts';
+import { MAX_AGE_MS, parseDuration } from './durations.ts';
 import { AttributeEntry, DirectoryEntry, MantagoEntry, QuietHoursSchema, RuleSchema, StaticEntry } from './mapping-schema.ts';
 import { parseQuietHours, type QuietHours } from './quiet-hours.ts';
 import type { Bind, RecipientEntry } from './recipients.ts';
@@ -78,10 +78,14 @@ export function toRecipientEntry(entry: unknown, path: Path, check: Check, repor
 
 /** A rule whose shape is wrong still has its delay and message read, so one run reports every problem. */
 function checkTexts(entry: unknown, path: Path, report: Report): void {
-  const raw = (entry ?? {}) as { delay?: unknown; send?: { message?: unknown } };
+  const raw = (entry ?? {}) as { delay?: unknown; maxAge?: unknown; send?: { message?: unknown } };
   if (typeof raw.delay === 'string') {
     const delay = parseDuration(raw.delay);
     if (typeof delay === 'object') report([...path, 'delay'], delay.error);
+  }
+  if (typeof raw.maxAge === 'string') {
+    const maxAge = parseDuration(raw.maxAge, MAX_AGE_MS);
+    if (typeof maxAge === 'object') report([...path, 'maxAge'], maxAge.error);
   }
   if (typeof raw.send?.message === 'string') template(raw.send.message, [...path, 'send', 'message'], report);
 }
@@ -90,6 +94,7 @@ type RawRule = {
   name: string;
   when?: Omit<When, 'event'> & { event?: OrderEvent | OrderEvent[] };
   delay?: string;
+  maxAge?: string;
   quietHours?: boolean;
   send?: { intentId?: string; message?: string; fbTag?: FbTag };
   tag?: RawTag;
@@ -109,12 +114,15 @@ export function toRule(entry: unknown, path: Path, check: Check, report: Report,
   }
   const delay = raw.delay === undefined ? undefined : parseDuration(raw.delay);
   if (typeof delay === 'object') report([...path, 'delay'], delay.error);
+  const maxAge = raw.maxAge === undefined ? undefined : parseDuration(raw.maxAge, MAX_AGE_MS);
+  if (typeof maxAge === 'object') report([...path, 'maxAge'], maxAge.error);
   const tags = raw.tag && toTagOps(raw.tag);
   const common = {
     name: raw.name,
     when,
     quietHours: raw.quietHours ?? true,
     ...(typeof delay === 'number' && { delayMs: delay }),
+    ...(typeof maxAge === 'number' && { maxAgeMs: maxAge }),
     ...(tags && { tags }),
   };
   if (!raw.send) {

@@ -54,6 +54,7 @@ export const RuleSchema = Type.Object(
       ),
     ),
     delay: Type.Optional(Type.String()),
+    maxAge: Type.Optional(Type.String()),
     quietHours: Type.Optional(Type.Boolean()),
     send: Type.Optional(
       Type.Object(

@@ -70,6 +70,10 @@ export async function planDelivery(order: Order, mapping: Mapping, context: Plan
   const tagging = ops.length > 0 ? { tagging: { recipient, ops } } : {};
   const chosen = chooseContent(mapping.rules, order, recipient.platform);
   if ('reason' in chosen) return { kind: 'skip', reason: ops.length > 0 ? `tags only: ${chosen.reason}` : chosen.reason, ...tagging };
+  const { maxAgeMs } = chosen.rule;
+  // Too old for a message, not for the facts: the user is still tagged.
+  if (maxAgeMs !== undefined && order.occurredAt !== undefined && context.receivedAt - order.occurredAt > maxAgeMs)
+    return { kind: 'skip', reason: `older than ${formatDuration(maxAgeMs)}`, ...tagging };
   // MantaGO shows a broadcast's name in its dashboard: the rule and the order make it findable.
   const name = `${chosen.rule.name} ${order.orderNumber ?? order.orderId}`.slice(0, NAME_LIMIT);
   const { dueAt, holdReason } = schedule(chosen.rule, mapping, context.receivedAt, context.now);

@@ -25,6 +25,8 @@ export interface Rule {
   tags?: TagOp[];
   /** Hold the message this long after the order event arrived (a cancel meanwhile withdraws a placed one). */
   delayMs?: number;
+  /** An event older than this when it reaches us (by the shop's time) is skipped. */
+  maxAgeMs?: number;
   /** False: send even inside the quiet hours. */
   quietHours: boolean;
 }

@@ -7,6 +7,7 @@ import { ENDPOINTS } from '../mantago/client.ts';
 import type { RefreshOutcome } from '../mantago/renewal.ts';
 import { MANTAGO_USABILITY, type MantagoUsability } from '../mantago/usability.ts';
 import type { QueueStats } from '../store/store.ts';
+import { ShopMetrics } from './shop-metrics.ts';
 
 /** What became of a webhook: the `outcome` label of notifier_webhooks_total. */
 export const WEBHOOK_OUTCOMES = [
@@ -37,6 +38,8 @@ export class ServiceMetrics {
   readonly calls: Histogram<'endpoint' | 'outcome'>;
   readonly deliveryLatency: Histogram;
   readonly refreshes: Counter<'outcome'>;
+  /** Shop connections' polls and webhook repairs (shop-metrics.ts). */
+  readonly shops: ShopMetrics;
   private readonly clock: Clock;
 
   constructor(clock: Clock) {
@@ -74,6 +77,7 @@ export class ServiceMetrics {
       labelNames: ['outcome'],
       registers,
     });
+    this.shops = new ShopMetrics(this.registry);
   }
 
   /** One webhook's outcome, by source. */

@@ -22,6 +22,8 @@ export const ShopifyOrderSchema = Type.Object(
     phone: Nullable(Type.String()),
     order_status_url: Nullable(Type.String()),
     cancel_reason: Nullable(Type.String({ maxLength: 200 })),
+    created_at: Nullable(Type.String({ maxLength: 40 })),
+    cancelled_at: Nullable(Type.String({ maxLength: 40 })),
     customer: Nullable(
       Type.Object({
         id: Type.Optional(Id),
@@ -62,6 +64,7 @@ export const ShopifyFulfillmentSchema = Type.Object(
     id: Id,
     order_id: Id,
     admin_graphql_api_id: Type.Optional(Type.String()),
+    created_at: Nullable(Type.String({ maxLength: 40 })),
     name: Nullable(Type.String()),
     status: Nullable(Type.String()),
     tracking_company: Nullable(Type.String({ maxLength: 200 })),
@@ -79,6 +82,7 @@ export const ShopifyRefundSchema = Type.Object(
     id: Id,
     order_id: Id,
     admin_graphql_api_id: Type.Optional(Type.String()),
+    created_at: Nullable(Type.String({ maxLength: 40 })),
     transactions: Nullable(
       Type.Array(
         Type.Object({

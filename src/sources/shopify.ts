@@ -17,6 +17,12 @@ import { byTopic, header, optionalText, payloadKind, type Normalized, type Webho
 
 export type { ShopifyOrder } from './shopify-payloads.ts';
 
+/** A platform's time (ISO 8601) in ms, if it is one. */
+export function shopTime(value: string | null | undefined): number | undefined {
+  const at = value ? Date.parse(value) : Number.NaN;
+  return Number.isNaN(at) ? undefined : at;
+}
+
 /** Shopify ids can exceed 2^53; the GraphQL id keeps the exact digits that JSON numbers lose. */
 function exactId(id: string | number | undefined, graphqlId: string | undefined): string | undefined {
   const tail = graphqlId?.match(/\/(\d+)$/)?.[1];
@@ -29,6 +35,7 @@ export function normalizeShopifyOrder(payload: ShopifyOrder, shop: string, event
   const shipping = payload.shipping_address ?? undefined;
   const attributes: Record<string, string> = {};
   for (const { name, value } of payload.note_attributes ?? []) if (value !== null) attributes[name] = String(value);
+  const occurredAt = shopTime(event === 'cancelled' ? payload.cancelled_at : event === 'placed' ? payload.created_at : undefined);
   return {
     source: 'shopify',
     event,
@@ -48,6 +55,7 @@ export function normalizeShopifyOrder(payload: ShopifyOrder, shop: string, event
     attributes,
     ...(event === 'cancelled' &&
       optionalText(payload.cancel_reason) !== undefined && { cancelReason: optionalText(payload.cancel_reason) }),
+    ...(occurredAt !== undefined && { occurredAt }),
     items: (payload.line_items ?? []).map((item) => ({
       name: item.title,
       quantity: item.quantity,
@@ -69,8 +77,10 @@ function bareOrder(orderId: string | number, shop: string, event: OrderEvent): O
 }
 
 export function normalizeShopifyFulfillment(payload: ShopifyFulfillment, shop: string): Order {
+  const occurredAt = shopTime(payload.created_at);
   return {
     ...bareOrder(payload.order_id, shop, 'shipped'),
+    ...(occurredAt !== undefined && { occurredAt }),
     shipment: {
       id: exactId(payload.id, payload.admin_graphql_api_id) ?? String(payload.id),
       ...(first(payload.tracking_number, payload.tracking_numbers) && {
@@ -89,7 +99,12 @@ export function normalizeShopifyRefund(payload: ShopifyRefund): Omit<Order, 'sho
   const amount = counted.reduce((sum, t) => sum + Number(t.amount ?? 0), 0);
   const currency = optionalText(counted.find((t) => t.currency)?.currency)?.toUpperCase();
   const { shop: _shop, ...order } = bareOrder(payload.order_id, '', 'refunded');
-  return { ...order, refund: { ...(counted.length > 0 && { amount: amount.toFixed(2) }), ...(currency && { currency }) } };
+  const occurredAt = shopTime(payload.created_at);
+  return {
+    ...order,
+    ...(occurredAt !== undefined && { occurredAt }),
+    refund: { ...(counted.length > 0 && { amount: amount.toFixed(2) }), ...(currency && { currency }) },
+  };
 }
 
 const placed = (event: OrderEvent) =>

@@ -21,6 +21,8 @@ export const WooCommerceOrderSchema = Type.Object(
     number: Type.Optional(Id),
     status: Type.String(),
     payment_url: Nullable(Type.String({ maxLength: 2000 })),
+    date_created_gmt: Nullable(Type.String({ maxLength: 40 })),
+    date_modified_gmt: Nullable(Type.String({ maxLength: 40 })),
     refunds: Nullable(Type.Array(Type.Object({ id: Type.Optional(Id), total: Type.Optional(Amount) }), { maxItems: 500 })),
     _links: Nullable(
       Type.Object({ self: Nullable(Type.Array(Type.Object({ href: Type.String({ maxLength: 2000 }) }), { maxItems: 10 })) }),
@@ -61,6 +63,8 @@ export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: strin
   }
   const customerId = optionalText(payload.customer_id);
   const currency = payload.currency.toUpperCase();
+  // The status is the event: it happened when the order was created (placed) or last changed.
+  const occurredAt = gmtTime(event === 'placed' ? payload.date_created_gmt : payload.date_modified_gmt);
   return {
     source: 'woocommerce',
     event,
@@ -79,6 +83,7 @@ export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: strin
     attributes,
     ...(event === 'shipped' && { shipment: shipmentOf(payload) }),
     ...(event === 'refunded' && { refund: { amount: refundedAmount(payload), currency } }),
+    ...(occurredAt !== undefined && { occurredAt }),
     items: (payload.line_items ?? []).map((item) => ({
       name: item.name,
       quantity: item.quantity,
@@ -86,6 +91,12 @@ export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: strin
       sku: optionalText(item.sku),
     })),
   };
+}
+
+/** WooCommerce's `_gmt` dates carry no zone: they are UTC. */
+export function gmtTime(value: string | null | undefined): number | undefined {
+  const at = value ? Date.parse(/[zZ]|[+-]\d\d:?\d\d$/.test(value) ? value : `${value}Z`) : Number.NaN;
+  return Number.isNaN(at) ? undefined : at;
 }
 
 /** Completion is WooCommerce's shipment: one per order, tracked by the Shipment Tracking extension if it is there. */

@@ -17,12 +17,14 @@ import type { DirectoryEntry, Recipient } from '../domain/recipient.ts';
 import type { BindJob } from './operations/members.ts';
 import type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
 import type { KeyClaim } from './operations/idempotency.ts';
+import type { PollRecord, ShopConnectionRow } from './operations/shops.ts';
 import type { TagTryRecord } from './operations/tags.ts';
 import type { TagJob, TagJobRecord } from '../domain/tagging.ts';
 
 export type { KeyClaim } from './operations/idempotency.ts';
 export type { BindJob } from './operations/members.ts';
 export type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
+export type { PollRecord, ShopConnectionRow } from './operations/shops.ts';
 export type { TagTryRecord } from './operations/tags.ts';
 
 export interface DeliveryFilter {
@@ -153,7 +155,17 @@ export interface IdempotencyStore {
   saveIdempotentResponse(key: string, statusCode: number, response: string): Promise<void>;
 }
 
-export interface Store extends DeliveryQueue, ResolutionQueue, TagQueue, CredentialsStore, IdempotencyStore {
+/** Shop connections (operations/shops.ts): the watermark, the one replica polling, the last poll. */
+export interface ShopConnectionStore {
+  openShopConnection(source: string, now: number): Promise<ShopConnectionRow>;
+  listShopConnections(): Promise<ShopConnectionRow[]>;
+  claimShopPoll(source: string, owner: string, until: number, now: number, due: boolean): Promise<boolean>;
+  advanceWatermark(source: string, owner: string, watermark: number): Promise<boolean>;
+  finishShopPoll(source: string, owner: string, record: PollRecord, now: number): Promise<void>;
+  saveShopWebhooks(source: string, webhooksJson: string): Promise<void>;
+}
+
+export interface Store extends DeliveryQueue, ResolutionQueue, TagQueue, CredentialsStore, IdempotencyStore, ShopConnectionStore {
   readonly engine: 'sqlite' | 'postgres';
   /** Stores the order with its delivery, or finds the one already stored for the same order. */
   recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;

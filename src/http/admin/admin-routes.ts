@@ -10,6 +10,7 @@ import { mantagoRoutes } from './mantago-routes.ts';
 import { overviewRoutes } from './overview-routes.ts';
 import { recipientRoutes } from './recipient-routes.ts';
 import { resolveRoutes } from './resolve-routes.ts';
+import { shopRoutes } from './shop-routes.ts';
 import { tagRoutes } from './tag-routes.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; service: Service; version: string }> = async (
@@ -27,5 +28,6 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; servic
   await app.register(recipientRoutes, { store: service.store, clock: service.clock });
   await app.register(resolveRoutes, { service });
   await app.register(overviewRoutes, { service, version });
+  await app.register(shopRoutes, { service });
   await app.register(tagRoutes, { service });
 };

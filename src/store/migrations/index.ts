@@ -10,6 +10,7 @@ import { m006 } from './006-journey-members.ts';
 import { m007 } from './007-finished-index-by-finished-at.ts';
 import { m008 } from './008-order-number.ts';
 import { m009 } from './009-lease-until.ts';
+import { m011 } from './011-shop-connections.ts';
 import { m013 } from './013-tag-jobs.ts';
 
 export interface Migration {
@@ -18,7 +19,7 @@ export interface Migration {
   sql(engine: 'sqlite' | 'postgres'): string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m013];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m011, m013];
 
 /** The engine's spelling of the column types the migrations use. */
 export function types(engine: 'sqlite' | 'postgres') {

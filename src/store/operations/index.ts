@@ -9,6 +9,7 @@ import * as idempotency from './idempotency.ts';
 import * as members from './members.ts';
 import * as operator from './operator.ts';
 import * as resolution from './resolution.ts';
+import * as shops from './shops.ts';
 import * as tags from './tags.ts';
 
 export interface Operation<A extends unknown[], R> {
@@ -47,6 +48,12 @@ export const STORE_OPERATIONS = {
   claimIdempotencyKey: op(idempotency.claimIdempotencyKey),
   saveIdempotentResponse: op(idempotency.saveIdempotentResponse),
   ping: op(async (db: Runner) => void (await db.all('SELECT 1'))),
+  openShopConnection: op(shops.openShopConnection),
+  listShopConnections: op(shops.listShopConnections),
+  claimShopPoll: op(shops.claimShopPoll),
+  advanceWatermark: op(shops.advanceWatermark),
+  finishShopPoll: op(shops.finishShopPoll),
+  saveShopWebhooks: op(shops.saveShopWebhooks),
 };
 
 /** The operator's view (store.operator), each one operation as it stands. */

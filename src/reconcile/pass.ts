@@ -1,0 +1,67 @@
+// One pass over a window of a shop's orders: page by page, each order's events handed to the same
+// intake as webhooks (so an event whose webhook came is a duplicate and nothing more is sent),
+// an order's events one after another (its placed event first), orders side by side. After each
+// page is stored, `onPage` hears how far it went (the watermark's step), and may stop the pass.
+import type { Clock } from '../clock.ts';
+import type { Intake } from '../delivery/intake.ts';
+import { withBackoff } from './backoff.ts';
+import type { ReceivedEvent, ShopConnection, Window } from './connection.ts';
+import type { ShopCallError } from './shop-call.ts';
+
+/** The topic an event found by reconciliation is recorded with. */
+export const RECONCILE_TOPIC = 'reconcile';
+
+export interface PassCounts {
+  /** Orders read from the shop. */
+  orders: number;
+  /** Events stored now, which no webhook had brought. */
+  new: number;
+  duplicates: number;
+  /** Events no rule sends a message for. */
+  ignored: number;
+}
+
+export interface PassOptions {
+  clock: Clock;
+  intake: Intake;
+  /** True once the pass should end (the service stops). */
+  stopped: () => boolean;
+  /** After a page's events are stored: its latest update time; false ends the pass (the lease was lost). */
+  onPage?: (through: number) => Promise<boolean>;
+  onWait?: (error: ShopCallError, ms: number) => void;
+  onNew?: (count: number) => void;
+  /** How a backoff waits (the clock's sleep unless given: the poller's ends early when it stops). */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export async function runPass(connection: ShopConnection, window: Window, options: PassOptions): Promise<PassCounts> {
+  const counts: PassCounts = { orders: 0, new: 0, duplicates: 0, ignored: 0 };
+  const take = async (events: ReceivedEvent[]) => {
+    for (const event of events) {
+      const result = await options.intake(event, RECONCILE_TOPIC);
+      if (result.outcome === 'accepted') counts.new++;
+      else if (result.outcome === 'duplicate') counts.duplicates++;
+      else counts.ignored++;
+    }
+  };
+  let cursor: string | undefined;
+  do {
+    const page = await withBackoff(options.clock, () => connection.page(window, cursor), {
+      stopped: options.stopped,
+      ...(options.onWait && { onWait: options.onWait }),
+      ...(options.sleep && { sleep: options.sleep }),
+    });
+    counts.orders += page.orders;
+    const before = counts.new;
+    const byOrder = new Map<string, ReceivedEvent[]>();
+    for (const event of page.events) {
+      const key = `${event.scope}\u0000${event.order.orderId}`;
+      byOrder.set(key, [...(byOrder.get(key) ?? []), event]);
+    }
+    await Promise.all([...byOrder.values()].map(take));
+    options.onNew?.(counts.new - before);
+    if (page.through !== undefined && options.onPage && !(await options.onPage(page.through))) break;
+    cursor = page.next;
+  } while (cursor !== undefined && !options.stopped());
+  return counts;
+}

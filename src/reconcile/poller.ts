@@ -1,0 +1,185 @@
+// The shop connections' polls: each interval, per connected source, the one replica holding the
+// source's lease (in the store) keeps the shop's webhooks, then reads the orders updated since the
+// stored watermark (less an overlap, never before the connection was made) and hands their events
+// to the intake; the watermark moves after each page is stored, so a poll stopped anywhere — a
+// crash included — resumes where it was and sends nothing twice. The schedule is in the store too
+// (next_poll_at), so replicas poll once between them. A poll's trouble is its outcome, never an error.
+import type { Logger } from 'pino';
+import { type Clock, settleBy } from '../clock.ts';
+import type { Intake } from '../delivery/intake.ts';
+import type { OrderEvent } from '../domain/order.ts';
+import type { ShopMetrics } from '../metrics/shop-metrics.ts';
+import type { ShopConnectionRow, ShopConnectionStore } from '../store/store.ts';
+import type { ShopConnection, Window } from './connection.ts';
+import type { PollOutcome } from './outcomes.ts';
+import { withBackoff } from './backoff.ts';
+import { type PassCounts, runPass } from './pass.ts';
+import { ShopCallError } from './shop-call.ts';
+import { keepWebhooks, parseWebhookState } from './webhook-keeper.ts';
+
+/** Orders updated this long before the watermark are read again: a shop's clock and index may lag. */
+export const OVERLAP_MS = 5 * 60_000;
+/**
+ * How long a poll's lease lasts, renewed after every page: the interval, within 5 s and 2 min, so a
+ * replica killed mid-poll holds it up no longer than a poll's own pace.
+ */
+export const pollLeaseMs = (intervalMs: number) => Math.min(2 * 60_000, Math.max(5_000, intervalMs));
+/** When the store cannot be read: look again this often. */
+const IDLE_RECHECK_MS = 60_000;
+
+export interface PollerOptions {
+  store: ShopConnectionStore;
+  intake: Intake;
+  connections: readonly ShopConnection[];
+  clock: Clock;
+  log: Logger;
+  metrics: ShopMetrics;
+  owner: string;
+  /** RECONCILE_INTERVAL_S in ms; 0: no polls nor webhook checks of its own (POST /admin/reconcile still reads). */
+  intervalMs: number;
+  publicUrl: string | undefined;
+  /** The events the mapping's rules need webhooks for. */
+  events: readonly OrderEvent[];
+}
+
+export class ShopPoller {
+  private readonly options: PollerOptions;
+  private readonly outcomes = new Map<string, PollOutcome>();
+  private cancelTimer: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  /** Backoff waits under way, each ended at once by stop(). */
+  private readonly waits = new Set<() => void>();
+  private readonly sleep = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const end = () => {
+        cancel();
+        this.waits.delete(end);
+        resolve();
+      };
+      const cancel = this.options.clock.setTimer(end, ms);
+      this.waits.add(end);
+    });
+
+  constructor(options: PollerOptions) {
+    this.options = options;
+  }
+
+  get connections(): readonly ShopConnection[] {
+    return this.options.connections;
+  }
+
+  /**
+   * Each connected source's last poll outcome, for /readyz: as the store has it (whichever replica
+   * polled), else — the store not answering within `waitMs` — as this replica last saw it.
+   */
+  async status(waitMs: number): Promise<Record<string, PollOutcome>> {
+    const { clock, connections, store } = this.options;
+    if (connections.length === 0) return {};
+    const rows = store.listShopConnections().catch(() => undefined);
+    const stored = new Map((await settleBy(clock, rows, clock.now() + waitMs, undefined))?.map((r) => [r.source, r.lastOutcome]));
+    return Object.fromEntries(connections.map((c) => [c.source, stored.get(c.source) ?? this.outcomes.get(c.source) ?? 'ok']));
+  }
+
+  /** With RECONCILE_INTERVAL_S=0 nothing runs on its own: POST /admin/reconcile still does. */
+  start(): void {
+    if (this.options.connections.length === 0 || this.options.intervalMs === 0) return;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.cancelTimer?.();
+    for (const end of [...this.waits]) end();
+    await this.running;
+    await Promise.all(this.options.connections.map((c) => c.close()));
+  }
+
+  /** One pass over `window` now (POST /admin/reconcile): the watermark and the schedule stay as they are. */
+  async replay(connection: ShopConnection, window: Window): Promise<PassCounts> {
+    const { source } = connection;
+    return runPass(connection, window, {
+      clock: this.options.clock,
+      intake: this.options.intake,
+      stopped: () => this.stopped,
+      sleep: this.sleep,
+      onNew: (count) => this.options.metrics.recovered(source, count),
+    });
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.cancelTimer = this.options.clock.setTimer(() => {
+      this.running = this.tick().finally(() => (this.running = undefined));
+    }, ms);
+  }
+
+  private async tick(): Promise<void> {
+    let next = Number.POSITIVE_INFINITY;
+    for (const connection of this.options.connections) {
+      if (this.stopped) return;
+      try {
+        next = Math.min(next, await this.poll(connection));
+      } catch (error) {
+        // The store failed: try again later; webhooks are unaffected.
+        this.options.log.warn({ source: connection.source, reason: (error as Error).message }, 'shop poll could not use the store');
+        next = Math.min(next, this.options.clock.now() + IDLE_RECHECK_MS);
+      }
+    }
+    this.schedule(Math.max(0, Math.min(next, this.options.clock.now() + IDLE_RECHECK_MS * 60) - this.options.clock.now()));
+  }
+
+  /** Polls `connection` if it is due and this replica gets the lease; when it is next due. */
+  private async poll(connection: ShopConnection): Promise<number> {
+    const { store, clock, intervalMs, owner } = this.options;
+    const { source } = connection;
+    const now = clock.now();
+    const row = await store.openShopConnection(source, now);
+    const leaseMs = pollLeaseMs(intervalMs);
+    if (!(await store.claimShopPoll(source, owner, now + leaseMs, now, true))) {
+      this.outcomes.set(source, row.lastOutcome ?? 'ok');
+      return row.nextPollAt > now ? row.nextPollAt : now + Math.min(leaseMs, intervalMs);
+    }
+    const { outcome, error, counts } = await this.pass(connection, row);
+    // An interval from this poll's start (a long pass makes the next one due at once); stopped
+    // mid-pass (a shutdown): due at once, for another replica or the next start to resume.
+    const nextPollAt = this.stopped ? clock.now() : now + intervalMs;
+    await store.finishShopPoll(source, owner, { outcome, error, orders: counts.orders, recovered: counts.new, nextPollAt }, clock.now());
+    this.outcomes.set(source, outcome);
+    this.options.metrics.polled(source, outcome);
+    return nextPollAt;
+  }
+
+  private async pass(connection: ShopConnection, row: ShopConnectionRow) {
+    const { store, clock, owner, log, metrics, publicUrl, events } = this.options;
+    const { source } = connection;
+    if (publicUrl) {
+      const previous = parseWebhookState(row.webhooksJson);
+      const retrying = <T>(work: () => Promise<T>) => withBackoff(clock, work, { stopped: () => this.stopped, sleep: this.sleep });
+      const state = await keepWebhooks(connection, { publicUrl, events, previous, now: clock.now(), log, metrics, retrying });
+      await store.saveShopWebhooks(source, JSON.stringify(state));
+    }
+    const window = { since: Math.max(row.watermark - OVERLAP_MS, row.connectedAt) };
+    let counts: PassCounts = { orders: 0, new: 0, duplicates: 0, ignored: 0 };
+    try {
+      counts = await runPass(connection, window, {
+        clock,
+        intake: this.options.intake,
+        stopped: () => this.stopped,
+        sleep: this.sleep,
+        onPage: async (through) =>
+          (await store.claimShopPoll(source, owner, clock.now() + pollLeaseMs(this.options.intervalMs), clock.now(), false)) &&
+          (await store.advanceWatermark(source, owner, through)),
+        onWait: (e, ms) => log.info({ source, outcome: e.outcome, waitMs: ms }, 'shop poll backs off'),
+        onNew: (count) => metrics.recovered(source, count),
+      });
+      if (counts.new > 0) log.info({ source, ...counts }, 'shop poll recovered events no webhook brought');
+      else log.debug({ source, ...counts }, 'shop poll done');
+      return { outcome: 'ok' as PollOutcome, error: null, counts };
+    } catch (error) {
+      if (!(error instanceof ShopCallError)) throw error;
+      log.warn({ source, outcome: error.outcome, reason: error.message }, 'shop poll failed');
+      return { outcome: error.outcome, error: error.message, counts };
+    }
+  }
+}

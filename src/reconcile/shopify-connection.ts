@@ -1,0 +1,72 @@
+// A Shopify shop connection: its orders read through the GraphQL Admin API, and the app's webhook
+// subscriptions kept: a topic the mapping needs with no subscription to this service gets one;
+// a subscription pointing elsewhere is never touched.
+import type { OrderEvent } from '../domain/order.ts';
+import type { OrderPage, ShopConnection, WebhookCheck, Window } from './connection.ts';
+import { ShopifyAdmin } from './shopify-admin.ts';
+import { shopifyOrderEvents } from './shopify-events.ts';
+
+/** The subscription topics each event needs (its webhooks in sources/shopify.ts). */
+export const SHOPIFY_TOPICS: Record<OrderEvent, string[]> = {
+  placed: ['ORDERS_CREATE', 'ORDERS_PAID'],
+  shipped: ['FULFILLMENTS_CREATE', 'FULFILLMENTS_UPDATE'],
+  cancelled: ['ORDERS_CANCELLED'],
+  refunded: ['REFUNDS_CREATE'],
+};
+
+export interface ShopifySettings {
+  shop: string;
+  token: string;
+  adminUrl: string | undefined;
+  apiVersion: string;
+}
+
+const iso = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+export function shopifyConnection(settings: ShopifySettings): ShopConnection {
+  const adminUrl = settings.adminUrl ?? `https://${settings.shop}`;
+  const admin = new ShopifyAdmin({ adminUrl, apiVersion: settings.apiVersion, token: settings.token });
+  return {
+    source: 'shopify',
+    settings: {
+      SHOPIFY_SHOP: settings.shop,
+      SHOPIFY_ADMIN_URL: adminUrl,
+      SHOPIFY_API_VERSION: settings.apiVersion,
+      SHOPIFY_ADMIN_TOKEN: 'set',
+    },
+    async page(window: Window, cursor: string | undefined): Promise<OrderPage> {
+      const query = [
+        `updated_at:>='${iso(window.since)}'`,
+        ...(window.until !== undefined ? [`updated_at:<='${iso(window.until)}'`] : []),
+      ].join(' AND ');
+      const { nodes, pageInfo } = await admin.orders(query, cursor);
+      const through = nodes.reduce<number | undefined>((latest, o) => Math.max(latest ?? 0, Date.parse(o.updatedAt)), undefined);
+      return {
+        orders: nodes.length,
+        events: nodes.flatMap((order) => shopifyOrderEvents(order, settings.shop)),
+        through,
+        next: pageInfo.hasNextPage && pageInfo.endCursor ? pageInfo.endCursor : undefined,
+      };
+    },
+    async keepWebhooks(publicUrl: string, events: readonly OrderEvent[]): Promise<WebhookCheck> {
+      const address = `${publicUrl.replace(/\/+$/, '')}/webhooks/shopify`;
+      const existing = await admin.subscriptions();
+      const repairs: WebhookCheck['repairs'] = [];
+      const webhooks: WebhookCheck['webhooks'] = existing.map((s) => ({
+        id: s.id,
+        topic: s.topic,
+        address: s.address,
+        state: 'active',
+        ours: s.address === address,
+      }));
+      for (const topic of new Set(events.flatMap((e) => SHOPIFY_TOPICS[e]))) {
+        if (existing.some((s) => s.topic === topic && s.address === address)) continue;
+        const made = await admin.createSubscription(topic, address);
+        repairs.push({ topic, action: made.id ? 'created' : 'failed', ...(made.error && { error: made.error }) });
+        if (made.id) webhooks.push({ id: made.id, topic, address, state: 'active', ours: true });
+      }
+      return { webhooks, repairs };
+    },
+    close: () => admin.close(),
+  };
+}

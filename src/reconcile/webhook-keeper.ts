@@ -1,0 +1,67 @@
+// Keeping a shop's webhooks alive: the connection checks and repairs them; here each repair is
+// logged and counted, and what the check found is kept with the last repair of each of ours, for
+// the operator (GET /admin/shops) on any replica.
+import type { Logger } from 'pino';
+import type { OrderEvent } from '../domain/order.ts';
+import type { Rule } from '../mapping/rules.ts';
+import type { ShopMetrics } from '../metrics/shop-metrics.ts';
+import type { LastRepair, ShopConnection, ShopWebhook } from './connection.ts';
+
+/** What the last check found, as stored (webhooks_json). */
+export interface WebhookState {
+  checkedAt: number;
+  webhooks: ShopWebhook[];
+  error?: string;
+}
+
+/** The events the mapping's rules need webhooks for; a cancel also withdraws a held message, so a delay needs it too. */
+export function eventsNeeded(rules: readonly Rule[]): OrderEvent[] {
+  const events = new Set(rules.flatMap((r) => r.when.event));
+  if (rules.some((r) => (r.delayMs ?? 0) > 0)) events.add('cancelled');
+  return [...events];
+}
+
+export function parseWebhookState(json: string | null): WebhookState | undefined {
+  if (!json) return undefined;
+  try {
+    return JSON.parse(json) as WebhookState;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function keepWebhooks(
+  connection: ShopConnection,
+  options: {
+    publicUrl: string;
+    events: readonly OrderEvent[];
+    previous: WebhookState | undefined;
+    now: number;
+    log: Logger;
+    metrics: ShopMetrics;
+    /** Runs the check, trying it again (from its listing) while the shop is throttled or not answering. */
+    retrying: <T>(work: () => Promise<T>) => Promise<T>;
+  },
+): Promise<WebhookState> {
+  const { log, metrics, now } = options;
+  const source = connection.source;
+  const earlier = new Map<string, LastRepair>();
+  for (const w of options.previous?.webhooks ?? []) if (w.ours && w.lastRepair) earlier.set(w.topic, w.lastRepair);
+  try {
+    const check = await options.retrying(() => connection.keepWebhooks(options.publicUrl, options.events));
+    for (const repair of check.repairs) {
+      metrics.repaired(source, repair.action);
+      earlier.set(repair.topic, { action: repair.action, at: now, ...(repair.error && { error: repair.error }) });
+      if (repair.action === 'failed') log.warn({ source, topic: repair.topic, reason: repair.error }, 'shop webhook could not be repaired');
+      else log.info({ source, topic: repair.topic, action: repair.action }, `shop webhook ${repair.action}`);
+    }
+    const webhooks = check.webhooks.map((w) => {
+      const last = w.ours ? earlier.get(w.topic) : undefined;
+      return last ? { ...w, lastRepair: last } : w;
+    });
+    return { checkedAt: now, webhooks };
+  } catch (error) {
+    log.warn({ source, reason: (error as Error).message }, 'shop webhooks could not be checked');
+    return { checkedAt: now, webhooks: options.previous?.webhooks ?? [], error: (error as Error).message };
+  }
+}

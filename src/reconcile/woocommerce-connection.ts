@@ -1,0 +1,117 @@
+// A WooCommerce shop connection: its orders read through REST v3 (modified in a window, oldest
+// change first, paged by X-WP-TotalPages), each made into its event by the webhook source's own
+// normalization, and its order webhooks kept: a missing one to this service created (signed with
+// WOOCOMMERCE_WEBHOOK_SECRET), a disabled or paused one set active; one pointing elsewhere is left alone.
+import type { OrderEvent } from '../domain/order.ts';
+import { payloadProblems } from '../http/payload-check.ts';
+import { gmtTime, woocommerceSource } from '../sources/woocommerce.ts';
+import type { OrderPage, ReceivedEvent, ShopConnection, WebhookCheck, Window } from './connection.ts';
+import { ShopApi } from './shop-call.ts';
+
+/** The webhook topics this service takes (both carry the order; its status is the event). */
+export const WOOCOMMERCE_TOPICS = ['order.created', 'order.updated'] as const;
+const PAGE = 100;
+const KIND = woocommerceSource.payloadKind({ 'x-wc-webhook-topic': 'order.updated' });
+
+export interface WooCommerceSettings {
+  url: string;
+  consumerKey: string;
+  consumerSecret: string;
+  /** WOOCOMMERCE_WEBHOOK_SECRET: the secret of a webhook the service creates. */
+  webhookSecret: string | undefined;
+}
+
+interface WooWebhook {
+  id: number;
+  status: string;
+  topic: string;
+  delivery_url: string;
+}
+
+/** A WooCommerce date in GMT, to the second, without a zone (with dates_are_gmt=true). */
+const wooDate = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19);
+const gmt = (value: unknown) => (typeof value === 'string' ? gmtTime(value) : undefined);
+
+/** The event an order's status implies, as its webhook would bring it; none for another status. */
+export function wooOrderEvent(payload: unknown): ReceivedEvent | undefined {
+  if ('ignored' in KIND || payloadProblems(KIND.schema, payload).length > 0) return undefined;
+  const normalized = KIND.normalize(payload as never, {});
+  return 'order' in normalized ? normalized : undefined;
+}
+
+export function woocommerceConnection(settings: WooCommerceSettings): ShopConnection {
+  const basic = Buffer.from(`${settings.consumerKey}:${settings.consumerSecret}`).toString('base64');
+  const api = new ShopApi('WooCommerce', `${settings.url.replace(/\/+$/, '')}/wp-json/wc/v3`, { authorization: `Basic ${basic}` });
+  return {
+    source: 'woocommerce',
+    settings: {
+      WOOCOMMERCE_URL: settings.url,
+      WOOCOMMERCE_CONSUMER_KEY: 'set',
+      WOOCOMMERCE_CONSUMER_SECRET: 'set',
+      WOOCOMMERCE_WEBHOOK_SECRET: settings.webhookSecret ? 'set' : 'unset',
+    },
+    async page(window: Window, cursor: string | undefined): Promise<OrderPage> {
+      const page = Number(cursor ?? 1);
+      const query = new URLSearchParams({
+        modified_after: wooDate(window.since - 1000), // strictly after: the second itself is in the window
+        ...(window.until !== undefined && { modified_before: wooDate(window.until + 1000) }),
+        dates_are_gmt: 'true',
+        orderby: 'modified',
+        order: 'asc',
+        per_page: String(PAGE),
+        page: String(page),
+      });
+      const { body, headers } = await api.call('GET', `orders?${query}`);
+      const orders = Array.isArray(body) ? (body as Record<string, unknown>[]) : [];
+      const totalPages = Number(headers['x-wp-totalpages'] ?? 1);
+      const through = orders.reduce<number | undefined>((latest, o) => Math.max(latest ?? 0, gmt(o.date_modified_gmt) ?? 0), undefined);
+      return {
+        orders: orders.length,
+        events: orders.flatMap((o) => wooOrderEvent(o) ?? []),
+        through,
+        next: page < totalPages ? String(page + 1) : undefined,
+      };
+    },
+    async keepWebhooks(publicUrl: string, _events: readonly OrderEvent[]): Promise<WebhookCheck> {
+      const address = `${publicUrl.replace(/\/+$/, '')}/webhooks/woocommerce`;
+      const hooks: WooWebhook[] = [];
+      for (let page = 1; ; page++) {
+        const { body, headers } = await api.call('GET', `webhooks?per_page=100&page=${page}`);
+        hooks.push(...((Array.isArray(body) ? body : []) as WooWebhook[]));
+        if (page >= Number(headers['x-wp-totalpages'] ?? 1)) break;
+      }
+      const repairs: WebhookCheck['repairs'] = [];
+      for (const topic of WOOCOMMERCE_TOPICS) {
+        const ours = hooks.filter((h) => h.topic === topic && h.delivery_url === address);
+        if (ours.some((h) => h.status === 'active')) continue;
+        const stopped = ours[0];
+        if (stopped) {
+          const { body } = await api.call('PUT', `webhooks/${stopped.id}`, { status: 'active' });
+          stopped.status = (body as WooWebhook).status;
+          repairs.push({ topic, action: 'reactivated' });
+        } else if (settings.webhookSecret) {
+          const { body } = await api.call('POST', 'webhooks', {
+            name: `MantaGO order notifier (${topic})`,
+            topic,
+            delivery_url: address,
+            secret: settings.webhookSecret,
+            status: 'active',
+          });
+          hooks.push(body as WooWebhook);
+          repairs.push({ topic, action: 'created' });
+        } else {
+          repairs.push({ topic, action: 'failed', error: 'WOOCOMMERCE_WEBHOOK_SECRET is not set: no webhook can be created' });
+        }
+      }
+      const webhooks = hooks.map((h) => ({
+        id: String(h.id),
+        topic: h.topic,
+        address: h.delivery_url,
+        state: h.status,
+        ours: h.delivery_url === address,
+      }));
+      return { webhooks, repairs };
+    },
+    close: () => api.close(),
+  };
+}

@@ -1,0 +1,72 @@
+// A rule's maxAge, on both engines: an event older than that by the shop's own time when it reaches
+// us is stored as skipped with the reason, whether it came by webhook (Shopify retries for hours) or
+// by a poll of the shop; a fresh one is sent as usual.
+import { afterEach, describe, expect, test } from 'vitest';
+import { startShopifyShop } from '../simulator/shops/shopify.ts';
+import { startSimulator } from '../simulator/simulator.ts';
+import { EXAMPLE_MAPPING } from './helpers/service.ts';
+import { auth, SHOP_ENGINES, shiftedClock, shopUser, startConnected, storeUrl, tempDir } from './helpers/shops.ts';
+import { waitFor } from './helpers/wait.ts';
+import { SHOPIFY_SECRET, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
+
+const HOUR = 3_600_000;
+const MAPPING = EXAMPLE_MAPPING.replace('  - name: default\n', '  - name: default\n    maxAge: 6h\n');
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close();
+});
+
+describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
+  test.skipIf(!available)(
+    'an event older than maxAge is skipped with its reason, by webhook and by poll',
+    async () => {
+      expect(MAPPING).toContain('maxAge: 6h');
+      const clock = shiftedClock();
+      const shop = await startShopifyShop({ now: () => clock.now(), webhookSecret: SHOPIFY_SECRET });
+      const sim = await startSimulator();
+      const dir = tempDir();
+      const store = await storeUrl(engine, dir);
+      cleanup.push(
+        async () => shop.close(),
+        async () => sim.close(),
+        store.drop,
+      );
+      const service = await startConnected(sim, {
+        env: { ...shop.serviceEnv(), DATABASE_URL: store.url, RECONCILE_INTERVAL_S: '300' },
+        dir,
+        clock,
+        mapping: MAPPING,
+      });
+      cleanup.push(() => service.app.close());
+      const inject = (url: string) => service.app.inject({ url, headers: auth });
+      await waitFor(async () => (await inject('/admin/shops')).json().shops[0]?.lastPoll, { what: 'the first poll' });
+
+      const stale = shopifyOrder({
+        created_at: new Date(clock.now() - 7 * HOUR).toISOString(),
+        note_attributes: [{ name: 'line_uid', value: shopUser(800) }],
+      });
+      const fresh = shopifyOrder({
+        created_at: new Date(clock.now() - HOUR).toISOString(),
+        note_attributes: [{ name: 'line_uid', value: shopUser(801) }],
+      });
+      const byWebhook = await service.app.inject(shopifyRequest(stale));
+      expect(byWebhook.statusCode).toBe(202);
+      expect(byWebhook.json()).toMatchObject({ status: 'accepted', delivery: 'skipped', reason: 'older than 6h' });
+      expect((await service.app.inject(shopifyRequest(fresh))).json()).toMatchObject({ delivery: 'pending' });
+
+      const polled = shop.createOrder({ customAttributes: { line_uid: shopUser(802) } });
+      clock.offset += 7 * HOUR; // the shop's order is 7 hours old when the next poll reads it
+      const skipped = await waitFor(
+        async () => {
+          const list = (await inject(`/admin/deliveries?order=${polled.legacyId}`)).json().deliveries;
+          return list?.[0]?.status === 'skipped' ? list[0] : undefined;
+        },
+        { what: 'the polled order skipped' },
+      );
+      expect(skipped).toMatchObject({ source: 'shopify', event: 'placed', lastError: 'older than 6h', topic: 'reconcile' });
+      await waitFor(() => sim.broadcasts.some((b) => b.clientIds.includes(shopUser(801))), { what: 'the fresh order sent' });
+      expect(sim.broadcasts.filter((b) => b.clientIds.includes(shopUser(800)) || b.clientIds.includes(shopUser(802)))).toEqual([]);
+    },
+    60_000,
+  );
+});

@@ -1,0 +1,78 @@
+// The operator's side of shop connections, over HTTP on both engines: POST /admin/reconcile replays
+// a window and answers its counts, GET /admin/shops shows the connection without its secrets, and a
+// poll's trouble (a refused token) shows in /readyz's body and the metrics, never as a 503.
+import { afterEach, describe, expect, test } from 'vitest';
+import { startShopifyShop } from '../simulator/shops/shopify.ts';
+import { startSimulator } from '../simulator/simulator.ts';
+import { auth, SHOP_ENGINES, shiftedClock, shopUser, startConnected, storeUrl, tempDir } from './helpers/shops.ts';
+import { waitFor } from './helpers/wait.ts';
+
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close();
+});
+
+describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
+  test.skipIf(!available)(
+    'POST /admin/reconcile answers its counts; a refused token is a code in /readyz and the metrics, not a 503',
+    async () => {
+      const clock = shiftedClock();
+      const shop = await startShopifyShop({ now: () => clock.now() });
+      const sim = await startSimulator();
+      const dir = tempDir();
+      const store = await storeUrl(engine, dir);
+      cleanup.push(
+        async () => shop.close(),
+        async () => sim.close(),
+        store.drop,
+      );
+      const service = await startConnected(sim, { env: { ...shop.serviceEnv(), DATABASE_URL: store.url }, dir, clock });
+      cleanup.push(() => service.app.close());
+      const inject = (method: 'GET' | 'POST', url: string, payload?: object) =>
+        service.app.inject({ method, url, headers: auth, ...(payload && { payload }) });
+      await waitFor(async () => (await inject('GET', '/admin/shops')).json().shops[0]?.lastPoll, { what: 'the first poll' });
+
+      const before = new Date(clock.now() - 1000).toISOString();
+      for (let i = 0; i < 3; i++) shop.createOrder({ customAttributes: { line_uid: shopUser(700 + i) } });
+      const window = { source: 'shopify', since: before };
+      const replay = await inject('POST', '/admin/reconcile', window);
+      expect(replay.statusCode).toBe(200);
+      expect(replay.json()).toEqual({ source: 'shopify', orders: 3, new: 3, duplicates: 0, ignored: 0 });
+      expect((await inject('POST', '/admin/reconcile', window)).json()).toEqual({
+        source: 'shopify',
+        orders: 3,
+        new: 0,
+        duplicates: 3,
+        ignored: 0,
+      });
+      const earlier = { ...window, since: new Date(clock.now() - 3_600_000).toISOString(), until: before };
+      expect((await inject('POST', '/admin/reconcile', earlier)).json()).toMatchObject({ orders: 0, new: 0 });
+      expect((await inject('POST', '/admin/reconcile', { source: 'woocommerce', since: before })).statusCode).toBe(404);
+      expect((await inject('POST', '/admin/reconcile', { source: 'shopify', since: 'yesterday' })).statusCode).toBe(400);
+      await waitFor(() => [0, 1, 2].every((i) => sim.broadcasts.some((b) => b.clientIds.includes(shopUser(700 + i)))), {
+        what: 'the replayed orders sent',
+      });
+
+      const ready = await service.app.inject({ url: '/readyz' });
+      expect(ready.json()).toMatchObject({ status: 'ready', shops: { shopify: 'ok' } });
+      shop.set({ fail: { status: 401 } });
+      clock.offset += 300_000;
+      await waitFor(async () => (await service.app.inject({ url: '/readyz' })).json().shops?.shopify === 'unauthorized', {
+        what: '/readyz to show the refused token',
+      });
+      const refused = await service.app.inject({ url: '/readyz' });
+      expect(refused.statusCode).toBe(200);
+      const shops = (await inject('GET', '/admin/shops')).json().shops;
+      expect(shops[0].lastPoll).toMatchObject({ outcome: 'unauthorized' });
+      expect(JSON.stringify(shops)).not.toContain(shop.accessToken);
+      const metrics = (await service.app.inject({ url: '/metrics' })).body;
+      expect(metrics).toMatch(/notifier_shop_polls_total\{source="shopify",outcome="unauthorized"\} 1/);
+      const failed = await inject('POST', '/admin/reconcile', window);
+      expect(failed.statusCode).toBe(502);
+      expect(failed.json()).toMatchObject({ code: 'SHOP_FAILED' });
+      expect(failed.body).not.toContain(shop.accessToken);
+      expect(service.logs.join('\n')).not.toContain(shop.accessToken);
+    },
+    60_000,
+  );
+});

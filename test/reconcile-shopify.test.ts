@@ -1,0 +1,177 @@
+// Shopify reconciliation over HTTP, on both engines, with the Shopify stand-in as the shop and the
+// simulator as MantaGO: orders whose webhooks were lost while the service was down each get one
+// message after the next poll, their webhooks arriving late change nothing, and the watermark is
+// stored per source across restarts.
+import { afterEach, describe, expect, test } from 'vitest';
+import { type ShopifyShop, startShopifyShop } from '../simulator/shops/shopify.ts';
+import { startSimulator, type MantagoSimulator } from '../simulator/simulator.ts';
+import {
+  auth,
+  type ConnectedService,
+  lostShopifyWebhooks,
+  SHOP_ENGINES,
+  shiftedClock,
+  shopUser,
+  startConnected,
+  storeUrl,
+  tempDir,
+} from './helpers/shops.ts';
+import { waitFor } from './helpers/wait.ts';
+
+const INTERVAL_S = 300;
+const cleanup: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close();
+});
+
+interface Shops {
+  getShops(
+    service: ConnectedService,
+  ): Promise<{ source: string; watermark: string; lastPoll: { at: string; outcome: string; orders: number; recovered: number } | null }[]>;
+}
+const shopsOf: Shops['getShops'] = async (service) =>
+  (await service.app.inject({ method: 'GET', url: '/admin/shops', headers: auth })).json().shops;
+const messagesTo = (sim: MantagoSimulator, user: string) => sim.broadcasts.filter((b) => b.clientIds.includes(user)).length;
+
+async function setup(engine: 'sqlite' | 'postgres', bucket?: { maximumAvailable: number; restoreRate: number }) {
+  const clock = shiftedClock();
+  const shop = await startShopifyShop({ now: () => clock.now(), ...(bucket && { bucket }) });
+  const sim = await startSimulator();
+  const dir = tempDir();
+  const store = await storeUrl(engine, dir);
+  cleanup.push(
+    async () => shop.close(),
+    async () => sim.close(),
+    store.drop,
+  );
+  const env = { ...shop.serviceEnv(), DATABASE_URL: store.url, RECONCILE_INTERVAL_S: String(INTERVAL_S) };
+  const start = async () => {
+    const service = await startConnected(sim, { env, dir, clock });
+    cleanup.push(() => service.app.close());
+    return service;
+  };
+  return { clock, shop, sim, start };
+}
+
+/** Webhooks to a subscription whose deliveries are all lost (the service is down past Shopify's retries). */
+function loseEveryWebhook(shop: ShopifyShop) {
+  shop.set({ loseWebhooks: true });
+  for (const topic of ['ORDERS_CREATE', 'FULFILLMENTS_CREATE', 'REFUNDS_CREATE', 'ORDERS_CANCELLED'])
+    shop.subscriptions.push({
+      legacyId: shop.subscriptions.length + 1,
+      topic,
+      format: 'JSON',
+      address: 'http://127.0.0.1:9/webhooks/shopify',
+      apiVersion: shop.apiVersion,
+      createdAt: 0,
+    });
+}
+
+describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
+  test.skipIf(!available)(
+    '50 orders created while the service is down: one message each after the next poll; their late webhooks are duplicates',
+    async () => {
+      const { clock, shop, sim, start } = await setup(engine);
+      let service = await start();
+      const [first] = await waitFor(
+        async () => {
+          const shops = await shopsOf(service);
+          return shops[0]?.lastPoll ? shops : undefined;
+        },
+        { what: 'the first poll' },
+      );
+      expect(first).toMatchObject({ source: 'shopify', lastPoll: { outcome: 'ok', orders: 0, recovered: 0 } });
+      await service.app.close();
+
+      loseEveryWebhook(shop);
+      clock.offset += 60_000;
+      const users = Array.from({ length: 50 }, (_, i) => shopUser(i));
+      for (const user of users) shop.createOrder({ customAttributes: { line_uid: user } });
+
+      service = await start();
+      const [restarted] = await shopsOf(service);
+      expect(restarted?.watermark).toBe(first?.watermark); // stored, not started over
+      clock.offset += INTERVAL_S * 1000;
+      await waitFor(() => users.every((u) => messagesTo(sim, u) === 1), { what: 'one message per order', timeoutMs: 20_000 });
+      const [polled] = await waitFor(
+        async () => {
+          const shops = await shopsOf(service);
+          return shops[0]?.lastPoll?.orders === 50 ? shops : undefined;
+        },
+        { what: 'the poll recorded' },
+      );
+      expect(polled?.lastPoll).toMatchObject({ outcome: 'ok', orders: 50, recovered: 50 });
+      expect(Date.parse(polled?.watermark ?? '')).toBeGreaterThan(Date.parse(first?.watermark ?? ''));
+
+      const late = lostShopifyWebhooks(shop);
+      expect(late.length).toBe(50); // orders/create of each
+      for (const webhook of late) {
+        const answer = await service.app.inject(webhook);
+        expect(answer.statusCode).toBe(200);
+        expect(answer.json().status).toBe('duplicate');
+      }
+      const metrics = (await service.app.inject({ url: '/metrics' })).body;
+      expect(metrics).toMatch(/notifier_reconciled_events_total\{source="shopify"\} 50/);
+      expect(metrics).toMatch(/notifier_shop_polls_total\{source="shopify",outcome="ok"\} 1/); // this process: the poll after the restart
+      expect(users.every((u) => messagesTo(sim, u) === 1)).toBe(true);
+    },
+    60_000,
+  );
+
+  test.skipIf(!available)(
+    'throttled polls (429, then THROTTLED by the cost bucket) back off and finish without loss',
+    async () => {
+      // A bucket that holds one page's query: the next waits for the refill, as throttleStatus says.
+      const { clock, shop, sim, start } = await setup(engine, { maximumAvailable: 600, restoreRate: 50 });
+      const service = await start();
+      await waitFor(async () => (await shopsOf(service))[0]?.lastPoll, { what: 'the first poll' });
+      const users = Array.from({ length: 120 }, (_, i) => shopUser(200 + i));
+      for (const user of users) shop.createOrder({ customAttributes: { line_uid: user } });
+      shop.set({ fail: { status: 429, count: 2, retryAfterSeconds: 3 } });
+      clock.offset += INTERVAL_S * 1000;
+      // Time passes only as the test moves it: each step lets the waits that are due run.
+      await waitFor(
+        () => {
+          clock.offset += 2_000;
+          return users.every((u) => messagesTo(sim, u) === 1);
+        },
+        { what: 'every order sent', timeoutMs: 30_000, intervalMs: 50 },
+      );
+      expect(shop.calls.filter((c) => c.status === 429)).toHaveLength(2);
+      expect(shop.calls.filter((c) => c.outcome === 'throttled').length).toBeGreaterThan(0);
+      const [polled] = await shopsOf(service);
+      expect(polled?.lastPoll?.outcome).toBe('ok');
+      expect(users.every((u) => messagesTo(sim, u) === 1)).toBe(true);
+      expect(service.logs.some((l) => l.includes('shop poll backs off'))).toBe(true);
+    },
+    60_000,
+  );
+});
+
+describe.skipIf(!SHOP_ENGINES[1]?.available)('two replicas on PostgreSQL', () => {
+  test('poll once between them: one pass per interval, each order sent once', async () => {
+    const { clock, shop, sim, start } = await setup('postgres');
+    const [a, b] = await Promise.all([start(), start()]);
+    await waitFor(async () => (await shopsOf(a))[0]?.lastPoll, { what: 'the first poll' });
+    const orderQueries = () => shop.calls.filter((c) => c.query?.includes('orders(')).length;
+    expect(orderQueries()).toBe(1);
+    const users = Array.from({ length: 20 }, (_, i) => shopUser(400 + i));
+    for (const user of users) shop.createOrder({ customAttributes: { line_uid: user } });
+    let lastAt = (await shopsOf(a))[0]?.lastPoll?.at;
+    for (let pass = 2; pass <= 4; pass++) {
+      clock.offset += INTERVAL_S * 1000;
+      // The pass is over once recorded (its next poll due an interval on): only then is time moved again.
+      lastAt = await waitFor(
+        async () => {
+          const at = (await shopsOf(b))[0]?.lastPoll?.at;
+          return at !== lastAt && orderQueries() === pass ? at : undefined;
+        },
+        { what: `pass ${pass}` },
+      );
+    }
+    await waitFor(() => users.every((u) => messagesTo(sim, u) === 1), { what: 'one message per order' });
+    clock.offset += 1_000; // a moment on: neither replica polls again before the interval
+    expect(orderQueries()).toBe(4);
+    expect(users.every((u) => messagesTo(sim, u) === 1)).toBe(true);
+  }, 60_000);
+});
