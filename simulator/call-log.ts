@@ -2,6 +2,7 @@
 // with the questions tests ask of them (how many refreshes, lookups, messages to one user...).
 import { BIND_PATH, BROADCAST_PATH, CLIENT_PATH, CLIENTS_PATH, TOKEN_PATH } from '../src/mantago/api.ts';
 import type { ReceivedBroadcast } from './answers.ts';
+import { TAG_PATHS } from './tags.ts';
 
 export interface CallRecord {
   at: number;
@@ -40,6 +41,11 @@ export class CallLog {
 
   bindCalls(): CallRecord[] {
     return this.calls.filter((c) => c.path === BIND_PATH);
+  }
+
+  /** Tag calls: create, list, put on and take off. */
+  tagCalls(): CallRecord[] {
+    return this.calls.filter((c) => TAG_PATHS.includes(c.path));
   }
 
   /** Every client id MantaGO accepted, once per time it was sent. */

@@ -10,6 +10,7 @@ export function control(sim: MantagoSimulator, path: string, method: string, raw
   const ok = (body: Record<string, unknown>) => [200, body] as unknown as Reply;
   if (method === 'GET' && path === '/broadcasts') return ok({ broadcasts: sim.broadcasts });
   if (method === 'GET' && path === '/binds') return ok({ binds: sim.clients.binds });
+  if (method === 'GET' && path === '/tags') return ok({ tags: sim.tags.tags, changes: sim.tags.changes });
   if (method === 'GET' && path === '/state') {
     return ok({
       botId: sim.botId,

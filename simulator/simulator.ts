@@ -25,6 +25,7 @@ import { ClientDirectory } from './clients.ts';
 import { control } from './control.ts';
 import { PairBook } from './pair.ts';
 import { DEFAULT_SWITCHES, type Switches, take } from './switches.ts';
+import { ClientTagBook, TAG_PATHS } from './tags.ts';
 
 export type { ReceivedBroadcast } from './answers.ts';
 export type { CallRecord } from './call-log.ts';
@@ -44,7 +45,7 @@ export interface SimulatorOptions {
 const CONTROL_PREFIX = '/__simulator';
 /** A held call let go as a failure: MantaGO did nothing with it. */
 const HELD_CALL_FAILED: Reply = [503, error('Service unavailable (held, then let go without being carried out)')];
-const API_PATHS = [BROADCAST_PATH, TOKEN_PATH, CLIENTS_PATH, BIND_PATH];
+const API_PATHS = [BROADCAST_PATH, TOKEN_PATH, CLIENTS_PATH, BIND_PATH, ...TAG_PATHS];
 
 export class MantagoSimulator extends CallLog {
   readonly botId: string;
@@ -52,6 +53,8 @@ export class MantagoSimulator extends CallLog {
   private readonly now: () => number;
   /** The bot's users and the members bound to them. */
   readonly clients = new ClientDirectory();
+  /** The bot's client tags and the users carrying them (simulator/tags.ts). */
+  readonly tags: ClientTagBook;
   switches: Switches;
   private readonly pairs: PairBook;
   /** The current token answers 1004 until refreshed (the expire switch). */
@@ -69,6 +72,7 @@ export class MantagoSimulator extends CallLog {
     this.tokenLifetimeMs = options.tokenLifetimeMs ?? TOKEN_LIFETIME_MS;
     this.switches = { ...DEFAULT_SWITCHES, latencyMs: options.latencyMs ?? 0 };
     this.pairs = new PairBook(this.botId, this.tokenLifetimeMs, this.now());
+    this.tags = new ClientTagBook(this.botId);
   }
 
   private get pair() {
@@ -224,6 +228,11 @@ export class MantagoSimulator extends CallLog {
     if (this.forcedExpiry || this.now() >= this.pair.expiresAt) return expired;
     if (url.pathname === BROADCAST_PATH) return this.broadcast(body);
     if (url.pathname === BIND_PATH) return this.clients.answerBind(body, take(this.switches.failBinds) !== undefined);
+    if (TAG_PATHS.includes(url.pathname)) {
+      const failing = take(this.switches.failTags);
+      if (failing) return [failing.status, error(failing.status === 429 ? 'Too many requests' : 'Internal server error')];
+      return this.tags.answer(url.pathname, url.searchParams, body, this.switches.refusedClientIds);
+    }
     return this.clients.answerLookup(url, take(this.switches.failLookups));
   }
 

@@ -25,6 +25,8 @@ export interface Switches {
   failLookups: { status: number; count?: number } | null;
   /** Refuse the next `count` binds (all, if count is absent) with code 60001. */
   failBinds: { count?: number } | null;
+  /** Answer the next `count` tag calls (create, list, put on, take off; all, if count is absent) with this status. */
+  failTags: { status: number; count?: number } | null;
 }
 
 export const DEFAULT_SWITCHES: Switches = {
@@ -40,6 +42,7 @@ export const DEFAULT_SWITCHES: Switches = {
   permissionDenied: false,
   failLookups: null,
   failBinds: null,
+  failTags: null,
 };
 /** Takes one use of a switch that lasts `count` uses (or for good, without a count). */
 export function take<T extends { count?: number }>(sw: T | null): T | undefined {

@@ -9,6 +9,8 @@ import type { IncomingOrder } from './domain/delivery.ts';
 import { createIntake, type Intake } from './delivery/intake.ts';
 import { Retention } from './delivery/retention.ts';
 import { Binder } from './delivery/binds.ts';
+import { checkTagIds } from './delivery/tag-check.ts';
+import { Tagger } from './delivery/tagging.ts';
 import { Resolver } from './delivery/resolver.ts';
 import { DeliveryWorker, workerOwner } from './delivery/worker.ts';
 import { checkAtStart, checkBot } from './mantago/bot-check.ts';
@@ -16,7 +18,9 @@ import { BotStatus } from './mantago/bot-status.ts';
 import { MantagoClient } from './mantago/client.ts';
 import { CredentialsManager } from './mantago/credentials.ts';
 import { MemberDirectory } from './mantago/members.ts';
+import { MantagoTags } from './mantago/tags.ts';
 import { usability } from './mantago/usability.ts';
+import { tagMetric } from './metrics/tag-metrics.ts';
 import { ServiceMetrics } from './metrics/service-metrics.ts';
 import { connectionsFrom } from './reconcile/connections.ts';
 import { ShopPoller } from './reconcile/poller.ts';
@@ -48,6 +52,8 @@ export interface Service {
   readonly members: MemberDirectory;
   /** The shop connections' polls and webhook checks (none when no shop is connected). */
   readonly shops: ShopPoller;
+  /** MantaGO's client tags: the tagger's, and GET /admin/tags. */
+  readonly tags: MantagoTags;
   /** Every known source, with its signature check where it is enabled. */
   readonly sources: readonly { source: WebhookSource; enabled?: EnabledSource }[];
   /** Whether this process runs the delivery worker and retention (NOTIFIER_ROLE all or worker). */
@@ -129,6 +135,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     onAnswered: () => bot.accepted(false),
   });
   const deliveryLog = log.child({ component: 'delivery' });
+  const tags = new MantagoTags({ client, credentials, store, owner, claimMs: 3 * config.MANTAGO_TIMEOUT_MS + 1_000, clock });
   const worker = new DeliveryWorker({
     owner,
     store,
@@ -152,6 +159,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
       onSkipped: (count) => metrics.deliveries.inc({ outcome: 'skipped' }, count),
     }),
     binder: new Binder({ store, client, credentials, bot, log: deliveryLog, clock }),
+    tagger: new Tagger({ store, tags, policy, bot, dryRun: config.DRY_RUN, log: deliveryLog, clock, onTried: tagMetric(metrics.registry) }),
     options: {
       batchMaxRecipients: config.BATCH_MAX_RECIPIENTS,
       maxConcurrency: config.MANTAGO_MAX_CONCURRENCY,
@@ -221,6 +229,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     intake,
     members,
     shops,
+    tags,
     sources: sources.map((source) => {
       const secret = config[source.secret.name] as string | undefined;
       return secret ? { source, enabled: { source, verify: source.verifier(secret) } } : { source };
@@ -235,6 +244,11 @@ export async function createService(settings: Settings, { log, sources = SOURCES
         // Before the first order: a wrong bot id, a plan without the API or a dead pair is named at once.
         const check = checkAtStart({ client, credentials, bot, log: log.child({ component: 'mantago' }) }, config.MANTAGO_BOT_ID);
         await settleBy(clock, check, clock.now() + STARTUP_CHECK_WAIT_MS, undefined);
+        // The mapping's tag ids against the bot's tags: a warning for each it has not, never holding the start.
+        if (mapping.tagIds)
+          void checkTagIds(mapping.tagIds, tags, log, clock, config.MANTAGO_TIMEOUT_MS).catch((error: unknown) =>
+            log.warn({ err: error }, "mapping: the tag ids could not be checked against the bot's tags"),
+          );
       }
       worker.start();
     },

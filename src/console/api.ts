@@ -136,6 +136,16 @@ export interface Attempt {
 export interface DeliveryDetail extends Delivery {
   order?: Maybe<Record<string, unknown>>;
   attemptLog?: Maybe<Attempt[]>;
+  tagging?: Maybe<TagJob[]>;
+}
+
+/** A MantaGO tag put on (or taken off) the delivery's user. */
+export interface TagJob {
+  action?: Maybe<string>;
+  tag?: Maybe<string>;
+  status?: Maybe<string>;
+  lastError?: Maybe<string>;
+  attemptLog?: Maybe<Omit<Attempt, 'batchSize' | 'nextAttemptAt'>[]>;
 }
 
 export interface DeliveryPage {

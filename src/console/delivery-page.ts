@@ -4,6 +4,7 @@ import { ApiError, api, type Attempt, type DeliveryDetail } from './api.ts';
 import { NONE, badge, every, facts, h, notice, reason, relative, sentence, text, time } from './dom.ts';
 import type { Page } from './page.ts';
 import { orderSection } from './order-view.ts';
+import { taggingSection } from './tagging-view.ts';
 
 const PENDING_REFRESH_MS = 2_000;
 
@@ -24,7 +25,8 @@ export const deliveryPage: Page = ({ main, id }) => {
         heading.replaceChildren(`Delivery #${id} `, badge(delivery.status));
         body.replaceChildren(...draw(delivery, (action) => void act(action)));
       }
-      return delivery.status;
+      // Followed while its tags are still being put on, too.
+      return delivery.tagging?.some((t) => t.status === 'pending') ? 'pending' : delivery.status;
     } catch (error) {
       const missing = error instanceof ApiError && error.status === 404;
       shown = '';
@@ -133,6 +135,7 @@ function draw(d: DeliveryDetail, act: (action: 'retry' | 'send-now') => void): N
     ),
   );
   nodes.push(timeline(d.attemptLog ?? [], d.status));
+  if (d.tagging && d.tagging.length > 0) nodes.push(taggingSection(d.tagging));
   nodes.push(orderSection(d.order));
   return nodes;
 }

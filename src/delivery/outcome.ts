@@ -53,7 +53,7 @@ export type Step =
   | { step: 'release' };
 
 /** Statuses that will not change by sending the same thing again. */
-const PERMANENT = new Set([400, 403, 404, 405, 410, 413, 415, 422]);
+export const PERMANENT = new Set([400, 403, 404, 405, 410, 413, 415, 422]);
 
 /**
  * What one call's result means for the deliveries sent with it: by MantaGO's code first, its HTTP

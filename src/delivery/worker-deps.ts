@@ -6,6 +6,7 @@ import type { ClaimedDelivery } from '../domain/delivery.ts';
 import type { BroadcastRequest } from '../mantago/api.ts';
 import type { CallResult } from '../mantago/client.ts';
 import type { Renewal, UsableCredentials } from '../mantago/renewal.ts';
+import type { TagJob } from '../domain/tagging.ts';
 import type { BindJob, DeliveryQueue, UnresolvedDelivery } from '../store/store.ts';
 import type { BotCheck } from '../mantago/bot-check.ts';
 import type { BotGate } from './bot-pause.ts';
@@ -63,6 +64,8 @@ export interface WorkerDeps {
   resolver?: Stage<UnresolvedDelivery> & { resolve(owner: string, batch: UnresolvedDelivery[], lease: Lease): Promise<void> };
   /** Makes the MantaGO binds sent deliveries asked for, when there is nothing to send. */
   binder?: Stage<BindJob> & { bind(jobs: BindJob[], lease: Lease): Promise<void> };
+  /** Puts the MantaGO tags the rules ask for on their users (tagging.ts), after the sends. */
+  tagger?: Stage<TagJob> & { tag(jobs: TagJob[], lease: Lease): Promise<void> };
   clock?: Clock;
   /** Jitter for retries: one draw per call. */
   random?: () => number;

@@ -2,7 +2,7 @@
 //
 //   loop     pause while a claim could not be sent (no usable credentials, every call slot busy,
 //            a 429's pause) → claim → sleep until the next delivery falls due or a wake-up
-//   claim    recipients to find first (resolver.ts), then a batch to send, binds last (binds.ts)
+//   claim    recipients to find first (resolver.ts), then a batch to send, tags (tagging.ts), binds last (binds.ts)
 //   deliver  one message per customer in a batch: a second order's is handed back for the next claim
 //   send     keep the lease alive → await usable credentials → call MantaGO → apply the outcome
 //            that outcome.ts decides: finish (record the attempts), hand back (the call never
@@ -84,7 +84,6 @@ export class DeliveryWorker {
   }
 
   // The loop.
-
   private async loop(): Promise<void> {
     while (!this.stopping) {
       try {
@@ -114,12 +113,13 @@ export class DeliveryWorker {
 
   /** Claims the next work and starts it; whether there was any. */
   private async claimNext(): Promise<boolean> {
-    const { resolver, binder } = this.deps;
+    const { resolver, binder, tagger } = this.deps;
     // Recipients still to be found go first: once found they can join a batch.
     if (resolver && (await this.startClaimed('resolve', resolver, (work, lease) => resolver.resolve(lease.owner, work, lease))))
       return true;
     if (await this.startClaimed('send', this.sends, (claimed, lease) => this.deliver(claimed, lease))) return true;
-    // Binds go last: no customer waits for them.
+    // Tags, then binds, go last: no customer waits for them.
+    if (tagger && (await this.startClaimed('tag', tagger, (jobs, lease) => tagger.tag(jobs, lease)))) return true;
     return binder !== undefined && (await this.startClaimed('bind', binder, (jobs, lease) => binder.bind(jobs, lease)));
   }
 
@@ -179,7 +179,6 @@ export class DeliveryWorker {
   }
 
   // The steps of a claimed batch.
-
   /** A customer with two orders gets two messages: the second is handed back for the next claim. */
   private async deliver(claimed: ClaimedDelivery[], lease: Lease): Promise<void> {
     const { batch, later } = oneRecipientEach(claimed);

@@ -3,6 +3,7 @@
 import type { Content } from './content.ts';
 import type { OrderEvent, StoredOrder } from './order.ts';
 import type { Platform, Recipient } from './recipient.ts';
+import type { Tagging } from './tagging.ts';
 
 export const DELIVERY_STATUSES = ['pending', 'sent', 'dead', 'skipped'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -45,8 +46,11 @@ export type DeliveryPlan =
       bindCustomerId?: string;
       /** Events of the same order that withdraw it while it is not yet sent (its rule's withdrawnBy). */
       withdrawnBy?: readonly OrderEvent[];
+      /** MantaGO tags to put on or take off the recipient, beside the message (never holding it back). */
+      tagging?: Tagging;
     }
-  | { kind: 'skip'; reason: string }
+  /** Nobody gets a message; the recipient may still be tagged (a rule with only `tag`). */
+  | { kind: 'skip'; reason: string; tagging?: Tagging }
   /** Stored pending: the worker finds the recipient (a MantaGO member lookup), then the rule; what any of its rules is withdrawn by withdraws it meanwhile. */
   | { kind: 'resolve'; reason: string; withdrawnBy?: readonly OrderEvent[] };
 

@@ -5,12 +5,13 @@ import { type Clock, systemClock } from '../clock.ts';
 import { BIND_PATH, BROADCAST_PATH, type BroadcastRequest, CLIENTS_PATH, type MantagoClientRecord, TOKEN_PATH } from './api.ts';
 import { CallLimiter, CallNotStarted } from './call-limiter.ts';
 import { answeredWithCode, type CallResult, classify, describeNetworkError } from './classify.ts';
+import { TAG_ENDPOINTS } from './tag-api.ts';
 
 export type { CallResult } from './classify.ts';
 export { parseRetryAfter } from './classify.ts';
 
 /** MantaGO's endpoints the service calls, as metrics label them. */
-export const ENDPOINTS = ['broadcast', 'token', 'clients', 'bind'] as const;
+export const ENDPOINTS = ['broadcast', 'token', 'clients', 'bind', ...TAG_ENDPOINTS] as const;
 export type Endpoint = (typeof ENDPOINTS)[number];
 
 export interface MantagoClientOptions {
@@ -141,6 +142,11 @@ export class MantagoClient {
   /** Binds the shop's id for a customer to a user of the bot. */
   bindCustomer(apiToken: string, apiSecret: string, clientId: string, customerId: string, startBy?: number): Promise<CallResult> {
     return this.call('bind', BIND_PATH, apiToken, { secret: apiSecret, clientId, customerId }, { startBy });
+  }
+
+  /** Another open API call (the tag calls of tags.ts), within the same limiter, timeouts and reporting. */
+  post(endpoint: Endpoint, path: string, apiToken: string, body: object, options: { startBy?: number; query?: URLSearchParams } = {}) {
+    return this.call(endpoint, path, apiToken, body, options);
   }
 
   private async limited(call: () => Promise<CallResult>, startBy: number | undefined): Promise<CallResult> {

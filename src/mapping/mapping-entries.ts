@@ -11,6 +11,7 @@ import { AttributeEntry, DirectoryEntry, MantagoEntry, QuietHoursSchema, RuleSch
 import { parseQuietHours, type QuietHours } from './quiet-hours.ts';
 import type { Bind, RecipientEntry } from './recipients.ts';
 import type { Rule, When } from './rules.ts';
+import { type RawTag, toTagOps } from './tags.ts';
 import { compileTemplate, type Template } from './template.ts';
 
 export type Path = (string | number)[];
@@ -97,7 +98,8 @@ type RawRule = {
   withdrawnBy?: OrderEvent | OrderEvent[];
   maxAge?: string;
   quietHours?: boolean;
-  send: { intentId?: string; message?: string; fbTag?: FbTag };
+  send?: { intentId?: string; message?: string; fbTag?: FbTag };
+  tag?: RawTag;
 };
 
 /** The rule, and a warning for a Messenger tag Meta retired (MantaGO still requires one: the operator decides). */
@@ -125,6 +127,20 @@ export function toRule(entry: unknown, path: Path, check: Check, report: Report,
   if (typeof delay === 'object') report([...path, 'delay'], delay.error);
   const maxAge = raw.maxAge === undefined ? undefined : parseDuration(raw.maxAge, MAX_AGE_MS);
   if (typeof maxAge === 'object') report([...path, 'maxAge'], maxAge.error);
+  const tags = raw.tag && toTagOps(raw.tag);
+  const common = {
+    name: raw.name,
+    when,
+    quietHours: raw.quietHours ?? true,
+    ...(typeof delay === 'number' && { delayMs: delay }),
+    ...(withdrawnBy && { withdrawnBy }),
+    ...(typeof maxAge === 'number' && { maxAgeMs: maxAge }),
+    ...(tags && { tags }),
+  };
+  if (!raw.send) {
+    if (!tags) report(path, 'needs send (a message), tag (MantaGO tags), or both');
+    return tags && common;
+  }
   if ((raw.send.intentId === undefined) === (raw.send.message === undefined)) {
     report([...path, 'send'], 'needs exactly one of intentId (a conversation module) or message (text)');
     return undefined;
@@ -137,14 +153,6 @@ export function toRule(entry: unknown, path: Path, check: Check, report: Report,
       `rule ${raw.name} sends to Messenger with the message tag ${tag ?? 'POST_PURCHASE_UPDATE (the default)'}, which Meta retired in 2026: outside the 24-hour window Messenger may refuse it (MantaGO shows the reason on the delivery)`,
     );
   }
-  const common = {
-    name: raw.name,
-    when,
-    quietHours: raw.quietHours ?? true,
-    ...(typeof delay === 'number' && { delayMs: delay }),
-    ...(withdrawnBy && { withdrawnBy }),
-    ...(typeof maxAge === 'number' && { maxAgeMs: maxAge }),
-  };
   if (raw.send.message !== undefined) {
     const message = template(raw.send.message, [...path, 'send', 'message'], report);
     return message && { ...common, send: { message, fbTag: raw.send.fbTag } };

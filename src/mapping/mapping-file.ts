@@ -9,6 +9,7 @@ import { FileSchema } from './mapping-schema.ts';
 import type { QuietHours } from './quiet-hours.ts';
 import type { RecipientEntry } from './recipients.ts';
 import type { Rule } from './rules.ts';
+import { tagIdPlaces } from './tags.ts';
 
 export interface Mapping {
   readonly file: string;
@@ -17,6 +18,8 @@ export interface Mapping {
   readonly quietHours?: QuietHours;
   /** What is allowed but worth the operator's attention (a retired Messenger tag), with its place: logged at startup. */
   readonly warnings: readonly string[];
+  /** Each MantaGO tag id the rules name, with its place: checked against the bot's tags at startup. */
+  readonly tagIds?: readonly { id: string; place: string }[];
 }
 
 export class MappingError extends Error {
@@ -106,7 +109,11 @@ export function parseMapping(text: string, file: string): Mapping {
   const quietHours = value.quietHours === undefined ? undefined : toQuietHours(value.quietHours, ['quietHours'], check, report);
 
   if (problems.length > 0) throw new MappingError(problems);
-  return { file, recipients, rules, ...(quietHours && { quietHours }), warnings };
+  const tagIds = tagIdPlaces(rawRules).map(({ id, path }) => ({
+    id,
+    place: `${file}:${locate(doc, lineCounter, path)} ${formatPath(path)}`,
+  }));
+  return { file, recipients, rules, ...(quietHours && { quietHours }), warnings, ...(tagIds.length > 0 && { tagIds }) };
 }
 
 const fromPointer = (segment: string): string | number => {

@@ -4,6 +4,7 @@ import { FB_TAGS } from '../domain/content.ts';
 import { LOCALE_PATTERN, ORDER_EVENTS } from '../domain/order.ts';
 import { PLATFORMS } from '../domain/recipient.ts';
 import { SOURCE_NAMES } from '../sources/registry.ts';
+import { TagSchema } from './tags.ts';
 
 const PlatformSchema = Type.Enum([...PLATFORMS]);
 const EventSchema = Type.Enum([...ORDER_EVENTS]);
@@ -59,14 +60,17 @@ export const RuleSchema = Type.Object(
     withdrawnBy: Type.Optional(Type.Union([EventSchema, Type.Array(EventSchema)])),
     maxAge: Type.Optional(Type.String()),
     quietHours: Type.Optional(Type.Boolean()),
-    send: Type.Object(
-      {
-        intentId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
-        message: Type.Optional(Type.String({ minLength: 1, maxLength: 5000 })),
-        fbTag: Type.Optional(Type.Enum([...FB_TAGS])),
-      },
-      { additionalProperties: false },
+    send: Type.Optional(
+      Type.Object(
+        {
+          intentId: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+          message: Type.Optional(Type.String({ minLength: 1, maxLength: 5000 })),
+          fbTag: Type.Optional(Type.Enum([...FB_TAGS])),
+        },
+        { additionalProperties: false },
+      ),
     ),
+    tag: Type.Optional(TagSchema),
   },
   { additionalProperties: false },
 );

@@ -8,6 +8,7 @@ import type { Mapping } from './mapping-file.ts';
 import { quietUntil } from './quiet-hours.ts';
 import { type Lookups, resolveRecipient } from './recipients.ts';
 import { anyWithdrawnBy, chooseContent, type Rule, withdrawnByOf } from './rules.ts';
+import { chooseTags } from './tags.ts';
 
 const NAME_LIMIT = 100;
 
@@ -65,11 +66,14 @@ export async function planDelivery(order: Order, mapping: Mapping, context: Plan
     recipient = resolution.recipient;
     bindCustomerId = resolution.bindCustomerId;
   }
+  const ops = chooseTags(mapping.rules, order, recipient.platform);
+  const tagging = ops.length > 0 ? { tagging: { recipient, ops } } : {};
   const chosen = chooseContent(mapping.rules, order, recipient.platform);
-  if ('reason' in chosen) return { kind: 'skip', reason: chosen.reason };
+  if ('reason' in chosen) return { kind: 'skip', reason: ops.length > 0 ? `tags only: ${chosen.reason}` : chosen.reason, ...tagging };
   const { maxAgeMs } = chosen.rule;
+  // Too old for a message, not for the facts: the user is still tagged.
   if (maxAgeMs !== undefined && order.occurredAt !== undefined && context.receivedAt - order.occurredAt > maxAgeMs)
-    return { kind: 'skip', reason: `older than ${formatDuration(maxAgeMs)}` };
+    return { kind: 'skip', reason: `older than ${formatDuration(maxAgeMs)}`, ...tagging };
   // MantaGO shows a broadcast's name in its dashboard: the rule and the order make it findable.
   const name = `${chosen.rule.name} ${order.orderNumber ?? order.orderId}`.slice(0, NAME_LIMIT);
   const { dueAt, holdReason } = schedule(chosen.rule, mapping, context.receivedAt, context.now);
@@ -84,6 +88,7 @@ export async function planDelivery(order: Order, mapping: Mapping, context: Plan
     ...(holdReason && { holdReason }),
     ...(bindCustomerId && { bindCustomerId }),
     ...(withdrawnBy.length > 0 && { withdrawnBy }),
+    ...tagging,
   };
 }
 

@@ -6,6 +6,7 @@ import { DEFAULT_FB_TAG, type Content, type FbTag } from '../domain/content.ts';
 import type { Order, OrderEvent } from '../domain/order.ts';
 import type { Platform } from '../domain/recipient.ts';
 import { localeMatches } from './locale.ts';
+import type { TagOp } from '../domain/tagging.ts';
 import { renderTemplate, type Template } from './template.ts';
 
 export interface When {
@@ -22,8 +23,11 @@ export interface When {
 export interface Rule {
   name: string;
   when: When;
-  send: { intentId: string; fbTag?: FbTag | undefined } | { message: Template; fbTag?: FbTag | undefined };
-  /** Hold the message this long after the order event arrived. */
+  /** None: the rule only tags (`tag`), and the first rule with a message further down sends. */
+  send?: { intentId: string; fbTag?: FbTag | undefined } | { message: Template; fbTag?: FbTag | undefined };
+  /** MantaGO tags to put on or take off the recipient (every matching rule's, beside the message). */
+  tags?: TagOp[];
+  /** Hold the message this long after the order event arrived (events named by withdrawnBy withdraw it meanwhile). */
   delayMs?: number;
   /** Events of the same order that withdraw its message while not yet sent; unset: the default (withdrawnByOf). */
   withdrawnBy?: readonly OrderEvent[];
@@ -34,7 +38,7 @@ export interface Rule {
 }
 export type ContentResult = { rule: Rule; content: Content } | { reason: string };
 
-function matches(when: When, order: Order, platform: Platform): boolean {
+export function matches(when: When, order: Order, platform: Platform): boolean {
   const total = Number(order.total);
   return (
     when.event.includes(order.event) &&
@@ -75,7 +79,7 @@ export function anyRuleFor(rules: readonly Rule[], event: OrderEvent): boolean {
 export function chooseContent(rules: readonly Rule[], order: Order, platform: Platform): ContentResult {
   const passedOver: string[] = [];
   for (const rule of rules) {
-    if (!matches(rule.when, order, platform)) continue;
+    if (!rule.send || !matches(rule.when, order, platform)) continue;
     const fbTag = platform === 'facebook' ? (rule.send.fbTag ?? DEFAULT_FB_TAG) : undefined;
     if ('intentId' in rule.send) return { rule, content: { intentId: rule.send.intentId, ...(fbTag && { fbTag }) } };
     const rendered = renderTemplate(rule.send.message, order);

@@ -98,11 +98,13 @@ export function engineStore(engine: Engine, options: StoreOptions = {}): Store {
       if (closed) return Promise.reject(new Error('the store is closed'));
       const rows = [newDeliveryRow(incoming), ...(incoming.alongside ? [newDeliveryRow(incoming.alongside)] : [])];
       const withdraws = incoming.withdraws && { orderId: incoming.orderId, ...incoming.withdraws };
+      const { tagging } = incoming.plan.kind === 'resolve' ? {} : incoming.plan;
       return orders.submit({
         rows,
         now: incoming.receivedAt,
         ...(withdraws && { withdraws }),
         ...(incoming.optOutKeys && { optOutKeys: incoming.optOutKeys }),
+        ...(tagging && { tagging }),
       });
     },
     onDeliveryDue: (listener) => engine.onDue(listener),

@@ -18,11 +18,14 @@ import type { BindJob } from './operations/members.ts';
 import type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
 import type { KeyClaim } from './operations/idempotency.ts';
 import type { PollRecord, ShopConnectionRow } from './operations/shops.ts';
+import type { TagTryRecord } from './operations/tags.ts';
+import type { TagJob, TagJobRecord } from '../domain/tagging.ts';
 
 export type { KeyClaim } from './operations/idempotency.ts';
 export type { BindJob } from './operations/members.ts';
 export type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
 export type { PollRecord, ShopConnectionRow } from './operations/shops.ts';
+export type { TagTryRecord } from './operations/tags.ts';
 
 export interface DeliveryFilter {
   status?: DeliveryStatus;
@@ -142,6 +145,18 @@ export interface ResolutionQueue {
 
 export type BindOutcome = { status: 'bound' | 'failed' } | { status: 'pending'; retryAt: number; counted: boolean };
 
+/** Tag jobs (stored with their order event), and the ids of the tags the mapping names. */
+export interface TagQueue {
+  claimTags(owner: string, limit: number, leaseMs: number, now: number): Promise<TagJob[]>;
+  recordTagTry(job: Pick<TagJob, 'id' | 'owner'>, record: TagTryRecord, now: number): Promise<void>;
+  /** A delivery's tag jobs with every try. */
+  tagJobsOf(deliveryId: number): Promise<TagJobRecord[]>;
+  getTagId(name: string): Promise<string | undefined>;
+  putTagId(name: string, tagId: string, now: number): Promise<void>;
+  /** Claims the one creation of the tag named `name` until `until` (a claim, not a lock); true when `owner` holds it. */
+  claimTagName(name: string, owner: string, until: number, now: number): Promise<boolean>;
+}
+
 /** Idempotency keys of operator requests (POST /admin/broadcasts). */
 export interface IdempotencyStore {
   /** Claims `key` for a request with `fingerprint`; a key older than `expiredBefore` counts as never used. */
@@ -159,7 +174,7 @@ export interface ShopConnectionStore {
   saveShopWebhooks(source: string, webhooksJson: string): Promise<void>;
 }
 
-export interface Store extends DeliveryQueue, ResolutionQueue, CredentialsStore, IdempotencyStore, ShopConnectionStore {
+export interface Store extends DeliveryQueue, ResolutionQueue, TagQueue, CredentialsStore, IdempotencyStore, ShopConnectionStore {
   readonly engine: 'sqlite' | 'postgres';
   /** Stores the order with its delivery, or finds the one already stored for the same order. */
   recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;

@@ -11,6 +11,7 @@ import { overviewRoutes } from './overview-routes.ts';
 import { recipientRoutes } from './recipient-routes.ts';
 import { resolveRoutes } from './resolve-routes.ts';
 import { shopRoutes } from './shop-routes.ts';
+import { tagRoutes } from './tag-routes.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; service: Service; version: string }> = async (
   app,
@@ -28,4 +29,5 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; servic
   await app.register(resolveRoutes, { service });
   await app.register(overviewRoutes, { service, version });
   await app.register(shopRoutes, { service });
+  await app.register(tagRoutes, { service });
 };

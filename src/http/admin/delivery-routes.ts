@@ -6,6 +6,7 @@ import { ORDER_EVENTS } from '../../domain/order.ts';
 import type { Service } from '../../service.ts';
 import { errorReplies, httpError } from '../errors.ts';
 import { DeliveryDetailSchema, DeliverySchema, DeliveryStatusSchema, deliveryDetailView, deliveryView } from './schemas.ts';
+import { TagJobSchema, tagJobView } from './tag-schemas.ts';
 
 const IdParams = Type.Object({ id: Type.Integer({ minimum: 1 }) });
 
@@ -61,15 +62,19 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
 
   app.get('/deliveries/:id', {
     schema: {
-      summary: 'One delivery with its order and every attempt',
+      summary: 'One delivery with its order and every attempt, and its MantaGO tag jobs with theirs',
       tags: ['admin'],
       params: IdParams,
-      response: { 200: DeliveryDetailSchema, ...errorReplies(400, 401, 404) },
+      response: {
+        200: Type.Intersect([DeliveryDetailSchema, Type.Object({ tagging: Type.Array(TagJobSchema) })]),
+        ...errorReplies(400, 401, 404),
+      },
     },
     handler: async (request) => {
       const delivery = await store.operator.getDelivery(request.params.id, service.clock.now());
       if (!delivery) throw httpError('NOT_FOUND', `no delivery ${request.params.id}`);
-      return deliveryDetailView(delivery);
+      const tagging = await store.tagJobsOf(delivery.id);
+      return { ...deliveryDetailView(delivery), tagging: tagging.map(tagJobView) };
     },
   });
 

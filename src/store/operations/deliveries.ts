@@ -3,6 +3,7 @@
 import type { AttemptResult, ClaimedDelivery, RecordedOrder, Transition } from '../../domain/delivery.ts';
 import type { OrderEvent, StoredOrder } from '../../domain/order.ts';
 import { OPTED_OUT_REASON, type Platform } from '../../domain/recipient.ts';
+import type { Tagging } from '../../domain/tagging.ts';
 import {
   CLAIMED_COLUMNS,
   NEW_DELIVERY_COLUMNS,
@@ -17,6 +18,7 @@ import type { Param, Row, Runner } from '../runner.ts';
 import type { KnownDelivery } from '../store.ts';
 import { queueBinds } from './members.ts';
 import { skipOptedOut } from './opt-outs.ts';
+import { queueTags } from './tags.ts';
 import { withdrawBy, withdrawOnClaim } from './withdrawal.ts';
 
 /** Ends a delivery's lease (a claim's, or one stored already leased), in an UPDATE's SET. */
@@ -35,6 +37,8 @@ export interface OrderWrite {
   withdraws?: { orderId: string; orderKey: string; event: OrderEvent };
   /** The customer's directory keys: if any opted out, a newly stored pending delivery is skipped (opt-outs.ts). */
   optOutKeys?: string[];
+  /** Tags for its first row's recipient, queued with it when it is newly accepted. */
+  tagging?: Tagging;
   now: number;
 }
 
@@ -76,6 +80,7 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
       const answer = recorded[at] as RecordedOrder;
       answers.push(answer);
       at += write.rows.length;
+      if (write.tagging && answer.outcome === 'accepted') await queueTags(tx, answer.deliveryId, write.tagging, write.now);
       // A message not gone out yet (held, or waiting) that this event withdraws: the customer never gets it.
       if (write.withdraws && answer.outcome === 'accepted') await withdrawBy(tx, write.withdraws, write.now);
     }

@@ -11,6 +11,7 @@ import * as operator from './operator.ts';
 import * as optOuts from './opt-outs.ts';
 import * as resolution from './resolution.ts';
 import * as shops from './shops.ts';
+import * as tags from './tags.ts';
 
 export interface Operation<A extends unknown[], R> {
   run: (db: Runner, ...args: A) => Promise<R>;
@@ -37,6 +38,12 @@ export const STORE_OPERATIONS = {
   claimBinds: op(members.claimBinds),
   recordBind: op(members.recordBind),
   listBinds: op(members.listBinds),
+  claimTags: op(tags.claimTags),
+  recordTagTry: op(tags.recordTagTry),
+  tagJobsOf: op(tags.tagJobsOf),
+  getTagId: op(tags.getTagId),
+  putTagId: op(tags.putTagId),
+  claimTagName: op(tags.claimTagName),
   claimRefresh: op(credentials.claimRefresh),
   releaseRefresh: op(credentials.releaseRefresh),
   claimIdempotencyKey: op(idempotency.claimIdempotencyKey),
@@ -70,7 +77,9 @@ export const OPERATOR_OPERATIONS = {
 
 /** Steps of the store's methods that do more than run one: the orders' group commit, work in chunks, the credentials' cipher. */
 export const STEPS = {
-  recordOrders: op(deliveries.recordOrders, (recorded) => recorded.some((r) => r.outcome === 'accepted' && r.status === 'pending')),
+  recordOrders: op(deliveries.recordOrders, (recorded, writes) =>
+    recorded.some((r, i) => r.outcome === 'accepted' && (r.status === 'pending' || writes[i]?.tagging !== undefined)),
+  ),
   pruneChunk: op(operator.pruneChunk),
   pruneIdempotencyKeys: op(idempotency.pruneIdempotencyKeys),
   putRecipients: op(operator.putRecipients),

@@ -5,6 +5,7 @@ import type { StoredOrder } from '../../domain/order.ts';
 import { CLAIMED_COLUMNS, toClaimed, withdrawnByColumn } from '../delivery-row.ts';
 import { CLAIMABLE_AT, lease, NO_LEASE } from './deliveries.ts';
 import type { Runner } from '../runner.ts';
+import { queueTags } from './tags.ts';
 
 /** A delivery waiting for its recipient, with the order event to resolve it from. */
 export interface UnresolvedDelivery
@@ -42,14 +43,15 @@ export async function resolveDeliveries(db: Runner, owner: string, decided: Reso
   await db.transaction(async (tx) => {
     for (const { id, plan, batchKey } of decided) {
       if (plan.kind === 'skip') {
-        await tx.run(
+        const { changes } = await tx.run(
           `UPDATE deliveries SET status = 'skipped', resolve_from = NULL, finished_at = ?, next_attempt_at = NULL, ${NO_LEASE}, last_error = ?, hold_reason = NULL
            WHERE id = ? AND status = 'pending' AND lease_owner = ?`,
           [now, plan.reason, id, owner],
         );
+        if (changes > 0 && plan.tagging) await queueTags(tx, id, plan.tagging, now);
         continue;
       }
-      await tx.run(
+      const { changes } = await tx.run(
         `UPDATE deliveries SET resolve_from = NULL, platform = ?, client_id = ?, recipient_via = ?, rule = ?, intent_id = ?, message = ?, fb_tag = ?,
            broadcast_name = ?, batch_key = ?, next_attempt_at = ?, ${NO_LEASE}, hold_reason = ?, bind_customer_id = ?, withdrawn_by = ?, held_until = ?
          WHERE id = ? AND status = 'pending' AND lease_owner = ?`,
@@ -72,6 +74,7 @@ export async function resolveDeliveries(db: Runner, owner: string, decided: Reso
           owner,
         ],
       );
+      if (changes > 0 && plan.tagging) await queueTags(tx, id, plan.tagging, now);
     }
   });
 }

@@ -1,0 +1,44 @@
+// A delivery's MantaGO tags on its page: each tag put on or taken off the user, where it stands,
+// MantaGO's reason when it died, and every try. Tagging never changes the message above it.
+import type { TagJob } from './api.ts';
+import { badge, h, text, time } from './dom.ts';
+
+export function taggingSection(jobs: TagJob[]): HTMLElement {
+  const section = h(
+    'section',
+    { 'aria-labelledby': 'tagging-title', class: 'tagging', 'data-field': 'tagging' },
+    h('h2', { id: 'tagging-title' }, `MantaGO tags (${jobs.length})`),
+  );
+  const list = h('ul', { class: 'tag-jobs' });
+  for (const job of jobs) {
+    const tries = (job.attemptLog ?? []).map((a) =>
+      h(
+        'li',
+        {},
+        time(a.startedAt),
+        ' ',
+        badge(a.outcome),
+        ` ${a.httpStatus === null || a.httpStatus === undefined ? 'no HTTP answer' : `HTTP ${a.httpStatus}`}`,
+        a.error ? ` · ${a.error}` : '',
+      ),
+    );
+    list.append(
+      h(
+        'li',
+        { class: 'attempt tag-job', 'data-tag': text(job.tag) },
+        h(
+          'p',
+          { class: 'attempt-head' },
+          `${job.action === 'remove' ? 'Take off' : 'Put on'} `,
+          h('code', {}, text(job.tag)),
+          ' ',
+          badge(job.status),
+        ),
+        job.lastError ? h('p', { class: 'attempt-error' }, h('span', { class: 'label' }, "MantaGO's reason: "), job.lastError) : null,
+        tries.length > 0 ? h('ol', { class: 'attempt-facts' }, ...tries) : h('p', { class: 'muted' }, 'Not tried yet.'),
+      ),
+    );
+  }
+  section.append(list);
+  return section;
+}

@@ -1,0 +1,73 @@
+// The tag job state machine, in one place: what one try's result means for a tag job — the try's
+// outcome and where the job goes (tagged, tried again when, dead, or handed back untried). The
+// backoff and its bounds are the deliveries' own (outcome.ts); the tagger only carries this out.
+import type { TagAttemptOutcome, TagJobStatus } from '../domain/tagging.ts';
+import { type BotRefusal, botRefusalOf } from '../mantago/bot-state.ts';
+import type { TagTry } from '../mantago/tags.ts';
+import { PERMANENT, type RetryPolicy, retryLater } from './outcome.ts';
+
+export type { TagTry } from '../mantago/tags.ts';
+
+/** Where a tag job goes after a try. */
+export type TagStep =
+  | { to: Extract<TagJobStatus, 'tagged'>; outcome: 'tagged' | 'dry_run' }
+  /** `bot`: MantaGO refused the bot itself (1002, 5001): the job waits, uncounted, for the bot's next probe. */
+  | { to: 'retry'; at: number; counted: boolean; outcome: TagAttemptOutcome; error: string; bot?: BotRefusal }
+  | { to: Extract<TagJobStatus, 'dead'>; outcome: TagAttemptOutcome; reason: string }
+  /** The call never started (no call slot within the lease): back, due now, nothing counted. */
+  | { to: 'release' };
+
+/** Where a tag job stands before this try. */
+export interface TagProgress {
+  attempts: number;
+  /** When it was stored: the age bound counts from here. */
+  createdAt: number;
+}
+
+/** `botProbeAt`: when a refused bot is next probed (a job refused for the bot waits until then). */
+export function afterTagTry(
+  result: TagTry,
+  job: TagProgress,
+  policy: RetryPolicy,
+  now: number,
+  random = Math.random(),
+  botProbeAt?: number,
+): TagStep {
+  const progress = { attempts: job.attempts, waitingSince: job.createdAt };
+  switch (result.kind) {
+    case 'ok':
+      return { to: 'tagged', outcome: result.dryRun ? 'dry_run' : 'tagged' };
+    case 'not_started':
+      return { to: 'release' };
+    case 'busy':
+      // Another replica is creating the tag: not the job's fault, so not one of its tries (within the age bound).
+      if (now - job.createdAt >= policy.maxAgeMs) return { to: 'dead', outcome: 'failed', reason: result.message };
+      return { to: 'retry', at: result.retryAt, counted: false, outcome: 'failed', error: result.message };
+    case 'credentials':
+    case 'expired':
+    case 'superseded': {
+      // Credential trouble is never the job's fault: it waits, uncounted, within the age bound.
+      const error = result.kind === 'credentials' ? `MantaGO credentials ${result.renewal}` : `MantaGO credentials: ${result.message}`;
+      if (now - job.createdAt >= policy.maxAgeMs) return { to: 'dead', outcome: 'credentials_unavailable', reason: error };
+      const at = result.kind === 'credentials' ? Math.max(now, result.retryAt) : now + policy.baseDelayMs;
+      return { to: 'retry', at, counted: false, outcome: 'credentials_unavailable', error };
+    }
+    case 'unreachable':
+      return retried(retryLater(result.message, progress, policy, now, random), result.message);
+    case 'refused': {
+      const reason = `MantaGO answered HTTP ${result.status}: ${result.message}`;
+      const bot = botRefusalOf(result.code, result.message);
+      if (bot) return { to: 'retry', at: botProbeAt ?? now + policy.baseDelayMs, counted: false, outcome: 'failed', error: reason, bot };
+      // An unknown tag or user: asking again changes nothing.
+      if (PERMANENT.has(result.status)) return { to: 'dead', outcome: 'refused', reason };
+      const retryAfterMs = result.status === 429 ? result.retryAfterMs : undefined;
+      return retried(retryLater(reason, progress, policy, now, random, retryAfterMs), reason);
+    }
+  }
+}
+
+function retried(transition: ReturnType<typeof retryLater>, error: string): TagStep {
+  if (transition.to === 'dead') return { to: 'dead', outcome: 'failed', reason: transition.reason };
+  if (transition.to === 'retry') return { to: 'retry', at: transition.at, counted: transition.counted, outcome: 'failed', error };
+  throw new Error(`a retry cannot lead to ${transition.to}`);
+}

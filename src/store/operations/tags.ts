@@ -1,0 +1,176 @@
+// Tag jobs, written once for both engines: queued with their order event (once per event, user,
+// tag and add/remove), claimed under a lease, each try recorded with where the job goes; the ids of
+// the tags the mapping names.
+import {
+  type TagAttempt,
+  type TagJob,
+  type TagJobRecord,
+  type TagJobStatus,
+  type Tagging,
+  tagKey,
+  tagOfKey,
+} from '../../domain/tagging.ts';
+import type { Runner } from '../runner.ts';
+
+/** How one try of a tag job went: where the job goes, and the try itself (none when handed back untried). */
+export interface TagTryRecord {
+  status: TagJobStatus;
+  /** Whether the try counts against the attempt bound. */
+  counted: boolean;
+  /** Pending: when it is due again. */
+  nextAttemptAt: number | null;
+  error: string | null;
+  /** The tag's id in MantaGO, once known (a tag named in the mapping). */
+  tagId?: string;
+  attempt?: TagAttempt;
+}
+
+const CLAIMABLE_AT = 'coalesce(lease_until, next_attempt_at)';
+
+/** The tag jobs of a newly stored (or newly resolved) delivery; one already there is left as it is. */
+export async function queueTags(db: Runner, deliveryId: number, tagging: Tagging, now: number): Promise<void> {
+  for (const op of tagging.ops) {
+    await db.run(
+      `INSERT INTO tag_jobs (delivery_id, platform, client_id, action, tag, tag_id, status, attempts, created_at, next_attempt_at)
+       VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
+       ON CONFLICT (delivery_id, client_id, tag, action) DO NOTHING`,
+      [
+        deliveryId,
+        tagging.recipient.platform,
+        tagging.recipient.userId,
+        op.action,
+        tagKey(op.tag),
+        'id' in op.tag ? op.tag.id : null,
+        now,
+        now,
+      ],
+    );
+  }
+}
+
+export function claimTags(db: Runner, owner: string, limit: number, leaseMs: number, now: number): Promise<TagJob[]> {
+  return db.transaction(async (tx) => {
+    const rows = await tx.all(
+      `SELECT id, delivery_id, platform, client_id, action, tag, attempts, created_at FROM tag_jobs
+       WHERE status = 'pending' AND ${CLAIMABLE_AT} <= ? ORDER BY ${CLAIMABLE_AT}, id LIMIT ?${tx.dialect.skipLocked}`,
+      [now, limit],
+    );
+    if (rows.length === 0) return [];
+    const ids = tx.dialect.inList(
+      'id',
+      rows.map((r) => Number(r.id)),
+      'bigint',
+    );
+    await tx.run(`UPDATE tag_jobs SET lease_owner = ?, lease_until = ? WHERE ${ids.sql}`, [owner, now + leaseMs, ids.param]);
+    return rows.map((r) => ({
+      id: Number(r.id),
+      deliveryId: Number(r.delivery_id),
+      platform: String(r.platform),
+      clientId: String(r.client_id),
+      action: r.action as TagJob['action'],
+      tag: tagOfKey(String(r.tag)),
+      attempts: Number(r.attempts),
+      createdAt: Number(r.created_at),
+      owner,
+    }));
+  });
+}
+
+/** Records a try (write-once) and moves the job on, if `owner` still holds it (the lease rule). */
+export async function recordTagTry(db: Runner, job: Pick<TagJob, 'id' | 'owner'>, record: TagTryRecord, now: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    const { changes } = await tx.run(
+      `UPDATE tag_jobs SET status = ?, attempts = attempts + ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
+         last_error = ?, tag_id = coalesce(?, tag_id), finished_at = ?
+       WHERE id = ? AND status = 'pending' AND lease_owner = ?`,
+      [
+        record.status,
+        record.counted ? 1 : 0,
+        record.nextAttemptAt,
+        record.error,
+        record.tagId ?? null,
+        record.status === 'pending' ? null : now,
+        job.id,
+        job.owner,
+      ],
+    );
+    const a = record.attempt;
+    if (changes === 0 || !a) return;
+    await tx.run('INSERT INTO tag_attempts (job_id, started_at, duration_ms, outcome, http_status, error) VALUES (?, ?, ?, ?, ?, ?)', [
+      job.id,
+      a.startedAt,
+      a.durationMs,
+      a.outcome,
+      a.httpStatus,
+      a.error,
+    ]);
+  });
+}
+
+/** A delivery's tag jobs with every try, for the operator. */
+export async function tagJobsOf(db: Runner, deliveryId: number): Promise<TagJobRecord[]> {
+  const jobs = await db.all(
+    `SELECT id, action, tag, tag_id, platform, client_id, status, attempts, next_attempt_at, last_error FROM tag_jobs
+     WHERE delivery_id = ? ORDER BY id`,
+    [deliveryId],
+  );
+  if (jobs.length === 0) return [];
+  const ids = db.dialect.inList(
+    'job_id',
+    jobs.map((j) => Number(j.id)),
+    'bigint',
+  );
+  const tries = await db.all(
+    `SELECT job_id, started_at, duration_ms, outcome, http_status, error FROM tag_attempts WHERE ${ids.sql} ORDER BY id`,
+    [ids.param],
+  );
+  return jobs.map((j) => ({
+    action: j.action as TagJobRecord['action'],
+    tag: String(j.tag),
+    tagId: j.tag_id === null ? null : String(j.tag_id),
+    platform: String(j.platform),
+    clientId: String(j.client_id),
+    status: j.status as TagJobStatus,
+    attempts: Number(j.attempts),
+    nextAttemptAt: j.next_attempt_at === null ? null : Number(j.next_attempt_at),
+    lastError: j.last_error === null ? null : String(j.last_error),
+    attemptLog: tries
+      .filter((t) => Number(t.job_id) === Number(j.id))
+      .map((t) => ({
+        startedAt: Number(t.started_at),
+        durationMs: Number(t.duration_ms),
+        outcome: t.outcome as TagAttempt['outcome'],
+        httpStatus: t.http_status === null ? null : Number(t.http_status),
+        error: t.error === null ? null : String(t.error),
+      })),
+  }));
+}
+
+export async function getTagId(db: Runner, name: string): Promise<string | undefined> {
+  const [row] = await db.all('SELECT tag_id FROM mantago_tag_names WHERE name = ? AND tag_id IS NOT NULL', [name]);
+  return row ? String(row.tag_id) : undefined;
+}
+
+/** Remembers a tag's id; a claim on its name ends with it. */
+export async function putTagId(db: Runner, name: string, tagId: string, now: number): Promise<void> {
+  await db.run(
+    `INSERT INTO mantago_tag_names (name, tag_id, updated_at) VALUES (?, ?, ?)
+     ON CONFLICT (name) DO UPDATE SET tag_id = excluded.tag_id, claimed_by = NULL, claimed_until = NULL, updated_at = excluded.updated_at`,
+    [name, tagId, now],
+  );
+}
+
+/**
+ * Claims the creation of the tag named `name` until `until` (true when `owner` holds it): a claim,
+ * not a lock, so no transaction stays open across the calls to MantaGO. Another replica's running
+ * claim, or a known id, keeps it.
+ */
+export async function claimTagName(db: Runner, name: string, owner: string, until: number, now: number): Promise<boolean> {
+  const { changes } = await db.run(
+    `INSERT INTO mantago_tag_names (name, tag_id, claimed_by, claimed_until, updated_at) VALUES (?, NULL, ?, ?, ?)
+     ON CONFLICT (name) DO UPDATE SET claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until, updated_at = excluded.updated_at
+     WHERE mantago_tag_names.tag_id IS NULL AND (mantago_tag_names.claimed_until IS NULL OR mantago_tag_names.claimed_until <= ?)`,
+    [name, owner, until, now, now],
+  );
+  return changes > 0;
+}

@@ -1,0 +1,48 @@
+// The console's delivery page shows the delivery's MantaGO tags: each put on or taken off, its
+// status, and MantaGO's reason for one that died — in a real headless Chromium.
+import { afterAll, expect, test } from 'vitest';
+import { BROWSER_TEST, sharedChromium } from './helpers/browser.ts';
+import { consoleService, expectTokenKeptSafe } from './helpers/console.ts';
+import { waitFor } from './helpers/wait.ts';
+import { LINE_USER_2, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
+
+const chromium = sharedChromium();
+const browser = chromium.browser;
+afterAll(chromium.close);
+
+const MAPPING = `
+recipients:
+  - attribute: line_uid
+    platform: line
+rules:
+  - name: buyer
+    tag: { add: [{ name: buyer }, ctNoSuchTag] }
+  - name: default
+    send: { intentId: rb2kYmMdW }
+`;
+
+test("a delivery's page shows its tags: the one put on, and the one MantaGO refused with its reason", BROWSER_TEST, async () => {
+  // Not a load test: a browser starting beside it on a busy machine must not make the service shed the order.
+  const c = await consoleService(await browser(), { mapping: MAPPING, env: { LOAD_MAX_EVENT_LOOP_DELAY_MS: '0' } });
+  const id = await c.order(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: LINE_USER_2 }] })));
+  const settled = await waitFor(
+    async () => {
+      const { body } = await c.admin('GET', `/deliveries/${id}`);
+      return body.tagging.length === 2 && body.tagging.every((t: { status: string }) => t.status !== 'pending') ? body : undefined;
+    },
+    { what: 'the tags to settle' },
+  );
+  const dead = settled.tagging.find((t: { status: string }) => t.status === 'dead');
+
+  await c.signIn();
+  await c.page.goto(`${c.base}/console/#/deliveries/${id}`);
+  const section = c.page.locator('[data-field="tagging"]');
+  await section.locator('[data-tag="name:buyer"] .attempt-head [data-status="tagged"]').waitFor();
+  expect(await section.locator('h2').textContent()).toBe('MantaGO tags (2)');
+  expect(await section.locator('[data-tag="name:buyer"] .attempt-head').textContent()).toMatch(/^Put on name:buyer/);
+  const refused = section.locator('[data-tag="id:ctNoSuchTag"]');
+  expect(await refused.locator('.attempt-head [data-status]').textContent()).toBe('dead');
+  expect(await refused.locator('.attempt-error').textContent()).toBe(`MantaGO's reason: ${dead.lastError}`);
+  expect(c.consoleErrors).toEqual([]);
+  await expectTokenKeptSafe(c);
+});

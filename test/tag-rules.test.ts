@@ -1,0 +1,184 @@
+// Tagging without HTTP: the mapping's `tag` key (validated with its place, ids or `{ name }`, every
+// matching rule's tags beside the first rule's message) and the tag job's transition on its own.
+import { describe, expect, test } from 'vitest';
+import type { Order } from '../src/domain/order.ts';
+import type { RetryPolicy } from '../src/delivery/outcome.ts';
+import { afterTagTry } from '../src/delivery/tag-outcome.ts';
+import type { CallResult } from '../src/mantago/client.ts';
+import { MappingError, parseMapping } from '../src/mapping/mapping-file.ts';
+import { planDelivery } from '../src/mapping/plan.ts';
+
+const USER = 'U4af4980629ab33c3c2f0c1d9d2a1b2c3';
+const RECIPIENTS = 'recipients:\n  - attribute: line_uid\n    platform: line\n';
+const order = (overrides: Partial<Order> = {}): Order => ({
+  source: 'shopify',
+  event: 'placed',
+  orderId: '1',
+  orderNumber: '#1001',
+  shop: 's',
+  total: '100.00',
+  currency: 'TWD',
+  customer: { firstName: 'Mei' },
+  attributes: { line_uid: USER },
+  items: [],
+  ...overrides,
+});
+
+function problemsOf(yaml: string): string[] {
+  try {
+    parseMapping(yaml, 'm.yaml');
+  } catch (error) {
+    if (error instanceof MappingError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('the mapping’s tag key', () => {
+  const mapping = parseMapping(
+    `${RECIPIENTS}rules:
+  - name: buyer
+    tag: { add: [{ name: buyer }] }
+  - name: vip
+    when: { minTotal: 5000 }
+    tag: { add: [12345, "ab-9"] }
+  - name: default
+    send: { intentId: rb2kYmMdW }
+  - name: refunded
+    when: { event: refunded }
+    tag: { remove: [{ name: buyer }], add: [{ name: refunded }] }
+`,
+    'm.yaml',
+  );
+  const at = { lookups: {}, receivedAt: 0, now: 0 };
+
+  test('every matching rule’s tags go with the first rule’s message; a numeric id is read as text', async () => {
+    expect(await planDelivery(order(), mapping, at)).toMatchObject({
+      kind: 'send',
+      rule: 'default',
+      tagging: { recipient: { platform: 'line', userId: USER }, ops: [{ action: 'add', tag: { name: 'buyer' } }] },
+    });
+    const big = await planDelivery(order({ total: '6000.00' }), mapping, at);
+    expect(big.kind === 'send' && big.tagging?.ops).toEqual([
+      { action: 'add', tag: { name: 'buyer' } },
+      { action: 'add', tag: { id: '12345' } },
+      { action: 'add', tag: { id: 'ab-9' } },
+    ]);
+    expect(mapping.tagIds).toEqual([
+      { id: '12345', place: 'm.yaml:9:18 rules[1].tag.add[0]' },
+      { id: 'ab-9', place: 'm.yaml:9:25 rules[1].tag.add[1]' },
+    ]);
+  });
+
+  test('rules that only tag: nothing is sent, the user is still tagged', async () => {
+    const plan = await planDelivery(order({ event: 'refunded' }), mapping, at);
+    expect(plan).toMatchObject({
+      kind: 'skip',
+      tagging: {
+        ops: [
+          { action: 'add', tag: { name: 'refunded' } },
+          { action: 'remove', tag: { name: 'buyer' } },
+        ],
+      },
+    });
+    expect(plan.kind === 'skip' && plan.reason).toMatch(/^tags only: no rule matches/);
+  });
+
+  test('a rule needs send, tag or both; a tag entry is an id or { name }', () => {
+    expect(problemsOf(`${RECIPIENTS}rules:\n  - name: nothing\n    when: { minTotal: 1 }\n`)).toEqual([
+      'm.yaml:5:5 rules[0]: needs send (a message), tag (MantaGO tags), or both',
+    ]);
+    expect(problemsOf(`${RECIPIENTS}rules:\n  - name: bad\n    tag: { add: [{ id: 3 }], put: [x] }\n`).length).toBeGreaterThan(0);
+    expect(problemsOf(`${RECIPIENTS}rules:\n  - name: empty\n    tag: {}\n`).length).toBeGreaterThan(0);
+  });
+});
+
+describe('afterTagTry', () => {
+  const policy: RetryPolicy = { baseDelayMs: 1_000, maxDelayMs: 60_000, maxAttempts: 3, maxAgeMs: 3_600_000 };
+  const now = 1_000_000_000;
+  const fresh = { attempts: 0, createdAt: now };
+  const refused = (status: number, retryAfterMs?: number): CallResult => ({
+    kind: 'refused',
+    status,
+    durationMs: 5,
+    message: 'nope',
+    retryAfterMs,
+  });
+
+  test('ok is tagged (dry_run under DRY_RUN); an untried call goes back uncounted', () => {
+    expect(afterTagTry({ kind: 'ok', status: 200, durationMs: 1, body: {} }, fresh, policy, now)).toEqual({
+      to: 'tagged',
+      outcome: 'tagged',
+    });
+    expect(afterTagTry({ kind: 'ok', status: 200, durationMs: 0, body: {}, dryRun: true }, fresh, policy, now)).toMatchObject({
+      outcome: 'dry_run',
+    });
+    expect(afterTagTry({ kind: 'not_started', durationMs: 0, message: 'no slot' }, fresh, policy, now)).toEqual({ to: 'release' });
+  });
+
+  test('an unknown tag or user (4xx) is dead at once with MantaGO’s reason', () => {
+    expect(afterTagTry(refused(404), fresh, policy, now)).toEqual({
+      to: 'dead',
+      outcome: 'refused',
+      reason: 'MantaGO answered HTTP 404: nope',
+    });
+  });
+
+  test('5xx and no answer back off as deliveries do, dead at the attempt bound; 429 waits its Retry-After', () => {
+    expect(afterTagTry(refused(503), fresh, policy, now, 0)).toEqual({
+      to: 'retry',
+      at: now + 500,
+      counted: true,
+      outcome: 'failed',
+      error: 'MantaGO answered HTTP 503: nope',
+    });
+    expect(afterTagTry(refused(429, 7_000), fresh, policy, now)).toMatchObject({ to: 'retry', at: now + 7_000 });
+    expect(
+      afterTagTry(
+        { kind: 'unreachable', durationMs: 1, message: 'ECONNRESET', timeout: false },
+        { attempts: 2, createdAt: now },
+        policy,
+        now,
+      ),
+    ).toEqual({
+      to: 'dead',
+      outcome: 'failed',
+      reason: 'gave up after 3 attempts; last error: ECONNRESET',
+    });
+  });
+
+  test('another replica creating the tag: the job waits uncounted for it, within the age bound', () => {
+    const busy = { kind: 'busy' as const, message: 'another replica is creating tag buyer', retryAt: now + 1_000 };
+    expect(afterTagTry(busy, fresh, policy, now)).toMatchObject({ to: 'retry', at: now + 1_000, counted: false });
+    expect(afterTagTry(busy, { attempts: 0, createdAt: now - policy.maxAgeMs }, policy, now)).toMatchObject({ to: 'dead' });
+  });
+
+  test('a tag call refused for the bot (1002) waits uncounted for its probe, and names the bot', () => {
+    const denied: CallResult = {
+      kind: 'refused',
+      status: 403,
+      durationMs: 1,
+      message: 'Permission denied',
+      code: 1002,
+      retryAfterMs: undefined,
+    };
+    expect(afterTagTry(denied, fresh, policy, now, 0, now + 5_000)).toMatchObject({
+      to: 'retry',
+      at: now + 5_000,
+      counted: false,
+      bot: { reason: 'permission_denied', code: 1002 },
+    });
+  });
+
+  test('credentials trouble waits uncounted for the next refresh, within the age bound', () => {
+    const waiting = { kind: 'credentials' as const, renewal: 'unavailable' as const, retryAt: now + 30_000 };
+    expect(afterTagTry(waiting, fresh, policy, now)).toEqual({
+      to: 'retry',
+      at: now + 30_000,
+      counted: false,
+      outcome: 'credentials_unavailable',
+      error: 'MantaGO credentials unavailable',
+    });
+    expect(afterTagTry(waiting, { attempts: 0, createdAt: now - policy.maxAgeMs }, policy, now)).toMatchObject({ to: 'dead' });
+  });
+});

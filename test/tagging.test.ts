@@ -1,0 +1,243 @@
+// Tagging buyers in MantaGO (issue 21) over HTTP with the simulator as MantaGO, on both engines:
+// a placed order tags its buyer once however often the shop redelivers, a refund swaps `buyer` for
+// `refunded`, a rule with only `tag` sends nothing, a 503 is retried, an unknown tag dies with
+// MantaGO's reason while the message goes, a tag by name is created once, DRY_RUN only records.
+import { describe, expect, onTestFinished, test } from 'vitest';
+import type { MantagoSimulator } from '../simulator/simulator.ts';
+import { CLIENT_TAG_PATH } from '../src/mantago/tag-api.ts';
+import { sample } from './helpers/metrics.ts';
+import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
+import { freshSchema, postgresServer } from './helpers/postgres.ts';
+import { startSimulator } from '../simulator/simulator.ts';
+import { ADMIN_TOKEN, startService, startServiceWithSimulator, type TestService } from './helpers/service.ts';
+import { waitFor } from './helpers/wait.ts';
+import { shopifyOrder, shopifyRefund, shopifyRequest } from './helpers/webhooks.ts';
+
+const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const user = (i: number) => `U${(0x7a6000 + i).toString(16).padStart(32, '0')}`;
+const RECIPIENTS = `
+recipients:
+  - attribute: line_uid
+    platform: line
+`;
+const JOURNEY = `${RECIPIENTS}
+rules:
+  - name: buyer
+    tag: { add: [{ name: buyer }] }
+  - name: big-spender
+    when: { minTotal: 5000 }
+    tag: { add: [{ name: vip }] }
+  - name: refund-tags
+    when: { event: refunded }
+    tag: { remove: [{ name: buyer }], add: [{ name: refunded }] }
+  - name: default
+    send: { intentId: rb2kYmMdW }
+  - name: refunded
+    when: { event: refunded }
+    send: { message: "Order {{order.number}} was refunded." }
+`;
+
+type App = Awaited<ReturnType<typeof startServiceWithSimulator>>['app'];
+type TagJob = {
+  action: string;
+  tag: string;
+  status: string;
+  lastError: string | null;
+  attemptLog: { outcome: string; httpStatus: number | null }[];
+};
+type Detail = { status: string; tagging: TagJob[] };
+
+const orderFor = (i: number, extra: Record<string, unknown> = {}) =>
+  shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user(i) }], ...extra });
+
+const detail = async (app: App, id: number): Promise<Detail> =>
+  (await app.inject({ method: 'GET', url: `/admin/deliveries/${id}`, headers: auth })).json();
+
+/** The delivery once it and every one of its tag jobs reached an end. */
+const settled = (app: App, id: number) =>
+  waitFor(
+    async () => {
+      const d = await detail(app, id);
+      return d.status !== 'pending' && d.tagging.length > 0 && d.tagging.every((t) => t.status !== 'pending') ? d : undefined;
+    },
+    { what: `delivery ${id} and its tags to settle` },
+  );
+
+async function post(app: App, request: ReturnType<typeof shopifyRequest>): Promise<{ status: number; id: number }> {
+  const answer = await app.inject(request);
+  return { status: answer.statusCode, id: answer.json().deliveryId };
+}
+
+const added = (sim: MantagoSimulator, name: string, to: string) => {
+  const tag = sim.tags.tags.find((t) => t.name === name);
+  return sim.tags.changes.filter((c) => c.action === 'add' && c.tagId === tag?.id && c.clientId === to).length;
+};
+
+const server = await postgresServer();
+
+describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => {
+  const setup = async (mapping: string, env: Record<string, string> = {}) =>
+    startServiceWithSimulator({ mapping, env: { ...env, ...(await engineEnv(engine)) } });
+
+  test.skipIf(!available)('a placed order tags its buyer once, however often the webhook is redelivered', async () => {
+    const { app, sim } = await setup(JOURNEY);
+    const order = orderFor(1);
+    const first = await post(app, shopifyRequest(order));
+    expect(first.status).toBe(202);
+    for (const topic of ['orders/create', 'orders/paid', 'orders/create'])
+      expect((await post(app, shopifyRequest(order, { topic }))).status).toBe(200);
+
+    const d = await settled(app, first.id);
+    expect(d.status).toBe('sent');
+    expect(d.tagging).toMatchObject([
+      { action: 'add', tag: 'name:buyer', status: 'tagged', attemptLog: [{ outcome: 'tagged', httpStatus: 200 }] },
+    ]);
+    expect(added(sim, 'buyer', user(1))).toBe(1);
+    expect(sim.tags.tagsOf('line', user(1))).toEqual(['buyer']);
+    expect(sim.timesDelivered(user(1))).toBe(1);
+    const metrics = (await app.inject({ url: '/metrics' })).body;
+    expect(sample(metrics, 'notifier_tag_calls_total{action="add",outcome="tagged"}')).toBe(1);
+  });
+
+  test.skipIf(!available)('a refund removes buyer and adds refunded; a big order adds vip', async () => {
+    const { app, sim } = await setup(JOURNEY);
+    const order = orderFor(2, { total_price: '6000.00' });
+    const placed = await post(app, shopifyRequest(order));
+    await settled(app, placed.id);
+    expect(sim.tags.tagsOf('line', user(2)).sort()).toEqual(['buyer', 'vip']);
+
+    const refund = await post(app, shopifyRequest(shopifyRefund(order.id), { topic: 'refunds/create' }));
+    expect(refund.status).toBe(202);
+    const d = await settled(app, refund.id);
+    expect(d.status).toBe('sent');
+    expect(d.tagging.map((t) => [t.action, t.tag, t.status]).sort()).toEqual([
+      ['add', 'name:refunded', 'tagged'],
+      ['remove', 'name:buyer', 'tagged'],
+    ]);
+    expect(sim.tags.tagsOf('line', user(2)).sort()).toEqual(['refunded', 'vip']);
+  });
+
+  test.skipIf(!available)('a rule with only tag sends no message', async () => {
+    const { app, sim } = await setup(`${RECIPIENTS}\nrules:\n  - name: buyer\n    tag: { add: [{ name: buyer }] }\n`);
+    const placed = await post(app, shopifyRequest(orderFor(3)));
+    expect(placed.status).toBe(202);
+    const d = await settled(app, placed.id);
+    expect(d).toMatchObject({ status: 'skipped', tagging: [{ status: 'tagged' }] });
+    expect(sim.tags.tagsOf('line', user(3))).toEqual(['buyer']);
+    expect(sim.broadcasts).toHaveLength(0);
+  });
+
+  test.skipIf(!available)('a tag call failing with 503 then recovering tags once', async () => {
+    const { app, sim } = await setup(JOURNEY.replace('{ add: [{ name: buyer }] }', '{ add: [ctBuyer01] }'));
+    sim.tags.create('buyer', 'ctBuyer01');
+    // The startup check of the mapping's tag ids lists the bot's tags first: the failures are for the job.
+    await waitFor(() => sim.tagCalls().length > 0, { what: "the startup check's list call" });
+    sim.set({ failTags: { status: 503, count: 2 } });
+    const placed = await post(app, shopifyRequest(orderFor(4)));
+    const d = await settled(app, placed.id);
+    expect(d.status).toBe('sent');
+    expect(d.tagging).toMatchObject([{ tag: 'id:ctBuyer01', status: 'tagged' }]);
+    expect(d.tagging[0]?.attemptLog.map((a) => [a.outcome, a.httpStatus])).toEqual([
+      ['failed', 503],
+      ['failed', 503],
+      ['tagged', 200],
+    ]);
+    expect(added(sim, 'buyer', user(4))).toBe(1);
+  });
+
+  test.skipIf(!available)(
+    'MantaGO refusing an unknown tag makes that tagging dead with its reason, while the message is sent',
+    async () => {
+      const { app, sim } = await setup(JOURNEY.replace('{ add: [{ name: buyer }] }', '{ add: ["ctNoSuchTag"] }'));
+      const placed = await post(app, shopifyRequest(orderFor(5)));
+      const d = await settled(app, placed.id);
+      expect(d.status).toBe('sent');
+      expect(d.tagging).toMatchObject([
+        { tag: 'id:ctNoSuchTag', status: 'dead', lastError: 'MantaGO answered HTTP 404: Client tag not found' },
+      ]);
+      expect(sim.timesDelivered(user(5))).toBe(1);
+    },
+  );
+
+  test.skipIf(!available)('a tag by name is created once across 50 orders', async () => {
+    const { app, sim } = await setup(JOURNEY);
+    const orders = Array.from({ length: 50 }, (_, i) => 100 + i);
+    const placed = await Promise.all(orders.map((i) => post(app, shopifyRequest(orderFor(i)))));
+    expect(placed.map((p) => p.status)).toEqual(orders.map(() => 202));
+    for (const p of placed) await settled(app, p.id);
+    expect(sim.tagCalls().filter((c) => c.path === CLIENT_TAG_PATH)).toHaveLength(1);
+    expect(sim.tags.tags.filter((t) => t.name === 'buyer')).toHaveLength(1);
+    expect(orders.map((i) => added(sim, 'buyer', user(i)))).toEqual(orders.map(() => 1));
+  });
+
+  test.skipIf(!available)('a customer found through a MantaGO member lookup is tagged as well', async () => {
+    const { app, sim } = await setup(JOURNEY.replace(RECIPIENTS, '\nrecipients:\n  - mantago: { customerId: "{{customer.id}}" }\n'));
+    sim.addClient({ clientId: user(7), platform: 'line', customerId: '9007' });
+    const placed = await post(app, shopifyRequest(shopifyOrder({ customer: { id: 9007, email: 'c@example.com' }, note_attributes: [] })));
+    const d = await settled(app, placed.id);
+    expect(d).toMatchObject({ status: 'sent', tagging: [{ status: 'tagged' }] });
+    expect(sim.tags.tagsOf('line', user(7))).toEqual(['buyer']);
+  });
+
+  test.skipIf(!available)('a bot MantaGO refuses (1002) holds the tags uncounted; allowed again, the buyer is tagged once', async () => {
+    const { app, sim } = await setup(JOURNEY, { BOT_PROBE_BASE_MS: '100', BOT_PROBE_MAX_MS: '300', RETRY_MAX_ATTEMPTS: '2' });
+    sim.set({ permissionDenied: true });
+    const placed = await post(app, shopifyRequest(orderFor(8)));
+    await waitFor(async () => (await app.inject({ url: '/readyz' })).json().checks.delivery === 'bot_refused', { what: 'the pause' });
+    expect((await detail(app, placed.id)).tagging).toMatchObject([{ status: 'pending', attempts: 0 }]);
+    sim.set({ permissionDenied: false });
+    const d = await settled(app, placed.id);
+    expect(d).toMatchObject({ status: 'sent', tagging: [{ status: 'tagged' }] });
+    expect(added(sim, 'buyer', user(8))).toBe(1);
+  });
+
+  test.skipIf(!available)('DRY_RUN records the tagging and never calls MantaGO', async () => {
+    const { app, sim } = await setup(JOURNEY, { DRY_RUN: 'true' });
+    const placed = await post(app, shopifyRequest(orderFor(6)));
+    const d = await settled(app, placed.id);
+    expect(d.tagging).toMatchObject([{ status: 'tagged', attemptLog: [{ outcome: 'dry_run', httpStatus: null }] }]);
+    expect(sim.tagCalls()).toHaveLength(0);
+  });
+});
+
+test('a tag id the bot has no tag for is a warning at startup, with its place in the mapping; GET /admin/tags lists the ids', async () => {
+  const sim = await startSimulator();
+  sim.tags.create('buyer', 'ctBuyer01');
+  const mapping = `${RECIPIENTS}rules:\n  - name: tags\n    tag: { add: [ctBuyer01, ctGone] }\n    send: { intentId: rb2kYmMdW }\n`;
+  const service = await startService(sim, { mapping });
+  onTestFinished(async () => {
+    await service.app.close();
+    await sim.close();
+  });
+  const listed = (await service.app.inject({ url: '/admin/tags', headers: auth })).json();
+  expect(listed.tags).toEqual([{ id: 'ctBuyer01', name: 'buyer' }]);
+  expect(listed.unknownInMapping).toEqual([{ id: 'ctGone', place: expect.stringMatching(/rules\[0\]\.tag\.add\[1\]$/) }]);
+  const warned = (line: string) => line.includes('a tag id the bot has no client tag for');
+  const warning = await waitFor(() => service.logs.find(warned), { what: 'the warning' });
+  expect(JSON.parse(warning)).toMatchObject({
+    tagId: 'ctGone',
+    mapping: expect.stringMatching(/mapping\.yaml:7:\d+ rules\[0\]\.tag\.add\[1\]$/),
+  });
+  expect(service.logs.filter(warned)).toHaveLength(1);
+});
+
+describe.skipIf(!server)('tagging with two replicas on one PostgreSQL', () => {
+  test('a tag by name is created once by two replicas taking 40 orders together', async () => {
+    // Slow enough that both replicas look for the tag before either has made it (without the claim, two creates).
+    const sim = await startSimulator({ latencyMs: 150 });
+    const database = await freshSchema(server as string);
+    const replicas: TestService[] = [];
+    for (let i = 0; i < 2; i++) replicas.push(await startService(sim, { mapping: JOURNEY, env: { DATABASE_URL: database.url } }));
+    onTestFinished(async () => {
+      for (const replica of replicas) await replica.app.close();
+      await sim.close();
+      await database.drop();
+    });
+    const orders = Array.from({ length: 40 }, (_, i) => 300 + i);
+    const placed = await Promise.all(orders.map((i) => post((replicas[i % 2] as TestService).app, shopifyRequest(orderFor(i)))));
+    expect(placed.map((p) => p.status)).toEqual(orders.map(() => 202));
+    for (const [i, p] of placed.entries()) await settled((replicas[i % 2] as TestService).app, p.id);
+    expect(sim.tagCalls().filter((c) => c.path === CLIENT_TAG_PATH)).toHaveLength(1);
+    expect(orders.map((i) => added(sim, 'buyer', user(i)))).toEqual(orders.map(() => 1));
+  });
+});
