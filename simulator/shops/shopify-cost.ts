@@ -33,7 +33,7 @@ export interface ThrottleStatus {
 
 export class CostBucket {
   readonly maximumAvailable: number;
-  readonly restoreRate: number;
+  restoreRate: number;
   private available: number;
   private at: number;
   private readonly now: () => number;
@@ -63,6 +63,12 @@ export class CostBucket {
 
   giveBack(points: number): void {
     this.available = Math.min(this.maximumAvailable, this.level() + Math.max(0, points));
+  }
+
+  /** Refills at `rate` points a second from now on (the shop's plan changed, or a test has waited enough). */
+  setRestoreRate(rate: number): void {
+    this.level();
+    this.restoreRate = rate;
   }
 
   /** Empties the bucket (a test's way to throttle the next call). */
