@@ -40,8 +40,20 @@ export async function freshSchema(server: string): Promise<{ url: string; drop: 
     async drop() {
       const client = new pg.Client({ connectionString: server });
       await client.connect();
-      await client.query(`DROP SCHEMA ${schema} CASCADE`);
-      await client.end();
+      try {
+        // A store still closing (a fault's trigger mid-statement) can deadlock with the drop, which
+        // PostgreSQL then cancels: the drop is tried again, as a later one finds nothing in its way.
+        for (let tries = 1; ; tries++) {
+          try {
+            await client.query(`DROP SCHEMA ${schema} CASCADE`);
+            return;
+          } catch (error) {
+            if ((error as { code?: string }).code !== '40P01' || tries === 5) throw error;
+          }
+        }
+      } finally {
+        await client.end();
+      }
     },
   };
 }
