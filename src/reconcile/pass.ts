@@ -2,6 +2,8 @@
 // intake as webhooks (so an event whose webhook came is a duplicate and nothing more is sent),
 // an order's events one after another (its placed event first), orders side by side. After each
 // page is stored, `onPage` hears how far it went (the watermark's step), and may stop the pass.
+// Between pages the pass rests a few times as long as storing the page took, so webhooks arriving
+// meanwhile keep nearly all of the CPU (a pass is catching up, a webhook's shop is waiting).
 import type { Clock } from '../clock.ts';
 import type { Intake } from '../delivery/intake.ts';
 import { withBackoff } from './backoff.ts';
@@ -10,6 +12,11 @@ import type { ShopCallError } from './shop-call.ts';
 
 /** The topic an event found by reconciliation is recorded with. */
 export const RECONCILE_TOPIC = 'reconcile';
+
+/** A pass rests this many times its storing time after each page: it uses at most a tenth of a core. */
+const REST_PER_BUSY = 9;
+/** The longest rest: a clock that jumps while a page is stored (a test's, NTP's) must not stall the pass. */
+const MAX_REST_MS = 1_000;
 
 export interface PassCounts {
   /** Orders read from the shop. */
@@ -30,7 +37,7 @@ export interface PassOptions {
   onPage?: (through: number) => Promise<boolean>;
   onWait?: (error: ShopCallError, ms: number) => void;
   onNew?: (count: number) => void;
-  /** How a backoff waits (the clock's sleep unless given: the poller's ends early when it stops). */
+  /** How a backoff or a rest waits (the clock's sleep unless given: the poller's ends early when it stops). */
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -44,6 +51,7 @@ export async function runPass(connection: ShopConnection, window: Window, option
       else counts.ignored++;
     }
   };
+  const sleep = options.sleep ?? ((ms: number) => options.clock.sleep(ms));
   let cursor: string | undefined;
   do {
     const page = await withBackoff(options.clock, () => connection.page(window, cursor), {
@@ -58,10 +66,13 @@ export async function runPass(connection: ShopConnection, window: Window, option
       const key = `${event.scope}\u0000${event.order.orderId}`;
       byOrder.set(key, [...(byOrder.get(key) ?? []), event]);
     }
+    const storing = options.clock.now();
     await Promise.all([...byOrder.values()].map(take));
+    const busy = options.clock.now() - storing;
     options.onNew?.(counts.new - before);
     if (page.through !== undefined && options.onPage && !(await options.onPage(page.through))) break;
     cursor = page.next;
+    if (cursor !== undefined && busy > 0 && !options.stopped()) await sleep(Math.min(busy * REST_PER_BUSY, MAX_REST_MS));
   } while (cursor !== undefined && !options.stopped());
   return counts;
 }
