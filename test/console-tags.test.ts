@@ -22,8 +22,7 @@ rules:
 `;
 
 test("a delivery's page shows its tags: the one put on, and the one MantaGO refused with its reason", BROWSER_TEST, async () => {
-  // Not a load test: a browser starting beside it on a busy machine must not make the service shed the order.
-  const c = await consoleService(await browser(), { mapping: MAPPING, env: { LOAD_MAX_EVENT_LOOP_DELAY_MS: '0' } });
+  const c = await consoleService(await browser(), { mapping: MAPPING });
   const id = await c.order(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: LINE_USER_2 }] })));
   const settled = await waitFor(
     async () => {
