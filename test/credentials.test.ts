@@ -2,7 +2,7 @@
 // a refresh MantaGO refuses, and new credentials from the operator.
 import { afterEach, describe, expect, test } from 'vitest';
 import { startSimulator, type MantagoSimulator } from '../simulator/simulator.ts';
-import { ADMIN_TOKEN, startService, tempDir } from './helpers/service.ts';
+import { ADMIN_TOKEN, EXAMPLE_MAPPING, shiftedClock, startService, tempDir } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 
@@ -22,6 +22,7 @@ async function service(sim: MantagoSimulator, options: Parameters<typeof startSe
   return started;
 }
 
+const RULES_BEFORE = EXAMPLE_MAPPING.slice(0, EXAMPLE_MAPPING.indexOf('rules:'));
 /** Distinct LINE users, so each order is its own broadcast. */
 const lineUser = (i: number) => `U${i.toString(16).padStart(32, '0')}`;
 const orderFor = (i: number) => shopifyOrder({ note_attributes: [{ name: 'line_uid', value: lineUser(i) }] });
@@ -31,10 +32,18 @@ describe.each([401, 200])('an expiry answered with HTTP %i and code 1004', (expi
   test('20 concurrent sends across it cause exactly one refresh, and all 20 are delivered once', async () => {
     const sim = await simulator({ latencyMs: 100 });
     sim.set({ expiredStatus });
-    const { app } = await service(sim, { env: { BATCH_MAX_RECIPIENTS: '1', MANTAGO_MAX_CONCURRENCY: '20', MANTAGO_MAX_RPS: '1000' } });
+    // Held by a delay until all 20 are stored, then released at once by moving the clock: the worker
+    // would otherwise start on the first few while the others are still being taken in.
+    const clock = shiftedClock();
+    const { app } = await service(sim, {
+      clock,
+      mapping: `${RULES_BEFORE}rules:\n  - name: confirmation\n    delay: 1m\n    send: { intentId: rb2kYmMdW }\n`,
+      env: { BATCH_MAX_RECIPIENTS: '1', MANTAGO_MAX_CONCURRENCY: '20', MANTAGO_MAX_RPS: '1000' },
+    });
     sim.expireToken();
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => app.inject(shopifyRequest(orderFor(i)))));
     expect(answers.every((a) => a.statusCode === 202)).toBe(true);
+    clock.offset = 61_000;
 
     await waitFor(() => Array.from({ length: 20 }, (_, i) => deliveredTo(sim, i)).every((n) => n === 1), {
       what: 'all 20 orders delivered',
