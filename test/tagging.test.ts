@@ -160,7 +160,8 @@ describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => 
   );
 
   test.skipIf(!available)('a tag by name is created once across 50 orders', async () => {
-    const { app, sim } = await setup(JOURNEY);
+    // 50 sends and 50 tag calls: at the default 10 calls a second the test would wait 5 s for nothing.
+    const { app, sim } = await setup(JOURNEY, { MANTAGO_MAX_RPS: '1000' });
     const orders = Array.from({ length: 50 }, (_, i) => 100 + i);
     const placed = await Promise.all(orders.map((i) => post(app, shopifyRequest(orderFor(i)))));
     expect(placed.map((p) => p.status)).toEqual(orders.map(() => 202));
@@ -227,7 +228,8 @@ describe.skipIf(!server)('tagging with two replicas on one PostgreSQL', () => {
     const sim = await startSimulator({ latencyMs: 150 });
     const database = await freshSchema(server as string);
     const replicas: TestService[] = [];
-    for (let i = 0; i < 2; i++) replicas.push(await startService(sim, { mapping: JOURNEY, env: { DATABASE_URL: database.url } }));
+    for (let i = 0; i < 2; i++)
+      replicas.push(await startService(sim, { mapping: JOURNEY, env: { DATABASE_URL: database.url, MANTAGO_MAX_RPS: '1000' } }));
     onTestFinished(async () => {
       for (const replica of replicas) await replica.app.close();
       await sim.close();
