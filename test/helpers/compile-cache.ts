@@ -13,13 +13,11 @@ import { join } from 'node:path';
 /** Where `enableCompileCache()` (src/server.ts) keeps it by default: one cache for every process the tests start. */
 export const COMPILE_CACHE_DIR = join(tmpdir(), 'node-compile-cache');
 
-const WARM_UP = `
-const { openSqliteStore } = await import('./src/store/sqlite/engine.ts');
-await (await openSqliteStore(':memory:')).close();
-`;
+// Script, not a module (--input-type would be passed on to the SQLite thread, which it fails).
+const WARM_UP = "import('./src/store/sqlite/engine.ts').then(async ({ openSqliteStore }) => (await openSqliteStore(':memory:')).close())";
 
 export default function setup(): void {
-  const warmed = spawnSync(process.execPath, ['--input-type=module', '-e', WARM_UP], {
+  const warmed = spawnSync(process.execPath, ['-e', WARM_UP], {
     cwd: new URL('../..', import.meta.url),
     env: { ...process.env, NODE_COMPILE_CACHE: COMPILE_CACHE_DIR },
     encoding: 'utf8',
