@@ -193,7 +193,12 @@ export async function createService(settings: Settings, { log, sources = SOURCES
   });
   const recordOrder = async (incoming: IncomingOrder) => {
     const recorded = await store.recordOrder(incoming);
-    if (recorded.outcome === 'accepted' && recorded.status === 'skipped') metrics.deliveries.inc({ outcome: 'skipped' });
+    if (recorded.outcome !== 'accepted') return recorded;
+    if (recorded.status === 'skipped') metrics.deliveries.inc({ outcome: 'skipped' });
+    // Work for the stages beside the sends, which the worker claims only when told or after a poll interval.
+    const { plan } = incoming;
+    if (plan.kind === 'resolve') worker.expect('resolve');
+    else if (plan.tagging) worker.expect('tag');
     return recorded;
   };
   const intake = createIntake({

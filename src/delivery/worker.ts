@@ -20,6 +20,7 @@ import { type BotGate, callContext, noteFinish, pauseFor, probeBot } from './bot
 import { type Call, type Claim, type StepOf, stillClaimed, workerOwner } from './claim.ts';
 import { afterCall, afterHalves, afterRenewalFailed, attemptsOf, type Step } from './outcome.ts';
 import { reportOutcome } from './report.ts';
+import { type SideStage, SideStages } from './side-stages.ts';
 import { WakeUp } from './wake-up.ts';
 import type { Stage, WorkerDeps } from './worker-deps.ts';
 
@@ -35,6 +36,7 @@ export class DeliveryWorker {
   private readonly clock: Clock;
   private readonly wakeUp: WakeUp;
   private readonly sends: Stage<ClaimedDelivery>;
+  private readonly side: SideStages;
   private readonly inFlight = new Set<Promise<void>>();
   private claims = 0;
   private running: Promise<void> | undefined;
@@ -47,6 +49,9 @@ export class DeliveryWorker {
     this.clock = deps.clock ?? systemClock;
     this.wakeUp = new WakeUp(this.clock);
     this.sends = { claim: (owner, limit, leaseMs, now) => deps.store.claimBatch(owner, limit, leaseMs, now) };
+    const start = <W>(name: string, stage: Stage<W>, run: (work: W[], lease: Lease) => Promise<void>) =>
+      this.startClaimed(name, stage, run);
+    this.side = new SideStages(deps, { start, wake: () => this.wake() }, deps.options.pollMs, this.clock);
   }
 
   start(): void {
@@ -61,6 +66,9 @@ export class DeliveryWorker {
     this.wakeUp.wake();
   }
 
+  /** This process stored work for `stage` (an order to find the recipient of, tags): claim it now. */
+  readonly expect = (stage: SideStage): void => this.side.expect(stage);
+
   /** Stops claiming and waits for the sends already under way. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -70,10 +78,7 @@ export class DeliveryWorker {
     await Promise.allSettled([...this.inFlight]);
   }
 
-  /**
-   * Sends deliveries this worker already holds (stored leased to it by a manual broadcast) now, as
-   * it would any claim; resolves with MantaGO's last answer. Shutdown waits for it.
-   */
+  /** Sends deliveries it holds (a manual broadcast's, stored leased to it) as any claim; MantaGO's last answer. Stop waits for it. */
   async sendNow(claimed: ClaimedDelivery[], leaseUntil: number): Promise<CallResult | undefined> {
     let last: CallResult | undefined;
     const observe = (result: CallResult) => {
@@ -113,14 +118,10 @@ export class DeliveryWorker {
 
   /** Claims the next work and starts it; whether there was any. */
   private async claimNext(): Promise<boolean> {
-    const { resolver, binder, tagger } = this.deps;
-    // Recipients still to be found go first: once found they can join a batch.
-    if (resolver && (await this.startClaimed('resolve', resolver, (work, lease) => resolver.resolve(lease.owner, work, lease))))
-      return true;
+    // Recipients still to be found first, then a batch to send, then tags and binds (side-stages.ts).
+    if (await this.side.first()) return true;
     if (await this.startClaimed('send', this.sends, (claimed, lease) => this.deliver(claimed, lease))) return true;
-    // Tags, then binds, go last: no customer waits for them.
-    if (tagger && (await this.startClaimed('tag', tagger, (jobs, lease) => tagger.tag(jobs, lease)))) return true;
-    return binder !== undefined && (await this.startClaimed('bind', binder, (jobs, lease) => binder.bind(jobs, lease)));
+    return this.side.last();
   }
 
   /** While MantaGO refuses the bot: its probe when due (bot-pause.ts), a claim of one; how long to sleep. */
@@ -158,7 +159,7 @@ export class DeliveryWorker {
       run(work, lease).catch((error: unknown) =>
         log.error({ err: error, stage: name, items: work.length }, `${name} failed unexpectedly; the lease will bring its work back`),
       ),
-    ).finally(() => this.wake());
+    ).finally(() => this.side.finished(name));
     return true;
   }
 
