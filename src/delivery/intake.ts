@@ -93,16 +93,20 @@ export function createIntake(deps: IntakeDeps): Intake {
     const receivedAt = now();
     const placedKey = dedupeKey(received.source, scope, received.orderId);
     const shipmentId = isDeliveryStage(received.event) ? received.shipment?.id : undefined;
-    const [placed, shipped] = await Promise.all([
-      received.event === 'placed' ? undefined : withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up'),
-      shipmentId === undefined
-        ? undefined
-        : withDeadline(
-            deps.store.findDelivery(dedupeKey(received.source, scope, received.orderId, 'shipped', shipmentId)),
-            storeTimeoutMs,
-            'look the shipment up',
-          ),
-    ]);
+    // A placed event (most webhooks) looks nothing up: it starts its order.
+    const [placed, shipped] =
+      received.event === 'placed'
+        ? [undefined, undefined]
+        : await Promise.all([
+            withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up'),
+            shipmentId === undefined
+              ? undefined
+              : withDeadline(
+                  deps.store.findDelivery(dedupeKey(received.source, scope, received.orderId, 'shipped', shipmentId)),
+                  storeTimeoutMs,
+                  'look the shipment up',
+                ),
+          ]);
     // An order first seen at a later status (WooCommerce's completed) starts with its placed message, if one is sent.
     const firstSeen = placedIfFirst === true && placed === undefined && anyRuleFor(mapping.rules, 'placed');
     const order: Order = firstSeen

@@ -189,13 +189,21 @@ const KEY_SEPARATOR = '\u001f';
  * altered) the shop sends it. An order's placed event keeps the key orders had before there were events.
  */
 export function dedupeKey(source: string, scope: string, orderId: string, event: OrderEvent = 'placed', eventKey?: string): string {
-  return [source, scope, orderId, ...(event === 'placed' ? [] : [event, ...(eventKey === undefined ? [] : [eventKey])])].join(
-    KEY_SEPARATOR,
-  );
+  // Built by concatenation, not an array joined: this runs for every webhook.
+  const placed = source + KEY_SEPARATOR + scope + KEY_SEPARATOR + orderId;
+  if (event === 'placed') return placed;
+  return eventKey === undefined ? placed + KEY_SEPARATOR + event : placed + KEY_SEPARATOR + event + KEY_SEPARATOR + eventKey;
 }
 
-/** The key of an order's placed event, from the key of any of its events. */
-export const placedKeyOf = (key: string): string => key.split(KEY_SEPARATOR).slice(0, 3).join(KEY_SEPARATOR);
+/** The key of an order's placed event (its first three parts), from the key of any of its events. */
+export function placedKeyOf(key: string): string {
+  let end = -1;
+  for (let part = 0; part < 3; part++) {
+    end = key.indexOf(KEY_SEPARATOR, end + 1);
+    if (end < 0) return key;
+  }
+  return key.slice(0, end);
+}
 
 /** What every key of an order's events but its placed one starts with: the placed key, then this. */
 export const ORDER_KEY_SEPARATOR = KEY_SEPARATOR;
