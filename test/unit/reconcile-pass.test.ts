@@ -49,10 +49,10 @@ async function pass(count: number, perPage: number, storeMs: number, stopAfterFi
 }
 
 describe('a reconciliation pass', () => {
-  it('rests nine times as long as each page took to store, and not after the last page', async () => {
+  it('rests fourteen times as long as each page took to store, and not after the last page', async () => {
     const { counts, rests } = await pass(3, 5, 2);
     expect(counts).toMatchObject({ orders: 15, new: 15 });
-    expect(rests).toEqual([90, 90]);
+    expect(rests).toEqual([140, 140]);
   });
 
   it('rests at most a second when the clock jumps while a page is stored', async () => {
