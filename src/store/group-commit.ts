@@ -63,7 +63,9 @@ export class GroupCommit<Item, Result> {
 
   private async run(batch: typeof this.queued): Promise<void> {
     try {
-      const results = await this.commit(batch.map((q) => q.item));
+      const items: Item[] = []; // pushed: a packed array copies to the SQLite thread faster (delivery-row.ts)
+      for (const q of batch) items.push(q.item);
+      const results = await this.commit(items);
       for (const [i, q] of batch.entries()) q.resolve(results[i] as Result);
     } catch (error) {
       if (batch.length === 1) {
