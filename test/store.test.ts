@@ -55,6 +55,17 @@ describeEachStore((current) => {
     expect((await store.claimBatch('w3', 10, LEASE, now + LEASE)).map((d) => d.intentId)).toEqual(['B']);
   });
 
+  test('a claim leaves out the deliveries it is told its process still holds, though their lease ran out', async () => {
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await store.recordOrder(incoming({ intentId: 'A' }))).deliveryId);
+    const [heldA, heldB, free] = ids;
+    const now = Date.now();
+    expect(await store.claimBatch('w1/1', 10, LEASE, now)).toHaveLength(3);
+    // The lease ran out; two are still under way in this process, the third was handed back.
+    expect((await store.claimBatch('w1/2', 10, LEASE, now + LEASE, [heldA as number, heldB as number])).map((d) => d.id)).toEqual([free]);
+    expect((await store.claimBatch('w1/3', 10, LEASE, now + LEASE)).map((d) => d.id)).toEqual([heldA, heldB]);
+  });
+
   test('claimed deliveries carry what the broadcast needs', async () => {
     const recorded = await store.recordOrder(incoming({ orderId: 'o-full', userId: 'U0123456789abcdef0123456789abcdef' }));
     const [claimed] = await claimAll();

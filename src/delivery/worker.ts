@@ -17,15 +17,13 @@ import type { UsableCredentials } from '../mantago/renewal.ts';
 import { broadcastRequest, oneRecipientEach } from './batching.ts';
 import { Lease } from './lease.ts';
 import { type BotGate, callContext, noteFinish, pauseFor, probeBot } from './bot-pause.ts';
+import { HeldDeliveries } from './held.ts';
 import { type Call, type Claim, type StepOf, stillClaimed, workerOwner } from './claim.ts';
 import { afterCall, afterHalves, afterRenewalFailed, attemptsOf, type Step } from './outcome.ts';
 import { reportOutcome } from './report.ts';
 import { type SideStage, SideStages } from './side-stages.ts';
 import { WakeUp } from './wake-up.ts';
 import type { Stage, WorkerDeps } from './worker-deps.ts';
-
-export { workerOwner } from './claim.ts';
-export type { Broadcaster, CredentialsSource, Stage, WorkerDeps, WorkerOptions } from './worker-deps.ts';
 
 /** How often one claim may renew the credentials before it gives up for now. */
 const MAX_RENEWALS_PER_SEND = 2;
@@ -38,6 +36,8 @@ export class DeliveryWorker {
   private readonly sends: Stage<ClaimedDelivery>;
   private readonly side: SideStages;
   private readonly inFlight = new Set<Promise<void>>();
+  /** What this process's sends hold: its claims never take one again while a call for it may be under way. */
+  private readonly held = new HeldDeliveries();
   private claims = 0;
   private running: Promise<void> | undefined;
   private stopping = false;
@@ -48,7 +48,7 @@ export class DeliveryWorker {
     this.owner = deps.owner ?? workerOwner();
     this.clock = deps.clock ?? systemClock;
     this.wakeUp = new WakeUp(this.clock);
-    this.sends = { claim: (owner, limit, leaseMs, now) => deps.store.claimBatch(owner, limit, leaseMs, now) };
+    this.sends = { claim: (owner, limit, leaseMs, now) => deps.store.claimBatch(owner, limit, leaseMs, now, this.held.runOutBy(now)) };
     const start = <W>(name: string, stage: Stage<W>, run: (work: W[], lease: Lease) => Promise<void>) =>
       this.startClaimed(name, stage, run);
     this.side = new SideStages(deps, { start, wake: () => this.wake() }, deps.options.pollMs, this.clock);
@@ -127,7 +127,9 @@ export class DeliveryWorker {
   /** While MantaGO refuses the bot: its probe when due (bot-pause.ts), a claim of one; how long to sleep. */
   private probe(bot: BotGate): Promise<number> {
     const { store, options, checkBot } = this.deps;
-    const one: Stage<ClaimedDelivery> = { claim: (owner, _limit, leaseMs, now) => store.claimBatch(owner, 1, leaseMs, now) };
+    const one: Stage<ClaimedDelivery> = {
+      claim: (owner, _limit, leaseMs, now) => store.claimBatch(owner, 1, leaseMs, now, this.held.runOutBy(now)),
+    };
     const send = (batch: ClaimedDelivery[], lease: Lease) =>
       this.send({ batch, lease, renewals: 0, probe: true }).finally(() => bot.probeDone({ failed: bot.isRefused() }));
     return probeBot(
@@ -149,7 +151,7 @@ export class DeliveryWorker {
   /** Claims a stage's work under a lease of its own and starts it, tracked; whether there was any. */
   private async startClaimed<W>(name: string, stage: Stage<W>, run: (work: W[], lease: Lease) => Promise<void>): Promise<boolean> {
     const { options, log } = this.deps;
-    const owner = this.claimOwner();
+    const owner = `${this.owner}/${++this.claims}`; // a claim of this process never passes for another
     const claimedAt = this.clock.now();
     const work = await stage.claim(owner, options.batchMaxRecipients, options.leaseMs, claimedAt);
     if (work.length === 0) return false;
@@ -161,11 +163,6 @@ export class DeliveryWorker {
       ),
     ).finally(() => this.side.finished(name));
     return true;
-  }
-
-  /** Each claim holds its work under a name of its own: a claim of this process never passes for another. */
-  private claimOwner(): string {
-    return `${this.owner}/${++this.claims}`;
   }
 
   private lease(until: number, owner: string): Lease {
@@ -187,10 +184,12 @@ export class DeliveryWorker {
     await this.send({ batch, lease, renewals: 0 });
   }
 
-  /** Keep the lease alive, await usable credentials, call MantaGO, apply the outcome. */
-  private async send(claim: Claim): Promise<void> {
-    const attempted = await this.attempt(claim);
-    if (attempted) await this.apply(attempted.step, claim, attempted.call);
+  /** Keep the lease alive, await usable credentials, call MantaGO, apply the outcome; held meanwhile (held.ts). */
+  private send(claim: Claim): Promise<void> {
+    return this.held.during(claim.batch, claim.lease, async () => {
+      const attempted = await this.attempt(claim);
+      if (attempted) await this.apply(attempted.step, claim, attempted.call);
+    });
   }
 
   /** The send up to outcome.ts's decision; none when the claim was handed back instead of calling. */

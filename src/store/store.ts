@@ -83,8 +83,11 @@ export interface OperatorView {
 
 /** The work queue the delivery worker drains. */
 export interface DeliveryQueue {
-  /** Leases up to `limit` due deliveries that can share one broadcast (the same batch key). */
-  claimBatch(owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]>;
+  /**
+   * Leases up to `limit` due deliveries that can share one broadcast (the same batch key), none of
+   * `notIds` (this process's own, still under way: delivery/held.ts).
+   */
+  claimBatch(owner: string, limit: number, leaseMs: number, now: number, notIds?: readonly number[]): Promise<ClaimedDelivery[]>;
   /** Records the attempts and moves each delivery on, in one transaction; `now` stamps the ones finished. */
   recordAttempts(owner: string, results: AttemptResult[], now: number): Promise<void>;
   /** The deliveries of `ids` that `owner` holds (stored already leased to it), as a claim returns them. */

@@ -122,18 +122,27 @@ export async function lease(tx: Runner, rows: readonly Row[], owner: string, unt
 }
 
 /** The oldest due delivery picks the batch key; rows another replica is claiming right now are skipped. */
-export function claimBatch(db: Runner, owner: string, limit: number, leaseMs: number, now: number): Promise<ClaimedDelivery[]> {
+export function claimBatch(
+  db: Runner,
+  owner: string,
+  limit: number,
+  leaseMs: number,
+  now: number,
+  notIds: readonly number[] = [],
+): Promise<ClaimedDelivery[]> {
   return db.transaction(async (tx) => {
+    const not = notIds.length > 0 ? tx.dialect.inList('id', notIds, 'bigint') : undefined;
+    const [notSql, notParams] = not ? [` AND NOT (${not.sql})`, [not.param]] : ['', []];
     const [head] = await tx.all(
-      `SELECT id, batch_key FROM deliveries WHERE ${tx.dialect.likely("status = 'pending'")} AND resolve_from IS NULL AND ${CLAIMABLE_AT} <= ?
+      `SELECT id, batch_key FROM deliveries WHERE ${tx.dialect.likely("status = 'pending'")} AND resolve_from IS NULL AND ${CLAIMABLE_AT} <= ?${notSql}
        ORDER BY ${CLAIMABLE_AT}, id LIMIT 1${tx.dialect.skipLocked}`,
-      [now],
+      [now, ...notParams],
     );
     if (!head) return [];
     const rows = await tx.all(
-      `SELECT ${CLAIMED_COLUMNS} FROM deliveries WHERE status = 'pending' AND batch_key = ? AND resolve_from IS NULL AND ${CLAIMABLE_AT} <= ?
+      `SELECT ${CLAIMED_COLUMNS} FROM deliveries WHERE status = 'pending' AND batch_key = ? AND resolve_from IS NULL AND ${CLAIMABLE_AT} <= ?${notSql}
        ORDER BY ${CLAIMABLE_AT}, id LIMIT ?${tx.dialect.skipLocked}`,
-      [head.batch_key as string, now, limit],
+      [head.batch_key as string, now, ...notParams, limit],
     );
     if (rows.length === 0) return [];
     const withdrawn = await withdrawOnClaim(tx, rows, now);
