@@ -1,8 +1,9 @@
 // The deliveries this process's sends hold, each under its claim's lease. A lease can run out while
-// its call is still under way (the host's clock stepped forward past DELIVERY_LEASE_MS, or the
-// process stalled that long); the store would then give the delivery to the next claim, and a claim
-// of this process would send it a second time. So this process's claims leave out what it still
-// holds. Another replica can still take it: the lease in the store is all replicas share.
+// its call is still under way (the host's clock stepped forward, or the process stalled, past what
+// was left of it: at least MANTAGO_TIMEOUT_MS and a second); the store would then give the delivery
+// to the next claim, and a claim of this process would send it a second time. So this process's
+// claims leave out what it still holds. Another replica can still take it: the lease in the store is
+// all replicas share.
 import { LEASE_MARGIN_MS, type Lease } from './lease.ts';
 
 export class HeldDeliveries {

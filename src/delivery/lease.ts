@@ -38,6 +38,11 @@ export class Lease {
     return now + this.terms.leaseMs;
   }
 
+  /** The same lease over part of its deliveries (a split batch's half): renewing it renews only theirs. */
+  forPart(): Lease {
+    return new Lease(this.until, this.terms, this.owner);
+  }
+
   /** Before a call at `now`: renewed for all of `ids` if the call could outlast it (`renew` says how many the store renewed); false: it is lost. */
   async keep(now: number, ids: number[], renew: (until: number) => Promise<number>): Promise<boolean> {
     if (!this.needsRenewal(now)) return true;

@@ -36,7 +36,7 @@ export class DeliveryWorker {
   private readonly sends: Stage<ClaimedDelivery>;
   private readonly side: SideStages;
   private readonly inFlight = new Set<Promise<void>>();
-  /** What this process's sends hold: its claims never take one again while a call for it may be under way. */
+  /** What this process's sends hold: its claims leave them out while a call for them may be under way. */
   private readonly held = new HeldDeliveries();
   private claims = 0;
   private running: Promise<void> | undefined;
@@ -80,12 +80,10 @@ export class DeliveryWorker {
 
   /** Sends deliveries it holds (a manual broadcast's, stored leased to it) as any claim; MantaGO's last answer. Stop waits for it. */
   async sendNow(claimed: ClaimedDelivery[], leaseUntil: number): Promise<CallResult | undefined> {
-    let last: CallResult | undefined;
-    const observe = (result: CallResult) => {
-      last = result;
-    };
-    await this.track(this.send({ batch: claimed, lease: this.lease(leaseUntil, this.owner), renewals: 0, observe }));
-    return last;
+    const answers: CallResult[] = [];
+    const lease = this.lease(leaseUntil, this.owner);
+    await this.track(this.send({ batch: claimed, lease, renewals: 0, observe: (answer) => answers.push(answer) }));
+    return answers.at(-1);
   }
 
   // The loop.
@@ -272,7 +270,10 @@ export class DeliveryWorker {
       'MantaGO refused a batched broadcast; sending halves to find the refused recipients',
     );
     const cut = Math.ceil(claim.batch.length / 2);
-    const [first, second] = [claim.batch.slice(0, cut), claim.batch.slice(cut)].map((batch): Claim => ({ ...claim, batch, renewals: 0 }));
+    // Each half under a lease of its own: renewing one renews only its deliveries in the store.
+    const [first, second] = [claim.batch.slice(0, cut), claim.batch.slice(cut)].map(
+      (batch): Claim => ({ ...claim, batch, renewals: 0, lease: claim.lease.forPart() }),
+    );
     if (!first || !second || !step.broadcastFailed) {
       for (const half of [first, second]) if (half) await this.send(half);
       return;

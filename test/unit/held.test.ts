@@ -28,12 +28,12 @@ test('a send that settles, or fails, no longer holds its deliveries', async () =
   expect(held.runOutBy(5_000)).toBeUndefined();
 });
 
-test('a renewed lease is followed; a half sent on its own lets go of its half only', async () => {
+test('a renewed lease is followed; a half sent under its own lease lets go of its half only', async () => {
   const held = new HeldDeliveries();
   const claim = lease(10_000);
   let releaseOuter = () => {};
   const outer = held.during(batch(1, 2, 3, 4), claim, async () => {
-    await held.during(batch(1, 2), claim, async () => undefined); // the first half, sent and recorded
+    await held.during(batch(1, 2), claim.forPart(), async () => undefined); // the first half, sent and recorded
     await new Promise<void>((resolve) => (releaseOuter = resolve));
   });
   await new Promise((resolve) => setImmediate(resolve));

@@ -125,6 +125,27 @@ describe('DeliveryWorker', () => {
     expect(recorded[0]?.every((r) => r.attempt.outcome === 'batch_refused' && r.transition.to === 'in_flight')).toBe(true);
   });
 
+  test('the halves of a split batch each renew their own deliveries: one renewed does not pass for both', async () => {
+    const moved: { clock?: FakeClock } = {};
+    // The whole batch is refused late in its lease: each half's call then needs the lease renewed first.
+    const refusedLate = async (request: BroadcastRequest): Promise<CallResult> => {
+      if (request.clientIds.length < 4) return ok;
+      await moved.clock?.advance(OPTIONS.leaseMs - OPTIONS.callTimeoutMs);
+      return { kind: 'refused', status: 403, durationMs: 5, message: 'Create broadcast failed', retryAfterMs: undefined };
+    };
+    const started = setup([refusedLate]);
+    moved.clock = started.clock;
+    await started.worker.sendNow(
+      [1, 2, 3, 4].map((id) => delivery(id, started.clock)),
+      started.clock.now() + OPTIONS.leaseMs,
+    );
+    expect(started.renewed.map((r) => r.ids)).toEqual([
+      [1, 2],
+      [3, 4],
+    ]);
+    expect(started.calls.map((c) => c.request.clientIds.length)).toEqual([4, 2, 2]);
+  });
+
   test('a call that never started (no slot within the lease) hands the claim back with no attempt', async () => {
     const { worker, recorded, released, clock } = setup([
       () => ({ kind: 'not_started', durationMs: 0, message: 'no call slot came free in time' }),
