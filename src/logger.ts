@@ -23,8 +23,8 @@ export function createLogger(level: Level | 'silent', destination?: DestinationS
 
 /**
  * The chunks are kept as buffers, not as one string: appended to a string, sonic-boom measures the
- * whole chunk's byte length for every line, copying it each time (11 KB of garbage a line, against
- * 3 KB kept as buffers: about a tenth of all a webhook allocates).
+ * whole chunk's byte length for every line, copying it each time (11 KB of garbage a line measured
+ * alone, 3 KB as buffers; a webhook under load allocates 33.5 KB instead of 35).
  */
 function stdoutInChunks(): DestinationStream {
   const chunks = pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 100, contentMode: 'buffer' });
