@@ -124,10 +124,8 @@ export class DeliveryWorker {
 
   /** While MantaGO refuses the bot: its probe when due (bot-pause.ts), a claim of one; how long to sleep. */
   private probe(bot: BotGate): Promise<number> {
-    const { store, options, checkBot } = this.deps;
-    const one: Stage<ClaimedDelivery> = {
-      claim: (owner, _limit, leaseMs, now) => store.claimBatch(owner, 1, leaseMs, now, this.held.runOutBy(now)),
-    };
+    const { options, checkBot } = this.deps;
+    const one: Stage<ClaimedDelivery> = { claim: (owner, _limit, leaseMs, now) => this.sends.claim(owner, 1, leaseMs, now) };
     const send = (batch: ClaimedDelivery[], lease: Lease) =>
       this.send({ batch, lease, renewals: 0, probe: true }).finally(() => bot.probeDone({ failed: bot.isRefused() }));
     return probeBot(
