@@ -58,7 +58,10 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
       .slice(1)
       .map((l) => l.replace(/^ {3}/, ''))
       .join('\n');
-    const run = spawnSync('bash', ['-c', lines], { encoding: 'utf8' });
+    // In the environment the demo gives its service (only PATH): a moved clock (faketime's) would
+    // sign the lines' timestamps a year away from the service's.
+    const shell = { encoding: 'utf8', env: { PATH: process.env.PATH } } as const;
+    const run = spawnSync('bash', ['-c', lines], shell);
     expect(run.status, run.stderr).toBe(0);
     const answers = run.stdout.trim().split('\n');
     expect(answers.slice(0, 7).map((a) => JSON.parse(a))).toEqual([
@@ -94,7 +97,7 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
     );
 
     const cwd = tempDir();
-    const admin = spawnSync('bash', ['-c', readmeAdminLines(env.PORT, env.SIMULATOR_PORT)], { encoding: 'utf8', cwd });
+    const admin = spawnSync('bash', ['-c', readmeAdminLines(env.PORT, env.SIMULATOR_PORT)], { ...shell, cwd });
     expect(admin.status, admin.stderr).toBe(0);
     const out = admin.stdout.trim().split('\n');
     const json = out.slice(0, 18).map((line) => JSON.parse(line));
