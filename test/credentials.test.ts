@@ -43,7 +43,12 @@ describe.each([401, 200])('an expiry answered with HTTP %i and code 1004', (expi
     sim.expireToken();
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => app.inject(shopifyRequest(orderFor(i)))));
     expect(answers.every((a) => a.statusCode === 202)).toBe(true);
+    // The simulator holds the calls until ten are in flight together, so the expiry really meets
+    // concurrent sends however slowly a loaded machine sends them.
+    sim.set({ hold: true });
     clock.offset = 61_000;
+    await waitFor(() => sim.heldCalls >= 10, { what: 'ten sends in flight together' });
+    sim.set({ hold: false });
 
     await waitFor(() => Array.from({ length: 20 }, (_, i) => deliveredTo(sim, i)).every((n) => n === 1), {
       what: 'all 20 orders delivered',
