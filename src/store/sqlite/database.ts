@@ -88,7 +88,8 @@ export async function openDatabase(path: string, { busyTimeoutMs, now }: Databas
     // A statement that changes many rows inside a transaction (a batch's claim or its outcome) keeps the
     // pages it may have to undo in a statement journal, spilled to a temporary file past 64 KB: in
     // memory, that is two write calls a page less. Set after migrating, so rebuilding a big
-    // table's index still sorts on disk; every statement after it changes a bounded number of rows.
+    // table's index still sorts on disk; inside transactions, every later statement changes a bounded
+    // number of rows (a batch, one customer's pending orders, a retention chunk).
     runner.exec('PRAGMA temp_store = MEMORY');
     // This process is the file's only user (the lock above), so any claim left behind is a dead process's.
     await runner.run(`UPDATE deliveries SET next_attempt_at = ?, ${NO_LEASE} WHERE status = 'pending' AND lease_owner IS NOT NULL`, [now]);
