@@ -48,7 +48,11 @@ describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
   });
 
   test('a replica killed with SIGKILL while holding claimed work: the survivor delivers it after the lease, once', async () => {
-    const sim = await startSimulator({ latencyMs: 1_000 }); // claims stay in flight long enough to kill one
+    // MantaGO takes the calls and answers none until the victim is dead: a call answered in the
+    // instant before the kill would be sent by the victim and again by the survivor, a duplicate no
+    // lease can prevent, so the kill must not race an answer.
+    const sim = await startSimulator();
+    sim.set({ hold: true });
     const deployed = await setup(sim, {
       BATCH_MAX_RECIPIENTS: '3',
       MANTAGO_MAX_CONCURRENCY: '2',
@@ -59,11 +63,13 @@ describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
     const orders = Array.from({ length: 30 }, (_, i) => i);
     for (const i of orders) expect(await postOrder(i % 2 ? victim : survivor, i)).toBe(202);
 
-    await waitFor(async () => (await deployed.heldBy(victim)) > 0, { what: 'the victim to hold claimed work' });
+    await waitFor(async () => sim.heldCalls > 0 && (await deployed.heldBy(victim)) > 0, {
+      what: 'the victim to hold claimed work, with calls under way at MantaGO',
+    });
     victim.child.kill('SIGKILL');
     await victim.exited;
     expect(await deployed.heldBy(victim)).toBeGreaterThan(0);
-    sim.set({ latencyMs: 0 });
+    sim.failHeldCalls(); // none of the held calls happened: the survivor retries its own
 
     await waitFor(() => orders.every((i) => timesDelivered(sim, i) >= 1), {
       what: 'every order, the orphaned ones after their lease',
