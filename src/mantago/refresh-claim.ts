@@ -31,12 +31,14 @@ export class RefreshClaim {
   async take(generation: number): Promise<Claimed> {
     const giveUpAt = this.clock.now() + this.refreshTimeoutMs + 2 * MARGIN_MS;
     for (;;) {
-      const stored = await this.store.loadCredentials(this.botId);
-      if (stored && stored.generation > generation) return { newer: stored };
-      if (!stored) throw new Error('no credentials are stored for this bot');
       const now = this.clock.now();
-      if (await this.store.claimRefresh(this.botId, this.owner, generation, now + this.refreshTimeoutMs + MARGIN_MS, now))
-        return { claimed: stored };
+      const claimed = await this.store.claimRefresh(this.botId, this.owner, generation, now + this.refreshTimeoutMs + MARGIN_MS, now);
+      // Read after claiming, never before: a save between a read and the claim (a replica storing the
+      // pair as rejected, which ends any claim) would have us refresh the pair as it was before it.
+      const stored = await this.store.loadCredentials(this.botId);
+      if (!stored) throw new Error('no credentials are stored for this bot');
+      if (stored.generation > generation) return { newer: stored };
+      if (claimed) return { claimed: stored };
       if (now > giveUpAt) return { busy: true };
       await this.clock.sleep(POLL_MS);
     }

@@ -15,8 +15,14 @@ class MemoryStore implements CredentialsStore {
   claim: { owner: string; until: number } | undefined;
   failSaves = 0;
   saves = 0;
+  /** Runs once, just after the next read: another replica's write landing between two statements. */
+  afterNextLoad: (() => void) | undefined;
   async loadCredentials() {
-    return this.row && { ...this.row };
+    const row = this.row && { ...this.row };
+    const after = this.afterNextLoad;
+    this.afterNextLoad = undefined;
+    after?.();
+    return row;
   }
   async saveCredentials(next: StoredCredentials) {
     if (this.failSaves > 0) {
@@ -184,5 +190,27 @@ describe('CredentialsManager', () => {
       state: 'rejected',
       reason: 'MantaGO refused to refresh the token (HTTP 401: Token is invalid or expired)',
     });
+  });
+
+  test('a pair stored as rejected while another replica held the refresh is never refreshed: the claim is taken first, then the pair is read', async () => {
+    const { clock, store, manager, asked } = await setup([() => renewed(2)]);
+    store.claim = { owner: 'other', until: clock.now() + 60_000 }; // another replica is refreshing pair 1
+    const refreshing = manager.expired(1);
+    await settle();
+    expect(asked).toEqual([]); // waiting on the other replica's claim
+    // That replica rotated pair 1; before it stores pair 2, a third one is told pair 1 is an old one
+    // and stores it as rejected, which ends the claim. It lands just after one of our reads.
+    store.afterNextLoad = () => {
+      store.row = { ...(store.row as StoredCredentials), state: 'rejected', lastError: 'an old pair' };
+      store.claim = undefined;
+    };
+    await clock.advance(1_000);
+    expect(await refreshing).toBe('rejected');
+    expect(asked).toEqual([]); // refreshing pair 1 now would only be refused as an old pair
+    // The other replica's pair 2 arrives: taken up, no refresh of ours.
+    store.row = { ...(store.row as StoredCredentials), ...pair(2), generation: 2, state: 'ok', lastError: null };
+    await manager.reload();
+    expect((await manager.get())?.apiToken).toBe('token-2');
+    expect(asked).toEqual([]);
   });
 });
