@@ -17,14 +17,23 @@ export const systemClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
 };
 
-/** `promise`'s outcome if it settles by `deadline` (ms since the epoch, on `clock`), else `fallback`; none: wait for it. */
+/**
+ * `promise`'s outcome (or failure) if it settles by `deadline` (ms since the epoch, on `clock`), else
+ * `fallback`; none: wait for it. A failure after the deadline is dropped, never left unhandled.
+ */
 export function settleBy<T>(clock: Clock, promise: Promise<T>, deadline: number | undefined, fallback: T): Promise<T> {
   if (deadline === undefined) return promise;
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const cancel = clock.setTimer(() => resolve(fallback), deadline - clock.now());
-    void promise.then((outcome) => {
-      cancel();
-      resolve(outcome);
-    });
+    promise.then(
+      (outcome) => {
+        cancel();
+        resolve(outcome);
+      },
+      (error: unknown) => {
+        cancel();
+        reject(error);
+      },
+    );
   });
 }

@@ -34,8 +34,8 @@ export interface CredentialsSource {
   reload(): Promise<void>;
   get(options?: { waitUntil?: number }): Promise<UsableCredentials | undefined>;
   expired(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
-  /** MantaGO said the pair of `generation` is an old one (120000): adopt a newer stored pair, or reject it. */
-  superseded(generation: number): Promise<Renewal>;
+  /** MantaGO said the pair of `generation` is an old one (120000): adopt a newer stored pair (waiting for one being stored), or reject it. */
+  superseded(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
   /** When the next refresh will be tried, while refreshes fail. */
   nextRefreshAt(): number | undefined;
   onUsable(listener: () => void): () => void;

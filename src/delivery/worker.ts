@@ -249,7 +249,8 @@ export class DeliveryWorker {
     // The lease bounds the wait for a refresh as it bounds a call: past it, the work waits, uncounted.
     const waitUntil = claim.lease.latestStart();
     // An old pair (120000) is re-read from the store, never refreshed: another holder rotated it.
-    const renew = () => (step.superseded ? credentials.superseded(call.generation) : credentials.expired(call.generation, { waitUntil }));
+    const renew = () =>
+      step.superseded ? credentials.superseded(call.generation, { waitUntil }) : credentials.expired(call.generation, { waitUntil });
     const renewal = claim.renewals < MAX_RENEWALS_PER_SEND ? await renew() : 'unavailable';
     if (renewal === 'renewed') {
       await this.recordStillClaimed(step.outcome, claim, call);

@@ -18,7 +18,7 @@ import {
   transition,
 } from './credentials-state.ts';
 import { RefreshClaim } from './refresh-claim.ts';
-import { OLD_PAIR_REASON } from './refresh-policy.ts';
+import { afterOldPair } from './old-pair.ts';
 import { startingPair } from './starting-pair.ts';
 import { type CredentialsDeps, type CredentialsHealth, fingerprint, nextPair, type Renewal, type UsableCredentials } from './renewal.ts';
 
@@ -31,6 +31,7 @@ export class CredentialsManager {
   private readonly deps: CredentialsDeps;
   private readonly clock: Clock;
   private readonly claims: RefreshClaim;
+  private readonly oldPairClaims: RefreshClaim;
   private state: CredentialsState | undefined;
   private refreshing: Promise<Renewal> | undefined;
   private cancelTimer: (() => void) | undefined;
@@ -41,6 +42,7 @@ export class CredentialsManager {
     this.deps = deps;
     this.clock = deps.clock ?? systemClock;
     this.claims = new RefreshClaim(deps.store, deps.botId, deps.owner, deps.refreshTimeoutMs, this.clock);
+    this.oldPairClaims = new RefreshClaim(deps.store, deps.botId, `${deps.owner}:old-pair`, deps.refreshTimeoutMs, this.clock);
   }
 
   /** Loads the pair to start with (starting-pair.ts says which). */
@@ -102,23 +104,19 @@ export class CredentialsManager {
     return settleBy(this.clock, this.refresh('MantaGO reported the token invalid or expired'), options.waitUntil, 'unavailable');
   }
 
-  /**
-   * MantaGO said the pair of `generation` is an old one (120000), rotated by another holder: a newer stored pair is
-   * adopted; with none the pair is rejected, saying why and how to recover (never refreshed: MantaGO refuses that too).
-   */
-  async superseded(generation: number): Promise<Renewal> {
+  /** MantaGO said the pair of `generation` is an old one (120000): see old-pair.ts; waited for until `waitUntil` at most. */
+  async superseded(generation: number, options: { waitUntil?: number } = {}): Promise<Renewal> {
     if (this.deps.dryRun) return 'unavailable';
-    await this.reload();
-    const held = this.stored();
-    if (held.generation > generation || held.state === 'rejected') return held.state === 'ok' ? 'renewed' : 'rejected';
-    const rejection: StoredCredentials = { ...held, state: 'rejected', lastError: OLD_PAIR_REASON };
-    this.apply({ type: 'pair_seen', pair: await this.deps.store.saveCredentials(rejection).catch(() => rejection) });
-    this.deps.log.error(
-      { generation },
-      'MantaGO says the pair held is an old one, refreshed elsewhere: deliveries wait for a pair from the operator',
-    );
-    const now = this.stored();
-    return now.generation > generation && now.state === 'ok' ? 'renewed' : 'rejected';
+    const { store, log } = this.deps;
+    const decided = afterOldPair(generation, {
+      store,
+      log,
+      claims: this.oldPairClaims,
+      held: () => this.stored(),
+      reload: () => this.reload(),
+      seen: (pair) => void this.apply({ type: 'pair_seen', pair }),
+    });
+    return settleBy(this.clock, decided, options.waitUntil, 'unavailable');
   }
 
   /** When the next refresh will be tried, while refreshes fail. */

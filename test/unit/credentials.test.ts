@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import type { StoredCredentials } from '../../src/domain/credentials.ts';
 import type { RefreshResult } from '../../src/mantago/client.ts';
 import { CredentialsManager } from '../../src/mantago/credentials.ts';
-import { LOST_ROTATION_REASON, REFRESH_RETRY_MAX_MS } from '../../src/mantago/refresh-policy.ts';
+import { LOST_ROTATION_REASON, OLD_PAIR_REASON, REFRESH_RETRY_MAX_MS } from '../../src/mantago/refresh-policy.ts';
 import type { CredentialsStore } from '../../src/store/store.ts';
 import { FakeClock, settle } from '../helpers/fake-clock.ts';
 
@@ -212,5 +212,71 @@ describe('CredentialsManager', () => {
     await manager.reload();
     expect((await manager.get())?.apiToken).toBe('token-2');
     expect(asked).toEqual([]);
+  });
+
+  describe('an old pair (120000)', () => {
+    const stored2 = (store: MemoryStore) => {
+      store.row = { ...(store.row as StoredCredentials), ...pair(2), generation: 2 };
+      store.claim = undefined; // a saved pair ends the claim
+    };
+
+    test("another replica's refresh under way: the pair it stores is waited for and taken up, nothing rejected", async () => {
+      const { clock, store, manager, asked } = await setup([]);
+      store.claim = { owner: 'other', until: clock.now() + 60_000 }; // MantaGO answered it; the store has not its pair yet
+      const answer = manager.superseded(1);
+      await settle();
+      expect(store.row).toMatchObject({ generation: 1, state: 'ok' }); // not rejected while it waits
+      stored2(store);
+      await clock.advance(100);
+      expect(await answer).toBe('renewed');
+      expect((await manager.get())?.apiToken).toBe('token-2');
+      expect(manager.health()).toEqual({ state: 'ok' });
+      expect(asked).toEqual([]);
+    });
+
+    test('a refresh of our own under way: its pair is waited for, not rejected', async () => {
+      let refreshed: (result: RefreshResult) => void = () => undefined;
+      const { clock, store, manager, asked } = await setup([() => new Promise<RefreshResult>((resolve) => (refreshed = resolve))]);
+      const refreshing = manager.expired(1);
+      await settle();
+      const answer = manager.superseded(1);
+      await settle();
+      refreshed(renewed(2));
+      expect(await refreshing).toBe('renewed');
+      await clock.advance(100);
+      expect(await answer).toBe('renewed');
+      expect(store.row).toMatchObject({ generation: 2, state: 'ok', apiToken: 'token-2' });
+      expect(asked).toEqual(['token-1']);
+    });
+
+    test('no refresh under way anywhere: rejected at once, the rejection stored and the claim it took given up', async () => {
+      const { store, manager, asked } = await setup([]);
+      expect(await manager.superseded(1)).toBe('rejected');
+      expect(store.row).toMatchObject({ generation: 1, state: 'rejected', lastError: OLD_PAIR_REASON });
+      expect(store.claim).toBeUndefined();
+      expect(manager.health()).toEqual({ state: 'rejected', reason: OLD_PAIR_REASON });
+      expect(asked).toEqual([]);
+    });
+
+    test('the store failing while it decides: the caller is told so at once, and nothing is rejected', async () => {
+      const { clock, store, manager } = await setup([]);
+      store.afterNextLoad = () => {
+        throw new Error('disk I/O error');
+      };
+      await expect(manager.superseded(1, { waitUntil: clock.now() + 5_000 })).rejects.toThrow('disk I/O error');
+      expect(store.row).toMatchObject({ generation: 1, state: 'ok' });
+      expect(manager.health()).toEqual({ state: 'ok' });
+    });
+
+    test("a caller waits for another replica's pair no longer than its deadline; the pair is taken up when it comes", async () => {
+      const { clock, store, manager } = await setup([]);
+      store.claim = { owner: 'other', until: clock.now() + 60_000 };
+      const answer = manager.superseded(1, { waitUntil: clock.now() + 5_000 });
+      await clock.advance(5_000);
+      expect(await answer).toBe('unavailable');
+      stored2(store);
+      await clock.advance(100);
+      expect((await manager.get())?.apiToken).toBe('token-2');
+    });
   });
 });
