@@ -19,7 +19,7 @@ export interface BinderDeps {
   credentials: {
     get(): Promise<UsableCredentials | undefined>;
     expired(generation: number): Promise<Renewal>;
-    superseded(generation: number): Promise<Renewal>;
+    superseded(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
     nextRefreshAt(): number | undefined;
   };
   /** Told of binds refused for the bot (1002, 5001) and of accepted ones. */
@@ -61,7 +61,9 @@ export class Binder {
     let result = await client.bindCustomer(pair.apiToken, pair.apiSecret, job.clientId, job.customerId, startBy);
     if (result.kind === 'expired' || result.kind === 'superseded') {
       // An old pair (120000) is re-read from the store, never refreshed.
-      const renewal = await (result.kind === 'superseded' ? credentials.superseded(pair.generation) : credentials.expired(pair.generation));
+      const renewal = await (result.kind === 'superseded'
+        ? credentials.superseded(pair.generation, { waitUntil: startBy })
+        : credentials.expired(pair.generation));
       const renewed = renewal === 'renewed' ? await credentials.get() : undefined;
       if (!renewed) return store.recordBind(job, wait(), `MantaGO credentials ${renewal}`, this.clock.now());
       result = await client.bindCustomer(renewed.apiToken, renewed.apiSecret, job.clientId, job.customerId, startBy);

@@ -18,7 +18,7 @@ import {
   transition,
 } from './credentials-state.ts';
 import { RefreshClaim } from './refresh-claim.ts';
-import { afterOldPair } from './old-pair.ts';
+import { OldPairs } from './old-pair.ts';
 import { startingPair } from './starting-pair.ts';
 import { type CredentialsDeps, type CredentialsHealth, fingerprint, nextPair, type Renewal, type UsableCredentials } from './renewal.ts';
 
@@ -31,7 +31,7 @@ export class CredentialsManager {
   private readonly deps: CredentialsDeps;
   private readonly clock: Clock;
   private readonly claims: RefreshClaim;
-  private readonly oldPairClaims: RefreshClaim;
+  private readonly oldPairs: OldPairs;
   private state: CredentialsState | undefined;
   private refreshing: Promise<Renewal> | undefined;
   private cancelTimer: (() => void) | undefined;
@@ -42,7 +42,15 @@ export class CredentialsManager {
     this.deps = deps;
     this.clock = deps.clock ?? systemClock;
     this.claims = new RefreshClaim(deps.store, deps.botId, deps.owner, deps.refreshTimeoutMs, this.clock);
-    this.oldPairClaims = new RefreshClaim(deps.store, deps.botId, `${deps.owner}:old-pair`, deps.refreshTimeoutMs, this.clock);
+    this.oldPairs = new OldPairs({
+      store: deps.store,
+      log: deps.log,
+      claims: new RefreshClaim(deps.store, deps.botId, `${deps.owner}:old-pair`, deps.refreshTimeoutMs, this.clock),
+      held: () => this.stored(),
+      reload: () => this.reload(),
+      refreshing: () => this.refreshing,
+      seen: (pair) => void this.apply({ type: 'pair_seen', pair }),
+    });
   }
 
   /** Loads the pair to start with (starting-pair.ts says which). */
@@ -105,18 +113,9 @@ export class CredentialsManager {
   }
 
   /** MantaGO said the pair of `generation` is an old one (120000): see old-pair.ts; waited for until `waitUntil` at most. */
-  async superseded(generation: number, options: { waitUntil?: number } = {}): Promise<Renewal> {
-    if (this.deps.dryRun) return 'unavailable';
-    const { store, log } = this.deps;
-    const decided = afterOldPair(generation, {
-      store,
-      log,
-      claims: this.oldPairClaims,
-      held: () => this.stored(),
-      reload: () => this.reload(),
-      seen: (pair) => void this.apply({ type: 'pair_seen', pair }),
-    });
-    return settleBy(this.clock, decided, options.waitUntil, 'unavailable');
+  superseded(generation: number, options: { waitUntil?: number } = {}): Promise<Renewal> {
+    if (this.deps.dryRun) return Promise.resolve('unavailable');
+    return settleBy(this.clock, this.oldPairs.decide(generation), options.waitUntil, 'unavailable');
   }
 
   /** When the next refresh will be tried, while refreshes fail. */

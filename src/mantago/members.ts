@@ -33,7 +33,7 @@ export interface MemberDirectoryDeps {
     get(options?: { waitUntil?: number }): Promise<UsableCredentials | undefined>;
     expired(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
     /** An old pair (120000): the newer stored one, or rejected. */
-    superseded(generation: number): Promise<Renewal>;
+    superseded(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
   };
   store: Pick<ResolutionQueue, 'getMembers' | 'putMembers'>;
   /** How long an answer that found users is kept (MANTAGO_MEMBER_CACHE_S); one that found none, or only blocked ones, less. */
@@ -111,7 +111,7 @@ export class MemberDirectory {
       const { credentials } = this.deps;
       const renew = () =>
         result.kind === 'superseded'
-          ? credentials.superseded(pair.generation)
+          ? credentials.superseded(pair.generation, { ...(startBy !== undefined && { waitUntil: startBy }) })
           : credentials.expired(pair.generation, { ...(startBy !== undefined && { waitUntil: startBy }) });
       const renewal = renewals === 0 ? await renew() : 'unavailable';
       if (renewal !== 'renewed') throw new LookupFailed({ kind: 'credentials', renewal });

@@ -21,25 +21,57 @@ export interface OldPairDeps {
   /** The pair held now, after `reload` has picked up a newer stored one. */
   held(): StoredCredentials;
   reload(): Promise<void>;
+  /** This process's refresh under way, if any: its outcome is known before the store's. */
+  refreshing(): Promise<unknown> | undefined;
   /** A pair seen in the store, or the rejection stored: it becomes the pair held. */
   seen(pair: StoredCredentials): void;
 }
 
-/** The pair of `generation` is an old one: renewed (a newer pair is held now) or rejected. */
-export async function afterOldPair(generation: number, deps: OldPairDeps): Promise<Renewal> {
-  const { claims, log } = deps;
-  await deps.reload();
-  const decided = (held: StoredCredentials) => held.generation > generation || held.state === 'rejected';
-  if (!decided(deps.held())) {
-    const taken = await claims.take(generation);
-    if ('newer' in taken) deps.seen(taken.newer);
+/** One decision per old generation at a time: every caller hearing 120000 for it meanwhile shares it. */
+export class OldPairs {
+  private readonly deciding = new Map<number, Promise<Renewal>>();
+  private readonly deps: OldPairDeps;
+
+  constructor(deps: OldPairDeps) {
+    this.deps = deps;
   }
-  const held = deps.held();
-  if (decided(held)) return held.state === 'ok' ? 'renewed' : 'rejected';
-  const rejection: StoredCredentials = { ...held, state: 'rejected', lastError: OLD_PAIR_REASON };
-  deps.seen(await deps.store.saveCredentials(rejection).catch(() => rejection));
-  await claims.release(); // saving ended the claim; this is for a save that failed
-  log.error({ generation }, 'MantaGO says the pair held is an old one, refreshed elsewhere: deliveries wait for a pair from the operator');
-  const now = deps.held();
-  return now.generation > generation && now.state === 'ok' ? 'renewed' : 'rejected';
+
+  /** The pair of `generation` is an old one: renewed (a newer pair is held now), rejected, or unavailable (undecided yet). */
+  decide(generation: number): Promise<Renewal> {
+    let decision = this.deciding.get(generation);
+    if (!decision) {
+      decision = this.afterOldPair(generation).finally(() => this.deciding.delete(generation));
+      this.deciding.set(generation, decision);
+    }
+    return decision;
+  }
+
+  private async afterOldPair(generation: number): Promise<Renewal> {
+    const { claims, log } = this.deps;
+    const decided = (held: StoredCredentials) => held.generation > generation || held.state === 'rejected';
+    await this.deps.refreshing();
+    await this.deps.reload();
+    if (decided(this.deps.held())) return answer(this.deps.held(), generation);
+    try {
+      const taken = await claims.take(generation);
+      if ('newer' in taken) this.deps.seen(taken.newer);
+      // Another holder's refreshes of it went on for the whole wait: nothing to decide on yet.
+      if ('busy' in taken) return 'unavailable';
+      const held = this.deps.held();
+      if (decided(held)) return answer(held, generation);
+      const rejection: StoredCredentials = { ...held, state: 'rejected', lastError: OLD_PAIR_REASON };
+      this.deps.seen(await this.deps.store.saveCredentials(rejection).catch(() => rejection));
+      log.error(
+        { generation },
+        'MantaGO says the pair held is an old one, refreshed elsewhere: deliveries wait for a pair from the operator',
+      );
+      return answer(this.deps.held(), generation);
+    } finally {
+      await claims.release().catch(() => undefined); // a saved pair ended it already; never left behind
+    }
+  }
+}
+
+function answer(held: StoredCredentials, generation: number): Renewal {
+  return held.generation > generation && held.state === 'ok' ? 'renewed' : 'rejected';
 }

@@ -38,7 +38,7 @@ export interface MantagoTagsDeps {
     get(options?: { waitUntil?: number }): Promise<UsableCredentials | undefined>;
     expired(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
     /** After a 120000 (an old pair): re-read from the store, never refreshed. */
-    superseded(generation: number): Promise<Renewal>;
+    superseded(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
     nextRefreshAt(): number | undefined;
   };
   store: {
@@ -172,7 +172,7 @@ export class MantagoTags {
     if (result.kind !== 'expired' && result.kind !== 'superseded') return result;
     // An old pair (120000) is re-read from the store, never refreshed.
     const renewal = await (result.kind === 'superseded'
-      ? credentials.superseded(pair.generation)
+      ? credentials.superseded(pair.generation, { waitUntil: startBy })
       : credentials.expired(pair.generation, { waitUntil: startBy }));
     const renewed = renewal === 'renewed' ? await credentials.get({ waitUntil: startBy }) : undefined;
     if (!renewed) return wait(renewal === 'rejected' ? 'rejected' : 'unavailable');

@@ -258,6 +258,46 @@ describe('CredentialsManager', () => {
       expect(asked).toEqual([]);
     });
 
+    test('callers hearing it at once share one decision: one rejection stored, one claim, given up after', async () => {
+      const { store, manager } = await setup([]);
+      const savesBefore = store.saves;
+      expect(await Promise.all([manager.superseded(1), manager.superseded(1), manager.superseded(1)])).toEqual([
+        'rejected',
+        'rejected',
+        'rejected',
+      ]);
+      expect(store.saves - savesBefore).toBe(1);
+      expect(store.claim).toBeUndefined();
+    });
+
+    test('a refresh of ours whose pair the store would not take yet: the pair it got is the answer, at once', async () => {
+      const { store, manager } = await setup([() => renewed(2)]);
+      store.failSaves = 1; // our claim on generation 1 stays until the pair is stored
+      const refreshing = manager.expired(1);
+      const answer = manager.superseded(1);
+      expect(await refreshing).toBe('renewed');
+      expect(await answer).toBe('renewed'); // no clock moved: nothing waited on our own claim
+      expect((await manager.get())?.apiToken).toBe('token-2');
+    });
+
+    test('a rejection the store would not save still gives up the claim taken to decide', async () => {
+      const { store, manager } = await setup([]);
+      store.failSaves = 1;
+      expect(await manager.superseded(1)).toBe('rejected');
+      expect(manager.health()).toEqual({ state: 'rejected', reason: OLD_PAIR_REASON });
+      expect(store.claim).toBeUndefined(); // else no refresh of this generation for the claim's whole time
+    });
+
+    test("another holder's refreshes of it going on for the whole wait: undecided, nothing rejected, its claim left alone", async () => {
+      const { clock, store, manager } = await setup([]);
+      store.claim = { owner: 'other', until: clock.now() + 600_000 };
+      const answer = manager.superseded(1);
+      await clock.advance(60_000);
+      expect(await answer).toBe('unavailable');
+      expect(store.row).toMatchObject({ generation: 1, state: 'ok' });
+      expect(store.claim).toMatchObject({ owner: 'other' });
+    });
+
     test('the store failing while it decides: the caller is told so at once, and nothing is rejected', async () => {
       const { clock, store, manager } = await setup([]);
       store.afterNextLoad = () => {
