@@ -45,7 +45,8 @@ export class CredentialsManager {
     this.oldPairs = new OldPairs({
       store: deps.store,
       log: deps.log,
-      claims: new RefreshClaim(deps.store, deps.botId, `${deps.owner}:old-pair`, deps.refreshTimeoutMs, this.clock),
+      claimFor: (generation) =>
+        new RefreshClaim(deps.store, deps.botId, `${deps.owner}:old-pair:${generation}`, deps.refreshTimeoutMs, this.clock),
       held: () => this.stored(),
       reload: () => this.reload(),
       refreshing: () => this.refreshing,

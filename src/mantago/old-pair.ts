@@ -14,10 +14,11 @@ export interface OldPairDeps {
   store: Pick<CredentialsStore, 'saveCredentials'>;
   log: Logger;
   /**
-   * The refresh claim under a name of its own: taken to decide, it waits out a refresh under way
-   * (this process's included) and keeps any new refresh of the old pair off until the decision is stored.
+   * The refresh claim under a name of its own for each generation: taken to decide, it waits out a
+   * refresh under way (this process's included) and keeps any new refresh of the old pair off until
+   * the decision is stored; giving it up never ends another decision's.
    */
-  claims: RefreshClaim;
+  claimFor(generation: number): RefreshClaim;
   /** The pair held now, after `reload` has picked up a newer stored one. */
   held(): StoredCredentials;
   reload(): Promise<void>;
@@ -47,7 +48,8 @@ export class OldPairs {
   }
 
   private async afterOldPair(generation: number): Promise<Renewal> {
-    const { claims, log } = this.deps;
+    const { log } = this.deps;
+    const claims = this.deps.claimFor(generation);
     const decided = (held: StoredCredentials) => held.generation > generation || held.state === 'rejected';
     await this.deps.refreshing();
     await this.deps.reload();

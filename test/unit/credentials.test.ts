@@ -258,7 +258,7 @@ describe('CredentialsManager', () => {
       expect(asked).toEqual([]);
     });
 
-    test('callers hearing it at once share one decision: one rejection stored, one claim, given up after', async () => {
+    test('callers hearing it at once share one decision: one rejection stored, and the claim given up after', async () => {
       const { store, manager } = await setup([]);
       const savesBefore = store.saves;
       expect(await Promise.all([manager.superseded(1), manager.superseded(1), manager.superseded(1)])).toEqual([
