@@ -56,6 +56,7 @@ service.once('exit', (code) => {
 
 let stopping = false;
 async function shutdown(code: number): Promise<never> {
+  if (stopping) return new Promise<never>(() => undefined); // the first shutdown says how the demo ends
   stopping = true;
   if (!serviceExited) {
     service.kill('SIGTERM');
@@ -69,6 +70,13 @@ async function shutdown(code: number): Promise<never> {
 }
 process.once('SIGINT', () => void shutdown(0));
 process.once('SIGTERM', () => void shutdown(0));
+// A step that failed (a call that timed out, a refused connection) ends the demo saying so, its log kept.
+process.on('uncaughtException', (error) => {
+  process.stderr.write(`the demo stopped: ${error.message}; the service log is ${logFile}\n`);
+  void shutdown(1);
+});
+/** Every call the demo makes has a deadline: a step that hangs fails, and says which. */
+const CALL_MS = 15_000;
 
 async function until<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -83,7 +91,9 @@ async function until<T>(what: string, check: () => Promise<T | undefined> | T | 
   }
 }
 
-await until('the service to be ready', async () => ((await fetch(`${base}/readyz`)).ok ? true : undefined));
+await until('the service to be ready', async () =>
+  (await fetch(`${base}/readyz`, { signal: AbortSignal.timeout(CALL_MS) })).ok ? true : undefined,
+);
 
 const order = {
   id: 1001,
@@ -102,6 +112,7 @@ async function shopify(topic: string, payload: unknown): Promise<string> {
   const body = JSON.stringify(payload);
   const answer = await fetch(`${base}/webhooks/shopify`, {
     method: 'POST',
+    signal: AbortSignal.timeout(CALL_MS),
     headers: {
       'content-type': 'application/json',
       'x-shopify-topic': topic,
@@ -140,7 +151,9 @@ const memberOrder = await shopify('orders/create', member);
 const throughMantago = await until('MantaGO to receive the member order', () => sim.broadcasts[2]);
 // The shop takes an order whose webhook never reaches the service (no subscription: lost); one pass over the window finds it.
 await until('the shop connection', async () => {
-  const shops = (await (await fetch(`${base}/admin/shops`, { headers: { authorization: `Bearer ${DEMO.adminToken}` } })).json()) as {
+  const shops = (await (
+    await fetch(`${base}/admin/shops`, { headers: { authorization: `Bearer ${DEMO.adminToken}` }, signal: AbortSignal.timeout(CALL_MS) })
+  ).json()) as {
     shops: { lastPoll: unknown }[];
   };
   return shops.shops[0]?.lastPoll ? true : undefined;
@@ -149,6 +162,7 @@ const since = new Date(Date.now() - 60_000).toISOString();
 shop.createOrder({ total: '5600.00', customer: { firstName: 'Lin' }, customAttributes: { line_uid: 'U0123456789abcdef0123456789abcdef' } });
 const reconcile = await fetch(`${base}/admin/reconcile`, {
   method: 'POST',
+  signal: AbortSignal.timeout(CALL_MS),
   headers: { authorization: `Bearer ${DEMO.adminToken}`, 'content-type': 'application/json' },
   body: JSON.stringify({ source: 'shopify', since }),
 });

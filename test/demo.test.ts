@@ -34,8 +34,13 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
   demo.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   demo.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => demo.once('exit', resolve));
+  let passed = false;
   try {
-    await waitFor(() => output.includes('Running until Ctrl-C.'), { timeoutMs: 20_000, what: `the demo to start:\n${output}` });
+    await waitFor(() => output.includes('Running until Ctrl-C.'), { timeoutMs: 20_000, what: 'the demo to start' }).catch(
+      (error: Error) => {
+        throw new Error(`${error.message}; what it printed:\n${output}`);
+      },
+    );
     expect(output).toContain('POST /webhooks/shopify  ->  HTTP 202 {"status":"accepted"');
     expect(output).toMatch(/"intentId": "rb2kYmMdW",\s+"name": "default #1001"/);
     // The journey: the shipment's message, with its tracking link, to the same customer.
@@ -131,8 +136,11 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
     expect(out.at(-1)).toBe('saved openapi.json');
     expect(JSON.parse(readFileSync(`${cwd}/openapi.json`, 'utf8')).paths).toHaveProperty(['/admin/deliveries']);
     for (const secret of ['demo-admin-token-change-me', 'demo-shopify-secret']) expect(admin.stdout).not.toContain(secret);
+    passed = true;
   } finally {
     demo.kill('SIGINT');
-    expect(await exited).toBe(0);
+    const code = await exited;
+    // After a failure above, that failure is the one to report, not how the demo then ended.
+    if (passed) expect(code, `the demo's exit; what it printed last:\n${output.slice(-3000)}`).toBe(0);
   }
 });
