@@ -109,10 +109,9 @@ export class MemberDirectory {
       if (result.kind !== 'expired' && result.kind !== 'superseded') throw new LookupFailed(result);
       // An old pair (120000) is re-read from the store, never refreshed.
       const { credentials } = this.deps;
+      const bound = { ...(startBy !== undefined && { waitUntil: startBy }) };
       const renew = () =>
-        result.kind === 'superseded'
-          ? credentials.superseded(pair.generation, { ...(startBy !== undefined && { waitUntil: startBy }) })
-          : credentials.expired(pair.generation, { ...(startBy !== undefined && { waitUntil: startBy }) });
+        result.kind === 'superseded' ? credentials.superseded(pair.generation, bound) : credentials.expired(pair.generation, bound);
       const renewal = renewals === 0 ? await renew() : 'unavailable';
       if (renewal !== 'renewed') throw new LookupFailed({ kind: 'credentials', renewal });
     }
