@@ -41,7 +41,16 @@ export class OldPairs {
   decide(generation: number): Promise<Renewal> {
     let decision = this.deciding.get(generation);
     if (!decision) {
-      decision = this.afterOldPair(generation).finally(() => this.deciding.delete(generation));
+      decision = this.afterOldPair(generation)
+        .catch((error: unknown) => {
+          // Said here, once: a caller past its deadline no longer hears it, and the next 120000 decides again.
+          this.deps.log.warn(
+            { err: error, generation },
+            'could not decide on an old pair (120000): the store failed; nothing was rejected',
+          );
+          throw error;
+        })
+        .finally(() => this.deciding.delete(generation));
       this.deciding.set(generation, decision);
     }
     return decision;

@@ -1,81 +1,11 @@
 // The credentials manager through its seams: a store that fails on demand, a token endpoint the
 // test answers, and a clock it moves.
-import pino from 'pino';
 import { describe, expect, test } from 'vitest';
 import type { StoredCredentials } from '../../src/domain/credentials.ts';
 import type { RefreshResult } from '../../src/mantago/client.ts';
-import { CredentialsManager } from '../../src/mantago/credentials.ts';
 import { LOST_ROTATION_REASON, OLD_PAIR_REASON, REFRESH_RETRY_MAX_MS } from '../../src/mantago/refresh-policy.ts';
-import type { CredentialsStore } from '../../src/store/store.ts';
-import { FakeClock, settle } from '../helpers/fake-clock.ts';
-
-/** One row per bot, as both engines keep it; `failSaves` makes the next saves throw. */
-class MemoryStore implements CredentialsStore {
-  row: StoredCredentials | undefined;
-  claim: { owner: string; until: number } | undefined;
-  failSaves = 0;
-  saves = 0;
-  /** Runs once, just after the next read: another replica's write landing between two statements. */
-  afterNextLoad: (() => void) | undefined;
-  async loadCredentials() {
-    const row = this.row && { ...this.row };
-    const after = this.afterNextLoad;
-    this.afterNextLoad = undefined;
-    after?.();
-    return row;
-  }
-  async saveCredentials(next: StoredCredentials) {
-    if (this.failSaves > 0) {
-      this.failSaves--;
-      throw new Error('disk I/O error');
-    }
-    this.saves++;
-    if (!this.row || this.row.generation <= next.generation) {
-      this.row = { ...next };
-      this.claim = undefined;
-    }
-    return { ...(this.row as StoredCredentials) };
-  }
-  async claimRefresh(_bot: string, owner: string, generation: number, until: number, now: number) {
-    if (this.row?.generation !== generation) return false;
-    if (this.claim && this.claim.owner !== owner && this.claim.until >= now) return false;
-    this.claim = { owner, until };
-    return true;
-  }
-  async releaseRefresh(_bot: string, owner: string) {
-    if (this.claim?.owner === owner) this.claim = undefined;
-  }
-}
-
-const pair = (n: number) => ({ apiToken: `token-${n}`, apiSecret: `secret-${n}` });
-
-async function setup(answers: (() => RefreshResult | Promise<RefreshResult>)[]) {
-  const clock = new FakeClock();
-  const store = new MemoryStore();
-  const asked: string[] = [];
-  const outcomes: string[] = [];
-  let next = 0;
-  const manager = new CredentialsManager({
-    botId: 'bot',
-    envPair: pair(1),
-    store,
-    client: {
-      async refreshToken(apiToken) {
-        asked.push(apiToken);
-        const answer = answers[Math.min(next++, answers.length - 1)];
-        return answer ? answer() : { kind: 'unreachable', durationMs: 1, message: 'no answer programmed', timeout: false };
-      },
-    },
-    log: pino({ level: 'silent' }),
-    onRefresh: (outcome) => outcomes.push(outcome),
-    owner: 'me',
-    refreshTimeoutMs: 30_000,
-    clock,
-    random: () => 0.5,
-  });
-  await manager.start();
-  return { clock, store, manager, asked, outcomes };
-}
+import { loggedLines, type MemoryStore, pair, setup } from '../helpers/credentials-manager.ts';
+import { settle } from '../helpers/fake-clock.ts';
 
 const renewed = (n: number): RefreshResult => ({ kind: 'ok', ...pair(n), durationMs: 5 });
 const timedOut: RefreshResult = {
@@ -306,6 +236,24 @@ describe('CredentialsManager', () => {
       await expect(manager.superseded(1, { waitUntil: clock.now() + 5_000 })).rejects.toThrow('disk I/O error');
       expect(store.row).toMatchObject({ generation: 1, state: 'ok' });
       expect(manager.health()).toEqual({ state: 'ok' });
+    });
+
+    test("the store failing after the caller's deadline: the operator is told once in the log, nothing is rejected, and the next 120000 decides again", async () => {
+      const { log, lines } = loggedLines();
+      const { clock, store, manager } = await setup([], log);
+      store.claim = { owner: 'other', until: clock.now() + 60_000 };
+      const answer = manager.superseded(1, { waitUntil: clock.now() + 5_000 });
+      await clock.advance(5_000);
+      expect(await answer).toBe('unavailable');
+      store.failClaims = true;
+      await clock.advance(200);
+      const said = lines.filter((line) => String(line.msg).includes('could not decide on an old pair'));
+      expect(said).toHaveLength(1);
+      expect(said[0]).toMatchObject({ level: 40, generation: 1, err: { message: 'disk I/O error' } });
+      expect(store.row).toMatchObject({ generation: 1, state: 'ok' });
+      store.failClaims = false;
+      store.claim = undefined;
+      expect(await manager.superseded(1)).toBe('rejected'); // decided afresh: no refresh under way now
     });
 
     test("a caller waits for another replica's pair no longer than its deadline; the pair is taken up when it comes", async () => {
