@@ -18,7 +18,7 @@ export interface BinderDeps {
   };
   credentials: {
     get(): Promise<UsableCredentials | undefined>;
-    expired(generation: number): Promise<Renewal>;
+    expired(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
     superseded(generation: number, options?: { waitUntil?: number }): Promise<Renewal>;
     nextRefreshAt(): number | undefined;
   };
@@ -60,10 +60,11 @@ export class Binder {
     if (!pair) return store.recordBind(job, wait(), 'MantaGO rejected the credentials', this.clock.now());
     let result = await client.bindCustomer(pair.apiToken, pair.apiSecret, job.clientId, job.customerId, startBy);
     if (result.kind === 'expired' || result.kind === 'superseded') {
-      // An old pair (120000) is re-read from the store, never refreshed.
+      // An old pair (120000) is re-read from the store, never refreshed; either wait ends with the claim's start-by.
+      const bound = { waitUntil: startBy };
       const renewal = await (result.kind === 'superseded'
-        ? credentials.superseded(pair.generation, { waitUntil: startBy })
-        : credentials.expired(pair.generation));
+        ? credentials.superseded(pair.generation, bound)
+        : credentials.expired(pair.generation, bound));
       const renewed = renewal === 'renewed' ? await credentials.get() : undefined;
       if (!renewed) return store.recordBind(job, wait(), `MantaGO credentials ${renewal}`, this.clock.now());
       result = await client.bindCustomer(renewed.apiToken, renewed.apiSecret, job.clientId, job.customerId, startBy);

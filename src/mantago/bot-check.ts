@@ -38,8 +38,10 @@ export async function checkBot({ client, credentials, bot, log }: BotCheckDeps):
     if (result.kind === 'expired' || result.kind === 'superseded') {
       // The credentials renew the pair, or re-read an old one (and say so if they cannot); then ask again once.
       const renew = result.kind === 'superseded' ? credentials.superseded(pair.generation) : credentials.expired(pair.generation);
-      if ((await renew) === 'renewed') continue;
-      return { found: 'credentials' };
+      const renewal = await renew;
+      if (renewal === 'renewed') continue;
+      // Unavailable (a refresh MantaGO did not answer, an old pair not decided yet) says nothing against the pair.
+      return renewal === 'rejected' ? { found: 'credentials' } : { found: 'unknown' };
     }
     const refusal = result.kind === 'refused' ? botRefusalOf(result.code, result.message) : undefined;
     if (refusal) {
