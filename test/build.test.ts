@@ -74,7 +74,8 @@ test('started as npm start starts it, the build takes a signed order, delivers i
   );
   cleanup.push(() => service.stop('SIGKILL'));
 
-  expect((await fetch(`${service.url}/readyz`)).status).toBe(200);
+  // As an orchestrator would: polled until ready (a loaded machine's start may shed load for a moment, answering 503).
+  await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200, { what: 'the built service to be ready' });
   const openapi = (await (await fetch(`${service.url}/openapi.json`)).json()) as { info: { version: string } };
   expect(openapi.info.version).toBe(packageJson.version);
   // The console's files come from dist/console/ (the image has no esbuild to bundle them with).
