@@ -2,6 +2,7 @@
 // broadcast body as MantaGO's docs describe them.
 import { FB_TAGS } from '../src/domain/content.ts';
 import { isValidUserId, PLATFORMS, type Platform } from '../src/domain/recipient.ts';
+import { MESSAGE_MAX_LENGTH } from '../src/mantago/api.ts';
 import { MANTAGO_CODES } from '../src/mantago/error-codes.ts';
 
 export type Answer =
@@ -43,8 +44,8 @@ export function parseBroadcast(body: Record<string, unknown>, now: number): Rece
   if (!PLATFORMS.includes(platform as Platform)) return `platform must be one of ${PLATFORMS.join(', ')}`;
   if ((intentId === undefined) === (message === undefined)) return 'Exactly one of intentId or message is required';
   if (intentId !== undefined && (typeof intentId !== 'string' || !intentId)) return 'intentId must be a non-empty string';
-  if (message !== undefined && (typeof message !== 'string' || !message || message.length > 5000))
-    return 'message must be 1 to 5000 characters';
+  if (message !== undefined && (typeof message !== 'string' || !message || message.length > MESSAGE_MAX_LENGTH))
+    return `message must be 1 to ${MESSAGE_MAX_LENGTH} characters`;
   if (platform === 'facebook' && !FB_TAGS.includes(fbTag as (typeof FB_TAGS)[number])) return 'fbTag is required for facebook';
   if (typeof name !== 'string' || !name) return 'name is required';
   if (!Array.isArray(clientIds) || clientIds.length === 0 || !clientIds.every((id) => typeof id === 'string')) {

@@ -49,6 +49,10 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
       expect((await inject('POST', '/admin/reconcile', earlier)).json()).toMatchObject({ orders: 0, new: 0 });
       expect((await inject('POST', '/admin/reconcile', { source: 'woocommerce', since: before })).statusCode).toBe(404);
       expect((await inject('POST', '/admin/reconcile', { source: 'shopify', since: 'yesterday' })).statusCode).toBe(400);
+      // A leap second passes the date-time format, but no Date holds one: said, not a 500.
+      const leap = await inject('POST', '/admin/reconcile', { source: 'shopify', since: '2016-12-31T23:59:60Z' });
+      expect(leap.statusCode).toBe(400);
+      expect(leap.json().message).toContain('since is not a time this service can use');
       await waitFor(() => [0, 1, 2].every((i) => sim.broadcasts.some((b) => b.clientIds.includes(shopUser(700 + i)))), {
         what: 'the replayed orders sent',
       });

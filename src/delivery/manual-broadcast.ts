@@ -14,6 +14,7 @@ import {
   type RecordedOrder,
 } from '../domain/delivery.ts';
 import { isValidUserId, type Platform } from '../domain/recipient.ts';
+import { MESSAGE_MAX_LENGTH } from '../mantago/api.ts';
 import type { CallResult } from '../mantago/client.ts';
 import type { OperatorView } from '../store/store.ts';
 
@@ -41,6 +42,13 @@ export function manualBroadcastProblems(request: ManualBroadcast, maxRecipients:
   if (request.userIds.length > maxRecipients) problems.push(`at most ${maxRecipients} userIds in one broadcast (BATCH_MAX_RECIPIENTS)`);
   const bad = request.userIds.filter((id) => !isValidUserId(request.platform, id));
   if (bad.length > 0) problems.push(`not ${request.platform} user ids: ${bad.slice(0, 5).join(', ')}`);
+  // The schema counts characters as JSON Schema does (an emoji is one); MantaGO counts as LINE does.
+  if (request.message !== undefined && request.message.length > MESSAGE_MAX_LENGTH)
+    problems.push(
+      `message is ${request.message.length} UTF-16 code units long (an emoji counts two); MantaGO takes at most ${MESSAGE_MAX_LENGTH}`,
+    );
+  // The store keeps no U+0000 (PostgreSQL's text cannot): the message sent would not be the one asked for.
+  if (request.message?.includes('\u0000')) problems.push('message must not contain U+0000 (NUL)');
   if (request.fbTag !== undefined && !(FB_TAGS as readonly string[]).includes(request.fbTag))
     problems.push(`fbTag must be one of ${FB_TAGS.join(', ')}`);
   return problems;

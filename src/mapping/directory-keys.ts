@@ -14,6 +14,8 @@ export function customerKeys(customer: Customer): string[] {
 
 /** What is wrong with a key, if anything. */
 export function directoryKeyProblem(key: string): string | undefined {
+  // The store cannot keep it (PostgreSQL's text refuses it; SQLite's reads stop at it): the key would not be the one given.
+  if (key.includes('\u0000')) return 'key must not contain U+0000 (NUL)';
   const [kind, ...rest] = key.split(':');
   const value = rest.join(':');
   if (!value) return 'key must be customer:<id>, email:<address> or phone:<digits>';

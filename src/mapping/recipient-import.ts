@@ -40,12 +40,13 @@ function fieldsOf(line: string, format: ImportFormat): Fields | string {
     if (cells.length !== 3 && cells.length !== 4)
       return `expected 3 comma-separated fields (key,platform,userId), or 4 with optOut, found ${cells.length}`;
     const [key, platform, userId, optOut] = cells;
-    if (optOut && CSV_BOOLEANS[optOut.toLowerCase()] === undefined) return 'optOut must be true or false';
+    const flag = optOut?.toLowerCase();
+    if (flag && !Object.hasOwn(CSV_BOOLEANS, flag)) return 'optOut must be true or false'; // own keys: not `constructor`
     return {
       key,
       platform: platform || undefined,
       userId: userId || undefined,
-      optOut: optOut ? CSV_BOOLEANS[optOut.toLowerCase()] : undefined,
+      optOut: flag ? CSV_BOOLEANS[flag] : undefined,
     };
   }
   let value: unknown;

@@ -36,7 +36,8 @@ export type ShopifyFulfillmentEvent = Static<typeof ShopifyFulfillmentEventSchem
 
 /** `occurredAt`: its happened_at, read by the Shopify source as it reads every Shopify time. */
 export function normalizeShopifyFulfillmentEvent(payload: ShopifyFulfillmentEvent, shop: string, occurredAt?: number): Normalized {
-  const stage = SHOPIFY_STAGES[payload.status.toLowerCase()];
+  const status = payload.status.toLowerCase();
+  const stage = Object.hasOwn(SHOPIFY_STAGES, status) ? SHOPIFY_STAGES[status] : undefined; // never Object's own `constructor`
   if (!stage) {
     return {
       ignored: `fulfillment event status ${payload.status} is not a delivery stage this service sends messages for (${Object.keys(SHOPIFY_STAGES).join(', ')})`,

@@ -70,6 +70,11 @@ export const payloadKind = <Payload>(kind: { schema: TSchema; normalize(payload:
 export function byTopic(topicHeader: string, kinds: Record<string, PayloadKind>, defaultTopic: string) {
   return (headers: IncomingHttpHeaders): PayloadKind | { ignored: string } => {
     const topic = header(headers, topicHeader) ?? defaultTopic;
-    return kinds[topic] ?? { ignored: `topic ${topic} is not one this service sends messages for (${Object.keys(kinds).join(', ')})` };
+    // Own keys only: a topic such as `constructor` names no kind, not Object's.
+    return (
+      (Object.hasOwn(kinds, topic) ? kinds[topic] : undefined) ?? {
+        ignored: `topic ${topic} is not one this service sends messages for (${Object.keys(kinds).join(', ')})`,
+      }
+    );
   };
 }

@@ -129,7 +129,7 @@ function refundedAmount(payload: WooCommerceOrder): string {
 const ORDER = payloadKind<WooCommerceOrder>({
   schema: WooCommerceOrderSchema,
   normalize(payload, headers): Normalized {
-    const event = EVENTS[payload.status];
+    const event = Object.hasOwn(EVENTS, payload.status) ? EVENTS[payload.status] : undefined; // never Object's own `constructor`
     if (!event)
       return {
         ignored: `order status ${payload.status} is not an event this service sends messages for (${Object.keys(EVENTS).join(', ')})`,

@@ -7,6 +7,7 @@ import Type, { type Static } from 'typebox';
 import { PLATFORMS } from '../../domain/recipient.ts';
 import { idempotent, requestFingerprint } from '../../delivery/idempotency.ts';
 import { manualBroadcastProblems, sendManualBroadcast } from '../../delivery/manual-broadcast.ts';
+import { MESSAGE_MAX_LENGTH } from '../../mantago/api.ts';
 import type { CallResult } from '../../mantago/client.ts';
 import type { Service } from '../../service.ts';
 import { errorReplies, httpError } from '../errors.ts';
@@ -16,7 +17,13 @@ const BroadcastBody = Type.Object(
     platform: Type.Enum([...PLATFORMS]),
     userIds: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 1000 }),
     intentId: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'a conversation module id' })),
-    message: Type.Optional(Type.String({ minLength: 1, maxLength: 5000, description: 'plain text' })),
+    message: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: MESSAGE_MAX_LENGTH,
+        description: `plain text, at most ${MESSAGE_MAX_LENGTH} UTF-16 code units`,
+      }),
+    ),
     fbTag: Type.Optional(Type.String({ description: 'Messenger only; POST_PURCHASE_UPDATE when not given' })),
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: "the broadcast's label in MantaGO's dashboard" })),
   },

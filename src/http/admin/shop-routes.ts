@@ -105,6 +105,9 @@ export const shopRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async
       const connection = service.shops.connections.find((c) => c.source === source);
       if (!connection) throw httpError('NOT_FOUND', `${source} is not connected (its shop settings are not set)`);
       const window = { since: Date.parse(since), ...(until !== undefined && { until: Date.parse(until) }) };
+      // The format lets a leap second (:60) through; no Date holds one.
+      for (const [name, at] of Object.entries(window))
+        if (Number.isNaN(at)) throw httpError('BAD_REQUEST', `${name} is not a time this service can use (a leap second's :60?)`);
       if (window.until !== undefined && window.until < window.since) throw httpError('BAD_REQUEST', 'until is before since');
       try {
         return { source, ...(await service.shops.replay(connection, window)) };
