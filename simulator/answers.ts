@@ -1,8 +1,7 @@
 // What the simulator answers: MantaGO's success and error envelopes, and the checks of a
 // broadcast body as MantaGO's docs describe them.
-import { FB_TAGS } from '../src/domain/content.ts';
+import { FB_TAGS, MESSAGE_MAX_LENGTH } from '../src/domain/content.ts';
 import { isValidUserId, PLATFORMS, type Platform } from '../src/domain/recipient.ts';
-import { MESSAGE_MAX_LENGTH } from '../src/mantago/api.ts';
 import { MANTAGO_CODES } from '../src/mantago/error-codes.ts';
 
 export type Answer =

@@ -232,6 +232,24 @@ describe('planning a delivery', () => {
     });
   });
 
+  test("a message the order's values make longer than MantaGO takes: the rule is passed over for the next, or skipped saying so", async () => {
+    const rules = "rules:\n  - { name: long, send: { message: 'Order {{order.number}} is confirmed' } }\n";
+    const text = parseMapping(`recipients: [{ attribute: psid, platform: facebook }]\n${rules}`, 'm.yaml');
+    const orNext = parseMapping(
+      `recipients: [{ attribute: psid, platform: facebook }]\n${rules}  - { name: module, send: { intentId: x } }\n`,
+      'm.yaml',
+    );
+    const huge = order({ orderNumber: '#'.repeat(5000), attributes: { psid: '99' } });
+    expect(await planDelivery(huge, orNext, PLAN)).toMatchObject({ kind: 'send', rule: 'module', content: { intentId: 'x' } });
+    expect(await planDelivery(huge, text, PLAN)).toEqual({
+      kind: 'skip',
+      reason: "no rule could be used: rule long's message would be 5019 UTF-16 code units; MantaGO takes at most 5000",
+    });
+    expect(await planDelivery(order({ orderNumber: '#'.repeat(4981), attributes: { psid: '99' } }), text, PLAN)).toMatchObject({
+      kind: 'send',
+    });
+  });
+
   test('no recipient: skipped, saying what was tried', async () => {
     expect(await planDelivery(order({ customer: { email: 'someone@example.com' } }), mapping, PLAN)).toEqual({
       kind: 'skip',

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
-import { DEFAULT_FB_TAG, FB_TAGS, type Content, type FbTag } from '../domain/content.ts';
+import { DEFAULT_FB_TAG, FB_TAGS, MESSAGE_MAX_LENGTH, type Content, type FbTag } from '../domain/content.ts';
 import {
   ADMIN_SOURCE,
   type ClaimedDelivery,
@@ -14,7 +14,6 @@ import {
   type RecordedOrder,
 } from '../domain/delivery.ts';
 import { isValidUserId, type Platform } from '../domain/recipient.ts';
-import { MESSAGE_MAX_LENGTH } from '../mantago/api.ts';
 import type { CallResult } from '../mantago/client.ts';
 import type { OperatorView } from '../store/store.ts';
 

@@ -11,6 +11,9 @@ export const RETIRED_FB_TAGS: readonly FbTag[] = ['POST_PURCHASE_UPDATE', 'CONFI
 /** An order confirmation is what POST_PURCHASE_UPDATE was for; MantaGO requires a tag. */
 export const DEFAULT_FB_TAG: FbTag = 'POST_PURCHASE_UPDATE';
 
+/** The longest text a broadcast carries, in UTF-16 code units (as LINE counts a text message's characters; an emoji is two). */
+export const MESSAGE_MAX_LENGTH = 5000;
+
 export interface Content {
   intentId?: string;
   message?: string;

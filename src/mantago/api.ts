@@ -9,8 +9,6 @@ export const TOKEN_PATH = '/api/openapi/token';
 export const TOKEN_EXPIRED_CODE = MANTAGO_CODES.TOKEN_EXPIRED;
 /** Tokens last 30 days; a token whose `exp` cannot be read is assumed to last that long. */
 export const TOKEN_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
-/** The longest text a broadcast carries, in UTF-16 code units (as LINE counts a text message's characters; an emoji is two). */
-export const MESSAGE_MAX_LENGTH = 5000;
 
 export interface BroadcastRequest {
   secret: string;

@@ -7,7 +7,7 @@ import Type, { type Static } from 'typebox';
 import { PLATFORMS } from '../../domain/recipient.ts';
 import { idempotent, requestFingerprint } from '../../delivery/idempotency.ts';
 import { manualBroadcastProblems, sendManualBroadcast } from '../../delivery/manual-broadcast.ts';
-import { MESSAGE_MAX_LENGTH } from '../../mantago/api.ts';
+import { MESSAGE_MAX_LENGTH } from '../../domain/content.ts';
 import type { CallResult } from '../../mantago/client.ts';
 import type { Service } from '../../service.ts';
 import { errorReplies, httpError } from '../errors.ts';
