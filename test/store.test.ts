@@ -26,6 +26,16 @@ describeEachStore((current) => {
     expect(otherShop.outcome).toBe('accepted');
   });
 
+  test('an order id holding half a UTF-16 surrogate pair (stored as U+FFFD): its redelivery is the duplicate', async () => {
+    const first = await store.recordOrder(incoming({ orderId: 'half\ud800' }));
+    expect(first.outcome).toBe('accepted');
+    expect(await store.recordOrder(incoming({ orderId: 'half\ud800' }))).toEqual({
+      outcome: 'duplicate',
+      deliveryId: first.deliveryId,
+      status: 'pending',
+    });
+  });
+
   test('concurrent duplicates: exactly one is accepted', async () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => store.recordOrder(incoming({ orderId: 'race' }))));
     expect(results.filter((r) => r.outcome === 'accepted')).toHaveLength(1);

@@ -67,8 +67,9 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ service: Service; bodyLi
 
     const verifyThenParse = async (request: FastifyRequest, reply: FastifyReply) => {
       const raw = request.body as Buffer;
-      // Media types are case-insensitive (RFC 9110): `Application/JSON` is JSON too.
-      if (!(request.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
+      // Media types are case-insensitive (RFC 9110): `Application/JSON` is JSON too (lower-cased only when not as usual).
+      const type = request.headers['content-type'] ?? '';
+      if (!type.startsWith('application/json') && !type.toLowerCase().startsWith('application/json')) {
         if (source.ping?.matches(raw, request.headers)) {
           count('ping');
           return reply.code(200).send({ status: 'ignored', reason: source.ping.reason });

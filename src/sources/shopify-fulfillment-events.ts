@@ -7,15 +7,15 @@ import type { DeliveryStage, Order } from '../domain/order.ts';
 import { Id, Nullable } from './fields.ts';
 import { optionalText, type Normalized } from './source.ts';
 
-/** Shopify's status → the stage it is. */
-export const SHOPIFY_STAGES: Readonly<Record<string, DeliveryStage>> = {
+/** Shopify's status → the stage it is. No prototype: a status `constructor` names no stage. */
+export const SHOPIFY_STAGES: Readonly<Record<string, DeliveryStage>> = Object.assign(Object.create(null), {
   in_transit: 'in_transit',
   out_for_delivery: 'out_for_delivery',
   attempted_delivery: 'delivery_attempted',
   delivered: 'delivered',
   ready_for_pickup: 'ready_for_pickup',
   failure: 'delivery_failed',
-};
+});
 
 const Text = (maxLength: number) => Nullable(Type.String({ maxLength }));
 
@@ -36,8 +36,7 @@ export type ShopifyFulfillmentEvent = Static<typeof ShopifyFulfillmentEventSchem
 
 /** `occurredAt`: its happened_at, read by the Shopify source as it reads every Shopify time. */
 export function normalizeShopifyFulfillmentEvent(payload: ShopifyFulfillmentEvent, shop: string, occurredAt?: number): Normalized {
-  const status = payload.status.toLowerCase();
-  const stage = Object.hasOwn(SHOPIFY_STAGES, status) ? SHOPIFY_STAGES[status] : undefined; // never Object's own `constructor`
+  const stage = SHOPIFY_STAGES[payload.status.toLowerCase()];
   if (!stage) {
     return {
       ignored: `fulfillment event status ${payload.status} is not a delivery stage this service sends messages for (${Object.keys(SHOPIFY_STAGES).join(', ')})`,

@@ -68,13 +68,10 @@ export const payloadKind = <Payload>(kind: { schema: TSchema; normalize(payload:
 
 /** The kind for each topic (a missing topic header means `defaultTopic`); any other topic is ignored. */
 export function byTopic(topicHeader: string, kinds: Record<string, PayloadKind>, defaultTopic: string) {
+  // Copied without a prototype: a topic such as `constructor` names no kind, not Object's.
+  const own: Record<string, PayloadKind> = Object.assign(Object.create(null), kinds);
   return (headers: IncomingHttpHeaders): PayloadKind | { ignored: string } => {
     const topic = header(headers, topicHeader) ?? defaultTopic;
-    // Own keys only: a topic such as `constructor` names no kind, not Object's.
-    return (
-      (Object.hasOwn(kinds, topic) ? kinds[topic] : undefined) ?? {
-        ignored: `topic ${topic} is not one this service sends messages for (${Object.keys(kinds).join(', ')})`,
-      }
-    );
+    return own[topic] ?? { ignored: `topic ${topic} is not one this service sends messages for (${Object.keys(kinds).join(', ')})` };
   };
 }

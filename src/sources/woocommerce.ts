@@ -12,7 +12,13 @@ import { byTopic, header, optionalText, payloadKind, type Normalized, type Webho
 
 const SIGNATURE_HEADER = 'x-wc-webhook-signature';
 /** The order statuses that are events, and which. */
-const EVENTS: Record<string, OrderEvent> = { processing: 'placed', completed: 'shipped', cancelled: 'cancelled', refunded: 'refunded' };
+/** No prototype: a status `constructor` names no event. */
+const EVENTS: Record<string, OrderEvent> = Object.assign(Object.create(null), {
+  processing: 'placed',
+  completed: 'shipped',
+  cancelled: 'cancelled',
+  refunded: 'refunded',
+});
 /** The WooCommerce Shipment Tracking extension's order meta. */
 const TRACKING_META = '_wc_shipment_tracking_items';
 /** Order meta that names the customer's language (WPML, Polylang, or the shop's own), first found wins. */
@@ -129,7 +135,7 @@ function refundedAmount(payload: WooCommerceOrder): string {
 const ORDER = payloadKind<WooCommerceOrder>({
   schema: WooCommerceOrderSchema,
   normalize(payload, headers): Normalized {
-    const event = Object.hasOwn(EVENTS, payload.status) ? EVENTS[payload.status] : undefined; // never Object's own `constructor`
+    const event = EVENTS[payload.status];
     if (!event)
       return {
         ignored: `order status ${payload.status} is not an event this service sends messages for (${Object.keys(EVENTS).join(', ')})`,

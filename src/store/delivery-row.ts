@@ -131,16 +131,8 @@ const WRITES: readonly Write[] = NEW_DELIVERY_COLUMNS.map(
 );
 const POSITION = new Map(NEW_DELIVERY_COLUMNS.map(({ name }, i) => [name, i]));
 
-/**
- * PostgreSQL's text cannot hold U+0000 (SQLite's can): no column holds it, on either engine. A lone
- * surrogate half is stored by both as U+FFFD: written so here, a stored key reads back as the key
- * the webhook's redelivery looks for.
- */
-const clean = (value: Param): Param => {
-  if (typeof value !== 'string') return value;
-  const text = value.includes('\u0000') ? value.replaceAll('\u0000', '') : value;
-  return text.isWellFormed() ? text : text.toWellFormed();
-};
+/** PostgreSQL's text cannot hold U+0000 (SQLite's can): no column holds it, on either engine. */
+const clean = (value: Param): Param => (typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '') : value);
 
 export function newDeliveryRow(incoming: IncomingOrder): NewDeliveryRow {
   const { plan } = incoming;

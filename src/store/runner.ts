@@ -100,10 +100,12 @@ export const postgresDialect: Dialect = {
     );
     const key = columns.findIndex((c) => c.name === conflictColumn);
     const ids = new Map(inserted.map((r) => [String(r[conflictColumn]), Number(r.id)]));
-    // The same key twice in one batch: only its first row went in.
+    // The same key twice in one batch: only its first row went in. A key comes back as stored: half a
+    // surrogate pair as U+FFFD.
     return rows.map((row) => {
-      const id = ids.get(String(row[key]));
-      ids.delete(String(row[key]));
+      const stored = String(row[key]).toWellFormed();
+      const id = ids.get(stored);
+      ids.delete(stored);
       return id;
     });
   },

@@ -56,7 +56,10 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
         ? undefined
         : { outcome: 'accepted', deliveryId: id, status: newRowValue(row, 'status') as RecordedOrder['status'] };
     });
-    const keys = rows.filter((_, i) => recorded[i] === undefined).map((row) => String(newRowValue(row, 'dedupe_key')));
+    // Both engines store half a surrogate pair as U+FFFD: a key is looked up as it was stored. Only
+    // duplicates pay for it, not every webhook.
+    const storedKey = (row: NewDeliveryRow) => String(newRowValue(row, 'dedupe_key')).toWellFormed();
+    const keys = rows.filter((_, i) => recorded[i] === undefined).map(storedKey);
     if (keys.length > 0) {
       const list = tx.dialect.inList('dedupe_key', keys, 'text');
       const found = new Map(
@@ -67,7 +70,7 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
       );
       for (const [i, row] of rows.entries()) {
         if (recorded[i]) continue;
-        const existing = found.get(String(newRowValue(row, 'dedupe_key')));
+        const existing = found.get(storedKey(row));
         // Neither inserted nor found: it was deleted (retention) between the two statements. The
         // caller retries this order on its own, where the insert then succeeds.
         if (!existing) throw new Error('an order was neither inserted nor found; try again');
