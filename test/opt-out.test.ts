@@ -100,9 +100,15 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
     async () => {
       const { admin } = await setup(AT_ONCE, await engineEnv(engine));
       const [optedOut, other] = [user(3), user(4)];
-      const csv = `key,platform,userId,optOut\ncustomer:91,line,${optedOut},true\nemail:quiet@example.com,,,true\ncustomer:92,line,${other},\ncustomer:93,line,${other},maybe\n`;
+      const csv = `key,platform,userId,optOut\ncustomer:91,line,${optedOut},true\nemail:quiet@example.com,,,true\ncustomer:92,line,${other},\ncustomer:93,line,${other},maybe\ncustomer:94,line,${other},constructor\n`;
       const imported = await admin('POST', '/recipients/import', csv, { 'content-type': 'text/csv' });
-      expect(imported.body).toEqual({ imported: 3, errors: [{ line: 5, error: 'optOut must be true or false' }] });
+      expect(imported.body).toEqual({
+        imported: 3,
+        errors: [
+          { line: 5, error: 'optOut must be true or false' },
+          { line: 6, error: 'optOut must be true or false' }, // Object's own names are no answer either
+        ],
+      });
       expect((await admin('GET', '/recipients/customer:91')).body).toMatchObject({ userId: optedOut, optOut: true });
       expect((await admin('GET', '/recipients/email:quiet@example.com')).body).toEqual({
         key: 'email:quiet@example.com',
