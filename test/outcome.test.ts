@@ -67,9 +67,20 @@ describe('afterCall', () => {
     });
   });
 
-  test('429 waits for Retry-After, not the backoff', () => {
-    expect(afterCall(refused(429, 30_000), [fresh], policy, now)).toMatchObject({ transitions: [{ to: 'retry', at: now + 30_000 }] });
-    expect(afterCall(refused(429), [fresh], policy, now, 0)).toMatchObject({ transitions: [{ to: 'retry', at: now + 500 }] });
+  test('429 waits for its Retry-After, never less than the backoff, and is not an attempt: only the age bound ends it', () => {
+    expect(afterCall(refused(429, 30_000), [fresh], policy, now)).toMatchObject({
+      transitions: [{ to: 'retry', at: now + 30_000, counted: false }],
+    });
+    expect(afterCall(refused(429), [fresh], policy, now, 0)).toMatchObject({
+      transitions: [{ to: 'retry', at: now + 500, counted: false }],
+    });
+    // `Retry-After: 0` (or a date gone by) at the ninth attempt: the backoff's wait, and still not dead.
+    const ninth = { attempts: 9, waitingSince: now };
+    expect(afterCall(refused(429, 0), [ninth], policy, now, 0)).toMatchObject({
+      transitions: [{ to: 'retry', at: now + 60_000 / 2, counted: false }],
+    });
+    const old = { attempts: 0, waitingSince: now - policy.maxAgeMs };
+    expect(afterCall(refused(429, 0), [old], policy, now, 0)).toMatchObject({ transitions: [{ to: 'dead' }] });
   });
 
   test('the backoff doubles, is jittered within [half, full], and is capped', () => {

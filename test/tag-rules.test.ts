@@ -124,7 +124,7 @@ describe('afterTagTry', () => {
     });
   });
 
-  test('5xx and no answer back off as deliveries do, dead at the attempt bound; 429 waits its Retry-After', () => {
+  test('5xx and no answer back off as deliveries do, dead at the attempt bound; 429 waits its Retry-After, uncounted', () => {
     expect(afterTagTry(refused(503), fresh, policy, now, 0)).toEqual({
       to: 'retry',
       at: now + 500,
@@ -132,7 +132,13 @@ describe('afterTagTry', () => {
       outcome: 'failed',
       error: 'MantaGO answered HTTP 503: nope',
     });
-    expect(afterTagTry(refused(429, 7_000), fresh, policy, now)).toMatchObject({ to: 'retry', at: now + 7_000 });
+    expect(afterTagTry(refused(429, 7_000), fresh, policy, now)).toMatchObject({ to: 'retry', at: now + 7_000, counted: false });
+    // A Retry-After of 0 at the last attempt: the backoff's wait, and not dead (a 429 is MantaGO's pace, not the job's fault).
+    expect(afterTagTry(refused(429, 0), { attempts: 2, createdAt: now }, policy, now, 0)).toMatchObject({
+      to: 'retry',
+      at: now + 2_000,
+      counted: false,
+    });
     expect(
       afterTagTry(
         { kind: 'unreachable', durationMs: 1, message: 'ECONNRESET', timeout: false },

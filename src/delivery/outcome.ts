@@ -92,9 +92,14 @@ export function afterCall(
         if (batch.length > 1) return { step: 'split', outcome: 'batch_refused', reason, broadcastFailed: false };
         return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })) };
       }
-      // 429 says when to come back (capped by the client); 5xx, 408, 425 and a 2xx without success are worth another try.
-      const retryAfterMs = result.status === 429 ? result.retryAfterMs : undefined;
-      return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => retryLater(reason, d, policy, now, random, retryAfterMs)) };
+      // 429: MantaGO's pace, not the delivery's fault. 5xx, 408, 425 and a 2xx without success are worth another try.
+      if (result.status === 429)
+        return {
+          step: 'finish',
+          outcome: 'failed',
+          transitions: batch.map((d) => rateLimited(reason, d, policy, now, random, result.retryAfterMs)),
+        };
+      return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => retryLater(reason, d, policy, now, random)) };
     }
   }
 }
@@ -163,7 +168,21 @@ export function afterRenewalFailed(
 }
 
 /** Exponential backoff with jitter, within the attempt and age bounds; past them the delivery is dead. */
-export function retryLater(
+export function retryLater(reason: string, progress: Progress, policy: RetryPolicy, now: number, random: number): Transition {
+  const attempt = progress.attempts + 1;
+  const age = now - progress.waitingSince;
+  if (attempt >= policy.maxAttempts || age >= policy.maxAgeMs) {
+    const why = attempt >= policy.maxAttempts ? `${attempt} attempts` : `${Math.round(age / 1000)} s`;
+    return { to: 'dead', reason: `gave up after ${why}; last error: ${reason}` };
+  }
+  return { to: 'retry', at: retryTime(policy, progress, now + backoff(policy, attempt, random)), counted: true };
+}
+
+/**
+ * A 429: not an attempt (a `Retry-After: 0` answered fifty times in a second would otherwise kill the
+ * delivery), so only the age bound applies; back after its Retry-After, never sooner than the backoff.
+ */
+export function rateLimited(
   reason: string,
   progress: Progress,
   policy: RetryPolicy,
@@ -171,16 +190,16 @@ export function retryLater(
   random: number,
   retryAfterMs?: number,
 ): Transition {
-  const attempt = progress.attempts + 1;
   const age = now - progress.waitingSince;
-  if (attempt >= policy.maxAttempts || age >= policy.maxAgeMs) {
-    const why = attempt >= policy.maxAttempts ? `${attempt} attempts` : `${Math.round(age / 1000)} s`;
-    return { to: 'dead', reason: `gave up after ${why}; last error: ${reason}` };
-  }
+  if (age >= policy.maxAgeMs) return { to: 'dead', reason: `gave up after ${Math.round(age / 1000)} s; last error: ${reason}` };
+  const delay = Math.max(retryAfterMs ?? 0, backoff(policy, progress.attempts + 1, random));
+  return { to: 'retry', at: retryTime(policy, progress, now + delay), counted: false };
+}
+
+/** The wait before `attempt`: doubling from the base to the cap, with "equal jitter" (at least half, so retries spread out but never come back at once). */
+function backoff(policy: RetryPolicy, attempt: number, random: number): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
-  // "Equal jitter": at least half the delay, so retries spread out but never come back at once.
-  const delay = retryAfterMs ?? ceiling / 2 + random * (ceiling / 2);
-  return { to: 'retry', at: retryTime(policy, progress, now + Math.round(delay)), counted: true };
+  return Math.round(ceiling / 2 + random * (ceiling / 2));
 }
 
 /** A retry due `at` waits for the end of the quiet hours if the policy says so (a retry at night waits for the morning, as the message would). */

@@ -4,7 +4,7 @@
 import type { TagAttemptOutcome, TagJobStatus } from '../domain/tagging.ts';
 import { type BotRefusal, botRefusalOf } from '../mantago/bot-state.ts';
 import type { TagTry } from '../mantago/tags.ts';
-import { PERMANENT, type RetryPolicy, retryLater } from './outcome.ts';
+import { PERMANENT, type RetryPolicy, rateLimited, retryLater } from './outcome.ts';
 
 export type { TagTry } from '../mantago/tags.ts';
 
@@ -60,8 +60,8 @@ export function afterTagTry(
       if (bot) return { to: 'retry', at: botProbeAt ?? now + policy.baseDelayMs, counted: false, outcome: 'failed', error: reason, bot };
       // An unknown tag or user: asking again changes nothing.
       if (PERMANENT.has(result.status)) return { to: 'dead', outcome: 'refused', reason };
-      const retryAfterMs = result.status === 429 ? result.retryAfterMs : undefined;
-      return retried(retryLater(reason, progress, policy, now, random, retryAfterMs), reason);
+      if (result.status === 429) return retried(rateLimited(reason, progress, policy, now, random, result.retryAfterMs), reason);
+      return retried(retryLater(reason, progress, policy, now, random), reason);
     }
   }
 }
