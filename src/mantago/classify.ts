@@ -26,6 +26,7 @@ export function classify(
   durationMs: number,
   maxRetryAfterMs: number,
   now: number,
+  secrets: readonly string[] = [],
 ): CallResult {
   let body: Record<string, unknown> = {};
   try {
@@ -35,12 +36,13 @@ export function classify(
     // an HTML error page from a proxy, say: the status tells enough
   }
   const errResponse = (body.errResponse ?? {}) as { message?: unknown; code?: unknown };
-  const message = String(errResponse.message ?? body.message ?? `HTTP ${status}`).slice(0, MAX_MESSAGE);
-  const code = typeof errResponse.code === 'number' ? errResponse.code : undefined;
+  const message = redacted(String(errResponse.message ?? body.message ?? `HTTP ${status}`), secrets).slice(0, MAX_MESSAGE);
+  const code = codeOf(errResponse.code);
   // The code first: it names the problem whatever the status says.
   if (isCode(code, 'TOKEN_EXPIRED')) return { kind: 'expired', status, durationMs, message };
   if (isCode(code, 'OLD_PAIR')) return { kind: 'superseded', status, durationMs, message, code: code as number };
-  if (status >= 200 && status < 300 && body.success === true) return { kind: 'ok', status, durationMs, body };
+  // `"true"` is MantaGO saying it sent: retried, it would be sent again.
+  if (status >= 200 && status < 300 && (body.success === true || body.success === 'true')) return { kind: 'ok', status, durationMs, body };
   const documented = meaningOf(code) !== undefined;
   // The status second: a 401 without a documented code is the credentials, as MantaGO answered it before codes.
   if (status === 401 && !documented) return { kind: 'expired', status, durationMs, message };
@@ -54,6 +56,12 @@ export function classify(
     // A far end may ask for hours; nothing waits longer than the longest retry delay.
     retryAfterMs: asked === undefined ? undefined : Math.min(asked, maxRetryAfterMs),
   };
+}
+
+/** `errResponse.code` as a number, also when it came as digits in a string (`"1004"` is still 1004). */
+function codeOf(code: unknown): number | undefined {
+  if (typeof code === 'number') return code;
+  return typeof code === 'string' && /^\d{1,9}$/.test(code.trim()) ? Number(code.trim()) : undefined;
 }
 
 /** A documented code came with the answer: MantaGO answered, whatever its HTTP status. */
@@ -70,16 +78,29 @@ export function parseRetryAfter(header: string | string[] | undefined, now: numb
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-export function describeNetworkError(error: unknown): { message: string; timeout: boolean } {
-  const e = error as { code?: string; name?: string; message?: string };
+/**
+ * A far end (or a proxy) that echoes the request would put the token or the secret in its message,
+ * which is stored with the attempt, shown by the admin API and logged: they are cut out, before the
+ * message is shortened (which could leave a part of one).
+ */
+function redacted(message: string, secrets: readonly string[]): string {
+  let text = message;
+  for (const secret of secrets) if (secret.length >= 4) text = text.replaceAll(secret, '[redacted]');
+  return text;
+}
+
+export function describeNetworkError(error: unknown, secrets: readonly string[] = []): { message: string; timeout: boolean } {
+  const e = error as { code?: unknown; name?: string; message?: string };
   const timeout =
     e.name === 'TimeoutError' ||
     e.code === 'UND_ERR_CONNECT_TIMEOUT' ||
     e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
     e.code === 'UND_ERR_BODY_TIMEOUT';
-  if (timeout) return { message: `MantaGO did not answer in time (${e.code ?? e.name})`, timeout };
+  // A DOMException's code is a number (23 for a timeout): its name says more.
+  const what = typeof e.code === 'string' ? e.code : e.name;
+  if (timeout) return { message: `MantaGO did not answer in time (${what})`, timeout };
   return {
-    message: `MantaGO unreachable: ${e.code ?? e.name ?? 'error'}${e.message ? ` ${e.message}` : ''}`.slice(0, MAX_MESSAGE),
+    message: redacted(`MantaGO unreachable: ${what ?? 'error'}${e.message ? ` ${e.message}` : ''}`, secrets).slice(0, MAX_MESSAGE),
     timeout,
   };
 }

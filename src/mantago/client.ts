@@ -189,6 +189,8 @@ export class MantagoClient {
     const started = performance.now();
     const elapsed = () => Math.round(performance.now() - started);
     const search = new URLSearchParams({ botId: this.options.botId, ...(query && Object.fromEntries(query)) });
+    // What a far end's message must never carry on into attempts, the admin API and the log.
+    const secrets = [apiToken, (body as { secret?: unknown }).secret].filter((s): s is string => typeof s === 'string');
     try {
       const response = await this.pool.request({
         method: 'POST',
@@ -207,9 +209,10 @@ export class MantagoClient {
         elapsed(),
         this.options.maxRetryAfterMs,
         this.clock.now(),
+        secrets,
       );
     } catch (error) {
-      return { kind: 'unreachable', durationMs: elapsed(), ...describeNetworkError(error) };
+      return { kind: 'unreachable', durationMs: elapsed(), ...describeNetworkError(error, secrets) };
     }
   }
 

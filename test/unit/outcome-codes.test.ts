@@ -24,6 +24,27 @@ describe('classify: the code first, the status second', () => {
     expect(answer(status, coded(120000))).toMatchObject({ kind: 'superseded', status, code: 120000 });
   });
 
+  test('a code sent as digits in a string is that code; a success sent as the string "true" is a success (retried, it would be sent twice)', () => {
+    expect(answer(400, { success: false, errResponse: { code: '1004', message: 'Token is invalid or expired' } })).toMatchObject({
+      kind: 'expired',
+    });
+    expect(answer(403, { success: false, errResponse: { code: ' 1002 ', message: 'no Open API' } })).toMatchObject({
+      kind: 'refused',
+      code: 1002,
+    });
+    expect(answer(200, { success: false, errResponse: { code: '120000', message: 'old' } })).toMatchObject({ kind: 'superseded' });
+    expect(answer(400, { success: false, errResponse: { code: '12x', message: 'odd' } })).toMatchObject({ kind: 'refused', status: 400 });
+    expect(answer(400, { success: false, errResponse: { code: '12x' } })).not.toHaveProperty('code');
+    expect(answer(200, { success: 'true' })).toMatchObject({ kind: 'ok' });
+  });
+
+  test('a far end echoing the request: the token and the secret are cut out of its message, before it is shortened', () => {
+    const token = `eyJ${'t'.repeat(400)}`;
+    const echoed = { success: false, errResponse: { message: `bad request: Bearer ${token} secret=s3cr3t-value` } };
+    const result = classify(400, JSON.stringify(echoed), undefined, 5, 60_000, now, [token, 's3cr3t-value']);
+    expect(result).toMatchObject({ kind: 'refused', message: 'bad request: Bearer [redacted] secret=[redacted]' });
+  });
+
   test('a 401 naming another documented code is that code, not an expiry; a bare 401 is still the credentials', () => {
     expect(answer(401, coded(1002))).toMatchObject({ kind: 'refused', code: 1002 });
     expect(answer(401, { success: false })).toMatchObject({ kind: 'expired' });
