@@ -101,12 +101,14 @@ export class MantagoClient {
     const result = await this.call('token', TOKEN_PATH, apiToken, { secret: apiSecret }, { timeoutMs: this.options.refreshTimeoutMs });
     if (result.kind !== 'ok') return result;
     const { apiToken: token, apiSecret: secret } = result.body;
-    if (typeof token !== 'string' || !token || typeof secret !== 'string' || !secret) {
+    // Sent in a header and a body on every call: a value with a space, a line break or a non-ASCII
+    // character could never be used (undici refuses such a header), so it is no pair at all.
+    if (!usable(token) || !usable(secret)) {
       return {
         kind: 'refused',
         status: result.status,
         durationMs: result.durationMs,
-        message: 'token reply has no apiToken and apiSecret',
+        message: 'token reply has no usable apiToken and apiSecret',
         retryAfterMs: undefined,
       };
     }
@@ -220,3 +222,6 @@ export class MantagoClient {
     await this.pool.close();
   }
 }
+
+/** A token or secret as MantaGO issues them: printable ASCII, no spaces. */
+const usable = (value: unknown): value is string => typeof value === 'string' && /^[\x21-\x7e]+$/.test(value);

@@ -2,6 +2,7 @@
 // capped at a few minutes, so a slow or failing token endpoint sees a few calls, not one per
 // delivery. Which refusals are worth trying again, and what it means when a refresh's answer was lost.
 import type { RefreshResult } from './client.ts';
+import { meaningOf } from './error-codes.ts';
 
 export const REFRESH_RETRY_BASE_MS = 2_000;
 export const REFRESH_RETRY_MAX_MS = 5 * 60_000;
@@ -52,7 +53,10 @@ export type RefreshFailure = { retry: true; detail: string; timedOut: boolean } 
 export function refreshFailure(reply: Exclude<RefreshResult, { kind: 'ok' }>, lastRefreshTimedOut: boolean): RefreshFailure {
   const unanswered = reply.kind === 'unreachable' || reply.kind === 'not_started';
   const detail = unanswered ? reply.message : `HTTP ${reply.status}: ${reply.message}`;
-  if (unanswered || (reply.kind === 'refused' && (reply.status === 429 || reply.status >= 500)))
+  // Not a refusal either: a 2xx or 3xx without a documented code (a proxy's page, `success: false`
+  // alone, a reply with no usable pair) says nothing against the pair.
+  const unclear = reply.kind === 'refused' && reply.status < 400 && meaningOf(reply.code) === undefined;
+  if (unanswered || unclear || (reply.kind === 'refused' && (reply.status === 429 || reply.status >= 500)))
     return { retry: true, detail, timedOut: reply.kind === 'unreachable' && reply.timeout };
   const lost = (reply.kind === 'expired' || reply.kind === 'superseded') && lastRefreshTimedOut;
   if (lost) return { retry: false, lastError: LOST_ROTATION_REASON };

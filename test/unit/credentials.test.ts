@@ -83,6 +83,34 @@ describe('CredentialsManager', () => {
     });
   });
 
+  test.each([
+    ['success: false and no code', 'temporarily unavailable'],
+    ['a maintenance page', 'HTTP 200'],
+    ['no usable pair', 'token reply has no usable apiToken and apiSecret'],
+  ])('a refresh answered 200 with %s says nothing against the pair: tried again later, never rejected', async (_what, message) => {
+    const odd: RefreshResult = { kind: 'refused', status: 200, durationMs: 5, message, retryAfterMs: undefined };
+    const { clock, store, manager, asked } = await setup([() => odd, () => renewed(2)]);
+    expect(await manager.expired(1)).toBe('unavailable');
+    expect(manager.health()).toMatchObject({ state: 'refresh_failing' });
+    expect(store.row).toMatchObject({ generation: 1, state: 'ok' });
+    await clock.advance(REFRESH_RETRY_MAX_MS);
+    expect(asked).toHaveLength(2);
+    expect((await manager.get())?.apiToken).toBe('token-2');
+  });
+
+  test('a renewed token whose exp has already passed: taken with the documented 30 days, not refreshed again at once, over and over', async () => {
+    const expiredAt = Math.floor(1_000_000_000_000 / 1000) - 3_600; // an hour before the fake clock's start
+    const token = [{ alg: 'HS256' }, { exp: expiredAt }, 'sig']
+      .map((part) => Buffer.from(JSON.stringify(part)).toString('base64url'))
+      .join('.');
+    const { clock, manager, asked } = await setup([() => ({ kind: 'ok', apiToken: token, apiSecret: 'secret-2', durationMs: 5 })]);
+    expect(await manager.expired(1)).toBe('renewed');
+    await clock.advance(60_000);
+    expect(asked).toHaveLength(1);
+    expect(manager.status()).toMatchObject({ generation: 2, state: 'ok' });
+    expect(manager.status().expiresAt - clock.now()).toBeGreaterThan(29 * 86_400_000);
+  });
+
   test('a caller waits for a slow refresh no longer than its deadline; the refresh goes on and the next caller gets its pair', async () => {
     let answer: (result: RefreshResult) => void = () => undefined;
     const { clock, manager } = await setup([() => new Promise<RefreshResult>((resolve) => (answer = resolve))]);

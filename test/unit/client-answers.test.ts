@@ -1,6 +1,7 @@
-// The MantaGO client against a far end that echoes the request in its error message (a proxy, a
-// debugging endpoint): the token and the secret never come back in the result's message, which is
-// stored with the attempt, shown by the admin API and logged.
+// The MantaGO client against a far end answering oddly. One that echoes the request in its error
+// message (a proxy, a debugging endpoint): the token and the secret never come back in the result's
+// message, which is stored with the attempt, shown by the admin API and logged. A token reply whose
+// pair could never be sent in a header is no pair.
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
@@ -8,6 +9,11 @@ import { MantagoClient } from '../../src/mantago/client.ts';
 
 let server: ReturnType<typeof createServer>;
 let client: MantagoClient;
+/** What the far end answers, given the request's authorization header and body: echoes them by default. */
+let answer = (authorization: string | undefined, body: string): [number, object] => [
+  400,
+  { success: false, errResponse: { message: `could not read ${authorization} with ${body}` } },
+];
 beforeAll(async () => {
   server = createServer((request, response) => {
     let body = '';
@@ -15,8 +21,8 @@ beforeAll(async () => {
       body += chunk;
     });
     request.on('end', () => {
-      const message = `could not read ${request.headers.authorization} with ${body}`;
-      response.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ success: false, errResponse: { message } }));
+      const [status, reply] = answer(request.headers.authorization, body);
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(reply));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -60,4 +66,18 @@ test('the same for a bind, a member lookup and a token refresh', async () => {
     expect(message).not.toContain(token);
     expect(message).not.toContain(secret);
   }
+});
+
+test.each([
+  ['a line break in the token', 'tok\r\nX-Evil: 1', 'secret-1234'],
+  ['a space in the secret', 'tok-1234567890', 'sec ret'],
+  ['a non-ASCII token', 'tok-ünïcode', 'secret-1234'],
+  ['a number for the secret', 'tok-1234567890', 1234],
+])('a token reply with %s is no usable pair (refused, status 200), not a pair to store', async (_what, apiToken, apiSecret) => {
+  answer = () => [200, { success: true, apiToken, apiSecret }];
+  expect(await client.refreshToken(token, secret)).toMatchObject({
+    kind: 'refused',
+    status: 200,
+    message: 'token reply has no usable apiToken and apiSecret',
+  });
 });
