@@ -92,6 +92,18 @@ describe('admin input', () => {
     expect((await admin('GET', '/admin/deliveries?status=dead')).json().deliveries).toEqual([]);
   });
 
+  test('a pasted pair: a line break around it is dropped; a space or line break inside is a 400 naming the field', async () => {
+    const inside = await admin('PUT', '/admin/credentials', { apiToken: 'tok-1234\r\nX: 1', apiSecret: 'secret-1234' });
+    expect(inside.statusCode).toBe(400);
+    expect(inside.json().message).toBe("apiToken must be printable ASCII without spaces, as MantaGO's dashboard shows it");
+    const spaced = await admin('PUT', '/admin/credentials', { apiToken: 'tok-12345678', apiSecret: 'sec ret-1234' });
+    expect(spaced.json().message).toContain('apiSecret must be printable ASCII');
+    const { apiToken, apiSecret } = sim.credentials();
+    const pasted = await admin('PUT', '/admin/credentials', { apiToken: `${apiToken}\n`, apiSecret: ` ${apiSecret} ` });
+    expect(pasted.statusCode).toBe(200);
+    expect(pasted.json()).toMatchObject({ origin: 'admin', state: 'ok' });
+  });
+
   test('a recipient key holding U+0000: 400, not a key stored as another', async () => {
     const answer = await admin('PUT', `/admin/recipients/${encodeURIComponent('customer:\u0000')}`, { platform: 'line', userId: user(2) });
     expect(answer.statusCode).toBe(400);

@@ -7,6 +7,8 @@ export const BROADCAST_PATH = '/api/openapi/broadcast';
 export const TOKEN_PATH = '/api/openapi/token';
 /** `errResponse.code` for "Token is invalid or expired", whatever the HTTP status (error-codes.ts names every code). */
 export const TOKEN_EXPIRED_CODE = MANTAGO_CODES.TOKEN_EXPIRED;
+/** A token or secret as MantaGO issues them: printable ASCII, no spaces (each goes into a header or a body on every call). */
+export const isCredential = (value: unknown): value is string => typeof value === 'string' && /^[\x21-\x7e]+$/.test(value);
 /** Tokens last 30 days; a token whose `exp` cannot be read is assumed to last that long. */
 export const TOKEN_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
 

@@ -2,7 +2,15 @@
 // call within the limiter. It reports what happened; whether to retry is decided elsewhere.
 import { Pool } from 'undici';
 import { type Clock, systemClock } from '../clock.ts';
-import { BIND_PATH, BROADCAST_PATH, type BroadcastRequest, CLIENTS_PATH, type MantagoClientRecord, TOKEN_PATH } from './api.ts';
+import {
+  BIND_PATH,
+  BROADCAST_PATH,
+  type BroadcastRequest,
+  CLIENTS_PATH,
+  isCredential,
+  type MantagoClientRecord,
+  TOKEN_PATH,
+} from './api.ts';
 import { CallLimiter, CallNotStarted } from './call-limiter.ts';
 import { answeredWithCode, type CallResult, classify, describeNetworkError } from './classify.ts';
 import { TAG_ENDPOINTS } from './tag-api.ts';
@@ -103,7 +111,7 @@ export class MantagoClient {
     const { apiToken: token, apiSecret: secret } = result.body;
     // Sent in a header and a body on every call: a value with a space, a line break or a non-ASCII
     // character could never be used (undici refuses such a header), so it is no pair at all.
-    if (!usable(token) || !usable(secret)) {
+    if (!isCredential(token) || !isCredential(secret)) {
       return {
         kind: 'refused',
         status: result.status,
@@ -222,6 +230,3 @@ export class MantagoClient {
     await this.pool.close();
   }
 }
-
-/** A token or secret as MantaGO issues them: printable ASCII, no spaces. */
-const usable = (value: unknown): value is string => typeof value === 'string' && /^[\x21-\x7e]+$/.test(value);

@@ -2,8 +2,9 @@
 // demand, and installing a pair copied from MantaGO's dashboard.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
+import { isCredential } from '../../mantago/api.ts';
 import type { CredentialsManager } from '../../mantago/credentials.ts';
-import { errorReplies } from '../errors.ts';
+import { errorReplies, httpError } from '../errors.ts';
 import { CredentialsSchema, credentialsView } from './schemas.ts';
 
 const RefreshReply = Type.Object({
@@ -51,6 +52,13 @@ export const credentialRoutes: FastifyPluginAsyncTypebox<{ credentials: Credenti
       ),
       response: { 200: CredentialsSchema, ...errorReplies(400, 401) },
     },
-    handler: async (request) => credentialsView(await credentials.install(request.body), dryRun),
+    handler: async (request) => {
+      // A pasted value often brings a line break or spaces around it: those go; any inside are refused.
+      const pair = { apiToken: request.body.apiToken.trim(), apiSecret: request.body.apiSecret.trim() };
+      for (const [name, value] of Object.entries(pair))
+        if (!isCredential(value))
+          throw httpError('INVALID_PAYLOAD', `${name} must be printable ASCII without spaces, as MantaGO's dashboard shows it`);
+      return credentialsView(await credentials.install(pair), dryRun);
+    },
   });
 };
