@@ -51,6 +51,15 @@ describe('the environment', () => {
     expect(problems).toHaveLength(2);
   });
 
+  test('a MantaGO token or secret with a space inside is refused at start, unshown; a line break around it is trimmed', () => {
+    const { problems } = parseEnv({ ...minimal, MANTAGO_API_TOKEN: 'tok en-value', MANTAGO_API_SECRET: 'sec\u00e9-value' });
+    expect(problems).toEqual([
+      "MANTAGO_API_TOKEN is invalid: expected the bot's API token from MantaGO (printable ASCII, no spaces)",
+      "MANTAGO_API_SECRET is invalid: expected the bot's API secret key from MantaGO (printable ASCII, no spaces)",
+    ]);
+    expect(parseEnv({ ...minimal, MANTAGO_API_TOKEN: 'tok.en.value\n' }).config?.MANTAGO_API_TOKEN).toBe('tok.en.value');
+  });
+
   test('empty values count as unset', () => {
     const { config } = parseEnv({ ...minimal, PORT: '', SHOPIFY_WEBHOOK_SECRET: '  ' });
     expect(config?.PORT).toBe(3000);

@@ -2,6 +2,7 @@
 // Each field's `description` doubles as its error message and its documentation.
 import Type, { type Static, type TOptional, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { CREDENTIAL_PATTERN } from '../mantago/api.ts';
 import { SOURCES } from '../sources/registry.ts';
 import { SHOP_SECRET_NAMES, SHOP_SETTINGS, shopSettingProblems } from './shop-settings.ts';
 
@@ -23,8 +24,16 @@ export const EnvSchema = Type.Object({
     default: 'https://mantago.cc',
   }),
   MANTAGO_BOT_ID: Text('the bot id from the MantaGO dashboard URL (https://mantago.cc/chatbot/<botId>)'),
-  MANTAGO_API_TOKEN: Text("the bot's API token from MantaGO"),
-  MANTAGO_API_SECRET: Text("the bot's API secret key from MantaGO"),
+  MANTAGO_API_TOKEN: Type.String({
+    description: "the bot's API token from MantaGO (printable ASCII, no spaces)",
+    minLength: 1,
+    pattern: CREDENTIAL_PATTERN,
+  }),
+  MANTAGO_API_SECRET: Type.String({
+    description: "the bot's API secret key from MantaGO (printable ASCII, no spaces)",
+    minLength: 1,
+    pattern: CREDENTIAL_PATTERN,
+  }),
   MANTAGO_TIMEOUT_MS: Integer('timeout of one MantaGO call in ms', 10_000, 100, 120_000),
   MANTAGO_MEMBER_CACHE_S: Integer(
     "how long MantaGO's answer to a member lookup is kept, in seconds (one that found nobody: 5 minutes at most)",
