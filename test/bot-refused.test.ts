@@ -40,7 +40,7 @@ describe.each(SERVICE_ENGINES)('$engine store', ({ engine, available }) => {
         env: { ...ENV, MANTAGO_MAX_CONCURRENCY: '1', ...(await engineEnv(engine)) },
       });
       // The orders come in batches: a 429 on the first call holds every call back while the rest arrive.
-      sim.set({ ...(on as Partial<Switches>), fail: { status: 429, count: 1, retryAfterSeconds: 2 } });
+      sim.set({ ...(on as Partial<Switches>), fail: { status: 429, count: 1, retryAfterSeconds: 4 } }); // long enough for 200 posts on a loaded machine
       for (let i = 0; i < 200; i++) expect((await app.inject(shopifyRequest(orderFor(i)))).statusCode).toBe(202);
 
       const paused = await waitFor(async () => ((await readiness(app)).checks.delivery === 'bot_refused' ? readiness(app) : undefined), {
