@@ -41,7 +41,7 @@ export type CredentialsEvent =
   /** A pair from the store, the environment, another replica or the operator; an older one than held is ignored. */
   | { type: 'pair_seen'; pair: StoredCredentials }
   /** MantaGO answered a call made with the pair of `generation`: invalid or expired. */
-  | { type: 'expiry_reported'; generation: number; now: number }
+  | { type: 'expiry_reported'; generation: number; now: number; random: number }
   /** MantaGO answered the refresh of `base`, asked at `askedAt`: a new pair, a refusal worth retrying, or a refusal. */
   | { type: 'refresh_answered'; base: StoredCredentials; reply: RefreshResult; askedAt: number; now: number; random: number }
   /** A refresh came to nothing before reaching MantaGO (another replica's claim, an unsaved pair, our own error). */
@@ -75,7 +75,7 @@ export function stateOf(pair: StoredCredentials): CredentialsState {
 }
 
 /**
- * usable          → expired (reported), refresh_failing (reported during a backoff), unsaved (refreshed), rejected (refused)
+ * usable          → expired (reported), refresh_failing (reported during a backoff, or moments after the refresh that got it), unsaved, rejected
  * expired         → refresh_failing (the refresh came to nothing), unsaved, rejected
  * refresh_failing → unsaved, rejected; backs off further meanwhile
  * unsaved         → usable, expired or refresh_failing once stored, as MantaGO reported it meanwhile
@@ -87,7 +87,7 @@ export function transition(state: CredentialsState, event: CredentialsEvent): Mo
     case 'pair_seen':
       return settled(seen(state, event.pair));
     case 'expiry_reported':
-      return expiryReported(state, event.generation, event.now);
+      return expiryReported(state, event.generation, event.now, event.random);
     case 'refresh_answered':
       return refreshAnswered(state, event);
     case 'refresh_not_made':
@@ -116,11 +116,22 @@ function seen(state: CredentialsState, pair: StoredCredentials): CredentialsStat
   return state.name === 'rejected' ? { name: 'usable', pair, backoff, answerLost } : { ...state, pair };
 }
 
-function expiryReported(state: CredentialsState, generation: number, now: number): Moved {
+/** A pair a refresh got this recently (and not yet expired) that MantaGO already calls invalid: that refresh came to nothing. */
+export const JUST_ISSUED_MS = 10_000;
+export const JUST_ISSUED_REASON = 'MantaGO called a pair it had just issued invalid';
+
+function expiryReported(state: CredentialsState, generation: number, now: number, random: number): Moved {
   if (generation < state.pair.generation || state.name === 'rejected') return settled(state); // a newer pair already, or none to get
   const reported = markExpired(state);
   const { backoff } = refreshesOf(reported);
   if (backoff && now < backoff.nextAttemptAt) return { state: reported, decision: { do: 'nothing', answer: 'unavailable' } };
+  // Refreshed again at once, it would be refused again at once: a refresh (and a rotation) per call.
+  const { origin, obtainedAt, expiresAt } = state.pair;
+  if (origin === 'refresh' && now - obtainedAt < JUST_ISSUED_MS && now < expiresAt)
+    return {
+      state: backedOff(reported, JUST_ISSUED_REASON, true, false, now, random),
+      decision: { do: 'retry_later', answer: 'unavailable', detail: JUST_ISSUED_REASON },
+    };
   return { state: reported, decision: { do: 'refresh', answer: 'unavailable' } };
 }
 

@@ -108,7 +108,9 @@ export class CredentialsManager {
    */
   async expired(generation: number, options: { waitUntil?: number } = {}): Promise<Renewal> {
     if (this.deps.dryRun) return 'unavailable'; // a dry run never refreshes: that would rotate a pair a live deployment may use
-    const decision = this.apply({ type: 'expiry_reported', generation, now: this.clock.now() });
+    const decision = this.apply({ type: 'expiry_reported', generation, now: this.clock.now(), random: this.random() });
+    if (decision.do === 'retry_later')
+      this.deps.log.warn({ generation, nextRefreshAt: this.nextRefreshAt() }, `${decision.detail}: the next refresh waits (backing off)`);
     if (decision.do !== 'refresh') return decision.answer;
     return settleBy(this.clock, this.refresh('MantaGO reported the token invalid or expired'), options.waitUntil, 'unavailable');
   }

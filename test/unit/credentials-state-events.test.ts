@@ -1,7 +1,14 @@
 // The credentials' state machine when events come in odd orders: an older pair, an answer after a
 // newer pair, a report of expiry inside a backoff, an unsaved pair the store refuses.
 import { describe, expect, test } from 'vitest';
-import { type CredentialsState, nextAttemptAt, stateOf, transition } from '../../src/mantago/credentials-state.ts';
+import {
+  type CredentialsState,
+  JUST_ISSUED_MS,
+  JUST_ISSUED_REASON,
+  nextAttemptAt,
+  stateOf,
+  transition,
+} from '../../src/mantago/credentials-state.ts';
 import { LOST_ROTATION_REASON } from '../../src/mantago/refresh-policy.ts';
 import { answered, backoff, DAY, held, ok, pair, refusedExpired, states, T, timedOut, unavailable } from '../helpers/credentials-states.ts';
 
@@ -38,35 +45,50 @@ describe('pairs seen', () => {
 
 describe('MantaGO reports the pair expired', () => {
   test('held usable: refresh now', () => {
-    expect(transition(states.usable, { type: 'expiry_reported', generation: 5, now: T })).toEqual({
+    expect(transition(states.usable, { type: 'expiry_reported', generation: 5, now: T, random: 0.5 })).toEqual({
       state: { name: 'expired', pair: held, answerLost: false },
       decision: { do: 'refresh', answer: 'unavailable' },
     });
   });
 
+  test('a pair a refresh got moments ago, called invalid before its expiry: that refresh came to nothing, backed off; one gone past its expiry is refreshed', () => {
+    const fresh = pair(5, { origin: 'refresh', obtainedAt: T - 1_000, expiresAt: T + DAY });
+    const moved = transition(stateOf(fresh), { type: 'expiry_reported', generation: 5, now: T, random: 0.5 });
+    expect(moved.decision).toEqual({ do: 'retry_later', answer: 'unavailable', detail: JUST_ISSUED_REASON });
+    expect(moved.state).toMatchObject({ name: 'refresh_failing', backoff: { failures: 1, reason: JUST_ISSUED_REASON } });
+    expect(nextAttemptAt(moved.state)).toBeGreaterThan(T);
+    const lapsed = pair(5, { origin: 'refresh', obtainedAt: T - 4_000, expiresAt: T - 1 });
+    expect(transition(stateOf(lapsed), { type: 'expiry_reported', generation: 5, now: T, random: 0.5 }).decision).toEqual({
+      do: 'refresh',
+      answer: 'unavailable',
+    });
+    const older = pair(5, { origin: 'refresh', obtainedAt: T - JUST_ISSUED_MS, expiresAt: T + DAY });
+    expect(transition(stateOf(older), { type: 'expiry_reported', generation: 5, now: T, random: 0.5 }).decision.do).toBe('refresh');
+  });
+
   test('while refreshes back off, callers are told at once until the next attempt is due, then it is made', () => {
     const aheadFailing: CredentialsState = { name: 'usable', pair: held, backoff, answerLost: false };
-    const within = transition(aheadFailing, { type: 'expiry_reported', generation: 5, now: backoff.nextAttemptAt - 1 });
+    const within = transition(aheadFailing, { type: 'expiry_reported', generation: 5, now: backoff.nextAttemptAt - 1, random: 0.5 });
     expect(within).toEqual({ state: { ...states.refresh_failing }, decision: { do: 'nothing', answer: 'unavailable' } });
-    expect(transition(within.state, { type: 'expiry_reported', generation: 5, now: backoff.nextAttemptAt }).decision).toEqual({
+    expect(transition(within.state, { type: 'expiry_reported', generation: 5, now: backoff.nextAttemptAt, random: 0.5 }).decision).toEqual({
       do: 'refresh',
       answer: 'unavailable',
     });
   });
 
   test('for a pair older than the one held: the newer one, without a call; rejected if that is', () => {
-    expect(transition(states.usable, { type: 'expiry_reported', generation: 4, now: T })).toEqual({
+    expect(transition(states.usable, { type: 'expiry_reported', generation: 4, now: T, random: 0.5 })).toEqual({
       state: states.usable,
       decision: { do: 'nothing', answer: 'renewed' },
     });
-    expect(transition(states.rejected, { type: 'expiry_reported', generation: 4, now: T }).decision).toEqual({
+    expect(transition(states.rejected, { type: 'expiry_reported', generation: 4, now: T, random: 0.5 }).decision).toEqual({
       do: 'nothing',
       answer: 'rejected',
     });
   });
 
   test('an unsaved pair is remembered expired: once stored it is refreshed', () => {
-    const reported = transition(states.unsaved, { type: 'expiry_reported', generation: 5, now: T });
+    const reported = transition(states.unsaved, { type: 'expiry_reported', generation: 5, now: T, random: 0.5 });
     expect(reported).toEqual({ state: { ...states.unsaved, expired: true }, decision: { do: 'refresh', answer: 'unavailable' } });
     expect(transition(reported.state, { type: 'unsaved_stored', kept: held }).state).toEqual({
       name: 'expired',

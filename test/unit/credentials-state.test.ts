@@ -26,7 +26,7 @@ describe('every state against every event', () => {
     ],
     [
       'MantaGO reports the pair expired',
-      () => ({ type: 'expiry_reported', generation: 5, now: later }),
+      () => ({ type: 'expiry_reported', generation: 5, now: later, random: 0.5 }),
       { usable: 'expired', expired: 'expired', refresh_failing: 'refresh_failing', unsaved: 'unsaved', rejected: 'rejected' },
     ],
     [
@@ -72,7 +72,7 @@ describe('every state against every event', () => {
 test('rejected stays rejected, with no call, until a newer pair comes (the operator PUTs one); or a forced refresh succeeds', () => {
   let state: CredentialsState = states.rejected;
   const meanwhile: CredentialsEvent[] = [
-    { type: 'expiry_reported', generation: 5, now: later },
+    { type: 'expiry_reported', generation: 5, now: later, random: 0.5 },
     { type: 'refresh_not_made', reason: 'busy', now: later, random: 0.5 },
     { type: 'unsaved_stored', kept: held },
     { type: 'unsaved_refused', error: 'x', now: later, random: 0.5 },

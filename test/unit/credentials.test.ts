@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import type { StoredCredentials } from '../../src/domain/credentials.ts';
 import type { RefreshResult } from '../../src/mantago/client.ts';
-import { LOST_ROTATION_REASON, OLD_PAIR_REASON, REFRESH_RETRY_MAX_MS } from '../../src/mantago/refresh-policy.ts';
+import { LOST_ROTATION_REASON, OLD_PAIR_REASON, REFRESH_RETRY_BASE_MS, REFRESH_RETRY_MAX_MS } from '../../src/mantago/refresh-policy.ts';
 import { loggedLines, type MemoryStore, pair, setup } from '../helpers/credentials-manager.ts';
 import { settle } from '../helpers/fake-clock.ts';
 
@@ -109,6 +109,22 @@ describe('CredentialsManager', () => {
     expect(asked).toHaveLength(1);
     expect(manager.status()).toMatchObject({ generation: 2, state: 'ok' });
     expect(manager.status().expiresAt - clock.now()).toBeGreaterThan(29 * 86_400_000);
+  });
+
+  test('a pair a refresh just got, already called invalid: not refreshed again at once (a refresh and a rotation per call), but after a backoff', async () => {
+    const { clock, manager, asked } = await setup([() => renewed(2), () => renewed(3), () => renewed(4)]);
+    expect(await manager.expired(1)).toBe('renewed');
+    expect(await manager.expired(2)).toBe('unavailable');
+    expect(await manager.expired(2)).toBe('unavailable');
+    expect(asked).toHaveLength(1);
+    expect(manager.health()).toMatchObject({ state: 'refresh_failing', reason: 'MantaGO called a pair it had just issued invalid' });
+    await clock.advance(REFRESH_RETRY_BASE_MS);
+    expect(asked).toEqual(['token-1', 'token-2']); // tried again when the backoff ends, with the pair held
+    expect((await manager.get())?.apiToken).toBe('token-3');
+    // A pair that worked for a while is refreshed at once when called invalid, as before.
+    await clock.advance(60_000);
+    expect(await manager.expired(3)).toBe('renewed');
+    expect(asked).toHaveLength(3);
   });
 
   test('a caller waits for a slow refresh no longer than its deadline; the refresh goes on and the next caller gets its pair', async () => {
