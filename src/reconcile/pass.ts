@@ -8,7 +8,7 @@ import type { Clock } from '../clock.ts';
 import type { Intake } from '../delivery/intake.ts';
 import { withBackoff } from './backoff.ts';
 import type { ReceivedEvent, ShopConnection, Window } from './connection.ts';
-import type { ShopCallError } from './shop-call.ts';
+import { ShopCallError } from './shop-call.ts';
 
 /** The topic an event found by reconciliation is recorded with. */
 export const RECONCILE_TOPIC = 'reconcile';
@@ -21,6 +21,11 @@ export const RECONCILE_TOPIC = 'reconcile';
 const REST_PER_BUSY = 14;
 /** The longest rest: a clock that jumps while a page is stored (a test's, NTP's) must not stall the pass. */
 const MAX_REST_MS = 1_000;
+/**
+ * Pages in one pass (50,000 Shopify orders, 100,000 WooCommerce ones): a bound for a shop that pages
+ * without end in a way the checks below miss; a poll goes on from the watermark, other shops get their turn.
+ */
+export const MAX_PAGES_PER_PASS = 1_000;
 
 export interface PassCounts {
   /** Orders read from the shop. */
@@ -56,9 +61,22 @@ export async function runPass(connection: ShopConnection, window: Window, option
     }
   };
   const sleep = options.sleep ?? ((ms: number) => options.clock.sleep(ms));
+  // An answer the connection could not read (a shape it does not know) is the shop's trouble, not ours.
+  const read = async () => {
+    try {
+      return await connection.page(window, cursor);
+    } catch (error) {
+      if (error instanceof ShopCallError) throw error;
+      throw new ShopCallError(
+        'unreachable',
+        `${connection.source} answered orders that could not be read (${(error as Error).message})`.slice(0, 300),
+      );
+    }
+  };
   let cursor: string | undefined;
+  let pages = 0;
   do {
-    const page = await withBackoff(options.clock, () => connection.page(window, cursor), {
+    const page = await withBackoff(options.clock, read, {
       stopped: options.stopped,
       ...(options.onWait && { onWait: options.onWait }),
       ...(options.sleep && { sleep: options.sleep }),
@@ -75,6 +93,12 @@ export async function runPass(connection: ShopConnection, window: Window, option
     const busy = options.clock.now() - storing;
     options.onNew?.(counts.new - before);
     if (page.through !== undefined && options.onPage && !(await options.onPage(page.through))) break;
+    if (page.next !== undefined && (page.next === cursor || page.orders === 0))
+      throw new ShopCallError(
+        'unreachable',
+        `${connection.source} paged without end (the same cursor again, or an empty page with more to come)`,
+      );
+    if (++pages >= MAX_PAGES_PER_PASS) break;
     cursor = page.next;
     if (cursor !== undefined && busy > 0 && !options.stopped()) await sleep(Math.min(busy * REST_PER_BUSY, MAX_REST_MS));
   } while (cursor !== undefined && !options.stopped());

@@ -169,7 +169,8 @@ export class ShopPoller {
         sleep: this.sleep,
         onPage: async (through) =>
           (await store.claimShopPoll(source, owner, clock.now() + pollLeaseMs(this.options.intervalMs), clock.now(), false)) &&
-          (await store.advanceWatermark(source, owner, through)),
+          // Never past now: an order stamped in the future (a shop's clock, a bad date) would skip every order after it.
+          (await store.advanceWatermark(source, owner, Math.min(through, clock.now()))),
         onWait: (e, ms) => log.info({ source, outcome: e.outcome, waitMs: ms }, 'shop poll backs off'),
         onNew: (count) => metrics.recovered(source, count),
       });

@@ -30,6 +30,8 @@ export class ShopApi {
   private readonly timeoutMs: number;
   private readonly headers: Record<string, string>;
   private readonly name: string;
+  /** What the credentials look like in any text a shop sends back: each header's value, and a Basic pair's parts. */
+  private readonly secrets: string[];
 
   /** `base`: the API's URL prefix; `headers`: sent with every call (the credentials). */
   constructor(name: string, base: string, headers: Record<string, string>, timeoutMs = 30_000) {
@@ -37,6 +39,11 @@ export class ShopApi {
     this.name = name;
     this.prefix = url.pathname.replace(/\/+$/, '');
     this.headers = headers;
+    this.secrets = Object.values(headers).flatMap((value) => {
+      const basic = /^Basic\s+(\S+)$/i.exec(value)?.[1];
+      const pair = basic ? Buffer.from(basic, 'base64').toString('utf8') : undefined;
+      return [value, ...(basic ? [basic] : []), ...(pair ? [pair, ...pair.split(':')] : [])].filter((s) => s.length >= 4);
+    });
     this.timeoutMs = timeoutMs;
     this.pool = new Pool(url.origin, {
       connections: 2,
@@ -70,6 +77,14 @@ export class ShopApi {
       throw new ShopCallError('unreachable', `${this.name} did not answer (${e.code ?? e.name ?? 'error'})`);
     }
     if (status === 401 || status === 403) throw new ShopCallError('unauthorized', `${this.name} refused the credentials (HTTP ${status})`);
+    if (status >= 300 && status < 400) {
+      // Not followed: the credentials would go along to wherever it points.
+      const to = String(headers.location ?? '').replace(/[?#].*$/, '');
+      throw new ShopCallError(
+        'unreachable',
+        `${this.name} answered HTTP ${status}, a redirect to ${to || 'nowhere said'}: check the shop's URL`,
+      );
+    }
     if (status === 429) throw new ShopCallError('throttled', `${this.name} answered 429`, retryAfterMs(headers['retry-after']));
     if (status >= 500) throw new ShopCallError('unreachable', `${this.name} answered HTTP ${status}`, retryAfterMs(headers['retry-after']));
     let parsed: unknown;
@@ -80,14 +95,27 @@ export class ShopApi {
     }
     if (status >= 400) {
       const message = (parsed as { message?: unknown; errors?: unknown } | null)?.message ?? (parsed as { errors?: unknown })?.errors;
-      throw new ShopCallError('unreachable', `${this.name} answered HTTP ${status}: ${String(message ?? '').slice(0, 300)}`);
+      throw new ShopCallError('unreachable', `${this.name} answered HTTP ${status}: ${this.redact(String(message ?? '')).slice(0, 300)}`);
     }
     return { status, body: parsed, headers };
+  }
+
+  /** `text` from the shop without the credentials in it: a shop (or a proxy) may echo what it was sent. */
+  redact(text: string): string {
+    let shown = text;
+    for (const secret of this.secrets) shown = shown.replaceAll(secret, '[redacted]');
+    return shown;
   }
 
   async close(): Promise<void> {
     await this.pool.close();
   }
+}
+
+/** A page count header (WooCommerce's X-WP-TotalPages): a whole number, else none (missing, `abc`, negative). */
+export function pagesOf(header: string | string[] | undefined): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value !== undefined && /^\d{1,9}$/.test(value.trim()) ? Number(value.trim()) : undefined;
 }
 
 /** Retry-After in delta-seconds (both platforms send that form). */

@@ -68,6 +68,9 @@ interface GraphqlReply<T> {
   extensions?: { cost?: { requestedQueryCost?: number; throttleStatus?: { currentlyAvailable: number; restoreRate: number } } };
 }
 
+/** Pages of 100 subscriptions: far more than an app ever has. */
+const MAX_SUBSCRIPTION_PAGES = 20;
+
 /** The first API version whose subscriptions have `uri` (before it: `callbackUrl`). */
 const URI_SINCE = '2025-10';
 
@@ -99,7 +102,7 @@ export class ShopifyAdmin {
   async subscriptions(): Promise<ShopifySubscription[]> {
     const found: ShopifySubscription[] = [];
     let after: string | null = null;
-    for (;;) {
+    for (let pages = 1; ; pages++) {
       const data: {
         webhookSubscriptions: { nodes: Record<string, string>[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
       } = await this.graphql(
@@ -110,6 +113,12 @@ export class ShopifyAdmin {
       for (const node of page.nodes)
         found.push({ id: String(node.id), topic: String(node.topic), address: String(node[this.addressField]) });
       if (!page.pageInfo.hasNextPage || !page.pageInfo.endCursor) return found;
+      // A cursor given again, or more pages than an app has subscriptions: the listing would never end.
+      if (page.pageInfo.endCursor === after || page.nodes.length === 0 || pages >= MAX_SUBSCRIPTION_PAGES)
+        throw new ShopCallError(
+          'unreachable',
+          'Shopify listed webhook subscriptions without end (the same cursor again, or an empty page)',
+        );
       after = page.pageInfo.endCursor;
     }
   }
@@ -125,7 +134,7 @@ export class ShopifyAdmin {
       { topic, sub: { [this.addressField]: address, format: 'JSON' } },
     );
     const made = data.webhookSubscriptionCreate;
-    const error = made?.userErrors.map((e) => e.message).join('; ');
+    const error = this.api.redact(made?.userErrors?.map((e) => e.message).join('; ') ?? '');
     return made?.webhookSubscription ? { id: made.webhookSubscription.id } : { error: error || 'not created' };
   }
 
@@ -137,7 +146,7 @@ export class ShopifyAdmin {
     const { body } = await this.api.call('POST', 'graphql.json', { query, variables });
     const reply = (body ?? {}) as GraphqlReply<T>;
     const errors = reply.errors ?? [];
-    if (errors.some((e) => e.extensions?.code === 'THROTTLED')) {
+    if (Array.isArray(errors) && errors.some((e) => e?.extensions?.code === 'THROTTLED')) {
       const cost = reply.extensions?.cost;
       const status = cost?.throttleStatus;
       const missing = Math.max(0, (cost?.requestedQueryCost ?? 0) - (status?.currentlyAvailable ?? 0));
@@ -145,8 +154,8 @@ export class ShopifyAdmin {
       throw new ShopCallError('throttled', 'Shopify throttled the query (THROTTLED)', waitMs);
     }
     if (errors.length > 0 || !reply.data) {
-      const message = errors.map((e) => e.message).join('; ') || 'no data';
-      throw new ShopCallError('unreachable', `Shopify answered with errors: ${message.slice(0, 300)}`);
+      const message = (Array.isArray(errors) ? errors.map((e) => e?.message).join('; ') : String(errors)) || 'no data';
+      throw new ShopCallError('unreachable', `Shopify answered with errors: ${this.api.redact(message).slice(0, 300)}`);
     }
     return reply.data;
   }

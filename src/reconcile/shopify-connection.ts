@@ -47,7 +47,7 @@ export function shopifyConnection(settings: ShopifySettings): ShopConnection {
         ...(window.until !== undefined ? [`updated_at:<='${iso(window.until)}'`] : []),
       ].join(' AND ');
       const { nodes, pageInfo } = await admin.orders(query, cursor);
-      const through = nodes.reduce<number | undefined>((latest, o) => Math.max(latest ?? 0, Date.parse(o.updatedAt)), undefined);
+      const through = nodes.reduce<number | undefined>((latest, o) => Math.max(latest ?? 0, Date.parse(o.updatedAt) || 0), undefined);
       return {
         orders: nodes.length,
         events: nodes.flatMap((order) => shopifyOrderEvents(order, settings.shop)),

@@ -6,11 +6,13 @@ import type { OrderEvent } from '../domain/order.ts';
 import { payloadProblems } from '../http/payload-check.ts';
 import { gmtTime, woocommerceSource } from '../sources/woocommerce.ts';
 import type { OrderPage, ReceivedEvent, ShopConnection, WebhookCheck, Window } from './connection.ts';
-import { ShopApi } from './shop-call.ts';
+import { pagesOf, ShopApi, ShopCallError } from './shop-call.ts';
 
 /** The webhook topics this service takes (both carry the order; its status is the event). */
 export const WOOCOMMERCE_TOPICS = ['order.created', 'order.updated'] as const;
 const PAGE = 100;
+/** Pages of 100 webhooks: far more than a shop ever has. */
+const MAX_WEBHOOK_PAGES = 20;
 const KIND = woocommerceSource.payloadKind({ 'x-wc-webhook-topic': 'order.updated' });
 
 export interface WooCommerceSettings {
@@ -62,14 +64,18 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
         page: String(page),
       });
       const { body, headers } = await api.call('GET', `orders?${query}`);
-      const orders = Array.isArray(body) ? (body as Record<string, unknown>[]) : [];
-      const totalPages = Number(headers['x-wp-totalpages'] ?? 1);
+      if (!Array.isArray(body))
+        throw new ShopCallError('unreachable', 'WooCommerce answered something that is not a list of orders: check WOOCOMMERCE_URL');
+      const orders = body as Record<string, unknown>[];
+      // Without a page count (missing, or not a number) a full page says there may be more.
+      const totalPages = pagesOf(headers['x-wp-totalpages']);
+      const more = totalPages === undefined ? orders.length === PAGE : page < totalPages;
       const through = orders.reduce<number | undefined>((latest, o) => Math.max(latest ?? 0, gmt(o.date_modified_gmt) ?? 0), undefined);
       return {
         orders: orders.length,
         events: orders.flatMap((o) => wooOrderEvent(o) ?? []),
         through,
-        next: page < totalPages ? String(page + 1) : undefined,
+        next: more ? String(page + 1) : undefined,
       };
     },
     async keepWebhooks(publicUrl: string, _events: readonly OrderEvent[]): Promise<WebhookCheck> {
@@ -77,8 +83,11 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
       const hooks: WooWebhook[] = [];
       for (let page = 1; ; page++) {
         const { body, headers } = await api.call('GET', `webhooks?per_page=100&page=${page}`);
-        hooks.push(...((Array.isArray(body) ? body : []) as WooWebhook[]));
-        if (page >= Number(headers['x-wp-totalpages'] ?? 1)) break;
+        if (!Array.isArray(body)) throw new ShopCallError('unreachable', 'WooCommerce answered something that is not a list of webhooks');
+        hooks.push(...(body as WooWebhook[]));
+        const totalPages = pagesOf(headers['x-wp-totalpages']);
+        if (body.length === 0 || (totalPages === undefined ? body.length < 100 : page >= totalPages)) break;
+        if (page >= MAX_WEBHOOK_PAGES) throw new ShopCallError('unreachable', 'WooCommerce listed webhooks without end');
       }
       const repairs: WebhookCheck['repairs'] = [];
       for (const topic of WOOCOMMERCE_TOPICS) {

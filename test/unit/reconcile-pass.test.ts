@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.ts';
 import type { IntakeResult } from '../../src/delivery/intake.ts';
 import type { OrderPage, ReceivedEvent, ShopConnection } from '../../src/reconcile/connection.ts';
-import { runPass } from '../../src/reconcile/pass.ts';
+import { MAX_PAGES_PER_PASS, runPass } from '../../src/reconcile/pass.ts';
+import { ShopCallError } from '../../src/reconcile/shop-call.ts';
 
 const event = (orderId: string) => ({ order: { orderId, event: 'order_created' }, scope: 'shop.test' }) as unknown as ReceivedEvent;
 
@@ -61,5 +62,67 @@ describe('a reconciliation pass', () => {
 
   it('does not rest once the service is stopping', async () => {
     expect((await pass(3, 1, 5, true)).rests).toEqual([]);
+  });
+
+  /** A pass over a connection whose pages `answer` gives; the page reads and the watermark steps it made. */
+  async function over(answer: (cursor: string | undefined) => Promise<OrderPage>) {
+    const clock: Clock = { now: () => 1_000_000, setTimer: () => () => {}, sleep: async () => {} };
+    const reads: (string | undefined)[] = [];
+    const steps: number[] = [];
+    const connection = {
+      ...pages(1, 1),
+      page: async (_window: unknown, cursor: string | undefined) => {
+        reads.push(cursor);
+        return answer(cursor);
+      },
+    };
+    const run = runPass(
+      connection as ShopConnection,
+      { since: 0 },
+      {
+        clock,
+        intake: async () => ({ outcome: 'accepted' }) as IntakeResult,
+        stopped: () => false,
+        sleep: async () => {},
+        onPage: async (through) => {
+          steps.push(through);
+          return true;
+        },
+      },
+    );
+    return { run, reads, steps };
+  }
+
+  it("ends with the shop's trouble when paging does not move on: the same cursor again, or an empty page with more to come", async () => {
+    const same = await over(async () => ({ orders: 1, events: [event('1')], through: 5, next: 'c1' }));
+    await expect(same.run).rejects.toThrow(
+      new ShopCallError('unreachable', 'shopify paged without end (the same cursor again, or an empty page with more to come)'),
+    );
+    expect(same.reads).toEqual([undefined, 'c1']);
+    expect(same.steps).toEqual([5, 5]); // what it read is stored and counted first
+    let n = 0;
+    const empty = await over(async () => ({ orders: 0, events: [], through: undefined, next: `c${++n}` }));
+    await expect(empty.run).rejects.toBeInstanceOf(ShopCallError);
+    expect(empty.reads).toHaveLength(1);
+  });
+
+  it('ends after a bounded number of pages, however many the shop says are left', async () => {
+    let n = 0;
+    const { run, reads } = await over(async () => ({ orders: 1, events: [event(String(n))], through: n, next: `c${++n}` }));
+    expect((await run).orders).toBe(MAX_PAGES_PER_PASS);
+    expect(reads).toHaveLength(MAX_PAGES_PER_PASS);
+  });
+
+  it("an answer the connection cannot read is the shop's trouble (retried, then said), not an error of ours", async () => {
+    const { run, reads } = await over(async () => {
+      throw new TypeError("Cannot read properties of undefined (reading 'nodes')");
+    });
+    await expect(run).rejects.toThrow(
+      new ShopCallError(
+        'unreachable',
+        "shopify answered orders that could not be read (Cannot read properties of undefined (reading 'nodes'))",
+      ),
+    );
+    expect(reads.length).toBeGreaterThan(1); // backed off and tried again, as any unanswered call
   });
 });

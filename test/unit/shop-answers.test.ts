@@ -1,0 +1,122 @@
+// The shop connections against a far end answering oddly (a local HTTP server): a page count that
+// is missing or not a number, a body that is no list, a redirect, an error echoing the credentials,
+// a listing without end. Each is read as the shop's trouble, said plainly, without the credentials.
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { ShopCallError } from '../../src/reconcile/shop-call.ts';
+import { shopifyConnection } from '../../src/reconcile/shopify-connection.ts';
+import { woocommerceConnection } from '../../src/reconcile/woocommerce-connection.ts';
+
+type Answer = { status?: number; headers?: Record<string, string>; body?: unknown };
+let answer: (request: IncomingMessage) => Answer = () => ({ body: [] });
+let calls = 0;
+let server: ReturnType<typeof createServer>;
+let base: string;
+beforeAll(async () => {
+  server = createServer((request, response) => {
+    calls++;
+    request.resume();
+    request.on('end', () => {
+      const { status = 200, headers = {}, body } = answer(request);
+      response.writeHead(status, { 'content-type': 'application/json', ...headers }).end(body === undefined ? '' : JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise((resolve) => server.close(resolve)));
+
+const KEY = 'ck_0123456789abcdef';
+const SECRET = 'cs_fedcba9876543210';
+const TOKEN = 'shpat_0123456789abcdef';
+const woo = () => woocommerceConnection({ url: base, consumerKey: KEY, consumerSecret: SECRET, webhookSecret: 'whsec' });
+const order = (id: number) => ({ id, status: 'processing', date_modified_gmt: '2026-12-01T00:00:00' });
+const orders = (n: number) => Array.from({ length: n }, (_, i) => order(i + 1));
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+
+describe('WooCommerce', () => {
+  test.each([
+    ['missing', undefined],
+    ['not a number', 'abc'],
+    ['negative', '-1'],
+  ])('a page count %s: a full page says there may be more, a short one that it is the last', async (_what, pages) => {
+    const headers: Record<string, string> = pages === undefined ? {} : { 'x-wp-totalpages': pages };
+    answer = () => ({ headers, body: orders(100) });
+    expect((await woo().page({ since: 0 }, undefined)).next).toBe('2');
+    answer = () => ({ headers, body: orders(40) });
+    expect((await woo().page({ since: 0 }, '2')).next).toBeUndefined();
+  });
+
+  test('a body that is no list of orders (an error object, null) is the shop’s trouble, said, not "ok, 0 orders"', async () => {
+    for (const body of [{ code: 'rest_no_route' }, null]) {
+      answer = () => ({ body });
+      const error = await failure(woo().page({ since: 0 }, undefined));
+      expect(error).toBeInstanceOf(ShopCallError);
+      expect((error as Error).message).toBe('WooCommerce answered something that is not a list of orders: check WOOCOMMERCE_URL');
+    }
+  });
+
+  test('a redirect is not followed (the credentials would go along) and is named', async () => {
+    answer = () => ({ status: 302, headers: { location: 'http://elsewhere.example/wp-json/wc/v3/orders?x=1' } });
+    const error = await failure(woo().page({ since: 0 }, undefined));
+    expect((error as Error).message).toBe(
+      "WooCommerce answered HTTP 302, a redirect to http://elsewhere.example/wp-json/wc/v3/orders: check the shop's URL",
+    );
+  });
+
+  test('an error echoing the consumer key, the secret and the Basic header: none of them is in the message', async () => {
+    answer = (request) => ({
+      status: 400,
+      body: { message: `Consumer key ${KEY} / secret ${SECRET} invalid; header ${request.headers.authorization}` },
+    });
+    const message = String(((await failure(woo().page({ since: 0 }, undefined))) as Error).message);
+    expect(message).toBe('WooCommerce answered HTTP 400: Consumer key [redacted] / secret [redacted] invalid; header [redacted]');
+  });
+
+  test('webhooks listed without end (a page count that is not a number, full pages forever): given up after a bound, not forever', async () => {
+    answer = () => ({ headers: { 'x-wp-totalpages': 'abc' }, body: Array.from({ length: 100 }, (_, i) => ({ id: i, status: 'active' })) });
+    calls = 0;
+    const error = await failure(woo().keepWebhooks('https://notifier.example', ['placed']));
+    expect((error as Error).message).toBe('WooCommerce listed webhooks without end');
+    expect(calls).toBe(20);
+  });
+});
+
+describe('Shopify', () => {
+  const shopify = () => shopifyConnection({ shop: 'demo.myshopify.com', token: TOKEN, adminUrl: base, apiVersion: '2026-01' });
+
+  test('GraphQL errors echoing the access token: the token is not in the message', async () => {
+    answer = (request) => ({ body: { errors: [{ message: `Access denied for ${request.headers['x-shopify-access-token']}` }] } });
+    const message = String(((await failure(shopify().page({ since: 0 }, undefined))) as Error).message);
+    expect(message).toBe('Shopify answered with errors: Access denied for [redacted]');
+  });
+
+  test('errors as a string rather than a list: said, not a TypeError', async () => {
+    answer = () => ({ body: { errors: 'Internal error' } });
+    expect(String(((await failure(shopify().page({ since: 0 }, undefined))) as Error).message)).toBe(
+      'Shopify answered with errors: Internal error',
+    );
+  });
+
+  test('subscriptions listed with the same cursor again: given up at once, not forever', async () => {
+    answer = () => ({
+      body: {
+        data: {
+          webhookSubscriptions: {
+            nodes: [{ id: '1', topic: 'ORDERS_CREATE', uri: 'x' }],
+            pageInfo: { hasNextPage: true, endCursor: 'same' },
+          },
+        },
+      },
+    });
+    calls = 0;
+    const error = await failure(shopify().keepWebhooks('https://notifier.example', ['placed']));
+    expect((error as Error).message).toContain('Shopify listed webhook subscriptions without end');
+    expect(calls).toBe(2);
+  });
+});
