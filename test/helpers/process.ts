@@ -47,7 +47,10 @@ export async function spawnService(
       return undefined;
     },
     { timeoutMs, what: 'the service to listen' },
-  );
+  ).catch((error: unknown) => {
+    child.kill('SIGKILL'); // never left running after the test (a slow start outlived a CI run once)
+    throw new Error(`${(error as Error).message}; it printed:\n${output.join('\n')}`);
+  });
   if (started.url === undefined) throw new Error(`service exited with ${started.exit}:\n${output.join('\n')}`);
   const listening = started.url;
   return {
