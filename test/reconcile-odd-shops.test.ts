@@ -1,8 +1,9 @@
-// Shops answering oddly, over HTTP with the Shopify stand-in as the shop and the simulator as
-// MantaGO: an order stamped in the future (a shop's clock, a bad date) must not move the watermark
-// past orders that come after it.
+// Shops answering oddly, over HTTP with the shop stand-ins and the simulator as MantaGO: an order
+// stamped in the future (a shop's clock, a bad date) must not move the watermark past orders that
+// come after it, and one shop failing must not hold the other's poll up.
 import { afterEach, expect, test } from 'vitest';
 import { type ShopifyShop, startShopifyShop } from '../simulator/shops/shopify.ts';
+import { startWooCommerceSite } from '../simulator/shops/woocommerce.ts';
 import { startSimulator } from '../simulator/simulator.ts';
 import { auth, type ConnectedService, shiftedClock, shopUser, startConnected, tempDir } from './helpers/shops.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -58,4 +59,30 @@ test('an order stamped a year ahead by the shop: the watermark stays at the poll
   clock.offset += INTERVAL_S * 1000;
   await waitFor(() => sim.timesDelivered(shopUser(2)) === 1, { what: 'the order after it, found by the next poll' });
   expect([sim.timesDelivered(shopUser(1)), sim.timesDelivered(shopUser(2))]).toEqual([1, 1]);
+});
+
+test("a Shopify that fails every call (its poll backing off for half a minute and more) does not hold WooCommerce's poll up", async () => {
+  const clock = shiftedClock();
+  const shop = await startShopifyShop({ now: () => clock.now() });
+  const site = await startWooCommerceSite({ now: () => clock.now() });
+  const sim = await startSimulator();
+  cleanup.push(
+    async () => shop.close(),
+    async () => site.close(),
+    async () => sim.close(),
+  );
+  const env = { ...shop.serviceEnv(), ...site.serviceEnv(), RECONCILE_INTERVAL_S: String(INTERVAL_S) };
+  const service = await startConnected(sim, { env, dir: tempDir(), clock });
+  cleanup.push(() => service.app.close());
+  await waitFor(async () => (await shopsOf(service)).every((s) => s.lastPoll), { what: 'the first polls' });
+
+  shop.set({ fail: { status: 503 } }); // backoff: 1 + 2 + 4 + 8 + 16 s before its poll gives up
+  site.set({ loseDeliveries: true });
+  site.createOrder({ meta: { line_uid: shopUser(3) } });
+  clock.offset += INTERVAL_S * 1000;
+  await waitFor(() => sim.timesDelivered(shopUser(3)) === 1, {
+    what: "WooCommerce's order, found while Shopify backs off",
+    timeoutMs: 10_000,
+  });
+  expect(shop.calls.filter((c) => c.status === 503).length).toBeLessThan(6); // Shopify's poll is still backing off
 });

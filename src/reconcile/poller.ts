@@ -115,17 +115,21 @@ export class ShopPoller {
   }
 
   private async tick(): Promise<void> {
-    let next = Number.POSITIVE_INFINITY;
-    for (const connection of this.options.connections) {
-      if (this.stopped) return;
-      try {
-        next = Math.min(next, await this.poll(connection));
-      } catch (error) {
-        // The store failed: try again later; webhooks are unaffected.
-        this.options.log.warn({ source: connection.source, reason: (error as Error).message }, 'shop poll could not use the store');
-        next = Math.min(next, this.options.clock.now() + IDLE_RECHECK_MS);
-      }
-    }
+    // The shops side by side: one's backoff (minutes, at worst) does not hold the other's poll up.
+    const due = await Promise.all(
+      this.options.connections.map(async (connection) => {
+        if (this.stopped) return Number.POSITIVE_INFINITY;
+        try {
+          return await this.poll(connection);
+        } catch (error) {
+          // The store failed: try again later; webhooks are unaffected.
+          this.options.log.warn({ source: connection.source, reason: (error as Error).message }, 'shop poll could not use the store');
+          return this.options.clock.now() + IDLE_RECHECK_MS;
+        }
+      }),
+    );
+    if (this.stopped) return;
+    const next = Math.min(...due);
     this.schedule(Math.max(0, Math.min(next, this.options.clock.now() + IDLE_RECHECK_MS * 60) - this.options.clock.now()));
   }
 
