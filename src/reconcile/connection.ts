@@ -16,6 +16,8 @@ export interface OrderPage {
   through: number | undefined;
   /** Where the next page starts; none after the last. */
   next: string | undefined;
+  /** Orders the page held that could not be read (their webhook would have been refused too): how many, and why the first. */
+  unreadable?: { count: number; problem: string };
 }
 
 /** A window of update times (ms): from `since` on, before `until` if given. */

@@ -46,6 +46,8 @@ export interface PassOptions {
   onPage?: (through: number) => Promise<boolean>;
   onWait?: (error: ShopCallError, ms: number) => void;
   onNew?: (count: number) => void;
+  /** A page held orders that could not be read: their messages are not sent. */
+  onUnreadable?: (unreadable: { count: number; problem: string }) => void;
   /** How a backoff or a rest waits (the clock's sleep unless given: the poller's ends early when it stops). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -92,6 +94,7 @@ export async function runPass(connection: ShopConnection, window: Window, option
     await Promise.all([...byOrder.values()].map(take));
     const busy = options.clock.now() - storing;
     options.onNew?.(counts.new - before);
+    if (page.unreadable) options.onUnreadable?.(page.unreadable);
     if (page.through !== undefined && options.onPage && !(await options.onPage(page.through))) break;
     if (page.next !== undefined && (page.next === cursor || page.orders === 0))
       throw new ShopCallError(

@@ -177,6 +177,11 @@ export class ShopPoller {
           (await store.advanceWatermark(source, owner, Math.min(through, clock.now()))),
         onWait: (e, ms) => log.info({ source, outcome: e.outcome, waitMs: ms }, 'shop poll backs off'),
         onNew: (count) => metrics.recovered(source, count),
+        onUnreadable: ({ count, problem }) =>
+          log.warn(
+            { source, orders: count, problem },
+            'shop poll read orders it cannot use (their webhooks would be refused too): no message for them',
+          ),
       });
       if (counts.new > 0) log.info({ source, ...counts }, 'shop poll recovered events no webhook brought');
       else log.debug({ source, ...counts }, 'shop poll done');

@@ -34,9 +34,11 @@ interface WooWebhook {
 const wooDate = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19);
 const gmt = (value: unknown) => (typeof value === 'string' ? gmtTime(value) : undefined);
 
-/** The event an order's status implies, as its webhook would bring it; none for another status. */
-export function wooOrderEvent(payload: unknown): ReceivedEvent | undefined {
-  if ('ignored' in KIND || payloadProblems(KIND.schema, payload).length > 0) return undefined;
+/** The event an order's status implies, as its webhook would bring it; none for another status; why, if it cannot be read. */
+export function wooOrderEvent(payload: unknown): ReceivedEvent | { problem: string } | undefined {
+  if ('ignored' in KIND) return undefined;
+  const problems = payloadProblems(KIND.schema, payload);
+  if (problems.length > 0) return { problem: problems.join(', ') };
   const normalized = KIND.normalize(payload as never, {});
   return 'order' in normalized ? normalized : undefined;
 }
@@ -71,11 +73,14 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
       const totalPages = pagesOf(headers['x-wp-totalpages']);
       const more = totalPages === undefined ? orders.length === PAGE : page < totalPages;
       const through = orders.reduce<number | undefined>((latest, o) => Math.max(latest ?? 0, gmt(o.date_modified_gmt) ?? 0), undefined);
+      const read = orders.map((o) => wooOrderEvent(o));
+      const problems = read.flatMap((r) => (r && 'problem' in r ? [r.problem] : []));
       return {
         orders: orders.length,
-        events: orders.flatMap((o) => wooOrderEvent(o) ?? []),
+        events: read.flatMap((r) => (r && !('problem' in r) ? [r] : [])),
         through,
         next: more ? String(page + 1) : undefined,
+        ...(problems.length > 0 && { unreadable: { count: problems.length, problem: problems[0] as string } }),
       };
     },
     async keepWebhooks(publicUrl: string, _events: readonly OrderEvent[]): Promise<WebhookCheck> {

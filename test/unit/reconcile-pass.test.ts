@@ -125,4 +125,30 @@ describe('a reconciliation pass', () => {
     );
     expect(reads.length).toBeGreaterThan(1); // backed off and tried again, as any unanswered call
   });
+
+  it('tells of the orders a page held that could not be read, page by page', async () => {
+    const told: { count: number; problem: string }[] = [];
+    const clock: Clock = { now: () => 1_000_000, setTimer: () => () => {}, sleep: async () => {} };
+    const connection = {
+      ...pages(1, 1),
+      page: async (): Promise<OrderPage> => ({
+        orders: 3,
+        events: [event('1')],
+        through: 1,
+        next: undefined,
+        unreadable: { count: 2, problem: 'quantity must be integer' },
+      }),
+    };
+    await runPass(
+      connection as ShopConnection,
+      { since: 0 },
+      {
+        clock,
+        intake: async () => ({ outcome: 'accepted' }) as IntakeResult,
+        stopped: () => false,
+        onUnreadable: (unreadable) => told.push(unreadable),
+      },
+    );
+    expect(told).toEqual([{ count: 2, problem: 'quantity must be integer' }]);
+  });
 });

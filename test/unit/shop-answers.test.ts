@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ShopCallError } from '../../src/reconcile/shop-call.ts';
 import { shopifyConnection } from '../../src/reconcile/shopify-connection.ts';
 import { woocommerceConnection } from '../../src/reconcile/woocommerce-connection.ts';
+import { wooOrder } from '../helpers/webhooks.ts';
 
 type Answer = { status?: number; headers?: Record<string, string>; body?: unknown };
 let answer: (request: IncomingMessage) => Answer = () => ({ body: [] });
@@ -59,6 +60,16 @@ describe('WooCommerce', () => {
       expect(error).toBeInstanceOf(ShopCallError);
       expect((error as Error).message).toBe('WooCommerce answered something that is not a list of orders: check WOOCOMMERCE_URL');
     }
+  });
+
+  test('an order the webhook schema refuses (a quantity as text) is said with the page, not dropped unseen; the others are read', async () => {
+    const good = wooOrder();
+    const bad = { ...wooOrder(), line_items: [{ ...(wooOrder().line_items as object[])[0], quantity: '2' }] };
+    answer = () => ({ headers: { 'x-wp-totalpages': '1' }, body: [good, bad] });
+    const page = await woo().page({ since: 0 }, undefined);
+    expect(page.orders).toBe(2);
+    expect(page.events.map((e) => e.order.orderId)).toEqual([String(good.id)]);
+    expect(page.unreadable).toEqual({ count: 1, problem: expect.stringContaining('quantity') });
   });
 
   test('a redirect is not followed (the credentials would go along) and is named', async () => {
