@@ -67,18 +67,24 @@ describe('afterCall', () => {
     });
   });
 
-  test('429 waits for its Retry-After, never less than the backoff, and is not an attempt: only the age bound ends it', () => {
+  test('429 waits for its Retry-After, never less than a wait growing with the time waited, and is not an attempt: only the age bound ends it', () => {
     expect(afterCall(refused(429, 30_000), [fresh], policy, now)).toMatchObject({
       transitions: [{ to: 'retry', at: now + 30_000, counted: false }],
     });
     expect(afterCall(refused(429), [fresh], policy, now, 0)).toMatchObject({
       transitions: [{ to: 'retry', at: now + 500, counted: false }],
     });
-    // `Retry-After: 0` (or a date gone by) at the ninth attempt: the backoff's wait, and still not dead.
+    // `Retry-After: 0` (or a date gone by) at the ninth attempt: still not dead, and not back at once.
     const ninth = { attempts: 9, waitingSince: now };
     expect(afterCall(refused(429, 0), [ninth], policy, now, 0)).toMatchObject({
-      transitions: [{ to: 'retry', at: now + 60_000 / 2, counted: false }],
+      transitions: [{ to: 'retry', at: now + 500, counted: false }],
     });
+    // Ten minutes of 429s: a tenth of that (a minute's cap here), not the base delay again and again.
+    const waited = { attempts: 0, waitingSince: now - 600_000 };
+    expect(afterCall(refused(429), [waited], policy, now, 0)).toMatchObject({
+      transitions: [{ to: 'retry', at: now + 30_000, counted: false }],
+    });
+    expect(afterCall(refused(429), [waited], policy, now, 1)).toMatchObject({ transitions: [{ to: 'retry', at: now + 60_000 }] });
     const old = { attempts: 0, waitingSince: now - policy.maxAgeMs };
     expect(afterCall(refused(429, 0), [old], policy, now, 0)).toMatchObject({ transitions: [{ to: 'dead' }] });
   });

@@ -133,10 +133,11 @@ describe('afterTagTry', () => {
       error: 'MantaGO answered HTTP 503: nope',
     });
     expect(afterTagTry(refused(429, 7_000), fresh, policy, now)).toMatchObject({ to: 'retry', at: now + 7_000, counted: false });
-    // A Retry-After of 0 at the last attempt: the backoff's wait, and not dead (a 429 is MantaGO's pace, not the job's fault).
+    // A Retry-After of 0 at the last attempt: not dead (a 429 is MantaGO's pace, not the job's fault), and not back at once.
+    expect(afterTagTry(refused(429), { attempts: 0, createdAt: now - 3_600_000 + 1 }, policy, now, 1)).toMatchObject({ at: now + 60_000 }); // an hour of 429s: a tenth, capped
     expect(afterTagTry(refused(429, 0), { attempts: 2, createdAt: now }, policy, now, 0)).toMatchObject({
       to: 'retry',
-      at: now + 2_000,
+      at: now + 500,
       counted: false,
     });
     expect(

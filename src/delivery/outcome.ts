@@ -180,7 +180,9 @@ export function retryLater(reason: string, progress: Progress, policy: RetryPoli
 
 /**
  * A 429: not an attempt (a `Retry-After: 0` answered fifty times in a second would otherwise kill the
- * delivery), so only the age bound applies; back after its Retry-After, never sooner than the backoff.
+ * delivery), so only the age bound applies. Back after its Retry-After, never sooner than a wait that
+ * grows with the time it has waited (a tenth of it, from the base delay to the cap, jittered): with
+ * no attempts counted, the backoff alone would ask again every second for a whole day.
  */
 export function rateLimited(
   reason: string,
@@ -192,7 +194,8 @@ export function rateLimited(
 ): Transition {
   const age = now - progress.waitingSince;
   if (age >= policy.maxAgeMs) return { to: 'dead', reason: `gave up after ${Math.round(age / 1000)} s; last error: ${reason}` };
-  const delay = Math.max(retryAfterMs ?? 0, backoff(policy, progress.attempts + 1, random));
+  const ceiling = Math.min(policy.maxDelayMs, Math.max(policy.baseDelayMs, age / 10));
+  const delay = Math.max(retryAfterMs ?? 0, Math.round(ceiling / 2 + random * (ceiling / 2)));
   return { to: 'retry', at: retryTime(policy, progress, now + delay), counted: false };
 }
 
