@@ -96,11 +96,10 @@ export async function runPass(connection: ShopConnection, window: Window, option
     options.onNew?.(counts.new - before);
     if (page.unreadable) options.onUnreadable?.(page.unreadable);
     if (page.through !== undefined && options.onPage && !(await options.onPage(page.through))) break;
-    if (page.next !== undefined && (page.next === cursor || page.orders === 0))
-      throw new ShopCallError(
-        'unreachable',
-        `${connection.source} paged without end (the same cursor again, or an empty page with more to come)`,
-      );
+    // The same cursor again would read the same page forever. An empty page with more to come goes on
+    // (WooCommerce counts orders it then cannot load): the page bound below ends a shop that never stops.
+    if (page.next !== undefined && page.next === cursor)
+      throw new ShopCallError('unreachable', `${connection.source} paged without end (the same cursor again)`);
     if (++pages >= MAX_PAGES_PER_PASS) break;
     cursor = page.next;
     if (cursor !== undefined && busy > 0 && !options.stopped()) await sleep(Math.min(busy * REST_PER_BUSY, MAX_REST_MS));
