@@ -12,6 +12,7 @@ import {
   TOKEN_PATH,
 } from './api.ts';
 import { CallLimiter, CallNotStarted } from './call-limiter.ts';
+import { UNUSABLE_PAIR_MESSAGE } from './refresh-policy.ts';
 import { answeredWithCode, type CallResult, classify, describeNetworkError } from './classify.ts';
 import { TAG_ENDPOINTS } from './tag-api.ts';
 
@@ -116,7 +117,7 @@ export class MantagoClient {
         kind: 'refused',
         status: result.status,
         durationMs: result.durationMs,
-        message: 'token reply has no usable apiToken and apiSecret',
+        message: UNUSABLE_PAIR_MESSAGE,
         retryAfterMs: undefined,
       };
     }

@@ -47,6 +47,13 @@ export const OLD_PAIR_REASON =
   'MantaGO says this pair is an old one: it was refreshed elsewhere (another deployment or a script holding the same pair). ' +
   'Install the bot\'s current pair from MantaGO\'s dashboard: PUT /admin/credentials {"apiToken", "apiSecret"}';
 
+/** What the client makes of a refresh MantaGO answered as done, with a pair that cannot be used (or none). */
+export const UNUSABLE_PAIR_MESSAGE = 'token reply has no usable apiToken and apiSecret';
+/** MantaGO said the refresh was done: the pair held is dead, and the new one came unusable. */
+export const UNUSABLE_PAIR_REASON =
+  'MantaGO answered a token refresh as done but without a usable pair (a token or secret missing, or with spaces or line breaks): it has rotated the pair we held. ' +
+  'Install the bot\'s current pair from MantaGO\'s dashboard: PUT /admin/credentials {"apiToken", "apiSecret"}';
+
 /** A refresh MantaGO did not renew: try again later (an outage, a 429), or the pair is dead (why, for the operator). */
 export type RefreshFailure = { retry: true; detail: string; timedOut: boolean } | { retry: false; lastError: string };
 
@@ -54,7 +61,9 @@ export function refreshFailure(reply: Exclude<RefreshResult, { kind: 'ok' }>, la
   const unanswered = reply.kind === 'unreachable' || reply.kind === 'not_started';
   const detail = unanswered ? reply.message : `HTTP ${reply.status}: ${reply.message}`;
   // Not a refusal either: a 2xx or 3xx without a documented code (a proxy's page, `success: false`
-  // alone, a reply with no usable pair) says nothing against the pair.
+  // alone) says nothing against the pair.
+  // Answered as done, the pair held was rotated: asking again with it cannot work.
+  if (reply.kind === 'refused' && reply.message === UNUSABLE_PAIR_MESSAGE) return { retry: false, lastError: UNUSABLE_PAIR_REASON };
   const unclear = reply.kind === 'refused' && reply.status < 400 && meaningOf(reply.code) === undefined;
   if (unanswered || unclear || (reply.kind === 'refused' && (reply.status === 429 || reply.status >= 500)))
     return { retry: true, detail, timedOut: reply.kind === 'unreachable' && reply.timeout };

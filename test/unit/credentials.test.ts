@@ -3,7 +3,14 @@
 import { describe, expect, test } from 'vitest';
 import type { StoredCredentials } from '../../src/domain/credentials.ts';
 import type { RefreshResult } from '../../src/mantago/client.ts';
-import { LOST_ROTATION_REASON, OLD_PAIR_REASON, REFRESH_RETRY_BASE_MS, REFRESH_RETRY_MAX_MS } from '../../src/mantago/refresh-policy.ts';
+import {
+  LOST_ROTATION_REASON,
+  OLD_PAIR_REASON,
+  REFRESH_RETRY_BASE_MS,
+  REFRESH_RETRY_MAX_MS,
+  UNUSABLE_PAIR_MESSAGE,
+  UNUSABLE_PAIR_REASON,
+} from '../../src/mantago/refresh-policy.ts';
 import { loggedLines, type MemoryStore, pair, setup } from '../helpers/credentials-manager.ts';
 import { settle } from '../helpers/fake-clock.ts';
 
@@ -86,7 +93,6 @@ describe('CredentialsManager', () => {
   test.each([
     ['success: false and no code', 'temporarily unavailable'],
     ['a maintenance page', 'HTTP 200'],
-    ['no usable pair', 'token reply has no usable apiToken and apiSecret'],
   ])('a refresh answered 200 with %s says nothing against the pair: tried again later, never rejected', async (_what, message) => {
     const odd: RefreshResult = { kind: 'refused', status: 200, durationMs: 5, message, retryAfterMs: undefined };
     const { clock, store, manager, asked } = await setup([() => odd, () => renewed(2)]);
@@ -96,6 +102,21 @@ describe('CredentialsManager', () => {
     await clock.advance(REFRESH_RETRY_MAX_MS);
     expect(asked).toHaveLength(2);
     expect((await manager.get())?.apiToken).toBe('token-2');
+  });
+
+  test('a refresh answered as done but with no usable pair: rejected at once, saying MantaGO rotated the pair held and how to recover', async () => {
+    const unusable: RefreshResult = {
+      kind: 'refused',
+      status: 200,
+      durationMs: 5,
+      message: UNUSABLE_PAIR_MESSAGE,
+      retryAfterMs: undefined,
+    };
+    const { store, manager, asked } = await setup([() => unusable, () => renewed(2)]);
+    expect(await manager.expired(1)).toBe('rejected');
+    expect(manager.health()).toEqual({ state: 'rejected', reason: UNUSABLE_PAIR_REASON });
+    expect(store.row).toMatchObject({ state: 'rejected', lastError: UNUSABLE_PAIR_REASON });
+    expect(asked).toHaveLength(1); // never asked again with a pair MantaGO has rotated
   });
 
   test('a renewed token whose exp has already passed: taken with the documented 30 days, not refreshed again at once, over and over', async () => {
