@@ -77,8 +77,10 @@ describe('admin input', () => {
     expect(answer.json().message).toContain('limit');
   });
 
-  test('a delivery id of Infinity: 400, not "no delivery Infinity"', async () => {
+  test('a delivery id of Infinity: 400, not "no delivery Infinity"; one past what a number holds exactly: 400 too', async () => {
     expect((await admin('GET', '/admin/deliveries/Infinity')).statusCode).toBe(400);
+    for (const url of ['/admin/deliveries/1e20', '/admin/deliveries?cursor=1e20', '/admin/recipients/resolve?order=1e20'])
+      expect((await admin('GET', url)).statusCode, url).toBe(400);
   });
 
   test('a broadcast message longer than MantaGO takes (emoji count two): 400 before anything is stored or sent', async () => {

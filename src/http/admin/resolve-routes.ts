@@ -14,7 +14,9 @@ import { errorReplies, httpError } from '../errors.ts';
 
 const Query = Type.Object(
   {
-    order: Type.Optional(Type.Integer({ minimum: 1, description: "a delivery's id: its order, as stored" })),
+    order: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: "a delivery's id: its order, as stored" }),
+    ),
     customer: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "the customer's id in the shop" })),
     email: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
     phone: Type.Optional(Type.String({ minLength: 3, maxLength: 50 })),
