@@ -48,6 +48,8 @@ export interface PassOptions {
   onNew?: (count: number) => void;
   /** A page held orders that could not be read: their messages are not sent. */
   onUnreadable?: (unreadable: { count: number; problem: string }) => void;
+  /** Passes running side by side now (one unless given): each rests that many times longer, so together they still store a fifteenth of the time. */
+  sideBySide?: () => number;
   /** How a backoff or a rest waits (the clock's sleep unless given: the poller's ends early when it stops). */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -102,7 +104,8 @@ export async function runPass(connection: ShopConnection, window: Window, option
       throw new ShopCallError('unreachable', `${connection.source} paged without end (the same cursor again)`);
     if (++pages >= MAX_PAGES_PER_PASS) break;
     cursor = page.next;
-    if (cursor !== undefined && busy > 0 && !options.stopped()) await sleep(Math.min(busy * REST_PER_BUSY, MAX_REST_MS));
+    const share = Math.max(1, options.sideBySide?.() ?? 1);
+    if (cursor !== undefined && busy > 0 && !options.stopped()) await sleep(share * Math.min(busy * REST_PER_BUSY, MAX_REST_MS));
   } while (cursor !== undefined && !options.stopped());
   return counts;
 }

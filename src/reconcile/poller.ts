@@ -48,6 +48,9 @@ export class ShopPoller {
   private cancelTimer: (() => void) | undefined;
   private running: Promise<void> | undefined;
   private stopped = false;
+  /** Passes under way (polls and replays): each rests in proportion, so webhooks keep their share of the CPU. */
+  private passes = 0;
+  private readonly sideBySide = () => this.passes;
   /** Backoff waits under way, each ended at once by stop(). */
   private readonly waits = new Set<() => void>();
   private readonly sleep = (ms: number) =>
@@ -98,13 +101,25 @@ export class ShopPoller {
   /** One pass over `window` now (POST /admin/reconcile): the watermark and the schedule stay as they are. */
   async replay(connection: ShopConnection, window: Window): Promise<PassCounts> {
     const { source } = connection;
-    return runPass(connection, window, {
-      clock: this.options.clock,
-      intake: this.options.intake,
-      stopped: () => this.stopped,
-      sleep: this.sleep,
-      onNew: (count) => this.options.metrics.recovered(source, count),
-    });
+    return this.counted(() =>
+      runPass(connection, window, {
+        clock: this.options.clock,
+        intake: this.options.intake,
+        stopped: () => this.stopped,
+        sleep: this.sleep,
+        sideBySide: this.sideBySide,
+        onNew: (count) => this.options.metrics.recovered(source, count),
+      }),
+    );
+  }
+
+  private async counted<T>(pass: () => Promise<T>): Promise<T> {
+    this.passes++;
+    try {
+      return await pass();
+    } finally {
+      this.passes--;
+    }
   }
 
   private schedule(ms: number): void {
@@ -166,23 +181,26 @@ export class ShopPoller {
     const window = { since: Math.max(row.watermark - OVERLAP_MS, row.connectedAt) };
     let counts: PassCounts = { orders: 0, new: 0, duplicates: 0, ignored: 0 };
     try {
-      counts = await runPass(connection, window, {
-        clock,
-        intake: this.options.intake,
-        stopped: () => this.stopped,
-        sleep: this.sleep,
-        onPage: async (through) =>
-          (await store.claimShopPoll(source, owner, clock.now() + pollLeaseMs(this.options.intervalMs), clock.now(), false)) &&
-          // Never past now: an order stamped in the future (a shop's clock, a bad date) would skip every order after it.
-          (await store.advanceWatermark(source, owner, Math.min(through, clock.now()))),
-        onWait: (e, ms) => log.info({ source, outcome: e.outcome, waitMs: ms }, 'shop poll backs off'),
-        onNew: (count) => metrics.recovered(source, count),
-        onUnreadable: ({ count, problem }) =>
-          log.warn(
-            { source, orders: count, problem },
-            'shop poll read orders it cannot use (their webhooks would be refused too): no message for them',
-          ),
-      });
+      counts = await this.counted(() =>
+        runPass(connection, window, {
+          clock,
+          intake: this.options.intake,
+          stopped: () => this.stopped,
+          sleep: this.sleep,
+          sideBySide: this.sideBySide,
+          onPage: async (through) =>
+            (await store.claimShopPoll(source, owner, clock.now() + pollLeaseMs(this.options.intervalMs), clock.now(), false)) &&
+            // Never past now: an order stamped in the future (a shop's clock, a bad date) would skip every order after it.
+            (await store.advanceWatermark(source, owner, Math.min(through, clock.now()))),
+          onWait: (e, ms) => log.info({ source, outcome: e.outcome, waitMs: ms }, 'shop poll backs off'),
+          onNew: (count) => metrics.recovered(source, count),
+          onUnreadable: ({ count, problem }) =>
+            log.warn(
+              { source, orders: count, problem },
+              'shop poll read orders it cannot use (their webhooks would be refused too): no message for them',
+            ),
+        }),
+      );
       if (counts.new > 0) log.info({ source, ...counts }, 'shop poll recovered events no webhook brought');
       else log.debug({ source, ...counts }, 'shop poll done');
       return { outcome: 'ok' as PollOutcome, error: null, counts };

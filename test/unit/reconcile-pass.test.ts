@@ -24,7 +24,7 @@ function pages(count: number, perPage: number): ShopConnection {
 }
 
 /** A pass over `count` pages of `perPage` events, each event taking `storeMs` of the clock's time to store; the rests it took. */
-async function pass(count: number, perPage: number, storeMs: number, stopAfterFirstEvent = false) {
+async function pass(count: number, perPage: number, storeMs: number, stopAfterFirstEvent = false, sideBySide?: () => number) {
   let now = 1_000_000;
   let stopping = false;
   const clock: Clock = { now: () => now, setTimer: () => () => {}, sleep: async () => {} };
@@ -40,6 +40,7 @@ async function pass(count: number, perPage: number, storeMs: number, stopAfterFi
         return { outcome: 'accepted' } as IntakeResult;
       },
       stopped: () => stopping,
+      ...(sideBySide && { sideBySide }),
       sleep: async (ms) => {
         rests.push(ms);
         now += ms;
@@ -58,6 +59,11 @@ describe('a reconciliation pass', () => {
 
   it('rests at most a second when the clock jumps while a page is stored', async () => {
     expect((await pass(2, 1, 60_000)).rests).toEqual([1_000]);
+  });
+
+  it('rests as many times longer as passes run side by side (two shops catching up), so together they still store a fifteenth of the time', async () => {
+    expect((await pass(3, 5, 2, false, () => 2)).rests).toEqual([280, 280]);
+    expect((await pass(2, 1, 60_000, false, () => 2)).rests).toEqual([2_000]);
   });
 
   it('does not rest once the service is stopping', async () => {
