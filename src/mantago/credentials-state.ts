@@ -154,6 +154,9 @@ function refreshAnswered(state: CredentialsState, event: Extract<CredentialsEven
   if (base.generation < state.pair.generation) return { state, decision: { do: 'drop_answer', answer: answerOf(state) } };
   if (reply.kind === 'ok') {
     const pair = { ...nextPair(base.botId, now, base, reply, 'refresh', base.envFingerprint), lastRefreshAt: askedAt };
+    // This refresh retried a pair refused as soon as issued: the streak goes on, so the next such refusal waits longer.
+    const { backoff } = refreshesOf(state);
+    const streak = backoff?.reason === JUST_ISSUED_REASON && askedAt - backoff.nextAttemptAt < JUST_ISSUED_MS ? backoff : undefined;
     const unsaved: CredentialsState = {
       name: 'unsaved',
       pair,
@@ -162,6 +165,7 @@ function refreshAnswered(state: CredentialsState, event: Extract<CredentialsEven
       reason: 'not stored yet',
       retryAt: askedAt,
       expired: false,
+      ...(streak && { backoff: streak }),
     };
     return { state: unsaved, decision: { do: 'store_pair', answer: 'renewed' } };
   }

@@ -132,8 +132,8 @@ describe('CredentialsManager', () => {
     expect(manager.status().expiresAt - clock.now()).toBeGreaterThan(29 * 86_400_000);
   });
 
-  test('a pair a refresh just got, already called invalid: not refreshed again at once (a refresh and a rotation per call), but after a backoff', async () => {
-    const { clock, manager, asked } = await setup([() => renewed(2), () => renewed(3), () => renewed(4)]);
+  test('a pair a refresh just got, already called invalid: not refreshed again at once (a refresh and a rotation per call), but after a backoff that grows while it goes on', async () => {
+    const { clock, manager, asked } = await setup([() => renewed(2), () => renewed(3), () => renewed(4), () => renewed(5)]);
     expect(await manager.expired(1)).toBe('renewed');
     expect(await manager.expired(2)).toBe('unavailable');
     expect(await manager.expired(2)).toBe('unavailable');
@@ -142,10 +142,17 @@ describe('CredentialsManager', () => {
     await clock.advance(REFRESH_RETRY_BASE_MS);
     expect(asked).toEqual(['token-1', 'token-2']); // tried again when the backoff ends, with the pair held
     expect((await manager.get())?.apiToken).toBe('token-3');
+    // Refused as soon as issued again: the streak goes on, and the wait doubles (1.5 s, then 3 s).
+    expect(await manager.expired(3)).toBe('unavailable');
+    await clock.advance(REFRESH_RETRY_BASE_MS);
+    expect(asked).toHaveLength(2);
+    await clock.advance(REFRESH_RETRY_BASE_MS);
+    expect(asked).toHaveLength(3);
+    expect((await manager.get())?.apiToken).toBe('token-4');
     // A pair that worked for a while is refreshed at once when called invalid, as before.
     await clock.advance(60_000);
-    expect(await manager.expired(3)).toBe('renewed');
-    expect(asked).toHaveLength(3);
+    expect(await manager.expired(4)).toBe('renewed');
+    expect(asked).toHaveLength(4);
   });
 
   test('a caller waits for a slow refresh no longer than its deadline; the refresh goes on and the next caller gets its pair', async () => {
