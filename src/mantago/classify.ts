@@ -1,6 +1,7 @@
 // What one MantaGO answer (or its absence) comes to: decided by `errResponse.code` first, the HTTP
 // status second (MantaGO has been seen to answer a code under 200, 401 or 403 alike). Whether to
 // retry, wait or give up is decided by the caller's owner module, by the codes' names.
+import { withoutSecrets } from '../secrets.ts';
 import { isCode, meaningOf } from './error-codes.ts';
 
 /** What one call came to, as far as MantaGO's answer (or its absence) tells. */
@@ -36,7 +37,7 @@ export function classify(
     // an HTML error page from a proxy, say: the status tells enough
   }
   const errResponse = (body.errResponse ?? {}) as { message?: unknown; code?: unknown };
-  const message = redacted(String(errResponse.message ?? body.message ?? `HTTP ${status}`), secrets).slice(0, MAX_MESSAGE);
+  const message = withoutSecrets(String(errResponse.message ?? body.message ?? `HTTP ${status}`), secrets).slice(0, MAX_MESSAGE);
   const code = codeOf(errResponse.code);
   // The code first: it names the problem whatever the status says.
   if (isCode(code, 'TOKEN_EXPIRED')) return { kind: 'expired', status, durationMs, message };
@@ -78,17 +79,6 @@ export function parseRetryAfter(header: string | string[] | undefined, now: numb
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/**
- * A far end (or a proxy) that echoes the request would put the token or the secret in its message,
- * which is stored with the attempt, shown by the admin API and logged: they are cut out, before the
- * message is shortened (which could leave a part of one).
- */
-function redacted(message: string, secrets: readonly string[]): string {
-  let text = message;
-  for (const secret of secrets) if (secret.length >= 4) text = text.replaceAll(secret, '[redacted]');
-  return text;
-}
-
 export function describeNetworkError(error: unknown, secrets: readonly string[] = []): { message: string; timeout: boolean } {
   const e = error as { code?: unknown; name?: string; message?: string };
   const timeout =
@@ -100,7 +90,7 @@ export function describeNetworkError(error: unknown, secrets: readonly string[] 
   const what = typeof e.code === 'string' ? e.code : e.name;
   if (timeout) return { message: `MantaGO did not answer in time (${what})`, timeout };
   return {
-    message: redacted(`MantaGO unreachable: ${what ?? 'error'}${e.message ? ` ${e.message}` : ''}`, secrets).slice(0, MAX_MESSAGE),
+    message: withoutSecrets(`MantaGO unreachable: ${what ?? 'error'}${e.message ? ` ${e.message}` : ''}`, secrets).slice(0, MAX_MESSAGE),
     timeout,
   };
 }

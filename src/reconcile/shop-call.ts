@@ -2,6 +2,7 @@
 // its answer as JSON, or why there was none as a poll outcome. A secret sent with the call (a token,
 // Basic credentials) is never part of an error.
 import { Pool } from 'undici';
+import { withoutSecrets } from '../secrets.ts';
 import type { PollOutcome } from './outcomes.ts';
 
 /** A shop's API answered with trouble, or did not answer: the outcome it means, and how long it asked to wait. */
@@ -42,7 +43,7 @@ export class ShopApi {
     this.secrets = Object.values(headers).flatMap((value) => {
       const basic = /^Basic\s+(\S+)$/i.exec(value)?.[1];
       const pair = basic ? Buffer.from(basic, 'base64').toString('utf8') : undefined;
-      return [value, ...(basic ? [basic] : []), ...(pair ? [pair, ...pair.split(':')] : [])].filter((s) => s.length >= 4);
+      return [value, ...(basic ? [basic] : []), ...(pair ? [pair, ...pair.split(':')] : [])];
     });
     this.timeoutMs = timeoutMs;
     this.pool = new Pool(url.origin, {
@@ -102,9 +103,7 @@ export class ShopApi {
 
   /** `text` from the shop without the credentials in it: a shop (or a proxy) may echo what it was sent. */
   redact(text: string): string {
-    let shown = text;
-    for (const secret of this.secrets) shown = shown.replaceAll(secret, '[redacted]');
-    return shown;
+    return withoutSecrets(text, this.secrets);
   }
 
   async close(): Promise<void> {

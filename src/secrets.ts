@@ -1,0 +1,10 @@
+// Text a far end sends back (MantaGO's message, a shop's error) without the secrets we sent it: a far
+// end or a proxy may echo the request, and the text is stored with attempts, shown by the admin API
+// and logged. Cut before any shortening, which could leave a part of one.
+
+/** `text` with every secret of 4 characters or more replaced by `[redacted]` (shorter ones would mangle plain words). */
+export function withoutSecrets(text: string, secrets: readonly string[]): string {
+  let shown = text;
+  for (const secret of secrets) if (secret.length >= 4) shown = shown.replaceAll(secret, '[redacted]');
+  return shown;
+}
