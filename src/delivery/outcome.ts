@@ -194,14 +194,17 @@ export function rateLimited(
 ): Transition {
   const age = now - progress.waitingSince;
   if (age >= policy.maxAgeMs) return { to: 'dead', reason: `gave up after ${Math.round(age / 1000)} s; last error: ${reason}` };
-  const ceiling = Math.min(policy.maxDelayMs, Math.max(policy.baseDelayMs, age / 10));
-  const delay = Math.max(retryAfterMs ?? 0, Math.round(ceiling / 2 + random * (ceiling / 2)));
+  const delay = Math.max(retryAfterMs ?? 0, jittered(Math.min(policy.maxDelayMs, Math.max(policy.baseDelayMs, age / 10)), random));
   return { to: 'retry', at: retryTime(policy, progress, now + delay), counted: false };
 }
 
-/** The wait before `attempt`: doubling from the base to the cap, with "equal jitter" (at least half, so retries spread out but never come back at once). */
+/** The wait before `attempt`: doubling from the base to the cap, jittered. */
 function backoff(policy: RetryPolicy, attempt: number, random: number): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1));
+  return jittered(Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)), random);
+}
+
+/** "Equal jitter" below `ceiling`: at least half of it, so retries spread out but never come back at once. */
+function jittered(ceiling: number, random: number): number {
   return Math.round(ceiling / 2 + random * (ceiling / 2));
 }
 
