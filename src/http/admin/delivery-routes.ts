@@ -5,12 +5,10 @@ import { ADMIN_SOURCE } from '../../domain/delivery.ts';
 import { ORDER_EVENTS } from '../../domain/order.ts';
 import type { Service } from '../../service.ts';
 import { errorReplies, httpError } from '../errors.ts';
-import { DeliveryDetailSchema, DeliverySchema, DeliveryStatusSchema, deliveryDetailView, deliveryView } from './schemas.ts';
+import { DeliveryDetailSchema, DeliveryId, DeliverySchema, DeliveryStatusSchema, deliveryDetailView, deliveryView } from './schemas.ts';
 import { TagJobSchema, tagJobView } from './tag-schemas.ts';
 
-/** An id: no larger than a number holds exactly (PostgreSQL's bigint refuses 1e20 with a 500 otherwise). */
-const Id = (options: { description?: string } = {}) => Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, ...options });
-const IdParams = Type.Object({ id: Id() });
+const IdParams = Type.Object({ id: DeliveryId() });
 
 export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async (app, { service }) => {
   const { store } = service;
@@ -34,7 +32,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
           event: Type.Optional(Type.Enum([...ORDER_EVENTS])),
           customer: Type.Optional(Type.String({ minLength: 1, maxLength: 320, description: "the customer's shop id or e-mail" })),
           limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-          cursor: Type.Optional(Id({ description: 'nextCursor of the page before' })),
+          cursor: Type.Optional(DeliveryId({ description: 'nextCursor of the page before' })),
         },
         { additionalProperties: false },
       ),

@@ -11,12 +11,11 @@ import { resolveRecipient } from '../../mapping/recipients.ts';
 import { chooseContent } from '../../mapping/rules.ts';
 import type { Service } from '../../service.ts';
 import { errorReplies, httpError } from '../errors.ts';
+import { DeliveryId } from './schemas.ts';
 
 const Query = Type.Object(
   {
-    order: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: "a delivery's id: its order, as stored" }),
-    ),
+    order: Type.Optional(DeliveryId({ description: "a delivery's id: its order, as stored" })),
     customer: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "the customer's id in the shop" })),
     email: Type.Optional(Type.String({ minLength: 3, maxLength: 320 })),
     phone: Type.Optional(Type.String({ minLength: 3, maxLength: 50 })),

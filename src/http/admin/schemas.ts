@@ -13,6 +13,9 @@ import { ORDER_EVENTS } from '../../domain/order.ts';
 import { PLATFORMS, type DirectoryEntry } from '../../domain/recipient.ts';
 
 export const Time = Type.Union([Type.String({ format: 'date-time' }), Type.Null()]);
+/** A delivery's id in a path or query: no larger than a number holds exactly (PostgreSQL's bigint refuses 1e20 with a 500 otherwise). */
+export const DeliveryId = (options: { description?: string } = {}) =>
+  Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, ...options });
 const Text = Type.Union([Type.String(), Type.Null()]);
 export const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 
