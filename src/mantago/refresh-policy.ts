@@ -60,10 +60,10 @@ export type RefreshFailure = { retry: true; detail: string; timedOut: boolean } 
 export function refreshFailure(reply: Exclude<RefreshResult, { kind: 'ok' }>, lastRefreshTimedOut: boolean): RefreshFailure {
   const unanswered = reply.kind === 'unreachable' || reply.kind === 'not_started';
   const detail = unanswered ? reply.message : `HTTP ${reply.status}: ${reply.message}`;
-  // Not a refusal either: a 2xx or 3xx without a documented code (a proxy's page, `success: false`
-  // alone) says nothing against the pair.
   // Answered as done, the pair held was rotated: asking again with it cannot work.
   if (reply.kind === 'refused' && reply.message === UNUSABLE_PAIR_MESSAGE) return { retry: false, lastError: UNUSABLE_PAIR_REASON };
+  // Not a refusal either: a 2xx or 3xx without a documented code (a proxy's page, `success: false`
+  // alone) says nothing against the pair.
   const unclear = reply.kind === 'refused' && reply.status < 400 && meaningOf(reply.code) === undefined;
   if (unanswered || unclear || (reply.kind === 'refused' && (reply.status === 429 || reply.status >= 500)))
     return { retry: true, detail, timedOut: reply.kind === 'unreachable' && reply.timeout };
