@@ -47,12 +47,24 @@ export function shopifyConnection(settings: ShopifySettings): ShopConnection {
         ...(window.until !== undefined ? [`updated_at:<='${iso(window.until)}'`] : []),
       ].join(' AND ');
       const { nodes, pageInfo } = await admin.orders(query, cursor);
-      const through = nodes.reduce<number | undefined>((latest, o) => Math.max(latest ?? 0, Date.parse(o.updatedAt) || 0), undefined);
+      const through = nodes.reduce<number | undefined>((latest, o) => Math.max(latest ?? 0, Date.parse(o?.updatedAt) || 0), undefined);
+      // Order by order: one the connection cannot read is said with the page (as WooCommerce's are),
+      // not a failed page that every poll would read again while the orders after it wait.
+      const events: OrderPage['events'] = [];
+      const problems: string[] = [];
+      for (const order of nodes) {
+        try {
+          events.push(...shopifyOrderEvents(order, settings.shop));
+        } catch (error) {
+          problems.push(`order ${String(order?.legacyResourceId ?? order?.id ?? '(no id)').slice(0, 40)}: ${(error as Error).message}`);
+        }
+      }
       return {
         orders: nodes.length,
-        events: nodes.flatMap((order) => shopifyOrderEvents(order, settings.shop)),
+        events,
         through,
         next: pageInfo.hasNextPage && pageInfo.endCursor ? pageInfo.endCursor : undefined,
+        ...(problems.length > 0 && { unreadable: { count: problems.length, problem: (problems[0] as string).slice(0, 300) } }),
       };
     },
     async keepWebhooks(publicUrl: string, events: readonly OrderEvent[]): Promise<WebhookCheck> {

@@ -107,6 +107,40 @@ describe('Shopify', () => {
     expect(message).toBe('Shopify answered with errors: Access denied for [redacted]');
   });
 
+  const graphqlOrder = (id: number) => ({
+    id: `gid://shopify/Order/${id}`,
+    legacyResourceId: String(id),
+    name: `#${id}`,
+    createdAt: '2026-12-01T00:00:00Z',
+    updatedAt: '2026-12-01T00:00:00Z',
+    cancelledAt: null,
+    cancelReason: null,
+    email: 'mei@example.com',
+    phone: null,
+    customerLocale: 'zh-TW',
+    currencyCode: 'TWD',
+    statusPageUrl: null,
+    totalPriceSet: { shopMoney: { amount: '1200.00', currencyCode: 'TWD' } },
+    customAttributes: [],
+    customer: null,
+    fulfillments: [],
+    refunds: [],
+  });
+  const ordersPage = (nodes: unknown[]) => ({
+    body: { data: { orders: { nodes, pageInfo: { hasNextPage: true, endCursor: 'next' } } } },
+  });
+
+  test('an order the connection cannot read (a price set that is null) is said with the page; the orders around it are read', async () => {
+    const broken = { ...graphqlOrder(2), totalPriceSet: null };
+    answer = () => ordersPage([graphqlOrder(1), broken, graphqlOrder(3)]);
+    const page = await shopify().page({ since: 0 }, undefined);
+    expect(page.orders).toBe(3);
+    expect(page.events.map((e) => e.order.orderId)).toEqual(['1', '3']);
+    expect(page.unreadable).toEqual({ count: 1, problem: expect.stringMatching(/^order 2: /) });
+    expect(page.next).toBe('next');
+    expect(page.through).toBe(Date.parse('2026-12-01T00:00:00Z'));
+  });
+
   test('errors as a string rather than a list: said, not a TypeError', async () => {
     answer = () => ({ body: { errors: 'Internal error' } });
     expect(String(((await failure(shopify().page({ since: 0 }, undefined))) as Error).message)).toBe(
