@@ -79,4 +79,57 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
     },
     60_000,
   );
+
+  test.skipIf(!available)(
+    'a replay that reaches its deadline answers what it stored and where to go on from; replaying from there sends the rest, once',
+    async () => {
+      const clock = shiftedClock();
+      // The shop's clock is the service's; once `jumpAt` calls are answered, the next one finds it 25 s on.
+      let jumpAt = Number.POSITIVE_INFINITY;
+      const calls: unknown[][] = [];
+      const shop = await startShopifyShop({
+        now: () => {
+          if ((calls[0]?.length ?? 0) >= jumpAt) {
+            jumpAt = Number.POSITIVE_INFINITY;
+            clock.offset += 25_000;
+          }
+          return clock.now();
+        },
+      });
+      calls.push(shop.calls);
+      const sim = await startSimulator();
+      const dir = tempDir();
+      const store = await storeUrl(engine, dir);
+      cleanup.push(
+        async () => shop.close(),
+        async () => sim.close(),
+        store.drop,
+      );
+      const service = await startConnected(sim, { env: { ...shop.serviceEnv(), DATABASE_URL: store.url }, dir, clock });
+      cleanup.push(() => service.app.close());
+      const inject = (payload: object) => service.app.inject({ method: 'POST', url: '/admin/reconcile', headers: auth, payload });
+      await waitFor(async () => (await service.app.inject({ url: '/admin/shops', headers: auth })).json().shops[0]?.lastPoll, {
+        what: 'the first poll',
+      });
+
+      const since = new Date(clock.now() - 1000).toISOString();
+      for (let i = 0; i < 120; i++) shop.createOrder({ customAttributes: { line_uid: shopUser(800 + i) } });
+      jumpAt = shop.calls.length + 1; // the second page is read 25 s after the first
+      const first = await inject({ source: 'shopify', since });
+      expect(first.statusCode).toBe(200);
+      const answered = first.json();
+      expect(answered).toMatchObject({ source: 'shopify', orders: 100, new: 100, duplicates: 0, ignored: 0 });
+      expect(answered.unfinished.reason).toContain('at most 20 s');
+      expect(Date.parse(answered.unfinished.resumeSince)).toBeGreaterThanOrEqual(Date.parse(since));
+
+      // From there on (the orders of that second again, as duplicates) to the window's end.
+      const rest = (await inject({ source: 'shopify', since: answered.unfinished.resumeSince })).json();
+      expect(rest).toEqual({ source: 'shopify', orders: rest.orders, new: 20, duplicates: rest.orders - 20, ignored: 0 });
+      const users = new Set(Array.from({ length: 120 }, (_, i) => shopUser(800 + i)));
+      const sends = () => sim.broadcasts.flatMap((b) => b.clientIds).filter((u) => users.has(u));
+      await waitFor(() => new Set(sends()).size === 120, { what: 'all 120 orders sent' });
+      expect(sends()).toHaveLength(120);
+    },
+    60_000,
+  );
 });

@@ -35,6 +35,14 @@ export interface PassCounts {
   duplicates: number;
   /** Events no rule sends a message for. */
   ignored: number;
+  /** Orders read that could not be used (their webhooks would be refused too): no message for them. */
+  unreadable: number;
+}
+
+/** A pass's counts, and where to go on from if it ended before the window's end. */
+export interface PassResult extends PassCounts {
+  /** Set when orders were left (the page bound, the deadline, a stop): the latest update time stored through, else the window's start. */
+  resumeFrom?: number;
 }
 
 export interface PassOptions {
@@ -52,10 +60,18 @@ export interface PassOptions {
   sideBySide?: () => number;
   /** How a backoff or a rest waits (the clock's sleep unless given: the poller's ends early when it stops). */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * A clock time after which no page is begun and no wait outlasts (a replay someone waits for over
+   * HTTP): the pass ends with `resumeFrom`. A shop's trouble met past it ends the pass that way too,
+   * once a page is stored, rather than as the shop's failure.
+   */
+  deadline?: number;
 }
 
-export async function runPass(connection: ShopConnection, window: Window, options: PassOptions): Promise<PassCounts> {
-  const counts: PassCounts = { orders: 0, new: 0, duplicates: 0, ignored: 0 };
+export async function runPass(connection: ShopConnection, window: Window, options: PassOptions): Promise<PassResult> {
+  const counts: PassCounts = { orders: 0, new: 0, duplicates: 0, ignored: 0, unreadable: 0 };
+  const { clock, deadline } = options;
+  const late = () => deadline !== undefined && clock.now() >= deadline;
   const take = async (events: ReceivedEvent[]) => {
     for (const event of events) {
       const result = await options.intake(event, RECONCILE_TOPIC);
@@ -64,7 +80,9 @@ export async function runPass(connection: ShopConnection, window: Window, option
       else counts.ignored++;
     }
   };
-  const sleep = options.sleep ?? ((ms: number) => options.clock.sleep(ms));
+  const sleepAll = options.sleep ?? ((ms: number) => clock.sleep(ms));
+  const sleep = (ms: number) => sleepAll(deadline === undefined ? ms : Math.max(0, Math.min(ms, deadline - clock.now())));
+  const stopped = () => options.stopped() || late();
   // An answer the connection could not read (a shape it does not know) is the shop's trouble, not ours.
   const read = async () => {
     try {
@@ -79,12 +97,19 @@ export async function runPass(connection: ShopConnection, window: Window, option
   };
   let cursor: string | undefined;
   let pages = 0;
+  /** The next page of the last one read: set while orders are left. */
+  let left: string | undefined;
+  let through: number | undefined;
   do {
-    const page = await withBackoff(options.clock, read, {
-      stopped: options.stopped,
-      ...(options.onWait && { onWait: options.onWait }),
-      ...(options.sleep && { sleep: options.sleep }),
-    });
+    let page: Awaited<ReturnType<typeof read>>;
+    try {
+      page = await withBackoff(clock, read, { stopped, sleep, ...(options.onWait && { onWait: options.onWait }) });
+    } catch (error) {
+      if (pages === 0 || !late()) throw error;
+      left = cursor; // the shop's trouble past the deadline: what was stored is answered, the rest left
+      break;
+    }
+    left = page.next;
     counts.orders += page.orders;
     const before = counts.new;
     const byOrder = new Map<string, ReceivedEvent[]>();
@@ -92,11 +117,15 @@ export async function runPass(connection: ShopConnection, window: Window, option
       const key = `${event.scope}\u0000${event.order.orderId}`;
       byOrder.set(key, [...(byOrder.get(key) ?? []), event]);
     }
-    const storing = options.clock.now();
+    const storing = clock.now();
     await Promise.all([...byOrder.values()].map(take));
-    const busy = options.clock.now() - storing;
+    const busy = clock.now() - storing;
     options.onNew?.(counts.new - before);
-    if (page.unreadable) options.onUnreadable?.(page.unreadable);
+    if (page.unreadable) {
+      counts.unreadable += page.unreadable.count;
+      options.onUnreadable?.(page.unreadable);
+    }
+    if (page.through !== undefined) through = Math.max(through ?? page.through, page.through);
     if (page.through !== undefined && options.onPage && !(await options.onPage(page.through))) break;
     // The same cursor again would read the same page forever. An empty page with more to come goes on
     // (WooCommerce counts orders it then cannot load): the page bound below ends a shop that never stops.
@@ -105,7 +134,7 @@ export async function runPass(connection: ShopConnection, window: Window, option
     if (++pages >= MAX_PAGES_PER_PASS) break;
     cursor = page.next;
     const share = Math.max(1, options.sideBySide?.() ?? 1);
-    if (cursor !== undefined && busy > 0 && !options.stopped()) await sleep(share * Math.min(busy * REST_PER_BUSY, MAX_REST_MS));
-  } while (cursor !== undefined && !options.stopped());
-  return counts;
+    if (cursor !== undefined && busy > 0 && !stopped()) await sleep(share * Math.min(busy * REST_PER_BUSY, MAX_REST_MS));
+  } while (cursor !== undefined && !stopped());
+  return left === undefined ? counts : { ...counts, resumeFrom: through ?? window.since };
 }

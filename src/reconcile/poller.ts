@@ -13,7 +13,7 @@ import type { ShopConnectionRow, ShopConnectionStore } from '../store/store.ts';
 import type { ShopConnection, Window } from './connection.ts';
 import type { PollOutcome } from './outcomes.ts';
 import { withBackoff } from './backoff.ts';
-import { type PassCounts, runPass } from './pass.ts';
+import { type PassCounts, type PassResult, runPass } from './pass.ts';
 import { ShopCallError } from './shop-call.ts';
 import { keepWebhooks, parseWebhookState } from './webhook-keeper.ts';
 
@@ -24,6 +24,11 @@ export const OVERLAP_MS = 5 * 60_000;
  * replica killed mid-poll holds it up no longer than a poll's own pace.
  */
 export const pollLeaseMs = (intervalMs: number) => Math.min(2 * 60_000, Math.max(5_000, intervalMs));
+/**
+ * A replay begins no page after this long, and answers what it stored and where to go on from: its
+ * caller waits over HTTP (the server drops a connection idle for 30 s; proxies, often 60 s).
+ */
+export const REPLAY_DEADLINE_MS = 20_000;
 /** When the store cannot be read: look again this often. */
 const IDLE_RECHECK_MS = 60_000;
 
@@ -99,17 +104,27 @@ export class ShopPoller {
   }
 
   /** One pass over `window` now (POST /admin/reconcile): the watermark and the schedule stay as they are. */
-  async replay(connection: ShopConnection, window: Window): Promise<PassCounts> {
+  async replay(connection: ShopConnection, window: Window): Promise<PassResult> {
     const { source } = connection;
+    const { clock } = this.options;
     return this.counted(() =>
       runPass(connection, window, {
-        clock: this.options.clock,
+        clock,
         intake: this.options.intake,
         stopped: () => this.stopped,
         sleep: this.sleep,
         sideBySide: this.sideBySide,
+        deadline: clock.now() + REPLAY_DEADLINE_MS,
         onNew: (count) => this.options.metrics.recovered(source, count),
+        onUnreadable: (unreadable) => this.unreadable(source, unreadable),
       }),
+    );
+  }
+
+  private unreadable(source: string, { count, problem }: { count: number; problem: string }): void {
+    this.options.log.warn(
+      { source, orders: count, problem },
+      'shop poll read orders it cannot use (their webhooks would be refused too): no message for them',
     );
   }
 
@@ -179,7 +194,7 @@ export class ShopPoller {
       await store.saveShopWebhooks(source, JSON.stringify(state));
     }
     const window = { since: Math.max(row.watermark - OVERLAP_MS, row.connectedAt) };
-    let counts: PassCounts = { orders: 0, new: 0, duplicates: 0, ignored: 0 };
+    let counts: PassCounts = { orders: 0, new: 0, duplicates: 0, ignored: 0, unreadable: 0 };
     try {
       counts = await this.counted(() =>
         runPass(connection, window, {
@@ -194,11 +209,7 @@ export class ShopPoller {
             (await store.advanceWatermark(source, owner, Math.min(through, clock.now()))),
           onWait: (e, ms) => log.info({ source, outcome: e.outcome, waitMs: ms }, 'shop poll backs off'),
           onNew: (count) => metrics.recovered(source, count),
-          onUnreadable: ({ count, problem }) =>
-            log.warn(
-              { source, orders: count, problem },
-              'shop poll read orders it cannot use (their webhooks would be refused too): no message for them',
-            ),
+          onUnreadable: (unreadable) => this.unreadable(source, unreadable),
         }),
       );
       if (counts.new > 0) log.info({ source, ...counts }, 'shop poll recovered events no webhook brought');

@@ -124,8 +124,65 @@ describe('a reconciliation pass', () => {
   it('ends after a bounded number of pages, however many the shop says are left', async () => {
     let n = 0;
     const { run, reads } = await over(async () => ({ orders: 1, events: [event(String(n))], through: n, next: `c${++n}` }));
-    expect((await run).orders).toBe(MAX_PAGES_PER_PASS);
+    const result = await run;
+    expect(result.orders).toBe(MAX_PAGES_PER_PASS);
     expect(reads).toHaveLength(MAX_PAGES_PER_PASS);
+    // Orders were left: where to go on from is the latest update time stored through.
+    expect(result.resumeFrom).toBe(MAX_PAGES_PER_PASS - 1);
+  });
+
+  it('says nothing of going on when it read to the window’s end', async () => {
+    const { counts } = await pass(3, 2, 1);
+    expect(counts).toEqual({ orders: 6, new: 6, duplicates: 0, ignored: 0, unreadable: 0 });
+  });
+
+  /** A pass with a deadline 20 s on, each page taking `pageMs` to read; `fail` makes a read throw instead. */
+  async function byDeadline(pageMs: number, fail?: (cursor: string | undefined) => ShopCallError | undefined) {
+    let now = 1_000_000;
+    const clock: Clock = { now: () => now, setTimer: () => () => {}, sleep: async () => {} };
+    const reads: (string | undefined)[] = [];
+    const waits: number[] = [];
+    const connection = {
+      ...pages(10, 1),
+      page: async (window: { since: number }, cursor: string | undefined) => {
+        reads.push(cursor);
+        now += pageMs;
+        const error = fail?.(cursor);
+        if (error) throw error;
+        return pages(10, 1).page(window, cursor);
+      },
+    };
+    const run = runPass(
+      connection as ShopConnection,
+      { since: 500 },
+      {
+        clock,
+        intake: async () => ({ outcome: 'accepted' }) as IntakeResult,
+        stopped: () => false,
+        deadline: now + 20_000,
+        sleep: async (ms) => {
+          waits.push(ms);
+          now += ms;
+        },
+      },
+    );
+    return { run, reads, waits };
+  }
+
+  it('begins no page past its deadline, and says where to go on from', async () => {
+    const { run, reads } = await byDeadline(8_000);
+    expect(await run).toMatchObject({ orders: 3, new: 3, resumeFrom: 2 });
+    expect(reads).toEqual([undefined, '1', '2']);
+  });
+
+  it('waits for the shop no longer than its deadline; trouble past it answers what was stored, trouble on the first page is the shop’s', async () => {
+    const throttled = () => new ShopCallError('throttled', 'Shopify throttled the query (THROTTLED)', 60_000);
+    const second = await byDeadline(1_000, (cursor) => (cursor === '1' ? throttled() : undefined));
+    expect(await second.run).toMatchObject({ orders: 1, new: 1, resumeFrom: 0 });
+    expect(second.waits).toEqual([18_000]); // to the deadline, not the minute asked
+    const first = await byDeadline(1_000, () => throttled());
+    await expect(first.run).rejects.toThrow(throttled());
+    expect(first.waits).toEqual([19_000]);
   });
 
   it("an answer the connection cannot read is the shop's trouble (retried, then said), not an error of ours", async () => {
@@ -154,7 +211,7 @@ describe('a reconciliation pass', () => {
         unreadable: { count: 2, problem: 'quantity must be integer' },
       }),
     };
-    await runPass(
+    const counts = await runPass(
       connection as ShopConnection,
       { since: 0 },
       {
@@ -165,5 +222,6 @@ describe('a reconciliation pass', () => {
       },
     );
     expect(told).toEqual([{ count: 2, problem: 'quantity must be integer' }]);
+    expect(counts).toMatchObject({ orders: 3, new: 1, unreadable: 2 });
   });
 });

@@ -3,6 +3,8 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { CONNECTED_SOURCES, POLL_OUTCOMES, REPAIR_ACTIONS } from '../../reconcile/outcomes.ts';
+import { MAX_PAGES_PER_PASS } from '../../reconcile/pass.ts';
+import { REPLAY_DEADLINE_MS } from '../../reconcile/poller.ts';
 import { ShopCallError } from '../../reconcile/shop-call.ts';
 import { describeShops } from '../../reconcile/shops-view.ts';
 import type { Service } from '../../service.ts';
@@ -61,6 +63,15 @@ const ReconcileReply = Type.Object({
   new: Type.Integer({ description: 'events stored now (their messages will be sent)' }),
   duplicates: Type.Integer({ description: 'events stored before (by a webhook or a poll): nothing more is sent' }),
   ignored: Type.Integer({ description: 'events no rule sends a message for' }),
+  unreadable: Type.Optional(
+    Type.Integer({ description: 'orders read that could not be used (their webhooks would be refused too); only when there were any' }),
+  ),
+  unfinished: Type.Optional(
+    Type.Object(
+      { reason: Type.String(), resumeSince: Time },
+      { description: 'only when orders of the window were left: replay again from resumeSince' },
+    ),
+  ),
 });
 
 export const shopRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async (app, { service }) => {
@@ -109,8 +120,22 @@ export const shopRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async
       for (const [name, at] of Object.entries(window))
         if (Number.isNaN(at)) throw httpError('BAD_REQUEST', `${name} is not a time this service can use (a leap second's :60?)`);
       if (window.until !== undefined && window.until < window.since) throw httpError('BAD_REQUEST', 'until is before since');
+      // A shop call begun just before the replay's deadline may take its own 30 s: the connection
+      // is not dropped as idle meanwhile.
+      request.raw.socket?.setTimeout?.(REPLAY_DEADLINE_MS + 60_000);
       try {
-        return { source, ...(await service.shops.replay(connection, window)) };
+        const { unreadable, resumeFrom, ...counts } = await service.shops.replay(connection, window);
+        return {
+          source,
+          ...counts,
+          ...(unreadable > 0 && { unreadable }),
+          ...(resumeFrom !== undefined && {
+            unfinished: {
+              reason: `a replay reads for at most ${REPLAY_DEADLINE_MS / 1000} s and ${MAX_PAGES_PER_PASS} pages, then answers what it stored`,
+              resumeSince: isoAt(resumeFrom),
+            },
+          }),
+        };
       } catch (error) {
         if (error instanceof ShopCallError) throw httpError('SHOP_FAILED', `${source}: ${error.outcome}: ${error.message}`);
         throw error;
