@@ -68,6 +68,9 @@ interface GraphqlReply<T> {
   extensions?: { cost?: { requestedQueryCost?: number; throttleStatus?: { currentlyAvailable: number; restoreRate: number } } };
 }
 
+/** GraphQL error codes that refuse the app rather than fail (shopify.dev, API response codes). */
+const REFUSALS = new Set(['ACCESS_DENIED', 'SHOP_INACTIVE']);
+
 /** Pages of 100 subscriptions: far more than an app ever has. */
 const MAX_SUBSCRIPTION_PAGES = 20;
 
@@ -152,6 +155,16 @@ export class ShopifyAdmin {
       const missing = Math.max(0, (cost?.requestedQueryCost ?? 0) - (status?.currentlyAvailable ?? 0));
       const waitMs = status && status.restoreRate > 0 ? Math.ceil((missing / status.restoreRate) * 1000) + 100 : undefined;
       throw new ShopCallError('throttled', 'Shopify throttled the query (THROTTLED)', waitMs);
+    }
+    // The token lacks a scope (read_orders), or the shop is closed or frozen: the operator's to mend,
+    // as a refused token is; trying again changes nothing.
+    const refusal = Array.isArray(errors) ? errors.find((e) => REFUSALS.has(String(e?.extensions?.code))) : undefined;
+    if (refusal) {
+      const code = String(refusal.extensions?.code);
+      throw new ShopCallError(
+        'unauthorized',
+        `Shopify refused the query (${code}): ${this.api.redact(String(refusal.message)).slice(0, 300)}`,
+      );
     }
     if (errors.length > 0 || !reply.data) {
       const message = (Array.isArray(errors) ? errors.map((e) => e?.message).join('; ') : String(errors)) || 'no data';

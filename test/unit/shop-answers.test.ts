@@ -141,6 +141,16 @@ describe('Shopify', () => {
     expect(page.through).toBe(Date.parse('2026-12-01T00:00:00Z'));
   });
 
+  test('a token without the scope (ACCESS_DENIED) or a shop that is not active is refused, once: the operator’s to mend, not an outage', async () => {
+    for (const code of ['ACCESS_DENIED', 'SHOP_INACTIVE']) {
+      answer = () => ({ body: { errors: [{ message: `Access denied for orders field (${TOKEN})`, extensions: { code } }] } });
+      const error = await failure(shopify().page({ since: 0 }, undefined));
+      expect(error).toBeInstanceOf(ShopCallError);
+      expect(error).toMatchObject({ outcome: 'unauthorized' });
+      expect((error as Error).message).toBe(`Shopify refused the query (${code}): Access denied for orders field ([redacted])`);
+    }
+  });
+
   test('errors as a string rather than a list: said, not a TypeError', async () => {
     answer = () => ({ body: { errors: 'Internal error' } });
     expect(String(((await failure(shopify().page({ since: 0 }, undefined))) as Error).message)).toBe(
