@@ -1,6 +1,7 @@
 // Shops answering oddly, over HTTP with the shop stand-ins and the simulator as MantaGO: an order
 // stamped in the future (a shop's clock, a bad date) must not move the watermark past orders that
 // come after it, and one shop failing must not hold the other's poll up.
+import { createServer, type Socket } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
 import { type ShopifyShop, startShopifyShop } from '../simulator/shops/shopify.ts';
 import { startWooCommerceSite } from '../simulator/shops/woocommerce.ts';
@@ -86,3 +87,48 @@ test("a Shopify that fails every call (its poll backing off for half a minute an
   });
   expect(shop.calls.filter((c) => c.status === 503).length).toBeLessThan(6); // Shopify's poll is still backing off
 });
+
+test("a Shopify that never answers (each call waits out its 30 s) holds up neither WooCommerce's next polls nor the service's stop", async () => {
+  const clock = shiftedClock();
+  const shop = await startShopifyShop({ now: () => clock.now() });
+  const site = await startWooCommerceSite({ now: () => clock.now() });
+  const sim = await startSimulator();
+  const held = new Set<Socket>();
+  const silent = createServer((socket) => {
+    socket.resume(); // read what comes (the request, its end), never answer
+    held.add(socket);
+    socket.on('close', () => held.delete(socket));
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  cleanup.push(
+    async () => shop.close(),
+    async () => site.close(),
+    async () => sim.close(),
+    async () => {
+      for (const socket of held) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    },
+  );
+  const { port } = silent.address() as { port: number };
+  const env = {
+    ...shop.serviceEnv(),
+    SHOPIFY_ADMIN_URL: `http://127.0.0.1:${port}`,
+    ...site.serviceEnv(),
+    RECONCILE_INTERVAL_S: String(INTERVAL_S),
+  };
+  const service = await startConnected(sim, { env, dir: tempDir(), clock });
+  await waitFor(async () => (await shopsOf(service)).some((s) => s.lastPoll), { what: "WooCommerce's first poll" });
+
+  site.set({ loseDeliveries: true });
+  for (const n of [4, 5]) {
+    site.createOrder({ meta: { line_uid: shopUser(n) } });
+    clock.offset += INTERVAL_S * 1000;
+    await waitFor(() => sim.timesDelivered(shopUser(n)) === 1, {
+      what: `WooCommerce's order ${n}, found by its next poll while Shopify's first call is unanswered`,
+      timeoutMs: 10_000,
+    });
+  }
+  expect(held.size).toBe(1); // Shopify's first call, still waiting
+  await service.app.close(); // cuts that call short rather than waiting out its 30 s (the test's limit is 20 s)
+  await waitFor(() => held.size === 0, { what: 'the unanswered call closed' });
+}, 20_000);

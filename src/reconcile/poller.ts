@@ -50,8 +50,9 @@ export interface PollerOptions {
 export class ShopPoller {
   private readonly options: PollerOptions;
   private readonly outcomes = new Map<string, PollOutcome>();
-  private cancelTimer: (() => void) | undefined;
-  private running: Promise<void> | undefined;
+  /** Each source's next poll, cancelled by stop(): each shop keeps its own schedule, so one's long poll holds no other's up. */
+  private readonly timers = new Map<string, () => void>();
+  private readonly running = new Set<Promise<void>>();
   private stopped = false;
   /** Passes under way (polls and replays): each rests in proportion, so webhooks keep their share of the CPU. */
   private passes = 0;
@@ -91,16 +92,18 @@ export class ShopPoller {
 
   /** With RECONCILE_INTERVAL_S=0 nothing runs on its own: POST /admin/reconcile still does. */
   start(): void {
-    if (this.options.connections.length === 0 || this.options.intervalMs === 0) return;
-    this.schedule(0);
+    if (this.options.intervalMs === 0) return;
+    for (const connection of this.options.connections) this.schedule(connection, 0);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    this.cancelTimer?.();
+    for (const cancel of this.timers.values()) cancel();
     for (const end of [...this.waits]) end();
-    await this.running;
-    await Promise.all(this.options.connections.map((c) => c.close()));
+    // A shop call under way is cut short (a poll stopped anywhere resumes from its watermark).
+    const closed = Promise.all(this.options.connections.map((c) => c.close()));
+    await Promise.all(this.running);
+    await closed;
   }
 
   /** One pass over `window` now (POST /admin/reconcile): the watermark and the schedule stay as they are. */
@@ -137,30 +140,28 @@ export class ShopPoller {
     }
   }
 
-  private schedule(ms: number): void {
+  private schedule(connection: ShopConnection, ms: number): void {
     if (this.stopped) return;
-    this.cancelTimer = this.options.clock.setTimer(() => {
-      this.running = this.tick().finally(() => (this.running = undefined));
-    }, ms);
+    this.timers.set(
+      connection.source,
+      this.options.clock.setTimer(() => {
+        const run = this.tick(connection).finally(() => this.running.delete(run));
+        this.running.add(run);
+      }, ms),
+    );
   }
 
-  private async tick(): Promise<void> {
-    // The shops side by side: one's backoff (minutes, at worst) does not hold the other's poll up.
-    const due = await Promise.all(
-      this.options.connections.map(async (connection) => {
-        if (this.stopped) return Number.POSITIVE_INFINITY;
-        try {
-          return await this.poll(connection);
-        } catch (error) {
-          // The store failed: try again later; webhooks are unaffected.
-          this.options.log.warn({ source: connection.source, reason: (error as Error).message }, 'shop poll could not use the store');
-          return this.options.clock.now() + IDLE_RECHECK_MS;
-        }
-      }),
-    );
-    if (this.stopped) return;
-    const next = Math.min(...due);
-    this.schedule(Math.max(0, Math.min(next, this.options.clock.now() + IDLE_RECHECK_MS * 60) - this.options.clock.now()));
+  private async tick(connection: ShopConnection): Promise<void> {
+    const { clock, log } = this.options;
+    let due: number;
+    try {
+      due = await this.poll(connection);
+    } catch (error) {
+      // The store failed: try again later; webhooks are unaffected.
+      log.warn({ source: connection.source, reason: (error as Error).message }, 'shop poll could not use the store');
+      due = clock.now() + IDLE_RECHECK_MS;
+    }
+    this.schedule(connection, Math.max(0, Math.min(due, clock.now() + IDLE_RECHECK_MS * 60) - clock.now()));
   }
 
   /** Polls `connection` if it is due and this replica gets the lease; when it is next due. */
@@ -174,13 +175,16 @@ export class ShopPoller {
       this.outcomes.set(source, row.lastOutcome ?? 'ok');
       return row.nextPollAt > now ? row.nextPollAt : now + Math.min(leaseMs, intervalMs);
     }
-    const { outcome, error, counts } = await this.pass(connection, row);
+    const passed = await this.pass(connection, row);
+    // Cut short by a stop, a failure may not be the shop's: a poll's last outcome stays as it was, uncounted.
+    const cut = this.stopped && passed.outcome !== 'ok' && row.lastOutcome !== null;
+    const { outcome, error, counts } = cut ? { ...passed, outcome: row.lastOutcome ?? passed.outcome, error: row.lastError } : passed;
     // An interval from this poll's start (a long pass makes the next one due at once); stopped
     // mid-pass (a shutdown): due at once, for another replica or the next start to resume.
     const nextPollAt = this.stopped ? clock.now() : now + intervalMs;
     await store.finishShopPoll(source, owner, { outcome, error, orders: counts.orders, recovered: counts.new, nextPollAt }, clock.now());
     this.outcomes.set(source, outcome);
-    this.options.metrics.polled(source, outcome);
+    if (!cut) this.options.metrics.polled(source, outcome);
     return nextPollAt;
   }
 

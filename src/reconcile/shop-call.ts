@@ -31,6 +31,8 @@ export class ShopApi {
   private readonly timeoutMs: number;
   private readonly headers: Record<string, string>;
   private readonly name: string;
+  /** Aborted by close(): a call under way when the service stops is cut short rather than waited for. */
+  private readonly closing = new AbortController();
   /** What the credentials look like in any text a shop sends back: each header's value, and a Basic pair's parts. */
   private readonly secrets: string[];
 
@@ -68,12 +70,14 @@ export class ShopApi {
         path: `${this.prefix}/${path.replace(/^\//, '')}`,
         headers: { ...this.headers, accept: 'application/json', ...(body !== undefined && { 'content-type': 'application/json' }) },
         ...(body !== undefined && { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.closing.signal]),
       });
       status = response.statusCode;
       headers = response.headers;
       text = await response.body.text();
     } catch (error) {
+      if (this.closing.signal.aborted)
+        throw new ShopCallError('unreachable', `the call to ${this.name} was cut short: the service is stopping`);
       const e = error as { code?: string; name?: string };
       throw new ShopCallError('unreachable', `${this.name} did not answer (${e.code ?? e.name ?? 'error'})`);
     }
@@ -107,7 +111,8 @@ export class ShopApi {
   }
 
   async close(): Promise<void> {
-    await this.pool.close();
+    this.closing.abort();
+    await this.pool.destroy(); // its sockets too: one waiting for an answer would hold the process up
   }
 }
 
