@@ -90,6 +90,53 @@ describe('the environment', () => {
     }
   });
 
+  test('more than eight problems: every one is listed, settings that must agree among them', () => {
+    const bad = {
+      PORT: 'x',
+      LOG_LEVEL: 'verbose',
+      DRY_RUN: 'yes',
+      ADMIN_TOKEN: 'short',
+      CREDENTIALS_ENCRYPTION_KEY: 'nope',
+      RETRY_BASE_DELAY_MS: '-5',
+      STORE_TIMEOUT_MS: 'soon',
+      MANTAGO_TIMEOUT_MS: 'abc',
+      MANTAGO_MAX_RPS: '-1',
+      BATCH_MAX_RECIPIENTS: 'many',
+      RECONCILE_INTERVAL_S: '-3',
+      DATABASE_POOL_MAX: '0',
+    };
+    const { problems } = parseEnv({ ...minimal, ...bad, NOTIFIER_ROLE: 'web', BOT_PROBE_BASE_MS: '5000', BOT_PROBE_MAX_MS: '10' });
+    for (const name of Object.keys(bad)) expect(problems.some((p) => p.startsWith(`${name} is invalid`))).toBe(true);
+    expect(problems).toContain(
+      'NOTIFIER_ROLE=web needs PostgreSQL (DATABASE_URL=postgres://...): on SQLite one process takes webhooks and delivers',
+    );
+    expect(problems).toContain('BOT_PROBE_MAX_MS (10) must not be below BOT_PROBE_BASE_MS (5000)');
+    expect(problems).toHaveLength(Object.keys(bad).length + 2);
+  });
+
+  test('a URL the pattern lets through but no parser reads is named now; a password in any URL setting is never shown', () => {
+    expect(parseEnv({ ...minimal, MANTAGO_BASE_URL: 'http://[::1' }).problems).toEqual([
+      'MANTAGO_BASE_URL is invalid: it is not a URL that can be read (got "http://[::1")',
+    ]);
+    for (const url of ['postgres://u:SEKRIT_pw#1@127.0.0.1:1/db', 'postgres://u:SEK/RIT?pw@db/x']) {
+      const { problems } = parseEnv({ ...minimal, DATABASE_URL: url });
+      expect(problems).toEqual([expect.stringMatching(/^DATABASE_URL is invalid: it is not a URL that can be read; percent-encode/)]);
+      expect(problems.join('\n')).not.toContain('SEK');
+    }
+    const { config } = parseEnv({
+      ...minimal,
+      MANTAGO_BASE_URL: 'https://ops:m4nt4g0-pw@proxy.example/mantago',
+      WOOCOMMERCE_URL: 'https://shop:w00-pw@shop.example',
+      WOOCOMMERCE_CONSUMER_KEY: 'ck_x',
+      WOOCOMMERCE_CONSUMER_SECRET: 'cs_x',
+    });
+    const shown = describeConfig(config!);
+    expect(shown).toMatchObject({
+      MANTAGO_BASE_URL: 'https://ops:***@proxy.example/mantago',
+      WOOCOMMERCE_URL: 'https://shop:***@shop.example',
+    });
+  });
+
   test('NOTIFIER_ROLE web or worker needs PostgreSQL; a bad encryption key is refused without being shown', () => {
     expect(parseEnv({ ...minimal, NOTIFIER_ROLE: 'worker' }).problems).toEqual([
       'NOTIFIER_ROLE=worker needs PostgreSQL (DATABASE_URL=postgres://...): on SQLite one process takes webhooks and delivers',

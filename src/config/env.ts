@@ -3,6 +3,7 @@
 import Type, { type Static, type TOptional, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { CREDENTIAL_PATTERN } from '../mantago/api.ts';
+import { allErrors } from '../schema-errors.ts';
 import { SOURCES } from '../sources/registry.ts';
 import { SHOP_SECRET_NAMES, SHOP_SETTINGS, shopSettingProblems } from './shop-settings.ts';
 
@@ -156,7 +157,7 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
   }
   const value = Value.Default(EnvSchema, Value.Convert(EnvSchema, { ...raw })) as Record<string, unknown>;
   const problems = new Map<string, string>();
-  for (const error of Value.Errors(EnvSchema, value)) {
+  for (const error of allErrors(EnvSchema, value)) {
     const names =
       error.keyword === 'required' ? (error.params as { requiredProperties: string[] }).requiredProperties : [error.instancePath.slice(1)];
     for (const name of names) {
@@ -171,31 +172,44 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
       );
     }
   }
+  // A URL the pattern lets through may still be one no parser takes (`http://[::1`): said now, not as a crash later.
+  for (const name of URL_NAMES) {
+    const given = value[name];
+    if (typeof given === 'string' && !problems.has(name) && isUrl(name, given) && !URL.canParse(given))
+      problems.set(name, `${name} is invalid: it is not a URL that can be read (got ${JSON.stringify(showable(name, given))})`);
+  }
+  if (typeof value.DATABASE_URL === 'string' && isUrl('DATABASE_URL', value.DATABASE_URL) && !URL.canParse(value.DATABASE_URL))
+    problems.set(
+      'DATABASE_URL',
+      `DATABASE_URL is invalid: it is not a URL that can be read; percent-encode any of : / ? # @ in the user or password (got ${JSON.stringify(showable('DATABASE_URL', value.DATABASE_URL))})`,
+    );
   // A shop connection half set up, listed with the rest.
   for (const [name, problem] of shopSettingProblems(value)) if (!problems.has(name)) problems.set(name, problem);
-  if (problems.size === 0) {
+  // Settings that must agree: each pair checked once both are valid, alongside every other problem.
+  const valid = (...names: string[]) => names.every((name) => !problems.has(name));
+  {
     const config = value as Config;
-    if (config.DELIVERY_LEASE_MS < 2 * config.MANTAGO_TIMEOUT_MS) {
+    if (valid('DELIVERY_LEASE_MS', 'MANTAGO_TIMEOUT_MS') && config.DELIVERY_LEASE_MS < 2 * config.MANTAGO_TIMEOUT_MS) {
       // A claim must outlast the calls made under it, or another worker takes the same deliveries.
       problems.set(
         'DELIVERY_LEASE_MS',
         `DELIVERY_LEASE_MS (${config.DELIVERY_LEASE_MS}) must be at least twice MANTAGO_TIMEOUT_MS (${config.MANTAGO_TIMEOUT_MS})`,
       );
     }
-    if (config.NOTIFIER_ROLE !== 'all' && !/^postgres(ql)?:\/\//i.test(config.DATABASE_URL)) {
+    if (valid('NOTIFIER_ROLE', 'DATABASE_URL') && config.NOTIFIER_ROLE !== 'all' && !/^postgres(ql)?:\/\//i.test(config.DATABASE_URL)) {
       // SQLite serves one process: a web-only process there would take orders nobody sends.
       problems.set(
         'NOTIFIER_ROLE',
         `NOTIFIER_ROLE=${config.NOTIFIER_ROLE} needs PostgreSQL (DATABASE_URL=postgres://...): on SQLite one process takes webhooks and delivers`,
       );
     }
-    if (config.BOT_PROBE_MAX_MS < config.BOT_PROBE_BASE_MS) {
+    if (valid('BOT_PROBE_MAX_MS', 'BOT_PROBE_BASE_MS') && config.BOT_PROBE_MAX_MS < config.BOT_PROBE_BASE_MS) {
       problems.set(
         'BOT_PROBE_MAX_MS',
         `BOT_PROBE_MAX_MS (${config.BOT_PROBE_MAX_MS}) must not be below BOT_PROBE_BASE_MS (${config.BOT_PROBE_BASE_MS})`,
       );
     }
-    if (config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS) {
+    if (valid('RETRY_MAX_DELAY_MS', 'RETRY_BASE_DELAY_MS') && config.RETRY_MAX_DELAY_MS < config.RETRY_BASE_DELAY_MS) {
       problems.set(
         'RETRY_MAX_DELAY_MS',
         `RETRY_MAX_DELAY_MS (${config.RETRY_MAX_DELAY_MS}) must not be below RETRY_BASE_DELAY_MS (${config.RETRY_BASE_DELAY_MS})`,
@@ -206,28 +220,33 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
   return { config: value as Config, problems: [] };
 }
 
-/** A value fit to print: a database URL without its password, in whatever form it is given. */
+/** Settings that are URLs: a password in them (`user:password@`) is never shown. */
+const URL_NAMES = ['MANTAGO_BASE_URL', 'SHOPIFY_ADMIN_URL', 'WOOCOMMERCE_URL', 'PUBLIC_URL'] as const;
+
+/** Whether `value` of `name` is a URL (DATABASE_URL may be a file path instead). */
+const isUrl = (name: string, value: string) => name !== 'DATABASE_URL' || /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
+
+/** A value fit to print: a URL setting without the password it may hold, in whatever form it is given. */
 function showable(name: string, value: string): string {
-  return name === 'DATABASE_URL' ? maskDatabaseUrl(value) : value;
+  return name === 'DATABASE_URL' || (URL_NAMES as readonly string[]).includes(name) ? maskUrlPassword(value) : value;
 }
 
-/** `user:password@` (a password may hold `@`), and `password=` / `sslpassword=` parameters, masked. */
-export function maskDatabaseUrl(value: string): string {
+/**
+ * `user:password@` and `password=` / `sslpassword=` parameters, masked. Read as text, not parsed: a
+ * password may hold `@`, `#`, `/` or `?` unencoded, which a parser would take for other parts.
+ */
+export function maskUrlPassword(value: string): string {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value; // a file path
-  try {
-    const url = new URL(value);
-    if (url.password) url.password = '***';
-    for (const key of [...url.searchParams.keys()]) if (/password/i.test(key)) url.searchParams.set(key, '***');
-    return decodeURIComponent(url.toString()).replace(/\*\*\*/g, '***');
-  } catch {
-    // Not a URL the parser takes: mask everything between the scheme and the last @, and any password parameter.
-    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/?#]*@/i, '$1***@').replace(/(password=)[^&]*/gi, '$1***');
-  }
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):.*@/i, '$1:***@').replace(/(password=)[^&#]*/gi, '$1***');
 }
 
 /** The configuration with every secret replaced by whether it is set, for the startup log. */
 export function describeConfig(config: Config): Record<string, unknown> {
-  const shown: Record<string, unknown> = { ...config, DATABASE_URL: showable('DATABASE_URL', config.DATABASE_URL) };
+  const shown: Record<string, unknown> = { ...config };
+  for (const name of ['DATABASE_URL', ...URL_NAMES]) {
+    const given = shown[name];
+    if (typeof given === 'string') shown[name] = showable(name, given);
+  }
   for (const name of SECRET_NAMES) shown[name] = (config as Record<string, unknown>)[name] === undefined ? 'unset' : 'set';
   return shown;
 }
