@@ -2,8 +2,8 @@
 // reported at once, each with its line, column and path, e.g. `mapping.yaml:12:7 rules[1].send: ...`.
 import { readFileSync } from 'node:fs';
 import type { TSchema } from 'typebox';
-import { Value } from 'typebox/value';
-import { type Document, isMap, isSeq, LineCounter, parseDocument } from 'yaml';
+import { type Document, isMap, isSeq, LineCounter, parseDocument, visit } from 'yaml';
+import { allErrors } from '../schema-errors.ts';
 import { type Path, toQuietHours, toRecipientEntry, toRule } from './mapping-entries.ts';
 import { FileSchema } from './mapping-schema.ts';
 import type { QuietHours } from './quiet-hours.ts';
@@ -46,23 +46,31 @@ export function loadMappingFile(file: string): Mapping {
 
 export function parseMapping(text: string, file: string): Mapping {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true });
-  if (doc.errors.length > 0) {
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, merge: true }); // `<<: *defaults`, as compose files use it
+  // A tag this service does not know (`!include`) would be read as plain text: a problem, not a warning.
+  const unread = [...doc.errors, ...doc.warnings];
+  if (unread.length > 0) {
     throw new MappingError(
-      doc.errors.map((e) => `${file}:${e.linePos?.[0].line ?? '?'}:${e.linePos?.[0].col ?? '?'}: ${e.message.split('\n')[0]}`),
+      unread.map(
+        (e) =>
+          `${file}:${e.linePos?.[0].line ?? '?'}:${e.linePos?.[0].col ?? '?'}: ${e.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '')}`,
+      ),
     );
   }
+  const value = documentValue(doc, lineCounter, file);
   const problems: string[] = [];
+  const reported = new Set<string>();
   const warnings: string[] = [];
   const place = (path: Path, message: string) => `${file}:${locate(doc, lineCounter, path)} ${formatPath(path)}: ${message}`;
   const report = (path: Path, message: string) => {
     const problem = place(path, message);
-    if (!problems.includes(problem)) problems.push(problem);
+    if (!reported.has(problem)) problems.push(problem);
+    reported.add(problem);
   };
   const warn = (path: Path, message: string) => void warnings.push(place(path, message));
   const check = (schema: TSchema, value: unknown, path: Path) => {
     const before = problems.length;
-    const errors = [...Value.Errors(schema, value)];
+    const errors = [...allErrors(schema, value)];
     for (const error of errors) {
       if (error.keyword === 'anyOf' || error.keyword === 'const') continue; // the enum-like errors below say it better
       const pointer = error.instancePath.split('/').slice(1).map(fromPointer);
@@ -91,7 +99,6 @@ export function parseMapping(text: string, file: string): Mapping {
     return problems.length === before;
   };
 
-  const value = (doc.toJS() ?? {}) as Record<string, unknown>;
   check(FileSchema, value, []);
   // Go on to the entries wherever there are some, so one run reports every problem.
   const rawRecipients = Array.isArray(value.recipients) ? (value.recipients as unknown[]) : [];
@@ -114,6 +121,25 @@ export function parseMapping(text: string, file: string): Mapping {
     place: `${file}:${locate(doc, lineCounter, path)} ${formatPath(path)}`,
   }));
   return { file, recipients, rules, ...(quietHours && { quietHours }), warnings, ...(tagIds.length > 0 && { tagIds }) };
+}
+
+/** Aliases expanded; one that names no anchor, or so many they would expand without end, is a problem with its place. */
+function documentValue(doc: Document, lineCounter: LineCounter, file: string): Record<string, unknown> {
+  try {
+    return (doc.toJS({ maxAliasCount: 1_000 }) ?? {}) as Record<string, unknown>;
+  } catch (error) {
+    let at: number | undefined;
+    visit(doc, {
+      Alias(_, node) {
+        if (at === undefined && node.resolve(doc) === undefined) at = node.range?.[0];
+      },
+    });
+    const { line, col } = lineCounter.linePos(at ?? 0);
+    const reason = (error as Error).message
+      .split('\n')[0]
+      ?.replace(/^Excessive alias count indicates a resource exhaustion attack$/, 'so many aliases that the file would expand without end');
+    throw new MappingError([`${file}:${line}:${col}: ${reason}`]);
+  }
 }
 
 const fromPointer = (segment: string): string | number => {
