@@ -194,6 +194,18 @@ rules:
     ).toEqual([]);
   });
 
+  test('every unknown variable of a template is named, not only the first', () => {
+    expect(
+      problemsOf(
+        'recipients: [{ attribute: a, platform: line }]\nrules:\n  - name: n\n    send: { message: "{{a.b}} {{c.d}} {{order.numbr}} {{order.number}}" }\n',
+      ),
+    ).toEqual([
+      expect.stringMatching(
+        /^m\.yaml:4:13 rules\[0\]\.send\.message: unknown template variable \{\{a\.b\}\}, \{\{c\.d\}\}, \{\{order\.numbr\}\}; known: /,
+      ),
+    ]);
+  });
+
   test('more than eight mistakes in one rule are all listed', () => {
     const keys = Array.from({ length: 12 }, (_, i) => `    k${i}: 1`).join('\n');
     const problems = problemsOf(

@@ -45,11 +45,14 @@ const PLACEHOLDER = /\{\{\s*([^}|]*?)\s*(?:\|\s*"([^"]*)"\s*)?\}\}/g;
 export function compileTemplate(source: string): Template | { error: string } {
   const parts: Part[] = [];
   let last = 0;
+  const unknown = [...source.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '').filter((v) => !isKnownVariable(v));
+  if (unknown.length > 0) {
+    // Every one at once: the operator mends the template in one go.
+    const named = [...new Set(unknown)].map((v) => `{{${v}}}`).join(', ');
+    return { error: `unknown template variable ${named}; known: ${TEMPLATE_VARIABLES.join(', ')}, attributes.<name>` };
+  }
   for (const match of source.matchAll(PLACEHOLDER)) {
     const variable = match[1] ?? '';
-    if (!isKnownVariable(variable)) {
-      return { error: `unknown template variable {{${variable}}}; known: ${TEMPLATE_VARIABLES.join(', ')}, attributes.<name>` };
-    }
     if (match.index > last) parts.push(source.slice(last, match.index));
     parts.push({ variable, fallback: match[2] });
     last = match.index + match[0].length;
