@@ -68,6 +68,33 @@ describe('a shop that sends shipment messages only', () => {
   });
 });
 
+test('Shopify: a pending or cancelled fulfillment is no shipment; its update to success is, with the tracking it then carries', async () => {
+  const mapping = `${RECIPIENTS}rules:\n  - name: shipped\n    when: { event: shipped }\n    send: { message: "Shipped: {{shipment.trackingNumber | \\"no tracking\\"}}" }\n`;
+  const { app, sim } = await startServiceWithSimulator({ mapping });
+  const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user(5) }] });
+  await app.inject(shopifyRequest(order));
+  const bare = { tracking_company: null, tracking_number: null, tracking_numbers: [], tracking_url: null, tracking_urls: [] };
+  const pending = shopifyFulfillment(order.id, { status: 'pending', ...bare });
+  const first = await app.inject(shopifyRequest(pending, { topic: 'fulfillments/create' }));
+  expect(first.statusCode).toBe(200);
+  expect(first.json()).toEqual({
+    status: 'ignored',
+    reason: 'a fulfillment whose status is pending has not shipped: only a successful one is announced',
+  });
+  const cancelled = shopifyFulfillment(order.id, { status: 'cancelled' });
+  expect((await app.inject(shopifyRequest(cancelled, { topic: 'fulfillments/update' }))).json()).toMatchObject({ status: 'ignored' });
+
+  const shipped = await app.inject(
+    shopifyRequest(
+      { ...pending, status: 'success', tracking_number: 'TW77', tracking_numbers: ['TW77'] },
+      { topic: 'fulfillments/update' },
+    ),
+  );
+  expect(shipped.statusCode).toBe(202);
+  expect(await settled(app, shipped.json().deliveryId)).toMatchObject({ status: 'sent', clientId: user(5) });
+  expect(messages(sim, user(5)).map((b) => b.message)).toEqual(['Shipped: TW77']);
+});
+
 describe('a cancel that overtakes the confirmation', () => {
   const mapping = `${RECIPIENTS}rules:
   - name: confirmation

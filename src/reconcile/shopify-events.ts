@@ -5,6 +5,7 @@ import type { Order, OrderEvent } from '../domain/order.ts';
 import {
   normalizeShopifyFulfillment,
   normalizeShopifyOrder,
+  hasShipped,
   normalizeShopifyRefund,
   type ShopifyOrder,
   shopTime,
@@ -47,25 +48,28 @@ export function shopifyOrderEvents(order: GraphqlOrder, shop: string): ReceivedE
     order: { ...normalizeShopifyOrder(rest, shop, name), ...extra },
     scope: '',
   });
-  const later: ReceivedEvent[] = order.fulfillments.map((f) => {
-    const numbers = f.trackingInfo.map((t) => t.number);
-    const urls = f.trackingInfo.map((t) => t.url);
-    const { shipment, occurredAt } = normalizeShopifyFulfillment(
-      {
-        id: f.legacyResourceId,
-        admin_graphql_api_id: f.id,
-        order_id: order.legacyResourceId,
-        created_at: f.createdAt,
-        tracking_company: f.trackingInfo[0]?.company ?? null,
-        tracking_number: numbers[0] ?? null,
-        tracking_numbers: numbers,
-        tracking_url: urls[0] ?? null,
-        tracking_urls: urls,
-      },
-      shop,
-    );
-    return event('shipped', { ...(shipment && { shipment }), ...(occurredAt !== undefined && { occurredAt }) });
-  });
+  // A fulfillment that has not shipped (pending, cancelled …) is no shipment, as its webhook is none.
+  const later: ReceivedEvent[] = order.fulfillments
+    .filter((f) => hasShipped(f.status))
+    .map((f) => {
+      const numbers = f.trackingInfo.map((t) => t.number);
+      const urls = f.trackingInfo.map((t) => t.url);
+      const { shipment, occurredAt } = normalizeShopifyFulfillment(
+        {
+          id: f.legacyResourceId,
+          admin_graphql_api_id: f.id,
+          order_id: order.legacyResourceId,
+          created_at: f.createdAt,
+          tracking_company: f.trackingInfo[0]?.company ?? null,
+          tracking_number: numbers[0] ?? null,
+          tracking_numbers: numbers,
+          tracking_url: urls[0] ?? null,
+          tracking_urls: urls,
+        },
+        shop,
+      );
+      return event('shipped', { ...(shipment && { shipment }), ...(occurredAt !== undefined && { occurredAt }) });
+    });
   // One refunded message per order, as its webhooks give: the first refund's.
   const [refund] = [...order.refunds].sort((a, b) => (shopTime(a.createdAt) ?? 0) - (shopTime(b.createdAt) ?? 0));
   if (refund) {

@@ -120,9 +120,20 @@ const placed = (event: OrderEvent) =>
     normalize: (p, headers): Normalized => ({ order: normalizeShopifyOrder(p, shopOf(headers), event), scope: '' }),
   });
 
+/**
+ * Whether a fulfillment has shipped: `success` (or no status, as older payloads). A pending or open
+ * one has not yet, a cancelled, failed or erred one never will; its later update to `success` is the
+ * one announced (with the tracking it then carries).
+ */
+export const hasShipped = (status: string | null | undefined) =>
+  status === undefined || status === null || status.toLowerCase() === 'success';
+
 const FULFILLMENT = payloadKind<ShopifyFulfillment>({
   schema: ShopifyFulfillmentSchema,
-  normalize: (p, headers) => ({ order: normalizeShopifyFulfillment(p, shopOf(headers)), scope: '' }),
+  normalize: (p, headers): Normalized =>
+    hasShipped(p.status)
+      ? { order: normalizeShopifyFulfillment(p, shopOf(headers)), scope: '' }
+      : { ignored: `a fulfillment whose status is ${String(p.status).slice(0, 40)} has not shipped: only a successful one is announced` },
 });
 const FULFILLMENT_EVENT = payloadKind<ShopifyFulfillmentEvent>({
   schema: ShopifyFulfillmentEventSchema,

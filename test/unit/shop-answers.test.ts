@@ -151,6 +151,26 @@ describe('Shopify', () => {
     }
   });
 
+  test('a fulfillment that has not shipped (pending, cancelled) is no shipment in a poll, as its webhook is none', async () => {
+    const fulfillment = (id: number, status: string) => ({
+      id: `gid://shopify/Fulfillment/${id}`,
+      legacyResourceId: String(id),
+      status,
+      createdAt: '2026-12-01T01:00:00Z',
+      trackingInfo: [{ company: 'Taiwan Post', number: `TW${id}`, url: null }],
+    });
+    const order = {
+      ...graphqlOrder(4),
+      fulfillments: [fulfillment(41, 'CANCELLED'), fulfillment(42, 'PENDING'), fulfillment(43, 'SUCCESS')],
+    };
+    answer = () => ordersPage([order]);
+    const page = await shopify().page({ since: 0 }, undefined);
+    expect(page.events.map((e) => [e.order.event, e.order.shipment?.id])).toEqual([
+      ['placed', undefined],
+      ['shipped', expect.stringContaining('43')],
+    ]);
+  });
+
   test('errors as a string rather than a list: said, not a TypeError', async () => {
     answer = () => ({ body: { errors: 'Internal error' } });
     expect(String(((await failure(shopify().page({ since: 0 }, undefined))) as Error).message)).toBe(
