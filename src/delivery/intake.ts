@@ -2,8 +2,8 @@
 // delivery. The caller answers the shop only after this resolves, so an acknowledged order is
 // durable; each store call has a deadline, so a wedged store answers 503 (and the shop retries)
 // instead of hanging. No MantaGO call is made here: a member lookup is left to the worker.
-import { type DeliveryPlan, dedupeKey, type IncomingOrder, type RecordedOrder } from '../domain/delivery.ts';
-import { DELIVERY_STAGES, isDeliveryStage, isShipmentEvent, type Order, type StoredOrder } from '../domain/order.ts';
+import { type DeliveryPlan, dedupeKey, type IncomingOrder, type RecordedOrder, shipmentKey } from '../domain/delivery.ts';
+import { DELIVERY_STAGES, isDeliveryStage, isShipmentEvent, type Order } from '../domain/order.ts';
 import { customerKeys } from '../mapping/directory-keys.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { planDelivery } from '../mapping/plan.ts';
@@ -12,6 +12,7 @@ import { anyRuleFor, withdrawingEvents } from '../mapping/rules.ts';
 import { withDeadline } from '../store/errors.ts';
 import type { KnownDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
+import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
 
 export type IntakeResult = (RecordedOrder & { reason?: string }) | { outcome: 'ignored'; reason: string };
 /** `scope`: what makes the order id unique beyond its source, read from signed bytes (see the sources). */
@@ -22,26 +23,6 @@ export type Intake = (
 
 /** One message per shipment and shipment event (shipped, each delivery stage); one each for the other events. */
 const eventKeyOf = (order: Order) => (isShipmentEvent(order.event) ? order.shipment?.id : undefined);
-
-/** A delivery stage's shipment, with what its fulfillment's shipped event said (tracking number, link, carrier). */
-function withShipmentDetails(order: Order, shipped: StoredOrder | null | undefined): Order {
-  if (!shipped?.shipment || !order.shipment) return order;
-  return { ...order, shipment: { ...shipped.shipment, ...order.shipment } };
-}
-
-/** An event's webhook may not carry the order (a Shopify fulfillment): what the placed event stored fills it in. */
-function withPlacedDetails(order: Order, placed: StoredOrder | null | undefined): Order {
-  if (!placed) return order;
-  const known = Object.values(order.customer).some((v) => v !== undefined);
-  return {
-    ...placed,
-    ...Object.fromEntries(Object.entries(order).filter(([, v]) => v !== undefined)),
-    customer: known ? order.customer : placed.customer,
-    occurredAt: order.occurredAt, // the event's own time, never the placed one's
-    attributes: { ...placed.attributes, ...order.attributes },
-    items: order.items,
-  } as Order;
-}
 
 export interface IntakeDeps {
   store: {
@@ -101,11 +82,7 @@ export function createIntake(deps: IntakeDeps): Intake {
             withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up'),
             shipmentId === undefined
               ? undefined
-              : withDeadline(
-                  deps.store.findDelivery(dedupeKey(received.source, scope, received.orderId, 'shipped', shipmentId)),
-                  storeTimeoutMs,
-                  'look the shipment up',
-                ),
+              : withDeadline(deps.store.findDelivery(shipmentKey(placedKey, shipmentId)), storeTimeoutMs, 'look the shipment up'),
           ]);
     // An order first seen at a later status (WooCommerce's completed) starts with its placed message, if one is sent.
     const firstSeen = placedIfFirst === true && placed === undefined && anyRuleFor(mapping.rules, 'placed');
@@ -123,6 +100,7 @@ export function createIntake(deps: IntakeDeps): Intake {
       ? await planDelivery(order, mapping, {
           lookups: { ...(directory && { directory }) },
           ...(placed && { placed }),
+          awaitOrder: true,
           receivedAt,
           now: receivedAt,
         })

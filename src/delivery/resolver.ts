@@ -4,16 +4,17 @@
 // backoff and counted, a credentials wait not counted, given up past the attempt or age bound.
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.ts';
-import { type AttemptResult, type ClaimedDelivery, placedKeyOf } from '../domain/delivery.ts';
-import type { Order } from '../domain/order.ts';
+import { type AttemptResult, type ClaimedDelivery, placedKeyOf, shipmentKey } from '../domain/delivery.ts';
+import { isBare, isDeliveryStage, type Order } from '../domain/order.ts';
 import type { CallResult } from '../mantago/client.ts';
 import { LookupFailed, type MemberDirectory } from '../mantago/members.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
-import { planDelivery } from '../mapping/plan.ts';
+import { AWAITING_ORDER, planDelivery } from '../mapping/plan.ts';
 import type { DirectoryLookup } from '../mapping/recipients.ts';
 import type { Resolved, Store, UnresolvedDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
 import type { Lease } from './lease.ts';
+import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
 import type { BotStatus } from '../mantago/bot-status.ts';
 import { afterBotRefused, afterCall, afterRenewalFailed, attemptsOf, type RetryPolicy, type Step } from './outcome.ts';
 
@@ -35,6 +36,13 @@ export interface ResolverDeps {
 
 /** How soon to look again at an event whose order's placed delivery is still being resolved. */
 const PLACED_WAIT_MS = 1_000;
+/**
+ * How long an event that came before its order waits for it: Shopify retries a webhook for 4 hours
+ * (and a shop connection's poll finds an order whose webhook never came). Looked at again a tenth
+ * of the time it has waited, from a second up to a minute.
+ */
+export const AWAIT_ORDER_MS = 4 * 3_600_000;
+const AWAIT_ORDER_RECHECK_MAX_MS = 60_000;
 
 export class Resolver {
   private readonly deps: ResolverDeps;
@@ -53,36 +61,50 @@ export class Resolver {
     const { store, log } = this.deps;
     const decided: Resolved[] = [];
     const failed: AttemptResult[] = [];
-    const later: number[] = [];
+    /** Deliveries to look at again, by when. */
+    const later = new Map<number, number[]>();
     await Promise.all(
       batch.map(async (d) => {
         const outcome = await this.one(d, lease);
         if ('plan' in outcome) decided.push(outcome);
         else if ('attempt' in outcome) failed.push(outcome);
-        else later.push(d.id);
+        else later.set(outcome.at, [...(later.get(outcome.at) ?? []), d.id]);
       }),
     );
     await store.resolveDeliveries(owner, decided, this.clock.now());
     if (failed.length > 0) await store.recordAttempts(owner, failed, this.clock.now());
-    if (later.length > 0) await store.release(owner, later, this.clock.now() + PLACED_WAIT_MS);
+    for (const [at, ids] of later) await store.release(owner, ids, at);
     const skipped = decided.filter((d) => d.plan.kind === 'skip').length;
     if (skipped > 0) this.deps.onSkipped?.(skipped);
-    log.debug({ resolved: decided.length - skipped, skipped, failed: failed.length, waiting: later.length }, 'resolved recipients');
+    const waiting = [...later.values()].reduce((n, ids) => n + ids.length, 0);
+    log.debug({ resolved: decided.length - skipped, skipped, failed: failed.length, waiting }, 'resolved recipients');
   }
 
-  private async one(d: UnresolvedDelivery, lease: Lease): Promise<Resolved | AttemptResult | { later: true }> {
+  private async one(d: UnresolvedDelivery, lease: Lease): Promise<Resolved | AttemptResult | { later: true; at: number }> {
     const { store, mapping, members, directory } = this.deps;
-    const order: Order = { ...d.order, items: [] };
     const now = this.clock.now();
     try {
-      const placed = order.event === 'placed' ? undefined : await store.findDelivery(placedKeyOf(d.dedupeKey));
+      const placedKey = placedKeyOf(d.dedupeKey);
+      const placed = d.order.event === 'placed' ? undefined : await store.findDelivery(placedKey);
+      // An event that came before its order is told now what the order's events stored (as at intake).
+      const shipmentId = isDeliveryStage(d.order.event) ? d.order.shipment?.id : undefined;
+      const shipped = shipmentId === undefined ? undefined : await store.findDelivery(shipmentKey(placedKey, shipmentId));
+      const order: Order = withShipmentDetails(withPlacedDetails({ ...d.order, items: [] }, placed?.order), shipped?.order);
+      const waited = now - d.receivedAt;
       const plan = await planDelivery(order, mapping, {
         lookups: { directory, members: (customerId, platform) => members.lookup(customerId, platform, { startBy: lease.latestStart() }) },
         ...(placed && { placed }),
+        awaitOrder: waited < AWAIT_ORDER_MS,
         receivedAt: d.receivedAt,
         now,
       });
-      if (plan.kind === 'resolve') return { later: true };
+      if (plan.kind === 'resolve') {
+        const awaiting = plan.reason === AWAITING_ORDER;
+        const wait = awaiting ? Math.min(AWAIT_ORDER_RECHECK_MAX_MS, Math.max(PLACED_WAIT_MS, waited / 10)) : PLACED_WAIT_MS;
+        return { later: true, at: now + wait };
+      }
+      if (plan.kind === 'skip' && !placed && isBare(order))
+        return { id: d.id, plan: { ...plan, reason: `its order never came within ${AWAIT_ORDER_MS / 3_600_000} hours: ${plan.reason}` } };
       return { id: d.id, plan, ...(plan.kind === 'send' && { batchKey: batchKey(plan.recipient.platform, plan.content) }) };
     } catch (error) {
       if (!(error instanceof LookupFailed)) throw error;
@@ -90,7 +112,7 @@ export class Resolver {
     }
   }
 
-  private failedLookup(d: UnresolvedDelivery, error: LookupFailed, now: number): AttemptResult | { later: true } {
+  private failedLookup(d: UnresolvedDelivery, error: LookupFailed, now: number): AttemptResult | { later: true; at: number } {
     const { policy } = this.deps;
     const { result } = error;
     let step: Step;
@@ -111,7 +133,7 @@ export class Resolver {
       this.deps.bot?.refused(step.refusal);
       step = afterBotRefused(step.refusal, [d], policy, now, this.deps.bot?.probeAt() ?? now + policy.baseDelayMs);
     }
-    if (step.step === 'release') return { later: true };
+    if (step.step === 'release') return { later: true, at: now + PLACED_WAIT_MS };
     // A lookup is one call for one delivery: never a batch to split, never a renewal here (members renewed already).
     const finished =
       step.step === 'finish'

@@ -205,5 +205,9 @@ export function placedKeyOf(key: string): string {
   return key.slice(0, end);
 }
 
+/** The key of a shipment's shipped event, from its order's placed key. */
+export const shipmentKey = (placedKey: string, shipmentId: string): string =>
+  placedKey + KEY_SEPARATOR + 'shipped' + KEY_SEPARATOR + shipmentId;
+
 /** What every key of an order's events but its placed one starts with: the placed key, then this. */
 export const ORDER_KEY_SEPARATOR = KEY_SEPARATOR;

@@ -23,6 +23,10 @@ export const isDeliveryStage = (event: OrderEvent): event is DeliveryStage => (D
 /** The events that belong to one shipment: one message per (shipment, event). */
 export const isShipmentEvent = (event: OrderEvent): boolean => event === 'shipped' || isDeliveryStage(event);
 
+/** An event that says nothing of its customer (no customer field, no attribute): only its order can. */
+export const isBare = (order: Order): boolean =>
+  Object.values(order.customer).every((v) => v === undefined) && Object.keys(order.attributes).length === 0;
+
 /** A language tag as shops write one (zh-TW, zh_TW, en): a language of 2 or 3 letters and optional subtags. */
 export const LOCALE_PATTERN = '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$';
 

@@ -1,7 +1,7 @@
 // For one order event: who gets which message and when, or why nobody does, or that the worker
 // must finish deciding (a MantaGO member lookup never runs in the webhook's answer path).
 import type { DeliveryPlan, DeliveryStatus } from '../domain/delivery.ts';
-import type { Order } from '../domain/order.ts';
+import { isBare, type Order } from '../domain/order.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import { formatDuration } from './durations.ts';
 import type { Mapping } from './mapping-file.ts';
@@ -11,6 +11,9 @@ import { anyWithdrawnBy, chooseContent, type Rule, withdrawnByOf } from './rules
 import { chooseTags } from './tags.ts';
 
 const NAME_LIMIT = 100;
+
+/** Why an event that came before its order waits. */
+export const AWAITING_ORDER = 'waiting for its order: this event came before the order it belongs to';
 
 /** What the store knows of the order's placed delivery, for its later events. */
 export interface PlacedDelivery {
@@ -24,6 +27,12 @@ export interface PlanContext {
   lookups: Lookups;
   /** For an event after `placed`: the order's placed delivery, whose recipient gets this one too. */
   placed?: PlacedDelivery;
+  /**
+   * An event that came before its order (no placed delivery yet) and says nothing of its customer
+   * waits for the order, rather than being skipped for want of a recipient: Shopify sends an
+   * order's webhooks side by side, and retries a failed one for hours.
+   */
+  awaitOrder?: boolean;
   /** When the order event arrived: a rule's delay counts from here. */
   receivedAt: number;
   now: number;
@@ -61,7 +70,12 @@ export async function planDelivery(order: Order, mapping: Mapping, context: Plan
     return resolveLater(order, mapping, "waiting for the order's placed message to find its recipient");
   } else {
     const { resolution } = await resolveRecipient(order, mapping.recipients, context.lookups);
-    if ('skip' in resolution) return { kind: 'skip', reason: resolution.skip };
+    if ('skip' in resolution) {
+      // Nobody found in an event that says nothing of its customer, and its order not seen yet: it waits for it.
+      if (order.event !== 'placed' && !context.placed && context.awaitOrder && isBare(order))
+        return resolveLater(order, mapping, AWAITING_ORDER);
+      return { kind: 'skip', reason: resolution.skip };
+    }
     if ('defer' in resolution) return resolveLater(order, mapping, 'waiting for a MantaGO member lookup');
     recipient = resolution.recipient;
     bindCustomerId = resolution.bindCustomerId;

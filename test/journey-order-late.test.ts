@@ -1,0 +1,99 @@
+// Events that come before their order, over HTTP on both engines with the simulator as MantaGO:
+// Shopify sends an order's webhooks side by side (orders/create, fulfillments/create, a fulfillment
+// event), and a fulfillment's body names only the order's id. Such an event waits for its order and
+// then goes to the order's customer with the order's details, once; one whose order never comes is
+// skipped after the wait, saying so.
+import { describe, expect, test } from 'vitest';
+import type { MantagoSimulator } from '../simulator/simulator.ts';
+import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
+import { ADMIN_TOKEN, EXAMPLE_MAPPING, shiftedClock, startServiceWithSimulator } from './helpers/service.ts';
+import { waitFor } from './helpers/wait.ts';
+import { shopifyFulfillment, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
+
+const RECIPIENTS = EXAMPLE_MAPPING.slice(0, EXAMPLE_MAPPING.indexOf('rules:'));
+const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+const user = (i: number) => `U${(0x3ad000 + i).toString(16).padStart(32, '0')}`;
+const messages = (sim: MantagoSimulator, to: string) =>
+  sim.broadcasts.filter((b) => b.clientIds.includes(to)).map((b) => b.message ?? b.intentId);
+
+const MAPPING = `${RECIPIENTS}rules:
+  - name: confirmation
+    send: { intentId: rb2kYmMdW }
+  - name: shipped
+    when: { event: shipped }
+    send: { message: "Order {{order.number}} shipped: {{shipment.trackingNumber}}" }
+  - name: out-for-delivery
+    when: { event: out_for_delivery }
+    send: { message: "Order {{order.number}} is out for delivery ({{shipment.trackingNumber}})" }
+`;
+
+const stage = (orderId: number, fulfillmentId: number, status: string) =>
+  shopifyRequest(
+    { id: Math.floor(Math.random() * 1e9), fulfillment_id: fulfillmentId, order_id: orderId, status, happened_at: null },
+    { topic: 'fulfillment_events/create' },
+  );
+
+describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
+  test.skipIf(!available)(
+    "an order's webhooks side by side, or its fulfillment and a stage before it: each message once, to the order's customer, with its details",
+    async () => {
+      const { app, sim } = await startServiceWithSimulator({ mapping: MAPPING, env: await engineEnv(engine) });
+      const together = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user(1) }] });
+      const f1 = shopifyFulfillment(together.id, { tracking_number: 'TW1', tracking_numbers: ['TW1'] });
+      const answers = await Promise.all([
+        app.inject(shopifyRequest(together)),
+        app.inject(shopifyRequest(f1, { topic: 'fulfillments/create' })),
+        app.inject(stage(together.id, f1.id, 'out_for_delivery')),
+      ]);
+      expect(answers.map((a) => a.statusCode)).toEqual([202, 202, 202]);
+
+      const late = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user(2) }] });
+      const f2 = shopifyFulfillment(late.id, { tracking_number: 'TW2', tracking_numbers: ['TW2'] });
+      const shipped = await app.inject(shopifyRequest(f2, { topic: 'fulfillments/create' }));
+      expect(shipped.statusCode).toBe(202);
+      expect(shipped.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+      const waiting = (await app.inject({ method: 'GET', url: `/admin/deliveries/${shipped.json().deliveryId}`, headers: auth })).json();
+      expect(waiting).toMatchObject({
+        status: 'pending',
+        waitReason: 'waiting for its order: this event came before the order it belongs to',
+      });
+      expect((await app.inject(stage(late.id, f2.id, 'out_for_delivery'))).statusCode).toBe(202);
+      expect((await app.inject(shopifyRequest(late))).statusCode).toBe(202);
+
+      const expected = (order: typeof together, tracking: string) => [
+        'rb2kYmMdW',
+        `Order ${order.name} shipped: ${tracking}`,
+        `Order ${order.name} is out for delivery (${tracking})`,
+      ];
+      for (const [order, to, tracking] of [
+        [together, user(1), 'TW1'],
+        [late, user(2), 'TW2'],
+      ] as const) {
+        await waitFor(() => messages(sim, to).length >= 3, { what: `the three messages of order ${order.id}` });
+        expect([...messages(sim, to)].sort()).toEqual(expected(order, tracking).sort());
+      }
+    },
+  );
+
+  test.skipIf(!available)('an event whose order never comes waits four hours for it, then is skipped saying so', async () => {
+    const clock = shiftedClock();
+    const { app, sim } = await startServiceWithSimulator({ mapping: MAPPING, env: await engineEnv(engine), clock });
+    const shipped = await app.inject(shopifyRequest(shopifyFulfillment(987_654_321), { topic: 'fulfillments/create' }));
+    expect(shipped.statusCode).toBe(202);
+    const id = shipped.json().deliveryId as number;
+    const detail = async () => (await app.inject({ method: 'GET', url: `/admin/deliveries/${id}`, headers: auth })).json();
+    clock.offset += 3 * 3_600_000;
+    await waitFor(async () => (await detail()).attempts !== undefined, { what: 'the delivery readable' });
+    expect((await detail()).status).toBe('pending'); // three hours on: still waiting for its order
+    clock.offset += 3_600_000 + 120_000;
+    const skipped = await waitFor(
+      async () => {
+        const d = await detail();
+        return d.status === 'skipped' ? d : undefined;
+      },
+      { what: 'the delivery skipped once the wait is over' },
+    );
+    expect(skipped.lastError).toMatch(/^its order never came within 4 hours: no chat user for this customer/);
+    expect(sim.broadcastCalls()).toEqual([]);
+  });
+});
