@@ -207,7 +207,7 @@ export function placedKeyOf(key: string): string {
 
 /** The key of a shipment's shipped event, from its order's placed key. */
 export const shipmentKey = (placedKey: string, shipmentId: string): string =>
-  placedKey + KEY_SEPARATOR + 'shipped' + KEY_SEPARATOR + shipmentId;
+  `${placedKey}${KEY_SEPARATOR}shipped${KEY_SEPARATOR}${shipmentId}`;
 
 /** What every key of an order's events but its placed one starts with: the placed key, then this. */
 export const ORDER_KEY_SEPARATOR = KEY_SEPARATOR;
