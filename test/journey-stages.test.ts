@@ -111,6 +111,37 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
   );
 
   test.skipIf(!available)(
+    'Shopify: an out_for_delivery that comes after its delivered (webhooks in any order) is not sent, and says why',
+    async () => {
+      const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await engineEnv(engine) });
+      const to = user(9);
+      const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
+      await app.inject(shopifyRequest(order));
+      const fulfillment = shopifyFulfillment(order.id, { tracking_number: 'TW19' });
+      await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }));
+      expect((await app.inject(fulfillmentEvent(order.id, fulfillment.id, 'delivered', { city: 'Taipei' }))).statusCode).toBe(202);
+      const late = await app.inject(fulfillmentEvent(order.id, fulfillment.id, 'out_for_delivery'));
+      expect(late.statusCode).toBe(202);
+      expect(late.json()).toMatchObject({
+        status: 'accepted',
+        delivery: 'skipped',
+        reason: 'the parcel was delivered already: its out_for_delivery, come after that, is not sent',
+      });
+      // A second fulfillment of the order is its own parcel: its stages go as they come.
+      const second = shopifyFulfillment(order.id, { tracking_number: 'TW20' });
+      await app.inject(shopifyRequest(second, { topic: 'fulfillments/create' }));
+      expect((await app.inject(fulfillmentEvent(order.id, second.id, 'out_for_delivery'))).json()).toMatchObject({ delivery: 'pending' });
+      await waitFor(() => messages(sim, to).length === 3, { what: 'the confirmation, the delivery and the second parcel on its way' });
+      expect(messages(sim, to).slice(1).sort()).toEqual(
+        [
+          `Order ${order.name} delivered in Taipei.`,
+          `Order ${order.name} is out for delivery with Taiwan Post (TW20): https://track.example/TW${second.id}`,
+        ].sort(),
+      );
+    },
+  );
+
+  test.skipIf(!available)(
     'the normalized order: delivered names its shipment, sends once per shipment, and without a shipment is a 400 saying so',
     async () => {
       const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await engineEnv(engine) });

@@ -3,7 +3,7 @@
 // durable; each store call has a deadline, so a wedged store answers 503 (and the shop retries)
 // instead of hanging. No MantaGO call is made here: a member lookup is left to the worker.
 import { type DeliveryPlan, dedupeKey, type IncomingOrder, type RecordedOrder, shipmentKey } from '../domain/delivery.ts';
-import { DELIVERY_STAGES, isDeliveryStage, isShipmentEvent, type Order } from '../domain/order.ts';
+import { DELIVERY_STAGES, isBeforeDelivery, isDeliveryStage, isShipmentEvent, type Order } from '../domain/order.ts';
 import { customerKeys } from '../mapping/directory-keys.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { planDelivery } from '../mapping/plan.ts';
@@ -75,14 +75,21 @@ export function createIntake(deps: IntakeDeps): Intake {
     const placedKey = dedupeKey(received.source, scope, received.orderId);
     const shipmentId = isDeliveryStage(received.event) ? received.shipment?.id : undefined;
     // A placed event (most webhooks) looks nothing up: it starts its order.
-    const [placed, shipped] =
+    const [placed, shipped, delivered] =
       received.event === 'placed'
-        ? [undefined, undefined]
+        ? [undefined, undefined, undefined]
         : await Promise.all([
             withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up'),
             shipmentId === undefined
               ? undefined
               : withDeadline(deps.store.findDelivery(shipmentKey(placedKey, shipmentId)), storeTimeoutMs, 'look the shipment up'),
+            shipmentId === undefined || !isBeforeDelivery(received.event)
+              ? undefined
+              : withDeadline(
+                  deps.store.findDelivery(dedupeKey(received.source, scope, received.orderId, 'delivered', shipmentId)),
+                  storeTimeoutMs,
+                  'look the delivery up',
+                ),
           ]);
     // An order first seen at a later status (WooCommerce's completed) starts with its placed message, if one is sent.
     const firstSeen = placedIfFirst === true && placed === undefined && anyRuleFor(mapping.rules, 'placed');
@@ -96,15 +103,19 @@ export function createIntake(deps: IntakeDeps): Intake {
       order.event === 'placed' || order.event === 'cancelled' || withdrawing.has(order.event) || (order.event === 'shipped' && stagesRuled);
     if (!ruled && !kept) return { outcome: 'ignored', reason: `no rule sends a message for ${order.event} events` };
 
-    const plan: DeliveryPlan = ruled
-      ? await planDelivery(order, mapping, {
-          lookups: { ...(directory && { directory }) },
-          ...(placed && { placed }),
-          awaitOrder: true,
-          receivedAt,
-          now: receivedAt,
-        })
-      : { kind: 'skip', reason: `no rule sends a message for ${order.event} events` };
+    // Webhooks come in any order: a stage before delivery that comes after it would tell the customer
+    // their parcel is on its way again. Stored skipped, so its redeliveries are duplicates.
+    const plan: DeliveryPlan = delivered
+      ? { kind: 'skip', reason: `the parcel was delivered already: its ${order.event}, come after that, is not sent` }
+      : ruled
+        ? await planDelivery(order, mapping, {
+            lookups: { ...(directory && { directory }) },
+            ...(placed && { placed }),
+            awaitOrder: true,
+            receivedAt,
+            now: receivedAt,
+          })
+        : { kind: 'skip', reason: `no rule sends a message for ${order.event} events` };
     const stored = incoming(order, scope, placedKey, topic, receivedAt, plan);
     // A customer who asked for no more chat messages: the store skips it as it stores it (`opted out`),
     // in the same transaction, so taking an order in costs no extra store call.

@@ -22,6 +22,9 @@ export type OrderEvent = (typeof ORDER_EVENTS)[number];
 export const isDeliveryStage = (event: OrderEvent): event is DeliveryStage => (DELIVERY_STAGES as readonly string[]).includes(event);
 /** The events that belong to one shipment: one message per (shipment, event). */
 export const isShipmentEvent = (event: OrderEvent): boolean => event === 'shipped' || isDeliveryStage(event);
+/** The stages a parcel passes on its way, before it is delivered. */
+export const isBeforeDelivery = (event: OrderEvent): boolean =>
+  event === 'in_transit' || event === 'out_for_delivery' || event === 'delivery_attempted';
 
 /** An event that says nothing of its customer (no customer field, no attribute): only its order can. */
 export const isBare = (order: Order): boolean =>
