@@ -203,7 +203,11 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     return recorded;
   };
   const intake = createIntake({
-    store: { recordOrder, findDelivery: (key) => store.findDelivery(key) },
+    store: {
+      recordOrder,
+      findDelivery: (key) => store.findDelivery(key),
+      updateShipment: (key, shipment) => store.updateShipment(key, shipment),
+    },
     mapping,
     storeTimeoutMs: config.STORE_TIMEOUT_MS,
     directory,

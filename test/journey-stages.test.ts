@@ -142,6 +142,30 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
   );
 
   test.skipIf(!available)(
+    "Shopify: tracking added to a fulfillment after it shipped (its update, a duplicate) is in its later stages' messages",
+    async () => {
+      const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await engineEnv(engine) });
+      const to = user(10);
+      const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
+      await app.inject(shopifyRequest(order));
+      const bare = { tracking_company: null, tracking_number: null, tracking_numbers: [], tracking_url: null, tracking_urls: [] };
+      const fulfillment = shopifyFulfillment(order.id, bare);
+      expect((await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }))).statusCode).toBe(202);
+      const tracked = {
+        ...fulfillment,
+        tracking_company: 'Taiwan Post',
+        tracking_number: 'TW88',
+        tracking_url: 'https://track.example/TW88',
+      };
+      const update = await app.inject(shopifyRequest(tracked, { topic: 'fulfillments/update' }));
+      expect(update.json()).toMatchObject({ status: 'duplicate' });
+      expect((await app.inject(fulfillmentEvent(order.id, fulfillment.id, 'out_for_delivery'))).statusCode).toBe(202);
+      await waitFor(() => messages(sim, to).length === 2, { what: 'the confirmation and the stage' });
+      expect(messages(sim, to)[1]).toBe(`Order ${order.name} is out for delivery with Taiwan Post (TW88): https://track.example/TW88`);
+    },
+  );
+
+  test.skipIf(!available)(
     'the normalized order: delivered names its shipment, sends once per shipment, and without a shipment is a 400 saying so',
     async () => {
       const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await engineEnv(engine) });

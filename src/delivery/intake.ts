@@ -3,7 +3,7 @@
 // durable; each store call has a deadline, so a wedged store answers 503 (and the shop retries)
 // instead of hanging. No MantaGO call is made here: a member lookup is left to the worker.
 import { type DeliveryPlan, dedupeKey, type IncomingOrder, type RecordedOrder, shipmentKey } from '../domain/delivery.ts';
-import { DELIVERY_STAGES, isBeforeDelivery, isDeliveryStage, isShipmentEvent, type Order } from '../domain/order.ts';
+import { DELIVERY_STAGES, isBeforeDelivery, isDeliveryStage, isShipmentEvent, type Order, type Shipment } from '../domain/order.ts';
 import { customerKeys } from '../mapping/directory-keys.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { planDelivery } from '../mapping/plan.ts';
@@ -28,6 +28,7 @@ export interface IntakeDeps {
   store: {
     recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
     findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
+    updateShipment(dedupeKey: string, shipment: Shipment): Promise<boolean>;
   };
   mapping: Mapping;
   directory?: DirectoryLookup;
@@ -130,6 +131,9 @@ export function createIntake(deps: IntakeDeps): Intake {
     }
     if (withdrawing.has(order.event)) stored.withdraws = { orderKey: placedKey, event: order.event };
     const recorded = await withDeadline(deps.store.recordOrder(stored), storeTimeoutMs, 'store the order');
+    // A fulfillment's update (tracking added after it shipped) sends nothing more, but its stages to come carry it.
+    if (recorded.outcome === 'duplicate' && received.event === 'shipped' && received.shipment)
+      await withDeadline(deps.store.updateShipment(stored.dedupeKey, received.shipment), storeTimeoutMs, 'update the shipment');
     return plan.kind === 'skip' && recorded.outcome === 'accepted' ? { ...recorded, reason: plan.reason } : recorded;
   };
 }

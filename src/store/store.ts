@@ -12,7 +12,7 @@ import type {
   IncomingOrder,
   RecordedOrder,
 } from '../domain/delivery.ts';
-import type { OrderEvent, StoredOrder } from '../domain/order.ts';
+import type { OrderEvent, Shipment, StoredOrder } from '../domain/order.ts';
 import type { DirectoryEntry, Recipient } from '../domain/recipient.ts';
 import type { BindJob } from './operations/members.ts';
 import type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
@@ -129,6 +129,8 @@ export interface KnownDelivery {
 /** Deliveries whose recipient the worker finds (MantaGO member lookups), and the binds it makes after. */
 export interface ResolutionQueue {
   findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
+  /** A shipment's later details (a fulfillment's update adding tracking), kept with its shipped event; whether anything changed. */
+  updateShipment(dedupeKey: string, shipment: Shipment): Promise<boolean>;
   claimUnresolved(owner: string, limit: number, leaseMs: number, now: number): Promise<UnresolvedDelivery[]>;
   resolveDeliveries(owner: string, decided: Resolved[], now: number): Promise<void>;
   /** MantaGO's last answer for a member lookup key, while fresh. */

@@ -1,7 +1,7 @@
 // The delivery queue's statements, written once for both engines: new orders, claims under a
 // lease, attempts and the transitions they lead to.
 import type { AttemptResult, ClaimedDelivery, RecordedOrder, Transition } from '../../domain/delivery.ts';
-import type { OrderEvent, StoredOrder } from '../../domain/order.ts';
+import type { OrderEvent, Shipment, StoredOrder } from '../../domain/order.ts';
 import { OPTED_OUT_REASON, type Platform } from '../../domain/recipient.ts';
 import type { Tagging } from '../../domain/tagging.ts';
 import {
@@ -112,6 +112,22 @@ export async function findDelivery(db: Runner, dedupeKey: string): Promise<Known
     resolving: d.resolve_from !== null && d.status === 'pending',
     order: JSON.parse(d.order_json) as StoredOrder | null,
   };
+}
+
+/**
+ * A shipment's later details (tracking added by its fulfillment's update), kept with its shipped
+ * event for the stages after it; the message already sent stays as it was. Whether anything changed.
+ */
+export function updateShipment(db: Runner, dedupeKey: string, shipment: Shipment): Promise<boolean> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.all('SELECT id, order_json FROM deliveries WHERE dedupe_key = ?', [dedupeKey]);
+    const order = row ? (JSON.parse(String(row.order_json)) as StoredOrder | null) : null;
+    if (!row || !order?.shipment) return false;
+    const merged = { ...order.shipment, ...shipment };
+    if (JSON.stringify(merged) === JSON.stringify(order.shipment)) return false;
+    await tx.run('UPDATE deliveries SET order_json = ? WHERE id = ?', [JSON.stringify({ ...order, shipment: merged }), row.id as Param]);
+    return true;
+  });
 }
 
 /** Claims the rows selected for `owner` until `until` (the lease): the only statement that takes one. */

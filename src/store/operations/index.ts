@@ -25,6 +25,7 @@ const op = <A extends unknown[], R>(run: Operation<A, R>['run'], wakes?: Operati
 /** The Store's own methods, each one operation as it stands. */
 export const STORE_OPERATIONS = {
   findDelivery: op(deliveries.findDelivery),
+  updateShipment: op(deliveries.updateShipment),
   claimBatch: op(deliveries.claimBatch),
   recordAttempts: op(deliveries.recordAttempts),
   leased: op(deliveries.leased),
