@@ -54,7 +54,11 @@ closeWithGrace({ delay: config.SHUTDOWN_GRACE_MS, logger }, async ({ signal, err
 try {
   await app.listen({ port: config.PORT, host: config.HOST });
 } catch (error) {
-  logger.fatal({ err: error }, 'could not listen');
+  const { code } = error as { code?: string };
+  logger.fatal(
+    { err: error, host: config.HOST, port: config.PORT },
+    `could not listen on HOST ${config.HOST}, PORT ${config.PORT} (${code ?? 'error'})`,
+  );
   await app.close();
   process.exit(1);
 }

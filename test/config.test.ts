@@ -114,6 +114,14 @@ describe('the environment', () => {
     expect(problems).toHaveLength(Object.keys(bad).length + 2);
   });
 
+  test('a number written other than in decimal (0x50, 1e3, 3000.0) is named, not guessed', () => {
+    for (const port of ['0x50', '1e3', '3000.0', '0b11'])
+      expect(parseEnv({ ...minimal, PORT: port }).problems).toEqual([
+        `PORT is invalid: expected TCP port to listen on, 0-65535 (0 picks a free port) (got "${port}")`,
+      ]);
+    expect(parseEnv({ ...minimal, PORT: ' 8080 ' }).config?.PORT).toBe(8080);
+  });
+
   test('a URL the pattern lets through but no parser reads is named now; a password in any URL setting is never shown', () => {
     expect(parseEnv({ ...minimal, MANTAGO_BASE_URL: 'http://[::1' }).problems).toEqual([
       'MANTAGO_BASE_URL is invalid: it is not a URL that can be read (got "http://[::1")',

@@ -155,7 +155,17 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
     const value = env[name];
     if (value !== undefined && value.trim() !== '') raw[name] = value.trim();
   }
-  const value = Value.Default(EnvSchema, Value.Convert(EnvSchema, { ...raw })) as Record<string, unknown>;
+  // A number is written in decimal: `0x50` or `1e3` for a port or a timeout is a mistake to name,
+  // not a value to guess (TypeBox's conversion would take both). Left as text, the check refuses it.
+  const decimal = { integer: /^-?\d+$/, number: /^-?\d+(\.\d+)?$/ } as Record<string, RegExp>;
+  const unlike: Record<string, string> = {};
+  for (const name of known) {
+    const form = decimal[String((EnvSchema.properties as Record<string, { type?: unknown }>)[name]?.type)];
+    const given = raw[name];
+    if (form && given !== undefined && !form.test(given)) unlike[name] = given;
+  }
+  const converted = Value.Convert(EnvSchema, { ...raw }) as Record<string, unknown>;
+  const value = Value.Default(EnvSchema, { ...converted, ...unlike }) as Record<string, unknown>;
   const problems = new Map<string, string>();
   for (const error of allErrors(EnvSchema, value)) {
     const names =
