@@ -1,20 +1,11 @@
 // The mapping file: validated at startup with the line, column and path of every problem;
 // then, per order, who gets which message.
 import { describe, expect, test } from 'vitest';
-import { MappingError, parseMapping } from '../src/mapping/mapping-file.ts';
+import { parseMapping } from '../src/mapping/mapping-file.ts';
+import { problemsOf } from './helpers/mapping.ts';
 import { planDelivery } from '../src/mapping/plan.ts';
 import type { Order } from '../src/domain/order.ts';
 import { EXAMPLE_MAPPING, ISSUE_MAPPING } from './helpers/service.ts';
-
-function problemsOf(yaml: string): string[] {
-  try {
-    parseMapping(yaml, 'm.yaml');
-  } catch (error) {
-    if (error instanceof MappingError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 const order = (overrides: Partial<Order> = {}): Order => ({
   source: 'shopify',
@@ -167,52 +158,6 @@ rules:
     expect(problemsOf('recipients: [{ attribute: a, platform: line }]\nrules:\n  - name: n\n    send: {}\n')).toEqual([
       'm.yaml:4:5 rules[0].send: needs exactly one of intentId (a conversation module) or message (text)',
     ]);
-  });
-
-  test('YAML syntax errors are reported with their place', () => {
-    expect(problemsOf('recipients: [\nrules: x')).toEqual([
-      'm.yaml:2:1: Flow sequence in block collection must be sufficiently indented and end with a ]',
-    ]);
-  });
-
-  test('an alias naming no anchor, an alias bomb and a tag it does not know are problems with their place, not a crash', () => {
-    expect(problemsOf('recipients: *defaults_typo\nrules: []\n')).toEqual([
-      'm.yaml:1:13: Unresolved alias (the anchor must be set before the alias): defaults_typo',
-    ]);
-    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
-      .concat(['b', 'c', 'd', 'e', 'f', 'g'].map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefg'[i]}`).join(',')}]`))
-      .join('\n');
-    expect(problemsOf(bomb)).toEqual(['m.yaml:1:1: so many aliases that the file would expand without end']);
-    expect(problemsOf('recipients: [{ attribute: a, platform: line }]\nrules: !include rules.yaml\n')).toEqual([
-      'm.yaml:2:8: Unresolved tag: !include',
-    ]);
-    // Anchors used as meant are read as before.
-    expect(
-      problemsOf(
-        'recipients: [{ attribute: a, platform: line }]\nrules:\n  - &r { name: a, send: { intentId: i1 } }\n  - { <<: *r, name: b }\n',
-      ),
-    ).toEqual([]);
-  });
-
-  test('every unknown variable of a template is named, not only the first', () => {
-    expect(
-      problemsOf(
-        'recipients: [{ attribute: a, platform: line }]\nrules:\n  - name: n\n    send: { message: "{{a.b}} {{c.d}} {{order.numbr}} {{order.number}}" }\n',
-      ),
-    ).toEqual([
-      expect.stringMatching(
-        /^m\.yaml:4:13 rules\[0\]\.send\.message: unknown template variable \{\{a\.b\}\}, \{\{c\.d\}\}, \{\{order\.numbr\}\}; known: /,
-      ),
-    ]);
-  });
-
-  test('more than eight mistakes in one rule are all listed', () => {
-    const keys = Array.from({ length: 12 }, (_, i) => `    k${i}: 1`).join('\n');
-    const problems = problemsOf(
-      `recipients: [{ attribute: a, platform: line }]\nrules:\n  - name: n\n    send: { intentId: i }\n${keys}\n`,
-    );
-    expect(problems).toHaveLength(12);
-    expect(problems[11]).toBe('m.yaml:16:5 rules[0].k11: unknown key');
   });
 
   test('an empty list does not hide the problems in the rest of the file', () => {
