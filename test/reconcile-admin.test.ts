@@ -12,25 +12,31 @@ afterEach(async () => {
   for (const close of cleanup.splice(0).reverse()) await close();
 });
 
+/** A Shopify stand-in on `clock` (or its own `now`), the simulator, and the service connected to both, after its first poll. */
+async function connected(engine: 'sqlite' | 'postgres', clock: ReturnType<typeof shiftedClock>, now = () => clock.now()) {
+  const shop = await startShopifyShop({ now });
+  const sim = await startSimulator();
+  const dir = tempDir();
+  const store = await storeUrl(engine, dir);
+  cleanup.push(
+    async () => shop.close(),
+    async () => sim.close(),
+    store.drop,
+  );
+  const service = await startConnected(sim, { env: { ...shop.serviceEnv(), DATABASE_URL: store.url }, dir, clock });
+  cleanup.push(() => service.app.close());
+  const inject = (method: 'GET' | 'POST', url: string, payload?: object) =>
+    service.app.inject({ method, url, headers: auth, ...(payload && { payload }) });
+  await waitFor(async () => (await inject('GET', '/admin/shops')).json().shops[0]?.lastPoll, { what: 'the first poll' });
+  return { shop, sim, service, inject };
+}
+
 describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
   test.skipIf(!available)(
     'POST /admin/reconcile answers its counts; a refused token is a code in /readyz and the metrics, not a 503',
     async () => {
       const clock = shiftedClock();
-      const shop = await startShopifyShop({ now: () => clock.now() });
-      const sim = await startSimulator();
-      const dir = tempDir();
-      const store = await storeUrl(engine, dir);
-      cleanup.push(
-        async () => shop.close(),
-        async () => sim.close(),
-        store.drop,
-      );
-      const service = await startConnected(sim, { env: { ...shop.serviceEnv(), DATABASE_URL: store.url }, dir, clock });
-      cleanup.push(() => service.app.close());
-      const inject = (method: 'GET' | 'POST', url: string, payload?: object) =>
-        service.app.inject({ method, url, headers: auth, ...(payload && { payload }) });
-      await waitFor(async () => (await inject('GET', '/admin/shops')).json().shops[0]?.lastPoll, { what: 'the first poll' });
+      const { shop, sim, service, inject } = await connected(engine, clock);
 
       const before = new Date(clock.now() - 1000).toISOString();
       for (let i = 0; i < 3; i++) shop.createOrder({ customAttributes: { line_uid: shopUser(700 + i) } });
@@ -86,31 +92,20 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
       const clock = shiftedClock();
       // The shop's clock is the service's; once `jumpAt` calls are answered, the next one finds it 25 s on.
       let jumpAt = Number.POSITIVE_INFINITY;
-      const calls: unknown[][] = [];
-      const shop = await startShopifyShop({
-        now: () => {
-          if ((calls[0]?.length ?? 0) >= jumpAt) {
-            jumpAt = Number.POSITIVE_INFINITY;
-            clock.offset += 25_000;
-          }
-          return clock.now();
-        },
+      let calls: unknown[] = [];
+      const {
+        shop,
+        sim,
+        inject: call,
+      } = await connected(engine, clock, () => {
+        if (calls.length >= jumpAt) {
+          jumpAt = Number.POSITIVE_INFINITY;
+          clock.offset += 25_000;
+        }
+        return clock.now();
       });
-      calls.push(shop.calls);
-      const sim = await startSimulator();
-      const dir = tempDir();
-      const store = await storeUrl(engine, dir);
-      cleanup.push(
-        async () => shop.close(),
-        async () => sim.close(),
-        store.drop,
-      );
-      const service = await startConnected(sim, { env: { ...shop.serviceEnv(), DATABASE_URL: store.url }, dir, clock });
-      cleanup.push(() => service.app.close());
-      const inject = (payload: object) => service.app.inject({ method: 'POST', url: '/admin/reconcile', headers: auth, payload });
-      await waitFor(async () => (await service.app.inject({ url: '/admin/shops', headers: auth })).json().shops[0]?.lastPoll, {
-        what: 'the first poll',
-      });
+      calls = shop.calls;
+      const inject = (payload: object) => call('POST', '/admin/reconcile', payload);
 
       const since = new Date(clock.now() - 1000).toISOString();
       for (let i = 0; i < 120; i++) shop.createOrder({ customAttributes: { line_uid: shopUser(800 + i) } });

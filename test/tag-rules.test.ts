@@ -5,8 +5,9 @@ import type { Order } from '../src/domain/order.ts';
 import type { RetryPolicy } from '../src/delivery/outcome.ts';
 import { afterTagTry } from '../src/delivery/tag-outcome.ts';
 import type { CallResult } from '../src/mantago/client.ts';
-import { MappingError, parseMapping } from '../src/mapping/mapping-file.ts';
+import { parseMapping } from '../src/mapping/mapping-file.ts';
 import { planDelivery } from '../src/mapping/plan.ts';
+import { problemsOf } from './helpers/mapping.ts';
 
 const USER = 'U4af4980629ab33c3c2f0c1d9d2a1b2c3';
 const RECIPIENTS = 'recipients:\n  - attribute: line_uid\n    platform: line\n';
@@ -23,16 +24,6 @@ const order = (overrides: Partial<Order> = {}): Order => ({
   items: [],
   ...overrides,
 });
-
-function problemsOf(yaml: string): string[] {
-  try {
-    parseMapping(yaml, 'm.yaml');
-  } catch (error) {
-    if (error instanceof MappingError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('the mapping’s tag key', () => {
   const mapping = parseMapping(
