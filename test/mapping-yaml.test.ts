@@ -1,6 +1,10 @@
 // The mapping file read as YAML: syntax errors, aliases and tags, and a file of many mistakes, each
 // a problem with its place, all listed at once (never a crash with a stack trace).
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect, test } from 'vitest';
+import { loadMappingFile, MappingError } from '../src/mapping/mapping-file.ts';
 import { problemsOf } from './helpers/mapping.ts';
 
 test('YAML syntax errors are reported with their place', () => {
@@ -45,4 +49,11 @@ test('more than eight mistakes in one rule are all listed', () => {
   const problems = problemsOf(`recipients: [{ attribute: a, platform: line }]\nrules:\n  - name: n\n    send: { intentId: i }\n${keys}\n`);
   expect(problems).toHaveLength(12);
   expect(problems[11]).toBe('m.yaml:16:5 rules[0].k11: unknown key');
+});
+
+test('a file far larger than any mapping (the wrong file) is refused before it is read', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'mapping-')), 'huge.yaml');
+  writeFileSync(file, `# ${'x'.repeat(1024 * 1024)}\nrecipients: []\n`);
+  expect(() => loadMappingFile(file)).toThrow(MappingError);
+  expect(() => loadMappingFile(file)).toThrow(/huge\.yaml: the mapping file is \d+ bytes, more than the 1048576 a mapping may have/);
 });

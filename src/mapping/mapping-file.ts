@@ -1,6 +1,6 @@
 // Loads and validates the mapping file (who gets a message, which one, and when). Every problem is
 // reported at once, each with its line, column and path, e.g. `mapping.yaml:12:7 rules[1].send: ...`.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { TSchema } from 'typebox';
 import { type Document, isMap, isSeq, LineCounter, parseDocument, visit } from 'yaml';
 import { allErrors } from '../schema-errors.ts';
@@ -31,12 +31,21 @@ export class MappingError extends Error {
   }
 }
 
+/** Far more than any mapping needs (rules and recipient sources, not customers): a file past it is a wrong file. */
+const MAX_MAPPING_BYTES = 1024 * 1024;
+
 /** Reads and validates the mapping file; throws MappingError listing every problem. */
 export function loadMappingFile(file: string): Mapping {
   let text: string;
   try {
+    const { size } = statSync(file);
+    if (size > MAX_MAPPING_BYTES)
+      throw new MappingError([
+        `${file}: the mapping file is ${size} bytes, more than the ${MAX_MAPPING_BYTES} a mapping may have; is MAPPING_FILE the right file?`,
+      ]);
     text = readFileSync(file, 'utf8');
   } catch (error) {
+    if (error instanceof MappingError) throw error;
     throw new MappingError([
       `${file}: cannot read the mapping file (${(error as NodeJS.ErrnoException).code ?? 'error'}); set MAPPING_FILE to its path`,
     ]);
