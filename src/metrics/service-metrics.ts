@@ -92,13 +92,17 @@ export class ServiceMetrics {
     const registers = [this.registry];
     const clock = this.clock;
     let stats: Promise<QueueStats> | undefined;
-    const queue = () => (stats ??= sources.queueStats().finally(() => setImmediate(() => (stats = undefined))));
+    const read = () => (stats ??= sources.queueStats().finally(() => setImmediate(() => (stats = undefined))));
+    // A store out of reach leaves these as last read: a scrape must still answer then, with the
+    // webhooks' counts that say so (store_unavailable) and /readyz's.
+    const queue = () => read().catch(() => undefined);
     new Gauge({
       name: 'notifier_deliveries_pending',
       help: 'Deliveries waiting to be sent (in the whole store)',
       registers,
       async collect() {
-        this.set((await queue()).pending);
+        const q = await queue();
+        if (q) this.set(q.pending);
       },
     });
     new Gauge({
@@ -106,8 +110,8 @@ export class ServiceMetrics {
       help: 'How long the longest-waiting pending delivery has waited (0 when none)',
       registers,
       async collect() {
-        const since = (await queue()).oldestPendingSince;
-        this.set(since === undefined ? 0 : Math.max(0, (clock.now() - since) / 1000));
+        const q = await queue();
+        if (q) this.set(q.oldestPendingSince === undefined ? 0 : Math.max(0, (clock.now() - q.oldestPendingSince) / 1000));
       },
     });
     new Gauge({
@@ -115,7 +119,8 @@ export class ServiceMetrics {
       help: 'Dead deliveries kept in the store (until redriven or pruned)',
       registers,
       async collect() {
-        this.set((await queue()).dead);
+        const q = await queue();
+        if (q) this.set(q.dead);
       },
     });
     new Gauge({

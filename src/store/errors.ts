@@ -3,9 +3,12 @@
 
 export class StoreUnavailableError extends Error {
   override readonly name = 'StoreUnavailableError';
-  /** `busy`: too many orders already wait to be committed; `timeout`: the store did not answer in time. */
-  readonly reason: 'busy' | 'timeout';
-  constructor(reason: 'busy' | 'timeout', message: string) {
+  /**
+   * `busy`: too many orders already wait to be committed; `timeout`: the store did not answer in
+   * time; `unreachable`: the database cannot be reached or dropped the connection (a restart).
+   */
+  readonly reason: 'busy' | 'timeout' | 'unreachable';
+  constructor(reason: 'busy' | 'timeout' | 'unreachable', message: string) {
     super(message);
     this.reason = reason;
   }

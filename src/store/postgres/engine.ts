@@ -7,6 +7,7 @@ import { type Engine, engineStore, type StoreOptions } from '../engine-store.ts'
 import { migrate } from '../migrate.ts';
 import { type AnyOperation, OPERATIONS, type OperationName } from '../operations/index.ts';
 import { numbered, postgresDialect, type Changed, type Param, type Row, type Runner } from '../runner.ts';
+import { StoreUnavailableError } from '../errors.ts';
 import type { Store } from '../store.ts';
 import { DueNotifications } from './due-notifications.ts';
 
@@ -33,8 +34,29 @@ const text = (sql: string) => {
   return numberedText;
 };
 
+/**
+ * The database out of reach or dropping the connection (a restart, a failover, an ended session):
+ * connection errors, SQLSTATE class 08, and 57P01-57P03 (shut down, crashed, starting up). The
+ * store is unavailable then, not broken: a webhook gets 503 with Retry-After, as when it is slow.
+ */
+function unreachable(error: unknown): StoreUnavailableError | undefined {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  const known =
+    typeof code === 'string' &&
+    (code.startsWith('08') ||
+      ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code));
+  const said =
+    typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|connection error/i.test(message);
+  return known || said
+    ? new StoreUnavailableError('unreachable', `the database cannot be reached (${typeof code === 'string' ? code : 'connection lost'})`)
+    : undefined;
+}
+
+/** `error` as the caller should see it: a lost database as the store's unavailability. */
+const asStoreError = (error: unknown): unknown => unreachable(error) ?? error;
+
 /** Statements on the pool (each its own transaction), or on one client inside a transaction. */
-class PostgresRunner implements Runner {
+export class PostgresRunner implements Runner {
   readonly dialect = postgresDialect;
   private readonly pool: pg.Pool;
   private readonly client: pg.PoolClient | undefined;
@@ -45,16 +67,36 @@ class PostgresRunner implements Runner {
   }
 
   async all(sql: string, params: readonly Param[] = []): Promise<Row[]> {
-    return (await (this.client ?? this.pool).query(text(sql), params as unknown[])).rows as Row[];
+    return (await this.query(sql, params)).rows as Row[];
   }
 
   async run(sql: string, params: readonly Param[] = []): Promise<Changed> {
-    return { changes: (await (this.client ?? this.pool).query(text(sql), params as unknown[])).rowCount ?? 0 };
+    return { changes: (await this.query(sql, params)).rowCount ?? 0 };
+  }
+
+  private async query(sql: string, params: readonly Param[]) {
+    try {
+      return await (this.client ?? this.pool).query(text(sql), params as unknown[]);
+    } catch (error) {
+      throw asStoreError(error);
+    }
   }
 
   async transaction<T>(work: (tx: Runner) => Promise<T>): Promise<T> {
     if (this.client) return work(this);
-    const client = await this.pool.connect();
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw asStoreError(error);
+    }
+    // A checked-out client has no listener of the pool's: the server ending its session (a restart)
+    // would be an uncaught error that stops the process. Heard here, and the client discarded.
+    let lost: Error | undefined;
+    const onLost = (error: Error) => {
+      lost = error;
+    };
+    client.on('error', onLost);
     try {
       await client.query('BEGIN');
       const result = await work(new PostgresRunner(this.pool, client));
@@ -62,9 +104,12 @@ class PostgresRunner implements Runner {
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+      lost ??= unreachable(error);
+      throw asStoreError(error);
     } finally {
-      client.release();
+      client.off('error', onLost);
+      if (lost) client.on('error', () => undefined); // discarded: whatever it says next is of no use
+      client.release(lost);
     }
   }
 }
