@@ -1,13 +1,12 @@
 // Sends stored deliveries in the background. What happens to a claimed delivery, step by step:
-//
 //   loop     pause while a claim could not be sent (no usable credentials, every call slot busy,
 //            a 429's pause) → claim → sleep until the next delivery falls due or a wake-up
 //   claim    recipients to find first (resolver.ts), then a batch to send, tags (tagging.ts), binds last (binds.ts)
 //   deliver  one message per customer in a batch: a second order's is handed back for the next claim
 //   send     keep the lease alive → await usable credentials → call MantaGO → apply the outcome
-//            that outcome.ts decides: finish (record the attempts), hand back (the call never
-//            started), renew the credentials and send again, split the batch in halves, or
-//            pause for a refused bot (only its probe calls then: bot-pause.ts)
+//            that outcome.ts decides: finish (record the attempts, until the store takes them),
+//            hand back (the call never started), renew the credentials and send again, split the
+//            batch in halves, or pause for a refused bot (only its probe calls then: bot-pause.ts)
 //
 // A claimed batch leaves a send unsent only through handBack: due now, no attempt counted.
 import { systemClock, type Clock } from '../clock.ts';
@@ -19,6 +18,7 @@ import { Lease } from './lease.ts';
 import { type BotGate, callContext, noteFinish, pauseFor, probeBot } from './bot-pause.ts';
 import { HeldDeliveries } from './held.ts';
 import { type Call, type Claim, type StepOf, stillClaimed, workerOwner } from './claim.ts';
+import { untilStored } from './until-stored.ts';
 import { afterCall, afterHalves, afterRenewalFailed, attemptsOf, type Step } from './outcome.ts';
 import { reportOutcome } from './report.ts';
 import { type SideStage, SideStages } from './side-stages.ts';
@@ -236,7 +236,8 @@ export class DeliveryWorker {
 
   private async finish(step: StepOf<'finish'>, claim: Claim, call: Call): Promise<void> {
     const results = attemptsOf(claim.batch, call.startedAt, call.result, step.outcome, step.transitions);
-    await this.deps.store.recordAttempts(claim.lease.owner, results, this.clock.now());
+    const record = () => this.deps.store.recordAttempts(claim.lease.owner, results, this.clock.now());
+    await untilStored(record, { clock: this.clock, stopping: () => this.stopping, log: this.deps.log, what: 'the outcome of a call' });
     reportOutcome(this.deps.log, results, claim.batch, this.deps.onFinished);
     if (step.ours)
       this.deps.log.error({ deliveries: claim.batch.length }, 'MantaGO could not read a request of ours (110000): a bug to report');

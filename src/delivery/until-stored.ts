@@ -1,0 +1,25 @@
+// An outcome MantaGO has already acted on (a message sent) is written until the store takes it.
+// Given up, the claim's lease would run out and bring the delivery back to be sent again: a database
+// restart under load sent every message in flight twice. Only the store's unavailability (down,
+// restarting, too slow) is waited out; the caller's stop ends the wait, and then the lease decides.
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.ts';
+import { StoreUnavailableError } from '../store/errors.ts';
+
+const FIRST_WAIT_MS = 250;
+const MAX_WAIT_MS = 5_000;
+
+export async function untilStored(
+  write: () => Promise<void>,
+  { clock, stopping, log, what }: { clock: Clock; stopping: () => boolean; log: Logger; what: string },
+): Promise<void> {
+  for (let wait = FIRST_WAIT_MS, tries = 1; ; wait = Math.min(wait * 2, MAX_WAIT_MS), tries++) {
+    try {
+      return await write();
+    } catch (error) {
+      if (!(error instanceof StoreUnavailableError) || stopping()) throw error;
+      if (tries === 1) log.warn({ reason: error.message }, `the store cannot take ${what} now; trying again until it does`);
+      await clock.sleep(wait);
+    }
+  }
+}

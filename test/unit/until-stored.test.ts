@@ -1,0 +1,44 @@
+// An outcome MantaGO acted on is written until the store takes it (a database restart must not
+// send the message again once the lease runs out): seen through its seams, a clock and a write.
+import pino from 'pino';
+import { describe, expect, it } from 'vitest';
+import type { Clock } from '../../src/clock.ts';
+import { untilStored } from '../../src/delivery/until-stored.ts';
+import { StoreUnavailableError } from '../../src/store/errors.ts';
+
+function seams(failures: unknown[], stopping = () => false) {
+  const waits: number[] = [];
+  let writes = 0;
+  const clock: Clock = { now: () => 0, setTimer: () => () => {}, sleep: async (ms) => void waits.push(ms) };
+  const write = async () => {
+    writes++;
+    const failure = failures.shift();
+    if (failure) throw failure;
+  };
+  const run = untilStored(write, { clock, stopping, log: pino({ level: 'silent' }), what: 'the outcome of a call' });
+  return { run, waits, writes: () => writes };
+}
+
+const down = () => new StoreUnavailableError('unreachable', 'the database cannot be reached (ECONNREFUSED)');
+
+describe('writing an outcome until the store takes it', () => {
+  it('waits out the store being unavailable, doubling from 250 ms up to 5 s, and writes once it is back', async () => {
+    const { run, waits, writes } = seams(Array.from({ length: 7 }, down));
+    await run;
+    expect(waits).toEqual([250, 500, 1_000, 2_000, 4_000, 5_000, 5_000]);
+    expect(writes()).toBe(8);
+  });
+
+  it('gives up at once on an error that is not the store being unavailable (a bug: the lease decides)', async () => {
+    const bug = new TypeError('x is undefined');
+    const { run, writes } = seams([bug]);
+    await expect(run).rejects.toBe(bug);
+    expect(writes()).toBe(1);
+  });
+
+  it('gives up when the worker stops (the lease brings the delivery back)', async () => {
+    const { run, writes } = seams([down(), down()], () => true);
+    await expect(run).rejects.toBeInstanceOf(StoreUnavailableError);
+    expect(writes()).toBe(1);
+  });
+});
