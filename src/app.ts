@@ -100,6 +100,7 @@ export const notifierApp = fp<{ settings: Settings; sources?: readonly WebhookSo
     }
 
     app.addHook('onReady', async () => service.start());
+    app.addHook('preClose', async () => service.quiesce());
     app.addHook('onClose', async () => service.stop());
   },
   { name: 'mantago-order-notifier', fastify: '5.x' },

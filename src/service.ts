@@ -63,6 +63,8 @@ export interface Service {
   readonly takesWebhooks: boolean;
   /** Starts delivering (not with NOTIFIER_ROLE=web), after the bot check at start (waited for a little at most). */
   start(): Promise<void>;
+  /** At the start of a shutdown: no new sends, while requests still drain; stop() then waits for those under way. */
+  quiesce(): void;
   stop(): Promise<void>;
 }
 
@@ -261,6 +263,9 @@ export async function createService(settings: Settings, { log, sources = SOURCES
           );
       }
       worker.start();
+    },
+    quiesce() {
+      worker.quiesce();
     },
     async stop() {
       // In-flight requests have been answered by now; finish the sends under way, then close the store.

@@ -69,11 +69,16 @@ export class DeliveryWorker {
   /** This process stored work for `stage` (an order to find the recipient of, tags): claim it now. */
   readonly expect = (stage: SideStage): void => this.side.expect(stage);
 
-  /** Stops claiming and waits for the sends already under way. */
-  async stop(): Promise<void> {
+  /** Stops claiming at once (at SIGTERM: a send begun now would only be cut off by the grace period). */
+  quiesce(): void {
     this.stopping = true;
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     this.wakeUp.stop();
+  }
+
+  /** Stops claiming and waits for the sends already under way. */
+  async stop(): Promise<void> {
+    this.quiesce();
     await this.running;
     await Promise.allSettled([...this.inFlight]);
   }
@@ -81,12 +86,11 @@ export class DeliveryWorker {
   /** Sends deliveries it holds (a manual broadcast's, stored leased to it) as any claim; MantaGO's last answer. Stop waits for it. */
   async sendNow(claimed: ClaimedDelivery[], leaseUntil: number): Promise<CallResult | undefined> {
     const answers: CallResult[] = [];
-    const lease = this.lease(leaseUntil, this.owner);
+    const lease = new Lease(leaseUntil, this.deps.options, this.owner);
     await this.track(this.send({ batch: claimed, lease, renewals: 0, observe: (answer) => answers.push(answer) }));
     return answers.at(-1);
   }
 
-  // The loop.
   private async loop(): Promise<void> {
     while (!this.stopping) {
       try {
@@ -152,17 +156,13 @@ export class DeliveryWorker {
     const work = await stage.claim(owner, options.batchMaxRecipients, options.leaseMs, claimedAt);
     if (work.length === 0) return false;
     // The lease runs from the claim, as the store recorded it, not from now.
-    const lease = this.lease(claimedAt + options.leaseMs, owner);
+    const lease = new Lease(claimedAt + options.leaseMs, options, owner);
     void this.track(
       run(work, lease).catch((error: unknown) =>
         log.error({ err: error, stage: name, items: work.length }, `${name} failed unexpectedly; the lease will bring its work back`),
       ),
     ).finally(() => this.side.finished(name));
     return true;
-  }
-
-  private lease(until: number, owner: string): Lease {
-    return new Lease(until, this.deps.options, owner);
   }
 
   /** A send counts against the concurrency limit, and stop() waits for it, until it settles. */

@@ -40,6 +40,28 @@ describe('DeliveryWorker loop', () => {
     expect(claimedAt).toHaveLength(claims + 1);
   });
 
+  test('quiesced (at SIGTERM) it claims nothing more, whatever wakes it; the send under way goes on and stop() waits for it', async () => {
+    let answer: (result: typeof ok) => void = () => {};
+    const { worker, claimedAt, due, calls, recorded, clock } = setup(
+      [() => new Promise((resolve) => (answer = resolve))],
+      {},
+      { claims: [[delivery(1, new FakeClock())]] },
+    );
+    worker.start();
+    await settle();
+    expect(calls).toHaveLength(1); // in flight
+    const claims = claimedAt.length;
+    worker.quiesce();
+    due.listener?.();
+    await clock.advance(OPTIONS.pollMs * 3);
+    expect(claimedAt).toHaveLength(claims);
+    const stopped = worker.stop();
+    answer(ok);
+    await stopped;
+    expect(recorded.flat().map((r) => [r.attempt.deliveryId, r.transition.to])).toEqual([[1, 'sent']]);
+    expect(calls).toHaveLength(1);
+  });
+
   test('while a 429 holds calls back nothing is claimed: claimed work would only sit out its lease', async () => {
     const start = new FakeClock().now();
     const { worker, claimedAt, clock } = setup([() => ok], {}, { pausedUntil: start + 300 });
