@@ -83,8 +83,16 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
     const id = shipped.json().deliveryId as number;
     const detail = async () => (await app.inject({ method: 'GET', url: `/admin/deliveries/${id}`, headers: auth })).json();
     clock.offset += 3 * 3_600_000;
-    await waitFor(async () => (await detail()).attempts !== undefined, { what: 'the delivery readable' });
-    expect((await detail()).status).toBe('pending'); // three hours on: still waiting for its order
+    const shifted = clock.now();
+    // Three hours on, looked at again (its next look moves past now) and still waiting for its order.
+    const again = await waitFor(
+      async () => {
+        const d = await detail();
+        return Date.parse(d.nextAttemptAt ?? '') > shifted || d.status !== 'pending' ? d : undefined;
+      },
+      { what: 'the delivery looked at again' },
+    );
+    expect(again).toMatchObject({ status: 'pending', waitReason: 'waiting for its order: this event came before the order it belongs to' });
     clock.offset += 3_600_000 + 120_000;
     const skipped = await waitFor(
       async () => {
@@ -95,5 +103,28 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
     );
     expect(skipped.lastError).toMatch(/^its order never came within 4 hours: no chat user for this customer/);
     expect(sim.broadcastCalls()).toEqual([]);
+  });
+
+  test.skipIf(!available)('a customer who opted out gets nothing of an event that waited for their order', async () => {
+    const { app, sim } = await startServiceWithSimulator({ mapping: MAPPING, env: await engineEnv(engine) });
+    const order = shopifyOrder({
+      customer: { id: 99_001, email: 'quiet@example.com' },
+      note_attributes: [{ name: 'line_uid', value: user(3) }],
+    });
+    const optOut = await app.inject({ method: 'PUT', url: '/admin/recipients/customer:99001', headers: auth, payload: { optOut: true } });
+    expect(optOut.statusCode).toBe(200);
+    const shipped = await app.inject(shopifyRequest(shopifyFulfillment(order.id), { topic: 'fulfillments/create' }));
+    expect(shipped.json()).toMatchObject({ delivery: 'pending' });
+    expect((await app.inject(shopifyRequest(order))).json()).toMatchObject({ delivery: 'skipped', reason: 'opted out' });
+    const id = shipped.json().deliveryId as number;
+    const settled = await waitFor(
+      async () => {
+        const d = (await app.inject({ method: 'GET', url: `/admin/deliveries/${id}`, headers: auth })).json();
+        return d.status === 'pending' ? undefined : d;
+      },
+      { what: 'the waiting delivery decided' },
+    );
+    expect(settled).toMatchObject({ status: 'skipped', lastError: 'opted out' });
+    expect(sim.broadcasts.filter((b) => b.clientIds.includes(user(3)))).toEqual([]);
   });
 });

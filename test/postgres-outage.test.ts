@@ -65,6 +65,7 @@ test.skipIf(!server)(
     expect(refused.json()).toMatchObject({ code: 'STORE_UNAVAILABLE' });
     expect(refused.headers['retry-after']).toBeDefined();
     expect(refused.body).not.toContain('ECONNRE');
+    expect((await app.inject({ url: '/readyz' })).json()).toMatchObject({ status: 'not_ready', checks: { store: 'unreachable' } });
     const scrape = await app.inject({ url: '/metrics' });
     expect(scrape.statusCode).toBe(200); // a scrape still answers, with the counts that tell of the outage
     const metrics = scrape.body;

@@ -132,8 +132,9 @@ export function createIntake(deps: IntakeDeps): Intake {
     if (withdrawing.has(order.event)) stored.withdraws = { orderKey: placedKey, event: order.event };
     const recorded = await withDeadline(deps.store.recordOrder(stored), storeTimeoutMs, 'store the order');
     // A fulfillment's update (tracking added after it shipped) sends nothing more, but its stages to come carry it.
-    if (recorded.outcome === 'duplicate' && received.event === 'shipped' && received.shipment)
-      await withDeadline(deps.store.updateShipment(stored.dedupeKey, received.shipment), storeTimeoutMs, 'update the shipment');
+    const update = recorded.outcome === 'duplicate' && received.event === 'shipped' ? received.shipment : undefined;
+    if (update && (update.trackingNumber ?? update.trackingUrl ?? update.company))
+      await withDeadline(deps.store.updateShipment(stored.dedupeKey, update), storeTimeoutMs, 'update the shipment');
     return plan.kind === 'skip' && recorded.outcome === 'accepted' ? { ...recorded, reason: plan.reason } : recorded;
   };
 }

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.ts';
 import { type AttemptResult, type ClaimedDelivery, placedKeyOf, shipmentKey } from '../domain/delivery.ts';
 import { isBare, isDeliveryStage, type Order } from '../domain/order.ts';
+import { OPTED_OUT_REASON } from '../domain/recipient.ts';
+import { customerKeys } from '../mapping/directory-keys.ts';
 import type { CallResult } from '../mantago/client.ts';
 import { LookupFailed, type MemberDirectory } from '../mantago/members.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
@@ -19,7 +21,7 @@ import type { BotStatus } from '../mantago/bot-status.ts';
 import { afterBotRefused, afterCall, afterRenewalFailed, attemptsOf, type RetryPolicy, type Step } from './outcome.ts';
 
 export interface ResolverDeps {
-  store: Pick<Store, 'findDelivery' | 'claimUnresolved' | 'resolveDeliveries' | 'recordAttempts' | 'release'>;
+  store: Pick<Store, 'findDelivery' | 'claimUnresolved' | 'resolveDeliveries' | 'recordAttempts' | 'release' | 'optedOut'>;
   mapping: Mapping;
   members: Pick<MemberDirectory, 'lookup'>;
   directory: DirectoryLookup;
@@ -103,6 +105,9 @@ export class Resolver {
         const wait = awaiting ? Math.min(AWAIT_ORDER_RECHECK_MAX_MS, Math.max(PLACED_WAIT_MS, waited / 10)) : PLACED_WAIT_MS;
         return { later: true, at: now + wait };
       }
+      // Its customer known only now (an event that waited for its order): one who opted out gets nothing.
+      if (plan.kind === 'send' && isBare(d.order) && (await store.optedOut(customerKeys(order.customer))).size > 0)
+        return { id: d.id, plan: { kind: 'skip', reason: OPTED_OUT_REASON } };
       if (plan.kind === 'skip' && !placed && isBare(order))
         return { id: d.id, plan: { ...plan, reason: `its order never came within ${AWAIT_ORDER_MS / 3_600_000} hours: ${plan.reason}` } };
       return { id: d.id, plan, ...(plan.kind === 'send' && { batchKey: batchKey(plan.recipient.platform, plan.content) }) };

@@ -27,7 +27,7 @@ export const isBeforeDelivery = (event: OrderEvent): boolean =>
   event === 'in_transit' || event === 'out_for_delivery' || event === 'delivery_attempted';
 
 /** An event that says nothing of its customer (no customer field, no attribute): only its order can. */
-export const isBare = (order: Order): boolean =>
+export const isBare = (order: Pick<Order, 'customer' | 'attributes'>): boolean =>
   Object.values(order.customer).every((v) => v === undefined) && Object.keys(order.attributes).length === 0;
 
 /** A language tag as shops write one (zh-TW, zh_TW, en): a language of 2 or 3 letters and optional subtags. */

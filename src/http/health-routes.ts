@@ -69,7 +69,7 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
     try {
       await withDeadline(service.store.ping(), STORE_PING_TIMEOUT_MS, 'answer');
     } catch (error) {
-      store = error instanceof StoreUnavailableError ? 'timeout' : 'unreachable';
+      store = error instanceof StoreUnavailableError && error.reason !== 'unreachable' ? 'timeout' : 'unreachable';
     }
     const credentials = service.credentials.health().state;
     const bot = service.bot.view().reason ?? ('ok' as const);

@@ -85,8 +85,9 @@ export async function planDelivery(order: Order, mapping: Mapping, context: Plan
   const chosen = chooseContent(mapping.rules, order, recipient.platform);
   if ('reason' in chosen) return { kind: 'skip', reason: ops.length > 0 ? `tags only: ${chosen.reason}` : chosen.reason, ...tagging };
   const { maxAgeMs } = chosen.rule;
-  // Too old for a message, not for the facts: the user is still tagged.
-  if (maxAgeMs !== undefined && order.occurredAt !== undefined && context.receivedAt - order.occurredAt > maxAgeMs)
+  // Too old for a message, not for the facts: the user is still tagged. Counted to now: an event that
+  // waited for its order (or its recipient) is that much older when it would go.
+  if (maxAgeMs !== undefined && order.occurredAt !== undefined && Math.max(context.receivedAt, context.now) - order.occurredAt > maxAgeMs)
     return { kind: 'skip', reason: `older than ${formatDuration(maxAgeMs)}`, ...tagging };
   // MantaGO shows a broadcast's name in its dashboard: the rule and the order make it findable.
   const name = `${chosen.rule.name} ${order.orderNumber ?? order.orderId}`.slice(0, NAME_LIMIT);

@@ -36,20 +36,26 @@ const text = (sql: string) => {
 
 /**
  * The database out of reach or dropping the connection (a restart, a failover, an ended session):
- * connection errors, SQLSTATE class 08, and 57P01-57P03 (shut down, crashed, starting up). The
- * store is unavailable then, not broken: a webhook gets 503 with Retry-After, as when it is slow.
+ * the connection's SQLSTATEs (class 08 but 08P01, a protocol violation: a bug of ours), 57P01-57P03
+ * (shut down, crashed, starting up), too many clients (replicas reconnecting at once), a read-only
+ * transaction (a standby after a failover), and the socket's errors. The store is unavailable then,
+ * not broken: a webhook gets 503 with Retry-After, as when it is slow. The original is its cause.
  */
+const UNREACHABLE_CODES = new Set([
+  ...['08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300', '25006'],
+  ...['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'],
+]);
 function unreachable(error: unknown): StoreUnavailableError | undefined {
   const { code, message } = error as { code?: unknown; message?: unknown };
-  const known =
-    typeof code === 'string' &&
-    (code.startsWith('08') ||
-      ['57P01', '57P02', '57P03', 'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code));
+  const known = typeof code === 'string' && UNREACHABLE_CODES.has(code);
   const said =
     typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|connection error/i.test(message);
-  return known || said
-    ? new StoreUnavailableError('unreachable', `the database cannot be reached (${typeof code === 'string' ? code : 'connection lost'})`)
-    : undefined;
+  if (!known && !said) return undefined;
+  const lost = new StoreUnavailableError(
+    'unreachable',
+    `the database cannot be reached (${typeof code === 'string' ? code : 'connection lost'})`,
+  );
+  return Object.assign(lost, { cause: error });
 }
 
 /** `error` as the caller should see it: a lost database as the store's unavailability. */
@@ -104,7 +110,7 @@ export class PostgresRunner implements Runner {
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
-      lost ??= unreachable(error);
+      lost ??= error instanceof StoreUnavailableError ? error : unreachable(error);
       throw asStoreError(error);
     } finally {
       client.off('error', onLost);
