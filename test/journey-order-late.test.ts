@@ -1,4 +1,4 @@
-// Events that come before their order, over HTTP on both engines with the simulator as MantaGO:
+// Events that come before their order (or after a later one), over HTTP on both engines with the simulator as MantaGO:
 // Shopify sends an order's webhooks side by side (orders/create, fulfillments/create, a fulfillment
 // event), and a fulfillment's body names only the order's id. Such an event waits for its order and
 // then goes to the order's customer with the order's details, once; one whose order never comes is
@@ -127,4 +127,26 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
     expect(settled).toMatchObject({ status: 'skipped', lastError: 'opted out' });
     expect(sim.broadcasts.filter((b) => b.clientIds.includes(user(3)))).toEqual([]);
   });
+
+  test.skipIf(!available)(
+    'with no rule for delivered, a delivered is still kept, so an out_for_delivery that comes after it is not sent',
+    async () => {
+      const mapping = `${RECIPIENTS}rules:\n  - name: out-for-delivery\n    when: { event: out_for_delivery }\n    send: { message: "On its way" }\n`;
+      const { app, sim } = await startServiceWithSimulator({ mapping, env: await engineEnv(engine) });
+      const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user(4) }] });
+      await app.inject(shopifyRequest(order));
+      const fulfillment = shopifyFulfillment(order.id);
+      await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }));
+      expect((await app.inject(stage(order.id, fulfillment.id, 'delivered'))).json()).toMatchObject({
+        status: 'accepted',
+        delivery: 'skipped',
+        reason: 'no rule sends a message for delivered events',
+      });
+      expect((await app.inject(stage(order.id, fulfillment.id, 'out_for_delivery'))).json()).toMatchObject({
+        delivery: 'skipped',
+        reason: 'the parcel was delivered already: its out_for_delivery, come after that, is not sent',
+      });
+      expect(sim.broadcasts.filter((b) => b.clientIds.includes(user(4)))).toEqual([]);
+    },
+  );
 });

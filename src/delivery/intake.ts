@@ -41,9 +41,11 @@ export function createIntake(deps: IntakeDeps): Intake {
   const { storeTimeoutMs, mapping } = deps;
   const now = deps.now ?? Date.now;
   // Stored with no rule of their own: an event some rule is withdrawn by; a shipment's shipped event
-  // when a delivery stage has a rule (its tracking details fill the stage's message).
+  // when a delivery stage has a rule (its tracking details fill the stage's message); its delivered
+  // event when a stage before it has one (a late one is then known to be late).
   const withdrawing = withdrawingEvents(mapping.rules);
   const stagesRuled = DELIVERY_STAGES.some((stage) => anyRuleFor(mapping.rules, stage));
+  const earlierRuled = DELIVERY_STAGES.some((stage) => isBeforeDelivery(stage) && anyRuleFor(mapping.rules, stage));
   const directory: DirectoryLookup | undefined =
     deps.directory && ((keys) => withDeadline((deps.directory as DirectoryLookup)(keys), storeTimeoutMs, 'look the customer up'));
 
@@ -101,7 +103,11 @@ export function createIntake(deps: IntakeDeps): Intake {
     // Stored even with no rule of their own: a placed event keeps the order (the customer) for the
     // events after it, a cancel (or any event a rule names in withdrawnBy) withdraws held messages.
     const kept =
-      order.event === 'placed' || order.event === 'cancelled' || withdrawing.has(order.event) || (order.event === 'shipped' && stagesRuled);
+      order.event === 'placed' ||
+      order.event === 'cancelled' ||
+      withdrawing.has(order.event) ||
+      (order.event === 'shipped' && stagesRuled) ||
+      (order.event === 'delivered' && earlierRuled);
     if (!ruled && !kept) return { outcome: 'ignored', reason: `no rule sends a message for ${order.event} events` };
 
     // Webhooks come in any order: a stage before delivery that comes after it would tell the customer

@@ -103,7 +103,7 @@ export class Resolver {
       if (plan.kind === 'resolve') {
         const awaiting = plan.reason === AWAITING_ORDER;
         const wait = awaiting ? Math.min(AWAIT_ORDER_RECHECK_MAX_MS, Math.max(PLACED_WAIT_MS, waited / 10)) : PLACED_WAIT_MS;
-        return { later: true, at: now + wait };
+        return { later: true, at: Math.ceil((now + wait) / 1000) * 1000 }; // to the second: released together
       }
       // Its customer known only now (an event that waited for its order): one who opted out gets nothing.
       if (plan.kind === 'send' && isBare(d.order) && (await store.optedOut(customerKeys(order.customer))).size > 0)
