@@ -1,8 +1,9 @@
-// Events that come before their order (or after a later one), over HTTP on both engines with the simulator as MantaGO:
+// Events in an order other than the shop's, over HTTP on both engines with the simulator as MantaGO.
 // Shopify sends an order's webhooks side by side (orders/create, fulfillments/create, a fulfillment
-// event), and a fulfillment's body names only the order's id. Such an event waits for its order and
-// then goes to the order's customer with the order's details, once; one whose order never comes is
-// skipped after the wait, saying so.
+// event), and a fulfillment's body names only the order's id: such an event waits for its order,
+// then goes to the order's customer with the order's details, once (nothing to one who opted out);
+// one whose order never comes is skipped after the wait, saying so. A stage on the way that comes
+// after its parcel's delivered is not sent.
 import { describe, expect, test } from 'vitest';
 import type { MantagoSimulator } from '../simulator/simulator.ts';
 import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
