@@ -11,6 +11,16 @@ const lineUser = (i: number) => `U${(0xdef000 + i).toString(16).padStart(32, '0'
 describe('recipient directory', () => {
   const DIRECTORY_MAPPING = EXAMPLE_MAPPING.replace('rules:', '  - directory: true\nrules:');
 
+  test('a long key (a 120-character e-mail address) is bound and read as any other, within the documented 400', async () => {
+    const { admin } = await setup();
+    const key = `email:${'a'.repeat(120)}@example.com`;
+    expect(await admin('PUT', `/recipients/${encodeURIComponent(key)}`, { platform: 'line', userId: LINE_USER })).toMatchObject({
+      status: 200,
+      body: { key, userId: LINE_USER },
+    });
+    expect(await admin('GET', `/recipients/${encodeURIComponent(key)}`)).toMatchObject({ status: 200, body: { key } });
+  });
+
   test('a binding makes a previously skipped customer receive the next order', async () => {
     const { app, sim, admin, recorded } = await setup({ mapping: DIRECTORY_MAPPING });
     const before = await app.inject(shopifyRequest(anonymousOrder('Ann@Example.com', 8801)));
