@@ -32,15 +32,25 @@ export interface Reply<T> {
 }
 
 /** One admin API call; answers with any status the caller expects, throws ApiError otherwise. */
-export async function request<T>(method: string, path: string, options: { body?: unknown; expect?: number[] } = {}): Promise<Reply<T>> {
+export async function request<T>(
+  method: string,
+  path: string,
+  options: { body?: unknown; expect?: number[]; headers?: Record<string, string> } = {},
+): Promise<Reply<T>> {
   const token = session.token();
   if (!token) throw new ApiError(401, 'UNAUTHORIZED', 'not signed in');
-  const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
+  const headers: Record<string, string> = { ...options.headers, accept: 'application/json', authorization: `Bearer ${token}` };
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const init: RequestInit = { method, headers, cache: 'no-store', credentials: 'omit' };
   if (options.body !== undefined) init.body = JSON.stringify(options.body);
   // Relative to /console/, so the console works wherever the service is mounted.
-  const response = await fetch(`../admin${path}`, init);
+  let response: Response;
+  try {
+    response = await fetch(`../admin${path}`, init);
+  } catch {
+    // The browser says only "Failed to fetch": the service (or the network to it) did not answer.
+    throw new ApiError(0, 'NO_ANSWER', 'the service did not answer (is it running, and reachable from here?)');
+  }
   const text = await response.text();
   let data: unknown;
   try {

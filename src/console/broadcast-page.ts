@@ -1,6 +1,6 @@
 // A manual test broadcast (POST /admin/broadcasts): sent now through MantaGO with the service's
 // credentials and recorded like any delivery (source "admin"); MantaGO's answer is shown.
-import { request, type BroadcastReply } from './api.ts';
+import { ApiError, request, type BroadcastReply } from './api.ts';
 import { badge, confirmDialog, facts, h, notice, reason, sentence, text } from './dom.ts';
 import type { Page } from './page.ts';
 
@@ -53,6 +53,9 @@ export const broadcastPage: Page = ({ main }) => {
   const send = h('button', { type: 'submit', class: 'button primary' }, 'Send test broadcast');
   const result = h('div', { class: 'result', 'aria-live': 'polite' });
 
+  // A send whose answer never came (the connection dropped, the service restarted) goes again with
+  // the same Idempotency-Key: the service answers it from the first time and never sends it twice.
+  let unanswered: { body: string; key: string } | undefined;
   const submit = async (event: Event) => {
     event.preventDefault();
     problem.show('');
@@ -74,10 +77,16 @@ export const broadcastPage: Page = ({ main }) => {
     });
     if (!confirmed) return;
     send.disabled = true;
+    const sent = JSON.stringify(body);
+    const key = unanswered?.body === sent ? unanswered.key : newKey();
+    unanswered = { body: sent, key };
     try {
-      const reply = await request<BroadcastReply>('POST', '/broadcasts', { body, expect: [202, 502] });
+      const reply = await request<BroadcastReply>('POST', '/broadcasts', { body, expect: [202, 502], headers: { 'idempotency-key': key } });
+      unanswered = undefined;
       result.replaceChildren(drawReply(reply.data ?? {}));
     } catch (error) {
+      if (error instanceof ApiError && error.status > 0 && error.status < 500) unanswered = undefined; // refused: a new try is a new send
+      result.replaceChildren(); // an earlier result is not this one's
       problem.show(`The broadcast was not sent: ${sentence(reason(error))}`);
     } finally {
       send.disabled = false;
@@ -136,4 +145,10 @@ function drawReply(reply: BroadcastReply): HTMLElement {
     ]),
     mantago?.reply ? h('pre', { class: 'json', tabindex: 0 }, JSON.stringify(mantago.reply, null, 2)) : null,
   );
+}
+
+/** A fresh Idempotency-Key (getRandomValues: randomUUID needs a secure context, and a console may be served over plain http). */
+function newKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `console-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
 }

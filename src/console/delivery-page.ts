@@ -37,18 +37,23 @@ export const deliveryPage: Page = ({ main, id }) => {
           missing ? `There is no delivery #${id} (it may have been pruned).` : `Could not load the delivery: ${reason(error)}`,
         ),
       );
-      return undefined;
+      return missing ? 'missing' : 'unknown';
     }
   };
-  // A waiting delivery changes by itself: follow it until it is settled.
+  // A waiting delivery changes by itself: follow it until it is settled (an answer that did not
+  // come, as while the service restarts, says nothing of that: it goes on).
   let stopWatching: (() => void) | undefined;
   const watch = () => {
     stopWatching?.();
     stopWatching = every(PENDING_REFRESH_MS, async () => {
-      if ((await load()) !== 'pending') stopWatching?.();
+      const status = await load();
+      if (status !== 'pending' && status !== 'unknown') stopWatching?.();
     });
   };
+  let acting = false; // a double click sends one request
   const act = async (action: 'retry' | 'send-now') => {
+    if (acting) return;
+    acting = true;
     try {
       await api('POST', `/deliveries/${id}/retry`);
       message.show(
@@ -59,6 +64,8 @@ export const deliveryPage: Page = ({ main, id }) => {
       watch();
     } catch (error) {
       message.show(`${action === 'retry' ? 'Retry' : 'Send now'} failed: ${sentence(reason(error))}`, 'error');
+    } finally {
+      acting = false;
     }
   };
   watch();
