@@ -19,6 +19,10 @@ describe('recipient directory', () => {
       body: { key, userId: LINE_USER },
     });
     expect(await admin('GET', `/recipients/${encodeURIComponent(key)}`)).toMatchObject({ status: 200, body: { key } });
+    // A key no binding can have is said to be wrong, not "not bound".
+    const odd = await admin('GET', '/recipients/nonsense');
+    expect(odd).toMatchObject({ status: 400, body: { code: 'BAD_REQUEST' } });
+    expect(odd.body.message).toBe('key must be customer:<id>, email:<address> or phone:<digits>');
   });
 
   test('a binding makes a previously skipped customer receive the next order', async () => {

@@ -64,9 +64,12 @@ export const recipientRoutes: FastifyPluginAsyncTypebox<{ store: Store; clock: C
       summary: 'Who a customer key is bound to, and whether it opted out',
       tags: ['admin'],
       params: KeyParams,
-      response: { 200: RecipientSchema, ...errorReplies(401, 404) },
+      response: { 200: RecipientSchema, ...errorReplies(400, 401, 404) },
     },
     handler: async (request) => {
+      // A key no binding can have is said to be wrong, not "not bound" (PUT would refuse it).
+      const problem = directoryKeyProblem(request.params.key);
+      if (problem) throw httpError('BAD_REQUEST', problem);
       const found = await view(request.params.key);
       if (!found.userId && !found.optOut) throw httpError('NOT_FOUND', `no recipient for ${request.params.key}`);
       return found;
