@@ -47,6 +47,7 @@ export const deliveriesPage: Page = ({ main, params }) => {
         name: 'order',
         type: 'search',
         value: current('order'),
+        maxlength: '200', // the admin API's bound for the filter
         autocomplete: 'off',
         spellcheck: 'false',
         'aria-describedby': 'filter-order-help',
@@ -62,6 +63,7 @@ export const deliveriesPage: Page = ({ main, params }) => {
         name: 'customer',
         type: 'search',
         value: current('customer'),
+        maxlength: '320',
         autocomplete: 'off',
         spellcheck: 'false',
         'aria-describedby': 'filter-customer-help',
