@@ -2,10 +2,8 @@
 // us is stored as skipped with the reason, whether it came by webhook (Shopify retries for hours) or
 // by a poll of the shop; a fresh one is sent as usual.
 import { afterEach, describe, expect, test } from 'vitest';
-import { startShopifyShop } from '../simulator/shops/shopify.ts';
-import { startSimulator } from '../simulator/simulator.ts';
 import { EXAMPLE_MAPPING } from './helpers/service.ts';
-import { auth, SHOP_ENGINES, shiftedClock, shopUser, startConnected, storeUrl, tempDir } from './helpers/shops.ts';
+import { auth, SHOP_ENGINES, shiftedClock, shopUser, shopifyAndSimulator, startConnected } from './helpers/shops.ts';
 import { waitFor } from './helpers/wait.ts';
 import { SHOPIFY_SECRET, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 
@@ -22,15 +20,10 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
     async () => {
       expect(MAPPING).toContain('maxAge: 6h');
       const clock = shiftedClock();
-      const shop = await startShopifyShop({ now: () => clock.now(), webhookSecret: SHOPIFY_SECRET });
-      const sim = await startSimulator();
-      const dir = tempDir();
-      const store = await storeUrl(engine, dir);
-      cleanup.push(
-        async () => shop.close(),
-        async () => sim.close(),
-        store.drop,
-      );
+      const { shop, sim, dir, store } = await shopifyAndSimulator(engine, cleanup, {
+        now: () => clock.now(),
+        webhookSecret: SHOPIFY_SECRET,
+      });
       const service = await startConnected(sim, {
         env: { ...shop.serviceEnv(), DATABASE_URL: store.url, RECONCILE_INTERVAL_S: '300' },
         dir,

@@ -2,9 +2,7 @@
 // a window and answers its counts, GET /admin/shops shows the connection without its secrets, and a
 // poll's trouble (a refused token) shows in /readyz's body and the metrics, never as a 503.
 import { afterEach, describe, expect, test } from 'vitest';
-import { startShopifyShop } from '../simulator/shops/shopify.ts';
-import { startSimulator } from '../simulator/simulator.ts';
-import { auth, SHOP_ENGINES, shiftedClock, shopUser, startConnected, storeUrl, tempDir } from './helpers/shops.ts';
+import { auth, SHOP_ENGINES, shiftedClock, shopUser, shopifyAndSimulator, startConnected } from './helpers/shops.ts';
 import { waitFor } from './helpers/wait.ts';
 
 const cleanup: (() => Promise<void>)[] = [];
@@ -14,15 +12,7 @@ afterEach(async () => {
 
 /** A Shopify stand-in on `clock` (or its own `now`), the simulator, and the service connected to both, after its first poll. */
 async function connected(engine: 'sqlite' | 'postgres', clock: ReturnType<typeof shiftedClock>, now = () => clock.now()) {
-  const shop = await startShopifyShop({ now });
-  const sim = await startSimulator();
-  const dir = tempDir();
-  const store = await storeUrl(engine, dir);
-  cleanup.push(
-    async () => shop.close(),
-    async () => sim.close(),
-    store.drop,
-  );
+  const { shop, sim, dir, store } = await shopifyAndSimulator(engine, cleanup, { now });
   const service = await startConnected(sim, { env: { ...shop.serviceEnv(), DATABASE_URL: store.url }, dir, clock });
   cleanup.push(() => service.app.close());
   const inject = (method: 'GET' | 'POST', url: string, payload?: object) =>

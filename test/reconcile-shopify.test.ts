@@ -3,18 +3,17 @@
 // message after the next poll, their webhooks arriving late change nothing, and the watermark is
 // stored per source across restarts.
 import { afterEach, describe, expect, test } from 'vitest';
-import { type ShopifyShop, startShopifyShop } from '../simulator/shops/shopify.ts';
-import { startSimulator, type MantagoSimulator } from '../simulator/simulator.ts';
+import type { ShopifyShop } from '../simulator/shops/shopify.ts';
+import type { MantagoSimulator } from '../simulator/simulator.ts';
 import {
   auth,
   type ConnectedService,
   lostShopifyWebhooks,
   SHOP_ENGINES,
   shiftedClock,
+  shopifyAndSimulator,
   shopUser,
   startConnected,
-  storeUrl,
-  tempDir,
 } from './helpers/shops.ts';
 import { waitFor } from './helpers/wait.ts';
 
@@ -35,15 +34,7 @@ const messagesTo = (sim: MantagoSimulator, user: string) => sim.broadcasts.filte
 
 async function setup(engine: 'sqlite' | 'postgres', bucket?: { maximumAvailable: number; restoreRate: number }) {
   const clock = shiftedClock();
-  const shop = await startShopifyShop({ now: () => clock.now(), ...(bucket && { bucket }) });
-  const sim = await startSimulator();
-  const dir = tempDir();
-  const store = await storeUrl(engine, dir);
-  cleanup.push(
-    async () => shop.close(),
-    async () => sim.close(),
-    store.drop,
-  );
+  const { shop, sim, dir, store } = await shopifyAndSimulator(engine, cleanup, { now: () => clock.now(), ...(bucket && { bucket }) });
   const env = { ...shop.serviceEnv(), DATABASE_URL: store.url, RECONCILE_INTERVAL_S: String(INTERVAL_S) };
   const start = async () => {
     const service = await startConnected(sim, { env, dir, clock });

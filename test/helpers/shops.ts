@@ -3,8 +3,8 @@
 // webhooks a shop lost sent late, signed as the shop signs them.
 import { createServer } from 'node:net';
 import type { InjectOptions } from 'fastify';
-import type { ShopifyShop } from '../../simulator/shops/shopify.ts';
-import type { MantagoSimulator } from '../../simulator/simulator.ts';
+import { type ShopifyShop, type ShopifyShopOptions, startShopifyShop } from '../../simulator/shops/shopify.ts';
+import { type MantagoSimulator, startSimulator } from '../../simulator/simulator.ts';
 import { hmacSha256Base64 } from '../../src/sources/signature.ts';
 import { freshSchema, postgresServer } from './postgres.ts';
 import { ADMIN_TOKEN, shiftedClock, startService, tempDir } from './service.ts';
@@ -19,6 +19,24 @@ export const SHOP_ENGINES = [
 export async function storeUrl(engine: 'sqlite' | 'postgres', dir: string): Promise<{ url: string; drop: () => Promise<void> }> {
   if (engine === 'sqlite') return { url: `${dir}/notifier.db`, drop: async () => undefined };
   return freshSchema(server as string);
+}
+
+/** A Shopify stand-in, the simulator as MantaGO, and a fresh store on `engine` in a directory of its own; `cleanup` closes them. */
+export async function shopifyAndSimulator(
+  engine: 'sqlite' | 'postgres',
+  cleanup: (() => Promise<void>)[],
+  options: ShopifyShopOptions = {},
+) {
+  const shop = await startShopifyShop(options);
+  const sim = await startSimulator();
+  const dir = tempDir();
+  const store = await storeUrl(engine, dir);
+  cleanup.push(
+    async () => shop.close(),
+    async () => sim.close(),
+    store.drop,
+  );
+  return { shop, sim, dir, store };
 }
 
 export async function freePort(): Promise<number> {
