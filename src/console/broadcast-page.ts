@@ -85,9 +85,13 @@ export const broadcastPage: Page = ({ main }) => {
       unanswered = undefined;
       result.replaceChildren(drawReply(reply.data ?? {}));
     } catch (error) {
-      if (error instanceof ApiError && error.status > 0 && error.status < 500) unanswered = undefined; // refused: a new try is a new send
+      // Refused (a bad request): a new try is a new send. Not answered, or still under way (409): the same key again.
+      const refused = error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 409;
       result.replaceChildren(); // an earlier result is not this one's
-      problem.show(`The broadcast was not sent: ${sentence(reason(error))}`);
+      if (refused) {
+        unanswered = undefined;
+        problem.show(`The broadcast was not sent: ${sentence(reason(error))}`);
+      } else problem.show(`No answer yet: it may have been sent; sending it again as it is is safe (${reason(error)}).`);
     } finally {
       send.disabled = false;
     }

@@ -37,7 +37,9 @@ export const deliveryPage: Page = ({ main, id }) => {
           missing ? `There is no delivery #${id} (it may have been pruned).` : `Could not load the delivery: ${reason(error)}`,
         ),
       );
-      return missing ? 'missing' : 'unknown';
+      // No answer, or the service's trouble: the delivery may still change. Anything else ends the following.
+      const unanswered = !(error instanceof ApiError) || error.status === 0 || error.status >= 500;
+      return missing || !unanswered ? 'ended' : 'unknown';
     }
   };
   // A waiting delivery changes by itself: follow it until it is settled (an answer that did not

@@ -105,8 +105,8 @@ export class Resolver {
         const wait = awaiting ? Math.min(AWAIT_ORDER_RECHECK_MAX_MS, Math.max(PLACED_WAIT_MS, waited / 10)) : PLACED_WAIT_MS;
         return { later: true, at: Math.ceil((now + wait) / 1000) * 1000 }; // to the second: released together
       }
-      // Its customer known only now (an event that waited for its order): one who opted out gets nothing.
-      if (plan.kind === 'send' && isBare(d.order) && (await store.optedOut(customerKeys(order.customer))).size > 0)
+      // Its customer may be known only now (an event that waited for its order), or may have opted out meanwhile.
+      if (plan.kind === 'send' && (await store.optedOut(customerKeys(order.customer))).size > 0)
         return { id: d.id, plan: { kind: 'skip', reason: OPTED_OUT_REASON } };
       if (plan.kind === 'skip' && !placed && isBare(order))
         return { id: d.id, plan: { ...plan, reason: `its order never came within ${AWAIT_ORDER_MS / 3_600_000} hours: ${plan.reason}` } };
