@@ -125,8 +125,10 @@ export async function runPass(connection: ShopConnection, window: Window, option
       counts.unreadable += page.unreadable.count;
       options.onUnreadable?.(page.unreadable);
     }
-    if (page.through !== undefined) through = Math.max(through ?? page.through, page.through);
-    if (page.through !== undefined && options.onPage && !(await options.onPage(page.through))) break;
+    if (page.through !== undefined) {
+      through = Math.max(through ?? page.through, page.through);
+      if (options.onPage && !(await options.onPage(page.through))) break;
+    }
     // The same cursor again would read the same page forever. An empty page with more to come goes on
     // (WooCommerce counts orders it then cannot load): the page bound below ends a shop that never stops.
     if (page.next !== undefined && page.next === cursor)

@@ -13,7 +13,7 @@ import type { ShopConnectionRow, ShopConnectionStore } from '../store/store.ts';
 import type { ShopConnection, Window } from './connection.ts';
 import type { PollOutcome } from './outcomes.ts';
 import { withBackoff } from './backoff.ts';
-import { type PassCounts, type PassResult, runPass } from './pass.ts';
+import { type PassCounts, type PassOptions, type PassResult, runPass } from './pass.ts';
 import { ShopCallError } from './shop-call.ts';
 import { keepWebhooks, parseWebhookState } from './webhook-keeper.ts';
 
@@ -107,34 +107,34 @@ export class ShopPoller {
   }
 
   /** One pass over `window` now (POST /admin/reconcile): the watermark and the schedule stay as they are. */
-  async replay(connection: ShopConnection, window: Window): Promise<PassResult> {
+  replay(connection: ShopConnection, window: Window): Promise<PassResult> {
+    return this.countedPass(connection, window, { deadline: this.options.clock.now() + REPLAY_DEADLINE_MS });
+  }
+
+  /** A pass of a poll or a replay, counted among those under way, with what both tell and share; `own`, what one of them adds. */
+  private async countedPass(
+    connection: ShopConnection,
+    window: Window,
+    own: Pick<PassOptions, 'deadline' | 'onPage' | 'onWait'>,
+  ): Promise<PassResult> {
     const { source } = connection;
-    const { clock } = this.options;
-    return this.counted(() =>
-      runPass(connection, window, {
+    const { clock, intake, metrics, log } = this.options;
+    this.passes++;
+    try {
+      return await runPass(connection, window, {
         clock,
-        intake: this.options.intake,
+        intake,
         stopped: () => this.stopped,
         sleep: this.sleep,
         sideBySide: this.sideBySide,
-        deadline: clock.now() + REPLAY_DEADLINE_MS,
-        onNew: (count) => this.options.metrics.recovered(source, count),
-        onUnreadable: (unreadable) => this.unreadable(source, unreadable),
-      }),
-    );
-  }
-
-  private unreadable(source: string, { count, problem }: { count: number; problem: string }): void {
-    this.options.log.warn(
-      { source, orders: count, problem },
-      'shop poll read orders it cannot use (their webhooks would be refused too): no message for them',
-    );
-  }
-
-  private async counted<T>(pass: () => Promise<T>): Promise<T> {
-    this.passes++;
-    try {
-      return await pass();
+        onNew: (count) => metrics.recovered(source, count),
+        onUnreadable: ({ count, problem }) =>
+          log.warn(
+            { source, orders: count, problem },
+            'shop poll read orders it cannot use (their webhooks would be refused too): no message for them',
+          ),
+        ...own,
+      });
     } finally {
       this.passes--;
     }
@@ -200,22 +200,13 @@ export class ShopPoller {
     const window = { since: Math.max(row.watermark - OVERLAP_MS, row.connectedAt) };
     let counts: PassCounts = { orders: 0, new: 0, duplicates: 0, ignored: 0, unreadable: 0 };
     try {
-      counts = await this.counted(() =>
-        runPass(connection, window, {
-          clock,
-          intake: this.options.intake,
-          stopped: () => this.stopped,
-          sleep: this.sleep,
-          sideBySide: this.sideBySide,
-          onPage: async (through) =>
-            (await store.claimShopPoll(source, owner, clock.now() + pollLeaseMs(this.options.intervalMs), clock.now(), false)) &&
-            // Never past now: an order stamped in the future (a shop's clock, a bad date) would skip every order after it.
-            (await store.advanceWatermark(source, owner, Math.min(through, clock.now()))),
-          onWait: (e, ms) => log.info({ source, outcome: e.outcome, waitMs: ms }, 'shop poll backs off'),
-          onNew: (count) => metrics.recovered(source, count),
-          onUnreadable: (unreadable) => this.unreadable(source, unreadable),
-        }),
-      );
+      counts = await this.countedPass(connection, window, {
+        onPage: async (through) =>
+          (await store.claimShopPoll(source, owner, clock.now() + pollLeaseMs(this.options.intervalMs), clock.now(), false)) &&
+          // Never past now: an order stamped in the future (a shop's clock, a bad date) would skip every order after it.
+          (await store.advanceWatermark(source, owner, Math.min(through, clock.now()))),
+        onWait: (e, ms) => log.info({ source, outcome: e.outcome, waitMs: ms }, 'shop poll backs off'),
+      });
       if (counts.new > 0) log.info({ source, ...counts }, 'shop poll recovered events no webhook brought');
       else log.debug({ source, ...counts }, 'shop poll done');
       return { outcome: 'ok' as PollOutcome, error: null, counts };
