@@ -2,7 +2,7 @@
 // delivery. The caller answers the shop only after this resolves, so an acknowledged order is
 // durable; each store call has a deadline, so a wedged store answers 503 (and the shop retries)
 // instead of hanging. No MantaGO call is made here: a member lookup is left to the worker.
-import { type DeliveryPlan, dedupeKey, type IncomingOrder, type RecordedOrder, shipmentKey } from '../domain/delivery.ts';
+import { type DeliveryPlan, dedupeKey, type IncomingOrder, orderEventKey, type RecordedOrder } from '../domain/delivery.ts';
 import { DELIVERY_STAGES, isBeforeDelivery, isDeliveryStage, isShipmentEvent, type Order, type Shipment } from '../domain/order.ts';
 import { customerKeys } from '../mapping/directory-keys.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
@@ -85,11 +85,15 @@ export function createIntake(deps: IntakeDeps): Intake {
             withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up'),
             shipmentId === undefined
               ? undefined
-              : withDeadline(deps.store.findDelivery(shipmentKey(placedKey, shipmentId)), storeTimeoutMs, 'look the shipment up'),
+              : withDeadline(
+                  deps.store.findDelivery(orderEventKey(placedKey, 'shipped', shipmentId)),
+                  storeTimeoutMs,
+                  'look the shipment up',
+                ),
             shipmentId === undefined || !isBeforeDelivery(received.event)
               ? undefined
               : withDeadline(
-                  deps.store.findDelivery(dedupeKey(received.source, scope, received.orderId, 'delivered', shipmentId)),
+                  deps.store.findDelivery(orderEventKey(placedKey, 'delivered', shipmentId)),
                   storeTimeoutMs,
                   'look the delivery up',
                 ),

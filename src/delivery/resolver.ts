@@ -4,7 +4,7 @@
 // backoff and counted, a credentials wait not counted, given up past the attempt or age bound.
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.ts';
-import { type AttemptResult, type ClaimedDelivery, placedKeyOf, shipmentKey } from '../domain/delivery.ts';
+import { type AttemptResult, type ClaimedDelivery, orderEventKey, placedKeyOf } from '../domain/delivery.ts';
 import { isBare, isDeliveryStage, type Order } from '../domain/order.ts';
 import { OPTED_OUT_REASON } from '../domain/recipient.ts';
 import { customerKeys } from '../mapping/directory-keys.ts';
@@ -90,7 +90,7 @@ export class Resolver {
       const placed = d.order.event === 'placed' ? undefined : await store.findDelivery(placedKey);
       // An event that came before its order is told now what the order's events stored (as at intake).
       const shipmentId = isDeliveryStage(d.order.event) ? d.order.shipment?.id : undefined;
-      const shipped = shipmentId === undefined ? undefined : await store.findDelivery(shipmentKey(placedKey, shipmentId));
+      const shipped = shipmentId === undefined ? undefined : await store.findDelivery(orderEventKey(placedKey, 'shipped', shipmentId));
       const order: Order = withShipmentDetails(withPlacedDetails({ ...d.order, items: [] }, placed?.order), shipped?.order);
       const waited = now - d.receivedAt;
       const plan = await planDelivery(order, mapping, {

@@ -191,8 +191,12 @@ const KEY_SEPARATOR = '\u001f';
 export function dedupeKey(source: string, scope: string, orderId: string, event: OrderEvent = 'placed', eventKey?: string): string {
   // Built by concatenation, not an array joined: this runs for every webhook.
   const placed = source + KEY_SEPARATOR + scope + KEY_SEPARATOR + orderId;
-  if (event === 'placed') return placed;
-  return eventKey === undefined ? placed + KEY_SEPARATOR + event : placed + KEY_SEPARATOR + event + KEY_SEPARATOR + eventKey;
+  return event === 'placed' ? placed : orderEventKey(placed, event, eventKey);
+}
+
+/** The key of an order's event other than placed (of one shipment, for a shipment's events), from its placed key. */
+export function orderEventKey(placedKey: string, event: OrderEvent, eventKey?: string): string {
+  return eventKey === undefined ? placedKey + KEY_SEPARATOR + event : placedKey + KEY_SEPARATOR + event + KEY_SEPARATOR + eventKey;
 }
 
 /** The key of an order's placed event (its first three parts), from the key of any of its events. */
@@ -204,10 +208,6 @@ export function placedKeyOf(key: string): string {
   }
   return key.slice(0, end);
 }
-
-/** The key of a shipment's shipped event, from its order's placed key. */
-export const shipmentKey = (placedKey: string, shipmentId: string): string =>
-  `${placedKey}${KEY_SEPARATOR}shipped${KEY_SEPARATOR}${shipmentId}`;
 
 /** What every key of an order's events but its placed one starts with: the placed key, then this. */
 export const ORDER_KEY_SEPARATOR = KEY_SEPARATOR;
