@@ -183,16 +183,12 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
     }
   }
   // A URL the pattern lets through may still be one no parser takes (`http://[::1`): said now, not as a crash later.
-  for (const name of URL_NAMES) {
+  for (const name of URL_SETTINGS) {
     const given = value[name];
-    if (typeof given === 'string' && !problems.has(name) && isUrl(name, given) && !URL.canParse(given))
-      problems.set(name, `${name} is invalid: it is not a URL that can be read (got ${JSON.stringify(showable(name, given))})`);
+    if (typeof given !== 'string' || problems.has(name) || !isUrl(name, given) || URL.canParse(given)) continue;
+    const hint = name === 'DATABASE_URL' ? '; percent-encode any of : / ? # @ in the user or password' : '';
+    problems.set(name, `${name} is invalid: it is not a URL that can be read${hint} (got ${JSON.stringify(showable(name, given))})`);
   }
-  if (typeof value.DATABASE_URL === 'string' && isUrl('DATABASE_URL', value.DATABASE_URL) && !URL.canParse(value.DATABASE_URL))
-    problems.set(
-      'DATABASE_URL',
-      `DATABASE_URL is invalid: it is not a URL that can be read; percent-encode any of : / ? # @ in the user or password (got ${JSON.stringify(showable('DATABASE_URL', value.DATABASE_URL))})`,
-    );
   // A shop connection half set up, listed with the rest.
   for (const [name, problem] of shopSettingProblems(value)) if (!problems.has(name)) problems.set(name, problem);
   // Settings that must agree: each pair checked once both are valid, alongside every other problem.
@@ -230,15 +226,15 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
   return { config: value as Config, problems: [] };
 }
 
-/** Settings that are URLs: a password in them (`user:password@`) is never shown. */
-const URL_NAMES = ['MANTAGO_BASE_URL', 'SHOPIFY_ADMIN_URL', 'WOOCOMMERCE_URL', 'PUBLIC_URL'] as const;
+/** Settings that are URLs (DATABASE_URL may be a file path instead): a password in them (`user:password@`) is never shown. */
+const URL_SETTINGS: readonly string[] = ['DATABASE_URL', 'MANTAGO_BASE_URL', 'SHOPIFY_ADMIN_URL', 'WOOCOMMERCE_URL', 'PUBLIC_URL'];
 
 /** Whether `value` of `name` is a URL (DATABASE_URL may be a file path instead). */
 const isUrl = (name: string, value: string) => name !== 'DATABASE_URL' || /^[a-z][a-z0-9+.-]*:\/\//i.test(value);
 
 /** A value fit to print: a URL setting without the password it may hold, in whatever form it is given. */
 function showable(name: string, value: string): string {
-  return name === 'DATABASE_URL' || (URL_NAMES as readonly string[]).includes(name) ? maskUrlPassword(value) : value;
+  return URL_SETTINGS.includes(name) ? maskUrlPassword(value) : value;
 }
 
 /**
@@ -253,7 +249,7 @@ export function maskUrlPassword(value: string): string {
 /** The configuration with every secret replaced by whether it is set, for the startup log. */
 export function describeConfig(config: Config): Record<string, unknown> {
   const shown: Record<string, unknown> = { ...config };
-  for (const name of ['DATABASE_URL', ...URL_NAMES]) {
+  for (const name of URL_SETTINGS) {
     const given = shown[name];
     if (typeof given === 'string') shown[name] = showable(name, given);
   }
