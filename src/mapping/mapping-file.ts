@@ -67,18 +67,13 @@ export function parseMapping(text: string, file: string): Mapping {
     );
   }
   const value = documentValue(doc, lineCounter, file);
-  const problems: string[] = [];
-  const reported = new Set<string>();
+  const problems = new Set<string>(); // in the order found, each once
   const warnings: string[] = [];
   const place = (path: Path, message: string) => `${file}:${locate(doc, lineCounter, path)} ${formatPath(path)}: ${message}`;
-  const report = (path: Path, message: string) => {
-    const problem = place(path, message);
-    if (!reported.has(problem)) problems.push(problem);
-    reported.add(problem);
-  };
+  const report = (path: Path, message: string) => void problems.add(place(path, message));
   const warn = (path: Path, message: string) => void warnings.push(place(path, message));
   const check = (schema: TSchema, value: unknown, path: Path) => {
-    const before = problems.length;
+    const before = problems.size;
     const errors = [...allErrors(schema, value)];
     for (const error of errors) {
       if (error.keyword === 'anyOf' || error.keyword === 'const') continue; // the enum-like errors below say it better
@@ -105,7 +100,7 @@ export function parseMapping(text: string, file: string): Mapping {
         report(at, error.message);
       }
     }
-    return problems.length === before;
+    return problems.size === before;
   };
 
   check(FileSchema, value, []);
@@ -124,7 +119,7 @@ export function parseMapping(text: string, file: string): Mapping {
   });
   const quietHours = value.quietHours === undefined ? undefined : toQuietHours(value.quietHours, ['quietHours'], check, report);
 
-  if (problems.length > 0) throw new MappingError(problems);
+  if (problems.size > 0) throw new MappingError([...problems]);
   const tagIds = tagIdPlaces(rawRules).map(({ id, path }) => ({
     id,
     place: `${file}:${locate(doc, lineCounter, path)} ${formatPath(path)}`,

@@ -45,18 +45,17 @@ const PLACEHOLDER = /\{\{\s*([^}|]*?)\s*(?:\|\s*"([^"]*)"\s*)?\}\}/g;
 export function compileTemplate(source: string): Template | { error: string } {
   const parts: Part[] = [];
   let last = 0;
-  const unknown = [...source.matchAll(PLACEHOLDER)].map((m) => m[1] ?? '').filter((v) => !isKnownVariable(v));
-  if (unknown.length > 0) {
-    // Every one at once: the operator mends the template in one go.
-    const named = [...new Set(unknown)].map((v) => `{{${v}}}`).join(', ');
-    return { error: `unknown template variable ${named}; known: ${TEMPLATE_VARIABLES.join(', ')}, attributes.<name>` };
-  }
+  const unknown = new Set<string>();
   for (const match of source.matchAll(PLACEHOLDER)) {
     const variable = match[1] ?? '';
+    if (!isKnownVariable(variable)) unknown.add(`{{${variable}}}`);
     if (match.index > last) parts.push(source.slice(last, match.index));
     parts.push({ variable, fallback: match[2] });
     last = match.index + match[0].length;
   }
+  // Every one at once: the operator mends the template in one go.
+  if (unknown.size > 0)
+    return { error: `unknown template variable ${[...unknown].join(', ')}; known: ${TEMPLATE_VARIABLES.join(', ')}, attributes.<name>` };
   const rest = source.slice(last);
   if (rest.includes('{{') || rest.includes('}}') || parts.some((p) => typeof p === 'string' && (p.includes('{{') || p.includes('}}')))) {
     return { error: 'unbalanced {{ }} in template; write a variable as {{order.number}} or {{customer.firstName | "fallback"}}' };
