@@ -1,7 +1,7 @@
 // An event's webhook may not carry its order (Shopify's fulfillments, refunds and fulfillment
 // events name only the order's id): what the order's earlier events stored fills it in, at intake
 // and again when the worker decides an event that came before its order.
-import type { Order, StoredOrder } from '../domain/order.ts';
+import { namesCustomer, type Order, type StoredOrder } from '../domain/order.ts';
 
 /** A delivery stage's shipment, with what its fulfillment's shipped event said (tracking number, link, carrier). */
 export function withShipmentDetails(order: Order, shipped: StoredOrder | null | undefined): Order {
@@ -12,11 +12,10 @@ export function withShipmentDetails(order: Order, shipped: StoredOrder | null | 
 /** The order's own fields from its placed event, under what this event says itself. */
 export function withPlacedDetails(order: Order, placed: StoredOrder | null | undefined): Order {
   if (!placed) return order;
-  const known = Object.values(order.customer).some((v) => v !== undefined);
   return {
     ...placed,
     ...Object.fromEntries(Object.entries(order).filter(([, v]) => v !== undefined)),
-    customer: known ? order.customer : placed.customer,
+    customer: namesCustomer(order) ? order.customer : placed.customer,
     occurredAt: order.occurredAt, // the event's own time, never the placed one's
     attributes: { ...placed.attributes, ...order.attributes },
     items: order.items,

@@ -26,9 +26,12 @@ export const isShipmentEvent = (event: OrderEvent): boolean => event === 'shippe
 export const isBeforeDelivery = (event: OrderEvent): boolean =>
   event === 'in_transit' || event === 'out_for_delivery' || event === 'delivery_attempted';
 
+/** Whether an event names its customer at all (any customer field). */
+export const namesCustomer = (order: Pick<Order, 'customer'>): boolean => Object.values(order.customer).some((v) => v !== undefined);
+
 /** An event that says nothing of its customer (no customer field, no attribute): only its order can. */
 export const isBare = (order: Pick<Order, 'customer' | 'attributes'>): boolean =>
-  Object.values(order.customer).every((v) => v === undefined) && Object.keys(order.attributes).length === 0;
+  !namesCustomer(order) && Object.keys(order.attributes).length === 0;
 
 /** A language tag as shops write one (zh-TW, zh_TW, en): a language of 2 or 3 letters and optional subtags. */
 export const LOCALE_PATTERN = '^[A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*$';
