@@ -166,6 +166,33 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
   );
 
   test.skipIf(!available)(
+    "Shopify: an older update of a fulfillment redelivered after a newer one does not put its tracking back (the shop's updated_at decides)",
+    async () => {
+      const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await engineEnv(engine) });
+      const to = user(11);
+      const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
+      await app.inject(shopifyRequest(order));
+      const tracking = (number: string, updatedAt: string) => ({
+        tracking_number: number,
+        tracking_numbers: [number],
+        tracking_url: `https://track.example/${number}`,
+        tracking_urls: [`https://track.example/${number}`],
+        updated_at: updatedAt,
+      });
+      const fulfillment = shopifyFulfillment(order.id, tracking('TW1', '2026-03-02T10:00:00+08:00'));
+      expect((await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }))).statusCode).toBe(202);
+      // The shop corrected a typo twice; its first correction failed and comes back after the second.
+      const second = { ...fulfillment, ...tracking('TW3', '2026-03-02T12:00:00+08:00') };
+      const first = { ...fulfillment, ...tracking('TW2', '2026-03-02T11:00:00+08:00') };
+      expect((await app.inject(shopifyRequest(second, { topic: 'fulfillments/update' }))).json()).toMatchObject({ status: 'duplicate' });
+      expect((await app.inject(shopifyRequest(first, { topic: 'fulfillments/update' }))).json()).toMatchObject({ status: 'duplicate' });
+      expect((await app.inject(fulfillmentEvent(order.id, fulfillment.id, 'out_for_delivery'))).statusCode).toBe(202);
+      await waitFor(() => messages(sim, to).length === 2, { what: 'the confirmation and the stage' });
+      expect(messages(sim, to)[1]).toBe(`Order ${order.name} is out for delivery with Taiwan Post (TW3): https://track.example/TW3`);
+    },
+  );
+
+  test.skipIf(!available)(
     'the normalized order: delivered names its shipment, sends once per shipment, and without a shipment is a 400 saying so',
     async () => {
       const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await engineEnv(engine) });

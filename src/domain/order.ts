@@ -64,6 +64,18 @@ export interface Shipment {
   estimatedDeliveryAt?: string;
   city?: string;
   message?: string;
+  /** When the shop last changed it (ms, by its own clock), where it says: an older update never overwrites a newer one. */
+  updatedAt?: number;
+}
+
+/**
+ * A shipment as a later update of it leaves it (tracking added after it shipped), or undefined when
+ * the update changes nothing or is older than what is kept (a redelivery overtaken by a newer update).
+ */
+export function updatedShipment(kept: Shipment, update: Shipment): Shipment | undefined {
+  if (update.updatedAt !== undefined && kept.updatedAt !== undefined && update.updatedAt < kept.updatedAt) return undefined;
+  const merged = { ...kept, ...update };
+  return JSON.stringify(merged) === JSON.stringify(kept) ? undefined : merged;
 }
 
 export interface Refund {

@@ -11,7 +11,7 @@ const ORDER_FIELDS = `id legacyResourceId name createdAt updatedAt cancelledAt c
   totalPriceSet { shopMoney { amount currencyCode } }
   customAttributes { key value }
   customer { id legacyResourceId firstName lastName email phone }
-  fulfillments { id legacyResourceId status createdAt trackingInfo { company number url } }
+  fulfillments { id legacyResourceId status createdAt updatedAt trackingInfo { company number url } }
   refunds { id legacyResourceId createdAt totalRefundedSet { shopMoney { amount currencyCode } } }`;
 
 const ORDERS = `query Orders($first: Int!, $after: String, $query: String) {
@@ -53,6 +53,7 @@ export interface GraphqlOrder {
     /** SUCCESS, or PENDING, OPEN, CANCELLED, ERROR, FAILURE. */
     status?: string | null;
     createdAt: string;
+    updatedAt?: string | null;
     trackingInfo: { company: string | null; number: string | null; url: string | null }[];
   }[];
   refunds: { id: string; legacyResourceId: string; createdAt: string | null; totalRefundedSet: Money }[];

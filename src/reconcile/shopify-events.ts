@@ -60,6 +60,7 @@ export function shopifyOrderEvents(order: GraphqlOrder, shop: string): ReceivedE
           admin_graphql_api_id: f.id,
           order_id: order.legacyResourceId,
           created_at: f.createdAt,
+          updated_at: f.updatedAt,
           tracking_company: f.trackingInfo[0]?.company ?? null,
           tracking_number: numbers[0] ?? null,
           tracking_numbers: numbers,

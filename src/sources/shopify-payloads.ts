@@ -66,6 +66,7 @@ export const ShopifyFulfillmentSchema = Type.Object(
     order_id: Id,
     admin_graphql_api_id: Type.Optional(Type.String()),
     created_at: Nullable(Type.String({ maxLength: 40 })),
+    updated_at: Nullable(Type.String({ maxLength: 40 })),
     name: Nullable(Type.String()),
     status: Nullable(Type.String()),
     tracking_company: Nullable(Type.String({ maxLength: 200 })),

@@ -85,6 +85,7 @@ function bareOrder(orderId: string | number, shop: string, event: OrderEvent): O
 
 export function normalizeShopifyFulfillment(payload: ShopifyFulfillment, shop: string): Order {
   const occurredAt = shopTime(payload.created_at);
+  const updatedAt = shopTime(payload.updated_at);
   return {
     ...bareOrder(payload.order_id, shop, 'shipped'),
     ...(occurredAt !== undefined && { occurredAt }),
@@ -95,6 +96,7 @@ export function normalizeShopifyFulfillment(payload: ShopifyFulfillment, shop: s
       }),
       ...(first(payload.tracking_url, payload.tracking_urls) && { trackingUrl: first(payload.tracking_url, payload.tracking_urls) }),
       ...(optionalText(payload.tracking_company) && { company: optionalText(payload.tracking_company) }),
+      ...(updatedAt !== undefined && { updatedAt }),
     },
   };
 }

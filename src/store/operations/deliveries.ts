@@ -1,7 +1,7 @@
 // The delivery queue's statements, written once for both engines: new orders, claims under a
 // lease, attempts and the transitions they lead to.
 import type { AttemptResult, ClaimedDelivery, RecordedOrder, Transition } from '../../domain/delivery.ts';
-import type { OrderEvent, Shipment, StoredOrder } from '../../domain/order.ts';
+import { type OrderEvent, type Shipment, type StoredOrder, updatedShipment } from '../../domain/order.ts';
 import { OPTED_OUT_REASON, type Platform } from '../../domain/recipient.ts';
 import type { Tagging } from '../../domain/tagging.ts';
 import {
@@ -120,13 +120,21 @@ export async function findDelivery(db: Runner, dedupeKey: string): Promise<Known
  */
 export function updateShipment(db: Runner, dedupeKey: string, shipment: Shipment): Promise<boolean> {
   return db.transaction(async (tx) => {
-    const [row] = await tx.all('SELECT id, order_json FROM deliveries WHERE dedupe_key = ?', [dedupeKey]);
-    const order = row ? (JSON.parse(String(row.order_json)) as StoredOrder | null) : null;
-    if (!row || !order?.shipment) return false;
-    const merged = { ...order.shipment, ...shipment };
-    if (JSON.stringify(merged) === JSON.stringify(order.shipment)) return false;
-    await tx.run('UPDATE deliveries SET order_json = ? WHERE id = ?', [JSON.stringify({ ...order, shipment: merged }), row.id as Param]);
-    return true;
+    // Written only over what was read, read again when another replica's update came in between
+    // (each statement sees what was committed before it): the newer update wins, whichever lands last.
+    for (let tries = 0; tries < 3; tries++) {
+      const [row] = await tx.all('SELECT id, order_json FROM deliveries WHERE dedupe_key = ?', [dedupeKey]);
+      const order = row ? (JSON.parse(String(row.order_json)) as StoredOrder | null) : null;
+      const merged = order?.shipment && updatedShipment(order.shipment, shipment);
+      if (!row || !merged) return false;
+      const { changes } = await tx.run('UPDATE deliveries SET order_json = ? WHERE id = ? AND order_json = ?', [
+        JSON.stringify({ ...order, shipment: merged }),
+        row.id as Param,
+        row.order_json as Param,
+      ]);
+      if (changes === 1) return true;
+    }
+    return false;
   });
 }
 
