@@ -262,6 +262,44 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
   );
 
   test.skipIf(!available)(
+    "a stage held (a delay, quiet hours) when its parcel's delivered comes is withdrawn, not sent after it; another parcel's stage still goes",
+    async () => {
+      const clock = shiftedClock();
+      const held = STAGES.replace('when: { event: out_for_delivery }', 'when: { event: out_for_delivery }\n    delay: 1h');
+      const { app, sim } = await startServiceWithSimulator({
+        mapping: held,
+        clock,
+        simulator: { now: clock.now },
+        env: await engineEnv(engine),
+      });
+      const to = user(12);
+      const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
+      await app.inject(shopifyRequest(order));
+      const [first, second] = [shopifyFulfillment(order.id), shopifyFulfillment(order.id)];
+      const stages: number[] = [];
+      for (const fulfillment of [first, second]) {
+        await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }));
+        const out = await app.inject(fulfillmentEvent(order.id, fulfillment.id, 'out_for_delivery'));
+        expect(out.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+        stages.push(out.json().deliveryId);
+      }
+      expect((await app.inject(fulfillmentEvent(order.id, first.id, 'delivered', { city: 'Taipei' }))).statusCode).toBe(202);
+      await waitFor(() => messages(sim, to).length === 2, { what: 'the confirmation and the delivery' });
+      clock.offset = 60 * 60 * 1000 + 60_000;
+      const stage = async (id: number | undefined) =>
+        (await app.inject({ method: 'GET', url: `/admin/deliveries/${id}`, headers: auth })).json();
+      await waitFor(async () => (await stage(stages[1])).status === 'sent', { what: "the second parcel's stage, an hour on" });
+      await waitFor(async () => (await stage(stages[0])).status !== 'pending', { what: "the first parcel's stage, decided" });
+      expect(await stage(stages[0])).toMatchObject({ status: 'skipped', lastError: 'order delivered before the message went out' });
+      expect(messages(sim, to)).toEqual([
+        'rb2kYmMdW',
+        `Order ${order.name} delivered in Taipei.`,
+        `Order ${order.name} is out for delivery with Taiwan Post (TW${second.id}): https://track.example/TW${second.id}`,
+      ]);
+    },
+  );
+
+  test.skipIf(!available)(
     "ready_for_pickup with a rule for zh-TW and an English default: each customer gets their language's text",
     async () => {
       const { app, sim } = await startServiceWithSimulator({ mapping: PICKUP, env: await engineEnv(engine) });

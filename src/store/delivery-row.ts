@@ -9,6 +9,7 @@ import {
   type IncomingOrder,
   placedKeyOf,
 } from '../domain/delivery.ts';
+import { isBeforeDelivery } from '../domain/order.ts';
 import type { Platform } from '../domain/recipient.ts';
 import type { Column, Param, Row } from './runner.ts';
 
@@ -101,10 +102,15 @@ export const DELIVERY_ROW = {
   redriven_at: byStore('bigint', orNull(Number)),
   /** The last attempt's error, or why it was skipped or gave up. */
   last_error: optionalText(({ incoming }) => (incoming.plan.kind === 'skip' ? incoming.plan.reason : null)),
-  /** The events of the same order that withdraw it while pending (withdrawal.ts), and that order's key. */
+  /**
+   * The events of the same order that withdraw it while pending (withdrawal.ts), and that order's key
+   * (kept too for a stage on the parcel's way, which its own parcel's delivered withdraws).
+   */
   withdrawn_by: optionalText(({ incoming, pending }) => (pending ? withdrawnByColumn(withdrawnByOf(incoming.plan)) : null)),
   order_key: optionalText(({ incoming, pending }) =>
-    pending && incoming.event !== null && withdrawnByOf(incoming.plan).length > 0 ? placedKeyOf(incoming.dedupeKey) : null,
+    pending && incoming.event !== null && (withdrawnByOf(incoming.plan).length > 0 || isBeforeDelivery(incoming.event))
+      ? placedKeyOf(incoming.dedupeKey)
+      : null,
   ),
   /** Held (a delay, quiet hours): when it is first due; its retries' age counts from there. */
   held_until: optionalTime(({ send }) => (send?.holdReason ? (send.dueAt ?? null) : null)),

@@ -4,8 +4,10 @@
 // when the event came meanwhile (while it was in flight or being resolved, or before a redelivery
 // stored it), so its retry never follows the event. Written once for both engines.
 import { ORDER_KEY_SEPARATOR, withdrawnReason } from '../../domain/delivery.ts';
-import type { OrderEvent } from '../../domain/order.ts';
+import { BEFORE_DELIVERY, type OrderEvent } from '../../domain/order.ts';
 import type { Row, Runner } from '../runner.ts';
+
+const BEFORE_DELIVERY_LIST = BEFORE_DELIVERY.map((event) => `'${event}'`).join(', ');
 
 /** The SET of a withdrawal (parameters: the time, the reason). */
 const WITHDRAW = `status = 'skipped', finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, last_error = ?`;
@@ -38,18 +40,24 @@ export async function withdrawOnClaim(tx: Runner, rows: readonly Row[], now: num
     'bigint',
   );
   // An event name has no `%`; its `_` matches itself (and no other event's letter at that place).
+  // A stage on the parcel's way whose parcel was delivered meanwhile (held by a delay or the quiet
+  // hours, or retried) is stale: its shipment's delivered key is its own key with the event replaced.
   const found = await tx.all(
     `SELECT d.id, (SELECT c.event FROM deliveries c
                    WHERE c.order_id = d.order_id AND substr(c.dedupe_key, 1, length(d.order_key) + 1) = d.order_key || ?
                      AND d.withdrawn_by LIKE '%,' || c.event || ',%'
-                   ORDER BY c.id LIMIT 1) AS withdrawing
-     FROM deliveries d WHERE ${ids.sql} AND d.withdrawn_by IS NOT NULL`,
-    [ORDER_KEY_SEPARATOR, ids.param],
+                   ORDER BY c.id LIMIT 1) AS withdrawing,
+            (SELECT 'delivered' FROM deliveries p
+              WHERE d.event IN (${BEFORE_DELIVERY_LIST})
+                AND p.dedupe_key = d.order_key || ? || 'delivered' || substr(d.dedupe_key, length(d.order_key) + length(d.event) + 2)) AS parcel
+     FROM deliveries d WHERE ${ids.sql} AND (d.withdrawn_by IS NOT NULL OR d.event IN (${BEFORE_DELIVERY_LIST}))`,
+    [ORDER_KEY_SEPARATOR, ORDER_KEY_SEPARATOR, ids.param],
   );
   const byEvent = new Map<OrderEvent, number[]>();
   for (const row of found) {
-    if (row.withdrawing === null || row.withdrawing === undefined) continue;
-    const event = String(row.withdrawing) as OrderEvent;
+    const withdrawing = row.withdrawing ?? row.parcel;
+    if (withdrawing === null || withdrawing === undefined) continue;
+    const event = String(withdrawing) as OrderEvent;
     byEvent.set(event, [...(byEvent.get(event) ?? []), Number(row.id)]);
   }
   const withdrawn = new Set<number>();
