@@ -107,6 +107,22 @@ describeEachStore((current) => {
     expect((await store.recordOrder(incoming({ orderId: 'o-retry' }))).status).toBe('sent');
   });
 
+  test('a write of attempts again (its first COMMIT not heard) adds no attempt twice; a later call of the same delivery is its own', async () => {
+    await store.recordOrder(incoming({ orderId: 'o-twice' }));
+    const now = Date.now();
+    const [d] = await claimAll('w1', now);
+    const first = attempt(d!, { to: 'retry', at: now, counted: true });
+    await store.recordAttempts('w1', [first], now);
+    await store.recordAttempts('w1', [first], now, true);
+    const [again] = await claimAll('w1', now);
+    const second = { ...attempt(again!, { to: 'sent' }, 'sent') };
+    second.attempt.startedAt = first.attempt.startedAt + 1;
+    await store.recordAttempts('w1', [second], now, true);
+    const detail = await store.operator.getDelivery(d!.id, now);
+    expect(detail).toMatchObject({ status: 'sent', attempts: 2 });
+    expect(detail?.attemptLog.map((a) => a.outcome)).toEqual(['failed', 'sent']);
+  });
+
   test('statuses: the status of each delivery that exists, by id', async () => {
     const skipped = await store.recordOrder(incoming({ skip: true }));
     const sent = await store.recordOrder(incoming());

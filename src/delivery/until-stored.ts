@@ -9,13 +9,14 @@ import { StoreUnavailableError } from '../store/errors.ts';
 const FIRST_WAIT_MS = 250;
 const MAX_WAIT_MS = 5_000;
 
+/** `write` is told whether it is a try after one that failed (which the store may have taken even so: its answer was lost). */
 export async function untilStored(
-  write: () => Promise<void>,
+  write: (again: boolean) => Promise<void>,
   { clock, stopping, log, what }: { clock: Clock; stopping: () => boolean; log: Logger; what: string },
 ): Promise<void> {
   for (let wait = FIRST_WAIT_MS, tries = 1; ; wait = Math.min(wait * 2, MAX_WAIT_MS), tries++) {
     try {
-      return await write();
+      return await write(tries > 1);
     } catch (error) {
       if (!(error instanceof StoreUnavailableError) || stopping()) throw error;
       if (tries === 1) log.warn({ reason: error.message }, `the store cannot take ${what} now; trying again until it does`);

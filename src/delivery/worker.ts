@@ -236,7 +236,7 @@ export class DeliveryWorker {
 
   private async finish(step: StepOf<'finish'>, claim: Claim, call: Call): Promise<void> {
     const results = attemptsOf(claim.batch, call.startedAt, call.result, step.outcome, step.transitions);
-    const record = () => this.deps.store.recordAttempts(claim.lease.owner, results, this.clock.now());
+    const record = (again: boolean) => this.deps.store.recordAttempts(claim.lease.owner, results, this.clock.now(), again);
     await untilStored(record, { clock: this.clock, stopping: () => this.stopping, log: this.deps.log, what: 'the outcome of a call' });
     reportOutcome(this.deps.log, results, claim.batch, this.deps.onFinished);
     if (step.ours)

@@ -88,8 +88,12 @@ export interface DeliveryQueue {
    * `notIds` (this process's own, still under way: delivery/held.ts).
    */
   claimBatch(owner: string, limit: number, leaseMs: number, now: number, notIds?: readonly number[]): Promise<ClaimedDelivery[]>;
-  /** Records the attempts and moves each delivery on, in one transaction; `now` stamps the ones finished. */
-  recordAttempts(owner: string, results: AttemptResult[], now: number): Promise<void>;
+  /**
+   * Records the attempts and moves each delivery on, in one transaction; `now` stamps the ones
+   * finished. `again`: the same write after one whose end was not heard (the store may have taken
+   * it): attempts already there are not written twice.
+   */
+  recordAttempts(owner: string, results: AttemptResult[], now: number, again?: boolean): Promise<void>;
   /** The deliveries of `ids` that `owner` holds (stored already leased to it), as a claim returns them. */
   leased(owner: string, ids: number[]): Promise<ClaimedDelivery[]>;
   /** Extends a lease still held by `owner`, for work that takes several calls. */

@@ -9,24 +9,28 @@ import { StoreUnavailableError } from '../../src/store/errors.ts';
 function seams(failures: unknown[], stopping = () => false) {
   const waits: number[] = [];
   let writes = 0;
+  const again: boolean[] = [];
   const clock: Clock = { now: () => 0, setTimer: () => () => {}, sleep: async (ms) => void waits.push(ms) };
-  const write = async () => {
+  const write = async (retried: boolean) => {
     writes++;
+    again.push(retried);
     const failure = failures.shift();
     if (failure) throw failure;
   };
   const run = untilStored(write, { clock, stopping, log: pino({ level: 'silent' }), what: 'the outcome of a call' });
-  return { run, waits, writes: () => writes };
+  return { run, waits, writes: () => writes, again };
 }
 
 const down = () => new StoreUnavailableError('unreachable', 'the database cannot be reached (ECONNREFUSED)');
 
 describe('writing an outcome until the store takes it', () => {
   it('waits out the store being unavailable, doubling from 250 ms up to 5 s, and writes once it is back', async () => {
-    const { run, waits, writes } = seams(Array.from({ length: 7 }, down));
+    const { run, waits, writes, again } = seams(Array.from({ length: 7 }, down));
     await run;
     expect(waits).toEqual([250, 500, 1_000, 2_000, 4_000, 5_000, 5_000]);
     expect(writes()).toBe(8);
+    // Each try after the first is told so: the store may have taken the one before without a word.
+    expect(again).toEqual([false, true, true, true, true, true, true, true]);
   });
 
   it('gives up at once on an error that is not the store being unavailable (a bug: the lease decides)', async () => {

@@ -208,23 +208,27 @@ function transitionStatement(
 }
 
 /** Records every attempt (write-once rows) and moves each delivery `owner` still holds on, in one transaction. */
-export async function recordAttempts(db: Runner, owner: string, results: AttemptResult[], now: number): Promise<void> {
+export async function recordAttempts(db: Runner, owner: string, results: AttemptResult[], now: number, again = false): Promise<void> {
   if (results.length === 0) return;
   await db.transaction(async (tx) => {
+    // A delivery's moves below are guarded by its status and lease, so only the attempt rows could come twice.
+    const written = again ? await attemptsWritten(tx, results) : undefined;
     await tx.dialect.insertAll(
       tx,
       'attempts',
       ATTEMPT_COLUMNS,
-      results.map(({ attempt: a, transition: t }) => [
-        a.deliveryId,
-        a.startedAt,
-        a.durationMs,
-        a.outcome,
-        a.httpStatus,
-        a.error,
-        t.to === 'retry' ? t.at : null,
-        a.batchSize,
-      ]),
+      (written ? results.filter(({ attempt: a }) => !written.has(`${a.deliveryId}:${a.startedAt}`)) : results).map(
+        ({ attempt: a, transition: t }) => [
+          a.deliveryId,
+          a.startedAt,
+          a.durationMs,
+          a.outcome,
+          a.httpStatus,
+          a.error,
+          t.to === 'retry' ? t.at : null,
+          a.batchSize,
+        ],
+      ),
     );
     const groups = new Map<string, { statement: { sql: string; params: Param[] }; ids: number[] }>();
     for (const { attempt, transition } of results) {
@@ -245,6 +249,17 @@ export async function recordAttempts(db: Runner, owner: string, results: Attempt
     const sent = results.filter((r) => r.transition.to === 'sent' && r.attempt.outcome === 'sent').map((r) => r.attempt.deliveryId);
     if (sent.length > 0) await queueBinds(tx, sent, now);
   });
+}
+
+/** Which of these attempts the store holds already (an attempt is its delivery's call begun at that time), as `id:startedAt`. */
+async function attemptsWritten(tx: Runner, results: AttemptResult[]): Promise<Set<string>> {
+  const list = tx.dialect.inList(
+    'delivery_id',
+    results.map((r) => r.attempt.deliveryId),
+    'bigint',
+  );
+  const rows = await tx.all(`SELECT delivery_id, started_at FROM attempts WHERE ${list.sql}`, [list.param]);
+  return new Set(rows.map((row) => `${Number(row.delivery_id)}:${Number(row.started_at)}`));
 }
 
 /** The deliveries of `ids` that `owner` holds (stored already leased to it, say), as a claim returns them. */
