@@ -45,6 +45,27 @@ describe('bad input gets a 4xx that says what is wrong', () => {
     expect(answer.json().message).toContain('currency');
   });
 
+  test('a normalized order id past 2^53 as a JSON number: 400 saying to send it as a string (two such orders would be one); as strings each is its own', async () => {
+    const body = (id: string) => JSON.stringify(normalizedOrder({ orderId: 'ID' })).replace('"ID"', id);
+    const answer = await service.app.inject(standardRequest(body('9007199254740993')));
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json()).toMatchObject({
+      code: 'INVALID_PAYLOAD',
+      message: 'body/orderId is a number too large for JSON to carry exactly (over 2^53): send it as a string',
+    });
+    for (const id of ['"9007199254740993"', '"9007199254740992"'])
+      expect((await service.app.inject(standardRequest(body(id)))).json()).toMatchObject({ status: 'accepted' });
+  });
+
+  test('a normalized order whose id or shop holds a control character: 400 naming each (an event key could spell another order)', async () => {
+    const order = normalizedOrder({ orderId: 'Q\u001fcancelled', shop: 'a\u0000b', shipment: { id: 'S\n1' }, event: 'shipped' });
+    const answer = await service.app.inject(standardRequest(order));
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json().message).toBe(
+      'body/orderId must not hold control characters, body/shop must not hold control characters, body/shipment/id must not hold control characters',
+    );
+  });
+
   test('wrong content type: 415', async () => {
     for (const contentType of ['text/plain', 'application/xml']) {
       const answer = await service.app.inject({

@@ -63,11 +63,30 @@ export const NormalizedOrderSchema = Type.Object(
 );
 export type NormalizedOrderPayload = Static<typeof NormalizedOrderSchema>;
 
-/** What the schema cannot say: a shipped event or a delivery stage names its shipment. */
+/** A control character: the parts of an order event's key (domain/delivery.ts dedupeKey) are joined by one. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * What the schema cannot say: a shipped event or a delivery stage names its shipment; an id is
+ * exact (a JSON number past 2^53 has lost digits: two orders would be one) and, with the shop, holds
+ * no control character (another order's key could be spelled with one).
+ */
 export function normalizedOrderProblem(payload: NormalizedOrderPayload): string | undefined {
-  return payload.event !== undefined && isShipmentEvent(payload.event) && !payload.shipment
-    ? `body/shipment is required for a ${payload.event} event: {"id", "trackingNumber"?, "trackingUrl"?, "company"?}`
-    : undefined;
+  const problems: string[] = [];
+  if (payload.event !== undefined && isShipmentEvent(payload.event) && !payload.shipment)
+    problems.push(`body/shipment is required for a ${payload.event} event: {"id", "trackingNumber"?, "trackingUrl"?, "company"?}`);
+  const keyed: [string, string | number | undefined][] = [
+    ['orderId', payload.orderId],
+    ['shop', payload.shop],
+    ['shipment/id', payload.shipment?.id],
+    ['customer/id', payload.customer.id],
+  ];
+  for (const [field, value] of keyed) {
+    if (typeof value === 'number' && !Number.isSafeInteger(value))
+      problems.push(`body/${field} is a number too large for JSON to carry exactly (over 2^53): send it as a string`);
+    else if (typeof value === 'string' && CONTROL.test(value)) problems.push(`body/${field} must not hold control characters`);
+  }
+  return problems.length > 0 ? problems.join(', ') : undefined;
 }
 
 /** The normalized payload as an Order; `shop` comes from the payload, else from where it was sent. */

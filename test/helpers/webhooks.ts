@@ -88,8 +88,9 @@ export function wooRequest(payload: unknown, options: { topic?: string; secret?:
   return { method: 'POST', url: '/webhooks/woocommerce', headers, payload: body };
 }
 
+/** `payload` as an object, or as the body's exact text (a number JSON.stringify cannot write, say). */
 export function standardRequest(payload: unknown, options: { secret?: string; timestamp?: Date; id?: string } = {}): InjectOptions {
-  const body = JSON.stringify(payload);
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const id = options.id ?? `msg_${nextOrderId()}`;
   const timestamp = options.timestamp ?? new Date();
   const signature = new Webhook(options.secret ?? STANDARD_SECRET).sign(id, timestamp, body);
