@@ -5,7 +5,15 @@ import { describe, expect, test } from 'vitest';
 import type { MantagoSimulator } from '../simulator/simulator.ts';
 import { ADMIN_TOKEN, EXAMPLE_MAPPING, startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
-import { shopifyFulfillment, shopifyOrder, shopifyRequest, wooOrder, wooRequest } from './helpers/webhooks.ts';
+import {
+  normalizedOrder,
+  shopifyFulfillment,
+  shopifyOrder,
+  shopifyRequest,
+  standardRequest,
+  wooOrder,
+  wooRequest,
+} from './helpers/webhooks.ts';
 
 const RECIPIENTS = EXAMPLE_MAPPING.slice(0, EXAMPLE_MAPPING.indexOf('rules:'));
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -127,4 +135,27 @@ describe('a cancel that overtakes the confirmation', () => {
     expect(await settled(app, placed.json().deliveryId)).toMatchObject(WITHDRAWN);
     expect(messages(sim, user(6))).toHaveLength(1);
   });
+});
+
+test("a later event naming part of its customer keeps the rest of the placed event's (name, language); another customer's is its own", async () => {
+  const mapping = `${RECIPIENTS}rules:
+  - name: shipped-zh
+    when: { event: shipped, locale: zh }
+    send: { message: "{{customer.firstName}}，訂單 {{order.number}} 已出貨" }
+  - name: shipped
+    when: { event: shipped }
+    send: { message: "Hi {{customer.firstName | \\"there\\"}}, order {{order.number}} shipped" }
+`;
+  const { app, sim } = await startServiceWithSimulator({ mapping });
+  const to = user(20);
+  const customer = { id: 'c-20', email: 'mei@example.com', firstName: '美玲', locale: 'zh-TW' };
+  const order = normalizedOrder({ orderId: 'L-20', orderNumber: 'L-20', customer, attributes: { line_uid: to } });
+  await app.inject(standardRequest(order));
+  const shipped = (id: string, said: Record<string, string>) =>
+    standardRequest({ ...order, event: 'shipped', customer: said, attributes: {}, shipment: { id } });
+  expect((await app.inject(shipped('S1', { email: 'MEI@example.com' }))).json()).toMatchObject({ status: 'accepted' });
+  // Another customer's e-mail is not merged into this one's name and language.
+  expect((await app.inject(shipped('S2', { email: 'ann@example.com', firstName: 'Ann' }))).json()).toMatchObject({ status: 'accepted' });
+  await waitFor(() => messages(sim, to).length === 2, { what: 'both shipments' });
+  expect(messages(sim, to).map((b) => b.message)).toEqual(['美玲，訂單 L-20 已出貨', 'Hi Ann, order L-20 shipped']);
 });
