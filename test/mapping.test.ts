@@ -207,6 +207,17 @@ describe('planning a delivery', () => {
     expect(plan).toMatchObject({ kind: 'send', rule: 'default', content: { intentId: 'rb2kYmMdW', fbTag: 'POST_PURCHASE_UPDATE' } });
   });
 
+  test('a value of spaces alone is missing too (its fallback, or the next rule); spaces around a value are dropped', async () => {
+    const withFallback = parseMapping(
+      'recipients: [{ attribute: psid, platform: facebook }]\nrules: [{ name: t, send: { message: \'Hi {{customer.firstName | "there"}}, order {{order.number}}\' } }, { name: d, send: { intentId: x } }]\n',
+      'm.yaml',
+    );
+    const plan = (firstName: string, orderNumber: string) =>
+      planDelivery(order({ customer: { firstName }, orderNumber, attributes: { psid: '99' } }), withFallback, PLAN);
+    expect(await plan('   ', ' A-1 ')).toMatchObject({ rule: 't', content: { message: 'Hi there, order A-1' } });
+    expect(await plan('\n', ' ')).toMatchObject({ rule: 'd', content: { intentId: 'x' } });
+  });
+
   test('a fallback fills a missing value', async () => {
     const withFallback = parseMapping(
       'recipients: [{ attribute: psid, platform: facebook }]\nrules: [{ name: t, send: { message: \'Hi {{customer.firstName | "there"}}, {{order.total}} {{order.currency}} paid. {{attributes.gift}}\' } }]\n',

@@ -77,7 +77,8 @@ export function renderTemplate(template: Template, order: Order): Rendered {
       text += part;
       continue;
     }
-    const value = lookup(order, part.variable);
+    // Spaces alone are no value (a name of "   " would leave a blank in the message); around one, they are dropped.
+    const value = lookup(order, part.variable)?.trim();
     if (value !== undefined && value !== '') text += value;
     else if (part.fallback !== undefined) text += part.fallback;
     else return { missing: part.variable };
