@@ -31,6 +31,22 @@ describe('quietUntil', () => {
     expect(quietUntil(lunch, Date.parse('2026-12-01T12:31:00Z'))).toBeUndefined();
   });
 
+  test('on the nights clocks change: an end the clocks jump past ends at the jump; an end that comes twice, at the first after', () => {
+    const window = (from: string, to: string, timeZone: string) => parseQuietHours({ from, to, timeZone }) as QuietHours;
+    const at = (iso: string) => Date.parse(iso);
+    // New York springs forward at 02:00 EST (07:00Z) to 03:00 EDT: 02:30 never comes.
+    expect(quietUntil(window('01:00', '02:30', 'America/New_York'), at('2026-03-08T06:30:00Z'))).toBe(at('2026-03-08T07:00:00Z'));
+    expect(quietUntil(window('22:00', '02:30', 'America/New_York'), at('2026-03-08T04:00:00Z'))).toBe(at('2026-03-08T07:00:00Z'));
+    // Santiago's clocks jump from 00:00 to 01:00: a window to 00:30 ends at 01:00.
+    expect(quietUntil(window('22:00', '00:30', 'America/Santiago'), at('2026-09-06T02:00:00Z'))).toBe(at('2026-09-06T04:00:00Z'));
+    // New York falls back at 02:00 EDT (06:00Z) to 01:00 EST: 01:30 comes at 05:30Z and again at 06:30Z.
+    const twice = window('00:30', '01:30', 'America/New_York');
+    expect(quietUntil(twice, at('2026-11-01T05:10:00Z'))).toBe(at('2026-11-01T05:30:00Z'));
+    expect(quietUntil(twice, at('2026-11-01T06:10:00Z'))).toBe(at('2026-11-01T06:30:00Z'));
+    // Lord Howe moves by half an hour.
+    expect(quietUntil(window('22:00', '02:30', 'Australia/Lord_Howe'), at('2026-10-03T12:00:00Z'))).toBe(at('2026-10-03T15:30:00Z'));
+  });
+
   test('mistakes are named per field', () => {
     expect(parseQuietHours({ from: '25:00', to: '8:00', timeZone: 'Mars/Olympus' })).toEqual({
       problems: {

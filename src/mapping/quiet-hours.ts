@@ -67,16 +67,49 @@ function instantOf(year: number, month: number, day: number, minutes: number, ti
   return guess;
 }
 
-/** When the window that `at` falls in ends; undefined when `at` is outside the window. */
+const MINUTE = 60_000;
+
+function isInside(window: QuietHours, at: number): boolean {
+  const { minutes } = localTime(at, window.timeZone);
+  return window.from > window.to ? minutes >= window.from || minutes < window.to : minutes >= window.from && minutes < window.to;
+}
+
+/** Per window, the last end found and the instant it was found for: every instant between is inside, with that end. */
+const lastEnd = new WeakMap<QuietHours, { from: number; end: number }>();
+
+/** When the window that `at` falls in ends (the first minute after `at` outside it); undefined when `at` is outside the window. */
 export function quietUntil(window: QuietHours, at: number): number | undefined {
+  const known = lastEnd.get(window);
+  if (known && at >= known.from && at < known.end) return known.end;
+  if (!isInside(window, at)) return undefined;
+  const end = windowEnd(window, at);
+  lastEnd.set(window, { from: at, end });
+  return end;
+}
+
+/**
+ * The wall-clock end (today, or tomorrow for a window across midnight) is exact on most days. Around
+ * a DST change it may not exist (clocks jump past it: the window ends at the jump) or come twice (the
+ * first one after `at` ends it): then the end is the first whole minute outside the window, searched
+ * between `at` and the earliest instant near the wall-clock end that is outside.
+ */
+function windowEnd(window: QuietHours, at: number): number {
   const local = localTime(at, window.timeZone);
-  const crossesMidnight = window.from > window.to;
-  const inside = crossesMidnight
-    ? local.minutes >= window.from || local.minutes < window.to
-    : local.minutes >= window.from && local.minutes < window.to;
-  if (!inside) return undefined;
-  // The end is later today, unless the window crossed midnight and `at` is before it (then tomorrow).
-  const endsTomorrow = crossesMidnight && local.minutes >= window.from;
+  const endsTomorrow = window.from > window.to && local.minutes >= window.from;
   const date = new Date(Date.UTC(local.year, local.month - 1, local.day + (endsTomorrow ? 1 : 0)));
-  return instantOf(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), window.to, window.timeZone);
+  const guess = instantOf(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), window.to, window.timeZone);
+  let outside: number | undefined;
+  for (let shift = -4; shift <= 4 && outside === undefined; shift++) {
+    const candidate = guess + shift * 30 * MINUTE;
+    if (candidate > at && !isInside(window, candidate)) outside = candidate;
+  }
+  if (outside === undefined) return guess; // no time zone shifts its clocks by more than two hours
+  // Zone offsets are whole minutes, so `at`'s minute is inside, and the end is a whole minute.
+  let inside = Math.floor(at / MINUTE) * MINUTE;
+  while (outside - inside > MINUTE) {
+    const middle = inside + Math.floor((outside - inside) / 2 / MINUTE) * MINUTE;
+    if (isInside(window, middle)) inside = middle;
+    else outside = middle;
+  }
+  return outside;
 }
