@@ -42,6 +42,12 @@ test('a mapping with a held confirmation and no cancellation rule: the cancel st
   expect(cancel.statusCode).toBe(202);
   expect(cancel.json()).toMatchObject({ status: 'accepted', delivery: 'skipped', reason: 'no rule sends a message for cancelled events' });
   expect(await delivery(app, placed.deliveryId)).toMatchObject(WITHDRAWN);
+  // Withdrawn, not without a recipient: the retry's refusal says so.
+  const retry = await app.inject({ method: 'POST', url: `/admin/deliveries/${placed.deliveryId}/retry`, headers: auth });
+  expect(retry.statusCode).toBe(409);
+  expect(retry.json().message).toBe(
+    `delivery ${placed.deliveryId} was skipped (order cancelled before the message went out) and is not sent again; POST /admin/broadcasts sends a message to its recipient`,
+  );
   expect(sim.broadcastCalls()).toEqual([]);
 });
 

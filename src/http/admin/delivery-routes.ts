@@ -91,8 +91,14 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
       if (done) return deliveryView(delivery);
       if (delivery.status === 'sent')
         throw httpError('CONFLICT', `delivery ${delivery.id} was already sent; POST /admin/broadcasts sends a message again`);
+      // Skipped with a recipient: withdrawn, opted out, too old; without one: nobody to send it to.
       if (delivery.status === 'skipped')
-        throw httpError('CONFLICT', `delivery ${delivery.id} was skipped, so there is nobody to send it to: ${delivery.lastError ?? ''}`);
+        throw httpError(
+          'CONFLICT',
+          delivery.clientId === null
+            ? `delivery ${delivery.id} was skipped, so there is nobody to send it to: ${delivery.lastError ?? ''}`
+            : `delivery ${delivery.id} was skipped (${delivery.lastError ?? 'no reason kept'}) and is not sent again; POST /admin/broadcasts sends a message to its recipient`,
+        );
       throw httpError('CONFLICT', `delivery ${delivery.id} is being sent right now`);
     },
   });
