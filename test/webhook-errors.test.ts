@@ -29,6 +29,15 @@ describe('bad input gets a 4xx that says what is wrong', () => {
     expect(answer.json()).toMatchObject({ code: 'INVALID_JSON', message: 'body is not valid JSON' });
   });
 
+  test('a signed JSON body holding a __proto__ key: 400 saying that key is refused, not that the JSON is bad', async () => {
+    const answer = await service.app.inject(standardRequest('{"__proto__": {"admin": true}, "orderId": "P-1"}'));
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json()).toMatchObject({
+      code: 'INVALID_PAYLOAD',
+      message: 'body holds a "__proto__" key or a "constructor" with "prototype", which are refused',
+    });
+  });
+
   test('an unsigned body that is not JSON: 401, since nothing is read before the signature', async () => {
     const answer = await service.app.inject({
       method: 'POST',

@@ -20,6 +20,9 @@ declare module 'fastify' {
   }
 }
 
+/** secure-json-parse's message for valid JSON holding a prototype key. */
+const FORBIDDEN_KEY = 'Object contains forbidden prototype property';
+
 export const WebhookReply = Type.Object(
   {
     status: Type.Enum(['accepted', 'duplicate', 'ignored']),
@@ -90,8 +93,11 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ service: Service; bodyLi
       let payload: unknown;
       try {
         payload = secureJson.parse(raw.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
-      } catch {
+      } catch (error) {
         count('invalid');
+        // JSON, but with a key that would reach an object's prototype: refused, and said so.
+        if ((error as Error).message === FORBIDDEN_KEY)
+          throw httpError('INVALID_PAYLOAD', 'body holds a "__proto__" key or a "constructor" with "prototype", which are refused');
         throw httpError('INVALID_JSON', 'body is not valid JSON');
       }
       const problems = payloadProblems(kind.schema, payload);
