@@ -98,13 +98,11 @@ function windowEnd(window: QuietHours, at: number): number {
   const endsTomorrow = window.from > window.to && local.minutes >= window.from;
   const date = new Date(Date.UTC(local.year, local.month - 1, local.day + (endsTomorrow ? 1 : 0)));
   const guess = instantOf(date.getUTCFullYear(), date.getUTCMonth() + 1, date.getUTCDate(), window.to, window.timeZone);
-  let outside: number | undefined;
-  for (let shift = -4; shift <= 4 && outside === undefined; shift++) {
-    const candidate = guess + shift * 30 * MINUTE;
-    if (candidate > at && !isInside(window, candidate)) outside = candidate;
-  }
-  if (outside === undefined) return guess; // no time zone shifts its clocks by more than two hours
+  const shifts = [-4, -3, -2, -1, 0, 1, 2, 3, 4].map((shift) => guess + shift * 30 * MINUTE);
+  const after = shifts.find((candidate) => candidate > at && !isInside(window, candidate));
+  if (after === undefined) return guess; // no time zone shifts its clocks by more than two hours
   // Zone offsets are whole minutes, so `at`'s minute is inside, and the end is a whole minute.
+  let outside = after;
   let inside = Math.floor(at / MINUTE) * MINUTE;
   while (outside - inside > MINUTE) {
     const middle = inside + Math.floor((outside - inside) / 2 / MINUTE) * MINUTE;
