@@ -88,6 +88,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     maxPendingOrders: config.INTAKE_QUEUE_MAX,
     clock,
     ...(config.CREDENTIALS_ENCRYPTION_KEY && { encryptionKey: config.CREDENTIALS_ENCRYPTION_KEY }),
+    onWithdrawn: (count) => metrics.deliveries.inc({ outcome: 'skipped' }, count),
   });
   const client = new MantagoClient({
     baseUrl: config.MANTAGO_BASE_URL,

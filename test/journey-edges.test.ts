@@ -4,6 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import type { MantagoSimulator } from '../simulator/simulator.ts';
 import { ADMIN_TOKEN, EXAMPLE_MAPPING, startServiceWithSimulator } from './helpers/service.ts';
+import { sample } from './helpers/metrics.ts';
 import { waitFor } from './helpers/wait.ts';
 import {
   normalizedOrder,
@@ -42,6 +43,9 @@ test('a mapping with a held confirmation and no cancellation rule: the cancel st
   expect(cancel.statusCode).toBe(202);
   expect(cancel.json()).toMatchObject({ status: 'accepted', delivery: 'skipped', reason: 'no rule sends a message for cancelled events' });
   expect(await delivery(app, placed.deliveryId)).toMatchObject(WITHDRAWN);
+  // Both reached their end skipped: the cancel (no rule) and the confirmation it withdrew.
+  const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+  expect(sample(metrics, 'notifier_deliveries_total{outcome="skipped"}')).toBe(2);
   // Withdrawn, not without a recipient: the retry's refusal says so.
   const retry = await app.inject({ method: 'POST', url: `/admin/deliveries/${placed.deliveryId}/retry`, headers: auth });
   expect(retry.statusCode).toBe(409);
@@ -129,6 +133,8 @@ describe('a cancel that overtakes the confirmation', () => {
     expect(await settled(app, placed.deliveryId)).toMatchObject(WITHDRAWN);
     await waitFor(() => messages(sim, user(5)).length === 1, { what: 'the cancellation' });
     expect(messages(sim, user(5))).toEqual([expect.objectContaining({ message: `Order ${order.name} was cancelled.` })]);
+    // Withdrawn at its retry's claim: counted as skipped too.
+    expect(sample((await app.inject({ method: 'GET', url: '/metrics' })).body, 'notifier_deliveries_total{outcome="skipped"}')).toBe(1);
   });
 
   test('a confirmation redelivered after the cancel was taken (its first try was refused) is withdrawn, not sent', async () => {

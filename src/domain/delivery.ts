@@ -90,6 +90,8 @@ export interface RecordedOrder {
   status: DeliveryStatus;
   /** Why the store skipped it as it stored it (the customer opted out). */
   reason?: string;
+  /** How many of the order's held messages this event withdrew (when any). */
+  withdrawn?: number;
 }
 
 /** A pending delivery a worker has leased: nobody else takes it until the lease runs out. */

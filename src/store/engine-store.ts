@@ -42,6 +42,8 @@ export interface StoreOptions {
   maxPendingOrders?: number;
   /** CREDENTIALS_ENCRYPTION_KEY, when set. */
   encryptionKey?: string;
+  /** Held messages withdrawn (by an event stored, or at their claim), for the metrics: how many. */
+  onWithdrawn?: (count: number) => void;
 }
 
 /** Directory entries per transaction: a large import never holds the store for long. */
@@ -67,10 +69,22 @@ function methods<G extends Partial<Record<OperationName, unknown>>>(engine: Engi
 
 export function engineStore(engine: Engine, options: StoreOptions = {}): Store {
   const cipher = credentialsCipher(options.encryptionKey);
-  const orders = new GroupCommit<OrderWrite, RecordedOrder>((writes) => call(engine, 'recordOrders', [writes]), {
-    concurrency: engine.commitConcurrency,
-    maxPending: options.maxPendingOrders ?? 5_000,
-  });
+  const withdrawn = (count: number) => {
+    if (count > 0) options.onWithdrawn?.(count);
+  };
+  const orders = new GroupCommit<OrderWrite, RecordedOrder>(
+    async (writes) => {
+      const answers = await call(engine, 'recordOrders', [writes]);
+      let count = 0;
+      for (const answer of answers) count += answer.withdrawn ?? 0;
+      withdrawn(count);
+      return answers;
+    },
+    {
+      concurrency: engine.commitConcurrency,
+      maxPending: options.maxPendingOrders ?? 5_000,
+    },
+  );
   let closed = false;
 
   const operator: OperatorView = {
@@ -94,6 +108,11 @@ export function engineStore(engine: Engine, options: StoreOptions = {}): Store {
     ...methods(engine, STORE_OPERATIONS),
     engine: engine.name,
     operator,
+    async claimBatch(...args) {
+      const claim = await call(engine, 'claimBatch', args);
+      withdrawn(claim.withdrawn);
+      return claim.claimed;
+    },
     recordOrder(incoming: IncomingOrder): Promise<RecordedOrder> {
       if (closed) return Promise.reject(new Error('the store is closed'));
       const rows = [newDeliveryRow(incoming), ...(incoming.alongside ? [newDeliveryRow(incoming.alongside)] : [])];

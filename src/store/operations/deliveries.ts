@@ -81,11 +81,11 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
     let at = 0;
     for (const write of writes) {
       const answer = recorded[at] as RecordedOrder;
-      answers.push(answer);
       at += write.rows.length;
       if (write.tagging && answer.outcome === 'accepted') await queueTags(tx, answer.deliveryId, write.tagging, write.now);
       // A message not gone out yet (held, or waiting) that this event withdraws: the customer never gets it.
-      if (write.withdraws && answer.outcome === 'accepted') await withdrawBy(tx, write.withdraws, write.now);
+      const withdrawn = write.withdraws && answer.outcome === 'accepted' ? await withdrawBy(tx, write.withdraws, write.now) : 0;
+      answers.push(withdrawn > 0 ? { ...answer, withdrawn } : answer);
     }
     const fresh = writes.flatMap((write, i) => {
       const answer = answers[i] as RecordedOrder;
@@ -156,7 +156,7 @@ export function claimBatch(
   leaseMs: number,
   now: number,
   notIds: readonly number[] = [],
-): Promise<ClaimedDelivery[]> {
+): Promise<{ claimed: ClaimedDelivery[]; withdrawn: number }> {
   return db.transaction(async (tx) => {
     const not = notIds.length > 0 ? tx.dialect.inList('id', notIds, 'bigint') : undefined;
     const [notSql, notParams] = not ? [` AND NOT (${not.sql})`, [not.param]] : ['', []];
@@ -165,18 +165,17 @@ export function claimBatch(
        ORDER BY ${CLAIMABLE_AT}, id LIMIT 1${tx.dialect.skipLocked}`,
       [now, ...notParams],
     );
-    if (!head) return [];
+    if (!head) return { claimed: [], withdrawn: 0 };
     const rows = await tx.all(
       `SELECT ${CLAIMED_COLUMNS} FROM deliveries WHERE status = 'pending' AND batch_key = ? AND resolve_from IS NULL AND ${CLAIMABLE_AT} <= ?${notSql}
        ORDER BY ${CLAIMABLE_AT}, id LIMIT ?${tx.dialect.skipLocked}`,
       [head.batch_key as string, now, ...notParams, limit],
     );
-    if (rows.length === 0) return [];
+    if (rows.length === 0) return { claimed: [], withdrawn: 0 };
     const withdrawn = await withdrawOnClaim(tx, rows, now);
     const claimed = rows.filter((r) => !withdrawn.has(Number(r.id)));
-    if (claimed.length === 0) return [];
-    await lease(tx, claimed, owner, now + leaseMs);
-    return claimed.map(toClaimed).sort((a, b) => a.id - b.id);
+    if (claimed.length > 0) await lease(tx, claimed, owner, now + leaseMs);
+    return { claimed: claimed.map(toClaimed).sort((a, b) => a.id - b.id), withdrawn: withdrawn.size };
   });
 }
 

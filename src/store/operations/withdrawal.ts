@@ -15,18 +15,19 @@ const WITHDRAW = `status = 'skipped', finished_at = ?, next_attempt_at = NULL, l
 /** A LIKE pattern finding `event` in a withdrawn_by list (`_` in event names escaped). */
 const listed = (event: OrderEvent) => `%,${event.replaceAll('_', '\\_')},%`;
 
-/** The order's pending deliveries that `event` withdraws and no worker holds: withdrawn now. */
+/** The order's pending deliveries that `event` withdraws and no worker holds: withdrawn now. How many. */
 export async function withdrawBy(
   tx: Runner,
   withdrawal: { orderId: string; orderKey: string; event: OrderEvent },
   now: number,
-): Promise<void> {
-  await tx.run(
+): Promise<number> {
+  const { changes } = await tx.run(
     `UPDATE deliveries SET ${WITHDRAW}
      WHERE order_id = ? AND order_key = ? AND status = 'pending' AND withdrawn_by LIKE ? ESCAPE '\\'
        AND (lease_owner IS NULL OR lease_until <= ?)`,
     [now, withdrawnReason(withdrawal.event), withdrawal.orderId, withdrawal.orderKey, listed(withdrawal.event), now],
   );
+  return changes;
 }
 
 /**
