@@ -142,6 +142,40 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
   );
 
   test.skipIf(!available)(
+    'the normalized order: a shipped that comes after its parcel was delivered is not sent, and says why; one held when it comes is withdrawn',
+    async () => {
+      const clock = shiftedClock();
+      const shippedRule =
+        '  - name: shipped\n    when: { event: shipped }\n    delay: 1h\n    send: { message: "Shipped {{order.number}}" }\n';
+      const mapping = STAGES.replace('rules:\n', `rules:\n${shippedRule}`);
+      const { app, sim } = await startServiceWithSimulator({ mapping, clock, simulator: { now: clock.now }, env: await engineEnv(engine) });
+      const to = user(13);
+      const order = normalizedOrder({ orderId: `sh-${engine}`, attributes: { line_uid: to } });
+      await app.inject(standardRequest(order));
+      const event = (name: string, id: string) => standardRequest({ ...order, event: name, shipment: { id, city: 'Tainan' } });
+      const held = await app.inject(event('shipped', 'S2'));
+      expect(held.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+      expect((await app.inject(event('delivered', 'S1'))).statusCode).toBe(202);
+      expect((await app.inject(event('shipped', 'S1'))).json()).toMatchObject({
+        status: 'accepted',
+        delivery: 'skipped',
+        reason: 'the parcel was delivered already: its shipped, come after that, is not sent',
+      });
+      expect((await app.inject(event('delivered', 'S2'))).statusCode).toBe(202);
+      await waitFor(() => messages(sim, to).length === 3, { what: 'the confirmation and both deliveries' });
+      clock.offset = 60 * 60 * 1000 + 60_000;
+      const delivery = async (id: number) => (await app.inject({ method: 'GET', url: `/admin/deliveries/${id}`, headers: auth })).json();
+      await waitFor(async () => (await delivery(held.json().deliveryId)).status !== 'pending', { what: 'the held shipped, an hour on' });
+      expect(await delivery(held.json().deliveryId)).toMatchObject({
+        status: 'skipped',
+        lastError: 'order delivered before the message went out',
+      });
+      const delivered = `Order ${order.orderNumber} delivered in Tainan.`;
+      expect(messages(sim, to)).toEqual(['rb2kYmMdW', delivered, delivered]);
+    },
+  );
+
+  test.skipIf(!available)(
     "Shopify: tracking added to a fulfillment after it shipped (its update, a duplicate) is in its later stages' messages",
     async () => {
       const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await engineEnv(engine) });

@@ -3,7 +3,15 @@
 // durable; each store call has a deadline, so a wedged store answers 503 (and the shop retries)
 // instead of hanging. No MantaGO call is made here: a member lookup is left to the worker.
 import { type DeliveryPlan, dedupeKey, type IncomingOrder, orderEventKey, type RecordedOrder } from '../domain/delivery.ts';
-import { DELIVERY_STAGES, isBeforeDelivery, isDeliveryStage, isShipmentEvent, type Order, type Shipment } from '../domain/order.ts';
+import {
+  BEFORE_DELIVERY,
+  DELIVERY_STAGES,
+  isBeforeDelivery,
+  isDeliveryStage,
+  isShipmentEvent,
+  type Order,
+  type Shipment,
+} from '../domain/order.ts';
 import { customerKeys } from '../mapping/directory-keys.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { planDelivery } from '../mapping/plan.ts';
@@ -45,7 +53,7 @@ export function createIntake(deps: IntakeDeps): Intake {
   // event when a stage before it has one (a late one is then known to be late).
   const withdrawing = withdrawingEvents(mapping.rules);
   const stagesRuled = DELIVERY_STAGES.some((stage) => anyRuleFor(mapping.rules, stage));
-  const earlierRuled = DELIVERY_STAGES.some((stage) => isBeforeDelivery(stage) && anyRuleFor(mapping.rules, stage));
+  const earlierRuled = BEFORE_DELIVERY.some((event) => anyRuleFor(mapping.rules, event));
   const directory: DirectoryLookup | undefined =
     deps.directory && ((keys) => withDeadline((deps.directory as DirectoryLookup)(keys), storeTimeoutMs, 'look the customer up'));
 
@@ -76,14 +84,14 @@ export function createIntake(deps: IntakeDeps): Intake {
   return async ({ order: received, scope, placedIfFirst }, topic) => {
     const receivedAt = now();
     const placedKey = dedupeKey(received.source, scope, received.orderId);
-    const shipmentId = isDeliveryStage(received.event) ? received.shipment?.id : undefined;
+    const shipmentId = isShipmentEvent(received.event) ? received.shipment?.id : undefined;
     // A placed event (most webhooks) looks nothing up: it starts its order.
     const [placed, shipped, delivered] =
       received.event === 'placed'
         ? [undefined, undefined, undefined]
         : await Promise.all([
             withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up'),
-            shipmentId === undefined
+            shipmentId === undefined || !isDeliveryStage(received.event)
               ? undefined
               : withDeadline(
                   deps.store.findDelivery(orderEventKey(placedKey, 'shipped', shipmentId)),
@@ -114,8 +122,8 @@ export function createIntake(deps: IntakeDeps): Intake {
       (order.event === 'delivered' && earlierRuled);
     if (!ruled && !kept) return { outcome: 'ignored', reason: `no rule sends a message for ${order.event} events` };
 
-    // Webhooks come in any order: a stage before delivery that comes after it would tell the customer
-    // their parcel is on its way again. Stored skipped, so its redeliveries are duplicates.
+    // Webhooks come in any order: a shipment or a stage before delivery that comes after it would tell
+    // the customer their parcel is on its way again. Stored skipped, so its redeliveries are duplicates.
     const plan: DeliveryPlan = delivered
       ? { kind: 'skip', reason: `the parcel was delivered already: its ${order.event}, come after that, is not sent` }
       : ruled

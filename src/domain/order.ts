@@ -22,8 +22,8 @@ export type OrderEvent = (typeof ORDER_EVENTS)[number];
 export const isDeliveryStage = (event: OrderEvent): event is DeliveryStage => (DELIVERY_STAGES as readonly string[]).includes(event);
 /** The events that belong to one shipment: one message per (shipment, event). */
 export const isShipmentEvent = (event: OrderEvent): boolean => event === 'shipped' || isDeliveryStage(event);
-/** The stages a parcel passes on its way, before it is delivered: none is sent once its parcel is. */
-export const BEFORE_DELIVERY = ['in_transit', 'out_for_delivery', 'delivery_attempted'] as const satisfies readonly DeliveryStage[];
+/** A parcel's events before it is delivered (its shipment, the stages on its way): none is sent once it is. */
+export const BEFORE_DELIVERY = ['shipped', 'in_transit', 'out_for_delivery', 'delivery_attempted'] as const satisfies readonly OrderEvent[];
 export const isBeforeDelivery = (event: OrderEvent): boolean => (BEFORE_DELIVERY as readonly string[]).includes(event);
 
 /** Whether an event names its customer at all (any customer field). */
