@@ -175,7 +175,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     },
   });
   metrics.watch({
-    queueStats: () => store.operator.queueStats(),
+    queueStats: () => store.operator.queueStats(clock.now()),
     credentials: () => credentials.status(),
     mantago: () => usability(bot.view(), credentials.health().state),
   });

@@ -47,7 +47,7 @@ test('orders handed to the store just before it closes are all committed', async
 
   const reopened = await openSqliteStore(file);
   try {
-    expect((await reopened.operator.queueStats()).pending).toBe(200);
+    expect((await reopened.operator.queueStats(Date.now())).pending).toBe(200);
   } finally {
     await reopened.close();
   }

@@ -74,11 +74,23 @@ describeEachStore((current) => {
     expect(detail?.order).toMatchObject({ orderId: detail?.orderId, source: 'shopify' });
   });
 
+  test('the oldest wait counts from when a delivery fell due: one held for later is not waiting yet', async () => {
+    const now = Date.now();
+    const held = incoming();
+    if (held.plan.kind === 'send') Object.assign(held.plan, { dueAt: now + 60_000, holdReason: 'delay 1m' });
+    await store.recordOrder(held);
+    expect(await store.operator.queueStats(now)).toEqual({ pending: 1, dead: 0, oldestPendingSince: undefined });
+    expect(await store.operator.queueStats(now + 90_000)).toMatchObject({ oldestPendingSince: now + 60_000 });
+    const due = incoming();
+    await store.recordOrder(due);
+    expect(await store.operator.queueStats(now + 90_000)).toMatchObject({ pending: 2, oldestPendingSince: due.receivedAt });
+  });
+
   test('bulk redrive, queue figures, and retention by status and age', async () => {
     const t0 = Date.now();
     for (let i = 0; i < 3; i++) await store.recordOrder(incoming());
     await store.recordOrder(incoming({ skip: true }));
-    expect(await store.operator.queueStats()).toMatchObject({ pending: 3, dead: 0, oldestPendingSince: expect.any(Number) });
+    expect(await store.operator.queueStats(Date.now())).toMatchObject({ pending: 3, dead: 0, oldestPendingSince: expect.any(Number) });
     const claimed = await claimAll();
     await store.recordAttempts(
       'w1',
@@ -88,11 +100,11 @@ describeEachStore((current) => {
       ],
       Date.now(),
     );
-    expect(await store.operator.queueStats()).toEqual({ pending: 0, dead: 2, oldestPendingSince: undefined });
+    expect(await store.operator.queueStats(Date.now())).toEqual({ pending: 0, dead: 2, oldestPendingSince: undefined });
 
     expect(await store.operator.redriveDead('woocommerce', t0)).toBe(0);
     expect(await store.operator.redriveDead(undefined, t0)).toBe(2);
-    expect((await store.operator.queueStats()).pending).toBe(2);
+    expect((await store.operator.queueStats(Date.now())).pending).toBe(2);
     for (const d of await claimAll()) await store.recordAttempts('w1', [attempt(d, { to: 'dead', reason: 'refused again' })], Date.now());
 
     const later = Date.now() + 1_000;
@@ -120,7 +132,7 @@ describeEachStore((current) => {
   test('retention leaves pending deliveries alone, however old', async () => {
     await store.recordOrder({ ...incoming(), receivedAt: 1_000 });
     expect(await store.operator.prune({ finishedBefore: Date.now(), deadBefore: Date.now() })).toBe(0);
-    expect((await store.operator.queueStats()).pending).toBe(1);
+    expect((await store.operator.queueStats(Date.now())).pending).toBe(1);
   });
 
   test('the recipient directory: upsert, the first of several keys wins, delete', async () => {

@@ -61,7 +61,11 @@ function draw(overview: Overview): Node[] {
         { class: 'stat' },
         h('dt', {}, 'Oldest wait'),
         h('dd', { 'data-field': 'oldestWait' }, oldest ? span(systemClock.now() - new Date(oldest).getTime()) : NONE),
-        h('dd', { class: 'muted', 'data-field': 'oldestPendingSince' }, ...(oldest ? ['since ', time(oldest)] : ['nothing is waiting'])),
+        h(
+          'dd',
+          { class: 'muted', 'data-field': 'oldestPendingSince' },
+          ...(oldest ? ['since ', time(oldest)] : [(queue.pending ?? 0) > 0 ? 'held until later' : 'nothing is waiting']),
+        ),
       ),
       stat('dead', 'Dead', queue.dead, h('a', { href: '#/deliveries?status=dead' }, 'Show dead')),
       stat('sentLastHour', 'Sent in the last hour', queue.sentLastHour),

@@ -107,7 +107,7 @@ export class ServiceMetrics {
     });
     new Gauge({
       name: 'notifier_oldest_pending_delivery_age_seconds',
-      help: 'How long the longest-waiting pending delivery has waited (0 when none)',
+      help: 'How long the longest-waiting pending delivery has waited since it fell due (0 when none is due)',
       registers,
       async collect() {
         const q = await queue();

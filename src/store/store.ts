@@ -44,7 +44,7 @@ export type Requeue = { done: true; delivery: DeliveryRecord } | { done: false; 
 
 export interface QueueStats {
   pending: number;
-  /** When the longest-waiting pending delivery started waiting. */
+  /** Since when the longest-waiting pending delivery has been due (a held one waits from the end of its hold). */
   oldestPendingSince: number | undefined;
   dead: number;
 }
@@ -60,7 +60,7 @@ export interface OperatorView {
   requeue(id: number, now: number): Promise<Requeue>;
   /** Every dead delivery (of `source`, if given) starts over; how many did. */
   redriveDead(source: string | undefined, now: number): Promise<number>;
-  queueStats(): Promise<QueueStats>;
+  queueStats(now: number): Promise<QueueStats>;
   /** How many deliveries were sent at or after `since`. */
   countSentSince(since: number): Promise<number>;
   /** Deletes finished deliveries (with their attempts) that finished before the cut-offs, and idempotency keys older than `keysBefore`; how many deliveries. */

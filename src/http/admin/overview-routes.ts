@@ -14,7 +14,7 @@ const OverviewReply = Type.Object({
   deliveries: Type.Object({
     pending: Type.Integer({ description: 'deliveries waiting to be sent' }),
     oldestPendingSince: Type.Union([Type.String({ format: 'date-time' }), Type.Null()], {
-      description: 'since when the longest-waiting one has waited',
+      description: 'since when the longest-waiting one has waited, from when it fell due (a held one is not waiting before)',
     }),
     dead: Type.Integer({ description: 'dead deliveries kept (until redriven or pruned)' }),
     sentLastHour: Type.Integer(),
@@ -45,7 +45,7 @@ export const overviewRoutes: FastifyPluginAsyncTypebox<{ service: Service; versi
     },
     handler: async () => {
       const [queue, sentLastHour] = await Promise.all([
-        store.operator.queueStats(),
+        store.operator.queueStats(service.clock.now()),
         store.operator.countSentSince(service.clock.now() - HOUR_MS),
         credentials.reload(),
       ]);

@@ -85,11 +85,16 @@ export async function redriveDead(db: Runner, source: string | undefined, now: n
   return changes;
 }
 
-export async function queueStats(db: Runner): Promise<QueueStats> {
-  const [row] = (await db.all(`SELECT
+/** The oldest wait counts from when a delivery fell due: a held one (a delay, quiet hours) is not waiting before. */
+export async function queueStats(db: Runner, now: number): Promise<QueueStats> {
+  const dueSince = 'coalesce(redriven_at, held_until, received_at)';
+  const [row] = (await db.all(
+    `SELECT
     (SELECT count(*) FROM deliveries WHERE status = 'pending') AS pending,
-    (SELECT min(coalesce(redriven_at, received_at)) FROM deliveries WHERE status = 'pending') AS oldest,
-    (SELECT count(*) FROM deliveries WHERE status = 'dead') AS dead`)) as [Row];
+    (SELECT min(${dueSince}) FROM deliveries WHERE status = 'pending' AND ${dueSince} <= ?) AS oldest,
+    (SELECT count(*) FROM deliveries WHERE status = 'dead') AS dead`,
+    [now],
+  )) as [Row];
   return { pending: Number(row.pending), oldestPendingSince: row.oldest === null ? undefined : Number(row.oldest), dead: Number(row.dead) };
 }
 
