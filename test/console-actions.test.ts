@@ -72,6 +72,10 @@ describe('actions in the console', () => {
     await c.page.getByRole('dialog', { name: 'Remove this binding?' }).getByRole('button', { name: 'Unbind' }).click();
     await lookup.getByRole('status').filter({ hasText: 'email:ann@example.com is unbound.' }).waitFor();
     expect((await c.admin('GET', '/recipients/email:ann@example.com')).status).toBe(404);
+    // A key the browser would resolve away (`..` is /admin/ itself) is named wrong before anything is asked.
+    await lookup.getByLabel('Customer key', { exact: true }).fill('..');
+    await lookup.getByRole('button', { name: 'Look up' }).click();
+    await lookup.getByRole('alert').filter({ hasText: 'key must be customer:<id>, email:<address> or phone:<digits>' }).waitFor();
 
     // How would customer 7 be found? Each entry tried, the directory binding wins, and the rule for it.
     expect((await c.admin('PUT', '/recipients/customer:7', { platform: 'line', userId: LINE_USER })).status).toBe(200);

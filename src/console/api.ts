@@ -2,6 +2,8 @@
 // bearer header, read from this tab's sessionStorage (never a URL, a cookie or a log).
 // The types say what the console reads; every field may be missing, so pages render what is there.
 
+import { directoryKeyProblem } from '../mapping/directory-keys.ts';
+
 const TOKEN_KEY = 'mantago-notifier-console.admin-token';
 
 export const session = {
@@ -18,6 +20,16 @@ export class ApiError extends Error {
     this.status = status;
     this.code = code;
   }
+}
+
+/**
+ * A recipient key's path under /admin, checked first as the service checks it: a key of `.` or `..`
+ * would be resolved away by the browser before it reached the service (`/admin/recipients/..` is `/admin/`).
+ */
+export function recipientPath(key: string): string {
+  const problem = directoryKeyProblem(key);
+  if (problem) throw new ApiError(400, 'INVALID_KEY', problem);
+  return `/recipients/${encodeURIComponent(key)}`;
 }
 
 let unauthorized: (error: ApiError) => void = () => undefined;

@@ -1,6 +1,6 @@
 // A customer key's opt-out ("no more chat messages") on the recipients page: shown with the key's
 // lookup, set there (after confirming) and lifted there (PUT /admin/recipients/:key {optOut}).
-import { api } from './api.ts';
+import { api, recipientPath } from './api.ts';
 import { confirmDialog, facts, h, notice, reason, sentence, time } from './dom.ts';
 
 /** What the lookup shows of the opt-out, and the button that sets or lifts it; `after` redraws the lookup. */
@@ -19,7 +19,7 @@ export function optOutControl(key: string, optedOutAt: string | null | undefined
     )
       return;
     try {
-      await api('PUT', `/recipients/${encodeURIComponent(key)}`, { optOut });
+      await api('PUT', recipientPath(key), { optOut });
       after();
     } catch (error) {
       failed.show(`Not changed: ${sentence(reason(error))}`);

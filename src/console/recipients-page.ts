@@ -1,7 +1,7 @@
 // The recipient directory (GET, PUT, DELETE /admin/recipients/:key): which chat user a customer
 // key names, and whether the customer opted out (opt-out.ts). Lookups stay out of the URL (emails
 // and phones are personal data).
-import { ApiError, api, type Recipient, type Resolution } from './api.ts';
+import { ApiError, api, type Recipient, type Resolution, recipientPath } from './api.ts';
 import { confirmDialog, facts, h, notice, reason, sentence, text, time } from './dom.ts';
 import { optOutControl } from './opt-out.ts';
 import type { Page } from './page.ts';
@@ -11,6 +11,7 @@ const KEY_HELP = 'customer:<shop customer id>, email:<lower-cased address> or ph
 export const recipientsPage: Page = ({ main }) => {
   const lookupKey = h('input', {
     id: 'lookup-key',
+    maxlength: 400,
     name: 'key',
     type: 'search',
     required: true,
@@ -22,7 +23,7 @@ export const recipientsPage: Page = ({ main }) => {
   const found = h('div', { class: 'result', 'aria-live': 'polite' });
   const lookup = async (key: string) => {
     try {
-      const entry = await api<Recipient>('GET', `/recipients/${encodeURIComponent(key)}`);
+      const entry = await api<Recipient>('GET', recipientPath(key));
       found.replaceChildren(
         drawEntry(entry, () => void unbind(key)),
         optOutControl(key, entry.optedOutAt, () => void lookup(key)),
@@ -50,7 +51,7 @@ export const recipientsPage: Page = ({ main }) => {
     )
       return;
     try {
-      await api('DELETE', `/recipients/${encodeURIComponent(key)}`);
+      await api('DELETE', recipientPath(key));
       found.replaceChildren(h('p', { class: 'notice', role: 'status', 'data-tone': 'ok' }, `${key} is unbound.`));
     } catch (error) {
       found.replaceChildren(h('p', { class: 'notice notice-alert', role: 'alert' }, `Could not unbind: ${sentence(reason(error))}`));
@@ -59,6 +60,7 @@ export const recipientsPage: Page = ({ main }) => {
 
   const bindKey = h('input', {
     id: 'bind-key',
+    maxlength: 400,
     name: 'key',
     type: 'text',
     required: true,
@@ -72,13 +74,21 @@ export const recipientsPage: Page = ({ main }) => {
     h('option', { value: 'line' }, 'LINE'),
     h('option', { value: 'facebook' }, 'Facebook Messenger'),
   );
-  const bindUser = h('input', { id: 'bind-user', name: 'userId', type: 'text', required: true, autocomplete: 'off', spellcheck: 'false' });
+  const bindUser = h('input', {
+    id: 'bind-user',
+    name: 'userId',
+    type: 'text',
+    required: true,
+    maxlength: 64,
+    autocomplete: 'off',
+    spellcheck: 'false',
+  });
   const bound = notice('status');
   const bind = async (event: Event) => {
     event.preventDefault();
     const key = bindKey.value.trim();
     try {
-      const entry = await api<Recipient>('PUT', `/recipients/${encodeURIComponent(key)}`, {
+      const entry = await api<Recipient>('PUT', recipientPath(key), {
         platform: bindPlatform.value,
         userId: bindUser.value.trim(),
       });
