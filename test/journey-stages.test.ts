@@ -176,6 +176,38 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
   );
 
   test.skipIf(!available)(
+    'with no delivered rule, a shipped held or late when its parcel is delivered still goes: it is the only news of the parcel',
+    async () => {
+      const clock = shiftedClock();
+      const mapping = `${RECIPIENTS}rules:
+  - name: confirmation
+    send: { intentId: rb2kYmMdW }
+  - name: shipped
+    when: { event: shipped }
+    delay: 1h
+    send: { message: "Shipped {{order.number}}" }
+  - name: out-for-delivery
+    when: { event: out_for_delivery }
+    send: { message: "Out for delivery {{order.number}}" }
+`;
+      const { app, sim } = await startServiceWithSimulator({ mapping, clock, simulator: { now: clock.now }, env: await engineEnv(engine) });
+      const to = user(14);
+      const order = normalizedOrder({ orderId: `only-${engine}`, attributes: { line_uid: to } });
+      await app.inject(standardRequest(order));
+      const event = (name: string, id: string) => standardRequest({ ...order, event: name, shipment: { id } });
+      const held = await app.inject(event('shipped', 'S1'));
+      expect(held.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+      // Kept (a stage before it has a rule), with nothing of its own to send.
+      expect((await app.inject(event('delivered', 'S1'))).json()).toMatchObject({ status: 'accepted', delivery: 'skipped' });
+      expect((await app.inject(event('delivered', 'S2'))).statusCode).toBe(202);
+      expect((await app.inject(event('shipped', 'S2'))).json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+      clock.offset = 60 * 60 * 1000 + 60_000;
+      await waitFor(() => messages(sim, to).length === 3, { what: 'the confirmation and both shipments, an hour on' });
+      expect(messages(sim, to)).toEqual(['rb2kYmMdW', `Shipped ${order.orderNumber}`, `Shipped ${order.orderNumber}`]);
+    },
+  );
+
+  test.skipIf(!available)(
     "Shopify: tracking added to a fulfillment after it shipped (its update, a duplicate) is in its later stages' messages",
     async () => {
       const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await engineEnv(engine) });

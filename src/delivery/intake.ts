@@ -3,15 +3,7 @@
 // durable; each store call has a deadline, so a wedged store answers 503 (and the shop retries)
 // instead of hanging. No MantaGO call is made here: a member lookup is left to the worker.
 import { type DeliveryPlan, dedupeKey, type IncomingOrder, orderEventKey, type RecordedOrder } from '../domain/delivery.ts';
-import {
-  BEFORE_DELIVERY,
-  DELIVERY_STAGES,
-  isBeforeDelivery,
-  isDeliveryStage,
-  isShipmentEvent,
-  type Order,
-  type Shipment,
-} from '../domain/order.ts';
+import { DELIVERY_STAGES, isBeforeDelivery, isDeliveryStage, isShipmentEvent, type Order, type Shipment } from '../domain/order.ts';
 import { customerKeys } from '../mapping/directory-keys.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { planDelivery } from '../mapping/plan.ts';
@@ -53,7 +45,9 @@ export function createIntake(deps: IntakeDeps): Intake {
   // event when a stage before it has one (a late one is then known to be late).
   const withdrawing = withdrawingEvents(mapping.rules);
   const stagesRuled = DELIVERY_STAGES.some((stage) => anyRuleFor(mapping.rules, stage));
-  const earlierRuled = BEFORE_DELIVERY.some((event) => anyRuleFor(mapping.rules, event));
+  const earlierRuled = DELIVERY_STAGES.some((stage) => isBeforeDelivery(stage) && anyRuleFor(mapping.rules, stage));
+  // A shipped event is the parcel's first news: dropped as late only when the customer hears of the delivery.
+  const shippedLateAfter = anyRuleFor(mapping.rules, 'shipped') && anyRuleFor(mapping.rules, 'delivered');
   const directory: DirectoryLookup | undefined =
     deps.directory && ((keys) => withDeadline((deps.directory as DirectoryLookup)(keys), storeTimeoutMs, 'look the customer up'));
 
@@ -98,7 +92,7 @@ export function createIntake(deps: IntakeDeps): Intake {
                   storeTimeoutMs,
                   'look the shipment up',
                 ),
-            shipmentId === undefined || !isBeforeDelivery(received.event)
+            shipmentId === undefined || !isBeforeDelivery(received.event) || (received.event === 'shipped' && !shippedLateAfter)
               ? undefined
               : withDeadline(
                   deps.store.findDelivery(orderEventKey(placedKey, 'delivered', shipmentId)),
@@ -122,9 +116,11 @@ export function createIntake(deps: IntakeDeps): Intake {
       (order.event === 'delivered' && earlierRuled);
     if (!ruled && !kept) return { outcome: 'ignored', reason: `no rule sends a message for ${order.event} events` };
 
-    // Webhooks come in any order: a shipment or a stage before delivery that comes after it would tell
-    // the customer their parcel is on its way again. Stored skipped, so its redeliveries are duplicates.
-    const plan: DeliveryPlan = delivered
+    // Webhooks come in any order: a stage before delivery that comes after it would tell the customer
+    // their parcel is on its way again (a shipment, only when they hear of the delivery). Stored
+    // skipped, so its redeliveries are duplicates.
+    const late = delivered !== undefined && (order.event !== 'shipped' || delivered.status !== 'skipped');
+    const plan: DeliveryPlan = late
       ? { kind: 'skip', reason: `the parcel was delivered already: its ${order.event}, come after that, is not sent` }
       : ruled
         ? await planDelivery(order, mapping, {
