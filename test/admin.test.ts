@@ -131,7 +131,7 @@ describe('deliveries', () => {
     const noOne = await admin('POST', `/deliveries/${skipped.deliveryId}/retry`);
     expect(noOne).toMatchObject({
       status: 409,
-      body: { message: expect.stringContaining('skipped, so there is nobody to send it to: no chat user') },
+      body: { message: expect.stringContaining('skipped, and a skipped delivery is not sent again: no chat user') },
     });
     expect((await admin('POST', '/deliveries/424242/retry')).status).toBe(404);
     expect(sim.deliveredClientIds().filter((id) => id === LINE_USER)).toHaveLength(1);

@@ -50,7 +50,7 @@ test('a mapping with a held confirmation and no cancellation rule: the cancel st
   const retry = await app.inject({ method: 'POST', url: `/admin/deliveries/${placed.deliveryId}/retry`, headers: auth });
   expect(retry.statusCode).toBe(409);
   expect(retry.json().message).toBe(
-    `delivery ${placed.deliveryId} was skipped (order cancelled before the message went out) and is not sent again; POST /admin/broadcasts sends a message to its recipient`,
+    `delivery ${placed.deliveryId} was skipped, and a skipped delivery is not sent again: order cancelled before the message went out`,
   );
   expect(sim.broadcastCalls()).toEqual([]);
 });

@@ -91,13 +91,11 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
       if (done) return deliveryView(delivery);
       if (delivery.status === 'sent')
         throw httpError('CONFLICT', `delivery ${delivery.id} was already sent; POST /admin/broadcasts sends a message again`);
-      // Skipped with a recipient: withdrawn, opted out, too old; without one: nobody to send it to.
+      // Why it was skipped (nobody to send to, opted out, withdrawn, too old …) is the stored reason's to say.
       if (delivery.status === 'skipped')
         throw httpError(
           'CONFLICT',
-          delivery.clientId === null
-            ? `delivery ${delivery.id} was skipped, so there is nobody to send it to: ${delivery.lastError ?? ''}`
-            : `delivery ${delivery.id} was skipped (${delivery.lastError ?? 'no reason kept'}) and is not sent again; POST /admin/broadcasts sends a message to its recipient`,
+          `delivery ${delivery.id} was skipped, and a skipped delivery is not sent again: ${delivery.lastError ?? ''}`,
         );
       throw httpError('CONFLICT', `delivery ${delivery.id} is being sent right now`);
     },
