@@ -33,6 +33,8 @@ export interface Dialect {
   likely(condition: string): string;
   /** Appended to a SELECT that claims rows: PostgreSQL skips rows another replica is claiming; SQLite's write transaction is the lock. */
   readonly skipLocked: string;
+  /** Appended to a SELECT that must wait for the rows' other writers to finish first: SQLite's write transaction already has. */
+  readonly forUpdate: string;
   /**
    * Inserts rows, leaving out those whose unique `conflictColumn` value is already stored; says for
    * each row whether it went in, with its new id. The one statement the engines write differently:
@@ -67,6 +69,7 @@ export const sqliteDialect: Dialect = {
   name: 'sqlite',
   inList: (column, values) => ({ sql: `${column} IN (SELECT value FROM json_each(?))`, param: JSON.stringify(values) }),
   skipLocked: '',
+  forUpdate: '',
   likely: (condition) => `likely(${condition})`,
   async insertNew(db, table, columns, rows, conflictColumn) {
     const sql = `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES (${placeholders(columns.length)}) ON CONFLICT (${conflictColumn}) DO NOTHING`;
@@ -92,6 +95,7 @@ export const postgresDialect: Dialect = {
   name: 'postgres',
   inList: (column, values, type) => ({ sql: `${column} = ANY(?::${type}[])`, param: values }),
   skipLocked: ' FOR UPDATE SKIP LOCKED',
+  forUpdate: ' FOR UPDATE',
   likely: (condition) => condition,
   async insertNew(db, table, columns, rows, conflictColumn) {
     const inserted = await db.all(

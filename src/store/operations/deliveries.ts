@@ -252,11 +252,11 @@ export async function recordAttempts(db: Runner, owner: string, results: Attempt
 
 /** Which of these attempts the store holds already (an attempt is its delivery's call begun at that time), as `id:startedAt`. */
 async function attemptsWritten(tx: Runner, results: AttemptResult[]): Promise<Set<string>> {
-  const list = tx.dialect.inList(
-    'delivery_id',
-    results.map((r) => r.attempt.deliveryId),
-    'bigint',
-  );
+  const ids = results.map((r) => r.attempt.deliveryId);
+  // A write whose COMMIT is still under way on the server holds its deliveries: waited for, its attempts are seen.
+  const held = tx.dialect.inList('id', ids, 'bigint');
+  await tx.all(`SELECT id FROM deliveries WHERE ${held.sql}${tx.dialect.forUpdate}`, [held.param]);
+  const list = tx.dialect.inList('delivery_id', ids, 'bigint');
   const rows = await tx.all(`SELECT delivery_id, started_at FROM attempts WHERE ${list.sql}`, [list.param]);
   return new Set(rows.map((row) => `${Number(row.delivery_id)}:${Number(row.started_at)}`));
 }
