@@ -32,10 +32,12 @@ export function parseQuietHours(value: { from: string; to: string; timeZone: str
   return { from, to, timeZone: value.timeZone, label: `${value.from}–${value.to} ${value.timeZone}` };
 }
 
-/** Local calendar date and minutes after midnight of `at` in `timeZone`. */
-function localTime(at: number, timeZone: string): { year: number; month: number; day: number; minutes: number } {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', {
+/** One formatter per time zone: making one costs ten times what using it does. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
+function formatter(timeZone: string): Intl.DateTimeFormat {
+  let made = formatters.get(timeZone);
+  if (!made) {
+    made = new Intl.DateTimeFormat('en-US', {
       timeZone,
       hourCycle: 'h23',
       year: 'numeric',
@@ -43,7 +45,16 @@ function localTime(at: number, timeZone: string): { year: number; month: number;
       day: 'numeric',
       hour: 'numeric',
       minute: 'numeric',
-    })
+    });
+    formatters.set(timeZone, made);
+  }
+  return made;
+}
+
+/** Local calendar date and minutes after midnight of `at` in `timeZone`. */
+function localTime(at: number, timeZone: string): { year: number; month: number; day: number; minutes: number } {
+  const parts = Object.fromEntries(
+    formatter(timeZone)
       .formatToParts(at)
       .map((p) => [p.type, Number(p.value)]),
   ) as Record<string, number>;
@@ -74,16 +85,20 @@ function isInside(window: QuietHours, at: number): boolean {
   return window.from > window.to ? minutes >= window.from || minutes < window.to : minutes >= window.from && minutes < window.to;
 }
 
-/** Per window, the last end found and the instant it was found for: every instant between is inside, with that end. */
-const lastEnd = new WeakMap<QuietHours, { from: number; end: number }>();
+/**
+ * Per window, the last ends found and the instants they were found for: every instant between is
+ * inside, with that end. A few nights' worth: a webhook's message and a review request a week on alternate.
+ */
+const lastEnds = new WeakMap<QuietHours, { from: number; end: number }[]>();
+const NIGHTS_KEPT = 8;
 
 /** When the window that `at` falls in ends (the first minute after `at` outside it); undefined when `at` is outside the window. */
 export function quietUntil(window: QuietHours, at: number): number | undefined {
-  const known = lastEnd.get(window);
-  if (known && at >= known.from && at < known.end) return known.end;
+  const known = lastEnds.get(window) ?? [];
+  for (const { from, end } of known) if (at >= from && at < end) return end;
   if (!isInside(window, at)) return undefined;
   const end = windowEnd(window, at);
-  lastEnd.set(window, { from: at, end });
+  lastEnds.set(window, [{ from: at, end }, ...known.slice(0, NIGHTS_KEPT - 1)]);
   return end;
 }
 
