@@ -7,6 +7,7 @@ import type { MantagoSimulator } from '../simulator/simulator.ts';
 import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
 import { JOURNEY_RULES } from './helpers/journey.ts';
 import { ADMIN_TOKEN, EXAMPLE_MAPPING, startServiceWithSimulator } from './helpers/service.ts';
+import { sample } from './helpers/metrics.ts';
 import { waitFor } from './helpers/wait.ts';
 import {
   normalizedOrder,
@@ -93,6 +94,7 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
     expect(placed.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
     expect(await admin('PUT', '/recipients/customer:c-held', { optOut: true })).toMatchObject({ status: 200 });
     expect(await delivery(placed.json().deliveryId)).toMatchObject({ status: 'skipped', lastError: 'opted out' });
+    expect(sample((await app.inject({ method: 'GET', url: '/metrics' })).body, 'notifier_deliveries_total{outcome="skipped"}')).toBe(1);
   });
 
   test.skipIf(!available)(

@@ -42,7 +42,7 @@ export interface StoreOptions {
   maxPendingOrders?: number;
   /** CREDENTIALS_ENCRYPTION_KEY, when set. */
   encryptionKey?: string;
-  /** Held messages withdrawn (by an event stored, or at their claim), for the metrics: how many. */
+  /** Messages skipped after they were stored (withdrawn by an event, at their claim, or by an opt-out), for the metrics: how many. */
   onWithdrawn?: (count: number) => void;
 }
 
@@ -89,6 +89,11 @@ export function engineStore(engine: Engine, options: StoreOptions = {}): Store {
 
   const operator: OperatorView = {
     ...methods(engine, OPERATOR_OPERATIONS),
+    async putOptOut(key, now) {
+      const skipped = await engine.run('putOptOut', key, now);
+      withdrawn(skipped);
+      return skipped;
+    },
     async prune(cutoff) {
       if (cutoff.keysBefore !== undefined) await engine.run('pruneIdempotencyKeys', cutoff.keysBefore);
       let total = 0;
