@@ -2,10 +2,10 @@
 // us is stored as skipped with the reason, whether it came by webhook (Shopify retries for hours) or
 // by a poll of the shop; a fresh one is sent as usual.
 import { afterEach, describe, expect, test } from 'vitest';
-import { EXAMPLE_MAPPING } from './helpers/service.ts';
+import { EXAMPLE_MAPPING, startServiceWithSimulator } from './helpers/service.ts';
 import { auth, SHOP_ENGINES, shiftedClock, shopUser, shopifyAndSimulator, startConnected } from './helpers/shops.ts';
 import { waitFor } from './helpers/wait.ts';
-import { SHOPIFY_SECRET, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
+import { normalizedOrder, SHOPIFY_SECRET, shopifyOrder, shopifyRequest, standardRequest } from './helpers/webhooks.ts';
 
 const HOUR = 3_600_000;
 const MAPPING = EXAMPLE_MAPPING.replace('  - name: default\n', '  - name: default\n    maxAge: 6h\n');
@@ -62,4 +62,18 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
     },
     60_000,
   );
+});
+
+test("the normalized order: occurredAt is the shop's time of the event for maxAge; one that is not a time is a 400", async () => {
+  const { app } = await startServiceWithSimulator({ mapping: MAPPING });
+  cleanup.push(() => app.close());
+  const order = (occurredAt: string, i: number) =>
+    normalizedOrder({ orderId: `age-${i}`, occurredAt, attributes: { line_uid: shopUser(810 + i) } });
+  const stale = await app.inject(standardRequest(order(new Date(Date.now() - 7 * HOUR).toISOString(), 0)));
+  expect(stale.json()).toMatchObject({ status: 'accepted', delivery: 'skipped', reason: 'older than 6h' });
+  const fresh = await app.inject(standardRequest(order(new Date(Date.now() - HOUR).toISOString(), 1)));
+  expect(fresh.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+  const wrong = await app.inject(standardRequest(order('yesterday', 2)));
+  expect(wrong.statusCode).toBe(400);
+  expect(wrong.json().message).toBe('body/occurredAt must be a time such as 2026-12-01T10:00:00+08:00');
 });

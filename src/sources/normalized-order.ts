@@ -44,6 +44,9 @@ export const NormalizedOrderSchema = Type.Object(
         { description: 'for a shipped event or a delivery stage (delivered, ...): one message per shipment id and event' },
       ),
     ),
+    occurredAt: Type.Optional(
+      Type.String({ maxLength: 40, description: "when the event happened, by the shop's clock (ISO 8601 with its offset): for a rule's maxAge" }),
+    ),
     cancelReason: Type.Optional(Type.String({ maxLength: 500 })),
     refund: Type.Optional(Type.Object({ amount: Amount, currency: Currency })),
     attributes: Type.Optional(Type.Record(Type.String({ maxLength: 200 }), Scalar, { maxProperties: 200 })),
@@ -81,6 +84,8 @@ export function normalizedOrderProblem(payload: NormalizedOrderPayload): string 
     ['shipment/id', payload.shipment?.id],
     ['customer/id', payload.customer.id],
   ];
+  if (payload.occurredAt !== undefined && Number.isNaN(Date.parse(payload.occurredAt)))
+    problems.push('body/occurredAt must be a time such as 2026-12-01T10:00:00+08:00');
   for (const [field, value] of keyed) {
     if (typeof value === 'number' && !Number.isSafeInteger(value))
       problems.push(`body/${field} is a number too large for JSON to carry exactly (over 2^53): send it as a string`);
@@ -124,6 +129,7 @@ export function fromNormalizedPayload(payload: NormalizedOrderPayload, fallbackS
         ...(optionalText(shipment.message) && { message: shipment.message }),
       },
     }),
+    ...(payload.occurredAt !== undefined && { occurredAt: Date.parse(payload.occurredAt) }),
     ...(optionalText(cancelReason) && { cancelReason }),
     ...(refund && { refund: { amount: String(refund.amount), currency: refund.currency.toUpperCase() } }),
     items: (payload.items ?? []).map((item) => ({
