@@ -45,7 +45,10 @@ export const NormalizedOrderSchema = Type.Object(
       ),
     ),
     occurredAt: Type.Optional(
-      Type.String({ maxLength: 40, description: "when the event happened, by the shop's clock (ISO 8601 with its offset): for a rule's maxAge" }),
+      Type.String({
+        maxLength: 40,
+        description: "when the event happened, by the shop's clock (ISO 8601 with its offset): for a rule's maxAge",
+      }),
     ),
     cancelReason: Type.Optional(Type.String({ maxLength: 500 })),
     refund: Type.Optional(Type.Object({ amount: Amount, currency: Currency })),

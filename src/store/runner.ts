@@ -65,6 +65,9 @@ export function numbered(text: string): string {
 
 const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
 
+/** Text as both engines store it: half a UTF-16 surrogate pair becomes U+FFFD, so a key is looked up as it was stored. */
+export const asStored = (text: string): string => text.toWellFormed();
+
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
   inList: (column, values) => ({ sql: `${column} IN (SELECT value FROM json_each(?))`, param: JSON.stringify(values) }),
@@ -107,7 +110,7 @@ export const postgresDialect: Dialect = {
     // The same key twice in one batch: only its first row went in. A key comes back as stored: half a
     // surrogate pair as U+FFFD.
     return rows.map((row) => {
-      const stored = String(row[key]).toWellFormed();
+      const stored = asStored(String(row[key]));
       const id = ids.get(stored);
       ids.delete(stored);
       return id;

@@ -14,7 +14,7 @@ import {
   toClaimed,
 } from '../delivery-row.ts';
 import { ATTEMPT_COLUMNS } from '../rows.ts';
-import type { Param, Row, Runner } from '../runner.ts';
+import { asStored, type Param, type Row, type Runner } from '../runner.ts';
 import type { KnownDelivery } from '../store.ts';
 import { queueBinds } from './members.ts';
 import { skipOptedOut } from './opt-outs.ts';
@@ -56,9 +56,8 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
         ? undefined
         : { outcome: 'accepted', deliveryId: id, status: newRowValue(row, 'status') as RecordedOrder['status'] };
     });
-    // Both engines store half a surrogate pair as U+FFFD: a key is looked up as it was stored. Only
-    // duplicates pay for it, not every webhook.
-    const storedKey = (row: NewDeliveryRow) => String(newRowValue(row, 'dedupe_key')).toWellFormed();
+    // A duplicate's key is looked up as it was stored (only duplicates pay for it, not every webhook).
+    const storedKey = (row: NewDeliveryRow) => asStored(String(newRowValue(row, 'dedupe_key')));
     const keys = rows.filter((_, i) => recorded[i] === undefined).map(storedKey);
     if (keys.length > 0) {
       const list = tx.dialect.inList('dedupe_key', keys, 'text');
