@@ -77,7 +77,7 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
       loseEveryWebhook(shop);
       clock.offset += 60_000;
       const users = Array.from({ length: 50 }, (_, i) => shopUser(i));
-      for (const user of users) shop.createOrder({ customAttributes: { line_uid: user } });
+      const orders = users.map((user) => shop.createOrder({ customAttributes: { line_uid: user } }));
 
       service = await start();
       const [restarted] = await shopsOf(service);
@@ -93,6 +93,10 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
       );
       expect(polled?.lastPoll).toMatchObject({ outcome: 'ok', orders: 50, recovered: 50 });
       expect(Date.parse(polled?.watermark ?? '')).toBeGreaterThan(Date.parse(first?.watermark ?? ''));
+      // What the poll stored of the order is what its webhook would have: the customer's language too.
+      const inject = async (url: string) => (await service.app.inject({ url, headers: auth })).json();
+      const [listed] = (await inject(`/admin/deliveries?order=${orders[0]?.legacyId}`)).deliveries;
+      expect((await inject(`/admin/deliveries/${listed.id}`)).order.customer).toMatchObject({ locale: 'zh-TW' });
 
       const late = lostShopifyWebhooks(shop);
       expect(late.length).toBe(50); // orders/create of each

@@ -24,6 +24,7 @@ function restOrder(order: GraphqlOrder): ShopifyOrder {
     currency: order.currencyCode,
     email: order.email,
     phone: order.phone,
+    customer_locale: order.customerLocale,
     order_status_url: order.statusPageUrl,
     cancel_reason: order.cancelReason?.toLowerCase() ?? null,
     created_at: order.createdAt,
