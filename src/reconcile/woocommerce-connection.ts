@@ -30,6 +30,21 @@ interface WooWebhook {
   delivery_url: string;
 }
 
+/**
+ * Where the next page starts. Pages by number over `orderby=modified` lose an order whenever one
+ * read before changes meanwhile (it moves to the end, the rest move up one): so each page starts
+ * after the last one's latest change instead (`after`, to the second, which WooCommerce's filter
+ * knows), leaving out the orders already read at that very second (`seen`). Only a second holding
+ * more than a page of changes is paged by number (`page`).
+ */
+interface WooCursor {
+  after: number;
+  page: number;
+  seen: number[];
+}
+
+const second = (ms: number) => Math.floor(ms / 1000);
+
 /** A WooCommerce date in GMT, to the second, without a zone (with dates_are_gmt=true). */
 const wooDate = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19);
 const gmt = (value: unknown) => (typeof value === 'string' ? gmtTime(value) : undefined);
@@ -55,9 +70,10 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
       WOOCOMMERCE_WEBHOOK_SECRET: settings.webhookSecret ? 'set' : 'unset',
     },
     async page(window: Window, cursor: string | undefined): Promise<OrderPage> {
-      const page = Number(cursor ?? 1);
+      const at: WooCursor = cursor ? (JSON.parse(cursor) as WooCursor) : { after: window.since, page: 1, seen: [] };
+      const { page } = at;
       const query = new URLSearchParams({
-        modified_after: wooDate(window.since - 1000), // strictly after: the second itself is in the window
+        modified_after: wooDate(at.after - 1000), // strictly after: the second itself is in the window
         ...(window.until !== undefined && { modified_before: wooDate(window.until + 1000) }),
         dates_are_gmt: 'true',
         orderby: 'modified',
@@ -68,18 +84,26 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
       const { body, headers } = await api.call('GET', `orders?${query}`);
       if (!Array.isArray(body))
         throw new ShopCallError('unreachable', 'WooCommerce answered something that is not a list of orders: check WOOCOMMERCE_URL');
-      const orders = body as Record<string, unknown>[];
+      const listed = body as Record<string, unknown>[];
       // Without a page count (missing, or not a number) a full page says there may be more.
       const totalPages = pagesOf(headers['x-wp-totalpages']);
-      const more = totalPages === undefined ? orders.length === PAGE : page < totalPages;
-      const through = orders.reduce<number | undefined>((latest, o) => Math.max(latest ?? 0, gmt(o.date_modified_gmt) ?? 0), undefined);
+      const more = totalPages === undefined ? listed.length === PAGE : page < totalPages;
+      const through = listed.reduce<number | undefined>((latest, o) => Math.max(latest ?? 0, gmt(o.date_modified_gmt) ?? 0), undefined);
+      const seen = new Set(at.seen);
+      const orders = listed.filter((o) => !seen.has(Number(o.id)));
+      const atSecond = (s: number) => listed.filter((o) => second(gmt(o.date_modified_gmt) ?? 0) === s).map((o) => Number(o.id));
+      const next: WooCursor | undefined = !more
+        ? undefined
+        : through !== undefined && second(through) > second(at.after)
+          ? { after: through, page: 1, seen: atSecond(second(through)) }
+          : { after: at.after, page: page + 1, seen: [...at.seen, ...listed.map((o) => Number(o.id))] };
       const read = orders.map((o) => wooOrderEvent(o));
       const problems = read.flatMap((r) => (r && 'problem' in r ? [r.problem] : []));
       return {
         orders: orders.length,
         events: read.flatMap((r) => (r && !('problem' in r) ? [r] : [])),
         through,
-        next: more ? String(page + 1) : undefined,
+        next: next && JSON.stringify(next),
         ...(problems.length > 0 && { unreadable: { count: problems.length, problem: problems[0] as string } }),
       };
     },

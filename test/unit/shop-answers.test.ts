@@ -48,9 +48,37 @@ describe('WooCommerce', () => {
   ])('a page count %s: a full page says there may be more, a short one that it is the last', async (_what, pages) => {
     const headers: Record<string, string> = pages === undefined ? {} : { 'x-wp-totalpages': pages };
     answer = () => ({ headers, body: orders(100) });
-    expect((await woo().page({ since: 0 }, undefined)).next).toBe('2');
+    const { next } = await woo().page({ since: 0 }, undefined);
+    expect(next).toBeDefined();
     answer = () => ({ headers, body: orders(40) });
-    expect((await woo().page({ since: 0 }, '2')).next).toBeUndefined();
+    expect((await woo().page({ since: 0 }, next)).next).toBeUndefined();
+  });
+
+  test('an order changed between two pages (it moves to the end of the list) costs no other order its read', async () => {
+    // 150 orders changed a second apart; the shop lists them oldest change first, 100 a page.
+    const shop = Array.from({ length: 150 }, (_, i) => ({ id: 1000 + i, modified: Date.UTC(2026, 11, 1, 0, 0, i) }));
+    const gmtText = (ms: number) => new Date(ms).toISOString().slice(0, 19);
+    let requests = 0;
+    answer = (request) => {
+      // After the first page was answered, the shop changes its first order.
+      if (requests++ === 1) (shop[0] as { modified: number }).modified = Date.UTC(2026, 11, 1, 1);
+      const params = new URL(request.url ?? '', base).searchParams;
+      const after = Date.parse(`${params.get('modified_after')}Z`);
+      const page = Number(params.get('page'));
+      const matching = shop.filter((o) => o.modified > after).sort((a, b) => a.modified - b.modified || a.id - b.id);
+      return {
+        headers: { 'x-wp-totalpages': String(Math.ceil(matching.length / 100)) },
+        body: matching.slice((page - 1) * 100, page * 100).map((o) => wooOrder({ id: o.id, date_modified_gmt: gmtText(o.modified) })),
+      };
+    };
+    const read = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await woo().page({ since: Date.UTC(2026, 10, 30) }, cursor);
+      for (const event of page.events) read.add(event.order.orderId);
+      cursor = page.next;
+    } while (cursor !== undefined && requests < 10);
+    expect(read.size).toBe(150);
   });
 
   test('a body that is no list of orders (an error object, null) is the shop’s trouble, said, not "ok, 0 orders"', async () => {
