@@ -171,3 +171,23 @@ test("a later event naming part of its customer keeps the rest of the placed eve
   await waitFor(() => messages(sim, to).length === 2, { what: 'both shipments' });
   expect(messages(sim, to).map((b) => b.message)).toEqual(['美玲，訂單 L-20 已出貨', 'Hi Ann, order L-20 shipped']);
 });
+
+test("WooCommerce: an order's processing and completed webhooks at the same moment (two replicas, say): its confirmation and its shipment each go once", async () => {
+  const mapping = `${RECIPIENTS}rules:\n  - name: confirmation\n    send: { intentId: rb2kYmMdW }\n  - name: shipped\n    when: { event: shipped }\n    send: { intentId: shipMod01 }\n`;
+  const { app, sim } = await startServiceWithSimulator({ mapping });
+  const users = Array.from({ length: 10 }, (_, i) => user(30 + i));
+  await Promise.all(
+    users.map(async (to) => {
+      const order = wooOrder({ meta_data: [{ id: 1, key: 'line_uid', value: to }] });
+      const answers = await Promise.all([app.inject(wooRequest(order)), app.inject(wooRequest({ ...order, status: 'completed' }))]);
+      expect(answers.map((a) => a.statusCode)).toEqual([202, 202]);
+    }),
+  );
+  await waitFor(() => users.every((to) => messages(sim, to).length >= 2), { what: 'each order confirmed and shipped' });
+  for (const to of users)
+    expect(
+      messages(sim, to)
+        .map((b) => b.intentId)
+        .sort(),
+    ).toEqual(['rb2kYmMdW', 'shipMod01']);
+});

@@ -75,7 +75,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     };
   };
 
-  return async ({ order: received, scope, placedIfFirst }, topic) => {
+  const take: Intake = async ({ order: received, scope, placedIfFirst }, topic) => {
     const receivedAt = now();
     const placedKey = dedupeKey(received.source, scope, received.orderId);
     const shipmentId = isShipmentEvent(received.event) ? received.shipment?.id : undefined;
@@ -145,10 +145,14 @@ export function createIntake(deps: IntakeDeps): Intake {
     }
     if (withdrawing.has(order.event)) stored.withdraws = { orderKey: placedKey, event: order.event };
     const recorded = await withDeadline(deps.store.recordOrder(stored), storeTimeoutMs, 'store the order');
+    // Its placed event came meanwhile (another replica took the order's first webhook at the same
+    // moment): the store kept nothing of this one, which is then an event of a known order.
+    if (firstSeen && recorded.outcome === 'duplicate') return take({ order: received, scope, placedIfFirst: false }, topic);
     // A fulfillment's update (tracking added after it shipped) sends nothing more, but its stages to come carry it.
     const update = recorded.outcome === 'duplicate' && received.event === 'shipped' ? received.shipment : undefined;
     if (update && (update.trackingNumber ?? update.trackingUrl ?? update.company))
       await withDeadline(deps.store.updateShipment(stored.dedupeKey, update), storeTimeoutMs, 'update the shipment');
     return plan.kind === 'skip' && recorded.outcome === 'accepted' ? { ...recorded, reason: plan.reason } : recorded;
   };
+  return take;
 }

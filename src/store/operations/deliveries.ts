@@ -80,6 +80,11 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
     let at = 0;
     for (const write of writes) {
       const answer = recorded[at] as RecordedOrder;
+      // A row stored alongside a delivery that turned out a duplicate (an order first seen at a later
+      // status, whose placed event another webhook stored meanwhile) is not kept: the caller decides it again.
+      if (answer.outcome === 'duplicate')
+        for (const alongside of recorded.slice(at + 1, at + write.rows.length))
+          if (alongside?.outcome === 'accepted') await tx.run('DELETE FROM deliveries WHERE id = ?', [alongside.deliveryId]);
       at += write.rows.length;
       if (write.tagging && answer.outcome === 'accepted') await queueTags(tx, answer.deliveryId, write.tagging, write.now);
       // A message not gone out yet (held, or waiting) that this event withdraws: the customer never gets it.
