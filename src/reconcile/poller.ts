@@ -175,7 +175,8 @@ export class ShopPoller {
       this.outcomes.set(source, row.lastOutcome ?? 'ok');
       return row.nextPollAt > now ? row.nextPollAt : now + Math.min(leaseMs, intervalMs);
     }
-    const passed = await this.pass(connection, row);
+    const holding = this.holdLease(source, leaseMs);
+    const passed = await this.pass(connection, row).finally(holding);
     // Cut short by a stop, a failure may not be the shop's: a poll's last outcome stays as it was, uncounted.
     const cut = this.stopped && passed.outcome !== 'ok' && row.lastOutcome !== null;
     const { outcome, error, counts } = cut ? { ...passed, outcome: row.lastOutcome ?? passed.outcome, error: row.lastError } : passed;
@@ -186,6 +187,30 @@ export class ShopPoller {
     this.outcomes.set(source, outcome);
     if (!cut) this.options.metrics.polled(source, outcome);
     return nextPollAt;
+  }
+
+  /**
+   * Renews the poll's lease a third of its length apart while the pass runs, so the webhooks' check,
+   * a call under backoff or a slow page never outlasts it (another replica would poll the shop too).
+   * A lease lost meanwhile ends the pass at its next page. Returns what stops the renewing.
+   */
+  private holdLease(source: string, leaseMs: number): () => void {
+    const { store, clock, owner, log } = this.options;
+    let cancel = () => {};
+    let held = true;
+    const renew = () => {
+      cancel = clock.setTimer(() => {
+        store
+          .claimShopPoll(source, owner, clock.now() + leaseMs, clock.now(), false)
+          .catch((error: unknown) => log.warn({ source, reason: (error as Error).message }, 'the shop poll lease could not be renewed'))
+          .finally(() => held && renew());
+      }, leaseMs / 3);
+    };
+    renew();
+    return () => {
+      held = false;
+      cancel();
+    };
   }
 
   private async pass(connection: ShopConnection, row: ShopConnectionRow) {
