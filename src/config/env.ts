@@ -4,6 +4,7 @@ import Type, { type Static, type TOptional, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { CREDENTIAL_PATTERN } from '../mantago/api.ts';
 import { allErrors } from '../schema-errors.ts';
+import { maskUrlPassword } from '../secrets.ts';
 import { SOURCES } from '../sources/registry.ts';
 import { SHOP_SECRET_NAMES, SHOP_SETTINGS, shopSettingProblems } from './shop-settings.ts';
 
@@ -235,15 +236,6 @@ const isUrl = (name: string, value: string) => name !== 'DATABASE_URL' || /^[a-z
 /** A value fit to print: a URL setting without the password it may hold, in whatever form it is given. */
 function showable(name: string, value: string): string {
   return URL_SETTINGS.includes(name) ? maskUrlPassword(value) : value;
-}
-
-/**
- * `user:password@` and `password=` / `sslpassword=` parameters, masked. Read as text, not parsed: a
- * password may hold `@`, `#`, `/` or `?` unencoded, which a parser would take for other parts.
- */
-export function maskUrlPassword(value: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value; // a file path
-  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):.*@/i, '$1:***@').replace(/(password=)[^&#]*/gi, '$1***');
 }
 
 /** The configuration with every secret replaced by whether it is set, for the startup log. */

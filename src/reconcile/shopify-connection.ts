@@ -2,6 +2,7 @@
 // subscriptions kept: a topic the mapping needs with no subscription to this service gets one;
 // a subscription pointing elsewhere is never touched.
 import type { OrderEvent } from '../domain/order.ts';
+import { maskUrlPassword } from '../secrets.ts';
 import type { OrderPage, ShopConnection, WebhookCheck, Window } from './connection.ts';
 import { ShopifyAdmin } from './shopify-admin.ts';
 import { shopifyOrderEvents } from './shopify-events.ts';
@@ -37,7 +38,7 @@ export function shopifyConnection(settings: ShopifySettings): ShopConnection {
     source: 'shopify',
     settings: {
       SHOPIFY_SHOP: settings.shop,
-      SHOPIFY_ADMIN_URL: adminUrl,
+      SHOPIFY_ADMIN_URL: maskUrlPassword(adminUrl),
       SHOPIFY_API_VERSION: settings.apiVersion,
       SHOPIFY_ADMIN_TOKEN: 'set',
     },

@@ -2,6 +2,7 @@
 // connected source its settings (secrets as set/unset), the last poll, the watermark, the next
 // poll, and the shop's webhooks with their state and last repair — read from the store, so every
 // replica shows the same.
+import { maskUrlPassword } from '../secrets.ts';
 import type { ShopConnectionStore } from '../store/store.ts';
 import type { ShopWebhook } from './connection.ts';
 import type { ConnectedSource, PollOutcome } from './outcomes.ts';
@@ -31,7 +32,7 @@ export async function describeShops(
     return {
       source: connection.source,
       settings: connection.settings,
-      polling: { intervalS: polling.intervalS, publicUrl: polling.publicUrl ?? null },
+      polling: { intervalS: polling.intervalS, publicUrl: polling.publicUrl === undefined ? null : maskUrlPassword(polling.publicUrl) },
       lastPoll:
         row?.lastPollAt != null && row.lastOutcome
           ? { at: row.lastPollAt, outcome: row.lastOutcome, error: row.lastError, orders: row.lastOrders, recovered: row.lastRecovered }

@@ -5,6 +5,7 @@
 import type { OrderEvent } from '../domain/order.ts';
 import { payloadProblems } from '../http/payload-check.ts';
 import { gmtTime, woocommerceSource } from '../sources/woocommerce.ts';
+import { maskUrlPassword } from '../secrets.ts';
 import type { OrderPage, ReceivedEvent, ShopConnection, WebhookCheck, Window } from './connection.ts';
 import { pagesOf, ShopApi, ShopCallError } from './shop-call.ts';
 
@@ -64,7 +65,7 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
   return {
     source: 'woocommerce',
     settings: {
-      WOOCOMMERCE_URL: settings.url,
+      WOOCOMMERCE_URL: maskUrlPassword(settings.url),
       WOOCOMMERCE_CONSUMER_KEY: 'set',
       WOOCOMMERCE_CONSUMER_SECRET: 'set',
       WOOCOMMERCE_WEBHOOK_SECRET: settings.webhookSecret ? 'set' : 'unset',

@@ -223,3 +223,22 @@ describe('Shopify', () => {
     expect(calls).toBe(2);
   });
 });
+
+test('a shop URL with a password written into it is shown without it (GET /admin/shops shows these settings)', async () => {
+  const woo = woocommerceConnection({
+    url: 'https://shop:hunter2@wp.example',
+    consumerKey: KEY,
+    consumerSecret: SECRET,
+    webhookSecret: undefined,
+  });
+  const shopify = shopifyConnection({
+    shop: 'demo.myshopify.com',
+    token: TOKEN,
+    adminUrl: 'https://proxy:hunter2@admin.example',
+    apiVersion: '2026-01',
+  });
+  expect(woo.settings.WOOCOMMERCE_URL).toBe('https://shop:***@wp.example');
+  expect(shopify.settings.SHOPIFY_ADMIN_URL).toBe('https://proxy:***@admin.example');
+  expect(JSON.stringify([woo.settings, shopify.settings])).not.toContain('hunter2');
+  await Promise.all([woo.close(), shopify.close()]);
+});
