@@ -1,6 +1,7 @@
 // What one MantaGO answer (or its absence) comes to: decided by `errResponse.code` first, the HTTP
 // status second (MantaGO has been seen to answer a code under 200, 401 or 403 alike). Whether to
 // retry, wait or give up is decided by the caller's owner module, by the codes' names.
+import { callErrorName } from '../call-error.ts';
 import { withoutSecrets } from '../secrets.ts';
 import { isCode, meaningOf } from './error-codes.ts';
 
@@ -86,8 +87,7 @@ export function describeNetworkError(error: unknown, secrets: readonly string[] 
     e.code === 'UND_ERR_CONNECT_TIMEOUT' ||
     e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
     e.code === 'UND_ERR_BODY_TIMEOUT';
-  // A DOMException's code is a number (23 for a timeout): its name says more.
-  const what = typeof e.code === 'string' ? e.code : e.name;
+  const what = callErrorName(error);
   if (timeout) return { message: `MantaGO did not answer in time (${what})`, timeout };
   return {
     message: withoutSecrets(`MantaGO unreachable: ${what ?? 'error'}${e.message ? ` ${e.message}` : ''}`, secrets).slice(0, MAX_MESSAGE),

@@ -2,6 +2,7 @@
 // its answer as JSON, or why there was none as a poll outcome. A secret sent with the call (a token,
 // Basic credentials) is never part of an error.
 import { Pool } from 'undici';
+import { callErrorName } from '../call-error.ts';
 import { withoutSecrets } from '../secrets.ts';
 import type { PollOutcome } from './outcomes.ts';
 
@@ -78,8 +79,7 @@ export class ShopApi {
     } catch (error) {
       if (this.closing.signal.aborted)
         throw new ShopCallError('unreachable', `the call to ${this.name} was cut short: the service is stopping`);
-      const e = error as { code?: string; name?: string };
-      throw new ShopCallError('unreachable', `${this.name} did not answer (${e.code ?? e.name ?? 'error'})`);
+      throw new ShopCallError('unreachable', `${this.name} did not answer (${callErrorName(error) ?? 'error'})`);
     }
     if (status === 401 || status === 403) throw new ShopCallError('unauthorized', `${this.name} refused the credentials (HTTP ${status})`);
     if (status >= 300 && status < 400) {

@@ -242,3 +242,15 @@ test('a shop URL with a password written into it is shown without it (GET /admin
   expect(JSON.stringify([woo.settings, shopify.settings])).not.toContain('hunter2');
   await Promise.all([woo.close(), shopify.close()]);
 });
+
+test('a shop that does not answer in time is said so by name (TimeoutError), not by a DOMException number', async () => {
+  const { ShopApi } = await import('../../src/reconcile/shop-call.ts');
+  const silent = createServer(() => {}); // takes the request, never answers
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const api = new ShopApi('WooCommerce', `http://127.0.0.1:${(silent.address() as AddressInfo).port}/wp-json/wc/v3`, {}, 200);
+  const error = await failure(api.call('GET', 'orders'));
+  expect((error as Error).message).toBe('WooCommerce did not answer (TimeoutError)');
+  await api.close();
+  silent.closeAllConnections();
+  await new Promise((resolve) => silent.close(resolve));
+});
