@@ -3,6 +3,7 @@
 // The engine store (engine-store.ts) is derived from these declarations, so adding a query is its
 // function in one of these files, one line here, and its line in the Store interface (store.ts).
 import type { Runner } from '../runner.ts';
+import * as attempts from './attempts.ts';
 import * as credentials from './credentials.ts';
 import * as deliveries from './deliveries.ts';
 import * as idempotency from './idempotency.ts';
@@ -27,7 +28,7 @@ export const STORE_OPERATIONS = {
   findDelivery: op(deliveries.findDelivery),
   updateShipment: op(deliveries.updateShipment),
   claimBatch: op(deliveries.claimBatch),
-  recordAttempts: op(deliveries.recordAttempts),
+  recordAttempts: op(attempts.recordAttempts),
   leased: op(deliveries.leased),
   renewLease: op(deliveries.renewLease),
   release: op(deliveries.release, (_released, _owner, ids) => ids.length > 0),
