@@ -70,7 +70,7 @@ export const NormalizedOrderSchema = Type.Object(
 export type NormalizedOrderPayload = Static<typeof NormalizedOrderSchema>;
 
 /** A control character: the parts of an order event's key (domain/delivery.ts dedupeKey) are joined by one. */
-const CONTROL = /[\u0000-\u001f\u007f]/;
+const CONTROL = /\p{Cc}/u;
 
 /**
  * What the schema cannot say: a shipped event or a delivery stage names its shipment; an id is
