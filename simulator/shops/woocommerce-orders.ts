@@ -180,7 +180,7 @@ const ORDER_BY: Record<string, (o: WooOrderRecord) => number> = {
   include: (o) => o.id,
 };
 
-/** GET orders: filters (`modified_after` and `after` strictly after, `…_before` strictly before, `status`), sort, one page. */
+/** GET orders: filters (`modified_after` and `after` strictly after, `…_before` strictly before, `status`, `exclude` ids), sort, one page. */
 export function listOrders(orders: WooOrderRecord[], params: URLSearchParams) {
   const perPage = intParam(params, 'per_page', 10, 1, 100);
   const page = intParam(params, 'page', 1, 1, Number.MAX_SAFE_INTEGER);
@@ -196,8 +196,10 @@ export function listOrders(orders: WooOrderRecord[], params: URLSearchParams) {
     before: dateParam(params, 'before'),
   };
   const statuses = (params.get('status') ?? 'any').split(',');
+  const excluded = new Set((params.get('exclude') ?? '').split(',').filter(Boolean).map(Number));
   const matching = orders.filter(
     (o) =>
+      !excluded.has(o.id) &&
       (statuses.includes('any') || statuses.includes(o.status)) &&
       (bounds.modifiedAfter === undefined || o.modifiedAt > bounds.modifiedAfter) &&
       (bounds.modifiedBefore === undefined || o.modifiedAt < bounds.modifiedBefore) &&

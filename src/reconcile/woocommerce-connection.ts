@@ -1,5 +1,5 @@
 // A WooCommerce shop connection: its orders read through REST v3 (modified in a window, oldest
-// change first, paged by X-WP-TotalPages), each made into its event by the webhook source's own
+// change first, each page from the last one's latest change on), each made into its event by the webhook source's own
 // normalization, and its order webhooks kept: a missing one to this service created (signed with
 // WOOCOMMERCE_WEBHOOK_SECRET), a disabled or paused one set active; one pointing elsewhere is left alone.
 import type { OrderEvent } from '../domain/order.ts';
@@ -33,14 +33,13 @@ interface WooWebhook {
 
 /**
  * Where the next page starts. Pages by number over `orderby=modified` lose an order whenever one
- * read before changes meanwhile (it moves to the end, the rest move up one): so each page starts
- * after the last one's latest change instead (`after`, to the second, which WooCommerce's filter
- * knows), leaving out the orders already read at that very second (`seen`). Only a second holding
- * more than a page of changes is paged by number (`page`).
+ * read before changes meanwhile (it moves to the end, the rest move up one), and within one second
+ * WooCommerce orders ties in no fixed order: so each page is a first page, of the orders changed
+ * from the last one's latest change on (`after`, to the second, which WooCommerce's filter knows),
+ * less those already read at that very second (`seen`, sent as `exclude`).
  */
 interface WooCursor {
   after: number;
-  page: number;
   seen: number[];
 }
 
@@ -71,8 +70,7 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
       WOOCOMMERCE_WEBHOOK_SECRET: settings.webhookSecret ? 'set' : 'unset',
     },
     async page(window: Window, cursor: string | undefined): Promise<OrderPage> {
-      const at: WooCursor = cursor ? (JSON.parse(cursor) as WooCursor) : { after: window.since, page: 1, seen: [] };
-      const { page } = at;
+      const at: WooCursor = cursor ? (JSON.parse(cursor) as WooCursor) : { after: window.since, seen: [] };
       const query = new URLSearchParams({
         modified_after: wooDate(at.after - 1000), // strictly after: the second itself is in the window
         ...(window.until !== undefined && { modified_before: wooDate(window.until + 1000) }),
@@ -80,7 +78,7 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
         orderby: 'modified',
         order: 'asc',
         per_page: String(PAGE),
-        page: String(page),
+        ...(at.seen.length > 0 && { exclude: at.seen.join(',') }),
       });
       const { body, headers } = await api.call('GET', `orders?${query}`);
       if (!Array.isArray(body))
@@ -88,16 +86,17 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
       const listed = body as Record<string, unknown>[];
       // Without a page count (missing, or not a number) a full page says there may be more.
       const totalPages = pagesOf(headers['x-wp-totalpages']);
-      const more = totalPages === undefined ? listed.length === PAGE : page < totalPages;
+      const more = totalPages === undefined ? listed.length === PAGE : totalPages > 1;
       const through = listed.reduce<number | undefined>((latest, o) => Math.max(latest ?? 0, gmt(o.date_modified_gmt) ?? 0), undefined);
       const seen = new Set(at.seen);
-      const orders = listed.filter((o) => !seen.has(Number(o.id)));
+      const orders = listed.filter((o) => !seen.has(Number(o.id))); // a shop that ignored `exclude`
       const atSecond = (s: number) => listed.filter((o) => second(gmt(o.date_modified_gmt) ?? 0) === s).map((o) => Number(o.id));
+      // A page all of one second goes on within it (a bulk change of more than a page of orders).
       const next: WooCursor | undefined = !more
         ? undefined
         : through !== undefined && second(through) > second(at.after)
-          ? { after: through, page: 1, seen: atSecond(second(through)) }
-          : { after: at.after, page: page + 1, seen: [...at.seen, ...listed.map((o) => Number(o.id))] };
+          ? { after: through, seen: atSecond(second(through)) }
+          : { after: at.after, seen: [...new Set([...at.seen, ...listed.map((o) => Number(o.id))])] };
       const read = orders.map((o) => wooOrderEvent(o));
       const problems = read.flatMap((r) => (r && 'problem' in r ? [r.problem] : []));
       return {

@@ -64,8 +64,9 @@ describe('WooCommerce', () => {
       if (requests++ === 1) (shop[0] as { modified: number }).modified = Date.UTC(2026, 11, 1, 1);
       const params = new URL(request.url ?? '', base).searchParams;
       const after = Date.parse(`${params.get('modified_after')}Z`);
-      const page = Number(params.get('page'));
-      const matching = shop.filter((o) => o.modified > after).sort((a, b) => a.modified - b.modified || a.id - b.id);
+      const page = Number(params.get('page') ?? 1); // WooCommerce's default
+      const excluded = new Set((params.get('exclude') ?? '').split(',').filter(Boolean).map(Number));
+      const matching = shop.filter((o) => o.modified > after && !excluded.has(o.id)).sort((a, b) => a.modified - b.modified || a.id - b.id);
       return {
         headers: { 'x-wp-totalpages': String(Math.ceil(matching.length / 100)) },
         body: matching.slice((page - 1) * 100, page * 100).map((o) => wooOrder({ id: o.id, date_modified_gmt: gmtText(o.modified) })),
@@ -79,6 +80,31 @@ describe('WooCommerce', () => {
       cursor = page.next;
     } while (cursor !== undefined && requests < 10);
     expect(read.size).toBe(150);
+  });
+
+  test('more than a page of orders changed in one second, listed in a different order each time (a bulk change): each is read', async () => {
+    const at = Date.UTC(2026, 11, 1, 0, 0, 0);
+    const shop = Array.from({ length: 250 }, (_, i) => 2000 + i);
+    let requests = 0;
+    answer = (request) => {
+      requests++;
+      const params = new URL(request.url ?? '', base).searchParams;
+      const excluded = new Set((params.get('exclude') ?? '').split(',').filter(Boolean).map(Number));
+      // Ties come in no fixed order (MySQL sorts them as it likes): rotated by each request.
+      const matching = shop.filter((id) => !excluded.has(id)).map((_, i, all) => all[(i + requests * 37) % all.length] as number);
+      return {
+        headers: { 'x-wp-totalpages': String(Math.ceil(matching.length / 100)) },
+        body: matching.slice(0, 100).map((id) => wooOrder({ id, date_modified_gmt: new Date(at).toISOString().slice(0, 19) })),
+      };
+    };
+    const read = new Set<string>();
+    let cursor: string | undefined;
+    do {
+      const page = await woo().page({ since: at - 60_000 }, cursor);
+      for (const event of page.events) read.add(event.order.orderId);
+      cursor = page.next;
+    } while (cursor !== undefined && requests < 10);
+    expect(read.size).toBe(250);
   });
 
   test('a body that is no list of orders (an error object, null) is the shop’s trouble, said, not "ok, 0 orders"', async () => {
