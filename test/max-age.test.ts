@@ -73,7 +73,10 @@ test("the normalized order: occurredAt is the shop's time of the event for maxAg
   expect(stale.json()).toMatchObject({ status: 'accepted', delivery: 'skipped', reason: 'older than 6h' });
   const fresh = await app.inject(standardRequest(order(new Date(Date.now() - HOUR).toISOString(), 1)));
   expect(fresh.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
-  const wrong = await app.inject(standardRequest(order('yesterday', 2)));
-  expect(wrong.statusCode).toBe(400);
-  expect(wrong.json().message).toBe('body/occurredAt must be a time such as 2026-12-01T10:00:00+08:00');
+  // Not a time, a number Date.parse would read as a year, a time without its offset: each a 400.
+  for (const [i, wrong] of ['yesterday', '1', '2026-12-01T10:00:00'].entries()) {
+    const answer = await app.inject(standardRequest(order(wrong, 2 + i)));
+    expect(answer.statusCode, wrong).toBe(400);
+    expect(answer.json().message).toBe('body/occurredAt must be a time such as 2026-12-01T10:00:00+08:00');
+  }
 });

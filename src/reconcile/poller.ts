@@ -192,17 +192,22 @@ export class ShopPoller {
   /**
    * Renews the poll's lease a third of its length apart while the pass runs, so the webhooks' check,
    * a call under backoff or a slow page never outlasts it (another replica would poll the shop too).
-   * A lease lost meanwhile ends the pass at its next page. Returns what stops the renewing.
+   * A lease lost meanwhile ends the pass at its next page. Returns what stops the renewing, once a
+   * renewal under way has ended (it would otherwise take the lease back after the poll gave it up).
    */
-  private holdLease(source: string, leaseMs: number): () => void {
+  private holdLease(source: string, leaseMs: number): () => Promise<void> {
     const { store, clock, owner, log } = this.options;
     let cancel = () => {};
     let held = true;
+    let renewing: Promise<void> = Promise.resolve();
     const renew = () => {
       cancel = clock.setTimer(() => {
-        store
+        renewing = store
           .claimShopPoll(source, owner, clock.now() + leaseMs, clock.now(), false)
-          .catch((error: unknown) => log.warn({ source, reason: (error as Error).message }, 'the shop poll lease could not be renewed'))
+          .then(
+            () => undefined,
+            (error: unknown) => log.warn({ source, reason: (error as Error).message }, 'the shop poll lease could not be renewed'),
+          )
           .finally(() => held && renew());
       }, leaseMs / 3);
     };
@@ -210,6 +215,7 @@ export class ShopPoller {
     return () => {
       held = false;
       cancel();
+      return renewing;
     };
   }
 

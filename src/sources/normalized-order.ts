@@ -69,6 +69,9 @@ export const NormalizedOrderSchema = Type.Object(
 );
 export type NormalizedOrderPayload = Static<typeof NormalizedOrderSchema>;
 
+/** An ISO 8601 date and time with its offset (without one, it would be read in the server's own zone). */
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$/;
+
 /** A control character: the parts of an order event's key (domain/delivery.ts dedupeKey) are joined by one. */
 const CONTROL = /\p{Cc}/u;
 
@@ -87,7 +90,7 @@ export function normalizedOrderProblem(payload: NormalizedOrderPayload): string 
     ['shipment/id', payload.shipment?.id],
     ['customer/id', payload.customer.id],
   ];
-  if (payload.occurredAt !== undefined && Number.isNaN(Date.parse(payload.occurredAt)))
+  if (payload.occurredAt !== undefined && (!ISO_TIME.test(payload.occurredAt) || Number.isNaN(Date.parse(payload.occurredAt))))
     problems.push('body/occurredAt must be a time such as 2026-12-01T10:00:00+08:00');
   for (const [field, value] of keyed) {
     if (typeof value === 'number' && !Number.isSafeInteger(value))

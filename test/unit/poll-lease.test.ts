@@ -77,3 +77,69 @@ test('the lease is renewed a third of its length apart while the webhooks are ch
   expect(renewals.length).toBe(done);
   await poller.stop();
 });
+
+test('a renewal under way when the pass ends is waited for before the poll gives the lease up (else it would take it back)', async () => {
+  const clock = new FakeClock();
+  const intervalMs = 600_000;
+  const leaseMs = pollLeaseMs(intervalMs);
+  const said: string[] = [];
+  let release = () => {};
+  const row = {
+    source: 'woocommerce',
+    connectedAt: clock.now(),
+    watermark: clock.now(),
+    nextPollAt: clock.now(),
+    leaseOwner: null,
+    leaseUntil: null,
+    lastPollAt: null,
+    lastOutcome: null,
+    lastError: null,
+    lastOrders: 0,
+    lastRecovered: 0,
+    webhooksJson: null,
+  } satisfies ShopConnectionRow;
+  const store: ShopConnectionStore = {
+    openShopConnection: async () => row,
+    listShopConnections: async () => [row],
+    claimShopPoll: async (_source, _owner, _until, _now, due) => {
+      if (due) return true;
+      said.push('renewing');
+      await new Promise<void>((resolve) => (release = resolve));
+      said.push('renewed');
+      return true;
+    },
+    advanceWatermark: async () => true,
+    finishShopPoll: async () => void said.push('finished'),
+    saveShopWebhooks: async () => {},
+  };
+  let answer: (check: WebhookCheck) => void = () => {};
+  const shop: ShopConnection = {
+    source: 'woocommerce',
+    settings: {},
+    keepWebhooks: () => new Promise((resolve) => (answer = resolve)),
+    page: async () => ({ orders: 0, events: [], through: undefined, next: undefined }),
+    close: async () => {},
+  };
+  const poller = new ShopPoller({
+    store,
+    intake: async () => ({ outcome: 'ignored', reason: 'none' }),
+    connections: [shop],
+    clock,
+    log: pino({ level: 'silent' }),
+    metrics: new ShopMetrics(new Registry()),
+    owner: 'replica-1',
+    intervalMs,
+    publicUrl: 'https://notifier.example',
+    events: ['placed'],
+  });
+  poller.start();
+  await clock.advance(leaseMs / 3);
+  expect(said).toEqual(['renewing']);
+  answer({ webhooks: [], repairs: [] });
+  await clock.advance(1);
+  expect(said).toEqual(['renewing']); // the poll waits for the renewal under way
+  release();
+  await clock.advance(1);
+  expect(said).toEqual(['renewing', 'renewed', 'finished']);
+  await poller.stop();
+});

@@ -95,7 +95,7 @@ export const deliveryRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = a
       if (delivery.status === 'skipped')
         throw httpError(
           'CONFLICT',
-          `delivery ${delivery.id} was skipped, and a skipped delivery is not sent again: ${delivery.lastError ?? ''}`,
+          `delivery ${delivery.id} was skipped, and a skipped delivery is not sent again${delivery.lastError ? `: ${delivery.lastError}` : ''}`,
         );
       throw httpError('CONFLICT', `delivery ${delivery.id} is being sent right now`);
     },
