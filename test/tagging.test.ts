@@ -159,6 +159,49 @@ describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => 
     },
   );
 
+  test.skipIf(!available)(
+    'a tag deleted in the dashboard (and made again) after its id was remembered: the name is looked up again, the buyer tagged',
+    async () => {
+      const { app, sim } = await setup(JOURNEY);
+      await settled(app, (await post(app, shopifyRequest(orderFor(20)))).id);
+      sim.tags.tags.splice(
+        sim.tags.tags.findIndex((t) => t.name === 'buyer'),
+        1,
+      );
+      sim.tags.create('buyer');
+      const d = await settled(app, (await post(app, shopifyRequest(orderFor(21)))).id);
+      expect(d.tagging).toMatchObject([{ tag: 'name:buyer', status: 'tagged' }]);
+      expect(sim.tags.tagsOf('line', user(21))).toEqual(['buyer']);
+    },
+  );
+
+  test.skipIf(!available)('taking off a tag the bot does not have creates nothing: the job is done, saying so', async () => {
+    const { app, sim } = await setup(JOURNEY.replace('{ remove: [{ name: buyer }]', '{ remove: [{ name: buyer }, { name: neverMade }]'));
+    const order = orderFor(22);
+    await settled(app, (await post(app, shopifyRequest(order))).id);
+    const d = await settled(app, (await post(app, shopifyRequest(shopifyRefund(order.id), { topic: 'refunds/create' }))).id);
+    expect(d.tagging.find((t) => t.tag === 'name:neverMade')).toMatchObject({ status: 'tagged' });
+    expect(sim.tags.tags.map((t) => t.name)).not.toContain('neverMade');
+    expect(sim.tags.tagsOf('line', user(22))).toEqual(['refunded']);
+  });
+
+  test.skipIf(!available)('a tag whose creation failed once is created at the next try, with one failed try on record', async () => {
+    const { app, sim } = await setup(JOURNEY);
+    const tags = sim.tags as unknown as { answerCreate: (name: unknown) => unknown };
+    const create = tags.answerCreate.bind(tags);
+    let creates = 0;
+    tags.answerCreate = (name) =>
+      creates++ === 0 ? [503, { success: false, errResponse: { message: 'Internal server error' } }] : create(name);
+    const d = await settled(app, (await post(app, shopifyRequest(orderFor(23)))).id);
+    expect(d.tagging).toMatchObject([{ tag: 'name:buyer', status: 'tagged' }]);
+    expect(d.tagging[0]?.attemptLog.map((a) => [a.outcome, a.httpStatus])).toEqual([
+      ['failed', 503],
+      ['tagged', 200],
+    ]);
+    const metrics = (await app.inject({ url: '/metrics' })).body;
+    expect(sample(metrics, 'notifier_tag_calls_total{action="add",outcome="failed"}')).toBe(1);
+  });
+
   test.skipIf(!available)('a tag by name is created once across 50 orders', async () => {
     // 50 sends and 50 tag calls: at the default 10 calls a second the test would wait 5 s for nothing.
     const { app, sim } = await setup(JOURNEY, { MANTAGO_MAX_RPS: '1000' });

@@ -37,6 +37,8 @@ export function afterTagTry(
   switch (result.kind) {
     case 'ok':
       return { to: 'tagged', outcome: result.dryRun ? 'dry_run' : 'tagged' };
+    case 'absent': // a tag to take off that the bot does not have: done
+      return { to: 'tagged', outcome: 'tagged' };
     case 'not_started':
       return { to: 'release' };
     case 'busy':

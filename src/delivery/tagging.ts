@@ -78,12 +78,15 @@ export class Tagger {
     const step = afterTagTry(result, job, policy, this.clock.now(), (this.deps.random ?? Math.random)(), bot?.probeAt());
     if (step.to === 'retry' && step.bot) bot?.refused(step.bot);
     if (step.to === 'release') return record({ status: 'pending', counted: false, nextAttemptAt: this.clock.now(), error: null });
+    // Another replica creating the tag: nothing was tried, so nothing is recorded as a try or counted.
+    if (result.kind === 'busy' && step.to === 'retry')
+      return record({ status: 'pending', counted: false, nextAttemptAt: step.at, error: step.error });
     const attempt: TagAttempt = {
       startedAt,
       durationMs: 'durationMs' in result ? result.durationMs : 0,
       outcome: step.outcome,
       httpStatus: 'status' in result ? result.status : null,
-      error: step.to === 'tagged' ? null : step.to === 'dead' ? step.reason : step.error,
+      error: step.to === 'tagged' ? (result.kind === 'absent' ? result.message : null) : step.to === 'dead' ? step.reason : step.error,
     };
     this.deps.onTried?.(job.action, step.outcome);
     const known = tagId === undefined ? {} : { tagId };

@@ -22,7 +22,9 @@ export type TagTry =
   | CallResult
   | { kind: 'credentials'; renewal: 'unavailable' | 'rejected'; retryAt: number }
   /** Another replica is creating the tag this job names: try again once it has. */
-  | { kind: 'busy'; message: string; retryAt: number };
+  | { kind: 'busy'; message: string; retryAt: number }
+  /** A tag to take off that the bot does not have: no user carries it, so nothing to do. */
+  | { kind: 'absent'; message: string };
 
 export interface MantagoTagsDeps {
   client: {
@@ -44,6 +46,7 @@ export interface MantagoTagsDeps {
   store: {
     getTagId(name: string): Promise<string | undefined>;
     putTagId(name: string, tagId: string, now: number): Promise<void>;
+    forgetTagId(name: string, tagId: string): Promise<void>;
     claimTagName(name: string, owner: string, until: number, now: number): Promise<boolean>;
   };
   /** Who claims a tag's creation in the store: this process. */
@@ -76,8 +79,13 @@ export class MantagoTags {
     tag: TagRef,
     user: { platform: string; clientId: string },
     startBy: number,
+    again = true,
   ): Promise<{ result: TagTry; tagId?: string }> {
-    const found = 'id' in tag ? { tagId: tag.id } : await this.idOf(tag.name, startBy);
+    // A tag to take off is never created for it: absent from the bot, no user carries it.
+    const found =
+      'id' in tag ? { tagId: tag.id } : action === 'add' ? await this.idOf(tag.name, startBy) : await this.known(tag.name, startBy);
+    if (!found)
+      return { result: { kind: 'absent', message: `the bot has no tag named ${'name' in tag ? tag.name : ''}: nothing to take off` } };
     if ('failed' in found) return { result: found.failed };
     const path = action === 'add' ? CLIENT_TAG_MAPPING_PATH : CLIENT_TAG_MAPPING_DELETE_PATH;
     const body = { tagId: found.tagId, platform: user.platform, platformClientId: user.clientId };
@@ -85,7 +93,19 @@ export class MantagoTags {
       (pair) => this.deps.client.post('tag', path, pair.apiToken, { secret: pair.apiSecret, ...body }, { startBy }),
       startBy,
     );
+    // A remembered id MantaGO no longer knows (the tag deleted, perhaps made again, in the dashboard):
+    // forgotten, and the name looked up again, once.
+    if ('name' in tag && result.kind === 'refused' && result.status === 404 && again) {
+      await this.deps.store.forgetTagId(tag.name, found.tagId);
+      return this.apply(action, tag, user, startBy, false);
+    }
     return { result, tagId: found.tagId };
+  }
+
+  /** The id of the tag named `name` if the bot has it (remembered, or in its list); never created. */
+  private async known(name: string, startBy: number): Promise<{ tagId: string } | { failed: TagTry } | undefined> {
+    const remembered = await this.deps.store.getTagId(name);
+    return remembered !== undefined ? { tagId: remembered } : this.find(name, startBy);
   }
 
   /** Every tag of the bot, or why MantaGO could not say (startup's check of the mapping's ids). */

@@ -45,6 +45,7 @@ export const STORE_OPERATIONS = {
   tagJobsOf: op(tags.tagJobsOf),
   getTagId: op(tags.getTagId),
   putTagId: op(tags.putTagId),
+  forgetTagId: op(tags.forgetTagId),
   claimTagName: op(tags.claimTagName),
   claimRefresh: op(credentials.claimRefresh),
   releaseRefresh: op(credentials.releaseRefresh),
