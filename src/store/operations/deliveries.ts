@@ -84,7 +84,6 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
         for (const alongside of recorded.slice(at + 1, at + write.rows.length))
           if (alongside?.outcome === 'accepted') await tx.run('DELETE FROM deliveries WHERE id = ?', [alongside.deliveryId]);
       at += write.rows.length;
-      if (write.tagging && answer.outcome === 'accepted') await queueTags(tx, answer.deliveryId, write.tagging, write.now);
       // A message not gone out yet (held, or waiting) that this event withdraws: the customer never gets it.
       const withdrawn = write.withdraws && answer.outcome === 'accepted' ? await withdrawBy(tx, write.withdraws, write.now) : 0;
       answers.push(withdrawn > 0 ? { ...answer, withdrawn } : answer);
@@ -96,6 +95,12 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
         : [];
     });
     const optedOut = await skipOptedOut(tx, fresh, Math.max(...writes.map((w) => w.now)));
+    // Tags go to whom the message goes: a customer who opted out is not tagged either.
+    for (const [i, write] of writes.entries()) {
+      const answer = answers[i] as RecordedOrder;
+      if (write.tagging && answer.outcome === 'accepted' && !optedOut.has(answer.deliveryId))
+        await queueTags(tx, answer.deliveryId, write.tagging, write.now);
+    }
     return answers.map((answer) => (optedOut.has(answer.deliveryId) ? { ...answer, status: 'skipped', reason: OPTED_OUT_REASON } : answer));
   });
 }
