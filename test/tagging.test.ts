@@ -202,18 +202,21 @@ describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => 
     expect(sample(metrics, 'notifier_tag_calls_total{action="add",outcome="failed"}')).toBe(1);
   });
 
-  test.skipIf(!available)('a customer who opted out, found by attribute, is not tagged (one found by a MantaGO lookup was not already)', async () => {
-    const { app, sim } = await setup(JOURNEY);
-    const optOut = await app.inject({ method: 'PUT', url: '/admin/recipients/customer:5501', headers: auth, payload: { optOut: true } });
-    expect(optOut.statusCode).toBe(200);
-    const placed = await post(app, shopifyRequest(orderFor(24, { customer: { id: 5501, email: 'quiet@example.com' } })));
-    const d = await detail(app, placed.id);
-    expect(d).toMatchObject({ status: 'skipped', tagging: [] });
-    // Another order after it is tagged: the tagger ran, and left the opted-out customer alone.
-    await settled(app, (await post(app, shopifyRequest(orderFor(25)))).id);
-    expect(sim.tags.tagsOf('line', user(24))).toEqual([]);
-    expect(sim.tags.tagsOf('line', user(25))).toEqual(['buyer']);
-  });
+  test.skipIf(!available)(
+    'a customer who opted out, found by attribute, is not tagged (one found by a MantaGO lookup was not already)',
+    async () => {
+      const { app, sim } = await setup(JOURNEY);
+      const optOut = await app.inject({ method: 'PUT', url: '/admin/recipients/customer:5501', headers: auth, payload: { optOut: true } });
+      expect(optOut.statusCode).toBe(200);
+      const placed = await post(app, shopifyRequest(orderFor(24, { customer: { id: 5501, email: 'quiet@example.com' } })));
+      const d = await detail(app, placed.id);
+      expect(d).toMatchObject({ status: 'skipped', tagging: [] });
+      // Another order after it is tagged: the tagger ran, and left the opted-out customer alone.
+      await settled(app, (await post(app, shopifyRequest(orderFor(25)))).id);
+      expect(sim.tags.tagsOf('line', user(24))).toEqual([]);
+      expect(sim.tags.tagsOf('line', user(25))).toEqual(['buyer']);
+    },
+  );
 
   test.skipIf(!available)('a tag by name is created once across 50 orders', async () => {
     // 50 sends and 50 tag calls: at the default 10 calls a second the test would wait 5 s for nothing.
