@@ -70,6 +70,11 @@ describe('the environment', () => {
     expect(parseEnv({ ...minimal, DELIVERY_LEASE_MS: '15000', MANTAGO_TIMEOUT_MS: '10000' }).problems).toEqual([
       'DELIVERY_LEASE_MS (15000) must be at least twice MANTAGO_TIMEOUT_MS (10000)',
     ]);
+    // Twice a short timeout leaves no time to begin a call under a claim (tags and binds never ran).
+    expect(parseEnv({ ...minimal, DELIVERY_LEASE_MS: '1000', MANTAGO_TIMEOUT_MS: '500' }).problems).toEqual([
+      'DELIVERY_LEASE_MS (1000) must be at least MANTAGO_TIMEOUT_MS (500) plus 2000, so a claim leaves time to begin a call',
+    ]);
+    expect(parseEnv({ ...minimal, DELIVERY_LEASE_MS: '2500', MANTAGO_TIMEOUT_MS: '500' }).problems).toEqual([]);
   });
 
   test('the retry delay cap cannot be below the first delay', () => {

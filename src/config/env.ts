@@ -2,6 +2,7 @@
 // Each field's `description` doubles as its error message and its documentation.
 import Type, { type Static, type TOptional, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
+import { LEASE_MARGIN_MS } from '../delivery/lease.ts';
 import { CREDENTIAL_PATTERN } from '../mantago/api.ts';
 import { allErrors } from '../schema-errors.ts';
 import { maskUrlPassword } from '../secrets.ts';
@@ -196,11 +197,17 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
   const valid = (...names: string[]) => names.every((name) => !problems.has(name));
   {
     const config = value as Config;
-    if (valid('DELIVERY_LEASE_MS', 'MANTAGO_TIMEOUT_MS') && config.DELIVERY_LEASE_MS < 2 * config.MANTAGO_TIMEOUT_MS) {
-      // A claim must outlast the calls made under it, or another worker takes the same deliveries.
+    const { DELIVERY_LEASE_MS: leaseMs, MANTAGO_TIMEOUT_MS: timeoutMs } = config;
+    // A claim must outlast the calls made under it, or another worker takes the same deliveries; and
+    // leave a second to begin one (a call begins no later than its time and a margin before the end:
+    // tags and binds, which do not renew their claim, would never begin).
+    const begins = timeoutMs + LEASE_MARGIN_MS + 1_000;
+    if (valid('DELIVERY_LEASE_MS', 'MANTAGO_TIMEOUT_MS') && leaseMs < Math.max(2 * timeoutMs, begins)) {
       problems.set(
         'DELIVERY_LEASE_MS',
-        `DELIVERY_LEASE_MS (${config.DELIVERY_LEASE_MS}) must be at least twice MANTAGO_TIMEOUT_MS (${config.MANTAGO_TIMEOUT_MS})`,
+        2 * timeoutMs >= begins
+          ? `DELIVERY_LEASE_MS (${leaseMs}) must be at least twice MANTAGO_TIMEOUT_MS (${timeoutMs})`
+          : `DELIVERY_LEASE_MS (${leaseMs}) must be at least MANTAGO_TIMEOUT_MS (${timeoutMs}) plus 2000, so a claim leaves time to begin a call`,
       );
     }
     if (valid('NOTIFIER_ROLE', 'DATABASE_URL') && config.NOTIFIER_ROLE !== 'all' && !/^postgres(ql)?:\/\//i.test(config.DATABASE_URL)) {
