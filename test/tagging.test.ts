@@ -218,9 +218,20 @@ describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => 
     },
   );
 
+  test.skipIf(!available)('a customer who opted out is not tagged by a rule with only tag either (no message to skip)', async () => {
+    const { app, sim } = await setup(`${RECIPIENTS}\nrules:\n  - name: buyer\n    tag: { add: [{ name: buyer }] }\n`);
+    await app.inject({ method: 'PUT', url: '/admin/recipients/customer:7701', headers: auth, payload: { optOut: true } });
+    const placed = await post(app, shopifyRequest(orderFor(26, { customer: { id: 7701, email: 'quiet2@example.com' } })));
+    expect(await detail(app, placed.id)).toMatchObject({ status: 'skipped', tagging: [] });
+    await settled(app, (await post(app, shopifyRequest(orderFor(27)))).id);
+    expect(sim.tags.tagsOf('line', user(26))).toEqual([]);
+    expect(sim.tags.tagsOf('line', user(27))).toEqual(['buyer']);
+  });
+
   test.skipIf(!available)('a tag by name is created once across 50 orders', async () => {
     // 50 sends and 50 tag calls: at the default 10 calls a second the test would wait 5 s for nothing.
     const { app, sim } = await setup(JOURNEY, { MANTAGO_MAX_RPS: '1000' });
+
     const orders = Array.from({ length: 50 }, (_, i) => 100 + i);
     const placed = await Promise.all(orders.map((i) => post(app, shopifyRequest(orderFor(i)))));
     expect(placed.map((p) => p.status)).toEqual(orders.map(() => 202));

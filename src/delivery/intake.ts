@@ -134,7 +134,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     const stored = incoming(order, scope, placedKey, topic, receivedAt, plan);
     // A customer who asked for no more chat messages: the store skips it as it stores it (`opted out`),
     // in the same transaction, so taking an order in costs no extra store call.
-    const keys = plan.kind === 'skip' ? [] : customerKeys(order.customer);
+    const keys = plan.kind === 'skip' && !plan.tagging ? [] : customerKeys(order.customer);
     if (keys.length > 0) stored.optOutKeys = keys;
     if (firstSeen) {
       // Its shipped event is spent with it, so a redelivery of the same status sends nothing more.

@@ -108,6 +108,11 @@ export class Resolver {
       // Its customer may be known only now (an event that waited for its order), or may have opted out meanwhile.
       if (plan.kind === 'send' && (await store.optedOut(customerKeys(order.customer))).size > 0)
         return { id: d.id, plan: { kind: 'skip', reason: OPTED_OUT_REASON } };
+      // Tags go to whom no message does (tags only, too old) only if the customer did not opt out.
+      if (plan.kind === 'skip' && plan.tagging && (await store.optedOut(customerKeys(order.customer))).size > 0) {
+        const { tagging: _dropped, ...untagged } = plan;
+        return { id: d.id, plan: untagged };
+      }
       if (plan.kind === 'skip' && !placed && isBare(order))
         return { id: d.id, plan: { ...plan, reason: `its order never came within ${AWAIT_ORDER_MS / 3_600_000} hours: ${plan.reason}` } };
       return { id: d.id, plan, ...(plan.kind === 'send' && { batchKey: batchKey(plan.recipient.platform, plan.content) }) };

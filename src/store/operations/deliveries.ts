@@ -15,7 +15,7 @@ import {
 } from '../delivery-row.ts';
 import { asStored, type Param, type Row, type Runner } from '../runner.ts';
 import type { KnownDelivery } from '../store.ts';
-import { skipOptedOut } from './opt-outs.ts';
+import { optedOut as optedOutKeys, skipOptedOut } from './opt-outs.ts';
 import { queueTags } from './tags.ts';
 import { withdrawBy, withdrawOnClaim } from './withdrawal.ts';
 
@@ -95,11 +95,13 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
         : [];
     });
     const optedOut = await skipOptedOut(tx, fresh, Math.max(...writes.map((w) => w.now)));
-    // Tags go to whom the message goes: a customer who opted out is not tagged either.
+    // Tags go only to a customer who did not opt out: one whose message was skipped as it was stored
+    // (tags only, too old) is looked up too.
     for (const [i, write] of writes.entries()) {
       const answer = answers[i] as RecordedOrder;
-      if (write.tagging && answer.outcome === 'accepted' && !optedOut.has(answer.deliveryId))
-        await queueTags(tx, answer.deliveryId, write.tagging, write.now);
+      if (!write.tagging || answer.outcome !== 'accepted' || optedOut.has(answer.deliveryId)) continue;
+      if (answer.status === 'skipped' && write.optOutKeys?.length && (await optedOutKeys(tx, write.optOutKeys)).size > 0) continue;
+      await queueTags(tx, answer.deliveryId, write.tagging, write.now);
     }
     return answers.map((answer) => (optedOut.has(answer.deliveryId) ? { ...answer, status: 'skipped', reason: OPTED_OUT_REASON } : answer));
   });
