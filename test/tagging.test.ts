@@ -4,7 +4,7 @@
 // MantaGO's reason while the message goes, a tag by name is created once, DRY_RUN only records.
 import { describe, expect, onTestFinished, test } from 'vitest';
 import type { MantagoSimulator } from '../simulator/simulator.ts';
-import { CLIENT_TAG_PATH } from '../src/mantago/tag-api.ts';
+import { CLIENT_TAG_MAPPING_PATH, CLIENT_TAG_PATH } from '../src/mantago/tag-api.ts';
 import { sample } from './helpers/metrics.ts';
 import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
 import { freshSchema, postgresServer } from './helpers/postgres.ts';
@@ -172,6 +172,23 @@ describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => 
       const d = await settled(app, (await post(app, shopifyRequest(orderFor(21)))).id);
       expect(d.tagging).toMatchObject([{ tag: 'name:buyer', status: 'tagged' }]);
       expect(sim.tags.tagsOf('line', user(21))).toEqual(['buyer']);
+    },
+  );
+
+  test.skipIf(!available)(
+    'a 404 for a user MantaGO does not know leaves the remembered tag id alone: one call, dead with the reason',
+    async () => {
+      const { app, sim } = await setup(JOURNEY);
+      await settled(app, (await post(app, shopifyRequest(orderFor(28)))).id);
+      sim.set({ refusedClientIds: [user(29)] });
+      const d = await settled(app, (await post(app, shopifyRequest(orderFor(29)))).id);
+      expect(d.tagging).toMatchObject([{ tag: 'name:buyer', status: 'dead', lastError: expect.stringContaining('404') }]);
+      const calls = sim.tagCalls().filter((c) => c.path === CLIENT_TAG_MAPPING_PATH && c.status === 404);
+      expect(calls).toHaveLength(1);
+      // The id still stands: the next order is tagged with one call and no list.
+      const lists = sim.tagCalls().length;
+      await settled(app, (await post(app, shopifyRequest(orderFor(30)))).id);
+      expect(sim.tagCalls().length - lists).toBe(1);
     },
   );
 

@@ -207,7 +207,7 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
         'DELIVERY_LEASE_MS',
         2 * timeoutMs >= begins
           ? `DELIVERY_LEASE_MS (${leaseMs}) must be at least twice MANTAGO_TIMEOUT_MS (${timeoutMs})`
-          : `DELIVERY_LEASE_MS (${leaseMs}) must be at least MANTAGO_TIMEOUT_MS (${timeoutMs}) plus 2000, so a claim leaves time to begin a call`,
+          : `DELIVERY_LEASE_MS (${leaseMs}) must be at least MANTAGO_TIMEOUT_MS (${timeoutMs}) plus ${begins - timeoutMs}, so a claim leaves time to begin a call`,
       );
     }
     if (valid('NOTIFIER_ROLE', 'DATABASE_URL') && config.NOTIFIER_ROLE !== 'all' && !/^postgres(ql)?:\/\//i.test(config.DATABASE_URL)) {

@@ -93,7 +93,14 @@ export class Tagger {
     const what = { action: job.action, tag: tagKey(job.tag), platform: job.platform };
     switch (step.to) {
       case 'tagged':
-        log.info(what, job.action === 'add' ? 'tagged a user in MantaGO' : 'took a tag off a user in MantaGO');
+        log.info(
+          what,
+          result.kind === 'absent'
+            ? 'no tag of that name in MantaGO: nothing to take off'
+            : job.action === 'add'
+              ? 'tagged a user in MantaGO'
+              : 'took a tag off a user in MantaGO',
+        );
         return record({ status: 'tagged', counted: true, nextAttemptAt: null, error: null, attempt, ...known });
       case 'retry':
         log.warn(

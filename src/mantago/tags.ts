@@ -47,6 +47,7 @@ export interface MantagoTagsDeps {
     getTagId(name: string): Promise<string | undefined>;
     putTagId(name: string, tagId: string, now: number): Promise<void>;
     forgetTagId(name: string, tagId: string): Promise<void>;
+    releaseTagName(name: string, owner: string): Promise<void>;
     claimTagName(name: string, owner: string, until: number, now: number): Promise<boolean>;
   };
   /** Who claims a tag's creation in the store: this process. */
@@ -93,10 +94,14 @@ export class MantagoTags {
       (pair) => this.deps.client.post('tag', path, pair.apiToken, { secret: pair.apiSecret, ...body }, { startBy }),
       startBy,
     );
-    // A remembered id MantaGO no longer knows (the tag deleted, perhaps made again, in the dashboard):
-    // forgotten, and the name looked up again, once.
-    if ('name' in tag && result.kind === 'refused' && result.status === 404 && again) {
-      await this.deps.store.forgetTagId(tag.name, found.tagId);
+    // A 404 may mean the remembered id is gone (the tag deleted, perhaps made again, in the
+    // dashboard) or the user is unknown: the bot's list tells. An id it no longer shows is forgotten
+    // and the name looked up again, once; one it still shows was not the trouble.
+    if ('name' in tag && result.kind === 'refused' && result.status === 404 && result.code === undefined && again) {
+      const listed = await this.find(tag.name, startBy);
+      if (listed && 'tagId' in listed && listed.tagId === found.tagId) return { result, tagId: found.tagId };
+      if (!listed) await this.deps.store.forgetTagId(tag.name, found.tagId);
+      if (listed && 'failed' in listed) return { result: listed.failed, tagId: found.tagId };
       return this.apply(action, tag, user, startBy, false);
     }
     return { result, tagId: found.tagId };
@@ -151,12 +156,19 @@ export class MantagoTags {
       (pair) => this.deps.client.post('tag_create', CLIENT_TAG_PATH, pair.apiToken, { secret: pair.apiSecret, name }, { startBy }),
       startBy,
     );
-    if (created.kind === 'not_started' || created.kind === 'unreachable' || created.kind === 'credentials' || created.kind === 'busy')
+    if (created.kind === 'not_started' || created.kind === 'unreachable' || created.kind === 'credentials' || created.kind === 'busy') {
+      // Not made for certain (never asked, or refused without a doubt): the claim is let go, so the
+      // next try creates it. One that went unanswered may have been made: its claim runs out first.
+      if (created.kind !== 'unreachable') await this.deps.store.releaseTagName(name, this.deps.owner);
       return { failed: created };
+    }
     // MantaGO answers a create with no id: the list has it (also when another replica made it first).
     const after = await this.find(name, startBy);
     if (after) return after;
-    if (created.kind !== 'ok') return { failed: created };
+    if (created.kind !== 'ok') {
+      await this.deps.store.releaseTagName(name, this.deps.owner); // refused, and not in the list: not made
+      return { failed: created };
+    }
     return {
       failed: {
         kind: 'refused',

@@ -163,6 +163,7 @@ export interface TagQueue {
   getTagId(name: string): Promise<string | undefined>;
   putTagId(name: string, tagId: string, now: number): Promise<void>;
   forgetTagId(name: string, tagId: string): Promise<void>;
+  releaseTagName(name: string, owner: string): Promise<void>;
   /** Claims the one creation of the tag named `name` until `until` (a claim, not a lock); true when `owner` holds it. */
   claimTagName(name: string, owner: string, until: number, now: number): Promise<boolean>;
 }

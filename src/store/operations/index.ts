@@ -46,6 +46,7 @@ export const STORE_OPERATIONS = {
   getTagId: op(tags.getTagId),
   putTagId: op(tags.putTagId),
   forgetTagId: op(tags.forgetTagId),
+  releaseTagName: op(tags.releaseTagName),
   claimTagName: op(tags.claimTagName),
   claimRefresh: op(credentials.claimRefresh),
   releaseRefresh: op(credentials.releaseRefresh),

@@ -151,6 +151,14 @@ export async function getTagId(db: Runner, name: string): Promise<string | undef
   return row ? String(row.tag_id) : undefined;
 }
 
+/** Lets `owner`'s claim on a tag's creation go (the create certainly failed): the next try claims it afresh. */
+export async function releaseTagName(db: Runner, name: string, owner: string): Promise<void> {
+  await db.run(
+    'UPDATE mantago_tag_names SET claimed_by = NULL, claimed_until = NULL WHERE name = ? AND claimed_by = ? AND tag_id IS NULL',
+    [name, owner],
+  );
+}
+
 /** Forgets a tag's id MantaGO no longer knows (deleted in the dashboard): the name is looked up again. */
 export async function forgetTagId(db: Runner, name: string, tagId: string): Promise<void> {
   await db.run('UPDATE mantago_tag_names SET tag_id = NULL WHERE name = ? AND tag_id = ?', [name, tagId]);
@@ -168,14 +176,13 @@ export async function putTagId(db: Runner, name: string, tagId: string, now: num
 /**
  * Claims the creation of the tag named `name` until `until` (true when `owner` holds it): a claim,
  * not a lock, so no transaction stays open across the calls to MantaGO. Another replica's running
- * claim, or a known id, keeps it; the owner's own (a create that failed) is taken again.
+ * claim, or a known id, keeps it.
  */
 export async function claimTagName(db: Runner, name: string, owner: string, until: number, now: number): Promise<boolean> {
   const { changes } = await db.run(
     `INSERT INTO mantago_tag_names (name, tag_id, claimed_by, claimed_until, updated_at) VALUES (?, NULL, ?, ?, ?)
      ON CONFLICT (name) DO UPDATE SET claimed_by = excluded.claimed_by, claimed_until = excluded.claimed_until, updated_at = excluded.updated_at
-     WHERE mantago_tag_names.tag_id IS NULL
-       AND (mantago_tag_names.claimed_until IS NULL OR mantago_tag_names.claimed_until <= ? OR mantago_tag_names.claimed_by = excluded.claimed_by)`,
+     WHERE mantago_tag_names.tag_id IS NULL AND (mantago_tag_names.claimed_until IS NULL OR mantago_tag_names.claimed_until <= ?)`,
     [name, owner, until, now, now],
   );
   return changes > 0;
