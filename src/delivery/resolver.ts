@@ -105,11 +105,11 @@ export class Resolver {
         const wait = awaiting ? Math.min(AWAIT_ORDER_RECHECK_MAX_MS, Math.max(PLACED_WAIT_MS, waited / 10)) : PLACED_WAIT_MS;
         return { later: true, at: Math.ceil((now + wait) / 1000) * 1000 }; // to the second: released together
       }
-      // Its customer may be known only now (an event that waited for its order), or may have opted out meanwhile.
-      if (plan.kind === 'send' && (await store.optedOut(customerKeys(order.customer))).size > 0)
-        return { id: d.id, plan: { kind: 'skip', reason: OPTED_OUT_REASON } };
-      // Tags go to whom no message does (tags only, too old) only if the customer did not opt out.
-      if (plan.kind === 'skip' && plan.tagging && (await store.optedOut(customerKeys(order.customer))).size > 0) {
+      // Its customer may be known only now (an event that waited for its order), or may have opted
+      // out meanwhile: then no message, and no tags either (for a message skipped anyway: tags only, too old).
+      const reaches = plan.kind === 'send' || (plan.kind === 'skip' && plan.tagging !== undefined);
+      if (reaches && (await store.optedOut(customerKeys(order.customer))).size > 0) {
+        if (plan.kind === 'send') return { id: d.id, plan: { kind: 'skip', reason: OPTED_OUT_REASON } };
         const { tagging: _dropped, ...untagged } = plan;
         return { id: d.id, plan: untagged };
       }

@@ -15,7 +15,7 @@ import {
 } from '../delivery-row.ts';
 import { asStored, type Param, type Row, type Runner } from '../runner.ts';
 import type { KnownDelivery } from '../store.ts';
-import { optedOut as optedOutKeys, skipOptedOut } from './opt-outs.ts';
+import { ofOptedOut, skipOptedOut } from './opt-outs.ts';
 import { queueTags } from './tags.ts';
 import { withdrawBy, withdrawOnClaim } from './withdrawal.ts';
 
@@ -88,22 +88,22 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
       const withdrawn = write.withdraws && answer.outcome === 'accepted' ? await withdrawBy(tx, write.withdraws, write.now) : 0;
       answers.push(withdrawn > 0 ? { ...answer, withdrawn } : answer);
     }
+    // A customer who opted out: a message just stored pending is skipped, and no tags are queued
+    // (for a message skipped as it was stored too: tags only, too old). One lookup for the group.
     const fresh = writes.flatMap((write, i) => {
       const answer = answers[i] as RecordedOrder;
-      return answer.outcome === 'accepted' && answer.status === 'pending' && write.optOutKeys?.length
-        ? [{ id: answer.deliveryId, keys: write.optOutKeys }]
-        : [];
+      return answer.outcome === 'accepted' && write.optOutKeys?.length ? [{ id: answer.deliveryId, keys: write.optOutKeys }] : [];
     });
-    const optedOut = await skipOptedOut(tx, fresh, Math.max(...writes.map((w) => w.now)));
-    // Tags go only to a customer who did not opt out: one whose message was skipped as it was stored
-    // (tags only, too old) is looked up too.
+    const optedOut = await ofOptedOut(tx, fresh);
+    const skipped = answers.filter((a) => a.status === 'pending' && optedOut.has(a.deliveryId)).map((a) => a.deliveryId);
+    await skipOptedOut(tx, skipped, Math.max(...writes.map((w) => w.now)));
     for (const [i, write] of writes.entries()) {
       const answer = answers[i] as RecordedOrder;
-      if (!write.tagging || answer.outcome !== 'accepted' || optedOut.has(answer.deliveryId)) continue;
-      if (answer.status === 'skipped' && write.optOutKeys?.length && (await optedOutKeys(tx, write.optOutKeys)).size > 0) continue;
-      await queueTags(tx, answer.deliveryId, write.tagging, write.now);
+      if (write.tagging && answer.outcome === 'accepted' && !optedOut.has(answer.deliveryId))
+        await queueTags(tx, answer.deliveryId, write.tagging, write.now);
     }
-    return answers.map((answer) => (optedOut.has(answer.deliveryId) ? { ...answer, status: 'skipped', reason: OPTED_OUT_REASON } : answer));
+    const opted = new Set(skipped);
+    return answers.map((answer) => (opted.has(answer.deliveryId) ? { ...answer, status: 'skipped', reason: OPTED_OUT_REASON } : answer));
   });
 }
 

@@ -32,20 +32,22 @@ export function putOptOut(db: Runner, key: string, now: number): Promise<number>
 }
 
 /**
- * Of the deliveries just stored pending (each with its customer's keys), those whose customer
- * opted out are skipped, in the transaction that stored them: one lookup for a whole group commit.
- * Their ids.
+ * Of the deliveries just stored (each with its customer's keys), those whose customer opted out:
+ * one lookup for a whole group commit. Their ids.
  */
-export async function skipOptedOut(tx: Runner, stored: { id: number; keys: string[] }[], now: number): Promise<Set<number>> {
+export async function ofOptedOut(tx: Runner, stored: { id: number; keys: string[] }[]): Promise<Set<number>> {
   const keys = [...new Set(stored.flatMap((s) => s.keys))];
   if (keys.length === 0) return new Set();
   const list = tx.dialect.inList('key', keys, 'text');
   const optedOut = new Set((await tx.all(`SELECT key FROM recipient_opt_outs WHERE ${list.sql}`, [list.param])).map((r) => String(r.key)));
-  const ids = stored.filter((s) => s.keys.some((key) => optedOut.has(key))).map((s) => s.id);
-  if (ids.length === 0) return new Set();
+  return new Set(stored.filter((s) => s.keys.some((key) => optedOut.has(key))).map((s) => s.id));
+}
+
+/** Skips deliveries just stored pending whose customer opted out, in the transaction that stored them. */
+export async function skipOptedOut(tx: Runner, ids: readonly number[], now: number): Promise<void> {
+  if (ids.length === 0) return;
   const idList = tx.dialect.inList('id', ids, 'bigint');
   await tx.run(`UPDATE deliveries SET ${SKIP} WHERE ${idList.sql}`, [now, idList.param]);
-  return new Set(ids);
 }
 
 /** Lifts `key`'s opt-out: whether it had one. */
