@@ -79,6 +79,8 @@ export function createIntake(deps: IntakeDeps): Intake {
     const receivedAt = now();
     const placedKey = dedupeKey(received.source, scope, received.orderId);
     const shipmentId = isShipmentEvent(received.event) ? received.shipment?.id : undefined;
+    // A stage before its parcel's delivery is late once that is stored (a shipment only when both have rules).
+    const mayBeLate = isBeforeDelivery(received.event) && (received.event !== 'shipped' || shippedLateAfter);
     // A placed event (most webhooks) looks nothing up: it starts its order.
     const [placed, shipped, delivered] =
       received.event === 'placed'
@@ -92,7 +94,7 @@ export function createIntake(deps: IntakeDeps): Intake {
                   storeTimeoutMs,
                   'look the shipment up',
                 ),
-            shipmentId === undefined || !isBeforeDelivery(received.event) || (received.event === 'shipped' && !shippedLateAfter)
+            shipmentId === undefined || !mayBeLate
               ? undefined
               : withDeadline(
                   deps.store.findDelivery(orderEventKey(placedKey, 'delivered', shipmentId)),
