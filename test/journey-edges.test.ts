@@ -191,3 +191,43 @@ test("WooCommerce: an order's processing and completed webhooks at the same mome
         .sort(),
     ).toEqual(['rb2kYmMdW', 'shipMod01']);
 });
+
+describe('WooCommerce: a completed webhook that overtook its processing one (or a poll that read the order completed first)', () => {
+  const mapping = `${RECIPIENTS}rules:\n  - name: confirmation\n    send: { intentId: rb2kYmMdW }\n  - name: shipped\n    when: { event: shipped }\n    send: { intentId: shipMod01 }\n`;
+  const at = (minute: number) => `2026-03-02T10:${String(minute).padStart(2, '0')}:00`;
+  const shipments = async (app: App, order: { id: number }) =>
+    (await app.inject({ method: 'GET', url: `/admin/deliveries?order=${order.id}&event=shipped`, headers: auth })).json().deliveries;
+
+  test('the confirmation goes at once; the processing, older than the completion, then brings the shipment, once', async () => {
+    const { app, sim } = await startServiceWithSimulator({ mapping });
+    const order = wooOrder({ date_created_gmt: at(0), meta_data: [{ id: 1, key: 'line_uid', value: user(50) }] });
+    const completed = await app.inject(wooRequest({ ...order, status: 'completed', date_modified_gmt: at(5) }));
+    expect(await settled(app, completed.json().deliveryId)).toMatchObject({ status: 'sent', event: 'placed' });
+    expect(await shipments(app, order)).toMatchObject([{ status: 'skipped' }]);
+
+    const processing = await app.inject(wooRequest({ ...order, date_modified_gmt: at(1) }));
+    expect(processing.json()).toMatchObject({ status: 'duplicate', deliveryId: completed.json().deliveryId });
+    const [shipment] = await shipments(app, order);
+    expect(await settled(app, shipment.id)).toMatchObject({ status: 'sent', event: 'shipped', clientId: user(50), rule: 'shipped' });
+    // Redelivered, and the completion redelivered: nothing more.
+    expect((await app.inject(wooRequest({ ...order, date_modified_gmt: at(1) }))).json()).toMatchObject({ status: 'duplicate' });
+    expect((await app.inject(wooRequest({ ...order, status: 'completed', date_modified_gmt: at(5) }))).json()).toMatchObject({
+      status: 'duplicate',
+    });
+    expect(await shipments(app, order)).toMatchObject([{ id: shipment.id, status: 'sent' }]);
+    expect(messages(sim, user(50)).map((b) => b.intentId)).toEqual(['rb2kYmMdW', 'shipMod01']);
+  });
+
+  test('a processing newer than the completion (the shop moved the order back) announces no shipment', async () => {
+    const { app, sim } = await startServiceWithSimulator({ mapping });
+    const order = wooOrder({ date_created_gmt: at(0), meta_data: [{ id: 1, key: 'line_uid', value: user(51) }] });
+    const completed = await app.inject(wooRequest({ ...order, status: 'completed', date_modified_gmt: at(5) }));
+    expect(await settled(app, completed.json().deliveryId)).toMatchObject({ status: 'sent' });
+    expect((await app.inject(wooRequest({ ...order, date_modified_gmt: at(9) }))).json()).toMatchObject({ status: 'duplicate' });
+    // Decided before the answer: the shipment is still the one spent at the order's first sight.
+    expect(await shipments(app, order)).toMatchObject([
+      { status: 'skipped', lastError: 'the order was first seen at this status: its placed message is the one sent' },
+    ]);
+    expect(messages(sim, user(51)).map((b) => b.intentId)).toEqual(['rb2kYmMdW']);
+  });
+});

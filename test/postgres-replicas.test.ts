@@ -55,6 +55,20 @@ describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
     for (let i = 0; i < 50; i++) expect(results[2 * i]?.deliveryId).toBe(results[2 * i + 1]?.deliveryId);
   });
 
+  test('a skipped delivery both replace at the same instant (its shipment announced after all) is replaced once', async () => {
+    const [a, b] = await twoReplicas();
+    const ids = Array.from({ length: 20 }, (_, i) => `spent-${i}`);
+    await Promise.all(ids.map((id) => a.recordOrder({ ...order(id), plan: { kind: 'skip', reason: 'spent' }, batchKey: undefined })));
+    const replaced = await Promise.all(
+      ids.flatMap((id) => [a.recordOrder({ ...order(id), replaces: 'spent' }), b.recordOrder({ ...order(id), replaces: 'spent' })]),
+    );
+    for (let i = 0; i < ids.length; i++) {
+      const pair = [replaced[2 * i], replaced[2 * i + 1]];
+      expect(pair.map((r) => r?.outcome).sort()).toEqual(['accepted', 'duplicate']);
+      expect(pair[0]?.deliveryId).toBe(pair[1]?.deliveryId);
+    }
+  });
+
   test('concurrent claims never take the same delivery twice', async () => {
     const [a, b] = await twoReplicas();
     await Promise.all(Array.from({ length: 200 }, (_, i) => a.recordOrder(order(String(i)))));

@@ -42,6 +42,24 @@ describeEachStore((current) => {
     expect(new Set(results.map((r) => r.deliveryId)).size).toBe(1);
   });
 
+  test('a delivery stored in place of one skipped for a reason: replaced once, however many try at once; another reason is kept', async () => {
+    await store.recordOrder(incoming({ orderId: 'spent', skip: true }));
+    const tries = await Promise.all(
+      Array.from({ length: 5 }, () => store.recordOrder({ ...incoming({ orderId: 'spent' }), replaces: 'nobody' })),
+    );
+    const [accepted, ...rest] = tries.sort((a, b) => a.outcome.localeCompare(b.outcome));
+    expect(accepted).toMatchObject({ outcome: 'accepted', status: 'pending' });
+    expect(rest).toEqual(Array(4).fill({ outcome: 'duplicate', deliveryId: accepted?.deliveryId, status: 'pending' }));
+    expect((await claimAll()).map((d) => d.id)).toEqual([accepted?.deliveryId]);
+
+    const kept = await store.recordOrder(incoming({ orderId: 'kept', skip: true }));
+    expect(await store.recordOrder({ ...incoming({ orderId: 'kept' }), replaces: 'another reason' })).toEqual({
+      outcome: 'duplicate',
+      deliveryId: kept.deliveryId,
+      status: 'skipped',
+    });
+  });
+
   test('a skipped order is recorded and never claimed', async () => {
     expect(await store.recordOrder(incoming({ skip: true }))).toMatchObject({ outcome: 'accepted', status: 'skipped' });
     expect(await claimAll()).toEqual([]);

@@ -2,7 +2,14 @@
 // delivery. The caller answers the shop only after this resolves, so an acknowledged order is
 // durable; each store call has a deadline, so a wedged store answers 503 (and the shop retries)
 // instead of hanging. No MantaGO call is made here: a member lookup is left to the worker.
-import { type DeliveryPlan, dedupeKey, type IncomingOrder, orderEventKey, type RecordedOrder } from '../domain/delivery.ts';
+import {
+  type DeliveryPlan,
+  dedupeKey,
+  type IncomingOrder,
+  orderEventKey,
+  type RecordedOrder,
+  SPENT_AT_FIRST_SIGHT,
+} from '../domain/delivery.ts';
 import { DELIVERY_STAGES, isBeforeDelivery, isDeliveryStage, isShipmentEvent, type Order, type Shipment } from '../domain/order.ts';
 import { customerKeys } from '../mapping/directory-keys.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
@@ -75,7 +82,12 @@ export function createIntake(deps: IntakeDeps): Intake {
     };
   };
 
-  const take: Intake = async ({ order: received, scope, placedIfFirst }, topic) => {
+  /** `replaces`: stored in place of the delivery under its key skipped for this reason (revived below). */
+  const take = async (
+    { order: received, scope, placedIfFirst }: Parameters<Intake>[0],
+    topic: string | undefined,
+    replaces?: string,
+  ): Promise<IntakeResult> => {
     const receivedAt = now();
     const placedKey = dedupeKey(received.source, scope, received.orderId);
     const shipmentId = isShipmentEvent(received.event) ? received.shipment?.id : undefined;
@@ -140,21 +152,37 @@ export function createIntake(deps: IntakeDeps): Intake {
     if (keys.length > 0) stored.optOutKeys = keys;
     if (firstSeen) {
       // Its shipped event is spent with it, so a redelivery of the same status sends nothing more.
-      stored.alongside = incoming(received, scope, placedKey, topic, receivedAt, {
-        kind: 'skip',
-        reason: 'the order was first seen at this status: its placed message is the one sent',
-      });
+      stored.alongside = incoming(received, scope, placedKey, topic, receivedAt, { kind: 'skip', reason: SPENT_AT_FIRST_SIGHT });
     }
+    if (replaces !== undefined) stored.replaces = replaces;
     if (withdrawing.has(order.event)) stored.withdraws = { orderKey: placedKey, event: order.event };
     const recorded = await withDeadline(deps.store.recordOrder(stored), storeTimeoutMs, 'store the order');
     // Its placed event came meanwhile (another replica took the order's first webhook at the same
     // moment): the store kept nothing of this one, which is then an event of a known order.
     if (firstSeen && recorded.outcome === 'duplicate') return take({ order: received, scope, placedIfFirst: false }, topic);
+    if (received.event === 'placed' && recorded.outcome === 'duplicate') await reviveSpentShipment(received, scope, placedKey, topic);
     // A fulfillment's update (tracking added after it shipped) sends nothing more, but its stages to come carry it.
     const update = recorded.outcome === 'duplicate' && received.event === 'shipped' ? received.shipment : undefined;
     if (update && (update.trackingNumber ?? update.trackingUrl ?? update.company))
       await withDeadline(deps.store.updateShipment(stored.dedupeKey, update), storeTimeoutMs, 'update the shipment');
     return plan.kind === 'skip' && recorded.outcome === 'accepted' ? { ...recorded, reason: plan.reason } : recorded;
   };
-  return take;
+
+  /**
+   * The placed event of an order first seen at a later status (WooCommerce's processing come after its
+   * completed, or after a poll read the order completed): the order was not complete when it began,
+   * so the shipment spent at its first sight is announced after all. Not when this event is newer than
+   * that status (the shop moved the order back). Only a redelivered placed event pays the lookup.
+   */
+  const reviveSpentShipment = async (received: Order, scope: string, placedKey: string, topic: string | undefined) => {
+    const placed = await withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up');
+    const first = placed?.order;
+    if (!first?.shipment || (received.changedAt ?? 0) > (first.changedAt ?? Number.POSITIVE_INFINITY)) return;
+    const spentKey = orderEventKey(placedKey, 'shipped', first.shipment.id);
+    const spent = await withDeadline(deps.store.findDelivery(spentKey), storeTimeoutMs, 'look the shipment up');
+    if (spent?.reason !== SPENT_AT_FIRST_SIGHT) return;
+    await take({ order: { ...first, event: 'shipped', items: [] }, scope }, topic, SPENT_AT_FIRST_SIGHT);
+  };
+
+  return (received, topic) => take(received, topic);
 }

@@ -79,7 +79,12 @@ export interface IncomingOrder {
   optOutKeys?: string[];
   /** Stored with it, in the same transaction: an event this one stands for too (WooCommerce's completion of an order first seen completed). */
   alongside?: IncomingOrder;
+  /** Stored in place of the delivery under its key skipped for this reason (a shipment spent as its order was first seen: SPENT_AT_FIRST_SIGHT). */
+  replaces?: string;
 }
+
+/** Why a shipment stored with its order's first sight (WooCommerce's completed) is not sent: that order's placed message went instead. */
+export const SPENT_AT_FIRST_SIGHT = 'the order was first seen at this status: its placed message is the one sent';
 
 /** The reason a withdrawn message shows: the event that withdrew it ("order cancelled before the message went out"). */
 export const withdrawnReason = (event: OrderEvent): string => `order ${event.replaceAll('_', ' ')} before the message went out`;

@@ -104,6 +104,8 @@ export interface Order {
   refund?: Refund;
   /** When the event happened by the shop's own time (ms), where the shop says: for a rule's maxAge. */
   occurredAt?: number;
+  /** When the shop last changed the order (ms, its own time), where it says: a status that came late is told from one the shop went back to. */
+  changedAt?: number;
 }
 
 /** What is kept of an order: everything but its line items, which no message uses. */

@@ -75,7 +75,8 @@ export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: strin
   const customerId = optionalText(payload.customer_id);
   const currency = payload.currency.toUpperCase();
   // The status is the event: it happened when the order was created (placed) or last changed.
-  const occurredAt = gmtTime(event === 'placed' ? payload.date_created_gmt : payload.date_modified_gmt);
+  const changedAt = gmtTime(payload.date_modified_gmt);
+  const occurredAt = event === 'placed' ? gmtTime(payload.date_created_gmt) : changedAt;
   return {
     source: 'woocommerce',
     event,
@@ -96,6 +97,7 @@ export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: strin
     ...(event === 'shipped' && { shipment: shipmentOf(payload) }),
     ...(event === 'refunded' && { refund: { amount: refundedAmount(payload), currency } }),
     ...(occurredAt !== undefined && { occurredAt }),
+    ...(changedAt !== undefined && { changedAt }),
     items: (payload.line_items ?? []).map((item) => ({
       name: item.name,
       quantity: item.quantity,

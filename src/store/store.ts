@@ -128,6 +128,8 @@ export interface KnownDelivery {
   /** The worker still has to find its recipient. */
   resolving: boolean;
   order: StoredOrder | null;
+  /** Why it was skipped, when it was. */
+  reason?: string;
 }
 
 /** Deliveries whose recipient the worker finds (MantaGO member lookups), and the binds it makes after. */

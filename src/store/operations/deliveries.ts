@@ -37,6 +37,8 @@ export interface OrderWrite {
   optOutKeys?: string[];
   /** Tags for its first row's recipient, queued with it when it is newly accepted. */
   tagging?: Tagging;
+  /** Its first row goes in place of the one under its key skipped for this reason, if that is still there. */
+  replaces?: string;
   now: number;
 }
 
@@ -46,6 +48,14 @@ export interface OrderWrite {
  */
 export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<RecordedOrder[]> {
   return db.transaction(async (tx) => {
+    // Deleted under the lock of this transaction: of two replicas replacing the same row, the second's
+    // insert finds the first's row, a duplicate.
+    for (const { rows, replaces } of writes)
+      if (replaces !== undefined)
+        await tx.run(`DELETE FROM deliveries WHERE dedupe_key = ? AND status = 'skipped' AND last_error = ?`, [
+          asStored(String(newRowValue(rows[0] as NewDeliveryRow, 'dedupe_key'))),
+          replaces,
+        ]);
     const rows = writes.flatMap((w) => w.rows);
     const ids = await tx.dialect.insertNew(tx, 'deliveries', NEW_DELIVERY_COLUMNS, rows, 'dedupe_key');
     const recorded: (RecordedOrder | undefined)[] = rows.map((row, i) => {
@@ -107,7 +117,7 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
   });
 }
 
-const KNOWN = ['status', 'platform', 'client_id', 'recipient_via', 'resolve_from', 'order_json'] as const;
+const KNOWN = ['status', 'platform', 'client_id', 'recipient_via', 'resolve_from', 'order_json', 'last_error'] as const;
 
 /** What the store knows of one delivery by its dedupe key (an order's placed delivery, for its later events). */
 export async function findDelivery(db: Runner, dedupeKey: string): Promise<KnownDelivery | undefined> {
@@ -120,6 +130,7 @@ export async function findDelivery(db: Runner, dedupeKey: string): Promise<Known
       d.client_id !== null && { recipient: { platform: d.platform as Platform, userId: d.client_id, via: String(d.recipient_via) } }),
     resolving: d.resolve_from !== null && d.status === 'pending',
     order: JSON.parse(d.order_json) as StoredOrder | null,
+    ...(d.status === 'skipped' && d.last_error !== null && { reason: d.last_error }),
   };
 }
 
