@@ -17,10 +17,13 @@ const TAGGING: Tagging = {
   ],
 };
 
+const OTHER_USER = 'U00000000000000000000000000000042';
+
 /** An order whose plan tags its user, as the intake hands it to the store. */
-function tagged(orderId: string, skip = false): IncomingOrder {
-  const order = incoming({ orderId, userId: USER, skip });
-  return { ...order, plan: { ...order.plan, tagging: TAGGING } as IncomingOrder['plan'] };
+function tagged(orderId: string, skip = false, userId = USER, ops = TAGGING.ops): IncomingOrder {
+  const order = incoming({ orderId, userId, skip });
+  const tagging: Tagging = { recipient: { ...TAGGING.recipient, userId }, ops };
+  return { ...order, plan: { ...order.plan, tagging } as IncomingOrder['plan'] };
 }
 
 describeEachStore((current) => {
@@ -34,7 +37,7 @@ describeEachStore((current) => {
   test('tags are queued once with their order event, and claimed under a lease only its holder records', async () => {
     const first = await store.recordOrder(tagged('tag-1'));
     expect((await store.recordOrder(tagged('tag-1'))).outcome).toBe('duplicate');
-    const only = await store.recordOrder(tagged('tag-2', true)); // a skipped delivery still tags
+    const only = await store.recordOrder(tagged('tag-2', true, OTHER_USER)); // a skipped delivery still tags
     expect((await store.tagJobsOf(first.deliveryId)).map((j) => [j.action, j.tag, j.tagId, j.status])).toEqual([
       ['add', 'name:buyer', null, 'pending'],
       ['remove', 'id:ct9', 'ct9', 'pending'],
@@ -58,6 +61,38 @@ describeEachStore((current) => {
     });
     // The others' lease runs out: claimable again.
     expect(await store.claimTags('w3', 10, 60_000, now + 60_001)).toHaveLength(3);
+  });
+
+  test("one user's jobs of one tag go one at a time, as queued; a later one supersedes an earlier one waiting for a try", async () => {
+    const BUYER = [{ action: 'add' as const, tag: { name: 'buyer' } }];
+    const UNBUYER = [{ action: 'remove' as const, tag: { name: 'buyer' } }];
+    const failed = { startedAt: now, durationMs: 4, outcome: 'failed' as const, httpStatus: 503, error: 'down' };
+    const retry = { status: 'pending' as const, counted: true, nextAttemptAt: now + 5_000, error: 'down', attempt: failed };
+    const jobOf = async (deliveryId: number) => (await store.tagJobsOf(deliveryId))[0];
+
+    // Under way when the refund's remove is queued: the remove waits for it.
+    const placed = await store.recordOrder(tagged('order-a', false, USER, BUYER));
+    const [add] = await store.claimTags('w1', 10, 60_000, now);
+    const refund = await store.recordOrder(tagged('order-a-refund', false, USER, UNBUYER));
+    expect(await store.claimTags('w1', 10, 60_000, now)).toEqual([]);
+    // Its try fails: rather than retried after the remove, it ends, and the remove goes.
+    if (!add) throw new Error('the add was claimed');
+    await store.recordTagTry(add, retry, now);
+    expect(await jobOf(placed.deliveryId)).toMatchObject({
+      status: 'tagged',
+      lastError: `not made: delivery ${refund.deliveryId}'s job, queued after it, takes this tag off the user`,
+      attemptLog: [{ outcome: 'failed' }],
+    });
+    expect((await store.claimTags('w1', 10, 60_000, now)).map((j) => [j.deliveryId, j.action])).toEqual([[refund.deliveryId, 'remove']]);
+
+    // Waiting for a retry when a later order's add comes: superseded at once, the later one goes.
+    const other = await store.recordOrder(tagged('order-b', false, OTHER_USER, BUYER));
+    const [first] = await store.claimTags('w2', 10, 60_000, now);
+    if (!first) throw new Error('the first add was claimed');
+    await store.recordTagTry(first, retry, now);
+    const next = await store.recordOrder(tagged('order-c', false, OTHER_USER, BUYER));
+    expect(await jobOf(other.deliveryId)).toMatchObject({ status: 'tagged', lastError: expect.stringContaining('puts this tag on') });
+    expect((await store.claimTags('w2', 10, 60_000, now + 5_000)).map((j) => j.deliveryId)).toEqual([next.deliveryId]);
   });
 
   test("a tag's creation is claimed once until its id is known; the id is remembered", async () => {

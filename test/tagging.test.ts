@@ -117,6 +117,32 @@ describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => 
     expect(sim.tags.tagsOf('line', user(2)).sort()).toEqual(['refunded', 'vip']);
   });
 
+  test.skipIf(!available)(
+    "a placed order's add still being retried when its refund comes is not made after the refund's remove",
+    async () => {
+      const { app, sim } = await setup(JOURNEY);
+      sim.set({ failTags: { status: 503, count: 1_000_000 } });
+      const order = orderFor(40);
+      const placed = await post(app, shopifyRequest(order));
+      await waitFor(async () => (await detail(app, placed.id)).tagging[0]?.attemptLog.length, { what: "the add's first failed try" });
+      const refund = await post(app, shopifyRequest(shopifyRefund(order.id), { topic: 'refunds/create' }));
+      expect(refund.status).toBe(202);
+      await waitFor(async () => (await detail(app, placed.id)).tagging[0]?.status === 'tagged', { what: 'the add superseded' });
+      sim.set({ failTags: null });
+      await settled(app, refund.id);
+      expect((await detail(app, placed.id)).tagging).toMatchObject([
+        {
+          action: 'add',
+          tag: 'name:buyer',
+          status: 'tagged',
+          lastError: `not made: delivery ${refund.id}'s job, queued after it, takes this tag off the user`,
+        },
+      ]);
+      expect(added(sim, 'buyer', user(40))).toBe(0);
+      expect(sim.tags.tagsOf('line', user(40))).toEqual(['refunded']);
+    },
+  );
+
   test.skipIf(!available)('a rule with only tag sends no message', async () => {
     const { app, sim } = await setup(`${RECIPIENTS}\nrules:\n  - name: buyer\n    tag: { add: [{ name: buyer }] }\n`);
     const placed = await post(app, shopifyRequest(orderFor(3)));

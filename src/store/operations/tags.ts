@@ -27,23 +27,38 @@ export interface TagTryRecord {
 
 const CLAIMABLE_AT = 'coalesce(lease_until, next_attempt_at)';
 
-/** The tag jobs of a newly stored (or newly resolved) delivery; one already there is left as it is. */
+/**
+ * Jobs of one user and tag go one at a time, in the order queued, so the user's tag ends as the
+ * latest event says (a refund's `remove` is not undone by the placed event's `add` retried after
+ * it): `a` and `b` are two aliases of tag_jobs, the same user and tag.
+ */
+const sameUserAndTag = (a: string, b: string) =>
+  `${a}.client_id = ${b}.client_id AND ${a}.tag = ${b}.tag AND ${a}.platform = ${b}.platform`;
+/** Why a job superseded by a later one of its user and tag is done without a call. */
+const notMade = (deliveryId: unknown, action: unknown) =>
+  `not made: delivery ${deliveryId}'s job, queued after it, ${action === 'add' ? 'puts this tag on' : 'takes this tag off'} the user`;
+
+/**
+ * The tag jobs of a newly stored (or newly resolved) delivery; one already there is left as it is.
+ * An earlier job of the same user and tag not under way (waiting for its first try or a retry) is
+ * superseded: done, never made.
+ */
 export async function queueTags(db: Runner, deliveryId: number, tagging: Tagging, now: number): Promise<void> {
+  const { platform, userId } = tagging.recipient;
   for (const op of tagging.ops) {
-    await db.run(
+    const tag = tagKey(op.tag);
+    const { changes } = await db.run(
       `INSERT INTO tag_jobs (delivery_id, platform, client_id, action, tag, tag_id, status, attempts, created_at, next_attempt_at)
        VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
        ON CONFLICT (delivery_id, client_id, tag, action) DO NOTHING`,
-      [
-        deliveryId,
-        tagging.recipient.platform,
-        tagging.recipient.userId,
-        op.action,
-        tagKey(op.tag),
-        'id' in op.tag ? op.tag.id : null,
-        now,
-        now,
-      ],
+      [deliveryId, platform, userId, op.action, tag, 'id' in op.tag ? op.tag.id : null, now, now],
+    );
+    if (changes === 0) continue;
+    await db.run(
+      `UPDATE tag_jobs SET status = 'tagged', next_attempt_at = NULL, finished_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
+       WHERE status = 'pending' AND client_id = ? AND tag = ? AND platform = ? AND (lease_until IS NULL OR lease_until <= ?)
+         AND id < (SELECT id FROM tag_jobs WHERE delivery_id = ? AND client_id = ? AND tag = ? AND action = ?)`,
+      [now, notMade(deliveryId, op.action), userId, tag, platform, now, deliveryId, userId, tag, op.action],
     );
   }
 }
@@ -52,7 +67,9 @@ export function claimTags(db: Runner, owner: string, limit: number, leaseMs: num
   return db.transaction(async (tx) => {
     const rows = await tx.all(
       `SELECT id, delivery_id, platform, client_id, action, tag, attempts, created_at FROM tag_jobs
-       WHERE status = 'pending' AND ${CLAIMABLE_AT} <= ? ORDER BY ${CLAIMABLE_AT}, id LIMIT ?${tx.dialect.skipLocked}`,
+       WHERE status = 'pending' AND ${CLAIMABLE_AT} <= ?
+         AND NOT EXISTS (SELECT 1 FROM tag_jobs earlier WHERE earlier.status = 'pending' AND ${sameUserAndTag('earlier', 'tag_jobs')} AND earlier.id < tag_jobs.id)
+       ORDER BY ${CLAIMABLE_AT}, id LIMIT ?${tx.dialect.skipLocked}`,
       [now, limit],
     );
     if (rows.length === 0) return [];
@@ -76,9 +93,23 @@ export function claimTags(db: Runner, owner: string, limit: number, leaseMs: num
   });
 }
 
-/** Records a try (write-once) and moves the job on, if `owner` still holds it (the lease rule). */
-export async function recordTagTry(db: Runner, job: Pick<TagJob, 'id' | 'owner'>, record: TagTryRecord, now: number): Promise<void> {
+/**
+ * Records a try (write-once) and moves the job on, if `owner` still holds it (the lease rule). A try
+ * that would be retried while a later job of the same user and tag waits ends the job: the later one decides.
+ */
+export async function recordTagTry(db: Runner, job: Pick<TagJob, 'id' | 'owner'>, tried: TagTryRecord, now: number): Promise<void> {
   await db.transaction(async (tx) => {
+    const [later] =
+      tried.status === 'pending'
+        ? await tx.all(
+            `SELECT later.delivery_id, later.action FROM tag_jobs job JOIN tag_jobs later ON ${sameUserAndTag('later', 'job')}
+             WHERE job.id = ? AND later.status = 'pending' AND later.id > job.id ORDER BY later.id LIMIT 1`,
+            [job.id],
+          )
+        : [];
+    const record: TagTryRecord = later
+      ? { ...tried, status: 'tagged', nextAttemptAt: null, error: notMade(later.delivery_id, later.action) }
+      : tried;
     const { changes } = await tx.run(
       `UPDATE tag_jobs SET status = ?, attempts = attempts + ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
          last_error = ?, tag_id = coalesce(?, tag_id), finished_at = ?
