@@ -194,16 +194,21 @@ test("WooCommerce: an order's processing and completed webhooks at the same mome
 
 describe('WooCommerce: a completed webhook that overtook its processing one (or a poll that read the order completed first)', () => {
   const mapping = `${RECIPIENTS}rules:\n  - name: confirmation\n    send: { intentId: rb2kYmMdW }\n  - name: shipped\n    when: { event: shipped }\n    send: { intentId: shipMod01 }\n`;
+  const TRACKED = '{ message: "Shipped with {{shipment.company | \\"us\\"}}: {{shipment.trackingNumber | \\"no tracking\\"}}" }';
   const at = (minute: number) => `2026-03-02T10:${String(minute).padStart(2, '0')}:00`;
   const shipments = async (app: App, order: { id: number }) =>
     (await app.inject({ method: 'GET', url: `/admin/deliveries?order=${order.id}&event=shipped`, headers: auth })).json().deliveries;
 
-  test('the confirmation goes at once; the processing, older than the completion, then brings the shipment, once', async () => {
-    const { app, sim } = await startServiceWithSimulator({ mapping });
+  test('the confirmation goes at once; the processing, older than the completion, then brings the shipment (with the tracking since added), once', async () => {
+    const { app, sim } = await startServiceWithSimulator({ mapping: mapping.replace('{ intentId: shipMod01 }', TRACKED) });
     const order = wooOrder({ date_created_gmt: at(0), meta_data: [{ id: 1, key: 'line_uid', value: user(50) }] });
     const completed = await app.inject(wooRequest({ ...order, status: 'completed', date_modified_gmt: at(5) }));
     expect(await settled(app, completed.json().deliveryId)).toMatchObject({ status: 'sent', event: 'placed' });
     expect(await shipments(app, order)).toMatchObject([{ status: 'skipped' }]);
+    // The tracking comes with a later update of the completed order.
+    const tracking = { id: 2, key: '_wc_shipment_tracking_items', value: [{ tracking_number: 'TW123', tracking_provider: 'DHL' }] };
+    const tracked = { ...order, status: 'completed', date_modified_gmt: at(6), meta_data: [...order.meta_data, tracking] };
+    expect((await app.inject(wooRequest(tracked))).json()).toMatchObject({ status: 'duplicate' });
 
     const processing = await app.inject(wooRequest({ ...order, date_modified_gmt: at(1) }));
     expect(processing.json()).toMatchObject({ status: 'duplicate', deliveryId: completed.json().deliveryId });
@@ -215,7 +220,7 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
       status: 'duplicate',
     });
     expect(await shipments(app, order)).toMatchObject([{ id: shipment.id, status: 'sent' }]);
-    expect(messages(sim, user(50)).map((b) => b.intentId)).toEqual(['rb2kYmMdW', 'shipMod01']);
+    expect(messages(sim, user(50)).map((b) => b.intentId ?? b.message)).toEqual(['rb2kYmMdW', 'Shipped with DHL: TW123']);
   });
 
   test('a processing newer than the completion (the shop moved the order back) announces no shipment', async () => {

@@ -180,8 +180,9 @@ export function createIntake(deps: IntakeDeps): Intake {
     if (!first?.shipment || (received.changedAt ?? 0) > (first.changedAt ?? Number.POSITIVE_INFINITY)) return;
     const spentKey = orderEventKey(placedKey, 'shipped', first.shipment.id);
     const spent = await withDeadline(deps.store.findDelivery(spentKey), storeTimeoutMs, 'look the shipment up');
-    if (spent?.reason !== SPENT_AT_FIRST_SIGHT) return;
-    await take({ order: { ...first, event: 'shipped', items: [] }, scope }, topic, SPENT_AT_FIRST_SIGHT);
+    if (spent?.reason !== SPENT_AT_FIRST_SIGHT || !spent.order) return;
+    // The spent row's order: tracking a later `completed` added (updateShipment) is kept there.
+    await take({ order: { ...spent.order, event: 'shipped', items: [] }, scope }, topic, SPENT_AT_FIRST_SIGHT);
   };
 
   return (received, topic) => take(received, topic);
