@@ -82,7 +82,8 @@ describe('WooCommerce', () => {
       return kind.normalize(wooOrder({ status }) as never, {});
     };
     for (const status of ['pending', 'on-hold', 'failed', 'checkout-draft']) expect(normalize(status)).toHaveProperty('ignored');
-    expect(normalize('processing')).toMatchObject({ order: { event: 'placed' } });
+    // A processing that comes after the order was first seen completed announces the shipment spent then.
+    expect(normalize('processing')).toMatchObject({ order: { event: 'placed' }, revivesShipment: true });
     expect(normalize('completed')).toMatchObject({ order: { event: 'shipped', shipment: { id: 'completed' } }, placedIfFirst: true });
     expect(normalize('cancelled')).toMatchObject({ order: { event: 'cancelled' } });
     expect(normalize('refunded')).toMatchObject({ order: { event: 'refunded', refund: { amount: '880.00', currency: 'TWD' } } });

@@ -24,7 +24,7 @@ import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
 export type IntakeResult = (RecordedOrder & { reason?: string }) | { outcome: 'ignored'; reason: string };
 /** `scope`: what makes the order id unique beyond its source, read from signed bytes (see the sources). */
 export type Intake = (
-  received: { order: Order; scope: string; placedIfFirst?: boolean },
+  received: { order: Order; scope: string; placedIfFirst?: boolean; revivesShipment?: boolean },
   topic: string | undefined,
 ) => Promise<IntakeResult>;
 
@@ -84,7 +84,7 @@ export function createIntake(deps: IntakeDeps): Intake {
 
   /** `replaces`: stored in place of the delivery under its key skipped for this reason (revived below). */
   const take = async (
-    { order: received, scope, placedIfFirst }: Parameters<Intake>[0],
+    { order: received, scope, placedIfFirst, revivesShipment }: Parameters<Intake>[0],
     topic: string | undefined,
     replaces?: string,
   ): Promise<IntakeResult> => {
@@ -160,7 +160,8 @@ export function createIntake(deps: IntakeDeps): Intake {
     // Its placed event came meanwhile (another replica took the order's first webhook at the same
     // moment): the store kept nothing of this one, which is then an event of a known order.
     if (firstSeen && recorded.outcome === 'duplicate') return take({ order: received, scope, placedIfFirst: false }, topic);
-    if (received.event === 'placed' && recorded.outcome === 'duplicate') await reviveSpentShipment(received, scope, placedKey, topic);
+    if (revivesShipment && received.event === 'placed' && recorded.outcome === 'duplicate')
+      await reviveSpentShipment(received, scope, placedKey, topic);
     // A fulfillment's update (tracking added after it shipped) sends nothing more, but its stages to come carry it.
     const update = recorded.outcome === 'duplicate' && received.event === 'shipped' ? received.shipment : undefined;
     if (update && (update.trackingNumber ?? update.trackingUrl ?? update.company))
@@ -172,7 +173,7 @@ export function createIntake(deps: IntakeDeps): Intake {
    * The placed event of an order first seen at a later status (WooCommerce's processing come after its
    * completed, or after a poll read the order completed): the order was not complete when it began,
    * so the shipment spent at its first sight is announced after all. Not when this event is newer than
-   * that status (the shop moved the order back). Only a redelivered placed event pays the lookup.
+   * that status (the shop moved the order back). Only such a source's redelivered placed event pays the lookup.
    */
   const reviveSpentShipment = async (received: Order, scope: string, placedKey: string, topic: string | undefined) => {
     const placed = await withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up');

@@ -12,10 +12,14 @@ export type Verification = { ok: true } | { ok: false; reason: string };
  * An order event, with its `scope`: what makes its order id unique beyond the source, taken from
  * signed bytes only (an unsigned header could be changed on a replay, and the customer messaged
  * twice). `placedIfFirst`: a status change that means this event for an order seen before, and
- * `placed` for one never seen (WooCommerce's `completed`). `invalid`: what the schema could not
- * say is wrong (a 400).
+ * `placed` for one never seen (WooCommerce's `completed`); `revivesShipment`: a placed event that,
+ * come after its order was first seen so, announces the shipment spent then (WooCommerce's
+ * `processing`). `invalid`: what the schema could not say is wrong (a 400).
  */
-export type Normalized = { order: Order; scope: string; placedIfFirst?: boolean } | { ignored: string } | { invalid: string };
+export type Normalized =
+  | { order: Order; scope: string; placedIfFirst?: boolean; revivesShipment?: boolean }
+  | { ignored: string }
+  | { invalid: string };
 
 export interface SecretSetting {
   /** The environment variable: unset disables the source (its route answers 404). */

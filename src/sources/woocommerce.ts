@@ -144,7 +144,12 @@ const ORDER = payloadKind<WooCommerceOrder>({
       };
     const site = signedSite(payload);
     const order = normalizeWooCommerceOrder(payload, site ?? header(headers, 'x-wc-webhook-source') ?? '', event);
-    return { order, scope: site ?? '', ...(event === 'shipped' && { placedIfFirst: true }) };
+    return {
+      order,
+      scope: site ?? '',
+      ...(event === 'shipped' && { placedIfFirst: true }),
+      ...(event === 'placed' && { revivesShipment: true }),
+    };
   },
 });
 
