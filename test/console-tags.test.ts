@@ -45,3 +45,31 @@ test("a delivery's page shows its tags: the one put on, and the one MantaGO refu
   expect(c.consoleErrors).toEqual([]);
   await expectTokenKeptSafe(c);
 });
+
+test("a tag job superseded by a later order's job of the same tag shows why no call was needed, as a note", BROWSER_TEST, async () => {
+  const c = await consoleService(await browser(), { mapping: MAPPING });
+  c.sim.set({ failTags: { status: 503, count: 1_000_000 } });
+  const order = () => shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: LINE_USER_2 }] }));
+  const buyerJob = async (id: number) =>
+    (await c.admin('GET', `/deliveries/${id}`)).body.tagging.find((t: { tag: string }) => t.tag === 'name:buyer');
+  const first = await c.order(order());
+  await waitFor(async () => (await buyerJob(first)).attemptLog.length > 0, { what: "the first order's add to fail once" });
+  const second = await c.order(order());
+  const superseded = await waitFor(
+    async () => {
+      const job = await buyerJob(first);
+      return job.status === 'tagged' ? job : undefined;
+    },
+    { what: 'the first add superseded' },
+  );
+  c.sim.set({ failTags: null });
+  expect(superseded.lastError).toBe(`superseded: delivery ${second}'s job, queued after it, puts this tag on the user`);
+
+  await c.signIn();
+  await c.page.goto(`${c.base}/console/#/deliveries/${first}`);
+  const job = c.page.locator('[data-field="tagging"] [data-tag="name:buyer"]');
+  await job.locator('.attempt-error').waitFor();
+  expect(await job.locator('.attempt-head [data-status]').textContent()).toBe('tagged');
+  expect(await job.locator('.attempt-error').textContent()).toBe(`Note: ${superseded.lastError}`);
+  expect(c.consoleErrors).toEqual([]);
+});

@@ -69,6 +69,33 @@ describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
     }
   });
 
+  test("a tag job's retry recorded on one replica as the same user's later job of the tag is queued on the other: never both left waiting", async () => {
+    const [a, b] = await twoReplicas();
+    const now = Date.now() + 60_000;
+    const tagged = (orderId: string, userId: string, action: 'add' | 'remove'): IncomingOrder => {
+      const base = order(orderId);
+      const recipient = { platform: 'line' as const, userId, via: 'test' };
+      return {
+        ...base,
+        plan: { ...base.plan, tagging: { recipient, ops: [{ action, tag: { name: 'buyer' } }] } } as IncomingOrder['plan'],
+      };
+    };
+    const users = Array.from({ length: 30 }, (_, i) => `U${String(i).padStart(32, '7')}`);
+    const placed = await Promise.all(users.map((u, i) => a.recordOrder(tagged(`tp-${i}`, u, 'add'))));
+    const adds = await a.claimTags('a', 100, 60_000, now);
+    expect(adds).toHaveLength(users.length);
+    const failed = { startedAt: now, durationMs: 1, outcome: 'failed' as const, httpStatus: 503, error: 'down' };
+    // Each add's retry is written while its user's refund (another replica) queues the remove.
+    await Promise.all(
+      adds.flatMap((job, i) => [
+        a.recordTagTry(job, { status: 'pending', counted: true, nextAttemptAt: now + 3_600_000, error: 'down', attempt: failed }, now),
+        b.recordOrder(tagged(`tr-${i}`, users[i] as string, 'remove')),
+      ]),
+    );
+    for (const { deliveryId } of placed) expect((await a.tagJobsOf(deliveryId))[0]?.status).toBe('tagged');
+    expect(await b.claimTags('b', 100, 60_000, now)).toHaveLength(users.length);
+  });
+
   test('concurrent claims never take the same delivery twice', async () => {
     const [a, b] = await twoReplicas();
     await Promise.all(Array.from({ length: 200 }, (_, i) => a.recordOrder(order(String(i)))));

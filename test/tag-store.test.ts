@@ -80,7 +80,7 @@ describeEachStore((current) => {
     await store.recordTagTry(add, retry, now);
     expect(await jobOf(placed.deliveryId)).toMatchObject({
       status: 'tagged',
-      lastError: `not made: delivery ${refund.deliveryId}'s job, queued after it, takes this tag off the user`,
+      lastError: `superseded: delivery ${refund.deliveryId}'s job, queued after it, takes this tag off the user`,
       attemptLog: [{ outcome: 'failed' }],
     });
     expect((await store.claimTags('w1', 10, 60_000, now)).map((j) => [j.deliveryId, j.action])).toEqual([[refund.deliveryId, 'remove']]);

@@ -135,7 +135,7 @@ describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => 
           action: 'add',
           tag: 'name:buyer',
           status: 'tagged',
-          lastError: `not made: delivery ${refund.id}'s job, queued after it, takes this tag off the user`,
+          lastError: `superseded: delivery ${refund.id}'s job, queued after it, takes this tag off the user`,
         },
       ]);
       expect(added(sim, 'buyer', user(40))).toBe(0);

@@ -1,7 +1,11 @@
 // A delivery's MantaGO tags on its page: each tag put on or taken off the user, where it stands,
-// MantaGO's reason when it died, and every try. Tagging never changes the message above it.
+// MantaGO's reason when it died (or why no call was needed), and every try. Tagging never changes the message above it.
 import type { TagJob } from './api.ts';
 import { badge, h, text, time } from './dom.ts';
+
+/** What a job's last error is, by where it stands: a done job's says why no call was needed. */
+const lastErrorLabel = (status: string | null | undefined): string =>
+  status === 'dead' ? "MantaGO's reason: " : status === 'pending' ? 'Last failure: ' : 'Note: ';
 
 export function taggingSection(jobs: TagJob[]): HTMLElement {
   const section = h(
@@ -34,7 +38,7 @@ export function taggingSection(jobs: TagJob[]): HTMLElement {
           ' ',
           badge(job.status),
         ),
-        job.lastError ? h('p', { class: 'attempt-error' }, h('span', { class: 'label' }, "MantaGO's reason: "), job.lastError) : null,
+        job.lastError ? h('p', { class: 'attempt-error' }, h('span', { class: 'label' }, lastErrorLabel(job.status)), job.lastError) : null,
         tries.length > 0 ? h('ol', { class: 'attempt-facts' }, ...tries) : h('p', { class: 'muted' }, 'Not tried yet.'),
       ),
     );

@@ -16,7 +16,10 @@ export const TagJobSchema = Type.Object({
   status: Type.Enum([...TAG_JOB_STATUSES]),
   attempts: Type.Integer(),
   nextAttemptAt: Time,
-  lastError: Type.Union([Type.String(), Type.Null()], { description: "dead: MantaGO's reason; pending: the last failure" }),
+  lastError: Type.Union([Type.String(), Type.Null()], {
+    description:
+      "dead: MantaGO's reason; pending: the last failure; tagged: why no call was needed (a later job of the user and tag superseded it, or the tag to take off does not exist)",
+  }),
   attemptLog: Type.Array(
     Type.Object({
       startedAt: Type.String({ format: 'date-time' }),

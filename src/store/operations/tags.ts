@@ -10,7 +10,7 @@ import {
   tagKey,
   tagOfKey,
 } from '../../domain/tagging.ts';
-import type { Runner } from '../runner.ts';
+import type { Param, Runner } from '../runner.ts';
 
 /** How one try of a tag job went: where the job goes, and the try itself (none when handed back untried). */
 export interface TagTryRecord {
@@ -34,9 +34,18 @@ const CLAIMABLE_AT = 'coalesce(lease_until, next_attempt_at)';
  */
 const sameUserAndTag = (a: string, b: string) =>
   `${a}.client_id = ${b}.client_id AND ${a}.tag = ${b}.tag AND ${a}.platform = ${b}.platform`;
-/** Why a job superseded by a later one of its user and tag is done without a call. */
-const notMade = (deliveryId: unknown, action: unknown) =>
-  `not made: delivery ${deliveryId}'s job, queued after it, ${action === 'add' ? 'puts this tag on' : 'takes this tag off'} the user`;
+/** Why a job superseded by a later one of its user and tag is done without (another) call. */
+const superseded = (deliveryId: unknown, action: unknown) =>
+  `superseded: delivery ${deliveryId}'s job, queued after it, ${action === 'add' ? 'puts this tag on' : 'takes this tag off'} the user`;
+/**
+ * Locks the pending jobs of `job`'s user and tag (PostgreSQL; SQLite's write transaction is the
+ * lock): a job's retry and a later job's queueing, each in its own transaction, then see each
+ * other, so the retry never misses the later job nor the later job the retry it could supersede.
+ */
+const lockUserAndTag = (db: Runner, where: string, params: Param[]) =>
+  db.dialect.name === 'postgres'
+    ? db.all(`SELECT job.id FROM tag_jobs job WHERE ${where} AND job.status = 'pending'${db.dialect.forUpdate}`, params)
+    : Promise.resolve([]);
 
 /**
  * The tag jobs of a newly stored (or newly resolved) delivery; one already there is left as it is.
@@ -54,11 +63,13 @@ export async function queueTags(db: Runner, deliveryId: number, tagging: Tagging
       [deliveryId, platform, userId, op.action, tag, 'id' in op.tag ? op.tag.id : null, now, now],
     );
     if (changes === 0) continue;
+    await lockUserAndTag(db, 'job.client_id = ? AND job.tag = ? AND job.platform = ?', [userId, tag, platform]);
+    // Another job of the same delivery (one rule adds a tag, another takes it off) is not superseded: both go, in order.
     await db.run(
       `UPDATE tag_jobs SET status = 'tagged', next_attempt_at = NULL, finished_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
        WHERE status = 'pending' AND client_id = ? AND tag = ? AND platform = ? AND (lease_until IS NULL OR lease_until <= ?)
-         AND id < (SELECT id FROM tag_jobs WHERE delivery_id = ? AND client_id = ? AND tag = ? AND action = ?)`,
-      [now, notMade(deliveryId, op.action), userId, tag, platform, now, deliveryId, userId, tag, op.action],
+         AND delivery_id <> ? AND id < (SELECT id FROM tag_jobs WHERE delivery_id = ? AND client_id = ? AND tag = ? AND action = ?)`,
+      [now, superseded(deliveryId, op.action), userId, tag, platform, now, deliveryId, deliveryId, userId, tag, op.action],
     );
   }
 }
@@ -99,16 +110,18 @@ export function claimTags(db: Runner, owner: string, limit: number, leaseMs: num
  */
 export async function recordTagTry(db: Runner, job: Pick<TagJob, 'id' | 'owner'>, tried: TagTryRecord, now: number): Promise<void> {
   await db.transaction(async (tx) => {
+    if (tried.status === 'pending') await lockUserAndTag(tx, 'job.id = ?', [job.id]);
     const [later] =
       tried.status === 'pending'
         ? await tx.all(
             `SELECT later.delivery_id, later.action FROM tag_jobs job JOIN tag_jobs later ON ${sameUserAndTag('later', 'job')}
-             WHERE job.id = ? AND later.status = 'pending' AND later.id > job.id ORDER BY later.id LIMIT 1`,
+             WHERE job.id = ? AND later.status = 'pending' AND later.id > job.id AND later.delivery_id <> job.delivery_id
+             ORDER BY later.id LIMIT 1`,
             [job.id],
           )
         : [];
     const record: TagTryRecord = later
-      ? { ...tried, status: 'tagged', nextAttemptAt: null, error: notMade(later.delivery_id, later.action) }
+      ? { ...tried, status: 'tagged', nextAttemptAt: null, error: superseded(later.delivery_id, later.action) }
       : tried;
     const { changes } = await tx.run(
       `UPDATE tag_jobs SET status = ?, attempts = attempts + ?, next_attempt_at = ?, lease_owner = NULL, lease_until = NULL,
