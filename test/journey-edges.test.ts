@@ -223,6 +223,19 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     expect(messages(sim, user(50)).map((b) => b.intentId ?? b.message)).toEqual(['rb2kYmMdW', 'Shipped with DHL: TW123']);
   });
 
+  test('a processing that comes after the order was refunded announces no shipment', async () => {
+    const refunded = '  - name: refunded\n    when: { event: refunded }\n    send: { message: "Refunded." }\n';
+    const { app, sim } = await startServiceWithSimulator({ mapping: mapping + refunded });
+    const order = wooOrder({ date_created_gmt: at(0), meta_data: [{ id: 1, key: 'line_uid', value: user(52) }] });
+    const completed = await app.inject(wooRequest({ ...order, status: 'completed', date_modified_gmt: at(5) }));
+    expect(await settled(app, completed.json().deliveryId)).toMatchObject({ status: 'sent' });
+    const refund = await app.inject(wooRequest({ ...order, status: 'refunded', date_modified_gmt: at(7) }));
+    expect(await settled(app, refund.json().deliveryId)).toMatchObject({ status: 'sent', event: 'refunded' });
+    expect((await app.inject(wooRequest({ ...order, date_modified_gmt: at(1) }))).json()).toMatchObject({ status: 'duplicate' });
+    expect(await shipments(app, order)).toMatchObject([{ status: 'skipped' }]);
+    expect(messages(sim, user(52)).map((b) => b.intentId ?? b.message)).toEqual(['rb2kYmMdW', 'Refunded.']);
+  });
+
   test('a processing newer than the completion (the shop moved the order back) announces no shipment', async () => {
     const { app, sim } = await startServiceWithSimulator({ mapping });
     const order = wooOrder({ date_created_gmt: at(0), meta_data: [{ id: 1, key: 'line_uid', value: user(51) }] });

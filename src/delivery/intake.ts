@@ -10,7 +10,15 @@ import {
   type RecordedOrder,
   SPENT_AT_FIRST_SIGHT,
 } from '../domain/delivery.ts';
-import { DELIVERY_STAGES, isBeforeDelivery, isDeliveryStage, isShipmentEvent, type Order, type Shipment } from '../domain/order.ts';
+import {
+  DELIVERY_STAGES,
+  isBeforeDelivery,
+  isDeliveryStage,
+  isShipmentEvent,
+  ORDER_ENDINGS,
+  type Order,
+  type Shipment,
+} from '../domain/order.ts';
 import { customerKeys } from '../mapping/directory-keys.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { planDelivery } from '../mapping/plan.ts';
@@ -173,15 +181,21 @@ export function createIntake(deps: IntakeDeps): Intake {
    * The placed event of an order first seen at a later status (WooCommerce's processing come after its
    * completed, or after a poll read the order completed): the order was not complete when it began,
    * so the shipment spent at its first sight is announced after all. Not when this event is newer than
-   * that status (the shop moved the order back). Only such a source's redelivered placed event pays the lookup.
+   * that status (the shop moved the order back), nor once the order was cancelled or refunded (its
+   * shipment would be news after the refund, and its tags would undo the refund's). Only such a
+   * source's redelivered placed event pays the lookups.
    */
   const reviveSpentShipment = async (received: Order, scope: string, placedKey: string, topic: string | undefined) => {
     const placed = await withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up');
     const first = placed?.order;
     if (!first?.shipment || (received.changedAt ?? 0) > (first.changedAt ?? Number.POSITIVE_INFINITY)) return;
     const spentKey = orderEventKey(placedKey, 'shipped', first.shipment.id);
-    const spent = await withDeadline(deps.store.findDelivery(spentKey), storeTimeoutMs, 'look the shipment up');
-    if (spent?.reason !== SPENT_AT_FIRST_SIGHT || !spent.order) return;
+    const [spent, ...endings] = await Promise.all(
+      [spentKey, ...ORDER_ENDINGS.map((event) => orderEventKey(placedKey, event))].map((key) =>
+        withDeadline(deps.store.findDelivery(key), storeTimeoutMs, 'look the order up'),
+      ),
+    );
+    if (spent?.reason !== SPENT_AT_FIRST_SIGHT || !spent.order || endings.some((ending) => ending !== undefined)) return;
     // The spent row's order: tracking a later `completed` added (updateShipment) is kept there.
     await take({ order: { ...spent.order, event: 'shipped', items: [] }, scope }, topic, SPENT_AT_FIRST_SIGHT);
   };

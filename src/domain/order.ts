@@ -25,6 +25,8 @@ export const isShipmentEvent = (event: OrderEvent): boolean => event === 'shippe
 /** A parcel's events before it is delivered (its shipment, the stages on its way): none is sent once it is. */
 export const BEFORE_DELIVERY = ['shipped', 'in_transit', 'out_for_delivery', 'delivery_attempted'] as const satisfies readonly OrderEvent[];
 export const isBeforeDelivery = (event: OrderEvent): boolean => (BEFORE_DELIVERY as readonly string[]).includes(event);
+/** The events after which the order goes no further: no news of its shipment is announced once either is stored. */
+export const ORDER_ENDINGS = ['cancelled', 'refunded'] as const satisfies readonly OrderEvent[];
 
 /** Whether an event names its customer at all (any customer field). */
 export const namesCustomer = (order: Pick<Order, 'customer'>): boolean => Object.values(order.customer).some((v) => v !== undefined);
