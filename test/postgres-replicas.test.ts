@@ -46,6 +46,14 @@ const order = (orderId: string): IncomingOrder =>
     },
   );
 
+/** An order whose plan tags its user: `action` on `buyer`. */
+const tagged = (orderId: string, userId: string, action: 'add' | 'remove'): IncomingOrder => {
+  const base = order(orderId);
+  const recipient = { platform: 'line' as const, userId, via: 'test' };
+  const ops = [{ action, tag: { name: 'buyer' } }];
+  return { ...base, plan: { ...base.plan, tagging: { recipient, ops } } as IncomingOrder['plan'] };
+};
+
 describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
   test('the same order arriving at both at the same instant is stored once', async () => {
     const [a, b] = await twoReplicas();
@@ -72,14 +80,6 @@ describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
   test("a tag job's retry recorded on one replica as the same user's later job of the tag is queued on the other: never both left waiting", async () => {
     const [a, b] = await twoReplicas();
     const now = Date.now() + 60_000;
-    const tagged = (orderId: string, userId: string, action: 'add' | 'remove'): IncomingOrder => {
-      const base = order(orderId);
-      const recipient = { platform: 'line' as const, userId, via: 'test' };
-      return {
-        ...base,
-        plan: { ...base.plan, tagging: { recipient, ops: [{ action, tag: { name: 'buyer' } }] } } as IncomingOrder['plan'],
-      };
-    };
     const users = Array.from({ length: 30 }, (_, i) => `U${String(i).padStart(32, '7')}`);
     const placed = await Promise.all(users.map((u, i) => a.recordOrder(tagged(`tp-${i}`, u, 'add'))));
     const adds = await a.claimTags('a', 100, 60_000, now);

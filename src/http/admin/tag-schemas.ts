@@ -18,7 +18,7 @@ export const TagJobSchema = Type.Object({
   nextAttemptAt: Time,
   lastError: Type.Union([Type.String(), Type.Null()], {
     description:
-      "dead: MantaGO's reason; pending: the last failure; tagged: why no call was needed (a later job of the user and tag superseded it, or the tag to take off does not exist)",
+      "dead: MantaGO's reason; pending: the last failure; tagged: why no (further) call was needed (a later job of the user and tag superseded it)",
   }),
   attemptLog: Type.Array(
     Type.Object({

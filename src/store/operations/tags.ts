@@ -38,13 +38,15 @@ const sameUserAndTag = (a: string, b: string) =>
 const superseded = (deliveryId: unknown, action: unknown) =>
   `superseded: delivery ${deliveryId}'s job, queued after it, ${action === 'add' ? 'puts this tag on' : 'takes this tag off'} the user`;
 /**
- * Locks the pending jobs of `job`'s user and tag (PostgreSQL; SQLite's write transaction is the
- * lock): a job's retry and a later job's queueing, each in its own transaction, then see each
- * other, so the retry never misses the later job nor the later job the retry it could supersede.
+ * Locks the pending jobs `where` picks, in the order queued (PostgreSQL; SQLite's write transaction
+ * is the lock): the retried job's own row, or every pending job of the user and the tags being
+ * queued, in one statement, so two transactions queueing one user's tags never each wait for the
+ * other. A job's retry and a later job's queueing, each in its own transaction, then see each other:
+ * the retry never misses the later job, nor the later job the retry it could supersede.
  */
-const lockUserAndTag = (db: Runner, where: string, params: Param[]) =>
+const lockPending = (db: Runner, where: string, params: Param[]) =>
   db.dialect.name === 'postgres'
-    ? db.all(`SELECT job.id FROM tag_jobs job WHERE ${where} AND job.status = 'pending'${db.dialect.forUpdate}`, params)
+    ? db.all(`SELECT job.id FROM tag_jobs job WHERE ${where} AND job.status = 'pending' ORDER BY job.id${db.dialect.forUpdate}`, params)
     : Promise.resolve([]);
 
 /**
@@ -54,6 +56,12 @@ const lockUserAndTag = (db: Runner, where: string, params: Param[]) =>
  */
 export async function queueTags(db: Runner, deliveryId: number, tagging: Tagging, now: number): Promise<void> {
   const { platform, userId } = tagging.recipient;
+  const tags = db.dialect.inList(
+    'job.tag',
+    tagging.ops.map((op) => tagKey(op.tag)),
+    'text',
+  );
+  await lockPending(db, `job.client_id = ? AND job.platform = ? AND ${tags.sql}`, [userId, platform, tags.param]);
   for (const op of tagging.ops) {
     const tag = tagKey(op.tag);
     const { changes } = await db.run(
@@ -63,7 +71,6 @@ export async function queueTags(db: Runner, deliveryId: number, tagging: Tagging
       [deliveryId, platform, userId, op.action, tag, 'id' in op.tag ? op.tag.id : null, now, now],
     );
     if (changes === 0) continue;
-    await lockUserAndTag(db, 'job.client_id = ? AND job.tag = ? AND job.platform = ?', [userId, tag, platform]);
     // Another job of the same delivery (one rule adds a tag, another takes it off) is not superseded: both go, in order.
     await db.run(
       `UPDATE tag_jobs SET status = 'tagged', next_attempt_at = NULL, finished_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
@@ -110,7 +117,7 @@ export function claimTags(db: Runner, owner: string, limit: number, leaseMs: num
  */
 export async function recordTagTry(db: Runner, job: Pick<TagJob, 'id' | 'owner'>, tried: TagTryRecord, now: number): Promise<void> {
   await db.transaction(async (tx) => {
-    if (tried.status === 'pending') await lockUserAndTag(tx, 'job.id = ?', [job.id]);
+    if (tried.status === 'pending') await lockPending(tx, 'job.id = ?', [job.id]);
     const [later] =
       tried.status === 'pending'
         ? await tx.all(
