@@ -1,79 +1,16 @@
 // Tagging buyers in MantaGO (issue 21) over HTTP with the simulator as MantaGO, on both engines:
 // a placed order tags its buyer once however often the shop redelivers, a refund swaps `buyer` for
 // `refunded`, a rule with only `tag` sends nothing, a 503 is retried, an unknown tag dies with
-// MantaGO's reason while the message goes, a tag by name is created once, DRY_RUN only records.
-import { describe, expect, onTestFinished, test } from 'vitest';
-import type { MantagoSimulator } from '../simulator/simulator.ts';
+// MantaGO's reason while the message goes, a tag by name is created once, DRY_RUN only records, a
+// user's jobs of one tag in the order queued. The startup check and two replicas: tagging-replicas.test.ts.
+import { describe, expect, test } from 'vitest';
 import { CLIENT_TAG_MAPPING_PATH, CLIENT_TAG_PATH } from '../src/mantago/tag-api.ts';
-import { sample } from './helpers/metrics.ts';
 import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
-import { freshSchema, postgresServer } from './helpers/postgres.ts';
-import { startSimulator } from '../simulator/simulator.ts';
-import { ADMIN_TOKEN, startService, startServiceWithSimulator, type TestService } from './helpers/service.ts';
+import { sample } from './helpers/metrics.ts';
+import { startServiceWithSimulator } from './helpers/service.ts';
+import { added, auth, detail, JOURNEY, orderFor, post, RECIPIENTS, settled, user } from './helpers/tagging.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyOrder, shopifyRefund, shopifyRequest } from './helpers/webhooks.ts';
-
-const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
-const user = (i: number) => `U${(0x7a6000 + i).toString(16).padStart(32, '0')}`;
-const RECIPIENTS = `
-recipients:
-  - attribute: line_uid
-    platform: line
-`;
-const JOURNEY = `${RECIPIENTS}
-rules:
-  - name: buyer
-    tag: { add: [{ name: buyer }] }
-  - name: big-spender
-    when: { minTotal: 5000 }
-    tag: { add: [{ name: vip }] }
-  - name: refund-tags
-    when: { event: refunded }
-    tag: { remove: [{ name: buyer }], add: [{ name: refunded }] }
-  - name: default
-    send: { intentId: rb2kYmMdW }
-  - name: refunded
-    when: { event: refunded }
-    send: { message: "Order {{order.number}} was refunded." }
-`;
-
-type App = Awaited<ReturnType<typeof startServiceWithSimulator>>['app'];
-type TagJob = {
-  action: string;
-  tag: string;
-  status: string;
-  lastError: string | null;
-  attemptLog: { outcome: string; httpStatus: number | null }[];
-};
-type Detail = { status: string; tagging: TagJob[] };
-
-const orderFor = (i: number, extra: Record<string, unknown> = {}) =>
-  shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user(i) }], ...extra });
-
-const detail = async (app: App, id: number): Promise<Detail> =>
-  (await app.inject({ method: 'GET', url: `/admin/deliveries/${id}`, headers: auth })).json();
-
-/** The delivery once it and every one of its tag jobs reached an end. */
-const settled = (app: App, id: number) =>
-  waitFor(
-    async () => {
-      const d = await detail(app, id);
-      return d.status !== 'pending' && d.tagging.length > 0 && d.tagging.every((t) => t.status !== 'pending') ? d : undefined;
-    },
-    { what: `delivery ${id} and its tags to settle` },
-  );
-
-async function post(app: App, request: ReturnType<typeof shopifyRequest>): Promise<{ status: number; id: number }> {
-  const answer = await app.inject(request);
-  return { status: answer.statusCode, id: answer.json().deliveryId };
-}
-
-const added = (sim: MantagoSimulator, name: string, to: string) => {
-  const tag = sim.tags.tags.find((t) => t.name === name);
-  return sim.tags.changes.filter((c) => c.action === 'add' && c.tagId === tag?.id && c.clientId === to).length;
-};
-
-const server = await postgresServer();
 
 describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => {
   const setup = async (mapping: string, env: Record<string, string> = {}) =>
@@ -311,48 +248,5 @@ describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => 
     const d = await settled(app, placed.id);
     expect(d.tagging).toMatchObject([{ status: 'tagged', attemptLog: [{ outcome: 'dry_run', httpStatus: null }] }]);
     expect(sim.tagCalls()).toHaveLength(0);
-  });
-});
-
-test('a tag id the bot has no tag for is a warning at startup, with its place in the mapping; GET /admin/tags lists the ids', async () => {
-  const sim = await startSimulator();
-  sim.tags.create('buyer', 'ctBuyer01');
-  const mapping = `${RECIPIENTS}rules:\n  - name: tags\n    tag: { add: [ctBuyer01, ctGone] }\n    send: { intentId: rb2kYmMdW }\n`;
-  const service = await startService(sim, { mapping });
-  onTestFinished(async () => {
-    await service.app.close();
-    await sim.close();
-  });
-  const listed = (await service.app.inject({ url: '/admin/tags', headers: auth })).json();
-  expect(listed.tags).toEqual([{ id: 'ctBuyer01', name: 'buyer' }]);
-  expect(listed.unknownInMapping).toEqual([{ id: 'ctGone', place: expect.stringMatching(/rules\[0\]\.tag\.add\[1\]$/) }]);
-  const warned = (line: string) => line.includes('a tag id the bot has no client tag for');
-  const warning = await waitFor(() => service.logs.find(warned), { what: 'the warning' });
-  expect(JSON.parse(warning)).toMatchObject({
-    tagId: 'ctGone',
-    mapping: expect.stringMatching(/mapping\.yaml:7:\d+ rules\[0\]\.tag\.add\[1\]$/),
-  });
-  expect(service.logs.filter(warned)).toHaveLength(1);
-});
-
-describe.skipIf(!server)('tagging with two replicas on one PostgreSQL', () => {
-  test('a tag by name is created once by two replicas taking 40 orders together', async () => {
-    // Slow enough that both replicas look for the tag before either has made it (without the claim, two creates).
-    const sim = await startSimulator({ latencyMs: 150 });
-    const database = await freshSchema(server as string);
-    const replicas: TestService[] = [];
-    for (let i = 0; i < 2; i++)
-      replicas.push(await startService(sim, { mapping: JOURNEY, env: { DATABASE_URL: database.url, MANTAGO_MAX_RPS: '1000' } }));
-    onTestFinished(async () => {
-      for (const replica of replicas) await replica.app.close();
-      await sim.close();
-      await database.drop();
-    });
-    const orders = Array.from({ length: 40 }, (_, i) => 300 + i);
-    const placed = await Promise.all(orders.map((i) => post((replicas[i % 2] as TestService).app, shopifyRequest(orderFor(i)))));
-    expect(placed.map((p) => p.status)).toEqual(orders.map(() => 202));
-    for (const [i, p] of placed.entries()) await settled((replicas[i % 2] as TestService).app, p.id);
-    expect(sim.tagCalls().filter((c) => c.path === CLIENT_TAG_PATH)).toHaveLength(1);
-    expect(orders.map((i) => added(sim, 'buyer', user(i)))).toEqual(orders.map(() => 1));
   });
 });

@@ -1,0 +1,79 @@
+// How the store takes orders in, one suite for every engine: once per key (a half surrogate pair
+// as stored), one of many at once, in place of a delivery skipped for a given reason, one bad row
+// failing only its own order, U+0000 dropped.
+import { beforeEach, expect, test } from 'vitest';
+import type { DeliveryPlan } from '../src/domain/delivery.ts';
+import type { Store } from '../src/store/store.ts';
+import { incoming } from './helpers/store-records.ts';
+import { describeEachStore } from './helpers/stores.ts';
+
+describeEachStore((current) => {
+  let store: Store;
+  beforeEach(() => {
+    store = current();
+  });
+  const claimAll = (owner = 'w1', now = Date.now()) => store.claimBatch(owner, 100, 60_000, now);
+
+  test('an order is stored once per source, shop and order id', async () => {
+    const first = await store.recordOrder(incoming({ orderId: 'same' }));
+    const again = await store.recordOrder(incoming({ orderId: 'same' }));
+    const otherShop = await store.recordOrder(incoming({ orderId: 'same', shop: 'other' }));
+    expect(first).toMatchObject({ outcome: 'accepted', status: 'pending' });
+    expect(again).toEqual({ outcome: 'duplicate', deliveryId: first.deliveryId, status: 'pending' });
+    expect(otherShop.outcome).toBe('accepted');
+  });
+
+  test('an order id holding half a UTF-16 surrogate pair (stored as U+FFFD): its redelivery is the duplicate', async () => {
+    const first = await store.recordOrder(incoming({ orderId: 'half\ud800' }));
+    expect(first.outcome).toBe('accepted');
+    expect(await store.recordOrder(incoming({ orderId: 'half\ud800' }))).toEqual({
+      outcome: 'duplicate',
+      deliveryId: first.deliveryId,
+      status: 'pending',
+    });
+  });
+
+  test('concurrent duplicates: exactly one is accepted', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => store.recordOrder(incoming({ orderId: 'race' }))));
+    expect(results.filter((r) => r.outcome === 'accepted')).toHaveLength(1);
+    expect(new Set(results.map((r) => r.deliveryId)).size).toBe(1);
+  });
+
+  test('a delivery stored in place of one skipped for a reason: replaced once, however many try at once; another reason is kept', async () => {
+    await store.recordOrder(incoming({ orderId: 'spent', skip: true }));
+    const tries = await Promise.all(
+      Array.from({ length: 5 }, () => store.recordOrder({ ...incoming({ orderId: 'spent' }), replaces: 'nobody' })),
+    );
+    const [accepted, ...rest] = tries.sort((a, b) => a.outcome.localeCompare(b.outcome));
+    expect(accepted).toMatchObject({ outcome: 'accepted', status: 'pending' });
+    expect(rest).toEqual(Array(4).fill({ outcome: 'duplicate', deliveryId: accepted?.deliveryId, status: 'pending' }));
+    expect((await claimAll()).map((d) => d.id)).toEqual([accepted?.deliveryId]);
+
+    const kept = await store.recordOrder(incoming({ orderId: 'kept', skip: true }));
+    expect(await store.recordOrder({ ...incoming({ orderId: 'kept' }), replaces: 'another reason' })).toEqual({
+      outcome: 'duplicate',
+      deliveryId: kept.deliveryId,
+      status: 'skipped',
+    });
+  });
+
+  test('one bad row fails only its own order, not the others committed with it', async () => {
+    const bad = { ...incoming({ orderId: 'o-bad' }), shop: null as unknown as string };
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 9 }, () => store.recordOrder(incoming())),
+      store.recordOrder(bad),
+      store.recordOrder(incoming()),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([...Array(9).fill('fulfilled'), 'rejected', 'fulfilled']);
+    expect((await store.operator.queueStats(Date.now())).pending).toBe(10);
+  });
+
+  test('U+0000 in an order is stored without it on every engine (PostgreSQL text cannot hold it)', async () => {
+    const order = incoming({ orderId: 'o-nul\u0000' });
+    const recorded = await store.recordOrder({
+      ...order,
+      plan: { ...(order.plan as Extract<DeliveryPlan, { kind: 'send' }>), content: { message: 'Hi Mei\u0000!' } },
+    });
+    expect(await store.operator.getDelivery(recorded.deliveryId, Date.now())).toMatchObject({ orderId: 'o-nul', message: 'Hi Mei!' });
+  });
+});
