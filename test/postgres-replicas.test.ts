@@ -68,7 +68,10 @@ describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
     const ids = Array.from({ length: 20 }, (_, i) => `spent-${i}`);
     await Promise.all(ids.map((id) => a.recordOrder({ ...order(id), plan: { kind: 'skip', reason: 'spent' }, batchKey: undefined })));
     const replaced = await Promise.all(
-      ids.flatMap((id) => [a.recordOrder({ ...order(id), replaces: 'spent' }), b.recordOrder({ ...order(id), replaces: 'spent' })]),
+      ids.flatMap((id) => [
+        a.recordOrder({ ...order(id), replacesSkipped: 'spent' }),
+        b.recordOrder({ ...order(id), replacesSkipped: 'spent' }),
+      ]),
     );
     for (let i = 0; i < ids.length; i++) {
       const pair = [replaced[2 * i], replaced[2 * i + 1]];

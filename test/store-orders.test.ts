@@ -42,7 +42,7 @@ describeEachStore((current) => {
   test('a delivery stored in place of one skipped for a reason: replaced once, however many try at once; another reason is kept', async () => {
     await store.recordOrder(incoming({ orderId: 'spent', skip: true }));
     const tries = await Promise.all(
-      Array.from({ length: 5 }, () => store.recordOrder({ ...incoming({ orderId: 'spent' }), replaces: 'nobody' })),
+      Array.from({ length: 5 }, () => store.recordOrder({ ...incoming({ orderId: 'spent' }), replacesSkipped: 'nobody' })),
     );
     const [accepted, ...rest] = tries.sort((a, b) => a.outcome.localeCompare(b.outcome));
     expect(accepted).toMatchObject({ outcome: 'accepted', status: 'pending' });
@@ -50,7 +50,7 @@ describeEachStore((current) => {
     expect((await claimAll()).map((d) => d.id)).toEqual([accepted?.deliveryId]);
 
     const kept = await store.recordOrder(incoming({ orderId: 'kept', skip: true }));
-    expect(await store.recordOrder({ ...incoming({ orderId: 'kept' }), replaces: 'another reason' })).toEqual({
+    expect(await store.recordOrder({ ...incoming({ orderId: 'kept' }), replacesSkipped: 'another reason' })).toEqual({
       outcome: 'duplicate',
       deliveryId: kept.deliveryId,
       status: 'skipped',

@@ -90,11 +90,11 @@ export function createIntake(deps: IntakeDeps): Intake {
     };
   };
 
-  /** `replaces`: stored in place of the delivery under its key skipped for this reason (revived below). */
+  /** `replacesSkipped`: stored in place of the delivery under its key skipped for this reason (revived below). */
   const take = async (
     { order: received, scope, placedIfFirst, revivesShipment }: Parameters<Intake>[0],
     topic: string | undefined,
-    replaces?: string,
+    replacesSkipped?: string,
   ): Promise<IntakeResult> => {
     const receivedAt = now();
     const placedKey = dedupeKey(received.source, scope, received.orderId);
@@ -162,7 +162,7 @@ export function createIntake(deps: IntakeDeps): Intake {
       // Its shipped event is spent with it, so a redelivery of the same status sends nothing more.
       stored.alongside = incoming(received, scope, placedKey, topic, receivedAt, { kind: 'skip', reason: SPENT_AT_FIRST_SIGHT });
     }
-    if (replaces !== undefined) stored.replaces = replaces;
+    if (replacesSkipped !== undefined) stored.replacesSkipped = replacesSkipped;
     if (withdrawing.has(order.event)) stored.withdraws = { orderKey: placedKey, event: order.event };
     const recorded = await withDeadline(deps.store.recordOrder(stored), storeTimeoutMs, 'store the order');
     // Its placed event came meanwhile (another replica took the order's first webhook at the same

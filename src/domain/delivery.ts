@@ -80,7 +80,7 @@ export interface IncomingOrder {
   /** Stored with it, in the same transaction: an event this one stands for too (WooCommerce's completion of an order first seen completed). */
   alongside?: IncomingOrder;
   /** Stored in place of the delivery under its key skipped for this reason (a shipment spent as its order was first seen: SPENT_AT_FIRST_SIGHT). */
-  replaces?: string;
+  replacesSkipped?: string;
 }
 
 /** Why a shipment stored with its order's first sight (WooCommerce's completed) is not sent: that order's placed message went instead. */

@@ -129,7 +129,7 @@ export function engineStore(engine: Engine, options: StoreOptions = {}): Store {
         ...(withdraws && { withdraws }),
         ...(incoming.optOutKeys && { optOutKeys: incoming.optOutKeys }),
         ...(tagging && { tagging }),
-        ...(incoming.replaces !== undefined && { replaces: incoming.replaces }),
+        ...(incoming.replacesSkipped !== undefined && { replacesSkipped: incoming.replacesSkipped }),
       });
     },
     onDeliveryDue: (listener) => engine.onDue(listener),

@@ -38,7 +38,7 @@ export interface OrderWrite {
   /** Tags for its first row's recipient, queued with it when it is newly accepted. */
   tagging?: Tagging;
   /** Its first row goes in place of the one under its key skipped for this reason, if that is still there. */
-  replaces?: string;
+  replacesSkipped?: string;
   now: number;
 }
 
@@ -50,11 +50,11 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
   return db.transaction(async (tx) => {
     // Deleted under the lock of this transaction: of two replicas replacing the same row, the second's
     // insert finds the first's row, a duplicate.
-    for (const { rows, replaces } of writes)
-      if (replaces !== undefined)
+    for (const { rows, replacesSkipped } of writes)
+      if (replacesSkipped !== undefined)
         await tx.run(`DELETE FROM deliveries WHERE dedupe_key = ? AND status = 'skipped' AND last_error = ?`, [
           asStored(String(newRowValue(rows[0] as NewDeliveryRow, 'dedupe_key'))),
-          replaces,
+          replacesSkipped,
         ]);
     const rows = writes.flatMap((w) => w.rows);
     const ids = await tx.dialect.insertNew(tx, 'deliveries', NEW_DELIVERY_COLUMNS, rows, 'dedupe_key');
