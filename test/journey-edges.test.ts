@@ -223,6 +223,30 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     expect(messages(sim, user(50)).map((b) => b.intentId ?? b.message)).toEqual(['rb2kYmMdW', 'Shipped with DHL: TW123']);
   });
 
+  test("an order first seen completed is tagged for its shipment too, after its confirmation's tags", async () => {
+    const tagged = mapping
+      .replace('send: { intentId: rb2kYmMdW }', 'send: { intentId: rb2kYmMdW }\n    tag: { add: [{ name: awaiting }] }')
+      .replace(
+        'send: { intentId: shipMod01 }',
+        'send: { intentId: shipMod01 }\n    tag: { remove: [{ name: awaiting }], add: [{ name: shipped }] }',
+      );
+    const { app, sim } = await startServiceWithSimulator({ mapping: tagged });
+    const order = wooOrder({ status: 'completed', meta_data: [{ id: 1, key: 'line_uid', value: user(53) }] });
+    const first = (await app.inject(wooRequest(order))).json();
+    const done = await waitFor(
+      async () => {
+        const d = await delivery(app, first.deliveryId);
+        return d.status !== 'pending' && d.tagging.every((t: { status: string }) => t.status === 'tagged') ? d : undefined;
+      },
+      { what: 'the confirmation and its tags' },
+    );
+    // The confirmation's `awaiting` is put on, then the shipment's rule takes it off (jobs go as queued).
+    const jobs = done.tagging.map((t: { action: string; tag: string }) => `${t.action} ${t.tag}`);
+    expect(jobs.filter((j: string) => j.endsWith('awaiting'))).toEqual(['add name:awaiting', 'remove name:awaiting']);
+    expect(jobs).toContain('add name:shipped');
+    expect(sim.tags.tagsOf('line', user(53))).toEqual(['shipped']);
+  });
+
   test('a processing that comes after the order was refunded announces no shipment', async () => {
     const refunded = '  - name: refunded\n    when: { event: refunded }\n    send: { message: "Refunded." }\n';
     const { app, sim } = await startServiceWithSimulator({ mapping: mapping + refunded });

@@ -24,6 +24,7 @@ import type { Mapping } from '../mapping/mapping-file.ts';
 import { planDelivery } from '../mapping/plan.ts';
 import type { DirectoryLookup } from '../mapping/recipients.ts';
 import { anyRuleFor, withdrawingEvents } from '../mapping/rules.ts';
+import { chooseTags } from '../mapping/tags.ts';
 import { withDeadline } from '../store/errors.ts';
 import type { KnownDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
@@ -50,6 +51,18 @@ export interface IntakeDeps {
   /** The deadline of each store call (STORE_TIMEOUT_MS). */
   storeTimeoutMs: number;
   now?: () => number;
+}
+
+/**
+ * The plan of an order first seen at a later status, which tags its user for that status too (after
+ * the placed rule's tags): the event spent with it tags nobody. Only where the user is known.
+ */
+function withTagsOf(plan: DeliveryPlan, spent: Order, mapping: Mapping): DeliveryPlan {
+  if (plan.kind === 'resolve') return plan;
+  const recipient = plan.kind === 'send' ? plan.recipient : plan.tagging?.recipient;
+  const ops = recipient ? chooseTags(mapping.rules, spent, recipient.platform) : [];
+  if (!recipient || ops.length === 0) return plan;
+  return { ...plan, tagging: { recipient, ops: [...(plan.tagging?.ops ?? []), ...ops] } };
 }
 
 export function createIntake(deps: IntakeDeps): Intake {
@@ -142,7 +155,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     // their parcel is on its way again (a shipment, only when they hear of the delivery). Stored
     // skipped, so its redeliveries are duplicates.
     const late = delivered !== undefined && (order.event !== 'shipped' || delivered.status !== 'skipped');
-    const plan: DeliveryPlan = late
+    const decided: DeliveryPlan = late
       ? { kind: 'skip', reason: `the parcel was delivered already: its ${order.event}, come after that, is not sent` }
       : ruled
         ? await planDelivery(order, mapping, {
@@ -153,6 +166,7 @@ export function createIntake(deps: IntakeDeps): Intake {
             now: receivedAt,
           })
         : { kind: 'skip', reason: `no rule sends a message for ${order.event} events` };
+    const plan = firstSeen ? withTagsOf(decided, received, mapping) : decided;
     const stored = incoming(order, scope, placedKey, topic, receivedAt, plan);
     // A customer who asked for no more chat messages: the store skips it as it stores it (`opted out`),
     // in the same transaction, so taking an order in costs no extra store call.
