@@ -17,6 +17,7 @@ import {
   isShipmentEvent,
   ORDER_ENDINGS,
   type Order,
+  type ReceivedOrder,
   type Shipment,
 } from '../domain/order.ts';
 import { customerKeys } from '../mapping/directory-keys.ts';
@@ -31,11 +32,7 @@ import { batchKey } from './batching.ts';
 import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
 
 export type IntakeResult = (RecordedOrder & { reason?: string }) | { outcome: 'ignored'; reason: string };
-/** `scope`: what makes the order id unique beyond its source, read from signed bytes (see the sources). */
-export type Intake = (
-  received: { order: Order; scope: string; placedIfFirst?: boolean; revivesShipment?: boolean },
-  topic: string | undefined,
-) => Promise<IntakeResult>;
+export type Intake = (received: ReceivedOrder, topic: string | undefined) => Promise<IntakeResult>;
 
 /** One message per shipment and shipment event (shipped, each delivery stage); one each for the other events. */
 const eventKeyOf = (order: Order) => (isShipmentEvent(order.event) ? order.shipment?.id : undefined);
@@ -105,7 +102,7 @@ export function createIntake(deps: IntakeDeps): Intake {
 
   /** `replacesSkipped`: stored in place of the delivery under its key skipped for this reason (revived below). */
   const take = async (
-    { order: received, scope, placedIfFirst, revivesShipment }: Parameters<Intake>[0],
+    { order: received, scope, placedIfFirst, revivesShipment }: ReceivedOrder,
     topic: string | undefined,
     replacesSkipped?: string,
   ): Promise<IntakeResult> => {

@@ -1,17 +1,13 @@
 // What a shop connection is: a source whose shop's orders can be read page by page (each order's
 // events derived from its current state, as its webhooks would have brought them) and whose
 // webhooks can be checked and repaired. The poller and the admin routes see only this.
-import type { Intake } from '../delivery/intake.ts';
-import type { OrderEvent } from '../domain/order.ts';
+import type { OrderEvent, ReceivedOrder } from '../domain/order.ts';
 import type { ConnectedSource, RepairAction } from './outcomes.ts';
-
-/** An order event as the intake takes it from a webhook (see sources/source.ts `Normalized`). */
-export type ReceivedEvent = Parameters<Intake>[0];
 
 /** One page of the orders updated in a window. */
 export interface OrderPage {
   orders: number;
-  events: ReceivedEvent[];
+  events: ReceivedOrder[];
   /** The latest update time (the shop's, ms) among the page's orders: the watermark once they are stored. */
   through: number | undefined;
   /** Where the next page starts; none after the last. */

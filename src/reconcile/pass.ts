@@ -7,7 +7,8 @@
 import type { Clock } from '../clock.ts';
 import type { Intake } from '../delivery/intake.ts';
 import { withBackoff } from './backoff.ts';
-import type { ReceivedEvent, ShopConnection, Window } from './connection.ts';
+import type { ShopConnection, Window } from './connection.ts';
+import type { ReceivedOrder } from '../domain/order.ts';
 import { ShopCallError } from './shop-call.ts';
 
 /** The topic an event found by reconciliation is recorded with. */
@@ -72,7 +73,7 @@ export async function runPass(connection: ShopConnection, window: Window, option
   const counts: PassCounts = { orders: 0, new: 0, duplicates: 0, ignored: 0, unreadable: 0 };
   const { clock, deadline } = options;
   const late = () => deadline !== undefined && clock.now() >= deadline;
-  const take = async (events: ReceivedEvent[]) => {
+  const take = async (events: ReceivedOrder[]) => {
     for (const event of events) {
       const result = await options.intake(event, RECONCILE_TOPIC);
       if (result.outcome === 'accepted') counts.new++;
@@ -112,7 +113,7 @@ export async function runPass(connection: ShopConnection, window: Window, option
     left = page.next;
     counts.orders += page.orders;
     const before = counts.new;
-    const byOrder = new Map<string, ReceivedEvent[]>();
+    const byOrder = new Map<string, ReceivedOrder[]>();
     for (const event of page.events) {
       const key = `${event.scope}\u0000${event.order.orderId}`;
       byOrder.set(key, [...(byOrder.get(key) ?? []), event]);

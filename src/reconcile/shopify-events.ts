@@ -1,7 +1,7 @@
 // The events a Shopify order's current state implies — placed; each fulfillment a shipment; its
 // first refund; its cancellation — made by the webhook source's own normalizers (sources/shopify.ts)
 // from the GraphQL order put in the REST shape they read, so each has the dedupe key its webhook has.
-import type { Order, OrderEvent } from '../domain/order.ts';
+import type { Order, OrderEvent, ReceivedOrder } from '../domain/order.ts';
 import {
   normalizeShopifyFulfillment,
   normalizeShopifyOrder,
@@ -10,7 +10,6 @@ import {
   type ShopifyOrder,
   shopTime,
 } from '../sources/shopify.ts';
-import type { ReceivedEvent } from './connection.ts';
 import type { GraphqlOrder } from './shopify-admin.ts';
 
 /** The REST Order the webhooks carry, from the GraphQL one (no line items or addresses: no poll reads them). */
@@ -43,14 +42,14 @@ function restOrder(order: GraphqlOrder): ShopifyOrder {
 }
 
 /** Every event the order implies, the placed one first, the others in the order they happened. */
-export function shopifyOrderEvents(order: GraphqlOrder, shop: string): ReceivedEvent[] {
+export function shopifyOrderEvents(order: GraphqlOrder, shop: string): ReceivedOrder[] {
   const rest = restOrder(order);
-  const event = (name: OrderEvent, extra: Partial<Order> = {}): ReceivedEvent => ({
+  const event = (name: OrderEvent, extra: Partial<Order> = {}): ReceivedOrder => ({
     order: { ...normalizeShopifyOrder(rest, shop, name), ...extra },
     scope: '',
   });
   // A fulfillment that has not shipped (pending, cancelled …) is no shipment, as its webhook is none.
-  const later: ReceivedEvent[] = order.fulfillments
+  const later: ReceivedOrder[] = order.fulfillments
     .filter((f) => hasShipped(f.status))
     .map((f) => {
       const numbers = f.trackingInfo.map((t) => t.number);

@@ -2,11 +2,11 @@
 // change first, each page from the last one's latest change on), each made into its event by the webhook source's own
 // normalization, and its order webhooks kept: a missing one to this service created (signed with
 // WOOCOMMERCE_WEBHOOK_SECRET), a disabled or paused one set active; one pointing elsewhere is left alone.
-import type { OrderEvent } from '../domain/order.ts';
+import type { OrderEvent, ReceivedOrder } from '../domain/order.ts';
 import { payloadProblems } from '../http/payload-check.ts';
 import { gmtTime, woocommerceSource } from '../sources/woocommerce.ts';
 import { maskUrlPassword } from '../secrets.ts';
-import type { OrderPage, ReceivedEvent, ShopConnection, WebhookCheck, Window } from './connection.ts';
+import type { OrderPage, ShopConnection, WebhookCheck, Window } from './connection.ts';
 import { pagesOf, ShopApi, ShopCallError } from './shop-call.ts';
 
 /** The webhook topics this service takes (both carry the order; its status is the event). */
@@ -50,7 +50,7 @@ const wooDate = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOStri
 const gmt = (value: unknown) => (typeof value === 'string' ? gmtTime(value) : undefined);
 
 /** The event an order's status implies, as its webhook would bring it; none for another status; why, if it cannot be read. */
-export function wooOrderEvent(payload: unknown): ReceivedEvent | { problem: string } | undefined {
+export function wooOrderEvent(payload: unknown): ReceivedOrder | { problem: string } | undefined {
   if ('ignored' in KIND) return undefined;
   const problems = payloadProblems(KIND.schema, payload);
   if (problems.length > 0) return { problem: problems.join(', ') };

@@ -4,22 +4,12 @@
 // the admin API read these definitions from the registry (registry.ts); nothing else names a source.
 import type { IncomingHttpHeaders } from 'node:http';
 import type { TSchema } from 'typebox';
-import type { Order } from '../domain/order.ts';
+import type { ReceivedOrder } from '../domain/order.ts';
 
 export type Verification = { ok: true } | { ok: false; reason: string };
 
-/**
- * An order event, with its `scope`: what makes its order id unique beyond the source, taken from
- * signed bytes only (an unsigned header could be changed on a replay, and the customer messaged
- * twice). `placedIfFirst`: a status change that means this event for an order seen before, and
- * `placed` for one never seen (WooCommerce's `completed`); `revivesShipment`: a placed event that,
- * come after its order was first seen so, announces the shipment spent then (WooCommerce's
- * `processing`). `invalid`: what the schema could not say is wrong (a 400).
- */
-export type Normalized =
-  | { order: Order; scope: string; placedIfFirst?: boolean; revivesShipment?: boolean }
-  | { ignored: string }
-  | { invalid: string };
+/** An order event (ReceivedOrder), or why the payload is none: `ignored`, or `invalid` (what the schema could not say is wrong: a 400). */
+export type Normalized = ReceivedOrder | { ignored: string } | { invalid: string };
 
 export interface SecretSetting {
   /** The environment variable: unset disables the source (its route answers 404). */

@@ -3,11 +3,12 @@
 import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.ts';
 import type { IntakeResult } from '../../src/delivery/intake.ts';
-import type { OrderPage, ReceivedEvent, ShopConnection } from '../../src/reconcile/connection.ts';
+import type { ReceivedOrder } from '../../src/domain/order.ts';
+import type { OrderPage, ShopConnection } from '../../src/reconcile/connection.ts';
 import { MAX_PAGES_PER_PASS, runPass } from '../../src/reconcile/pass.ts';
 import { ShopCallError } from '../../src/reconcile/shop-call.ts';
 
-const event = (orderId: string) => ({ order: { orderId, event: 'order_created' }, scope: 'shop.test' }) as unknown as ReceivedEvent;
+const event = (orderId: string) => ({ order: { orderId, event: 'order_created' }, scope: 'shop.test' }) as unknown as ReceivedOrder;
 
 function pages(count: number, perPage: number): ShopConnection {
   return {
