@@ -105,7 +105,7 @@ export class Tagger {
       case 'retry':
         log.warn(
           { ...what, error: step.error, retryAt: step.at },
-          'a MantaGO tag call failed; trying again later (the message is not affected)',
+          'a MantaGO tag call failed; trying again later, unless a later job of the user and tag supersedes it (the message is not affected)',
         );
         return record({ status: 'pending', counted: step.counted, nextAttemptAt: step.at, error: step.error, attempt, ...known });
       case 'dead':
