@@ -95,6 +95,31 @@ describeEachStore((current) => {
     expect((await store.claimTags('w2', 10, 60_000, now + 5_000)).map((j) => j.deliveryId)).toEqual([next.deliveryId]);
   });
 
+  test("one event's own jobs of a tag (one rule puts it on, another takes it off) both go, in the mapping's order", async () => {
+    const ops = [
+      { action: 'add' as const, tag: { name: 'vip' } },
+      { action: 'remove' as const, tag: { name: 'vip' } },
+    ];
+    const both = await store.recordOrder(tagged('order-own', false, USER, ops));
+    expect((await store.tagJobsOf(both.deliveryId)).map((j) => [j.action, j.status])).toEqual([
+      ['add', 'pending'],
+      ['remove', 'pending'],
+    ]);
+    const [add, ...rest] = await store.claimTags('w1', 10, 60_000, now);
+    expect([add?.action, rest]).toEqual(['add', []]);
+    if (!add) throw new Error('the add was claimed');
+    // Its try fails: retried (its own event's remove does not end it), the remove still waiting behind it.
+    const failed = { startedAt: now, durationMs: 4, outcome: 'failed' as const, httpStatus: 503, error: 'down' };
+    await store.recordTagTry(add, { status: 'pending', counted: true, nextAttemptAt: now + 1_000, error: 'down', attempt: failed }, now);
+    expect((await store.tagJobsOf(both.deliveryId)).map((j) => j.status)).toEqual(['pending', 'pending']);
+    expect(await store.claimTags('w1', 10, 60_000, now)).toEqual([]);
+    const [again] = await store.claimTags('w1', 10, 60_000, now + 1_000);
+    if (again?.action !== 'add') throw new Error('the add was claimed again');
+    const attempt = { startedAt: now, durationMs: 4, outcome: 'tagged' as const, httpStatus: 200, error: null };
+    await store.recordTagTry(again, { status: 'tagged', counted: true, nextAttemptAt: null, error: null, attempt }, now + 1_000);
+    expect((await store.claimTags('w1', 10, 60_000, now + 1_000)).map((j) => j.action)).toEqual(['remove']);
+  });
+
   test("a tag's creation is claimed once until its id is known; the id is remembered", async () => {
     expect(await store.getTagId('vip')).toBeUndefined();
     expect(await store.claimTagName('vip', 'a', now + 10_000, now)).toBe(true);
