@@ -21,7 +21,7 @@ import { CredentialsManager } from './mantago/credentials.ts';
 import { MemberDirectory } from './mantago/members.ts';
 import { MantagoTags } from './mantago/tags.ts';
 import { usability } from './mantago/usability.ts';
-import { tagMetric } from './metrics/tag-metrics.ts';
+import { tagMetrics } from './metrics/tag-metrics.ts';
 import { ServiceMetrics } from './metrics/service-metrics.ts';
 import { connectionsFrom } from './reconcile/connections.ts';
 import { ShopPoller } from './reconcile/poller.ts';
@@ -140,6 +140,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
   });
   const deliveryLog = log.child({ component: 'delivery' });
   const tags = new MantagoTags({ client, credentials, store, owner, claimMs: 3 * config.MANTAGO_TIMEOUT_MS + 1_000, clock });
+  const tagCounts = tagMetrics(metrics.registry);
   const worker = new DeliveryWorker({
     owner,
     store,
@@ -163,7 +164,17 @@ export async function createService(settings: Settings, { log, sources = SOURCES
       onSkipped: (count) => metrics.deliveries.inc({ outcome: 'skipped' }, count),
     }),
     binder: new Binder({ store, client, credentials, bot, log: deliveryLog, clock }),
-    tagger: new Tagger({ store, tags, policy, bot, dryRun: config.DRY_RUN, log: deliveryLog, clock, onTried: tagMetric(metrics.registry) }),
+    tagger: new Tagger({
+      store,
+      tags,
+      policy,
+      bot,
+      dryRun: config.DRY_RUN,
+      log: deliveryLog,
+      clock,
+      onTried: tagCounts.tried,
+      onDead: tagCounts.died,
+    }),
     options: {
       batchMaxRecipients: config.BATCH_MAX_RECIPIENTS,
       maxConcurrency: config.MANTAGO_MAX_CONCURRENCY,

@@ -119,6 +119,9 @@ describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => 
         { tag: 'id:ctNoSuchTag', status: 'dead', lastError: 'MantaGO answered HTTP 404: Client tag not found' },
       ]);
       expect(sim.timesDelivered(user(5))).toBe(1);
+      // Counted, for an alert: a dead job leaves the user's tag as it was.
+      const metrics = (await app.inject({ url: '/metrics' })).body;
+      expect(sample(metrics, 'notifier_tag_jobs_dead_total{action="add"}')).toBe(1);
     },
   );
 

@@ -30,6 +30,8 @@ export interface TaggerDeps {
   random?: () => number;
   /** Told of every try, for metrics. */
   onTried?: (action: TagAction, outcome: TagAttemptOutcome) => void;
+  /** Told of every job given up (dead), for metrics. */
+  onDead?: (action: TagAction) => void;
   /** Told of tag calls refused for the bot (1002, 5001) and of accepted ones; a refused one waits for its probe. */
   bot?: Pick<BotStatus, 'refused' | 'accepted' | 'probeAt'>;
 }
@@ -110,6 +112,7 @@ export class Tagger {
         return record({ status: 'pending', counted: step.counted, nextAttemptAt: step.at, error: step.error, attempt, ...known });
       case 'dead':
         log.warn({ ...what, reason: step.reason }, 'MantaGO refused a tag call; given up (the message is not affected)');
+        this.deps.onDead?.(job.action);
         return record({ status: 'dead', counted: true, nextAttemptAt: null, error: step.reason, attempt, ...known });
     }
   }
