@@ -46,7 +46,7 @@ interface WooCursor {
 const second = (ms: number) => Math.floor(ms / 1000);
 
 /** A WooCommerce date in GMT, to the second, without a zone (with dates_are_gmt=true). */
-const wooDate = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19);
+const wooDate = (ms: number) => new Date(second(ms) * 1000).toISOString().slice(0, 19);
 const gmt = (value: unknown) => (typeof value === 'string' ? gmtTime(value) : undefined);
 
 /** The event an order's status implies, as its webhook would bring it; none for another status; why, if it cannot be read. */

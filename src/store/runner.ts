@@ -63,6 +63,9 @@ export function numbered(text: string): string {
   return text.replace(/\?/g, () => `$${++n}`);
 }
 
+/** `IN ('a', 'b')` from an enumeration of ours (a CHECK, or a condition on it): the values are written into the SQL. */
+export const oneOf = (values: readonly string[]) => `IN (${values.map((v) => `'${v}'`).join(', ')})`;
+
 const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
 
 /** Text as both engines store it: half a UTF-16 surrogate pair becomes U+FFFD, so a key is looked up as it was stored. */

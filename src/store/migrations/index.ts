@@ -30,5 +30,4 @@ export function types(engine: 'sqlite' | 'postgres') {
     : { id: 'BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY', bigint: 'BIGINT', ref: 'BIGINT' };
 }
 
-/** `IN ('a', 'b')` for a CHECK, from an enumeration. */
-export const oneOf = (values: readonly string[]) => `IN (${values.map((v) => `'${v}'`).join(', ')})`;
+export { oneOf } from '../runner.ts';

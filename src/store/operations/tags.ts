@@ -10,7 +10,7 @@ import {
   tagKey,
   tagOfKey,
 } from '../../domain/tagging.ts';
-import type { Param, Runner } from '../runner.ts';
+import type { Param, Row, Runner } from '../runner.ts';
 
 /** How one try of a tag job went: where the job goes, and the try itself (none when handed back untried). */
 export interface TagTryRecord {
@@ -56,14 +56,11 @@ const lockPending = (db: Runner, where: string, params: Param[]) =>
  */
 export async function queueTags(db: Runner, deliveryId: number, tagging: Tagging, now: number): Promise<void> {
   const { platform, userId } = tagging.recipient;
-  const tags = db.dialect.inList(
-    'job.tag',
-    tagging.ops.map((op) => tagKey(op.tag)),
-    'text',
-  );
+  const keys = tagging.ops.map((op) => tagKey(op.tag));
+  const tags = db.dialect.inList('job.tag', keys, 'text');
   await lockPending(db, `job.client_id = ? AND job.platform = ? AND ${tags.sql}`, [userId, platform, tags.param]);
-  for (const op of tagging.ops) {
-    const tag = tagKey(op.tag);
+  for (const [i, op] of tagging.ops.entries()) {
+    const tag = keys[i] as string;
     const { changes } = await db.run(
       `INSERT INTO tag_jobs (delivery_id, platform, client_id, action, tag, tag_id, status, attempts, created_at, next_attempt_at)
        VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
@@ -111,22 +108,25 @@ export function claimTags(db: Runner, owner: string, limit: number, leaseMs: num
   });
 }
 
+/** Another delivery's pending job of job `id`'s user and tag, queued after it, if any (its row locked first: lockPending). */
+async function laterJobOf(tx: Runner, id: number): Promise<Row | undefined> {
+  await lockPending(tx, 'job.id = ?', [id]);
+  const [later] = await tx.all(
+    `SELECT later.delivery_id, later.action FROM tag_jobs job JOIN tag_jobs later ON ${sameUserAndTag('later', 'job')}
+     WHERE job.id = ? AND later.status = 'pending' AND later.id > job.id AND later.delivery_id <> job.delivery_id
+     ORDER BY later.id LIMIT 1`,
+    [id],
+  );
+  return later;
+}
+
 /**
  * Records a try (write-once) and moves the job on, if `owner` still holds it (the lease rule). A try
  * that would be retried while a later job of the same user and tag waits ends the job: the later one decides.
  */
 export async function recordTagTry(db: Runner, job: Pick<TagJob, 'id' | 'owner'>, tried: TagTryRecord, now: number): Promise<void> {
   await db.transaction(async (tx) => {
-    if (tried.status === 'pending') await lockPending(tx, 'job.id = ?', [job.id]);
-    const [later] =
-      tried.status === 'pending'
-        ? await tx.all(
-            `SELECT later.delivery_id, later.action FROM tag_jobs job JOIN tag_jobs later ON ${sameUserAndTag('later', 'job')}
-             WHERE job.id = ? AND later.status = 'pending' AND later.id > job.id AND later.delivery_id <> job.delivery_id
-             ORDER BY later.id LIMIT 1`,
-            [job.id],
-          )
-        : [];
+    const later = tried.status === 'pending' ? await laterJobOf(tx, job.id) : undefined;
     const record: TagTryRecord = later
       ? { ...tried, status: 'tagged', nextAttemptAt: null, error: superseded(later.delivery_id, later.action) }
       : tried;

@@ -5,9 +5,9 @@
 // stored it), so its retry never follows the event. Written once for both engines.
 import { ORDER_KEY_SEPARATOR, withdrawnReason } from '../../domain/delivery.ts';
 import { BEFORE_DELIVERY, type OrderEvent } from '../../domain/order.ts';
-import type { Row, Runner } from '../runner.ts';
+import { oneOf, type Row, type Runner } from '../runner.ts';
 
-const BEFORE_DELIVERY_LIST = BEFORE_DELIVERY.map((event) => `'${event}'`).join(', ');
+const BEFORE_DELIVERY_EVENT = oneOf(BEFORE_DELIVERY);
 
 /** The SET of a withdrawal (parameters: the time, the reason). */
 const WITHDRAW = `status = 'skipped', finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, last_error = ?`;
@@ -51,12 +51,12 @@ export async function withdrawOnClaim(tx: Runner, rows: readonly Row[], now: num
                    WHERE c.order_id = d.order_id AND substr(c.dedupe_key, 1, length(d.order_key) + 1) = d.order_key || ?
                      AND d.withdrawn_by LIKE '%,' || c.event || ',%'
                    ORDER BY c.id LIMIT 1) AS withdrawing,
-            CASE WHEN d.event IN (${BEFORE_DELIVERY_LIST}) AND (d.held_until IS NOT NULL OR d.last_error IS NOT NULL) THEN
+            CASE WHEN d.event ${BEFORE_DELIVERY_EVENT} AND (d.held_until IS NOT NULL OR d.last_error IS NOT NULL) THEN
               (SELECT 'delivered' FROM deliveries p
                 WHERE p.dedupe_key = d.order_key || ? || 'delivered' || substr(d.dedupe_key, length(d.order_key) + length(d.event) + 2)
                   AND (d.event <> 'shipped' OR p.status <> 'skipped'))
             END AS parcel
-     FROM deliveries d WHERE ${ids.sql} AND (d.withdrawn_by IS NOT NULL OR d.event IN (${BEFORE_DELIVERY_LIST}))`,
+     FROM deliveries d WHERE ${ids.sql} AND (d.withdrawn_by IS NOT NULL OR d.event ${BEFORE_DELIVERY_EVENT})`,
     [ORDER_KEY_SEPARATOR, ORDER_KEY_SEPARATOR, ids.param],
   );
   const byEvent = new Map<OrderEvent, number[]>();
