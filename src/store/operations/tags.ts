@@ -38,16 +38,15 @@ const sameUserAndTag = (a: string, b: string) =>
 const superseded = (deliveryId: unknown, action: unknown) =>
   `superseded: delivery ${deliveryId}'s job, queued after it, ${action === 'add' ? 'puts this tag on' : 'takes this tag off'} the user`;
 /**
- * Locks the pending jobs `where` picks, in the order queued (PostgreSQL; SQLite's write transaction
- * is the lock): the retried job's own row, or every pending job of the user and the tags being
- * queued, in one statement, so two transactions queueing one user's tags never each wait for the
- * other. A job's retry and a later job's queueing, each in its own transaction, then see each other:
- * the retry never misses the later job, nor the later job the retry it could supersede.
+ * Locks the pending jobs `where` picks, in the order queued (on PostgreSQL: `forUpdate`; SQLite's
+ * write transaction is the lock already): the retried job's own row, or every pending job of the
+ * user and the tags being queued, in one statement, so two transactions queueing one user's tags
+ * never each wait for the other. A job's retry and a later job's queueing, each in its own
+ * transaction, then see each other: the retry never misses the later job, nor the later job the
+ * retry it could supersede.
  */
 const lockPending = (db: Runner, where: string, params: Param[]) =>
-  db.dialect.name === 'postgres'
-    ? db.all(`SELECT job.id FROM tag_jobs job WHERE ${where} AND job.status = 'pending' ORDER BY job.id${db.dialect.forUpdate}`, params)
-    : Promise.resolve([]);
+  db.all(`SELECT job.id FROM tag_jobs job WHERE ${where} AND job.status = 'pending' ORDER BY job.id${db.dialect.forUpdate}`, params);
 
 /**
  * The tag jobs of a newly stored (or newly resolved) delivery; one already there is left as it is.
