@@ -57,7 +57,8 @@ async function start(withSecret: boolean) {
   const sim = await startSimulator();
   const dir = tempDir();
   writeFileSync(join(dir, 'mapping.yaml'), EXAMPLE_MAPPING);
-  const settings = loadSettings(serviceEnv(sim, dir));
+  // In the test's process, as startService's: a stall of the runner on a busy machine is not the service's load.
+  const settings = loadSettings(serviceEnv(sim, dir, { LOAD_MAX_EVENT_LOOP_DELAY_MS: '0' }));
   // The environment schema is built from the registry; registering the source puts its secret there.
   const config = withSecret ? { ...settings.config, TINYSHOP_SECRET: TINY_SECRET } : settings.config;
   const app = await buildApp({ ...settings, config }, { logger: createLogger('silent'), sources: [...SOURCES, tinyShop] });
