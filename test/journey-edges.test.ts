@@ -260,16 +260,23 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     expect(messages(sim, user(52)).map((b) => b.intentId ?? b.message)).toEqual(['rb2kYmMdW', 'Refunded.']);
   });
 
-  test('a processing newer than the completion (the shop moved the order back) announces no shipment', async () => {
+  test('a processing newer than the completion (the shop moved the order back) announces no shipment; its next completion does', async () => {
     const { app, sim } = await startServiceWithSimulator({ mapping });
     const order = wooOrder({ date_created_gmt: at(0), meta_data: [{ id: 1, key: 'line_uid', value: user(51) }] });
     const completed = await app.inject(wooRequest({ ...order, status: 'completed', date_modified_gmt: at(5) }));
     expect(await settled(app, completed.json().deliveryId)).toMatchObject({ status: 'sent' });
     expect((await app.inject(wooRequest({ ...order, date_modified_gmt: at(9) }))).json()).toMatchObject({ status: 'duplicate' });
-    // Decided before the answer: the shipment is still the one spent at the order's first sight.
-    expect(await shipments(app, order)).toMatchObject([
-      { status: 'skipped', lastError: 'the order was first seen at this status: its placed message is the one sent' },
-    ]);
-    expect(messages(sim, user(51)).map((b) => b.intentId)).toEqual(['rb2kYmMdW']);
+    // Decided before the answer: the shipment spent at the order's first sight is taken back, not announced.
+    expect(await shipments(app, order)).toEqual([]);
+    expect((await app.inject(wooRequest({ ...order, date_modified_gmt: at(9) }))).json()).toMatchObject({ status: 'duplicate' });
+    // Completed again: the parcel goes now, and the customer hears it once.
+    const again = await app.inject(wooRequest({ ...order, status: 'completed', date_modified_gmt: at(12) }));
+    expect(again.statusCode).toBe(202);
+    expect(await settled(app, again.json().deliveryId)).toMatchObject({ status: 'sent', event: 'shipped', rule: 'shipped' });
+    expect((await app.inject(wooRequest({ ...order, status: 'completed', date_modified_gmt: at(12) }))).json()).toMatchObject({
+      status: 'duplicate',
+    });
+    expect((await app.inject(wooRequest({ ...order, date_modified_gmt: at(1) }))).json()).toMatchObject({ status: 'duplicate' });
+    expect(messages(sim, user(51)).map((b) => b.intentId)).toEqual(['rb2kYmMdW', 'shipMod01']);
   });
 });

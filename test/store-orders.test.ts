@@ -1,6 +1,6 @@
 // How the store takes orders in, one suite for every engine: once per key (a half surrogate pair
-// as stored), one of many at once, in place of a delivery skipped for a given reason, one bad row
-// failing only its own order, U+0000 dropped.
+// as stored), one of many at once, in place of a delivery skipped for a given reason (or that one
+// reopened), one bad row failing only its own order, U+0000 dropped.
 import { beforeEach, expect, test } from 'vitest';
 import type { DeliveryPlan } from '../src/domain/delivery.ts';
 import type { Store } from '../src/store/store.ts';
@@ -55,6 +55,25 @@ describeEachStore((current) => {
       deliveryId: kept.deliveryId,
       status: 'skipped',
     });
+  });
+
+  test('a delivery skipped for a reason is reopened once, however many try at once; one sent, or skipped for another reason, is kept', async () => {
+    const spent = incoming({ orderId: 'reopened', skip: true });
+    await store.recordOrder(spent);
+    const tries = await Promise.all(Array.from({ length: 5 }, () => store.reopenSkipped(spent.dedupeKey, 'nobody')));
+    expect(tries.filter(Boolean)).toHaveLength(1);
+    expect(await store.findDelivery(spent.dedupeKey)).toBeUndefined();
+    // Its event taken again is stored anew.
+    expect(await store.recordOrder(incoming({ orderId: 'reopened' }))).toMatchObject({ outcome: 'accepted', status: 'pending' });
+
+    const other = incoming({ orderId: 'other reason', skip: true });
+    await store.recordOrder(other);
+    expect(await store.reopenSkipped(other.dedupeKey, 'another reason')).toBe(false);
+    const pending = incoming({ orderId: 'pending' });
+    await store.recordOrder(pending);
+    expect(await store.reopenSkipped(pending.dedupeKey, 'nobody')).toBe(false);
+    expect(await store.findDelivery(other.dedupeKey)).toMatchObject({ status: 'skipped', reason: 'nobody' });
+    expect(await store.findDelivery(pending.dedupeKey)).toMatchObject({ status: 'pending' });
   });
 
   test('one bad row fails only its own order, not the others committed with it', async () => {

@@ -42,6 +42,7 @@ export interface IntakeDeps {
     recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
     findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
     updateShipment(dedupeKey: string, shipment: Shipment): Promise<boolean>;
+    reopenSkipped(dedupeKey: string, reason: string): Promise<boolean>;
   };
   mapping: Mapping;
   directory?: DirectoryLookup;
@@ -190,16 +191,17 @@ export function createIntake(deps: IntakeDeps): Intake {
 
   /**
    * The placed event of an order first seen at a later status (WooCommerce's processing come after its
-   * completed, or after a poll read the order completed): the order was not complete when it began,
-   * so the shipment spent at its first sight is announced after all. Not when this event is newer than
-   * that status (the shop moved the order back), nor once the order was cancelled or refunded (its
-   * shipment would be news after the refund, and its tags would undo the refund's). Only such a
-   * source's redelivered placed event pays the lookups.
+   * completed, or after a poll read the order completed first): the order was not complete when it
+   * began, so the shipment spent at its first sight is announced after all. Newer than that status,
+   * it is the shop moving the order back: the shipment is not announced now, but no longer spent
+   * either, so the order's next completion announces it. Neither once the order was cancelled or
+   * refunded (its shipment would be news after the refund, and its tags would undo the refund's).
+   * Only such a source's redelivered placed event pays the lookups.
    */
   const reviveSpentShipment = async (received: Order, scope: string, placedKey: string, topic: string | undefined) => {
     const placed = await withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up');
     const first = placed?.order;
-    if (!first?.shipment || (received.changedAt ?? 0) > (first.changedAt ?? Number.POSITIVE_INFINITY)) return;
+    if (!first?.shipment) return;
     const spentKey = orderEventKey(placedKey, 'shipped', first.shipment.id);
     const [spent, ...endings] = await Promise.all(
       [spentKey, ...ORDER_ENDINGS.map((event) => orderEventKey(placedKey, event))].map((key) =>
@@ -207,6 +209,10 @@ export function createIntake(deps: IntakeDeps): Intake {
       ),
     );
     if (spent?.reason !== SPENT_AT_FIRST_SIGHT || !spent.order || endings.some((ending) => ending !== undefined)) return;
+    if ((received.changedAt ?? 0) > (first.changedAt ?? Number.POSITIVE_INFINITY)) {
+      await withDeadline(deps.store.reopenSkipped(spentKey, SPENT_AT_FIRST_SIGHT), storeTimeoutMs, 'reopen the shipment');
+      return;
+    }
     // The spent row's order: tracking a later `completed` added (updateShipment) is kept there.
     await take({ order: { ...spent.order, event: 'shipped', items: [] }, scope }, topic, SPENT_AT_FIRST_SIGHT);
   };

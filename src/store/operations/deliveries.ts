@@ -158,6 +158,19 @@ export function updateShipment(db: Runner, dedupeKey: string, shipment: Shipment
   });
 }
 
+/**
+ * Takes back the delivery under this key skipped for this reason, so the event is decided anew when
+ * it comes again (guarded as the replacement in recordOrders is: of two replicas, one deletes it).
+ * Whether it was there.
+ */
+export async function reopenSkipped(db: Runner, dedupeKey: string, reason: string): Promise<boolean> {
+  const { changes } = await db.run(`DELETE FROM deliveries WHERE dedupe_key = ? AND status = 'skipped' AND last_error = ?`, [
+    asStored(dedupeKey),
+    reason,
+  ]);
+  return changes === 1;
+}
+
 /** Claims the rows selected for `owner` until `until` (the lease): the only statement that takes one. */
 export async function lease(tx: Runner, rows: readonly Row[], owner: string, until: number): Promise<void> {
   const ids = tx.dialect.inList(

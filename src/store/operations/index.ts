@@ -27,6 +27,7 @@ const op = <A extends unknown[], R>(run: Operation<A, R>['run'], wakes?: Operati
 export const STORE_OPERATIONS = {
   findDelivery: op(deliveries.findDelivery),
   updateShipment: op(deliveries.updateShipment),
+  reopenSkipped: op(deliveries.reopenSkipped),
   claimBatch: op(deliveries.claimBatch),
   recordAttempts: op(attempts.recordAttempts),
   leased: op(deliveries.leased),
