@@ -181,6 +181,8 @@ export async function createService(settings: Settings, { log, sources = SOURCES
       leaseMs: config.DELIVERY_LEASE_MS,
       callTimeoutMs: config.MANTAGO_TIMEOUT_MS,
       pollMs: config.DELIVERY_POLL_MS,
+      // The rest of the grace is for closing the store and the server.
+      recordAfterStopMs: Math.floor(config.SHUTDOWN_GRACE_MS * 0.8),
       // A send's retry keeps the quiet hours (outcome.ts applies it); a member lookup's is no message.
       policy: { ...policy, retryTime: retryTime(mapping) },
     },

@@ -18,6 +18,11 @@ export interface WorkerOptions extends LeaseTerms {
   maxConcurrency: number;
   pollMs: number;
   policy: RetryPolicy;
+  /**
+   * Once stopping, how long an outcome MantaGO acted on is still written while the store is down
+   * (most of the shutdown's grace): given up, the lease brings the delivery back to be sent again.
+   */
+  recordAfterStopMs: number;
 }
 
 /** MantaGO, as the worker calls it. */

@@ -41,6 +41,8 @@ export class DeliveryWorker {
   private claims = 0;
   private running: Promise<void> | undefined;
   private stopping = false;
+  /** Once stopping: until when an outcome is still written while the store is down. */
+  private recordUntil: number | undefined;
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(deps: WorkerDeps) {
@@ -72,6 +74,7 @@ export class DeliveryWorker {
   /** Stops claiming at once (at SIGTERM: a send begun now would only be cut off by the grace period). */
   quiesce(): void {
     this.stopping = true;
+    this.recordUntil ??= this.clock.now() + this.deps.options.recordAfterStopMs;
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     this.wakeUp.stop();
   }
@@ -237,7 +240,7 @@ export class DeliveryWorker {
   private async finish(step: StepOf<'finish'>, claim: Claim, call: Call): Promise<void> {
     const results = attemptsOf(claim.batch, call.startedAt, call.result, step.outcome, step.transitions);
     const record = (again: boolean) => this.deps.store.recordAttempts(claim.lease.owner, results, this.clock.now(), again);
-    await untilStored(record, { clock: this.clock, stopping: () => this.stopping, log: this.deps.log, what: 'the outcome of a call' });
+    await untilStored(record, { clock: this.clock, giveUpAt: () => this.recordUntil, log: this.deps.log, what: 'the outcome of a call' });
     reportOutcome(this.deps.log, results, claim.batch, this.deps.onFinished);
     if (step.ours)
       this.deps.log.error({ deliveries: claim.batch.length }, 'MantaGO could not read a request of ours (110000): a bug to report');

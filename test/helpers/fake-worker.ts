@@ -18,6 +18,7 @@ export const OPTIONS: WorkerOptions = {
   pollMs: 1_000,
   leaseMs: 60_000,
   callTimeoutMs: 10_000,
+  recordAfterStopMs: 12_000,
   policy: { baseDelayMs: 1_000, maxDelayMs: 60_000, maxAttempts: 5, maxAgeMs: 86_400_000 },
 };
 
@@ -48,6 +49,8 @@ export interface Queue {
   policy?: RetryPolicy;
   /** The bot's state the worker goes by (bot-pause.ts), made on the worker's clock. */
   bot?: (clock: FakeClock) => BotGate;
+  /** Why recording attempts fails at this time, if it does (the store down). */
+  recordFails?: (now: number) => Error | undefined;
 }
 
 export function setupWorker(
@@ -69,7 +72,11 @@ export function setupWorker(
       claimedAt.push(now);
       return queue.claims?.shift() ?? [];
     },
-    recordAttempts: async (_owner, results) => void recorded.push(results),
+    recordAttempts: async (_owner, results) => {
+      const failure = queue.recordFails?.(clock.now());
+      if (failure) throw failure;
+      recorded.push(results);
+    },
     leased: async () => [],
     renewLease: async (_owner, ids, until) => {
       renewed.push({ ids, until });

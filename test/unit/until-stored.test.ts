@@ -6,18 +6,26 @@ import type { Clock } from '../../src/clock.ts';
 import { untilStored } from '../../src/delivery/until-stored.ts';
 import { StoreUnavailableError } from '../../src/store/errors.ts';
 
-function seams(failures: unknown[], stopping = () => false) {
+function seams(failures: unknown[], giveUpAt: () => number | undefined = () => undefined) {
   const waits: number[] = [];
   let writes = 0;
+  let time = 0;
   const again: boolean[] = [];
-  const clock: Clock = { now: () => 0, setTimer: () => () => {}, sleep: async (ms) => void waits.push(ms) };
+  const clock: Clock = {
+    now: () => time,
+    setTimer: () => () => {},
+    sleep: async (ms) => {
+      waits.push(ms);
+      time += ms;
+    },
+  };
   const write = async (retried: boolean) => {
     writes++;
     again.push(retried);
     const failure = failures.shift();
     if (failure) throw failure;
   };
-  const run = untilStored(write, { clock, stopping, log: pino({ level: 'silent' }), what: 'the outcome of a call' });
+  const run = untilStored(write, { clock, giveUpAt, log: pino({ level: 'silent' }), what: 'the outcome of a call' });
   return { run, waits, writes: () => writes, again };
 }
 
@@ -40,9 +48,17 @@ describe('writing an outcome until the store takes it', () => {
     expect(writes()).toBe(1);
   });
 
-  it('gives up when the worker stops (the lease brings the delivery back)', async () => {
-    const { run, writes } = seams([down(), down()], () => true);
+  it('once the worker stops (SIGTERM), goes on until its deadline: a store back within the grace still takes the outcome', async () => {
+    const { run, waits, writes } = seams(Array.from({ length: 3 }, down), () => 2_000);
+    await run;
+    expect(waits).toEqual([250, 500, 1_000]);
+    expect(writes()).toBe(4);
+  });
+
+  it('the last try is at the deadline; failing then, it gives up (the lease brings the delivery back)', async () => {
+    const { run, waits, writes } = seams(Array.from({ length: 9 }, down), () => 2_000);
     await expect(run).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(writes()).toBe(1);
+    expect(waits).toEqual([250, 500, 1_000, 250]);
+    expect(writes()).toBe(5);
   });
 });

@@ -1,7 +1,8 @@
 // The delivery worker's loop through its seams (test/helpers/fake-worker.ts): when it claims, when
-// it sleeps, and what ends a sleep; with a clock the test moves.
+// it sleeps, and what ends a sleep; a stop while the store is down; with a clock the test moves.
 import { describe, expect, test } from 'vitest';
 import { FakeClock, settle } from '../helpers/fake-clock.ts';
+import { StoreUnavailableError } from '../../src/store/errors.ts';
 import { delivery, OPTIONS, ok, setupWorker as setup } from '../helpers/fake-worker.ts';
 
 describe('DeliveryWorker loop', () => {
@@ -60,6 +61,46 @@ describe('DeliveryWorker loop', () => {
     await stopped;
     expect(recorded.flat().map((r) => [r.attempt.deliveryId, r.transition.to])).toEqual([[1, 'sent']]);
     expect(calls).toHaveLength(1);
+  });
+
+  test('stopped (SIGTERM) while the store is down after a call: its outcome is still written once the store is back within the grace', async () => {
+    let downUntil = Number.POSITIVE_INFINITY;
+    const down = new StoreUnavailableError('unreachable', 'the database cannot be reached (ECONNREFUSED)');
+    const { worker, recorded, calls, clock } = setup(
+      [() => ok],
+      {},
+      { claims: [[delivery(1, new FakeClock())]], recordFails: (now) => (now < downUntil ? down : undefined) },
+    );
+    worker.start();
+    await settle();
+    expect(calls).toHaveLength(1);
+    let stopped = false;
+    const stopping = worker.stop().then(() => {
+      stopped = true;
+    });
+    await clock.advance(OPTIONS.recordAfterStopMs / 2);
+    expect([stopped, recorded]).toEqual([false, []]);
+    downUntil = clock.now();
+    await clock.advance(5_000);
+    await stopping;
+    // Recorded sent: the lease will not bring it back to be sent a second time.
+    expect(recorded.flat().map((r) => [r.attempt.deliveryId, r.transition.to])).toEqual([[1, 'sent']]);
+  });
+
+  test('a store still down when the grace is over: stop() ends at its deadline, nothing recorded (the lease decides)', async () => {
+    const down = new StoreUnavailableError('unreachable', 'the database cannot be reached (ECONNREFUSED)');
+    const { worker, recorded, clock } = setup([() => ok], {}, { claims: [[delivery(1, new FakeClock())]], recordFails: () => down });
+    worker.start();
+    await settle();
+    const stopAt = clock.now();
+    let stoppedAt: number | undefined;
+    const stopping = worker.stop().then(() => {
+      stoppedAt = clock.now();
+    });
+    await clock.advance(OPTIONS.recordAfterStopMs + 5_000);
+    await stopping;
+    expect(stoppedAt).toBe(stopAt + OPTIONS.recordAfterStopMs);
+    expect(recorded).toEqual([]);
   });
 
   test('while a 429 holds calls back nothing is claimed: claimed work would only sit out its lease', async () => {
