@@ -223,7 +223,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
       recordOrder,
       findDelivery: (key) => store.findDelivery(key),
       updateShipment: (key, shipment) => store.updateShipment(key, shipment),
-      reopenSkipped: (key, reason) => store.reopenSkipped(key, reason),
+      noteSpentShipment: (key, reason, seen) => store.noteSpentShipment(key, reason, seen),
     },
     mapping,
     storeTimeoutMs: config.STORE_TIMEOUT_MS,

@@ -80,6 +80,23 @@ describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
     }
   });
 
+  test("a spent shipment noted on both at the same instant (a processing on one, a completion on the other): each sees the other's", async () => {
+    const [a, b] = await twoReplicas();
+    const ids = Array.from({ length: 20 }, (_, i) => `noted-${i}`);
+    const spent = (id: string): IncomingOrder => ({ ...order(id), plan: { kind: 'skip', reason: 'spent' }, batchKey: undefined });
+    await Promise.all(ids.map((id) => a.recordOrder(spent(id))));
+    const noted = await Promise.all(
+      ids.map((id) =>
+        Promise.all([
+          a.noteSpentShipment(spent(id).dedupeKey, 'spent', { processingAt: 9 }),
+          b.noteSpentShipment(spent(id).dedupeKey, 'spent', { completedAt: 12 }),
+        ]),
+      ),
+    );
+    // Whichever went second saw both: the order seen in processing before a completion.
+    for (const pair of noted) expect(pair.some((o) => o?.processingSeenAt === 9 && o.changedAt === 12)).toBe(true);
+  });
+
   test("a tag job's retry recorded on one replica as the same user's later job of the tag is queued on the other: never both left waiting", async () => {
     const [a, b] = await twoReplicas();
     const now = Date.now() + 60_000;

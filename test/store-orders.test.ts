@@ -1,6 +1,6 @@
 // How the store takes orders in, one suite for every engine: once per key (a half surrogate pair
-// as stored), one of many at once, in place of a delivery skipped for a given reason (or that one
-// reopened), one bad row failing only its own order, U+0000 dropped.
+// as stored), one of many at once, in place of a delivery skipped for a given reason (and what is
+// noted on that one meanwhile), one bad row failing only its own order, U+0000 dropped.
 import { beforeEach, expect, test } from 'vitest';
 import type { DeliveryPlan } from '../src/domain/delivery.ts';
 import type { Store } from '../src/store/store.ts';
@@ -57,23 +57,24 @@ describeEachStore((current) => {
     });
   });
 
-  test('a delivery skipped for a reason is reopened once, however many try at once; one sent, or skipped for another reason, is kept', async () => {
-    const spent = incoming({ orderId: 'reopened', skip: true });
+  test("a shipment spent at first sight notes the order's earliest processing and latest completion, whatever lands first", async () => {
+    const spent = incoming({ orderId: 'spent at first sight', skip: true });
     await store.recordOrder(spent);
-    const tries = await Promise.all(Array.from({ length: 5 }, () => store.reopenSkipped(spent.dedupeKey, 'nobody')));
-    expect(tries.filter(Boolean)).toHaveLength(1);
-    expect(await store.findDelivery(spent.dedupeKey)).toBeUndefined();
-    // Its event taken again is stored anew.
-    expect(await store.recordOrder(incoming({ orderId: 'reopened' }))).toMatchObject({ outcome: 'accepted', status: 'pending' });
+    const note = (seen: { processingAt?: number; completedAt?: number }) => store.noteSpentShipment(spent.dedupeKey, 'nobody', seen);
+    expect(await note({ processingAt: 9 })).toMatchObject({ orderId: 'spent at first sight', processingSeenAt: 9 });
+    expect(await note({ processingAt: 12, completedAt: 5 })).toMatchObject({ processingSeenAt: 9, changedAt: 5 });
+    // At once (two replicas): each merges under the row's lock, so neither is lost.
+    await Promise.all([note({ processingAt: 3 }), note({ completedAt: 20 }), note({ completedAt: 7 })]);
+    expect(await note({})).toMatchObject({ processingSeenAt: 3, changedAt: 20 });
+    expect((await store.findDelivery(spent.dedupeKey))?.order).toMatchObject({ processingSeenAt: 3, changedAt: 20 });
 
-    const other = incoming({ orderId: 'other reason', skip: true });
+    const other = incoming({ orderId: 'other', skip: true });
     await store.recordOrder(other);
-    expect(await store.reopenSkipped(other.dedupeKey, 'another reason')).toBe(false);
+    expect(await store.noteSpentShipment(other.dedupeKey, 'another reason', { processingAt: 1 })).toBeUndefined();
     const pending = incoming({ orderId: 'pending' });
     await store.recordOrder(pending);
-    expect(await store.reopenSkipped(pending.dedupeKey, 'nobody')).toBe(false);
-    expect(await store.findDelivery(other.dedupeKey)).toMatchObject({ status: 'skipped', reason: 'nobody' });
-    expect(await store.findDelivery(pending.dedupeKey)).toMatchObject({ status: 'pending' });
+    expect(await store.noteSpentShipment(pending.dedupeKey, 'nobody', { processingAt: 1 })).toBeUndefined();
+    expect((await store.findDelivery(pending.dedupeKey))?.order).not.toHaveProperty('processingSeenAt');
   });
 
   test('one bad row fails only its own order, not the others committed with it', async () => {

@@ -19,6 +19,7 @@ import {
   type Order,
   type ReceivedOrder,
   type Shipment,
+  type StoredOrder,
 } from '../domain/order.ts';
 import { customerKeys } from '../mapping/directory-keys.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
@@ -42,7 +43,11 @@ export interface IntakeDeps {
     recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
     findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
     updateShipment(dedupeKey: string, shipment: Shipment): Promise<boolean>;
-    reopenSkipped(dedupeKey: string, reason: string): Promise<boolean>;
+    noteSpentShipment(
+      dedupeKey: string,
+      reason: string,
+      seen: { processingAt?: number; completedAt?: number },
+    ): Promise<StoredOrder | undefined>;
   };
   mapping: Mapping;
   directory?: DirectoryLookup;
@@ -101,11 +106,14 @@ export function createIntake(deps: IntakeDeps): Intake {
     };
   };
 
-  /** `replacesSkipped`: stored in place of the delivery under its key skipped for this reason (revived below). */
+  /**
+   * `replacesSkipped`: stored in place of the delivery under its key skipped for this reason (a spent
+   * shipment revived, below); `alongside`: the order's placed event, stored with it (first seen, below).
+   */
   const take = async (
-    { order: received, scope, placedIfFirst, revivesShipment }: ReceivedOrder,
+    { order: received, scope, placedIfFirst, placedAt, revivesShipment }: ReceivedOrder,
     topic: string | undefined,
-    replacesSkipped?: string,
+    { replacesSkipped, alongside }: { replacesSkipped?: string; alongside?: IncomingOrder } = {},
   ): Promise<IntakeResult> => {
     const receivedAt = now();
     const placedKey = dedupeKey(received.source, scope, received.orderId);
@@ -136,7 +144,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     // An order first seen at a later status (WooCommerce's completed) starts with its placed message, if one is sent.
     const firstSeen = placedIfFirst === true && placed === undefined && anyRuleFor(mapping.rules, 'placed');
     const order: Order = firstSeen
-      ? { ...received, event: 'placed' }
+      ? { ...received, event: 'placed', ...(placedAt !== undefined && { occurredAt: placedAt }) }
       : withShipmentDetails(withPlacedDetails(received, placed?.order), shipped?.order);
     const ruled = anyRuleFor(mapping.rules, order.event);
     // Stored even with no rule of their own: a placed event keeps the order (the customer) for the
@@ -164,6 +172,10 @@ export function createIntake(deps: IntakeDeps): Intake {
             now: receivedAt,
           })
         : { kind: 'skip', reason: `no rule sends a message for ${order.event} events` };
+    // First seen so, with no placed message to send (no rule matches it, too old): its status is news
+    // of its own, as for an order seen before, and its placed event is kept, skipped, alongside.
+    if (firstSeen && decided.kind === 'skip')
+      return take({ order: received, scope }, topic, { alongside: incoming(order, scope, placedKey, topic, receivedAt, decided) });
     const plan = firstSeen ? withTagsOf(decided, received, mapping) : decided;
     const stored = incoming(order, scope, placedKey, topic, receivedAt, plan);
     // A customer who asked for no more chat messages: the store skips it as it stores it (`opted out`),
@@ -174,6 +186,7 @@ export function createIntake(deps: IntakeDeps): Intake {
       // Its shipped event is spent with it, so a redelivery of the same status sends nothing more.
       stored.alongside = incoming(received, scope, placedKey, topic, receivedAt, { kind: 'skip', reason: SPENT_AT_FIRST_SIGHT });
     }
+    if (alongside) stored.alongside = alongside;
     if (replacesSkipped !== undefined) stored.replacesSkipped = replacesSkipped;
     if (withdrawing.has(order.event)) stored.withdraws = { orderKey: placedKey, event: order.event };
     const recorded = await withDeadline(deps.store.recordOrder(stored), storeTimeoutMs, 'store the order');
@@ -181,40 +194,40 @@ export function createIntake(deps: IntakeDeps): Intake {
     // moment): the store kept nothing of this one, which is then an event of a known order.
     if (firstSeen && recorded.outcome === 'duplicate') return take({ order: received, scope, placedIfFirst: false }, topic);
     if (revivesShipment && received.event === 'placed' && recorded.outcome === 'duplicate')
-      await reviveSpentShipment(received, scope, placedKey, topic);
+      await reviveSpentShipment(scope, placedKey, topic, { processingAt: received.changedAt ?? 0 });
     // A fulfillment's update (tracking added after it shipped) sends nothing more, but its stages to come carry it.
     const update = recorded.outcome === 'duplicate' && received.event === 'shipped' ? received.shipment : undefined;
     if (update && (update.trackingNumber ?? update.trackingUrl ?? update.company))
       await withDeadline(deps.store.updateShipment(stored.dedupeKey, update), storeTimeoutMs, 'update the shipment');
+    if (placedIfFirst && received.event === 'shipped' && recorded.outcome === 'duplicate' && recorded.status === 'skipped')
+      await reviveSpentShipment(scope, placedKey, topic, { ...(received.changedAt !== undefined && { completedAt: received.changedAt }) });
     return plan.kind === 'skip' && recorded.outcome === 'accepted' ? { ...recorded, reason: plan.reason } : recorded;
   };
 
   /**
-   * The placed event of an order first seen at a later status (WooCommerce's processing come after its
-   * completed, or after a poll read the order completed first): the order was not complete when it
-   * began, so the shipment spent at its first sight is announced after all. Newer than that status,
-   * it is the shop moving the order back: the shipment is not announced now, but no longer spent
-   * either, so the order's next completion announces it. Neither once the order was cancelled or
-   * refunded (its shipment would be news after the refund, and its tags would undo the refund's).
-   * Only such a source's redelivered placed event pays the lookups.
+   * An order first seen at a later status (WooCommerce's completed) had its shipment spent then: its
+   * placed message was the one sent. Once the order is seen in processing before a completion (its
+   * processing webhook come late, or the shop moved it back and completed it again, in whichever order
+   * these come), the shipment is announced. Not once the order was cancelled or refunded (news after
+   * the refund, whose tags it would undo). Only such a source's redelivered events pay the lookups.
    */
-  const reviveSpentShipment = async (received: Order, scope: string, placedKey: string, topic: string | undefined) => {
-    const placed = await withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up');
-    const first = placed?.order;
-    if (!first?.shipment) return;
-    const spentKey = orderEventKey(placedKey, 'shipped', first.shipment.id);
-    const [spent, ...endings] = await Promise.all(
-      [spentKey, ...ORDER_ENDINGS.map((event) => orderEventKey(placedKey, event))].map((key) =>
-        withDeadline(deps.store.findDelivery(key), storeTimeoutMs, 'look the order up'),
-      ),
-    );
-    if (spent?.reason !== SPENT_AT_FIRST_SIGHT || !spent.order || endings.some((ending) => ending !== undefined)) return;
-    if ((received.changedAt ?? 0) > (first.changedAt ?? Number.POSITIVE_INFINITY)) {
-      await withDeadline(deps.store.reopenSkipped(spentKey, SPENT_AT_FIRST_SIGHT), storeTimeoutMs, 'reopen the shipment');
-      return;
-    }
-    // The spent row's order: tracking a later `completed` added (updateShipment) is kept there.
-    await take({ order: { ...spent.order, event: 'shipped', items: [] }, scope }, topic, SPENT_AT_FIRST_SIGHT);
+  const reviveSpentShipment = async (
+    scope: string,
+    placedKey: string,
+    topic: string | undefined,
+    seen: { processingAt?: number; completedAt?: number },
+  ) => {
+    const lookUp = (key: string) => withDeadline(deps.store.findDelivery(key), storeTimeoutMs, 'look the order up');
+    const shipment = (await lookUp(placedKey))?.order?.shipment;
+    if (!shipment) return;
+    if ((await Promise.all(ORDER_ENDINGS.map((event) => lookUp(orderEventKey(placedKey, event))))).some((e) => e !== undefined)) return;
+    const spentKey = orderEventKey(placedKey, 'shipped', shipment.id);
+    const noting = deps.store.noteSpentShipment(spentKey, SPENT_AT_FIRST_SIGHT, seen);
+    const spent = await withDeadline(noting, storeTimeoutMs, 'note the order');
+    if (spent?.processingSeenAt === undefined || spent.processingSeenAt > (spent.changedAt ?? Number.POSITIVE_INFINITY)) return;
+    // The spent row's order: tracking a later completion added (updateShipment) is kept there.
+    const { processingSeenAt: _seen, ...order } = spent;
+    await take({ order: { ...order, event: 'shipped', items: [] }, scope }, topic, { replacesSkipped: SPENT_AT_FIRST_SIGHT });
   };
 
   return (received, topic) => take(received, topic);

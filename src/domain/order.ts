@@ -114,16 +114,21 @@ export interface Order {
  * An order event as a source reads it, with its `scope`: what makes its order id unique beyond the
  * source, taken from signed bytes only (an unsigned header could be changed on a replay, and the
  * customer messaged twice). `placedIfFirst`: a status change that means this event for an order
- * seen before, and `placed` for one never seen (WooCommerce's `completed`); `revivesShipment`: a
- * placed event that, come after its order was first seen so, announces the shipment spent then
- * (WooCommerce's `processing`).
+ * seen before, and `placed` for one never seen (WooCommerce's `completed`), `placedAt` then the
+ * time it was placed; `revivesShipment`: a placed event that, come after its order was first seen
+ * so, may announce the shipment spent then (WooCommerce's `processing`).
  */
 export interface ReceivedOrder {
   order: Order;
   scope: string;
   placedIfFirst?: boolean;
+  placedAt?: number;
   revivesShipment?: boolean;
 }
 
-/** What is kept of an order: everything but its line items, which no message uses. */
-export type StoredOrder = Omit<Order, 'items'>;
+/**
+ * What is kept of an order: everything but its line items, which no message uses. A shipment spent
+ * at its order's first sight keeps `processingSeenAt`, the earliest processing status seen of the
+ * order since (0 when undated), and as `changedAt` its latest completion.
+ */
+export type StoredOrder = Omit<Order, 'items'> & { processingSeenAt?: number };

@@ -127,6 +127,12 @@ function shipmentOf(payload: WooCommerceOrder): Shipment {
   return { id: 'completed', ...(trackingNumber && { trackingNumber }), ...(trackingUrl && { trackingUrl }), ...(company && { company }) };
 }
 
+/** When the order was created: its placed event's time, should a later status be the first seen of it. */
+function placedAt(payload: WooCommerceOrder): { placedAt?: number } {
+  const at = gmtTime(payload.date_created_gmt);
+  return at === undefined ? {} : { placedAt: at };
+}
+
 /** What was refunded: the refunds' totals (WooCommerce lists them negative), else the whole order. */
 function refundedAmount(payload: WooCommerceOrder): string {
   const refunds = payload.refunds ?? [];
@@ -147,7 +153,7 @@ const ORDER = payloadKind<WooCommerceOrder>({
     return {
       order,
       scope: site ?? '',
-      ...(event === 'shipped' && { placedIfFirst: true }),
+      ...(event === 'shipped' && { placedIfFirst: true, ...placedAt(payload) }),
       ...(event === 'placed' && { revivesShipment: true }),
     };
   },

@@ -137,8 +137,12 @@ export interface ResolutionQueue {
   findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
   /** A shipment's later details (a fulfillment's update adding tracking), kept with its shipped event; whether anything changed. */
   updateShipment(dedupeKey: string, shipment: Shipment): Promise<boolean>;
-  /** Deletes the delivery under this key skipped for this reason, so its event is decided again when it comes again; whether it was there. */
-  reopenSkipped(dedupeKey: string, reason: string): Promise<boolean>;
+  /** Notes the order times seen of a shipment spent at its order's first sight (skipped for `reason`); the order after, if it still is. */
+  noteSpentShipment(
+    dedupeKey: string,
+    reason: string,
+    seen: { processingAt?: number; completedAt?: number },
+  ): Promise<StoredOrder | undefined>;
   claimUnresolved(owner: string, limit: number, leaseMs: number, now: number): Promise<UnresolvedDelivery[]>;
   resolveDeliveries(owner: string, decided: Resolved[], now: number): Promise<void>;
   /** MantaGO's last answer for a member lookup key, while fresh. */

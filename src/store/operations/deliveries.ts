@@ -159,16 +159,34 @@ export function updateShipment(db: Runner, dedupeKey: string, shipment: Shipment
 }
 
 /**
- * Takes back the delivery under this key skipped for this reason, so the event is decided anew when
- * it comes again (guarded as the replacement in recordOrders is: of two replicas, one deletes it).
- * Whether it was there.
+ * Notes what was seen of an order whose shipment was spent at its first sight (intake.ts judges by
+ * it): the earliest processing status, the latest completion. Merged into the skipped row under its
+ * lock, so of a processing and a completion stored at once the second sees both. The order as it
+ * stands after, or undefined when the row is not (or no longer) skipped for this reason.
  */
-export async function reopenSkipped(db: Runner, dedupeKey: string, reason: string): Promise<boolean> {
-  const { changes } = await db.run(`DELETE FROM deliveries WHERE dedupe_key = ? AND status = 'skipped' AND last_error = ?`, [
-    asStored(dedupeKey),
-    reason,
-  ]);
-  return changes === 1;
+export function noteSpentShipment(
+  db: Runner,
+  dedupeKey: string,
+  reason: string,
+  seen: { processingAt?: number; completedAt?: number },
+): Promise<StoredOrder | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.all(
+      `SELECT id, order_json FROM deliveries WHERE dedupe_key = ? AND status = 'skipped' AND last_error = ?${tx.dialect.forUpdate}`,
+      [asStored(dedupeKey), reason],
+    );
+    const order = row ? (JSON.parse(String(row.order_json)) as StoredOrder | null) : null;
+    if (!row || !order) return undefined;
+    const { processingAt, completedAt } = seen;
+    const noted: StoredOrder = {
+      ...order,
+      ...(processingAt !== undefined && { processingSeenAt: Math.min(processingAt, order.processingSeenAt ?? processingAt) }),
+      ...(completedAt !== undefined && { changedAt: Math.max(completedAt, order.changedAt ?? completedAt) }),
+    };
+    const json = JSON.stringify(noted);
+    if (json !== row.order_json) await tx.run('UPDATE deliveries SET order_json = ? WHERE id = ?', [json, row.id as Param]);
+    return noted;
+  });
 }
 
 /** Claims the rows selected for `owner` until `until` (the lease): the only statement that takes one. */

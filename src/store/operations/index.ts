@@ -27,7 +27,7 @@ const op = <A extends unknown[], R>(run: Operation<A, R>['run'], wakes?: Operati
 export const STORE_OPERATIONS = {
   findDelivery: op(deliveries.findDelivery),
   updateShipment: op(deliveries.updateShipment),
-  reopenSkipped: op(deliveries.reopenSkipped),
+  noteSpentShipment: op(deliveries.noteSpentShipment),
   claimBatch: op(deliveries.claimBatch),
   recordAttempts: op(attempts.recordAttempts),
   leased: op(deliveries.leased),
