@@ -163,7 +163,7 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     // Placed two days before it is first seen, completed a minute before: a confirmation that old is not sent.
     const clock = shiftedClock();
     clock.offset = Date.parse('2026-03-04T10:06:00Z') - Date.now();
-    const fresh = `${RECIPIENTS}rules:\n  - name: confirmation\n    maxAge: 6h\n    send: { intentId: rb2kYmMdW }\n${shipped}`;
+    const fresh = `${RECIPIENTS}rules:\n  - name: confirmation\n    maxAge: 6h\n    send: { intentId: rb2kYmMdW }\n    tag: { add: [{ name: buyer }] }\n${shipped}`;
     const late = await startServiceWithSimulator({ mapping: fresh, clock });
     const old = wooOrder({ date_created_gmt: at(0), meta_data: [{ id: 1, key: 'line_uid', value: user(61) }] });
     const completed = await late.app.inject(wooRequest({ ...old, status: 'completed', date_modified_gmt: '2026-03-04T10:05:00' }));
@@ -171,5 +171,7 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     const [placed] = (await late.app.inject({ url: `/admin/deliveries?order=${old.id}&event=placed`, headers: auth })).json().deliveries;
     expect(placed).toMatchObject({ status: 'skipped', lastError: 'older than 6h' });
     expect(messages(late.sim, user(61)).map((b) => b.intentId)).toEqual(['shipMod01']);
+    // The confirmation's tags still go (a rule too old to message still tags), with the shipment's delivery.
+    await waitFor(async () => late.sim.tags.tagsOf('line', user(61)).includes('buyer'), { what: "the confirmation rule's tag" });
   });
 });

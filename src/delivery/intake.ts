@@ -28,6 +28,7 @@ import type { DirectoryLookup } from '../mapping/recipients.ts';
 import { anyRuleFor, withdrawingEvents } from '../mapping/rules.ts';
 import { chooseTags } from '../mapping/tags.ts';
 import { withDeadline } from '../store/errors.ts';
+import type { Tagging } from '../domain/tagging.ts';
 import type { KnownDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
 import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
@@ -66,6 +67,14 @@ function withTagsOf(plan: DeliveryPlan, spent: Order, mapping: Mapping): Deliver
   const ops = recipient ? chooseTags(mapping.rules, spent, recipient.platform) : [];
   if (!recipient || ops.length === 0) return plan;
   return { ...plan, tagging: { recipient, ops: [...(plan.tagging?.ops ?? []), ...ops] } };
+}
+
+/** The plan of an event whose placed event is stored with it, skipped: that one's tags (too old: tags only) go first. */
+function withTagsFirst(plan: DeliveryPlan, first: Tagging | undefined): DeliveryPlan {
+  if (!first || plan.kind === 'resolve') return plan;
+  const recipient = plan.kind === 'send' ? plan.recipient : (plan.tagging?.recipient ?? first.recipient);
+  if (recipient.platform !== first.recipient.platform || recipient.userId !== first.recipient.userId) return plan;
+  return { ...plan, tagging: { recipient, ops: [...first.ops, ...(plan.tagging?.ops ?? [])] } };
 }
 
 export function createIntake(deps: IntakeDeps): Intake {
@@ -176,7 +185,8 @@ export function createIntake(deps: IntakeDeps): Intake {
     // of its own, as for an order seen before, and its placed event is kept, skipped, alongside.
     if (firstSeen && decided.kind === 'skip')
       return take({ order: received, scope }, topic, { alongside: incoming(order, scope, placedKey, topic, receivedAt, decided) });
-    const plan = firstSeen ? withTagsOf(decided, received, mapping) : decided;
+    const placedTags = alongside?.plan.kind === 'skip' ? alongside.plan.tagging : undefined;
+    const plan = firstSeen ? withTagsOf(decided, received, mapping) : withTagsFirst(decided, placedTags);
     const stored = incoming(order, scope, placedKey, topic, receivedAt, plan);
     // A customer who asked for no more chat messages: the store skips it as it stores it (`opted out`),
     // in the same transaction, so taking an order in costs no extra store call.
