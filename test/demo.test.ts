@@ -105,7 +105,7 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
     const admin = spawnSync('bash', ['-c', readmeAdminLines(env.PORT, env.SIMULATOR_PORT)], { ...shell, cwd });
     expect(admin.status, admin.stderr).toBe(0);
     const out = admin.stdout.trim().split('\n');
-    const json = out.slice(0, 18).map((line) => JSON.parse(line));
+    const json = out.slice(0, 20).map((line) => JSON.parse(line));
     expect(json[0]).toMatchObject({ deliveries: [expect.any(Object), expect.any(Object)], nextCursor: expect.any(Number) });
     expect(json[1].deliveries[0]).toMatchObject({ status: 'skipped', lastError: expect.stringContaining('no chat user') });
     expect(json[2]).toMatchObject({ id: 1, status: 'sent', attemptLog: [expect.objectContaining({ outcome: 'sent', httpStatus: 200 })] });
@@ -113,26 +113,28 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
     expect(json[4]).toMatchObject({ status: 'dead', mantago: { httpStatus: 403 } });
     expect(json[5]).toMatchObject({ status: 'pending', attempts: 0, source: 'admin' });
     expect(json[6]).toEqual({ redriven: expect.any(Number) });
-    expect(json[7]).toMatchObject({ usable: 'ok', state: 'usable' });
-    expect(json[8]).toMatchObject({ botId: 'demoBot01', state: 'ok' });
-    expect(json[9]).toMatchObject({ outcome: 'renewed' });
-    expect(json[10]).toMatchObject({ state: 'ok', origin: 'admin' });
-    expect(json[11]).toMatchObject({ key: 'email:guest@example.com', platform: 'line' });
-    expect(json[12]).toMatchObject({ key: 'email:guest@example.com', userId: 'U4af4980629ab33c3c2f0c1d9d2a1b2c3' });
-    expect(json[13]).toMatchObject({
+    expect(json[7]).toEqual({ tagJobs: expect.any(Array), nextCursor: null });
+    expect(json[8]).toEqual({ redriven: expect.any(Number), superseded: expect.any(Number) });
+    expect(json[9]).toMatchObject({ usable: 'ok', state: 'usable' });
+    expect(json[10]).toMatchObject({ botId: 'demoBot01', state: 'ok' });
+    expect(json[11]).toMatchObject({ outcome: 'renewed' });
+    expect(json[12]).toMatchObject({ state: 'ok', origin: 'admin' });
+    expect(json[13]).toMatchObject({ key: 'email:guest@example.com', platform: 'line' });
+    expect(json[14]).toMatchObject({ key: 'email:guest@example.com', userId: 'U4af4980629ab33c3c2f0c1d9d2a1b2c3' });
+    expect(json[15]).toMatchObject({
       recipient: { platform: 'line', userId: 'U4af4980629ab33c3c2f0c1d9d2a1b2c3', via: 'directory email:guest@example.com' },
       rule: 'default',
       skipped: null,
     });
-    expect(json[14]).toEqual({ imported: 1, errors: [{ line: 2, error: expect.any(String) }] });
-    expect(json[15]).toEqual({ imported: 1, errors: [] });
-    expect(json[16]).toMatchObject({ key: 'email:guest@example.com', optOut: true, userId: 'U4af4980629ab33c3c2f0c1d9d2a1b2c3' });
-    expect(json[17]).toBe(204);
-    expect(JSON.parse(out[18] ?? '')).toMatchObject({
+    expect(json[16]).toEqual({ imported: 1, errors: [{ line: 2, error: expect.any(String) }] });
+    expect(json[17]).toEqual({ imported: 1, errors: [] });
+    expect(json[18]).toMatchObject({ key: 'email:guest@example.com', optOut: true, userId: 'U4af4980629ab33c3c2f0c1d9d2a1b2c3' });
+    expect(json[19]).toBe(204);
+    expect(JSON.parse(out[20] ?? '')).toMatchObject({
       deliveries: { pending: expect.any(Number), sentLastHour: expect.any(Number) },
       dryRun: false,
     });
-    expect(out.slice(19).join('\n')).toMatch(/notifier_webhooks_total\{source="shopify",outcome="accepted"\} \d+/);
+    expect(out.slice(21).join('\n')).toMatch(/notifier_webhooks_total\{source="shopify",outcome="accepted"\} \d+/);
     expect(out.at(-1)).toBe('saved openapi.json');
     expect(JSON.parse(readFileSync(`${cwd}/openapi.json`, 'utf8')).paths).toHaveProperty(['/admin/deliveries']);
     for (const secret of ['demo-admin-token-change-me', 'demo-shopify-secret']) expect(admin.stdout).not.toContain(secret);

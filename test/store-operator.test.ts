@@ -79,7 +79,7 @@ describeEachStore((current) => {
     const held = incoming();
     if (held.plan.kind === 'send') Object.assign(held.plan, { dueAt: now + 60_000, holdReason: 'delay 1m' });
     await store.recordOrder(held);
-    expect(await store.operator.queueStats(now)).toEqual({ pending: 1, dead: 0, oldestPendingSince: undefined });
+    expect(await store.operator.queueStats(now)).toEqual({ pending: 1, dead: 0, oldestPendingSince: undefined, deadTagJobs: 0 });
     expect(await store.operator.queueStats(now + 90_000)).toMatchObject({ oldestPendingSince: now + 60_000 });
     const due = incoming();
     await store.recordOrder(due);
@@ -100,7 +100,7 @@ describeEachStore((current) => {
       ],
       Date.now(),
     );
-    expect(await store.operator.queueStats(Date.now())).toEqual({ pending: 0, dead: 2, oldestPendingSince: undefined });
+    expect(await store.operator.queueStats(Date.now())).toEqual({ pending: 0, dead: 2, oldestPendingSince: undefined, deadTagJobs: 0 });
 
     expect(await store.operator.redriveDead('woocommerce', t0)).toBe(0);
     expect(await store.operator.redriveDead(undefined, t0)).toBe(2);

@@ -111,6 +111,7 @@ export interface Mantago {
 
 export interface Overview {
   deliveries?: Maybe<{ pending?: Maybe<number>; oldestPendingSince?: Maybe<string>; dead?: Maybe<number>; sentLastHour?: Maybe<number> }>;
+  tagJobs?: Maybe<{ dead?: Maybe<number> }>;
   credentials?: Maybe<Credentials>;
   mantago?: Maybe<Mantago>;
   sources?: Maybe<{ name?: Maybe<string>; path?: Maybe<string>; enabled?: Maybe<boolean> }[]>;
@@ -163,6 +164,11 @@ export interface DeliveryDetail extends Delivery {
 
 /** A MantaGO tag put on (or taken off) the delivery's user. */
 export interface TagJob {
+  id?: Maybe<number>;
+  deliveryId?: Maybe<number>;
+  platform?: Maybe<string>;
+  clientId?: Maybe<string>;
+  finishedAt?: Maybe<string>;
   action?: Maybe<string>;
   tag?: Maybe<string>;
   status?: Maybe<string>;

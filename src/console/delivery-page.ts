@@ -1,6 +1,7 @@
 // One delivery: why it went (or didn't), the order as received, who it was for and how they were
-// found, what was sent, and every attempt as a timeline. A dead one can be retried from here.
-import { ApiError, api, type Attempt, type DeliveryDetail } from './api.ts';
+// found, what was sent, and every attempt as a timeline. A dead one (or a dead tag job of it) can
+// be retried from here.
+import { ApiError, api, type Attempt, type DeliveryDetail, type TagJob } from './api.ts';
 import { NONE, badge, every, facts, h, notice, reason, relative, sentence, text, time } from './dom.ts';
 import type { Page } from './page.ts';
 import { orderSection } from './order-view.ts';
@@ -23,7 +24,7 @@ export const deliveryPage: Page = ({ main, id }) => {
       if (seen !== shown) {
         shown = seen;
         heading.replaceChildren(`Delivery #${id} `, badge(delivery.status));
-        body.replaceChildren(...draw(delivery, (action) => void act(action)));
+        body.replaceChildren(...draw(delivery, (action, job) => void act(action, job)));
       }
       // Followed while its tags are still being put on, too.
       return delivery.tagging?.some((t) => t.status === 'pending') ? 'pending' : delivery.status;
@@ -53,19 +54,29 @@ export const deliveryPage: Page = ({ main, id }) => {
     });
   };
   let acting = false; // a double click sends one request
-  const act = async (action: 'retry' | 'send-now') => {
+  const act = async (action: Action, job?: TagJob) => {
     if (acting) return;
     acting = true;
     try {
-      await api('POST', `/deliveries/${id}/retry`);
-      message.show(
-        action === 'retry' ? 'Sent again: its attempts start over. This page follows it.' : 'Due now: the worker will send it next.',
-        'ok',
-      );
+      if (action === 'retry-tag') {
+        const after = await api<TagJob>('POST', `/tag-jobs/${job?.id}/retry`);
+        message.show(
+          after.status === 'tagged'
+            ? `Not tried: ${text(after.lastError)}.`
+            : `The tag ${text(job?.tag)} is tried again: its tries start over. This page follows it.`,
+          'ok',
+        );
+      } else {
+        await api('POST', `/deliveries/${id}/retry`);
+        message.show(
+          action === 'retry' ? 'Sent again: its attempts start over. This page follows it.' : 'Due now: the worker will send it next.',
+          'ok',
+        );
+      }
       heading.focus(); // the button goes away with the redraw; keep keyboard focus on the page
       watch();
     } catch (error) {
-      message.show(`${action === 'retry' ? 'Retry' : 'Send now'} failed: ${sentence(reason(error))}`, 'error');
+      message.show(`${action === 'send-now' ? 'Send now' : 'Retry'} failed: ${sentence(reason(error))}`, 'error');
     } finally {
       acting = false;
     }
@@ -74,7 +85,9 @@ export const deliveryPage: Page = ({ main, id }) => {
   return () => stopWatching?.();
 };
 
-function draw(d: DeliveryDetail, act: (action: 'retry' | 'send-now') => void): Node[] {
+type Action = 'retry' | 'send-now' | 'retry-tag';
+
+function draw(d: DeliveryDetail, act: (action: Action, job?: TagJob) => void): Node[] {
   const nodes: Node[] = [];
   if (d.lastError && (d.status === 'skipped' || d.status === 'dead' || d.status === 'pending')) {
     const title =
@@ -144,7 +157,7 @@ function draw(d: DeliveryDetail, act: (action: 'retry' | 'send-now') => void): N
     ),
   );
   nodes.push(timeline(d.attemptLog ?? [], d.status));
-  if (d.tagging && d.tagging.length > 0) nodes.push(taggingSection(d.tagging));
+  if (d.tagging && d.tagging.length > 0) nodes.push(taggingSection(d.tagging, (job) => act('retry-tag', job)));
   nodes.push(orderSection(d.order));
   return nodes;
 }

@@ -1,16 +1,20 @@
-// The front page: is anything stuck, are MantaGO's credentials good, which shops can send orders.
-// Refreshes every 10 s while the tab is visible.
+// The front page: is anything stuck (dead deliveries, dead tag jobs to try again), are MantaGO's
+// credentials good, which shops can send orders. Refreshes every 10 s while the tab is visible.
 import { systemClock } from '../clock.ts';
-import { api, type Overview } from './api.ts';
-import { NONE, badge, every, facts, h, notice, reason, relative, span, text, time } from './dom.ts';
+import { api, type Overview, type TagJob } from './api.ts';
+import { deadTagsSection } from './dead-tags-section.ts';
+import { NONE, badge, confirmDialog, every, facts, h, notice, reason, relative, span, text, time } from './dom.ts';
 import type { Page } from './page.ts';
 import { type ShopConnectionView, shopsSection } from './shops-section.ts';
 
 const REFRESH_MS = 10_000;
+/** Dead tag jobs listed on the overview, newest first. */
+const DEAD_TAGS_SHOWN = 10;
 
 export const overviewPage: Page = ({ main, sawOverview }) => {
   const updated = h('p', { class: 'muted', 'aria-live': 'off' }, 'Loading…');
   const problem = notice('alert');
+  const message = notice('status');
   const body = h('div', { class: 'overview' });
   let refreshing = false;
   const load = async () => {
@@ -22,7 +26,11 @@ export const overviewPage: Page = ({ main, sawOverview }) => {
         api<{ shops?: ShopConnectionView[] }>('GET', '/shops'),
       ]);
       sawOverview(overview);
-      body.replaceChildren(...draw(overview), shopsSection(shops.shops ?? []));
+      const deadTags = overview.tagJobs?.dead ?? 0;
+      const listed =
+        deadTags > 0 ? ((await api<{ tagJobs?: TagJob[] }>('GET', `/tag-jobs?status=dead&limit=${DEAD_TAGS_SHOWN}`)).tagJobs ?? []) : [];
+      const tags = deadTags > 0 ? [deadTagsSection(deadTags, listed, () => void redriveTags())] : [];
+      body.replaceChildren(...draw(overview), ...tags, shopsSection(shops.shops ?? []));
       problem.show('');
       updated.textContent = `Updated ${new Date(systemClock.now()).toLocaleTimeString()}; refreshes every ${REFRESH_MS / 1000} s while this tab is visible.`;
     } catch (error) {
@@ -32,8 +40,30 @@ export const overviewPage: Page = ({ main, sawOverview }) => {
       refresh.disabled = false;
     }
   };
+  const redriveTags = async () => {
+    const confirmed = await confirmDialog({
+      title: 'Try dead tag jobs again?',
+      body: 'Every dead tag job is tried again, its tries starting over; one a later job of its user and tag decides is ended instead. MantaGO may refuse them again if their cause is not mended.',
+      confirm: 'Try all again',
+      danger: true,
+    });
+    if (!confirmed) return;
+    try {
+      const { redriven, superseded } = await api<{ redriven?: number; superseded?: number }>('POST', '/tag-jobs/redrive');
+      message.show(`${redriven ?? 0} tried again; ${superseded ?? 0} ended, a later job of their user and tag deciding.`, 'ok');
+      await load();
+    } catch (error) {
+      message.show(`Trying the tag jobs again failed: ${reason(error)}`, 'error');
+    }
+  };
   const refresh = h('button', { type: 'button', class: 'button small', onclick: () => void (refreshing || load()) }, 'Refresh now');
-  main.append(h('div', { class: 'title-row' }, h('h1', { tabindex: -1 }, 'Overview'), refresh), updated, problem.element, body);
+  main.append(
+    h('div', { class: 'title-row' }, h('h1', { tabindex: -1 }, 'Overview'), refresh),
+    updated,
+    problem.element,
+    message.element,
+    body,
+  );
   return every(REFRESH_MS, load);
 };
 
@@ -43,7 +73,7 @@ function draw(overview: Overview): Node[] {
   const stat = (field: string, label: string, value: number | null | undefined, extra?: Node | string) =>
     h(
       'div',
-      { class: `stat${field === 'dead' && (value ?? 0) > 0 ? ' alarm' : ''}` },
+      { class: `stat${(field === 'dead' || field === 'deadTagJobs') && (value ?? 0) > 0 ? ' alarm' : ''}` },
       h('dt', {}, label),
       h('dd', { 'data-field': field }, text(value)),
       extra ? h('dd', { class: 'muted' }, extra) : null,
@@ -69,6 +99,7 @@ function draw(overview: Overview): Node[] {
       ),
       stat('dead', 'Dead', queue.dead, h('a', { href: '#/deliveries?status=dead' }, 'Show dead')),
       stat('sentLastHour', 'Sent in the last hour', queue.sentLastHour),
+      stat('deadTagJobs', 'Dead tag jobs', overview.tagJobs?.dead),
     ),
   );
 

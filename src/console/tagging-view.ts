@@ -1,5 +1,6 @@
 // A delivery's MantaGO tags on its page: each tag put on or taken off the user, where it stands,
-// MantaGO's reason when it died (or why no call was needed), and every try. Tagging never changes the message above it.
+// MantaGO's reason when it died (or why no call was needed), and every try; a dead one can be
+// tried again. Tagging never changes the message above it.
 import type { TagJob } from './api.ts';
 import { badge, h, text, time } from './dom.ts';
 
@@ -7,7 +8,7 @@ import { badge, h, text, time } from './dom.ts';
 const lastErrorLabel = (status: string | null | undefined): string =>
   status === 'dead' ? "MantaGO's reason: " : status === 'pending' ? 'Last failure: ' : 'Note: ';
 
-export function taggingSection(jobs: TagJob[]): HTMLElement {
+export function taggingSection(jobs: TagJob[], retry: (job: TagJob) => void): HTMLElement {
   const section = h(
     'section',
     { 'aria-labelledby': 'tagging-title', class: 'tagging', 'data-field': 'tagging' },
@@ -40,6 +41,13 @@ export function taggingSection(jobs: TagJob[]): HTMLElement {
         ),
         job.lastError ? h('p', { class: 'attempt-error' }, h('span', { class: 'label' }, lastErrorLabel(job.status)), job.lastError) : null,
         tries.length > 0 ? h('ol', { class: 'attempt-facts' }, ...tries) : h('p', { class: 'muted' }, 'Not tried yet.'),
+        job.status === 'dead' && typeof job.id === 'number'
+          ? h(
+              'div',
+              { class: 'actions' },
+              h('button', { type: 'button', class: 'button small', onclick: () => retry(job) }, 'Try this tag again'),
+            )
+          : null,
       ),
     );
   }

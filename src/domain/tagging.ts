@@ -62,6 +62,9 @@ export interface TagAttempt {
 
 /** A tag job as the operator sees it, with every try. */
 export interface TagJobRecord {
+  id: number;
+  /** The order event's delivery it was queued with. */
+  deliveryId: number;
   action: TagAction;
   tag: string;
   /** The tag's id in MantaGO, once known. */
@@ -71,6 +74,15 @@ export interface TagJobRecord {
   status: TagJobStatus;
   attempts: number;
   nextAttemptAt: number | null;
+  /** When it reached its end (tagged or dead). */
+  finishedAt: number | null;
   lastError: string | null;
   attemptLog: TagAttempt[];
 }
+
+/**
+ * What the operator's retry of a tag job did: `requeued` (a dead job starts over, a waiting one is
+ * due now), `superseded` (a dead job a later job of its user and tag decides: ended `tagged`, not
+ * tried), or nothing: `tagged` (done already), `in_flight` (being tried now).
+ */
+export type TagRetryOutcome = 'requeued' | 'superseded' | 'tagged' | 'in_flight';

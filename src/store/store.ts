@@ -19,7 +19,7 @@ import type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
 import type { KeyClaim } from './operations/idempotency.ts';
 import type { PollRecord, ShopConnectionRow } from './operations/shops.ts';
 import type { TagTryRecord } from './operations/tags.ts';
-import type { TagJob, TagJobRecord } from '../domain/tagging.ts';
+import type { TagJob, TagJobRecord, TagJobStatus, TagRetryOutcome } from '../domain/tagging.ts';
 
 export type { KeyClaim } from './operations/idempotency.ts';
 export type { BindJob } from './operations/members.ts';
@@ -47,6 +47,8 @@ export interface QueueStats {
   /** Since when the longest-waiting pending delivery has been due (a held one waits from the end of its hold). */
   oldestPendingSince: number | undefined;
   dead: number;
+  /** Dead tag jobs (users whose tag is not what the mapping says), until tried again or pruned with their delivery. */
+  deadTagJobs: number;
 }
 
 /** What the operator can see and do, and the recipient directory; the same on every engine. */
@@ -60,6 +62,12 @@ export interface OperatorView {
   requeue(id: number, now: number): Promise<Requeue>;
   /** Every dead delivery (of `source`, if given) starts over; how many did. */
   redriveDead(source: string | undefined, now: number): Promise<number>;
+  /** Tag jobs newest first, of one status if given; `beforeId` pages on. */
+  listTagJobs(filter: { status?: TagJobStatus; limit: number; beforeId?: number }): Promise<TagJobRecord[]>;
+  /** Tries one tag job again (a dead one starts over unless a later job of its user and tag decides the tag); undefined: no such job. */
+  retryTagJob(id: number, now: number): Promise<{ outcome: TagRetryOutcome; job: TagJobRecord } | undefined>;
+  /** Every dead tag job tried again, but those a later job of their user and tag decides (ended superseded). */
+  redriveDeadTags(now: number): Promise<{ redriven: number; superseded: number }>;
   queueStats(now: number): Promise<QueueStats>;
   /** How many deliveries were sent at or after `since`. */
   countSentSince(since: number): Promise<number>;

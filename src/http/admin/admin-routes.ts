@@ -13,6 +13,7 @@ import { overviewRoutes } from './overview-routes.ts';
 import { recipientRoutes } from './recipient-routes.ts';
 import { resolveRoutes } from './resolve-routes.ts';
 import { shopRoutes } from './shop-routes.ts';
+import { tagJobRoutes } from './tag-job-routes.ts';
 import { tagRoutes } from './tag-routes.ts';
 
 export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; service: Service; version: string }> = async (
@@ -33,6 +34,7 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ adminToken: string; servic
   await app.register(overviewRoutes, { service, version });
   await app.register(shopRoutes, { service });
   await app.register(tagRoutes, { service });
+  await app.register(tagJobRoutes, { service });
 };
 
 /**

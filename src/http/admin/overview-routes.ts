@@ -19,6 +19,9 @@ const OverviewReply = Type.Object({
     dead: Type.Integer({ description: 'dead deliveries kept (until redriven or pruned)' }),
     sentLastHour: Type.Integer(),
   }),
+  tagJobs: Type.Object({
+    dead: Type.Integer({ description: 'dead tag jobs (GET /admin/tag-jobs?status=dead), until tried again or pruned with their delivery' }),
+  }),
   credentials: CredentialsSchema,
   mantago: MantagoSchema,
   sources: Type.Array(
@@ -57,6 +60,7 @@ export const overviewRoutes: FastifyPluginAsyncTypebox<{ service: Service; versi
           dead: queue.dead,
           sentLastHour,
         },
+        tagJobs: { dead: queue.deadTagJobs },
         credentials: credentialsView(credentials.status(), dryRun),
         mantago: mantagoView(service),
         sources,

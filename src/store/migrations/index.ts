@@ -14,6 +14,7 @@ import { m011 } from './011-shop-connections.ts';
 import { m012 } from './012-withdrawal-opt-out.ts';
 import { m013 } from './013-tag-jobs.ts';
 import { m014 } from './014-tag-jobs-by-user-and-tag.ts';
+import { m015 } from './015-tag-jobs-recovery.ts';
 
 export interface Migration {
   version: number;
@@ -21,7 +22,7 @@ export interface Migration {
   sql(engine: 'sqlite' | 'postgres'): string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m011, m012, m013, m014];
+export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m011, m012, m013, m014, m015];
 
 /** The engine's spelling of the column types the migrations use. */
 export function types(engine: 'sqlite' | 'postgres') {

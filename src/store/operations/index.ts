@@ -12,6 +12,7 @@ import * as operator from './operator.ts';
 import * as optOuts from './opt-outs.ts';
 import * as resolution from './resolution.ts';
 import * as shops from './shops.ts';
+import * as tagOperator from './tag-operator.ts';
 import * as tags from './tags.ts';
 
 export interface Operation<A extends unknown[], R> {
@@ -43,7 +44,7 @@ export const STORE_OPERATIONS = {
   listBinds: op(members.listBinds),
   claimTags: op(tags.claimTags),
   recordTagTry: op(tags.recordTagTry),
-  tagJobsOf: op(tags.tagJobsOf),
+  tagJobsOf: op(tagOperator.tagJobsOf),
   getTagId: op(tags.getTagId),
   putTagId: op(tags.putTagId),
   forgetTagId: op(tags.forgetTagId),
@@ -70,6 +71,9 @@ export const OPERATOR_OPERATIONS = {
   statuses: op(operator.statuses),
   requeue: op(operator.requeue, (requeued) => requeued.done),
   redriveDead: op(operator.redriveDead, (count) => count > 0),
+  listTagJobs: op(tagOperator.listTagJobs),
+  retryTagJob: op(tagOperator.retryTagJob),
+  redriveDeadTags: op(tagOperator.redriveDeadTags),
   queueStats: op(operator.queueStats),
   countSentSince: op(operator.countSentSince),
   getRecipient: op(operator.getRecipient),

@@ -92,10 +92,16 @@ export async function queueStats(db: Runner, now: number): Promise<QueueStats> {
     `SELECT
     (SELECT count(*) FROM deliveries WHERE status = 'pending') AS pending,
     (SELECT min(${dueSince}) FROM deliveries WHERE status = 'pending' AND ${dueSince} <= ?) AS oldest,
-    (SELECT count(*) FROM deliveries WHERE status = 'dead') AS dead`,
+    (SELECT count(*) FROM deliveries WHERE status = 'dead') AS dead,
+    (SELECT count(*) FROM tag_jobs WHERE status = 'dead') AS dead_tags`,
     [now],
   )) as [Row];
-  return { pending: Number(row.pending), oldestPendingSince: row.oldest === null ? undefined : Number(row.oldest), dead: Number(row.dead) };
+  return {
+    pending: Number(row.pending),
+    oldestPendingSince: row.oldest === null ? undefined : Number(row.oldest),
+    dead: Number(row.dead),
+    deadTagJobs: Number(row.dead_tags),
+  };
 }
 
 /** How many deliveries were sent at or after `since` (the finished-deliveries index covers it). */

@@ -1,15 +1,7 @@
 // Tag jobs, written once for both engines: queued with their order event (once per event, user,
 // tag and add/remove), claimed under a lease, each try recorded with where the job goes; the ids of
-// the tags the mapping names.
-import {
-  type TagAttempt,
-  type TagJob,
-  type TagJobRecord,
-  type TagJobStatus,
-  type Tagging,
-  tagKey,
-  tagOfKey,
-} from '../../domain/tagging.ts';
+// the tags the mapping names. The operator's view and retries: tag-operator.ts.
+import { type TagAttempt, type TagJob, type TagJobStatus, type Tagging, tagKey, tagOfKey } from '../../domain/tagging.ts';
 import type { Param, Row, Runner } from '../runner.ts';
 
 /** How one try of a tag job went: where the job goes, and the try itself (none when handed back untried). */
@@ -32,10 +24,10 @@ const CLAIMABLE_AT = 'coalesce(lease_until, next_attempt_at)';
  * latest event says (a refund's `remove` is not undone by the placed event's `add` retried after
  * it): `a` and `b` are two aliases of tag_jobs, the same user and tag.
  */
-const sameUserAndTag = (a: string, b: string) =>
+export const sameUserAndTag = (a: string, b: string) =>
   `${a}.client_id = ${b}.client_id AND ${a}.tag = ${b}.tag AND ${a}.platform = ${b}.platform`;
 /** Why a job superseded by a later one of its user and tag is done without (another) call. */
-const superseded = (deliveryId: unknown, action: unknown) =>
+export const superseded = (deliveryId: unknown, action: unknown) =>
   `superseded: delivery ${deliveryId}'s job, queued after it, ${action === 'add' ? 'puts this tag on' : 'takes this tag off'} the user`;
 /**
  * Locks the pending jobs `where` picks, in the order queued (on PostgreSQL: `forUpdate`; SQLite's
@@ -155,45 +147,6 @@ export async function recordTagTry(db: Runner, job: Pick<TagJob, 'id' | 'owner'>
       a.error,
     ]);
   });
-}
-
-/** A delivery's tag jobs with every try, for the operator. */
-export async function tagJobsOf(db: Runner, deliveryId: number): Promise<TagJobRecord[]> {
-  const jobs = await db.all(
-    `SELECT id, action, tag, tag_id, platform, client_id, status, attempts, next_attempt_at, last_error FROM tag_jobs
-     WHERE delivery_id = ? ORDER BY id`,
-    [deliveryId],
-  );
-  if (jobs.length === 0) return [];
-  const ids = db.dialect.inList(
-    'job_id',
-    jobs.map((j) => Number(j.id)),
-    'bigint',
-  );
-  const tries = await db.all(
-    `SELECT job_id, started_at, duration_ms, outcome, http_status, error FROM tag_attempts WHERE ${ids.sql} ORDER BY id`,
-    [ids.param],
-  );
-  return jobs.map((j) => ({
-    action: j.action as TagJobRecord['action'],
-    tag: String(j.tag),
-    tagId: j.tag_id === null ? null : String(j.tag_id),
-    platform: String(j.platform),
-    clientId: String(j.client_id),
-    status: j.status as TagJobStatus,
-    attempts: Number(j.attempts),
-    nextAttemptAt: j.next_attempt_at === null ? null : Number(j.next_attempt_at),
-    lastError: j.last_error === null ? null : String(j.last_error),
-    attemptLog: tries
-      .filter((t) => Number(t.job_id) === Number(j.id))
-      .map((t) => ({
-        startedAt: Number(t.started_at),
-        durationMs: Number(t.duration_ms),
-        outcome: t.outcome as TagAttempt['outcome'],
-        httpStatus: t.http_status === null ? null : Number(t.http_status),
-        error: t.error === null ? null : String(t.error),
-      })),
-  }));
 }
 
 export async function getTagId(db: Runner, name: string): Promise<string | undefined> {

@@ -1,0 +1,151 @@
+// The operator's tag jobs, written once for both engines: a delivery's jobs, the list (the dead
+// ones, for the alert on notifier_tag_jobs_dead_total), and trying a dead job again. A dead job is
+// tried again only while no job of its user and tag came after it: the later one decides the tag,
+// and the earlier one tried after it would undo it (a refund's `remove buyer` undone by a placed
+// event's `add buyer`). Such a job is ended `tagged`, superseded, as queueing ends one (tags.ts).
+import type { TagAttempt, TagJobRecord, TagJobStatus, TagRetryOutcome } from '../../domain/tagging.ts';
+import type { Param, Row, Runner } from '../runner.ts';
+import { sameUserAndTag, superseded } from './tags.ts';
+
+const JOB_COLUMNS =
+  'id, delivery_id, action, tag, tag_id, platform, client_id, status, attempts, next_attempt_at, finished_at, last_error';
+const orNull = (value: unknown) => (value === null ? null : Number(value));
+
+/** Jobs as the operator sees them, each with every try. */
+async function withTries(db: Runner, jobs: Row[]): Promise<TagJobRecord[]> {
+  if (jobs.length === 0) return [];
+  const ids = db.dialect.inList(
+    'job_id',
+    jobs.map((j) => Number(j.id)),
+    'bigint',
+  );
+  const tries = await db.all(
+    `SELECT job_id, started_at, duration_ms, outcome, http_status, error FROM tag_attempts WHERE ${ids.sql} ORDER BY id`,
+    [ids.param],
+  );
+  return jobs.map((j) => ({
+    id: Number(j.id),
+    deliveryId: Number(j.delivery_id),
+    action: j.action as TagJobRecord['action'],
+    tag: String(j.tag),
+    tagId: j.tag_id === null ? null : String(j.tag_id),
+    platform: String(j.platform),
+    clientId: String(j.client_id),
+    status: j.status as TagJobStatus,
+    attempts: Number(j.attempts),
+    nextAttemptAt: orNull(j.next_attempt_at),
+    finishedAt: orNull(j.finished_at),
+    lastError: j.last_error === null ? null : String(j.last_error),
+    attemptLog: tries
+      .filter((t) => Number(t.job_id) === Number(j.id))
+      .map((t) => ({
+        startedAt: Number(t.started_at),
+        durationMs: Number(t.duration_ms),
+        outcome: t.outcome as TagAttempt['outcome'],
+        httpStatus: orNull(t.http_status),
+        error: t.error === null ? null : String(t.error),
+      })),
+  }));
+}
+
+/** A delivery's tag jobs with every try. */
+export async function tagJobsOf(db: Runner, deliveryId: number): Promise<TagJobRecord[]> {
+  return withTries(db, await db.all(`SELECT ${JOB_COLUMNS} FROM tag_jobs WHERE delivery_id = ? ORDER BY id`, [deliveryId]));
+}
+
+/** Tag jobs newest first, of one status if given; `beforeId` pages on. */
+export async function listTagJobs(
+  db: Runner,
+  filter: { status?: TagJobStatus; limit: number; beforeId?: number },
+): Promise<TagJobRecord[]> {
+  const where: string[] = [];
+  const params: Param[] = [];
+  if (filter.status) {
+    where.push('status = ?');
+    params.push(filter.status);
+  }
+  if (filter.beforeId !== undefined) {
+    where.push('id < ?');
+    params.push(filter.beforeId);
+  }
+  const rows = await db.all(
+    `SELECT ${JOB_COLUMNS} FROM tag_jobs ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`,
+    [...params, filter.limit],
+  );
+  return withTries(db, rows);
+}
+
+/** The first job of each job's user and tag queued after it (any status, any delivery), by job id. */
+async function laterJobs(db: Runner, ids: number[]): Promise<Map<number, Row>> {
+  if (ids.length === 0) return new Map();
+  const list = db.dialect.inList('job.id', ids, 'bigint');
+  const rows = await db.all(
+    `SELECT job.id, later.delivery_id, later.action FROM tag_jobs job JOIN tag_jobs later ON later.id = (
+       SELECT min(newer.id) FROM tag_jobs newer WHERE ${sameUserAndTag('newer', 'job')} AND newer.id > job.id)
+     WHERE ${list.sql}`,
+    [list.param],
+  );
+  return new Map(rows.map((r) => [Number(r.id), r]));
+}
+
+/** Ends dead jobs a later job decides (`later`: laterJobs'), as superseded. */
+async function supersede(db: Runner, later: Map<number, Row>, now: number): Promise<void> {
+  for (const [id, by] of later)
+    await db.run(
+      `UPDATE tag_jobs SET status = 'tagged', finished_at = ?, last_error = ?, next_attempt_at = NULL WHERE id = ? AND status = 'dead'`,
+      [now, superseded(by.delivery_id, by.action), id],
+    );
+}
+
+/** Dead jobs start over: attempts from 0, due now. */
+async function requeueDead(db: Runner, ids: number[], now: number): Promise<number> {
+  if (ids.length === 0) return 0;
+  const list = db.dialect.inList('id', ids, 'bigint');
+  const { changes } = await db.run(
+    `UPDATE tag_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL, lease_owner = NULL, lease_until = NULL
+     WHERE ${list.sql} AND status = 'dead'`,
+    [now, list.param],
+  );
+  return changes;
+}
+
+/** One job tried again (see TagRetryOutcome), and the job after; undefined when there is no such job. */
+export function retryTagJob(db: Runner, id: number, now: number): Promise<{ outcome: TagRetryOutcome; job: TagJobRecord } | undefined> {
+  return db.transaction(async (tx) => {
+    const [row] = await tx.all(`SELECT status, lease_until FROM tag_jobs WHERE id = ?${tx.dialect.forUpdate}`, [id]);
+    if (!row) return undefined;
+    let outcome: TagRetryOutcome;
+    if (row.status === 'tagged') outcome = 'tagged';
+    else if (row.status === 'pending') {
+      const { changes } = await tx.run(
+        'UPDATE tag_jobs SET next_attempt_at = ? WHERE id = ? AND status = ? AND (lease_until IS NULL OR lease_until <= ?)',
+        [now, id, 'pending', now],
+      );
+      outcome = changes > 0 ? 'requeued' : 'in_flight';
+    } else {
+      const later = await laterJobs(tx, [id]);
+      await supersede(tx, later, now);
+      if (later.size === 0) await requeueDead(tx, [id], now);
+      outcome = later.size > 0 ? 'superseded' : 'requeued';
+    }
+    const [job] = await withTries(tx, await tx.all(`SELECT ${JOB_COLUMNS} FROM tag_jobs WHERE id = ?`, [id]));
+    return job && { outcome, job };
+  });
+}
+
+/** Every dead job tried again, but those a later job of their user and tag decides (ended superseded). */
+export function redriveDeadTags(db: Runner, now: number): Promise<{ redriven: number; superseded: number }> {
+  return db.transaction(async (tx) => {
+    const dead = (await tx.all(`SELECT id FROM tag_jobs WHERE status = 'dead' ORDER BY id${tx.dialect.forUpdate}`)).map((r) =>
+      Number(r.id),
+    );
+    const later = await laterJobs(tx, dead);
+    await supersede(tx, later, now);
+    const redriven = await requeueDead(
+      tx,
+      dead.filter((id) => !later.has(id)),
+      now,
+    );
+    return { redriven, superseded: later.size };
+  });
+}
