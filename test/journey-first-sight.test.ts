@@ -174,4 +174,28 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     // The confirmation's tags still go (a rule too old to message still tags), with the shipment's delivery.
     await waitFor(async () => late.sim.tags.tagsOf('line', user(61)).includes('buyer'), { what: "the confirmation rule's tag" });
   });
+
+  test('moved back and completed again: the shipment tells of the order as completed last', async () => {
+    const told = mapping.replace('send: { intentId: shipMod01 }', 'send: { message: "Shipped: {{order.total}}" }');
+    const { app, sim } = await startServiceWithSimulator({ mapping: told });
+    const order = wooOrder({ date_created_gmt: at(0), total: '880.00', meta_data: [{ id: 1, key: 'line_uid', value: user(62) }] });
+    await app.inject(wooRequest({ ...order, status: 'completed', date_modified_gmt: at(5) }));
+    await app.inject(wooRequest({ ...order, total: '990.00', date_modified_gmt: at(9) }));
+    await app.inject(wooRequest({ ...order, total: '990.00', status: 'completed', date_modified_gmt: at(12) }));
+    const [shipment] = await shipments(app, order);
+    expect(await settled(app, shipment.id)).toMatchObject({ status: 'sent', event: 'shipped' });
+    expect(messages(sim, user(62)).map((b) => b.intentId ?? b.message)).toEqual(['rb2kYmMdW', 'Shipped: 990.00']);
+  });
+
+  test('first seen completed, too old for its placed message, and no rule for the shipment: kept skipped, its user still tagged', async () => {
+    const clock = shiftedClock();
+    clock.offset = Date.parse('2026-03-04T10:06:00Z') - Date.now();
+    const tagsOnly = `${RECIPIENTS}rules:\n  - name: confirmation\n    maxAge: 6h\n    send: { intentId: rb2kYmMdW }\n    tag: { add: [{ name: buyer }] }\n`;
+    const { app, sim } = await startServiceWithSimulator({ mapping: tagsOnly, clock });
+    const old = wooOrder({ date_created_gmt: at(0), meta_data: [{ id: 1, key: 'line_uid', value: user(63) }] });
+    const first = await app.inject(wooRequest({ ...old, status: 'completed', date_modified_gmt: '2026-03-04T10:05:00' }));
+    expect([first.statusCode, first.json()]).toMatchObject([202, { status: 'accepted', delivery: 'skipped', reason: 'older than 6h' }]);
+    await waitFor(async () => sim.tags.tagsOf('line', user(63)).includes('buyer'), { what: "the placed rule's tag" });
+    expect(messages(sim, user(63))).toEqual([]);
+  });
 });

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { batchKey } from '../src/delivery/batching.ts';
 import type { StoredCredentials } from '../src/domain/credentials.ts';
 import type { IncomingOrder } from '../src/domain/delivery.ts';
+import type { StoredOrder } from '../src/domain/order.ts';
 import { openPostgresStore } from '../src/store/postgres/engine.ts';
 import type { Store } from '../src/store/store.ts';
 import { incomingOrder } from './helpers/orders.ts';
@@ -89,7 +90,7 @@ describe.skipIf(!server)('two replicas on one PostgreSQL', () => {
       ids.map((id) =>
         Promise.all([
           a.noteSpentShipment(spent(id).dedupeKey, 'spent', { processingAt: 9 }),
-          b.noteSpentShipment(spent(id).dedupeKey, 'spent', { completedAt: 12 }),
+          b.noteSpentShipment(spent(id).dedupeKey, 'spent', { completed: { ...(spent(id).order as StoredOrder), changedAt: 12 } }),
         ]),
       ),
     );

@@ -3,6 +3,7 @@
 // noted on that one meanwhile), one bad row failing only its own order, U+0000 dropped.
 import { beforeEach, expect, test } from 'vitest';
 import type { DeliveryPlan } from '../src/domain/delivery.ts';
+import type { SpentShipmentNews, StoredOrder } from '../src/domain/order.ts';
 import type { Store } from '../src/store/store.ts';
 import { incoming } from './helpers/store-records.ts';
 import { describeEachStore } from './helpers/stores.ts';
@@ -57,16 +58,17 @@ describeEachStore((current) => {
     });
   });
 
-  test("a shipment spent at first sight notes the order's earliest processing and latest completion, whatever lands first", async () => {
+  test("a shipment spent at first sight notes the order's earliest processing, and keeps its latest completion, whatever lands first", async () => {
     const spent = incoming({ orderId: 'spent at first sight', skip: true });
     await store.recordOrder(spent);
-    const note = (seen: { processingAt?: number; completedAt?: number }) => store.noteSpentShipment(spent.dedupeKey, 'nobody', seen);
-    expect(await note({ processingAt: 9 })).toMatchObject({ orderId: 'spent at first sight', processingSeenAt: 9 });
-    expect(await note({ processingAt: 12, completedAt: 5 })).toMatchObject({ processingSeenAt: 9, changedAt: 5 });
-    // At once (two replicas): each merges under the row's lock, so neither is lost.
-    await Promise.all([note({ processingAt: 3 }), note({ completedAt: 20 }), note({ completedAt: 7 })]);
-    expect(await note({})).toMatchObject({ processingSeenAt: 3, changedAt: 20 });
-    expect((await store.findDelivery(spent.dedupeKey))?.order).toMatchObject({ processingSeenAt: 3, changedAt: 20 });
+    const completion = (changedAt: number, total: string) => ({ completed: { ...(spent.order as StoredOrder), changedAt, total } });
+    const note = (news: SpentShipmentNews) => store.noteSpentShipment(spent.dedupeKey, 'nobody', news);
+    expect(await note({ processingAt: 9 })).toMatchObject({ orderId: 'spent at first sight', processingSeenAt: 9, total: '10' });
+    expect(await note({ processingAt: 12 })).toMatchObject({ processingSeenAt: 9 });
+    expect(await note(completion(5, '55'))).toMatchObject({ processingSeenAt: 9, changedAt: 5, total: '55' });
+    // At once (two replicas): each merges under the row's lock, so none is lost; the latest completion is kept.
+    await Promise.all([note({ processingAt: 3 }), note(completion(20, '20')), note(completion(7, '7'))]);
+    expect((await store.findDelivery(spent.dedupeKey))?.order).toMatchObject({ processingSeenAt: 3, changedAt: 20, total: '20' });
 
     const other = incoming({ orderId: 'other', skip: true });
     await store.recordOrder(other);

@@ -19,8 +19,10 @@ import {
   type Order,
   type ReceivedOrder,
   type Shipment,
+  type SpentShipmentNews,
   type StoredOrder,
 } from '../domain/order.ts';
+import type { Tagging } from '../domain/tagging.ts';
 import { customerKeys } from '../mapping/directory-keys.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { planDelivery } from '../mapping/plan.ts';
@@ -28,7 +30,6 @@ import type { DirectoryLookup } from '../mapping/recipients.ts';
 import { anyRuleFor, withdrawingEvents } from '../mapping/rules.ts';
 import { chooseTags } from '../mapping/tags.ts';
 import { withDeadline } from '../store/errors.ts';
-import type { Tagging } from '../domain/tagging.ts';
 import type { KnownDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
 import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
@@ -44,11 +45,7 @@ export interface IntakeDeps {
     recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
     findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
     updateShipment(dedupeKey: string, shipment: Shipment): Promise<boolean>;
-    noteSpentShipment(
-      dedupeKey: string,
-      reason: string,
-      seen: { processingAt?: number; completedAt?: number },
-    ): Promise<StoredOrder | undefined>;
+    noteSpentShipment(dedupeKey: string, reason: string, news: SpentShipmentNews): Promise<StoredOrder | undefined>;
   };
   mapping: Mapping;
   directory?: DirectoryLookup;
@@ -181,9 +178,10 @@ export function createIntake(deps: IntakeDeps): Intake {
             now: receivedAt,
           })
         : { kind: 'skip', reason: `no rule sends a message for ${order.event} events` };
-    // First seen so, with no placed message to send (no rule matches it, too old): its status is news
-    // of its own, as for an order seen before, and its placed event is kept, skipped, alongside.
-    if (firstSeen && decided.kind === 'skip')
+    // First seen so, with no placed message to send (no rule matches it, too old) while its status has
+    // a rule: that status is news of its own, as for an order seen before, and its placed event is
+    // kept, skipped, alongside (the recursion is not first seen: no spent shipment to overwrite).
+    if (firstSeen && decided.kind === 'skip' && anyRuleFor(mapping.rules, received.event))
       return take({ order: received, scope }, topic, { alongside: incoming(order, scope, placedKey, topic, receivedAt, decided) });
     const placedTags = alongside?.plan.kind === 'skip' ? alongside.plan.tagging : undefined;
     const plan = firstSeen ? withTagsOf(decided, received, mapping) : withTagsFirst(decided, placedTags);
@@ -192,11 +190,12 @@ export function createIntake(deps: IntakeDeps): Intake {
     // in the same transaction, so taking an order in costs no extra store call.
     const keys = plan.kind === 'skip' && !plan.tagging ? [] : customerKeys(order.customer);
     if (keys.length > 0) stored.optOutKeys = keys;
-    if (firstSeen) {
-      // Its shipped event is spent with it, so a redelivery of the same status sends nothing more.
-      stored.alongside = incoming(received, scope, placedKey, topic, receivedAt, { kind: 'skip', reason: SPENT_AT_FIRST_SIGHT });
-    }
-    if (alongside) stored.alongside = alongside;
+    // First seen, its shipped event is spent with it, so a redelivery of the same status sends nothing
+    // more; or it carries its placed event (the recursion above, which is never first seen).
+    const withIt = firstSeen
+      ? incoming(received, scope, placedKey, topic, receivedAt, { kind: 'skip', reason: SPENT_AT_FIRST_SIGHT })
+      : alongside;
+    if (withIt) stored.alongside = withIt;
     if (replacesSkipped !== undefined) stored.replacesSkipped = replacesSkipped;
     if (withdrawing.has(order.event)) stored.withdraws = { orderKey: placedKey, event: order.event };
     const recorded = await withDeadline(deps.store.recordOrder(stored), storeTimeoutMs, 'store the order');
@@ -209,8 +208,10 @@ export function createIntake(deps: IntakeDeps): Intake {
     const update = recorded.outcome === 'duplicate' && received.event === 'shipped' ? received.shipment : undefined;
     if (update && (update.trackingNumber ?? update.trackingUrl ?? update.company))
       await withDeadline(deps.store.updateShipment(stored.dedupeKey, update), storeTimeoutMs, 'update the shipment');
-    if (placedIfFirst && received.event === 'shipped' && recorded.outcome === 'duplicate' && recorded.status === 'skipped')
-      await reviveSpentShipment(scope, placedKey, topic, { ...(received.changedAt !== undefined && { completedAt: received.changedAt }) });
+    if (placedIfFirst && received.event === 'shipped' && recorded.outcome === 'duplicate' && recorded.status === 'skipped') {
+      const { items: _items, ...completed } = received;
+      await reviveSpentShipment(scope, placedKey, topic, { completed });
+    }
     return plan.kind === 'skip' && recorded.outcome === 'accepted' ? { ...recorded, reason: plan.reason } : recorded;
   };
 
@@ -221,21 +222,16 @@ export function createIntake(deps: IntakeDeps): Intake {
    * these come), the shipment is announced. Not once the order was cancelled or refunded (news after
    * the refund, whose tags it would undo). Only such a source's redelivered events pay the lookups.
    */
-  const reviveSpentShipment = async (
-    scope: string,
-    placedKey: string,
-    topic: string | undefined,
-    seen: { processingAt?: number; completedAt?: number },
-  ) => {
+  const reviveSpentShipment = async (scope: string, placedKey: string, topic: string | undefined, news: SpentShipmentNews) => {
     const lookUp = (key: string) => withDeadline(deps.store.findDelivery(key), storeTimeoutMs, 'look the order up');
     const shipment = (await lookUp(placedKey))?.order?.shipment;
     if (!shipment) return;
     if ((await Promise.all(ORDER_ENDINGS.map((event) => lookUp(orderEventKey(placedKey, event))))).some((e) => e !== undefined)) return;
     const spentKey = orderEventKey(placedKey, 'shipped', shipment.id);
-    const noting = deps.store.noteSpentShipment(spentKey, SPENT_AT_FIRST_SIGHT, seen);
+    const noting = deps.store.noteSpentShipment(spentKey, SPENT_AT_FIRST_SIGHT, news);
     const spent = await withDeadline(noting, storeTimeoutMs, 'note the order');
     if (spent?.processingSeenAt === undefined || spent.processingSeenAt > (spent.changedAt ?? Number.POSITIVE_INFINITY)) return;
-    // The spent row's order: tracking a later completion added (updateShipment) is kept there.
+    // The spent row's order: its latest completion's (noteSpentShipment), with the tracking added since.
     const { processingSeenAt: _seen, ...order } = spent;
     await take({ order: { ...order, event: 'shipped', items: [] }, scope }, topic, { replacesSkipped: SPENT_AT_FIRST_SIGHT });
   };

@@ -77,7 +77,10 @@ export interface IncomingOrder {
   withdraws?: { orderKey: string; event: OrderEvent };
   /** The customer's directory keys: an opt-out of any, found as it is stored, makes it skipped (`opted out`). */
   optOutKeys?: string[];
-  /** Stored with it, in the same transaction: an event this one stands for too (WooCommerce's completion of an order first seen completed). */
+  /**
+   * Stored with it, in the same transaction: an event of the same order that comes with it (an order
+   * first seen completed: its spent shipment with its placed event, or its placed event, skipped, with its shipment).
+   */
   alongside?: IncomingOrder;
   /** Stored in place of the delivery under its key skipped for this reason (a shipment spent as its order was first seen: SPENT_AT_FIRST_SIGHT). */
   replacesSkipped?: string;

@@ -132,3 +132,6 @@ export interface ReceivedOrder {
  * order since (0 when undated), and as `changedAt` its latest completion.
  */
 export type StoredOrder = Omit<Order, 'items'> & { processingSeenAt?: number };
+
+/** What came of an order whose shipment was spent at its first sight: a processing status (its time, 0 undated), or a completion. */
+export type SpentShipmentNews = { processingAt: number } | { completed: StoredOrder };

@@ -12,7 +12,7 @@ import type {
   IncomingOrder,
   RecordedOrder,
 } from '../domain/delivery.ts';
-import type { OrderEvent, Shipment, StoredOrder } from '../domain/order.ts';
+import type { OrderEvent, Shipment, SpentShipmentNews, StoredOrder } from '../domain/order.ts';
 import type { DirectoryEntry, Recipient } from '../domain/recipient.ts';
 import type { BindJob } from './operations/members.ts';
 import type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
@@ -146,11 +146,7 @@ export interface ResolutionQueue {
   /** A shipment's later details (a fulfillment's update adding tracking), kept with its shipped event; whether anything changed. */
   updateShipment(dedupeKey: string, shipment: Shipment): Promise<boolean>;
   /** Notes the order times seen of a shipment spent at its order's first sight (skipped for `reason`); the order after, if it still is. */
-  noteSpentShipment(
-    dedupeKey: string,
-    reason: string,
-    seen: { processingAt?: number; completedAt?: number },
-  ): Promise<StoredOrder | undefined>;
+  noteSpentShipment(dedupeKey: string, reason: string, news: SpentShipmentNews): Promise<StoredOrder | undefined>;
   claimUnresolved(owner: string, limit: number, leaseMs: number, now: number): Promise<UnresolvedDelivery[]>;
   resolveDeliveries(owner: string, decided: Resolved[], now: number): Promise<void>;
   /** MantaGO's last answer for a member lookup key, while fresh. */

@@ -52,7 +52,8 @@ export const tagJobRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = asy
       const retried = await store.operator.retryTagJob(id, service.clock.now());
       if (!retried) throw httpError('NOT_FOUND', `no tag job ${id}`);
       const { outcome, job } = retried;
-      if (outcome === 'tagged') throw httpError('CONFLICT', `tag job ${id} is done already (tagged)${job.lastError ? `: ${job.lastError}` : ''}`);
+      if (outcome === 'tagged')
+        throw httpError('CONFLICT', `tag job ${id} is done already (tagged)${job.lastError ? `: ${job.lastError}` : ''}`);
       if (outcome === 'in_flight') throw httpError('CONFLICT', `tag job ${id} is being tried right now`);
       if (outcome === 'requeued') service.worker.expect('tag');
       return tagJobView(job);

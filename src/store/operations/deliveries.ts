@@ -1,7 +1,7 @@
 // The delivery queue's statements, written once for both engines: new orders, claims under a
 // lease and its renewal (attempts and the transitions they lead to: attempts.ts).
 import type { ClaimedDelivery, RecordedOrder } from '../../domain/delivery.ts';
-import { type OrderEvent, type Shipment, type StoredOrder, updatedShipment } from '../../domain/order.ts';
+import { type OrderEvent, type Shipment, type SpentShipmentNews, type StoredOrder, updatedShipment } from '../../domain/order.ts';
 import { OPTED_OUT_REASON, type Platform } from '../../domain/recipient.ts';
 import type { Tagging } from '../../domain/tagging.ts';
 import {
@@ -88,8 +88,10 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
     let at = 0;
     for (const write of writes) {
       const answer = recorded[at] as RecordedOrder;
-      // A row stored alongside a delivery that turned out a duplicate (an order first seen at a later
-      // status, whose placed event another webhook stored meanwhile) is not kept: the caller decides it again.
+      // A row stored alongside a delivery that turned out a duplicate is not kept: a first-seen order's
+      // spent shipment (its placed event stored meanwhile by another webhook: the caller decides it
+      // again), or the placed event stored with a shipment (that shipment was stored already, so
+      // its order was too, unless retention pruned it).
       if (answer.outcome === 'duplicate')
         for (const alongside of recorded.slice(at + 1, at + write.rows.length))
           if (alongside?.outcome === 'accepted') await tx.run('DELETE FROM deliveries WHERE id = ?', [alongside.deliveryId]);
@@ -159,16 +161,18 @@ export function updateShipment(db: Runner, dedupeKey: string, shipment: Shipment
 }
 
 /**
- * Notes what was seen of an order whose shipment was spent at its first sight (intake.ts judges by
- * it): the earliest processing status, the latest completion. Merged into the skipped row under its
- * lock, so of a processing and a completion stored at once the second sees both. The order as it
- * stands after, or undefined when the row is not (or no longer) skipped for this reason.
+ * Notes what came of an order whose shipment was spent at its first sight (intake.ts judges by it):
+ * the earliest processing status seen, and the latest completion, whose order it keeps (the
+ * shipment announced after all is of the order as completed last, with the tracking known of it).
+ * Merged into the skipped row under its lock, so of a processing and a completion stored at once
+ * the second sees both. The order as it stands after, or undefined when the row is not (or no
+ * longer) skipped for this reason.
  */
 export function noteSpentShipment(
   db: Runner,
   dedupeKey: string,
   reason: string,
-  seen: { processingAt?: number; completedAt?: number },
+  news: SpentShipmentNews,
 ): Promise<StoredOrder | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx.all(
@@ -177,16 +181,26 @@ export function noteSpentShipment(
     );
     const order = row ? (JSON.parse(String(row.order_json)) as StoredOrder | null) : null;
     if (!row || !order) return undefined;
-    const { processingAt, completedAt } = seen;
-    const noted: StoredOrder = {
-      ...order,
-      ...(processingAt !== undefined && { processingSeenAt: Math.min(processingAt, order.processingSeenAt ?? processingAt) }),
-      ...(completedAt !== undefined && { changedAt: Math.max(completedAt, order.changedAt ?? completedAt) }),
-    };
+    const noted =
+      'processingAt' in news
+        ? { ...order, processingSeenAt: Math.min(news.processingAt, order.processingSeenAt ?? news.processingAt) }
+        : completedLater(order, news.completed);
     const json = JSON.stringify(noted);
     if (json !== row.order_json) await tx.run('UPDATE deliveries SET order_json = ? WHERE id = ?', [json, row.id as Param]);
     return noted;
   });
+}
+
+/** The order as completed last: a completion newer than the kept one (or the kept one undated) takes its place. */
+function completedLater(kept: StoredOrder, completed: StoredOrder): StoredOrder {
+  if (completed.changedAt === undefined || (kept.changedAt !== undefined && completed.changedAt <= kept.changedAt)) return kept;
+  const shipment =
+    kept.shipment && completed.shipment ? { ...kept.shipment, ...completed.shipment } : (completed.shipment ?? kept.shipment);
+  return {
+    ...completed,
+    ...(shipment && { shipment }),
+    ...(kept.processingSeenAt !== undefined && { processingSeenAt: kept.processingSeenAt }),
+  };
 }
 
 /** Claims the rows selected for `owner` until `until` (the lease): the only statement that takes one. */

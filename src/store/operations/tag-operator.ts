@@ -7,8 +7,7 @@ import type { TagAttempt, TagJobRecord, TagJobStatus, TagRetryOutcome } from '..
 import type { Param, Row, Runner } from '../runner.ts';
 import { sameUserAndTag, superseded } from './tags.ts';
 
-const JOB_COLUMNS =
-  'id, delivery_id, action, tag, tag_id, platform, client_id, status, attempts, next_attempt_at, finished_at, last_error';
+const JOB_COLUMNS = 'id, delivery_id, action, tag, tag_id, platform, client_id, status, attempts, next_attempt_at, finished_at, last_error';
 const orNull = (value: unknown) => (value === null ? null : Number(value));
 
 /** Jobs as the operator sees them, each with every try. */
