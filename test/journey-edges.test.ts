@@ -2,9 +2,9 @@
 // withdraws the held confirmation; a shop that sends shipment messages only still finds its
 // customers; a cancel that overtakes a confirmation in flight, or its redelivery, withdraws it.
 import { describe, expect, test } from 'vitest';
-import type { MantagoSimulator } from '../simulator/simulator.ts';
-import { ADMIN_TOKEN, EXAMPLE_MAPPING, startServiceWithSimulator } from './helpers/service.ts';
+import { EXAMPLE_MAPPING, startServiceWithSimulator } from './helpers/service.ts';
 import { sample } from './helpers/metrics.ts';
+import { ADMIN_AUTH, deliveryOf, messagesTo, settledDelivery } from './helpers/admin.ts';
 import { waitFor } from './helpers/wait.ts';
 import {
   normalizedOrder,
@@ -17,20 +17,7 @@ import {
 } from './helpers/webhooks.ts';
 
 const RECIPIENTS = EXAMPLE_MAPPING.slice(0, EXAMPLE_MAPPING.indexOf('rules:'));
-const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const user = (i: number) => `U${(0x1ed9e0 + i).toString(16).padStart(32, '0')}`;
-const messages = (sim: MantagoSimulator, to: string) => sim.broadcasts.filter((b) => b.clientIds.includes(to));
-type App = Awaited<ReturnType<typeof startServiceWithSimulator>>['app'];
-const delivery = async (app: App, id: number) =>
-  (await app.inject({ method: 'GET', url: `/admin/deliveries/${id}`, headers: auth })).json();
-const settled = (app: App, id: number) =>
-  waitFor(
-    async () => {
-      const d = await delivery(app, id);
-      return d.status === 'pending' ? undefined : d;
-    },
-    { what: `delivery ${id} settled` },
-  );
 
 const WITHDRAWN = { status: 'skipped', lastError: 'order cancelled before the message went out' };
 
@@ -42,12 +29,12 @@ test('a mapping with a held confirmation and no cancellation rule: the cancel st
   const cancel = await app.inject(shopifyRequest({ ...order, cancel_reason: 'customer' }, { topic: 'orders/cancelled' }));
   expect(cancel.statusCode).toBe(202);
   expect(cancel.json()).toMatchObject({ status: 'accepted', delivery: 'skipped', reason: 'no rule sends a message for cancelled events' });
-  expect(await delivery(app, placed.deliveryId)).toMatchObject(WITHDRAWN);
+  expect(await deliveryOf(app, placed.deliveryId)).toMatchObject(WITHDRAWN);
   // Both reached their end skipped: the cancel (no rule) and the confirmation it withdrew.
   const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
   expect(sample(metrics, 'notifier_deliveries_total{outcome="skipped"}')).toBe(2);
   // Withdrawn, not without a recipient: the retry's refusal says so.
-  const retry = await app.inject({ method: 'POST', url: `/admin/deliveries/${placed.deliveryId}/retry`, headers: auth });
+  const retry = await app.inject({ method: 'POST', url: `/admin/deliveries/${placed.deliveryId}/retry`, headers: ADMIN_AUTH });
   expect(retry.statusCode).toBe(409);
   expect(retry.json().message).toBe(
     `delivery ${placed.deliveryId} was skipped, and a skipped delivery is not sent again: order cancelled before the message went out`,
@@ -67,8 +54,8 @@ describe('a shop that sends shipment messages only', () => {
       reason: 'no rule sends a message for placed events',
     });
     const shipped = await app.inject(shopifyRequest(shopifyFulfillment(order.id), { topic: 'fulfillments/create' }));
-    expect(await settled(app, shipped.json().deliveryId)).toMatchObject({ status: 'sent', clientId: user(2), rule: 'shipped' });
-    expect(messages(sim, user(2))).toEqual([expect.objectContaining({ intentId: 'shipMod01' })]);
+    expect(await settledDelivery(app, shipped.json().deliveryId)).toMatchObject({ status: 'sent', clientId: user(2), rule: 'shipped' });
+    expect(messagesTo(sim, user(2))).toEqual([expect.objectContaining({ intentId: 'shipMod01' })]);
   });
 
   test('WooCommerce: processing is kept, completed is its shipment; an order first seen completed is its shipment too', async () => {
@@ -76,13 +63,13 @@ describe('a shop that sends shipment messages only', () => {
     const order = wooOrder({ meta_data: [{ id: 1, key: 'line_uid', value: user(3) }] });
     expect((await app.inject(wooRequest(order))).json()).toMatchObject({ delivery: 'skipped' });
     const completed = await app.inject(wooRequest({ ...order, status: 'completed' }));
-    expect(await settled(app, completed.json().deliveryId)).toMatchObject({ status: 'sent', clientId: user(3), event: 'shipped' });
+    expect(await settledDelivery(app, completed.json().deliveryId)).toMatchObject({ status: 'sent', clientId: user(3), event: 'shipped' });
 
     const late = wooOrder({ status: 'completed', meta_data: [{ id: 1, key: 'line_uid', value: user(4) }] });
     const first = await app.inject(wooRequest(late));
-    expect(await settled(app, first.json().deliveryId)).toMatchObject({ status: 'sent', clientId: user(4), event: 'shipped' });
-    expect(messages(sim, user(3))).toHaveLength(1);
-    expect(messages(sim, user(4))).toHaveLength(1);
+    expect(await settledDelivery(app, first.json().deliveryId)).toMatchObject({ status: 'sent', clientId: user(4), event: 'shipped' });
+    expect(messagesTo(sim, user(3))).toHaveLength(1);
+    expect(messagesTo(sim, user(4))).toHaveLength(1);
   });
 });
 
@@ -109,8 +96,8 @@ test('Shopify: a pending or cancelled fulfillment is no shipment; its update to 
     ),
   );
   expect(shipped.statusCode).toBe(202);
-  expect(await settled(app, shipped.json().deliveryId)).toMatchObject({ status: 'sent', clientId: user(5) });
-  expect(messages(sim, user(5)).map((b) => b.message)).toEqual(['Shipped: TW77']);
+  expect(await settledDelivery(app, shipped.json().deliveryId)).toMatchObject({ status: 'sent', clientId: user(5) });
+  expect(messagesTo(sim, user(5)).map((b) => b.message)).toEqual(['Shipped: TW77']);
 });
 
 describe('a cancel that overtakes the confirmation', () => {
@@ -130,9 +117,9 @@ describe('a cancel that overtakes the confirmation', () => {
     await waitFor(() => sim.heldCalls === 1, { what: 'the confirmation in flight' });
     expect((await app.inject(shopifyRequest({ ...order, cancel_reason: 'customer' }, { topic: 'orders/cancelled' }))).statusCode).toBe(202);
     sim.set({ fail: { status: 503, count: 1 }, hold: false });
-    expect(await settled(app, placed.deliveryId)).toMatchObject(WITHDRAWN);
-    await waitFor(() => messages(sim, user(5)).length === 1, { what: 'the cancellation' });
-    expect(messages(sim, user(5))).toEqual([expect.objectContaining({ message: `Order ${order.name} was cancelled.` })]);
+    expect(await settledDelivery(app, placed.deliveryId)).toMatchObject(WITHDRAWN);
+    await waitFor(() => messagesTo(sim, user(5)).length === 1, { what: 'the cancellation' });
+    expect(messagesTo(sim, user(5))).toEqual([expect.objectContaining({ message: `Order ${order.name} was cancelled.` })]);
     // Withdrawn at its retry's claim: counted as skipped too.
     expect(sample((await app.inject({ method: 'GET', url: '/metrics' })).body, 'notifier_deliveries_total{outcome="skipped"}')).toBe(1);
   });
@@ -141,11 +128,11 @@ describe('a cancel that overtakes the confirmation', () => {
     const { app, sim } = await startServiceWithSimulator({ mapping });
     const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user(6) }] });
     await app.inject(shopifyRequest({ ...order, cancel_reason: 'customer' }, { topic: 'orders/cancelled' }));
-    await waitFor(() => messages(sim, user(6)).length === 1, { what: 'the cancellation' });
+    await waitFor(() => messagesTo(sim, user(6)).length === 1, { what: 'the cancellation' });
     const placed = await app.inject(shopifyRequest(order));
     expect(placed.statusCode).toBe(202);
-    expect(await settled(app, placed.json().deliveryId)).toMatchObject(WITHDRAWN);
-    expect(messages(sim, user(6))).toHaveLength(1);
+    expect(await settledDelivery(app, placed.json().deliveryId)).toMatchObject(WITHDRAWN);
+    expect(messagesTo(sim, user(6))).toHaveLength(1);
   });
 });
 
@@ -168,8 +155,8 @@ test("a later event naming part of its customer keeps the rest of the placed eve
   expect((await app.inject(shipped('S1', { email: 'MEI@example.com' }))).json()).toMatchObject({ status: 'accepted' });
   // Another customer's e-mail is not merged into this one's name and language.
   expect((await app.inject(shipped('S2', { email: 'ann@example.com', firstName: 'Ann' }))).json()).toMatchObject({ status: 'accepted' });
-  await waitFor(() => messages(sim, to).length === 2, { what: 'both shipments' });
-  expect(messages(sim, to).map((b) => b.message)).toEqual(['美玲，訂單 L-20 已出貨', 'Hi Ann, order L-20 shipped']);
+  await waitFor(() => messagesTo(sim, to).length === 2, { what: 'both shipments' });
+  expect(messagesTo(sim, to).map((b) => b.message)).toEqual(['美玲，訂單 L-20 已出貨', 'Hi Ann, order L-20 shipped']);
 });
 
 test("WooCommerce: an order's processing and completed webhooks at the same moment (two replicas, say): its confirmation and its shipment each go once", async () => {
@@ -183,10 +170,10 @@ test("WooCommerce: an order's processing and completed webhooks at the same mome
       expect(answers.map((a) => a.statusCode)).toEqual([202, 202]);
     }),
   );
-  await waitFor(() => users.every((to) => messages(sim, to).length >= 2), { what: 'each order confirmed and shipped' });
+  await waitFor(() => users.every((to) => messagesTo(sim, to).length >= 2), { what: 'each order confirmed and shipped' });
   for (const to of users)
     expect(
-      messages(sim, to)
+      messagesTo(sim, to)
         .map((b) => b.intentId)
         .sort(),
     ).toEqual(['rb2kYmMdW', 'shipMod01']);

@@ -4,40 +4,27 @@
 // moving the order back and completing it again, in whichever order, at once on two webhooks).
 // Without a placed message to send, the completion is announced at once.
 import { describe, expect, test } from 'vitest';
-import type { MantagoSimulator } from '../simulator/simulator.ts';
-import { ADMIN_TOKEN, EXAMPLE_MAPPING, shiftedClock, startServiceWithSimulator } from './helpers/service.ts';
+import { EXAMPLE_MAPPING, shiftedClock, startServiceWithSimulator } from './helpers/service.ts';
+import { ADMIN_AUTH, type App, deliveryOf, messagesTo, settledDelivery } from './helpers/admin.ts';
 import { waitFor } from './helpers/wait.ts';
 import { wooOrder, wooRequest } from './helpers/webhooks.ts';
 
 const RECIPIENTS = EXAMPLE_MAPPING.slice(0, EXAMPLE_MAPPING.indexOf('rules:'));
 const SPENT = 'the order was first seen at this status: its placed message is the one sent';
-const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const user = (i: number) => `U${(0x1ed9e0 + i).toString(16).padStart(32, '0')}`;
-const messages = (sim: MantagoSimulator, to: string) => sim.broadcasts.filter((b) => b.clientIds.includes(to));
-type App = Awaited<ReturnType<typeof startServiceWithSimulator>>['app'];
-const delivery = async (app: App, id: number) =>
-  (await app.inject({ method: 'GET', url: `/admin/deliveries/${id}`, headers: auth })).json();
-const settled = (app: App, id: number) =>
-  waitFor(
-    async () => {
-      const d = await delivery(app, id);
-      return d.status === 'pending' ? undefined : d;
-    },
-    { what: `delivery ${id} settled` },
-  );
 
 describe('WooCommerce: a completed webhook that overtook its processing one (or a poll that read the order completed first)', () => {
   const mapping = `${RECIPIENTS}rules:\n  - name: confirmation\n    send: { intentId: rb2kYmMdW }\n  - name: shipped\n    when: { event: shipped }\n    send: { intentId: shipMod01 }\n`;
   const TRACKED = '{ message: "Shipped with {{shipment.company | \\"us\\"}}: {{shipment.trackingNumber | \\"no tracking\\"}}" }';
   const at = (minute: number) => `2026-03-02T10:${String(minute).padStart(2, '0')}:00`;
   const shipments = async (app: App, order: { id: number }) =>
-    (await app.inject({ method: 'GET', url: `/admin/deliveries?order=${order.id}&event=shipped`, headers: auth })).json().deliveries;
+    (await app.inject({ method: 'GET', url: `/admin/deliveries?order=${order.id}&event=shipped`, headers: ADMIN_AUTH })).json().deliveries;
 
   test('the confirmation goes at once; the processing, older than the completion, then brings the shipment (with the tracking since added), once', async () => {
     const { app, sim } = await startServiceWithSimulator({ mapping: mapping.replace('{ intentId: shipMod01 }', TRACKED) });
     const order = wooOrder({ date_created_gmt: at(0), meta_data: [{ id: 1, key: 'line_uid', value: user(50) }] });
     const completed = await app.inject(wooRequest({ ...order, status: 'completed', date_modified_gmt: at(5) }));
-    expect(await settled(app, completed.json().deliveryId)).toMatchObject({ status: 'sent', event: 'placed' });
+    expect(await settledDelivery(app, completed.json().deliveryId)).toMatchObject({ status: 'sent', event: 'placed' });
     expect(await shipments(app, order)).toMatchObject([{ status: 'skipped' }]);
     // The tracking comes with a later update of the completed order.
     const tracking = { id: 2, key: '_wc_shipment_tracking_items', value: [{ tracking_number: 'TW123', tracking_provider: 'DHL' }] };
@@ -47,14 +34,19 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     const processing = await app.inject(wooRequest({ ...order, date_modified_gmt: at(1) }));
     expect(processing.json()).toMatchObject({ status: 'duplicate', deliveryId: completed.json().deliveryId });
     const [shipment] = await shipments(app, order);
-    expect(await settled(app, shipment.id)).toMatchObject({ status: 'sent', event: 'shipped', clientId: user(50), rule: 'shipped' });
+    expect(await settledDelivery(app, shipment.id)).toMatchObject({
+      status: 'sent',
+      event: 'shipped',
+      clientId: user(50),
+      rule: 'shipped',
+    });
     // Redelivered, and the completion redelivered: nothing more.
     expect((await app.inject(wooRequest({ ...order, date_modified_gmt: at(1) }))).json()).toMatchObject({ status: 'duplicate' });
     expect((await app.inject(wooRequest({ ...order, status: 'completed', date_modified_gmt: at(5) }))).json()).toMatchObject({
       status: 'duplicate',
     });
     expect(await shipments(app, order)).toMatchObject([{ id: shipment.id, status: 'sent' }]);
-    expect(messages(sim, user(50)).map((b) => b.intentId ?? b.message)).toEqual(['rb2kYmMdW', 'Shipped with DHL: TW123']);
+    expect(messagesTo(sim, user(50)).map((b) => b.intentId ?? b.message)).toEqual(['rb2kYmMdW', 'Shipped with DHL: TW123']);
   });
 
   test("an order first seen completed is tagged for its shipment too, after its confirmation's tags", async () => {
@@ -69,7 +61,7 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     const first = (await app.inject(wooRequest(order))).json();
     const done = await waitFor(
       async () => {
-        const d = await delivery(app, first.deliveryId);
+        const d = await deliveryOf(app, first.deliveryId);
         return d.status !== 'pending' && d.tagging.every((t: { status: string }) => t.status === 'tagged') ? d : undefined;
       },
       { what: 'the confirmation and its tags' },
@@ -86,19 +78,19 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     const { app, sim } = await startServiceWithSimulator({ mapping: mapping + refunded });
     const order = wooOrder({ date_created_gmt: at(0), meta_data: [{ id: 1, key: 'line_uid', value: user(52) }] });
     const completed = await app.inject(wooRequest({ ...order, status: 'completed', date_modified_gmt: at(5) }));
-    expect(await settled(app, completed.json().deliveryId)).toMatchObject({ status: 'sent' });
+    expect(await settledDelivery(app, completed.json().deliveryId)).toMatchObject({ status: 'sent' });
     const refund = await app.inject(wooRequest({ ...order, status: 'refunded', date_modified_gmt: at(7) }));
-    expect(await settled(app, refund.json().deliveryId)).toMatchObject({ status: 'sent', event: 'refunded' });
+    expect(await settledDelivery(app, refund.json().deliveryId)).toMatchObject({ status: 'sent', event: 'refunded' });
     expect((await app.inject(wooRequest({ ...order, date_modified_gmt: at(1) }))).json()).toMatchObject({ status: 'duplicate' });
     expect(await shipments(app, order)).toMatchObject([{ status: 'skipped' }]);
-    expect(messages(sim, user(52)).map((b) => b.intentId ?? b.message)).toEqual(['rb2kYmMdW', 'Refunded.']);
+    expect(messagesTo(sim, user(52)).map((b) => b.intentId ?? b.message)).toEqual(['rb2kYmMdW', 'Refunded.']);
   });
 
   test('a processing newer than the completion (the shop moved the order back) announces nothing; a completion after it does, once', async () => {
     const { app, sim } = await startServiceWithSimulator({ mapping });
     const order = wooOrder({ date_created_gmt: at(0), meta_data: [{ id: 1, key: 'line_uid', value: user(51) }] });
     const completed = await app.inject(wooRequest({ ...order, status: 'completed', date_modified_gmt: at(5) }));
-    expect(await settled(app, completed.json().deliveryId)).toMatchObject({ status: 'sent' });
+    expect(await settledDelivery(app, completed.json().deliveryId)).toMatchObject({ status: 'sent' });
     expect((await app.inject(wooRequest({ ...order, date_modified_gmt: at(9) }))).json()).toMatchObject({ status: 'duplicate' });
     expect(await shipments(app, order)).toMatchObject([{ status: 'skipped', lastError: SPENT }]);
     // The first completion once more (a poll that read the order before it was moved back): nothing.
@@ -110,7 +102,7 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
       status: 'duplicate',
     });
     const [shipment] = await shipments(app, order);
-    expect(await settled(app, shipment.id)).toMatchObject({ status: 'sent', event: 'shipped', rule: 'shipped' });
+    expect(await settledDelivery(app, shipment.id)).toMatchObject({ status: 'sent', event: 'shipped', rule: 'shipped' });
     for (const [status, minute] of [
       ['completed', 12],
       ['processing', 1],
@@ -119,7 +111,7 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
       expect((await app.inject(wooRequest({ ...order, status, date_modified_gmt: at(minute) }))).json()).toMatchObject({
         status: 'duplicate',
       });
-    expect(messages(sim, user(51)).map((b) => b.intentId)).toEqual(['rb2kYmMdW', 'shipMod01']);
+    expect(messagesTo(sim, user(51)).map((b) => b.intentId)).toEqual(['rb2kYmMdW', 'shipMod01']);
   });
 
   test('the completion after the move back coming first, or both at once: the shipment is announced once', async () => {
@@ -140,8 +132,8 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     for (const [i, order] of orders.entries()) {
       const shipped = await shipments(app, order);
       expect(shipped).toHaveLength(1);
-      expect(await settled(app, shipped[0].id)).toMatchObject({ status: 'sent', event: 'shipped' });
-      expect(messages(sim, user(54 + i)).map((b) => b.intentId)).toEqual(['rb2kYmMdW', 'shipMod01']);
+      expect(await settledDelivery(app, shipped[0].id)).toMatchObject({ status: 'sent', event: 'shipped' });
+      expect(messagesTo(sim, user(54 + i)).map((b) => b.intentId)).toEqual(['rb2kYmMdW', 'shipMod01']);
     }
   });
 
@@ -152,13 +144,13 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     const small = wooOrder({ total: '880.00', date_created_gmt: at(0), meta_data: [{ id: 1, key: 'line_uid', value: user(60) }] });
     const first = await app.inject(wooRequest({ ...small, status: 'completed', date_modified_gmt: at(5) }));
     expect(first.statusCode).toBe(202);
-    expect(await settled(app, first.json().deliveryId)).toMatchObject({ status: 'sent', event: 'shipped', rule: 'shipped' });
+    expect(await settledDelivery(app, first.json().deliveryId)).toMatchObject({ status: 'sent', event: 'shipped', rule: 'shipped' });
     // Its placed event is kept, skipped: the processing come late is a duplicate, not a confirmation.
     expect((await app.inject(wooRequest({ ...small, date_modified_gmt: at(1) }))).json()).toMatchObject({
       status: 'duplicate',
       delivery: 'skipped',
     });
-    expect(messages(sim, user(60)).map((b) => b.intentId)).toEqual(['shipMod01']);
+    expect(messagesTo(sim, user(60)).map((b) => b.intentId)).toEqual(['shipMod01']);
 
     // Placed two days before it is first seen, completed a minute before: a confirmation that old is not sent.
     const clock = shiftedClock();
@@ -167,10 +159,11 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     const late = await startServiceWithSimulator({ mapping: fresh, clock });
     const old = wooOrder({ date_created_gmt: at(0), meta_data: [{ id: 1, key: 'line_uid', value: user(61) }] });
     const completed = await late.app.inject(wooRequest({ ...old, status: 'completed', date_modified_gmt: '2026-03-04T10:05:00' }));
-    expect(await settled(late.app, completed.json().deliveryId)).toMatchObject({ status: 'sent', event: 'shipped' });
-    const [placed] = (await late.app.inject({ url: `/admin/deliveries?order=${old.id}&event=placed`, headers: auth })).json().deliveries;
+    expect(await settledDelivery(late.app, completed.json().deliveryId)).toMatchObject({ status: 'sent', event: 'shipped' });
+    const [placed] = (await late.app.inject({ url: `/admin/deliveries?order=${old.id}&event=placed`, headers: ADMIN_AUTH })).json()
+      .deliveries;
     expect(placed).toMatchObject({ status: 'skipped', lastError: 'older than 6h' });
-    expect(messages(late.sim, user(61)).map((b) => b.intentId)).toEqual(['shipMod01']);
+    expect(messagesTo(late.sim, user(61)).map((b) => b.intentId)).toEqual(['shipMod01']);
     // The confirmation's tags still go (a rule too old to message still tags), with the shipment's delivery.
     await waitFor(async () => late.sim.tags.tagsOf('line', user(61)).includes('buyer'), { what: "the confirmation rule's tag" });
   });
@@ -183,8 +176,8 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     await app.inject(wooRequest({ ...order, total: '990.00', date_modified_gmt: at(9) }));
     await app.inject(wooRequest({ ...order, total: '990.00', status: 'completed', date_modified_gmt: at(12) }));
     const [shipment] = await shipments(app, order);
-    expect(await settled(app, shipment.id)).toMatchObject({ status: 'sent', event: 'shipped' });
-    expect(messages(sim, user(62)).map((b) => b.intentId ?? b.message)).toEqual(['rb2kYmMdW', 'Shipped: 990.00']);
+    expect(await settledDelivery(app, shipment.id)).toMatchObject({ status: 'sent', event: 'shipped' });
+    expect(messagesTo(sim, user(62)).map((b) => b.intentId ?? b.message)).toEqual(['rb2kYmMdW', 'Shipped: 990.00']);
   });
 
   test('first seen completed, too old for its placed message, and no rule for the shipment: kept skipped, its user still tagged', async () => {
@@ -196,6 +189,6 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     const first = await app.inject(wooRequest({ ...old, status: 'completed', date_modified_gmt: '2026-03-04T10:05:00' }));
     expect([first.statusCode, first.json()]).toMatchObject([202, { status: 'accepted', delivery: 'skipped', reason: 'older than 6h' }]);
     await waitFor(async () => sim.tags.tagsOf('line', user(63)).includes('buyer'), { what: "the placed rule's tag" });
-    expect(messages(sim, user(63))).toEqual([]);
+    expect(messagesTo(sim, user(63))).toEqual([]);
   });
 });

@@ -3,22 +3,17 @@
 // event's own later job included; a waiting job is made due now, one under way is left alone; the
 // list pages newest first; the overview counts the dead.
 import { beforeEach, expect, test } from 'vitest';
-import type { IncomingOrder } from '../src/domain/delivery.ts';
-import type { TagJob, TagOp, Tagging } from '../src/domain/tagging.ts';
+import type { TagJob, TagOp } from '../src/domain/tagging.ts';
 import type { Store } from '../src/store/store.ts';
-import { incoming } from './helpers/store-records.ts';
+import { taggedIncoming } from './helpers/store-records.ts';
 import { describeEachStore } from './helpers/stores.ts';
 
-const recipient = (userId: string) => ({ platform: 'line' as const, userId, via: 'test' });
+const _recipient = (userId: string) => ({ platform: 'line' as const, userId, via: 'test' });
 const user = (i: number) => `U${String(i).padStart(32, '0')}`;
 const ADD: TagOp = { action: 'add', tag: { name: 'buyer' } };
 const REMOVE: TagOp = { action: 'remove', tag: { name: 'buyer' } };
 
-function tagged(orderId: string, userId: string, ops: TagOp[]): IncomingOrder {
-  const order = incoming({ orderId, userId });
-  const tagging: Tagging = { recipient: recipient(userId), ops };
-  return { ...order, plan: { ...order.plan, tagging } as IncomingOrder['plan'] };
-}
+const tagged = (orderId: string, userId: string, ops: TagOp[]) => taggedIncoming(orderId, userId, ops);
 
 describeEachStore((current) => {
   let store: Store;

@@ -5,7 +5,7 @@ import { beforeEach, expect, test } from 'vitest';
 import type { IncomingOrder } from '../src/domain/delivery.ts';
 import type { Tagging } from '../src/domain/tagging.ts';
 import type { Store } from '../src/store/store.ts';
-import { incoming } from './helpers/store-records.ts';
+import { taggedIncoming } from './helpers/store-records.ts';
 import { describeEachStore } from './helpers/stores.ts';
 
 const USER = 'U0123456789abcdef0123456789abcdef';
@@ -20,11 +20,8 @@ const TAGGING: Tagging = {
 const OTHER_USER = 'U00000000000000000000000000000042';
 
 /** An order whose plan tags its user, as the intake hands it to the store. */
-function tagged(orderId: string, skip = false, userId = USER, ops = TAGGING.ops): IncomingOrder {
-  const order = incoming({ orderId, userId, skip });
-  const tagging: Tagging = { recipient: { ...TAGGING.recipient, userId }, ops };
-  return { ...order, plan: { ...order.plan, tagging } as IncomingOrder['plan'] };
-}
+const tagged = (orderId: string, skip = false, userId = USER, ops = TAGGING.ops): IncomingOrder =>
+  taggedIncoming(orderId, userId, ops, skip);
 
 describeEachStore((current) => {
   let store: Store;

@@ -2,6 +2,7 @@
 import { batchKey } from '../../src/delivery/batching.ts';
 import type { AttemptResult, ClaimedDelivery, DeliveryPlan, IncomingOrder } from '../../src/domain/delivery.ts';
 import type { Order } from '../../src/domain/order.ts';
+import type { TagOp, Tagging } from '../../src/domain/tagging.ts';
 import { incomingOrder } from './orders.ts';
 
 let sequence = 0;
@@ -39,6 +40,13 @@ export function incoming(
     plan,
     batchKey: overrides.skip ? undefined : batchKey('line', content),
   });
+}
+
+/** An order whose plan tags its user (on line) with `ops`, as the intake hands it to the store. */
+export function taggedIncoming(orderId: string, userId: string, ops: TagOp[], skip = false): IncomingOrder {
+  const order = incoming({ orderId, userId, skip });
+  const tagging: Tagging = { recipient: { platform: 'line', userId, via: 'test' }, ops };
+  return { ...order, plan: { ...order.plan, tagging } as IncomingOrder['plan'] };
 }
 
 export const attempt = (
