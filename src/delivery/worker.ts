@@ -40,8 +40,7 @@ export class DeliveryWorker {
   private readonly held = new HeldDeliveries();
   private claims = 0;
   private running: Promise<void> | undefined;
-  private stopping = false;
-  /** Once stopping: until when an outcome is still written while the store is down. */
+  /** Once stopping (no more claims): until when an outcome is still written while the store is down. */
   private recordUntil: number | undefined;
   private readonly unsubscribe: (() => void)[] = [];
 
@@ -73,7 +72,6 @@ export class DeliveryWorker {
 
   /** Stops claiming at once (at SIGTERM: a send begun now would only be cut off by the grace period). */
   quiesce(): void {
-    this.stopping = true;
     this.recordUntil ??= this.clock.now() + this.deps.options.recordAfterStopMs;
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     this.wakeUp.stop();
@@ -95,7 +93,7 @@ export class DeliveryWorker {
   }
 
   private async loop(): Promise<void> {
-    while (!this.stopping) {
+    while (this.recordUntil === undefined) {
       try {
         const pause = await this.pauseBeforeClaim();
         if (pause !== undefined) await this.wakeUp.sleep(pause);
@@ -268,10 +266,8 @@ export class DeliveryWorker {
   /** A batch refused as a whole: each half is sent as a claim of its own, until the refused recipients are found. */
   private async splitInHalves(step: StepOf<'split'>, claim: Claim, call: Call): Promise<void> {
     await this.recordStillClaimed(step.outcome, claim, call);
-    this.deps.log.warn(
-      { deliveries: claim.batch.length, reason: step.reason },
-      'MantaGO refused a batched broadcast; sending halves to find the refused recipients',
-    );
+    const refused = { deliveries: claim.batch.length, reason: step.reason };
+    this.deps.log.warn(refused, 'MantaGO refused a batched broadcast; sending halves to find the refused recipients');
     const cut = Math.ceil(claim.batch.length / 2);
     // Each half under a lease of its own: renewing one renews only its deliveries in the store.
     const [first, second] = [claim.batch.slice(0, cut), claim.batch.slice(cut)].map(
