@@ -4,7 +4,7 @@
 // moving the order back and completing it again, in whichever order, at once on two webhooks).
 // Without a placed message to send, the completion is announced at once.
 import { describe, expect, test } from 'vitest';
-import { EXAMPLE_MAPPING, shiftedClock, startServiceWithSimulator } from './helpers/service.ts';
+import { EXAMPLE_MAPPING, SHIPPED_MAPPING, shiftedClock, startServiceWithSimulator } from './helpers/service.ts';
 import { ADMIN_AUTH, type App, deliveryOf, messagesTo, settledDelivery } from './helpers/admin.ts';
 import { waitFor } from './helpers/wait.ts';
 import { wooOrder, wooRequest } from './helpers/webhooks.ts';
@@ -190,5 +190,25 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     expect([first.statusCode, first.json()]).toMatchObject([202, { status: 'accepted', delivery: 'skipped', reason: 'older than 6h' }]);
     await waitFor(async () => sim.tags.tagsOf('line', user(63)).includes('buyer'), { what: "the placed rule's tag" });
     expect(messagesTo(sim, user(63))).toEqual([]);
+  });
+
+  test("first seen completed, too old for its placed message, its customer found by MantaGO's member lookup: the shipment goes to them", async () => {
+    const clock = shiftedClock();
+    clock.offset = Date.parse('2026-03-04T10:06:00Z') - Date.now();
+    const members = SHIPPED_MAPPING.slice(0, SHIPPED_MAPPING.indexOf('rules:'));
+    const rules =
+      'rules:\n  - name: confirmation\n    maxAge: 6h\n    send: { intentId: rb2kYmMdW }\n  - name: shipped\n    when: { event: shipped }\n    send: { intentId: shipMod01 }\n';
+    const { app, sim } = await startServiceWithSimulator({ mapping: members + rules, clock });
+    sim.addClient({ clientId: user(64), platform: 'line', customerId: '8164' });
+    const old = wooOrder({ customer_id: 8164, date_created_gmt: at(0), meta_data: [] });
+    const first = await app.inject(wooRequest({ ...old, status: 'completed', date_modified_gmt: '2026-03-04T10:05:00' }));
+    expect(await settledDelivery(app, first.json().deliveryId)).toMatchObject({
+      status: 'skipped',
+      event: 'placed',
+      lastError: 'older than 6h',
+    });
+    const [shipment] = await shipments(app, old);
+    expect(await settledDelivery(app, shipment.id)).toMatchObject({ status: 'sent', event: 'shipped', clientId: user(64) });
+    expect(messagesTo(sim, user(64)).map((b) => b.intentId)).toEqual(['shipMod01']);
   });
 });

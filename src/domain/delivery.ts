@@ -89,6 +89,9 @@ export interface IncomingOrder {
 /** Why a shipment stored with its order's first sight (WooCommerce's completed) is not sent: that order's placed message went instead. */
 export const SPENT_AT_FIRST_SIGHT = 'the order was first seen at this status: its placed message is the one sent';
 
+/** Why a delivery waits while the worker asks MantaGO who its customer is. */
+export const AWAITING_MEMBER_LOOKUP = 'waiting for a MantaGO member lookup';
+
 /** The reason a withdrawn message shows: the event that withdrew it ("order cancelled before the message went out"). */
 export const withdrawnReason = (event: OrderEvent): string => `order ${event.replaceAll('_', ' ')} before the message went out`;
 

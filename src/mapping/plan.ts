@@ -1,6 +1,6 @@
 // For one order event: who gets which message and when, or why nobody does, or that the worker
 // must finish deciding (a MantaGO member lookup never runs in the webhook's answer path).
-import type { DeliveryPlan, DeliveryStatus } from '../domain/delivery.ts';
+import { AWAITING_MEMBER_LOOKUP, type DeliveryPlan, type DeliveryStatus } from '../domain/delivery.ts';
 import { isBare, type Order } from '../domain/order.ts';
 import type { Recipient } from '../domain/recipient.ts';
 import { formatDuration } from './durations.ts';
@@ -76,7 +76,7 @@ export async function planDelivery(order: Order, mapping: Mapping, context: Plan
         return resolveLater(order, mapping, AWAITING_ORDER);
       return { kind: 'skip', reason: resolution.skip };
     }
-    if ('defer' in resolution) return resolveLater(order, mapping, 'waiting for a MantaGO member lookup');
+    if ('defer' in resolution) return resolveLater(order, mapping, AWAITING_MEMBER_LOOKUP);
     recipient = resolution.recipient;
     bindCustomerId = resolution.bindCustomerId;
   }

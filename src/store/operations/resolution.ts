@@ -1,6 +1,12 @@
 // Deliveries whose recipient the worker must still find (a MantaGO member lookup): claimed under a
 // lease like any, then resolved (recipient, rule, due time) or skipped with the reason.
-import type { ClaimedDelivery, DeliveryPlan } from '../../domain/delivery.ts';
+import {
+  AWAITING_MEMBER_LOOKUP,
+  type ClaimedDelivery,
+  type DeliveryPlan,
+  placedKeyOf,
+  SPENT_AT_FIRST_SIGHT,
+} from '../../domain/delivery.ts';
 import type { StoredOrder } from '../../domain/order.ts';
 import { CLAIMED_COLUMNS, toClaimed, withdrawnByColumn } from '../delivery-row.ts';
 import { CLAIMABLE_AT, lease, NO_LEASE } from './deliveries.ts';
@@ -35,13 +41,27 @@ export interface Resolved {
   id: number;
   plan: Exclude<DeliveryPlan, { kind: 'resolve' }>;
   batchKey?: string;
+  /**
+   * Skipped, the placed event of an order first seen at a later status: the key of the shipment
+   * spent with it, which then waits for its own recipient instead (its placed message is not the one sent).
+   */
+  unspends?: string;
+}
+
+/** A shipment spent at its order's first sight, made a delivery whose recipient the worker finds, as if stored so. */
+async function unspend(tx: Runner, spentKey: string, now: number): Promise<void> {
+  await tx.run(
+    `UPDATE deliveries SET status = 'pending', resolve_from = 0, hold_reason = ?, next_attempt_at = ?, finished_at = NULL, last_error = NULL,
+       order_key = ? WHERE dedupe_key = ? AND status = 'skipped' AND last_error = ?`,
+    [AWAITING_MEMBER_LOOKUP, now, placedKeyOf(spentKey), spentKey, SPENT_AT_FIRST_SIGHT],
+  );
 }
 
 /** Records each decision, for the deliveries `owner` still holds (the lease rule, as for attempts). */
 export async function resolveDeliveries(db: Runner, owner: string, decided: Resolved[], now: number): Promise<void> {
   if (decided.length === 0) return;
   await db.transaction(async (tx) => {
-    for (const { id, plan, batchKey } of decided) {
+    for (const { id, plan, batchKey, unspends } of decided) {
       if (plan.kind === 'skip') {
         const { changes } = await tx.run(
           `UPDATE deliveries SET status = 'skipped', resolve_from = NULL, finished_at = ?, next_attempt_at = NULL, ${NO_LEASE}, last_error = ?, hold_reason = NULL
@@ -49,6 +69,7 @@ export async function resolveDeliveries(db: Runner, owner: string, decided: Reso
           [now, plan.reason, id, owner],
         );
         if (changes > 0 && plan.tagging) await queueTags(tx, id, plan.tagging, now);
+        if (changes > 0 && unspends !== undefined) await unspend(tx, unspends, now);
         continue;
       }
       const { changes } = await tx.run(
