@@ -17,30 +17,34 @@ const deadCount = async (app: App): Promise<number> => (await get(app, '/admin/o
 
 describe.each(SERVICE_ENGINES)('dead tag jobs on $engine', ({ engine, available }) => {
   test.skipIf(!available)(
-    'listed and counted; retried once MantaGO takes them; one a later job decides is ended superseded, never made',
+    'listed and counted; retried once MantaGO has the tag; one a later job decides is ended superseded, never made',
     async () => {
-      const { app, sim } = await startServiceWithSimulator({ mapping: JOURNEY, env: await engineEnv(engine) });
-      // MantaGO does not know these users yet: their buyer tags die with its reason.
-      sim.set({ refusedClientIds: [user(1), user(2)] });
+      // A tag id made in the dashboard only later: each user's add dies with MantaGO's reason meanwhile.
+      const mapping = JOURNEY.replace('{ add: [{ name: buyer }] }', '{ add: [ctLater] }').replace(
+        '{ remove: [{ name: buyer }], add: [{ name: refunded }] }',
+        '{ remove: [ctLater], add: [{ name: refunded }] }',
+      );
+      const { app, sim } = await startServiceWithSimulator({ mapping, env: await engineEnv(engine) });
       const first = await post(app, shopifyRequest(orderFor(1)));
       const second = orderFor(2);
       const refunded = await post(app, shopifyRequest(second));
       for (const id of [first.id, refunded.id]) await settled(app, id);
       expect(await deadCount(app)).toBe(2);
       const dead = await deadJobs(app);
+      const reason = 'MantaGO answered HTTP 404: Client tag not found';
       expect(dead).toMatchObject([
-        { deliveryId: refunded.id, action: 'add', tag: 'name:buyer', clientId: user(2), lastError: expect.stringContaining('404') },
-        { deliveryId: first.id, action: 'add', tag: 'name:buyer', clientId: user(1), lastError: expect.stringContaining('404') },
+        { deliveryId: refunded.id, action: 'add', tag: 'id:ctLater', clientId: user(2), lastError: reason },
+        { deliveryId: first.id, action: 'add', tag: 'id:ctLater', clientId: user(1), lastError: reason },
       ]);
 
-      // Bound in MantaGO now. The second order is refunded meanwhile: its refund takes buyer off.
-      sim.set({ refusedClientIds: [] });
+      // Made in the dashboard now. The second order is refunded meanwhile: its refund takes the tag off.
+      sim.tags.create('later', 'ctLater');
       await settled(app, (await post(app, shopifyRequest(shopifyRefund(second.id), { topic: 'refunds/create' }))).id);
       const [later, earlier] = dead as [Job, Job];
       const retried = await app.inject({ method: 'POST', url: `/admin/tag-jobs/${earlier.id}/retry`, headers: auth });
       expect(retried.statusCode).toBe(200);
       expect(retried.json()).toMatchObject({ id: earlier.id, attempts: 0 });
-      await waitFor(async () => sim.tags.tagsOf('line', user(1)).includes('buyer'), { what: 'the retried buyer tag' });
+      await waitFor(async () => sim.tags.tagsOf('line', user(1)).includes('later'), { what: 'the retried tag' });
 
       const redrive = await app.inject({ method: 'POST', url: '/admin/tag-jobs/redrive', headers: auth });
       expect(redrive.json()).toEqual({ redriven: 0, superseded: 1 });

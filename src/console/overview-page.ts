@@ -3,7 +3,7 @@
 import { systemClock } from '../clock.ts';
 import { api, type Overview, type TagJob } from './api.ts';
 import { deadTagsSection } from './dead-tags-section.ts';
-import { NONE, badge, confirmDialog, every, facts, h, notice, reason, relative, span, text, time } from './dom.ts';
+import { NONE, badge, confirmDialog, every, facts, h, notice, reason, relative, sentence, span, text, time } from './dom.ts';
 import type { Page } from './page.ts';
 import { type ShopConnectionView, shopsSection } from './shops-section.ts';
 
@@ -53,7 +53,7 @@ export const overviewPage: Page = ({ main, sawOverview }) => {
       message.show(`${redriven ?? 0} tried again; ${superseded ?? 0} ended, a later job of their user and tag deciding.`, 'ok');
       await load();
     } catch (error) {
-      message.show(`Trying the tag jobs again failed: ${reason(error)}`, 'error');
+      message.show(`Trying the tag jobs again failed: ${sentence(reason(error))}`, 'error');
     }
   };
   const refresh = h('button', { type: 'button', class: 'button small', onclick: () => void (refreshing || load()) }, 'Refresh now');

@@ -13,7 +13,8 @@ const MAX_WAIT_MS = 5_000;
 
 /**
  * `write` is told whether it is a try after one that failed (which the store may have taken even so:
- * its answer was lost). `giveUpAt`: once the caller is stopping, when the last try is made.
+ * its answer was lost). `giveUpAt`: once the caller is stopping, the deadline: no try is waited for
+ * past it (one the store does not answer, say a connection timing out, would hold the shutdown).
  */
 export async function untilStored(
   write: (again: boolean) => Promise<void>,
@@ -21,7 +22,8 @@ export async function untilStored(
 ): Promise<void> {
   for (let wait = FIRST_WAIT_MS, tries = 1; ; wait = Math.min(wait * 2, MAX_WAIT_MS), tries++) {
     try {
-      return await write(tries > 1);
+      const deadline = giveUpAt();
+      return await (deadline === undefined ? write(tries > 1) : byDeadline(write(tries > 1), deadline, clock));
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       const deadline = giveUpAt();
@@ -31,4 +33,24 @@ export async function untilStored(
       await clock.sleep(Math.min(wait, left));
     }
   }
+}
+
+/** `write`, or the store's unavailability once `deadline` is past (the write may still land: the lease then finds it done). */
+function byDeadline(write: Promise<void>, deadline: number, clock: Clock): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cancel = clock.setTimer(
+      () => reject(new StoreUnavailableError('timeout', "the store did not take it before the shutdown's grace ran out")),
+      deadline - clock.now(),
+    );
+    write.then(
+      () => {
+        cancel();
+        resolve();
+      },
+      (error: unknown) => {
+        cancel();
+        reject(error);
+      },
+    );
+  });
 }

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.ts';
 import { untilStored } from '../../src/delivery/until-stored.ts';
 import { StoreUnavailableError } from '../../src/store/errors.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
 
 function seams(failures: unknown[], giveUpAt: () => number | undefined = () => undefined) {
   const waits: number[] = [];
@@ -60,5 +61,28 @@ describe('writing an outcome until the store takes it', () => {
     await expect(run).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(waits).toEqual([250, 500, 1_000, 250]);
     expect(writes()).toBe(5);
+  });
+
+  it('once the worker stops, a try the store does not answer (a connection timing out) is not waited for past the deadline', async () => {
+    const clock = new FakeClock(0);
+    const hung = new Promise<void>(() => undefined);
+    let writes = 0;
+    const write = async () => {
+      writes++;
+      if (writes === 1) throw down();
+      return hung;
+    };
+    let failed: unknown;
+    const run = untilStored(write, { clock, giveUpAt: () => 2_000, log: pino({ level: 'silent' }), what: 'the outcome of a call' }).catch(
+      (error: unknown) => {
+        failed = error;
+      },
+    );
+    await clock.advance(1_999);
+    expect([writes, failed]).toEqual([2, undefined]);
+    await clock.advance(1);
+    await run;
+    expect(failed).toBeInstanceOf(StoreUnavailableError);
+    expect(clock.now()).toBe(2_000);
   });
 });

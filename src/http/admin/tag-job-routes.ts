@@ -64,7 +64,7 @@ export const tagJobRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = asy
     schema: {
       summary: 'Try every dead tag job again, but those a later job of their user and tag decides (ended superseded)',
       tags: ['admin'],
-      response: { 200: Type.Object({ redriven: Type.Integer(), superseded: Type.Integer() }), ...errorReplies(401) },
+      response: { 200: Type.Object({ redriven: Type.Integer(), superseded: Type.Integer() }), ...errorReplies(400, 401) },
     },
     handler: async () => {
       const done = await store.operator.redriveDeadTags(service.clock.now());

@@ -3,6 +3,8 @@
 // tried again only while no job of its user and tag came after it: the later one decides the tag,
 // and the earlier one tried after it would undo it (a refund's `remove buyer` undone by a placed
 // event's `add buyer`). Such a job is ended `tagged`, superseded, as queueing ends one (tags.ts).
+// The dead rows are locked first, and queueing locks them too (lockTriable): a later job queued
+// on another replica meanwhile either is seen here, or finds the retried job pending and supersedes it.
 import type { TagAttempt, TagJobRecord, TagJobStatus, TagRetryOutcome } from '../../domain/tagging.ts';
 import type { Param, Row, Runner } from '../runner.ts';
 import { sameUserAndTag, superseded } from './tags.ts';
@@ -77,14 +79,24 @@ export async function listTagJobs(
 /** The first job of each job's user and tag queued after it (any status, any delivery), by job id. */
 async function laterJobs(db: Runner, ids: number[]): Promise<Map<number, Row>> {
   if (ids.length === 0) return new Map();
+  // Two statements, each by an index: as one join, PostgreSQL reads the whole table for many ids.
   const list = db.dialect.inList('job.id', ids, 'bigint');
-  const rows = await db.all(
-    `SELECT job.id, later.delivery_id, later.action FROM tag_jobs job JOIN tag_jobs later ON later.id = (
-       SELECT min(newer.id) FROM tag_jobs newer WHERE ${sameUserAndTag('newer', 'job')} AND newer.id > job.id)
-     WHERE ${list.sql}`,
+  const firsts = await db.all(
+    `SELECT job.id, (SELECT min(newer.id) FROM tag_jobs newer WHERE ${sameUserAndTag('newer', 'job')} AND newer.id > job.id) AS later_id
+     FROM tag_jobs job WHERE ${list.sql}`,
     [list.param],
   );
-  return new Map(rows.map((r) => [Number(r.id), r]));
+  const found = firsts.filter((r) => r.later_id !== null);
+  if (found.length === 0) return new Map();
+  const later = db.dialect.inList(
+    'id',
+    found.map((r) => Number(r.later_id)),
+    'bigint',
+  );
+  const byId = new Map(
+    (await db.all(`SELECT id, delivery_id, action FROM tag_jobs WHERE ${later.sql}`, [later.param])).map((r) => [Number(r.id), r]),
+  );
+  return new Map(found.map((r) => [Number(r.id), byId.get(Number(r.later_id)) as Row]));
 }
 
 /** Ends dead jobs a later job decides (`later`: laterJobs'), as superseded. */

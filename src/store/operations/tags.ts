@@ -2,7 +2,7 @@
 // tag and add/remove), claimed under a lease, each try recorded with where the job goes; the ids of
 // the tags the mapping names. The operator's view and retries: tag-operator.ts.
 import { type TagAttempt, type TagJob, type TagJobStatus, type Tagging, tagKey, tagOfKey } from '../../domain/tagging.ts';
-import type { Param, Row, Runner } from '../runner.ts';
+import { oneOf, type Param, type Row, type Runner } from '../runner.ts';
 
 /** How one try of a tag job went: where the job goes, and the try itself (none when handed back untried). */
 export interface TagTryRecord {
@@ -30,15 +30,15 @@ export const sameUserAndTag = (a: string, b: string) =>
 export const superseded = (deliveryId: unknown, action: unknown) =>
   `superseded: delivery ${deliveryId}'s job, queued after it, ${action === 'add' ? 'puts this tag on' : 'takes this tag off'} the user`;
 /**
- * Locks the pending jobs `where` picks, in the order queued (on PostgreSQL: `forUpdate`; SQLite's
- * write transaction is the lock already): the retried job's own row, or every pending job of the
- * user and the tags being queued, in one statement, so two transactions queueing one user's tags
- * never each wait for the other. A job's retry and a later job's queueing, each in its own
- * transaction, then see each other: the retry never misses the later job, nor the later job the
- * retry it could supersede.
+ * Locks the jobs `where` picks that may still be tried, in the order queued (on PostgreSQL:
+ * `forUpdate`; SQLite's write transaction is the lock already): the retried job's own row, or every
+ * pending or dead job of the user and the tags being queued, in one statement, so two transactions
+ * queueing one user's tags never each wait for the other. A job's retry (or the operator's, of a
+ * dead one: tag-operator.ts) and a later job's queueing, each in its own transaction, then see each
+ * other: the retry never misses the later job, nor the later job the retry it could supersede.
  */
-const lockPending = (db: Runner, where: string, params: Param[]) =>
-  db.all(`SELECT job.id FROM tag_jobs job WHERE ${where} AND job.status = 'pending' ORDER BY job.id${db.dialect.forUpdate}`, params);
+const lockTriable = (db: Runner, where: string, params: Param[], statuses: readonly TagJobStatus[] = ['pending']) =>
+  db.all(`SELECT job.id FROM tag_jobs job WHERE ${where} AND job.status ${oneOf(statuses)} ORDER BY job.id${db.dialect.forUpdate}`, params);
 
 /**
  * The tag jobs of a newly stored (or newly resolved) delivery; one already there is left as it is.
@@ -49,7 +49,7 @@ export async function queueTags(db: Runner, deliveryId: number, tagging: Tagging
   const { platform, userId } = tagging.recipient;
   const keys = tagging.ops.map((op) => tagKey(op.tag));
   const tags = db.dialect.inList('job.tag', keys, 'text');
-  await lockPending(db, `job.client_id = ? AND job.platform = ? AND ${tags.sql}`, [userId, platform, tags.param]);
+  await lockTriable(db, `job.client_id = ? AND job.platform = ? AND ${tags.sql}`, [userId, platform, tags.param], ['pending', 'dead']);
   for (const [i, op] of tagging.ops.entries()) {
     const tag = keys[i] as string;
     const { changes } = await db.run(
@@ -99,9 +99,9 @@ export function claimTags(db: Runner, owner: string, limit: number, leaseMs: num
   });
 }
 
-/** Another delivery's pending job of job `id`'s user and tag, queued after it, if any (its row locked first: lockPending). */
+/** Another delivery's pending job of job `id`'s user and tag, queued after it, if any (its row locked first: lockTriable). */
 async function laterJobOf(tx: Runner, id: number): Promise<Row | undefined> {
-  await lockPending(tx, 'job.id = ?', [id]);
+  await lockTriable(tx, 'job.id = ?', [id]);
   const [later] = await tx.all(
     `SELECT later.delivery_id, later.action FROM tag_jobs job JOIN tag_jobs later ON ${sameUserAndTag('later', 'job')}
      WHERE job.id = ? AND later.status = 'pending' AND later.id > job.id AND later.delivery_id <> job.delivery_id
