@@ -22,6 +22,7 @@ import {
   type SpentShipmentNews,
   type StoredOrder,
 } from '../domain/order.ts';
+import { NO_CHAT_USER } from '../domain/recipient.ts';
 import type { Tagging } from '../domain/tagging.ts';
 import { customerKeys } from '../mapping/directory-keys.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
@@ -117,10 +118,11 @@ export function createIntake(deps: IntakeDeps): Intake {
    * shipment revived, below); `alongside`: the order's placed event, stored with it (first seen, below).
    */
   const take = async (
-    { order: received, scope, placedIfFirst, placedAt, revivesShipment }: ReceivedOrder,
+    taken: ReceivedOrder,
     topic: string | undefined,
     { replacesSkipped, alongside }: { replacesSkipped?: string; alongside?: IncomingOrder } = {},
   ): Promise<IntakeResult> => {
+    const { order: received, scope, placedIfFirst, placedAt, revivesShipment } = taken;
     const receivedAt = now();
     const placedKey = dedupeKey(received.source, scope, received.orderId);
     const shipmentId = isShipmentEvent(received.event) ? received.shipment?.id : undefined;
@@ -208,6 +210,12 @@ export function createIntake(deps: IntakeDeps): Intake {
     const update = recorded.outcome === 'duplicate' && received.event === 'shipped' ? received.shipment : undefined;
     if (update && (update.trackingNumber ?? update.trackingUrl ?? update.company))
       await withDeadline(deps.store.updateShipment(stored.dedupeKey, update), storeTimeoutMs, 'update the shipment');
+    // Stored before with nobody to send to (a poll's order, which holds less of the customer than its
+    // webhook; a directory binding made since): this one finds its customer, and takes its place.
+    if (recorded.outcome === 'duplicate' && recorded.status === 'skipped' && plan.kind !== 'skip' && replacesSkipped === undefined) {
+      const unreached = (await withDeadline(deps.store.findDelivery(stored.dedupeKey), storeTimeoutMs, 'look the order up'))?.reason;
+      if (unreached?.startsWith(NO_CHAT_USER)) return take(taken, topic, { replacesSkipped: unreached });
+    }
     if (placedIfFirst && received.event === 'shipped' && recorded.outcome === 'duplicate' && recorded.status === 'skipped') {
       const { items: _items, ...completed } = received;
       await reviveSpentShipment(scope, placedKey, topic, { completed });

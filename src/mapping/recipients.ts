@@ -1,7 +1,7 @@
 // Who gets the message: the mapping file's `recipients` entries, tried in order, first hit wins.
 // Each try is recorded as a step, so the operator can see why a customer got nothing.
 import type { Order } from '../domain/order.ts';
-import { type ChatUser, isValidUserId, PLATFORMS, type Platform, type Recipient } from '../domain/recipient.ts';
+import { type ChatUser, isValidUserId, NO_CHAT_USER, PLATFORMS, type Platform, type Recipient } from '../domain/recipient.ts';
 import { customerKeys } from './directory-keys.ts';
 import { renderTemplate, type Template } from './template.ts';
 
@@ -153,5 +153,5 @@ export async function resolveRecipient(
       });
     }
   }
-  return { resolution: { skip: `no chat user for this customer: ${steps.map((s) => s.found).join('; ')}` }, steps };
+  return { resolution: { skip: `${NO_CHAT_USER}: ${steps.map((s) => s.found).join('; ')}` }, steps };
 }

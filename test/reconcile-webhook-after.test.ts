@@ -1,0 +1,79 @@
+// An order stored before with nobody to send to, whose next news finds its customer: a poll that read
+// the order before its webhook (the poll holds less of the customer: no addresses), or a binding the
+// operator made between two webhooks of one order. The event that finds the user takes the skipped
+// delivery's place, once; over HTTP on both engines.
+import { afterEach, describe, expect, test } from 'vitest';
+import { auth, SHOP_ENGINES, shiftedClock, shopifyAndSimulator, shopUser, startConnected } from './helpers/shops.ts';
+import { startServiceWithSimulator } from './helpers/service.ts';
+import { waitFor } from './helpers/wait.ts';
+import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
+
+const cleanup: (() => Promise<void>)[] = [];
+const deliveryIdOf = (answer: { json(): { deliveryId: number } }) => answer.json().deliveryId;
+afterEach(async () => {
+  for (const close of cleanup.splice(0).reverse()) await close();
+});
+
+describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
+  test.skipIf(!available)(
+    'a guest order a poll read before its webhook: the webhook, whose shipping phone the directory binds, sends the confirmation once',
+    async () => {
+      const clock = shiftedClock();
+      const { shop, sim, dir, store } = await shopifyAndSimulator(engine, cleanup, { now: () => clock.now() });
+      const service = await startConnected(sim, {
+        env: { ...shop.serviceEnv(), DATABASE_URL: store.url, RECONCILE_INTERVAL_S: '3600' },
+        dir,
+        clock,
+      });
+      cleanup.push(() => service.app.close());
+      const inject = (method: 'GET' | 'POST' | 'PUT', url: string, payload?: object) =>
+        service.app.inject({ method, url, headers: auth, ...(payload && { payload }) });
+      await waitFor(async () => (await inject('GET', '/admin/shops')).json().shops[0]?.lastPoll, { what: 'the first poll' });
+      const to = shopUser(900);
+      expect((await inject('PUT', '/admin/recipients/phone:886912000111', { platform: 'line', userId: to })).statusCode).toBe(200);
+
+      const since = new Date(clock.now() - 1000).toISOString();
+      const guest = shop.createOrder({ email: null, phone: null, customer: null, customAttributes: {} });
+      expect((await inject('POST', '/admin/reconcile', { source: 'shopify', since })).json()).toMatchObject({ new: 1 });
+      const [skipped] = (await inject('GET', `/admin/deliveries?order=${guest.legacyId}`)).json().deliveries;
+      expect(skipped).toMatchObject({ status: 'skipped', lastError: expect.stringMatching(/^no chat user for this customer/) });
+
+      const webhook = shopifyOrder({
+        id: guest.legacyId,
+        admin_graphql_api_id: `gid://shopify/Order/${guest.legacyId}`,
+        email: null,
+        customer: null,
+        note_attributes: [],
+        shipping_address: { first_name: 'Mei', last_name: 'Lin', phone: '+886 912 000 111' },
+      });
+      const late = await service.app.inject(shopifyRequest(webhook, { secret: shop.webhookSecret, shop: shop.shop }));
+      expect([late.statusCode, late.json()]).toMatchObject([202, { status: 'accepted' }]);
+      await waitFor(() => sim.broadcasts.some((b) => b.clientIds.includes(to)), { what: 'the confirmation' });
+      // Redelivered, and read again by a poll: nothing more.
+      const again = await service.app.inject(
+        shopifyRequest(webhook, { topic: 'orders/paid', secret: shop.webhookSecret, shop: shop.shop }),
+      );
+      expect(again.json()).toMatchObject({ status: 'duplicate', deliveryId: deliveryIdOf(late) });
+      expect((await inject('POST', '/admin/reconcile', { source: 'shopify', since })).json()).toMatchObject({ new: 0 });
+      const deliveries = (await inject('GET', `/admin/deliveries?order=${guest.legacyId}`)).json().deliveries;
+      expect(deliveries).toHaveLength(1);
+      await waitFor(async () => (await inject('GET', `/admin/deliveries/${deliveries[0].id}`)).json().status === 'sent', {
+        what: 'the confirmation recorded sent',
+      });
+      expect(sim.broadcasts.filter((b) => b.clientIds.includes(to))).toHaveLength(1);
+    },
+  );
+});
+
+test("a binding the operator made between an order's orders/create and its orders/paid: the paid webhook sends the confirmation", async () => {
+  const { app, sim } = await startServiceWithSimulator();
+  const guest = shopifyOrder({ email: 'walk-in@example.com', customer: null, note_attributes: [] });
+  const created = await app.inject(shopifyRequest(guest));
+  expect(created.json()).toMatchObject({ status: 'accepted', delivery: 'skipped' });
+  const bind = { method: 'PUT' as const, url: '/admin/recipients/email:walk-in@example.com', headers: auth };
+  expect((await app.inject({ ...bind, payload: { platform: 'line', userId: shopUser(901) } })).statusCode).toBe(200);
+  const paid = await app.inject(shopifyRequest(guest, { topic: 'orders/paid' }));
+  expect([paid.statusCode, paid.json()]).toMatchObject([202, { status: 'accepted', delivery: 'pending' }]);
+  await waitFor(() => sim.broadcasts.some((b) => b.clientIds.includes(shopUser(901))), { what: 'the confirmation' });
+  expect((await app.inject(shopifyRequest(guest, { topic: 'orders/paid' }))).json()).toMatchObject({ status: 'duplicate' });
+});
