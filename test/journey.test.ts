@@ -1,6 +1,6 @@
 // The post-purchase journey over HTTP, for each source, with the simulator as MantaGO: placed then
-// shipped, a shipment sent again and updated, a cancel inside the confirmation's delay, a refund,
-// and a mapping written for one message per order.
+// shipped, a shipment sent again and updated, a cancel inside the confirmation's delay, a refund
+// (not one that gives no money back), and a mapping written for one message per order.
 import type { InjectOptions } from 'fastify';
 import { describe, expect, test } from 'vitest';
 import type { MantagoSimulator } from '../simulator/simulator.ts';
@@ -158,6 +158,23 @@ describe.each(SHOPS)('$name', ({ make }) => {
     await waitFor(() => messages(sim, to).length === 1);
     expect(messages(sim, to)).toHaveLength(1);
   });
+});
+
+test('Shopify: a refund that gives no money back (its transaction failed, a restock) is ignored; the refund after it is announced', async () => {
+  const { app, sim } = await startServiceWithSimulator({ mapping: AT_ONCE });
+  const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user(4) }] });
+  await app.inject(shopifyRequest(order));
+  const refund = (transactions: unknown[]) => shopifyRequest({ ...shopifyRefund(order.id), transactions }, { topic: 'refunds/create' });
+  const failed = await app.inject(refund([{ amount: '300.00', currency: 'TWD', kind: 'refund', status: 'failure' }]));
+  expect([failed.statusCode, failed.json()]).toEqual([
+    200,
+    { status: 'ignored', reason: 'a refund that gives no money back (its refund transactions failed, or it has none)' },
+  ]);
+  expect((await app.inject(refund([]))).json()).toMatchObject({ status: 'ignored' });
+  const real = await app.inject(refund([{ amount: '250.00', currency: 'TWD', kind: 'refund', status: 'success' }]));
+  expect(real.statusCode).toBe(202);
+  await waitFor(() => messages(sim, user(4)).length === 2, { what: 'the refund message' });
+  expect(messages(sim, user(4))[1]).toMatchObject({ message: `250.00 TWD of order ${order.name} refunded.` });
 });
 
 test('a held message counts as pending, shows when it goes and why, and a manual retry sends it at once', async () => {

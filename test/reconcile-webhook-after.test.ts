@@ -1,7 +1,7 @@
-// An order stored before with nobody to send to, whose next news finds its customer: a poll that read
-// the order before its webhook (the poll holds less of the customer: no addresses), or a binding the
-// operator made between two webhooks of one order. The event that finds the user takes the skipped
-// delivery's place, once; over HTTP on both engines.
+// A poll read the order before its webhook, or two copies of one event differ: an order stored before
+// with nobody to send to, whose next news finds its customer (the poll holds less of the customer: no
+// addresses; a binding the operator made between two webhooks), takes the skipped delivery's place,
+// once, over HTTP on both engines; a refund of nothing the poll reads is not the order's refund.
 import { afterEach, describe, expect, test } from 'vitest';
 import { auth, SHOP_ENGINES, shiftedClock, shopifyAndSimulator, shopUser, startConnected } from './helpers/shops.ts';
 import { startServiceWithSimulator } from './helpers/service.ts';
@@ -76,4 +76,29 @@ test("a binding the operator made between an order's orders/create and its order
   expect([paid.statusCode, paid.json()]).toMatchObject([202, { status: 'accepted', delivery: 'pending' }]);
   await waitFor(() => sim.broadcasts.some((b) => b.clientIds.includes(shopUser(901))), { what: 'the confirmation' });
   expect((await app.inject(shopifyRequest(guest, { topic: 'orders/paid' }))).json()).toMatchObject({ status: 'duplicate' });
+});
+
+test("Shopify's refunds read by a poll: the first that gave money back is the order's refund (a restock's refund of nothing is not)", async () => {
+  const clock = shiftedClock();
+  const { shop, sim, dir, store } = await shopifyAndSimulator('sqlite', cleanup, { now: () => clock.now() });
+  shop.set({ loseWebhooks: true });
+  const service = await startConnected(sim, { env: { ...shop.serviceEnv(), DATABASE_URL: store.url }, dir, clock });
+  cleanup.push(() => service.app.close());
+  const since = new Date(clock.now() - 1000).toISOString();
+  const order = shop.createOrder({ customAttributes: { line_uid: shopUser(902) } });
+  clock.offset += 60_000;
+  shop.refund(order.legacyId, '0.00', 'restock');
+  clock.offset += 60_000;
+  shop.refund(order.legacyId, '120.00');
+  const replay = await service.app.inject({
+    method: 'POST',
+    url: '/admin/reconcile',
+    headers: auth,
+    payload: { source: 'shopify', since },
+  });
+  expect(replay.statusCode).toBe(200); // what it stored (or the service's own poll did before it)
+  await waitFor(() => sim.broadcasts.filter((b) => b.clientIds.includes(shopUser(902))).length === 2, { what: 'the refund message' });
+  expect(sim.broadcasts.filter((b) => b.clientIds.includes(shopUser(902)))[1]).toMatchObject({
+    message: expect.stringContaining('120.00 TWD refunded.'),
+  });
 });

@@ -71,8 +71,10 @@ export function shopifyOrderEvents(order: GraphqlOrder, shop: string): ReceivedO
       );
       return event('shipped', { ...(shipment && { shipment }), ...(occurredAt !== undefined && { occurredAt }) });
     });
-  // One refunded message per order, as its webhooks give: the first refund's.
-  const [refund] = [...order.refunds].sort((a, b) => (shopTime(a.createdAt) ?? 0) - (shopTime(b.createdAt) ?? 0));
+  // One refunded message per order, as its webhooks give: the first refund's that gave money back.
+  const [refund] = order.refunds
+    .filter((r) => Number(r.totalRefundedSet.shopMoney.amount) > 0)
+    .sort((a, b) => (shopTime(a.createdAt) ?? 0) - (shopTime(b.createdAt) ?? 0));
   if (refund) {
     const money = refund.totalRefundedSet.shopMoney;
     const { refund: refunded, occurredAt } = normalizeShopifyRefund({

@@ -101,6 +101,17 @@ export function normalizeShopifyFulfillment(payload: ShopifyFulfillment, shop: s
   };
 }
 
+/**
+ * Whether a refund gives money back: one of its refund transactions went through, or is going
+ * through (pending at the gateway). One whose transactions all failed, or that has none (a restock,
+ * a refund of nothing), is no refund to the customer; the real one after it is announced.
+ */
+export function refundsMoney(payload: Pick<ShopifyRefund, 'transactions'>): boolean {
+  return (payload.transactions ?? []).some(
+    (t) => t.kind === 'refund' && ['success', 'pending'].includes(t.status ?? 'success') && Number(t.amount ?? 0) > 0,
+  );
+}
+
 export function normalizeShopifyRefund(payload: ShopifyRefund): Omit<Order, 'shop'> {
   const transactions = payload.transactions ?? [];
   // Only money that went back: a failed or pending refund transaction is not announced as refunded.
@@ -143,7 +154,10 @@ const FULFILLMENT_EVENT = payloadKind<ShopifyFulfillmentEvent>({
 });
 const REFUND = payloadKind<ShopifyRefund>({
   schema: ShopifyRefundSchema,
-  normalize: (p, headers) => ({ order: { ...normalizeShopifyRefund(p), shop: shopOf(headers) }, scope: '' }),
+  normalize: (p, headers): Normalized =>
+    refundsMoney(p)
+      ? { order: { ...normalizeShopifyRefund(p), shop: shopOf(headers) }, scope: '' }
+      : { ignored: 'a refund that gives no money back (its refund transactions failed, or it has none)' },
 });
 
 export const shopifySource: WebhookSource = {
