@@ -3,7 +3,7 @@
 // event), and a fulfillment's body names only the order's id: such an event waits for its order,
 // then goes to the order's customer with the order's details, once (nothing to one who opted out);
 // one whose order never comes is skipped after the wait, saying so. A stage on the way that comes
-// after its parcel's delivered is not sent.
+// after its parcel's delivered is not sent, nor one that waited for its order while it came.
 import { describe, expect, test } from 'vitest';
 import type { MantagoSimulator } from '../simulator/simulator.ts';
 import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
@@ -148,6 +148,33 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
         reason: 'the parcel was delivered already: its out_for_delivery, come after that, is not sent',
       });
       expect(sim.broadcasts.filter((b) => b.clientIds.includes(user(4)))).toEqual([]);
+    },
+  );
+
+  test.skipIf(!available)(
+    'a stage that waited for its order while its parcel was delivered: not sent once the order comes, the others are',
+    async () => {
+      const { app, sim } = await startServiceWithSimulator({ mapping: MAPPING, env: await engineEnv(engine) });
+      const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user(5) }] });
+      const fulfillment = shopifyFulfillment(order.id, { tracking_number: 'TW5', tracking_numbers: ['TW5'] });
+      await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }));
+      const stale = (await app.inject(stage(order.id, fulfillment.id, 'out_for_delivery'))).json();
+      expect(stale).toMatchObject({ status: 'accepted', delivery: 'pending' });
+      await app.inject(stage(order.id, fulfillment.id, 'delivered'));
+      await app.inject(shopifyRequest(order));
+      const decided = await waitFor(
+        async () => {
+          const d = (await app.inject({ method: 'GET', url: `/admin/deliveries/${stale.deliveryId}`, headers: auth })).json();
+          return d.status === 'pending' ? undefined : d;
+        },
+        { what: 'the waiting stage decided' },
+      );
+      expect(decided).toMatchObject({
+        status: 'skipped',
+        lastError: 'the parcel was delivered already: its out_for_delivery, come after that, is not sent',
+      });
+      await waitFor(() => messages(sim, user(5)).length === 2, { what: 'the confirmation and the shipment' });
+      expect([...messages(sim, user(5))].sort()).toEqual(['rb2kYmMdW', `Order ${order.name} shipped: TW5`].sort());
     },
   );
 });

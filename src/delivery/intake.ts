@@ -33,6 +33,7 @@ import { chooseTags } from '../mapping/tags.ts';
 import { withDeadline } from '../store/errors.ts';
 import type { KnownDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
+import { lateReason, mayComeLate } from './late-stage.ts';
 import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
 
 export type IntakeResult = (RecordedOrder & { reason?: string }) | { outcome: 'ignored'; reason: string };
@@ -84,8 +85,6 @@ export function createIntake(deps: IntakeDeps): Intake {
   const withdrawing = withdrawingEvents(mapping.rules);
   const stagesRuled = DELIVERY_STAGES.some((stage) => anyRuleFor(mapping.rules, stage));
   const earlierRuled = DELIVERY_STAGES.some((stage) => isBeforeDelivery(stage) && anyRuleFor(mapping.rules, stage));
-  // A shipped event is the parcel's first news: dropped as late only when the customer hears of the delivery.
-  const shippedLateAfter = anyRuleFor(mapping.rules, 'shipped') && anyRuleFor(mapping.rules, 'delivered');
   const directory: DirectoryLookup | undefined =
     deps.directory && ((keys) => withDeadline((deps.directory as DirectoryLookup)(keys), storeTimeoutMs, 'look the customer up'));
 
@@ -126,8 +125,8 @@ export function createIntake(deps: IntakeDeps): Intake {
     const receivedAt = now();
     const placedKey = dedupeKey(received.source, scope, received.orderId);
     const shipmentId = isShipmentEvent(received.event) ? received.shipment?.id : undefined;
-    // A stage before its parcel's delivery is late once that is stored (a shipment only when both have rules).
-    const mayBeLate = isBeforeDelivery(received.event) && (received.event !== 'shipped' || shippedLateAfter);
+    // A stage before its parcel's delivery is late once that is stored (late-stage.ts).
+    const mayBeLate = mayComeLate(received.event, mapping.rules);
     // A placed event (most webhooks) looks nothing up: it starts its order.
     const [placed, shipped, delivered] =
       received.event === 'placed'
@@ -165,12 +164,10 @@ export function createIntake(deps: IntakeDeps): Intake {
       (order.event === 'delivered' && earlierRuled);
     if (!ruled && !kept) return { outcome: 'ignored', reason: `no rule sends a message for ${order.event} events` };
 
-    // Webhooks come in any order: a stage before delivery that comes after it would tell the customer
-    // their parcel is on its way again (a shipment, only when they hear of the delivery). Stored
-    // skipped, so its redeliveries are duplicates.
-    const late = delivered !== undefined && (order.event !== 'shipped' || delivered.status !== 'skipped');
+    // A stage come after its parcel's delivered is stored skipped, so its redeliveries are duplicates.
+    const late = lateReason(order.event, delivered);
     const decided: DeliveryPlan = late
-      ? { kind: 'skip', reason: `the parcel was delivered already: its ${order.event}, come after that, is not sent` }
+      ? { kind: 'skip', reason: late }
       : ruled
         ? await planDelivery(order, mapping, {
             lookups: { ...(directory && { directory }) },

@@ -15,6 +15,7 @@ import { AWAITING_ORDER, planDelivery } from '../mapping/plan.ts';
 import type { DirectoryLookup } from '../mapping/recipients.ts';
 import type { Resolved, Store, UnresolvedDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
+import { lateReason, mayComeLate } from './late-stage.ts';
 import type { Lease } from './lease.ts';
 import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
 import type { BotStatus } from '../mantago/bot-status.ts';
@@ -92,6 +93,13 @@ export class Resolver {
       const shipmentId = isDeliveryStage(d.order.event) ? d.order.shipment?.id : undefined;
       const shipped = shipmentId === undefined ? undefined : await store.findDelivery(orderEventKey(placedKey, 'shipped', shipmentId));
       const order: Order = withShipmentDetails(withPlacedDetails({ ...d.order, items: [] }, placed?.order), shipped?.order);
+      // Its parcel's delivered may have come while it waited (for its order, its customer): late then.
+      const parcel = mayComeLate(d.order.event, mapping.rules) ? d.order.shipment?.id : undefined;
+      const late =
+        parcel === undefined
+          ? undefined
+          : lateReason(d.order.event, await store.findDelivery(orderEventKey(placedKey, 'delivered', parcel)));
+      if (late) return { id: d.id, plan: { kind: 'skip', reason: late } };
       const waited = now - d.receivedAt;
       const plan = await planDelivery(order, mapping, {
         lookups: { directory, members: (customerId, platform) => members.lookup(customerId, platform, { startBy: lease.latestStart() }) },
