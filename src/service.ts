@@ -224,6 +224,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
       findDelivery: (key) => store.findDelivery(key),
       updateShipment: (key, shipment) => store.updateShipment(key, shipment),
       noteSpentShipment: (key, reason, seen) => store.noteSpentShipment(key, reason, seen),
+      refreshMessage: (key, rule, message, now) => store.refreshMessage(key, rule, message, now),
     },
     mapping,
     storeTimeoutMs: config.STORE_TIMEOUT_MS,

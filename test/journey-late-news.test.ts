@@ -1,6 +1,7 @@
 // Parcel news that comes late or again, over HTTP on both engines: a stage that comes after its
 // parcel's delivery is not sent (a shipment only when the delivery is announced), one held when the
-// delivery comes is withdrawn, and a fulfillment's tracking added or redelivered out of order.
+// delivery comes is withdrawn, and a fulfillment's tracking added or redelivered out of order (a
+// held shipment's message then tells it).
 import { describe, expect, test } from 'vitest';
 import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
 import { auth, fulfillmentEvent, messages, RECIPIENTS, STAGES, user } from './helpers/stages.ts';
@@ -154,6 +155,38 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
       expect((await app.inject(fulfillmentEvent(order.id, fulfillment.id, 'out_for_delivery'))).statusCode).toBe(202);
       await waitFor(() => messages(sim, to).length === 2, { what: 'the confirmation and the stage' });
       expect(messages(sim, to)[1]).toBe(`Order ${order.name} is out for delivery with Taiwan Post (TW3): https://track.example/TW3`);
+    },
+  );
+
+  test.skipIf(!available)(
+    "a shipment held (a delay) when its fulfillment's update adds the tracking: its message tells the tracking when it goes",
+    async () => {
+      const clock = shiftedClock();
+      const shippedRule =
+        '  - name: shipped\n    when: { event: shipped }\n    delay: 1h\n    send: { message: "Shipped: {{shipment.trackingUrl | \\"see your order page\\"}}" }\n';
+      const mapping = `${RECIPIENTS}rules:\n  - name: confirmation\n    send: { intentId: rb2kYmMdW }\n${shippedRule}`;
+      const { app, sim } = await startServiceWithSimulator({ mapping, clock, simulator: { now: clock.now }, env: await engineEnv(engine) });
+      const to = user(14);
+      const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
+      await app.inject(shopifyRequest(order));
+      const bare = {
+        tracking_number: null,
+        tracking_numbers: [],
+        tracking_url: null,
+        tracking_urls: [],
+        updated_at: '2026-12-01T15:00:00Z',
+      };
+      const fulfillment = shopifyFulfillment(order.id, bare);
+      const held = await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }));
+      expect(held.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+      const url = 'https://track.example/TW14';
+      const tracked = { ...fulfillment, tracking_number: 'TW14', tracking_numbers: ['TW14'], tracking_url: url, tracking_urls: [url] };
+      const update = await app.inject(shopifyRequest({ ...tracked, updated_at: '2026-12-01T15:30:00Z' }, { topic: 'fulfillments/update' }));
+      expect(update.json()).toMatchObject({ status: 'duplicate', deliveryId: held.json().deliveryId });
+      await waitFor(() => messages(sim, to).length === 1, { what: 'the confirmation' });
+      clock.offset = 60 * 60 * 1000 + 60_000;
+      await waitFor(() => messages(sim, to).length === 2, { what: 'the shipment, an hour on' });
+      expect(messages(sim, to)).toEqual(['rb2kYmMdW', `Shipped: ${url}`]);
     },
   );
 });

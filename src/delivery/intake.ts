@@ -2,6 +2,7 @@
 // delivery. The caller answers the shop only after this resolves, so an acknowledged order is
 // durable; each store call has a deadline, so a wedged store answers 503 (and the shop retries)
 // instead of hanging. No MantaGO call is made here: a member lookup is left to the worker.
+import type { Content } from '../domain/content.ts';
 import {
   type DeliveryPlan,
   dedupeKey,
@@ -48,6 +49,7 @@ export interface IntakeDeps {
     findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
     updateShipment(dedupeKey: string, shipment: Shipment): Promise<boolean>;
     noteSpentShipment(dedupeKey: string, reason: string, news: SpentShipmentNews): Promise<StoredOrder | undefined>;
+    refreshMessage(dedupeKey: string, rule: string, message: { content: Content; batchKey: string }, now: number): Promise<boolean>;
   };
   mapping: Mapping;
   directory?: DirectoryLookup;
@@ -205,8 +207,15 @@ export function createIntake(deps: IntakeDeps): Intake {
       await reviveSpentShipment(scope, placedKey, topic, { processingAt: received.changedAt ?? 0 });
     // A fulfillment's update (tracking added after it shipped) sends nothing more, but its stages to come carry it.
     const update = recorded.outcome === 'duplicate' && received.event === 'shipped' ? received.shipment : undefined;
-    if (update && (update.trackingNumber ?? update.trackingUrl ?? update.company))
-      await withDeadline(deps.store.updateShipment(stored.dedupeKey, update), storeTimeoutMs, 'update the shipment');
+    if (update && (update.trackingNumber ?? update.trackingUrl ?? update.company)) {
+      const changed = await withDeadline(deps.store.updateShipment(stored.dedupeKey, update), storeTimeoutMs, 'update the shipment');
+      // Its own message, not gone yet (held: a delay, the quiet hours), tells it too: planned above with it.
+      if (changed && recorded.status === 'pending' && plan.kind === 'send') {
+        const message = { content: plan.content, batchKey: batchKey(plan.recipient.platform, plan.content) };
+        const refreshing = deps.store.refreshMessage(stored.dedupeKey, plan.rule, message, receivedAt);
+        await withDeadline(refreshing, storeTimeoutMs, 'tell the shipment anew');
+      }
+    }
     // Stored before with nobody to send to (a poll's order, which holds less of the customer than its
     // webhook; a directory binding made since): this one finds its customer, and takes its place.
     if (recorded.outcome === 'duplicate' && recorded.status === 'skipped' && plan.kind !== 'skip' && replacesSkipped === undefined) {

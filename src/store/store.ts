@@ -12,6 +12,7 @@ import type {
   IncomingOrder,
   RecordedOrder,
 } from '../domain/delivery.ts';
+import type { Content } from '../domain/content.ts';
 import type { OrderEvent, Shipment, SpentShipmentNews, StoredOrder } from '../domain/order.ts';
 import type { DirectoryEntry, Recipient } from '../domain/recipient.ts';
 import type { BindJob } from './operations/members.ts';
@@ -147,6 +148,8 @@ export interface ResolutionQueue {
   updateShipment(dedupeKey: string, shipment: Shipment): Promise<boolean>;
   /** Notes the order times seen of a shipment spent at its order's first sight (skipped for `reason`); the order after, if it still is. */
   noteSpentShipment(dedupeKey: string, reason: string, news: SpentShipmentNews): Promise<StoredOrder | undefined>;
+  /** A pending delivery's message told anew under the same rule (its tracking came later), unless a claim holds it; whether it was. */
+  refreshMessage(dedupeKey: string, rule: string, message: { content: Content; batchKey: string }, now: number): Promise<boolean>;
   claimUnresolved(owner: string, limit: number, leaseMs: number, now: number): Promise<UnresolvedDelivery[]>;
   resolveDeliveries(owner: string, decided: Resolved[], now: number): Promise<void>;
   /** MantaGO's last answer for a member lookup key, while fresh. */

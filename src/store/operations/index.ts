@@ -9,6 +9,7 @@ import * as deliveries from './deliveries.ts';
 import * as idempotency from './idempotency.ts';
 import * as members from './members.ts';
 import * as operator from './operator.ts';
+import * as orderNews from './order-news.ts';
 import * as optOuts from './opt-outs.ts';
 import * as resolution from './resolution.ts';
 import * as shops from './shops.ts';
@@ -27,8 +28,9 @@ const op = <A extends unknown[], R>(run: Operation<A, R>['run'], wakes?: Operati
 /** The Store's own methods, each one operation as it stands. */
 export const STORE_OPERATIONS = {
   findDelivery: op(deliveries.findDelivery),
-  updateShipment: op(deliveries.updateShipment),
-  noteSpentShipment: op(deliveries.noteSpentShipment),
+  updateShipment: op(orderNews.updateShipment),
+  noteSpentShipment: op(orderNews.noteSpentShipment),
+  refreshMessage: op(orderNews.refreshMessage),
   claimBatch: op(deliveries.claimBatch),
   recordAttempts: op(attempts.recordAttempts),
   leased: op(deliveries.leased),
