@@ -1,10 +1,11 @@
 // A poll read the order before its webhook, or two copies of one event differ: an order stored before
-// with nobody to send to, whose next news finds its customer (the poll holds less of the customer: no
+// with nobody to send to, whose next copy finds its customer (the poll holds less of the customer: no
 // addresses; a binding the operator made between two webhooks), takes the skipped delivery's place,
-// once, over HTTP on both engines; a refund of nothing the poll reads is not the order's refund.
+// once, over HTTP on both engines; not once the order was cancelled, nor a copy that only waits for
+// MantaGO's member lookup again; a refund of nothing the poll reads is not the order's refund.
 import { afterEach, describe, expect, test } from 'vitest';
 import { auth, SHOP_ENGINES, shiftedClock, shopifyAndSimulator, shopUser, startConnected } from './helpers/shops.ts';
-import { startServiceWithSimulator } from './helpers/service.ts';
+import { SHIPPED_MAPPING, startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 
@@ -76,6 +77,35 @@ test("a binding the operator made between an order's orders/create and its order
   expect([paid.statusCode, paid.json()]).toMatchObject([202, { status: 'accepted', delivery: 'pending' }]);
   await waitFor(() => sim.broadcasts.some((b) => b.clientIds.includes(shopUser(901))), { what: 'the confirmation' });
   expect((await app.inject(shopifyRequest(guest, { topic: 'orders/paid' }))).json()).toMatchObject({ status: 'duplicate' });
+});
+
+test('an order cancelled before the copy that finds its customer: that copy is a duplicate (the confirmation is not taken up again)', async () => {
+  const { app, sim } = await startServiceWithSimulator();
+  const guest = shopifyOrder({ email: 'gone@example.com', customer: null, note_attributes: [] });
+  const created = (await app.inject(shopifyRequest(guest))).json();
+  const bind = { method: 'PUT' as const, url: '/admin/recipients/email:gone@example.com', headers: auth };
+  expect((await app.inject({ ...bind, payload: { platform: 'line', userId: shopUser(903) } })).statusCode).toBe(200);
+  expect((await app.inject(shopifyRequest({ ...guest, cancel_reason: 'customer' }, { topic: 'orders/cancelled' }))).statusCode).toBe(202);
+  const paid = await app.inject(shopifyRequest(guest, { topic: 'orders/paid' }));
+  expect(paid.json()).toMatchObject({ status: 'duplicate', deliveryId: created.deliveryId, delivery: 'skipped' });
+  await waitFor(() => sim.broadcasts.some((b) => b.clientIds.includes(shopUser(903))), { what: 'the cancellation' });
+  expect(sim.broadcasts.filter((b) => b.clientIds.includes(shopUser(903))).map((b) => b.message ?? b.intentId)).toHaveLength(1);
+});
+
+test("a customer MantaGO's member lookup does not find: the order's later copies are duplicates, not looked up again and again", async () => {
+  const { app } = await startServiceWithSimulator({ mapping: SHIPPED_MAPPING });
+  const unbound = shopifyOrder({ customer: { id: 8101, email: 'nobody@example.com' }, email: 'nobody@example.com', note_attributes: [] });
+  const created = (await app.inject(shopifyRequest(unbound))).json();
+  await waitFor(
+    async () => (await app.inject({ url: `/admin/deliveries/${created.deliveryId}`, headers: auth })).json().status === 'skipped',
+    { what: 'the worker to find nobody' },
+  );
+  for (const topic of ['orders/paid', 'orders/create'])
+    expect((await app.inject(shopifyRequest(unbound, { topic }))).json()).toMatchObject({
+      status: 'duplicate',
+      deliveryId: created.deliveryId,
+      delivery: 'skipped',
+    });
 });
 
 test("Shopify's refunds read by a poll: the first that gave money back is the order's refund (a restock's refund of nothing is not)", async () => {

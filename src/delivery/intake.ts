@@ -217,10 +217,16 @@ export function createIntake(deps: IntakeDeps): Intake {
       }
     }
     // Stored before with nobody to send to (a poll's order, which holds less of the customer than its
-    // webhook; a directory binding made since): this one finds its customer, and takes its place.
-    if (recorded.outcome === 'duplicate' && recorded.status === 'skipped' && plan.kind !== 'skip' && replacesSkipped === undefined) {
-      const unreached = (await withDeadline(deps.store.findDelivery(stored.dedupeKey), storeTimeoutMs, 'look the order up'))?.reason;
-      if (unreached?.startsWith(NO_CHAT_USER)) return take(taken, topic, { replacesSkipped: unreached });
+    // webhook; a directory binding made since): this one finds its customer here, and takes its place,
+    // unless the order ended meanwhile (its tags would come after the ending's). Not one that waits for
+    // MantaGO's member lookup: the poll asks MantaGO as its webhook would.
+    if (recorded.outcome === 'duplicate' && recorded.status === 'skipped' && plan.kind === 'send' && replacesSkipped === undefined) {
+      const lookUp = (key: string) => withDeadline(deps.store.findDelivery(key), storeTimeoutMs, 'look the order up');
+      const [before, ...endings] = await Promise.all(
+        [stored.dedupeKey, ...ORDER_ENDINGS.map((e) => orderEventKey(placedKey, e))].map(lookUp),
+      );
+      if (before?.reason?.startsWith(NO_CHAT_USER) && endings.every((ending) => ending === undefined))
+        return take(taken, topic, { replacesSkipped: before.reason });
     }
     if (placedIfFirst && received.event === 'shipped' && recorded.outcome === 'duplicate' && recorded.status === 'skipped') {
       const { items: _items, ...completed } = received;

@@ -2,8 +2,8 @@
 // Given up, the claim's lease would run out and bring the delivery back to be sent again: a database
 // restart under load sent every message in flight twice. Only the store's unavailability (down,
 // restarting, too slow) is waited out. A stop (SIGTERM) does not end the wait at once: a rolling
-// deploy during a database restart would send those messages twice too. It ends it at the caller's
-// deadline, inside the shutdown's grace; then the lease decides.
+// deploy during a database restart would send those messages twice too. It ends it at the stop's
+// deadline, inside the shutdown's grace, a try under way included; then the lease decides.
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import { StoreUnavailableError } from '../store/errors.ts';
@@ -11,46 +11,67 @@ import { StoreUnavailableError } from '../store/errors.ts';
 const FIRST_WAIT_MS = 250;
 const MAX_WAIT_MS = 5_000;
 
-/**
- * `write` is told whether it is a try after one that failed (which the store may have taken even so:
- * its answer was lost). `giveUpAt`: once the caller is stopping, the deadline: no try is waited for
- * past it (one the store does not answer, say a connection timing out, would hold the shutdown).
- */
+/** A stopping caller's deadline: none until it stops (`arm`), then `graceMs` on. */
+export class StopDeadline {
+  /** When the waiting ends, once stopping. */
+  at: number | undefined;
+  private readonly clock: Clock;
+  private readonly graceMs: number;
+  private readonly onArm = new Set<() => void>();
+
+  constructor(clock: Clock, graceMs: number) {
+    this.clock = clock;
+    this.graceMs = graceMs;
+  }
+
+  arm(): void {
+    if (this.at !== undefined) return;
+    this.at = this.clock.now() + this.graceMs;
+    for (const armed of this.onArm) armed();
+  }
+
+  /** `work`, or the store's unavailability once the deadline passes (armed now or while it runs); the work may still land. */
+  bound<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let cancel = () => {};
+      const start = () => {
+        const late = new StoreUnavailableError('timeout', "the store did not answer before the shutdown's grace ran out");
+        cancel = this.clock.setTimer(() => reject(late), (this.at as number) - this.clock.now());
+      };
+      if (this.at === undefined) this.onArm.add(start);
+      else start();
+      const settled = () => {
+        this.onArm.delete(start);
+        cancel();
+      };
+      work.then(
+        (value) => {
+          settled();
+          resolve(value);
+        },
+        (error: unknown) => {
+          settled();
+          reject(error);
+        },
+      );
+    });
+  }
+}
+
+/** `write` is told whether it is a try after one that failed (which the store may have taken even so: its answer was lost). */
 export async function untilStored(
   write: (again: boolean) => Promise<void>,
-  { clock, giveUpAt, log, what }: { clock: Clock; giveUpAt: () => number | undefined; log: Logger; what: string },
+  { clock, stop, log, what }: { clock: Clock; stop: StopDeadline; log: Logger; what: string },
 ): Promise<void> {
   for (let wait = FIRST_WAIT_MS, tries = 1; ; wait = Math.min(wait * 2, MAX_WAIT_MS), tries++) {
     try {
-      const deadline = giveUpAt();
-      return await (deadline === undefined ? write(tries > 1) : byDeadline(write(tries > 1), deadline, clock));
+      return await stop.bound(write(tries > 1));
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
-      const deadline = giveUpAt();
-      const left = deadline === undefined ? wait : deadline - clock.now();
+      const left = stop.at === undefined ? wait : stop.at - clock.now();
       if (left <= 0) throw error;
       if (tries === 1) log.warn({ reason: error.message }, `the store cannot take ${what} now; trying again until it does`);
       await clock.sleep(Math.min(wait, left));
     }
   }
-}
-
-/** `write`, or the store's unavailability once `deadline` is past (the write may still land: the lease then finds it done). */
-function byDeadline(write: Promise<void>, deadline: number, clock: Clock): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const cancel = clock.setTimer(
-      () => reject(new StoreUnavailableError('timeout', "the store did not take it before the shutdown's grace ran out")),
-      deadline - clock.now(),
-    );
-    write.then(
-      () => {
-        cancel();
-        resolve();
-      },
-      (error: unknown) => {
-        cancel();
-        reject(error);
-      },
-    );
-  });
 }

@@ -32,8 +32,8 @@ export interface DirectoryEntry {
   updatedAt: number;
 }
 
-/** Why a customer who asked the shop for no more chat messages got none (the delivery's reason). */
 /** Why an event is skipped when no recipient entry finds its customer (followed by what each tried). */
 export const NO_CHAT_USER = 'no chat user for this customer';
 
+/** Why a customer who asked the shop for no more chat messages got none (the delivery's reason). */
 export const OPTED_OUT_REASON = 'opted out';

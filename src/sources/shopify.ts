@@ -101,6 +101,9 @@ export function normalizeShopifyFulfillment(payload: ShopifyFulfillment, shop: s
   };
 }
 
+/** A refund transaction's statuses that give the money back (a pending one is at the gateway: Shopify sends no second webhook). */
+const GIVES_MONEY = ['success', 'pending'];
+
 /**
  * Whether a refund gives money back: one of its refund transactions went through, or is going
  * through (pending at the gateway). One whose transactions all failed, or that has none (a restock,
@@ -108,14 +111,14 @@ export function normalizeShopifyFulfillment(payload: ShopifyFulfillment, shop: s
  */
 export function refundsMoney(payload: Pick<ShopifyRefund, 'transactions'>): boolean {
   return (payload.transactions ?? []).some(
-    (t) => t.kind === 'refund' && ['success', 'pending'].includes(t.status ?? 'success') && Number(t.amount ?? 0) > 0,
+    (t) => t.kind === 'refund' && GIVES_MONEY.includes(t.status ?? 'success') && Number(t.amount ?? 0) > 0,
   );
 }
 
 export function normalizeShopifyRefund(payload: ShopifyRefund): Omit<Order, 'shop'> {
   const transactions = payload.transactions ?? [];
-  // Only money that went back: a failed or pending refund transaction is not announced as refunded.
-  const counted = transactions.filter((t) => t.kind === 'refund' && (t.status ?? 'success') === 'success');
+  // Money going back (refundsMoney): a failed refund transaction is not counted.
+  const counted = transactions.filter((t) => t.kind === 'refund' && GIVES_MONEY.includes(t.status ?? 'success'));
   const amount = counted.reduce((sum, t) => sum + Number(t.amount ?? 0), 0);
   const currency = optionalText(counted.find((t) => t.currency)?.currency)?.toUpperCase();
   const { shop: _shop, ...order } = bareOrder(payload.order_id, '', 'refunded');

@@ -1,88 +1,85 @@
 // An outcome MantaGO acted on is written until the store takes it (a database restart must not
-// send the message again once the lease runs out): seen through its seams, a clock and a write.
+// send the message again once the lease runs out): seen through its seams, a clock and a write;
+// once stopping, until the stop's deadline, a try under way included.
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/clock.ts';
-import { untilStored } from '../../src/delivery/until-stored.ts';
+import { StopDeadline, untilStored } from '../../src/delivery/until-stored.ts';
 import { StoreUnavailableError } from '../../src/store/errors.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 
-function seams(failures: unknown[], giveUpAt: () => number | undefined = () => undefined) {
-  const waits: number[] = [];
-  let writes = 0;
-  let time = 0;
-  const again: boolean[] = [];
-  const clock: Clock = {
-    now: () => time,
-    setTimer: () => () => {},
-    sleep: async (ms) => {
-      waits.push(ms);
-      time += ms;
-    },
-  };
-  const write = async (retried: boolean) => {
-    writes++;
-    again.push(retried);
+const down = () => new StoreUnavailableError('unreachable', 'the database cannot be reached (ECONNREFUSED)');
+const log = pino({ level: 'silent' });
+
+/** A write failing with `failures` in turn (then taken), or hanging (`hang`) from the try numbered so. */
+function seams(failures: unknown[], { stopAt, hang }: { stopAt?: number; hang?: number } = {}) {
+  const clock = new FakeClock(0);
+  const stop = new StopDeadline(clock, 2_000);
+  if (stopAt !== undefined) clock.setTimer(() => stop.arm(), stopAt);
+  const tries: { at: number; again: boolean }[] = [];
+  const write = async (again: boolean) => {
+    tries.push({ at: clock.now(), again });
+    if (hang !== undefined && tries.length >= hang) return new Promise<void>(() => undefined);
     const failure = failures.shift();
     if (failure) throw failure;
   };
-  const run = untilStored(write, { clock, giveUpAt, log: pino({ level: 'silent' }), what: 'the outcome of a call' });
-  return { run, waits, writes: () => writes, again };
+  let outcome: unknown = 'pending';
+  const run = untilStored(write, { clock, stop, log, what: 'the outcome of a call' }).then(
+    () => {
+      outcome = 'stored';
+    },
+    (error: unknown) => {
+      outcome = error;
+    },
+  );
+  return { clock, run, tries, outcome: () => outcome };
 }
-
-const down = () => new StoreUnavailableError('unreachable', 'the database cannot be reached (ECONNREFUSED)');
 
 describe('writing an outcome until the store takes it', () => {
   it('waits out the store being unavailable, doubling from 250 ms up to 5 s, and writes once it is back', async () => {
-    const { run, waits, writes, again } = seams(Array.from({ length: 7 }, down));
+    const { clock, run, tries, outcome } = seams(Array.from({ length: 7 }, down));
+    await clock.advance(20_000);
     await run;
-    expect(waits).toEqual([250, 500, 1_000, 2_000, 4_000, 5_000, 5_000]);
-    expect(writes()).toBe(8);
+    expect(tries.map((t) => t.at)).toEqual([0, 250, 750, 1_750, 3_750, 7_750, 12_750, 17_750]);
     // Each try after the first is told so: the store may have taken the one before without a word.
-    expect(again).toEqual([false, true, true, true, true, true, true, true]);
+    expect(tries.map((t) => t.again)).toEqual([false, true, true, true, true, true, true, true]);
+    expect(outcome()).toBe('stored');
   });
 
   it('gives up at once on an error that is not the store being unavailable (a bug: the lease decides)', async () => {
     const bug = new TypeError('x is undefined');
-    const { run, writes } = seams([bug]);
-    await expect(run).rejects.toBe(bug);
-    expect(writes()).toBe(1);
+    const { clock, run, tries, outcome } = seams([bug]);
+    await clock.advance(1);
+    await run;
+    expect([tries.length, outcome()]).toEqual([1, bug]);
   });
 
   it('once the worker stops (SIGTERM), goes on until its deadline: a store back within the grace still takes the outcome', async () => {
-    const { run, waits, writes } = seams(Array.from({ length: 3 }, down), () => 2_000);
+    const { clock, run, tries, outcome } = seams(Array.from({ length: 3 }, down), { stopAt: 0 });
+    await clock.advance(5_000);
     await run;
-    expect(waits).toEqual([250, 500, 1_000]);
-    expect(writes()).toBe(4);
+    expect([tries.map((t) => t.at), outcome()]).toEqual([[0, 250, 750, 1_750], 'stored']);
   });
 
   it('the last try is at the deadline; failing then, it gives up (the lease brings the delivery back)', async () => {
-    const { run, waits, writes } = seams(Array.from({ length: 9 }, down), () => 2_000);
-    await expect(run).rejects.toBeInstanceOf(StoreUnavailableError);
-    expect(waits).toEqual([250, 500, 1_000, 250]);
-    expect(writes()).toBe(5);
+    const { clock, run, tries, outcome } = seams(Array.from({ length: 9 }, down), { stopAt: 0 });
+    await clock.advance(5_000);
+    await run;
+    expect(tries.map((t) => t.at)).toEqual([0, 250, 750, 1_750, 2_000]);
+    expect(outcome()).toBeInstanceOf(StoreUnavailableError);
   });
 
-  it('once the worker stops, a try the store does not answer (a connection timing out) is not waited for past the deadline', async () => {
-    const clock = new FakeClock(0);
-    const hung = new Promise<void>(() => undefined);
-    let writes = 0;
-    const write = async () => {
-      writes++;
-      if (writes === 1) throw down();
-      return hung;
-    };
-    let failed: unknown;
-    const run = untilStored(write, { clock, giveUpAt: () => 2_000, log: pino({ level: 'silent' }), what: 'the outcome of a call' }).catch(
-      (error: unknown) => {
-        failed = error;
-      },
-    );
-    await clock.advance(1_999);
-    expect([writes, failed]).toEqual([2, undefined]);
-    await clock.advance(1);
-    await run;
-    expect(failed).toBeInstanceOf(StoreUnavailableError);
-    expect(clock.now()).toBe(2_000);
+  it('a try the store does not answer (a connection timing out) is not waited for past the deadline, one begun before the stop too', async () => {
+    for (const [hang, stopAt] of [
+      [2, 0], // begun after the stop
+      [1, 100], // under way when it comes
+    ] as const) {
+      const { clock, run, outcome } = seams([down()], { hang, stopAt });
+      await clock.advance(stopAt + 1_999);
+      expect(outcome()).toBe('pending');
+      await clock.advance(1);
+      await run;
+      expect(outcome()).toBeInstanceOf(StoreUnavailableError);
+      expect(clock.now()).toBe(stopAt + 2_000);
+    }
   });
 });

@@ -3,8 +3,8 @@
 // tried again only while no job of its user and tag came after it: the later one decides the tag,
 // and the earlier one tried after it would undo it (a refund's `remove buyer` undone by a placed
 // event's `add buyer`). Such a job is ended `tagged`, superseded, as queueing ends one (tags.ts).
-// The dead rows are locked first, and queueing locks them too (lockTriable): a later job queued
-// on another replica meanwhile either is seen here, or finds the retried job pending and supersedes it.
+// A dead row is locked first, and queueing locks it too (lockTriable): a later job queued on another
+// replica meanwhile either is seen here, or finds the retried job pending and supersedes it.
 import type { TagAttempt, TagJobRecord, TagJobStatus, TagRetryOutcome } from '../../domain/tagging.ts';
 import type { Param, Row, Runner } from '../runner.ts';
 import { sameUserAndTag, superseded } from './tags.ts';
@@ -99,25 +99,25 @@ async function laterJobs(db: Runner, ids: number[]): Promise<Map<number, Row>> {
   return new Map(found.map((r) => [Number(r.id), byId.get(Number(r.later_id)) as Row]));
 }
 
-/** Ends dead jobs a later job decides (`later`: laterJobs'), as superseded. */
-async function supersede(db: Runner, later: Map<number, Row>, now: number): Promise<void> {
-  for (const [id, by] of later)
-    await db.run(
+/**
+ * A dead job (its row locked by the caller) tried again: superseded when a later job of its user and
+ * tag decides, else started over (attempts from 0, due now).
+ */
+async function retryDead(tx: Runner, id: number, now: number): Promise<'requeued' | 'superseded'> {
+  const by = (await laterJobs(tx, [id])).get(id);
+  if (by) {
+    await tx.run(
       `UPDATE tag_jobs SET status = 'tagged', finished_at = ?, last_error = ?, next_attempt_at = NULL WHERE id = ? AND status = 'dead'`,
       [now, superseded(by.delivery_id, by.action), id],
     );
-}
-
-/** Dead jobs start over: attempts from 0, due now. */
-async function requeueDead(db: Runner, ids: number[], now: number): Promise<number> {
-  if (ids.length === 0) return 0;
-  const list = db.dialect.inList('id', ids, 'bigint');
-  const { changes } = await db.run(
+    return 'superseded';
+  }
+  await tx.run(
     `UPDATE tag_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL, lease_owner = NULL, lease_until = NULL
-     WHERE ${list.sql} AND status = 'dead'`,
-    [now, list.param],
+     WHERE id = ? AND status = 'dead'`,
+    [now, id],
   );
-  return changes;
+  return 'requeued';
 }
 
 /** One job tried again (see TagRetryOutcome), and the job after; undefined when there is no such job. */
@@ -133,30 +133,27 @@ export function retryTagJob(db: Runner, id: number, now: number): Promise<{ outc
         [now, id, 'pending', now],
       );
       outcome = changes > 0 ? 'requeued' : 'in_flight';
-    } else {
-      const later = await laterJobs(tx, [id]);
-      await supersede(tx, later, now);
-      if (later.size === 0) await requeueDead(tx, [id], now);
-      outcome = later.size > 0 ? 'superseded' : 'requeued';
-    }
+    } else outcome = await retryDead(tx, id, now);
     const [job] = await withTries(tx, await tx.all(`SELECT ${JOB_COLUMNS} FROM tag_jobs WHERE id = ?`, [id]));
     return job && { outcome, job };
   });
 }
 
-/** Every dead job tried again, but those a later job of their user and tag decides (ended superseded). */
-export function redriveDeadTags(db: Runner, now: number): Promise<{ redriven: number; superseded: number }> {
-  return db.transaction(async (tx) => {
-    const dead = (await tx.all(`SELECT id FROM tag_jobs WHERE status = 'dead' ORDER BY id${tx.dialect.forUpdate}`)).map((r) =>
-      Number(r.id),
-    );
-    const later = await laterJobs(tx, dead);
-    await supersede(tx, later, now);
-    const redriven = await requeueDead(
-      tx,
-      dead.filter((id) => !later.has(id)),
-      now,
-    );
-    return { redriven, superseded: later.size };
-  });
+/**
+ * Every dead job tried again, but those a later job of their user and tag decides (ended superseded).
+ * One job a transaction, its row locked as a retry locks it: queueing locks a user's jobs, and many
+ * rows locked here at once could wait on it in a circle (a deadlock on PostgreSQL).
+ */
+export async function redriveDeadTags(db: Runner, now: number): Promise<{ redriven: number; superseded: number }> {
+  const dead = await db.all(`SELECT id FROM tag_jobs WHERE status = 'dead' ORDER BY id`);
+  const done = { redriven: 0, superseded: 0 };
+  for (const { id } of dead) {
+    const outcome = await db.transaction(async (tx) => {
+      const [still] = await tx.all(`SELECT id FROM tag_jobs WHERE id = ? AND status = 'dead'${tx.dialect.forUpdate}`, [Number(id)]);
+      return still ? retryDead(tx, Number(id), now) : undefined;
+    });
+    if (outcome === 'requeued') done.redriven++;
+    else if (outcome === 'superseded') done.superseded++;
+  }
+  return done;
 }
