@@ -92,6 +92,18 @@ test('an order cancelled before the copy that finds its customer: that copy is a
   expect(sim.broadcasts.filter((b) => b.clientIds.includes(shopUser(903))).map((b) => b.message ?? b.intentId)).toHaveLength(1);
 });
 
+test('a cancellation skipped for nobody, its customer bound since: its redelivery sends it (its own kind is no ending before it)', async () => {
+  const { app, sim } = await startServiceWithSimulator();
+  const guest = shopifyOrder({ email: 'late@example.com', customer: null, note_attributes: [] });
+  await app.inject(shopifyRequest(guest));
+  const cancel = shopifyRequest({ ...guest, cancel_reason: 'customer' }, { topic: 'orders/cancelled' });
+  expect((await app.inject(cancel)).json()).toMatchObject({ status: 'accepted', delivery: 'skipped' });
+  const bind = { method: 'PUT' as const, url: '/admin/recipients/email:late@example.com', headers: auth };
+  expect((await app.inject({ ...bind, payload: { platform: 'line', userId: shopUser(904) } })).statusCode).toBe(200);
+  expect((await app.inject(cancel)).json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+  await waitFor(() => sim.broadcasts.some((b) => b.clientIds.includes(shopUser(904))), { what: 'the cancellation' });
+});
+
 test("a customer MantaGO's member lookup does not find: the order's later copies are duplicates, not looked up again and again", async () => {
   const { app } = await startServiceWithSimulator({ mapping: SHIPPED_MAPPING });
   const unbound = shopifyOrder({ customer: { id: 8101, email: 'nobody@example.com' }, email: 'nobody@example.com', note_attributes: [] });

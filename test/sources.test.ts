@@ -30,11 +30,12 @@ describe('Shopify', () => {
     });
   });
 
-  test('a refund counts only the money that went back: a failed transaction is not announced as refunded', () => {
+  test("a refund counts the money going back (gone, or pending at the gateway), not a failed transaction's", () => {
     const refund = (transactions: { amount: string; currency: string; kind: string; status: string }[]) =>
       normalizeShopifyRefund({ id: 1, order_id: 5, transactions } as ShopifyRefund).refund;
     const success = { amount: '300.00', currency: 'TWD', kind: 'refund', status: 'success' };
     expect(refund([success, { ...success, amount: '50.00', status: 'failure' }])).toEqual({ amount: '300.00', currency: 'TWD' });
+    expect(refund([success, { ...success, amount: '50.00', status: 'pending' }])).toEqual({ amount: '350.00', currency: 'TWD' });
     expect(refund([{ ...success, status: 'failure' }])).toEqual({});
   });
 

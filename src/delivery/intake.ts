@@ -18,6 +18,7 @@ import {
   isShipmentEvent,
   ORDER_ENDINGS,
   type Order,
+  type OrderEvent,
   type ReceivedOrder,
   type Shipment,
   type SpentShipmentNews,
@@ -89,6 +90,13 @@ export function createIntake(deps: IntakeDeps): Intake {
   const earlierRuled = DELIVERY_STAGES.some((stage) => isBeforeDelivery(stage) && anyRuleFor(mapping.rules, stage));
   const directory: DirectoryLookup | undefined =
     deps.directory && ((keys) => withDeadline((deps.directory as DirectoryLookup)(keys), storeTimeoutMs, 'look the customer up'));
+
+  const lookUp = (key: string) => withDeadline(deps.store.findDelivery(key), storeTimeoutMs, 'look the order up');
+  /** Whether the order's cancellation or refund is stored (an event of those kinds itself aside: `but`). */
+  const orderEnded = async (placedKey: string, but?: OrderEvent) =>
+    (await Promise.all(ORDER_ENDINGS.filter((e) => e !== but).map((e) => lookUp(orderEventKey(placedKey, e))))).some(
+      (ending) => ending !== undefined,
+    );
 
   /** `placedKey`: the order's placed key, made once per webhook; a placed event's own key is the same. */
   const incoming = (
@@ -221,12 +229,8 @@ export function createIntake(deps: IntakeDeps): Intake {
     // unless the order ended meanwhile (its tags would come after the ending's). Not one that waits for
     // MantaGO's member lookup: the poll asks MantaGO as its webhook would.
     if (recorded.outcome === 'duplicate' && recorded.status === 'skipped' && plan.kind === 'send' && replacesSkipped === undefined) {
-      const lookUp = (key: string) => withDeadline(deps.store.findDelivery(key), storeTimeoutMs, 'look the order up');
-      const [before, ...endings] = await Promise.all(
-        [stored.dedupeKey, ...ORDER_ENDINGS.map((e) => orderEventKey(placedKey, e))].map(lookUp),
-      );
-      if (before?.reason?.startsWith(NO_CHAT_USER) && endings.every((ending) => ending === undefined))
-        return take(taken, topic, { replacesSkipped: before.reason });
+      const [before, ended] = await Promise.all([lookUp(stored.dedupeKey), orderEnded(placedKey, order.event)]);
+      if (before?.reason?.startsWith(NO_CHAT_USER) && !ended) return take(taken, topic, { replacesSkipped: before.reason });
     }
     if (placedIfFirst && received.event === 'shipped' && recorded.outcome === 'duplicate' && recorded.status === 'skipped') {
       const { items: _items, ...completed } = received;
@@ -243,10 +247,8 @@ export function createIntake(deps: IntakeDeps): Intake {
    * the refund, whose tags it would undo). Only such a source's redelivered events pay the lookups.
    */
   const reviveSpentShipment = async (scope: string, placedKey: string, topic: string | undefined, news: SpentShipmentNews) => {
-    const lookUp = (key: string) => withDeadline(deps.store.findDelivery(key), storeTimeoutMs, 'look the order up');
     const shipment = (await lookUp(placedKey))?.order?.shipment;
-    if (!shipment) return;
-    if ((await Promise.all(ORDER_ENDINGS.map((event) => lookUp(orderEventKey(placedKey, event))))).some((e) => e !== undefined)) return;
+    if (!shipment || (await orderEnded(placedKey))) return;
     const spentKey = orderEventKey(placedKey, 'shipped', shipment.id);
     const noting = deps.store.noteSpentShipment(spentKey, SPENT_AT_FIRST_SIGHT, news);
     const spent = await withDeadline(noting, storeTimeoutMs, 'note the order');

@@ -88,10 +88,18 @@ export class Resolver {
     const now = this.clock.now();
     try {
       const placedKey = placedKeyOf(d.dedupeKey);
-      const placed = d.order.event === 'placed' ? undefined : await store.findDelivery(placedKey);
-      // An event that came before its order is told now what the order's events stored (as at intake).
-      const shipmentId = isDeliveryStage(d.order.event) ? d.order.shipment?.id : undefined;
-      const shipped = shipmentId === undefined ? undefined : await store.findDelivery(orderEventKey(placedKey, 'shipped', shipmentId));
+      const event = d.order.event;
+      // An event that came before its order is told now what the order's events stored (as at intake);
+      // its parcel's delivered may have come while it waited (for its order, its customer): late then.
+      const shipmentId = isDeliveryStage(event) ? d.order.shipment?.id : undefined;
+      const parcel = mayComeLate(event, mapping.rules) ? d.order.shipment?.id : undefined;
+      const [placed, shipped, delivered] = await Promise.all([
+        event === 'placed' ? undefined : store.findDelivery(placedKey),
+        shipmentId === undefined ? undefined : store.findDelivery(orderEventKey(placedKey, 'shipped', shipmentId)),
+        parcel === undefined ? undefined : store.findDelivery(orderEventKey(placedKey, 'delivered', parcel)),
+      ]);
+      const late = lateReason(event, delivered);
+      if (late) return { id: d.id, plan: { kind: 'skip', reason: late } };
       const order: Order = withShipmentDetails(withPlacedDetails({ ...d.order, items: [] }, placed?.order), shipped?.order);
       const waited = now - d.receivedAt;
       const plan = await planDelivery(order, mapping, {
@@ -106,13 +114,6 @@ export class Resolver {
         const wait = awaiting ? Math.min(AWAIT_ORDER_RECHECK_MAX_MS, Math.max(PLACED_WAIT_MS, waited / 10)) : PLACED_WAIT_MS;
         return { later: true, at: Math.ceil((now + wait) / 1000) * 1000 }; // to the second: released together
       }
-      // Its parcel's delivered may have come while it waited (for its order, its customer): late then.
-      const parcel = mayComeLate(d.order.event, mapping.rules) ? d.order.shipment?.id : undefined;
-      const late =
-        parcel === undefined
-          ? undefined
-          : lateReason(d.order.event, await store.findDelivery(orderEventKey(placedKey, 'delivered', parcel)));
-      if (late) return { id: d.id, plan: { kind: 'skip', reason: late } };
       // Its customer may be known only now (an event that waited for its order), or may have opted
       // out meanwhile: then no message, and no tags either (for a message skipped anyway: tags only, too old).
       const reaches = plan.kind === 'send' || (plan.kind === 'skip' && plan.tagging !== undefined);

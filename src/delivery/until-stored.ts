@@ -13,10 +13,10 @@ const MAX_WAIT_MS = 5_000;
 
 /** A stopping caller's deadline: none until it stops (`arm`), then `graceMs` on. */
 export class StopDeadline {
-  /** When the waiting ends, once stopping. */
-  at: number | undefined;
+  private deadline: number | undefined;
   private readonly clock: Clock;
   private readonly graceMs: number;
+  /** What waits on the stop (a try, a pause), told when it comes. */
   private readonly onArm = new Set<() => void>();
 
   constructor(clock: Clock, graceMs: number) {
@@ -24,37 +24,61 @@ export class StopDeadline {
     this.graceMs = graceMs;
   }
 
+  /** When the waiting ends, once stopping. */
+  get at(): number | undefined {
+    return this.deadline;
+  }
+
   arm(): void {
-    if (this.at !== undefined) return;
-    this.at = this.clock.now() + this.graceMs;
+    if (this.deadline !== undefined) return;
+    this.deadline = this.clock.now() + this.graceMs;
     for (const armed of this.onArm) armed();
   }
 
   /** `work`, or the store's unavailability once the deadline passes (armed now or while it runs); the work may still land. */
   bound<T>(work: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      let cancel = () => {};
-      const start = () => {
-        const late = new StoreUnavailableError('timeout', "the store did not answer before the shutdown's grace ran out");
-        cancel = this.clock.setTimer(() => reject(late), (this.at as number) - this.clock.now());
-      };
-      if (this.at === undefined) this.onArm.add(start);
-      else start();
-      const settled = () => {
-        this.onArm.delete(start);
-        cancel();
-      };
+      const late = new StoreUnavailableError('timeout', "the store did not answer before the shutdown's grace ran out");
+      const stop = this.whenPassed(() => reject(late));
       work.then(
         (value) => {
-          settled();
+          stop();
           resolve(value);
         },
         (error: unknown) => {
-          settled();
+          stop();
           reject(error);
         },
       );
     });
+  }
+
+  /** Waits `ms`, or until the deadline if that comes first. */
+  pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const cancelPause = this.clock.setTimer(() => {
+        stop();
+        resolve();
+      }, ms);
+      const stop = this.whenPassed(() => {
+        cancelPause();
+        resolve();
+      });
+    });
+  }
+
+  /** Calls `passed` at the deadline (once there is one); the function returned stops waiting for it. */
+  private whenPassed(passed: () => void): () => void {
+    let cancel = () => {};
+    const start = () => {
+      cancel = this.clock.setTimer(passed, (this.deadline as number) - this.clock.now());
+    };
+    if (this.deadline === undefined) this.onArm.add(start);
+    else start();
+    return () => {
+      this.onArm.delete(start);
+      cancel();
+    };
   }
 }
 
@@ -68,10 +92,10 @@ export async function untilStored(
       return await stop.bound(write(tries > 1));
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
-      const left = stop.at === undefined ? wait : stop.at - clock.now();
-      if (left <= 0) throw error;
       if (tries === 1) log.warn({ reason: error.message }, `the store cannot take ${what} now; trying again until it does`);
-      await clock.sleep(Math.min(wait, left));
+      await stop.pause(wait);
+      // Past the stop's deadline no try is begun: its answer would not be waited for.
+      if (stop.at !== undefined && clock.now() >= stop.at) throw error;
     }
   }
 }

@@ -41,7 +41,7 @@ export class DeliveryWorker {
   private claims = 0;
   private running: Promise<void> | undefined;
   /** Armed when stopping (no more claims): until when an outcome is still written while the store is down. */
-  private readonly stopping: StopDeadline;
+  private readonly stopDeadline: StopDeadline;
   private readonly unsubscribe: (() => void)[] = [];
 
   constructor(deps: WorkerDeps) {
@@ -49,7 +49,7 @@ export class DeliveryWorker {
     this.owner = deps.owner ?? workerOwner();
     this.clock = deps.clock ?? systemClock;
     this.wakeUp = new WakeUp(this.clock);
-    this.stopping = new StopDeadline(this.clock, deps.options.recordAfterStopMs);
+    this.stopDeadline = new StopDeadline(this.clock, deps.options.recordAfterStopMs);
     this.sends = { claim: (owner, limit, leaseMs, now) => deps.store.claimBatch(owner, limit, leaseMs, now, this.held.runOutBy(now)) };
     const start = <W>(name: string, stage: Stage<W>, run: (work: W[], lease: Lease) => Promise<void>) =>
       this.startClaimed(name, stage, run);
@@ -73,7 +73,7 @@ export class DeliveryWorker {
 
   /** Stops claiming at once (at SIGTERM: a send begun now would only be cut off by the grace period). */
   quiesce(): void {
-    this.stopping.arm();
+    this.stopDeadline.arm();
     for (const unsubscribe of this.unsubscribe.splice(0)) unsubscribe();
     this.wakeUp.stop();
   }
@@ -94,7 +94,7 @@ export class DeliveryWorker {
   }
 
   private async loop(): Promise<void> {
-    while (this.stopping.at === undefined) {
+    while (this.stopDeadline.at === undefined) {
       try {
         const pause = await this.pauseBeforeClaim();
         if (pause !== undefined) await this.wakeUp.sleep(pause);
@@ -239,7 +239,7 @@ export class DeliveryWorker {
   private async finish(step: StepOf<'finish'>, claim: Claim, call: Call): Promise<void> {
     const results = attemptsOf(claim.batch, call.startedAt, call.result, step.outcome, step.transitions);
     const record = (again: boolean) => this.deps.store.recordAttempts(claim.lease.owner, results, this.clock.now(), again);
-    await untilStored(record, { clock: this.clock, stop: this.stopping, log: this.deps.log, what: 'the outcome of a call' });
+    await untilStored(record, { clock: this.clock, stop: this.stopDeadline, log: this.deps.log, what: 'the outcome of a call' });
     reportOutcome(this.deps.log, results, claim.batch, this.deps.onFinished);
     if (step.ours)
       this.deps.log.error({ deliveries: claim.batch.length }, 'MantaGO could not read a request of ours (110000): a bug to report');

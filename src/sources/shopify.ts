@@ -101,24 +101,24 @@ export function normalizeShopifyFulfillment(payload: ShopifyFulfillment, shop: s
   };
 }
 
-/** A refund transaction's statuses that give the money back (a pending one is at the gateway: Shopify sends no second webhook). */
-const GIVES_MONEY = ['success', 'pending'];
+type RefundTransaction = NonNullable<ShopifyRefund['transactions']>[number];
+/**
+ * A refund transaction that gives money back: gone through, or going through (pending at the
+ * gateway: Shopify sends no second webhook when it clears), of some amount.
+ */
+const givesMoney = (t: RefundTransaction) =>
+  t.kind === 'refund' && ['success', 'pending'].includes(t.status ?? 'success') && Number(t.amount ?? 0) > 0;
 
 /**
- * Whether a refund gives money back: one of its refund transactions went through, or is going
- * through (pending at the gateway). One whose transactions all failed, or that has none (a restock,
- * a refund of nothing), is no refund to the customer; the real one after it is announced.
+ * Whether a refund gives money back (givesMoney). One whose transactions all failed, or that has none
+ * (a restock, a refund of nothing), is no refund to the customer; the real one after it is announced.
  */
 export function refundsMoney(payload: Pick<ShopifyRefund, 'transactions'>): boolean {
-  return (payload.transactions ?? []).some(
-    (t) => t.kind === 'refund' && GIVES_MONEY.includes(t.status ?? 'success') && Number(t.amount ?? 0) > 0,
-  );
+  return (payload.transactions ?? []).some(givesMoney);
 }
 
 export function normalizeShopifyRefund(payload: ShopifyRefund): Omit<Order, 'shop'> {
-  const transactions = payload.transactions ?? [];
-  // Money going back (refundsMoney): a failed refund transaction is not counted.
-  const counted = transactions.filter((t) => t.kind === 'refund' && GIVES_MONEY.includes(t.status ?? 'success'));
+  const counted = (payload.transactions ?? []).filter(givesMoney);
   const amount = counted.reduce((sum, t) => sum + Number(t.amount ?? 0), 0);
   const currency = optionalText(counted.find((t) => t.currency)?.currency)?.toUpperCase();
   const { shop: _shop, ...order } = bareOrder(payload.order_id, '', 'refunded');

@@ -31,7 +31,7 @@ function seams(failures: unknown[], { stopAt, hang }: { stopAt?: number; hang?: 
       outcome = error;
     },
   );
-  return { clock, run, tries, outcome: () => outcome };
+  return { clock, stop, run, tries, outcome: () => outcome };
 }
 
 describe('writing an outcome until the store takes it', () => {
@@ -43,6 +43,7 @@ describe('writing an outcome until the store takes it', () => {
     // Each try after the first is told so: the store may have taken the one before without a word.
     expect(tries.map((t) => t.again)).toEqual([false, true, true, true, true, true, true, true]);
     expect(outcome()).toBe('stored');
+    expect(clock.pending).toBe(0);
   });
 
   it('gives up at once on an error that is not the store being unavailable (a bug: the lease decides)', async () => {
@@ -55,17 +56,37 @@ describe('writing an outcome until the store takes it', () => {
 
   it('once the worker stops (SIGTERM), goes on until its deadline: a store back within the grace still takes the outcome', async () => {
     const { clock, run, tries, outcome } = seams(Array.from({ length: 3 }, down), { stopAt: 0 });
-    await clock.advance(5_000);
+    await clock.advance(1_750);
     await run;
     expect([tries.map((t) => t.at), outcome()]).toEqual([[0, 250, 750, 1_750], 'stored']);
+    expect(clock.pending).toBe(0); // no deadline timer left behind it
   });
 
-  it('the last try is at the deadline; failing then, it gives up (the lease brings the delivery back)', async () => {
+  it('no try is begun at or past the deadline: failing until then, it gives up there (the lease brings the delivery back)', async () => {
     const { clock, run, tries, outcome } = seams(Array.from({ length: 9 }, down), { stopAt: 0 });
     await clock.advance(5_000);
     await run;
-    expect(tries.map((t) => t.at)).toEqual([0, 250, 750, 1_750, 2_000]);
+    expect(tries.map((t) => t.at)).toEqual([0, 250, 750, 1_750]);
     expect(outcome()).toBeInstanceOf(StoreUnavailableError);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('a wait between tries ends at the deadline when that comes first (a short grace)', async () => {
+    const { clock, tries, outcome } = seams(Array.from({ length: 9 }, down), { stopAt: 3_800 });
+    await clock.advance(5_799);
+    expect([tries.map((t) => t.at), outcome()]).toEqual([[0, 250, 750, 1_750, 3_750], 'pending']);
+    await clock.advance(1);
+    expect(outcome()).toBeInstanceOf(StoreUnavailableError);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('stored before any stop: a stop after that starts no timer (nothing left waiting on it)', async () => {
+    const { clock, stop, run, outcome } = seams([down()]);
+    await clock.advance(250);
+    await run;
+    expect(outcome()).toBe('stored');
+    stop.arm();
+    expect(clock.pending).toBe(0);
   });
 
   it('a try the store does not answer (a connection timing out) is not waited for past the deadline, one begun before the stop too', async () => {
@@ -73,13 +94,12 @@ describe('writing an outcome until the store takes it', () => {
       [2, 0], // begun after the stop
       [1, 100], // under way when it comes
     ] as const) {
-      const { clock, run, outcome } = seams([down()], { hang, stopAt });
+      const { clock, outcome } = seams([down()], { hang, stopAt });
       await clock.advance(stopAt + 1_999);
       expect(outcome()).toBe('pending');
       await clock.advance(1);
-      await run;
       expect(outcome()).toBeInstanceOf(StoreUnavailableError);
-      expect(clock.now()).toBe(stopAt + 2_000);
+      expect(clock.pending).toBe(0);
     }
   });
 });

@@ -120,7 +120,7 @@ async function retryDead(tx: Runner, id: number, now: number): Promise<'requeued
   return 'requeued';
 }
 
-/** One job tried again (see TagRetryOutcome), and the job after; undefined when there is no such job. */
+/** One job tried again (see TagRetryOutcome), and the job as it stands then; undefined when there is no such job. */
 export function retryTagJob(db: Runner, id: number, now: number): Promise<{ outcome: TagRetryOutcome; job: TagJobRecord } | undefined> {
   return db.transaction(async (tx) => {
     const [row] = await tx.all(`SELECT status, lease_until FROM tag_jobs WHERE id = ?${tx.dialect.forUpdate}`, [id]);
