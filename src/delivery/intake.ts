@@ -131,7 +131,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     topic: string | undefined,
     { replacesSkipped, alongside }: { replacesSkipped?: string; alongside?: IncomingOrder } = {},
   ): Promise<IntakeResult> => {
-    const { order: received, scope, placedIfFirst, placedAt, revivesShipment } = taken;
+    const { order: received, scope, placedIfFirst, placedAt } = taken;
     const receivedAt = now();
     const placedKey = dedupeKey(received.source, scope, received.orderId);
     const shipmentId = isShipmentEvent(received.event) ? received.shipment?.id : undefined;
@@ -211,16 +211,41 @@ export function createIntake(deps: IntakeDeps): Intake {
     // Its placed event came meanwhile (another replica took the order's first webhook at the same
     // moment): the store kept nothing of this one, which is then an event of a known order.
     if (firstSeen && recorded.outcome === 'duplicate') return take({ order: received, scope, placedIfFirst: false }, topic);
-    if (revivesShipment && received.event === 'placed' && recorded.outcome === 'duplicate')
+    if (recorded.outcome === 'duplicate') {
+      const instead = await afterDuplicate(taken, topic, {
+        stored,
+        plan,
+        placedKey,
+        status: recorded.status,
+        replacesSkipped,
+      });
+      if (instead) return instead;
+    }
+    return plan.kind === 'skip' && recorded.outcome === 'accepted' ? { ...recorded, reason: plan.reason } : recorded;
+  };
+
+  /**
+   * What a copy of an event stored already (most redeliveries) still does: WooCommerce's first-sight
+   * follow-ups (below), a fulfillment update's tracking, a delivery skipped with nobody to send to
+   * whose customer this copy finds. Its answer when it takes the stored delivery's place.
+   */
+  const afterDuplicate = async (
+    taken: ReceivedOrder,
+    topic: string | undefined,
+    copy: { stored: IncomingOrder; plan: DeliveryPlan; placedKey: string; status: RecordedOrder['status']; replacesSkipped?: string },
+  ): Promise<IntakeResult | undefined> => {
+    const { order: received, scope, placedIfFirst, revivesShipment } = taken;
+    const { stored, plan, placedKey, status } = copy;
+    if (revivesShipment && received.event === 'placed')
       await reviveSpentShipment(scope, placedKey, topic, { processingAt: received.changedAt ?? 0 });
     // A fulfillment's update (tracking added after it shipped) sends nothing more, but its stages to come carry it.
-    const update = recorded.outcome === 'duplicate' && received.event === 'shipped' ? received.shipment : undefined;
+    const update = received.event === 'shipped' ? received.shipment : undefined;
     if (update && (update.trackingNumber ?? update.trackingUrl ?? update.company)) {
       const changed = await withDeadline(deps.store.updateShipment(stored.dedupeKey, update), storeTimeoutMs, 'update the shipment');
-      // Its own message, not gone yet (held: a delay, the quiet hours), tells it too: planned above with it.
-      if (changed && recorded.status === 'pending' && plan.kind === 'send') {
+      // Its own message, not gone yet (held: a delay, the quiet hours), tells it too: planned with it.
+      if (changed && status === 'pending' && plan.kind === 'send') {
         const message = { content: plan.content, batchKey: batchKey(plan.recipient.platform, plan.content) };
-        const refreshing = deps.store.refreshMessage(stored.dedupeKey, plan.rule, message, receivedAt);
+        const refreshing = deps.store.refreshMessage(stored.dedupeKey, plan.rule, message, stored.receivedAt);
         await withDeadline(refreshing, storeTimeoutMs, 'tell the shipment anew');
       }
     }
@@ -228,15 +253,15 @@ export function createIntake(deps: IntakeDeps): Intake {
     // webhook; a directory binding made since): this one finds its customer here, and takes its place,
     // unless the order ended meanwhile (its tags would come after the ending's). Not one that waits for
     // MantaGO's member lookup: the poll asks MantaGO as its webhook would.
-    if (recorded.outcome === 'duplicate' && recorded.status === 'skipped' && plan.kind === 'send' && replacesSkipped === undefined) {
-      const [before, ended] = await Promise.all([lookUp(stored.dedupeKey), orderEnded(placedKey, order.event)]);
+    if (status === 'skipped' && plan.kind === 'send' && copy.replacesSkipped === undefined) {
+      const [before, ended] = await Promise.all([lookUp(stored.dedupeKey), orderEnded(placedKey, received.event)]);
       if (before?.reason?.startsWith(NO_CHAT_USER) && !ended) return take(taken, topic, { replacesSkipped: before.reason });
     }
-    if (placedIfFirst && received.event === 'shipped' && recorded.outcome === 'duplicate' && recorded.status === 'skipped') {
+    if (placedIfFirst && received.event === 'shipped' && status === 'skipped') {
       const { items: _items, ...completed } = received;
       await reviveSpentShipment(scope, placedKey, topic, { completed });
     }
-    return plan.kind === 'skip' && recorded.outcome === 'accepted' ? { ...recorded, reason: plan.reason } : recorded;
+    return undefined;
   };
 
   /**
