@@ -40,7 +40,7 @@ describeEachStore((current) => {
     expect(new Set(results.map((r) => r.deliveryId)).size).toBe(1);
   });
 
-  test('a delivery stored in place of one skipped for a reason: replaced once, however many try at once; another reason is kept', async () => {
+  test('a delivery stored in place of one skipped for a reason: replaced once, however many try at once; not once its order ended; another reason is kept', async () => {
     await store.recordOrder(incoming({ orderId: 'spent', skip: true }));
     const tries = await Promise.all(
       Array.from({ length: 5 }, () => store.recordOrder({ ...incoming({ orderId: 'spent' }), replacesSkipped: 'nobody' })),
@@ -49,6 +49,17 @@ describeEachStore((current) => {
     expect(accepted).toMatchObject({ outcome: 'accepted', status: 'pending' });
     expect(rest).toEqual(Array(4).fill({ outcome: 'duplicate', deliveryId: accepted?.deliveryId, status: 'pending' }));
     expect((await claimAll()).map((d) => d.id)).toEqual([accepted?.deliveryId]);
+
+    // Not when one of the keys it is told to look for is stored (its order's ending), checked as it is stored.
+    const ended = await store.recordOrder(incoming({ orderId: 'ended', skip: true }));
+    const ending = await store.recordOrder(incoming({ orderId: 'the ending' }));
+    expect(ending.outcome).toBe('accepted');
+    const unless = [incoming({ orderId: 'the ending' }).dedupeKey, 'not stored'];
+    expect(await store.recordOrder({ ...incoming({ orderId: 'ended' }), replacesSkipped: 'nobody', replacesUnless: unless })).toEqual({
+      outcome: 'duplicate',
+      deliveryId: ended.deliveryId,
+      status: 'skipped',
+    });
 
     const kept = await store.recordOrder(incoming({ orderId: 'kept', skip: true }));
     expect(await store.recordOrder({ ...incoming({ orderId: 'kept' }), replacesSkipped: 'another reason' })).toEqual({

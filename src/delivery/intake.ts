@@ -92,11 +92,12 @@ export function createIntake(deps: IntakeDeps): Intake {
     deps.directory && ((keys) => withDeadline((deps.directory as DirectoryLookup)(keys), storeTimeoutMs, 'look the customer up'));
 
   const lookUp = (key: string) => withDeadline(deps.store.findDelivery(key), storeTimeoutMs, 'look the order up');
-  /** Whether the order's cancellation or refund is stored (an event of those kinds itself aside: `but`). */
+  /** The keys of the order's cancellation and refund (an event of those kinds itself aside: `but`). */
+  const endingKeys = (placedKey: string, but?: OrderEvent) =>
+    ORDER_ENDINGS.filter((e) => e !== but).map((e) => orderEventKey(placedKey, e));
+  /** Whether the order's cancellation or refund is stored. */
   const orderEnded = async (placedKey: string, but?: OrderEvent) =>
-    (await Promise.all(ORDER_ENDINGS.filter((e) => e !== but).map((e) => lookUp(orderEventKey(placedKey, e))))).some(
-      (ending) => ending !== undefined,
-    );
+    (await Promise.all(endingKeys(placedKey, but).map(lookUp))).some((ending) => ending !== undefined);
 
   /** `placedKey`: the order's placed key, made once per webhook; a placed event's own key is the same. */
   const incoming = (
@@ -205,7 +206,11 @@ export function createIntake(deps: IntakeDeps): Intake {
       ? incoming(received, scope, placedKey, topic, receivedAt, { kind: 'skip', reason: SPENT_AT_FIRST_SIGHT })
       : alongside;
     if (withIt) stored.alongside = withIt;
-    if (replacesSkipped !== undefined) stored.replacesSkipped = replacesSkipped;
+    if (replacesSkipped !== undefined) {
+      // Not once the order ended, checked again as it is stored (the ending may come meanwhile).
+      stored.replacesSkipped = replacesSkipped;
+      stored.replacesUnless = endingKeys(placedKey, order.event);
+    }
     if (withdrawing.has(order.event)) stored.withdraws = { orderKey: placedKey, event: order.event };
     const recorded = await withDeadline(deps.store.recordOrder(stored), storeTimeoutMs, 'store the order');
     // Its placed event came meanwhile (another replica took the order's first webhook at the same

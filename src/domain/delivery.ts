@@ -84,6 +84,8 @@ export interface IncomingOrder {
   alongside?: IncomingOrder;
   /** Stored in place of the delivery under its key skipped for this reason (a shipment spent as its order was first seen: SPENT_AT_FIRST_SIGHT). */
   replacesSkipped?: string;
+  /** The replacement is not made when any of these keys is stored (the order's endings), checked as it is stored. */
+  replacesUnless?: string[];
 }
 
 /** Why a shipment stored with its order's first sight (WooCommerce's completed) is not sent: that order's placed message went instead. */

@@ -130,6 +130,7 @@ export function engineStore(engine: Engine, options: StoreOptions = {}): Store {
         ...(incoming.optOutKeys && { optOutKeys: incoming.optOutKeys }),
         ...(tagging && { tagging }),
         ...(incoming.replacesSkipped !== undefined && { replacesSkipped: incoming.replacesSkipped }),
+        ...(incoming.replacesUnless && { replacesUnless: incoming.replacesUnless }),
       });
     },
     onDeliveryDue: (listener) => engine.onDue(listener),

@@ -39,6 +39,8 @@ export interface OrderWrite {
   tagging?: Tagging;
   /** Its first row goes in place of the one under its key skipped for this reason, if that is still there. */
   replacesSkipped?: string;
+  /** ... and none of these keys is stored (its order's endings): checked in the same transaction. */
+  replacesUnless?: string[];
   now: number;
 }
 
@@ -50,12 +52,16 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
   return db.transaction(async (tx) => {
     // Deleted under the lock of this transaction: of two replicas replacing the same row, the second's
     // insert finds the first's row, a duplicate.
-    for (const { rows, replacesSkipped } of writes)
-      if (replacesSkipped !== undefined)
-        await tx.run(`DELETE FROM deliveries WHERE dedupe_key = ? AND status = 'skipped' AND last_error = ?`, [
-          asStored(String(newRowValue(rows[0] as NewDeliveryRow, 'dedupe_key'))),
-          replacesSkipped,
-        ]);
+    for (const { rows, replacesSkipped, replacesUnless = [] } of writes) {
+      if (replacesSkipped === undefined) continue;
+      const unless = tx.dialect.inList('dedupe_key', replacesUnless.map(asStored), 'text');
+      if (replacesUnless.length > 0 && (await tx.all(`SELECT 1 FROM deliveries WHERE ${unless.sql} LIMIT 1`, [unless.param])).length > 0)
+        continue;
+      await tx.run(`DELETE FROM deliveries WHERE dedupe_key = ? AND status = 'skipped' AND last_error = ?`, [
+        asStored(String(newRowValue(rows[0] as NewDeliveryRow, 'dedupe_key'))),
+        replacesSkipped,
+      ]);
+    }
     const rows = writes.flatMap((w) => w.rows);
     const ids = await tx.dialect.insertNew(tx, 'deliveries', NEW_DELIVERY_COLUMNS, rows, 'dedupe_key');
     const recorded: (RecordedOrder | undefined)[] = rows.map((row, i) => {
