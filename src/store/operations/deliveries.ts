@@ -52,11 +52,10 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
   return db.transaction(async (tx) => {
     // Deleted under the lock of this transaction: of two replicas replacing the same row, the second's
     // insert finds the first's row, a duplicate.
-    for (const { rows, replacesSkipped, replacesUnless = [] } of writes) {
+    for (const { rows, replacesSkipped, replacesUnless } of writes) {
       if (replacesSkipped === undefined) continue;
-      const unless = tx.dialect.inList('dedupe_key', replacesUnless.map(asStored), 'text');
-      if (replacesUnless.length > 0 && (await tx.all(`SELECT 1 FROM deliveries WHERE ${unless.sql} LIMIT 1`, [unless.param])).length > 0)
-        continue;
+      const unless = replacesUnless?.length ? tx.dialect.inList('dedupe_key', replacesUnless.map(asStored), 'text') : undefined;
+      if (unless && (await tx.all(`SELECT 1 FROM deliveries WHERE ${unless.sql} LIMIT 1`, [unless.param])).length > 0) continue;
       await tx.run(`DELETE FROM deliveries WHERE dedupe_key = ? AND status = 'skipped' AND last_error = ?`, [
         asStored(String(newRowValue(rows[0] as NewDeliveryRow, 'dedupe_key'))),
         replacesSkipped,
