@@ -76,27 +76,15 @@ export async function listTagJobs(
   return withTries(db, rows);
 }
 
-/** The first job of each job's user and tag queued after it (any status, any delivery), by job id. */
-async function laterJobs(db: Runner, ids: number[]): Promise<Map<number, Row>> {
-  if (ids.length === 0) return new Map();
-  // Two statements, each by an index: as one join, PostgreSQL reads the whole table for many ids.
-  const list = db.dialect.inList('job.id', ids, 'bigint');
-  const firsts = await db.all(
-    `SELECT job.id, (SELECT min(newer.id) FROM tag_jobs newer WHERE ${sameUserAndTag('newer', 'job')} AND newer.id > job.id) AS later_id
-     FROM tag_jobs job WHERE ${list.sql}`,
-    [list.param],
+/** The first job of job `id`'s user and tag queued after it (any status, any delivery), if any. */
+async function firstJobAfter(db: Runner, id: number): Promise<Row | undefined> {
+  const [later] = await db.all(
+    `SELECT later.delivery_id, later.action FROM tag_jobs later WHERE later.id = (
+       SELECT min(newer.id) FROM tag_jobs job JOIN tag_jobs newer ON ${sameUserAndTag('newer', 'job')} AND newer.id > job.id
+       WHERE job.id = ?)`,
+    [id],
   );
-  const found = firsts.filter((r) => r.later_id !== null);
-  if (found.length === 0) return new Map();
-  const later = db.dialect.inList(
-    'id',
-    found.map((r) => Number(r.later_id)),
-    'bigint',
-  );
-  const byId = new Map(
-    (await db.all(`SELECT id, delivery_id, action FROM tag_jobs WHERE ${later.sql}`, [later.param])).map((r) => [Number(r.id), r]),
-  );
-  return new Map(found.map((r) => [Number(r.id), byId.get(Number(r.later_id)) as Row]));
+  return later;
 }
 
 /**
@@ -104,7 +92,7 @@ async function laterJobs(db: Runner, ids: number[]): Promise<Map<number, Row>> {
  * tag decides, else started over (attempts from 0, due now).
  */
 async function retryDead(tx: Runner, id: number, now: number): Promise<'requeued' | 'superseded'> {
-  const by = (await laterJobs(tx, [id])).get(id);
+  const by = await firstJobAfter(tx, id);
   if (by) {
     await tx.run(
       `UPDATE tag_jobs SET status = 'tagged', finished_at = ?, last_error = ?, next_attempt_at = NULL WHERE id = ? AND status = 'dead'`,
