@@ -114,7 +114,7 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
     expect(json[5]).toMatchObject({ status: 'pending', attempts: 0, source: 'admin' });
     expect(json[6]).toEqual({ redriven: expect.any(Number) });
     expect(json[7]).toEqual({ tagJobs: expect.any(Array), nextCursor: null });
-    expect(json[8]).toEqual({ redriven: expect.any(Number), superseded: expect.any(Number) });
+    expect(json[8]).toEqual({ redriven: expect.any(Number), superseded: expect.any(Number), remaining: 0 });
     expect(json[9]).toMatchObject({ usable: 'ok', state: 'usable' });
     expect(json[10]).toMatchObject({ botId: 'demoBot01', state: 'ok' });
     expect(json[11]).toMatchObject({ outcome: 'renewed' });

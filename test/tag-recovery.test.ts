@@ -47,7 +47,7 @@ describe.each(SERVICE_ENGINES)('dead tag jobs on $engine', ({ engine, available 
       await waitFor(async () => sim.tags.tagsOf('line', user(1)).includes('later'), { what: 'the retried tag' });
 
       const redrive = await app.inject({ method: 'POST', url: '/admin/tag-jobs/redrive', headers: auth });
-      expect(redrive.json()).toEqual({ redriven: 0, superseded: 1 });
+      expect(redrive.json()).toEqual({ redriven: 0, superseded: 1, remaining: 0 });
       const [ended] = (await get(app, `/admin/deliveries/${refunded.id}`)).json().tagging;
       expect(ended).toMatchObject({ id: later.id, status: 'tagged', lastError: expect.stringMatching(/^superseded: delivery \d+'s job/) });
       expect(sim.tags.tagsOf('line', user(2))).toEqual(['refunded']);

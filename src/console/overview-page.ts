@@ -49,8 +49,12 @@ export const overviewPage: Page = ({ main, sawOverview }) => {
     });
     if (!confirmed) return;
     try {
-      const { redriven, superseded } = await api<{ redriven?: number; superseded?: number }>('POST', '/tag-jobs/redrive');
-      message.show(`${redriven ?? 0} tried again; ${superseded ?? 0} ended, a later job of their user and tag deciding.`, 'ok');
+      const done = await api<{ redriven?: number; superseded?: number; remaining?: number }>('POST', '/tag-jobs/redrive');
+      const left = done.remaining ? ` ${done.remaining} dead remain: try again for the next thousand.` : '';
+      message.show(
+        `${done.redriven ?? 0} tried again; ${done.superseded ?? 0} ended, a later job of their user and tag deciding.${left}`,
+        'ok',
+      );
       await load();
     } catch (error) {
       message.show(`Trying the tag jobs again failed: ${sentence(reason(error))}`, 'error');

@@ -67,8 +67,8 @@ export interface OperatorView {
   listTagJobs(filter: { status?: TagJobStatus; limit: number; beforeId?: number }): Promise<TagJobRecord[]>;
   /** Tries one tag job again (a dead one starts over unless a later job of its user and tag decides the tag); undefined: no such job. */
   retryTagJob(id: number, now: number): Promise<{ outcome: TagRetryOutcome; job: TagJobRecord } | undefined>;
-  /** Every dead tag job tried again, but those a later job of their user and tag decides (ended superseded). */
-  redriveDeadTags(now: number): Promise<{ redriven: number; superseded: number }>;
+  /** The oldest dead tag jobs (a thousand) tried again, but those a later job of their user and tag decides (ended superseded); how many dead remain. */
+  redriveDeadTags(now: number, batch?: number): Promise<{ redriven: number; superseded: number; remaining: number }>;
   queueStats(now: number): Promise<QueueStats>;
   /** How many deliveries were sent at or after `since`. */
   countSentSince(since: number): Promise<number>;

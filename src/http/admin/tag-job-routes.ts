@@ -62,9 +62,13 @@ export const tagJobRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = asy
 
   app.post('/tag-jobs/redrive', {
     schema: {
-      summary: 'Try every dead tag job again, but those a later job of their user and tag decides (ended superseded)',
+      summary:
+        'Try the oldest thousand dead tag jobs again, but those a later job of their user and tag decides (ended superseded); `remaining`: dead ones left for the next call',
       tags: ['admin'],
-      response: { 200: Type.Object({ redriven: Type.Integer(), superseded: Type.Integer() }), ...errorReplies(400, 401) },
+      response: {
+        200: Type.Object({ redriven: Type.Integer(), superseded: Type.Integer(), remaining: Type.Integer() }),
+        ...errorReplies(400, 401),
+      },
     },
     handler: async () => {
       const done = await store.operator.redriveDeadTags(service.clock.now());

@@ -127,13 +127,21 @@ export function retryTagJob(db: Runner, id: number, now: number): Promise<{ outc
   });
 }
 
+/** The dead jobs one redrive takes: a request answers in a few seconds however many there are. */
+export const REDRIVE_BATCH = 1_000;
+
 /**
- * Every dead job tried again, but those a later job of their user and tag decides (ended superseded).
- * One job a transaction, its row locked as a retry locks it: queueing locks a user's jobs, and many
- * rows locked here at once could wait on it in a circle (a deadlock on PostgreSQL).
+ * The oldest dead jobs (REDRIVE_BATCH) tried again, but those a later job of their user and tag
+ * decides (ended superseded); how many dead remain, for the next redrive. One job a transaction,
+ * its row locked as a retry locks it: queueing locks a user's jobs, and many rows locked here at
+ * once could wait on it in a circle (a deadlock on PostgreSQL).
  */
-export async function redriveDeadTags(db: Runner, now: number): Promise<{ redriven: number; superseded: number }> {
-  const dead = await db.all(`SELECT id FROM tag_jobs WHERE status = 'dead' ORDER BY id`);
+export async function redriveDeadTags(
+  db: Runner,
+  now: number,
+  batch = REDRIVE_BATCH,
+): Promise<{ redriven: number; superseded: number; remaining: number }> {
+  const dead = await db.all(`SELECT id FROM tag_jobs WHERE status = 'dead' ORDER BY id LIMIT ?`, [batch]);
   const done = { redriven: 0, superseded: 0 };
   for (const { id } of dead) {
     const outcome = await db.transaction(async (tx) => {
@@ -143,5 +151,6 @@ export async function redriveDeadTags(db: Runner, now: number): Promise<{ redriv
     if (outcome === 'requeued') done.redriven++;
     else if (outcome === 'superseded') done.superseded++;
   }
-  return done;
+  const [left] = await db.all(`SELECT count(*) AS remaining FROM tag_jobs WHERE status = 'dead'`);
+  return { ...done, remaining: Number(left?.remaining ?? 0) };
 }
