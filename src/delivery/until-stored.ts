@@ -10,6 +10,8 @@ import { StoreUnavailableError } from '../store/errors.ts';
 
 const FIRST_WAIT_MS = 250;
 const MAX_WAIT_MS = 5_000;
+/** The longest wait between tries once stopping: a store back a second before the deadline is written. */
+const STOPPING_WAIT_MS = 1_000;
 
 /** A stopping caller's deadline: none until it stops (`arm`), then `graceMs` on. */
 export class StopDeadline {
@@ -53,17 +55,25 @@ export class StopDeadline {
     });
   }
 
-  /** Waits `ms`, or until the deadline if that comes first. */
-  pause(ms: number): Promise<void> {
+  /** Waits `ms`; once stopping (or when the stop comes meanwhile), `stoppingMs` at most, and never past the deadline. */
+  pause(ms: number, stoppingMs = ms): Promise<void> {
     return new Promise<void>((resolve) => {
-      const cancelPause = this.clock.setTimer(() => {
-        stop();
+      const end = this.clock.now() + ms;
+      let cancel = () => {};
+      const wake = () => {
+        this.onArm.delete(retarget);
+        cancel();
         resolve();
-      }, ms);
-      const stop = this.whenPassed(() => {
-        cancelPause();
-        resolve();
-      });
+      };
+      const until = (at: number) => {
+        cancel();
+        cancel = this.clock.setTimer(wake, at - this.clock.now());
+      };
+      const retarget = () => until(Math.min(end, this.clock.now() + stoppingMs, this.deadline as number));
+      if (this.deadline === undefined) {
+        this.onArm.add(retarget);
+        until(end);
+      } else retarget();
     });
   }
 
@@ -93,7 +103,7 @@ export async function untilStored(
     } catch (error) {
       if (!(error instanceof StoreUnavailableError)) throw error;
       if (tries === 1) log.warn({ reason: error.message }, `the store cannot take ${what} now; trying again until it does`);
-      await stop.pause(wait);
+      await stop.pause(wait, STOPPING_WAIT_MS);
       // Past the stop's deadline no try is begun: its answer would not be waited for.
       if (stop.at !== undefined && clock.now() >= stop.at) throw error;
     }

@@ -10,8 +10,11 @@ import { FakeClock } from '../helpers/fake-clock.ts';
 const down = () => new StoreUnavailableError('unreachable', 'the database cannot be reached (ECONNREFUSED)');
 const log = pino({ level: 'silent' });
 
-/** A write failing with `failures` in turn (then taken), or hanging (`hang`) from the try numbered so. */
-function seams(failures: unknown[], { stopAt, hang }: { stopAt?: number; hang?: number } = {}) {
+/**
+ * A write failing with `failures` in turn (then taken), or hanging (`hang`) from the try numbered
+ * so, or failing while the store is down (`downUntil`); the stop at `stopAt`, its grace 2 s.
+ */
+function seams(failures: unknown[], { stopAt, hang, downUntil }: { stopAt?: number; hang?: number; downUntil?: number } = {}) {
   const clock = new FakeClock(0);
   const stop = new StopDeadline(clock, 2_000);
   if (stopAt !== undefined) clock.setTimer(() => stop.arm(), stopAt);
@@ -19,6 +22,7 @@ function seams(failures: unknown[], { stopAt, hang }: { stopAt?: number; hang?: 
   const write = async (again: boolean) => {
     tries.push({ at: clock.now(), again });
     if (hang !== undefined && tries.length >= hang) return new Promise<void>(() => undefined);
+    if (downUntil !== undefined && clock.now() < downUntil) throw down();
     const failure = failures.shift();
     if (failure) throw failure;
   };
@@ -71,12 +75,21 @@ describe('writing an outcome until the store takes it', () => {
     expect(clock.pending).toBe(0);
   });
 
-  it('a wait between tries ends at the deadline when that comes first (a short grace)', async () => {
+  it('once stopping, the tries come a second apart at most (a store back late in the grace is written), none past the deadline', async () => {
     const { clock, tries, outcome } = seams(Array.from({ length: 9 }, down), { stopAt: 3_800 });
     await clock.advance(5_799);
-    expect([tries.map((t) => t.at), outcome()]).toEqual([[0, 250, 750, 1_750, 3_750], 'pending']);
+    // The 4 s wait begun at 3,750 ends a second after the stop came, at 4,800; the next would be past 5,800.
+    expect([tries.map((t) => t.at), outcome()]).toEqual([[0, 250, 750, 1_750, 3_750, 4_800], 'pending']);
     await clock.advance(1);
     expect(outcome()).toBeInstanceOf(StoreUnavailableError);
+    expect(clock.pending).toBe(0);
+  });
+
+  it('a store back late in the grace, after the waits between tries had grown long, still takes the outcome', async () => {
+    // Waits of 2 s and 4 s before the stop at 5,000 (its deadline 7,000); after it, a second at most.
+    const { clock, tries, outcome } = seams([], { stopAt: 5_000, downUntil: 5_900 });
+    await clock.advance(6_000);
+    expect([tries.map((t) => t.at), outcome()]).toEqual([[0, 250, 750, 1_750, 3_750, 6_000], 'stored']);
     expect(clock.pending).toBe(0);
   });
 
