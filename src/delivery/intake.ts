@@ -96,8 +96,8 @@ export function createIntake(deps: IntakeDeps): Intake {
   const endingKeys = (placedKey: string, but?: OrderEvent) =>
     ORDER_ENDINGS.filter((e) => e !== but).map((e) => orderEventKey(placedKey, e));
   /** Whether the order's cancellation or refund is stored. */
-  const orderEnded = async (placedKey: string, but?: OrderEvent) =>
-    (await Promise.all(endingKeys(placedKey, but).map(lookUp))).some((ending) => ending !== undefined);
+  const orderEnded = async (placedKey: string) =>
+    (await Promise.all(endingKeys(placedKey).map(lookUp))).some((ending) => ending !== undefined);
 
   /** `placedKey`: the order's placed key, made once per webhook; a placed event's own key is the same. */
   const incoming = (
@@ -143,7 +143,7 @@ export function createIntake(deps: IntakeDeps): Intake {
       received.event === 'placed'
         ? [undefined, undefined, undefined]
         : await Promise.all([
-            withDeadline(deps.store.findDelivery(placedKey), storeTimeoutMs, 'look the order up'),
+            lookUp(placedKey),
             shipmentId === undefined || !isDeliveryStage(received.event)
               ? undefined
               : withDeadline(
@@ -256,11 +256,11 @@ export function createIntake(deps: IntakeDeps): Intake {
     }
     // Stored before with nobody to send to (a poll's order, which holds less of the customer than its
     // webhook; a directory binding made since): this one finds its customer here, and takes its place,
-    // unless the order ended meanwhile (its tags would come after the ending's). Not one that waits for
-    // MantaGO's member lookup: the poll asks MantaGO as its webhook would.
+    // unless the order ended meanwhile (its tags would come after the ending's: the store checks, as it
+    // stores it). Not one that waits for MantaGO's member lookup: the poll asks MantaGO as its webhook would.
     if (status === 'skipped' && plan.kind === 'send' && copy.replacesSkipped === undefined) {
-      const [before, ended] = await Promise.all([lookUp(stored.dedupeKey), orderEnded(placedKey, received.event)]);
-      if (before?.reason?.startsWith(NO_CHAT_USER) && !ended) return take(taken, topic, { replacesSkipped: before.reason });
+      const before = await lookUp(stored.dedupeKey);
+      if (before?.reason?.startsWith(NO_CHAT_USER)) return take(taken, topic, { replacesSkipped: before.reason });
     }
     if (placedIfFirst && received.event === 'shipped' && status === 'skipped') {
       const { items: _items, ...completed } = received;

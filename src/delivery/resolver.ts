@@ -126,7 +126,7 @@ export class Resolver {
         return { id: d.id, plan: { ...plan, reason: `its order never came within ${AWAIT_ORDER_MS / 3_600_000} hours: ${plan.reason}` } };
       // An order first seen at a later status spent its shipment for this placed message: not sent
       // (too old, say), the shipment goes to its recipient after all, as at intake (intake.ts).
-      const spent = plan.kind === 'skip' && d.order.event === 'placed' ? d.order.shipment : undefined;
+      const spent = plan.kind === 'skip' && event === 'placed' ? d.order.shipment : undefined;
       if (spent) return { id: d.id, plan, unspends: orderEventKey(d.dedupeKey, 'shipped', spent.id) };
       return { id: d.id, plan, ...(plan.kind === 'send' && { batchKey: batchKey(plan.recipient.platform, plan.content) }) };
     } catch (error) {
