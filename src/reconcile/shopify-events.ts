@@ -1,5 +1,5 @@
 // The events a Shopify order's current state implies — placed; each fulfillment a shipment; its
-// first refund; its cancellation — made by the webhook source's own normalizers (sources/shopify.ts)
+// first refund that gave money back; its cancellation — made by the webhook source's own normalizers (sources/shopify.ts)
 // from the GraphQL order put in the REST shape they read, so each has the dedupe key its webhook has.
 import type { Order, OrderEvent, ReceivedOrder } from '../domain/order.ts';
 import {
@@ -7,9 +7,11 @@ import {
   normalizeShopifyOrder,
   hasShipped,
   normalizeShopifyRefund,
+  refundsMoney,
   type ShopifyOrder,
   shopTime,
 } from '../sources/shopify.ts';
+import type { ShopifyRefund } from '../sources/shopify-payloads.ts';
 import type { GraphqlOrder } from './shopify-admin.ts';
 
 /** The REST Order the webhooks carry, from the GraphQL one (no line items or addresses: no poll reads them). */
@@ -71,18 +73,28 @@ export function shopifyOrderEvents(order: GraphqlOrder, shop: string): ReceivedO
       );
       return event('shipped', { ...(shipment && { shipment }), ...(occurredAt !== undefined && { occurredAt }) });
     });
-  // One refunded message per order, as its webhooks give: the first refund's that gave money back.
+  // One refunded message per order, as its webhooks give: the first refund that gave money back,
+  // each read as its webhook would carry it (refundsMoney decides for both).
   const [refund] = order.refunds
-    .filter((r) => Number(r.totalRefundedSet.shopMoney.amount) > 0)
-    .sort((a, b) => (shopTime(a.createdAt) ?? 0) - (shopTime(b.createdAt) ?? 0));
+    .map(
+      (r): ShopifyRefund => ({
+        id: r.legacyResourceId,
+        order_id: order.legacyResourceId,
+        created_at: r.createdAt,
+        transactions: [
+          {
+            amount: r.totalRefundedSet.shopMoney.amount,
+            currency: r.totalRefundedSet.shopMoney.currencyCode,
+            kind: 'refund',
+            status: 'success',
+          },
+        ],
+      }),
+    )
+    .filter(refundsMoney)
+    .sort((a, b) => (shopTime(a.created_at) ?? 0) - (shopTime(b.created_at) ?? 0));
   if (refund) {
-    const money = refund.totalRefundedSet.shopMoney;
-    const { refund: refunded, occurredAt } = normalizeShopifyRefund({
-      id: refund.legacyResourceId,
-      order_id: order.legacyResourceId,
-      created_at: refund.createdAt,
-      transactions: [{ amount: money.amount, currency: money.currencyCode, kind: 'refund', status: 'success' }],
-    });
+    const { refund: refunded, occurredAt } = normalizeShopifyRefund(refund);
     later.push(event('refunded', { ...(refunded && { refund: refunded }), ...(occurredAt !== undefined && { occurredAt }) }));
   }
   if (order.cancelledAt) later.push(event('cancelled'));

@@ -64,8 +64,11 @@ export function noteSpentShipment(
 /** The order as completed last: a completion newer than the kept one (or the kept one undated) takes its place. */
 function completedLater(kept: StoredOrder, completed: StoredOrder): StoredOrder {
   if (completed.changedAt === undefined || (kept.changedAt !== undefined && completed.changedAt <= kept.changedAt)) return kept;
+  // Merged as a fulfillment's update is (updatedShipment: unchanged or older, the kept one stays).
   const shipment =
-    kept.shipment && completed.shipment ? { ...kept.shipment, ...completed.shipment } : (completed.shipment ?? kept.shipment);
+    kept.shipment && completed.shipment
+      ? (updatedShipment(kept.shipment, completed.shipment) ?? kept.shipment)
+      : (completed.shipment ?? kept.shipment);
   return {
     ...completed,
     ...(shipment && { shipment }),
