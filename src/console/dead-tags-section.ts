@@ -3,13 +3,14 @@
 // of its user and tag decides is ended superseded instead, never made).
 import type { TagJob } from './api.ts';
 import { h, text, time } from './dom.ts';
+import { tagAction } from './tagging-view.ts';
 
 export function deadTagsSection(count: number, jobs: TagJob[], redrive: () => void): HTMLElement {
   const shown = jobs.map((job) =>
     h(
       'li',
       { 'data-tag-job': text(job.id) },
-      `${job.action === 'remove' ? 'Take off' : 'Put on'} `,
+      `${tagAction(job)} `,
       h('code', {}, text(job.tag)),
       ' for ',
       h('code', {}, text(job.clientId)),

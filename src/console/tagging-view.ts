@@ -4,6 +4,9 @@
 import type { TagJob } from './api.ts';
 import { badge, h, text, time } from './dom.ts';
 
+/** What a job does to its user's tag, in words. */
+export const tagAction = (job: TagJob): string => (job.action === 'remove' ? 'Take off' : 'Put on');
+
 /** What a job's last error is, by where it stands: a done job's says why no call was needed. */
 const lastErrorLabel = (status: string | null | undefined): string =>
   status === 'dead' ? "MantaGO's reason: " : status === 'pending' ? 'Last failure: ' : 'Note: ';
@@ -31,14 +34,7 @@ export function taggingSection(jobs: TagJob[], retry: (job: TagJob) => void): HT
       h(
         'li',
         { class: 'attempt tag-job', 'data-tag': text(job.tag) },
-        h(
-          'p',
-          { class: 'attempt-head' },
-          `${job.action === 'remove' ? 'Take off' : 'Put on'} `,
-          h('code', {}, text(job.tag)),
-          ' ',
-          badge(job.status),
-        ),
+        h('p', { class: 'attempt-head' }, `${tagAction(job)} `, h('code', {}, text(job.tag)), ' ', badge(job.status)),
         job.lastError ? h('p', { class: 'attempt-error' }, h('span', { class: 'label' }, lastErrorLabel(job.status)), job.lastError) : null,
         tries.length > 0 ? h('ol', { class: 'attempt-facts' }, ...tries) : h('p', { class: 'muted' }, 'Not tried yet.'),
         job.status === 'dead' && typeof job.id === 'number'
