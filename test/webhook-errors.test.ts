@@ -88,6 +88,16 @@ describe('bad input gets a 4xx that says what is wrong', () => {
     }
   });
 
+  test('a POST with no body and no content type (an uptime check, a bare curl -X POST): 415 on every webhook route, not a 500', async () => {
+    for (const url of ['/webhooks/shopify', '/webhooks/woocommerce', '/webhooks/orders']) {
+      for (const headers of [{}, { 'x-wc-webhook-topic': 'order.updated' }]) {
+        const answer = await service.app.inject({ method: 'POST', url, headers });
+        expect(answer.statusCode, url).toBe(415);
+        expect(answer.json()).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json' });
+      }
+    }
+  });
+
   test('over the body limit: 413', async () => {
     const huge = shopifyOrder({ note: 'x'.repeat(1_100_000) });
     const answer = await service.app.inject(shopifyRequest(huge));

@@ -22,6 +22,7 @@ declare module 'fastify' {
 
 /** secure-json-parse's message for valid JSON holding a prototype key. */
 const FORBIDDEN_KEY = 'Object contains forbidden prototype property';
+const EMPTY = Buffer.alloc(0);
 
 export const WebhookReply = Type.Object(
   {
@@ -69,7 +70,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ service: Service; bodyLi
     }
 
     const verifyThenParse = async (request: FastifyRequest, reply: FastifyReply) => {
-      const raw = request.body as Buffer;
+      // No body (no Content-Type, nothing sent: an uptime check) is no bytes, refused below as not JSON.
+      const raw = (request.body as Buffer | undefined) ?? EMPTY;
       // Media types are case-insensitive (RFC 9110): `Application/JSON` is JSON too (lower-cased only when not as usual).
       const type = request.headers['content-type'] ?? '';
       if (!type.startsWith('application/json') && !type.toLowerCase().startsWith('application/json')) {
