@@ -211,4 +211,22 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     expect(await settledDelivery(app, shipment.id)).toMatchObject({ status: 'sent', event: 'shipped', clientId: user(64) });
     expect(messagesTo(sim, user(64)).map((b) => b.intentId)).toEqual(['shipMod01']);
   });
+
+  test('a site moved from http:// to https:// between the order placed and completed: the completion is its shipment, not a second confirmation', async () => {
+    const { app, sim } = await startServiceWithSimulator({ mapping });
+    const order = wooOrder({ date_created_gmt: at(0), meta_data: [{ id: 1, key: 'line_uid', value: user(65) }] });
+    const links = (scheme: string) => ({
+      _links: { self: [{ href: `${scheme}://tea.example/wp-json/wc/v3/orders/${order.id}` }] },
+      payment_url: `${scheme}://tea.example/checkout/order-pay/${order.id}/?pay_for_order=true&key=k`,
+    });
+    const placed = await app.inject(wooRequest({ ...order, ...links('http'), date_modified_gmt: at(1) }));
+    expect(await settledDelivery(app, placed.json().deliveryId)).toMatchObject({ status: 'sent', event: 'placed' });
+    const completed = await app.inject(wooRequest({ ...order, ...links('https'), status: 'completed', date_modified_gmt: at(5) }));
+    expect(await settledDelivery(app, completed.json().deliveryId)).toMatchObject({ status: 'sent', event: 'shipped' });
+    expect((await app.inject(wooRequest({ ...order, ...links('http'), date_modified_gmt: at(1) }))).json()).toMatchObject({
+      status: 'duplicate',
+      deliveryId: placed.json().deliveryId,
+    });
+    expect(messagesTo(sim, user(65)).map((b) => b.intentId)).toEqual(['rb2kYmMdW', 'shipMod01']);
+  });
 });

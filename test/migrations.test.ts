@@ -1,13 +1,15 @@
 // Upgrading a store that holds orders: a migration that fills a new column from the stored orders
 // (008, the order number) does so on both engines, including an order whose JSON holds a \u0000
 // escape (PostgreSQL's json operators refuse one); one that moves a running lease to a column of
-// its own (009, lease_until) keeps it running.
+// its own (009, lease_until) keeps it running; one that rekeys stored orders (016, a WooCommerce site's
+// http:// as https://) leaves an order stored under both to the https one.
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import pg from 'pg';
 import { describe, expect, test } from 'vitest';
 import { openPostgresStore } from '../src/store/postgres/engine.ts';
 import { openSqliteStore } from '../src/store/sqlite/engine.ts';
+import type { IncomingOrder } from '../src/domain/delivery.ts';
 import type { Store } from '../src/store/store.ts';
 import { freshSchema, postgresServer } from './helpers/postgres.ts';
 import { tempDir } from './helpers/service.ts';
@@ -140,6 +142,49 @@ describe.each([{ name: 'sqlite' }, { name: 'postgres' }])('$name', ({ name }) =>
             waiting.deliveryId,
           ]);
           expect(await store.nextDueAt()).toBe(now + 2 * LEASE);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await engine.close();
+      }
+    },
+  );
+
+  test.skipIf(name === 'postgres' && !server)(
+    '016 keys the WooCommerce orders stored under an http:// site as under https://, so their later events find them',
+    async () => {
+      const engine = await engineNamed(name);
+      try {
+        let store = await engine.open();
+        const key = (scheme: string, ...parts: string[]) => ['woocommerce', `${scheme}://tea.example/`, ...parts].join('\u001f');
+        const woo = (dedupeKey: string, skip = false): IncomingOrder => ({ ...incoming({ skip }), source: 'woocommerce', dedupeKey });
+        // A confirmation waiting (its rule withdrawn by a cancellation), and an order stored under both schemes.
+        const confirmation = woo(key('http', '41'));
+        const waiting = await store.recordOrder(confirmation);
+        const [asHttp, asHttps] = [woo(key('http', '42')), woo(key('https', '42'))];
+        for (const order of [asHttp, asHttps]) await store.recordOrder(order);
+        await store.close();
+        await engine.sql(['DELETE FROM schema_migrations WHERE version = 16']);
+
+        store = await engine.open();
+        try {
+          expect(await store.findDelivery(key('https', '41'))).toMatchObject({ status: 'pending' });
+          expect(await store.findDelivery(key('http', '41'))).toBeUndefined();
+          // Both stored: the https one keeps the key, the http one stays as it was.
+          expect((await store.findDelivery(key('https', '42')))?.order?.orderId).toBe(asHttps.orderId);
+          expect((await store.findDelivery(key('http', '42')))?.order?.orderId).toBe(asHttp.orderId);
+          // The waiting confirmation's order is the rekeyed one: its cancellation, keyed so, withdraws it.
+          await store.recordOrder({
+            ...woo(key('https', '41', 'cancelled'), true),
+            orderId: confirmation.orderId,
+            event: 'cancelled',
+            withdraws: { orderKey: key('https', '41'), event: 'cancelled' },
+          });
+          expect(await store.operator.getDelivery(waiting.deliveryId, Date.now())).toMatchObject({
+            status: 'skipped',
+            lastError: 'order cancelled before the message went out',
+          });
         } finally {
           await store.close();
         }

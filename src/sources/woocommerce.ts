@@ -152,7 +152,7 @@ const ORDER = payloadKind<WooCommerceOrder>({
     const order = normalizeWooCommerceOrder(payload, site ?? header(headers, 'x-wc-webhook-source') ?? '', event);
     return {
       order,
-      scope: site ?? '',
+      scope: site === undefined ? '' : siteScope(site),
       ...(event === 'shipped' && { placedIfFirst: true, ...placedAt(payload) }),
       ...(event === 'placed' && { revivesShipment: true }),
     };
@@ -176,6 +176,12 @@ export const woocommerceSource: WebhookSource = {
   payloadKind: byTopic('x-wc-webhook-topic', { 'order.created': ORDER, 'order.updated': ORDER }, 'order.updated'),
   payloadKinds: [ORDER],
 };
+
+/**
+ * The site as dedupe keys name it: its address with either scheme as https, so a site moved from
+ * http:// to https:// (its links changing between an order's webhooks, or its poll) keeps its orders.
+ */
+export const siteScope = (site: string): string => (site.startsWith('http:') ? `https:${site.slice(5)}` : site);
 
 /**
  * The shop's site, from signed fields of the body (the REST order's own `_links.self` URL, or its
