@@ -1,6 +1,7 @@
 // Shops answering oddly, over HTTP with the shop stand-ins and the simulator as MantaGO: an order
 // stamped in the future (a shop's clock, a bad date) must not move the watermark past orders that
-// come after it, and one shop failing must not hold the other's poll up.
+// come after it, one shop failing must not hold the other's poll up, and a WooCommerce too old to
+// filter by modification time must not have its whole history sent.
 import { createServer, type Socket } from 'node:net';
 import { afterEach, expect, test } from 'vitest';
 import { type ShopifyShop, startShopifyShop } from '../simulator/shops/shopify.ts';
@@ -18,7 +19,7 @@ afterEach(async () => {
 const shopsOf = async (service: ConnectedService) =>
   (await service.app.inject({ method: 'GET', url: '/admin/shops', headers: auth })).json().shops as {
     watermark: string;
-    lastPoll: { at: string; outcome: string; orders: number } | null;
+    lastPoll: { at: string; outcome: string; orders: number; error: string | null } | null;
   }[];
 
 /** Webhooks to a subscription whose deliveries are all lost: only polls find the orders. */
@@ -132,3 +133,34 @@ test("a Shopify that never answers (each call waits out its 30 s) holds up neith
   await service.app.close(); // cuts that call short rather than waiting out its 30 s (the test's limit is 20 s)
   await waitFor(() => held.size === 0, { what: 'the unanswered call closed' });
 }, 20_000);
+
+test('a WooCommerce before 5.8 (it ignores modified_after and lists every order): the poll says so and reads none, so no old order is sent as news; once upgraded, polls go on from there', async () => {
+  const clock = shiftedClock();
+  const site = await startWooCommerceSite({ now: () => clock.now() });
+  const sim = await startSimulator();
+  cleanup.push(
+    async () => site.close(),
+    async () => sim.close(),
+  );
+  // Orders of last week, before the connection: not news.
+  clock.offset -= 7 * 86_400_000;
+  for (const n of [1, 2, 3]) site.createOrder({ meta: { line_uid: shopUser(40 + n) } });
+  clock.offset += 7 * 86_400_000;
+  site.set({ before58: true, loseDeliveries: true });
+  const env = { ...site.serviceEnv(), RECONCILE_INTERVAL_S: String(INTERVAL_S) };
+  const service = await startConnected(sim, { env, dir: tempDir(), clock });
+  cleanup.push(() => service.app.close());
+  const [refused] = await waitFor(async () => ((await shopsOf(service))[0]?.lastPoll ? shopsOf(service) : undefined), {
+    what: 'the first poll',
+  });
+  expect(refused?.lastPoll).toMatchObject({ outcome: 'unreachable', orders: 0 });
+  expect(refused?.lastPoll?.error).toContain('ignores modified_after, which needs WooCommerce 5.8 or later');
+  // One call: an answer that lasts is not tried again at once.
+  expect(site.calls.filter((c) => c.path.includes('/orders')).length).toBe(1);
+
+  site.set({ before58: false }); // upgraded
+  site.createOrder({ meta: { line_uid: shopUser(44) } });
+  clock.offset += INTERVAL_S * 1000;
+  await waitFor(() => sim.timesDelivered(shopUser(44)) === 1, { what: 'the order after the upgrade, found by the poll' });
+  expect([1, 2, 3].map((n) => sim.timesDelivered(shopUser(40 + n)))).toEqual([0, 0, 0]);
+});

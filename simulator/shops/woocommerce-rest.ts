@@ -13,6 +13,8 @@ export interface WooBackend {
   /** The site's time, whole seconds. */
   stamp(): number;
   nextId(): number;
+  /** Parameters this version does not know: ignored, as WordPress does. */
+  unknownParams: readonly string[];
 }
 
 export const wooError = (status: number, code: string, message: string, extra: Record<string, unknown> = {}): RestReply => [
@@ -32,6 +34,7 @@ export async function answerRest(
   try {
     const id = Number(route.split('/')[1]);
     if (route === 'orders' && method === 'GET') {
+      for (const unknown of site.unknownParams) params.delete(unknown);
       const { page, total, totalPages } = listOrders(site.orders, params);
       return [200, page.map((o) => wooOrderJson(o, site.url)), pages(total, totalPages)];
     }

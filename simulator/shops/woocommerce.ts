@@ -43,6 +43,11 @@ export interface WooSwitches {
   fail: FailSwitch | null;
   /** Order deliveries dropped without a try (no failure counted: nothing was sent). */
   loseDeliveries: LoseRule<WooDelivery>;
+  /**
+   * A WooCommerce before 5.8, which knows neither `modified_after`, `modified_before` nor
+   * `dates_are_gmt`: WordPress ignores parameters a route does not know, so every order is listed.
+   */
+  before58: boolean;
 }
 
 export interface WooCall {
@@ -60,6 +65,7 @@ export class WooCommerceSite {
   /** Every REST call, whatever came of it. */
   readonly calls: WooCall[] = [];
   fail: FailSwitch | null = null;
+  before58 = false;
   private readonly hooks: WooWebhooks;
   private readonly now: () => number;
   private lastId = 100;
@@ -91,6 +97,7 @@ export class WooCommerceSite {
   set(switches: Partial<WooSwitches>): void {
     if (switches.fail !== undefined) this.fail = switches.fail;
     if (switches.loseDeliveries !== undefined) this.hooks.lose = switches.loseDeliveries;
+    if (switches.before58 !== undefined) this.before58 = switches.before58;
   }
 
   /** The site's webhooks, with their failure counts. */
@@ -187,6 +194,7 @@ export class WooCommerceSite {
       webhooks: this.hooks,
       stamp: () => this.stamp(),
       nextId: () => ++this.lastId,
+      unknownParams: this.before58 ? ['modified_after', 'modified_before', 'dates_are_gmt'] : [],
     };
   }
 

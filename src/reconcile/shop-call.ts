@@ -6,15 +6,21 @@ import { callErrorName } from '../call-error.ts';
 import { withoutSecrets } from '../secrets.ts';
 import type { PollOutcome } from './outcomes.ts';
 
-/** A shop's API answered with trouble, or did not answer: the outcome it means, and how long it asked to wait. */
+/**
+ * A shop's API answered with trouble, or did not answer: the outcome it means, how long it asked to
+ * wait, and whether the same call can answer otherwise soon (`lasting`: a shop too old for the
+ * call answers so until it is upgraded, so the poll waits for its next turn instead of backing off).
+ */
 export class ShopCallError extends Error {
   readonly outcome: Exclude<PollOutcome, 'ok'>;
   readonly retryAfterMs: number | undefined;
-  constructor(outcome: Exclude<PollOutcome, 'ok'>, message: string, retryAfterMs?: number) {
+  readonly lasting: boolean;
+  constructor(outcome: Exclude<PollOutcome, 'ok'>, message: string, retryAfterMs?: number, { lasting = false } = {}) {
     super(message);
     this.name = 'ShopCallError';
     this.outcome = outcome;
     this.retryAfterMs = retryAfterMs;
+    this.lasting = lasting;
   }
 }
 

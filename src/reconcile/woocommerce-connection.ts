@@ -49,6 +49,16 @@ const second = (ms: number) => Math.floor(ms / 1000);
 const wooDate = (ms: number) => new Date(second(ms) * 1000).toISOString().slice(0, 19);
 const gmt = (value: unknown) => (typeof value === 'string' ? gmtTime(value) : undefined);
 
+/**
+ * A WooCommerce before 5.8 knows no `modified_after` (WordPress ignores parameters it does not
+ * know) and lists every order, oldest first: an order changed before the window (to the second,
+ * and one more for the shop's rounding), or after its end, says so.
+ */
+function outsideWindow(changedAt: number | undefined, window: Window): boolean {
+  if (changedAt === undefined) return false;
+  return second(changedAt) < second(window.since) - 1 || (window.until !== undefined && second(changedAt) > second(window.until) + 1);
+}
+
 /** The event an order's status implies, as its webhook would bring it; none for another status; why, if it cannot be read. */
 export function wooOrderEvent(payload: unknown): ReceivedOrder | { problem: string } | undefined {
   if ('ignored' in KIND) return undefined;
@@ -84,6 +94,14 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
       if (!Array.isArray(body))
         throw new ShopCallError('unreachable', 'WooCommerce answered something that is not a list of orders: check WOOCOMMERCE_URL');
       const listed = body as Record<string, unknown>[];
+      const outside = listed.find((o) => outsideWindow(gmt(o.date_modified_gmt), window));
+      if (outside)
+        throw new ShopCallError(
+          'unreachable',
+          `WooCommerce listed order ${Number(outside.id)}, changed ${String(outside.date_modified_gmt)} (GMT), outside the window asked: it ignores modified_after, which needs WooCommerce 5.8 or later (its orders are not read, lest their history be sent as news)`,
+          undefined,
+          { lasting: true },
+        );
       // Without a page count (missing, or not a number) a full page says there may be more.
       const totalPages = pagesOf(headers['x-wp-totalpages']);
       const more = totalPages === undefined ? listed.length === PAGE : totalPages > 1;
