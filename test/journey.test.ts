@@ -177,6 +177,22 @@ test('Shopify: a refund that gives no money back (its transaction failed, a rest
   expect(messages(sim, user(4))[1]).toMatchObject({ message: `250.00 TWD of order ${order.name} refunded.` });
 });
 
+test('WooCommerce: an order cancelled before it was paid (its checkout left pending) is ignored, never having been confirmed; one cancelled once paid is announced', async () => {
+  const { app, sim } = await startServiceWithSimulator({ mapping: AT_ONCE });
+  const unpaid = wooOrder({ status: 'pending', date_paid_gmt: null, meta_data: [{ id: 1, key: 'line_uid', value: user(6) }] });
+  expect((await app.inject(wooRequest(unpaid, { topic: 'order.created' }))).json()).toMatchObject({ status: 'ignored' });
+  const cancelled = await app.inject(wooRequest({ ...unpaid, status: 'cancelled' }));
+  expect([cancelled.statusCode, cancelled.json()]).toEqual([
+    200,
+    { status: 'ignored', reason: 'an order cancelled before it was paid (date_paid is null): no message told of it, so its cancellation is not news' },
+  ]);
+  const paid = wooOrder({ date_paid_gmt: '2026-03-02T10:00:00', meta_data: [{ id: 1, key: 'line_uid', value: user(7) }] });
+  await app.inject(wooRequest(paid));
+  expect((await app.inject(wooRequest({ ...paid, status: 'cancelled' }))).statusCode).toBe(202);
+  await waitFor(() => messages(sim, user(7)).length === 2, { what: 'the confirmation and the cancellation' });
+  expect(messages(sim, user(6))).toEqual([]);
+});
+
 test('a held message counts as pending, shows when it goes and why, and a manual retry sends it at once', async () => {
   const { app, sim } = await startServiceWithSimulator({ mapping: HELD });
   const to = user(5);

@@ -61,6 +61,17 @@ test('an order has the v3 fields the service reads', async () => {
   expect((await wc(site, 'GET', 'orders/99999')).body).toMatchObject({ code: 'woocommerce_rest_shop_order_invalid_id' });
 });
 
+test('date_paid is set as an order first becomes processing or completed, and kept when it is cancelled; a pending order has none', async () => {
+  const paidAt = async (id: number) => (await wc<Record<string, unknown>>(site, 'GET', `orders/${id}`)).body.date_paid_gmt;
+  const paid = site.createOrder();
+  const unpaid = site.createOrder({ status: 'pending' });
+  expect([await paidAt(paid.id), await paidAt(unpaid.id)]).toEqual(['2026-12-01T09:00:00', null]);
+  clock += 60_000;
+  site.updateOrder(paid.id, { status: 'cancelled' });
+  site.updateOrder(unpaid.id, { status: 'processing' });
+  expect([await paidAt(paid.id), await paidAt(unpaid.id)]).toEqual(['2026-12-01T09:00:00', '2026-12-01T09:01:00']);
+});
+
 test('modified_after is strictly after; orderby=modified&order=asc pages by X-WP-TotalPages', async () => {
   const made = [];
   for (let i = 0; i < 25; i++) {

@@ -44,7 +44,12 @@ export interface WooOrderRecord {
   /** Whole seconds, as MySQL's DATETIME holds them. */
   createdAt: number;
   modifiedAt: number;
+  /** When it was paid: set as it first becomes processing or completed, and kept after (a cancel, a refund). */
+  paidAt: number | null;
 }
+
+/** The statuses that set `date_paid` when an order first reaches one, as WooCommerce does. */
+export const PAID_STATUSES = ['processing', 'completed'];
 
 /** A WooCommerce date: to the second, no zone. */
 export const wooDate = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().slice(0, 19);
@@ -86,6 +91,7 @@ export function buildWooOrder(input: WooOrderInput, at: number, next: () => numb
     refunds: [],
     createdAt: at,
     modifiedAt: at,
+    paidAt: PAID_STATUSES.includes(input.status ?? 'processing') ? at : null,
   };
 }
 
@@ -93,7 +99,7 @@ export function buildWooOrder(input: WooOrderInput, at: number, next: () => numb
 export function wooOrderJson(order: WooOrderRecord, site: string) {
   const created = wooDate(order.createdAt);
   const modified = wooDate(order.modifiedAt);
-  const paid = ['processing', 'completed', 'refunded'].includes(order.status) ? created : null;
+  const paid = order.paidAt === null ? null : wooDate(order.paidAt);
   const completed = order.status === 'completed' ? modified : null;
   const { email: _email, ...shipping } = order.billing;
   return {

@@ -25,6 +25,7 @@ const TRACKING_META = '_wc_shipment_tracking_items';
 const LOCALE_META = ['customer_locale', 'wpml_language', 'pll_language', 'locale'];
 /** WooCommerce's unsigned, form-encoded check that the delivery URL answers, sent when a webhook is saved. */
 const PING = /^webhook_id=\d+$/;
+const NEVER_PAID = 'an order cancelled before it was paid (date_paid is null): no message told of it, so its cancellation is not news';
 
 export const WooCommerceOrderSchema = Type.Object(
   {
@@ -34,6 +35,7 @@ export const WooCommerceOrderSchema = Type.Object(
     payment_url: Nullable(Type.String({ maxLength: 2000 })),
     date_created_gmt: Nullable(Type.String({ maxLength: 40 })),
     date_modified_gmt: Nullable(Type.String({ maxLength: 40 })),
+    date_paid_gmt: Nullable(Type.String({ maxLength: 40 })),
     refunds: Nullable(Type.Array(Type.Object({ id: Type.Optional(Id), total: Type.Optional(Amount) }), { maxItems: 500 })),
     _links: Nullable(
       Type.Object({ self: Nullable(Type.Array(Type.Object({ href: Type.String({ maxLength: 2000 }) }), { maxItems: 10 })) }),
@@ -148,6 +150,9 @@ const ORDER = payloadKind<WooCommerceOrder>({
       return {
         ignored: `order status ${payload.status} is not an event this service sends messages for (${Object.keys(EVENTS).join(', ')})`,
       };
+    // WooCommerce cancels an order never paid by itself (a checkout left pending, a bank transfer on
+    // hold); it never reached processing (which sets date_paid), so no message of ours told of it.
+    if (event === 'cancelled' && payload.date_paid_gmt === null) return { ignored: NEVER_PAID };
     const site = signedSite(payload);
     const order = normalizeWooCommerceOrder(payload, site ?? header(headers, 'x-wc-webhook-source') ?? '', event);
     return {
