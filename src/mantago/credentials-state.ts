@@ -9,7 +9,7 @@ import { type CredentialsHealth, nextPair, type Renewal, refreshAt } from './ren
 /** What refreshes of the pair held left behind: a backoff while they come to nothing, and whether one's answer was lost. */
 interface Refreshes {
   backoff?: FailingRefresh;
-  /** A refresh timed out: MantaGO may have rotated the pair anyway, so a refusal of it next means just that. */
+  /** A refresh got no answer of MantaGO's (a timeout, a broken connection, a gateway's 5xx): MantaGO may have rotated the pair anyway, so a refusal of it next means just that. */
   answerLost: boolean;
 }
 
@@ -172,7 +172,7 @@ function refreshAnswered(state: CredentialsState, event: Extract<CredentialsEven
   const failure = refreshFailure(reply, refreshesOf(state).answerLost);
   if (failure.retry)
     return {
-      state: backedOff(state, failure.detail, true, failure.timedOut, now, random),
+      state: backedOff(state, failure.detail, true, failure.answerLost, now, random),
       decision: { do: 'retry_later', answer: 'unavailable', detail: failure.detail },
     };
   const rejection: StoredCredentials = { ...base, state: 'rejected', lastRefreshAt: askedAt, lastError: failure.lastError };
@@ -188,12 +188,12 @@ function backedOff(
   state: CredentialsState,
   reason: string,
   calledMantago: boolean,
-  timedOut: boolean,
+  lostNow: boolean,
   now: number,
   random: number,
 ): CredentialsState {
   const backoff = failedRefresh(refreshesOf(state).backoff, reason, calledMantago, now, random);
-  const answerLost = refreshesOf(state).answerLost || timedOut;
+  const answerLost = refreshesOf(state).answerLost || lostNow;
   switch (state.name) {
     case 'unsaved':
       return { ...state, backoff };

@@ -39,7 +39,7 @@ export function failedRefresh(
  * is invalid, that is what happened. Only the dashboard can issue a pair then.
  */
 export const LOST_ROTATION_REASON =
-  'a token refresh timed out and MantaGO has since rejected the pair we hold: it most likely rotated the pair without our seeing the answer. ' +
+  'a token refresh got no answer from MantaGO (it timed out, its connection broke, or a gateway answered for it) and MantaGO has since rejected the pair we hold: it most likely rotated the pair without our seeing the answer. ' +
   'Install the bot\'s current pair from MantaGO\'s dashboard: PUT /admin/credentials {"apiToken", "apiSecret"}';
 
 /** MantaGO answered 120000 and no newer pair is stored: another holder rotated it, and only the dashboard has the pair now. */
@@ -55,19 +55,27 @@ export const UNUSABLE_PAIR_REASON =
   'Install the bot\'s current pair from MantaGO\'s dashboard: PUT /admin/credentials {"apiToken", "apiSecret"}';
 
 /** A refresh MantaGO did not renew: try again later (an outage, a 429), or the pair is dead (why, for the operator). */
-export type RefreshFailure = { retry: true; detail: string; timedOut: boolean } | { retry: false; lastError: string };
+export type RefreshFailure = { retry: true; detail: string; answerLost: boolean } | { retry: false; lastError: string };
 
-export function refreshFailure(reply: Exclude<RefreshResult, { kind: 'ok' }>, lastRefreshTimedOut: boolean): RefreshFailure {
+export function refreshFailure(reply: Exclude<RefreshResult, { kind: 'ok' }>, lastAnswerLost: boolean): RefreshFailure {
   const unanswered = reply.kind === 'unreachable' || reply.kind === 'not_started';
   const detail = unanswered ? reply.message : `HTTP ${reply.status}: ${reply.message}`;
   // Answered as done, the pair held was rotated: asking again with it cannot work.
   if (reply.kind === 'refused' && reply.message === UNUSABLE_PAIR_MESSAGE) return { retry: false, lastError: UNUSABLE_PAIR_REASON };
+  const meaning = reply.kind === 'refused' ? meaningOf(reply.code) : undefined;
   // Not a refusal either: a 2xx or 3xx without a documented code (a proxy's page, `success: false`
-  // alone) says nothing against the pair.
-  const unclear = reply.kind === 'refused' && reply.status < 400 && meaningOf(reply.code) === undefined;
-  if (unanswered || unclear || (reply.kind === 'refused' && (reply.status === 429 || reply.status >= 500)))
-    return { retry: true, detail, timedOut: reply.kind === 'unreachable' && reply.timeout };
-  const lost = (reply.kind === 'expired' || reply.kind === 'superseded') && lastRefreshTimedOut;
+  // alone) says nothing against the pair; nor does a code that names another's trouble (the bot's
+  // plan lapsed: 1002, the bot id: 5001, a request of ours: 110000), which passes without a new pair.
+  const unclear = reply.kind === 'refused' && reply.status < 400 && meaning === undefined;
+  const notThePair = meaning !== undefined && meaning.owner !== 'credentials';
+  const serverTrouble = reply.kind === 'refused' && (reply.status === 429 || reply.status >= 500);
+  if (unanswered || unclear || notThePair || serverTrouble) {
+    // The call went out and no answer of MantaGO's came back (a timeout, a broken connection, a
+    // gateway's 5xx without MantaGO's code): it may have rotated the pair all the same.
+    const answerLost = reply.kind === 'unreachable' || (serverTrouble && reply.status >= 500 && meaning === undefined);
+    return { retry: true, detail, answerLost };
+  }
+  const lost = (reply.kind === 'expired' || reply.kind === 'superseded') && lastAnswerLost;
   if (lost) return { retry: false, lastError: LOST_ROTATION_REASON };
   if (reply.kind === 'superseded') return { retry: false, lastError: OLD_PAIR_REASON };
   return { retry: false, lastError: `MantaGO refused to refresh the token (${detail})` };

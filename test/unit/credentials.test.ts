@@ -103,6 +103,48 @@ describe('CredentialsManager', () => {
     expect((await manager.get())?.apiToken).toBe('token-2');
   });
 
+  test.each([
+    ["1002 (the bot's plan has lapsed)", 403, 1002],
+    ['5001 (no such bot)', 404, 5001],
+    ['110000 (a request of ours MantaGO cannot read)', 400, 110000],
+  ])('a refresh answered with %s says nothing against the pair: tried again later, never rejected', async (_what, status, code) => {
+    const other: RefreshResult = { kind: 'refused', status, code, durationMs: 5, message: 'Permission denied', retryAfterMs: undefined };
+    const { clock, store, manager, asked } = await setup([() => other, () => renewed(2)]);
+    expect(await manager.expired(1)).toBe('unavailable');
+    expect(manager.health()).toMatchObject({ state: 'refresh_failing' });
+    expect(store.row).toMatchObject({ generation: 1, state: 'ok' });
+    await clock.advance(REFRESH_RETRY_MAX_MS);
+    expect(asked).toHaveLength(2);
+    expect((await manager.get())?.apiToken).toBe('token-2');
+  });
+
+  test.each([
+    ['its connection broke', { kind: 'unreachable', durationMs: 40, message: 'MantaGO did not answer (SocketError)', timeout: false }],
+    [
+      'a gateway answered 502 without a code',
+      { kind: 'refused', status: 502, durationMs: 40, message: 'HTTP 502', retryAfterMs: undefined },
+    ],
+  ] as [string, RefreshResult][])(
+    'a refresh whose answer was lost as %s, then a refusal of the pair: rejected, saying MantaGO rotated it unseen',
+    async (_what, lost) => {
+      const { clock, manager } = await setup([() => lost, () => refusedExpired]);
+      expect(await manager.expired(1)).toBe('unavailable');
+      await clock.advance(REFRESH_RETRY_MAX_MS);
+      expect(manager.health()).toEqual({ state: 'rejected', reason: LOST_ROTATION_REASON });
+    },
+  );
+
+  test('a refresh MantaGO answered 429, then a refusal of the pair: the plain refusal (its answer was not lost)', async () => {
+    const busy: RefreshResult = { kind: 'refused', status: 429, durationMs: 5, message: 'Too many requests', retryAfterMs: 1_000 };
+    const { clock, manager } = await setup([() => busy, () => refusedExpired]);
+    expect(await manager.expired(1)).toBe('unavailable');
+    await clock.advance(REFRESH_RETRY_MAX_MS);
+    expect(manager.health()).toEqual({
+      state: 'rejected',
+      reason: 'MantaGO refused to refresh the token (HTTP 401: Token is invalid or expired)',
+    });
+  });
+
   test('a refresh answered as done but with no usable pair: rejected at once, saying MantaGO rotated the pair held and how to recover', async () => {
     const unusable: RefreshResult = {
       kind: 'refused',
