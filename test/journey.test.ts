@@ -184,7 +184,10 @@ test('WooCommerce: an order cancelled before it was paid (its checkout left pend
   const cancelled = await app.inject(wooRequest({ ...unpaid, status: 'cancelled' }));
   expect([cancelled.statusCode, cancelled.json()]).toEqual([
     200,
-    { status: 'ignored', reason: 'an order cancelled before it was paid (date_paid is null): no message told of it, so its cancellation is not news' },
+    {
+      status: 'ignored',
+      reason: 'an order cancelled before it was paid (date_paid is null): no message told of it, so its cancellation is not news',
+    },
   ]);
   const paid = wooOrder({ date_paid_gmt: '2026-03-02T10:00:00', meta_data: [{ id: 1, key: 'line_uid', value: user(7) }] });
   await app.inject(wooRequest(paid));

@@ -8,7 +8,14 @@ import type { IncomingMessage, Server } from 'node:http';
 import { CONTROL_PREFIX, wooControl } from './control.ts';
 import { closeServer, listen, sendJson } from './http.ts';
 import { type FailSwitch, type LoseRule, take } from './switches.ts';
-import { buildWooOrder, PAID_STATUSES, type WooAddress, type WooOrderInput, type WooOrderRecord, wooOrderJson } from './woocommerce-orders.ts';
+import {
+  buildWooOrder,
+  PAID_STATUSES,
+  type WooAddress,
+  type WooOrderInput,
+  type WooOrderRecord,
+  wooOrderJson,
+} from './woocommerce-orders.ts';
 import { answerRest, type RestReply, type WooBackend, wooError } from './woocommerce-rest.ts';
 import { type WooDelivery, type WooWebhookRecord, WooWebhooks } from './woocommerce-webhooks.ts';
 

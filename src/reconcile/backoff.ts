@@ -21,7 +21,8 @@ export async function withBackoff<T>(
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof ShopCallError) || error.outcome === 'unauthorized' || error.lasting || attempt >= BACKOFF.tries || stopped()) throw error;
+      if (!(error instanceof ShopCallError) || error.outcome === 'unauthorized' || error.lasting || attempt >= BACKOFF.tries || stopped())
+        throw error;
       const ms = Math.min(BACKOFF.maxMs, error.retryAfterMs ?? BACKOFF.firstMs * 2 ** (attempt - 1));
       onWait?.(error, ms);
       await sleep(ms);
