@@ -74,6 +74,23 @@ test('a batch refused as a whole (one bad id, 403) is split: the rest go out onc
   expect(refused).toBeLessThanOrEqual(5);
 });
 
+test('two refused recipients, one in each half of a refused batch (36000), are theirs, not the bot: split further, only they are dead, the rest and later orders go out', async () => {
+  const { sim, app } = await setup({ MANTAGO_MAX_CONCURRENCY: '1', MANTAGO_MAX_RPS: '1000' });
+  const orders = Array.from({ length: 12 }, (_, i) => lineOrder(i));
+  const bad = [3, 9];
+  sim.set({ refusedClientIds: bad.map(lineUser) });
+  await postWhileFirstCallIsSlow(sim, app, orders);
+  for (const i of bad)
+    await waitFor(async () => (await app.inject(shopifyRequest(orders[i]))).json().delivery === 'dead', { what: `recipient ${i} dead` });
+  await waitFor(() => orders.every((_, i) => bad.includes(i) || timesDelivered(sim, i) === 1), { what: 'every other order' });
+  expect(orders.map((_, i) => timesDelivered(sim, i))).toEqual(orders.map((_, i) => (bad.includes(i) ? 0 : 1)));
+  const ready = (await app.inject({ method: 'GET', url: '/readyz' })).json();
+  expect(ready.checks).toMatchObject({ bot: 'ok', delivery: 'ok' });
+  const later = lineOrder(20);
+  await app.inject(shopifyRequest(later));
+  await waitFor(() => timesDelivered(sim, 20) === 1, { what: 'a later order, not held for a probe' });
+});
+
 test('never more calls in flight than MANTAGO_MAX_CONCURRENCY', async () => {
   const { sim, app } = await setup({ MANTAGO_MAX_CONCURRENCY: '3', MANTAGO_MAX_RPS: '1000', BATCH_MAX_RECIPIENTS: '1' }, 150);
   for (let i = 0; i < 12; i++) await app.inject(shopifyRequest(lineOrder(i)));

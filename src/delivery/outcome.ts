@@ -121,15 +121,36 @@ function afterBroadcastFailed(batch: readonly Progress[], reason: string, messag
 const refusedWith36000 = (step: Step) =>
   (step.step === 'split' && step.broadcastFailed) || (step.step === 'finish' && step.noted !== undefined);
 
+/** What deciding two refused halves needs besides their steps: who is in each, MantaGO's words, the policy and the time. */
+export interface Halves {
+  batches: readonly [readonly Progress[], readonly Progress[]];
+  message: string;
+  policy: RetryPolicy;
+  now: number;
+}
+
 /**
- * Both halves of a batch refused with 36000 were refused too: every recipient alike, so it is the
- * bot's broadcasts, not theirs — both halves wait for the bot. Otherwise each half goes on as decided.
+ * Both halves of a batch refused with 36000 were refused too. Down to one recipient each, every
+ * recipient alike: it is the bot's broadcasts, not theirs — both wait for the bot. While a half
+ * holds several, only the first such half is split again and the other is set aside, tried again
+ * later, uncounted: two refused recipients, one in each half, are not the bot (a smaller half gets
+ * through), yet a bot not published costs one call per level, not one per recipient.
+ * Otherwise each half goes on as decided.
  */
-export function afterHalves(first: Step, second: Step, message: string): [Step, Step] {
+export function afterHalves(first: Step, second: Step, { batches, message, policy, now }: Halves): [Step, Step] {
   if (!refusedWith36000(first) || !refusedWith36000(second)) return [first, second];
+  if (first.step === 'split') return [first, setAside(batches[1], policy, now)];
+  if (second.step === 'split') return [setAside(batches[0], policy, now), second];
   const pause: Step = { step: 'pause', outcome: 'bot_refused', refusal: { reason: 'broadcasts_refused', code: 36000, message } };
   return [pause, pause];
 }
+
+/** A refused half not judged yet: tried again after the base delay (the other half's descent tells by then), uncounted. */
+const setAside = (batch: readonly Progress[], policy: RetryPolicy, now: number): Step => ({
+  step: 'finish',
+  outcome: 'batch_refused',
+  transitions: batch.map((d) => ({ to: 'retry', at: retryTime(policy, d, now + policy.baseDelayMs), counted: false })),
+});
 
 /**
  * MantaGO refuses the bot: the deliveries wait for it — for the next probe (`retryAt`) — and the

@@ -281,7 +281,8 @@ export class DeliveryWorker {
     // 36000: both halves are called before either is decided; refused alike, it is the bot's broadcasts (outcome.ts).
     const [a, b] = [await this.attempt(first), await this.attempt(second)];
     const message = 'message' in call.result ? call.result.message : step.reason;
-    const [stepA, stepB] = a && b ? afterHalves(a.step, b.step, message) : [a?.step, b?.step];
+    const halves = { batches: [first.batch, second.batch] as const, message, policy: this.deps.options.policy, now: this.clock.now() };
+    const [stepA, stepB] = a && b ? afterHalves(a.step, b.step, halves) : [a?.step, b?.step];
     if (a && stepA) await this.apply(stepA, first, a.call);
     if (b && stepB) await this.apply(stepB, second, b.call);
   }
