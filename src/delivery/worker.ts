@@ -7,7 +7,6 @@
 //            that outcome.ts decides: finish (record the attempts, until the store takes them),
 //            hand back (the call never started), renew the credentials and send again, split the
 //            batch in halves, or pause for a refused bot (only its probe calls then: bot-pause.ts)
-//
 // A claimed batch leaves a send unsent only through handBack: due now, no attempt counted.
 import { systemClock, type Clock } from '../clock.ts';
 import type { AttemptOutcome, ClaimedDelivery } from '../domain/delivery.ts';
