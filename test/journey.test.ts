@@ -191,6 +191,8 @@ test('WooCommerce: an order cancelled before it was paid (its checkout left pend
   ]);
   const paid = wooOrder({ date_paid_gmt: '2026-03-02T10:00:00', meta_data: [{ id: 1, key: 'line_uid', value: user(7) }] });
   await app.inject(wooRequest(paid));
+  // Cancelled only once confirmed: a cancellation before the confirmation went out skips it, by design.
+  await waitFor(() => messages(sim, user(7)).length === 1, { what: 'the confirmation' });
   expect((await app.inject(wooRequest({ ...paid, status: 'cancelled' }))).statusCode).toBe(202);
   await waitFor(() => messages(sim, user(7)).length === 2, { what: 'the confirmation and the cancellation' });
   expect(messages(sim, user(6))).toEqual([]);

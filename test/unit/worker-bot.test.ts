@@ -1,5 +1,5 @@
 // The worker and a refused bot, through its seams (test/helpers/fake-worker.ts): a batch refused for
-// the bot waits uncounted, nothing else calls while it is refused, both halves of a 36000 name the
+// the bot waits uncounted, nothing else calls while it is refused, 36000 down to one recipient each names the
 // bot, and the probe (a claim of one) resumes everything.
 import pino from 'pino';
 import { describe, expect, test } from 'vitest';
@@ -43,14 +43,23 @@ describe('DeliveryWorker with a refused bot', () => {
     expect(released).toEqual([[3]]);
   });
 
-  test('36000 for a batch and for both its halves: the bot, not the recipients; nobody dead', async () => {
+  test('36000 for a batch, for both its halves and down to one recipient each: the bot, not the recipients; nobody dead, nothing counted', async () => {
     const { worker, recorded, calls, clock } = setup([() => refused(36000)], {}, { bot });
     await worker.sendNow(
       [1, 2, 3, 4].map((i) => delivery(i, clock)),
       clock.now() + OPTIONS.leaseMs,
     );
-    expect(calls.map((c) => c.request.clientIds.length)).toEqual([4, 2, 2]);
-    expect(outcomes(recorded).flat()).toEqual([...Array(4).fill('batch_refused:in_flight'), ...Array(4).fill('bot_refused:retry')]);
+    // Refused alike down to one recipient each: the first half split again, the second set aside meanwhile.
+    const ids = (...of: number[]) => of.map((i) => delivery(i, clock).clientId);
+    expect(calls.map((c) => c.request.clientIds)).toEqual([ids(1, 2, 3, 4), ids(1, 2), ids(3, 4), ids(1), ids(2)]);
+    const byDelivery = recorded.flat().map((r) => `${r.attempt.deliveryId} ${r.attempt.outcome}:${r.transition.to}`);
+    expect(byDelivery.filter((r) => !r.endsWith(':in_flight')).sort()).toEqual([
+      '1 bot_refused:retry',
+      '2 bot_refused:retry',
+      '3 batch_refused:retry',
+      '4 batch_refused:retry',
+    ]);
+    expect(recorded.flat().every((r) => r.transition.to !== 'dead' && !('counted' in r.transition && r.transition.counted))).toBe(true);
     expect(status?.view()).toMatchObject({ state: 'bot_refused', reason: 'broadcasts_refused', code: 36000 });
   });
 
