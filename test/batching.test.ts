@@ -91,6 +91,20 @@ test('two refused recipients, one in each half of a refused batch (36000), are t
   await waitFor(() => timesDelivered(sim, 20) === 1, { what: 'a later order, not held for a probe' });
 });
 
+test('two refused recipients that end up alone together, the rest of their batch accepted: theirs, not the bot: only they are dead, the bot never paused', async () => {
+  const { sim, app, logs } = await setup({ MANTAGO_MAX_CONCURRENCY: '1', MANTAGO_MAX_RPS: '1000' });
+  const orders = Array.from({ length: 12 }, (_, i) => lineOrder(i));
+  const bad = [1, 2]; // the first two of the batch behind order 0: halved down, they are the last two left
+  sim.set({ refusedClientIds: bad.map(lineUser) });
+  await postWhileFirstCallIsSlow(sim, app, orders);
+  for (const i of bad)
+    await waitFor(async () => (await app.inject(shopifyRequest(orders[i]))).json().delivery === 'dead', { what: `recipient ${i} dead` });
+  await waitFor(() => orders.every((_, i) => bad.includes(i) || timesDelivered(sim, i) === 1), { what: 'every other order' });
+  expect(orders.map((_, i) => timesDelivered(sim, i))).toEqual(orders.map((_, i) => (bad.includes(i) ? 0 : 1)));
+  expect((await app.inject({ method: 'GET', url: '/readyz' })).json().checks).toMatchObject({ bot: 'ok', delivery: 'ok' });
+  expect(logs.filter((line) => line.includes('MantaGO refuses the bot'))).toEqual([]);
+});
+
 test('never more calls in flight than MANTAGO_MAX_CONCURRENCY', async () => {
   const { sim, app } = await setup({ MANTAGO_MAX_CONCURRENCY: '3', MANTAGO_MAX_RPS: '1000', BATCH_MAX_RECIPIENTS: '1' }, 150);
   for (let i = 0; i < 12; i++) await app.inject(shopifyRequest(lineOrder(i)));

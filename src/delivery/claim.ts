@@ -23,6 +23,8 @@ export interface Claim {
   observe?: (result: CallResult) => void;
   /** The probe of a refused bot: the one claim that calls MantaGO while it refuses (bot-pause.ts). */
   probe?: boolean;
+  /** Part of a split batch one of whose parts MantaGO accepted: the bot broadcasts, so a 36000 below is the recipients'. */
+  botAccepted?: true;
 }
 
 /** One broadcast made for a claim: what outcome.ts decides from and the attempts record. */

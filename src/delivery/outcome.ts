@@ -121,12 +121,13 @@ function afterBroadcastFailed(batch: readonly Progress[], reason: string, messag
 const refusedWith36000 = (step: Step) =>
   (step.step === 'split' && step.broadcastFailed) || (step.step === 'finish' && step.noted !== undefined);
 
-/** What deciding two refused halves needs besides their steps: who is in each, MantaGO's words, the policy and the time. */
+/** What deciding two refused halves needs besides their steps: who is in each, the policy and the time. */
 export interface Halves {
   batches: readonly [readonly Progress[], readonly Progress[]];
-  message: string;
   policy: RetryPolicy;
   now: number;
+  /** MantaGO accepted another part of the same split batch: the bot broadcasts, whoever is refused. */
+  botAccepted: boolean;
 }
 
 /**
@@ -134,13 +135,16 @@ export interface Halves {
  * recipient alike: it is the bot's broadcasts, not theirs — both wait for the bot. While a half
  * holds several, only the first such half is split again and the other is set aside, tried again
  * later, uncounted: two refused recipients, one in each half, are not the bot (a smaller half gets
- * through), yet a bot not published costs one call per level, not one per recipient.
- * Otherwise each half goes on as decided.
+ * through), yet a bot not published costs one call per level, not one per recipient. Down to one
+ * each, but another part of the same batch was accepted: the bot broadcasts, so they are the
+ * recipients' refusals. Otherwise each half goes on as decided.
  */
-export function afterHalves(first: Step, second: Step, { batches, message, policy, now }: Halves): [Step, Step] {
+export function afterHalves(first: Step, second: Step, { batches, policy, now, botAccepted }: Halves): [Step, Step] {
   if (!refusedWith36000(first) || !refusedWith36000(second)) return [first, second];
   if (first.step === 'split') return [first, setAside(batches[1], policy, now)];
   if (second.step === 'split') return [setAside(batches[0], policy, now), second];
+  if (botAccepted) return [first, second];
+  const message = (first.step === 'finish' && first.noted?.message) || 'the broadcast failed';
   const pause: Step = { step: 'pause', outcome: 'bot_refused', refusal: { reason: 'broadcasts_refused', code: 36000, message } };
   return [pause, pause];
 }

@@ -266,8 +266,7 @@ export class DeliveryWorker {
   /** A batch refused as a whole: each half is sent as a claim of its own, until the refused recipients are found. */
   private async splitInHalves(step: StepOf<'split'>, claim: Claim, call: Call): Promise<void> {
     await this.recordStillClaimed(step.outcome, claim, call);
-    const refused = { deliveries: claim.batch.length, reason: step.reason };
-    this.deps.log.warn(refused, 'MantaGO refused a batched broadcast; sending halves to find the refused recipients');
+    this.deps.log.warn({ deliveries: claim.batch.length, reason: step.reason }, 'MantaGO refused a batched broadcast; sending halves');
     const cut = Math.ceil(claim.batch.length / 2);
     // Each half under a lease of its own: renewing one renews only its deliveries in the store.
     const [first, second] = [claim.batch.slice(0, cut), claim.batch.slice(cut)].map(
@@ -279,9 +278,10 @@ export class DeliveryWorker {
     }
     // 36000: both halves are called before either is decided; refused alike, it is the bot's broadcasts (outcome.ts).
     const [a, b] = [await this.attempt(first), await this.attempt(second)];
-    const message = 'message' in call.result ? call.result.message : step.reason;
-    const halves = { batches: [first.batch, second.batch] as const, message, policy: this.deps.options.policy, now: this.clock.now() };
+    const botAccepted = claim.botAccepted === true || [a, b].some((half) => half?.step.step === 'finish' && half.step.outcome === 'sent');
+    const halves = { batches: [first.batch, second.batch] as const, policy: this.deps.options.policy, now: this.clock.now(), botAccepted };
     const [stepA, stepB] = a && b ? afterHalves(a.step, b.step, halves) : [a?.step, b?.step];
+    if (botAccepted) first.botAccepted = second.botAccepted = true; // what is split further below them knows
     if (a && stepA) await this.apply(stepA, first, a.call);
     if (b && stepB) await this.apply(stepB, second, b.call);
   }

@@ -111,18 +111,20 @@ describe('afterHalves and afterBotRefused', () => {
   const single36000 = afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U1', content: 'k' } });
   const sent = afterCall({ kind: 'ok', status: 200, durationMs: 1, body: {} }, [fresh], policy, now);
 
-  const halves = (first: number, second: number, message = 'Create broadcast failed') => ({
+  const halves = (first: number, second: number, botAccepted = false) => ({
     batches: [Array(first).fill(fresh), Array(second).fill(fresh)] as const,
-    message,
     policy,
     now,
+    botAccepted,
   });
 
   test('both halves refused with 36000, one recipient each: both wait for the bot; one half accepted: each goes on as decided', () => {
     const other = afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U2', content: 'k' } });
     const [a, b] = afterHalves(single36000, other, halves(1, 1));
     expect(a).toEqual(b);
-    expect(a).toMatchObject({ step: 'pause', refusal: { reason: 'broadcasts_refused', code: 36000 } });
+    expect(a).toMatchObject({ step: 'pause', refusal: { reason: 'broadcasts_refused', code: 36000, message: 'nope' } });
+    // Another part of the same batch was accepted: the bot broadcasts, so each is its recipient's refusal.
+    expect(afterHalves(single36000, other, halves(1, 1, true))).toEqual([single36000, other]);
     expect(afterHalves(single36000, sent, halves(1, 1))).toEqual([single36000, sent]);
     expect(afterHalves(afterCall(refused(undefined), [fresh], policy, now), single36000, halves(1, 1))[0]).toMatchObject({
       step: 'finish',

@@ -81,6 +81,25 @@ describe('DeliveryWorker with a refused bot', () => {
     expect(status?.view().state).toBe('usable');
   });
 
+  test('36000 for the two recipients of one half, the other half accepted: the bot broadcasts, so those two are dead, not the bot refused', async () => {
+    const bad = [1, 2].map((i) => delivery(i, new FakeClock()).clientId);
+    const answer = (request: { clientIds: string[] }) => (request.clientIds.some((id) => bad.includes(id)) ? refused(36000) : ok);
+    const { worker, recorded, calls, clock } = setup([answer, answer, answer, answer, answer], {}, { bot });
+    await worker.sendNow(
+      [1, 2, 3, 4].map((i) => delivery(i, clock)),
+      clock.now() + OPTIONS.leaseMs,
+    );
+    expect(calls.map((c) => c.request.clientIds.length)).toEqual([4, 2, 2, 1, 1]);
+    const finals = recorded.flat().filter((r) => r.transition.to !== 'in_flight');
+    expect(finals.map((r) => [r.attempt.deliveryId, r.transition.to]).sort()).toEqual([
+      [1, 'dead'],
+      [2, 'dead'],
+      [3, 'sent'],
+      [4, 'sent'],
+    ]);
+    expect(status?.view().state).toBe('usable');
+  });
+
   test('the probe: one delivery claimed when due, and its acceptance resumes the bot', async () => {
     const { worker, claimedAt, calls, recorded, clock } = setup(
       [() => refused(5001, 'Bot not found'), () => ok],
