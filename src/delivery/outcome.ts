@@ -47,6 +47,11 @@ export type Step =
   | { step: 'renew'; outcome: 'credentials_expired'; superseded?: true }
   /** MantaGO refused a broadcast to several recipients as a whole: send halves to find the bad ones. */
   | { step: 'split'; outcome: 'batch_refused'; reason: string; broadcastFailed: boolean }
+  /**
+   * A refused half not judged yet: still claimed while the other half is split further, then sent
+   * again (as it is sent, a bot refused by then makes it wait for the bot, uncounted).
+   */
+  | { step: 'hold'; outcome: 'batch_refused' }
   /** MantaGO refuses the bot itself (1002, 5001, broadcasts refused alike): the deliveries wait for it, uncounted. */
   | { step: 'pause'; outcome: 'bot_refused'; refusal: BotRefusal }
   /** The call never started (no call slot within the lease): hand the claim back, no attempt made. */
@@ -121,40 +126,26 @@ function afterBroadcastFailed(batch: readonly Progress[], reason: string, messag
 const refusedWith36000 = (step: Step) =>
   (step.step === 'split' && step.broadcastFailed) || (step.step === 'finish' && step.noted !== undefined);
 
-/** What deciding two refused halves needs besides their steps: who is in each, the policy and the time. */
-export interface Halves {
-  batches: readonly [readonly Progress[], readonly Progress[]];
-  policy: RetryPolicy;
-  now: number;
-  /** MantaGO accepted another part of the same split batch: the bot broadcasts, whoever is refused. */
-  botAccepted: boolean;
-}
-
 /**
  * Both halves of a batch refused with 36000 were refused too. Down to one recipient each, every
  * recipient alike: it is the bot's broadcasts, not theirs — both wait for the bot. While a half
- * holds several, only the first such half is split again and the other is set aside, tried again
- * later, uncounted: two refused recipients, one in each half, are not the bot (a smaller half gets
- * through), yet a bot not published costs one call per level, not one per recipient. Down to one
- * each, but another part of the same batch was accepted: the bot broadcasts, so they are the
- * recipients' refusals. Otherwise each half goes on as decided.
+ * holds several, only the first such half is split again and the other is held until that tells:
+ * two refused recipients, one in each half, are not the bot (a smaller half gets through), yet a
+ * bot not published costs two calls per level, not one per recipient. Down to one each, but
+ * MantaGO accepted another part of the same batch (`botAccepted`): the bot broadcasts, so they are
+ * the recipients' refusals. Otherwise each half goes on as decided.
  */
-export function afterHalves(first: Step, second: Step, { batches, policy, now, botAccepted }: Halves): [Step, Step] {
+export function afterHalves(first: Step, second: Step, botAccepted: boolean): [Step, Step] {
   if (!refusedWith36000(first) || !refusedWith36000(second)) return [first, second];
-  if (first.step === 'split') return [first, setAside(batches[1], policy, now)];
-  if (second.step === 'split') return [setAside(batches[0], policy, now), second];
+  if (first.step === 'split') return [first, HOLD];
+  if (second.step === 'split') return [HOLD, second];
   if (botAccepted) return [first, second];
   const message = (first.step === 'finish' && first.noted?.message) || 'the broadcast failed';
   const pause: Step = { step: 'pause', outcome: 'bot_refused', refusal: { reason: 'broadcasts_refused', code: 36000, message } };
   return [pause, pause];
 }
 
-/** A refused half not judged yet: tried again after the base delay (the other half's descent tells by then), uncounted. */
-const setAside = (batch: readonly Progress[], policy: RetryPolicy, now: number): Step => ({
-  step: 'finish',
-  outcome: 'batch_refused',
-  transitions: batch.map((d) => ({ to: 'retry', at: retryTime(policy, d, now + policy.baseDelayMs), counted: false })),
-});
+const HOLD: Step = { step: 'hold', outcome: 'batch_refused' };
 
 /**
  * MantaGO refuses the bot: the deliveries wait for it — for the next probe (`retryAt`) — and the

@@ -6,7 +6,7 @@
 //   send     keep the lease alive → await usable credentials → call MantaGO → apply the outcome
 //            that outcome.ts decides: finish (record the attempts, until the store takes them),
 //            hand back (the call never started), renew the credentials and send again, split the
-//            batch in halves, or pause for a refused bot (only its probe calls then: bot-pause.ts)
+//            batch in halves (split.ts), or pause for a refused bot (only its probe calls then: bot-pause.ts)
 // A claimed batch leaves a send unsent only through handBack: due now, no attempt counted.
 import { systemClock, type Clock } from '../clock.ts';
 import type { AttemptOutcome, ClaimedDelivery } from '../domain/delivery.ts';
@@ -18,9 +18,10 @@ import { type BotGate, callContext, noteFinish, pauseFor, probeBot } from './bot
 import { HeldDeliveries } from './held.ts';
 import { type Call, type Claim, type StepOf, stillClaimed, workerOwner } from './claim.ts';
 import { StopDeadline, untilStored } from './until-stored.ts';
-import { afterCall, afterHalves, afterRenewalFailed, attemptsOf, type Step } from './outcome.ts';
+import { afterCall, afterRenewalFailed, attemptsOf, type Step } from './outcome.ts';
 import { reportOutcome } from './report.ts';
 import { type SideStage, SideStages } from './side-stages.ts';
+import { type SplitSteps, splitInHalves } from './split.ts';
 import { WakeUp } from './wake-up.ts';
 import type { Stage, WorkerDeps } from './worker-deps.ts';
 
@@ -42,6 +43,7 @@ export class DeliveryWorker {
   /** Armed when stopping (no more claims): until when an outcome is still written while the store is down. */
   private readonly stopDeadline: StopDeadline;
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly splitSteps: SplitSteps;
 
   constructor(deps: WorkerDeps) {
     this.deps = deps;
@@ -53,6 +55,13 @@ export class DeliveryWorker {
     const start = <W>(name: string, stage: Stage<W>, run: (work: W[], lease: Lease) => Promise<void>) =>
       this.startClaimed(name, stage, run);
     this.side = new SideStages(deps, { start, wake: () => this.wake() }, deps.options.pollMs, this.clock);
+    this.splitSteps = {
+      send: (claim) => this.send(claim),
+      attempt: (claim) => this.attempt(claim),
+      apply: (step, claim, call) => this.apply(step, claim, call),
+      recordStillClaimed: (outcome, claim, call) => this.recordStillClaimed(outcome, claim, call),
+      log: deps.log,
+    };
   }
 
   start(): void {
@@ -229,7 +238,9 @@ export class DeliveryWorker {
       case 'renew':
         return this.renewCredentials(step, claim, call);
       case 'split':
-        return this.splitInHalves(step, claim, call);
+        return splitInHalves(step, claim, call, this.splitSteps);
+      case 'hold': // sent again: a bot refused meanwhile hands it back at once (attempt)
+        return this.recordStillClaimed(step.outcome, claim, call).then(() => this.send(claim));
       case 'pause': // MantaGO refuses the bot: it is told, and the batch waits for the next probe, uncounted
         return this.apply(pauseFor(step, claim, this.deps.bot, this.deps.options.policy, this.clock.now()), claim, call);
     }
@@ -261,29 +272,6 @@ export class DeliveryWorker {
     const now = this.clock.now();
     const retryAt = credentials.nextRefreshAt() ?? now + options.policy.baseDelayMs;
     return this.apply(afterRenewalFailed(renewal, claim.batch, options.policy, now, retryAt), claim, call);
-  }
-
-  /** A batch refused as a whole: each half is sent as a claim of its own, until the refused recipients are found. */
-  private async splitInHalves(step: StepOf<'split'>, claim: Claim, call: Call): Promise<void> {
-    await this.recordStillClaimed(step.outcome, claim, call);
-    this.deps.log.warn({ deliveries: claim.batch.length, reason: step.reason }, 'MantaGO refused a batched broadcast; sending halves');
-    const cut = Math.ceil(claim.batch.length / 2);
-    // Each half under a lease of its own: renewing one renews only its deliveries in the store.
-    const [first, second] = [claim.batch.slice(0, cut), claim.batch.slice(cut)].map(
-      (batch): Claim => ({ ...claim, batch, renewals: 0, lease: claim.lease.forPart() }),
-    );
-    if (!first || !second || !step.broadcastFailed) {
-      for (const half of [first, second]) if (half) await this.send(half);
-      return;
-    }
-    // 36000: both halves are called before either is decided; refused alike, it is the bot's broadcasts (outcome.ts).
-    const [a, b] = [await this.attempt(first), await this.attempt(second)];
-    const botAccepted = claim.botAccepted === true || [a, b].some((half) => half?.step.step === 'finish' && half.step.outcome === 'sent');
-    const halves = { batches: [first.batch, second.batch] as const, policy: this.deps.options.policy, now: this.clock.now(), botAccepted };
-    const [stepA, stepB] = a && b ? afterHalves(a.step, b.step, halves) : [a?.step, b?.step];
-    if (botAccepted) first.botAccepted = second.botAccepted = true; // what is split further below them knows
-    if (a && stepA) await this.apply(stepA, first, a.call);
-    if (b && stepB) await this.apply(stepB, second, b.call);
   }
 
   /** An attempt after which the same claim calls again (renewed credentials, a split batch): it stays in flight. */

@@ -111,40 +111,22 @@ describe('afterHalves and afterBotRefused', () => {
   const single36000 = afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U1', content: 'k' } });
   const sent = afterCall({ kind: 'ok', status: 200, durationMs: 1, body: {} }, [fresh], policy, now);
 
-  const halves = (first: number, second: number, botAccepted = false) => ({
-    batches: [Array(first).fill(fresh), Array(second).fill(fresh)] as const,
-    policy,
-    now,
-    botAccepted,
-  });
-
   test('both halves refused with 36000, one recipient each: both wait for the bot; one half accepted: each goes on as decided', () => {
     const other = afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U2', content: 'k' } });
-    const [a, b] = afterHalves(single36000, other, halves(1, 1));
+    const [a, b] = afterHalves(single36000, other, false);
     expect(a).toEqual(b);
     expect(a).toMatchObject({ step: 'pause', refusal: { reason: 'broadcasts_refused', code: 36000, message: 'nope' } });
     // Another part of the same batch was accepted: the bot broadcasts, so each is its recipient's refusal.
-    expect(afterHalves(single36000, other, halves(1, 1, true))).toEqual([single36000, other]);
-    expect(afterHalves(single36000, sent, halves(1, 1))).toEqual([single36000, sent]);
-    expect(afterHalves(afterCall(refused(undefined), [fresh], policy, now), single36000, halves(1, 1))[0]).toMatchObject({
-      step: 'finish',
-    });
+    expect(afterHalves(single36000, other, true)).toEqual([single36000, other]);
+    expect(afterHalves(single36000, sent, false)).toEqual([single36000, sent]);
+    expect(afterHalves(afterCall(refused(undefined), [fresh], policy, now), single36000, false)[0]).toMatchObject({ step: 'finish' });
   });
 
-  test('both halves refused with 36000, one of several: only the first such half is split again, the other set aside for the base delay, uncounted, not ended', () => {
-    const later = { to: 'retry', at: now + policy.baseDelayMs, counted: false };
-    expect(afterHalves(split36000, single36000, halves(2, 1))).toEqual([
-      split36000,
-      { step: 'finish', outcome: 'batch_refused', transitions: [later] },
-    ]);
-    expect(afterHalves(single36000, split36000, halves(1, 2))).toEqual([
-      { step: 'finish', outcome: 'batch_refused', transitions: [later] },
-      split36000,
-    ]);
-    expect(afterHalves(split36000, split36000, halves(2, 2))).toEqual([
-      split36000,
-      { step: 'finish', outcome: 'batch_refused', transitions: [later, later] },
-    ]);
+  test('both halves refused with 36000, one of several: only the first such half is split again, the other held until it tells', () => {
+    const hold = { step: 'hold', outcome: 'batch_refused' };
+    expect(afterHalves(split36000, single36000, false)).toEqual([split36000, hold]);
+    expect(afterHalves(single36000, split36000, false)).toEqual([hold, split36000]);
+    expect(afterHalves(split36000, split36000, true)).toEqual([split36000, hold]);
   });
 
   test('waiting for the bot is not an attempt: retried uncounted at the probe, dead only past the age bound', () => {

@@ -44,21 +44,22 @@ describe('DeliveryWorker with a refused bot', () => {
   });
 
   test('36000 for a batch, for both its halves and down to one recipient each: the bot, not the recipients; nobody dead, nothing counted', async () => {
-    const { worker, recorded, calls, clock } = setup([() => refused(36000)], {}, { bot });
+    const { worker, recorded, calls, released, clock } = setup([() => refused(36000)], {}, { bot });
     await worker.sendNow(
       [1, 2, 3, 4].map((i) => delivery(i, clock)),
       clock.now() + OPTIONS.leaseMs,
     );
-    // Refused alike down to one recipient each: the first half split again, the second set aside meanwhile.
+    // Refused alike down to one recipient each: the first half split again, the second held meanwhile,
+    // then handed back to wait for the bot with the others, without another call.
     const ids = (...of: number[]) => of.map((i) => delivery(i, clock).clientId);
     expect(calls.map((c) => c.request.clientIds)).toEqual([ids(1, 2, 3, 4), ids(1, 2), ids(3, 4), ids(1), ids(2)]);
     const byDelivery = recorded.flat().map((r) => `${r.attempt.deliveryId} ${r.attempt.outcome}:${r.transition.to}`);
-    expect(byDelivery.filter((r) => !r.endsWith(':in_flight')).sort()).toEqual([
-      '1 bot_refused:retry',
-      '2 bot_refused:retry',
-      '3 batch_refused:retry',
-      '4 batch_refused:retry',
-    ]);
+    expect(byDelivery.filter((r) => !r.endsWith(':in_flight')).sort()).toEqual(['1 bot_refused:retry', '2 bot_refused:retry']);
+    // 3 and 4: the batch's call, then their half's, each recorded as an attempt that stays in flight.
+    expect(byDelivery.filter((r) => r.startsWith('3 ') || r.startsWith('4 '))).toEqual(
+      Array(2).fill(['3 batch_refused:in_flight', '4 batch_refused:in_flight']).flat(),
+    );
+    expect(released).toEqual([[3, 4]]);
     expect(recorded.flat().every((r) => r.transition.to !== 'dead' && !('counted' in r.transition && r.transition.counted))).toBe(true);
     expect(status?.view()).toMatchObject({ state: 'bot_refused', reason: 'broadcasts_refused', code: 36000 });
   });

@@ -1,0 +1,44 @@
+// A batch MantaGO refused as a whole is sent in halves, each under a lease of its own, until the
+// refused recipients are found. For a 36000 both halves are called before either is decided
+// (outcome.ts's afterHalves): refused alike down to one recipient each, it is the bot's broadcasts;
+// a half held goes after the other, which has told by then.
+import type { Logger } from 'pino';
+import type { AttemptOutcome } from '../domain/delivery.ts';
+import type { Call, Claim, StepOf } from './claim.ts';
+import { afterHalves, type Step } from './outcome.ts';
+
+/** The worker's send steps that a split goes through again for each half. */
+export interface SplitSteps {
+  send(claim: Claim): Promise<void>;
+  /** The send up to outcome.ts's decision; none when the claim was handed back instead of calling. */
+  attempt(claim: Claim): Promise<{ step: Step; call: Call } | undefined>;
+  apply(step: Step, claim: Claim, call: Call): Promise<void>;
+  /** Records an attempt after which the same claim calls again. */
+  recordStillClaimed(outcome: AttemptOutcome, claim: Claim, call: Call): Promise<void>;
+  log: Logger;
+}
+
+export async function splitInHalves(step: StepOf<'split'>, claim: Claim, call: Call, steps: SplitSteps): Promise<void> {
+  await steps.recordStillClaimed(step.outcome, claim, call);
+  const refused = { deliveries: claim.batch.length, reason: step.reason };
+  steps.log.warn(refused, 'MantaGO refused a batched broadcast; sending halves to find the refused recipients');
+  const cut = Math.floor(claim.batch.length / 2); // the first half the smaller: the one split further on a 36000
+  // Each half under a lease of its own: renewing one renews only its deliveries in the store.
+  const [first, second] = [claim.batch.slice(0, cut), claim.batch.slice(cut)].map(
+    (batch): Claim => ({ ...claim, batch, renewals: 0, lease: claim.lease.forPart() }),
+  );
+  if (!first || !second || !step.broadcastFailed) {
+    for (const half of [first, second]) if (half) await steps.send(half);
+    return;
+  }
+  const [a, b] = [await steps.attempt(first), await steps.attempt(second)];
+  const botAccepted = claim.botAccepted === true || [a, b].some((half) => half?.step.step === 'finish' && half.step.outcome === 'sent');
+  const [stepA, stepB] = a && b ? afterHalves(a.step, b.step, botAccepted) : [a?.step, b?.step];
+  if (botAccepted) first.botAccepted = second.botAccepted = true; // what is split further below them knows
+  const halves = [
+    { part: first, done: a, next: stepA },
+    { part: second, done: b, next: stepB },
+  ];
+  if (stepA?.step === 'hold') halves.reverse();
+  for (const { part, done, next } of halves) if (done && next) await steps.apply(next, part, done.call);
+}
