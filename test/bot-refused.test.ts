@@ -88,6 +88,31 @@ describe.each(SERVICE_ENGINES)('$engine store', ({ engine, available }) => {
   );
 
   test.skipIf(!available)(
+    'the bot not published, several batches split at once (concurrency 4): the one that names the bot first pauses the rest; nobody dead, all sent once when published',
+    async () => {
+      const { app, sim } = await startServiceWithSimulator({
+        env: { ...ENV, BATCH_MAX_RECIPIENTS: '6', MANTAGO_MAX_CONCURRENCY: '4', ...(await engineEnv(engine)) },
+      });
+      // Held back by a first 429 while they arrive, the orders go out as several batches at once.
+      sim.set({ notPublished: true, fail: { status: 429, count: 1, retryAfterSeconds: 3 } });
+      expect((await app.inject(shopifyRequest(orderFor(1000)))).statusCode).toBe(202);
+      await waitFor(() => sim.broadcastCalls().length === 1, { what: 'the 429 that holds the calls back' });
+      for (let i = 1; i < 48; i++) expect((await app.inject(shopifyRequest(orderFor(1000 + i)))).statusCode).toBe(202);
+      await waitFor(async () => (await readiness(app)).checks.delivery === 'bot_refused', { what: '/readyz to say bot_refused' });
+      const atPause = sim.broadcastCalls().length;
+      await waitFor(() => sim.broadcastCalls().length >= atPause + 2, { what: 'two probes' });
+      expect((await get(app, '/admin/deliveries?status=dead')).deliveries).toEqual([]);
+
+      sim.set({ notPublished: false });
+      const sentOnce = () => Array.from({ length: 48 }, (_, i) => sim.timesDelivered(user(1000 + i)));
+      await waitFor(() => sentOnce().every((n) => n >= 1), { what: 'all 48 after the next probe', timeoutMs: 15_000 });
+      expect(sentOnce()).toEqual(Array(48).fill(1));
+      await waitFor(async () => (await get(app, '/admin/overview')).deliveries.pending === 0, { what: 'every delivery recorded' });
+      expect((await get(app, '/admin/deliveries?status=dead')).deliveries).toEqual([]);
+    },
+  );
+
+  test.skipIf(!available)(
     'a bot id MantaGO does not know (5001) is named at start, in the log and /readyz, before any order; orders wait, none dead',
     async () => {
       const { app, sim, logs } = await startServiceWithSimulator({

@@ -7,6 +7,7 @@ import type { ClaimedDelivery } from '../domain/delivery.ts';
 import type { BotCheck } from '../mantago/bot-check.ts';
 import type { BotStatus } from '../mantago/bot-status.ts';
 import { batchKey } from './batching.ts';
+import type { Claim } from './claim.ts';
 import { afterBotRefused, type CallContext, type RetryPolicy, type Step } from './outcome.ts';
 
 /** The bot's state, as the worker uses it (BotStatus). */
@@ -16,7 +17,7 @@ export type BotGate = Pick<
 >;
 
 /** What deciding a call's result needs to know besides it: who a single-recipient broadcast was for, the bot's memory, a probe. */
-export function callContext(batch: readonly ClaimedDelivery[], bot: BotGate | undefined, probe: boolean): CallContext {
+export function callContext({ batch, probe, split }: Claim, bot: BotGate | undefined): CallContext {
   const [only] = batch;
   const single =
     batch.length === 1 && only
@@ -30,7 +31,12 @@ export function callContext(batch: readonly ClaimedDelivery[], bot: BotGate | un
         }
       : undefined;
   const lastRefused = bot?.lastRefused();
-  return { ...(single && { single }), ...(lastRefused && { lastRefused }), ...(probe && { probe }) };
+  return {
+    ...(single && { single }),
+    ...(lastRefused && { lastRefused }),
+    ...(probe && { probe }),
+    ...(split && { inSplit: true }),
+  };
 }
 
 /** Tells the bot what a finished call came to: accepted (a probe's success resumes everything), or one recipient's 36000. */

@@ -23,8 +23,8 @@ export interface Claim {
   observe?: (result: CallResult) => void;
   /** The probe of a refused bot: the one claim that calls MantaGO while it refuses (bot-pause.ts). */
   probe?: boolean;
-  /** Part of a split batch one of whose parts MantaGO accepted: the bot broadcasts, so a 36000 below is the recipients'. */
-  botAccepted?: true;
+  /** Part of a split batch: shared by all its parts, whether MantaGO accepted any (then a 36000 is the recipient's, not the bot's). */
+  split?: { botAccepted: boolean };
 }
 
 /** One broadcast made for a claim: what outcome.ts decides from and the attempts record. */

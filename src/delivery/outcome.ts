@@ -34,6 +34,8 @@ export interface CallContext {
   lastRefused?: RecipientRefusal;
   /** The probe while the bot is refused: no refusal ends its delivery, it only says the bot is still refused. */
   probe?: boolean;
+  /** Part of a split batch: whether its 36000 is the bot's is for afterHalves to judge, not the "in a row" rule. */
+  inSplit?: boolean;
 }
 
 export type Step =
@@ -112,37 +114,42 @@ export function afterCall(
 /**
  * 36000, "the broadcast failed": the bot (not published) or a recipient. A batch is split to tell;
  * a single recipient's ends only that delivery — unless it comes right after another recipient's
- * for another content (then it is the bot), or it is the probe of a bot already refused.
+ * for another content (then it is the bot), or it is the probe of a bot already refused. Within a
+ * split batch, afterHalves judges it with its sibling.
  */
 function afterBroadcastFailed(batch: readonly Progress[], reason: string, message: string, context: CallContext): Step {
   if (batch.length > 1) return { step: 'split', outcome: 'batch_refused', reason, broadcastFailed: true };
   const refusal = context.single && { ...context.single, message };
-  if (context.probe || (refusal && refusedInARow(context.lastRefused, refusal)))
+  if (context.probe || (!context.inSplit && refusal && refusedInARow(context.lastRefused, refusal)))
     return { step: 'pause', outcome: 'bot_refused', refusal: { reason: 'broadcasts_refused', code: 36000, message } };
   return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })), ...(refusal && { noted: refusal }) };
 }
 
-/** Whether a step is a 36000 refusal (a batch to split, or one recipient's end). */
-const refusedWith36000 = (step: Step) =>
-  (step.step === 'split' && step.broadcastFailed) || (step.step === 'finish' && step.noted !== undefined);
+/** Whether MantaGO accepted the call a step decides (a broadcast that went out). */
+export const accepted = (step: Step | undefined) => step?.step === 'finish' && step.outcome === 'sent';
+const split36000 = (step: Step | undefined) => step?.step === 'split' && step.broadcastFailed;
+/** One recipient's 36000 that would end its delivery. */
+const single36000 = (step: Step | undefined): step is Extract<Step, { step: 'finish' }> =>
+  step?.step === 'finish' && step.noted !== undefined;
 
 /**
- * Both halves of a batch refused with 36000 were refused too. Down to one recipient each, every
- * recipient alike: it is the bot's broadcasts, not theirs — both wait for the bot. While a half
- * holds several, only the first such half is split again and the other is held until that tells:
- * two refused recipients, one in each half, are not the bot (a smaller half gets through), yet a
- * bot not published costs two calls per level, not one per recipient. Down to one each, but
- * MantaGO accepted another part of the same batch (`botAccepted`): the bot broadcasts, so they are
- * the recipients' refusals. Otherwise each half goes on as decided.
+ * The two halves of a batch refused with 36000, as each was decided alone (none: handed back
+ * unsent). MantaGO accepted a part of this batch (`botAccepted`): the bot broadcasts, so each half
+ * goes on as decided. Otherwise nothing proves a recipient refused rather than the bot: a half of
+ * several refused beside another refusal is split again — the smaller, the other held until that
+ * tells (two refused recipients, one in each half, are found; a bot not published costs two calls
+ * per level, not one per recipient) — and a lone recipient's 36000 beside anything but a half to
+ * split waits for the bot, uncounted, never ended (beside another such: every recipient alike).
  */
-export function afterHalves(first: Step, second: Step, botAccepted: boolean): [Step, Step] {
-  if (!refusedWith36000(first) || !refusedWith36000(second)) return [first, second];
-  if (first.step === 'split') return [first, HOLD];
-  if (second.step === 'split') return [HOLD, second];
-  if (botAccepted) return [first, second];
-  const message = (first.step === 'finish' && first.noted?.message) || 'the broadcast failed';
+export function afterHalves(first: Step | undefined, second: Step | undefined, botAccepted: boolean): [Step | undefined, Step | undefined] {
+  if (botAccepted || accepted(first) || accepted(second)) return [first, second];
+  if (split36000(first) && (split36000(second) || single36000(second))) return [first, HOLD];
+  if (split36000(second) && single36000(first)) return [HOLD, second];
+  const lone = [first, second].find(single36000);
+  if (!lone) return [first, second];
+  const message = lone.noted?.message ?? 'the broadcast failed';
   const pause: Step = { step: 'pause', outcome: 'bot_refused', refusal: { reason: 'broadcasts_refused', code: 36000, message } };
-  return [pause, pause];
+  return [single36000(first) ? pause : first, single36000(second) ? pause : second];
 }
 
 const HOLD: Step = { step: 'hold', outcome: 'batch_refused' };

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { AttemptOutcome } from '../domain/delivery.ts';
 import type { Call, Claim, StepOf } from './claim.ts';
-import { afterHalves, type Step } from './outcome.ts';
+import { accepted, afterHalves, type Step } from './outcome.ts';
 
 /** The worker's send steps that a split goes through again for each half. */
 export interface SplitSteps {
@@ -24,21 +24,24 @@ export async function splitInHalves(step: StepOf<'split'>, claim: Claim, call: C
   steps.log.warn(refused, 'MantaGO refused a batched broadcast; sending halves to find the refused recipients');
   const cut = Math.floor(claim.batch.length / 2); // the first half the smaller: the one split further on a 36000
   // Each half under a lease of its own: renewing one renews only its deliveries in the store.
+  const split = claim.split ?? { botAccepted: false };
   const [first, second] = [claim.batch.slice(0, cut), claim.batch.slice(cut)].map(
-    (batch): Claim => ({ ...claim, batch, renewals: 0, lease: claim.lease.forPart() }),
+    (batch): Claim => ({ ...claim, batch, renewals: 0, lease: claim.lease.forPart(), split }),
   );
   if (!first || !second || !step.broadcastFailed) {
     for (const half of [first, second]) if (half) await steps.send(half);
     return;
   }
   const [a, b] = [await steps.attempt(first), await steps.attempt(second)];
-  const botAccepted = claim.botAccepted === true || [a, b].some((half) => half?.step.step === 'finish' && half.step.outcome === 'sent');
-  const [stepA, stepB] = a && b ? afterHalves(a.step, b.step, botAccepted) : [a?.step, b?.step];
-  if (botAccepted) first.botAccepted = second.botAccepted = true; // what is split further below them knows
+  if (accepted(a?.step) || accepted(b?.step)) split.botAccepted = true;
+  const [stepA, stepB] = afterHalves(a?.step, b?.step, split.botAccepted);
+  // What is decided goes first (a sent half recorded before its lease could run out), then the half
+  // split further, then the one held: by then the other has told whether it is the bot.
   const halves = [
     { part: first, done: a, next: stepA },
     { part: second, done: b, next: stepB },
-  ];
-  if (stepA?.step === 'hold') halves.reverse();
+  ].sort((x, y) => ORDER.indexOf(x.next?.step) - ORDER.indexOf(y.next?.step));
   for (const { part, done, next } of halves) if (done && next) await steps.apply(next, part, done.call);
 }
+
+const ORDER: (Step['step'] | undefined)[] = ['finish', 'pause', 'renew', 'release', undefined, 'split', 'hold'];

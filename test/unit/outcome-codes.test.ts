@@ -111,22 +111,36 @@ describe('afterHalves and afterBotRefused', () => {
   const single36000 = afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U1', content: 'k' } });
   const sent = afterCall({ kind: 'ok', status: 200, durationMs: 1, body: {} }, [fresh], policy, now);
 
-  test('both halves refused with 36000, one recipient each: both wait for the bot; one half accepted: each goes on as decided', () => {
-    const other = afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U2', content: 'k' } });
-    const [a, b] = afterHalves(single36000, other, false);
-    expect(a).toEqual(b);
-    expect(a).toMatchObject({ step: 'pause', refusal: { reason: 'broadcasts_refused', code: 36000, message: 'nope' } });
-    // Another part of the same batch was accepted: the bot broadcasts, so each is its recipient's refusal.
-    expect(afterHalves(single36000, other, true)).toEqual([single36000, other]);
-    expect(afterHalves(single36000, sent, false)).toEqual([single36000, sent]);
-    expect(afterHalves(afterCall(refused(undefined), [fresh], policy, now), single36000, false)[0]).toMatchObject({ step: 'finish' });
+  const other = afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U2', content: 'k' } });
+  const split403 = afterCall(refused(60001), [fresh, fresh], policy, now);
+  const rateLimited = afterCall(refused(undefined, 429), [fresh], policy, now, 0.5);
+  const pause = { step: 'pause', outcome: 'bot_refused', refusal: { reason: 'broadcasts_refused', code: 36000, message: 'nope' } };
+  const hold = { step: 'hold', outcome: 'batch_refused' };
+
+  test('one recipient each, both refused with 36000, nothing of the batch accepted: both wait for the bot', () => {
+    expect(afterHalves(single36000, other, false)).toEqual([pause, pause]);
   });
 
-  test('both halves refused with 36000, one of several: only the first such half is split again, the other held until it tells', () => {
-    const hold = { step: 'hold', outcome: 'batch_refused' };
+  test('a part of the batch accepted (this level or above): the bot broadcasts, so each goes on as decided, a 36000 ending its delivery', () => {
+    expect(afterHalves(single36000, other, true)).toEqual([single36000, other]);
+    expect(afterHalves(single36000, sent, false)).toEqual([single36000, sent]);
+    expect(afterHalves(split36000, split36000, true)).toEqual([split36000, split36000]);
+  });
+
+  test("a lone recipient's 36000 beside a half that proves nothing (429, handed back unsent, another refusal) waits for the bot, never ended", () => {
+    expect(afterHalves(single36000, rateLimited, false)).toEqual([pause, rateLimited]);
+    expect(afterHalves(undefined, single36000, false)).toEqual([undefined, pause]);
+    const dead403 = afterCall(refused(undefined), [fresh], policy, now);
+    expect(afterHalves(dead403, single36000, false)).toEqual([dead403, pause]);
+  });
+
+  test('a half of several refused with 36000 beside another 36000: the smaller split again, the other held until it tells', () => {
+    expect(afterHalves(split36000, split36000, false)).toEqual([split36000, hold]);
     expect(afterHalves(split36000, single36000, false)).toEqual([split36000, hold]);
     expect(afterHalves(single36000, split36000, false)).toEqual([hold, split36000]);
-    expect(afterHalves(split36000, split36000, true)).toEqual([split36000, hold]);
+    // Beside anything else, each half goes on as decided.
+    expect(afterHalves(split36000, rateLimited, false)).toEqual([split36000, rateLimited]);
+    expect(afterHalves(split403, split36000, false)).toEqual([split403, split36000]);
   });
 
   test('waiting for the bot is not an attempt: retried uncounted at the probe, dead only past the age bound', () => {

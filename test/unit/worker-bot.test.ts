@@ -79,7 +79,61 @@ describe('DeliveryWorker with a refused bot', () => {
       [3, 'sent'],
       [4, 'sent'],
     ]);
+    // The accepted half is recorded before its sibling is split further: its lease cannot run out meanwhile.
+    expect(finals.map((r) => r.attempt.deliveryId)).toEqual([3, 4, 1, 2]);
     expect(status?.view().state).toBe('usable');
+  });
+
+  test('three refused recipients of four: the half held while the other is split learns the bot broadcasts, so its two are dead, the bot never refused', async () => {
+    const bad = [2, 3, 4].map((i) => delivery(i, new FakeClock()).clientId);
+    const answer = (request: { clientIds: string[] }) => (request.clientIds.some((id) => bad.includes(id)) ? refused(36000) : ok);
+    const { worker, recorded, calls, clock } = setup(Array(7).fill(answer), {}, { bot });
+    // A refusal just before, for another content, that the "in a row" rule would take for the bot's.
+    status?.recipientRefused({ clientId: 'Uother', content: 'another', message: 'nope' });
+    await worker.sendNow(
+      [1, 2, 3, 4].map((i) => delivery(i, clock)),
+      clock.now() + OPTIONS.leaseMs,
+    );
+    const ids = (...of: number[]) => of.map((i) => delivery(i, clock).clientId);
+    expect(calls.map((c) => c.request.clientIds)).toEqual([
+      ids(1, 2, 3, 4),
+      ids(1, 2),
+      ids(3, 4),
+      ids(1),
+      ids(2),
+      ids(3, 4),
+      ids(3),
+      ids(4),
+    ]);
+    const finals = recorded.flat().filter((r) => r.transition.to !== 'in_flight');
+    expect(finals.map((r) => [r.attempt.deliveryId, r.transition.to]).sort()).toEqual([
+      [1, 'sent'],
+      [2, 'dead'],
+      [3, 'dead'],
+      [4, 'dead'],
+    ]);
+    expect(status?.view().state).toBe('usable');
+  });
+
+  test("not published, and the call beside a lone recipient's 36000 answered 429: that recipient waits for the bot, nobody dead", async () => {
+    const limited: CallResult = { kind: 'refused', status: 429, durationMs: 5, message: 'slow down', retryAfterMs: 1_000 };
+    const { worker, recorded, clock } = setup(
+      [() => refused(36000), () => refused(36000), () => limited, () => refused(36000), () => limited],
+      {},
+      { bot },
+    );
+    await worker.sendNow(
+      [1, 2, 3, 4].map((i) => delivery(i, clock)),
+      clock.now() + OPTIONS.leaseMs,
+    );
+    const finals = recorded.flat().filter((r) => r.transition.to !== 'in_flight');
+    expect(finals.map((r) => `${r.attempt.deliveryId} ${r.attempt.outcome}:${r.transition.to}`).sort()).toEqual([
+      '1 bot_refused:retry',
+      '2 failed:retry',
+      '3 failed:retry',
+      '4 failed:retry',
+    ]);
+    expect(status?.view()).toMatchObject({ state: 'bot_refused', reason: 'broadcasts_refused' });
   });
 
   test('36000 for the two recipients of one half, the other half accepted: the bot broadcasts, so those two are dead, not the bot refused', async () => {
