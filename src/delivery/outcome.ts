@@ -127,6 +127,8 @@ function afterBroadcastFailed(batch: readonly Progress[], reason: string, messag
 
 /** Whether MantaGO accepted the call a step decides (a broadcast that went out). */
 export const accepted = (step: Step | undefined) => step?.step === 'finish' && step.outcome === 'sent';
+/** Whether a step is a 36000 refusal (a batch to split, or one recipient's end): what a sibling's answer may change. */
+export const refused36000 = (step: Step | undefined) => split36000(step) || single36000(step);
 const split36000 = (step: Step | undefined) => step?.step === 'split' && step.broadcastFailed;
 /** One recipient's 36000 that would end its delivery. */
 const single36000 = (step: Step | undefined): step is Extract<Step, { step: 'finish' }> =>
@@ -142,7 +144,7 @@ const single36000 = (step: Step | undefined): step is Extract<Step, { step: 'fin
  * split waits for the bot, uncounted, never ended (beside another such: every recipient alike).
  */
 export function afterHalves(first: Step | undefined, second: Step | undefined, botAccepted: boolean): [Step | undefined, Step | undefined] {
-  if (botAccepted || accepted(first) || accepted(second)) return [first, second];
+  if (botAccepted || accepted(first) || accepted(second)) return [recipients(first), recipients(second)];
   if (split36000(first) && (split36000(second) || single36000(second))) return [first, HOLD];
   if (split36000(second) && single36000(first)) return [HOLD, second];
   const lone = [first, second].find(single36000);
@@ -153,6 +155,13 @@ export function afterHalves(first: Step | undefined, second: Step | undefined, b
 }
 
 const HOLD: Step = { step: 'hold', outcome: 'batch_refused' };
+
+/** A recipient's 36000 proven theirs (the bot broadcasts): not kept for the "in a row" rule, which would take the next for the bot's. */
+function recipients(step: Step | undefined): Step | undefined {
+  if (!single36000(step)) return step;
+  const { noted: _proven, ...ended } = step;
+  return ended;
+}
 
 /**
  * MantaGO refuses the bot: the deliveries wait for it — for the next probe (`retryAt`) — and the

@@ -5,7 +5,7 @@
 import type { Logger } from 'pino';
 import type { AttemptOutcome } from '../domain/delivery.ts';
 import type { Call, Claim, StepOf } from './claim.ts';
-import { accepted, afterHalves, type Step } from './outcome.ts';
+import { accepted, afterHalves, refused36000, type Step } from './outcome.ts';
 
 /** The worker's send steps that a split goes through again for each half. */
 export interface SplitSteps {
@@ -32,16 +32,30 @@ export async function splitInHalves(step: StepOf<'split'>, claim: Claim, call: C
     for (const half of [first, second]) if (half) await steps.send(half);
     return;
   }
-  const [a, b] = [await steps.attempt(first), await steps.attempt(second)];
-  if (accepted(a?.step) || accepted(b?.step)) split.botAccepted = true;
+  // A half whose answer its sibling's cannot change (anything but a 36000) is carried out at once,
+  // an accepted one recorded within its lease, before the sibling's call.
+  const a = await steps.attempt(first);
+  const aDone = a !== undefined && !refused36000(a.step);
+  if (aDone) await steps.apply(judgedAlone(a.step, split), first, a.call);
+  const b = await steps.attempt(second);
+  if (accepted(b?.step)) split.botAccepted = true;
   const [stepA, stepB] = afterHalves(a?.step, b?.step, split.botAccepted);
-  // What is decided goes first (a sent half recorded before its lease could run out), then the half
-  // split further, then the one held: by then the other has told whether it is the bot.
-  const halves = [
-    { part: first, done: a, next: stepA },
-    { part: second, done: b, next: stepB },
-  ].sort((x, y) => ORDER.indexOf(x.next?.step) - ORDER.indexOf(y.next?.step));
+  // What is decided goes first, then the half split further, then the one held: by then the other
+  // has told whether it is the bot.
+  const halves = [...(aDone ? [] : [{ part: first, done: a, next: stepA }]), { part: second, done: b, next: stepB }].sort(
+    (x, y) => ORDER.indexOf(x.next?.step) - ORDER.indexOf(y.next?.step),
+  );
   for (const { part, done, next } of halves) if (done && next) await steps.apply(next, part, done.call);
+}
+
+/**
+ * A part of a split batch decided without its sibling (sent again after a hold or a renewal, or
+ * called first): accepted, it tells the whole batch the bot broadcasts; a lone recipient's 36000
+ * waits for the bot unless that is known (outcome.ts).
+ */
+export function judgedAlone(step: Step, split: { botAccepted: boolean }): Step {
+  if (accepted(step)) split.botAccepted = true;
+  return afterHalves(step, undefined, split.botAccepted)[0] ?? step;
 }
 
 const ORDER: (Step['step'] | undefined)[] = ['finish', 'pause', 'renew', 'release', undefined, 'split', 'hold'];

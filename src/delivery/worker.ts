@@ -21,7 +21,7 @@ import { StopDeadline, untilStored } from './until-stored.ts';
 import { afterCall, afterRenewalFailed, attemptsOf, type Step } from './outcome.ts';
 import { reportOutcome } from './report.ts';
 import { type SideStage, SideStages } from './side-stages.ts';
-import { type SplitSteps, splitInHalves } from './split.ts';
+import { judgedAlone, type SplitSteps, splitInHalves } from './split.ts';
 import { WakeUp } from './wake-up.ts';
 import type { Stage, WorkerDeps } from './worker-deps.ts';
 
@@ -194,7 +194,8 @@ export class DeliveryWorker {
   private send(claim: Claim): Promise<void> {
     return this.held.during(claim.batch, claim.lease, async () => {
       const attempted = await this.attempt(claim);
-      if (attempted) await this.apply(attempted.step, claim, attempted.call);
+      if (!attempted) return;
+      await this.apply(claim.split ? judgedAlone(attempted.step, claim.split) : attempted.step, claim, attempted.call);
     });
   }
 

@@ -122,8 +122,12 @@ describe('afterHalves and afterBotRefused', () => {
   });
 
   test('a part of the batch accepted (this level or above): the bot broadcasts, so each goes on as decided, a 36000 ending its delivery', () => {
-    expect(afterHalves(single36000, other, true)).toEqual([single36000, other]);
-    expect(afterHalves(single36000, sent, false)).toEqual([single36000, sent]);
+    // Proven the recipients', their refusals are not kept for the "in a row" rule.
+    const { noted: _one, ...ended } = single36000 as Extract<Step, { step: 'finish' }>;
+    const { noted: _two, ...otherEnded } = other as Extract<Step, { step: 'finish' }>;
+    expect(ended.transitions).toEqual([{ to: 'dead', reason: expect.stringContaining('code 36000') }]);
+    expect(afterHalves(single36000, other, true)).toEqual([ended, otherEnded]);
+    expect(afterHalves(single36000, sent, false)).toEqual([ended, sent]);
     expect(afterHalves(split36000, split36000, true)).toEqual([split36000, split36000]);
   });
 

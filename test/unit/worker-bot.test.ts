@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { BotStatus } from '../../src/mantago/bot-status.ts';
 import type { CallResult } from '../../src/mantago/client.ts';
 import { FakeClock, settle } from '../helpers/fake-clock.ts';
-import { delivery, OPTIONS, ok, setupWorker as setup } from '../helpers/fake-worker.ts';
+import { delivery, expired, OPTIONS, ok, setupWorker as setup } from '../helpers/fake-worker.ts';
 
 const BACKOFF = { baseMs: 5_000, maxMs: 60_000 };
 let status: BotStatus | undefined;
@@ -151,6 +151,75 @@ describe('DeliveryWorker with a refused bot', () => {
       [2, 'dead'],
       [3, 'sent'],
       [4, 'sent'],
+    ]);
+    expect(status?.view().state).toBe('usable');
+  });
+
+  test('not published: a part renewed (1004) and sent again alone, or held and sent again alone, waits for the bot, never dead', async () => {
+    const limited: CallResult = { kind: 'refused', status: 429, durationMs: 5, message: 'slow down', retryAfterMs: 1_000 };
+    const renewed = setup([() => refused(36000), () => expired, () => refused(36000)], {}, { bot });
+    await renewed.worker.sendNow(
+      [1, 2, 3].map((i) => delivery(i, renewed.clock)),
+      renewed.clock.now() + OPTIONS.leaseMs,
+    );
+    expect(
+      outcomes(renewed.recorded)
+        .flat()
+        .filter((o) => !o.endsWith(':in_flight')),
+    ).toEqual(['bot_refused:retry']);
+    expect(renewed.released).toEqual([[2, 3]]);
+
+    const answers = [36000, 36000, 36000].map((code) => () => refused(code));
+    const held = setup([...answers, () => limited, () => limited, () => refused(36000)], {}, { bot });
+    await held.worker.sendNow(
+      [1, 2, 3].map((i) => delivery(i, held.clock)),
+      held.clock.now() + OPTIONS.leaseMs,
+    );
+    const finals = held.recorded.flat().filter((r) => r.transition.to !== 'in_flight');
+    expect(finals.map((r) => `${r.attempt.deliveryId} ${r.attempt.outcome}:${r.transition.to}`).sort()).toEqual([
+      '1 bot_refused:retry',
+      '2 failed:retry',
+      '3 failed:retry',
+    ]);
+  });
+
+  test('a half accepted is recorded before its sibling is called, within its lease, however long that call takes', async () => {
+    const recordedAt: number[] = [];
+    const later = (result: CallResult, ms: number, clock: () => FakeClock) => async () => {
+      await clock().advance(ms);
+      return result;
+    };
+    let clock: FakeClock | undefined;
+    const run = setup(
+      [() => refused(36000), later(ok, 5_000, () => clock as FakeClock), later(refused(36000), 9_000, () => clock as FakeClock)],
+      {},
+      {
+        bot,
+        recordFails: (now) => void recordedAt.push(now), // only to see when each record is written
+      },
+    );
+    clock = run.clock;
+    const start = clock.now();
+    await run.worker.sendNow(
+      [1, 2, 3].map((i) => delivery(i, run.clock)),
+      start + 12_000,
+    );
+    const sent = run.recorded.findIndex((r) => r.some((a) => a.attempt.deliveryId === 1 && a.transition.to === 'sent'));
+    expect(recordedAt[sent]).toBe(start + 5_000);
+  });
+
+  test('a recipient proven refused within a split (another part accepted) is not taken with the next one for the bot', async () => {
+    const { worker, recorded, clock } = setup([() => refused(36000), () => ok, () => refused(36000), () => refused(36000)], {}, { bot });
+    await worker.sendNow(
+      [1, 2].map((i) => delivery(i, clock)),
+      clock.now() + OPTIONS.leaseMs,
+    );
+    await worker.sendNow([{ ...delivery(5, clock), intentId: 'another' }], clock.now() + OPTIONS.leaseMs);
+    const finals = recorded.flat().filter((r) => r.transition.to !== 'in_flight');
+    expect(finals.map((r) => `${r.attempt.deliveryId} ${r.attempt.outcome}:${r.transition.to}`)).toEqual([
+      '1 sent:sent',
+      '2 failed:dead',
+      '5 failed:dead',
     ]);
     expect(status?.view().state).toBe('usable');
   });
