@@ -105,6 +105,31 @@ test('two refused recipients that end up alone together, the rest of their batch
   expect(logs.filter((line) => line.includes('MantaGO refuses the bot'))).toEqual([]);
 });
 
+test('two refused recipients alone in a batch pause the bot once; when an order gets through they are ended, not brought back to pause it again', async () => {
+  const { sim, app, logs } = await setup({
+    MANTAGO_MAX_CONCURRENCY: '1',
+    MANTAGO_MAX_RPS: '1000',
+    BOT_PROBE_BASE_MS: '100',
+    BOT_PROBE_MAX_MS: '300',
+  });
+  const orders = [0, 1, 2].map((i) => lineOrder(i));
+  const bad = orders.slice(1);
+  sim.set({ refusedClientIds: [lineUser(1), lineUser(2)] });
+  await postWhileFirstCallIsSlow(sim, app, orders);
+  // Nothing of their batch accepted: as a bot not published would be, it is taken for the bot's.
+  await waitFor(async () => (await app.inject({ method: 'GET', url: '/readyz' })).json().checks.delivery === 'bot_refused', {
+    what: 'the bot paused',
+  });
+  const later = lineOrder(3);
+  await app.inject(shopifyRequest(later));
+  await waitFor(() => timesDelivered(sim, 3) === 1, { what: 'the later order, as the probe' });
+  for (const order of bad)
+    await waitFor(async () => (await app.inject(shopifyRequest(order))).json().delivery === 'dead', { what: 'both refused ones dead' });
+  expect((await app.inject({ method: 'GET', url: '/readyz' })).json().checks).toMatchObject({ bot: 'ok', delivery: 'ok' });
+  expect(logs.filter((line) => line.includes('MantaGO refuses the bot'))).toHaveLength(1);
+  expect([0, 1, 2, 3].map((i) => timesDelivered(sim, i))).toEqual([1, 0, 0, 1]);
+});
+
 test('never more calls in flight than MANTAGO_MAX_CONCURRENCY', async () => {
   const { sim, app } = await setup({ MANTAGO_MAX_CONCURRENCY: '3', MANTAGO_MAX_RPS: '1000', BATCH_MAX_RECIPIENTS: '1' }, 150);
   for (let i = 0; i < 12; i++) await app.inject(shopifyRequest(lineOrder(i)));

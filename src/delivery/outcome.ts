@@ -141,16 +141,27 @@ const single36000 = (step: Step | undefined): step is Extract<Step, { step: 'fin
  * several refused beside another refusal is split again — the smaller, the other held until that
  * tells (two refused recipients, one in each half, are found; a bot not published costs two calls
  * per level, not one per recipient) — and a lone recipient's 36000 beside anything but a half to
- * split waits for the bot, uncounted, never ended (beside another such: every recipient alike).
+ * split waits for the bot, uncounted, never ended (beside another such: every recipient alike) —
+ * unless the same two paused the bot before and a broadcast has shown since that it broadcasts
+ * (`cleared`, the bot state's memory): then they are ended as the recipients' refusals.
  */
-export function afterHalves(first: Step | undefined, second: Step | undefined, botAccepted: boolean): [Step | undefined, Step | undefined] {
+export function afterHalves(
+  first: Step | undefined,
+  second: Step | undefined,
+  botAccepted: boolean,
+  cleared: readonly string[] = [],
+): [Step | undefined, Step | undefined] {
   if (botAccepted || accepted(first) || accepted(second)) return [recipients(first), recipients(second)];
   if (split36000(first) && (split36000(second) || single36000(second))) return [first, HOLD];
   if (split36000(second) && single36000(first)) return [HOLD, second];
-  const lone = [first, second].find(single36000);
+  const pair = [first, second].filter(single36000).map((step) => step.noted?.clientId ?? '');
+  const [lone] = [first, second].filter(single36000);
   if (!lone) return [first, second];
+  // The same two whose refusals paused the bot before a broadcast showed it broadcasts: theirs.
+  if (pair.length === 2 && pair.every((id) => cleared.includes(id))) return [recipients(first), recipients(second)];
   const message = lone.noted?.message ?? 'the broadcast failed';
-  const pause: Step = { step: 'pause', outcome: 'bot_refused', refusal: { reason: 'broadcasts_refused', code: 36000, message } };
+  const refusal = { reason: 'broadcasts_refused', code: 36000, message, ...(pair.length === 2 && { recipients: pair }) } as const;
+  const pause: Step = { step: 'pause', outcome: 'bot_refused', refusal };
   return [single36000(first) ? pause : first, single36000(second) ? pause : second];
 }
 

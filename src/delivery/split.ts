@@ -15,6 +15,8 @@ export interface SplitSteps {
   apply(step: Step, claim: Claim, call: Call): Promise<void>;
   /** Records an attempt after which the same claim calls again. */
   recordStillClaimed(outcome: AttemptOutcome, claim: Claim, call: Call): Promise<void>;
+  /** The two recipients whose refusals last paused the bot, once it was shown to broadcast (bot-state.ts). */
+  cleared(): readonly string[] | undefined;
   log: Logger;
 }
 
@@ -39,7 +41,7 @@ export async function splitInHalves(step: StepOf<'split'>, claim: Claim, call: C
   if (aDone) await steps.apply(judgedAlone(a.step, split), first, a.call);
   const b = await steps.attempt(second);
   if (accepted(b?.step)) split.botAccepted = true;
-  const [stepA, stepB] = afterHalves(a?.step, b?.step, split.botAccepted);
+  const [stepA, stepB] = afterHalves(a?.step, b?.step, split.botAccepted, steps.cleared());
   // What is decided goes first, then the half split further, then the one held: by then the other
   // has told whether it is the bot.
   const halves = [...(aDone ? [] : [{ part: first, done: a, next: stepA }]), { part: second, done: b, next: stepB }].sort(

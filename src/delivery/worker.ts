@@ -60,6 +60,7 @@ export class DeliveryWorker {
       attempt: (claim) => this.attempt(claim),
       apply: (step, claim, call) => this.apply(step, claim, call),
       recordStillClaimed: (outcome, claim, call) => this.recordStillClaimed(outcome, claim, call),
+      cleared: () => deps.bot?.cleared(),
       log: deps.log,
     };
   }

@@ -16,6 +16,8 @@ export interface BotRefusal {
   reason: BotRefusalReason;
   code: number | null;
   message: string;
+  /** Broadcasts refused alike down to these two recipients of one batch (a bot not published, or two refused recipients). */
+  recipients?: readonly string[];
 }
 
 /** One recipient's broadcast refused with 36000: who, with what content (its batch key). */
@@ -26,8 +28,12 @@ export interface RecipientRefusal {
 }
 
 export type BotState =
-  /** `lastRefused`: a single recipient's 36000 since the last accepted call, if any. */
-  | { state: 'usable'; lastRefused?: RecipientRefusal }
+  /**
+   * `lastRefused`: a single recipient's 36000 since the last accepted call, if any. `cleared`: the
+   * two recipients whose refusals paused the bot, before a broadcast showed it broadcasts — refused
+   * together again, the refusals are theirs (else they would pause everyone again at each probe).
+   */
+  | { state: 'usable'; lastRefused?: RecipientRefusal; cleared?: readonly string[] }
   | ({ state: 'bot_refused'; since: number; probeAt: number; probes: number } & BotRefusal);
 
 export type BotEvent =
@@ -59,12 +65,13 @@ export function transition(state: BotState, event: BotEvent, backoff: ProbeBacko
       // A lookup or a bind proves the bot exists and may use the API, not that its broadcasts go out:
       // it neither ends "broadcasts refused" nor comes between two refused broadcasts.
       if (!event.broadcast) return state.state === 'bot_refused' && state.reason !== 'broadcasts_refused' ? USABLE : state;
-      return state.state === 'usable' && !state.lastRefused ? state : USABLE;
+      if (state.state === 'bot_refused') return state.recipients ? { state: 'usable', cleared: state.recipients } : USABLE;
+      return state.lastRefused ? { state: 'usable', ...(state.cleared && { cleared: state.cleared }) } : state;
     case 'bot_refused':
       if (state.state === 'bot_refused') return state; // calls under way when it began: the probe decides
       return { state: 'bot_refused', ...event.refusal, since: event.at, probeAt: event.at + probeDelay(0, backoff), probes: 0 };
     case 'recipient_refused':
-      return state.state === 'usable' ? { state: 'usable', lastRefused: event.refusal } : state;
+      return state.state === 'usable' ? { ...state, lastRefused: event.refusal } : state;
     case 'probe_failed': {
       if (state.state !== 'bot_refused') return state;
       const probes = state.probes + 1;

@@ -55,6 +55,11 @@ export class BotStatus {
     return this.state.state === 'usable' ? this.state.lastRefused : undefined;
   }
 
+  /** The two recipients whose refusals last paused the bot, once a broadcast showed it broadcasts (bot-state.ts). */
+  cleared(): readonly string[] | undefined {
+    return this.state.state === 'usable' ? this.state.cleared : undefined;
+  }
+
   /** When the next probe is due (none while usable). */
   probeAt(): number | undefined {
     return this.state.state === 'bot_refused' ? this.state.probeAt : undefined;

@@ -57,6 +57,20 @@ describe('bot state transitions', () => {
     expect(transition(USABLE, { event: 'probe_failed', at }, backoff)).toBe(USABLE);
   });
 
+  test('a pause named by two recipients refused alike, ended by a broadcast: those two are remembered as cleared until the next pause', () => {
+    const byTwo = transition(USABLE, { event: 'bot_refused', refusal: { ...notPublished, recipients: ['U1', 'U2'] }, at }, backoff);
+    const resumed = transition(byTwo, { event: 'call_accepted', broadcast: true }, backoff);
+    expect(resumed).toEqual({ state: 'usable', cleared: ['U1', 'U2'] });
+    // Kept through a recipient's refusal and the accepted call after it.
+    const one = refusedFor('U3', 'k1');
+    const remembered = transition(resumed, { event: 'recipient_refused', refusal: one }, backoff);
+    expect(remembered).toEqual({ state: 'usable', cleared: ['U1', 'U2'], lastRefused: one });
+    expect(transition(remembered, { event: 'call_accepted', broadcast: true }, backoff)).toEqual(resumed);
+    // A pause without recipients (1002, 5001, a probe's refusal), ended: nothing cleared.
+    const again = transition(resumed, { event: 'bot_refused', refusal: noBot, at }, backoff);
+    expect(transition(again, { event: 'call_accepted', broadcast: true }, backoff)).toEqual(USABLE);
+  });
+
   test('probe delays never pass the cap, however many probes failed', () => {
     expect(probeDelay(0, backoff)).toBe(1_000);
     expect(probeDelay(1_000, backoff)).toBe(8_000);

@@ -118,7 +118,18 @@ describe('afterHalves and afterBotRefused', () => {
   const hold = { step: 'hold', outcome: 'batch_refused' };
 
   test('one recipient each, both refused with 36000, nothing of the batch accepted: both wait for the bot', () => {
-    expect(afterHalves(single36000, other, false)).toEqual([pause, pause]);
+    const named = { ...pause, refusal: { ...pause.refusal, recipients: ['U1', 'U2'] } };
+    expect(afterHalves(single36000, other, false)).toEqual([named, named]);
+  });
+
+  test('one recipient each, both refused, the same two whose refusals paused the bot before it was shown to broadcast: theirs, both ended', () => {
+    const { noted: _one, ...ended } = single36000 as Extract<Step, { step: 'finish' }>;
+    const { noted: _two, ...otherEnded } = other as Extract<Step, { step: 'finish' }>;
+    expect(afterHalves(single36000, other, false, ['U2', 'U1'])).toEqual([ended, otherEnded]);
+    // Only one of them, or none remembered: the bot, and the pause names the two.
+    const named = { ...pause, refusal: { ...pause.refusal, recipients: ['U1', 'U2'] } };
+    expect(afterHalves(single36000, other, false, ['U1', 'U9'])).toEqual([named, named]);
+    expect(afterHalves(single36000, other, false)).toEqual([named, named]);
   });
 
   test('a part of the batch accepted (this level or above): the bot broadcasts, so each goes on as decided, a 36000 ending its delivery', () => {
