@@ -40,8 +40,8 @@ export function callContext({ batch, probe, split }: Claim, bot: BotGate | undef
 }
 
 /** Tells the bot what a finished call came to: accepted (a probe's success resumes everything), or one recipient's 36000. */
-export function noteFinish(step: Extract<Step, { step: 'finish' }>, bot: BotGate | undefined): void {
-  if (step.outcome === 'sent') bot?.accepted(true);
+export function noteFinish(step: Extract<Step, { step: 'finish' }>, bot: BotGate | undefined, probe: boolean): void {
+  if (step.outcome === 'sent') bot?.accepted(true, probe);
   else if (step.noted) bot?.recipientRefused(step.noted);
 }
 

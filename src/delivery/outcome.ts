@@ -120,8 +120,15 @@ export function afterCall(
 function afterBroadcastFailed(batch: readonly Progress[], reason: string, message: string, context: CallContext): Step {
   if (batch.length > 1) return { step: 'split', outcome: 'batch_refused', reason, broadcastFailed: true };
   const refusal = context.single && { ...context.single, message };
-  if (context.probe || (!context.inSplit && refusal && refusedInARow(context.lastRefused, refusal)))
-    return { step: 'pause', outcome: 'bot_refused', refusal: { reason: 'broadcasts_refused', code: 36000, message } };
+  if (context.probe || (!context.inSplit && refusal && refusedInARow(context.lastRefused, refusal))) {
+    const refused = {
+      reason: 'broadcasts_refused',
+      code: 36000,
+      message,
+      ...(context.probe && refusal && { recipients: [refusal.clientId] }),
+    } as const;
+    return { step: 'pause', outcome: 'bot_refused', refusal: refused };
+  }
   return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })), ...(refusal && { noted: refusal }) };
 }
 

@@ -37,8 +37,11 @@ export type BotState =
   | ({ state: 'bot_refused'; since: number; probeAt: number; probes: number } & BotRefusal);
 
 export type BotEvent =
-  /** MantaGO accepted a call: a broadcast, or (`broadcast: false`) a lookup or bind, which proves the bot exists but not that it may broadcast. */
-  | { event: 'call_accepted'; broadcast: boolean }
+  /**
+   * MantaGO accepted a call: a broadcast, or (`broadcast: false`) a lookup or bind, which proves the
+   * bot exists but not that it may broadcast. `probe`: the probe's broadcast, started while refused.
+   */
+  | { event: 'call_accepted'; broadcast: boolean; probe?: boolean }
   /** MantaGO refused the bot (a probe's refusal is `probe_failed`). */
   | { event: 'bot_refused'; refusal: BotRefusal; at: number }
   /** A single recipient's broadcast was refused with 36000, and that delivery ends. */
@@ -65,7 +68,8 @@ export function transition(state: BotState, event: BotEvent, backoff: ProbeBacko
       // A lookup or a bind proves the bot exists and may use the API, not that its broadcasts go out:
       // it neither ends "broadcasts refused" nor comes between two refused broadcasts.
       if (!event.broadcast) return state.state === 'bot_refused' && state.reason !== 'broadcasts_refused' ? USABLE : state;
-      if (state.state === 'bot_refused') return state.recipients ? { state: 'usable', cleared: state.recipients } : USABLE;
+      // Only the probe shows the bot broadcasts after the pair was refused (a call started before may have been accepted before).
+      if (state.state === 'bot_refused') return state.recipients && event.probe ? { state: 'usable', cleared: state.recipients } : USABLE;
       return state.lastRefused ? { state: 'usable', ...(state.cleared && { cleared: state.cleared }) } : state;
     case 'bot_refused':
       if (state.state === 'bot_refused') return state; // calls under way when it began: the probe decides
@@ -75,7 +79,11 @@ export function transition(state: BotState, event: BotEvent, backoff: ProbeBacko
     case 'probe_failed': {
       if (state.state !== 'bot_refused') return state;
       const probes = state.probes + 1;
-      return { ...state, ...event.refusal, probes, probeAt: event.at + probeDelay(probes, backoff) };
+      const { recipients: pair, ...before } = state;
+      const { recipients: probed, ...said } = event.refusal ?? {};
+      // Refused for another reason, or for another recipient alike: the bot's, not the pair's that paused it.
+      const stillThePair = pair && (!event.refusal || probed?.every((id) => pair.includes(id)) === true);
+      return { ...before, ...said, ...(stillThePair && { recipients: pair }), probes, probeAt: event.at + probeDelay(probes, backoff) };
     }
   }
 }

@@ -65,8 +65,9 @@ export class BotStatus {
     return this.state.state === 'bot_refused' ? this.state.probeAt : undefined;
   }
 
-  accepted(broadcast = true): void {
-    this.apply({ event: 'call_accepted', broadcast });
+  /** `probe`: the accepted call was the probe's broadcast. */
+  accepted(broadcast = true, probe = false): void {
+    this.apply({ event: 'call_accepted', broadcast, ...(probe && { probe }) });
   }
 
   refused(refusal: BotRefusal): void {

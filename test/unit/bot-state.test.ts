@@ -57,18 +57,34 @@ describe('bot state transitions', () => {
     expect(transition(USABLE, { event: 'probe_failed', at }, backoff)).toBe(USABLE);
   });
 
-  test('a pause named by two recipients refused alike, ended by a broadcast: those two are remembered as cleared until the next pause', () => {
+  test('a pause named by two recipients refused alike, ended by the probe: those two are remembered as cleared until the next pause', () => {
     const byTwo = transition(USABLE, { event: 'bot_refused', refusal: { ...notPublished, recipients: ['U1', 'U2'] }, at }, backoff);
-    const resumed = transition(byTwo, { event: 'call_accepted', broadcast: true }, backoff);
+    const resumed = transition(byTwo, { event: 'call_accepted', broadcast: true, probe: true }, backoff);
     expect(resumed).toEqual({ state: 'usable', cleared: ['U1', 'U2'] });
     // Kept through a recipient's refusal and the accepted call after it.
     const one = refusedFor('U3', 'k1');
     const remembered = transition(resumed, { event: 'recipient_refused', refusal: one }, backoff);
     expect(remembered).toEqual({ state: 'usable', cleared: ['U1', 'U2'], lastRefused: one });
     expect(transition(remembered, { event: 'call_accepted', broadcast: true }, backoff)).toEqual(resumed);
-    // A pause without recipients (1002, 5001, a probe's refusal), ended: nothing cleared.
+    // A pause without recipients (1002, 5001), ended: nothing cleared.
     const again = transition(resumed, { event: 'bot_refused', refusal: noBot, at }, backoff);
-    expect(transition(again, { event: 'call_accepted', broadcast: true }, backoff)).toEqual(USABLE);
+    expect(transition(again, { event: 'call_accepted', broadcast: true, probe: true }, backoff)).toEqual(USABLE);
+  });
+
+  test('the pair is not cleared by a call started before the pause, nor once a probe is refused for another reason or another recipient', () => {
+    const byTwo = transition(USABLE, { event: 'bot_refused', refusal: { ...notPublished, recipients: ['U1', 'U2'] }, at }, backoff);
+    expect(transition(byTwo, { event: 'call_accepted', broadcast: true }, backoff)).toEqual(USABLE);
+    const resumeAfter = (event: Parameters<typeof transition>[1]) =>
+      transition(transition(byTwo, event, backoff), { event: 'call_accepted', broadcast: true, probe: true }, backoff);
+    // The probe for one of the pair refused alike, or a probe that said nothing: still the pair.
+    expect(resumeAfter({ event: 'probe_failed', at, refusal: { ...notPublished, recipients: ['U2'] } })).toEqual({
+      state: 'usable',
+      cleared: ['U1', 'U2'],
+    });
+    expect(resumeAfter({ event: 'probe_failed', at })).toEqual({ state: 'usable', cleared: ['U1', 'U2'] });
+    // Another recipient refused alike, or the bot refused outright: the bot's, the pair forgotten.
+    expect(resumeAfter({ event: 'probe_failed', at, refusal: { ...notPublished, recipients: ['U9'] } })).toEqual(USABLE);
+    expect(resumeAfter({ event: 'probe_failed', at, refusal: noBot })).toEqual(USABLE);
   });
 
   test('probe delays never pass the cap, however many probes failed', () => {
