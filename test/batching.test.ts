@@ -74,27 +74,11 @@ test('a batch refused as a whole (one bad id, 403) is split: the rest go out onc
   expect(refused).toBeLessThanOrEqual(5);
 });
 
-test('two refused recipients, one in each half of a refused batch (36000), are theirs, not the bot: split further, only they are dead, the rest and later orders go out', async () => {
-  const { sim, app } = await setup({ MANTAGO_MAX_CONCURRENCY: '1', MANTAGO_MAX_RPS: '1000' });
+/** 12 orders batched behind a first, those at `bad` refused with 36000: only they end dead, the rest go out once, the bot usable. */
+async function onlyTheRefusedDead(bad: number[]) {
+  const started = await setup({ MANTAGO_MAX_CONCURRENCY: '1', MANTAGO_MAX_RPS: '1000' });
+  const { sim, app } = started;
   const orders = Array.from({ length: 12 }, (_, i) => lineOrder(i));
-  const bad = [3, 9];
-  sim.set({ refusedClientIds: bad.map(lineUser) });
-  await postWhileFirstCallIsSlow(sim, app, orders);
-  for (const i of bad)
-    await waitFor(async () => (await app.inject(shopifyRequest(orders[i]))).json().delivery === 'dead', { what: `recipient ${i} dead` });
-  await waitFor(() => orders.every((_, i) => bad.includes(i) || timesDelivered(sim, i) === 1), { what: 'every other order' });
-  expect(orders.map((_, i) => timesDelivered(sim, i))).toEqual(orders.map((_, i) => (bad.includes(i) ? 0 : 1)));
-  const ready = (await app.inject({ method: 'GET', url: '/readyz' })).json();
-  expect(ready.checks).toMatchObject({ bot: 'ok', delivery: 'ok' });
-  const later = lineOrder(20);
-  await app.inject(shopifyRequest(later));
-  await waitFor(() => timesDelivered(sim, 20) === 1, { what: 'a later order, not held for a probe' });
-});
-
-test('two refused recipients that end up alone together, the rest of their batch accepted: theirs, not the bot: only they are dead, the bot never paused', async () => {
-  const { sim, app, logs } = await setup({ MANTAGO_MAX_CONCURRENCY: '1', MANTAGO_MAX_RPS: '1000' });
-  const orders = Array.from({ length: 12 }, (_, i) => lineOrder(i));
-  const bad = [1, 2]; // the first two of the batch behind order 0: halved down, they are the last two left
   sim.set({ refusedClientIds: bad.map(lineUser) });
   await postWhileFirstCallIsSlow(sim, app, orders);
   for (const i of bad)
@@ -102,6 +86,18 @@ test('two refused recipients that end up alone together, the rest of their batch
   await waitFor(() => orders.every((_, i) => bad.includes(i) || timesDelivered(sim, i) === 1), { what: 'every other order' });
   expect(orders.map((_, i) => timesDelivered(sim, i))).toEqual(orders.map((_, i) => (bad.includes(i) ? 0 : 1)));
   expect((await app.inject({ method: 'GET', url: '/readyz' })).json().checks).toMatchObject({ bot: 'ok', delivery: 'ok' });
+  return started;
+}
+
+test('two refused recipients, one in each half of a refused batch (36000), are theirs, not the bot: split further, only they are dead, the rest and later orders go out', async () => {
+  const { sim, app } = await onlyTheRefusedDead([3, 9]);
+  await app.inject(shopifyRequest(lineOrder(20)));
+  await waitFor(() => timesDelivered(sim, 20) === 1, { what: 'a later order, not held for a probe' });
+});
+
+test('two refused recipients that end up alone together, the rest of their batch accepted: theirs, not the bot: only they are dead, the bot never paused', async () => {
+  // The first two of the batch behind order 0: halved down, they are the last two left.
+  const { logs } = await onlyTheRefusedDead([1, 2]);
   expect(logs.filter((line) => line.includes('MantaGO refuses the bot'))).toEqual([]);
 });
 

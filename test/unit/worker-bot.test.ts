@@ -4,6 +4,7 @@
 import pino from 'pino';
 import { describe, expect, test } from 'vitest';
 import { BotStatus } from '../../src/mantago/bot-status.ts';
+import type { AttemptResult } from '../../src/domain/delivery.ts';
 import type { CallResult } from '../../src/mantago/client.ts';
 import { FakeClock, settle } from '../helpers/fake-clock.ts';
 import { delivery, expired, OPTIONS, ok, setupWorker as setup } from '../helpers/fake-worker.ts';
@@ -24,6 +25,25 @@ const refused = (code: number, message = 'nope'): CallResult => ({
 });
 const outcomes = (recorded: { attempt: { outcome: string }; transition: { to: string } }[][]) =>
   recorded.map((r) => r.map((a) => `${a.attempt.outcome}:${a.transition.to}`));
+const limited: CallResult = { kind: 'refused', status: 429, durationMs: 5, message: 'slow down', retryAfterMs: 1_000 };
+/** Deliveries 1..n sent as one claim. */
+const sendBatch = ({ worker, clock }: ReturnType<typeof setup>, n: number, leaseUntil = clock.now() + OPTIONS.leaseMs) =>
+  worker.sendNow(
+    Array.from({ length: n }, (_, i) => delivery(i + 1, clock)),
+    leaseUntil,
+  );
+/** Where each delivery's attempts ended, in the order recorded ("id outcome:to"), the steps that stay in flight left out. */
+const unsorted = (recorded: AttemptResult[][]) =>
+  recorded
+    .flat()
+    .filter((r) => r.transition.to !== 'in_flight')
+    .map((r) => `${r.attempt.deliveryId} ${r.attempt.outcome}:${r.transition.to}`);
+const finals = (recorded: AttemptResult[][]) => unsorted(recorded).sort();
+/** MantaGO refusing with 36000 any broadcast to one of these deliveries' recipients, accepting the rest. */
+const refusing = (...bad: number[]) => {
+  const ids = bad.map((i) => delivery(i, new FakeClock()).clientId);
+  return (request: { clientIds: string[] }) => (request.clientIds.some((id) => ids.includes(id)) ? refused(36000) : ok);
+};
 
 describe('DeliveryWorker with a refused bot', () => {
   test('1002 (the plan): the batch waits uncounted for the first probe; the next batch is handed back without a call', async () => {
@@ -65,133 +85,61 @@ describe('DeliveryWorker with a refused bot', () => {
   });
 
   test('36000 for one half only: that half is split down to the refused recipient, who alone is dead', async () => {
-    const bad = delivery(2, new FakeClock()).clientId;
-    const answer = (request: { clientIds: string[] }) => (request.clientIds.includes(bad) ? refused(36000) : ok);
-    const { worker, recorded, clock } = setup([answer, answer, answer, answer, answer], {}, { bot });
-    await worker.sendNow(
-      [1, 2, 3, 4].map((i) => delivery(i, clock)),
-      clock.now() + OPTIONS.leaseMs,
-    );
-    const finals = recorded.flat().filter((r) => r.transition.to !== 'in_flight');
-    expect(finals.map((r) => [r.attempt.deliveryId, r.transition.to]).sort()).toEqual([
-      [1, 'sent'],
-      [2, 'dead'],
-      [3, 'sent'],
-      [4, 'sent'],
-    ]);
+    const run = setup(Array(5).fill(refusing(2)), {}, { bot });
+    await sendBatch(run, 4);
+    expect(finals(run.recorded)).toEqual(['1 sent:sent', '2 failed:dead', '3 sent:sent', '4 sent:sent']);
     // The accepted half is recorded before its sibling is split further: its lease cannot run out meanwhile.
-    expect(finals.map((r) => r.attempt.deliveryId)).toEqual([3, 4, 1, 2]);
+    expect(unsorted(run.recorded).map((f) => f.split(' ')[0])).toEqual(['3', '4', '1', '2']);
     expect(status?.view().state).toBe('usable');
   });
 
   test('three refused recipients of four: the half held while the other is split learns the bot broadcasts, so its two are dead, the bot never refused', async () => {
-    const bad = [2, 3, 4].map((i) => delivery(i, new FakeClock()).clientId);
-    const answer = (request: { clientIds: string[] }) => (request.clientIds.some((id) => bad.includes(id)) ? refused(36000) : ok);
-    const { worker, recorded, calls, clock } = setup(Array(7).fill(answer), {}, { bot });
+    const run = setup(Array(7).fill(refusing(2, 3, 4)), {}, { bot });
     // A refusal just before, for another content, that the "in a row" rule would take for the bot's.
     status?.recipientRefused({ clientId: 'Uother', content: 'another', message: 'nope' });
-    await worker.sendNow(
-      [1, 2, 3, 4].map((i) => delivery(i, clock)),
-      clock.now() + OPTIONS.leaseMs,
-    );
-    const ids = (...of: number[]) => of.map((i) => delivery(i, clock).clientId);
-    expect(calls.map((c) => c.request.clientIds)).toEqual([
-      ids(1, 2, 3, 4),
-      ids(1, 2),
-      ids(3, 4),
-      ids(1),
-      ids(2),
-      ids(3, 4),
-      ids(3),
-      ids(4),
-    ]);
-    const finals = recorded.flat().filter((r) => r.transition.to !== 'in_flight');
-    expect(finals.map((r) => [r.attempt.deliveryId, r.transition.to]).sort()).toEqual([
-      [1, 'sent'],
-      [2, 'dead'],
-      [3, 'dead'],
-      [4, 'dead'],
-    ]);
+    await sendBatch(run, 4);
+    const ids = (...of: number[]) => of.map((i) => delivery(i, run.clock).clientId);
+    const called = run.calls.map((c) => c.request.clientIds);
+    expect(called).toEqual([ids(1, 2, 3, 4), ids(1, 2), ids(3, 4), ids(1), ids(2), ids(3, 4), ids(3), ids(4)]);
+    expect(finals(run.recorded)).toEqual(['1 sent:sent', '2 failed:dead', '3 failed:dead', '4 failed:dead']);
     expect(status?.view().state).toBe('usable');
   });
 
   test("not published, and the call beside a lone recipient's 36000 answered 429: that recipient waits for the bot, nobody dead", async () => {
-    const limited: CallResult = { kind: 'refused', status: 429, durationMs: 5, message: 'slow down', retryAfterMs: 1_000 };
-    const { worker, recorded, clock } = setup(
-      [() => refused(36000), () => refused(36000), () => limited, () => refused(36000), () => limited],
-      {},
-      { bot },
-    );
-    await worker.sendNow(
-      [1, 2, 3, 4].map((i) => delivery(i, clock)),
-      clock.now() + OPTIONS.leaseMs,
-    );
-    const finals = recorded.flat().filter((r) => r.transition.to !== 'in_flight');
-    expect(finals.map((r) => `${r.attempt.deliveryId} ${r.attempt.outcome}:${r.transition.to}`).sort()).toEqual([
-      '1 bot_refused:retry',
-      '2 failed:retry',
-      '3 failed:retry',
-      '4 failed:retry',
-    ]);
+    const run = setup([() => refused(36000), () => refused(36000), () => limited, () => refused(36000), () => limited], {}, { bot });
+    await sendBatch(run, 4);
+    expect(finals(run.recorded)).toEqual(['1 bot_refused:retry', '2 failed:retry', '3 failed:retry', '4 failed:retry']);
     expect(status?.view()).toMatchObject({ state: 'bot_refused', reason: 'broadcasts_refused' });
   });
 
   test('36000 for the two recipients of one half, the other half accepted: the bot broadcasts, so those two are dead, not the bot refused', async () => {
-    const bad = [1, 2].map((i) => delivery(i, new FakeClock()).clientId);
-    const answer = (request: { clientIds: string[] }) => (request.clientIds.some((id) => bad.includes(id)) ? refused(36000) : ok);
-    const { worker, recorded, calls, clock } = setup([answer, answer, answer, answer, answer], {}, { bot });
-    await worker.sendNow(
-      [1, 2, 3, 4].map((i) => delivery(i, clock)),
-      clock.now() + OPTIONS.leaseMs,
-    );
-    expect(calls.map((c) => c.request.clientIds.length)).toEqual([4, 2, 2, 1, 1]);
-    const finals = recorded.flat().filter((r) => r.transition.to !== 'in_flight');
-    expect(finals.map((r) => [r.attempt.deliveryId, r.transition.to]).sort()).toEqual([
-      [1, 'dead'],
-      [2, 'dead'],
-      [3, 'sent'],
-      [4, 'sent'],
-    ]);
+    const run = setup(Array(5).fill(refusing(1, 2)), {}, { bot });
+    await sendBatch(run, 4);
+    expect(run.calls.map((c) => c.request.clientIds.length)).toEqual([4, 2, 2, 1, 1]);
+    expect(finals(run.recorded)).toEqual(['1 failed:dead', '2 failed:dead', '3 sent:sent', '4 sent:sent']);
     expect(status?.view().state).toBe('usable');
   });
 
   test('not published: a part renewed (1004) and sent again alone, or held and sent again alone, waits for the bot, never dead', async () => {
-    const limited: CallResult = { kind: 'refused', status: 429, durationMs: 5, message: 'slow down', retryAfterMs: 1_000 };
     const renewed = setup([() => refused(36000), () => expired, () => refused(36000)], {}, { bot });
-    await renewed.worker.sendNow(
-      [1, 2, 3].map((i) => delivery(i, renewed.clock)),
-      renewed.clock.now() + OPTIONS.leaseMs,
-    );
-    expect(
-      outcomes(renewed.recorded)
-        .flat()
-        .filter((o) => !o.endsWith(':in_flight')),
-    ).toEqual(['bot_refused:retry']);
+    await sendBatch(renewed, 3);
+    expect(finals(renewed.recorded)).toEqual(['1 bot_refused:retry']);
     expect(renewed.released).toEqual([[2, 3]]);
 
-    const answers = [36000, 36000, 36000].map((code) => () => refused(code));
-    const held = setup([...answers, () => limited, () => limited, () => refused(36000)], {}, { bot });
-    await held.worker.sendNow(
-      [1, 2, 3].map((i) => delivery(i, held.clock)),
-      held.clock.now() + OPTIONS.leaseMs,
-    );
-    const finals = held.recorded.flat().filter((r) => r.transition.to !== 'in_flight');
-    expect(finals.map((r) => `${r.attempt.deliveryId} ${r.attempt.outcome}:${r.transition.to}`).sort()).toEqual([
-      '1 bot_refused:retry',
-      '2 failed:retry',
-      '3 failed:retry',
-    ]);
+    const held = setup([...Array(3).fill(() => refused(36000)), () => limited, () => limited, () => refused(36000)], {}, { bot });
+    await sendBatch(held, 3);
+    expect(finals(held.recorded)).toEqual(['1 bot_refused:retry', '2 failed:retry', '3 failed:retry']);
   });
 
   test('a half accepted is recorded before its sibling is called, within its lease, however long that call takes', async () => {
     const recordedAt: number[] = [];
-    const later = (result: CallResult, ms: number, clock: () => FakeClock) => async () => {
-      await clock().advance(ms);
+    let clock: FakeClock | undefined;
+    const answerAfter = (result: CallResult, ms: number) => async () => {
+      await clock?.advance(ms);
       return result;
     };
-    let clock: FakeClock | undefined;
     const run = setup(
-      [() => refused(36000), later(ok, 5_000, () => clock as FakeClock), later(refused(36000), 9_000, () => clock as FakeClock)],
+      [() => refused(36000), answerAfter(ok, 5_000), answerAfter(refused(36000), 9_000)],
       {},
       {
         bot,
@@ -200,27 +148,16 @@ describe('DeliveryWorker with a refused bot', () => {
     );
     clock = run.clock;
     const start = clock.now();
-    await run.worker.sendNow(
-      [1, 2, 3].map((i) => delivery(i, run.clock)),
-      start + 12_000,
-    );
+    await sendBatch(run, 3, start + 12_000);
     const sent = run.recorded.findIndex((r) => r.some((a) => a.attempt.deliveryId === 1 && a.transition.to === 'sent'));
     expect(recordedAt[sent]).toBe(start + 5_000);
   });
 
   test('a recipient proven refused within a split (another part accepted) is not taken with the next one for the bot', async () => {
-    const { worker, recorded, clock } = setup([() => refused(36000), () => ok, () => refused(36000), () => refused(36000)], {}, { bot });
-    await worker.sendNow(
-      [1, 2].map((i) => delivery(i, clock)),
-      clock.now() + OPTIONS.leaseMs,
-    );
-    await worker.sendNow([{ ...delivery(5, clock), intentId: 'another' }], clock.now() + OPTIONS.leaseMs);
-    const finals = recorded.flat().filter((r) => r.transition.to !== 'in_flight');
-    expect(finals.map((r) => `${r.attempt.deliveryId} ${r.attempt.outcome}:${r.transition.to}`)).toEqual([
-      '1 sent:sent',
-      '2 failed:dead',
-      '5 failed:dead',
-    ]);
+    const run = setup([() => refused(36000), () => ok, () => refused(36000), () => refused(36000)], {}, { bot });
+    await sendBatch(run, 2);
+    await run.worker.sendNow([{ ...delivery(5, run.clock), intentId: 'another' }], run.clock.now() + OPTIONS.leaseMs);
+    expect(finals(run.recorded)).toEqual(['1 sent:sent', '2 failed:dead', '5 failed:dead']);
     expect(status?.view().state).toBe('usable');
   });
 
