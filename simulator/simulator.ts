@@ -230,6 +230,7 @@ export class MantagoSimulator extends CallLog {
     if (url.pathname === BIND_PATH) return this.clients.answerBind(body, take(this.switches.failBinds) !== undefined);
     if (TAG_PATHS.includes(url.pathname)) {
       const failing = take(this.switches.failTags);
+      if (failing?.code === MANTAGO_CODES.PERMISSION_DENIED) return [failing.status, error('Permission denied', failing.code)];
       if (failing) return [failing.status, error(failing.status === 429 ? 'Too many requests' : 'Internal server error')];
       return this.tags.answer(url.pathname, url.searchParams, body, this.switches.refusedClientIds);
     }

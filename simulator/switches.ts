@@ -25,8 +25,8 @@ export interface Switches {
   failLookups: { status: number; count?: number } | null;
   /** Refuse the next `count` binds (all, if count is absent) with code 60001. */
   failBinds: { count?: number } | null;
-  /** Answer the next `count` tag calls (create, list, put on, take off; all, if count is absent) with this status. */
-  failTags: { status: number; count?: number } | null;
+  /** Answer the next `count` tag calls (create, list, put on, take off; all, if count is absent) with this status (and code 1002: a plan without tagging). */
+  failTags: { status: number; count?: number; code?: number } | null;
 }
 
 export const DEFAULT_SWITCHES: Switches = {

@@ -107,6 +107,36 @@ describe('afterTagTry', () => {
     expect(afterTagTry({ kind: 'not_started', durationMs: 0, message: 'no slot' }, fresh, policy, now)).toEqual({ to: 'release' });
   });
 
+  test('1002 on a tag call: the bot, waiting uncounted for its probe — unless the plan refuses tagging alone, then the job backs off, counted', () => {
+    const denied: CallResult = {
+      kind: 'refused',
+      status: 403,
+      durationMs: 5,
+      message: 'Permission denied',
+      code: 1002,
+      retryAfterMs: undefined,
+    };
+    expect(afterTagTry(denied, fresh, policy, now, 0, now + 5_000)).toEqual({
+      to: 'retry',
+      at: now + 5_000,
+      counted: false,
+      outcome: 'failed',
+      error: 'MantaGO answered HTTP 403: Permission denied',
+      bot: { reason: 'permission_denied', code: 1002, message: 'Permission denied', byTagCall: true },
+    });
+    expect(afterTagTry(denied, fresh, policy, now, 0, undefined, true)).toEqual({
+      to: 'retry',
+      at: now + 500,
+      counted: true,
+      outcome: 'failed',
+      error: 'MantaGO answered HTTP 403: Permission denied',
+    });
+    expect(afterTagTry(denied, { attempts: 2, createdAt: now }, policy, now, 0, undefined, true)).toMatchObject({ to: 'dead' });
+    // 5001 is the bot whatever tagging does.
+    const noBot = { ...denied, message: 'Bot not found', code: 5001 };
+    expect(afterTagTry(noBot, fresh, policy, now, 0, undefined, true)).toMatchObject({ counted: false, bot: { reason: 'no_such_bot' } });
+  });
+
   test('an unknown tag or user (4xx) is dead at once with MantaGO’s reason', () => {
     expect(afterTagTry(refused(404), fresh, policy, now)).toEqual({
       to: 'dead',

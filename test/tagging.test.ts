@@ -245,6 +245,25 @@ describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => 
     expect(added(sim, 'buyer', user(8))).toBe(1);
   });
 
+  test.skipIf(!available)(
+    'a plan that refuses tagging alone (1002 on tag calls only): one pause, then each tag job fails on its own and messages are not held again',
+    async () => {
+      const env = { BOT_PROBE_BASE_MS: '100', BOT_PROBE_MAX_MS: '300', RETRY_MAX_ATTEMPTS: '2', RETRY_BASE_DELAY_MS: '100' };
+      const { app, sim, logs } = await setup(JOURNEY, env);
+      sim.set({ failTags: { status: 403, code: 1002 } });
+      const first = await post(app, shopifyRequest(orderFor(11)));
+      const d = await settled(app, first.id);
+      expect(d).toMatchObject({ status: 'sent', tagging: [{ status: 'dead' }] });
+      expect(JSON.stringify(d.tagging[0])).toContain('Permission denied');
+      // Later orders go out at once: no pause for a tag call's 1002 any more.
+      for (const i of [12, 13]) await post(app, shopifyRequest(orderFor(i)));
+      await waitFor(() => sim.timesDelivered(user(12)) === 1 && sim.timesDelivered(user(13)) === 1, { what: 'the later messages' });
+      expect((await app.inject({ url: '/readyz' })).json().checks).toMatchObject({ bot: 'ok', delivery: 'ok' });
+      expect(logs.filter((line) => line.includes('MantaGO refuses the bot'))).toHaveLength(1);
+      expect(sim.tags.tagsOf('line', user(11))).toEqual([]);
+    },
+  );
+
   test.skipIf(!available)('DRY_RUN records the tagging and never calls MantaGO', async () => {
     const { app, sim } = await setup(JOURNEY, { DRY_RUN: 'true' });
     const placed = await post(app, shopifyRequest(orderFor(6)));

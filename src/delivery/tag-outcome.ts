@@ -24,7 +24,10 @@ export interface TagProgress {
   createdAt: number;
 }
 
-/** `botProbeAt`: when a refused bot is next probed (a job refused for the bot waits until then). */
+/**
+ * `botProbeAt`: when a refused bot is next probed (a job refused for the bot waits until then).
+ * `tagsRefused`: the plan refuses tagging alone (bot-state.ts), so a 1002 is retried and counted as the job's.
+ */
 export function afterTagTry(
   result: TagTry,
   job: TagProgress,
@@ -32,6 +35,7 @@ export function afterTagTry(
   now: number,
   random = Math.random(),
   botProbeAt?: number,
+  tagsRefused = false,
 ): TagStep {
   const progress = { attempts: job.attempts, waitingSince: job.createdAt };
   switch (result.kind) {
@@ -58,8 +62,11 @@ export function afterTagTry(
       return retried(retryLater(result.message, progress, policy, now, random), result.message);
     case 'refused': {
       const reason = `MantaGO answered HTTP ${result.status}: ${result.message}`;
-      const bot = botRefusalOf(result.code, result.message);
+      const refusal = botRefusalOf(result.code, result.message);
+      const bot =
+        refusal && !(tagsRefused && refusal.reason === 'permission_denied') ? { ...refusal, byTagCall: true as const } : undefined;
       if (bot) return { to: 'retry', at: botProbeAt ?? now + policy.baseDelayMs, counted: false, outcome: 'failed', error: reason, bot };
+      if (refusal) return retried(retryLater(reason, progress, policy, now, random), reason);
       // An unknown tag or user: asking again changes nothing.
       if (PERMANENT.has(result.status)) return { to: 'dead', outcome: 'refused', reason };
       if (result.status === 429) return retried(rateLimited(reason, progress, policy, now, random, result.retryAfterMs), reason);

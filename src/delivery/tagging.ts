@@ -33,7 +33,7 @@ export interface TaggerDeps {
   /** Told of every job given up (dead), for metrics. */
   onDead?: (action: TagAction) => void;
   /** Told of tag calls refused for the bot (1002, 5001) and of accepted ones; a refused one waits for its probe. */
-  bot?: Pick<BotStatus, 'refused' | 'accepted' | 'probeAt'>;
+  bot?: Pick<BotStatus, 'refused' | 'accepted' | 'probeAt' | 'tagsRefused'>;
 }
 
 /** Tag jobs per claim: each is one or a few calls, made one after another. */
@@ -77,7 +77,8 @@ export class Tagger {
     const { result, tagId } = await tags.apply(job.action, job.tag, job, startBy);
     const { bot } = this.deps;
     if (result.kind === 'ok') bot?.accepted(false);
-    const step = afterTagTry(result, job, policy, this.clock.now(), (this.deps.random ?? Math.random)(), bot?.probeAt());
+    const random = (this.deps.random ?? Math.random)();
+    const step = afterTagTry(result, job, policy, this.clock.now(), random, bot?.probeAt(), bot?.tagsRefused());
     if (step.to === 'retry' && step.bot) bot?.refused(step.bot);
     if (step.to === 'release') return record({ status: 'pending', counted: false, nextAttemptAt: this.clock.now(), error: null });
     // Another replica creating the tag: nothing was tried, so nothing is recorded as a try or counted.

@@ -18,6 +18,8 @@ export interface BotRefusal {
   message: string;
   /** Broadcasts refused alike down to these two recipients of one batch (a bot not published, or two refused recipients). */
   recipients?: readonly string[];
+  /** Refused on a tag call: the bot's plan may refuse tagging alone. */
+  byTagCall?: true;
 }
 
 /** One recipient's broadcast refused with 36000: who, with what content (its batch key). */
@@ -32,8 +34,10 @@ export type BotState =
    * `lastRefused`: a single recipient's 36000 since the last accepted call, if any. `cleared`: the
    * two recipients whose refusals paused the bot, before a broadcast showed it broadcasts — refused
    * together again, the refusals are theirs (else they would pause everyone again at each probe).
+   * `tagsRefused`: a tag call's 1002 paused the bot and MantaGO then accepted another call: the plan
+   * refuses tagging alone, so a tag call's 1002 is that tag job's trouble, not a pause for everyone.
    */
-  | { state: 'usable'; lastRefused?: RecipientRefusal; cleared?: readonly string[] }
+  | { state: 'usable'; lastRefused?: RecipientRefusal; cleared?: readonly string[]; tagsRefused?: true }
   | ({ state: 'bot_refused'; since: number; probeAt: number; probes: number } & BotRefusal);
 
 export type BotEvent =
@@ -65,12 +69,16 @@ export function probeDelay(probes: number, backoff: ProbeBackoff): number {
 export function transition(state: BotState, event: BotEvent, backoff: ProbeBackoff): BotState {
   switch (event.event) {
     case 'call_accepted':
-      // A lookup or a bind proves the bot exists and may use the API, not that its broadcasts go out:
-      // it neither ends "broadcasts refused" nor comes between two refused broadcasts.
-      if (!event.broadcast) return state.state === 'bot_refused' && state.reason !== 'broadcasts_refused' ? USABLE : state;
-      // Only the probe shows the bot broadcasts after the pair was refused (a call started before may have been accepted before).
-      if (state.state === 'bot_refused') return state.recipients && event.probe ? { state: 'usable', cleared: state.recipients } : USABLE;
-      return state.lastRefused ? { state: 'usable', ...(state.cleared && { cleared: state.cleared }) } : state;
+      if (state.state === 'bot_refused') {
+        if (state.byTagCall && state.reason === 'permission_denied') return { state: 'usable', tagsRefused: true };
+        // A lookup or a bind proves the bot exists and may use the API, not that its broadcasts go out.
+        if (!event.broadcast) return state.reason !== 'broadcasts_refused' ? USABLE : state;
+        // Only the probe shows the bot broadcasts after the pair was refused (a call started before may have been accepted before).
+        return state.recipients && event.probe ? { state: 'usable', cleared: state.recipients } : USABLE;
+      }
+      // Nor does a lookup come between two refused broadcasts.
+      if (!event.broadcast || !state.lastRefused) return state;
+      return { state: 'usable', ...(state.cleared && { cleared: state.cleared }), ...(state.tagsRefused && { tagsRefused: true }) };
     case 'bot_refused':
       if (state.state === 'bot_refused') return state; // calls under way when it began: the probe decides
       return { state: 'bot_refused', ...event.refusal, since: event.at, probeAt: event.at + probeDelay(0, backoff), probes: 0 };
@@ -79,11 +87,13 @@ export function transition(state: BotState, event: BotEvent, backoff: ProbeBacko
     case 'probe_failed': {
       if (state.state !== 'bot_refused') return state;
       const probes = state.probes + 1;
-      const { recipients: pair, ...before } = state;
+      const { recipients: pair, byTagCall, ...before } = state;
       const { recipients: probed, ...said } = event.refusal ?? {};
       // Refused for another reason, or for another recipient alike: the bot's, not the pair's that paused it.
       const stillThePair = pair && (!event.refusal || probed?.every((id) => pair.includes(id)) === true);
-      return { ...before, ...said, ...(stillThePair && { recipients: pair }), probes, probeAt: event.at + probeDelay(probes, backoff) };
+      // What the probe said replaces what the call that paused it said, a tag call's included.
+      const unsaid = { ...(stillThePair && { recipients: pair }), ...(byTagCall && !event.refusal && { byTagCall }) };
+      return { ...before, ...said, ...unsaid, probes, probeAt: event.at + probeDelay(probes, backoff) };
     }
   }
 }

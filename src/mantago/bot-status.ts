@@ -60,6 +60,11 @@ export class BotStatus {
     return this.state.state === 'usable' ? this.state.cleared : undefined;
   }
 
+  /** Whether the bot's plan refuses tagging alone (bot-state.ts): a tag call's 1002 is then the tag job's. */
+  tagsRefused(): boolean {
+    return this.state.state === 'usable' && this.state.tagsRefused === true;
+  }
+
   /** When the next probe is due (none while usable). */
   probeAt(): number | undefined {
     return this.state.state === 'bot_refused' ? this.state.probeAt : undefined;

@@ -14,6 +14,7 @@ const backoff = { baseMs: 1_000, maxMs: 8_000 };
 const at = 5_000_000;
 const notPublished = { reason: 'broadcasts_refused' as const, code: 36000, message: 'Create broadcast failed' };
 const noBot = { reason: 'no_such_bot' as const, code: 5001, message: 'Bot not found' };
+const denied = { reason: 'permission_denied' as const, code: 1002, message: 'Permission denied' };
 const refusedFor = (clientId: string, content: string): RecipientRefusal => ({ clientId, content, message: 'Create broadcast failed' });
 const refusedState = (): BotState => transition(USABLE, { event: 'bot_refused', refusal: noBot, at }, backoff);
 
@@ -85,6 +86,26 @@ describe('bot state transitions', () => {
     // Another recipient refused alike, or the bot refused outright: the bot's, the pair forgotten.
     expect(resumeAfter({ event: 'probe_failed', at, refusal: { ...notPublished, recipients: ['U9'] } })).toEqual(USABLE);
     expect(resumeAfter({ event: 'probe_failed', at, refusal: noBot })).toEqual(USABLE);
+  });
+
+  test("a pause named by a tag call's 1002, ended by any accepted call: the plan refuses tagging alone — until a pause for another reason", () => {
+    const byTag = transition(USABLE, { event: 'bot_refused', refusal: { ...denied, byTagCall: true }, at }, backoff);
+    expect(transition(byTag, { event: 'call_accepted', broadcast: false }, backoff)).toEqual({ state: 'usable', tagsRefused: true });
+    const tagsOnly = transition(byTag, { event: 'call_accepted', broadcast: true, probe: true }, backoff);
+    expect(tagsOnly).toEqual({ state: 'usable', tagsRefused: true });
+    const one = refusedFor('U3', 'k1');
+    const kept = transition(
+      transition(tagsOnly, { event: 'recipient_refused', refusal: one }, backoff),
+      { event: 'call_accepted', broadcast: true },
+      backoff,
+    );
+    expect(kept).toEqual(tagsOnly);
+    // A broadcast refused with 1002 too: the plan, not tagging; ended, nothing is remembered.
+    const again = transition(tagsOnly, { event: 'bot_refused', refusal: denied, at }, backoff);
+    expect(transition(again, { event: 'call_accepted', broadcast: true }, backoff)).toEqual(USABLE);
+    // Nor once the probe's own broadcast said 1002.
+    const probed = transition(byTag, { event: 'probe_failed', at, refusal: denied }, backoff);
+    expect(transition(probed, { event: 'call_accepted', broadcast: true, probe: true }, backoff)).toEqual(USABLE);
   });
 
   test('probe delays never pass the cap, however many probes failed', () => {
