@@ -49,11 +49,6 @@ export type Step =
   | { step: 'renew'; outcome: 'credentials_expired'; superseded?: true }
   /** MantaGO refused a broadcast to several recipients as a whole: send halves to find the bad ones. */
   | { step: 'split'; outcome: 'batch_refused'; reason: string; broadcastFailed: boolean }
-  /**
-   * A refused half not judged yet: still claimed while the other half is split further, then sent
-   * again (as it is sent, a bot refused by then makes it wait for the bot, uncounted).
-   */
-  | { step: 'hold'; outcome: 'batch_refused' }
   /** MantaGO refuses the bot itself (1002, 5001, broadcasts refused alike): the deliveries wait for it, uncounted. */
   | { step: 'pause'; outcome: 'bot_refused'; refusal: BotRefusal }
   /** The call never started (no call slot within the lease): hand the claim back, no attempt made. */
@@ -145,10 +140,10 @@ const single36000 = (step: Step | undefined): step is Extract<Step, { step: 'fin
  * The two halves of a batch refused with 36000, as each was decided alone (none: handed back
  * unsent). MantaGO accepted a part of this batch (`botAccepted`): the bot broadcasts, so each half
  * goes on as decided. Otherwise nothing proves a recipient refused rather than the bot: a half of
- * several refused beside another refusal is split again — the smaller, the other held until that
- * tells (two refused recipients, one in each half, are found; a bot not published costs two calls
- * per level, not one per recipient) — and a lone recipient's 36000 beside anything but a half to
- * split waits for the bot, uncounted, never ended (beside another such: every recipient alike) —
+ * several refused beside another refusal asks for `one_of_each` — one recipient of each half sent
+ * alone, whose answers are decided here in turn (a bot not published costs two calls more, not a
+ * descent to one recipient) — and a lone recipient's 36000 beside anything but a half of several
+ * waits for the bot, uncounted, never ended (beside another such: every recipient alike) —
  * unless the same two paused the bot before and a broadcast has shown since that it broadcasts
  * (`cleared`, the bot state's memory): then they are ended as the recipients' refusals.
  */
@@ -157,10 +152,9 @@ export function afterHalves(
   second: Step | undefined,
   botAccepted: boolean,
   cleared: readonly string[] = [],
-): [Step | undefined, Step | undefined] {
+): [Step | undefined, Step | undefined] | 'one_of_each' {
   if (botAccepted || accepted(first) || accepted(second)) return [recipients(first), recipients(second)];
-  if (split36000(first) && (split36000(second) || single36000(second))) return [first, HOLD];
-  if (split36000(second) && single36000(first)) return [HOLD, second];
+  if ((split36000(first) && refused36000(second)) || (split36000(second) && refused36000(first))) return 'one_of_each';
   const pair = [first, second].filter(single36000).map((step) => step.noted?.clientId ?? '');
   const [lone] = [first, second].filter(single36000);
   if (!lone) return [first, second];
@@ -171,8 +165,6 @@ export function afterHalves(
   const pause: Step = { step: 'pause', outcome: 'bot_refused', refusal };
   return [single36000(first) ? pause : first, single36000(second) ? pause : second];
 }
-
-const HOLD: Step = { step: 'hold', outcome: 'batch_refused' };
 
 /** A recipient's 36000 proven theirs (the bot broadcasts): not kept for the "in a row" rule, which would take the next for the bot's. */
 function recipients(step: Step | undefined): Step | undefined {

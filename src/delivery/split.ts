@@ -1,7 +1,7 @@
 // A batch MantaGO refused as a whole is sent in halves, each under a lease of its own, until the
 // refused recipients are found. For a 36000 both halves are called before either is decided
-// (outcome.ts's afterHalves): refused alike down to one recipient each, it is the bot's broadcasts;
-// a half held goes after the other, which has told by then.
+// (outcome.ts's afterHalves): refused alike with nothing of the batch accepted, one recipient of
+// each is sent alone to tell the bot's refusal from two recipients'.
 import type { Logger } from 'pino';
 import type { AttemptOutcome } from '../domain/delivery.ts';
 import type { Call, Claim, StepOf } from './claim.ts';
@@ -20,16 +20,14 @@ export interface SplitSteps {
   log: Logger;
 }
 
+type Attempted = { step: Step; call: Call };
+
 export async function splitInHalves(step: StepOf<'split'>, claim: Claim, call: Call, steps: SplitSteps): Promise<void> {
   await steps.recordStillClaimed(step.outcome, claim, call);
   const refused = { deliveries: claim.batch.length, reason: step.reason };
   steps.log.warn(refused, 'MantaGO refused a batched broadcast; sending halves to find the refused recipients');
-  const cut = Math.floor(claim.batch.length / 2); // the first half the smaller: the one split further on a 36000
-  // Each half under a lease of its own: renewing one renews only its deliveries in the store.
   const split = claim.split ?? { botAccepted: false };
-  const [first, second] = [claim.batch.slice(0, cut), claim.batch.slice(cut)].map(
-    (batch): Claim => ({ ...claim, batch, renewals: 0, lease: claim.lease.forPart(), split }),
-  );
+  const [first, second] = partsOf({ ...claim, split }, Math.ceil(claim.batch.length / 2));
   if (!first || !second || !step.broadcastFailed) {
     for (const half of [first, second]) if (half) await steps.send(half);
     return;
@@ -41,23 +39,65 @@ export async function splitInHalves(step: StepOf<'split'>, claim: Claim, call: C
   if (aDone) await steps.apply(judgedAlone(a.step, split), first, a.call);
   const b = await steps.attempt(second);
   if (accepted(b?.step)) split.botAccepted = true;
-  const [stepA, stepB] = afterHalves(a?.step, b?.step, split.botAccepted, steps.cleared());
-  // What is decided goes first, then the half split further, then the one held: by then the other
-  // has told whether it is the bot.
+  const decided = afterHalves(a?.step, b?.step, split.botAccepted, steps.cleared());
+  if (decided === 'one_of_each') {
+    const halves: [Claim, Attempted | undefined][] = [
+      [first, a],
+      [second, b],
+    ];
+    return oneOfEach(halves, split, steps);
+  }
+  const [stepA, stepB] = decided;
+  // What is decided goes first, then what is split further.
   const halves = [...(aDone ? [] : [{ part: first, done: a, next: stepA }]), { part: second, done: b, next: stepB }].sort(
-    (x, y) => ORDER.indexOf(x.next?.step) - ORDER.indexOf(y.next?.step),
+    (x, y) => Number(x.next?.step === 'split') - Number(y.next?.step === 'split'),
   );
   for (const { part, done, next } of halves) if (done && next) await steps.apply(next, part, done.call);
 }
 
 /**
- * A part of a split batch decided without its sibling (sent again after a hold or a renewal, or
- * called first): accepted, it tells the whole batch the bot broadcasts; a lone recipient's 36000
+ * Both halves refused alike, nothing of the batch accepted: one recipient of each, sent alone, tells
+ * the bot (both refused: pause) from the recipients (one accepted: the rest are split as usual, and
+ * know the bot broadcasts). A bot not published costs two calls more, not a descent to one recipient.
+ */
+async function oneOfEach(halves: [Claim, Attempted | undefined][], split: { botAccepted: boolean }, steps: SplitSteps): Promise<void> {
+  const alone: { part: Claim; done: Attempted | undefined }[] = [];
+  const rest: Claim[] = [];
+  for (const [half, done] of halves) {
+    if (half.batch.length === 1 || !done) alone.push({ part: half, done });
+    else {
+      await steps.recordStillClaimed('batch_refused', half, done.call);
+      const [one, others] = partsOf(half, 1);
+      if (one) alone.push({ part: one, done: await steps.attempt(one) });
+      if (others) rest.push(others);
+    }
+  }
+  if (alone.some(({ done }) => accepted(done?.step))) split.botAccepted = true;
+  const [x, y] = alone;
+  const decided = afterHalves(x?.done?.step, y?.done?.step, split.botAccepted, steps.cleared());
+  const next = decided === 'one_of_each' ? [x?.done?.step, y?.done?.step] : decided;
+  for (const [i, { part, done }] of alone.entries()) {
+    const step = next[i];
+    if (done && step) await steps.apply(step, part, done.call);
+  }
+  // Sent again: handed back at once if the bot is refused by then, else split as any refused batch.
+  for (const others of rest) await steps.send(others);
+}
+
+/** A claim's deliveries in two parts, `cut` in the first, each under a lease of its own (renewing one renews only its deliveries). */
+function partsOf(claim: Claim, cut: number): Claim[] {
+  return [claim.batch.slice(0, cut), claim.batch.slice(cut)]
+    .filter((batch) => batch.length > 0)
+    .map((batch): Claim => ({ ...claim, batch, renewals: 0, lease: claim.lease.forPart() }));
+}
+
+/**
+ * A part of a split batch decided without its sibling (sent again on its own, or after a renewal,
+ * or called first): accepted, it tells the whole batch the bot broadcasts; a lone recipient's 36000
  * waits for the bot unless that is known (outcome.ts).
  */
 export function judgedAlone(step: Step, split: { botAccepted: boolean }): Step {
   if (accepted(step)) split.botAccepted = true;
-  return afterHalves(step, undefined, split.botAccepted)[0] ?? step;
+  const decided = afterHalves(step, undefined, split.botAccepted);
+  return (decided === 'one_of_each' ? step : decided[0]) ?? step;
 }
-
-const ORDER: (Step['step'] | undefined)[] = ['finish', 'pause', 'renew', 'release', undefined, 'split', 'hold'];

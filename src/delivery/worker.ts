@@ -241,8 +241,6 @@ export class DeliveryWorker {
         return this.renewCredentials(step, claim, call);
       case 'split':
         return splitInHalves(step, claim, call, this.splitSteps);
-      case 'hold': // sent again: a bot refused meanwhile hands it back at once (attempt)
-        return this.recordStillClaimed(step.outcome, claim, call).then(() => this.send(claim));
       case 'pause': // MantaGO refuses the bot: it is told, and the batch waits for the next probe, uncounted
         return this.apply(pauseFor(step, claim, this.deps.bot, this.deps.options.policy, this.clock.now()), claim, call);
     }

@@ -115,7 +115,6 @@ describe('afterHalves and afterBotRefused', () => {
   const split403 = afterCall(refused(60001), [fresh, fresh], policy, now);
   const rateLimited = afterCall(refused(undefined, 429), [fresh], policy, now, 0.5);
   const pause = { step: 'pause', outcome: 'bot_refused', refusal: { reason: 'broadcasts_refused', code: 36000, message: 'nope' } };
-  const hold = { step: 'hold', outcome: 'batch_refused' };
 
   test('one recipient each, both refused with 36000, nothing of the batch accepted: both wait for the bot', () => {
     const named = { ...pause, refusal: { ...pause.refusal, recipients: ['U1', 'U2'] } };
@@ -149,10 +148,10 @@ describe('afterHalves and afterBotRefused', () => {
     expect(afterHalves(dead403, single36000, false)).toEqual([dead403, pause]);
   });
 
-  test('a half of several refused with 36000 beside another 36000: the smaller split again, the other held until it tells', () => {
-    expect(afterHalves(split36000, split36000, false)).toEqual([split36000, hold]);
-    expect(afterHalves(split36000, single36000, false)).toEqual([split36000, hold]);
-    expect(afterHalves(single36000, split36000, false)).toEqual([hold, split36000]);
+  test('a half of several refused with 36000 beside another 36000, nothing accepted: one recipient of each is sent alone to tell', () => {
+    expect(afterHalves(split36000, split36000, false)).toBe('one_of_each');
+    expect(afterHalves(split36000, single36000, false)).toBe('one_of_each');
+    expect(afterHalves(single36000, split36000, false)).toBe('one_of_each');
     // Beside anything else, each half goes on as decided.
     expect(afterHalves(split36000, rateLimited, false)).toEqual([split36000, rateLimited]);
     expect(afterHalves(split403, split36000, false)).toEqual([split403, split36000]);

@@ -63,24 +63,15 @@ describe('DeliveryWorker with a refused bot', () => {
     expect(released).toEqual([[3]]);
   });
 
-  test('36000 for a batch, for both its halves and down to one recipient each: the bot, not the recipients; nobody dead, nothing counted', async () => {
-    const { worker, recorded, calls, released, clock } = setup([() => refused(36000)], {}, { bot });
-    await worker.sendNow(
-      [1, 2, 3, 4].map((i) => delivery(i, clock)),
-      clock.now() + OPTIONS.leaseMs,
-    );
-    // Refused alike down to one recipient each: the first half split again, the second held meanwhile,
-    // then handed back to wait for the bot with the others, without another call.
-    const ids = (...of: number[]) => of.map((i) => delivery(i, clock).clientId);
-    expect(calls.map((c) => c.request.clientIds)).toEqual([ids(1, 2, 3, 4), ids(1, 2), ids(3, 4), ids(1), ids(2)]);
-    const byDelivery = recorded.flat().map((r) => `${r.attempt.deliveryId} ${r.attempt.outcome}:${r.transition.to}`);
-    expect(byDelivery.filter((r) => !r.endsWith(':in_flight')).sort()).toEqual(['1 bot_refused:retry', '2 bot_refused:retry']);
-    // 3 and 4: the batch's call, then their half's, each recorded as an attempt that stays in flight.
-    expect(byDelivery.filter((r) => r.startsWith('3 ') || r.startsWith('4 '))).toEqual(
-      Array(2).fill(['3 batch_refused:in_flight', '4 batch_refused:in_flight']).flat(),
-    );
-    expect(released).toEqual([[3, 4]]);
-    expect(recorded.flat().every((r) => r.transition.to !== 'dead' && !('counted' in r.transition && r.transition.counted))).toBe(true);
+  test('36000 for a batch and both its halves, then for one recipient of each sent alone: the bot, not the recipients; nobody dead, nothing counted', async () => {
+    const run = setup([() => refused(36000)], {}, { bot });
+    await sendBatch(run, 4);
+    const ids = (...of: number[]) => of.map((i) => delivery(i, run.clock).clientId);
+    // The rest of each half goes back to wait for the bot with the others, without another call.
+    expect(run.calls.map((c) => c.request.clientIds)).toEqual([ids(1, 2, 3, 4), ids(1, 2), ids(3, 4), ids(1), ids(3)]);
+    expect(finals(run.recorded)).toEqual(['1 bot_refused:retry', '3 bot_refused:retry']);
+    expect(run.released).toEqual([[2], [4]]);
+    expect(run.recorded.flat().every((r) => r.transition.to !== 'dead' && !('counted' in r.transition && r.transition.counted))).toBe(true);
     expect(status?.view()).toMatchObject({ state: 'bot_refused', reason: 'broadcasts_refused', code: 36000 });
   });
 
@@ -93,14 +84,14 @@ describe('DeliveryWorker with a refused bot', () => {
     expect(status?.view().state).toBe('usable');
   });
 
-  test('three refused recipients of four: the half held while the other is split learns the bot broadcasts, so its two are dead, the bot never refused', async () => {
+  test('three refused recipients of four: one of each half alone, one accepted, so the bot broadcasts and the rest are theirs: three dead, the bot never refused', async () => {
     const run = setup(Array(7).fill(refusing(2, 3, 4)), {}, { bot });
     // A refusal just before, for another content, that the "in a row" rule would take for the bot's.
     status?.recipientRefused({ clientId: 'Uother', content: 'another', message: 'nope' });
     await sendBatch(run, 4);
     const ids = (...of: number[]) => of.map((i) => delivery(i, run.clock).clientId);
     const called = run.calls.map((c) => c.request.clientIds);
-    expect(called).toEqual([ids(1, 2, 3, 4), ids(1, 2), ids(3, 4), ids(1), ids(2), ids(3, 4), ids(3), ids(4)]);
+    expect(called).toEqual([ids(1, 2, 3, 4), ids(1, 2), ids(3, 4), ids(1), ids(3), ids(2), ids(4)]);
     expect(finals(run.recorded)).toEqual(['1 sent:sent', '2 failed:dead', '3 failed:dead', '4 failed:dead']);
     expect(status?.view().state).toBe('usable');
   });
@@ -120,15 +111,16 @@ describe('DeliveryWorker with a refused bot', () => {
     expect(status?.view().state).toBe('usable');
   });
 
-  test('not published: a part renewed (1004) and sent again alone, or held and sent again alone, waits for the bot, never dead', async () => {
+  test('not published: a part renewed (1004) and sent again alone, or tried alone beside a 429, waits for the bot, never dead', async () => {
     const renewed = setup([() => refused(36000), () => expired, () => refused(36000)], {}, { bot });
-    await sendBatch(renewed, 3);
+    await sendBatch(renewed, 2);
     expect(finals(renewed.recorded)).toEqual(['1 bot_refused:retry']);
-    expect(renewed.released).toEqual([[2, 3]]);
+    expect(renewed.released).toEqual([[2]]);
 
-    const held = setup([...Array(3).fill(() => refused(36000)), () => limited, () => limited, () => refused(36000)], {}, { bot });
-    await sendBatch(held, 3);
-    expect(finals(held.recorded)).toEqual(['1 bot_refused:retry', '2 failed:retry', '3 failed:retry']);
+    const beside429 = setup([...Array(3).fill(() => refused(36000)), () => limited, () => refused(36000)], {}, { bot });
+    await sendBatch(beside429, 4);
+    expect(finals(beside429.recorded)).toEqual(['1 failed:retry', '3 bot_refused:retry']);
+    expect(beside429.released).toEqual([[2], [4]]);
   });
 
   test('a half accepted is recorded before its sibling is called, within its lease, however long that call takes', async () => {
