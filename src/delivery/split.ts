@@ -57,22 +57,27 @@ export async function splitInHalves(step: StepOf<'split'>, claim: Claim, call: C
 
 /**
  * Both halves refused alike, nothing of the batch accepted: one recipient of each, sent alone, tells
- * the bot (both refused: pause) from the recipients (one accepted: the rest are split as usual, and
- * know the bot broadcasts). A bot not published costs two calls more, not a descent to one recipient.
+ * the bot (both refused: pause) from the recipients (one accepted: the bot broadcasts, and the rest
+ * are split as any refused batch). A bot not published costs two calls more, not a descent to one
+ * recipient. An answer its sibling's cannot change is carried out at once, an accepted one within
+ * its lease; once one is accepted, the other half goes on as decided, without its alone call.
  */
 async function oneOfEach(halves: [Claim, Attempted | undefined][], split: { botAccepted: boolean }, steps: SplitSteps): Promise<void> {
   const alone: { part: Claim; done: Attempted | undefined }[] = [];
   const rest: Claim[] = [];
   for (const [half, done] of halves) {
-    if (half.batch.length === 1 || !done) alone.push({ part: half, done });
+    if (done && split.botAccepted) await steps.apply(judgedAlone(done.step, split), half, done.call);
+    else if (half.batch.length === 1 || !done) alone.push({ part: half, done });
     else {
       await steps.recordStillClaimed('batch_refused', half, done.call);
       const [one, others] = partsOf(half, 1);
-      if (one) alone.push({ part: one, done: await steps.attempt(one) });
       if (others) rest.push(others);
+      const tried = one && (await steps.attempt(one));
+      if (one && tried && !refused36000(tried.step)) await steps.apply(judgedAlone(tried.step, split), one, tried.call);
+      else if (one) alone.push({ part: one, done: tried });
     }
   }
-  if (alone.some(({ done }) => accepted(done?.step))) split.botAccepted = true;
+  // The 36000s left are decided together: both refused, the bot; one alone, it waits for the bot.
   const [x, y] = alone;
   const decided = afterHalves(x?.done?.step, y?.done?.step, split.botAccepted, steps.cleared());
   const next = decided === 'one_of_each' ? [x?.done?.step, y?.done?.step] : decided;

@@ -91,7 +91,8 @@ describe('DeliveryWorker with a refused bot', () => {
     await sendBatch(run, 4);
     const ids = (...of: number[]) => of.map((i) => delivery(i, run.clock).clientId);
     const called = run.calls.map((c) => c.request.clientIds);
-    expect(called).toEqual([ids(1, 2, 3, 4), ids(1, 2), ids(3, 4), ids(1), ids(3), ids(2), ids(4)]);
+    // [1] accepted: the second half is split as any refused batch, without its own alone call.
+    expect(called).toEqual([ids(1, 2, 3, 4), ids(1, 2), ids(3, 4), ids(1), ids(3), ids(4), ids(2)]);
     expect(finals(run.recorded)).toEqual(['1 sent:sent', '2 failed:dead', '3 failed:dead', '4 failed:dead']);
     expect(status?.view().state).toBe('usable');
   });
@@ -141,6 +142,28 @@ describe('DeliveryWorker with a refused bot', () => {
     clock = run.clock;
     const start = clock.now();
     await sendBatch(run, 3, start + 12_000);
+    const sent = run.recorded.findIndex((r) => r.some((a) => a.attempt.deliveryId === 1 && a.transition.to === 'sent'));
+    expect(recordedAt[sent]).toBe(start + 5_000);
+  });
+
+  test('one of each half sent alone: the first accepted is recorded before the other is called, within its lease', async () => {
+    const recordedAt: number[] = [];
+    let clock: FakeClock | undefined;
+    const answerAfter = (result: CallResult, ms: number) => async () => {
+      await clock?.advance(ms);
+      return result;
+    };
+    const run = setup(
+      [...Array(3).fill(() => refused(36000)), answerAfter(ok, 5_000), answerAfter(refused(36000), 9_000)],
+      {},
+      {
+        bot,
+        recordFails: (now) => void recordedAt.push(now), // only to see when each record is written
+      },
+    );
+    clock = run.clock;
+    const start = clock.now();
+    await sendBatch(run, 4, start + 12_000);
     const sent = run.recorded.findIndex((r) => r.some((a) => a.attempt.deliveryId === 1 && a.transition.to === 'sent'));
     expect(recordedAt[sent]).toBe(start + 5_000);
   });
