@@ -124,48 +124,33 @@ describe('DeliveryWorker with a refused bot', () => {
     expect(beside429.released).toEqual([[2], [4]]);
   });
 
-  test('a half accepted is recorded before its sibling is called, within its lease, however long that call takes', async () => {
+  /**
+   * Deliveries 1..n sent as one claim whose lease ends 12 s on; the refusals before (`refusals`) are
+   * answered at once, then delivery 1's call is accepted after 5 s and the next refused after 9 s:
+   * how long after the start delivery 1's `sent` was recorded.
+   */
+  async function sentRecordedAfter(n: number, refusals: number): Promise<number | undefined> {
     const recordedAt: number[] = [];
     let clock: FakeClock | undefined;
     const answerAfter = (result: CallResult, ms: number) => async () => {
       await clock?.advance(ms);
       return result;
     };
-    const run = setup(
-      [() => refused(36000), answerAfter(ok, 5_000), answerAfter(refused(36000), 9_000)],
-      {},
-      {
-        bot,
-        recordFails: (now) => void recordedAt.push(now), // only to see when each record is written
-      },
-    );
+    const answers = [...Array(refusals).fill(() => refused(36000)), answerAfter(ok, 5_000), answerAfter(refused(36000), 9_000)];
+    const run = setup(answers, {}, { bot, recordFails: (now) => void recordedAt.push(now) }); // only to see when each record is written
     clock = run.clock;
     const start = clock.now();
-    await sendBatch(run, 3, start + 12_000);
+    await sendBatch(run, n, start + 12_000);
     const sent = run.recorded.findIndex((r) => r.some((a) => a.attempt.deliveryId === 1 && a.transition.to === 'sent'));
-    expect(recordedAt[sent]).toBe(start + 5_000);
+    return (recordedAt[sent] ?? Number.NaN) - start;
+  }
+
+  test('a half accepted is recorded before its sibling is called, within its lease, however long that call takes', async () => {
+    expect(await sentRecordedAfter(3, 1)).toBe(5_000);
   });
 
   test('one of each half sent alone: the first accepted is recorded before the other is called, within its lease', async () => {
-    const recordedAt: number[] = [];
-    let clock: FakeClock | undefined;
-    const answerAfter = (result: CallResult, ms: number) => async () => {
-      await clock?.advance(ms);
-      return result;
-    };
-    const run = setup(
-      [...Array(3).fill(() => refused(36000)), answerAfter(ok, 5_000), answerAfter(refused(36000), 9_000)],
-      {},
-      {
-        bot,
-        recordFails: (now) => void recordedAt.push(now), // only to see when each record is written
-      },
-    );
-    clock = run.clock;
-    const start = clock.now();
-    await sendBatch(run, 4, start + 12_000);
-    const sent = run.recorded.findIndex((r) => r.some((a) => a.attempt.deliveryId === 1 && a.transition.to === 'sent'));
-    expect(recordedAt[sent]).toBe(start + 5_000);
+    expect(await sentRecordedAfter(4, 3)).toBe(5_000);
   });
 
   test('a recipient proven refused within a split (another part accepted) is not taken with the next one for the bot', async () => {
