@@ -133,7 +133,7 @@ export const accepted = (step: Step | undefined) => step?.step === 'finish' && s
 export const refused36000 = (step: Step | undefined) => split36000(step) || single36000(step);
 const split36000 = (step: Step | undefined) => step?.step === 'split' && step.broadcastFailed;
 /** One recipient's 36000 that would end its delivery. */
-const single36000 = (step: Step | undefined): step is Extract<Step, { step: 'finish' }> =>
+const single36000 = (step: Step | undefined): step is Extract<Step, { step: 'finish' }> & { noted: RecipientRefusal } =>
   step?.step === 'finish' && step.noted !== undefined;
 
 /**
@@ -155,13 +155,13 @@ export function afterHalves(
 ): [Step | undefined, Step | undefined] | 'one_of_each' {
   if (botAccepted || accepted(first) || accepted(second)) return [recipients(first), recipients(second)];
   if ((split36000(first) && refused36000(second)) || (split36000(second) && refused36000(first))) return 'one_of_each';
-  const pair = [first, second].filter(single36000).map((step) => step.noted?.clientId ?? '');
-  const [lone] = [first, second].filter(single36000);
+  const refusedAlone = [first, second].filter(single36000);
+  const [lone] = refusedAlone;
   if (!lone) return [first, second];
+  const pair = refusedAlone.length === 2 ? refusedAlone.map((step) => step.noted.clientId) : undefined;
   // The same two whose refusals paused the bot before a broadcast showed it broadcasts: theirs.
-  if (pair.length === 2 && pair.every((id) => cleared.includes(id))) return [recipients(first), recipients(second)];
-  const message = lone.noted?.message ?? 'the broadcast failed';
-  const refusal = { reason: 'broadcasts_refused', code: 36000, message, ...(pair.length === 2 && { recipients: pair }) } as const;
+  if (pair?.every((id) => cleared.includes(id))) return [recipients(first), recipients(second)];
+  const refusal = { reason: 'broadcasts_refused', code: 36000, message: lone.noted.message, ...(pair && { recipients: pair }) } as const;
   const pause: Step = { step: 'pause', outcome: 'bot_refused', refusal };
   return [single36000(first) ? pause : first, single36000(second) ? pause : second];
 }

@@ -32,61 +32,68 @@ export async function splitInHalves(step: StepOf<'split'>, claim: Claim, call: C
     for (const half of [first, second]) if (half) await steps.send(half);
     return;
   }
-  // A half whose answer its sibling's cannot change (anything but a 36000) is carried out at once,
-  // an accepted one recorded within its lease, before the sibling's call.
-  const a = await steps.attempt(first);
-  const aDone = a !== undefined && !refused36000(a.step);
-  if (aDone) await steps.apply(judgedAlone(a.step, split), first, a.call);
-  const b = await steps.attempt(second);
-  if (accepted(b?.step)) split.botAccepted = true;
+  const a = await tryPart(first, split, steps);
+  const b = await tryPart(second, split, steps);
   const decided = afterHalves(a?.step, b?.step, split.botAccepted, steps.cleared());
-  if (decided === 'one_of_each') {
-    const halves: [Claim, Attempted | undefined][] = [
-      [first, a],
-      [second, b],
-    ];
-    return oneOfEach(halves, split, steps);
-  }
-  const [stepA, stepB] = decided;
-  // What is decided goes first, then what is split further.
-  const halves = [...(aDone ? [] : [{ part: first, done: a, next: stepA }]), { part: second, done: b, next: stepB }].sort(
-    (x, y) => Number(x.next?.step === 'split') - Number(y.next?.step === 'split'),
+  if (decided === 'one_of_each' && a && b) return oneOfEach([first, a], [second, b], split, steps);
+  await applyDecided(
+    [
+      { part: first, done: a },
+      { part: second, done: b },
+    ],
+    decided,
+    steps,
   );
-  for (const { part, done, next } of halves) if (done && next) await steps.apply(next, part, done.call);
 }
 
 /**
  * Both halves refused alike, nothing of the batch accepted: one recipient of each, sent alone, tells
  * the bot (both refused: pause) from the recipients (one accepted: the bot broadcasts, and the rest
  * are split as any refused batch). A bot not published costs two calls more, not a descent to one
- * recipient. An answer its sibling's cannot change is carried out at once, an accepted one within
- * its lease; once one is accepted, the other half goes on as decided, without its alone call.
+ * recipient. Once one is accepted, the other half goes on as decided, without its alone call.
  */
-async function oneOfEach(halves: [Claim, Attempted | undefined][], split: { botAccepted: boolean }, steps: SplitSteps): Promise<void> {
-  const alone: { part: Claim; done: Attempted | undefined }[] = [];
+async function oneOfEach(a: [Claim, Attempted], b: [Claim, Attempted], split: { botAccepted: boolean }, steps: SplitSteps): Promise<void> {
+  const alone: Part[] = [];
   const rest: Claim[] = [];
-  for (const [half, done] of halves) {
-    if (done && split.botAccepted) await steps.apply(judgedAlone(done.step, split), half, done.call);
-    else if (half.batch.length === 1 || !done) alone.push({ part: half, done });
+  for (const [half, done] of [a, b]) {
+    if (split.botAccepted) await steps.apply(judgedAlone(done.step, split), half, done.call);
+    else if (half.batch.length === 1) alone.push({ part: half, done });
     else {
       await steps.recordStillClaimed('batch_refused', half, done.call);
       const [one, others] = partsOf(half, 1);
       if (others) rest.push(others);
-      const tried = one && (await steps.attempt(one));
-      if (one && tried && !refused36000(tried.step)) await steps.apply(judgedAlone(tried.step, split), one, tried.call);
-      else if (one) alone.push({ part: one, done: tried });
+      if (one) alone.push({ part: one, done: await tryPart(one, split, steps) });
     }
   }
   // The 36000s left are decided together: both refused, the bot; one alone, it waits for the bot.
   const [x, y] = alone;
-  const decided = afterHalves(x?.done?.step, y?.done?.step, split.botAccepted, steps.cleared());
-  const next = decided === 'one_of_each' ? [x?.done?.step, y?.done?.step] : decided;
-  for (const [i, { part, done }] of alone.entries()) {
+  await applyDecided(alone, afterHalves(x?.done?.step, y?.done?.step, split.botAccepted, steps.cleared()), steps);
+  // Sent again: handed back at once if the bot is refused by then, else split as any refused batch.
+  for (const others of rest) await steps.send(others);
+}
+
+/** A part of a split batch and its call's answer still to decide (none: handed back, or carried out already). */
+type Part = { part: Claim; done: Attempted | undefined };
+
+/**
+ * Calls for a part. An answer its sibling's cannot change (anything but a 36000) is carried out at
+ * once, an accepted one recorded within its lease before the sibling's call, and nothing is left to
+ * decide; a 36000 is returned, to be decided with its sibling's.
+ */
+async function tryPart(part: Claim, split: { botAccepted: boolean }, steps: SplitSteps): Promise<Attempted | undefined> {
+  const done = await steps.attempt(part);
+  if (!done || refused36000(done.step)) return done;
+  await steps.apply(judgedAlone(done.step, split), part, done.call);
+  return undefined;
+}
+
+/** Carries out what afterHalves decided for two parts ('one_of_each' past its own step: each as it was decided alone). */
+async function applyDecided(parts: Part[], decided: ReturnType<typeof afterHalves>, steps: SplitSteps): Promise<void> {
+  const next = decided === 'one_of_each' ? parts.map(({ done }) => done?.step) : decided;
+  for (const [i, { part, done }] of parts.entries()) {
     const step = next[i];
     if (done && step) await steps.apply(step, part, done.call);
   }
-  // Sent again: handed back at once if the bot is refused by then, else split as any refused batch.
-  for (const others of rest) await steps.send(others);
 }
 
 /** A claim's deliveries in two parts, `cut` in the first, each under a lease of its own (renewing one renews only its deliveries). */
