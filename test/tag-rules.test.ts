@@ -88,6 +88,14 @@ describe('afterTagTry', () => {
   const policy: RetryPolicy = { baseDelayMs: 1_000, maxDelayMs: 60_000, maxAttempts: 3, maxAgeMs: 3_600_000 };
   const now = 1_000_000_000;
   const fresh = { attempts: 0, createdAt: now };
+  const denied: CallResult = {
+    kind: 'refused',
+    status: 403,
+    durationMs: 1,
+    message: 'Permission denied',
+    code: 1002,
+    retryAfterMs: undefined,
+  };
   const refused = (status: number, retryAfterMs?: number): CallResult => ({
     kind: 'refused',
     status,
@@ -108,14 +116,6 @@ describe('afterTagTry', () => {
   });
 
   test('1002 on a tag call: the bot, waiting uncounted for its probe — unless the plan refuses tagging alone, then the job backs off, counted', () => {
-    const denied: CallResult = {
-      kind: 'refused',
-      status: 403,
-      durationMs: 5,
-      message: 'Permission denied',
-      code: 1002,
-      retryAfterMs: undefined,
-    };
     expect(afterTagTry(denied, fresh, policy, now, 0, now + 5_000)).toEqual({
       to: 'retry',
       at: now + 5_000,
@@ -182,14 +182,6 @@ describe('afterTagTry', () => {
   });
 
   test('a tag call refused for the bot (1002) waits uncounted for its probe, and names the bot', () => {
-    const denied: CallResult = {
-      kind: 'refused',
-      status: 403,
-      durationMs: 1,
-      message: 'Permission denied',
-      code: 1002,
-      retryAfterMs: undefined,
-    };
     expect(afterTagTry(denied, fresh, policy, now, 0, now + 5_000)).toMatchObject({
       to: 'retry',
       at: now + 5_000,

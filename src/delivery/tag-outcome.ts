@@ -63,10 +63,12 @@ export function afterTagTry(
     case 'refused': {
       const reason = `MantaGO answered HTTP ${result.status}: ${result.message}`;
       const refusal = botRefusalOf(result.code, result.message);
-      const bot =
-        refusal && !(tagsRefused && refusal.reason === 'permission_denied') ? { ...refusal, byTagCall: true as const } : undefined;
-      if (bot) return { to: 'retry', at: botProbeAt ?? now + policy.baseDelayMs, counted: false, outcome: 'failed', error: reason, bot };
-      if (refusal) return retried(retryLater(reason, progress, policy, now, random), reason);
+      // The plan refuses tagging alone: a 1002 is this job's, retried and counted like any failure.
+      if (refusal?.reason === 'permission_denied' && tagsRefused) return retried(retryLater(reason, progress, policy, now, random), reason);
+      if (refusal) {
+        const bot = { ...refusal, byTagCall: true as const };
+        return { to: 'retry', at: botProbeAt ?? now + policy.baseDelayMs, counted: false, outcome: 'failed', error: reason, bot };
+      }
       // An unknown tag or user: asking again changes nothing.
       if (PERMANENT.has(result.status)) return { to: 'dead', outcome: 'refused', reason };
       if (result.status === 429) return retried(rateLimited(reason, progress, policy, now, random, result.retryAfterMs), reason);
