@@ -114,6 +114,54 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
   );
 
   test.skipIf(!available)(
+    'orders placed and cancelled while the service is down: a poll sends the cancellation alone, as a withdrawn confirmation',
+    async () => {
+      const { clock, shop, sim, start } = await setup(engine);
+      let service = await start();
+      await waitFor(async () => (await shopsOf(service))[0]?.lastPoll, { what: 'the first poll' });
+      await service.app.close();
+
+      loseEveryWebhook(shop);
+      clock.offset += 60_000;
+      const users = Array.from({ length: 20 }, (_, i) => shopUser(600 + i));
+      const orders = users.map((user) => shop.createOrder({ customAttributes: { line_uid: user } }));
+      clock.offset += 60_000;
+      const cancelled = orders.filter((_, i) => i % 2 === 0);
+      for (const order of cancelled) shop.cancel(order.legacyId);
+
+      service = await start();
+      clock.offset += INTERVAL_S * 1000;
+      await waitFor(
+        async () => {
+          const shops = await shopsOf(service);
+          return shops[0]?.lastPoll?.orders === 20 ? shops : undefined;
+        },
+        { what: 'the poll recorded' },
+      );
+      const pending = async () =>
+        (await service.app.inject({ url: '/admin/deliveries?status=pending', headers: auth })).json().deliveries.length === 0;
+      await waitFor(pending, { what: 'nothing left to send' });
+      const sent = (user: string) => sim.broadcasts.filter((b) => b.clientIds.includes(user));
+      for (const [i, user] of users.entries()) {
+        const order = orders[i];
+        if (i % 2 === 1) {
+          expect(sent(user).map((b) => b.intentId)).toEqual(['rb2kYmMdW']); // the confirmation, as ever
+          continue;
+        }
+        // The shop shows the order cancelled: the confirmation is withdrawn as a held one would be.
+        expect(sent(user).map((b) => b.message)).toEqual([`Order ${order?.name} was cancelled.`]);
+        const deliveries = (await service.app.inject({ url: `/admin/deliveries?order=${order?.legacyId}`, headers: auth })).json()
+          .deliveries as { event: string; status: string; lastError: string | null }[];
+        expect(deliveries.find((d) => d.event === 'placed')).toMatchObject({
+          status: 'skipped',
+          lastError: 'order cancelled before the message went out',
+        });
+      }
+    },
+    60_000,
+  );
+
+  test.skipIf(!available)(
     'throttled polls (429, then THROTTLED by the cost bucket) back off and finish without loss',
     async () => {
       // A bucket that holds one page's query: the next waits for the refill, as throttleStatus says.

@@ -10,6 +10,7 @@ import {
   orderEventKey,
   type RecordedOrder,
   SPENT_AT_FIRST_SIGHT,
+  withdrawnAlready,
 } from '../domain/delivery.ts';
 import {
   DELIVERY_STAGES,
@@ -194,7 +195,10 @@ export function createIntake(deps: IntakeDeps): Intake {
     if (firstSeen && decided.kind === 'skip' && anyRuleFor(mapping.rules, received.event))
       return take({ order: received, scope }, topic, { alongside: incoming(order, scope, placedKey, topic, receivedAt, decided) });
     const placedTags = alongside?.plan.kind === 'skip' ? alongside.plan.tagging : undefined;
-    const plan = firstSeen ? withTagsOf(decided, received, mapping) : withTagsFirst(decided, placedTags);
+    const plan = withdrawnAlready(
+      firstSeen ? withTagsOf(decided, received, mapping) : withTagsFirst(decided, placedTags),
+      taken.followedBy,
+    );
     const stored = incoming(order, scope, placedKey, topic, receivedAt, plan);
     // A customer who asked for no more chat messages: the store skips it as it stores it (`opted out`),
     // in the same transaction, so taking an order in costs no extra store call.

@@ -97,6 +97,18 @@ export const AWAITING_MEMBER_LOOKUP = 'waiting for a MantaGO member lookup';
 /** The reason a withdrawn message shows: the event that withdrew it ("order cancelled before the message went out"). */
 export const withdrawnReason = (event: OrderEvent): string => `order ${event.replaceAll('_', ' ')} before the message went out`;
 
+/**
+ * The plan of an event the shop shows was followed by one its rule is withdrawn by (a poll finding an
+ * order placed and cancelled while its webhooks were lost): skipped as stored, as it would have been
+ * withdrawn held; its tags still go, as a withdrawn message's do.
+ */
+export function withdrawnAlready(plan: DeliveryPlan, followedBy: readonly OrderEvent[] | undefined): DeliveryPlan {
+  if (!followedBy?.length || plan.kind === 'skip') return plan;
+  const withdrawing = plan.withdrawnBy?.find((event) => followedBy.includes(event));
+  if (withdrawing === undefined) return plan;
+  return { kind: 'skip', reason: withdrawnReason(withdrawing), ...(plan.kind === 'send' && plan.tagging && { tagging: plan.tagging }) };
+}
+
 export interface RecordedOrder {
   outcome: 'accepted' | 'duplicate';
   deliveryId: number;

@@ -116,7 +116,8 @@ export interface Order {
  * customer messaged twice). `placedIfFirst`: a status change that means this event for an order
  * seen before, and `placed` for one never seen (WooCommerce's `completed`), `placedAt` then the
  * time it was placed; `revivesShipment`: a placed event that, come after its order was first seen
- * so, may announce the shipment spent then (WooCommerce's `processing`).
+ * so, may announce the shipment spent then (WooCommerce's `processing`); `followedBy`: the events the
+ * shop shows already happened to the order after this one (a poll reads the order as it is now).
  */
 export interface ReceivedOrder {
   order: Order;
@@ -124,6 +125,7 @@ export interface ReceivedOrder {
   placedIfFirst?: boolean;
   placedAt?: number;
   revivesShipment?: boolean;
+  followedBy?: readonly OrderEvent[];
 }
 
 /**

@@ -99,5 +99,7 @@ export function shopifyOrderEvents(order: GraphqlOrder, shop: string): ReceivedO
   }
   if (order.cancelledAt) later.push(event('cancelled'));
   later.sort((a, b) => (a.order.occurredAt ?? 0) - (b.order.occurredAt ?? 0));
-  return [event('placed'), ...later];
+  // Each event knows what came after it, so a message those withdraw is not sent before they are stored.
+  const events = [event('placed'), ...later];
+  return events.map((e, i) => (i + 1 < events.length ? { ...e, followedBy: events.slice(i + 1).map((f) => f.order.event) } : e));
 }
