@@ -1,7 +1,7 @@
 // Parcel news that comes late or again, over HTTP on both engines: a stage that comes after its
 // parcel's delivery is not sent (a shipment only when the delivery is announced), one held when the
 // delivery comes is withdrawn, and a fulfillment's tracking added or redelivered out of order (a
-// held shipment's message then tells it).
+// held shipment's message then tells it, and so does a held stage's, also one that came before its fulfillment).
 import { describe, expect, test } from 'vitest';
 import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
 import { auth, fulfillmentEvent, messages, RECIPIENTS, STAGES, user } from './helpers/stages.ts';
@@ -187,6 +187,55 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
       clock.offset = 60 * 60 * 1000 + 60_000;
       await waitFor(() => messages(sim, to).length === 2, { what: 'the shipment, an hour on' });
       expect(messages(sim, to)).toEqual(['rb2kYmMdW', `Shipped: ${url}`]);
+    },
+  );
+
+  /** A service whose out_for_delivery message is held an hour, and an order of `to` confirmed. */
+  async function heldStage(to: string) {
+    const clock = shiftedClock();
+    const stageRule =
+      '  - name: out-for-delivery\n    when: { event: out_for_delivery }\n    delay: 1h\n    send: { message: "Out for delivery: {{shipment.trackingUrl | \\"see your order page\\"}}" }\n';
+    const mapping = `${RECIPIENTS}rules:\n  - name: confirmation\n    send: { intentId: rb2kYmMdW }\n${stageRule}`;
+    const { app, sim } = await startServiceWithSimulator({ mapping, clock, simulator: { now: clock.now }, env: await engineEnv(engine) });
+    const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
+    await app.inject(shopifyRequest(order));
+    await waitFor(() => messages(sim, to).length === 1, { what: 'the confirmation' });
+    const url = `https://track.example/${to.slice(-4)}`;
+    const tracking = { tracking_number: 'TW', tracking_numbers: ['TW'], tracking_url: url, tracking_urls: [url] };
+    const untracked = { tracking_number: null, tracking_numbers: [], tracking_url: null, tracking_urls: [] };
+    const fulfillment = shopifyFulfillment(order.id, { ...untracked, updated_at: '2026-12-01T15:00:00Z' });
+    const stage = async () => {
+      const held = await app.inject(fulfillmentEvent(order.id, fulfillment.id, 'out_for_delivery'));
+      expect(held.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+    };
+    const goes = async () => {
+      clock.offset = 60 * 60 * 1000 + 60_000;
+      await waitFor(() => messages(sim, to).length === 2, { what: 'the stage, an hour on' });
+      expect(messages(sim, to)).toEqual(['rb2kYmMdW', `Out for delivery: ${url}`]);
+    };
+    return { app, order, fulfillment, tracking, stage, goes };
+  }
+
+  test.skipIf(!available)(
+    "a stage held (a delay) when its fulfillment's update adds the tracking: its message tells the tracking when it goes",
+    async () => {
+      const { app, fulfillment, tracking, stage, goes } = await heldStage(user(15));
+      expect((await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }))).statusCode).toBe(202);
+      await stage();
+      const tracked = { ...fulfillment, ...tracking, updated_at: '2026-12-01T15:30:00Z' };
+      expect((await app.inject(shopifyRequest(tracked, { topic: 'fulfillments/update' }))).json()).toMatchObject({ status: 'duplicate' });
+      await goes();
+    },
+  );
+
+  test.skipIf(!available)(
+    'a stage held (a delay) that came before its fulfillment: the fulfillment, come with its tracking, is in the message when it goes',
+    async () => {
+      const { app, fulfillment, tracking, stage, goes } = await heldStage(user(16));
+      await stage();
+      const tracked = { ...fulfillment, ...tracking };
+      expect((await app.inject(shopifyRequest(tracked, { topic: 'fulfillments/create' }))).statusCode).toBe(202);
+      await goes();
     },
   );
 });

@@ -38,6 +38,7 @@ import type { KnownDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
 import { lateReason, mayComeLate } from './late-stage.ts';
 import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
+import { hasTracking, retellPendingStages } from './stage-tracking.ts';
 
 export type IntakeResult = (RecordedOrder & { reason?: string }) | { outcome: 'ignored'; reason: string };
 export type Intake = (received: ReceivedOrder, topic: string | undefined) => Promise<IntakeResult>;
@@ -92,7 +93,8 @@ export function createIntake(deps: IntakeDeps): Intake {
   const directory: DirectoryLookup | undefined =
     deps.directory && ((keys) => withDeadline((deps.directory as DirectoryLookup)(keys), storeTimeoutMs, 'look the customer up'));
 
-  const lookUp = (key: string) => withDeadline(deps.store.findDelivery(key), storeTimeoutMs, 'look the order up');
+  const find = (key: string, what: string) => withDeadline(deps.store.findDelivery(key), storeTimeoutMs, what);
+  const lookUp = (key: string) => find(key, 'look the order up');
   /** The keys of the order's cancellation and refund (an event of those kinds itself aside: `but`). */
   const endingKeys = (placedKey: string, but?: OrderEvent) =>
     ORDER_ENDINGS.filter((e) => e !== but).map((e) => orderEventKey(placedKey, e));
@@ -147,18 +149,10 @@ export function createIntake(deps: IntakeDeps): Intake {
             lookUp(placedKey),
             shipmentId === undefined || !isDeliveryStage(received.event)
               ? undefined
-              : withDeadline(
-                  deps.store.findDelivery(orderEventKey(placedKey, 'shipped', shipmentId)),
-                  storeTimeoutMs,
-                  'look the shipment up',
-                ),
+              : find(orderEventKey(placedKey, 'shipped', shipmentId), 'look the shipment up'),
             shipmentId === undefined || !mayBeLate
               ? undefined
-              : withDeadline(
-                  deps.store.findDelivery(orderEventKey(placedKey, 'delivered', shipmentId)),
-                  storeTimeoutMs,
-                  'look the delivery up',
-                ),
+              : find(orderEventKey(placedKey, 'delivered', shipmentId), 'look the delivery up'),
           ]);
     // An order first seen at a later status (WooCommerce's completed) starts with its placed message, if one is sent.
     const firstSeen = placedIfFirst === true && placed === undefined && anyRuleFor(mapping.rules, 'placed');
@@ -217,6 +211,9 @@ export function createIntake(deps: IntakeDeps): Intake {
     }
     if (withdrawing.has(order.event)) stored.withdraws = { orderKey: placedKey, event: order.event };
     const recorded = await withDeadline(deps.store.recordOrder(stored), storeTimeoutMs, 'store the order');
+    // A shipment come after its first stage (webhooks in any order): the stage, if held, tells its tracking.
+    if (recorded.outcome === 'accepted' && order.event === 'shipped' && stagesRuled && hasTracking(order.shipment))
+      await retellPendingStages(deps, placedKey, order.shipment, receivedAt);
     // Its placed event came meanwhile (another replica took the order's first webhook at the same
     // moment): the store kept nothing of this one, which is then an event of a known order.
     if (firstSeen && recorded.outcome === 'duplicate') return take({ order: received, scope, placedIfFirst: false }, topic);
@@ -247,10 +244,11 @@ export function createIntake(deps: IntakeDeps): Intake {
     const { stored, plan, placedKey, status } = copy;
     if (revivesShipment && received.event === 'placed')
       await reviveSpentShipment(scope, placedKey, topic, { processingAt: received.changedAt ?? 0 });
-    // A fulfillment's update (tracking added after it shipped) sends nothing more, but its stages to come carry it.
+    // A fulfillment's update (tracking added after it shipped) sends nothing more, but its stages carry it.
     const update = received.event === 'shipped' ? received.shipment : undefined;
-    if (update && (update.trackingNumber ?? update.trackingUrl ?? update.company)) {
+    if (hasTracking(update)) {
       const changed = await withDeadline(deps.store.updateShipment(stored.dedupeKey, update), storeTimeoutMs, 'update the shipment');
+      if (changed && stagesRuled) await retellPendingStages(deps, placedKey, update, stored.receivedAt);
       // Its own message, not gone yet (held: a delay, the quiet hours), tells it too: planned with it.
       if (changed && status === 'pending' && plan.kind === 'send') {
         const message = { content: plan.content, batchKey: batchKey(plan.recipient.platform, plan.content) };
