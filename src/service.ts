@@ -229,6 +229,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     mapping,
     storeTimeoutMs: config.STORE_TIMEOUT_MS,
     directory,
+    log: deliveryLog,
     now: () => clock.now(),
   });
   const role = config.NOTIFIER_ROLE;

@@ -238,4 +238,19 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
       await goes();
     },
   );
+
+  test.skipIf(!available)(
+    "a held stage's tracking is not put back by an older update of its fulfillment redelivered after a newer one",
+    async () => {
+      const { app, fulfillment, tracking, stage, goes } = await heldStage(user(17));
+      expect((await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }))).statusCode).toBe(202);
+      await stage();
+      const newer = { ...fulfillment, ...tracking, updated_at: '2026-12-01T15:45:00Z' };
+      const old = 'https://track.example/old';
+      const older = { ...fulfillment, tracking_number: 'OLD', tracking_url: old, tracking_urls: [old], updated_at: '2026-12-01T15:30:00Z' };
+      for (const update of [newer, older])
+        expect((await app.inject(shopifyRequest(update, { topic: 'fulfillments/update' }))).json()).toMatchObject({ status: 'duplicate' });
+      await goes();
+    },
+  );
 });

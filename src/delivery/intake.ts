@@ -2,6 +2,7 @@
 // delivery. The caller answers the shop only after this resolves, so an acknowledged order is
 // durable; each store call has a deadline, so a wedged store answers 503 (and the shop retries)
 // instead of hanging. No MantaGO call is made here: a member lookup is left to the worker.
+import type { Logger } from 'pino';
 import type { Content } from '../domain/content.ts';
 import {
   type DeliveryPlan,
@@ -58,6 +59,8 @@ export interface IntakeDeps {
   directory?: DirectoryLookup;
   /** The deadline of each store call (STORE_TIMEOUT_MS). */
   storeTimeoutMs: number;
+  /** For what goes wrong after an event is stored (its answer stands). */
+  log?: Logger;
   now?: () => number;
 }
 
