@@ -13,7 +13,17 @@ import { afterBotRefused, type CallContext, type RetryPolicy, type Step } from '
 /** The bot's state, as the worker uses it (BotStatus). */
 export type BotGate = Pick<
   BotStatus,
-  'isRefused' | 'lastRefused' | 'cleared' | 'probeAt' | 'takeProbe' | 'probeDone' | 'accepted' | 'refused' | 'recipientRefused' | 'onUsable'
+  | 'isRefused'
+  | 'refusesBroadcastsOnly'
+  | 'lastRefused'
+  | 'cleared'
+  | 'probeAt'
+  | 'takeProbe'
+  | 'probeDone'
+  | 'accepted'
+  | 'refused'
+  | 'recipientRefused'
+  | 'onUsable'
 >;
 
 /** What deciding a call's result needs to know besides it: who a single-recipient broadcast was for, the bot's memory, a probe. */

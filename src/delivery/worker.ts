@@ -107,7 +107,7 @@ export class DeliveryWorker {
       try {
         const pause = await this.pauseBeforeClaim();
         if (pause !== undefined) await this.wakeUp.sleep(pause);
-        else if (this.deps.bot?.isRefused()) await this.wakeUp.sleep(await this.probe(this.deps.bot));
+        else if (this.deps.bot?.isRefused()) await this.wakeUp.sleep(await this.whileRefused(this.deps.bot));
         else if (!(await this.claimNext())) await this.wakeUp.sleep(await this.untilNextDue());
       } catch (error) {
         this.deps.log.error({ err: error }, 'delivery worker could not reach the store; retrying');
@@ -137,7 +137,18 @@ export class DeliveryWorker {
     return this.side.last();
   }
 
-  /** While MantaGO refuses the bot: its probe when due (bot-pause.ts), a claim of one; how long to sleep. */
+  /**
+   * While MantaGO refuses the bot: its probe when due; how long to sleep. Refused broadcasts alike
+   * (36000), its lookups still answer: recipients are found meanwhile, so the probe has their
+   * deliveries to try (with none, only the recipients that paused it, or the bot check, which
+   * cannot tell broadcasts, would be left to end the pause).
+   */
+  private async whileRefused(bot: BotGate): Promise<number> {
+    if (bot.refusesBroadcastsOnly()) await this.side.first();
+    return this.probe(bot);
+  }
+
+  /** The probe when due (bot-pause.ts), a claim of one; how long to sleep. */
   private probe(bot: BotGate): Promise<number> {
     const { options, checkBot } = this.deps;
     const one: Stage<ClaimedDelivery> = { claim: (owner, _limit, leaseMs, now) => this.sends.claim(owner, 1, leaseMs, now) };

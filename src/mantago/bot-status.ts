@@ -65,6 +65,11 @@ export class BotStatus {
     return this.state.state === 'usable' && this.state.tagsRefused === true;
   }
 
+  /** Whether MantaGO refuses the bot's broadcasts alike (36000) and nothing else: its lookups still answer. */
+  refusesBroadcastsOnly(): boolean {
+    return this.state.state === 'bot_refused' && this.state.reason === 'broadcasts_refused';
+  }
+
   /** When the next probe is due (none while usable). */
   probeAt(): number | undefined {
     return this.state.state === 'bot_refused' ? this.state.probeAt : undefined;
