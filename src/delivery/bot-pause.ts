@@ -49,9 +49,16 @@ export function callContext({ batch, probe, split }: Claim, bot: BotGate | undef
   };
 }
 
-/** Tells the bot what a finished call came to: accepted (a probe's success resumes everything), or one recipient's 36000. */
-export function noteFinish(step: Extract<Step, { step: 'finish' }>, bot: BotGate | undefined, probe: boolean): void {
-  if (step.outcome === 'sent') bot?.accepted(true, probe);
+/**
+ * Tells the bot what a finished call (started at `startedAt`, to `batch`) came to: accepted (a
+ * probe's success resumes everything), or one recipient's 36000.
+ */
+export function noteFinish(
+  step: Extract<Step, { step: 'finish' }>,
+  bot: BotGate | undefined,
+  call: { probe: boolean; startedAt: number; batch: readonly ClaimedDelivery[] },
+): void {
+  if (step.outcome === 'sent') bot?.accepted(true, call.probe, { startedAt: call.startedAt, clientIds: call.batch.map((d) => d.clientId) });
   else if (step.noted) bot?.recipientRefused(step.noted);
 }
 

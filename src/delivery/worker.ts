@@ -264,7 +264,7 @@ export class DeliveryWorker {
     reportOutcome(this.deps.log, results, claim.batch, this.deps.onFinished);
     if (step.ours)
       this.deps.log.error({ deliveries: claim.batch.length }, 'MantaGO could not read a request of ours (110000): a bug to report');
-    noteFinish(step, this.deps.bot, claim.probe === true);
+    noteFinish(step, this.deps.bot, { probe: claim.probe === true, startedAt: call.startedAt, batch: claim.batch });
   }
 
   /** After a 1004 (or a 120000): renewed, the same claim sends again; otherwise outcome.ts decides how the batch waits. */

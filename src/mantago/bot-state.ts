@@ -33,7 +33,8 @@ export type BotState =
   /**
    * `lastRefused`: a single recipient's 36000 since the last accepted call, if any. `cleared`: the
    * two recipients whose refusals paused the bot, before a broadcast showed it broadcasts — refused
-   * together again, the refusals are theirs (else they would pause everyone again at each probe).
+   * together again, the refusals are theirs (else they would pause everyone again at each probe);
+   * forgotten once a broadcast to either goes out (a pause later for the bot is not theirs).
    * `tagsRefused`: a tag call's 1002 paused the bot and MantaGO then accepted another call: the plan
    * refuses tagging alone, so a tag call's 1002 is that tag job's trouble, not a pause for everyone.
    */
@@ -44,8 +45,9 @@ export type BotEvent =
   /**
    * MantaGO accepted a call: a broadcast, or (`broadcast: false`) a lookup or bind, which proves the
    * bot exists but not that it may broadcast. `probe`: the probe's broadcast, started while refused.
+   * A broadcast's `startedAt` and `clientIds`, where known.
    */
-  | { event: 'call_accepted'; broadcast: boolean; probe?: boolean }
+  | { event: 'call_accepted'; broadcast: boolean; probe?: boolean; startedAt?: number; clientIds?: readonly string[] }
   /** MantaGO refused the bot (a probe's refusal is `probe_failed`). */
   | { event: 'bot_refused'; refusal: BotRefusal; at: number }
   /** A single recipient's broadcast was refused with 36000, and that delivery ends. */
@@ -68,8 +70,10 @@ export function probeDelay(probes: number, backoff: ProbeBackoff): number {
 
 export function transition(state: BotState, event: BotEvent, backoff: ProbeBackoff): BotState {
   switch (event.event) {
-    case 'call_accepted':
+    case 'call_accepted': {
       if (state.state === 'bot_refused') {
+        // A broadcast started before the refusal was answered for the bot as it was then: it says nothing of it since.
+        if (event.broadcast && event.startedAt !== undefined && event.startedAt < state.since) return state;
         if (state.byTagCall && state.reason === 'permission_denied') return { state: 'usable', tagsRefused: true };
         // A lookup or a bind proves the bot exists and may use the API, not that its broadcasts go out.
         if (!event.broadcast) return state.reason !== 'broadcasts_refused' ? USABLE : state;
@@ -77,8 +81,13 @@ export function transition(state: BotState, event: BotEvent, backoff: ProbeBacko
         return state.recipients && event.probe ? { state: 'usable', cleared: state.recipients } : USABLE;
       }
       // Nor does a lookup come between two refused broadcasts.
-      if (!event.broadcast || !state.lastRefused) return state;
-      return { state: 'usable', ...(state.cleared && { cleared: state.cleared }), ...(state.tagsRefused && { tagsRefused: true }) };
+      if (!event.broadcast) return state;
+      // A broadcast to one of the pair went out: their refusals together were not theirs, and are forgotten.
+      const { cleared } = state;
+      const reached = cleared !== undefined && event.clientIds?.some((id) => cleared.includes(id)) === true;
+      if (!state.lastRefused && !reached) return state;
+      return { state: 'usable', ...(cleared && !reached && { cleared }), ...(state.tagsRefused && { tagsRefused: true }) };
+    }
     case 'bot_refused':
       if (state.state === 'bot_refused') return state; // calls under way when it began: the probe decides
       return { state: 'bot_refused', ...event.refusal, since: event.at, probeAt: event.at + probeDelay(0, backoff), probes: 0 };

@@ -75,9 +75,9 @@ export class BotStatus {
     return this.state.state === 'bot_refused' ? this.state.probeAt : undefined;
   }
 
-  /** `probe`: the accepted call was the probe's broadcast. */
-  accepted(broadcast = true, probe = false): void {
-    this.apply({ event: 'call_accepted', broadcast, ...(probe && { probe }) });
+  /** `probe`: the accepted call was the probe's broadcast; `call`: a broadcast's start and recipients. */
+  accepted(broadcast = true, probe = false, call?: { startedAt: number; clientIds: readonly string[] }): void {
+    this.apply({ event: 'call_accepted', broadcast, ...(probe && { probe }), ...call });
   }
 
   refused(refusal: BotRefusal): void {

@@ -88,6 +88,30 @@ describe('bot state transitions', () => {
     expect(resumeAfter({ event: 'probe_failed', at, refusal: noBot })).toEqual(USABLE);
   });
 
+  test('a broadcast started before the refusal, accepted after it, does not end it: it was answered for the bot as it was then', () => {
+    const unpublished = transition(USABLE, { event: 'bot_refused', refusal: notPublished, at }, backoff);
+    expect(transition(unpublished, { event: 'call_accepted', broadcast: true, startedAt: at - 1, clientIds: ['U5'] }, backoff)).toBe(
+      unpublished,
+    );
+    const probe = { event: 'call_accepted', broadcast: true, probe: true, startedAt: at + 1_000, clientIds: ['U6'] } as const;
+    expect(transition(unpublished, probe, backoff)).toEqual(USABLE);
+  });
+
+  test('the pair cleared is forgotten once a broadcast to either of them goes out: a later pause for the bot is not theirs', () => {
+    const byTwo = transition(USABLE, { event: 'bot_refused', refusal: { ...notPublished, recipients: ['U1', 'U2'] }, at }, backoff);
+    const resumed = transition(
+      byTwo,
+      { event: 'call_accepted', broadcast: true, probe: true, startedAt: at + 1, clientIds: ['U3'] },
+      backoff,
+    );
+    expect(resumed).toEqual({ state: 'usable', cleared: ['U1', 'U2'] });
+    const toOthers = { event: 'call_accepted', broadcast: true, startedAt: at + 2, clientIds: ['U4', 'U5'] } as const;
+    expect(transition(resumed, toOthers, backoff)).toBe(resumed);
+    expect(transition(resumed, { ...toOthers, clientIds: ['U4', 'U2'] }, backoff)).toEqual(USABLE);
+    const tagsToo = { ...resumed, tagsRefused: true } as const;
+    expect(transition(tagsToo, { ...toOthers, clientIds: ['U1'] }, backoff)).toEqual({ state: 'usable', tagsRefused: true });
+  });
+
   test("a pause named by a tag call's 1002, ended by any accepted call: the plan refuses tagging alone — until a pause for another reason", () => {
     const byTag = transition(USABLE, { event: 'bot_refused', refusal: { ...denied, byTagCall: true }, at }, backoff);
     expect(transition(byTag, { event: 'call_accepted', broadcast: false }, backoff)).toEqual({ state: 'usable', tagsRefused: true });
