@@ -174,6 +174,12 @@ export class MantagoSimulator extends CallLog {
       if (this.switches.latencyMs > 0) await sleep(this.switches.latencyMs);
       const held = this.switches.hold ? await this.hold.wait(req, res, () => this.switches.hold) : 'carried_out';
       if (res.destroyed || req.socket.destroyed) return; // the caller gave up: nothing happened
+      const page = held === 'failed' ? undefined : take(this.switches.gatewayPage);
+      if (page) {
+        this.calls.push({ at, path: url.pathname, status: page.status });
+        res.writeHead(page.status, { 'content-type': 'text/html' });
+        return void res.end(`<html><body><h1>${page.status}</h1>a gateway in front of MantaGO</body></html>`);
+      }
       const answer = held === 'failed' ? HELD_CALL_FAILED : this.answer(url, req.headers.authorization, body);
       const [status, content] = answer;
       const customerId = url.searchParams.get('customerId') ?? undefined;

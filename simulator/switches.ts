@@ -27,6 +27,8 @@ export interface Switches {
   failBinds: { count?: number } | null;
   /** Answer the next `count` tag calls (create, list, put on, take off; all, if count is absent) with this status (and code 1002: a plan without tagging). */
   failTags: { status: number; count?: number; code?: number } | null;
+  /** A gateway in front of MantaGO answers the next `count` calls (all, if count is absent) with an HTML page of this status (a WAF's 403, a moved route's 404). */
+  gatewayPage: { status: number; count?: number } | null;
 }
 
 export const DEFAULT_SWITCHES: Switches = {
@@ -41,6 +43,7 @@ export const DEFAULT_SWITCHES: Switches = {
   notPublished: false,
   permissionDenied: false,
   failLookups: null,
+  gatewayPage: null,
   failBinds: null,
   failTags: null,
 };

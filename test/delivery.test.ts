@@ -1,7 +1,7 @@
 // How deliveries ride out MantaGO's bad days: outages, refusals, rate limits.
 import { afterEach, expect, test } from 'vitest';
 import { startSimulator, type MantagoSimulator } from '../simulator/simulator.ts';
-import { startService, startServiceWithSimulator } from './helpers/service.ts';
+import { ADMIN_TOKEN, startService, startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 
@@ -39,6 +39,19 @@ test('a 403 is not retried: the delivery is dead at once, with the reason', asyn
   await waitFor(async () => (await app.inject(shopifyRequest(order))).json().delivery === 'dead', { what: 'the delivery to be dead' });
   expect(sim.broadcastCalls().filter((c) => c.status === 403)).toHaveLength(1);
   expect(sim.broadcastCalls()).toHaveLength(1);
+});
+
+test("a gateway's 403 or 404 page in front of MantaGO is an outage, not a refusal: retried, never split or dead, then sent once", async () => {
+  const { sim, app } = await setup({ BATCH_MAX_RECIPIENTS: '5', MANTAGO_MAX_RPS: '1000' });
+  sim.set({ gatewayPage: { status: 403 } });
+  const orders = [10, 11, 12];
+  for (const i of orders) expect((await app.inject(shopifyRequest(orderFor(i)))).statusCode).toBe(202);
+  await waitFor(() => sim.broadcastCalls().length >= 4, { what: 'pages answered for MantaGO' });
+  sim.set({ gatewayPage: { status: 404, count: 2 } });
+  await waitFor(() => orders.every((i) => timesDelivered(sim, i) >= 1), { what: 'every order once the gateway lets them through' });
+  expect(orders.map((i) => timesDelivered(sim, i))).toEqual([1, 1, 1]);
+  const dead = (await app.inject({ url: '/admin/deliveries?status=dead', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
+  expect(dead.deliveries).toEqual([]);
 });
 
 test('a 429 is retried no sooner than its Retry-After', async () => {

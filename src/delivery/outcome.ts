@@ -58,6 +58,13 @@ export type Step =
 export const PERMANENT = new Set([400, 403, 404, 405, 410, 413, 415, 422]);
 
 /**
+ * Whether a refusal will not change by sending the same thing again: a permanent status that MantaGO
+ * itself answered. A proxy's or gateway's 403 or 404 page in front of it (a WAF, a CDN, a route
+ * being moved) says nothing of the message: that is an outage, retried.
+ */
+export const refusedForGood = (result: { status: number; foreign?: true }) => PERMANENT.has(result.status) && !result.foreign;
+
+/**
  * What one call's result means for the deliveries sent with it: by MantaGO's code first, its HTTP
  * status second. `random` jitters the retry of this call.
  */
@@ -90,7 +97,7 @@ export function afterCall(
         return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason: dead })), ours: true };
       }
       if (isCode(code, 'BROADCAST_FAILED')) return afterBroadcastFailed(batch, reason, message, context);
-      if (PERMANENT.has(result.status)) {
+      if (refusedForGood(result)) {
         if (batch.length > 1) return { step: 'split', outcome: 'batch_refused', reason, broadcastFailed: false };
         return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })) };
       }

@@ -4,7 +4,7 @@
 import type { TagAttemptOutcome, TagJobStatus } from '../domain/tagging.ts';
 import { type BotRefusal, botRefusalOf } from '../mantago/bot-state.ts';
 import type { TagTry } from '../mantago/tags.ts';
-import { PERMANENT, type RetryPolicy, rateLimited, retryLater } from './outcome.ts';
+import { type RetryPolicy, rateLimited, refusedForGood, retryLater } from './outcome.ts';
 
 export type { TagTry } from '../mantago/tags.ts';
 
@@ -70,7 +70,7 @@ export function afterTagTry(
         return { to: 'retry', at: botProbeAt ?? now + policy.baseDelayMs, counted: false, outcome: 'failed', error: reason, bot };
       }
       // An unknown tag or user: asking again changes nothing.
-      if (PERMANENT.has(result.status)) return { to: 'dead', outcome: 'refused', reason };
+      if (refusedForGood(result)) return { to: 'dead', outcome: 'refused', reason };
       if (result.status === 429) return retried(rateLimited(reason, progress, policy, now, random, result.retryAfterMs), reason);
       return retried(retryLater(reason, progress, policy, now, random), reason);
     }

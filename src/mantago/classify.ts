@@ -12,8 +12,19 @@ export type CallResult =
   | { kind: 'expired'; status: number; durationMs: number; message: string }
   /** Code 120000: the pair is an old one, rotated by another holder; a refresh with it cannot succeed. */
   | { kind: 'superseded'; status: number; durationMs: number; message: string; code: number }
-  /** Any other answer that is not a success; `code` is MantaGO's errResponse.code. */
-  | { kind: 'refused'; status: number; durationMs: number; message: string; code?: number; retryAfterMs: number | undefined }
+  /**
+   * Any other answer that is not a success; `code` is MantaGO's errResponse.code. `foreign`: the
+   * body is not MantaGO's own (no JSON with `success` or `errResponse`): a proxy's or a gateway's page.
+   */
+  | {
+      kind: 'refused';
+      status: number;
+      durationMs: number;
+      message: string;
+      code?: number;
+      retryAfterMs: number | undefined;
+      foreign?: true;
+    }
   /** No answer: connection refused or reset, timeout. */
   | { kind: 'unreachable'; durationMs: number; message: string; timeout: boolean }
   /** Never sent: no call slot (or no start within the rate limit) before the time it had to start by. */
@@ -35,8 +46,9 @@ export function classify(
     const parsed: unknown = JSON.parse(text);
     if (parsed && typeof parsed === 'object') body = parsed as Record<string, unknown>;
   } catch {
-    // an HTML error page from a proxy, say: the status tells enough
+    // an HTML error page from a proxy, say: not MantaGO's answer (below)
   }
+  const foreign = !('success' in body) && !('errResponse' in body);
   const errResponse = (body.errResponse ?? {}) as { message?: unknown; code?: unknown };
   const message = withoutSecrets(String(errResponse.message ?? body.message ?? `HTTP ${status}`), secrets).slice(0, MAX_MESSAGE);
   const code = codeOf(errResponse.code);
@@ -46,8 +58,9 @@ export function classify(
   // `"true"` is MantaGO saying it sent: retried, it would be sent again.
   if (status >= 200 && status < 300 && (body.success === true || body.success === 'true')) return { kind: 'ok', status, durationMs, body };
   const documented = meaningOf(code) !== undefined;
-  // The status second: a 401 without a documented code is the credentials, as MantaGO answered it before codes.
-  if (status === 401 && !documented) return { kind: 'expired', status, durationMs, message };
+  // The status second: a 401 without a documented code is the credentials, as MantaGO answered it
+  // before codes — when MantaGO answered it: a gateway's 401 page says nothing of the pair.
+  if (status === 401 && !documented && !foreign) return { kind: 'expired', status, durationMs, message };
   const asked = parseRetryAfter(retryAfter, now);
   return {
     kind: 'refused',
@@ -57,6 +70,7 @@ export function classify(
     ...(code !== undefined && { code }),
     // A far end may ask for hours; nothing waits longer than the longest retry delay.
     retryAfterMs: asked === undefined ? undefined : Math.min(asked, maxRetryAfterMs),
+    ...(foreign && { foreign }),
   };
 }
 

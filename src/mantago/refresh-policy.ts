@@ -69,7 +69,9 @@ export function refreshFailure(reply: Exclude<RefreshResult, { kind: 'ok' }>, la
   const unclear = reply.kind === 'refused' && reply.status < 400 && meaning === undefined;
   const notThePair = meaning !== undefined && meaning.owner !== 'credentials';
   const serverTrouble = reply.kind === 'refused' && (reply.status === 429 || reply.status >= 500);
-  if (unanswered || unclear || notThePair || serverTrouble) {
+  // Not MantaGO's answer at all (a gateway's page, a WAF's 401 or 403): nothing said of the pair.
+  const foreign = reply.kind === 'refused' && reply.foreign === true;
+  if (unanswered || unclear || notThePair || serverTrouble || foreign) {
     // The call went out and no answer of MantaGO's came back (a timeout, a broken connection, a
     // gateway's 5xx without MantaGO's code): it may have rotated the pair all the same.
     const answerLost = reply.kind === 'unreachable' || (serverTrouble && reply.status >= 500 && meaning === undefined);

@@ -103,6 +103,27 @@ describe('CredentialsManager', () => {
     expect((await manager.get())?.apiToken).toBe('token-2');
   });
 
+  test.each([401, 403])(
+    "a refresh answered %i by a gateway's page in front of MantaGO says nothing against the pair: tried again later, never rejected",
+    async (status) => {
+      const page: RefreshResult = {
+        kind: 'refused',
+        status,
+        durationMs: 5,
+        message: `HTTP ${status}`,
+        retryAfterMs: undefined,
+        foreign: true,
+      };
+      const { clock, store, manager, asked } = await setup([() => page, () => renewed(2)]);
+      expect(await manager.expired(1)).toBe('unavailable');
+      expect(manager.health()).toMatchObject({ state: 'refresh_failing' });
+      expect(store.row).toMatchObject({ generation: 1, state: 'ok' });
+      await clock.advance(REFRESH_RETRY_MAX_MS);
+      expect(asked).toHaveLength(2);
+      expect((await manager.get())?.apiToken).toBe('token-2');
+    },
+  );
+
   test.each([
     ["1002 (the bot's plan has lapsed)", 403, 1002],
     ['5001 (no such bot)', 404, 5001],

@@ -52,6 +52,32 @@ describe('classify: the code first, the status second', () => {
   });
 });
 
+describe("a permanent status only from MantaGO itself: a proxy's page in front of it is an outage", () => {
+  const page = (status: number) => classify(status, '<html><body>403 Forbidden</body></html>', undefined, 5, 60_000, now);
+
+  test("an HTML page, or JSON that is not MantaGO's, is foreign; MantaGO's own answer, with or without a code, is not", () => {
+    expect(page(403)).toMatchObject({ kind: 'refused', status: 403, foreign: true });
+    expect(answer(404, { error: 'no route' })).toMatchObject({ kind: 'refused', foreign: true });
+    expect(answer(403, { success: false, errResponse: { message: 'Forbidden' } })).not.toHaveProperty('foreign');
+    expect(answer(400, { success: false })).not.toHaveProperty('foreign');
+    // Nor is a gateway's 401 page the credentials: the pair is not renewed for it.
+    expect(page(401)).toMatchObject({ kind: 'refused', status: 401, foreign: true });
+  });
+
+  test("a foreign 403 or 404 is retried, never split or dead; MantaGO's own 403 ends a single delivery and splits a batch", () => {
+    for (const status of [403, 404])
+      for (const batch of [[fresh], [fresh, fresh]])
+        expect(afterCall(page(status), batch, policy, now, 0.5)).toMatchObject({
+          step: 'finish',
+          outcome: 'failed',
+          transitions: batch.map(() => ({ to: 'retry', counted: true })),
+        });
+    const own = answer(403, { success: false, errResponse: { message: 'Forbidden' } });
+    expect(afterCall(own, [fresh], policy, now, 0.5)).toMatchObject({ step: 'finish', transitions: [{ to: 'dead' }] });
+    expect(afterCall(own, [fresh, fresh], policy, now, 0.5)).toMatchObject({ step: 'split', broadcastFailed: false });
+  });
+});
+
 describe('afterCall by code', () => {
   test.each([
     [1002, 'permission_denied'],
