@@ -230,6 +230,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     storeTimeoutMs: config.STORE_TIMEOUT_MS,
     directory,
     log: deliveryLog,
+    retentionMs: config.RETENTION_DAYS * 86_400_000,
     now: () => clock.now(),
   });
   const role = config.NOTIFIER_ROLE;

@@ -32,10 +32,10 @@ const shopsOf: Shops['getShops'] = async (service) =>
   (await service.app.inject({ method: 'GET', url: '/admin/shops', headers: auth })).json().shops;
 const messagesTo = (sim: MantagoSimulator, user: string) => sim.broadcasts.filter((b) => b.clientIds.includes(user)).length;
 
-async function setup(engine: 'sqlite' | 'postgres', bucket?: { maximumAvailable: number; restoreRate: number }) {
+async function setup(engine: 'sqlite' | 'postgres', bucket?: { maximumAvailable: number; restoreRate: number }, extra = {}) {
   const clock = shiftedClock();
   const { shop, sim, dir, store } = await shopifyAndSimulator(engine, cleanup, { now: () => clock.now(), ...(bucket && { bucket }) });
-  const env = { ...shop.serviceEnv(), DATABASE_URL: store.url, RECONCILE_INTERVAL_S: String(INTERVAL_S) };
+  const env = { ...shop.serviceEnv(), DATABASE_URL: store.url, RECONCILE_INTERVAL_S: String(INTERVAL_S), ...extra };
   const start = async () => {
     const service = await startConnected(sim, { env, dir, clock });
     cleanup.push(() => service.app.close());
@@ -157,6 +157,42 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
           lastError: 'order cancelled before the message went out',
         });
       }
+    },
+    60_000,
+  );
+
+  test.skipIf(!available)(
+    'an old order the shop changes again, its deliveries gone with the retention: the poll sends the news, not its old events again',
+    async () => {
+      const { clock, shop, sim, start } = await setup(engine, undefined, { RETENTION_DAYS: '1' });
+      let service = await start();
+      await waitFor(async () => (await shopsOf(service))[0]?.lastPoll, { what: 'the first poll' });
+      await service.app.close();
+
+      // Placed while nothing of it was stored (as if its delivery had been pruned), shipped two days on.
+      loseEveryWebhook(shop);
+      const user = shopUser(700);
+      const order = shop.createOrder({ customAttributes: { line_uid: user } });
+      clock.offset += 2 * 86_400_000;
+      shop.fulfill(order.legacyId);
+
+      service = await start();
+      clock.offset += INTERVAL_S * 1000;
+      await waitFor(async () => (await shopsOf(service))[0]?.lastPoll?.orders === 1, { what: 'the poll recorded' });
+      const deliveries = async () =>
+        (await service.app.inject({ url: `/admin/deliveries?order=${order.legacyId}`, headers: auth })).json().deliveries as {
+          event: string;
+          status: string;
+          lastError: string | null;
+        }[];
+      await waitFor(async () => (await deliveries()).every((d) => d.status !== 'pending'), { what: 'nothing left to send' });
+      expect(sim.broadcasts.filter((b) => b.clientIds.includes(user)).map((b) => b.message ?? b.intentId)).toEqual([
+        expect.stringContaining('is on its way'),
+      ]);
+      expect((await deliveries()).find((d) => d.event === 'placed')).toMatchObject({
+        status: 'skipped',
+        lastError: 'older than the retention (1d): whether its message went is no longer known',
+      });
     },
     60_000,
   );

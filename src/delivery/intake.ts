@@ -27,16 +27,16 @@ import {
   type StoredOrder,
 } from '../domain/order.ts';
 import { NO_CHAT_USER } from '../domain/recipient.ts';
-import type { Tagging } from '../domain/tagging.ts';
 import { customerKeys } from '../mapping/directory-keys.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { planDelivery } from '../mapping/plan.ts';
 import type { DirectoryLookup } from '../mapping/recipients.ts';
 import { anyRuleFor, withdrawingEvents } from '../mapping/rules.ts';
-import { chooseTags } from '../mapping/tags.ts';
 import { withDeadline } from '../store/errors.ts';
 import type { KnownDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
+import { withTagsFirst, withTagsOf } from './first-sight-tags.ts';
+import { formatDuration } from '../mapping/durations.ts';
 import { lateReason, mayComeLate } from './late-stage.ts';
 import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
 import { hasTracking, retellPendingStages } from './stage-tracking.ts';
@@ -61,32 +61,16 @@ export interface IntakeDeps {
   storeTimeoutMs: number;
   /** For what goes wrong after an event is stored (its answer stands). */
   log?: Logger;
+  /** How long finished deliveries are kept (RETENTION_DAYS): a polled event older than that is no news (plan.ts). */
+  retentionMs?: number;
   now?: () => number;
-}
-
-/**
- * The plan of an order first seen at a later status, which tags its user for that status too (after
- * the placed rule's tags): the event spent with it tags nobody. Only where the user is known.
- */
-function withTagsOf(plan: DeliveryPlan, spent: Order, mapping: Mapping): DeliveryPlan {
-  if (plan.kind === 'resolve') return plan;
-  const recipient = plan.kind === 'send' ? plan.recipient : plan.tagging?.recipient;
-  const ops = recipient ? chooseTags(mapping.rules, spent, recipient.platform) : [];
-  if (!recipient || ops.length === 0) return plan;
-  return { ...plan, tagging: { recipient, ops: [...(plan.tagging?.ops ?? []), ...ops] } };
-}
-
-/** The plan of an event whose placed event is stored with it, skipped: that one's tags (too old: tags only) go first. */
-function withTagsFirst(plan: DeliveryPlan, first: Tagging | undefined): DeliveryPlan {
-  if (!first || plan.kind === 'resolve') return plan;
-  const recipient = plan.kind === 'send' ? plan.recipient : (plan.tagging?.recipient ?? first.recipient);
-  if (recipient.platform !== first.recipient.platform || recipient.userId !== first.recipient.userId) return plan;
-  return { ...plan, tagging: { recipient, ops: [...first.ops, ...(plan.tagging?.ops ?? [])] } };
 }
 
 export function createIntake(deps: IntakeDeps): Intake {
   const { storeTimeoutMs, mapping } = deps;
   const now = deps.now ?? Date.now;
+  // An hour inside the retention: the shop's clock may be a little ahead of ours.
+  const news = deps.retentionMs && { ms: deps.retentionMs - 3_600_000, said: formatDuration(deps.retentionMs) };
   // Stored with no rule of their own: an event some rule is withdrawn by; a shipment's shipped event
   // when a delivery stage has a rule (its tracking details fill the stage's message); its delivered
   // event when a stage before it has one (a late one is then known to be late).
@@ -184,6 +168,7 @@ export function createIntake(deps: IntakeDeps): Intake {
             awaitOrder: true,
             receivedAt,
             now: receivedAt,
+            ...(news && taken.polled && { news: { since: receivedAt - news.ms, retention: news.said } }),
           })
         : { kind: 'skip', reason: `no rule sends a message for ${order.event} events` };
     // First seen so, with no placed message to send (no rule matches it, too old) while its status has

@@ -117,7 +117,8 @@ export interface Order {
  * seen before, and `placed` for one never seen (WooCommerce's `completed`), `placedAt` then the
  * time it was placed; `revivesShipment`: a placed event that, come after its order was first seen
  * so, may announce the shipment spent then (WooCommerce's `processing`); `followedBy`: the events the
- * shop shows already happened to the order after this one (a poll reads the order as it is now).
+ * shop shows already happened to the order after this one (a poll reads the order as it is now);
+ * `polled`: read by a poll of the shop's API, which re-reads an old order whenever the shop changes it.
  */
 export interface ReceivedOrder {
   order: Order;
@@ -126,6 +127,7 @@ export interface ReceivedOrder {
   placedAt?: number;
   revivesShipment?: boolean;
   followedBy?: readonly OrderEvent[];
+  polled?: boolean;
 }
 
 /**

@@ -36,6 +36,12 @@ export interface PlanContext {
   /** When the order event arrived: a rule's delay counts from here. */
   receivedAt: number;
   now: number;
+  /**
+   * Events that happened before this are no news (RETENTION_DAYS): a delivery of theirs may have
+   * been pruned, so whether its message went is no longer known (a poll re-reading an old order the
+   * shop changed). None: every event is (a webhook's is as new as the shop says it is).
+   */
+  news?: { since: number; retention: string };
 }
 
 /**
@@ -61,6 +67,9 @@ export function schedule(rule: Rule, mapping: Mapping, receivedAt: number, now: 
 }
 
 export async function planDelivery(order: Order, mapping: Mapping, context: PlanContext): Promise<DeliveryPlan> {
+  const { news } = context;
+  if (news && order.occurredAt !== undefined && order.occurredAt < news.since)
+    return { kind: 'skip', reason: `older than the retention (${news.retention}): whether its message went is no longer known` };
   let recipient: Recipient | undefined;
   let bindCustomerId: string | undefined;
   if (order.event !== 'placed' && context.placed?.recipient) {

@@ -75,7 +75,7 @@ export async function runPass(connection: ShopConnection, window: Window, option
   const late = () => deadline !== undefined && clock.now() >= deadline;
   const take = async (events: ReceivedOrder[]) => {
     for (const event of events) {
-      const result = await options.intake(event, RECONCILE_TOPIC);
+      const result = await options.intake({ ...event, polled: true }, RECONCILE_TOPIC);
       if (result.outcome === 'accepted') counts.new++;
       else if (result.outcome === 'duplicate') counts.duplicates++;
       else counts.ignored++;
