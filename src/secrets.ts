@@ -18,3 +18,17 @@ export function maskUrlPassword(value: string): string {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return value; // a file path
   return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:@/]*):.*@/i, '$1:***@').replace(/(password=)[^&#]*/gi, '$1***');
 }
+
+/**
+ * Another app's webhook address, as the admin API shows it: its origin only. Such addresses often
+ * carry that app's own token in the path or the query (`/hooks/catch/123/abc`, `?key=`), which is
+ * not ours to show; where it points is what an operator needs.
+ */
+export function addressOrigin(address: string): string {
+  try {
+    const url = new URL(address);
+    return url.pathname === '/' && !url.search ? url.origin : `${url.origin}/…`;
+  } catch {
+    return '(not a URL)';
+  }
+}

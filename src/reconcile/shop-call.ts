@@ -43,8 +43,9 @@ export class ShopApi {
   /** What the credentials look like in any text a shop sends back: each header's value, and a Basic pair's parts. */
   private readonly secrets: string[];
 
-  /** `base`: the API's URL prefix; `headers`: sent with every call (the credentials). */
-  constructor(name: string, base: string, headers: Record<string, string>, timeoutMs = 30_000) {
+  /** `base`: the API's URL prefix; `headers`: sent with every call (the credentials); `alsoSecret`: other secrets a call may send. */
+  constructor(name: string, base: string, headers: Record<string, string>, options: { timeoutMs?: number; alsoSecret?: string[] } = {}) {
+    const { timeoutMs = 30_000, alsoSecret = [] } = options;
     const url = new URL(base);
     this.name = name;
     this.prefix = url.pathname.replace(/\/+$/, '');
@@ -54,6 +55,7 @@ export class ShopApi {
       const pair = basic ? Buffer.from(basic, 'base64').toString('utf8') : undefined;
       return [value, ...(basic ? [basic] : []), ...(pair ? [pair, ...pair.split(':')] : [])];
     });
+    this.secrets.push(...alsoSecret);
     this.timeoutMs = timeoutMs;
     this.pool = new Pool(url.origin, {
       connections: 2,

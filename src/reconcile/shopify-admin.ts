@@ -91,7 +91,7 @@ export class ShopifyAdmin {
       {
         'x-shopify-access-token': options.token,
       },
-      options.timeoutMs,
+      { ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }) },
     );
     this.addressField = options.apiVersion >= URI_SINCE ? 'uri' : 'callbackUrl';
   }

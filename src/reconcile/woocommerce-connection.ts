@@ -5,7 +5,7 @@
 import type { OrderEvent, ReceivedOrder } from '../domain/order.ts';
 import { payloadProblems } from '../http/payload-check.ts';
 import { gmtTime, woocommerceSource } from '../sources/woocommerce.ts';
-import { maskUrlPassword } from '../secrets.ts';
+import { addressOrigin, maskUrlPassword } from '../secrets.ts';
 import type { OrderPage, ShopConnection, WebhookCheck, Window } from './connection.ts';
 import { pagesOf, ShopApi, ShopCallError } from './shop-call.ts';
 
@@ -70,7 +70,15 @@ export function wooOrderEvent(payload: unknown): ReceivedOrder | { problem: stri
 
 export function woocommerceConnection(settings: WooCommerceSettings): ShopConnection {
   const basic = Buffer.from(`${settings.consumerKey}:${settings.consumerSecret}`).toString('base64');
-  const api = new ShopApi('WooCommerce', `${settings.url.replace(/\/+$/, '')}/wp-json/wc/v3`, { authorization: `Basic ${basic}` });
+  // The webhook secret is sent too (in the body of a webhook's creation): an echo of it is cut like the key's.
+  const api = new ShopApi(
+    'WooCommerce',
+    `${settings.url.replace(/\/+$/, '')}/wp-json/wc/v3`,
+    { authorization: `Basic ${basic}` },
+    {
+      alsoSecret: settings.webhookSecret ? [settings.webhookSecret] : [],
+    },
+  );
   return {
     source: 'woocommerce',
     settings: {
@@ -162,7 +170,7 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
       const webhooks = hooks.map((h) => ({
         id: String(h.id),
         topic: h.topic,
-        address: h.delivery_url,
+        address: h.delivery_url === address ? address : addressOrigin(h.delivery_url),
         state: h.status,
         ours: h.delivery_url === address,
       }));

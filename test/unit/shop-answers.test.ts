@@ -143,6 +143,31 @@ describe('WooCommerce', () => {
     expect(message).toBe('WooCommerce answered HTTP 400: Consumer key [redacted] / secret [redacted] invalid; header [redacted]');
   });
 
+  test("a webhook's creation answered with an error echoing the webhook secret it was sent: the secret is not in the message", async () => {
+    answer = (request) =>
+      request.method === 'POST'
+        ? { status: 400, body: { message: 'secret whsec is too short' } }
+        : { headers: { 'x-wp-totalpages': '1' }, body: [] };
+    const message = String(((await failure(woo().keepWebhooks('https://notifier.example', ['placed']))) as Error).message);
+    expect(message).toBe('WooCommerce answered HTTP 400: secret [redacted] is too short');
+  });
+
+  test("another app's webhooks are listed by their origin only (their addresses may carry that app's token); ours in full", async () => {
+    const theirs = { topic: 'order.updated', status: 'active', delivery_url: 'https://hooks.zapier.example/hooks/catch/123/s3cr3t/' };
+    const ours = { topic: 'order.updated', status: 'active', delivery_url: 'https://notifier.example/webhooks/woocommerce' };
+    answer = () => ({
+      headers: { 'x-wp-totalpages': '1' },
+      body: [
+        { id: 1, ...theirs },
+        { id: 2, ...ours },
+      ],
+    });
+    const { webhooks } = await woo().keepWebhooks('https://notifier.example', ['placed']);
+    expect(webhooks.map((w) => w.address)).toContain('https://hooks.zapier.example/…');
+    expect(webhooks.map((w) => w.address)).toContain('https://notifier.example/webhooks/woocommerce');
+    expect(JSON.stringify(webhooks)).not.toContain('s3cr3t');
+  });
+
   test('webhooks listed without end (a page count that is not a number, full pages forever): given up after a bound, not forever', async () => {
     answer = () => ({ headers: { 'x-wp-totalpages': 'abc' }, body: Array.from({ length: 100 }, (_, i) => ({ id: i, status: 'active' })) });
     calls = 0;
@@ -273,7 +298,12 @@ test('a shop that does not answer in time is said so by name (TimeoutError), not
   const { ShopApi } = await import('../../src/reconcile/shop-call.ts');
   const silent = createServer(() => {}); // takes the request, never answers
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-  const api = new ShopApi('WooCommerce', `http://127.0.0.1:${(silent.address() as AddressInfo).port}/wp-json/wc/v3`, {}, 200);
+  const api = new ShopApi(
+    'WooCommerce',
+    `http://127.0.0.1:${(silent.address() as AddressInfo).port}/wp-json/wc/v3`,
+    {},
+    { timeoutMs: 200 },
+  );
   const error = await failure(api.call('GET', 'orders'));
   expect((error as Error).message).toBe('WooCommerce did not answer (TimeoutError)');
   await api.close();
