@@ -198,6 +198,34 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
   );
 
   test.skipIf(!available)(
+    'a shop asking to be left alone longer than a pass waits (429, Retry-After 600): the poll ends throttled at once, the next waits as asked',
+    async () => {
+      const { clock, shop, sim, start } = await setup(engine);
+      const service = await start();
+      await waitFor(async () => (await shopsOf(service))[0]?.lastPoll, { what: 'the first poll' });
+      loseEveryWebhook(shop);
+      const user = shopUser(800);
+      shop.createOrder({ customAttributes: { line_uid: user } });
+      shop.set({ fail: { status: 429, count: 1, retryAfterSeconds: 600 } });
+      const throttledAt = clock.now() + INTERVAL_S * 1000;
+      clock.offset += INTERVAL_S * 1000;
+      const [throttled] = await waitFor(
+        async () => {
+          const shops = (await service.app.inject({ method: 'GET', url: '/admin/shops', headers: auth })).json().shops;
+          return shops[0]?.lastPoll?.outcome === 'throttled' ? shops : undefined;
+        },
+        { what: 'the throttled poll' },
+      );
+      expect(shop.calls.filter((c) => c.status === 429)).toHaveLength(1); // not asked again within the pass
+      expect(Date.parse(throttled.nextPollAt)).toBeGreaterThanOrEqual(throttledAt + 600_000);
+      clock.offset += 600_000;
+      await waitFor(() => messagesTo(sim, user) === 1, { what: 'the order, once the shop lets us back' });
+      expect(shop.calls.filter((c) => c.status === 429)).toHaveLength(1);
+    },
+    60_000,
+  );
+
+  test.skipIf(!available)(
     'throttled polls (429, then THROTTLED by the cost bucket) back off and finish without loss',
     async () => {
       // A bucket that holds one page's query: the next waits for the refill, as throttleStatus says.

@@ -1,7 +1,8 @@
 // A shop call that is throttled or fails for want of an answer is tried again after a wait: the
 // wait the shop asked for (Retry-After, Shopify's bucket refill), else doubling from a second up to
 // a minute; a refused credential, or an answer that lasts (a shop too old for the call), is never
-// tried again. Waits go by the service's clock.
+// tried again, nor is a shop that asks for a longer wait than that (the poll ends, and the next one
+// waits as asked: poller.ts). Waits go by the service's clock.
 import type { Clock } from '../clock.ts';
 import { ShopCallError } from './shop-call.ts';
 
@@ -23,6 +24,7 @@ export async function withBackoff<T>(
     } catch (error) {
       if (!(error instanceof ShopCallError) || error.outcome === 'unauthorized' || error.lasting || attempt >= BACKOFF.tries || stopped())
         throw error;
+      if ((error.retryAfterMs ?? 0) > BACKOFF.maxMs) throw error;
       const ms = Math.min(BACKOFF.maxMs, error.retryAfterMs ?? BACKOFF.firstMs * 2 ** (attempt - 1));
       onWait?.(error, ms);
       await sleep(ms);

@@ -180,9 +180,11 @@ export class ShopPoller {
     // Cut short by a stop, a failure may not be the shop's: a poll's last outcome stays as it was, uncounted.
     const cut = this.stopped && passed.outcome !== 'ok' && row.lastOutcome !== null;
     const { outcome, error, counts } = cut ? { ...passed, outcome: row.lastOutcome ?? passed.outcome, error: row.lastError } : passed;
-    // An interval from this poll's start (a long pass makes the next one due at once); stopped
-    // mid-pass (a shutdown): due at once, for another replica or the next start to resume.
-    const nextPollAt = this.stopped ? clock.now() : now + intervalMs;
+    // An interval from this poll's start (a long pass makes the next one due at once), or the wait a
+    // throttled shop asked for, if longer; stopped mid-pass (a shutdown): due at once, for another
+    // replica or the next start to resume.
+    const asked = clock.now() + ('retryAfterMs' in passed ? (passed.retryAfterMs ?? 0) : 0);
+    const nextPollAt = this.stopped ? clock.now() : Math.max(now + intervalMs, asked);
     await store.finishShopPoll(source, owner, { outcome, error, orders: counts.orders, recovered: counts.new, nextPollAt }, clock.now());
     this.outcomes.set(source, outcome);
     if (!cut) this.options.metrics.polled(source, outcome);
@@ -244,7 +246,12 @@ export class ShopPoller {
     } catch (error) {
       if (!(error instanceof ShopCallError)) throw error;
       log.warn({ source, outcome: error.outcome, reason: error.message }, 'shop poll failed');
-      return { outcome: error.outcome, error: error.message, counts };
+      return {
+        outcome: error.outcome,
+        error: error.message,
+        counts,
+        ...(error.retryAfterMs !== undefined && { retryAfterMs: error.retryAfterMs }),
+      };
     }
   }
 }
