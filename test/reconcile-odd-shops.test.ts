@@ -164,3 +164,30 @@ test('a WooCommerce before 5.8 (it ignores modified_after and lists every order)
   await waitFor(() => sim.timesDelivered(shopUser(44)) === 1, { what: 'the order after the upgrade, found by the poll' });
   expect([1, 2, 3].map((n) => sim.timesDelivered(shopUser(40 + n)))).toEqual([0, 0, 0]);
 });
+
+test('a WooCommerce bulk change of 1,500 orders in one second, their webhooks lost: each is sent once, no request too long for the shop', async () => {
+  const clock = shiftedClock();
+  let frozen: number | undefined;
+  const site = await startWooCommerceSite({ now: () => frozen ?? clock.now() });
+  const sim = await startSimulator();
+  cleanup.push(
+    async () => site.close(),
+    async () => sim.close(),
+  );
+  const env = { ...site.serviceEnv(), RECONCILE_INTERVAL_S: String(INTERVAL_S) };
+  const service = await startConnected(sim, { env, dir: tempDir(), clock });
+  cleanup.push(() => service.app.close());
+  await waitFor(async () => (await shopsOf(service))[0]?.lastPoll, { what: 'the first poll' });
+
+  // An ERP's sync sets 1,500 orders to processing within one second (the site's web server takes 8 KB a request line).
+  site.set({ loseDeliveries: true });
+  frozen = clock.now() + 1_000;
+  const users = Array.from({ length: 1_500 }, (_, i) => shopUser(5_000 + i));
+  for (const user of users) site.createOrder({ meta: { line_uid: user } });
+  frozen = undefined;
+  clock.offset += INTERVAL_S * 1000;
+  await waitFor(() => users.every((u) => sim.timesDelivered(u) >= 1), { what: 'every order of the bulk change', timeoutMs: 40_000 });
+  expect(users.filter((u) => sim.timesDelivered(u) !== 1)).toEqual([]);
+  expect(site.calls.filter((c) => c.status === 414)).toEqual([]);
+  expect((await shopsOf(service))[0]?.lastPoll).toMatchObject({ outcome: 'ok', orders: expect.any(Number) });
+}, 60_000);

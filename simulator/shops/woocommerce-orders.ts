@@ -186,10 +186,11 @@ const ORDER_BY: Record<string, (o: WooOrderRecord) => number> = {
   include: (o) => o.id,
 };
 
-/** GET orders: filters (`modified_after` and `after` strictly after, `…_before` strictly before, `status`, `exclude` ids), sort, one page. */
+/** GET orders: filters (`modified_after` and `after` strictly after, `…_before` strictly before, `status`, `exclude` ids), sort, one page (or from `offset`, which overrides `page`, as WP_Query's does). */
 export function listOrders(orders: WooOrderRecord[], params: URLSearchParams) {
   const perPage = intParam(params, 'per_page', 10, 1, 100);
   const page = intParam(params, 'page', 1, 1, Number.MAX_SAFE_INTEGER);
+  const start = params.has('offset') ? intParam(params, 'offset', 0, 0, Number.MAX_SAFE_INTEGER) : (page - 1) * perPage;
   const orderby = params.get('orderby') ?? 'date';
   const key = ORDER_BY[orderby];
   if (!key) throw new InvalidParam('orderby', `orderby is not one of ${Object.keys(ORDER_BY).join(', ')}.`);
@@ -215,7 +216,7 @@ export function listOrders(orders: WooOrderRecord[], params: URLSearchParams) {
   const sign = direction === 'asc' ? 1 : -1;
   matching.sort((a, b) => sign * (key(a) - key(b) || a.id - b.id));
   return {
-    page: matching.slice((page - 1) * perPage, page * perPage),
+    page: matching.slice(start, start + perPage),
     total: matching.length,
     totalPages: Math.ceil(matching.length / perPage),
   };

@@ -73,6 +73,8 @@ export class WooCommerceSite {
   readonly calls: WooCall[] = [];
   fail: FailSwitch | null = null;
   before58 = false;
+  /** The longest request line the site's web server takes (nginx's 8 KB by default): a longer one is 414. */
+  maxUrlLength = 8192;
   private readonly hooks: WooWebhooks;
   private readonly now: () => number;
   private lastId = 100;
@@ -217,6 +219,7 @@ export class WooCommerceSite {
 
   private async answer(req: IncomingMessage, url: URL, method: string, body: string): Promise<RestReply> {
     if (!url.pathname.startsWith(PREFIX)) return wooError(404, 'rest_no_route', 'No route was found matching the URL and request method.');
+    if ((req.url ?? '').length > this.maxUrlLength) return wooError(414, 'uri_too_long', 'Request-URI Too Long');
     const fail = take(this.fail);
     if (fail) {
       if (fail.status !== 429) return wooError(fail.status, 'internal_server_error', 'There has been a critical error on this website.');

@@ -36,12 +36,14 @@ interface WooWebhook {
  * read before changes meanwhile (it moves to the end, the rest move up one), and within one second
  * WooCommerce orders ties in no fixed order: so each page is a first page, of the orders changed
  * from the last one's latest change on (`after`, to the second, which WooCommerce's filter knows),
- * less those already read at that very second (`seen`, sent as `exclude`).
+ * less those already read at that very second (`seen`, sent as `exclude`). More than a page changed
+ * in one second (a bulk change) is read as that second alone, by id, `offset` by what was read less
+ * an overlap (an order changed again meanwhile leaves it, and the rest move up), rather than by an
+ * `exclude` list that would grow with every page until the URL is too long for the shop's server.
  */
-interface WooCursor {
-  after: number;
-  seen: number[];
-}
+type WooCursor = { after: number; seen: number[] } | { second: number; read: number };
+/** Orders read again at each page of one second: that many may leave it while it is read without one being missed. */
+const SECOND_OVERLAP = 10;
 
 const second = (ms: number) => Math.floor(ms / 1000);
 
@@ -89,15 +91,28 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
     },
     async page(window: Window, cursor: string | undefined): Promise<OrderPage> {
       const at: WooCursor = cursor ? (JSON.parse(cursor) as WooCursor) : { after: window.since, seen: [] };
-      const query = new URLSearchParams({
-        modified_after: wooDate(at.after - 1000), // strictly after: the second itself is in the window
-        ...(window.until !== undefined && { modified_before: wooDate(window.until + 1000) }),
-        dates_are_gmt: 'true',
-        orderby: 'modified',
-        order: 'asc',
-        per_page: String(PAGE),
-        ...(at.seen.length > 0 && { exclude: at.seen.join(',') }),
-      });
+      const offset = 'second' in at ? Math.max(0, at.read - SECOND_OVERLAP) : 0;
+      const query = new URLSearchParams(
+        'second' in at
+          ? {
+              modified_after: wooDate(at.second * 1000 - 1000),
+              modified_before: wooDate(at.second * 1000 + 1000),
+              dates_are_gmt: 'true',
+              orderby: 'id',
+              order: 'asc',
+              per_page: String(PAGE),
+              offset: String(offset),
+            }
+          : {
+              modified_after: wooDate(at.after - 1000), // strictly after: the second itself is in the window
+              ...(window.until !== undefined && { modified_before: wooDate(window.until + 1000) }),
+              dates_are_gmt: 'true',
+              orderby: 'modified',
+              order: 'asc',
+              per_page: String(PAGE),
+              ...(at.seen.length > 0 && { exclude: at.seen.join(',') }),
+            },
+      );
       const { body, headers } = await api.call('GET', `orders?${query}`);
       if (!Array.isArray(body))
         throw new ShopCallError('unreachable', 'WooCommerce answered something that is not a list of orders: check WOOCOMMERCE_URL');
@@ -114,15 +129,19 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
       const totalPages = pagesOf(headers['x-wp-totalpages']);
       const more = totalPages === undefined ? listed.length === PAGE : totalPages > 1;
       const through = listed.reduce<number | undefined>((latest, o) => Math.max(latest ?? 0, gmt(o.date_modified_gmt) ?? 0), undefined);
-      const seen = new Set(at.seen);
+      const seen = new Set('second' in at ? [] : at.seen);
       const orders = listed.filter((o) => !seen.has(Number(o.id))); // a shop that ignored `exclude`
       const atSecond = (s: number) => listed.filter((o) => second(gmt(o.date_modified_gmt) ?? 0) === s).map((o) => Number(o.id));
-      // A page all of one second goes on within it (a bulk change of more than a page of orders).
-      const next: WooCursor | undefined = !more
-        ? undefined
-        : through !== undefined && second(through) > second(at.after)
-          ? { after: through, seen: atSecond(second(through)) }
-          : { after: at.after, seen: [...new Set([...at.seen, ...listed.map((o) => Number(o.id))])] };
+      let next: WooCursor | undefined;
+      if ('second' in at)
+        // `offset` pages have no count to trust: a full page may have more; the second done, on after it.
+        next = listed.length === PAGE ? { second: at.second, read: offset + listed.length } : { after: at.second * 1000 + 1000, seen: [] };
+      else if (more)
+        next =
+          through !== undefined && second(through) > second(at.after)
+            ? { after: through, seen: atSecond(second(through)) }
+            : // A page all of one second: more than a page changed in it (a bulk change), read as that second alone.
+              { second: second(at.after), read: 0 };
       const read = orders.map((o) => wooOrderEvent(o));
       const problems = read.flatMap((r) => (r && 'problem' in r ? [r.problem] : []));
       return {
