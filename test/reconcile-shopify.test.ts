@@ -221,6 +221,18 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
       clock.offset += 600_000;
       await waitFor(() => messagesTo(sim, user) === 1, { what: 'the order, once the shop lets us back' });
       expect(shop.calls.filter((c) => c.status === 429)).toHaveLength(1);
+      // A Retry-After of a year holds the next poll back an hour at most.
+      shop.set({ fail: { status: 429, count: 1, retryAfterSeconds: 31_536_000 } });
+      const again = clock.now() + INTERVAL_S * 1000;
+      clock.offset += INTERVAL_S * 1000;
+      const [capped] = await waitFor(
+        async () => {
+          const shops = (await service.app.inject({ method: 'GET', url: '/admin/shops', headers: auth })).json().shops;
+          return shops[0]?.lastPoll?.outcome === 'throttled' && shops[0]?.nextPollAt !== throttled.nextPollAt ? shops : undefined;
+        },
+        { what: 'the second throttled poll' },
+      );
+      expect(Date.parse(capped.nextPollAt)).toBeLessThanOrEqual(again + 3_600_000 + 5_000);
     },
     60_000,
   );

@@ -49,6 +49,7 @@ export function classify(
     // an HTML error page from a proxy, say: not MantaGO's answer (below)
   }
   const foreign = !('success' in body) && !('errResponse' in body);
+  const page = /^\s*</.test(text); // an HTML page: a proxy's, a WAF's
   const errResponse = (body.errResponse ?? {}) as { message?: unknown; code?: unknown };
   const message = withoutSecrets(String(errResponse.message ?? body.message ?? `HTTP ${status}`), secrets).slice(0, MAX_MESSAGE);
   const code = codeOf(errResponse.code);
@@ -59,8 +60,8 @@ export function classify(
   if (status >= 200 && status < 300 && (body.success === true || body.success === 'true')) return { kind: 'ok', status, durationMs, body };
   const documented = meaningOf(code) !== undefined;
   // The status second: a 401 without a documented code is the credentials, as MantaGO answered it
-  // before codes — when MantaGO answered it: a gateway's 401 page says nothing of the pair.
-  if (status === 401 && !documented && !foreign) return { kind: 'expired', status, durationMs, message };
+  // before codes (with an empty body too, from its auth layer) — but a gateway's HTML page says nothing of the pair.
+  if (status === 401 && !documented && !page) return { kind: 'expired', status, durationMs, message };
   const asked = parseRetryAfter(retryAfter, now);
   return {
     kind: 'refused',

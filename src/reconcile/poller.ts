@@ -19,6 +19,8 @@ import { keepWebhooks, parseWebhookState } from './webhook-keeper.ts';
 
 /** Orders updated this long before the watermark are read again: a shop's clock and index may lag. */
 export const OVERLAP_MS = 5 * 60_000;
+/** The longest a shop's Retry-After holds its next poll back (beyond the interval). */
+const MAX_ASKED_WAIT_MS = 3_600_000;
 /**
  * How long a poll's lease lasts, renewed after every page: the interval, within 5 s and 2 min, so a
  * replica killed mid-poll holds it up no longer than a poll's own pace.
@@ -183,7 +185,9 @@ export class ShopPoller {
     // An interval from this poll's start (a long pass makes the next one due at once), or the wait a
     // throttled shop asked for, if longer; stopped mid-pass (a shutdown): due at once, for another
     // replica or the next start to resume.
-    const asked = clock.now() + ('retryAfterMs' in passed ? (passed.retryAfterMs ?? 0) : 0);
+    // An hour at most (or the interval, if longer): a shop's Retry-After of a year must not stop polling.
+    const askedMs = Math.min('retryAfterMs' in passed ? (passed.retryAfterMs ?? 0) : 0, Math.max(intervalMs, MAX_ASKED_WAIT_MS));
+    const asked = clock.now() + askedMs;
     const nextPollAt = this.stopped ? clock.now() : Math.max(now + intervalMs, asked);
     await store.finishShopPoll(source, owner, { outcome, error, orders: counts.orders, recovered: counts.new, nextPollAt }, clock.now());
     this.outcomes.set(source, outcome);

@@ -62,6 +62,9 @@ describe("a permanent status only from MantaGO itself: a proxy's page in front o
     expect(answer(400, { success: false })).not.toHaveProperty('foreign');
     // Nor is a gateway's 401 page the credentials: the pair is not renewed for it.
     expect(page(401)).toMatchObject({ kind: 'refused', status: 401, foreign: true });
+    // MantaGO's auth layer answering 401 with an empty body, or a message only: still the credentials.
+    expect(classify(401, '', undefined, 5, 60_000, now)).toMatchObject({ kind: 'expired' });
+    expect(answer(401, { message: 'Unauthorized' })).toMatchObject({ kind: 'expired' });
   });
 
   test("a foreign 403 or 404 is retried, never split or dead; MantaGO's own 403 ends a single delivery and splits a batch", () => {
