@@ -10,6 +10,14 @@ import { batchKey } from './batching.ts';
 import type { Claim } from './claim.ts';
 import { afterBotRefused, type CallContext, type RetryPolicy, type Step } from './outcome.ts';
 
+/**
+ * While only broadcasts are refused (36000 alike), MantaGO still answers lookups: recipients are found
+ * meanwhile, so the probe has their deliveries to try (with none, only the recipients that paused it,
+ * or the bot check, which cannot tell broadcasts, would be left to end the pause). This many at a
+ * time, one claim after another: few, so the probe's own call never waits long behind them.
+ */
+export const LOOKUPS_WHILE_REFUSED = 5;
+
 /** The bot's state, as the worker uses it (BotStatus). */
 export type BotGate = Pick<
   BotStatus,

@@ -10,11 +10,12 @@
 // A claimed batch leaves a send unsent only through handBack: due now, no attempt counted.
 import { systemClock, type Clock } from '../clock.ts';
 import type { AttemptOutcome, ClaimedDelivery } from '../domain/delivery.ts';
+import type { UnresolvedDelivery } from '../store/store.ts';
 import type { CallResult } from '../mantago/client.ts';
 import type { UsableCredentials } from '../mantago/renewal.ts';
 import { broadcastRequest, oneRecipientEach } from './batching.ts';
 import { Lease } from './lease.ts';
-import { type BotGate, callContext, noteFinish, pauseFor, probeBot } from './bot-pause.ts';
+import { type BotGate, callContext, LOOKUPS_WHILE_REFUSED, noteFinish, pauseFor, probeBot } from './bot-pause.ts';
 import { HeldDeliveries } from './held.ts';
 import { type Call, type Claim, type StepOf, stillClaimed, workerOwner } from './claim.ts';
 import { StopDeadline, untilStored } from './until-stored.ts';
@@ -44,6 +45,8 @@ export class DeliveryWorker {
   private readonly stopDeadline: StopDeadline;
   private readonly unsubscribe: (() => void)[] = [];
   private readonly splitSteps: SplitSteps;
+  /** Recipients being looked up while the bot is refused: one claim of a few at a time. */
+  private lookingUp = false;
 
   constructor(deps: WorkerDeps) {
     this.deps = deps;
@@ -137,20 +140,16 @@ export class DeliveryWorker {
     return this.side.last();
   }
 
-  /**
-   * While MantaGO refuses the bot: its probe when due; how long to sleep. Refused broadcasts alike
-   * (36000), its lookups still answer: recipients are found meanwhile, so the probe has their
-   * deliveries to try (with none, only the recipients that paused it, or the bot check, which
-   * cannot tell broadcasts, would be left to end the pause).
-   */
+  /** While MantaGO refuses the bot: a few recipients looked up if only broadcasts are refused (bot-pause.ts), and the probe when due. */
   private async whileRefused(bot: BotGate): Promise<number> {
-    if (bot.refusesBroadcastsOnly()) await this.side.first();
-    return this.probe(bot);
-  }
-
-  /** The probe when due (bot-pause.ts), a claim of one; how long to sleep. */
-  private probe(bot: BotGate): Promise<number> {
-    const { options, checkBot } = this.deps;
+    const { resolver, options, checkBot } = this.deps;
+    if (resolver && bot.refusesBroadcastsOnly() && !this.lookingUp) {
+      this.lookingUp = true;
+      const few: Stage<UnresolvedDelivery> = { claim: (o, _limit, ms, now) => resolver.claim(o, LOOKUPS_WHILE_REFUSED, ms, now) };
+      const run = (work: UnresolvedDelivery[], lease: Lease) =>
+        resolver.resolve(lease.owner, work, lease).finally(() => (this.lookingUp = false));
+      if (!(await this.startClaimed('resolve', few, run))) this.lookingUp = false;
+    }
     const one: Stage<ClaimedDelivery> = { claim: (owner, _limit, leaseMs, now) => this.sends.claim(owner, 1, leaseMs, now) };
     const send = (batch: ClaimedDelivery[], lease: Lease) =>
       this.send({ batch, lease, renewals: 0, probe: true }).finally(() => bot.probeDone({ failed: bot.isRefused() }));
