@@ -30,7 +30,7 @@ afterEach(async () => {
 interface ShopsReply {
   shops: {
     lastPoll: { at: string; outcome: string; orders: number; recovered: number } | null;
-    webhooks: { list: { topic: string; ours: boolean; lastRepair?: { action: string } }[] };
+    webhooks: { list: { topic: string; ours: boolean; address: string; lastRepair?: { action: string } }[] };
   }[];
 }
 const shopsOf = async (service: { app: { inject: (o: object) => Promise<{ json: () => ShopsReply }> } }) =>
@@ -90,6 +90,11 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
       ]);
       expect(shop.subscriptions.filter((s) => s.address !== ours)).toEqual([
         expect.objectContaining({ topic: 'ORDERS_CREATE', address: 'https://erp.example/hooks/orders' }),
+      ]);
+      // Listed by its origin only: another app's address may carry that app's token.
+      const hooks = await waitFor(async () => (await shopsOf(service))[0]?.webhooks?.list, { what: 'the webhooks listed' });
+      expect(hooks.filter((w) => !w.ours)).toEqual([
+        { id: expect.any(String), topic: 'ORDERS_CREATE', address: 'https://erp.example/…', state: 'active', ours: false },
       ]);
 
       const user = shopUser(900);

@@ -2,7 +2,7 @@
 // connected source its settings (secrets as set/unset), the last poll, the watermark, the next
 // poll, and the shop's webhooks with their state and last repair — read from the store, so every
 // replica shows the same.
-import { maskUrlPassword } from '../secrets.ts';
+import { addressOrigin, maskUrlPassword } from '../secrets.ts';
 import type { ShopConnectionStore } from '../store/store.ts';
 import type { ShopWebhook } from './connection.ts';
 import type { ConnectedSource, PollOutcome } from './outcomes.ts';
@@ -40,7 +40,14 @@ export async function describeShops(
       watermark: row?.watermark ?? null,
       connectedAt: row?.connectedAt ?? null,
       nextPollAt: row && polling.intervalS > 0 ? row.nextPollAt : null,
-      webhooks: hooks ? { checkedAt: hooks.checkedAt, error: hooks.error ?? null, list: hooks.webhooks } : null,
+      // Another app's address by its origin, also as stored before it was kept so (secrets.ts).
+      webhooks: hooks
+        ? {
+            checkedAt: hooks.checkedAt,
+            error: hooks.error ?? null,
+            list: hooks.webhooks.map((w) => (w.ours ? w : { ...w, address: addressOrigin(w.address) })),
+          }
+        : null,
     };
   });
 }

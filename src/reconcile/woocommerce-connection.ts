@@ -41,7 +41,7 @@ interface WooWebhook {
  * an overlap (an order changed again meanwhile leaves it, and the rest move up), rather than by an
  * `exclude` list that would grow with every page until the URL is too long for the shop's server.
  */
-type WooCursor = { after: number; seen: number[] } | { second: number; read: number };
+type WooCursor = { after: number; seen: number[] } | { second: number; read: number; last: number };
 /** Orders read again at each page of one second: that many may leave it while it is read without one being missed. */
 const SECOND_OVERLAP = 10;
 
@@ -133,15 +133,25 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
       const orders = listed.filter((o) => !seen.has(Number(o.id))); // a shop that ignored `exclude`
       const atSecond = (s: number) => listed.filter((o) => second(gmt(o.date_modified_gmt) ?? 0) === s).map((o) => Number(o.id));
       let next: WooCursor | undefined;
-      if ('second' in at)
+      if ('second' in at) {
+        const last = listed.reduce((max, o) => Math.max(max, Number(o.id)), 0);
+        // By id, a page goes past the last one's highest id: one that does not ignores `offset`.
+        if (listed.length === PAGE && last <= at.last)
+          throw new ShopCallError(
+            'unreachable',
+            `WooCommerce ignores offset: past the ${at.read} orders read of those changed in the second of ${wooDate(at.second * 1000)} (GMT), none can be read`,
+          );
         // `offset` pages have no count to trust: a full page may have more; the second done, on after it.
-        next = listed.length === PAGE ? { second: at.second, read: offset + listed.length } : { after: at.second * 1000 + 1000, seen: [] };
-      else if (more)
         next =
-          through !== undefined && second(through) > second(at.after)
-            ? { after: through, seen: atSecond(second(through)) }
-            : // A page all of one second: more than a page changed in it (a bulk change), read as that second alone.
-              { second: second(at.after), read: 0 };
+          listed.length === PAGE ? { second: at.second, read: offset + listed.length, last } : { after: at.second * 1000 + 1000, seen: [] };
+      } else if (more)
+        next =
+          through === undefined // an empty page said to have more: the same cursor again, which the pass refuses
+            ? at
+            : second(through) > second(at.after)
+              ? { after: through, seen: atSecond(second(through)) }
+              : // A page all of one second: more than a page changed in it (a bulk change), read as that second alone.
+                { second: second(at.after), read: 0, last: 0 };
       const read = orders.map((o) => wooOrderEvent(o));
       const problems = read.flatMap((r) => (r && 'problem' in r ? [r.problem] : []));
       return {

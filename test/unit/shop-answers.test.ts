@@ -116,6 +116,26 @@ describe('WooCommerce', () => {
     expect(longest).toBeLessThan(2_000); // an exclude list of every id read was 8 KB past 900 orders: a 414 from nginx
   });
 
+  test('a bulk change at a shop that ignores offset: said at once, not read as a thousand pages of the same orders', async () => {
+    const at = Date.UTC(2026, 11, 1, 0, 0, 0);
+    const changed = (id: number) => wooOrder({ id, date_modified_gmt: new Date(at).toISOString().slice(0, 19) });
+    let requests = 0;
+    answer = () => {
+      requests++;
+      return { headers: { 'x-wp-totalpages': '3' }, body: Array.from({ length: 100 }, (_, i) => changed(3000 + i)) };
+    };
+    let cursor: string | undefined;
+    const error = await failure(
+      (async () => {
+        for (;;) cursor = (await woo().page({ since: at - 60_000 }, cursor)).next;
+      })(),
+    );
+    expect((error as Error).message).toMatch(
+      /^WooCommerce ignores offset: past the 100 orders read of those changed in the second of 2026-12-01T00:00:00/,
+    );
+    expect(requests).toBe(4); // up to the second (2), its first page by id, and the one that did not move on
+  });
+
   test('a body that is no list of orders (an error object, null) is the shop’s trouble, said, not "ok, 0 orders"', async () => {
     for (const body of [{ code: 'rest_no_route' }, null]) {
       answer = () => ({ body });
