@@ -100,7 +100,8 @@ export const withdrawnReason = (event: OrderEvent): string => `order ${event.rep
 /**
  * The plan of an event the shop shows was followed by one its rule is withdrawn by (a poll finding an
  * order placed and cancelled while its webhooks were lost): skipped as stored, as it would have been
- * withdrawn held; its tags still go, as a withdrawn message's do.
+ * withdrawn held; a message's tags still go, as a withdrawn message's do (one still to find its
+ * recipient has none yet).
  */
 export function withdrawnAlready(plan: DeliveryPlan, followedBy: readonly OrderEvent[] | undefined): DeliveryPlan {
   if (!followedBy?.length || plan.kind === 'skip') return plan;
