@@ -1,6 +1,8 @@
 // MantaGO refusing the bot itself — not published (36000 for everyone), a plan without the Open API
 // (1002), a bot id it does not know (5001) — pauses delivery and never kills it; one recipient's
-// 36000 ends only that delivery. Over HTTP with the simulator as MantaGO, on both store engines.
+// 36000 ends only that delivery; while only broadcasts are refused, recipients are still looked up.
+// Over HTTP with the simulator as MantaGO, on both store engines.
+import { readFile } from 'node:fs/promises';
 import type { InjectOptions } from 'fastify';
 import { describe, expect, onTestFinished, test } from 'vitest';
 import { type MantagoSimulator, type Switches, startSimulator } from '../simulator/simulator.ts';
@@ -184,6 +186,42 @@ describe.each(SERVICE_ENGINES)('$engine store', ({ engine, available }) => {
       // Refused as a whole, then halved until it stood alone: the bot was never taken for refused.
       expect((await readiness(app)).checks).toMatchObject({ bot: 'ok', delivery: 'ok' });
       expect(await get(app, '/admin/mantago')).toMatchObject({ state: 'usable' });
+    },
+  );
+
+  test.skipIf(!available)(
+    'paused by two recipients who refuse the bot (36000), an order whose customer only MantaGO knows is looked up, sent, and ends the pause',
+    async () => {
+      // A shop that finds its customers through MantaGO: while broadcasts are refused, lookups still answer.
+      const mapping = await readFile(new URL('./fixtures/issue-13-mapping.yaml', import.meta.url), 'utf8');
+      const env = { ...ENV, MANTAGO_MAX_CONCURRENCY: '1', ...(await engineEnv(engine)) };
+      const { app, sim } = await startServiceWithSimulator({ mapping, env });
+      // Two customers who refused the bot, sent together: a first order holds the only call slot while they arrive.
+      sim.set({ refusedClientIds: [user(601), user(602)], hold: true });
+      const withChatId = (i: number) =>
+        shopifyOrder({ customer: { id: 9100 + i }, note_attributes: [{ name: 'line_uid', value: user(i) }] });
+      await app.inject(shopifyRequest(withChatId(609)));
+      await waitFor(() => sim.heldCalls === 1, { what: 'the first call to be held' });
+      for (const i of [601, 602]) expect((await app.inject(shopifyRequest(withChatId(i)))).statusCode).toBe(202);
+      sim.set({ hold: false });
+      await waitFor(async () => (await readiness(app)).checks.delivery === 'bot_refused', { what: 'the pause' });
+
+      // A customer bound in MantaGO, with no chat id on the order: found by a lookup while paused.
+      sim.addClient({ clientId: user(603), platform: 'line', customerId: '9703' });
+      const { deliveryId } = (await app.inject(shopifyRequest(shopifyOrder({ customer: { id: 9703 }, note_attributes: [] })))).json();
+      await waitFor(() => sim.timesDelivered(user(603)) === 1, { what: 'the looked-up customer sent to, ending the pause' });
+      await waitFor(async () => (await readiness(app)).checks.delivery === 'ok', { what: 'the bot usable again' });
+      expect(await get(app, `/admin/deliveries/${deliveryId}`)).toMatchObject({ status: 'sent', recipientVia: 'mantago customer 9703' });
+      // The two who paused it, refused together again once a broadcast went out: their own refusals.
+      const dead = await waitFor(
+        async () => {
+          const list = (await get(app, '/admin/deliveries?status=dead')).deliveries;
+          return list.length === 2 ? list : undefined;
+        },
+        { what: 'the two refusals ended' },
+      );
+      expect(dead.map((d: { clientId: string }) => d.clientId).sort()).toEqual([user(601), user(602)]);
+      expect(sim.timesDelivered(user(603))).toBe(1);
     },
   );
 });
