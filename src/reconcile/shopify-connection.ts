@@ -2,7 +2,7 @@
 // subscriptions kept: a topic the mapping needs with no subscription to this service gets one;
 // a subscription pointing elsewhere is never touched.
 import type { OrderEvent } from '../domain/order.ts';
-import { addressOrigin, maskUrlPassword } from '../secrets.ts';
+import { maskUrlPassword } from '../secrets.ts';
 import type { OrderPage, ShopConnection, WebhookCheck, Window } from './connection.ts';
 import { ShopifyAdmin } from './shopify-admin.ts';
 import { shopifyOrderEvents } from './shopify-events.ts';
@@ -75,7 +75,7 @@ export function shopifyConnection(settings: ShopifySettings): ShopConnection {
       const webhooks: WebhookCheck['webhooks'] = existing.map((s) => ({
         id: s.id,
         topic: s.topic,
-        address: s.address === address ? address : addressOrigin(s.address),
+        address: s.address,
         state: 'active',
         ours: s.address === address,
       }));

@@ -2,12 +2,12 @@
 // connected source its settings (secrets as set/unset), the last poll, the watermark, the next
 // poll, and the shop's webhooks with their state and last repair — read from the store, so every
 // replica shows the same.
-import { addressOrigin, maskUrlPassword } from '../secrets.ts';
+import { maskUrlPassword } from '../secrets.ts';
 import type { ShopConnectionStore } from '../store/store.ts';
 import type { ShopWebhook } from './connection.ts';
 import type { ConnectedSource, PollOutcome } from './outcomes.ts';
 import type { ShopPoller } from './poller.ts';
-import { parseWebhookState } from './webhook-keeper.ts';
+import { keptWebhook, parseWebhookState } from './webhook-keeper.ts';
 
 export interface ShopView {
   source: ConnectedSource;
@@ -40,14 +40,8 @@ export async function describeShops(
       watermark: row?.watermark ?? null,
       connectedAt: row?.connectedAt ?? null,
       nextPollAt: row && polling.intervalS > 0 ? row.nextPollAt : null,
-      // Another app's address by its origin, also as stored before it was kept so (secrets.ts).
-      webhooks: hooks
-        ? {
-            checkedAt: hooks.checkedAt,
-            error: hooks.error ?? null,
-            list: hooks.webhooks.map((w) => (w.ours ? w : { ...w, address: addressOrigin(w.address) })),
-          }
-        : null,
+      // As kept (webhook-keeper.ts), also a list stored before other apps' addresses were kept by their origin.
+      webhooks: hooks ? { checkedAt: hooks.checkedAt, error: hooks.error ?? null, list: hooks.webhooks.map(keptWebhook) } : null,
     };
   });
 }

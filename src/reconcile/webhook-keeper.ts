@@ -5,7 +5,11 @@ import type { Logger } from 'pino';
 import { DELIVERY_STAGES, type OrderEvent } from '../domain/order.ts';
 import { type Rule, withdrawnByOf } from '../mapping/rules.ts';
 import type { ShopMetrics } from '../metrics/shop-metrics.ts';
+import { addressOrigin } from '../secrets.ts';
 import type { LastRepair, ShopConnection, ShopWebhook } from './connection.ts';
+
+/** A webhook as kept and shown: another app's address by its origin only (it may carry that app's token: secrets.ts). */
+export const keptWebhook = (w: ShopWebhook): ShopWebhook => (w.ours ? w : { ...w, address: addressOrigin(w.address) });
 
 /** What the last check found, as stored (webhooks_json). */
 export interface WebhookState {
@@ -64,11 +68,11 @@ export async function keepWebhooks(
     }
     const webhooks = check.webhooks.map((w) => {
       const last = w.ours ? earlier.get(w.topic) : undefined;
-      return last ? { ...w, lastRepair: last } : w;
+      return keptWebhook(last ? { ...w, lastRepair: last } : w);
     });
     return { checkedAt: now, webhooks };
   } catch (error) {
     log.warn({ source, reason: (error as Error).message }, 'shop webhooks could not be checked');
-    return { checkedAt: now, webhooks: options.previous?.webhooks ?? [], error: (error as Error).message };
+    return { checkedAt: now, webhooks: (options.previous?.webhooks ?? []).map(keptWebhook), error: (error as Error).message };
   }
 }

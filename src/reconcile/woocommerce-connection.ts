@@ -5,7 +5,7 @@
 import type { OrderEvent, ReceivedOrder } from '../domain/order.ts';
 import { payloadProblems } from '../http/payload-check.ts';
 import { gmtTime, woocommerceSource } from '../sources/woocommerce.ts';
-import { addressOrigin, maskUrlPassword } from '../secrets.ts';
+import { maskUrlPassword } from '../secrets.ts';
 import type { OrderPage, ShopConnection, WebhookCheck, Window } from './connection.ts';
 import { pagesOf, ShopApi, ShopCallError } from './shop-call.ts';
 
@@ -199,7 +199,7 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
       const webhooks = hooks.map((h) => ({
         id: String(h.id),
         topic: h.topic,
-        address: h.delivery_url === address ? address : addressOrigin(h.delivery_url),
+        address: h.delivery_url,
         state: h.status,
         ours: h.delivery_url === address,
       }));
