@@ -46,6 +46,8 @@ export async function retellPendingStages(deps: StageTrackingDeps, placedKey: st
   const { store, storeTimeoutMs, mapping } = deps;
   const find = (key: string) => withDeadline(store.findDelivery(key), storeTimeoutMs, 'look the stage up');
   const tracking = trackingOf(shipment);
+  // The order's placed event, looked up once for all its held stages (and only if one is held).
+  let placed: ReturnType<typeof find> | undefined;
   const retell = async (key: string) => {
     const found = await find(key);
     if (found?.status !== 'pending' || !found.order?.shipment) return;
@@ -53,9 +55,9 @@ export async function retellPendingStages(deps: StageTrackingDeps, placedKey: st
     const { recipient } = found;
     if (!recipient) return; // its recipient found later, it is planned from the order just updated
     // Told as the worker plans it: with what the order's placed event stored (a stage names only the order).
-    const placed = await find(placedKey);
+    placed ??= find(placedKey);
     const stage = { ...found.order, shipment: { ...found.order.shipment, ...tracking }, items: [] };
-    const chosen = chooseContent(mapping.rules, withPlacedDetails(stage, placed?.order), recipient.platform);
+    const chosen = chooseContent(mapping.rules, withPlacedDetails(stage, (await placed)?.order), recipient.platform);
     if (!('content' in chosen)) return;
     const message = { content: chosen.content, batchKey: batchKey(recipient.platform, chosen.content) };
     await withDeadline(store.refreshMessage(key, chosen.rule.name, message, now), storeTimeoutMs, 'tell the stage anew');
