@@ -186,8 +186,7 @@ export class ShopPoller {
     // throttled shop asked for, if longer; stopped mid-pass (a shutdown): due at once, for another
     // replica or the next start to resume.
     // An hour at most (or the interval, if longer): a shop's Retry-After of a year must not stop polling.
-    const askedMs = Math.min('retryAfterMs' in passed ? (passed.retryAfterMs ?? 0) : 0, Math.max(intervalMs, MAX_ASKED_WAIT_MS));
-    const asked = clock.now() + askedMs;
+    const asked = clock.now() + Math.min(passed.retryAfterMs ?? 0, Math.max(intervalMs, MAX_ASKED_WAIT_MS));
     const nextPollAt = this.stopped ? clock.now() : Math.max(now + intervalMs, asked);
     await store.finishShopPoll(source, owner, { outcome, error, orders: counts.orders, recovered: counts.new, nextPollAt }, clock.now());
     this.outcomes.set(source, outcome);
@@ -225,7 +224,10 @@ export class ShopPoller {
     };
   }
 
-  private async pass(connection: ShopConnection, row: ShopConnectionRow) {
+  private async pass(
+    connection: ShopConnection,
+    row: ShopConnectionRow,
+  ): Promise<{ outcome: PollOutcome; error: string | null; counts: PassCounts; retryAfterMs?: number }> {
     const { store, clock, owner, log, metrics, publicUrl, events } = this.options;
     const { source } = connection;
     if (publicUrl) {
@@ -246,7 +248,7 @@ export class ShopPoller {
       });
       if (counts.new > 0) log.info({ source, ...counts }, 'shop poll recovered events no webhook brought');
       else log.debug({ source, ...counts }, 'shop poll done');
-      return { outcome: 'ok' as PollOutcome, error: null, counts };
+      return { outcome: 'ok', error: null, counts };
     } catch (error) {
       if (!(error instanceof ShopCallError)) throw error;
       log.warn({ source, outcome: error.outcome, reason: error.message }, 'shop poll failed');
