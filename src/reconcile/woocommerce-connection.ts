@@ -92,27 +92,25 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
     async page(window: Window, cursor: string | undefined): Promise<OrderPage> {
       const at: WooCursor = cursor ? (JSON.parse(cursor) as WooCursor) : { after: window.since, seen: [] };
       const offset = 'second' in at ? Math.max(0, at.read - SECOND_OVERLAP) : 0;
-      const query = new URLSearchParams(
-        'second' in at
+      // `modified_after` is strictly after: the second before the first one wanted.
+      const query = new URLSearchParams({
+        dates_are_gmt: 'true',
+        order: 'asc',
+        per_page: String(PAGE),
+        ...('second' in at
           ? {
               modified_after: wooDate(at.second * 1000 - 1000),
               modified_before: wooDate(at.second * 1000 + 1000),
-              dates_are_gmt: 'true',
               orderby: 'id',
-              order: 'asc',
-              per_page: String(PAGE),
               offset: String(offset),
             }
           : {
-              modified_after: wooDate(at.after - 1000), // strictly after: the second itself is in the window
+              modified_after: wooDate(at.after - 1000),
               ...(window.until !== undefined && { modified_before: wooDate(window.until + 1000) }),
-              dates_are_gmt: 'true',
               orderby: 'modified',
-              order: 'asc',
-              per_page: String(PAGE),
               ...(at.seen.length > 0 && { exclude: at.seen.join(',') }),
-            },
-      );
+            }),
+      });
       const { body, headers } = await api.call('GET', `orders?${query}`);
       if (!Array.isArray(body))
         throw new ShopCallError('unreachable', 'WooCommerce answered something that is not a list of orders: check WOOCOMMERCE_URL');
