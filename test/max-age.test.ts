@@ -5,7 +5,15 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { EXAMPLE_MAPPING, startServiceWithSimulator } from './helpers/service.ts';
 import { auth, SHOP_ENGINES, shiftedClock, shopUser, shopifyAndSimulator, startConnected } from './helpers/shops.ts';
 import { waitFor } from './helpers/wait.ts';
-import { normalizedOrder, SHOPIFY_SECRET, shopifyOrder, shopifyRequest, standardRequest } from './helpers/webhooks.ts';
+import {
+  normalizedOrder,
+  SHOPIFY_SECRET,
+  shopifyOrder,
+  shopifyRequest,
+  standardRequest,
+  wooOrder,
+  wooRequest,
+} from './helpers/webhooks.ts';
 
 const HOUR = 3_600_000;
 const MAPPING = EXAMPLE_MAPPING.replace('  - name: default\n', '  - name: default\n    maxAge: 6h\n');
@@ -79,4 +87,28 @@ test("the normalized order: occurredAt is the shop's time of the event for maxAg
     expect(answer.statusCode, wrong).toBe(400);
     expect(answer.json().message).toBe('body/occurredAt must be a time such as 2026-12-01T10:00:00+08:00');
   }
+});
+
+test('a WooCommerce completion is dated by date_completed: an edit of an order completed days ago is older than maxAge, a completion of a minute ago is sent', async () => {
+  const mapping = MAPPING.replace('  - name: shipped\n', '  - name: shipped\n    maxAge: 6h\n');
+  expect(mapping).toContain('  - name: shipped\n    maxAge: 6h\n');
+  const { app } = await startServiceWithSimulator({ mapping });
+  cleanup.push(() => app.close());
+  const gmt = (ago: number) => new Date(Date.now() - ago).toISOString().slice(0, 19); // WooCommerce's, no zone
+  const completed = (completedAgo: number, i: number) =>
+    wooRequest(
+      wooOrder({
+        status: 'completed',
+        date_created_gmt: gmt(4 * 24 * HOUR),
+        date_paid_gmt: gmt(4 * 24 * HOUR),
+        date_completed_gmt: gmt(completedAgo),
+        date_modified_gmt: gmt(0), // just edited (a note, a partial refund): WooCommerce sends order.updated
+        meta_data: [{ id: 1, key: 'line_uid', value: shopUser(820 + i) }],
+      }),
+      { topic: 'order.updated' },
+    );
+  const edited = await app.inject(completed(3 * 24 * HOUR, 0));
+  expect(edited.json()).toMatchObject({ status: 'accepted', delivery: 'skipped', reason: 'older than 6h' });
+  const fresh = await app.inject(completed(60_000, 1));
+  expect(fresh.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
 });

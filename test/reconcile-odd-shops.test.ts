@@ -191,3 +191,43 @@ test('a WooCommerce bulk change of 1,500 orders in one second, their webhooks lo
   expect(site.calls.filter((c) => c.status === 414)).toEqual([]);
   expect((await shopsOf(service))[0]?.lastPoll).toMatchObject({ outcome: 'ok', orders: expect.any(Number) });
 }, 60_000);
+
+test('an old completed WooCommerce order the shop edits again (a note), its deliveries gone with the retention: the poll does not send its shipment again', async () => {
+  const clock = shiftedClock();
+  const site = await startWooCommerceSite({ now: () => clock.now() });
+  const sim = await startSimulator();
+  cleanup.push(
+    async () => site.close(),
+    async () => sim.close(),
+  );
+  const env = { ...site.serviceEnv(), RECONCILE_INTERVAL_S: String(INTERVAL_S), RETENTION_DAYS: '1' };
+  const dir = tempDir();
+  let service = await startConnected(sim, { env, dir, clock });
+  await waitFor(async () => (await shopsOf(service))[0]?.lastPoll, { what: 'the first poll' });
+  await service.app.close();
+
+  // Placed and completed while nothing of it was stored (as if its deliveries had been pruned); edited two days on.
+  site.set({ loseDeliveries: true });
+  const user = shopUser(60);
+  const order = site.createOrder({ meta: { line_uid: user } });
+  site.updateOrder(order.id, { status: 'completed' });
+  clock.offset += 2 * 86_400_000;
+  site.updateOrder(order.id, { meta: { delivery_note: 'left with the neighbour' } });
+
+  service = await startConnected(sim, { env, dir, clock });
+  cleanup.push(() => service.app.close());
+  clock.offset += INTERVAL_S * 1000;
+  const deliveries = async () =>
+    (await service.app.inject({ url: `/admin/deliveries?order=${order.id}`, headers: auth })).json().deliveries as {
+      event: string;
+      status: string;
+      lastError: string | null;
+    }[];
+  await waitFor(async () => (await deliveries()).some((d) => d.event === 'shipped'), { what: 'the edited order, polled' });
+  await waitFor(async () => (await deliveries()).every((d) => d.status !== 'pending'), { what: 'nothing left to send' });
+  expect((await deliveries()).find((d) => d.event === 'shipped')).toMatchObject({
+    status: 'skipped',
+    lastError: 'older than the retention (1d): whether its message went is no longer known',
+  });
+  expect(sim.timesDelivered(user)).toBe(0);
+}, 60_000);

@@ -72,6 +72,21 @@ test('date_paid is set as an order first becomes processing or completed, and ke
   expect([await paidAt(paid.id), await paidAt(unpaid.id)]).toEqual(['2026-12-01T09:00:00', '2026-12-01T09:01:00']);
 });
 
+test('date_completed is set as an order becomes completed and kept through later edits; it is null before', async () => {
+  const dates = async (id: number) => {
+    const { body } = await wc<Record<string, unknown>>(site, 'GET', `orders/${id}`);
+    return [body.date_completed_gmt, body.date_modified_gmt];
+  };
+  const order = site.createOrder();
+  expect(await dates(order.id)).toEqual([null, '2026-12-01T09:00:00']);
+  clock += 60_000;
+  site.updateOrder(order.id, { status: 'completed' });
+  clock += 60_000;
+  site.updateOrder(order.id, { meta: { note: 'left with the neighbour' } });
+  site.updateOrder(order.id, { status: 'completed' }); // saved again as completed: not a new completion
+  expect(await dates(order.id)).toEqual(['2026-12-01T09:01:00', '2026-12-01T09:02:00']);
+});
+
 test('modified_after is strictly after; orderby=modified&order=asc pages by X-WP-TotalPages', async () => {
   const made = [];
   for (let i = 0; i < 25; i++) {

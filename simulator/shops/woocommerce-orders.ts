@@ -46,6 +46,8 @@ export interface WooOrderRecord {
   modifiedAt: number;
   /** When it was paid: set as it first becomes processing or completed, and kept after (a cancel, a refund). */
   paidAt: number | null;
+  /** When it last became completed: set on each move to completed, kept after (an edit, a refund). */
+  completedAt: number | null;
 }
 
 /** The statuses that set `date_paid` when an order first reaches one, as WooCommerce does. */
@@ -92,6 +94,7 @@ export function buildWooOrder(input: WooOrderInput, at: number, next: () => numb
     createdAt: at,
     modifiedAt: at,
     paidAt: PAID_STATUSES.includes(input.status ?? 'processing') ? at : null,
+    completedAt: input.status === 'completed' ? at : null,
   };
 }
 
@@ -100,7 +103,7 @@ export function wooOrderJson(order: WooOrderRecord, site: string) {
   const created = wooDate(order.createdAt);
   const modified = wooDate(order.modifiedAt);
   const paid = order.paidAt === null ? null : wooDate(order.paidAt);
-  const completed = order.status === 'completed' ? modified : null;
+  const completed = order.completedAt === null ? null : wooDate(order.completedAt);
   const { email: _email, ...shipping } = order.billing;
   return {
     id: order.id,

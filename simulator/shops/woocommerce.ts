@@ -155,6 +155,7 @@ export class WooCommerceSite {
   /** A change by the shop (e.g. status completed or cancelled): order.updated. */
   updateOrder(id: number, changes: { status?: string; billing?: Partial<WooAddress>; meta?: Record<string, unknown> }): WooOrderRecord {
     const order = this.order(id);
+    const completes = changes.status === 'completed' && order.status !== 'completed';
     if (changes.status) order.status = changes.status;
     if (changes.billing) order.billing = { ...order.billing, ...changes.billing };
     for (const [key, value] of Object.entries(changes.meta ?? {})) {
@@ -162,7 +163,7 @@ export class WooCommerceSite {
       if (found) found.value = value;
       else order.meta.push({ id: ++this.lastId, key, value });
     }
-    return this.updated(order);
+    return this.updated(order, completes);
   }
 
   /** A refund of `amount` ("100.00"); refunding the rest makes the order `refunded`, as WooCommerce does. order.updated. */
@@ -185,9 +186,11 @@ export class WooCommerceSite {
     await closeServer(this.server);
   }
 
-  private updated(order: WooOrderRecord): WooOrderRecord {
+  /** Saved: `completes` when its status moved to completed, which WooCommerce dates (`date_completed`). */
+  private updated(order: WooOrderRecord, completes = false): WooOrderRecord {
     order.modifiedAt = this.stamp();
     if (order.paidAt === null && PAID_STATUSES.includes(order.status)) order.paidAt = order.modifiedAt;
+    if (completes) order.completedAt = order.modifiedAt;
     this.hooks.publish('order.updated', order.id, wooOrderJson(order, this.url));
     return order;
   }

@@ -173,9 +173,12 @@ export function createIntake(deps: IntakeDeps): Intake {
         : { kind: 'skip', reason: `no rule sends a message for ${order.event} events` };
     // First seen so, with no placed message to send (no rule matches it, too old) while its status has
     // a rule: that status is news of its own, as for an order seen before, and its placed event is
-    // kept, skipped, alongside (the recursion is not first seen: no spent shipment to overwrite).
-    if (firstSeen && decided.kind === 'skip' && anyRuleFor(mapping.rules, received.event))
-      return take({ order: received, scope }, topic, { alongside: incoming(order, scope, placedKey, topic, receivedAt, decided) });
+    // kept, skipped, alongside (the recursion is not first seen: no spent shipment to overwrite; a
+    // polled one is still judged by its own time).
+    if (firstSeen && decided.kind === 'skip' && anyRuleFor(mapping.rules, received.event)) {
+      const { placedIfFirst: _first, placedAt: _at, ...asSeenBefore } = taken;
+      return take(asSeenBefore, topic, { alongside: incoming(order, scope, placedKey, topic, receivedAt, decided) });
+    }
     const placedTags = alongside?.plan.kind === 'skip' ? alongside.plan.tagging : undefined;
     const plan = withdrawnAlready(
       firstSeen ? withTagsOf(decided, received, mapping) : withTagsFirst(decided, placedTags),

@@ -36,6 +36,7 @@ export const WooCommerceOrderSchema = Type.Object(
     date_created_gmt: Nullable(Type.String({ maxLength: 40 })),
     date_modified_gmt: Nullable(Type.String({ maxLength: 40 })),
     date_paid_gmt: Nullable(Type.String({ maxLength: 40 })),
+    date_completed_gmt: Nullable(Type.String({ maxLength: 40 })),
     refunds: Nullable(Type.Array(Type.Object({ id: Type.Optional(Id), total: Type.Optional(Amount) }), { maxItems: 500 })),
     _links: Nullable(
       Type.Object({ self: Nullable(Type.Array(Type.Object({ href: Type.String({ maxLength: 2000 }) }), { maxItems: 10 })) }),
@@ -76,9 +77,8 @@ export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: strin
   }
   const customerId = optionalText(payload.customer_id);
   const currency = payload.currency.toUpperCase();
-  // The status is the event: it happened when the order was created (placed) or last changed.
   const changedAt = gmtTime(payload.date_modified_gmt);
-  const occurredAt = event === 'placed' ? gmtTime(payload.date_created_gmt) : changedAt;
+  const occurredAt = eventTime(payload, event, changedAt);
   return {
     source: 'woocommerce',
     event,
@@ -111,6 +111,16 @@ export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: strin
 
 const localeOf = (meta: Record<string, string>): string | undefined =>
   LOCALE_META.map((key) => meta[key]).find((value) => value !== undefined && new RegExp(LOCALE_PATTERN).test(value));
+
+/**
+ * The status is the event: it happened when the order was created (placed), completed (shipped: an
+ * edit of a completed order, a partial refund, moves `date_modified`, never `date_completed`), else
+ * when the order last changed.
+ */
+function eventTime(payload: WooCommerceOrder, event: OrderEvent, changedAt: number | undefined): number | undefined {
+  if (event === 'placed') return gmtTime(payload.date_created_gmt);
+  return (event === 'shipped' ? gmtTime(payload.date_completed_gmt) : undefined) ?? changedAt;
+}
 
 /** WooCommerce's `_gmt` dates carry no zone: they are UTC. */
 export function gmtTime(value: string | null | undefined): number | undefined {
