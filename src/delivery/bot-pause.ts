@@ -89,6 +89,19 @@ export function pauseFor(
 }
 
 /**
+ * The probe's send (true when it called MantaGO), telling the bot how it went: a call made while the
+ * bot is still refused failed, one that threw too; none made (handed back) proved nothing.
+ */
+export async function sendProbe(bot: BotGate, send: () => Promise<boolean>): Promise<void> {
+  let called = true;
+  try {
+    called = await send();
+  } finally {
+    bot.probeDone(called ? { failed: bot.isRefused() } : 'unstarted');
+  }
+}
+
+/**
  * While the bot is refused: the probe, if it is due and none is under way — one waiting delivery,
  * claimed and sent as any claim (`claimAndSend`, false when none waits; its send tells the bot how
  * it went), else the bot check. How long to sleep before looking again.

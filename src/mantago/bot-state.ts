@@ -53,7 +53,9 @@ export type BotEvent =
   /** A single recipient's broadcast was refused with 36000, and that delivery ends. */
   | { event: 'recipient_refused'; refusal: RecipientRefusal }
   /** The probe did not get through; `refusal`: what MantaGO said, if it said something. */
-  | { event: 'probe_failed'; refusal?: BotRefusal; at: number };
+  | { event: 'probe_failed'; refusal?: BotRefusal; at: number }
+  /** The probe made no call (its delivery handed back: the credentials rejected, its lease gone): it proved nothing. */
+  | { event: 'probe_unstarted'; at: number };
 
 /** How far apart probes are: doubling from `baseMs`, capped at `maxMs` (BOT_PROBE_BASE_MS, BOT_PROBE_MAX_MS). */
 export interface ProbeBackoff {
@@ -104,6 +106,9 @@ export function transition(state: BotState, event: BotEvent, backoff: ProbeBacko
       const unsaid = { ...(stillThePair && { recipients: pair }), ...(byTagCall && !event.refusal && { byTagCall }) };
       return { ...before, ...said, ...unsaid, probes, probeAt: event.at + probeDelay(probes, backoff) };
     }
+    case 'probe_unstarted':
+      // The next probe after the same wait as this one's: not a longer one, as for a failure, nor at once, in a loop.
+      return state.state === 'bot_refused' ? { ...state, probeAt: event.at + probeDelay(state.probes, backoff) } : state;
   }
 }
 

@@ -96,11 +96,16 @@ export class BotStatus {
     return true;
   }
 
-  /** The probe is over: `failed` with what MantaGO said (if it said something), else it got through (or could not tell). */
-  probeDone(outcome: { failed: boolean; refusal?: BotRefusal }): void {
+  /**
+   * The probe is over: `failed` with what MantaGO said (if it said something), else it got through
+   * (or could not tell); `unstarted`: it made no call.
+   */
+  probeDone(outcome: { failed: boolean; refusal?: BotRefusal } | 'unstarted'): void {
     if (!this.probing) return; // told already
     this.probing = false;
-    if (outcome.failed) this.apply({ event: 'probe_failed', at: this.clock.now(), ...(outcome.refusal && { refusal: outcome.refusal }) });
+    const at = this.clock.now();
+    if (outcome === 'unstarted') this.apply({ event: 'probe_unstarted', at });
+    else if (outcome.failed) this.apply({ event: 'probe_failed', at, ...(outcome.refusal && { refusal: outcome.refusal }) });
   }
 
   /** Called once the bot is usable again (so waiting work goes on at once). */

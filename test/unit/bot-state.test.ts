@@ -40,6 +40,14 @@ describe('bot state transitions', () => {
     expect(state).toMatchObject({ state: 'bot_refused', reason: 'broadcasts_refused', code: 36000, since: at, probes: 6 });
   });
 
+  test('a probe that made no call (handed back) proved nothing: the next one after the same wait, not a doubled one; none while usable', () => {
+    let state = transition(refusedState(), { event: 'probe_failed', at: at + 1_000 }, backoff);
+    expect(state).toMatchObject({ probes: 1, probeAt: at + 3_000 });
+    state = transition(state, { event: 'probe_unstarted', at: at + 3_000 }, backoff);
+    expect(state).toEqual({ state: 'bot_refused', ...noBot, since: at, probes: 1, probeAt: at + 5_000 });
+    expect(transition(USABLE, { event: 'probe_unstarted', at }, backoff)).toBe(USABLE);
+  });
+
   test('the first accepted call ends a refusal; a lookup does not end "broadcasts refused", since lists work for an unpublished bot', () => {
     expect(transition(refusedState(), { event: 'call_accepted', broadcast: false }, backoff)).toEqual(USABLE);
     const unpublished = transition(USABLE, { event: 'bot_refused', refusal: notPublished, at }, backoff);

@@ -183,4 +183,27 @@ describe('DeliveryWorker with a refused bot', () => {
     expect(status?.view().state).toBe('usable');
     await worker.stop();
   });
+
+  test('a probe handed back without a call (the credentials rejected) is not counted: the next one comes after the same wait, and sends once they are back', async () => {
+    let rejected = true;
+    const { worker, calls, released, clock } = setup(
+      [() => refused(5001, 'Bot not found'), () => ok],
+      { get: async () => (rejected ? undefined : { apiToken: 't', apiSecret: 's', generation: 2 }) },
+      { bot, claims: [[delivery(7, new FakeClock())], [delivery(7, new FakeClock())]] },
+    );
+    rejected = false;
+    await worker.sendNow([delivery(1, clock)], clock.now() + OPTIONS.leaseMs);
+    rejected = true;
+    worker.start();
+    await clock.advance(BACKOFF.baseMs);
+    await settle();
+    expect(released).toEqual([[7]]); // the probe's delivery, handed back uncalled
+    expect(status?.view()).toMatchObject({ state: 'bot_refused', probes: 0, nextProbeAt: clock.now() + BACKOFF.baseMs });
+    rejected = false;
+    await clock.advance(BACKOFF.baseMs);
+    await settle();
+    expect(calls.map((c) => c.request.clientIds)).toEqual([[delivery(1, clock).clientId], [delivery(7, clock).clientId]]);
+    expect(status?.view().state).toBe('usable');
+    await worker.stop();
+  });
 });
