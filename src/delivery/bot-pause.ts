@@ -6,6 +6,7 @@ import type { FbTag } from '../domain/content.ts';
 import type { ClaimedDelivery } from '../domain/delivery.ts';
 import type { BotCheck } from '../mantago/bot-check.ts';
 import type { BotStatus } from '../mantago/bot-status.ts';
+import type { CallResult } from '../mantago/client.ts';
 import { batchKey } from './batching.ts';
 import type { Claim } from './claim.ts';
 import { afterBotRefused, type CallContext, type RetryPolicy, type Step } from './outcome.ts';
@@ -89,17 +90,23 @@ export function pauseFor(
 }
 
 /**
- * The probe's send (true when it called MantaGO), telling the bot how it went: a call made while the
- * bot is still refused failed, one that threw too; none made (handed back) proved nothing.
+ * The probe's send, telling the bot how it went (an acceptance or a refusal of the bot tells it
+ * already): a call MantaGO answered while the bot is still refused failed; none made (handed back,
+ * no call slot in time) or answered only of the credentials (1004, 120000, renewed or not) proved
+ * nothing of the bot.
  */
-export async function sendProbe(bot: BotGate, send: () => Promise<boolean>): Promise<void> {
-  let called = true;
+export async function sendProbe(bot: BotGate, send: (observe: (result: CallResult) => void) => Promise<void>): Promise<void> {
+  let last: CallResult | undefined;
   try {
-    called = await send();
+    await send((result) => {
+      last = result;
+    });
   } finally {
-    bot.probeDone(called ? { failed: bot.isRefused() } : 'unstarted');
+    const said = last !== undefined && !NOTHING_OF_THE_BOT.has(last.kind);
+    bot.probeDone(said ? { failed: bot.isRefused() } : 'unstarted');
   }
 }
+const NOTHING_OF_THE_BOT: ReadonlySet<CallResult['kind']> = new Set(['not_started', 'expired', 'superseded']);
 
 /**
  * While the bot is refused: the probe, if it is due and none is under way — one waiting delivery,

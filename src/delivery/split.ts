@@ -9,8 +9,7 @@ import { accepted, afterHalves, refused36000, type Step } from './outcome.ts';
 
 /** The worker's send steps that a split goes through again for each half. */
 export interface SplitSteps {
-  /** Whether it called MantaGO. */
-  send(claim: Claim): Promise<boolean>;
+  send(claim: Claim): Promise<void>;
   /** The send up to outcome.ts's decision; none when the claim was handed back instead of calling. */
   attempt(claim: Claim): Promise<{ step: Step; call: Call } | undefined>;
   apply(step: Step, claim: Claim, call: Call): Promise<void>;

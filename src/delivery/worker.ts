@@ -36,7 +36,7 @@ export class DeliveryWorker {
   private readonly wakeUp: WakeUp;
   private readonly sends: Stage<ClaimedDelivery>;
   private readonly side: SideStages;
-  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly inFlight = new Set<Promise<void>>();
   /** What this process's sends hold: its claims leave them out while a call for them may be under way. */
   private readonly held = new HeldDeliveries();
   private claims = 0;
@@ -151,7 +151,8 @@ export class DeliveryWorker {
       if (!(await this.startClaimed('resolve', few, run))) this.lookingUp = false;
     }
     const one: Stage<ClaimedDelivery> = { claim: (owner, _limit, leaseMs, now) => this.sends.claim(owner, 1, leaseMs, now) };
-    const send = (batch: ClaimedDelivery[], lease: Lease) => sendProbe(bot, () => this.send({ batch, lease, renewals: 0, probe: true }));
+    const send = (batch: ClaimedDelivery[], lease: Lease) =>
+      sendProbe(bot, (observe) => this.send({ batch, lease, renewals: 0, probe: true, observe }));
     return probeBot(
       bot,
       () => this.startClaimed('probe', one, send),
@@ -186,7 +187,7 @@ export class DeliveryWorker {
   }
 
   /** A send counts against the concurrency limit, and stop() waits for it, until it settles. */
-  private track(send: Promise<unknown>): Promise<unknown> {
+  private track(send: Promise<void>): Promise<void> {
     const tracked = send.finally(() => this.inFlight.delete(tracked));
     this.inFlight.add(tracked);
     return tracked;
@@ -200,13 +201,12 @@ export class DeliveryWorker {
     await this.send({ batch, lease, renewals: 0 });
   }
 
-  /** Keep the lease alive, await usable credentials, call MantaGO, apply the outcome; held meanwhile (held.ts). Whether it called. */
-  private send(claim: Claim): Promise<boolean> {
+  /** Keep the lease alive, await usable credentials, call MantaGO, apply the outcome; held meanwhile (held.ts). */
+  private send(claim: Claim): Promise<void> {
     return this.held.during(claim.batch, claim.lease, async () => {
       const attempted = await this.attempt(claim);
-      if (!attempted) return false;
+      if (!attempted) return;
       await this.apply(claim.split ? judgedAlone(attempted.step, claim.split) : attempted.step, claim, attempted.call);
-      return true;
     });
   }
 
@@ -277,7 +277,7 @@ export class DeliveryWorker {
     const renewal = claim.renewals < MAX_RENEWALS_PER_SEND ? await renew() : 'unavailable';
     if (renewal === 'renewed') {
       await this.recordStillClaimed(step.outcome, claim, call);
-      return void (await this.send({ ...claim, renewals: claim.renewals + 1 }));
+      return this.send({ ...claim, renewals: claim.renewals + 1 });
     }
     const now = this.clock.now();
     const retryAt = credentials.nextRefreshAt() ?? now + options.policy.baseDelayMs;

@@ -206,4 +206,27 @@ describe('DeliveryWorker with a refused bot', () => {
     expect(status?.view().state).toBe('usable');
     await worker.stop();
   });
+
+  const notStarted: CallResult = { kind: 'not_started', durationMs: 0, message: 'no call slot before its lease' };
+  const unavailable: CallResult = { kind: 'refused', status: 503, durationMs: 5, message: 'busy', retryAfterMs: undefined };
+  test.each([
+    ['with no call slot in time', notStarted, 0],
+    ['answered 1004, the credentials then rejected', expired, 0],
+    ['answered 503 (MantaGO failing: counted, so probes back off)', unavailable, 1],
+  ])('a probe %s: counted as failed only when MantaGO answered of more than the credentials', async (_, answer, probes) => {
+    const { worker, clock } = setup(
+      [() => refused(5001, 'Bot not found'), () => answer],
+      { expired: async () => 'rejected' },
+      {
+        bot,
+        claims: [[delivery(7, new FakeClock())]],
+      },
+    );
+    await worker.sendNow([delivery(1, clock)], clock.now() + OPTIONS.leaseMs);
+    worker.start();
+    await clock.advance(BACKOFF.baseMs);
+    await settle();
+    expect(status?.view()).toMatchObject({ state: 'bot_refused', probes, nextProbeAt: clock.now() + BACKOFF.baseMs * 2 ** probes });
+    await worker.stop();
+  });
 });
