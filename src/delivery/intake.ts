@@ -175,10 +175,8 @@ export function createIntake(deps: IntakeDeps): Intake {
     // a rule: that status is news of its own, as for an order seen before, and its placed event is
     // kept, skipped, alongside (the recursion is not first seen: no spent shipment to overwrite; a
     // polled one is still judged by its own time).
-    if (firstSeen && decided.kind === 'skip' && anyRuleFor(mapping.rules, received.event)) {
-      const { placedIfFirst: _first, placedAt: _at, ...asSeenBefore } = taken;
-      return take(asSeenBefore, topic, { alongside: incoming(order, scope, placedKey, topic, receivedAt, decided) });
-    }
+    if (firstSeen && decided.kind === 'skip' && anyRuleFor(mapping.rules, received.event))
+      return take({ ...taken, placedIfFirst: false }, topic, { alongside: incoming(order, scope, placedKey, topic, receivedAt, decided) });
     const placedTags = alongside?.plan.kind === 'skip' ? alongside.plan.tagging : undefined;
     const plan = withdrawnAlready(
       firstSeen ? withTagsOf(decided, received, mapping) : withTagsFirst(decided, placedTags),
@@ -207,7 +205,7 @@ export function createIntake(deps: IntakeDeps): Intake {
       await retellPendingStages(deps, placedKey, order.shipment, receivedAt);
     // Its placed event came meanwhile (another replica took the order's first webhook at the same
     // moment): the store kept nothing of this one, which is then an event of a known order.
-    if (firstSeen && recorded.outcome === 'duplicate') return take({ order: received, scope, placedIfFirst: false }, topic);
+    if (firstSeen && recorded.outcome === 'duplicate') return take({ ...taken, placedIfFirst: false }, topic);
     if (recorded.outcome === 'duplicate') {
       const instead = await afterDuplicate(taken, topic, {
         stored,
