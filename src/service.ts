@@ -231,6 +231,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     directory,
     log: deliveryLog,
     retentionMs: config.RETENTION_DAYS * 86_400_000,
+    storeCreatedAt: await store.createdAt(),
     now: () => clock.now(),
   });
   const role = config.NOTIFIER_ROLE;

@@ -229,4 +229,30 @@ describe('WooCommerce: a completed webhook that overtook its processing one (or 
     });
     expect(messagesTo(sim, user(65)).map((b) => b.intentId)).toEqual(['rb2kYmMdW', 'shipMod01']);
   });
+
+  test('an order completed over the retention ago, edited (its order.updated webhook), the store older than it: no second confirmation nor shipment; one older than the store is news', async () => {
+    const clock = shiftedClock();
+    const { app, sim } = await startServiceWithSimulator({ mapping, clock });
+    const storeMadeAt = clock.now();
+    clock.offset += 40 * 86_400_000; // its deliveries pruned with the retention (30 days) since
+    const gmt = (ms: number) => new Date(ms).toISOString().slice(0, 19);
+    const edited = (i: number, placedAt: number) =>
+      wooRequest(
+        wooOrder({
+          status: 'completed',
+          date_created_gmt: gmt(placedAt),
+          date_completed_gmt: gmt(placedAt + 86_400_000),
+          date_modified_gmt: gmt(clock.now()), // a note, a partial refund: WooCommerce sends order.updated
+          meta_data: [{ id: 1, key: 'line_uid', value: user(66 + i) }],
+        }),
+        { topic: 'order.updated' },
+      );
+    const OLD = 'older than the retention (30d): whether its message went is no longer known';
+    const pruned = await app.inject(edited(0, storeMadeAt + 86_400_000));
+    expect(pruned.json()).toMatchObject({ status: 'accepted', delivery: 'skipped', reason: OLD });
+    const beforeTheStore = await app.inject(edited(1, storeMadeAt - 2 * 86_400_000));
+    expect(await settledDelivery(app, beforeTheStore.json().deliveryId)).toMatchObject({ status: 'sent', event: 'placed' });
+    expect(messagesTo(sim, user(66))).toEqual([]);
+    expect(messagesTo(sim, user(67)).map((b) => b.intentId)).toEqual(['rb2kYmMdW']);
+  });
 });

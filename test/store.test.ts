@@ -264,4 +264,11 @@ describeEachStore((current) => {
   test('ping answers while open', async () => {
     await expect(store.ping()).resolves.toBeUndefined();
   });
+
+  test('createdAt is when the store was made (its first migration, just now), as a number', async () => {
+    const at = await store.createdAt();
+    expect(typeof at).toBe('number');
+    expect(Date.now() - (at as number)).toBeGreaterThanOrEqual(0);
+    expect(Date.now() - (at as number)).toBeLessThan(60_000);
+  });
 });

@@ -61,8 +61,10 @@ export interface IntakeDeps {
   storeTimeoutMs: number;
   /** For what goes wrong after an event is stored (its answer stands). */
   log?: Logger;
-  /** How long finished deliveries are kept (RETENTION_DAYS): a polled event older than that is no news (plan.ts). */
+  /** How long finished deliveries are kept (RETENTION_DAYS): an event older than that is no news (plan.ts). */
   retentionMs?: number;
+  /** When the store was made: a webhook's event from before is news whatever its age (plan.ts). */
+  storeCreatedAt?: number;
   now?: () => number;
 }
 
@@ -71,6 +73,11 @@ export function createIntake(deps: IntakeDeps): Intake {
   const now = deps.now ?? Date.now;
   // An hour inside the retention: the shop's clock may be a little ahead of ours.
   const news = deps.retentionMs && { ms: deps.retentionMs - 3_600_000, said: formatDuration(deps.retentionMs) };
+  const { storeCreatedAt } = deps;
+  const newsFor = (polled: boolean | undefined, receivedAt: number) => {
+    if (!news || (!polled && storeCreatedAt === undefined)) return {};
+    return { news: { since: receivedAt - news.ms, retention: news.said, ...(!polled && { from: storeCreatedAt }) } };
+  };
   // Stored with no rule of their own: an event some rule is withdrawn by; a shipment's shipped event
   // when a delivery stage has a rule (its tracking details fill the stage's message); its delivered
   // event when a stage before it has one (a late one is then known to be late).
@@ -168,7 +175,7 @@ export function createIntake(deps: IntakeDeps): Intake {
             awaitOrder: true,
             receivedAt,
             now: receivedAt,
-            ...(news && taken.polled && { news: { since: receivedAt - news.ms, retention: news.said } }),
+            ...newsFor(taken.polled, receivedAt),
           })
         : { kind: 'skip', reason: `no rule sends a message for ${order.event} events` };
     // First seen so, with no placed message to send (no rule matches it, too old) while its status has

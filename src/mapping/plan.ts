@@ -37,11 +37,12 @@ export interface PlanContext {
   receivedAt: number;
   now: number;
   /**
-   * Events that happened before this are no news (RETENTION_DAYS): a delivery of theirs may have
-   * been pruned, so whether its message went is no longer known (a poll re-reading an old order the
-   * shop changed). None: every event is (a webhook's is as new as the shop says it is).
+   * Events that happened before `since` are no news (RETENTION_DAYS): a delivery of theirs may have
+   * been pruned, so whether its message went is no longer known (an old order the shop changed,
+   * re-read by a poll or sent again by its webhook) — for a webhook's, only those that happened
+   * once the store was made (`from`): an order older than the store is as new as the shop says.
    */
-  news?: { since: number; retention: string };
+  news?: { since: number; retention: string; from?: number };
 }
 
 /**
@@ -68,7 +69,7 @@ export function schedule(rule: Rule, mapping: Mapping, receivedAt: number, now: 
 
 export async function planDelivery(order: Order, mapping: Mapping, context: PlanContext): Promise<DeliveryPlan> {
   const { news } = context;
-  if (news && order.occurredAt !== undefined && order.occurredAt < news.since)
+  if (news && order.occurredAt !== undefined && order.occurredAt < news.since && order.occurredAt >= (news.from ?? 0))
     return { kind: 'skip', reason: `older than the retention (${news.retention}): whether its message went is no longer known` };
   let recipient: Recipient | undefined;
   let bindCustomerId: string | undefined;

@@ -208,5 +208,7 @@ export interface Store extends DeliveryQueue, ResolutionQueue, TagQueue, Credent
   readonly operator: OperatorView;
   /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
+  /** When the store was made (its first migration): nothing that happened before can have been pruned from it. */
+  createdAt(): Promise<number | undefined>;
   close(): Promise<void>;
 }

@@ -58,6 +58,10 @@ export const STORE_OPERATIONS = {
   saveIdempotentResponse: op(idempotency.saveIdempotentResponse),
   optedOut: op(optOuts.optedOut),
   ping: op(async (db: Runner) => void (await db.all('SELECT 1'))),
+  createdAt: op(async (db: Runner) => {
+    const at = (await db.all('SELECT MIN(applied_at) AS at FROM schema_migrations'))[0]?.at;
+    return at === null || at === undefined ? undefined : Number(at);
+  }),
   openShopConnection: op(shops.openShopConnection),
   listShopConnections: op(shops.listShopConnections),
   claimShopPoll: op(shops.claimShopPoll),
