@@ -1,11 +1,10 @@
 // The service over HTTP, as a Fastify plugin: routes, error mapping, load shedding. It builds the
 // service (service.ts) and never listens (server.ts does); tests build as many apps as they like.
 import { readFileSync } from 'node:fs';
-import { STATUS_CODES } from 'node:http';
 import { getHeapStatistics } from 'node:v8';
 import underPressure from '@fastify/under-pressure';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyError, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import type { Clock } from './clock.ts';
@@ -13,7 +12,7 @@ import type { Settings } from './config/settings.ts';
 import { AccessLog } from './http/access-log.ts';
 import { consoleRoutes } from './http/console-routes.ts';
 import { adminRoutes } from './http/admin/admin-routes.ts';
-import { httpError, toHttpError } from './http/errors.ts';
+import { errorBody, httpError, toHttpError } from './http/errors.ts';
 import { healthRoutes, type LoadCode } from './http/health-routes.ts';
 import { metricsRoutes } from './http/metrics-routes.ts';
 import { registerOpenApi } from './http/openapi.ts';
@@ -40,12 +39,7 @@ export const notifierApp = fp<{ settings: Settings; sources?: readonly WebhookSo
       else if (mapped.statusCode >= 500) request.log.error({ err: error }, 'request failed');
       else request.log.info({ code: mapped.code, reason: mapped.message }, 'request refused');
       if (mapped.retryAfterS !== undefined) reply.header('retry-after', String(mapped.retryAfterS));
-      return reply.code(mapped.statusCode).send({
-        statusCode: mapped.statusCode,
-        code: mapped.code,
-        error: STATUS_CODES[mapped.statusCode] ?? 'Error',
-        message: mapped.message,
-      });
+      return reply.code(mapped.statusCode).send(errorBody(mapped));
     });
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0];
@@ -132,6 +126,11 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}) {
     requestIdHeader: 'x-request-id',
     // A recipient key (400 characters, an e-mail's @ encoded as three) fits a path parameter: the router's 100 would 414 it.
     routerOptions: { maxParamLength: 1_200 },
+    // A URL the router cannot read (a bad %-escape, a path part too long): answered from the catalogue too.
+    frameworkErrors: (error, _request, reply) => {
+      const mapped = toHttpError(error, 0);
+      return (reply as FastifyReply).code(mapped.statusCode).send(errorBody(mapped));
+    },
     ...options.server,
   }).withTypeProvider<TypeBoxTypeProvider>();
   await app.register(notifierApp, {

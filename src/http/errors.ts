@@ -1,5 +1,6 @@
 // The error catalogue: stable codes clients can branch on. 4xx messages say what is wrong;
 // 5xx messages never say more than that something failed on our side.
+import { STATUS_CODES } from 'node:http';
 import type { FastifyError } from 'fastify';
 import Type from 'typebox';
 import { StoreUnavailableError } from '../store/errors.ts';
@@ -16,6 +17,7 @@ export const ERRORS = {
   CONFLICT: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
   BODY_TOO_LARGE: 413,
+  URI_TOO_LONG: 414,
   UNSUPPORTED_MEDIA_TYPE: 415,
   INTERNAL: 500,
   MANTAGO_FAILED: 502,
@@ -52,6 +54,14 @@ export class HttpError extends Error {
 
 export const httpError = (code: ErrorCode, message: string, retryAfterS?: number) => new HttpError(code, message, retryAfterS);
 
+/** The answer's body: every error has this shape (ErrorReply). */
+export const errorBody = ({ statusCode, code, message }: HttpError) => ({
+  statusCode,
+  code,
+  error: STATUS_CODES[statusCode] ?? 'Error',
+  message,
+});
+
 /** Error answers for a route's response schema, by status. */
 export function errorReplies(...statuses: number[]): Record<number, typeof ErrorReply> {
   return Object.fromEntries(statuses.map((status) => [status, ErrorReply]));
@@ -73,6 +83,11 @@ export function toHttpError(error: FastifyError, retryAfterS: number): HttpError
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return httpError('INVALID_JSON', 'body is not valid JSON');
+    // The router's own (frameworkErrors in app.ts), before any route is found.
+    case 'FST_ERR_BAD_URL':
+      return httpError('BAD_REQUEST', 'the URL is not valid: a % must start a percent-encoded UTF-8 byte (%25 for a % itself)');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return httpError('URI_TOO_LONG', 'a part of the path is longer than this service takes (1,200 characters)');
   }
   if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
     return new HttpError('BAD_REQUEST', error.message);

@@ -22,6 +22,11 @@ export function payloadProblems(schema: TSchema, payload: unknown): string[] {
         byPath.set(`${at}/${name}`, `${at} must have required property '${name}'`);
     } else if (error.keyword === 'anyOf') {
       byPath.set(at, `${at} has the wrong type`); // the alternatives' own errors say less than this
+    } else if (error.keyword === 'additionalProperties') {
+      const names = (error.params as { additionalProperties?: string[] }).additionalProperties ?? [];
+      byPath.set(at, `${at} ${error.message}${names.length > 0 ? ` (${names.join(', ')})` : ''}`);
+    } else if (error.keyword === 'boolean' && error.schemaPath.endsWith('/additionalProperties')) {
+      // the field's own "schema is false": said, by name, with its object's additionalProperties
     } else if (!byPath.has(at)) {
       byPath.set(at, `${at} ${error.message}`);
     }
