@@ -285,13 +285,14 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     },
     quiesce() {
       worker.quiesce();
+      credentials.quiesce();
     },
     async stop() {
       // In-flight requests have been answered by now; finish the sends under way, then close the store.
       await shops.stop();
       await retention.stop();
       await worker.stop();
-      credentials.stop();
+      await credentials.stop();
       await client.close();
       await store.close();
     },

@@ -17,15 +17,11 @@ import {
   stateOf,
   transition,
 } from './credentials-state.ts';
+import { WakeTimer } from './credentials-timer.ts';
 import { RefreshClaim } from './refresh-claim.ts';
 import { OldPairs } from './old-pair.ts';
 import { startingPair } from './starting-pair.ts';
 import { type CredentialsDeps, type CredentialsHealth, fingerprint, nextPair, type Renewal, type UsableCredentials } from './renewal.ts';
-
-// The longest one timer is set for (setTimeout's own ceiling is ~24.8 days): a wait of days is
-// measured against the clock again every 6 hours, so a suspended host or a corrected clock cannot
-// leave the refresh on a stale countdown.
-const MAX_TIMER_MS = 6 * 60 * 60 * 1000;
 
 export class CredentialsManager {
   private readonly deps: CredentialsDeps;
@@ -34,13 +30,13 @@ export class CredentialsManager {
   private readonly oldPairs: OldPairs;
   private state: CredentialsState | undefined;
   private refreshing: Promise<Renewal> | undefined;
-  private cancelTimer: (() => void) | undefined;
-  private stopped = false;
+  private readonly timer: WakeTimer;
   private readonly changeListeners = new Set<() => void>();
 
   constructor(deps: CredentialsDeps) {
     this.deps = deps;
     this.clock = deps.clock ?? systemClock;
+    this.timer = new WakeTimer(this.clock);
     this.claims = new RefreshClaim(deps.store, deps.botId, deps.owner, deps.refreshTimeoutMs, this.clock);
     this.oldPairs = new OldPairs({
       store: deps.store,
@@ -65,10 +61,17 @@ export class CredentialsManager {
     );
   }
 
-  stop(): void {
-    this.stopped = true;
-    this.cancelTimer?.();
+  /** Shutdown began: no more timed work (a refresh ahead of expiry would race the process's exit). */
+  quiesce(): void {
+    this.timer.stop();
+  }
+
+  /** A refresh under way ends and a pair not yet stored is stored: a shutdown never loses the pair MantaGO rotated to. */
+  async stop(): Promise<void> {
+    this.timer.stop();
     this.changeListeners.clear();
+    await this.refreshing;
+    await this.storeUnsaved();
   }
 
   status(): CredentialsStatus {
@@ -280,20 +283,10 @@ export class CredentialsManager {
     if (isUsable(next) && newerOrBack) for (const listener of this.changeListeners) listener();
   }
 
-  /** One timer: store an unsaved pair again, retry a failing refresh, or refresh ahead of expiry. */
+  /** One timer: store an unsaved pair again, retry a failing refresh, or refresh ahead of expiry (none in a dry run). */
   private schedule(): void {
-    this.cancelTimer?.();
-    this.cancelTimer = undefined;
-    const wake = nextWake(this.loaded());
-    if (!wake || this.stopped || this.deps.dryRun) return;
-    const wait = Math.max(0, wake.at - this.clock.now());
-    this.cancelTimer = this.clock.setTimer(
-      () => {
-        if (wait > MAX_TIMER_MS) return this.schedule();
-        if (wake.task === 'store') return void this.storeUnsaved();
-        void this.refresh(wake.reason);
-      },
-      Math.min(wait, MAX_TIMER_MS),
+    this.timer.set(this.deps.dryRun ? undefined : nextWake(this.loaded()), (wake) =>
+      wake.task === 'store' ? void this.storeUnsaved() : void this.refresh(wake.reason),
     );
   }
 }

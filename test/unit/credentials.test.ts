@@ -258,4 +258,22 @@ describe('CredentialsManager', () => {
     expect((await manager.get())?.apiToken).toBe('token-2');
     expect(asked).toEqual([]);
   });
+
+  test('shutdown: a refresh under way ends and its pair is stored before stop() returns; none starts once quiesced', async () => {
+    let answer: ((result: RefreshResult) => void) | undefined;
+    const { clock, store, manager, asked } = await setup([() => new Promise<RefreshResult>((resolve) => (answer = resolve))]);
+    const refreshing = manager.forceRefresh();
+    await settle();
+    expect(asked).toEqual(['token-1']);
+    manager.quiesce();
+    let stopped = false;
+    const stopping = manager.stop().then(() => (stopped = true));
+    await settle();
+    expect(stopped).toBe(false); // MantaGO has not answered: the rotation may have happened
+    answer?.(renewed(2));
+    await Promise.all([refreshing, stopping]);
+    expect(store.row).toMatchObject({ apiToken: 'token-2', generation: 2 });
+    await clock.advance(40 * 24 * 3_600_000); // past the new token's expiry: no refresh ahead of it once stopped
+    expect(asked).toEqual(['token-1']);
+  });
 });
