@@ -3,6 +3,7 @@
 // with Retry-After (the shop retries), never 500, and counted as the store's unavailability; the
 // process goes on, and takes webhooks again once the database is back. A session the database
 // ends inside a transaction fails that call as the store's unavailability, not the process.
+import { randomBytes } from 'node:crypto';
 import { connect, createServer, type Socket } from 'node:net';
 import pg from 'pg';
 import { afterAll, expect, test } from 'vitest';
@@ -101,5 +102,40 @@ test.skipIf(!server)(
     });
     await expect(ended).rejects.toBeInstanceOf(StoreUnavailableError);
     expect(await runner.all('SELECT 2 AS two')).toEqual([{ two: 2 }]);
+  },
+);
+
+test.skipIf(!server)(
+  'a database that answers but takes no writes (set read-only, as a standby after a failover): /readyz 503, webhooks 503; ready again once it takes writes',
+  async () => {
+    const name = `ro_${randomBytes(5).toString('hex')}`;
+    const admin = new pg.Client({ connectionString: server as string });
+    await admin.connect();
+    await admin.query(`CREATE DATABASE ${name}`);
+    drops.push(async () => {
+      await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
+      await admin.end();
+    });
+    const url = new URL(server as string);
+    url.pathname = `/${name}`;
+    const { app } = await startServiceWithSimulator({ env: { DATABASE_URL: url.toString() } });
+    // The setting holds for new sessions: the service's are ended, and its pool opens new ones.
+    const readOnly = async (on: boolean) => {
+      await admin.query(`ALTER DATABASE ${name} ${on ? 'SET default_transaction_read_only = on' : 'RESET default_transaction_read_only'}`);
+      await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1', [name]);
+    };
+    const ready = async () => (await app.inject({ url: '/readyz' })).json();
+    expect(await ready()).toMatchObject({ status: 'ready', checks: { store: 'ok' } });
+
+    await readOnly(true);
+    await waitFor(async () => (await ready()).checks.store === 'unreachable', { what: '/readyz to see the store take no writes' });
+    expect(await ready()).toMatchObject({ status: 'not_ready' });
+    const refused = await app.inject(shopifyRequest(shopifyOrder()));
+    expect(refused.statusCode).toBe(503);
+    expect(refused.json()).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+
+    await readOnly(false);
+    await waitFor(async () => (await ready()).status === 'ready', { what: '/readyz ready again' });
+    expect((await app.inject(shopifyRequest(shopifyOrder()))).statusCode).toBe(202);
   },
 );

@@ -206,7 +206,7 @@ export interface Store extends DeliveryQueue, ResolutionQueue, TagQueue, Credent
   recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
   /** The operator's view and levers, and the recipient directory. */
   readonly operator: OperatorView;
-  /** Throws when the store cannot be reached. */
+  /** Throws when the store cannot be reached, or answers but takes no writes (a standby). */
   ping(): Promise<void>;
   /** When the store was made (its first migration): nothing that happened before can have been pruned from it. */
   createdAt(): Promise<number | undefined>;
