@@ -106,8 +106,14 @@ export class MantagoClient {
   }
 
   /** Asks for a new token and secret; MantaGO accepts the expired token for this, and kills the old pair. */
-  async refreshToken(apiToken: string, apiSecret: string): Promise<RefreshResult> {
-    const result = await this.call('token', TOKEN_PATH, apiToken, { secret: apiSecret }, { timeoutMs: this.options.refreshTimeoutMs });
+  async refreshToken(apiToken: string, apiSecret: string, startBy?: number): Promise<RefreshResult> {
+    const result = await this.call(
+      'token',
+      TOKEN_PATH,
+      apiToken,
+      { secret: apiSecret },
+      { timeoutMs: this.options.refreshTimeoutMs, startBy },
+    );
     if (result.kind !== 'ok') return result;
     const { apiToken: token, apiSecret: secret } = result.body;
     // Sent in a header and a body on every call: a value with a space, a line break or a non-ASCII

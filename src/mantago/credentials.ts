@@ -184,7 +184,7 @@ export class CredentialsManager {
       return this.apply({ type: 'pair_seen', pair: base }).answer;
     }
     const askedAt = this.clock.now();
-    const reply = await client.refreshToken(base.apiToken, base.apiSecret);
+    const reply = await client.refreshToken(base.apiToken, base.apiSecret, claimed.startBy);
     const decision = this.apply({ type: 'refresh_answered', base, reply, askedAt, now: this.clock.now(), random: this.random() });
     await this.carryOut(decision, reason);
     return decision.answer;

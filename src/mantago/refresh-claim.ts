@@ -9,8 +9,14 @@ import type { CredentialsStore } from '../store/store.ts';
 const POLL_MS = 100;
 /** A claim outlasts the refresh call by this much: the answer still has to be stored. */
 const MARGIN_MS = 5_000;
+/**
+ * The refresh call starts within this of its claim, or not at all: waiting for a call slot (or out
+ * a 429's pause) past it, it would outlast the claim, and another replica would refresh too.
+ */
+const START_WITHIN_MS = 5_000;
 
-export type Claimed = { claimed: StoredCredentials } | { newer: StoredCredentials } | { busy: true };
+/** `startBy`: the latest the refresh call may start, within the claim. */
+export type Claimed = { claimed: StoredCredentials; startBy: number } | { newer: StoredCredentials } | { busy: true };
 
 export class RefreshClaim {
   private readonly store: CredentialsStore;
@@ -29,16 +35,17 @@ export class RefreshClaim {
 
   /** The stored pair of `generation`, claimed for this process; or a newer one stored meanwhile; or busy elsewhere. */
   async take(generation: number): Promise<Claimed> {
-    const giveUpAt = this.clock.now() + this.refreshTimeoutMs + 2 * MARGIN_MS;
+    const giveUpAt = this.clock.now() + START_WITHIN_MS + this.refreshTimeoutMs + 2 * MARGIN_MS;
     for (;;) {
       const now = this.clock.now();
-      const claimed = await this.store.claimRefresh(this.botId, this.owner, generation, now + this.refreshTimeoutMs + MARGIN_MS, now);
+      const until = now + START_WITHIN_MS + this.refreshTimeoutMs + MARGIN_MS;
+      const claimed = await this.store.claimRefresh(this.botId, this.owner, generation, until, now);
       // Read after claiming, never before: a save between a read and the claim (a replica storing the
       // pair as rejected, which ends any claim) would have us refresh the pair as it was before it.
       const stored = await this.store.loadCredentials(this.botId);
       if (!stored) throw new Error('no credentials are stored for this bot');
       if (stored.generation > generation) return { newer: stored };
-      if (claimed) return { claimed: stored };
+      if (claimed) return { claimed: stored, startBy: now + START_WITHIN_MS };
       if (now > giveUpAt) return { busy: true };
       await this.clock.sleep(POLL_MS);
     }

@@ -28,7 +28,8 @@ export type CredentialsHealth =
 
 /** The one call the manager makes: the token endpoint. */
 export interface TokenRefresher {
-  refreshToken(apiToken: string, apiSecret: string): Promise<RefreshResult>;
+  /** `startBy`: the latest the call may start (else `not_started`), so it ends within the refresh claim. */
+  refreshToken(apiToken: string, apiSecret: string, startBy?: number): Promise<RefreshResult>;
 }
 
 export interface CredentialsDeps {

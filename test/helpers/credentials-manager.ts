@@ -54,6 +54,8 @@ export async function setup(answers: (() => RefreshResult | Promise<RefreshResul
   const clock = new FakeClock();
   const store = new MemoryStore();
   const asked: string[] = [];
+  /** Each refresh call's latest start, as the manager gave it. */
+  const startBys: (number | undefined)[] = [];
   const outcomes: string[] = [];
   let next = 0;
   const manager = new CredentialsManager({
@@ -61,8 +63,9 @@ export async function setup(answers: (() => RefreshResult | Promise<RefreshResul
     envPair: pair(1),
     store,
     client: {
-      async refreshToken(apiToken) {
+      async refreshToken(apiToken, _apiSecret, startBy) {
         asked.push(apiToken);
+        startBys.push(startBy);
         const answer = answers[Math.min(next++, answers.length - 1)];
         return answer ? answer() : { kind: 'unreachable', durationMs: 1, message: 'no answer programmed', timeout: false };
       },
@@ -75,7 +78,7 @@ export async function setup(answers: (() => RefreshResult | Promise<RefreshResul
     random: () => 0.5,
   });
   await manager.start();
-  return { clock, store, manager, asked, outcomes };
+  return { clock, store, manager, asked, startBys, outcomes };
 }
 
 /** A logger whose lines the test reads, parsed. */

@@ -276,4 +276,25 @@ describe('CredentialsManager', () => {
     await clock.advance(40 * 24 * 3_600_000); // past the new token's expiry: no refresh ahead of it once stopped
     expect(asked).toEqual(['token-1']);
   });
+
+  test('the refresh call starts within its claim or not at all: started late, it would outlast the claim and another replica would refresh too', async () => {
+    let claimUntil: number | undefined;
+    const notStarted: RefreshResult = { kind: 'not_started', durationMs: 0, message: 'no call slot before its claim ran out' };
+    const { clock, store, manager, startBys, asked } = await setup([
+      () => {
+        claimUntil = store.claim?.until;
+        return notStarted;
+      },
+      () => renewed(2),
+    ]);
+    expect(await manager.expired(1)).toBe('unavailable'); // not made: the claim is given back, tried again later
+    expect(store.claim).toBeUndefined();
+    const [startBy] = startBys;
+    expect(startBy).toBeGreaterThanOrEqual(clock.now());
+    // Started at its latest, the whole call (the refresh timeout, 30 s here) still ends inside the claim.
+    expect((startBy as number) + 30_000).toBeLessThan(claimUntil as number);
+    await clock.advance(REFRESH_RETRY_MAX_MS);
+    expect(asked).toEqual(['token-1', 'token-1']);
+    expect(store.row).toMatchObject({ apiToken: 'token-2', generation: 2 });
+  });
 });
