@@ -172,7 +172,12 @@ export class CredentialsManager {
   private async rotate(reason: string, evenIfRejected: boolean): Promise<Renewal> {
     const { client, onRefresh } = this.deps;
     if (!(await this.storeUnsaved())) return this.notMade('the last new pair is not stored yet');
-    const claimed = await this.claims.take(this.stored().generation);
+    const claimed = await this.claims.take(this.stored().generation, this.stored());
+    if ('restored' in claimed)
+      this.deps.log.error(
+        { generation: claimed.claimed.generation },
+        'the store had gone back to an older MantaGO pair: the one in use is stored again',
+      );
     if ('newer' in claimed || 'busy' in claimed) {
       onRefresh?.('adopted');
       if ('busy' in claimed) return this.notMade('another replica is refreshing and has not stored a new pair yet');

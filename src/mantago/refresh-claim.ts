@@ -15,8 +15,11 @@ const MARGIN_MS = 5_000;
  */
 const START_WITHIN_MS = 5_000;
 
-/** `startBy`: the latest the refresh call may start, within the claim. */
-export type Claimed = { claimed: StoredCredentials; startBy: number } | { newer: StoredCredentials } | { busy: true };
+/**
+ * `startBy`: the latest the refresh call may start, within the claim; `restored`: the store held an
+ * older pair than the one in use (a restore, a failover to a lagging standby), and has it again.
+ */
+export type Claimed = { claimed: StoredCredentials; startBy: number; restored?: true } | { newer: StoredCredentials } | { busy: true };
 
 export class RefreshClaim {
   private readonly store: CredentialsStore;
@@ -33,9 +36,14 @@ export class RefreshClaim {
     this.clock = clock;
   }
 
-  /** The stored pair of `generation`, claimed for this process; or a newer one stored meanwhile; or busy elsewhere. */
-  async take(generation: number): Promise<Claimed> {
+  /**
+   * The stored pair of `generation`, claimed for this process; or a newer one stored meanwhile; or
+   * busy elsewhere. `held`: the pair in use, stored again should the store have gone back before it
+   * (no claim of its generation could ever be taken then, nor a newer pair seen).
+   */
+  async take(generation: number, held?: StoredCredentials): Promise<Claimed> {
     const giveUpAt = this.clock.now() + START_WITHIN_MS + this.refreshTimeoutMs + 2 * MARGIN_MS;
+    let restored = false;
     for (;;) {
       const now = this.clock.now();
       const until = now + START_WITHIN_MS + this.refreshTimeoutMs + MARGIN_MS;
@@ -45,7 +53,12 @@ export class RefreshClaim {
       const stored = await this.store.loadCredentials(this.botId);
       if (!stored) throw new Error('no credentials are stored for this bot');
       if (stored.generation > generation) return { newer: stored };
-      if (claimed) return { claimed: stored, startBy: now + START_WITHIN_MS };
+      if (claimed) return { claimed: stored, startBy: now + START_WITHIN_MS, ...(restored && { restored }) };
+      if (stored.generation < generation && held?.generation === generation && !restored) {
+        await this.store.saveCredentials(held);
+        restored = true;
+        continue;
+      }
       if (now > giveUpAt) return { busy: true };
       await this.clock.sleep(POLL_MS);
     }

@@ -297,4 +297,15 @@ describe('CredentialsManager', () => {
     expect(asked).toEqual(['token-1', 'token-1']);
     expect(store.row).toMatchObject({ apiToken: 'token-2', generation: 2 });
   });
+
+  test('a store gone back to an older pair (a restore, a failover to a lagging standby): the pair in use is stored again and refreshed from, not waited on forever', async () => {
+    const { clock, store, manager, asked } = await setup([() => renewed(2), () => renewed(3)]);
+    expect(await manager.expired(1)).toBe('renewed');
+    await clock.advance(3_600_000); // an hour of use, then MantaGO calls it expired
+    const older = { ...(store.row as StoredCredentials), ...pair(1), generation: 1 };
+    store.row = older; // the store as it was before the refresh
+    expect(await manager.expired(2)).toBe('renewed');
+    expect(asked).toEqual(['token-1', 'token-2']);
+    expect(store.row).toMatchObject({ apiToken: 'token-3', generation: 3 });
+  });
 });
