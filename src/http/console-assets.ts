@@ -1,6 +1,7 @@
 // The console's files: what the production build writes to dist/console/ (scripts/build.ts) and
 // what the console routes serve. Running from the sources, the same esbuild options bundle the
 // browser code in memory instead, so `node src/server.ts` needs no build step.
+import { resolve } from 'node:path';
 import type { BuildOptions } from 'esbuild';
 
 /** Served as they are, from src/console/ or dist/console/. */
@@ -13,6 +14,8 @@ export const CONSOLE_ENTRY = 'main.ts';
 export function consoleBundleOptions(entry: string): BuildOptions {
   return {
     entryPoints: [entry],
+    // Paths in the bundle's comments from the project's root (src/console/…), never the host's, whatever the cwd.
+    absWorkingDir: resolve(entry, '../../..'),
     bundle: true,
     platform: 'browser',
     format: 'esm',
