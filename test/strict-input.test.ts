@@ -7,7 +7,7 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
 import { ADMIN_TOKEN, startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
-import { shopifyOrder, shopifyRequest, wooOrder, wooRequest } from './helpers/webhooks.ts';
+import { shopifyFulfillment, shopifyOrder, shopifyRequest, wooOrder, wooRequest } from './helpers/webhooks.ts';
 
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
 const user = (i: number) => `U${(0x5a0 + i).toString(16).padStart(32, '0')}`;
@@ -41,6 +41,23 @@ describe.each(SERVICE_ENGINES)('$engine store', ({ engine, available }) => {
       await waitFor(() => sim.timesDelivered(user(1)) === 1 && sim.timesDelivered(user(2)) === 1, { what: 'both orders sent' });
     },
   );
+
+  test.skipIf(!available)('a NUL in an order id: its fulfillment finds the order as stored (the same key looked up as kept)', async () => {
+    const started = await start();
+    const { app, sim } = started;
+    const id = '70\u000071';
+    const { admin_graphql_api_id: _gid, ...order } = shopifyOrder({ id, note_attributes: [{ name: 'line_uid', value: user(5) }] });
+    const placed = await app.inject(shopifyRequest(order));
+    expect(placed.statusCode, placed.body).toBe(202);
+    // A fulfillment names only its order: it goes to the customer of the order's placed message, found by the order's key.
+    const fulfillment = { ...shopifyFulfillment(0), order_id: id };
+    const shipped = await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }));
+    expect(shipped.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+    // Decided as it came in, not left waiting for an order it did not find.
+    const decided = (await app.inject({ url: `/admin/deliveries/${shipped.json().deliveryId}`, headers: auth })).json();
+    expect(decided).toMatchObject({ clientId: user(5), waitReason: null });
+    await waitFor(() => sim.timesDelivered(user(5)) === 2, { what: 'the confirmation and the shipment, to the same customer' });
+  });
 
   test.skipIf(!available)("an operator's NUL in a query, a path or a body: 400 naming where, nothing stored or sent", async () => {
     const { app, sim } = await start();

@@ -137,16 +137,13 @@ const WRITES: readonly Write[] = NEW_DELIVERY_COLUMNS.map(
 );
 const POSITION = new Map(NEW_DELIVERY_COLUMNS.map(({ name }, i) => [name, i]));
 
-/** PostgreSQL's text cannot hold U+0000 (SQLite's can): no column holds it, on either engine. */
-const clean = (value: Param): Param => (typeof value === 'string' && value.includes('\u0000') ? value.replaceAll('\u0000', '') : value);
-
 export function newDeliveryRow(incoming: IncomingOrder): NewDeliveryRow {
   const { plan } = incoming;
   const d: NewDelivery = { incoming, send: plan.kind === 'send' ? plan : undefined, pending: plan.kind !== 'skip' };
   // Pushed, not mapped: optimized code makes map()'s result a holey array, which is copied to the
   // SQLite thread element by element as a sparse one, at several times the cost of a packed one.
   const row: Param[] = [];
-  for (const write of WRITES) row.push(clean(write(d)));
+  for (const write of WRITES) row.push(write(d)); // a NUL is dropped by the runner (withoutNul)
   return row;
 }
 

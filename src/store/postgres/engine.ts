@@ -6,7 +6,7 @@ import { systemClock } from '../../clock.ts';
 import { type Engine, engineStore, type StoreOptions } from '../engine-store.ts';
 import { migrate } from '../migrate.ts';
 import { type AnyOperation, OPERATIONS, type OperationName } from '../operations/index.ts';
-import { numbered, postgresDialect, type Changed, type Param, type Row, type Runner } from '../runner.ts';
+import { numbered, postgresDialect, type Changed, type Param, type Row, type Runner, withoutNul } from '../runner.ts';
 import { StoreUnavailableError } from '../errors.ts';
 import type { Store } from '../store.ts';
 import { DueNotifications } from './due-notifications.ts';
@@ -61,19 +61,6 @@ function unreachable(error: unknown): StoreUnavailableError | undefined {
 /** `error` as the caller should see it: a lost database as the store's unavailability. */
 const asStoreError = (error: unknown): unknown => unreachable(error) ?? error;
 
-/**
- * PostgreSQL's text cannot hold U+0000 (SQLite's can): it is dropped from every string sent, the
- * same way on every path (a key stored and looked up alike), so a NUL in a shop's field — which
- * means nothing — neither fails the order nor stops a poll at it.
- */
-const NUL = '\u0000';
-const holdsNul = (param: Param): boolean =>
-  typeof param === 'string' ? param.includes(NUL) : Array.isArray(param) && param.some((p) => typeof p === 'string' && p.includes(NUL));
-const withoutNul = (param: Param): Param => {
-  if (typeof param === 'string') return param.replaceAll(NUL, '');
-  return Array.isArray(param) ? param.map((p) => (typeof p === 'string' ? p.replaceAll(NUL, '') : p)) : param;
-};
-
 /** Statements on the pool (each its own transaction), or on one client inside a transaction. */
 export class PostgresRunner implements Runner {
   readonly dialect = postgresDialect;
@@ -95,7 +82,7 @@ export class PostgresRunner implements Runner {
 
   private async query(sql: string, params: readonly Param[]) {
     try {
-      return await (this.client ?? this.pool).query(text(sql), (params.some(holdsNul) ? params.map(withoutNul) : params) as unknown[]);
+      return await (this.client ?? this.pool).query(text(sql), withoutNul(params) as unknown[]);
     } catch (error) {
       throw asStoreError(error);
     }

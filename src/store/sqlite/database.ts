@@ -6,7 +6,7 @@ import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import { migrate } from '../migrate.ts';
 import { NO_LEASE } from '../operations/deliveries.ts';
-import { sqliteDialect, type Changed, type Param, type Row, type Runner } from '../runner.ts';
+import { sqliteDialect, type Changed, type Param, type Row, type Runner, withoutNul } from '../runner.ts';
 
 export class StoreInUseError extends Error {
   override readonly name = 'StoreInUseError';
@@ -31,11 +31,11 @@ export class SqliteRunner implements Runner {
   }
 
   async all(sql: string, params: readonly Param[] = []): Promise<Row[]> {
-    return this.statement(sql).all(...(params as SQLInputValue[])) as Row[];
+    return this.statement(sql).all(...(withoutNul(params) as SQLInputValue[])) as Row[];
   }
 
   async run(sql: string, params: readonly Param[] = []): Promise<Changed> {
-    const result = this.statement(sql).run(...(params as SQLInputValue[]));
+    const result = this.statement(sql).run(...(withoutNul(params) as SQLInputValue[]));
     return { changes: Number(result.changes), lastId: Number(result.lastInsertRowid) };
   }
 
