@@ -35,8 +35,6 @@ export interface Dialect {
   readonly skipLocked: string;
   /** Appended to a SELECT that must wait for the rows' other writers to finish first: SQLite's write transaction already has. */
   readonly forUpdate: string;
-  /** A query whose `ro` is 'on' while the database answers but takes no writes (a PostgreSQL standby); SQLite's file is this process's. */
-  readonly readOnly: string;
   /**
    * Inserts rows, leaving out those whose unique `conflictColumn` value is already stored; says for
    * each row whether it went in, with its new id. The one statement the engines write differently:
@@ -96,7 +94,6 @@ export const sqliteDialect: Dialect = {
   inList: (column, values) => ({ sql: `${column} IN (SELECT value FROM json_each(?))`, param: JSON.stringify(values) }),
   skipLocked: '',
   forUpdate: '',
-  readOnly: "SELECT 'off' AS ro",
   likely: (condition) => `likely(${condition})`,
   async insertNew(db, table, columns, rows, conflictColumn) {
     const sql = `INSERT INTO ${table} (${columns.map((c) => c.name).join(', ')}) VALUES (${placeholders(columns.length)}) ON CONFLICT (${conflictColumn}) DO NOTHING`;
@@ -123,7 +120,6 @@ export const postgresDialect: Dialect = {
   inList: (column, values, type) => ({ sql: `${column} = ANY(?::${type}[])`, param: values }),
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   forUpdate: ' FOR UPDATE',
-  readOnly: "SELECT current_setting('transaction_read_only') AS ro",
   likely: (condition) => condition,
   async insertNew(db, table, columns, rows, conflictColumn) {
     const inserted = await db.all(

@@ -206,7 +206,7 @@ export interface Store extends DeliveryQueue, ResolutionQueue, TagQueue, Credent
   recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
   /** The operator's view and levers, and the recipient directory. */
   readonly operator: OperatorView;
-  /** Throws when the store cannot be reached, or answers but takes no writes (a standby). */
+  /** Throws when the store cannot be reached, or answers but cannot write (a full disk, a standby): a write of its own. */
   ping(): Promise<void>;
   /** When the store was made (its first migration): nothing that happened before can have been pruned from it. */
   createdAt(): Promise<number | undefined>;

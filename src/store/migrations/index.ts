@@ -16,6 +16,7 @@ import { m013 } from './013-tag-jobs.ts';
 import { m014 } from './014-tag-jobs-by-user-and-tag.ts';
 import { m015 } from './015-tag-jobs-recovery.ts';
 import { m016 } from './016-woocommerce-site-scheme.ts';
+import { m017 } from './017-store-heartbeat.ts';
 
 export interface Migration {
   version: number;
@@ -23,7 +24,24 @@ export interface Migration {
   sql(engine: 'sqlite' | 'postgres'): string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m009, m011, m012, m013, m014, m015, m016];
+export const MIGRATIONS: readonly Migration[] = [
+  m001,
+  m002,
+  m003,
+  m004,
+  m005,
+  m006,
+  m007,
+  m008,
+  m009,
+  m011,
+  m012,
+  m013,
+  m014,
+  m015,
+  m016,
+  m017,
+];
 
 /** The engine's spelling of the column types the migrations use. */
 export function types(engine: 'sqlite' | 'postgres') {

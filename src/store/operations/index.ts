@@ -2,7 +2,6 @@
 // PostgreSQL's pool) and, where its commit can make a delivery due, when it wakes the workers.
 // The engine store (engine-store.ts) is derived from these declarations, so adding a query is its
 // function in one of these files, one line here, and its line in the Store interface (store.ts).
-import { StoreUnavailableError } from '../errors.ts';
 import type { Runner } from '../runner.ts';
 import * as attempts from './attempts.ts';
 import * as credentials from './credentials.ts';
@@ -58,10 +57,9 @@ export const STORE_OPERATIONS = {
   claimIdempotencyKey: op(idempotency.claimIdempotencyKey),
   saveIdempotentResponse: op(idempotency.saveIdempotentResponse),
   optedOut: op(optOuts.optedOut),
+  // A write, not a read: a store that answers but cannot write (a full disk, a standby) takes no order.
   ping: op(async (db: Runner) => {
-    // Answering but taking no writes (a standby after a failover): every order would fail, so not ready.
-    if ((await db.all(db.dialect.readOnly))[0]?.ro === 'on')
-      throw new StoreUnavailableError('unreachable', 'the database takes no writes (read-only: a standby after a failover?)');
+    await db.run('INSERT INTO store_heartbeat (id, beats) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET beats = store_heartbeat.beats + 1');
   }),
   createdAt: op(async (db: Runner) => {
     const at = (await db.all('SELECT MIN(applied_at) AS at FROM schema_migrations'))[0]?.at;

@@ -59,7 +59,29 @@ function unreachable(error: unknown): StoreUnavailableError | undefined {
 }
 
 /** `error` as the caller should see it: a lost database as the store's unavailability. */
-const asStoreError = (error: unknown): unknown => unreachable(error) ?? error;
+/**
+ * SQLSTATEs of a database that cannot take the statement now, though reached: a serialization failure
+ * or a deadlock (busy), a lock not available or a statement timeout (a long migration's lock; timeout),
+ * class 53, no disk, memory or connections left (unreachable). Tried again, as when it is slow: an
+ * outcome of a call made is written again (never the call made twice), a webhook gets 503.
+ */
+const NOT_NOW = new Map<string, StoreUnavailableError['reason']>([
+  ['40001', 'busy'],
+  ['40P01', 'busy'],
+  ['55P03', 'timeout'],
+  ['57014', 'timeout'],
+  ['53100', 'unreachable'],
+  ['53200', 'unreachable'],
+  ['53400', 'unreachable'],
+]);
+function notNow(error: unknown): StoreUnavailableError | undefined {
+  const { code } = error as { code?: unknown };
+  const reason = typeof code === 'string' ? NOT_NOW.get(code) : undefined;
+  if (!reason) return undefined;
+  return Object.assign(new StoreUnavailableError(reason, `the database cannot take it now (${code as string})`), { cause: error });
+}
+
+const asStoreError = (error: unknown): unknown => unreachable(error) ?? notNow(error) ?? error;
 
 /** Statements on the pool (each its own transaction), or on one client inside a transaction. */
 export class PostgresRunner implements Runner {

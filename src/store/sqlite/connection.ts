@@ -6,6 +6,7 @@
 import { Worker } from 'node:worker_threads';
 import { serviceModule } from '../../service-files.ts';
 import type { OperationArgs, OperationName, OperationResult } from '../operations/index.ts';
+import { StoreUnavailableError } from '../errors.ts';
 import { StoreInUseError } from './database.ts';
 import type { Opened, Reply, ThreadError, ThreadOptions } from './thread.ts';
 
@@ -17,9 +18,21 @@ interface Waiting {
   reject: (error: Error) => void;
 }
 
+/**
+ * SQLite's primary result codes of a file it cannot write now (SQLITE_READONLY, IOERR, CORRUPT, FULL,
+ * CANTOPEN, NOTADB): the store is unavailable, not broken by the request — a webhook gets 503 with
+ * Retry-After (the shop retries), an outcome is written again, and /readyz says so.
+ */
+const UNWRITABLE = new Set([8, 10, 11, 13, 14, 26]);
+
 function fromThread(error: ThreadError): Error {
   let rebuilt: Error;
   if (error.name === 'StoreInUseError') rebuilt = new StoreInUseError(error.message);
+  else if (typeof error.errcode === 'number' && UNWRITABLE.has(error.errcode & 0xff))
+    rebuilt = new StoreUnavailableError(
+      'unreachable',
+      `the database file cannot be written (SQLite code ${error.errcode}: ${error.message})`,
+    );
   else {
     rebuilt = new Error(error.message);
     rebuilt.name = error.name;
