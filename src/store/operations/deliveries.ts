@@ -13,6 +13,7 @@ import {
   selectList,
   toClaimed,
 } from '../delivery-row.ts';
+import { StoreUnavailableError } from '../errors.ts';
 import { asStored, type Row, type Runner } from '../runner.ts';
 import type { KnownDelivery } from '../store.ts';
 import { ofOptedOut, skipOptedOut } from './opt-outs.ts';
@@ -83,9 +84,10 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
       for (const [i, row] of rows.entries()) {
         if (recorded[i]) continue;
         const existing = found.get(storedKey(row));
-        // Neither inserted nor found: it was deleted (retention) between the two statements. The
-        // caller retries this order on its own, where the insert then succeeds.
-        if (!existing) throw new Error('an order was neither inserted nor found; try again');
+        // Neither inserted nor found: it was deleted (retention) between the two statements. Busy,
+        // not broken: the group commit retries this order on its own, where the insert then
+        // succeeds; alone already, it is a 503 the shop retries.
+        if (!existing) throw new StoreUnavailableError('busy', 'an order was neither inserted nor found (pruned meanwhile); try again');
         recorded[i] = { outcome: 'duplicate', deliveryId: Number(existing.id), status: existing.status as RecordedOrder['status'] };
       }
     }
