@@ -41,7 +41,9 @@ describe.each(SERVICE_ENGINES)('$engine store', ({ engine, available }) => {
       const { app, sim, logs } = await startServiceWithSimulator({
         env: { ...ENV, MANTAGO_MAX_CONCURRENCY: '1', ...(await engineEnv(engine)) },
       });
-      // The orders come in batches: a 429 on the first call holds every call back while the rest arrive.
+      // The orders come in batches: a 429 on the first call holds every call back while the rest arrive
+      // (the first broadcast, not the start's bot check, which a loaded machine may leave unanswered a while).
+      await waitFor(() => sim.checkCalls().length > 0, { what: "the start's bot check answered" });
       sim.set({ ...(on as Partial<Switches>), fail: { status: 429, count: 1, retryAfterSeconds: 4 } }); // long enough for 200 posts on a loaded machine
       for (let i = 0; i < 200; i++) expect((await app.inject(shopifyRequest(orderFor(i)))).statusCode).toBe(202);
 
@@ -96,6 +98,7 @@ describe.each(SERVICE_ENGINES)('$engine store', ({ engine, available }) => {
         env: { ...ENV, BATCH_MAX_RECIPIENTS: '6', MANTAGO_MAX_CONCURRENCY: '4', ...(await engineEnv(engine)) },
       });
       // Held back by a first 429 while they arrive, the orders go out as several batches at once.
+      await waitFor(() => sim.checkCalls().length > 0, { what: "the start's bot check answered" });
       sim.set({ notPublished: true, fail: { status: 429, count: 1, retryAfterSeconds: 5 } });
       expect((await app.inject(shopifyRequest(orderFor(1000)))).statusCode).toBe(202);
       await waitFor(() => sim.broadcastCalls().length === 1, { what: 'the 429 that holds the calls back' });

@@ -63,9 +63,15 @@ test('the disk full under the SQLite file: webhooks 503 with Retry-After, never 
   expect(await refused.json()).toMatchObject({ code: 'STORE_UNAVAILABLE' });
   expect(refused.headers.get('retry-after')).not.toBeNull();
   expect(answers.filter((a) => a.status !== 202 && a.status !== 503)).toEqual([]);
-  const ready = await fetch(`${service.url}/readyz`);
-  expect(ready.status).toBe(503);
-  expect(await ready.json()).toMatchObject({ checks: { store: 'unreachable' } });
+  // Its next write of its own (one each few seconds, each a commit to disk) finds it so.
+  const [ready] = await waitFor(
+    async () => {
+      const answer = await fetch(`${service.url}/readyz`);
+      return answer.status === 503 ? [await answer.json()] : undefined;
+    },
+    { what: '/readyz to find the store unable to write' },
+  );
+  expect(ready).toMatchObject({ checks: { store: 'unreachable' } });
 
   limit('unlimited');
   await waitFor(async () => (await fetch(`${service.url}/readyz`)).status === 200, { what: '/readyz ready again' });

@@ -13,6 +13,11 @@ import { BOT_REFUSAL_REASONS } from '../mantago/bot-state.ts';
 import { StoreUnavailableError, withDeadline } from '../store/errors.ts';
 
 const STORE_PING_TIMEOUT_MS = 2_000;
+/**
+ * The store's write of its own (a heartbeat row: a full disk or a standby answers reads) at most
+ * this often, each one a commit to disk; between, a read, and what the last write came to.
+ */
+const HEARTBEAT_EVERY_MS = 5_000;
 /** MantaGO failing this long (no answer, or 5xx) counts as unreachable for the delivery check. */
 const UNREACHABLE_AFTER_MS = 30_000;
 
@@ -64,10 +69,29 @@ export const healthRoutes: FastifyPluginAsyncTypebox<HealthOptions> = async (app
     return 'ok' as const;
   };
 
+  let lastWrite: { at: number; failed?: unknown } | undefined;
+  const storeTakesWrites = async () => {
+    const now = service.clock.now();
+    if (lastWrite && now - lastWrite.at < HEARTBEAT_EVERY_MS) {
+      // A read that fails (a session ended, a failover) has the next check write again at once.
+      await withDeadline(service.store.ping(), STORE_PING_TIMEOUT_MS, 'answer').catch((error: unknown) => {
+        lastWrite = undefined;
+        throw error;
+      });
+      if (lastWrite.failed) throw lastWrite.failed;
+      return;
+    }
+    lastWrite = { at: now };
+    await withDeadline(service.store.heartbeat(), STORE_PING_TIMEOUT_MS, 'write').catch((error: unknown) => {
+      lastWrite = { at: now, failed: error };
+      throw error;
+    });
+  };
+
   const readiness = async () => {
     let store: 'ok' | 'timeout' | 'unreachable' = 'ok';
     try {
-      await withDeadline(service.store.ping(), STORE_PING_TIMEOUT_MS, 'answer');
+      await storeTakesWrites();
     } catch (error) {
       store = error instanceof StoreUnavailableError && error.reason !== 'unreachable' ? 'timeout' : 'unreachable';
     }

@@ -206,8 +206,10 @@ export interface Store extends DeliveryQueue, ResolutionQueue, TagQueue, Credent
   recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
   /** The operator's view and levers, and the recipient directory. */
   readonly operator: OperatorView;
-  /** Throws when the store cannot be reached, or answers but cannot write (a full disk, a standby): a write of its own. */
+  /** Throws when the store cannot be reached. */
   ping(): Promise<void>;
+  /** Throws when the store cannot write (a full disk, an I/O error, a standby): a write of its own, one row. */
+  heartbeat(): Promise<void>;
   /** When the store was made (its first migration): nothing that happened before can have been pruned from it. */
   createdAt(): Promise<number | undefined>;
   close(): Promise<void>;

@@ -57,8 +57,9 @@ export const STORE_OPERATIONS = {
   claimIdempotencyKey: op(idempotency.claimIdempotencyKey),
   saveIdempotentResponse: op(idempotency.saveIdempotentResponse),
   optedOut: op(optOuts.optedOut),
+  ping: op(async (db: Runner) => void (await db.all('SELECT 1'))),
   // A write, not a read: a store that answers but cannot write (a full disk, a standby) takes no order.
-  ping: op(async (db: Runner) => {
+  heartbeat: op(async (db: Runner) => {
     await db.run('INSERT INTO store_heartbeat (id, beats) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET beats = store_heartbeat.beats + 1');
   }),
   createdAt: op(async (db: Runner) => {
