@@ -27,6 +27,17 @@ function loseEveryWebhook(shop: ShopifyShop) {
   shop.set({ loseWebhooks: true });
 }
 
+/** A WooCommerce site on the shop's clock and the simulator as MantaGO, both closed after the test. */
+async function wooSiteAndSimulator(now: () => number) {
+  const site = await startWooCommerceSite({ now });
+  const sim = await startSimulator();
+  cleanup.push(
+    async () => site.close(),
+    async () => sim.close(),
+  );
+  return { site, sim };
+}
+
 test('an order stamped a year ahead by the shop: the watermark stays at the poll, and later orders are still found and sent once', async () => {
   const clock = shiftedClock();
   let shopAheadMs = 0;
@@ -136,12 +147,7 @@ test("a Shopify that never answers (each call waits out its 30 s) holds up neith
 
 test('a WooCommerce before 5.8 (it ignores modified_after and lists every order): the poll says so and reads none, so no old order is sent as news; once upgraded, polls go on from there', async () => {
   const clock = shiftedClock();
-  const site = await startWooCommerceSite({ now: () => clock.now() });
-  const sim = await startSimulator();
-  cleanup.push(
-    async () => site.close(),
-    async () => sim.close(),
-  );
+  const { site, sim } = await wooSiteAndSimulator(() => clock.now());
   // Orders of last week, before the connection: not news.
   clock.offset -= 7 * 86_400_000;
   for (const n of [1, 2, 3]) site.createOrder({ meta: { line_uid: shopUser(40 + n) } });
@@ -168,12 +174,7 @@ test('a WooCommerce before 5.8 (it ignores modified_after and lists every order)
 test('a WooCommerce bulk change of 1,500 orders in one second, their webhooks lost: each is sent once, no request too long for the shop', async () => {
   const clock = shiftedClock();
   let frozen: number | undefined;
-  const site = await startWooCommerceSite({ now: () => frozen ?? clock.now() });
-  const sim = await startSimulator();
-  cleanup.push(
-    async () => site.close(),
-    async () => sim.close(),
-  );
+  const { site, sim } = await wooSiteAndSimulator(() => frozen ?? clock.now());
   const env = { ...site.serviceEnv(), RECONCILE_INTERVAL_S: String(INTERVAL_S) };
   const service = await startConnected(sim, { env, dir: tempDir(), clock });
   cleanup.push(() => service.app.close());
@@ -194,12 +195,7 @@ test('a WooCommerce bulk change of 1,500 orders in one second, their webhooks lo
 
 test('an old completed WooCommerce order the shop edits again (a note), its deliveries gone with the retention: the poll does not send its shipment again', async () => {
   const clock = shiftedClock();
-  const site = await startWooCommerceSite({ now: () => clock.now() });
-  const sim = await startSimulator();
-  cleanup.push(
-    async () => site.close(),
-    async () => sim.close(),
-  );
+  const { site, sim } = await wooSiteAndSimulator(() => clock.now());
   const env = { ...site.serviceEnv(), RECONCILE_INTERVAL_S: String(INTERVAL_S), RETENTION_DAYS: '1' };
   const dir = tempDir();
   let service = await startConnected(sim, { env, dir, clock });
