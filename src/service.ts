@@ -1,6 +1,5 @@
-// The composition root, without Fastify: builds the store, the MantaGO client, the credentials,
-// the delivery worker and retention from the settings, and starts and stops them in order.
-// app.ts puts HTTP in front of it; a test or a worker-only process can use it alone.
+// The composition root, without Fastify: builds the store, the MantaGO client, the credentials, the delivery
+// worker and retention from the settings, and starts and stops them in order. app.ts puts HTTP in front of it.
 import { retryTime } from './mapping/plan.ts';
 import type { Logger } from 'pino';
 import { type Clock, settleBy, systemClock } from './clock.ts';
