@@ -228,6 +228,24 @@ describe('planning a delivery', () => {
     });
   });
 
+  test('an attribute named as a property every object has (constructor, toString) is none of the order: its fallback, never code', async () => {
+    const named = parseMapping(
+      'recipients: [{ attribute: psid, platform: facebook }]\nrules: [{ name: t, send: { message: \'Hi {{attributes.constructor | "there"}} {{attributes.toString | "friend"}}\' } }]\n',
+      'm.yaml',
+    );
+    expect(await planDelivery(order({ attributes: { psid: '99' } }), named, PLAN)).toMatchObject({
+      content: { message: 'Hi there friend' },
+    });
+    const given = order({ attributes: { psid: '99', constructor: 'Ann', toString: 'Lee' } });
+    expect(await planDelivery(given, named, PLAN)).toMatchObject({ content: { message: 'Hi Ann Lee' } });
+    // Nor does a recipient entry reading such an attribute find one (it threw: a function has no trim).
+    const byToString = parseMapping(
+      'recipients: [{ attribute: toString, platform: facebook }]\nrules: [{ name: d, send: { intentId: x } }]\n',
+      'm.yaml',
+    );
+    expect(await planDelivery(order(), byToString, PLAN)).toMatchObject({ kind: 'skip' });
+  });
+
   test("a message the order's values make longer than MantaGO takes: the rule is passed over for the next, or skipped saying so", async () => {
     const rules = "rules:\n  - { name: long, send: { message: 'Order {{order.number}} is confirmed' } }\n";
     const text = parseMapping(`recipients: [{ attribute: psid, platform: facebook }]\n${rules}`, 'm.yaml');

@@ -95,7 +95,8 @@ export async function resolveRecipient(
     const entry = entries[i] as RecipientEntry;
     const miss = (found: string) => steps.push({ entry: describeEntry(entry), found });
     if (entry.kind === 'attribute') {
-      const value = order.attributes[entry.attribute]?.trim();
+      // The order's own attribute only (`toString` of a plain object is none).
+      const value = Object.hasOwn(order.attributes, entry.attribute) ? order.attributes[entry.attribute]?.trim() : undefined;
       if (value && isValidUserId(entry.platform, value))
         return hit(entry, { platform: entry.platform, userId: value, via: `attribute ${entry.attribute}` });
       miss(value ? `attribute ${entry.attribute} is not a ${entry.platform} user id` : `no ${entry.attribute} attribute`);

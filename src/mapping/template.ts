@@ -88,7 +88,9 @@ export function renderTemplate(template: Template, order: Order): Rendered {
 
 function lookup(order: Order, variable: string): string | undefined {
   if (variable.startsWith(ATTRIBUTE_PREFIX)) {
-    const value = order.attributes?.[variable.slice(ATTRIBUTE_PREFIX.length)];
+    // The order's own attributes only: `constructor` or `toString` of a plain object is no attribute of it.
+    const name = variable.slice(ATTRIBUTE_PREFIX.length);
+    const value = order.attributes && Object.hasOwn(order.attributes, name) ? order.attributes[name] : undefined;
     return value === undefined ? undefined : String(value);
   }
   switch (variable as (typeof TEMPLATE_VARIABLES)[number]) {
