@@ -69,25 +69,21 @@ export const oneOf = (values: readonly string[]) => `IN (${values.map((v) => `'$
 const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
 
 const NUL = '\u0000';
-const holdsNul = (param: Param): boolean =>
-  typeof param === 'string' ? param.includes(NUL) : Array.isArray(param) && param.some((p) => typeof p === 'string' && p.includes(NUL));
-const nulDropped = (param: Param): Param => {
-  if (typeof param === 'string') return param.replaceAll(NUL, '');
-  return Array.isArray(param) ? param.map((p) => (typeof p === 'string' ? p.replaceAll(NUL, '') : p)) : param;
-};
+const holdsNul = (value: unknown): boolean => typeof value === 'string' && value.includes(NUL);
+const dropNul = <T>(value: T): T => (holdsNul(value) ? ((value as string).replaceAll(NUL, '') as T) : value);
+const paramHoldsNul = (param: Param): boolean => (Array.isArray(param) ? param.some(holdsNul) : holdsNul(param));
+const paramWithoutNul = (param: Param): Param => (Array.isArray(param) ? param.map(dropNul) : dropNul(param));
 
 /**
  * Parameters as both runners send them: PostgreSQL's text cannot hold U+0000 (SQLite's can), so it
  * is dropped from every string on both engines, alike for a key stored and a key looked up — a NUL
  * in a shop's field (which means nothing) neither fails its order nor hides it from its next event.
  */
-export const withoutNul = (params: readonly Param[]): readonly Param[] => (params.some(holdsNul) ? params.map(nulDropped) : params);
+export const withoutNul = (params: readonly Param[]): readonly Param[] =>
+  params.some(paramHoldsNul) ? params.map(paramWithoutNul) : params;
 
 /** Text as both engines store it: half a UTF-16 surrogate pair becomes U+FFFD and a NUL goes, so a key is looked up as it was stored. */
-export const asStored = (text: string): string => {
-  const wellFormed = text.toWellFormed();
-  return wellFormed.includes(NUL) ? wellFormed.replaceAll(NUL, '') : wellFormed;
-};
+export const asStored = (text: string): string => dropNul(text.toWellFormed());
 
 export const sqliteDialect: Dialect = {
   name: 'sqlite',
