@@ -98,6 +98,37 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
   });
 
   test.skipIf(!available)(
+    'a customer who opts out while their message is in flight, or after it died, never gets it: the retry and the redrive skip it',
+    async () => {
+      const { app, sim, admin, delivery } = await setup(AT_ONCE, await engineEnv(engine));
+      // In flight when the customer opts out: MantaGO lets the call go undone, and its retry is skipped.
+      const inFlight = user(5);
+      sim.set({ hold: true });
+      const order = normalizedOrder({ customer: { id: 'c-in-flight' }, attributes: { line_uid: inFlight } });
+      const placed = (await app.inject(standardRequest(order))).json();
+      await waitFor(() => sim.heldCalls === 1, { what: 'the broadcast to be in flight' });
+      expect(await admin('PUT', '/recipients/customer:c-in-flight', { optOut: true })).toMatchObject({ status: 200 });
+      sim.failHeldCalls();
+      await waitFor(async () => (await delivery(placed.deliveryId)).status !== 'pending', { what: 'the retry to be decided' });
+      expect(await delivery(placed.deliveryId)).toMatchObject({ status: 'skipped', lastError: 'opted out' });
+
+      // Dead (MantaGO refused the user), then opted out by e-mail: the operator's redrive skips it.
+      const dead = user(6);
+      sim.set({ refusedClientIds: [dead] });
+      const refused = normalizedOrder({ customer: { email: 'Gone@example.com' }, attributes: { line_uid: dead } });
+      const refusedId = (await app.inject(standardRequest(refused))).json().deliveryId as number;
+      await waitFor(async () => (await delivery(refusedId)).status === 'dead', { what: 'the refused delivery to die' });
+      sim.set({ refusedClientIds: [] });
+      expect(await admin('PUT', '/recipients/email:gone@example.com', { optOut: true })).toMatchObject({ status: 200 });
+      expect(await admin('POST', '/deliveries/redrive')).toMatchObject({ status: 200, body: { redriven: 1 } });
+      await waitFor(async () => (await delivery(refusedId)).status !== 'pending', { what: 'the redriven delivery to be decided' });
+      expect(await delivery(refusedId)).toMatchObject({ status: 'skipped', lastError: 'opted out' });
+      expect([...sentTo(sim, inFlight), ...sentTo(sim, dead)]).toEqual([]);
+      expect(sample((await app.inject({ method: 'GET', url: '/metrics' })).body, 'notifier_deliveries_total{outcome="skipped"}')).toBe(2);
+    },
+  );
+
+  test.skipIf(!available)(
     'the import sets and lifts opt-outs by a column; a manual broadcast still goes and names the opted-out users',
     async () => {
       const { admin } = await setup(AT_ONCE, await engineEnv(engine));

@@ -115,7 +115,7 @@ export function engineStore(engine: Engine, options: StoreOptions = {}): Store {
     operator,
     async claimBatch(...args) {
       const claim = await call(engine, 'claimBatch', args);
-      withdrawn(claim.withdrawn);
+      withdrawn(claim.skipped);
       return claim.claimed;
     },
     recordOrder(incoming: IncomingOrder): Promise<RecordedOrder> {

@@ -16,7 +16,7 @@ import {
 import { StoreUnavailableError } from '../errors.ts';
 import { asStored, type Row, type Runner } from '../runner.ts';
 import type { KnownDelivery } from '../store.ts';
-import { ofOptedOut, skipOptedOut } from './opt-outs.ts';
+import { ofOptedOut, skipOptedOut, skipOptedOutOnClaim } from './opt-outs.ts';
 import { queueTags } from './tags.ts';
 import { withdrawBy, withdrawOnClaim } from './withdrawal.ts';
 
@@ -153,7 +153,10 @@ export async function lease(tx: Runner, rows: readonly Row[], owner: string, unt
   await tx.run(`UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE ${ids.sql}`, [owner, until, ids.param]);
 }
 
-/** The oldest due delivery picks the batch key; rows another replica is claiming right now are skipped. */
+/**
+ * The oldest due delivery picks the batch key; rows another replica is claiming right now are passed over.
+ * What an event withdrew or a customer opted out of since it was stored is skipped rather than claimed.
+ */
 export function claimBatch(
   db: Runner,
   owner: string,
@@ -161,7 +164,7 @@ export function claimBatch(
   leaseMs: number,
   now: number,
   notIds: readonly number[] = [],
-): Promise<{ claimed: ClaimedDelivery[]; withdrawn: number }> {
+): Promise<{ claimed: ClaimedDelivery[]; skipped: number }> {
   return db.transaction(async (tx) => {
     const not = notIds.length > 0 ? tx.dialect.inList('id', notIds, 'bigint') : undefined;
     const [notSql, notParams] = not ? [` AND NOT (${not.sql})`, [not.param]] : ['', []];
@@ -170,17 +173,22 @@ export function claimBatch(
        ORDER BY ${CLAIMABLE_AT}, id LIMIT 1${tx.dialect.skipLocked}`,
       [now, ...notParams],
     );
-    if (!head) return { claimed: [], withdrawn: 0 };
+    if (!head) return { claimed: [], skipped: 0 };
     const rows = await tx.all(
       `SELECT ${CLAIMED_COLUMNS} FROM deliveries WHERE status = 'pending' AND batch_key = ? AND resolve_from IS NULL AND ${CLAIMABLE_AT} <= ?${notSql}
        ORDER BY ${CLAIMABLE_AT}, id LIMIT ?${tx.dialect.skipLocked}`,
       [head.batch_key as string, now, ...notParams, limit],
     );
-    if (rows.length === 0) return { claimed: [], withdrawn: 0 };
+    if (rows.length === 0) return { claimed: [], skipped: 0 };
     const withdrawn = await withdrawOnClaim(tx, rows, now);
-    const claimed = rows.filter((r) => !withdrawn.has(Number(r.id)));
+    const optedOut = await skipOptedOutOnClaim(
+      tx,
+      rows.filter((r) => !withdrawn.has(Number(r.id))),
+      now,
+    );
+    const claimed = rows.filter((r) => !withdrawn.has(Number(r.id)) && !optedOut.has(Number(r.id)));
     if (claimed.length > 0) await lease(tx, claimed, owner, now + leaseMs);
-    return { claimed: claimed.map(toClaimed).sort((a, b) => a.id - b.id), withdrawn: withdrawn.size };
+    return { claimed: claimed.map(toClaimed).sort((a, b) => a.id - b.id), skipped: withdrawn.size + optedOut.size };
   });
 }
 

@@ -3,7 +3,7 @@
 // also skips what was already waiting for them (by the shop customer id or e-mail the deliveries
 // carry). Written once for both engines.
 import { OPTED_OUT_REASON } from '../../domain/recipient.ts';
-import type { Runner } from '../runner.ts';
+import type { Row, Runner } from '../runner.ts';
 
 /** The SET that skips a pending delivery of a customer who opted out (parameters: the time). */
 const SKIP = `status = 'skipped', finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, resolve_from = NULL,
@@ -48,6 +48,28 @@ export async function skipOptedOut(tx: Runner, ids: readonly number[], now: numb
   if (ids.length === 0) return;
   const idList = tx.dialect.inList('id', ids, 'bigint');
   await tx.run(`UPDATE deliveries SET ${SKIP} WHERE ${idList.sql}`, [now, idList.param]);
+}
+
+/**
+ * Deliveries among `rows` (about to be claimed) whose customer opted out since they were stored: a
+ * retry after a call in flight when the opt-out came, a dead one the operator redrives. Skipped now
+ * rather than sent. Their ids.
+ */
+export async function skipOptedOutOnClaim(tx: Runner, rows: readonly Row[], now: number): Promise<Set<number>> {
+  if (rows.length === 0) return new Set();
+  const ids = tx.dialect.inList(
+    'id',
+    rows.map((r) => Number(r.id)),
+    'bigint',
+  );
+  const found = await tx.all(
+    `SELECT id FROM deliveries WHERE ${ids.sql}
+       AND EXISTS (SELECT 1 FROM recipient_opt_outs o WHERE o.key IN ('customer:' || customer_id, 'email:' || customer_email))`,
+    [ids.param],
+  );
+  const optedOut = found.map((r) => Number(r.id));
+  await skipOptedOut(tx, optedOut, now);
+  return new Set(optedOut);
 }
 
 /** Lifts `key`'s opt-out: whether it had one. */
