@@ -110,9 +110,21 @@ describe('opt-out in the console', () => {
     await lookup.getByRole('button', { name: 'Lift opt-out' }).waitFor();
     expect(await lookup.locator('[data-fact="Chat messages"] dd').textContent()).toMatch(/^opted out since /);
     expect((await c.admin('GET', '/recipients/customer:8')).body).toMatchObject({ optOut: true, userId: LINE_USER });
+    // Unbinding an opted-out key removes the binding only: the customer stays opted out.
+    await lookup.getByRole('button', { name: 'Unbind…' }).click();
+    const unbindDialog = c.page.getByRole('dialog', { name: 'Remove this binding?' });
+    await unbindDialog.getByText('the opt-out stays').waitFor();
+    await unbindDialog.getByRole('button', { name: 'Unbind' }).click();
+    await lookup.getByRole('status').filter({ hasText: 'customer:8 is unbound.' }).waitFor();
+    expect((await c.admin('GET', '/recipients/customer:8')).body).toEqual({
+      key: 'customer:8',
+      optOut: true,
+      optedOutAt: expect.any(String),
+    });
+    expect(await lookup.locator('[data-fact="Chat messages"] dd').textContent()).toMatch(/^opted out since /);
     await lookup.getByRole('button', { name: 'Lift opt-out' }).click();
-    await lookup.getByRole('button', { name: 'Opt out…' }).waitFor();
-    expect((await c.admin('GET', '/recipients/customer:8')).body).toMatchObject({ optOut: false });
+    await lookup.getByText('customer:8 is not bound to anyone.').waitFor(); // unbound and lifted: nothing left of the key
+    expect((await c.admin('GET', '/recipients/customer:8')).status).toBe(404);
 
     // A key bound to nobody can be opted out too.
     await lookup.getByLabel('Customer key', { exact: true }).fill('email:quiet@example.com');
@@ -122,8 +134,11 @@ describe('opt-out in the console', () => {
     await c.page.getByRole('dialog', { name: 'Opt this customer out?' }).getByRole('button', { name: 'Opt out' }).click();
     await lookup.getByRole('button', { name: 'Lift opt-out' }).waitFor();
     expect((await c.admin('GET', '/recipients/email:quiet@example.com')).body).toMatchObject({ optOut: true });
-    // The one error is the browser's note of the lookup's 404 (nobody bound, not yet opted out).
-    expect(c.consoleErrors).toEqual([expect.stringMatching(/404.*\/admin\/recipients\/email%3Aquiet%40example\.com/)]);
+    // The only errors are the browser's notes of the lookups' 404s (nobody bound, not opted out).
+    expect(c.consoleErrors).toEqual([
+      expect.stringMatching(/404.*\/admin\/recipients\/customer%3A8/),
+      expect.stringMatching(/404.*\/admin\/recipients\/email%3Aquiet%40example\.com/),
+    ]);
   });
 });
 

@@ -105,7 +105,7 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
     const admin = spawnSync('bash', ['-c', readmeAdminLines(env.PORT, env.SIMULATOR_PORT)], { ...shell, cwd });
     expect(admin.status, admin.stderr).toBe(0);
     const out = admin.stdout.trim().split('\n');
-    const json = out.slice(0, 20).map((line) => JSON.parse(line));
+    const json = out.slice(0, 21).map((line) => JSON.parse(line));
     expect(json[0]).toMatchObject({ deliveries: [expect.any(Object), expect.any(Object)], nextCursor: expect.any(Number) });
     expect(json[1].deliveries[0]).toMatchObject({ status: 'skipped', lastError: expect.stringContaining('no chat user') });
     expect(json[2]).toMatchObject({ id: 1, status: 'sent', attemptLog: [expect.objectContaining({ outcome: 'sent', httpStatus: 200 })] });
@@ -130,11 +130,12 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
     expect(json[17]).toEqual({ imported: 1, errors: [] });
     expect(json[18]).toMatchObject({ key: 'email:guest@example.com', optOut: true, userId: 'U4af4980629ab33c3c2f0c1d9d2a1b2c3' });
     expect(json[19]).toBe(204);
-    expect(JSON.parse(out[20] ?? '')).toMatchObject({
+    expect(json[20]).toBe(204);
+    expect(JSON.parse(out[21] ?? '')).toMatchObject({
       deliveries: { pending: expect.any(Number), sentLastHour: expect.any(Number) },
       dryRun: false,
     });
-    expect(out.slice(21).join('\n')).toMatch(/notifier_webhooks_total\{source="shopify",outcome="accepted"\} \d+/);
+    expect(out.slice(22).join('\n')).toMatch(/notifier_webhooks_total\{source="shopify",outcome="accepted"\} \d+/);
     expect(out.at(-1)).toBe('saved openapi.json');
     expect(JSON.parse(readFileSync(`${cwd}/openapi.json`, 'utf8')).paths).toHaveProperty(['/admin/deliveries']);
     for (const secret of ['demo-admin-token-change-me', 'demo-shopify-secret']) expect(admin.stdout).not.toContain(secret);

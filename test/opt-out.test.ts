@@ -78,6 +78,18 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
       });
       expect((await app.inject(wooRequest(woo))).json()).toMatchObject(OPTED_OUT);
 
+      // Removing the key's binding alone keeps the opt-out (404 when there is no binding to remove).
+      expect(await admin('DELETE', '/recipients/customer:88001/binding')).toMatchObject({
+        status: 404,
+        body: { code: 'NOT_FOUND', message: 'customer:88001 is not bound' },
+      });
+      expect(await admin('PUT', '/recipients/customer:88001', { platform: 'line', userId: to })).toMatchObject({ status: 200 });
+      expect((await admin('DELETE', '/recipients/customer:88001/binding')).status).toBe(204);
+      expect((await admin('GET', '/recipients/customer:88001')).body).toEqual({
+        key: 'customer:88001',
+        optOut: true,
+        optedOutAt: expect.any(String),
+      });
       expect((await admin('DELETE', '/recipients/customer:88001')).status).toBe(204);
       expect((await admin('GET', '/recipients/customer:88001')).status).toBe(404);
       const later = await app.inject(shopifyRequest(shopifyFulfillment(order.id), { topic: 'fulfillments/create' }));

@@ -1,4 +1,4 @@
-// The recipient directory (GET, PUT, DELETE /admin/recipients/:key): which chat user a customer
+// The recipient directory (GET, PUT /admin/recipients/:key, DELETE …/:key/binding): which chat user a customer
 // key names, and whether the customer opted out (opt-out.ts). Lookups stay out of the URL (emails
 // and phones are personal data).
 import { ApiError, api, type Recipient, type Resolution, recipientPath } from './api.ts';
@@ -25,7 +25,7 @@ export const recipientsPage: Page = ({ main }) => {
     try {
       const entry = await api<Recipient>('GET', recipientPath(key));
       found.replaceChildren(
-        drawEntry(entry, () => void unbind(key)),
+        drawEntry(entry, () => void unbind(key, entry.optedOutAt)),
         optOutControl(key, entry.optedOutAt, () => void lookup(key)),
       );
     } catch (error) {
@@ -40,19 +40,23 @@ export const recipientsPage: Page = ({ main }) => {
       );
     }
   };
-  const unbind = async (key: string) => {
+  const unbind = async (key: string, optedOutAt: string | null | undefined) => {
     if (
       !(await confirmDialog({
         title: 'Remove this binding?',
-        body: `Orders of ${key} will no longer find a chat user through the directory.`,
+        body: `Orders of ${key} will no longer find a chat user through the directory${optedOutAt ? '; the opt-out stays' : ''}.`,
         confirm: 'Unbind',
         danger: true,
       }))
     )
       return;
     try {
-      await api('DELETE', recipientPath(key));
-      found.replaceChildren(h('p', { class: 'notice', role: 'status', 'data-tone': 'ok' }, `${key} is unbound.`));
+      // The binding only: a customer who opted out stays opted out (DELETE /recipients/:key would lift it).
+      await api('DELETE', `${recipientPath(key)}/binding`);
+      found.replaceChildren(
+        h('p', { class: 'notice', role: 'status', 'data-tone': 'ok' }, `${key} is unbound.`),
+        optOutControl(key, optedOutAt, () => void lookup(key)),
+      );
     } catch (error) {
       found.replaceChildren(h('p', { class: 'notice notice-alert', role: 'alert' }, `Could not unbind: ${sentence(reason(error))}`));
     }

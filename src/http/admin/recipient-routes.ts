@@ -90,6 +90,19 @@ export const recipientRoutes: FastifyPluginAsyncTypebox<{ store: Store; clock: C
     },
   });
 
+  app.delete('/recipients/:key/binding', {
+    schema: {
+      summary: "Remove a key's binding only: an opt-out stays",
+      tags: ['admin'],
+      params: KeyParams,
+      response: { 204: Type.Null(), ...errorReplies(401, 404) },
+    },
+    handler: async (request, reply) => {
+      if (!(await operator.deleteRecipient(request.params.key))) throw httpError('NOT_FOUND', `${request.params.key} is not bound`);
+      return reply.code(204).send(null);
+    },
+  });
+
   app.post('/recipients/import', {
     schema: {
       summary:
