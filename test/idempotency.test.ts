@@ -1,10 +1,10 @@
 // POST /admin/broadcasts with an Idempotency-Key: the operator who tries again sends nothing twice.
 import { expect, test } from 'vitest';
-import { ADMIN_TOKEN, startServiceWithSimulator } from './helpers/service.ts';
+import { ADMIN_TOKEN, shiftedClock, startServiceWithSimulator } from './helpers/service.ts';
 import { LINE_USER, LINE_USER_2 } from './helpers/webhooks.ts';
 
-async function setup() {
-  const { app, sim } = await startServiceWithSimulator();
+async function setup(clock?: ReturnType<typeof shiftedClock>) {
+  const { app, sim } = await startServiceWithSimulator(clock && { clock });
   const broadcast = (payload: unknown, key?: string) =>
     app.inject({
       method: 'POST',
@@ -63,4 +63,17 @@ test("a refused broadcast is replayed as refused, with MantaGO's reason, and not
   expect(again.statusCode).toBe(502);
   expect(again.json()).toEqual(first.json());
   expect(sim.broadcastCalls()).toHaveLength(1);
+});
+
+test('a key used again after its 24 h is a new request: the new broadcast goes, not the old answer', async () => {
+  const clock = shiftedClock();
+  const { sim, broadcast } = await setup(clock);
+  const first = await broadcast({ ...request, message: 'first message', intentId: undefined }, 'weekly-promo');
+  expect(first.statusCode).toBe(200);
+  clock.offset += 25 * 60 * 60 * 1000;
+  const later = await broadcast({ ...request, message: 'second message', intentId: undefined }, 'weekly-promo');
+  expect(later.statusCode).toBe(200);
+  expect(later.headers['idempotent-replayed']).toBeUndefined();
+  expect(later.json().deliveryIds).not.toEqual(first.json().deliveryIds);
+  expect(sim.broadcasts.map((b) => b.message)).toEqual(['first message', 'second message']);
 });

@@ -247,7 +247,7 @@ describeEachStore((current) => {
 
   test('idempotency keys: the first claim runs, a repeat replays its answer, another request with the key is refused, an old key is new again', async () => {
     const now = Date.now();
-    expect(await store.claimIdempotencyKey('k1', 'req-a', now, now - 1_000)).toEqual({ state: 'new' });
+    expect(await store.claimIdempotencyKey('k1', 'req-a', now, now - 1_000)).toEqual({ state: 'new', claimedAt: now });
     expect(await store.claimIdempotencyKey('k1', 'req-a', now + 1, now - 1_000)).toEqual({ state: 'in_progress', since: now });
     await store.saveIdempotentResponse('k1', 202, '{"status":"pending"}');
     expect(await store.claimIdempotencyKey('k1', 'req-a', now + 2, now - 1_000)).toEqual({
@@ -256,9 +256,9 @@ describeEachStore((current) => {
       response: '{"status":"pending"}',
     });
     expect(await store.claimIdempotencyKey('k1', 'req-b', now + 3, now - 1_000)).toEqual({ state: 'mismatch' });
-    expect(await store.claimIdempotencyKey('k1', 'req-b', now + 5_000, now + 1)).toEqual({ state: 'new' }); // older than the window
+    expect(await store.claimIdempotencyKey('k1', 'req-b', now + 5_000, now + 1)).toEqual({ state: 'new', claimedAt: now + 5_000 }); // older than the window
     expect(await store.operator.prune({ finishedBefore: 0, deadBefore: 0, keysBefore: now + 10_000 })).toBe(0);
-    expect(await store.claimIdempotencyKey('k1', 'req-a', now + 6_000, now)).toEqual({ state: 'new' }); // pruned
+    expect(await store.claimIdempotencyKey('k1', 'req-a', now + 6_000, now)).toEqual({ state: 'new', claimedAt: now + 6_000 }); // pruned
   });
 
   test('ping answers while open', async () => {

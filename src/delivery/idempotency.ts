@@ -21,21 +21,22 @@ export function requestFingerprint(request: unknown): string {
 /**
  * Runs `work` once per key. A first run that never answered (its process died) is run again after
  * `abandonedAfterMs`: `work` must itself send nothing twice (a manual broadcast derives its
- * deliveries' dedupe keys from the key, so the repeat finds them stored).
+ * deliveries' dedupe keys from the key and when it was claimed, `claimedAt`, so the repeat finds
+ * them stored, while the key used again after its lifetime is a new request with new deliveries).
  */
 export async function idempotent<Body>(
   store: IdempotencyStore,
   key: string,
   fingerprint: string,
   abandonedAfterMs: number,
-  work: () => Promise<Answer<Body>>,
+  work: (claimedAt: number) => Promise<Answer<Body>>,
   now: number,
 ): Promise<Idempotent<Body>> {
   const claim = await store.claimIdempotencyKey(key, fingerprint, now, now - IDEMPOTENCY_WINDOW_MS);
   if (claim.state === 'mismatch') return { refused: 'mismatch' };
   if (claim.state === 'replay') return { statusCode: claim.statusCode, body: JSON.parse(claim.response) as Body, replayed: true };
   if (claim.state === 'in_progress' && now - claim.since < abandonedAfterMs) return { refused: 'in_progress' };
-  const answer = await work();
+  const answer = await work(claim.state === 'new' ? claim.claimedAt : claim.since);
   await store.saveIdempotentResponse(key, answer.statusCode, JSON.stringify(answer.body));
   return { ...answer, replayed: false };
 }

@@ -109,7 +109,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = 
         key,
         requestFingerprint(request.body),
         2 * leaseMs,
-        () => send(requestFingerprint(key).slice(0, 32)),
+        (claimedAt) => send(requestFingerprint(`${key}@${claimedAt}`).slice(0, 32)),
         service.clock.now(),
       );
       if ('refused' in outcome) {

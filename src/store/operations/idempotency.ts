@@ -3,7 +3,8 @@
 import type { Runner } from '../runner.ts';
 
 export type KeyClaim =
-  | { state: 'new' }
+  /** A key never used, or used before its lifetime: a new request since `claimedAt` (now). */
+  | { state: 'new'; claimedAt: number }
   | { state: 'replay'; statusCode: number; response: string }
   | { state: 'in_progress'; since: number }
   | { state: 'mismatch' };
@@ -15,14 +16,14 @@ export function claimIdempotencyKey(db: Runner, key: string, fingerprint: string
       'INSERT INTO idempotency_keys (key, fingerprint, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING',
       [key, fingerprint, now],
     );
-    if (inserted.changes === 1) return { state: 'new' } as const;
+    if (inserted.changes === 1) return { state: 'new', claimedAt: now } as const;
     const renewed = await tx.run(
       'UPDATE idempotency_keys SET fingerprint = ?, status_code = NULL, response_json = NULL, created_at = ? WHERE key = ? AND created_at < ?',
       [fingerprint, now, key, expiredBefore],
     );
-    if (renewed.changes === 1) return { state: 'new' } as const;
+    if (renewed.changes === 1) return { state: 'new', claimedAt: now } as const;
     const [row] = await tx.all('SELECT fingerprint, status_code, response_json, created_at FROM idempotency_keys WHERE key = ?', [key]);
-    if (!row) return { state: 'new' } as const;
+    if (!row) return { state: 'new', claimedAt: now } as const;
     if (row.fingerprint !== fingerprint) return { state: 'mismatch' } as const;
     if (row.status_code === null) return { state: 'in_progress', since: Number(row.created_at) } as const;
     return { state: 'replay', statusCode: Number(row.status_code), response: String(row.response_json) } as const;
