@@ -49,6 +49,43 @@ describe('actions in the console', () => {
     await expectTokenKeptSafe(c);
   });
 
+  test(
+    'a test broadcast whose answer a proxy replaced with its 502 page is sent again with its key, after a reload too: MantaGO gets it once',
+    BROWSER_TEST,
+    async () => {
+      const c = await consoleService(await browser());
+      await c.signIn();
+      await nav(c, 'Test broadcast');
+      const keys: string[] = [];
+      let proxied = 0;
+      // The service sends it; the proxy in front of it answers with its own page (as while the service restarts).
+      await c.page.route('**/admin/broadcasts', async (route) => {
+        keys.push(route.request().headers()['idempotency-key'] ?? '');
+        const answer = await route.fetch();
+        if (proxied++ < 2) return route.fulfill({ status: 502, contentType: 'text/html', body: '<html><h1>502 Bad Gateway</h1></html>' });
+        return route.fulfill({ response: answer });
+      });
+      const fill = async () => {
+        await c.page.getByLabel('Chat user ids').fill(LINE_USER);
+        await c.page.getByLabel('Message', { exact: true }).fill('proxy check');
+        await c.page.getByRole('button', { name: 'Send test broadcast' }).click();
+        await c.page.getByRole('dialog', { name: 'Send this broadcast?' }).getByRole('button', { name: 'Send now' }).click();
+      };
+      await fill();
+      await c.page.getByRole('alert').filter({ hasText: 'No answer yet' }).waitFor();
+      await fill();
+      await c.page.getByRole('alert').filter({ hasText: 'No answer yet' }).waitFor();
+      await c.page.reload();
+      await c.page.getByRole('heading', { name: 'Test broadcast' }).waitFor();
+      await fill();
+      const result = c.page.getByRole('region', { name: /^Result/ });
+      await result.locator('[data-status="sent"]').waitFor();
+      expect(keys).toHaveLength(3);
+      expect(new Set(keys).size).toBe(1);
+      expect(c.sim.broadcasts.filter((b) => b.message === 'proxy check')).toHaveLength(1);
+    },
+  );
+
   test('recipients: bind, look up, unbind; explain how a customer would be found', BROWSER_TEST, async () => {
     const c = await consoleService(await browser());
     await c.signIn();

@@ -193,6 +193,8 @@ export interface Recipient {
 export interface BroadcastReply {
   status?: Maybe<string>;
   deliveryIds?: Maybe<number[]>;
+  /** Users the directory binds to a customer key that opted out (sent anyway: the operator's own broadcast). */
+  optedOutUserIds?: Maybe<string[]>;
   mantago?: Maybe<{
     httpStatus?: Maybe<number>;
     durationMs?: Maybe<number>;

@@ -4,6 +4,9 @@ import { ApiError, request, type BroadcastReply } from './api.ts';
 import { badge, confirmDialog, facts, h, notice, reason, sentence, text } from './dom.ts';
 import type { Page } from './page.ts';
 
+/** Where the tab keeps a send not answered yet (its body and Idempotency-Key). */
+const UNANSWERED_KEY = 'notifier.console.unansweredBroadcast';
+
 export const broadcastPage: Page = ({ main }) => {
   const field = (id: string, label: string, control: HTMLElement, help?: string) =>
     h(
@@ -53,9 +56,14 @@ export const broadcastPage: Page = ({ main }) => {
   const send = h('button', { type: 'submit', class: 'button primary' }, 'Send test broadcast');
   const result = h('div', { class: 'result', 'aria-live': 'polite' });
 
-  // A send whose answer never came (the connection dropped, the service restarted) goes again with
-  // the same Idempotency-Key: the service answers it from the first time and never sends it twice.
-  let unanswered: { body: string; key: string } | undefined;
+  // A send whose answer never came (the connection dropped, the service restarted, a proxy answered
+  // for it) goes again with the same Idempotency-Key: the service answers it from the first time and
+  // never sends it twice. Kept in the tab's session, so a reload still sends it with its key.
+  const unanswered = {
+    get: (): { body: string; key: string } | undefined => JSON.parse(sessionStorage.getItem(UNANSWERED_KEY) ?? 'null') ?? undefined,
+    set: (value: { body: string; key: string }) => sessionStorage.setItem(UNANSWERED_KEY, JSON.stringify(value)),
+    clear: () => sessionStorage.removeItem(UNANSWERED_KEY),
+  };
   const submit = async (event: Event) => {
     event.preventDefault();
     problem.show('');
@@ -78,18 +86,22 @@ export const broadcastPage: Page = ({ main }) => {
     if (!confirmed) return;
     send.disabled = true;
     const sent = JSON.stringify(body);
-    const key = unanswered?.body === sent ? unanswered.key : newKey();
-    unanswered = { body: sent, key };
+    const pending = unanswered.get();
+    const key = pending?.body === sent ? pending.key : newKey();
+    unanswered.set({ body: sent, key });
     try {
       const reply = await request<BroadcastReply>('POST', '/broadcasts', { body, expect: [202, 502], headers: { 'idempotency-key': key } });
-      unanswered = undefined;
-      result.replaceChildren(drawReply(reply.data ?? {}));
+      // The service's 502 names the deliveries; a proxy's (its HTML page, the service restarting) is no answer.
+      if (!Array.isArray(reply.data?.deliveryIds))
+        throw new ApiError(reply.status, `HTTP_${reply.status}`, `HTTP ${reply.status} not from the service`);
+      unanswered.clear();
+      result.replaceChildren(drawReply(reply.data));
     } catch (error) {
       // Refused (a bad request): a new try is a new send. Not answered, or still under way (409): the same key again.
       const refused = error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 409;
       result.replaceChildren(); // an earlier result is not this one's
       if (refused) {
-        unanswered = undefined;
+        unanswered.clear();
         problem.show(`The broadcast was not sent: ${sentence(reason(error))}`);
       } else problem.show(`No answer yet: it may have been sent; sending it again as it is is safe (${reason(error)}).`);
     } finally {
@@ -146,6 +158,16 @@ function drawReply(reply: BroadcastReply): HTMLElement {
       ['MantaGO HTTP status', mantago ? text(mantago.httpStatus) : 'not called'],
       ['Duration', mantago?.durationMs === undefined || mantago?.durationMs === null ? undefined : `${mantago.durationMs} ms`],
       ["MantaGO's reason", mantago?.error ? h('span', { class: 'error-text' }, mantago.error) : undefined],
+      [
+        'Opted out',
+        reply.optedOutUserIds?.length
+          ? h(
+              'span',
+              { class: 'error-text' },
+              `${reply.optedOutUserIds.join(', ')}: bound to a customer who asked for no more chat messages`,
+            )
+          : undefined,
+      ],
     ]),
     mantago?.reply ? h('pre', { class: 'json', tabindex: 0 }, JSON.stringify(mantago.reply, null, 2)) : null,
   );
