@@ -118,3 +118,19 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
     60_000,
   );
 });
+
+test("a password written into PUBLIC_URL is never shown: our webhooks' addresses are listed with it masked", async () => {
+  const secret = 'Sup3rSecretPw';
+  const { shop, sim, dir, store } = await shopifyAndSimulator('sqlite', cleanup);
+  const env = { ...shop.serviceEnv(), DATABASE_URL: store.url, PUBLIC_URL: `https://hook:${secret}@notify.example.com` };
+  const service = await startConnected(sim, { env, dir, clock: shiftedClock() });
+  cleanup.push(() => service.app.close());
+  const shops = async () => (await service.app.inject({ method: 'GET', url: '/admin/shops', headers: auth })).body;
+  await waitFor(async () => JSON.parse(await shops()).shops[0]?.webhooks?.list.length > 0, { what: 'our webhooks listed' });
+  const { list } = JSON.parse(await shops()).shops[0].webhooks;
+  expect(list.filter((w: { ours: boolean }) => w.ours).map((w: { address: string }) => w.address)).toContain(
+    'https://hook:***@notify.example.com/webhooks/shopify',
+  );
+  expect(await shops()).not.toContain(secret);
+  expect(shop.subscriptions.some((s) => s.address.includes(secret))).toBe(true); // the shop has it: it is ours to send
+});

@@ -5,11 +5,17 @@ import type { Logger } from 'pino';
 import { DELIVERY_STAGES, type OrderEvent } from '../domain/order.ts';
 import { type Rule, withdrawnByOf } from '../mapping/rules.ts';
 import type { ShopMetrics } from '../metrics/shop-metrics.ts';
-import { addressOrigin } from '../secrets.ts';
+import { addressOrigin, maskUrlPassword } from '../secrets.ts';
 import type { LastRepair, ShopConnection, ShopWebhook } from './connection.ts';
 
-/** A webhook as kept and shown: another app's address by its origin only (it may carry that app's token: secrets.ts). */
-export const keptWebhook = (w: ShopWebhook): ShopWebhook => (w.ours ? w : { ...w, address: addressOrigin(w.address) });
+/**
+ * A webhook as kept and shown: another app's address by its origin only (it may carry that app's
+ * token: secrets.ts); ours without a password PUBLIC_URL may hold.
+ */
+export const keptWebhook = (w: ShopWebhook): ShopWebhook => ({
+  ...w,
+  address: w.ours ? maskUrlPassword(w.address) : addressOrigin(w.address),
+});
 
 /** What the last check found, as stored (webhooks_json). */
 export interface WebhookState {
