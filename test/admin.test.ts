@@ -192,12 +192,26 @@ describe('manual broadcasts', () => {
     const refused = await admin('POST', '/broadcasts', { platform: 'line', userIds: [LINE_USER], intentId: 'rb2kYmMdW' });
     expect(refused).toMatchObject({ status: 502, body: { status: 'dead', mantago: { httpStatus: 403, error: expect.any(String) } } });
 
+    // Refused for one user, sent to the other: a 200 that says so, not a 502 inviting a resend that would reach the other twice.
+    const partly = await admin('POST', '/broadcasts', { platform: 'line', userIds: [LINE_USER, LINE_USER_2], intentId: 'rb2kYmMdW' });
+    expect(partly).toMatchObject({
+      status: 200,
+      body: {
+        status: 'partly_sent',
+        deliveries: [
+          { id: partly.body.deliveryIds[0], userId: LINE_USER, status: 'dead' },
+          { id: partly.body.deliveryIds[1], userId: LINE_USER_2, status: 'sent' },
+        ],
+      },
+    });
+    expect(sim.deliveredClientIds()).toEqual([LINE_USER_2]);
+
     const bad = await admin('POST', '/broadcasts', { platform: 'line', userIds: ['not-a-user'], intentId: 'a', message: 'b' });
     expect(bad.status).toBe(400);
     expect(bad.body.message).toContain('exactly one of intentId');
     expect(bad.body.message).toContain('not line user ids: not-a-user');
     expect((await admin('POST', '/broadcasts', { platform: 'line', userIds: [] })).status).toBe(400);
-    expect(sim.broadcasts).toHaveLength(0);
+    expect(sim.broadcasts).toHaveLength(1);
   });
 });
 

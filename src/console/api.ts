@@ -193,6 +193,7 @@ export interface Recipient {
 export interface BroadcastReply {
   status?: Maybe<string>;
   deliveryIds?: Maybe<number[]>;
+  deliveries?: Maybe<{ id: number; userId: string; status: string }[]>;
   /** Users the directory binds to a customer key that opted out (sent anyway: the operator's own broadcast). */
   optedOutUserIds?: Maybe<string[]>;
   mantago?: Maybe<{

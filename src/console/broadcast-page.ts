@@ -146,6 +146,7 @@ export const broadcastPage: Page = ({ main }) => {
 function drawReply(reply: BroadcastReply): HTMLElement {
   const mantago = reply.mantago;
   const ids = reply.deliveryIds ?? [];
+  const notSent = (reply.deliveries ?? []).filter((d) => d.status === 'dead').map((d) => d.userId);
   return h(
     'section',
     { class: 'card', 'aria-labelledby': 'bc-result-title' },
@@ -158,6 +159,10 @@ function drawReply(reply: BroadcastReply): HTMLElement {
       ['MantaGO HTTP status', mantago ? text(mantago.httpStatus) : 'not called'],
       ['Duration', mantago?.durationMs === undefined || mantago?.durationMs === null ? undefined : `${mantago.durationMs} ms`],
       ["MantaGO's reason", mantago?.error ? h('span', { class: 'error-text' }, mantago.error) : undefined],
+      [
+        'Not sent to',
+        notSent.length > 0 && reply.status === 'partly_sent' ? h('span', { class: 'error-text' }, notSent.join(', ')) : undefined,
+      ],
       [
         'Opted out',
         reply.optedOutUserIds?.length

@@ -26,11 +26,26 @@ export interface ManualBroadcast {
   name?: string;
 }
 
+/**
+ * How a manual broadcast came out: sent to everyone; partly_sent (sent to some, refused for the
+ * others: sending it again would reach the first twice); pending (MantaGO failed for now: the
+ * worker retries); dead (MantaGO refused it for everyone).
+ */
+export const MANUAL_BROADCAST_STATUSES = ['sent', 'partly_sent', 'pending', 'dead'] as const;
+export type ManualBroadcastStatus = (typeof MANUAL_BROADCAST_STATUSES)[number];
+
 export interface ManualBroadcastResult {
-  /** sent; pending (MantaGO failed for now: the worker retries); dead (MantaGO refused it). */
-  status: DeliveryStatus;
-  deliveries: { id: number; userId: string }[];
+  status: ManualBroadcastStatus;
+  /** Each user's delivery and where it stands (pending when it could not be read back). */
+  deliveries: { id: number; userId: string; status: DeliveryStatus }[];
   mantago: CallResult | undefined;
+}
+
+/** The broadcast's status from its deliveries'. */
+function overall(statuses: readonly DeliveryStatus[]): ManualBroadcastStatus {
+  if (statuses.includes('pending')) return 'pending';
+  if (statuses.every((s) => s === 'sent')) return 'sent';
+  return statuses.includes('sent') ? 'partly_sent' : 'dead';
 }
 
 /** Everything wrong with the request, for one 400. */
@@ -106,22 +121,21 @@ export async function sendManualBroadcast(
       });
     }),
   );
-  const deliveries = recorded.map((r, i) => ({ id: r.deliveryId, userId: userIds[i] as string }));
-  const ids = deliveries.map((d) => d.id);
+  const stored = recorded.map((r, i) => ({ id: r.deliveryId, userId: userIds[i] as string }));
+  const ids = stored.map((d) => d.id);
   try {
     // Only what this request stored is sent here: a repeat's deliveries are another claim's (or sent).
     const fresh = ids.filter((_, i) => recorded[i]?.outcome === 'accepted');
     const claimed = fresh.length > 0 ? await deps.store.leased(deps.worker.owner, fresh) : [];
     const mantago = claimed.length > 0 ? await deps.worker.sendNow(claimed, leasedTo.until) : undefined;
-    const statuses = [...(await deps.store.operator.statuses(ids)).values()];
-    const status =
-      statuses.includes('pending') || statuses.length < ids.length ? 'pending' : statuses.every((s) => s === 'sent') ? 'sent' : 'dead';
-    return { status, deliveries, mantago };
+    const statuses = await deps.store.operator.statuses(ids);
+    const deliveries = stored.map((d) => ({ ...d, status: statuses.get(d.id) ?? ('pending' as const) }));
+    return { status: overall(deliveries.map((d) => d.status)), deliveries, mantago };
   } catch (error) {
     deps.log.error(
       { err: error, deliveries: ids.length },
       'a manual broadcast was stored but could not be sent or read back: the worker sends it',
     );
-    return { status: 'pending', deliveries, mantago: undefined };
+    return { status: 'pending', deliveries: stored.map((d) => ({ ...d, status: 'pending' as const })), mantago: undefined };
   }
 }

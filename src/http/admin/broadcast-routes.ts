@@ -6,7 +6,8 @@ import type { Logger } from 'pino';
 import Type, { type Static } from 'typebox';
 import { PLATFORMS } from '../../domain/recipient.ts';
 import { idempotent, requestFingerprint } from '../../delivery/idempotency.ts';
-import { manualBroadcastProblems, sendManualBroadcast } from '../../delivery/manual-broadcast.ts';
+import { MANUAL_BROADCAST_STATUSES, manualBroadcastProblems, sendManualBroadcast } from '../../delivery/manual-broadcast.ts';
+import { DELIVERY_STATUSES } from '../../domain/delivery.ts';
 import { MESSAGE_MAX_LENGTH } from '../../domain/content.ts';
 import type { CallResult } from '../../mantago/client.ts';
 import type { Service } from '../../service.ts';
@@ -31,8 +32,12 @@ const BroadcastBody = Type.Object(
 );
 
 const BroadcastReply = Type.Object({
-  status: Type.Enum(['sent', 'pending', 'dead'], { description: 'pending: MantaGO failed for now and the worker will retry' }),
+  status: Type.Enum([...MANUAL_BROADCAST_STATUSES], {
+    description:
+      'partly_sent: sent to some users, refused for the others (see deliveries; sending it again reaches the first twice); pending: MantaGO failed for now and the worker will retry; dead: refused for every user',
+  }),
   deliveryIds: Type.Array(Type.Integer()),
+  deliveries: Type.Array(Type.Object({ id: Type.Integer(), userId: Type.String(), status: Type.Enum([...DELIVERY_STATUSES]) })),
   mantago: Type.Union([
     Type.Object({
       httpStatus: Type.Union([Type.Integer(), Type.Null()]),
@@ -90,10 +95,11 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = 
           request.body,
           broadcastId,
         );
-        const statusCode = result.status === 'sent' ? 200 : result.status === 'pending' ? 202 : 502;
+        const statusCode = result.status === 'pending' ? 202 : result.status === 'dead' ? 502 : 200;
         const body: BroadcastAnswer = {
-          status: result.status as BroadcastAnswer['status'],
+          status: result.status,
           deliveryIds: result.deliveries.map((d) => d.id),
+          deliveries: result.deliveries,
           mantago: mantagoView(result.mantago),
           optedOutUserIds: await store.operator.optedOutUsers(request.body.userIds),
         };
