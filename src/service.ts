@@ -218,13 +218,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     return recorded;
   };
   const intake = createIntake({
-    store: {
-      recordOrder,
-      findDelivery: (key) => store.findDelivery(key),
-      updateShipment: (key, shipment) => store.updateShipment(key, shipment),
-      noteSpentShipment: (key, reason, seen) => store.noteSpentShipment(key, reason, seen),
-      refreshMessage: (key, rule, message, now) => store.refreshMessage(key, rule, message, now),
-    },
+    store: { ...store, recordOrder }, // its lookups as they are (closures), its orders through the worker's wake-up
     mapping,
     storeTimeoutMs: config.STORE_TIMEOUT_MS,
     directory,

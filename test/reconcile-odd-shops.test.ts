@@ -227,3 +227,45 @@ test('an old completed WooCommerce order the shop edits again (a note), its deli
   });
   expect(sim.timesDelivered(user)).toBe(0);
 }, 60_000);
+
+test('a refunded WooCommerce order the shop edits after the retention pruned its deliveries: its refund is not told again (WooCommerce dates it by the edit)', async () => {
+  const clock = shiftedClock();
+  const { site, sim } = await wooSiteAndSimulator(() => clock.now());
+  site.set({ loseDeliveries: true }); // the polls find it all
+  const env = { ...site.serviceEnv(), RECONCILE_INTERVAL_S: String(INTERVAL_S), RETENTION_DAYS: '1' };
+  const service = await startConnected(sim, { env, dir: tempDir(), clock });
+  cleanup.push(() => service.app.close());
+  await waitFor(async () => (await shopsOf(service))[0]?.lastPoll, { what: 'the first poll' });
+  const deliveries = async (id: number) =>
+    (await service.app.inject({ url: `/admin/deliveries?order=${id}`, headers: auth })).json().deliveries as {
+      event: string;
+      status: string;
+      lastError: string | null;
+    }[];
+  const poll = async (what: string, done: () => Promise<boolean>) => {
+    clock.offset += INTERVAL_S * 1000;
+    await waitFor(done, { what });
+  };
+
+  const user = shopUser(61);
+  const order = site.createOrder({ meta: { line_uid: user } });
+  site.refund(order.id, order.total);
+  await poll('the refund told', async () => (await deliveries(order.id)).some((d) => d.event === 'refunded' && d.status === 'sent'));
+  const told = sim.timesDelivered(user);
+  // A later order moves the polls on, past the refunded one's overlap.
+  clock.offset += 3_600_000;
+  const later = site.createOrder({ meta: { line_uid: shopUser(62) } });
+  await poll('the later order', async () => (await deliveries(later.id)).some((d) => d.status === 'sent'));
+
+  // Two days on, retention has pruned the order's deliveries; then the shop edits the order (a note).
+  clock.offset += 2 * 86_400_000;
+  await waitFor(async () => (await deliveries(order.id)).length === 0, { what: 'the deliveries pruned' });
+  site.updateOrder(order.id, { meta: { delivery_note: 'returned to the warehouse' } });
+  await poll('the edited order, polled', async () => (await deliveries(order.id)).some((d) => d.event === 'refunded'));
+  await waitFor(async () => (await deliveries(order.id)).every((d) => d.status !== 'pending'), { what: 'nothing left to send' });
+  expect((await deliveries(order.id)).find((d) => d.event === 'refunded')).toMatchObject({
+    status: 'skipped',
+    lastError: expect.stringContaining('told already'),
+  });
+  expect(sim.timesDelivered(user)).toBe(told);
+}, 60_000);

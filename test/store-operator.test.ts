@@ -129,6 +129,21 @@ describeEachStore((current) => {
     expect(await store.operator.countSentSince(Date.now() + 1_000)).toBe(0);
   });
 
+  test("retention keeps a told order ending's key past its delivery (an edit of the order is no news), then forgets it", async () => {
+    const placed = incoming({ orderId: 'ended', skip: true });
+    const ending = { ...placed, event: 'refunded' as const, dedupeKey: `${placed.dedupeKey}:refunded` };
+    await store.recordOrder(placed);
+    await store.recordOrder(ending);
+    const later = Date.now() + 1_000;
+    expect(await store.operator.prune({ finishedBefore: later, deadBefore: later, endings: { now: later, forgetBefore: 0 } })).toBe(2);
+    expect(await store.prunedEnding(ending.dedupeKey)).toBe(true);
+    expect(await store.prunedEnding(placed.dedupeKey)).toBe(false);
+    await store.operator.prune({ finishedBefore: later, deadBefore: later, endings: { now: later + 1, forgetBefore: later } });
+    expect(await store.prunedEnding(ending.dedupeKey)).toBe(true); // kept from `later` on
+    await store.operator.prune({ finishedBefore: later, deadBefore: later, endings: { now: later + 2, forgetBefore: later + 1 } });
+    expect(await store.prunedEnding(ending.dedupeKey)).toBe(false);
+  });
+
   test('retention leaves pending deliveries alone, however old', async () => {
     await store.recordOrder({ ...incoming(), receivedAt: 1_000 });
     expect(await store.operator.prune({ finishedBefore: Date.now(), deadBefore: Date.now() })).toBe(0);

@@ -11,6 +11,7 @@ import {
   orderEventKey,
   type RecordedOrder,
   SPENT_AT_FIRST_SIGHT,
+  TOLD_BEFORE_PRUNED,
   withdrawnAlready,
 } from '../domain/delivery.ts';
 import {
@@ -51,6 +52,7 @@ export interface IntakeDeps {
   store: {
     recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
     findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
+    prunedEnding(dedupeKey: string): Promise<boolean>;
     updateShipment(dedupeKey: string, shipment: Shipment): Promise<boolean>;
     noteSpentShipment(dedupeKey: string, reason: string, news: SpentShipmentNews): Promise<StoredOrder | undefined>;
     refreshMessage(dedupeKey: string, rule: string, message: { content: Content; batchKey: string }, now: number): Promise<boolean>;
@@ -136,9 +138,11 @@ export function createIntake(deps: IntakeDeps): Intake {
     // A stage before its parcel's delivery is late once that is stored (late-stage.ts).
     const mayBeLate = mayComeLate(received.event, mapping.rules);
     // A placed event (most webhooks) looks nothing up: it starts its order.
-    const [placed, shipped, delivered] =
+    // An ending told and pruned long ago: WooCommerce dates it by the order's last edit, so only its kept key tells.
+    const ending = (ORDER_ENDINGS as readonly OrderEvent[]).includes(received.event);
+    const [placed, shipped, delivered, toldLongAgo] =
       received.event === 'placed'
-        ? [undefined, undefined, undefined]
+        ? [undefined, undefined, undefined, false]
         : await Promise.all([
             lookUp(placedKey),
             shipmentId === undefined || !isDeliveryStage(received.event)
@@ -147,6 +151,7 @@ export function createIntake(deps: IntakeDeps): Intake {
             shipmentId === undefined || !mayBeLate
               ? undefined
               : find(orderEventKey(placedKey, 'delivered', shipmentId), 'look the delivery up'),
+            ending && withDeadline(deps.store.prunedEnding(orderEventKey(placedKey, received.event)), storeTimeoutMs, 'look the ending up'),
           ]);
     // An order first seen at a later status (WooCommerce's completed) starts with its placed message, if one is sent.
     const firstSeen = placedIfFirst === true && placed === undefined && anyRuleFor(mapping.rules, 'placed');
@@ -165,7 +170,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     if (!ruled && !kept) return { outcome: 'ignored', reason: `no rule sends a message for ${order.event} events` };
 
     // A stage come after its parcel's delivered is stored skipped, so its redeliveries are duplicates.
-    const late = lateReason(order.event, delivered);
+    const late = lateReason(order.event, delivered) ?? (toldLongAgo && order.event === received.event ? TOLD_BEFORE_PRUNED : undefined);
     const decided: DeliveryPlan = late
       ? { kind: 'skip', reason: late }
       : ruled

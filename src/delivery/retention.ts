@@ -1,5 +1,6 @@
 // Retention: sent and skipped deliveries (with their stored order and attempts) are deleted after
-// RETENTION_DAYS, dead ones after DEAD_RETENTION_DAYS unless redriven. Runs hourly, in chunks.
+// RETENTION_DAYS, dead ones after DEAD_RETENTION_DAYS unless redriven; a told order ending's key is
+// kept a year more (store/migrations/018). Runs hourly, in chunks.
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { OperatorView } from '../store/store.ts';
@@ -7,6 +8,8 @@ import { IDEMPOTENCY_WINDOW_MS } from './idempotency.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const EVERY_MS = 60 * 60 * 1000;
+/** How long a told order ending is remembered after its delivery is pruned (an edit of the order is no news). */
+const PRUNED_ENDINGS_KEPT_DAYS = 365;
 /** The first run waits for startup to settle. */
 const FIRST_RUN_MS = 30_000;
 
@@ -44,6 +47,7 @@ export class Retention {
       finishedBefore: now - days * DAY_MS,
       deadBefore: now - deadDays * DAY_MS,
       keysBefore: now - IDEMPOTENCY_WINDOW_MS,
+      endings: { now, forgetBefore: now - PRUNED_ENDINGS_KEPT_DAYS * DAY_MS },
     });
     const deleted = await this.running;
     if (deleted > 0)

@@ -88,6 +88,10 @@ export interface IncomingOrder {
   replacesUnless?: string[];
 }
 
+/** Why an order ending (cancelled, refunded) come again after retention pruned its told delivery is not sent (an edit of the order). */
+export const TOLD_BEFORE_PRUNED =
+  'told already: the order ended long ago (its delivery since pruned by retention); an edit of it is no news';
+
 /** Why a shipment stored with its order's first sight (WooCommerce's completed) is not sent: that order's placed message went instead. */
 export const SPENT_AT_FIRST_SIGHT = 'the order was first seen at this status: its placed message is the one sent';
 

@@ -73,7 +73,13 @@ export interface OperatorView {
   /** How many deliveries were sent at or after `since`. */
   countSentSince(since: number): Promise<number>;
   /** Deletes finished deliveries (with their attempts) that finished before the cut-offs, and idempotency keys older than `keysBefore`; how many deliveries. */
-  prune(cutoff: { finishedBefore: number; deadBefore: number; keysBefore?: number }): Promise<number>;
+  /** `endings`: order endings' keys are kept past their deliveries, until `forgetBefore` (keepPrunedEndings). */
+  prune(cutoff: {
+    finishedBefore: number;
+    deadBefore: number;
+    keysBefore?: number;
+    endings?: { now: number; forgetBefore: number };
+  }): Promise<number>;
 
   // The recipient directory: customer keys (customer:, email:, phone:) to chat users.
   putRecipients(entries: DirectoryEntry[]): Promise<void>;
@@ -144,6 +150,8 @@ export interface KnownDelivery {
 /** Deliveries whose recipient the worker finds (MantaGO member lookups), and the binds it makes after. */
 export interface ResolutionQueue {
   findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
+  /** Whether this order ending (cancelled, refunded) was told and then pruned by retention. */
+  prunedEnding(dedupeKey: string): Promise<boolean>;
   /** A shipment's later details (a fulfillment's update adding tracking), kept with its shipped event; whether anything changed. */
   updateShipment(dedupeKey: string, shipment: Shipment): Promise<boolean>;
   /** Notes the order times seen of a shipment spent at its order's first sight (skipped for `reason`); the order after, if it still is. */

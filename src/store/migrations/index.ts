@@ -17,6 +17,7 @@ import { m014 } from './014-tag-jobs-by-user-and-tag.ts';
 import { m015 } from './015-tag-jobs-recovery.ts';
 import { m016 } from './016-woocommerce-site-scheme.ts';
 import { m017 } from './017-store-heartbeat.ts';
+import { m018 } from './018-pruned-endings.ts';
 
 export interface Migration {
   version: number;
@@ -41,6 +42,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m015,
   m016,
   m017,
+  m018,
 ];
 
 /** The engine's spelling of the column types the migrations use. */

@@ -57,6 +57,7 @@ export const STORE_OPERATIONS = {
   claimIdempotencyKey: op(idempotency.claimIdempotencyKey),
   saveIdempotentResponse: op(idempotency.saveIdempotentResponse),
   optedOut: op(optOuts.optedOut),
+  prunedEnding: op(operator.prunedEnding),
   ping: op(async (db: Runner) => void (await db.all('SELECT 1'))),
   // A write, not a read: a store that answers but cannot write (a full disk, a standby) takes no order.
   heartbeat: op(async (db: Runner) => {
@@ -100,6 +101,7 @@ export const STEPS = {
     recorded.some((r, i) => r.outcome === 'accepted' && (r.status === 'pending' || writes[i]?.tagging !== undefined)),
   ),
   pruneChunk: op(operator.pruneChunk),
+  keepPrunedEndings: op(operator.keepPrunedEndings),
   pruneIdempotencyKeys: op(idempotency.pruneIdempotencyKeys),
   putRecipients: op(operator.putRecipients),
   loadCredentials: op(credentials.loadCredentials),

@@ -1,13 +1,15 @@
 // The operator's statements (deliveries, redrives, queue figures, retention) and the recipient
 // directory's, written once for both engines.
 import type { DeliveryDetail, DeliveryRecord, DeliveryStatus } from '../../domain/delivery.ts';
-import type { StoredOrder } from '../../domain/order.ts';
+import { ORDER_ENDINGS, type StoredOrder } from '../../domain/order.ts';
 import type { DirectoryEntry } from '../../domain/recipient.ts';
 import { RECORD_COLUMNS, toDeliveryRecord } from '../delivery-row.ts';
 import { toAttemptRecord, toDirectoryEntry } from '../rows.ts';
-import type { Param, Row, Runner } from '../runner.ts';
+import { oneOf, type Param, type Row, type Runner } from '../runner.ts';
 import { NO_LEASE } from './deliveries.ts';
 import type { DeliveryFilter, QueueStats, Requeue } from '../store.ts';
+
+const ORDER_ENDING = oneOf(ORDER_ENDINGS);
 
 export async function listDeliveries(db: Runner, filter: DeliveryFilter, now: number): Promise<DeliveryRecord[]> {
   const where: string[] = [];
@@ -122,6 +124,27 @@ export async function pruneChunk(db: Runner, cutoff: { finishedBefore: number; d
     [cutoff.finishedBefore, cutoff.deadBefore],
   );
   return changes;
+}
+
+/**
+ * Before retention deletes them: the keys of told order endings (cancelled, refunded) past it, kept
+ * until `forgetBefore` (migration 018 says why); and those kept longer than that, forgotten.
+ */
+export function keepPrunedEndings(db: Runner, finishedBefore: number, endings: { now: number; forgetBefore: number }): Promise<void> {
+  return db.transaction(async (tx) => {
+    await tx.run(
+      `INSERT INTO pruned_endings (dedupe_key, pruned_at)
+       SELECT dedupe_key, ? FROM deliveries WHERE status IN ('sent', 'skipped') AND finished_at < ? AND event ${ORDER_ENDING}
+       ON CONFLICT (dedupe_key) DO UPDATE SET pruned_at = excluded.pruned_at`,
+      [endings.now, finishedBefore],
+    );
+    await tx.run('DELETE FROM pruned_endings WHERE pruned_at < ?', [endings.forgetBefore]);
+  });
+}
+
+/** Whether the order ending of `dedupeKey` was told and then pruned (keepPrunedEndings). */
+export async function prunedEnding(db: Runner, dedupeKey: string): Promise<boolean> {
+  return (await db.all('SELECT 1 FROM pruned_endings WHERE dedupe_key = ?', [dedupeKey])).length > 0;
 }
 
 export function putRecipients(db: Runner, entries: DirectoryEntry[]): Promise<void> {
