@@ -5,7 +5,7 @@
 // `remove buyer` is not undone by the redriven `add buyer` of the order before it.
 import { describe, expect, test } from 'vitest';
 import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
-import { startServiceWithSimulator } from './helpers/service.ts';
+import { shiftedClock, startServiceWithSimulator } from './helpers/service.ts';
 import { type App, auth, JOURNEY, orderFor, post, settled, user } from './helpers/tagging.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyRefund, shopifyRequest } from './helpers/webhooks.ts';
@@ -63,6 +63,25 @@ describe.each(SERVICE_ENGINES)('dead tag jobs on $engine', ({ engine, available 
       const page = (await get(app, '/admin/tag-jobs?limit=2')).json();
       expect(page.tagJobs).toHaveLength(2);
       expect((await get(app, `/admin/tag-jobs?limit=10&cursor=${page.nextCursor}`)).json().tagJobs.length).toBeGreaterThan(0);
+    },
+  );
+
+  test.skipIf(!available)(
+    'a dead job tried again days later has its tries and its age bound start over: a passing failure does not kill it again',
+    async () => {
+      const mapping = JOURNEY.replace('{ add: [{ name: buyer }] }', '{ add: [ctLater] }');
+      const clock = shiftedClock();
+      const { app, sim } = await startServiceWithSimulator({ mapping, env: await engineEnv(engine), clock });
+      const first = await post(app, shopifyRequest(orderFor(1)));
+      await settled(app, first.id);
+      const [dead] = (await deadJobs(app)) as [Job];
+      clock.offset += 2 * 86_400_000; // past RETRY_MAX_AGE_MS (a day) since the job was stored
+      sim.tags.create('later', 'ctLater');
+      sim.set({ failTags: { status: 503, count: 1 } });
+      expect((await app.inject({ method: 'POST', url: `/admin/tag-jobs/${dead.id}/retry`, headers: auth })).statusCode).toBe(200);
+      await waitFor(async () => sim.tags.tagsOf('line', user(1)).includes('later'), { what: 'the tag, after one 503' });
+      const [job] = (await get(app, `/admin/deliveries/${first.id}`)).json().tagging;
+      expect(job).toMatchObject({ id: dead.id, status: 'tagged' });
     },
   );
 });

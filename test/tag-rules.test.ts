@@ -87,7 +87,7 @@ describe('the mapping’s tag key', () => {
 describe('afterTagTry', () => {
   const policy: RetryPolicy = { baseDelayMs: 1_000, maxDelayMs: 60_000, maxAttempts: 3, maxAgeMs: 3_600_000 };
   const now = 1_000_000_000;
-  const fresh = { attempts: 0, createdAt: now };
+  const fresh = { attempts: 0, waitingSince: now };
   const denied: CallResult = {
     kind: 'refused',
     status: 403,
@@ -131,7 +131,7 @@ describe('afterTagTry', () => {
       outcome: 'failed',
       error: 'MantaGO answered HTTP 403: Permission denied',
     });
-    expect(afterTagTry(denied, { attempts: 2, createdAt: now }, policy, now, 0, undefined, true)).toMatchObject({ to: 'dead' });
+    expect(afterTagTry(denied, { attempts: 2, waitingSince: now }, policy, now, 0, undefined, true)).toMatchObject({ to: 'dead' });
     // 5001 is the bot whatever tagging does.
     const noBot = { ...denied, message: 'Bot not found', code: 5001 };
     expect(afterTagTry(noBot, fresh, policy, now, 0, undefined, true)).toMatchObject({ counted: false, bot: { reason: 'no_such_bot' } });
@@ -155,8 +155,10 @@ describe('afterTagTry', () => {
     });
     expect(afterTagTry(refused(429, 7_000), fresh, policy, now)).toMatchObject({ to: 'retry', at: now + 7_000, counted: false });
     // A Retry-After of 0 at the last attempt: not dead (a 429 is MantaGO's pace, not the job's fault), and not back at once.
-    expect(afterTagTry(refused(429), { attempts: 0, createdAt: now - 3_600_000 + 1 }, policy, now, 1)).toMatchObject({ at: now + 60_000 }); // an hour of 429s: a tenth, capped
-    expect(afterTagTry(refused(429, 0), { attempts: 2, createdAt: now }, policy, now, 0)).toMatchObject({
+    expect(afterTagTry(refused(429), { attempts: 0, waitingSince: now - 3_600_000 + 1 }, policy, now, 1)).toMatchObject({
+      at: now + 60_000,
+    }); // an hour of 429s: a tenth, capped
+    expect(afterTagTry(refused(429, 0), { attempts: 2, waitingSince: now }, policy, now, 0)).toMatchObject({
       to: 'retry',
       at: now + 500,
       counted: false,
@@ -164,7 +166,7 @@ describe('afterTagTry', () => {
     expect(
       afterTagTry(
         { kind: 'unreachable', durationMs: 1, message: 'ECONNRESET', timeout: false },
-        { attempts: 2, createdAt: now },
+        { attempts: 2, waitingSince: now },
         policy,
         now,
       ),
@@ -178,7 +180,7 @@ describe('afterTagTry', () => {
   test('another replica creating the tag: the job waits uncounted for it, within the age bound', () => {
     const busy = { kind: 'busy' as const, message: 'another replica is creating tag buyer', retryAt: now + 1_000 };
     expect(afterTagTry(busy, fresh, policy, now)).toMatchObject({ to: 'retry', at: now + 1_000, counted: false });
-    expect(afterTagTry(busy, { attempts: 0, createdAt: now - policy.maxAgeMs }, policy, now)).toMatchObject({ to: 'dead' });
+    expect(afterTagTry(busy, { attempts: 0, waitingSince: now - policy.maxAgeMs }, policy, now)).toMatchObject({ to: 'dead' });
   });
 
   test('a tag call refused for the bot (1002) waits uncounted for its probe, and names the bot', () => {
@@ -199,6 +201,6 @@ describe('afterTagTry', () => {
       outcome: 'credentials_unavailable',
       error: 'MantaGO credentials unavailable',
     });
-    expect(afterTagTry(waiting, { attempts: 0, createdAt: now - policy.maxAgeMs }, policy, now)).toMatchObject({ to: 'dead' });
+    expect(afterTagTry(waiting, { attempts: 0, waitingSince: now - policy.maxAgeMs }, policy, now)).toMatchObject({ to: 'dead' });
   });
 });

@@ -20,8 +20,8 @@ export type TagStep =
 /** Where a tag job stands before this try. */
 export interface TagProgress {
   attempts: number;
-  /** When it was stored: the age bound counts from here. */
-  createdAt: number;
+  /** When it was stored, or last tried again by the operator: the age bound counts from here. */
+  waitingSince: number;
 }
 
 /**
@@ -37,7 +37,7 @@ export function afterTagTry(
   botProbeAt?: number,
   tagsRefused = false,
 ): TagStep {
-  const progress = { attempts: job.attempts, waitingSince: job.createdAt };
+  const progress = { attempts: job.attempts, waitingSince: job.waitingSince };
   switch (result.kind) {
     case 'ok':
       return { to: 'tagged', outcome: result.dryRun ? 'dry_run' : 'tagged' };
@@ -47,14 +47,14 @@ export function afterTagTry(
       return { to: 'release' };
     case 'busy':
       // Another replica is creating the tag: not the job's fault, so not one of its tries (within the age bound).
-      if (now - job.createdAt >= policy.maxAgeMs) return { to: 'dead', outcome: 'failed', reason: result.message };
+      if (now - job.waitingSince >= policy.maxAgeMs) return { to: 'dead', outcome: 'failed', reason: result.message };
       return { to: 'retry', at: result.retryAt, counted: false, outcome: 'failed', error: result.message };
     case 'credentials':
     case 'expired':
     case 'superseded': {
       // Credential trouble is never the job's fault: it waits, uncounted, within the age bound.
       const error = result.kind === 'credentials' ? `MantaGO credentials ${result.renewal}` : `MantaGO credentials: ${result.message}`;
-      if (now - job.createdAt >= policy.maxAgeMs) return { to: 'dead', outcome: 'credentials_unavailable', reason: error };
+      if (now - job.waitingSince >= policy.maxAgeMs) return { to: 'dead', outcome: 'credentials_unavailable', reason: error };
       const at = result.kind === 'credentials' ? Math.max(now, result.retryAt) : now + policy.baseDelayMs;
       return { to: 'retry', at, counted: false, outcome: 'credentials_unavailable', error };
     }

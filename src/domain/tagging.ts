@@ -46,7 +46,8 @@ export interface TagJob {
   tag: TagRef;
   /** Counted tries so far. */
   attempts: number;
-  createdAt: number;
+  /** When it was stored, or last tried again by the operator (the age bound counts from here). */
+  waitingSince: number;
   /** The claim it was taken under: only that claim records how it went. */
   owner: string;
 }

@@ -18,6 +18,7 @@ import { m015 } from './015-tag-jobs-recovery.ts';
 import { m016 } from './016-woocommerce-site-scheme.ts';
 import { m017 } from './017-store-heartbeat.ts';
 import { m018 } from './018-pruned-endings.ts';
+import { m019 } from './019-tag-jobs-redriven-at.ts';
 
 export interface Migration {
   version: number;
@@ -43,6 +44,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m016,
   m017,
   m018,
+  m019,
 ];
 
 /** The engine's spelling of the column types the migrations use. */

@@ -101,9 +101,9 @@ async function retryDead(tx: Runner, id: number, now: number): Promise<'requeued
     return 'superseded';
   }
   await tx.run(
-    `UPDATE tag_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, finished_at = NULL, lease_owner = NULL, lease_until = NULL
+    `UPDATE tag_jobs SET status = 'pending', attempts = 0, next_attempt_at = ?, redriven_at = ?, finished_at = NULL, lease_owner = NULL, lease_until = NULL
      WHERE id = ? AND status = 'dead'`,
-    [now, id],
+    [now, now, id],
   );
   return 'requeued';
 }

@@ -72,7 +72,7 @@ export async function queueTags(db: Runner, deliveryId: number, tagging: Tagging
 export function claimTags(db: Runner, owner: string, limit: number, leaseMs: number, now: number): Promise<TagJob[]> {
   return db.transaction(async (tx) => {
     const rows = await tx.all(
-      `SELECT id, delivery_id, platform, client_id, action, tag, attempts, created_at FROM tag_jobs
+      `SELECT id, delivery_id, platform, client_id, action, tag, attempts, coalesce(redriven_at, created_at) AS waiting_since FROM tag_jobs
        WHERE status = 'pending' AND ${CLAIMABLE_AT} <= ?
          AND NOT EXISTS (SELECT 1 FROM tag_jobs earlier WHERE earlier.status = 'pending' AND ${sameUserAndTag('earlier', 'tag_jobs')} AND earlier.id < tag_jobs.id)
        ORDER BY ${CLAIMABLE_AT}, id LIMIT ?${tx.dialect.skipLocked}`,
@@ -93,7 +93,7 @@ export function claimTags(db: Runner, owner: string, limit: number, leaseMs: num
       action: r.action as TagJob['action'],
       tag: tagOfKey(String(r.tag)),
       attempts: Number(r.attempts),
-      createdAt: Number(r.created_at),
+      waitingSince: Number(r.waiting_since),
       owner,
     }));
   });
