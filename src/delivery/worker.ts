@@ -109,9 +109,10 @@ export class DeliveryWorker {
     while (this.stopDeadline.at === undefined) {
       try {
         const pause = await this.pauseBeforeClaim();
+        const claimedAt = this.clock.now();
         if (pause !== undefined) await this.wakeUp.sleep(pause);
         else if (this.deps.bot?.isRefused()) await this.wakeUp.sleep(await this.whileRefused(this.deps.bot));
-        else if (!(await this.claimNext())) await this.wakeUp.sleep(await this.untilNextDue());
+        else if (!(await this.claimNext())) await this.wakeUp.sleep(await this.untilNextDue(claimedAt));
       } catch (error) {
         this.deps.log.error({ err: error }, 'delivery worker could not reach the store; retrying');
         await this.wakeUp.sleep(this.deps.options.pollMs);
@@ -162,11 +163,11 @@ export class DeliveryWorker {
     );
   }
 
-  /** Until the next delivery falls due, or a poll interval, whichever is sooner. */
-  private async untilNextDue(): Promise<number> {
+  /** Until the next delivery falls due, or a poll interval; one due at `claimedAt` yet not claimed (its lookup waits, this process holds it) is no cause to spin. */
+  private async untilNextDue(claimedAt: number): Promise<number> {
     const { pollMs } = this.deps.options;
     const due = await this.deps.store.nextDueAt();
-    return due === undefined ? pollMs : Math.min(pollMs, due - this.clock.now());
+    return due === undefined || due <= claimedAt ? pollMs : Math.min(pollMs, due - this.clock.now());
   }
 
   /** Claims a stage's work under a lease of its own and starts it, tracked; whether there was any. */

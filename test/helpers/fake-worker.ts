@@ -45,6 +45,8 @@ export const expired: CallResult = { kind: 'expired', status: 401, durationMs: 5
 export interface Queue {
   claims?: ClaimedDelivery[][];
   nextDueAt?: number;
+  /** A delivery due from then on that no send claim takes (its recipient still to be looked up). */
+  unclaimedDueAt?: number;
   pausedUntil?: number;
   policy?: RetryPolicy;
   /** The bot's state the worker goes by (bot-pause.ts), made on the worker's clock. */
@@ -84,7 +86,8 @@ export function setupWorker(
     },
     release: async (_owner, ids) => void released.push(ids),
     // Once due, the delivery was claimed: nothing is due after it.
-    nextDueAt: async () => (queue.nextDueAt !== undefined && queue.nextDueAt > clock.now() ? queue.nextDueAt : undefined),
+    nextDueAt: async () =>
+      queue.unclaimedDueAt ?? (queue.nextDueAt !== undefined && queue.nextDueAt > clock.now() ? queue.nextDueAt : undefined),
     onDeliveryDue: (listener) => {
       due.listener = listener;
       return () => undefined;

@@ -27,6 +27,19 @@ describe('DeliveryWorker loop', () => {
     await worker.stop();
   });
 
+  test('a delivery due that no send claim takes (its recipient still to be looked up) waits a poll interval, not a spin of claims', async () => {
+    const at = new FakeClock();
+    const { worker, claimedAt, clock } = setup([() => ok], {}, { unclaimedDueAt: at.now() - 1 });
+    worker.start();
+    await settle();
+    expect(claimedAt).toHaveLength(1);
+    await clock.advance(OPTIONS.pollMs - 1);
+    expect(claimedAt).toHaveLength(1);
+    await clock.advance(1);
+    expect(claimedAt).toHaveLength(2);
+    await worker.stop();
+  });
+
   test('a wake-up (a delivery stored) ends the sleep at once; stop() ends it for good', async () => {
     const { worker, claimedAt, due } = setup([() => ok]);
     worker.start();
