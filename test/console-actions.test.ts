@@ -86,6 +86,35 @@ describe('actions in the console', () => {
     },
   );
 
+  test('a retry answered after the operator left the delivery page starts no following of it', BROWSER_TEST, async () => {
+    const c = await consoleService(await browser());
+    const user = lineUser(3);
+    c.sim.set({ refusedClientIds: [user] });
+    const id = await c.order(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user }] })));
+    expect((await c.settled(id)).status).toBe('dead');
+    c.sim.set({ refusedClientIds: [], hold: true }); // retried, it stays in flight: a page would follow it
+    await c.page.clock.install();
+    await c.signIn();
+    await c.page.goto(`${c.base}/console/#/deliveries/${id}`);
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    await c.page.route(`**/admin/deliveries/${id}/retry`, async (route) => {
+      await released;
+      await route.continue();
+    });
+    await c.page.getByRole('button', { name: 'Retry this delivery' }).click();
+    await nav(c, 'Deliveries');
+    const reads: string[] = [];
+    c.page.on('request', (request) => {
+      if (new URL(request.url()).pathname === `/admin/deliveries/${id}`) reads.push(request.url());
+    });
+    release();
+    await waitFor(() => c.sim.heldCalls === 1, { what: 'the retried delivery in flight' });
+    await c.page.clock.runFor(30_000);
+    expect(reads).toEqual([]);
+    c.sim.set({ hold: false });
+  });
+
   test('recipients: bind, look up, unbind; explain how a customer would be found', BROWSER_TEST, async () => {
     const c = await consoleService(await browser());
     await c.signIn();

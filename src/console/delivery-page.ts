@@ -46,8 +46,10 @@ export const deliveryPage: Page = ({ main, id }) => {
   // A waiting delivery changes by itself: follow it until it is settled (an answer that did not
   // come, as while the service restarts, says nothing of that: it goes on).
   let stopWatching: (() => void) | undefined;
+  let left = false; // the operator left the page: an action answered since starts no following
   const watch = () => {
     stopWatching?.();
+    if (left) return;
     stopWatching = every(PENDING_REFRESH_MS, async () => {
       const status = await load();
       if (status !== 'pending' && status !== 'unknown') stopWatching?.();
@@ -82,7 +84,10 @@ export const deliveryPage: Page = ({ main, id }) => {
     }
   };
   watch();
-  return () => stopWatching?.();
+  return () => {
+    left = true;
+    stopWatching?.();
+  };
 };
 
 type Action = 'retry' | 'send-now' | 'retry-tag';
