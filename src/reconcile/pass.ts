@@ -40,6 +40,15 @@ export interface PassCounts {
   unreadable: number;
 }
 
+/** Two passes' counts together. */
+export const addCounts = (a: PassCounts, b: PassCounts): PassCounts => ({
+  orders: a.orders + b.orders,
+  new: a.new + b.new,
+  duplicates: a.duplicates + b.duplicates,
+  ignored: a.ignored + b.ignored,
+  unreadable: a.unreadable + b.unreadable,
+});
+
 /** A pass's counts, and where to go on from if it ended before the window's end. */
 export interface PassResult extends PassCounts {
   /** Set when orders were left (the page bound, the deadline, a stop): the latest update time stored through, else the window's start. */

@@ -13,7 +13,7 @@ import type { ShopConnectionRow, ShopConnectionStore } from '../store/store.ts';
 import type { ShopConnection, Window } from './connection.ts';
 import type { PollOutcome } from './outcomes.ts';
 import { withBackoff } from './backoff.ts';
-import { type PassCounts, type PassOptions, type PassResult, runPass } from './pass.ts';
+import { addCounts, type PassCounts, type PassOptions, type PassResult, runPass } from './pass.ts';
 import { ShopCallError } from './shop-call.ts';
 import { keepWebhooks, parseWebhookState } from './webhook-keeper.ts';
 
@@ -236,16 +236,28 @@ export class ShopPoller {
       const state = await keepWebhooks(connection, { publicUrl, events, previous, now: clock.now(), log, metrics, retrying });
       await store.saveShopWebhooks(source, JSON.stringify(state));
     }
-    const window = { since: Math.max(row.watermark - OVERLAP_MS, row.connectedAt) };
+    let window = { since: Math.max(row.watermark - OVERLAP_MS, row.connectedAt) };
     let counts: PassCounts = { orders: 0, new: 0, duplicates: 0, ignored: 0, unreadable: 0 };
+    let held = true;
+    const onPage = async (through: number) => {
+      held =
+        (await store.claimShopPoll(source, owner, clock.now() + pollLeaseMs(this.options.intervalMs), clock.now(), false)) &&
+        // Never past now: an order stamped in the future (a shop's clock, a bad date) would skip every order after it.
+        (await store.advanceWatermark(source, owner, Math.min(through, clock.now())));
+      return held;
+    };
     try {
-      counts = await this.countedPass(connection, window, {
-        onPage: async (through) =>
-          (await store.claimShopPoll(source, owner, clock.now() + pollLeaseMs(this.options.intervalMs), clock.now(), false)) &&
-          // Never past now: an order stamped in the future (a shop's clock, a bad date) would skip every order after it.
-          (await store.advanceWatermark(source, owner, Math.min(through, clock.now()))),
-        onWait: (e, ms) => log.info({ source, outcome: e.outcome, waitMs: ms }, 'shop poll backs off'),
-      });
+      // A pass ended at its page bound goes on from where it stopped, without the overlap: a stretch
+      // denser than the bound would otherwise be read from its start again at every poll.
+      for (;;) {
+        const { resumeFrom, ...pass } = await this.countedPass(connection, window, {
+          onPage,
+          onWait: (e, ms) => log.info({ source, outcome: e.outcome, waitMs: ms }, 'shop poll backs off'),
+        });
+        counts = addCounts(counts, pass);
+        if (resumeFrom === undefined || resumeFrom <= window.since || !held || this.stopped) break;
+        window = { since: resumeFrom };
+      }
       if (counts.new > 0) log.info({ source, ...counts }, 'shop poll recovered events no webhook brought');
       else log.debug({ source, ...counts }, 'shop poll done');
       return { outcome: 'ok', error: null, counts };
