@@ -117,6 +117,53 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
     },
     60_000,
   );
+
+  test.skipIf(!available)(
+    'more orders changed in one second than a replay reads: going on with its resume token gets past them, each sent once; a bad token is a 400',
+    async () => {
+      const clock = shiftedClock();
+      // Every second page a replay reads is answered 25 s on: past the replay's 20 s, so each replay reads two pages.
+      let calls: unknown[] = [];
+      let jumping = false;
+      const {
+        shop,
+        sim,
+        inject: call,
+      } = await connected(engine, clock, () => {
+        if (jumping && calls.length % 2 === 0) clock.offset += 25_000;
+        return clock.now();
+      });
+      calls = shop.calls;
+      const inject = (payload: object) => call('POST', '/admin/reconcile', payload);
+      const since = new Date(clock.now() - 1000).toISOString();
+      const users = Array.from({ length: 230 }, (_, i) => shopUser(900 + i));
+      for (const user of users) shop.createOrder({ customAttributes: { line_uid: user } }); // all in the same second
+      jumping = true;
+      let answer = (await inject({ source: 'shopify', since })).json();
+      const replays = [answer];
+      while (answer.unfinished && replays.length < 10) {
+        expect(answer.orders).toBe(100);
+        answer = (await inject({ source: 'shopify', resume: answer.unfinished.resume })).json();
+        replays.push(answer);
+      }
+      jumping = false;
+      expect(replays.map((r) => r.new)).toEqual([100, 100, 30]);
+      expect(answer.unfinished).toBeUndefined();
+      const sends = () => sim.broadcasts.flatMap((b) => b.clientIds).filter((u) => users.includes(u));
+      await waitFor(() => new Set(sends()).size === users.length, { what: 'every order sent' });
+      expect(sends()).toHaveLength(users.length);
+
+      for (const [payload, message] of [
+        [{ source: 'shopify', resume: 'not-a-token' }, 'resume is not a token an unfinished replay answered'],
+        [{ source: 'shopify', since, resume: replays[0].unfinished.resume }, 'give since (and until, if you like) for a window, or resume'],
+        [{ source: 'shopify' }, 'give since (and until, if you like) for a window, or resume'],
+      ] as const) {
+        const refused = await inject(payload);
+        expect([refused.statusCode, refused.json().message]).toEqual([400, expect.stringContaining(message)]);
+      }
+    },
+    60_000,
+  );
 });
 
 test("a password written into PUBLIC_URL is never shown: our webhooks' addresses are listed with it masked", async () => {

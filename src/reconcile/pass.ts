@@ -53,6 +53,8 @@ export const addCounts = (a: PassCounts, b: PassCounts): PassCounts => ({
 export interface PassResult extends PassCounts {
   /** Set when orders were left (the page bound, the deadline, a stop): the latest update time stored through, else the window's start. */
   resumeFrom?: number;
+  /** Set with it: the shop's cursor of the first page left (a replay goes on from there: replay-resume.ts). */
+  resumeCursor?: string;
 }
 
 export interface PassOptions {
@@ -76,6 +78,8 @@ export interface PassOptions {
    * once a page is stored, rather than as the shop's failure.
    */
   deadline?: number;
+  /** The page to begin at (a replay going on): a cursor an earlier pass over the same window left. */
+  cursor?: string;
 }
 
 export async function runPass(connection: ShopConnection, window: Window, options: PassOptions): Promise<PassResult> {
@@ -105,7 +109,7 @@ export async function runPass(connection: ShopConnection, window: Window, option
       );
     }
   };
-  let cursor: string | undefined;
+  let cursor = options.cursor;
   let pages = 0;
   /** The next page of the last one read: set while orders are left. */
   let left: string | undefined;
@@ -148,5 +152,5 @@ export async function runPass(connection: ShopConnection, window: Window, option
     const share = Math.max(1, options.sideBySide?.() ?? 1);
     if (cursor !== undefined && busy > 0 && !stopped()) await sleep(share * Math.min(busy * REST_PER_BUSY, MAX_REST_MS));
   } while (cursor !== undefined && !stopped());
-  return left === undefined ? counts : { ...counts, resumeFrom: through ?? window.since };
+  return left === undefined ? counts : { ...counts, resumeFrom: through ?? window.since, resumeCursor: left };
 }

@@ -108,16 +108,16 @@ export class ShopPoller {
     await closed;
   }
 
-  /** One pass over `window` now (POST /admin/reconcile): the watermark and the schedule stay as they are. */
-  replay(connection: ShopConnection, window: Window): Promise<PassResult> {
-    return this.countedPass(connection, window, { deadline: this.options.clock.now() + REPLAY_DEADLINE_MS });
+  /** One pass over `window` now (POST /admin/reconcile), from `cursor` if given: the watermark and the schedule stay as they are. */
+  replay(connection: ShopConnection, window: Window, cursor?: string): Promise<PassResult> {
+    return this.countedPass(connection, window, { deadline: this.options.clock.now() + REPLAY_DEADLINE_MS, ...(cursor && { cursor }) });
   }
 
   /** A pass of a poll or a replay, counted among those under way, with what both tell and share; `own`, what one of them adds. */
   private async countedPass(
     connection: ShopConnection,
     window: Window,
-    own: Pick<PassOptions, 'deadline' | 'onPage' | 'onWait'>,
+    own: Pick<PassOptions, 'deadline' | 'onPage' | 'onWait' | 'cursor'>,
   ): Promise<PassResult> {
     const { source } = connection;
     const { clock, intake, metrics, log } = this.options;

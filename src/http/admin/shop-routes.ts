@@ -5,6 +5,7 @@ import Type from 'typebox';
 import { CONNECTED_SOURCES, POLL_OUTCOMES, REPAIR_ACTIONS } from '../../reconcile/outcomes.ts';
 import { MAX_PAGES_PER_PASS } from '../../reconcile/pass.ts';
 import { REPLAY_DEADLINE_MS } from '../../reconcile/poller.ts';
+import { readResumeToken, resumeToken } from '../../reconcile/replay-resume.ts';
 import { ShopCallError } from '../../reconcile/shop-call.ts';
 import { describeShops } from '../../reconcile/shops-view.ts';
 import type { Service } from '../../service.ts';
@@ -52,8 +53,13 @@ const ShopSchema = Type.Object({
 const ReconcileBody = Type.Object(
   {
     source: Type.Enum([...CONNECTED_SOURCES]),
-    since: Type.String({ format: 'date-time' }),
+    since: Type.Optional(
+      Type.String({ format: 'date-time', description: 'the window by update time: since is required, unless resume is given' }),
+    ),
     until: Type.Optional(Type.String({ format: 'date-time' })),
+    resume: Type.Optional(
+      Type.String({ minLength: 1, maxLength: 2000, description: "an unfinished replay's token: the same window, from the page it left" }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -68,8 +74,8 @@ const ReconcileReply = Type.Object({
   ),
   unfinished: Type.Optional(
     Type.Object(
-      { reason: Type.String(), resumeSince: Time },
-      { description: 'only when orders of the window were left: replay again from resumeSince' },
+      { reason: Type.String(), resumeSince: Time, resume: Type.String() },
+      { description: 'only when orders of the window were left: replay again with resume (or from resumeSince, re-reading that second)' },
     ),
   ),
 });
@@ -112,10 +118,16 @@ export const shopRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async
       response: { 200: ReconcileReply, ...errorReplies(400, 401, 404, 502) },
     },
     handler: async (request) => {
-      const { source, since, until } = request.body;
+      const { source, since, until, resume } = request.body;
       const connection = service.shops.connections.find((c) => c.source === source);
       if (!connection) throw httpError('NOT_FOUND', `${source} is not connected (its shop settings are not set)`);
-      const window = { since: Date.parse(since), ...(until !== undefined && { until: Date.parse(until) }) };
+      if ((since === undefined) === (resume === undefined) || (resume !== undefined && until !== undefined))
+        throw httpError('BAD_REQUEST', 'give since (and until, if you like) for a window, or resume to go on with one; not both');
+      const resumed = resume === undefined ? undefined : readResumeToken(resume);
+      if (resumed && 'problem' in resumed) throw httpError('BAD_REQUEST', resumed.problem);
+      if (resumed && resumed.source !== source)
+        throw httpError('BAD_REQUEST', `resume is a token of ${resumed.source}'s replay, not ${source}'s`);
+      const window = resumed?.window ?? { since: Date.parse(since ?? ''), ...(until !== undefined && { until: Date.parse(until) }) };
       // The format lets a leap second (:60) through; no Date holds one.
       for (const [name, at] of Object.entries(window))
         if (Number.isNaN(at)) throw httpError('BAD_REQUEST', `${name} is not a time this service can use (a leap second's :60?)`);
@@ -124,7 +136,7 @@ export const shopRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async
       // is not dropped as idle meanwhile.
       request.raw.socket?.setTimeout?.(REPLAY_DEADLINE_MS + 60_000);
       try {
-        const { unreadable, resumeFrom, ...counts } = await service.shops.replay(connection, window);
+        const { unreadable, resumeFrom, resumeCursor, ...counts } = await service.shops.replay(connection, window, resumed?.cursor);
         return {
           source,
           ...counts,
@@ -133,6 +145,7 @@ export const shopRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async
             unfinished: {
               reason: `a replay reads for at most ${REPLAY_DEADLINE_MS / 1000} s and ${MAX_PAGES_PER_PASS} pages, then answers what it stored`,
               resumeSince: isoAt(resumeFrom),
+              resume: resumeToken({ source, window, cursor: resumeCursor ?? '' }),
             },
           }),
         };
