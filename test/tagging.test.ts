@@ -10,7 +10,7 @@ import { sample } from './helpers/metrics.ts';
 import { startServiceWithSimulator } from './helpers/service.ts';
 import { added, auth, detail, JOURNEY, orderFor, post, RECIPIENTS, settled, user } from './helpers/tagging.ts';
 import { waitFor } from './helpers/wait.ts';
-import { shopifyOrder, shopifyRefund, shopifyRequest } from './helpers/webhooks.ts';
+import { shopifyOrder, shopifyRefund, shopifyRequest, wooOrder, wooRequest } from './helpers/webhooks.ts';
 
 describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => {
   const setup = async (mapping: string, env: Record<string, string> = {}) =>
@@ -232,6 +232,57 @@ describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => 
     expect(d).toMatchObject({ status: 'sent', tagging: [{ status: 'tagged' }] });
     expect(sim.tags.tagsOf('line', user(7))).toEqual(['buyer']);
   });
+
+  const SHIPPING_RULES = `
+rules:
+  - name: confirmation
+    send: { intentId: rb2kYmMdW }
+    tag: { add: [{ name: awaiting }] }
+  - name: shipped
+    when: { event: shipped }
+    send: { intentId: shipMod01 }
+    tag: { remove: [{ name: awaiting }], add: [{ name: shipped }] }
+`;
+
+  test.skipIf(!available)(
+    'a WooCommerce order first seen completed, its customer found by a MantaGO member lookup, is tagged by the shipped rule too',
+    async () => {
+      const { app, sim } = await setup(`\nrecipients:\n  - mantago: { customerId: "{{customer.id}}" }\n${SHIPPING_RULES}`);
+      sim.addClient({ clientId: user(70), platform: 'line', customerId: '8170' });
+      const first = await post(app, wooRequest(wooOrder({ status: 'completed', customer_id: 8170, meta_data: [] })));
+      const d = await settled(app, first.id);
+      expect(d.tagging.map((t) => `${t.action} ${t.tag} ${t.status}`)).toEqual([
+        'add name:awaiting tagged',
+        'add name:shipped tagged',
+        'remove name:awaiting tagged',
+      ]);
+      expect(sim.tags.tagsOf('line', user(70))).toEqual(['shipped']);
+    },
+  );
+
+  test.skipIf(!available)(
+    "a WooCommerce order first seen completed, then seen processing (its webhook late): the revived shipment's tags are not put on twice",
+    async () => {
+      const { app, sim } = await setup(`${RECIPIENTS}${SHIPPING_RULES}`);
+      const at = (minute: number) => `2026-03-02T10:${String(minute).padStart(2, '0')}:00`;
+      const order = wooOrder({ date_created_gmt: at(0), meta_data: [{ id: 1, key: 'line_uid', value: user(71) }] });
+      const first = await post(app, wooRequest({ ...order, status: 'completed', date_modified_gmt: at(5) }));
+      await settled(app, first.id);
+      expect(added(sim, 'shipped', user(71))).toBe(1);
+      const late = await app.inject(wooRequest({ ...order, date_modified_gmt: at(1) }));
+      expect(late.statusCode).toBe(200);
+      const shipped = await waitFor(
+        async () => {
+          const list = (await app.inject({ url: `/admin/deliveries?order=${order.id}`, headers: auth })).json().deliveries;
+          return list.find((x: { event: string; status: string }) => x.event === 'shipped' && x.status === 'sent');
+        },
+        { what: 'the revived shipment sent' },
+      );
+      expect((await detail(app, shipped.id)).tagging).toEqual([]);
+      expect(added(sim, 'shipped', user(71))).toBe(1);
+      expect(sim.tags.tagsOf('line', user(71))).toEqual(['shipped']);
+    },
+  );
 
   test.skipIf(!available)('a bot MantaGO refuses (1002) holds the tags uncounted; allowed again, the buyer is tagged once', async () => {
     const { app, sim } = await setup(JOURNEY, { BOT_PROBE_BASE_MS: '100', BOT_PROBE_MAX_MS: '300', RETRY_MAX_ATTEMPTS: '2' });

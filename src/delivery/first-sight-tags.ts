@@ -10,7 +10,7 @@ import { chooseTags } from '../mapping/tags.ts';
  * The plan of an order first seen at a later status, which tags its user for that status too (after
  * the placed rule's tags): the event spent with it tags nobody. Only where the user is known.
  */
-export function withTagsOf(plan: DeliveryPlan, spent: Order, mapping: Mapping): DeliveryPlan {
+export function withTagsOf<P extends DeliveryPlan>(plan: P, spent: Order, mapping: Mapping): P {
   if (plan.kind === 'resolve') return plan;
   const recipient = plan.kind === 'send' ? plan.recipient : plan.tagging?.recipient;
   const ops = recipient ? chooseTags(mapping.rules, spent, recipient.platform) : [];
@@ -24,4 +24,11 @@ export function withTagsFirst(plan: DeliveryPlan, first: Tagging | undefined): D
   const recipient = plan.kind === 'send' ? plan.recipient : (plan.tagging?.recipient ?? first.recipient);
   if (recipient.platform !== first.recipient.platform || recipient.userId !== first.recipient.userId) return plan;
   return { ...plan, tagging: { recipient, ops: [...first.ops, ...(plan.tagging?.ops ?? [])] } };
+}
+
+/** The plan of a spent shipment revived (intake.ts): its tags went with its order's placed message, at first sight. */
+export function withoutTags(plan: DeliveryPlan): DeliveryPlan {
+  if (plan.kind === 'resolve' || !plan.tagging) return plan;
+  const { tagging: _spent, ...untagged } = plan;
+  return untagged;
 }

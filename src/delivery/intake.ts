@@ -36,7 +36,7 @@ import { anyRuleFor, withdrawingEvents } from '../mapping/rules.ts';
 import { withDeadline } from '../store/errors.ts';
 import type { KnownDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
-import { withTagsFirst, withTagsOf } from './first-sight-tags.ts';
+import { withoutTags, withTagsFirst, withTagsOf } from './first-sight-tags.ts';
 import { formatDuration } from '../mapping/durations.ts';
 import { lateReason, mayComeLate } from './late-stage.ts';
 import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
@@ -190,10 +190,8 @@ export function createIntake(deps: IntakeDeps): Intake {
     if (firstSeen && decided.kind === 'skip' && anyRuleFor(mapping.rules, received.event))
       return take({ ...taken, placedIfFirst: false }, topic, { alongside: incoming(order, scope, placedKey, topic, receivedAt, decided) });
     const placedTags = alongside?.plan.kind === 'skip' ? alongside.plan.tagging : undefined;
-    const plan = withdrawnAlready(
-      firstSeen ? withTagsOf(decided, received, mapping) : withTagsFirst(decided, placedTags),
-      taken.followedBy,
-    );
+    const tagged = firstSeen ? withTagsOf(decided, received, mapping) : withTagsFirst(decided, placedTags);
+    const plan = withdrawnAlready(replacesSkipped === SPENT_AT_FIRST_SIGHT ? withoutTags(tagged) : tagged, taken.followedBy);
     const stored = incoming(order, scope, placedKey, topic, receivedAt, plan);
     // A customer who asked for no more chat messages: the store skips it as it stores it (`opted out`),
     // in the same transaction, so taking an order in costs no extra store call.

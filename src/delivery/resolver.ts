@@ -15,6 +15,7 @@ import { AWAITING_ORDER, planDelivery } from '../mapping/plan.ts';
 import type { DirectoryLookup } from '../mapping/recipients.ts';
 import type { Resolved, Store, UnresolvedDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
+import { withTagsOf } from './first-sight-tags.ts';
 import { lateReason, mayComeLate } from './late-stage.ts';
 import type { Lease } from './lease.ts';
 import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
@@ -126,9 +127,11 @@ export class Resolver {
         return { id: d.id, plan: { ...plan, reason: `its order never came within ${AWAIT_ORDER_MS / 3_600_000} hours: ${plan.reason}` } };
       // An order first seen at a later status spent its shipment for this placed message: not sent
       // (too old, say), the shipment goes to its recipient after all, as at intake (intake.ts).
-      const spent = plan.kind === 'skip' && event === 'placed' ? d.order.shipment : undefined;
-      if (spent) return { id: d.id, plan, unspends: orderEventKey(d.dedupeKey, 'shipped', spent.id) };
-      return { id: d.id, plan, ...(plan.kind === 'send' && { batchKey: batchKey(plan.recipient.platform, plan.content) }) };
+      const spent = event === 'placed' ? d.order.shipment : undefined;
+      if (spent && plan.kind === 'skip') return { id: d.id, plan, unspends: orderEventKey(d.dedupeKey, 'shipped', spent.id) };
+      // Sent, it tags its user for the spent shipment too, as at intake (first-sight-tags.ts).
+      const sent = spent && plan.kind === 'send' ? withTagsOf(plan, { ...order, event: 'shipped' }, mapping) : plan;
+      return { id: d.id, plan: sent, ...(sent.kind === 'send' && { batchKey: batchKey(sent.recipient.platform, sent.content) }) };
     } catch (error) {
       if (!(error instanceof LookupFailed)) throw error;
       return this.failedLookup(d, error, now);
