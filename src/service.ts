@@ -138,7 +138,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     onAnswered: () => bot.accepted(false),
   });
   const deliveryLog = log.child({ component: 'delivery' });
-  const tags = new MantagoTags({ client, credentials, store, owner, claimMs: 3 * config.MANTAGO_TIMEOUT_MS + 1_000, clock });
+  const tags = new MantagoTags({ client, credentials, store, owner, claimMs: 3 * config.MANTAGO_TIMEOUT_MS + 5_000, clock });
   const tagCounts = tagMetrics(metrics.registry);
   const worker = new DeliveryWorker({
     owner,

@@ -52,7 +52,7 @@ export interface MantagoTagsDeps {
   };
   /** Who claims a tag's creation in the store: this process. */
   owner: string;
-  /** How long a claim on a tag's creation lasts: its list, create and list calls (three call timeouts and a margin). */
+  /** How long a claim on a tag's creation lasts: its create and list calls (three call timeouts, and the create's start window). */
   claimMs: number;
   clock?: Clock;
 }
@@ -61,6 +61,8 @@ export interface MantagoTagsDeps {
 const MAX_PAGES = 50;
 /** How soon to look for usable credentials again when no refresh is scheduled. */
 const CREDENTIALS_RETRY_MS = 30_000;
+/** How soon after claiming a tag's name its create must start: the claim (claimMs) is a margin longer than the calls after it. */
+const CREATE_START_WITHIN_MS = 5_000;
 /** How soon a job waiting for another replica's creation of its tag looks again. */
 const BUSY_RETRY_MS = 1_000;
 
@@ -152,9 +154,13 @@ export class MantagoTags {
       if (known !== undefined) return { tagId: known };
       return { failed: { kind: 'busy', message: `another replica is creating tag ${name}`, retryAt: now + BUSY_RETRY_MS } };
     }
+    // Begun soon after the claim or not at all: one held up longer (waiting for credentials, a call
+    // slot) could outlast the claim, and another replica, finding no tag, would create it too.
+    const createBy = Math.min(startBy, now + CREATE_START_WITHIN_MS);
     const created = await this.call(
-      (pair) => this.deps.client.post('tag_create', CLIENT_TAG_PATH, pair.apiToken, { secret: pair.apiSecret, name }, { startBy }),
-      startBy,
+      (pair) =>
+        this.deps.client.post('tag_create', CLIENT_TAG_PATH, pair.apiToken, { secret: pair.apiSecret, name }, { startBy: createBy }),
+      createBy,
     );
     if (created.kind === 'not_started' || created.kind === 'unreachable' || created.kind === 'credentials' || created.kind === 'busy') {
       // Not made for certain (never asked, or refused without a doubt): the claim is let go, so the
