@@ -10,7 +10,8 @@ import { ShopMetrics } from '../../src/metrics/shop-metrics.ts';
 import type { ShopConnection } from '../../src/reconcile/connection.ts';
 import { MAX_PAGES_PER_PASS } from '../../src/reconcile/pass.ts';
 import { ShopPoller } from '../../src/reconcile/poller.ts';
-import type { ShopConnectionRow, ShopConnectionStore } from '../../src/store/store.ts';
+import type { ShopConnectionStore } from '../../src/store/store.ts';
+import { newConnectionRow } from '../helpers/shop-row.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -19,20 +20,7 @@ test('a poll whose pass stops at the page bound inside a dense stretch goes on f
   const start = clock.now() - 120_000;
   // Half again the page bound, all changed within two minutes (an app writing to every order).
   const updatedAt = Array.from({ length: MAX_PAGES_PER_PASS * 1.5 }, (_, i) => start + i * 50);
-  const row: ShopConnectionRow = {
-    source: 'woocommerce',
-    connectedAt: start - 1,
-    watermark: start - 1,
-    nextPollAt: clock.now(),
-    leaseOwner: null,
-    leaseUntil: null,
-    lastPollAt: null,
-    lastOutcome: null,
-    lastError: null,
-    lastOrders: 0,
-    lastRecovered: 0,
-    webhooksJson: null,
-  };
+  const row = newConnectionRow(start - 1, clock.now());
   const finished: { orders: number }[] = [];
   const store: ShopConnectionStore = {
     openShopConnection: async () => row,

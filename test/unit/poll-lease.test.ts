@@ -7,7 +7,8 @@ import { expect, test } from 'vitest';
 import { ShopMetrics } from '../../src/metrics/shop-metrics.ts';
 import type { ShopConnection, WebhookCheck } from '../../src/reconcile/connection.ts';
 import { pollLeaseMs, ShopPoller } from '../../src/reconcile/poller.ts';
-import type { ShopConnectionRow, ShopConnectionStore } from '../../src/store/store.ts';
+import type { ShopConnectionStore } from '../../src/store/store.ts';
+import { newConnectionRow } from '../helpers/shop-row.ts';
 import { FakeClock } from '../helpers/fake-clock.ts';
 
 const INTERVAL_MS = 600_000; // the next poll well after each test
@@ -20,20 +21,7 @@ const LEASE_MS = pollLeaseMs(INTERVAL_MS);
 function seams(renew: (now: number, until: number) => Promise<boolean>) {
   const clock = new FakeClock();
   const said: string[] = [];
-  const row: ShopConnectionRow = {
-    source: 'woocommerce',
-    connectedAt: clock.now(),
-    watermark: clock.now(),
-    nextPollAt: clock.now(),
-    leaseOwner: null,
-    leaseUntil: null,
-    lastPollAt: null,
-    lastOutcome: null,
-    lastError: null,
-    lastOrders: 0,
-    lastRecovered: 0,
-    webhooksJson: null,
-  };
+  const row = newConnectionRow(clock.now(), clock.now());
   const store: ShopConnectionStore = {
     openShopConnection: async () => row,
     listShopConnections: async () => [row],
