@@ -144,6 +144,21 @@ describeEachStore((current) => {
     expect(await store.prunedEnding(ending.dedupeKey)).toBe(false);
   });
 
+  test('a claim whose due batch turns out skipped whole (its customer opted out while it was in flight) claims the next one', async () => {
+    const base = incoming({ orderId: 'opted-in-flight', intentId: 'moduleOptedOut' });
+    const optedOut = { ...base, order: { ...(base.order as NonNullable<typeof base.order>), customer: { id: 'c-77' } } };
+    await store.recordOrder(optedOut);
+    const other = await store.recordOrder(incoming({ orderId: 'still-sent', intentId: 'moduleOther' }));
+    const [inFlight] = await store.claimBatch('w1', 1, LEASE, Date.now());
+    expect(await store.operator.putOptOut('customer:c-77', Date.now())).toBe(0); // held by the claim: left to it
+    await store.release('w1', [(inFlight as ClaimedDelivery).id], Date.now() - 60_000); // the call never started: due first
+    const next = await store.claimBatch('w1', 10, LEASE, Date.now());
+    expect(next.map((d) => d.id)).toEqual([other.deliveryId]);
+    expect((await store.operator.listDeliveries({ limit: 10, status: 'skipped' }, Date.now())).map((d) => d.lastError)).toEqual([
+      'opted out',
+    ]);
+  });
+
   test('retention leaves pending deliveries alone, however old', async () => {
     await store.recordOrder({ ...incoming(), receivedAt: 1_000 });
     expect(await store.operator.prune({ finishedBefore: Date.now(), deadBefore: Date.now() })).toBe(0);

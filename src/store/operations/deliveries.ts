@@ -16,7 +16,7 @@ import {
 import { StoreUnavailableError } from '../errors.ts';
 import { asStored, type Row, type Runner } from '../runner.ts';
 import type { KnownDelivery } from '../store.ts';
-import { ofOptedOut, skipOptedOut, skipOptedOutOnClaim } from './opt-outs.ts';
+import { OPTED_OUT_COLUMN, ofOptedOut, skipOptedOut, skipOptedOutOnClaim } from './opt-outs.ts';
 import { queueTags } from './tags.ts';
 import { withdrawBy, withdrawOnClaim } from './withdrawal.ts';
 
@@ -168,27 +168,34 @@ export function claimBatch(
   return db.transaction(async (tx) => {
     const not = notIds.length > 0 ? tx.dialect.inList('id', notIds, 'bigint') : undefined;
     const [notSql, notParams] = not ? [` AND NOT (${not.sql})`, [not.param]] : ['', []];
-    const [head] = await tx.all(
-      `SELECT id, batch_key FROM deliveries WHERE ${tx.dialect.likely("status = 'pending'")} AND resolve_from IS NULL AND ${CLAIMABLE_AT} <= ?${notSql}
-       ORDER BY ${CLAIMABLE_AT}, id LIMIT 1${tx.dialect.skipLocked}`,
-      [now, ...notParams],
-    );
-    if (!head) return { claimed: [], skipped: 0 };
-    const rows = await tx.all(
-      `SELECT ${CLAIMED_COLUMNS} FROM deliveries WHERE status = 'pending' AND batch_key = ? AND resolve_from IS NULL AND ${CLAIMABLE_AT} <= ?${notSql}
-       ORDER BY ${CLAIMABLE_AT}, id LIMIT ?${tx.dialect.skipLocked}`,
-      [head.batch_key as string, now, ...notParams, limit],
-    );
-    if (rows.length === 0) return { claimed: [], skipped: 0 };
-    const withdrawn = await withdrawOnClaim(tx, rows, now);
-    const optedOut = await skipOptedOutOnClaim(
-      tx,
-      rows.filter((r) => !withdrawn.has(Number(r.id))),
-      now,
-    );
-    const claimed = rows.filter((r) => !withdrawn.has(Number(r.id)) && !optedOut.has(Number(r.id)));
-    if (claimed.length > 0) await lease(tx, claimed, owner, now + leaseMs);
-    return { claimed: claimed.map(toClaimed).sort((a, b) => a.id - b.id), skipped: withdrawn.size + optedOut.size };
+    let skipped = 0;
+    // A batch skipped whole (withdrawn, opted out) is no reason to wait: the next due one is claimed.
+    for (;;) {
+      const [head] = await tx.all(
+        `SELECT id, batch_key FROM deliveries WHERE ${tx.dialect.likely("status = 'pending'")} AND resolve_from IS NULL AND ${CLAIMABLE_AT} <= ?${notSql}
+         ORDER BY ${CLAIMABLE_AT}, id LIMIT 1${tx.dialect.skipLocked}`,
+        [now, ...notParams],
+      );
+      if (!head) return { claimed: [], skipped };
+      const rows = await tx.all(
+        `SELECT ${CLAIMED_COLUMNS}, ${OPTED_OUT_COLUMN} FROM deliveries
+         WHERE status = 'pending' AND batch_key = ? AND resolve_from IS NULL AND ${CLAIMABLE_AT} <= ?${notSql}
+         ORDER BY ${CLAIMABLE_AT}, id LIMIT ?${tx.dialect.skipLocked}`,
+        [head.batch_key as string, now, ...notParams, limit],
+      );
+      if (rows.length === 0) return { claimed: [], skipped };
+      const withdrawn = await withdrawOnClaim(tx, rows, now);
+      const optedOut = await skipOptedOutOnClaim(
+        tx,
+        rows.filter((r) => !withdrawn.has(Number(r.id))),
+        now,
+      );
+      skipped += withdrawn.size + optedOut.size;
+      const claimed = rows.filter((r) => !withdrawn.has(Number(r.id)) && !optedOut.has(Number(r.id)));
+      if (claimed.length === 0) continue; // every one of them skipped now: never again
+      await lease(tx, claimed, owner, now + leaseMs);
+      return { claimed: claimed.map(toClaimed).sort((a, b) => a.id - b.id), skipped };
+    }
   });
 }
 

@@ -51,23 +51,18 @@ export async function skipOptedOut(tx: Runner, ids: readonly number[], now: numb
 }
 
 /**
- * Deliveries among `rows` (about to be claimed) whose customer opted out since they were stored: a
- * retry after a call in flight when the opt-out came, a dead one the operator redrives. Skipped now
- * rather than sent. Their ids.
+ * Whether a delivery's customer (its `customer_id`, `customer_email`) opted out: a column the claim
+ * reads with each row (an index probe, not a statement of its own: every claim pays it).
+ */
+export const OPTED_OUT_COLUMN = `EXISTS (SELECT 1 FROM recipient_opt_outs o WHERE o.key IN ('customer:' || customer_id, 'email:' || customer_email)) AS opted_out`;
+
+/**
+ * Deliveries among `rows` (about to be claimed, read with OPTED_OUT_COLUMN) whose customer opted out
+ * since they were stored: a retry after a call in flight when the opt-out came, a dead one the
+ * operator redrives. Skipped now rather than sent. Their ids.
  */
 export async function skipOptedOutOnClaim(tx: Runner, rows: readonly Row[], now: number): Promise<Set<number>> {
-  if (rows.length === 0) return new Set();
-  const ids = tx.dialect.inList(
-    'id',
-    rows.map((r) => Number(r.id)),
-    'bigint',
-  );
-  const found = await tx.all(
-    `SELECT id FROM deliveries WHERE ${ids.sql}
-       AND EXISTS (SELECT 1 FROM recipient_opt_outs o WHERE o.key IN ('customer:' || customer_id, 'email:' || customer_email))`,
-    [ids.param],
-  );
-  const optedOut = found.map((r) => Number(r.id));
+  const optedOut = rows.filter((r) => Number(r.opted_out) === 1).map((r) => Number(r.id));
   await skipOptedOut(tx, optedOut, now);
   return new Set(optedOut);
 }
