@@ -1,10 +1,12 @@
 // POST /admin/broadcasts with an Idempotency-Key: the operator who tries again sends nothing twice.
-import { expect, test } from 'vitest';
-import { ADMIN_TOKEN, shiftedClock, startServiceWithSimulator } from './helpers/service.ts';
+import { join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import { expect, onTestFinished, test } from 'vitest';
+import { ADMIN_TOKEN, shiftedClock, startService, startServiceWithSimulator } from './helpers/service.ts';
 import { LINE_USER, LINE_USER_2 } from './helpers/webhooks.ts';
 
 async function setup(clock?: ReturnType<typeof shiftedClock>) {
-  const { app, sim } = await startServiceWithSimulator(clock && { clock });
+  const { app, sim, dir } = await startServiceWithSimulator(clock && { clock });
   const broadcast = (payload: unknown, key?: string) =>
     app.inject({
       method: 'POST',
@@ -12,7 +14,7 @@ async function setup(clock?: ReturnType<typeof shiftedClock>) {
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', ...(key && { 'idempotency-key': key }) },
       payload: payload as Record<string, unknown>,
     });
-  return { app, sim, broadcast };
+  return { app, sim, dir, broadcast };
 }
 
 const request = { platform: 'line', userIds: [LINE_USER, LINE_USER_2], intentId: 'rb2kYmMdW', name: 'spring sale' };
@@ -76,4 +78,26 @@ test('a key used again after its 24 h is a new request: the new broadcast goes, 
   expect(later.headers['idempotent-replayed']).toBeUndefined();
   expect(later.json().deliveryIds).not.toEqual(first.json().deliveryIds);
   expect(sim.broadcasts.map((b) => b.message)).toEqual(['first message', 'second message']);
+});
+
+test('an answer kept for its key by the version before (no per-user deliveries in it) is replayed as it was, not a 500', async () => {
+  const { app, sim, dir, broadcast } = await setup();
+  const first = await broadcast(request, 'kept-before');
+  expect(first.statusCode).toBe(200);
+  await app.close(); // the upgrade: the answer as the version before kept it, then this version
+  const { deliveries: _new, ...before } = first.json();
+  const db = new DatabaseSync(join(dir, 'notifier.db'));
+  db.prepare('UPDATE idempotency_keys SET response_json = ? WHERE key = ?').run(JSON.stringify(before), 'kept-before');
+  db.close();
+  const { app: upgraded } = await startService(sim, { dir });
+  onTestFinished(() => upgraded.close());
+  const again = await upgraded.inject({
+    method: 'POST',
+    url: '/admin/broadcasts',
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', 'idempotency-key': 'kept-before' },
+    payload: request,
+  });
+  expect([again.statusCode, again.headers['idempotent-replayed']]).toEqual([200, 'true']);
+  expect(again.json()).toEqual(before);
+  expect(sim.broadcasts).toHaveLength(1);
 });

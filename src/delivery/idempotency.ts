@@ -29,14 +29,14 @@ export async function idempotent<Body>(
   key: string,
   fingerprint: string,
   abandonedAfterMs: number,
-  work: (claimedAt: number) => Promise<Answer<Body>>,
+  work: (claimedAt: number, rerun: boolean) => Promise<Answer<Body>>,
   now: number,
 ): Promise<Idempotent<Body>> {
   const claim = await store.claimIdempotencyKey(key, fingerprint, now, now - IDEMPOTENCY_WINDOW_MS);
   if (claim.state === 'mismatch') return { refused: 'mismatch' };
   if (claim.state === 'replay') return { statusCode: claim.statusCode, body: JSON.parse(claim.response) as Body, replayed: true };
   if (claim.state === 'in_progress' && now - claim.since < abandonedAfterMs) return { refused: 'in_progress' };
-  const answer = await work(claim.state === 'new' ? claim.claimedAt : claim.since);
+  const answer = claim.state === 'new' ? await work(claim.claimedAt, false) : await work(claim.since, true);
   await store.saveIdempotentResponse(key, answer.statusCode, JSON.stringify(answer.body));
   return { ...answer, replayed: false };
 }

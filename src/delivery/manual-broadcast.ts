@@ -16,6 +16,7 @@ import {
 import { isValidUserId, type Platform } from '../domain/recipient.ts';
 import type { CallResult } from '../mantago/client.ts';
 import type { OperatorView } from '../store/store.ts';
+import { requestFingerprint } from './idempotency.ts';
 
 export interface ManualBroadcast {
   platform: Platform;
@@ -66,6 +67,27 @@ export function manualBroadcastProblems(request: ManualBroadcast, maxRecipients:
   if (request.fbTag !== undefined && !(FB_TAGS as readonly string[]).includes(request.fbTag))
     problems.push(`fbTag must be one of ${FB_TAGS.join(', ')}`);
   return problems;
+}
+
+/** The id of a broadcast asked with an Idempotency-Key: the key and when it was claimed (the same key a day later is a new broadcast). */
+export const broadcastIdOf = (key: string, claimedAt: number): string => requestFingerprint(`${key}@${claimedAt}`).slice(0, 32);
+
+/**
+ * The id of a broadcast run again because its first run never answered: the one that run stored its
+ * deliveries under (`firstUserId`'s is looked up). A run by a version before 2026-12-07 named them
+ * by the key alone: a run cut short by the upgrade is found so, not sent a second time.
+ */
+export async function rerunBroadcastId(
+  store: { findDelivery(dedupeKey: string): Promise<unknown> },
+  key: string,
+  claimedAt: number,
+  firstUserId: string,
+): Promise<string> {
+  const current = broadcastIdOf(key, claimedAt);
+  const before = requestFingerprint(key).slice(0, 32);
+  const stored = async (id: string) =>
+    (await store.findDelivery(dedupeKey(ADMIN_SOURCE, ADMIN_SOURCE, `${id}:${firstUserId}`))) !== undefined;
+  return (await stored(current)) || !(await stored(before)) ? current : before;
 }
 
 export interface ManualBroadcastDeps {

@@ -6,7 +6,13 @@ import type { Logger } from 'pino';
 import Type, { type Static } from 'typebox';
 import { PLATFORMS } from '../../domain/recipient.ts';
 import { idempotent, requestFingerprint } from '../../delivery/idempotency.ts';
-import { MANUAL_BROADCAST_STATUSES, manualBroadcastProblems, sendManualBroadcast } from '../../delivery/manual-broadcast.ts';
+import {
+  broadcastIdOf,
+  MANUAL_BROADCAST_STATUSES,
+  manualBroadcastProblems,
+  rerunBroadcastId,
+  sendManualBroadcast,
+} from '../../delivery/manual-broadcast.ts';
 import { DELIVERY_STATUSES } from '../../domain/delivery.ts';
 import { MESSAGE_MAX_LENGTH } from '../../domain/content.ts';
 import type { CallResult } from '../../mantago/client.ts';
@@ -37,7 +43,10 @@ const BroadcastReply = Type.Object({
       'partly_sent: sent to some users, refused for the others (see deliveries; sending it again reaches the first twice); pending: MantaGO failed for now and the worker will retry; dead: refused for every user',
   }),
   deliveryIds: Type.Array(Type.Integer()),
-  deliveries: Type.Array(Type.Object({ id: Type.Integer(), userId: Type.String(), status: Type.Enum([...DELIVERY_STATUSES]) })),
+  // Optional: an answer kept for its Idempotency-Key by an earlier version has none.
+  deliveries: Type.Optional(
+    Type.Array(Type.Object({ id: Type.Integer(), userId: Type.String(), status: Type.Enum([...DELIVERY_STATUSES]) })),
+  ),
   mantago: Type.Union([
     Type.Object({
       httpStatus: Type.Union([Type.Integer(), Type.Null()]),
@@ -115,7 +124,8 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = 
         key,
         requestFingerprint(request.body),
         2 * leaseMs,
-        (claimedAt) => send(requestFingerprint(`${key}@${claimedAt}`).slice(0, 32)),
+        async (claimedAt, rerun) =>
+          send(rerun ? await rerunBroadcastId(store, key, claimedAt, request.body.userIds[0] as string) : broadcastIdOf(key, claimedAt)),
         service.clock.now(),
       );
       if ('refused' in outcome) {
