@@ -153,8 +153,15 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
       await waitFor(() => new Set(sends()).size === users.length, { what: 'every order sent' });
       expect(sends()).toHaveLength(users.length);
 
+      // The same token with its cursor changed: its signature no longer holds.
+      const forged = (token: string) => {
+        const [payload] = token.split('.') as [string];
+        const value = JSON.parse(Buffer.from(payload, 'base64url').toString());
+        return `${Buffer.from(JSON.stringify({ ...value, cursor: 'abc', since: 9e15 })).toString('base64url')}.${token.split('.')[1]}`;
+      };
       for (const [payload, message] of [
         [{ source: 'shopify', resume: 'not-a-token' }, 'resume is not a token an unfinished replay answered'],
+        [{ source: 'shopify', resume: forged(replays[0].unfinished.resume) }, 'resume is not a token an unfinished replay answered'],
         [{ source: 'shopify', since, resume: replays[0].unfinished.resume }, 'give since (and until, if you like) for a window, or resume'],
         [{ source: 'shopify' }, 'give since (and until, if you like) for a window, or resume'],
       ] as const) {

@@ -81,6 +81,8 @@ const ReconcileReply = Type.Object({
 });
 
 export const shopRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async (app, { service }) => {
+  // A replay's resume token is signed with the admin token: only this deployment's operator holds either.
+  const resumeKey = `replay-resume:${service.settings.config.ADMIN_TOKEN ?? ''}`;
   const { RECONCILE_INTERVAL_S: intervalS, PUBLIC_URL: publicUrl } = service.settings.config;
   app.get('/shops', {
     schema: {
@@ -123,7 +125,7 @@ export const shopRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async
       if (!connection) throw httpError('NOT_FOUND', `${source} is not connected (its shop settings are not set)`);
       if ((since === undefined) === (resume === undefined) || (resume !== undefined && until !== undefined))
         throw httpError('BAD_REQUEST', 'give since (and until, if you like) for a window, or resume to go on with one; not both');
-      const resumed = resume === undefined ? undefined : readResumeToken(resume);
+      const resumed = resume === undefined ? undefined : readResumeToken(resume, resumeKey);
       if (resumed && 'problem' in resumed) throw httpError('BAD_REQUEST', resumed.problem);
       if (resumed && resumed.source !== source)
         throw httpError('BAD_REQUEST', `resume is a token of ${resumed.source}'s replay, not ${source}'s`);
@@ -145,7 +147,7 @@ export const shopRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async
             unfinished: {
               reason: `a replay reads for at most ${REPLAY_DEADLINE_MS / 1000} s and ${MAX_PAGES_PER_PASS} pages, then answers what it stored`,
               resumeSince: isoAt(resumeFrom),
-              resume: resumeToken({ source, window, cursor: resumeCursor ?? '' }),
+              resume: resumeToken({ source, window, cursor: resumeCursor ?? '' }, resumeKey),
             },
           }),
         };
