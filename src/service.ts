@@ -206,6 +206,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     clock,
     days: config.RETENTION_DAYS,
     deadDays: config.DEAD_RETENTION_DAYS,
+    orderDays: config.ORDER_RETENTION_DAYS,
   });
   const recordOrder = async (incoming: IncomingOrder) => {
     const recorded = await store.recordOrder(incoming);

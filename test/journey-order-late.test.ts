@@ -9,7 +9,7 @@ import type { MantagoSimulator } from '../simulator/simulator.ts';
 import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
 import { ADMIN_TOKEN, EXAMPLE_MAPPING, shiftedClock, startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
-import { shopifyFulfillment, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
+import { shopifyFulfillment, shopifyOrder, shopifyRefund, shopifyRequest } from './helpers/webhooks.ts';
 
 const RECIPIENTS = EXAMPLE_MAPPING.slice(0, EXAMPLE_MAPPING.indexOf('rules:'));
 const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -175,6 +175,46 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
       });
       await waitFor(() => messages(sim, user(5)).length === 2, { what: 'the confirmation and the shipment' });
       expect([...messages(sim, user(5))].sort()).toEqual(['rb2kYmMdW', `Order ${order.name} shipped: TW5`].sort());
+    },
+  );
+
+  test.skipIf(!available)(
+    'an order shipped and refunded weeks after it was placed, past RETENTION_DAYS: its shipment and refund still go to its customer',
+    async () => {
+      const clock = shiftedClock();
+      const mapping = `${MAPPING}  - name: refunded
+    when: { event: refunded }
+    send: { message: "Order {{order.number}} was refunded" }
+`;
+      const { app, sim } = await startServiceWithSimulator({ mapping, env: await engineEnv(engine), clock });
+      const events = async (orderId: number) =>
+        (await app.inject({ url: `/admin/deliveries?order=${orderId}`, headers: auth }))
+          .json()
+          .deliveries.map((d: { event: string }) => d.event);
+      /** An order refunded now: once its refund's delivery is gone, retention has run past it. */
+      const witness = async (i: number) => {
+        const other = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user(50 + i) }] });
+        await app.inject(shopifyRequest(other));
+        await app.inject(shopifyRequest(shopifyRefund(other.id), { topic: 'refunds/create' }));
+        await waitFor(() => messages(sim, user(50 + i)).length === 2, { what: 'the witness order told' });
+        return async () => waitFor(async () => !(await events(other.id)).includes('refunded'), { what: 'retention to run' });
+      };
+      const to = user(40);
+      const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
+      expect((await app.inject(shopifyRequest(order))).statusCode).toBe(202);
+      await waitFor(() => messages(sim, to).length === 1, { what: 'the confirmation' });
+      let pruned = await witness(1);
+      clock.offset += 40 * 86_400_000; // a pre-order, made to order: retention (30 days) has run since
+      await pruned();
+      const shipped = await app.inject(shopifyRequest(shopifyFulfillment(order.id), { topic: 'fulfillments/create' }));
+      expect(shipped.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+      await waitFor(() => messages(sim, to).length === 2, { what: 'the shipment, to the order’s customer' });
+      pruned = await witness(2);
+      clock.offset += 60 * 86_400_000;
+      await pruned();
+      const refund = shopifyRequest(shopifyRefund(order.id), { topic: 'refunds/create' });
+      expect((await app.inject(refund)).json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+      await waitFor(() => messages(sim, to).length === 3, { what: 'the refund, to the order’s customer' });
     },
   );
 });

@@ -30,7 +30,7 @@ const order = (orderId: string, skip = false): IncomingOrder =>
     },
   );
 
-test('sent and skipped go after RETENTION_DAYS, dead after DEAD_RETENTION_DAYS, pending never', async () => {
+test("sent and skipped go after RETENTION_DAYS (an order's placed ones after ORDER_RETENTION_DAYS), dead after DEAD_RETENTION_DAYS, pending never", async () => {
   const store = await openSqliteStore(join(tempDir(), 'retention.db'));
   try {
     await store.recordOrder(order('skipped', true));
@@ -60,8 +60,12 @@ test('sent and skipped go after RETENTION_DAYS, dead after DEAD_RETENTION_DAYS, 
       );
     }
     await store.recordOrder(order('pending'));
-    const retention = new Retention({ store, log: pino({ level: 'silent' }), clock: systemClock, days: 30, deadDays: 90 });
+    const log = pino({ level: 'silent' });
+    const retention = new Retention({ store, log, clock: systemClock, days: 30, deadDays: 90, orderDays: 30 });
     const remaining = async () => (await store.operator.listDeliveries({ limit: 10 }, Date.now())).map((d) => d.orderId).sort();
+    // Kept as the orders' placed deliveries for 120 days: nothing goes at 31 (the dead one goes at 91).
+    const forOrders = new Retention({ store, log, clock: systemClock, days: 30, deadDays: 90, orderDays: 120 });
+    expect(await forOrders.prune(Date.now() + 31 * DAY)).toBe(0);
 
     expect(await retention.prune(Date.now() + 29 * DAY)).toBe(0);
     expect(await retention.prune(Date.now() + 31 * DAY)).toBe(2);

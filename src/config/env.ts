@@ -90,6 +90,12 @@ export const EnvSchema = Type.Object({
   }),
   RETENTION_DAYS: Integer('days sent and skipped deliveries (with their orders and attempts) are kept', 30, 1, 3650),
   DEAD_RETENTION_DAYS: Integer('days dead deliveries are kept unless redriven', 90, 1, 3650),
+  ORDER_RETENTION_DAYS: Integer(
+    "days an order's placed and shipped deliveries are kept, at least RETENTION_DAYS: a later event of the order (a shipment, a refund, naming only the order) finds its customer by them",
+    120,
+    1,
+    3650,
+  ),
   LOAD_MAX_EVENT_LOOP_DELAY_MS: Integer(
     'event-loop delay in ms above which requests get 503 with Retry-After (0 turns the check off)',
     1_000,

@@ -1,6 +1,7 @@
 // Retention: sent and skipped deliveries (with their stored order and attempts) are deleted after
-// RETENTION_DAYS, dead ones after DEAD_RETENTION_DAYS unless redriven; a told order ending's key is
-// kept a year more (store/migrations/018). Runs hourly, in chunks.
+// RETENTION_DAYS (an order's placed and shipped ones after ORDER_RETENTION_DAYS), dead ones after
+// DEAD_RETENTION_DAYS unless redriven; a told order ending's key is kept a year more (store/migrations/018).
+// Runs hourly, in chunks.
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
 import type { OperatorView } from '../store/store.ts';
@@ -19,6 +20,8 @@ export interface RetentionDeps {
   clock: Clock;
   days: number;
   deadDays: number;
+  /** An order's placed and shipped deliveries: its later events find its customer by them (ORDER_RETENTION_DAYS). */
+  orderDays: number;
 }
 
 export class Retention {
@@ -42,9 +45,10 @@ export class Retention {
 
   /** Deletes what is past its retention now; how many deliveries went. */
   async prune(now = this.deps.clock.now()): Promise<number> {
-    const { store, log, days, deadDays } = this.deps;
+    const { store, log, days, deadDays, orderDays } = this.deps;
     this.running = store.operator.prune({
       finishedBefore: now - days * DAY_MS,
+      ordersBefore: now - Math.max(days, orderDays) * DAY_MS,
       deadBefore: now - deadDays * DAY_MS,
       keysBefore: now - IDEMPOTENCY_WINDOW_MS,
       endings: { now, forgetBefore: now - PRUNED_ENDINGS_KEPT_DAYS * DAY_MS },

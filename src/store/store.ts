@@ -77,6 +77,8 @@ export interface OperatorView {
   prune(cutoff: {
     finishedBefore: number;
     deadBefore: number;
+    /** An order's placed and shipped deliveries go only when finished before this too (none given: finishedBefore). */
+    ordersBefore?: number;
     keysBefore?: number;
     endings?: { now: number; forgetBefore: number };
   }): Promise<number>;

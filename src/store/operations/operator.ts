@@ -1,7 +1,7 @@
 // The operator's statements (deliveries, redrives, queue figures, retention) and the recipient
 // directory's, written once for both engines.
 import type { DeliveryDetail, DeliveryRecord, DeliveryStatus } from '../../domain/delivery.ts';
-import { ORDER_ENDINGS, type StoredOrder } from '../../domain/order.ts';
+import { ORDER_ENDINGS, type OrderEvent, type StoredOrder } from '../../domain/order.ts';
 import type { DirectoryEntry } from '../../domain/recipient.ts';
 import { RECORD_COLUMNS, toDeliveryRecord } from '../delivery-row.ts';
 import { toAttemptRecord, toDirectoryEntry } from '../rows.ts';
@@ -10,6 +10,8 @@ import { NO_LEASE } from './deliveries.ts';
 import type { DeliveryFilter, QueueStats, Requeue } from '../store.ts';
 
 const ORDER_ENDING = oneOf(ORDER_ENDINGS);
+/** The events whose deliveries an order's later events read (its customer, its shipment's tracking): kept longer. */
+const ORDER_CONTEXT = `NOT ${oneOf(['placed', 'shipped'] satisfies OrderEvent[])}`;
 
 export async function listDeliveries(db: Runner, filter: DeliveryFilter, now: number): Promise<DeliveryRecord[]> {
   const where: string[] = [];
@@ -115,13 +117,17 @@ export async function countSentSince(db: Runner, since: number): Promise<number>
 /** Rows deleted per statement: retention never holds the store for long. */
 export const PRUNE_CHUNK = 1_000;
 
-export async function pruneChunk(db: Runner, cutoff: { finishedBefore: number; deadBefore: number }): Promise<number> {
+export async function pruneChunk(
+  db: Runner,
+  cutoff: { finishedBefore: number; deadBefore: number; ordersBefore?: number },
+): Promise<number> {
   const { changes } = await db.run(
     `DELETE FROM deliveries WHERE id IN (
         SELECT id FROM deliveries
-        WHERE (status IN ('sent', 'skipped') AND finished_at < ?) OR (status = 'dead' AND finished_at < ?)
+        WHERE (status IN ('sent', 'skipped') AND finished_at < ? AND (coalesce(event, '') ${ORDER_CONTEXT} OR finished_at < ?))
+           OR (status = 'dead' AND finished_at < ?)
         LIMIT ${PRUNE_CHUNK})`,
-    [cutoff.finishedBefore, cutoff.deadBefore],
+    [cutoff.finishedBefore, cutoff.ordersBefore ?? cutoff.finishedBefore, cutoff.deadBefore],
   );
   return changes;
 }
