@@ -63,7 +63,12 @@ recipients:
   - attribute: line_uid
     platform: line
 ${JOURNEY_RULES.trimStart().replace(/^ {4}delay: 10m.*\n/m, '')}`;
-    const { app, sim } = await startServiceWithSimulator({ mapping, clock, simulator: { now: clock.now }, env: { RETENTION_DAYS: '30' } });
+    const { app, sim } = await startServiceWithSimulator({
+      mapping,
+      clock,
+      simulator: { now: clock.now },
+      env: { RETENTION_DAYS: '30', ORDER_RETENTION_DAYS: '30' },
+    });
     const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
     const delivery = async (id: number) => app.inject({ method: 'GET', url: `/admin/deliveries/${id}`, headers: auth });
     const user = 'U0000000000000000000000000000b001';
