@@ -75,19 +75,21 @@ export const broadcastIdOf = (key: string, claimedAt: number): string => request
 /**
  * The id of a broadcast run again because its first run never answered: the one that run stored its
  * deliveries under (`firstUserId`'s is looked up). A run by a version before 2026-12-07 named them
- * by the key alone: a run cut short by the upgrade is found so, not sent a second time.
+ * by the key alone: a run cut short by the upgrade is found so (stored since the key was claimed:
+ * not an older broadcast under the same key), not sent a second time.
  */
 export async function rerunBroadcastId(
-  store: { findDelivery(dedupeKey: string): Promise<unknown> },
+  store: { findDelivery(dedupeKey: string): Promise<{ receivedAt: number } | undefined> },
   key: string,
   claimedAt: number,
   firstUserId: string,
 ): Promise<string> {
   const current = broadcastIdOf(key, claimedAt);
   const before = requestFingerprint(key).slice(0, 32);
-  const stored = async (id: string) =>
-    (await store.findDelivery(dedupeKey(ADMIN_SOURCE, ADMIN_SOURCE, `${id}:${firstUserId}`))) !== undefined;
-  return (await stored(current)) || !(await stored(before)) ? current : before;
+  const stored = (id: string) => store.findDelivery(dedupeKey(ADMIN_SOURCE, ADMIN_SOURCE, `${id}:${firstUserId}`));
+  if (await stored(current)) return current;
+  const byKeyAlone = await stored(before);
+  return byKeyAlone !== undefined && byKeyAlone.receivedAt >= claimedAt ? before : current;
 }
 
 export interface ManualBroadcastDeps {

@@ -140,6 +140,8 @@ export interface CredentialsStore {
 /** A delivery as its order's later events see it (by its dedupe key). */
 export interface KnownDelivery {
   status: DeliveryStatus;
+  /** When it was stored. */
+  receivedAt: number;
   /** Its recipient, once known. */
   recipient?: Recipient;
   /** The worker still has to find its recipient. */

@@ -38,13 +38,14 @@ const placedOrder: StoredOrder = {
 };
 
 /** A store holding the placed order and one pending stage (bare: it came before its order), as the store's statements would change them. */
-function storeWith(stage: Omit<KnownDelivery, 'order'>, failing?: string) {
+function storeWith(stage: Omit<KnownDelivery, 'order' | 'receivedAt'>, failing?: string) {
   const rows = new Map<string, KnownDelivery & { message?: Content }>([
-    [placedKey, { status: 'sent', resolving: false, order: placedOrder, recipient }],
+    [placedKey, { status: 'sent', receivedAt: 0, resolving: false, order: placedOrder, recipient }],
     [
       stageKey,
       {
         ...stage,
+        receivedAt: 0,
         order: {
           source: 'shopify',
           event: 'out_for_delivery',

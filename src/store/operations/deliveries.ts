@@ -126,7 +126,7 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
   });
 }
 
-const KNOWN = ['status', 'platform', 'client_id', 'recipient_via', 'resolve_from', 'order_json', 'last_error'] as const;
+const KNOWN = ['status', 'platform', 'client_id', 'recipient_via', 'resolve_from', 'order_json', 'last_error', 'received_at'] as const;
 
 /** What the store knows of one delivery by its dedupe key (an order's placed delivery, for its later events). */
 export async function findDelivery(db: Runner, dedupeKey: string): Promise<KnownDelivery | undefined> {
@@ -135,6 +135,7 @@ export async function findDelivery(db: Runner, dedupeKey: string): Promise<Known
   const d = readDelivery(row, KNOWN);
   return {
     status: d.status,
+    receivedAt: d.received_at,
     ...(d.platform !== null &&
       d.client_id !== null && { recipient: { platform: d.platform as Platform, userId: d.client_id, via: String(d.recipient_via) } }),
     resolving: d.resolve_from !== null && d.status === 'pending',
