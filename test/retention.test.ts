@@ -63,9 +63,10 @@ test("sent and skipped go after RETENTION_DAYS (an order's placed ones after ORD
     const log = pino({ level: 'silent' });
     const retention = new Retention({ store, log, clock: systemClock, days: 30, deadDays: 90, orderDays: 30 });
     const remaining = async () => (await store.operator.listDeliveries({ limit: 10 }, Date.now())).map((d) => d.orderId).sort();
-    // Kept as the orders' placed deliveries for 120 days: nothing goes at 31 (the dead one goes at 91).
+    // Kept as the orders' placed deliveries for 120 days: nothing goes at 31, nor at 91 (a dead one either).
     const forOrders = new Retention({ store, log, clock: systemClock, days: 30, deadDays: 90, orderDays: 120 });
     expect(await forOrders.prune(Date.now() + 31 * DAY)).toBe(0);
+    expect(await forOrders.prune(Date.now() + 91 * DAY)).toBe(0);
 
     expect(await retention.prune(Date.now() + 29 * DAY)).toBe(0);
     expect(await retention.prune(Date.now() + 31 * DAY)).toBe(2);

@@ -19,6 +19,7 @@ import { m016 } from './016-woocommerce-site-scheme.ts';
 import { m017 } from './017-store-heartbeat.ts';
 import { m018 } from './018-pruned-endings.ts';
 import { m019 } from './019-tag-jobs-redriven-at.ts';
+import { m020 } from './020-finished-beyond-orders.ts';
 
 export interface Migration {
   version: number;
@@ -45,6 +46,7 @@ export const MIGRATIONS: readonly Migration[] = [
   m017,
   m018,
   m019,
+  m020,
 ];
 
 /** The engine's spelling of the column types the migrations use. */
