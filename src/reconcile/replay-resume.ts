@@ -2,7 +2,7 @@
 // token the operator hands back. Its time alone (resumeSince) cannot get past a second that holds
 // more orders than one replay reads: a replay from that second reads its first orders again. The
 // token is signed (HMAC with a key of the service's), so what it hands the shop is what it was given.
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, scrypt, timingSafeEqual } from 'node:crypto';
 import type { Window } from './connection.ts';
 
 export interface ReplayResume {
@@ -16,16 +16,28 @@ const NOT_OURS = 'resume is not a token an unfinished replay answered';
 /** The latest time a Date holds. */
 const MAX_TIME = 8.64e15;
 
-const mac = (payload: string, key: string) => createHmac('sha256', key).update(payload).digest('base64url');
+const mac = (payload: string, key: Buffer) => createHmac('sha256', key).update(payload).digest('base64url');
 
-export function resumeToken(resume: ReplayResume, key: string): string {
+/**
+ * The signing key, from a secret every replica has (ADMIN_TOKEN) through scrypt: a token seen in a
+ * shell's history or a ticket is no cheap test of guesses at that secret.
+ */
+export function resumeKeyFrom(secret: string): Promise<Buffer> {
+  return new Promise((resolve, reject) =>
+    scrypt(secret, 'mantago-order-notifier/replay-resume', 32, { N: 2 ** 14, r: 8, p: 1 }, (error, key) =>
+      error ? reject(error) : resolve(key),
+    ),
+  );
+}
+
+export function resumeToken(resume: ReplayResume, key: Buffer): string {
   const { source, window, cursor } = resume;
   const payload = Buffer.from(JSON.stringify({ source, since: window.since, until: window.until, cursor })).toString('base64url');
   return `${payload}.${mac(payload, key)}`;
 }
 
 /** The token read back, or why it cannot be. */
-export function readResumeToken(token: string, key: string): ReplayResume | { problem: string } {
+export function readResumeToken(token: string, key: Buffer): ReplayResume | { problem: string } {
   const [payload = '', signature = '', ...rest] = token.split('.');
   const expected = Buffer.from(mac(payload, key));
   const given = Buffer.from(signature);

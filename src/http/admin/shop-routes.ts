@@ -5,7 +5,7 @@ import Type from 'typebox';
 import { CONNECTED_SOURCES, POLL_OUTCOMES, REPAIR_ACTIONS } from '../../reconcile/outcomes.ts';
 import { MAX_PAGES_PER_PASS } from '../../reconcile/pass.ts';
 import { REPLAY_DEADLINE_MS } from '../../reconcile/poller.ts';
-import { readResumeToken, resumeToken } from '../../reconcile/replay-resume.ts';
+import { readResumeToken, resumeKeyFrom, resumeToken } from '../../reconcile/replay-resume.ts';
 import { ShopCallError } from '../../reconcile/shop-call.ts';
 import { describeShops } from '../../reconcile/shops-view.ts';
 import type { Service } from '../../service.ts';
@@ -81,8 +81,12 @@ const ReconcileReply = Type.Object({
 });
 
 export const shopRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async (app, { service }) => {
-  // A replay's resume token is signed with the admin token: only this deployment's operator holds either.
-  const resumeKey = `replay-resume:${service.settings.config.ADMIN_TOKEN ?? ''}`;
+  // A replay's resume token is signed with a key made from the admin token (once, on first use).
+  let resumeKey: Promise<Buffer> | undefined;
+  const signingKey = () => {
+    resumeKey ??= resumeKeyFrom(service.settings.config.ADMIN_TOKEN ?? '');
+    return resumeKey;
+  };
   const { RECONCILE_INTERVAL_S: intervalS, PUBLIC_URL: publicUrl } = service.settings.config;
   app.get('/shops', {
     schema: {
@@ -125,7 +129,7 @@ export const shopRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async
       if (!connection) throw httpError('NOT_FOUND', `${source} is not connected (its shop settings are not set)`);
       if ((since === undefined) === (resume === undefined) || (resume !== undefined && until !== undefined))
         throw httpError('BAD_REQUEST', 'give since (and until, if you like) for a window, or resume to go on with one; not both');
-      const resumed = resume === undefined ? undefined : readResumeToken(resume, resumeKey);
+      const resumed = resume === undefined ? undefined : readResumeToken(resume, await signingKey());
       if (resumed && 'problem' in resumed) throw httpError('BAD_REQUEST', resumed.problem);
       if (resumed && resumed.source !== source)
         throw httpError('BAD_REQUEST', `resume is a token of ${resumed.source}'s replay, not ${source}'s`);
@@ -147,7 +151,7 @@ export const shopRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async
             unfinished: {
               reason: `a replay reads for at most ${REPLAY_DEADLINE_MS / 1000} s and ${MAX_PAGES_PER_PASS} pages, then answers what it stored`,
               resumeSince: isoAt(resumeFrom),
-              resume: resumeToken({ source, window, cursor: resumeCursor ?? '' }, resumeKey),
+              resume: resumeToken({ source, window, cursor: resumeCursor ?? '' }, await signingKey()),
             },
           }),
         };
