@@ -82,7 +82,13 @@ async function storeLatencies(db: BenchDb, templates: Templates): Promise<{ clai
     for (let i = 0; i < PRUNES; i++) {
       const now = Date.now();
       const started = performance.now();
-      const deleted = await store.operator.prune({ finishedBefore: now - 30 * DAY_MS, deadBefore: now - 90 * DAY_MS });
+      // The service's pass with its defaults: RETENTION_DAYS 30, DEAD_RETENTION_DAYS 90, ORDER_RETENTION_DAYS 120.
+      const deleted = await store.operator.prune({
+        finishedBefore: now - 30 * DAY_MS,
+        deadBefore: now - 90 * DAY_MS,
+        ordersBefore: now - 120 * DAY_MS,
+        endings: { now, forgetBefore: now - 365 * DAY_MS },
+      });
       prunes.push(performance.now() - started);
       if (deleted > 0) throw new Error(`retention deleted ${deleted} deliveries of the seeded mix`);
     }
