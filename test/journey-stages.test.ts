@@ -20,6 +20,38 @@ import {
 
 describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
   test.skipIf(!available)(
+    'a stage come before its fulfillment (its webhook retried later), whose message needs the tracking, waits for it and goes with it',
+    async () => {
+      const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await engineEnv(engine) });
+      const to = user(30);
+      const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
+      expect((await app.inject(shopifyRequest(order))).statusCode).toBe(202);
+      const fulfillment = shopifyFulfillment(order.id, { tracking_url: 'https://track.example/TW30', tracking_number: 'TW30' });
+      const out = await app.inject(fulfillmentEvent(order.id, fulfillment.id, 'out_for_delivery'));
+      expect(out.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+      await waitFor(() => messages(sim, to).length === 1, { what: 'the confirmation' });
+      expect((await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }))).statusCode).toBe(202);
+      await waitFor(() => messages(sim, to).length === 2, { what: 'the stage, with its tracking' });
+      expect(messages(sim, to)[1]).toBe(`Order ${order.name} is out for delivery with Taiwan Post (TW30): https://track.example/TW30`);
+    },
+  );
+
+  test.skipIf(!available)('a stage whose fulfillment never comes is skipped after the wait, saying what its message lacked', async () => {
+    const clock = shiftedClock();
+    const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await engineEnv(engine), clock });
+    const to = user(31);
+    const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
+    expect((await app.inject(shopifyRequest(order))).statusCode).toBe(202);
+    const out = (await app.inject(fulfillmentEvent(order.id, 4242, 'out_for_delivery'))).json();
+    await waitFor(() => messages(sim, to).length === 1, { what: 'the confirmation' });
+    clock.offset += 5 * 3_600_000;
+    const detail = async () => (await app.inject({ url: `/admin/deliveries/${out.deliveryId}`, headers: auth })).json();
+    await waitFor(async () => (await detail()).status === 'skipped', { what: 'the stage skipped after the wait' });
+    expect((await detail()).lastError).toContain('needs shipment.company');
+    expect(messages(sim, to)).toHaveLength(1);
+  });
+
+  test.skipIf(!available)(
     "Shopify: a fulfillment's out_for_delivery then delivered each send once to the order's recipient, with the tracking details; a repeat sends nothing; an unknown status is ignored",
     async () => {
       const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await engineEnv(engine) });

@@ -178,6 +178,7 @@ export function createIntake(deps: IntakeDeps): Intake {
             lookups: { ...(directory && { directory }) },
             ...(placed && { placed }),
             awaitOrder: true,
+            awaitShipment: shipmentId !== undefined && isDeliveryStage(received.event) && shipped === undefined,
             receivedAt,
             now: receivedAt,
             ...newsFor(taken.polled, receivedAt),

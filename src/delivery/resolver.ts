@@ -11,7 +11,7 @@ import { customerKeys } from '../mapping/directory-keys.ts';
 import type { CallResult } from '../mantago/client.ts';
 import { LookupFailed, type MemberDirectory } from '../mantago/members.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
-import { AWAITING_ORDER, planDelivery } from '../mapping/plan.ts';
+import { AWAITING_ORDER, AWAITING_SHIPMENT, planDelivery } from '../mapping/plan.ts';
 import type { DirectoryLookup } from '../mapping/recipients.ts';
 import type { Resolved, Store, UnresolvedDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
@@ -107,11 +107,12 @@ export class Resolver {
         lookups: { directory, members: (customerId, platform) => members.lookup(customerId, platform, { startBy: lease.latestStart() }) },
         ...(placed && { placed }),
         awaitOrder: waited < AWAIT_ORDER_MS,
+        awaitShipment: waited < AWAIT_ORDER_MS && shipmentId !== undefined && shipped === undefined,
         receivedAt: d.receivedAt,
         now,
       });
       if (plan.kind === 'resolve') {
-        const awaiting = plan.reason === AWAITING_ORDER;
+        const awaiting = plan.reason === AWAITING_ORDER || plan.reason === AWAITING_SHIPMENT;
         const wait = awaiting ? Math.min(AWAIT_ORDER_RECHECK_MAX_MS, Math.max(PLACED_WAIT_MS, waited / 10)) : PLACED_WAIT_MS;
         return { later: true, at: Math.ceil((now + wait) / 1000) * 1000 }; // to the second: released together
       }

@@ -14,6 +14,8 @@ const NAME_LIMIT = 100;
 
 /** Why an event that came before its order waits. */
 export const AWAITING_ORDER = 'waiting for its order: this event came before the order it belongs to';
+/** Why a stage on the parcel's way that came before its shipment, and whose message needs its tracking, waits. */
+export const AWAITING_SHIPMENT = 'waiting for its shipment: this stage came before its fulfillment, whose tracking its message needs';
 
 /** What the store knows of the order's placed delivery, for its later events. */
 export interface PlacedDelivery {
@@ -33,6 +35,11 @@ export interface PlanContext {
    * order's webhooks side by side, and retries a failed one for hours.
    */
   awaitOrder?: boolean;
+  /**
+   * A stage whose shipment is not stored yet (its fulfillment's webhook comes later, or is retried),
+   * and whose message needs the shipment's details, waits for it rather than being skipped.
+   */
+  awaitShipment?: boolean;
   /** When the order event arrived: a rule's delay counts from here. */
   receivedAt: number;
   now: number;
@@ -93,7 +100,11 @@ export async function planDelivery(order: Order, mapping: Mapping, context: Plan
   const ops = chooseTags(mapping.rules, order, recipient.platform);
   const tagging = ops.length > 0 ? { tagging: { recipient, ops } } : {};
   const chosen = chooseContent(mapping.rules, order, recipient.platform);
-  if ('reason' in chosen) return { kind: 'skip', reason: ops.length > 0 ? `tags only: ${chosen.reason}` : chosen.reason, ...tagging };
+  if ('reason' in chosen) {
+    if (context.awaitShipment && chosen.missing.some((field) => field.startsWith('shipment.')))
+      return resolveLater(order, mapping, AWAITING_SHIPMENT);
+    return { kind: 'skip', reason: ops.length > 0 ? `tags only: ${chosen.reason}` : chosen.reason, ...tagging };
+  }
   const { maxAgeMs } = chosen.rule;
   // Too old for a message, not for the facts: the user is still tagged. Counted to now: an event that
   // waited for its order (or its recipient) is that much older when it would go.
