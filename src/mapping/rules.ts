@@ -79,7 +79,7 @@ export function anyRuleFor(rules: readonly Rule[], event: OrderEvent): boolean {
  */
 export function chooseContent(rules: readonly Rule[], order: Order, platform: Platform): ContentResult {
   const passedOver: string[] = [];
-  const missing: string[] = [];
+  let missing: string[] | undefined; // made only when a rule is passed over: not on every order's way
   for (const rule of rules) {
     if (!rule.send || !matches(rule.when, order, platform)) continue;
     const fbTag = platform === 'facebook' ? (rule.send.fbTag ?? DEFAULT_FB_TAG) : undefined;
@@ -88,7 +88,10 @@ export function chooseContent(rules: readonly Rule[], order: Order, platform: Pl
     // Too long for MantaGO (an order's field may be anything): passed over like a blank, not refused at the call.
     if ('text' in rendered && rendered.text.length <= MESSAGE_MAX_LENGTH)
       return { rule, content: { message: rendered.text, ...(fbTag && { fbTag }) } };
-    if (!('text' in rendered)) missing.push(rendered.missing);
+    if (!('text' in rendered)) {
+      missing ??= [];
+      missing.push(rendered.missing);
+    }
     passedOver.push(
       'text' in rendered
         ? `rule ${rule.name}'s message would be ${rendered.text.length} UTF-16 code units; MantaGO takes at most ${MESSAGE_MAX_LENGTH}`
@@ -98,6 +101,6 @@ export function chooseContent(rules: readonly Rule[], order: Order, platform: Pl
   const which = order.event === 'placed' ? 'this order' : `this ${order.event} event`;
   return {
     reason: passedOver.length > 0 ? `no rule could be used: ${passedOver.join('; ')}` : `no rule matches ${which} on ${platform}`,
-    missing,
+    missing: missing ?? [],
   };
 }
