@@ -36,6 +36,37 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
     },
   );
 
+  test.skipIf(!available)(
+    "a fulfillment's tracking corrected (another carrier, no link): its stage tells the new carrier and number, never the old link",
+    async () => {
+      const mapping = STAGES.replace('): {{shipment.trackingUrl}}', '): {{shipment.trackingUrl | \\"no link yet\\"}}');
+      const { app, sim } = await startServiceWithSimulator({ mapping, env: await engineEnv(engine) });
+      const to = user(32);
+      const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
+      expect((await app.inject(shopifyRequest(order))).statusCode).toBe(202);
+      const old = { tracking_company: 'UPS', tracking_number: '1ZOLD', tracking_url: 'https://ups.example/1ZOLD' };
+      const fulfillment = shopifyFulfillment(order.id, {
+        ...old,
+        tracking_numbers: ['1ZOLD'],
+        tracking_urls: ['https://ups.example/1ZOLD'],
+      });
+      expect((await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }))).statusCode).toBe(202);
+      const corrected = {
+        ...fulfillment,
+        tracking_company: 'T-Cat',
+        tracking_number: 'NEW9',
+        tracking_numbers: ['NEW9'],
+        tracking_url: null,
+        tracking_urls: [],
+        updated_at: new Date(Date.now() + 60_000).toISOString(),
+      };
+      expect((await app.inject(shopifyRequest(corrected, { topic: 'fulfillments/update' }))).statusCode).toBeLessThan(300);
+      expect((await app.inject(fulfillmentEvent(order.id, fulfillment.id, 'out_for_delivery'))).statusCode).toBe(202);
+      await waitFor(() => messages(sim, to).length === 2, { what: 'the confirmation and the stage' });
+      expect(messages(sim, to)[1]).toBe(`Order ${order.name} is out for delivery with T-Cat (NEW9): no link yet`);
+    },
+  );
+
   test.skipIf(!available)('a stage whose fulfillment never comes is skipped after the wait, saying what its message lacked', async () => {
     const clock = shiftedClock();
     const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await engineEnv(engine), clock });

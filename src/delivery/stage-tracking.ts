@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Content } from '../domain/content.ts';
 import { orderEventKey } from '../domain/delivery.ts';
-import { DELIVERY_STAGES, type Shipment } from '../domain/order.ts';
+import { DELIVERY_STAGES, type Shipment, updatedShipment } from '../domain/order.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { anyRuleFor, chooseContent } from '../mapping/rules.ts';
 import { withDeadline } from '../store/errors.ts';
@@ -56,7 +56,7 @@ export async function retellPendingStages(deps: StageTrackingDeps, placedKey: st
     if (!recipient) return; // its recipient found later, it is planned from the order just updated
     // Told as the worker plans it: with what the order's placed event stored (a stage names only the order).
     placed ??= find(placedKey);
-    const stage = { ...found.order, shipment: { ...found.order.shipment, ...tracking }, items: [] };
+    const stage = { ...found.order, shipment: updatedShipment(found.order.shipment, tracking) ?? found.order.shipment, items: [] };
     const chosen = chooseContent(mapping.rules, withPlacedDetails(stage, (await placed)?.order), recipient.platform);
     if (!('content' in chosen)) return;
     const message = { content: chosen.content, batchKey: batchKey(recipient.platform, chosen.content) };

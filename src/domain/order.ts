@@ -76,7 +76,11 @@ export interface Shipment {
  */
 export function updatedShipment(kept: Shipment, update: Shipment): Shipment | undefined {
   if (update.updatedAt !== undefined && kept.updatedAt !== undefined && update.updatedAt < kept.updatedAt) return undefined;
-  const merged = { ...kept, ...update };
+  // Tracking comes whole (a fulfillment's number, link and carrier): one it no longer has is gone,
+  // not kept from before (another carrier, without a link).
+  const { trackingNumber: _number, trackingUrl: _url, company: _company, ...untracked } = kept;
+  const tracked = update.trackingNumber !== undefined || update.trackingUrl !== undefined || update.company !== undefined;
+  const merged = { ...(tracked ? untracked : kept), ...update };
   return JSON.stringify(merged) === JSON.stringify(kept) ? undefined : merged;
 }
 
