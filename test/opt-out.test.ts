@@ -141,6 +141,30 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
   );
 
   test.skipIf(!available)(
+    'a dead tag job of a customer who opted out since is not made when the operator tries the dead ones again',
+    async () => {
+      const mapping = `${RECIPIENTS}rules:\n  - name: buyer\n    tag: { add: [ctLater] }\n  - name: default\n    send: { intentId: rb2kYmMdW }\n`;
+      const { app, sim, admin, delivery } = await setup(mapping, await engineEnv(engine));
+      const to = user(7);
+      const order = normalizedOrder({ customer: { id: 'c-tagged' }, attributes: { line_uid: to } });
+      const placed = (await app.inject(standardRequest(order))).json();
+      // The tag is not in the bot yet: its job dies with MantaGO's reason, the message goes.
+      await waitFor(async () => (await delivery(placed.deliveryId)).tagging?.[0]?.status === 'dead', { what: 'the tag job dead' });
+      expect(await admin('PUT', '/recipients/customer:c-tagged', { optOut: true })).toMatchObject({ status: 200 });
+      sim.tags.create('later', 'ctLater');
+      const calls = sim.tagCalls().length;
+      expect((await admin('POST', '/tag-jobs/redrive')).body).toMatchObject({ redriven: 1 });
+      await waitFor(async () => (await delivery(placed.deliveryId)).tagging[0].status !== 'pending', { what: 'the redriven job decided' });
+      expect((await delivery(placed.deliveryId)).tagging[0]).toMatchObject({
+        status: 'tagged',
+        lastError: 'not tagged: its customer opted out',
+      });
+      expect(sim.tagCalls().length).toBe(calls);
+      expect(sim.tags.tagsOf('line', to)).toEqual([]);
+    },
+  );
+
+  test.skipIf(!available)(
     'the import sets and lifts opt-outs by a column; a manual broadcast still goes and names the opted-out users',
     async () => {
       const { admin } = await setup(AT_ONCE, await engineEnv(engine));

@@ -56,6 +56,13 @@ export async function skipOptedOut(tx: Runner, ids: readonly number[], now: numb
  */
 export const OPTED_OUT_COLUMN = `EXISTS (SELECT 1 FROM recipient_opt_outs o WHERE o.key IN ('customer:' || customer_id, 'email:' || customer_email)) AS opted_out`;
 
+/** Whether a tag job's customer (its delivery's) opted out: a column the tag claim reads with each job. */
+export const JOB_OPTED_OUT_COLUMN = `EXISTS (SELECT 1 FROM deliveries d JOIN recipient_opt_outs o ON o.key IN ('customer:' || d.customer_id, 'email:' || d.customer_email)
+  WHERE d.id = tag_jobs.delivery_id) AS opted_out`;
+
+/** Why a tag job ends without a call: a customer who opted out is never tagged (a retry, a redrive since). */
+export const NOT_TAGGED_OPTED_OUT = 'not tagged: its customer opted out';
+
 /**
  * Deliveries among `rows` (about to be claimed, read with OPTED_OUT_COLUMN) whose customer opted out
  * since they were stored: a retry after a call in flight when the opt-out came, a dead one the

@@ -3,6 +3,7 @@
 // the tags the mapping names. The operator's view and retries: tag-operator.ts.
 import { type TagAttempt, type TagJob, type TagJobStatus, type Tagging, tagKey, tagOfKey } from '../../domain/tagging.ts';
 import { oneOf, type Param, type Row, type Runner } from '../runner.ts';
+import { JOB_OPTED_OUT_COLUMN, NOT_TAGGED_OPTED_OUT } from './opt-outs.ts';
 
 /** How one try of a tag job went: where the job goes, and the try itself (none when handed back untried). */
 export interface TagTryRecord {
@@ -72,20 +73,33 @@ export async function queueTags(db: Runner, deliveryId: number, tagging: Tagging
 export function claimTags(db: Runner, owner: string, limit: number, leaseMs: number, now: number): Promise<TagJob[]> {
   return db.transaction(async (tx) => {
     const rows = await tx.all(
-      `SELECT id, delivery_id, platform, client_id, action, tag, attempts, coalesce(redriven_at, created_at) AS waiting_since FROM tag_jobs
+      `SELECT id, delivery_id, platform, client_id, action, tag, attempts, coalesce(redriven_at, created_at) AS waiting_since,
+              ${JOB_OPTED_OUT_COLUMN} FROM tag_jobs
        WHERE status = 'pending' AND ${CLAIMABLE_AT} <= ?
          AND NOT EXISTS (SELECT 1 FROM tag_jobs earlier WHERE earlier.status = 'pending' AND ${sameUserAndTag('earlier', 'tag_jobs')} AND earlier.id < tag_jobs.id)
        ORDER BY ${CLAIMABLE_AT}, id LIMIT ?${tx.dialect.skipLocked}`,
       [now, limit],
     );
     if (rows.length === 0) return [];
+    // A customer who opted out since the job was queued (a retry, a redrive): done, never made.
+    const optedOut = rows.filter((r) => Number(r.opted_out) === 1).map((r) => Number(r.id));
+    if (optedOut.length > 0) {
+      const ended = tx.dialect.inList('id', optedOut, 'bigint');
+      await tx.run(
+        `UPDATE tag_jobs SET status = 'tagged', finished_at = ?, last_error = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL
+         WHERE ${ended.sql}`,
+        [now, NOT_TAGGED_OPTED_OUT, ended.param],
+      );
+    }
+    const claimed = rows.filter((r) => Number(r.opted_out) !== 1);
+    if (claimed.length === 0) return [];
     const ids = tx.dialect.inList(
       'id',
-      rows.map((r) => Number(r.id)),
+      claimed.map((r) => Number(r.id)),
       'bigint',
     );
     await tx.run(`UPDATE tag_jobs SET lease_owner = ?, lease_until = ? WHERE ${ids.sql}`, [owner, now + leaseMs, ids.param]);
-    return rows.map((r) => ({
+    return claimed.map((r) => ({
       id: Number(r.id),
       deliveryId: Number(r.delivery_id),
       platform: String(r.platform),
