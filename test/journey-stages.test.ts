@@ -67,6 +67,30 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
     },
   );
 
+  test.skipIf(!available)(
+    'a stage waits for its tracking (a fulfillment first without it, then updated), not for what only the stage says (its city)',
+    async () => {
+      const mapping = STAGES.replace('{{shipment.city | \\"your town\\"}}', '{{shipment.city}}');
+      const { app, sim } = await startServiceWithSimulator({ mapping, env: await engineEnv(engine) });
+      const to = user(33);
+      const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
+      expect((await app.inject(shopifyRequest(order))).statusCode).toBe(202);
+      const untracked = { tracking_company: null, tracking_number: null, tracking_numbers: [], tracking_url: null, tracking_urls: [] };
+      const fulfillment = shopifyFulfillment(order.id, untracked);
+      expect((await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }))).statusCode).toBe(202);
+      // The delivered rule needs the city, which only the stage says: no waiting for it.
+      const delivered = await app.inject(fulfillmentEvent(order.id, fulfillment.id + 1, 'delivered'));
+      expect(delivered.json()).toMatchObject({ status: 'accepted', delivery: 'skipped', reason: expect.stringContaining('shipment.city') });
+      const out = await app.inject(fulfillmentEvent(order.id, fulfillment.id, 'out_for_delivery'));
+      expect(out.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+      await waitFor(() => messages(sim, to).length === 1, { what: 'the confirmation' });
+      const tracked = { ...fulfillment, tracking_company: 'T-Cat', tracking_number: 'TC33', tracking_url: 'https://t-cat.example/TC33' };
+      expect((await app.inject(shopifyRequest(tracked, { topic: 'fulfillments/update' }))).statusCode).toBeLessThan(300);
+      await waitFor(() => messages(sim, to).length === 2, { what: 'the stage, with the tracking of the update' });
+      expect(messages(sim, to)[1]).toBe(`Order ${order.name} is out for delivery with T-Cat (TC33): https://t-cat.example/TC33`);
+    },
+  );
+
   test.skipIf(!available)('a stage whose fulfillment never comes is skipped after the wait, saying what its message lacked', async () => {
     const clock = shiftedClock();
     const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, env: await engineEnv(engine), clock });

@@ -178,7 +178,7 @@ export function createIntake(deps: IntakeDeps): Intake {
             lookups: { ...(directory && { directory }) },
             ...(placed && { placed }),
             awaitOrder: true,
-            awaitShipment: shipmentId !== undefined && isDeliveryStage(received.event) && shipped === undefined,
+            awaitShipment: shipmentId !== undefined && isDeliveryStage(received.event) && !hasTracking(shipped?.order?.shipment),
             receivedAt,
             now: receivedAt,
             ...newsFor(taken.polled, receivedAt),

@@ -14,6 +14,8 @@ const NAME_LIMIT = 100;
 
 /** Why an event that came before its order waits. */
 export const AWAITING_ORDER = 'waiting for its order: this event came before the order it belongs to';
+/** A stage's fields its fulfillment brings (the stage itself says its status, city, message and estimate). */
+const FROM_FULFILLMENT = ['shipment.trackingNumber', 'shipment.trackingUrl', 'shipment.company'];
 /** Why a stage on the parcel's way that came before its shipment, and whose message needs its tracking, waits. */
 export const AWAITING_SHIPMENT = 'waiting for its shipment: this stage came before its fulfillment, whose tracking its message needs';
 
@@ -36,8 +38,9 @@ export interface PlanContext {
    */
   awaitOrder?: boolean;
   /**
-   * A stage whose shipment is not stored yet (its fulfillment's webhook comes later, or is retried),
-   * and whose message needs the shipment's details, waits for it rather than being skipped.
+   * A stage whose shipment's tracking is not stored yet (its fulfillment's webhook comes later, or
+   * is retried, or its tracking comes with an update), and whose message needs it, waits for it
+   * rather than being skipped.
    */
   awaitShipment?: boolean;
   /** When the order event arrived: a rule's delay counts from here. */
@@ -101,7 +104,7 @@ export async function planDelivery(order: Order, mapping: Mapping, context: Plan
   const tagging = ops.length > 0 ? { tagging: { recipient, ops } } : {};
   const chosen = chooseContent(mapping.rules, order, recipient.platform);
   if ('reason' in chosen) {
-    if (context.awaitShipment && chosen.missing.some((field) => field.startsWith('shipment.')))
+    if (context.awaitShipment && chosen.missing.some((field) => FROM_FULFILLMENT.includes(field)))
       return resolveLater(order, mapping, AWAITING_SHIPMENT);
     return { kind: 'skip', reason: ops.length > 0 ? `tags only: ${chosen.reason}` : chosen.reason, ...tagging };
   }
