@@ -19,6 +19,7 @@ import {
   isBeforeDelivery,
   isDeliveryStage,
   isShipmentEvent,
+  isOrderEnding,
   ORDER_ENDINGS,
   type Order,
   type OrderEvent,
@@ -40,7 +41,7 @@ import { withoutTags, withTagsFirst, withTagsOf } from './first-sight-tags.ts';
 import { formatDuration } from '../mapping/durations.ts';
 import { lateReason, mayComeLate } from './late-stage.ts';
 import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
-import { hasTracking, retellPendingStages } from './stage-tracking.ts';
+import { awaitsTracking, hasTracking, retellPendingStages } from './stage-tracking.ts';
 
 export type IntakeResult = (RecordedOrder & { reason?: string }) | { outcome: 'ignored'; reason: string };
 export type Intake = (received: ReceivedOrder, topic: string | undefined) => Promise<IntakeResult>;
@@ -139,7 +140,6 @@ export function createIntake(deps: IntakeDeps): Intake {
     const mayBeLate = mayComeLate(received.event, mapping.rules);
     // A placed event (most webhooks) looks nothing up: it starts its order.
     // An ending told and pruned long ago: WooCommerce dates it by the order's last edit, so only its kept key tells.
-    const ending = (ORDER_ENDINGS as readonly OrderEvent[]).includes(received.event);
     const [placed, shipped, delivered, toldLongAgo] =
       received.event === 'placed'
         ? [undefined, undefined, undefined, false]
@@ -151,7 +151,8 @@ export function createIntake(deps: IntakeDeps): Intake {
             shipmentId === undefined || !mayBeLate
               ? undefined
               : find(orderEventKey(placedKey, 'delivered', shipmentId), 'look the delivery up'),
-            ending && withDeadline(deps.store.prunedEnding(orderEventKey(placedKey, received.event)), storeTimeoutMs, 'look the ending up'),
+            isOrderEnding(received.event) &&
+              withDeadline(deps.store.prunedEnding(orderEventKey(placedKey, received.event)), storeTimeoutMs, 'look the ending up'),
           ]);
     // An order first seen at a later status (WooCommerce's completed) starts with its placed message, if one is sent.
     const firstSeen = placedIfFirst === true && placed === undefined && anyRuleFor(mapping.rules, 'placed');
@@ -178,7 +179,7 @@ export function createIntake(deps: IntakeDeps): Intake {
             lookups: { ...(directory && { directory }) },
             ...(placed && { placed }),
             awaitOrder: true,
-            awaitShipment: shipmentId !== undefined && isDeliveryStage(received.event) && !hasTracking(shipped?.order?.shipment),
+            awaitShipment: isDeliveryStage(received.event) && awaitsTracking(shipmentId, shipped),
             receivedAt,
             now: receivedAt,
             ...newsFor(taken.polled, receivedAt),

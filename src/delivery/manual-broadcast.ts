@@ -70,7 +70,9 @@ export function manualBroadcastProblems(request: ManualBroadcast, maxRecipients:
 }
 
 /** The id of a broadcast asked with an Idempotency-Key: the key and when it was claimed (the same key a day later is a new broadcast). */
-export const broadcastIdOf = (key: string, claimedAt: number): string => requestFingerprint(`${key}@${claimedAt}`).slice(0, 32);
+export const broadcastIdOf = (key: string, claimedAt: number): string => idOf(`${key}@${claimedAt}`);
+/** A broadcast id from what names it. */
+const idOf = (seed: string) => requestFingerprint(seed).slice(0, 32);
 
 /**
  * The id of a broadcast run again because its first run never answered: the one that run stored its
@@ -85,7 +87,7 @@ export async function rerunBroadcastId(
   firstUserId: string,
 ): Promise<string> {
   const current = broadcastIdOf(key, claimedAt);
-  const before = requestFingerprint(key).slice(0, 32);
+  const before = idOf(key);
   const stored = (id: string) => store.findDelivery(dedupeKey(ADMIN_SOURCE, ADMIN_SOURCE, `${id}:${firstUserId}`));
   if (await stored(current)) return current;
   const byKeyAlone = await stored(before);

@@ -16,7 +16,7 @@ import type { DirectoryLookup } from '../mapping/recipients.ts';
 import type { Resolved, Store, UnresolvedDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
 import { withTagsOf } from './first-sight-tags.ts';
-import { hasTracking } from './stage-tracking.ts';
+import { awaitsTracking } from './stage-tracking.ts';
 import { lateReason, mayComeLate } from './late-stage.ts';
 import type { Lease } from './lease.ts';
 import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
@@ -108,7 +108,7 @@ export class Resolver {
         lookups: { directory, members: (customerId, platform) => members.lookup(customerId, platform, { startBy: lease.latestStart() }) },
         ...(placed && { placed }),
         awaitOrder: waited < AWAIT_ORDER_MS,
-        awaitShipment: waited < AWAIT_ORDER_MS && shipmentId !== undefined && !hasTracking(shipped?.order?.shipment),
+        awaitShipment: waited < AWAIT_ORDER_MS && awaitsTracking(shipmentId, shipped),
         receivedAt: d.receivedAt,
         now,
       });

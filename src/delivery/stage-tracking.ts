@@ -37,6 +37,10 @@ const trackingOf = ({ id, trackingNumber, trackingUrl, company, updatedAt }: Shi
 export const hasTracking = (shipment: Shipment | undefined): shipment is Shipment =>
   (shipment?.trackingNumber ?? shipment?.trackingUrl ?? shipment?.company) !== undefined;
 
+/** Whether a stage of shipment `shipmentId` may wait for its tracking: its shipped event (`shipped`, as stored) has none yet. */
+export const awaitsTracking = (shipmentId: string | undefined, shipped: KnownDelivery | undefined): boolean =>
+  shipmentId !== undefined && !hasTracking(shipped?.order?.shipment);
+
 /**
  * Tells the shipment's pending stages its tracking. Best effort: the shipment is stored already, so
  * a store too slow here costs a held stage its tracking (it goes with its rule's fallback), never

@@ -27,6 +27,7 @@ export const BEFORE_DELIVERY = ['shipped', 'in_transit', 'out_for_delivery', 'de
 export const isBeforeDelivery = (event: OrderEvent): boolean => (BEFORE_DELIVERY as readonly string[]).includes(event);
 /** The events after which the order goes no further: no news of its shipment is announced once either is stored. */
 export const ORDER_ENDINGS = ['cancelled', 'refunded'] as const satisfies readonly OrderEvent[];
+export const isOrderEnding = (event: OrderEvent): boolean => (ORDER_ENDINGS as readonly string[]).includes(event);
 
 /** Whether an event names its customer at all (any customer field). */
 export const namesCustomer = (order: Pick<Order, 'customer'>): boolean => Object.values(order.customer).some((v) => v !== undefined);

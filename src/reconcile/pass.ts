@@ -40,6 +40,9 @@ export interface PassCounts {
   unreadable: number;
 }
 
+/** Nothing read yet. */
+export const noCounts = (): PassCounts => ({ orders: 0, new: 0, duplicates: 0, ignored: 0, unreadable: 0 });
+
 /** Two passes' counts together. */
 export const addCounts = (a: PassCounts, b: PassCounts): PassCounts => ({
   orders: a.orders + b.orders,
@@ -83,7 +86,7 @@ export interface PassOptions {
 }
 
 export async function runPass(connection: ShopConnection, window: Window, options: PassOptions): Promise<PassResult> {
-  const counts: PassCounts = { orders: 0, new: 0, duplicates: 0, ignored: 0, unreadable: 0 };
+  const counts = noCounts();
   const { clock, deadline } = options;
   const late = () => deadline !== undefined && clock.now() >= deadline;
   const take = async (events: ReceivedOrder[]) => {

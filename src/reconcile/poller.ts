@@ -13,7 +13,7 @@ import type { ShopConnectionRow, ShopConnectionStore } from '../store/store.ts';
 import type { ShopConnection, Window } from './connection.ts';
 import type { PollOutcome } from './outcomes.ts';
 import { withBackoff } from './backoff.ts';
-import { addCounts, type PassCounts, type PassOptions, type PassResult, runPass } from './pass.ts';
+import { addCounts, noCounts, type PassCounts, type PassOptions, type PassResult, runPass } from './pass.ts';
 import { ShopCallError } from './shop-call.ts';
 import { keepWebhooks, parseWebhookState } from './webhook-keeper.ts';
 
@@ -237,7 +237,7 @@ export class ShopPoller {
       await store.saveShopWebhooks(source, JSON.stringify(state));
     }
     let window = { since: Math.max(row.watermark - OVERLAP_MS, row.connectedAt) };
-    let counts: PassCounts = { orders: 0, new: 0, duplicates: 0, ignored: 0, unreadable: 0 };
+    let counts = noCounts();
     let held = true;
     const onPage = async (through: number) => {
       held =

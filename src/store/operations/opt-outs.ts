@@ -50,15 +50,23 @@ export async function skipOptedOut(tx: Runner, ids: readonly number[], now: numb
   await tx.run(`UPDATE deliveries SET ${SKIP} WHERE ${idList.sql}`, [now, idList.param]);
 }
 
+/** Whether the customer of the delivery row `d` (`''`: the row being read) opted out, by the keys its columns hold. */
+const optedOutOf = (d: string) =>
+  `EXISTS (SELECT 1 FROM recipient_opt_outs o WHERE o.key IN (${Object.entries(DELIVERY_COLUMN)
+    .map(([kind, column]) => `'${kind}:' || ${d}${column}`)
+    .join(', ')}))`;
+
 /**
- * Whether a delivery's customer (its `customer_id`, `customer_email`) opted out: a column the claim
- * reads with each row (an index probe, not a statement of its own: every claim pays it).
+ * Whether a delivery's customer opted out: a column the claim reads with each row (an index probe,
+ * not a statement of its own: every claim pays it). Read back with `optedOutRow`.
  */
-export const OPTED_OUT_COLUMN = `EXISTS (SELECT 1 FROM recipient_opt_outs o WHERE o.key IN ('customer:' || customer_id, 'email:' || customer_email)) AS opted_out`;
+export const OPTED_OUT_COLUMN = `${optedOutOf('')} AS opted_out`;
 
 /** Whether a tag job's customer (its delivery's) opted out: a column the tag claim reads with each job. */
-export const JOB_OPTED_OUT_COLUMN = `EXISTS (SELECT 1 FROM deliveries d JOIN recipient_opt_outs o ON o.key IN ('customer:' || d.customer_id, 'email:' || d.customer_email)
-  WHERE d.id = tag_jobs.delivery_id) AS opted_out`;
+export const JOB_OPTED_OUT_COLUMN = `EXISTS (SELECT 1 FROM deliveries d WHERE d.id = tag_jobs.delivery_id AND ${optedOutOf('d.')}) AS opted_out`;
+
+/** A row read with either column: whether its customer opted out (SQLite says 1, PostgreSQL true). */
+export const optedOutRow = (row: Row): boolean => Number(row.opted_out) === 1;
 
 /** Why a tag job ends without a call: a customer who opted out is never tagged (a retry, a redrive since). */
 export const NOT_TAGGED_OPTED_OUT = 'not tagged: its customer opted out';
@@ -69,7 +77,7 @@ export const NOT_TAGGED_OPTED_OUT = 'not tagged: its customer opted out';
  * operator redrives. Skipped now rather than sent. Their ids.
  */
 export async function skipOptedOutOnClaim(tx: Runner, rows: readonly Row[], now: number): Promise<Set<number>> {
-  const optedOut = rows.filter((r) => Number(r.opted_out) === 1).map((r) => Number(r.id));
+  const optedOut = rows.filter(optedOutRow).map((r) => Number(r.id));
   await skipOptedOut(tx, optedOut, now);
   return new Set(optedOut);
 }

@@ -3,7 +3,7 @@
 // the tags the mapping names. The operator's view and retries: tag-operator.ts.
 import { type TagAttempt, type TagJob, type TagJobStatus, type Tagging, tagKey, tagOfKey } from '../../domain/tagging.ts';
 import { oneOf, type Param, type Row, type Runner } from '../runner.ts';
-import { JOB_OPTED_OUT_COLUMN, NOT_TAGGED_OPTED_OUT } from './opt-outs.ts';
+import { JOB_OPTED_OUT_COLUMN, NOT_TAGGED_OPTED_OUT, optedOutRow } from './opt-outs.ts';
 
 /** How one try of a tag job went: where the job goes, and the try itself (none when handed back untried). */
 export interface TagTryRecord {
@@ -82,7 +82,7 @@ export function claimTags(db: Runner, owner: string, limit: number, leaseMs: num
     );
     if (rows.length === 0) return [];
     // A customer who opted out since the job was queued (a retry, a redrive): done, never made.
-    const optedOut = rows.filter((r) => Number(r.opted_out) === 1).map((r) => Number(r.id));
+    const optedOut = rows.filter(optedOutRow).map((r) => Number(r.id));
     if (optedOut.length > 0) {
       const ended = tx.dialect.inList('id', optedOut, 'bigint');
       await tx.run(
@@ -91,7 +91,7 @@ export function claimTags(db: Runner, owner: string, limit: number, leaseMs: num
         [now, NOT_TAGGED_OPTED_OUT, ended.param],
       );
     }
-    const claimed = rows.filter((r) => Number(r.opted_out) !== 1);
+    const claimed = rows.filter((r) => !optedOutRow(r));
     if (claimed.length === 0) return [];
     const ids = tx.dialect.inList(
       'id',
