@@ -190,6 +190,45 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
     },
   );
 
+  test.skipIf(!available)(
+    'Shopify: a fulfillment come without the tracking its shipped message needs waits for the update that adds it; one whose tracking never comes is skipped after 4 hours',
+    async () => {
+      const clock = shiftedClock();
+      const shippedRule = '  - name: shipped\n    when: { event: shipped }\n    send: { message: "Shipped: {{shipment.trackingUrl}}" }\n';
+      const mapping = `${RECIPIENTS}rules:\n  - name: confirmation\n    send: { intentId: rb2kYmMdW }\n${shippedRule}`;
+      const { app, sim } = await startServiceWithSimulator({ mapping, clock, simulator: { now: clock.now }, env: await engineEnv(engine) });
+      const to = user(18);
+      const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
+      await app.inject(shopifyRequest(order));
+      const untracked = { tracking_company: null, tracking_number: null, tracking_numbers: [], tracking_url: null, tracking_urls: [] };
+      const [first, second] = [shopifyFulfillment(order.id, untracked), shopifyFulfillment(order.id, untracked)];
+      const waiting: number[] = [];
+      for (const fulfillment of [first, second]) {
+        const created = await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }));
+        expect(created.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
+        waiting.push(created.json().deliveryId as number);
+      }
+      const detail = async (id: number) => (await app.inject({ url: `/admin/deliveries/${id}`, headers: auth })).json();
+      expect(await detail(waiting[0] as number)).toMatchObject({
+        status: 'pending',
+        waitReason: expect.stringMatching(/^waiting for its shipment/),
+      });
+      // The merchant adds the first parcel's tracking: its message goes with it.
+      const url = 'https://track.example/TW18';
+      const tracked = { ...first, tracking_number: 'TW18', tracking_numbers: ['TW18'], tracking_url: url, tracking_urls: [url] };
+      expect((await app.inject(shopifyRequest(tracked, { topic: 'fulfillments/update' }))).json()).toMatchObject({ status: 'duplicate' });
+      await waitFor(() => messages(sim, to).length === 2, { what: 'the confirmation and the first parcel, with its tracking' });
+      expect(messages(sim, to)).toEqual(['rb2kYmMdW', `Shipped: ${url}`]);
+      // The second parcel's tracking never comes: passed over once the wait is over, saying what it lacked.
+      clock.offset += 5 * 3_600_000;
+      await waitFor(async () => (await detail(waiting[1] as number)).status === 'skipped', {
+        what: 'the second parcel skipped after the wait',
+      });
+      expect((await detail(waiting[1] as number)).lastError).toContain('needs shipment.trackingUrl');
+      expect(messages(sim, to)).toHaveLength(2);
+    },
+  );
+
   /** A service whose out_for_delivery message is held an hour, and an order of `to` confirmed. */
   async function heldStage(to: string) {
     const clock = shiftedClock();

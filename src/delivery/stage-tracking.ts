@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Content } from '../domain/content.ts';
 import { orderEventKey } from '../domain/delivery.ts';
-import { DELIVERY_STAGES, type Shipment, updatedShipment } from '../domain/order.ts';
+import { DELIVERY_STAGES, isDeliveryStage, type OrderEvent, type Shipment, updatedShipment } from '../domain/order.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { anyRuleFor, chooseContent } from '../mapping/rules.ts';
 import { withDeadline } from '../store/errors.ts';
@@ -37,9 +37,13 @@ const trackingOf = ({ id, trackingNumber, trackingUrl, company, updatedAt }: Shi
 export const hasTracking = (shipment: Shipment | undefined): shipment is Shipment =>
   (shipment?.trackingNumber ?? shipment?.trackingUrl ?? shipment?.company) !== undefined;
 
-/** Whether a stage of shipment `shipmentId` may wait for its tracking: its shipped event (`shipped`, as stored) has none yet. */
-export const awaitsTracking = (shipmentId: string | undefined, shipped: KnownDelivery | undefined): boolean =>
-  shipmentId !== undefined && !hasTracking(shipped?.order?.shipment);
+/**
+ * Whether an event of a shipment may wait for its tracking: a shipped one's own shipment has none yet
+ * (fulfilled first, its tracking added by an update), or a stage's shipped event (`shipped`, as stored) has none yet.
+ */
+export const awaitsTracking = (event: OrderEvent, shipment: Shipment | undefined, shipped: KnownDelivery | undefined): boolean =>
+  shipment?.id !== undefined &&
+  (event === 'shipped' ? !hasTracking(shipment) : isDeliveryStage(event) && !hasTracking(shipped?.order?.shipment));
 
 /**
  * Tells the shipment's pending stages its tracking. Best effort: the shipment is stored already, so

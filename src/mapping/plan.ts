@@ -17,7 +17,7 @@ export const AWAITING_ORDER = 'waiting for its order: this event came before the
 /** A stage's fields its fulfillment brings (the stage itself says its status, city, message and estimate). */
 const FROM_FULFILLMENT = ['shipment.trackingNumber', 'shipment.trackingUrl', 'shipment.company'];
 /** Why a stage on the parcel's way that came before its shipment, and whose message needs its tracking, waits. */
-export const AWAITING_SHIPMENT = 'waiting for its shipment: this stage came before its fulfillment, whose tracking its message needs';
+export const AWAITING_SHIPMENT = "waiting for its shipment's tracking, which its message needs: not come yet with its fulfillment";
 
 /** What the store knows of the order's placed delivery, for its later events. */
 export interface PlacedDelivery {
