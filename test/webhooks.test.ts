@@ -1,13 +1,15 @@
 // What a shop sees when it calls our webhooks, and what its customer then gets from MantaGO.
 import { describe, expect, test } from 'vitest';
 import type { MantagoSimulator } from '../simulator/simulator.ts';
-import { serviceForFile, type TestService } from './helpers/service.ts';
+import { ADMIN_TOKEN, serviceForFile, type TestService } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import {
   LINE_USER,
   LINE_USER_2,
   MESSENGER_USER,
+  nextOrderId,
   normalizedOrder,
+  shopifyFulfillment,
   shopifyOrder,
   shopifyRequest,
   standardRequest,
@@ -162,6 +164,43 @@ describe('one message per order', () => {
     await waitFor(() => broadcastsNamed(`default ${order.number}`).length === 1 && broadcastsNamed(`shipped ${order.number}`).length === 1);
     expect(broadcastsNamed(`default ${order.number}`)).toHaveLength(1);
     expect(broadcastsNamed(`shipped ${order.number}`)).toHaveLength(1);
+  });
+});
+
+describe('what shops really send is taken as meant', () => {
+  test("Shopify: a fulfillment naming its order by a number past 2^53 (as Shopify's samples do) finds that order, not a rounded one", async () => {
+    const exact = '820982911946154508';
+    await service.app.inject(
+      shopifyRequest(shopifyOrder({ id: Number(exact), admin_graphql_api_id: `gid://shopify/Order/${exact}`, name: '#2-53' })),
+    );
+    const stand = nextOrderId(); // written as the exact digits below: JSON.stringify would round them
+    const body = JSON.stringify(shopifyFulfillment(stand)).replace(`"order_id":${stand}`, `"order_id":${exact}`);
+    const shipped = await service.app.inject(shopifyRequest(body, { topic: 'fulfillments/create' }));
+    expect(shipped.statusCode).toBe(202);
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const detail = (await service.app.inject({ url: `/admin/deliveries/${shipped.json().deliveryId}`, headers: auth })).json();
+    expect(detail).toMatchObject({ orderId: exact, status: 'pending', waitReason: null });
+    await waitFor(() => broadcastsNamed('shipped #2-53').length === 1, { what: "the shipment, to the order's customer" });
+  });
+
+  test('WooCommerce: an order of goods sold by weight (a decimal quantity) is taken', async () => {
+    const order = wooOrder({ line_items: [{ name: 'Loose-leaf oolong (kg)', quantity: 1.5, price: 1200, sku: 'TEA-KG' }] });
+    expect((await service.app.inject(wooRequest(order))).statusCode).toBe(202);
+    await waitFor(() => broadcastsNamed(`default ${order.number}`).length === 1, { what: 'its confirmation' });
+  });
+
+  test('the normalized order: "" for an optional link or language is none, as for every optional text; decimal quantities are taken', async () => {
+    const items = [{ name: 'Oolong (kg)', quantity: 0.5 }];
+    for (const overrides of [
+      { statusUrl: '', items },
+      { customer: { id: 'c-9', email: 'ann@example.com', locale: '' } },
+      { event: 'shipped', shipment: { id: 's-1', trackingNumber: 'TW1', trackingUrl: '' } },
+    ]) {
+      const answer = await service.app.inject(standardRequest(normalizedOrder(overrides)));
+      expect(answer.statusCode, answer.body).toBe(202);
+    }
+    const link = await service.app.inject(standardRequest(normalizedOrder({ statusUrl: 'ftp://shop.example/1' })));
+    expect(link.statusCode).toBe(400);
   });
 });
 

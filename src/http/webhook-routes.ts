@@ -23,6 +23,9 @@ declare module 'fastify' {
 /** secure-json-parse's message for valid JSON holding a prototype key. */
 const FORBIDDEN_KEY = 'Object contains forbidden prototype property';
 const EMPTY = Buffer.alloc(0);
+/** An integer past 2^53 as its digits: JSON.parse hands a reviver each number's source text. */
+const keepDigits = (_key: string, value: unknown, context?: { source?: string }) =>
+  typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value) ? (context?.source ?? value) : value;
 
 export const WebhookReply = Type.Object(
   {
@@ -94,7 +97,10 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ service: Service; bodyLi
       }
       let payload: unknown;
       try {
-        payload = secureJson.parse(raw.toString('utf8'), undefined, { protoAction: 'error', constructorAction: 'error' });
+        payload = secureJson.parse(raw.toString('utf8'), kind.exactIntegers ? keepDigits : undefined, {
+          protoAction: 'error',
+          constructorAction: 'error',
+        });
       } catch (error) {
         count('invalid');
         // JSON, but with a key that would reach an object's prototype: refused, and said so.

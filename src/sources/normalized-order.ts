@@ -6,6 +6,8 @@ import { Amount, Currency, Id } from './fields.ts';
 import { optionalText } from './source.ts';
 
 const Scalar = Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean()]);
+/** A link, or "" for none (as for every optional text: a shop may send "" rather than leave it out). */
+const Link = Type.String({ pattern: '^(https?://|$)', maxLength: 2000 });
 
 export const NormalizedOrderSchema = Type.Object(
   {
@@ -15,7 +17,7 @@ export const NormalizedOrderSchema = Type.Object(
     shop: Type.Optional(Type.String({ maxLength: 300 })),
     total: Amount,
     currency: Currency,
-    statusUrl: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 2000 })),
+    statusUrl: Type.Optional(Link),
     customer: Type.Object({
       id: Type.Optional(Id),
       email: Type.Optional(Type.String({ maxLength: 320 })),
@@ -24,7 +26,7 @@ export const NormalizedOrderSchema = Type.Object(
       lastName: Type.Optional(Type.String({ maxLength: 200 })),
       locale: Type.Optional(
         Type.String({
-          pattern: LOCALE_PATTERN,
+          pattern: `${LOCALE_PATTERN}|^$`,
           maxLength: 35,
           description: "the customer's language, e.g. zh-TW",
         }),
@@ -35,7 +37,7 @@ export const NormalizedOrderSchema = Type.Object(
         {
           id: Id,
           trackingNumber: Type.Optional(Type.String({ maxLength: 200 })),
-          trackingUrl: Type.Optional(Type.String({ pattern: '^https?://', maxLength: 2000 })),
+          trackingUrl: Type.Optional(Link),
           company: Type.Optional(Type.String({ maxLength: 200 })),
           estimatedDeliveryAt: Type.Optional(Type.String({ maxLength: 100 })),
           city: Type.Optional(Type.String({ maxLength: 200 })),
@@ -57,7 +59,7 @@ export const NormalizedOrderSchema = Type.Object(
       Type.Array(
         Type.Object({
           name: Type.String({ maxLength: 500 }),
-          quantity: Type.Integer({ minimum: 0 }),
+          quantity: Type.Number({ minimum: 0, description: 'a decimal for goods sold by weight or length' }),
           price: Type.Optional(Amount),
           sku: Type.Optional(Type.String({ maxLength: 200 })),
         }),

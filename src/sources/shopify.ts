@@ -144,8 +144,10 @@ const placed = (event: OrderEvent) =>
 export const hasShipped = (status: string | null | undefined) =>
   status === undefined || status === null || status.toLowerCase() === 'success';
 
+// Fulfillment, fulfillment-event and refund bodies name their order (and a stage its fulfillment) by number only.
 const FULFILLMENT = payloadKind<ShopifyFulfillment>({
   schema: ShopifyFulfillmentSchema,
+  exactIntegers: true,
   normalize: (p, headers): Normalized =>
     hasShipped(p.status)
       ? { order: normalizeShopifyFulfillment(p, shopOf(headers)), scope: '' }
@@ -153,10 +155,12 @@ const FULFILLMENT = payloadKind<ShopifyFulfillment>({
 });
 const FULFILLMENT_EVENT = payloadKind<ShopifyFulfillmentEvent>({
   schema: ShopifyFulfillmentEventSchema,
+  exactIntegers: true,
   normalize: (p, headers) => normalizeShopifyFulfillmentEvent(p, shopOf(headers), shopTime(p.happened_at)),
 });
 const REFUND = payloadKind<ShopifyRefund>({
   schema: ShopifyRefundSchema,
+  exactIntegers: true,
   normalize: (p, headers): Normalized =>
     refundsMoney(p)
       ? { order: { ...normalizeShopifyRefund(p), shop: shopOf(headers) }, scope: '' }

@@ -29,6 +29,11 @@ export interface Ping {
 /** One kind of payload: its schema (validated before normalize sees it) and its conversion. */
 export interface PayloadKind<Payload = never> {
   readonly schema: TSchema;
+  /**
+   * Its ids come only as JSON numbers (no GraphQL id beside them): integers past 2^53 are parsed as
+   * their digits (a string), not rounded. Only such kinds pay for it: it reads every value as parsed.
+   */
+  readonly exactIntegers?: boolean;
   normalize(payload: Payload, headers: IncomingHttpHeaders): Normalized;
 }
 
@@ -57,8 +62,11 @@ export const optionalText = (value: string | number | undefined | null): string 
   value === undefined || value === null || value === '' ? undefined : String(value);
 
 /** A kind whose payload type the source knows; the route only passes it payloads its schema accepted. */
-export const payloadKind = <Payload>(kind: { schema: TSchema; normalize(payload: Payload, headers: IncomingHttpHeaders): Normalized }) =>
-  kind as unknown as PayloadKind;
+export const payloadKind = <Payload>(kind: {
+  schema: TSchema;
+  exactIntegers?: boolean;
+  normalize(payload: Payload, headers: IncomingHttpHeaders): Normalized;
+}) => kind as unknown as PayloadKind;
 
 /** The kind for each topic (a missing topic header means `defaultTopic`); any other topic is ignored. */
 export function byTopic(topicHeader: string, kinds: Record<string, PayloadKind>, defaultTopic: string) {

@@ -57,7 +57,8 @@ export const WooCommerceOrderSchema = Type.Object(
       Type.Array(
         Type.Object({
           name: Type.String(),
-          quantity: Type.Integer({ minimum: 0 }),
+          // Decimal where the shop sells by weight or length (the woocommerce_stock_amount filter).
+          quantity: Type.Number({ minimum: 0 }),
           price: Type.Optional(Amount),
           sku: Nullable(Type.String()),
         }),

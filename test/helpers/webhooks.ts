@@ -67,7 +67,8 @@ export function shopifyRequest(
   payload: unknown,
   options: { topic?: string; shop?: string; secret?: string; signature?: string } = {},
 ): InjectOptions {
-  const body = JSON.stringify(payload);
+  // A string is the body as sent (numbers JSON.stringify cannot write, such as ids past 2^53).
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const headers: Headers = {
     'content-type': 'application/json',
     'x-shopify-hmac-sha256': options.signature ?? hmacSha256Base64(options.secret ?? SHOPIFY_SECRET, body),
