@@ -35,6 +35,34 @@ describe('validation', () => {
     expect(mapping.rules.map((r) => r.name)).toEqual(['big-spender', 'messenger-text', 'default']);
   });
 
+  test("an unknown key does not hide its entry's other problems, and a switch written false is one", () => {
+    const yaml = `recipients:
+  - attribute: line_uid
+    platform: line
+    bind: true
+    customerId: "{{customer.idd}}"
+    extra: 1
+  - directory: false
+rules:
+  - name: a
+    when: { event: shipped, minTotal: 10, maxTotal: 5 }
+    withdrawnBy: shipped
+    colour: red
+    send: { intentId: rb2kYmMdW }
+quietHours: { from: "22:00", to: "8:00", timeZone: Asia/Taipei, extra: 1 }
+`;
+    expect(problemsOf(yaml)).toEqual([
+      'm.yaml:6:5 recipients[0].extra: unknown key',
+      expect.stringMatching(/^m\.yaml:5:5 recipients\[0\]\.customerId: unknown template variable \{\{customer\.idd\}\}/),
+      'm.yaml:7:5 recipients[1].directory: must be true',
+      'm.yaml:12:5 rules[0].colour: unknown key',
+      'm.yaml:11:5 rules[0].withdrawnBy: shipped is an event of this rule: its own event cannot withdraw it',
+      'm.yaml:10:5 rules[0].when: minTotal is greater than maxTotal, so the rule can never match',
+      'm.yaml:14:65 quietHours.extra: unknown key',
+      'm.yaml:14:30 quietHours.to: must be a local time HH:MM, e.g. 22:00',
+    ]);
+  });
+
   test('an unknown template variable is a startup error with its place', () => {
     const yaml = ISSUE_MAPPING.replace('{{customer.firstName}}', '{{customer.first_name}}');
     expect(problemsOf(yaml)).toEqual([
@@ -67,6 +95,8 @@ rules:
       'm.yaml:6:7 recipients[1].static["phone:0912-345"]: phone keys are digits only, e.g. phone:886912345678',
       'm.yaml:7:5 recipients[2]: needs one of attribute (with platform), static, directory: true, or mantago: { customerId }',
       'm.yaml:10:13 rules[0].when.platfrom: unknown key',
+      'm.yaml:10:5 rules[0].when: minTotal is greater than maxTotal, so the rule can never match',
+      'm.yaml:11:5 rules[0].send: needs exactly one of intentId (a conversation module) or message (text)',
       'm.yaml:12:5 rules[1].name: duplicate rule name a',
       expect.stringMatching(/^m\.yaml:13:13 rules\[1\]\.send\.message: unbalanced \{\{ \}\}/),
       'm.yaml:15:26 rules[2].send.fbTag: must be one of POST_PURCHASE_UPDATE, CONFIRMED_EVENT_UPDATE, ACCOUNT_UPDATE, HUMAN_AGENT',

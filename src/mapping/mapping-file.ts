@@ -72,11 +72,13 @@ export function parseMapping(text: string, file: string): Mapping {
   const place = (path: Path, message: string) => `${file}:${locate(doc, lineCounter, path)} ${formatPath(path)}: ${message}`;
   const report = (path: Path, message: string) => void problems.add(place(path, message));
   const warn = (path: Path, message: string) => void warnings.push(place(path, message));
+  /** Whether the value has the schema's shape; an unknown key is reported but leaves it usable, so its other checks still run. */
   const check = (schema: TSchema, value: unknown, path: Path) => {
-    const before = problems.size;
+    let shaped = true;
     const errors = [...allErrors(schema, value)];
     for (const error of errors) {
-      if (error.keyword === 'anyOf' || error.keyword === 'const') continue; // the enum-like errors below say it better
+      // A union's branches: the enum-like errors below say it better. A lone constant (`directory: true`) says it itself.
+      if (error.keyword === 'anyOf' || (error.keyword === 'const' && error.schemaPath.includes('/anyOf/'))) continue;
       const pointer = error.instancePath.split('/').slice(1).map(fromPointer);
       // A value that may be one event or a list of them: speak only of the branch the file chose.
       const given = pointer.reduce<unknown>((v, key) => (v as Record<string | number, unknown> | undefined)?.[key], value);
@@ -86,6 +88,7 @@ export function parseMapping(text: string, file: string): Mapping {
       if (error.keyword === 'type' && Array.isArray(given) && errors.some((e) => e.instancePath.startsWith(`${error.instancePath}/`)))
         continue;
       const at = [...path, ...pointer];
+      if (error.keyword !== 'additionalProperties' && error.keyword !== 'boolean') shaped = false;
       if (error.keyword === 'additionalProperties') {
         for (const key of (error.params as { additionalProperties: string[] }).additionalProperties) report([...at, key], 'unknown key');
       } else if (error.keyword === 'boolean') {
@@ -94,13 +97,15 @@ export function parseMapping(text: string, file: string): Mapping {
         report(at, 'needs at least one entry');
       } else if (error.keyword === 'required') {
         report(at, `missing ${(error.params as { requiredProperties: string[] }).requiredProperties.join(', ')}`);
+      } else if (error.keyword === 'const') {
+        report(at, `must be ${JSON.stringify((error.params as { allowedValue: unknown }).allowedValue)}`);
       } else if (error.keyword === 'enum') {
         report(at, `must be one of ${(error.params as { allowedValues: unknown[] }).allowedValues.join(', ')}`);
       } else {
         report(at, error.message);
       }
     }
-    return problems.size === before;
+    return shaped;
   };
 
   check(FileSchema, value, []);
