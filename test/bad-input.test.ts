@@ -83,10 +83,19 @@ describe('admin input', () => {
       expect((await admin('GET', url)).statusCode, url).toBe(400);
   });
 
-  test('a broadcast message longer than MantaGO takes (emoji count two): 400 before anything is stored or sent', async () => {
+  test('a broadcast message longer than its platform takes (emoji count two): 400 before anything is stored or sent', async () => {
     const answer = await admin('POST', '/admin/broadcasts', { platform: 'line', userIds: [user(1)], message: '🎉'.repeat(2501) });
     expect(answer.statusCode).toBe(400);
     expect(answer.json().message).toContain('message is 5002 UTF-16 code units long');
+    const messenger = await admin('POST', '/admin/broadcasts', {
+      platform: 'facebook',
+      userIds: ['6543210987654321'],
+      message: 'x'.repeat(2001),
+    });
+    expect(messenger.statusCode).toBe(400);
+    expect(messenger.json().message).toContain(
+      'message is 2001 UTF-16 code units long (an emoji counts two); Messenger takes at most 2000',
+    );
     const nul = await admin('POST', '/admin/broadcasts', { platform: 'line', userIds: [user(1)], message: 'hello\u0000world' });
     expect(nul.statusCode).toBe(400);
     expect(nul.json().message).toContain('U+0000');

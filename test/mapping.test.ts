@@ -276,22 +276,30 @@ describe('planning a delivery', () => {
     expect(await planDelivery(order(), byToString, PLAN)).toMatchObject({ kind: 'skip' });
   });
 
-  test("a message the order's values make longer than MantaGO takes: the rule is passed over for the next, or skipped saying so", async () => {
+  test("a message the order's values make longer than its platform takes (LINE 5,000, Messenger 2,000): the rule is passed over for the next, or skipped saying so", async () => {
     const rules = "rules:\n  - { name: long, send: { message: 'Order {{order.number}} is confirmed' } }\n";
-    const text = parseMapping(`recipients: [{ attribute: psid, platform: facebook }]\n${rules}`, 'm.yaml');
-    const orNext = parseMapping(
-      `recipients: [{ attribute: psid, platform: facebook }]\n${rules}  - { name: module, send: { intentId: x } }\n`,
-      'm.yaml',
-    );
-    const huge = order({ orderNumber: '#'.repeat(5000), attributes: { psid: '99' } });
-    expect(await planDelivery(huge, orNext, PLAN)).toMatchObject({ kind: 'send', rule: 'module', content: { intentId: 'x' } });
-    expect(await planDelivery(huge, text, PLAN)).toEqual({
-      kind: 'skip',
-      reason: "no rule could be used: rule long's message would be 5019 UTF-16 code units; MantaGO takes at most 5000",
-    });
-    expect(await planDelivery(order({ orderNumber: '#'.repeat(4981), attributes: { psid: '99' } }), text, PLAN)).toMatchObject({
+    const on = (platform: string) => `recipients: [{ attribute: uid, platform: ${platform} }]\n`;
+    const orNext = parseMapping(`${on('facebook')}${rules}  - { name: module, send: { intentId: x } }\n`, 'm.yaml');
+    const numbered = (length: number, uid: string) => order({ orderNumber: '#'.repeat(length), attributes: { uid } });
+    expect(await planDelivery(numbered(2000, '99'), orNext, PLAN)).toMatchObject({
       kind: 'send',
+      rule: 'module',
+      content: { intentId: 'x' },
     });
+    for (const [platform, uid, most] of [
+      ['facebook', '99', 2000],
+      ['line', 'U4af4980629ab33c3c2f0c1d9d2a1b2c3', 5000],
+    ] as const) {
+      const text = parseMapping(`${on(platform)}${rules}`, 'm.yaml');
+      expect(await planDelivery(numbered(most, uid), text, PLAN)).toEqual({
+        kind: 'skip',
+        reason: `no rule could be used: rule long's message would be ${most + 19} UTF-16 code units; ${platform === 'line' ? 'LINE' : 'Messenger'} takes at most ${most}`,
+      });
+      expect(await planDelivery(numbered(most - 19, uid), text, PLAN)).toMatchObject({
+        kind: 'send',
+        content: { message: expect.any(String) },
+      });
+    }
   });
 
   test('no recipient: skipped, saying what was tried', async () => {

@@ -1,4 +1,5 @@
 // What a message is: a MantaGO conversation module or a text, and for Messenger its message tag.
+import type { Platform } from './recipient.ts';
 
 /** Facebook's message tags; MantaGO requires one for Messenger broadcasts. */
 export const FB_TAGS = ['POST_PURCHASE_UPDATE', 'CONFIRMED_EVENT_UPDATE', 'ACCOUNT_UPDATE', 'HUMAN_AGENT'] as const;
@@ -13,6 +14,8 @@ export const DEFAULT_FB_TAG: FbTag = 'POST_PURCHASE_UPDATE';
 
 /** The longest text a broadcast carries, in UTF-16 code units (as LINE counts a text message's characters; an emoji is two). */
 export const MESSAGE_MAX_LENGTH = 5000;
+/** Per platform: Messenger's Send API takes 2,000 characters of text (counted here as UTF-16 code units, never more than its characters). */
+export const MESSAGE_MAX_LENGTHS: Readonly<Record<Platform, number>> = { line: MESSAGE_MAX_LENGTH, facebook: 2000 };
 
 export interface Content {
   intentId?: string;
