@@ -134,3 +134,41 @@ rules:
   expect((await app.inject({ method: 'POST', url: `/admin/deliveries/${id}/retry`, headers: auth })).statusCode).toBe(200);
   await waitFor(() => sim.broadcasts.some((b) => b.clientIds.includes(user)), { what: "the operator's retry, at once" });
 });
+
+test('a message due before the quiet hours that could only go inside them (MantaGO refused the bot until 23:30) waits for their end; the operator can still send it now', async () => {
+  const clock = shiftedClock();
+  clock.offset = taipei('2026-12-01T21:58:00') - Date.now();
+  const mapping = `quietHours: { from: "22:00", to: "08:00", timeZone: "Asia/Taipei" }
+recipients:
+  - attribute: line_uid
+    platform: line
+rules:
+  - name: confirmation
+    send: { intentId: rb2kYmMdW }
+`;
+  const env = { BOT_PROBE_BASE_MS: '100', BOT_PROBE_MAX_MS: '300' };
+  const { app, sim } = await startServiceWithSimulator({ mapping, clock, env });
+  const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  const readiness = async () => (await app.inject({ method: 'GET', url: '/readyz' })).json();
+  await waitFor(() => sim.checkCalls().length > 0, { what: "the start's bot check" });
+  sim.set({ permissionDenied: true });
+  const user = 'U0000000000000000000000000000a004';
+  const placed = await app.inject(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user }] })));
+  const id = placed.json().deliveryId;
+  await waitFor(async () => (await readiness()).checks.delivery === 'bot_refused', { what: 'the bot refused at 21:58' });
+  // Night falls; at 23:30 the operator puts the plan right.
+  clock.offset = taipei('2026-12-01T23:30:00') - Date.now();
+  sim.set({ permissionDenied: false });
+  const detail = async () => (await app.inject({ url: `/admin/deliveries/${id}`, headers: auth })).json();
+  await waitFor(async () => (await detail()).nextAttemptAt === new Date(taipei('2026-12-02T08:00:00')).toISOString(), {
+    what: 'the confirmation held to the end of the quiet hours',
+  });
+  await waitFor(async () => (await readiness()).checks.delivery === 'ok', {
+    what: 'the bot allowed again (its check, no message, probed)',
+  });
+  expect(sim.timesDelivered(user)).toBe(0);
+  expect(await detail()).toMatchObject({ status: 'pending', attempts: 0 });
+
+  expect((await app.inject({ method: 'POST', url: `/admin/deliveries/${id}/retry`, headers: auth })).statusCode).toBe(200);
+  await waitFor(() => sim.timesDelivered(user) === 1, { what: "the operator's retry, at once" });
+});

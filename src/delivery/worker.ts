@@ -2,7 +2,8 @@
 //   loop     pause while a claim could not be sent (no usable credentials, every call slot busy,
 //            a 429's pause) → claim → sleep until the next delivery falls due or a wake-up
 //   claim    recipients to find first (resolver.ts), then a batch to send, tags (tagging.ts), binds last (binds.ts)
-//   deliver  one message per customer in a batch: a second order's is handed back for the next claim
+//   deliver  one message per customer in a batch: a second order's is handed back for the next claim,
+//            as is one that fell due before the quiet hours and is claimed inside them (quiet-claim.ts)
 //   send     keep the lease alive → await usable credentials → call MantaGO → apply the outcome
 //            that outcome.ts decides: finish (record the attempts, until the store takes them),
 //            hand back (the call never started), renew the credentials and send again, split the
@@ -16,7 +17,9 @@ import type { UsableCredentials } from '../mantago/renewal.ts';
 import { broadcastRequest, oneRecipientEach } from './batching.ts';
 import { Lease } from './lease.ts';
 import { type BotGate, callContext, LOOKUPS_WHILE_REFUSED, noteFinish, pauseFor, probeBot, sendProbe } from './bot-pause.ts';
+import { pauseBeforeClaim } from './claim-pause.ts';
 import { HeldDeliveries } from './held.ts';
+import { outsideQuietHours } from './quiet-claim.ts';
 import { type Call, type Claim, type StepOf, stillClaimed, workerOwner } from './claim.ts';
 import { StopDeadline, untilStored } from './until-stored.ts';
 import { afterCall, afterRenewalFailed, attemptsOf, type Step } from './outcome.ts';
@@ -108,7 +111,7 @@ export class DeliveryWorker {
   private async loop(): Promise<void> {
     while (this.stopDeadline.at === undefined) {
       try {
-        const pause = await this.pauseBeforeClaim();
+        const pause = await pauseBeforeClaim(this.deps, this.inFlight.size, () => this.clock.now());
         const claimedAt = this.clock.now();
         if (pause !== undefined) await this.wakeUp.sleep(pause);
         else if (this.deps.bot?.isRefused()) await this.wakeUp.sleep(await this.whileRefused(this.deps.bot));
@@ -118,19 +121,6 @@ export class DeliveryWorker {
         await this.wakeUp.sleep(this.deps.options.pollMs);
       }
     }
-  }
-
-  /** How long to wait before claiming, when claimed work could not be sent now; none: claim. */
-  private async pauseBeforeClaim(): Promise<number | undefined> {
-    const { credentials, client, options } = this.deps;
-    if (!credentials.isUsable()) {
-      await credentials.reload(); // the operator, or another replica, may have stored a good pair
-      if (!credentials.isUsable()) return options.pollMs;
-    }
-    if (this.inFlight.size >= options.maxConcurrency) return options.pollMs;
-    // While a 429 holds calls back, claimed work would only sit out its lease.
-    const paused = client.pausedUntil() - this.clock.now();
-    return paused > 0 ? Math.min(paused, options.pollMs) : undefined;
   }
 
   /** Claims the next work and starts it; whether there was any. */
@@ -152,8 +142,14 @@ export class DeliveryWorker {
       if (!(await this.startClaimed('resolve', few, run))) this.lookingUp = false;
     }
     const one: Stage<ClaimedDelivery> = { claim: (owner, _limit, leaseMs, now) => this.sends.claim(owner, 1, leaseMs, now) };
-    const send = (batch: ClaimedDelivery[], lease: Lease) =>
-      sendProbe(bot, (observe) => this.send({ batch, lease, renewals: 0, probe: true, observe }));
+    // A probe in the quiet hours is a message at night too: it waits, and the bot check (no message) probes instead.
+    const send = async (claimed: ClaimedDelivery[], lease: Lease) => {
+      const batch = await this.outsideQuietHours(claimed, lease);
+      await sendProbe(
+        bot,
+        async (observe) => void (batch.length > 0 && (await this.send({ batch, lease, renewals: 0, probe: true, observe }))),
+      );
+    };
     return probeBot(
       bot,
       () => this.startClaimed('probe', one, send),
@@ -197,9 +193,14 @@ export class DeliveryWorker {
   // The steps of a claimed batch.
   /** A customer with two orders gets two messages: the second is handed back for the next claim. */
   private async deliver(claimed: ClaimedDelivery[], lease: Lease): Promise<void> {
-    const { batch, later } = oneRecipientEach(claimed);
+    const { batch, later } = oneRecipientEach(await this.outsideQuietHours(claimed, lease));
     if (later.length > 0) await this.handBack(lease, later);
-    await this.send({ batch, lease, renewals: 0 });
+    if (batch.length > 0) await this.send({ batch, lease, renewals: 0 });
+  }
+
+  private outsideQuietHours(claimed: ClaimedDelivery[], lease: Lease): Promise<ClaimedDelivery[]> {
+    const release = (ids: number[], at: number) => this.deps.store.release(lease.owner, ids, at);
+    return outsideQuietHours(claimed, this.deps.options.policy.retryTime, this.clock.now(), release);
   }
 
   /** Keep the lease alive, await usable credentials, call MantaGO, apply the outcome; held meanwhile (held.ts). */

@@ -141,6 +141,8 @@ export interface ClaimedDelivery {
   receivedAt: number;
   /** Where its retry age counts from: when it arrived, or when the operator redrove it. */
   waitingSince: number;
+  /** When it fell due, as claimed (its first attempt, a retry, or when the operator asked for it). */
+  dueAt: number;
 }
 
 /** One call's result for one delivery: written once, never updated. */

@@ -176,6 +176,7 @@ const CLAIMED = [
   'fb_tag',
   'broadcast_name',
   'attempts',
+  'next_attempt_at',
 ] as const satisfies readonly DeliveryColumn[];
 export const CLAIMED_COLUMNS = selectList(CLAIMED);
 
@@ -196,6 +197,7 @@ export function toClaimed(row: Row): ClaimedDelivery {
     attempts: d.attempts,
     receivedAt: d.received_at,
     waitingSince: d.redriven_at ?? Math.max(d.received_at, d.held_until ?? d.received_at),
+    dueAt: d.next_attempt_at ?? d.received_at,
   };
 }
 

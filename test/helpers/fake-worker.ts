@@ -36,6 +36,7 @@ export const delivery = (id: number, clock: FakeClock): ClaimedDelivery => ({
   attempts: 0,
   receivedAt: clock.now(),
   waitingSince: clock.now(),
+  dueAt: clock.now(),
 });
 
 export const ok: CallResult = { kind: 'ok', status: 200, durationMs: 5, body: { success: true } };
