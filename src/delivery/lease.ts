@@ -1,6 +1,8 @@
 // The lease rule, in one place. A claim leases its deliveries until `until`; nobody else takes
 // them before. A call under the claim may start only while the lease still covers the whole call
-// (its timeout and a margin); otherwise the lease is renewed first.
+// (its timeout and a margin); otherwise the lease is renewed first. Once its process is stopping,
+// a call starts only if it can also end before the stop's deadline: cut off by the exit, what it
+// sent would be sent again by the next claim.
 export interface LeaseTerms {
   /** How long a claim or a renewal lasts. */
   leaseMs: number;
@@ -16,11 +18,14 @@ export class Lease {
   /** Who holds it in the store: one name per claim. */
   readonly owner: string;
   private readonly terms: LeaseTerms;
+  /** Until when its process still records outcomes, once it is stopping (none before). */
+  private readonly stopsAt: () => number | undefined;
 
-  constructor(until: number, terms: LeaseTerms, owner: string) {
+  constructor(until: number, terms: LeaseTerms, owner: string, stopsAt: () => number | undefined = () => undefined) {
     this.until = until;
     this.terms = terms;
     this.owner = owner;
+    this.stopsAt = stopsAt;
   }
 
   /** Whether a call starting at `now` could outlast the lease: then renew before calling. */
@@ -28,9 +33,10 @@ export class Lease {
     return now + this.terms.callTimeoutMs + LEASE_MARGIN_MS >= this.until;
   }
 
-  /** The latest a call may start under this lease and still end within it. */
+  /** The latest a call may start under this lease and still end within it (and before the stop's deadline, once stopping). */
   latestStart(): number {
-    return this.until - this.terms.callTimeoutMs - LEASE_MARGIN_MS;
+    const end = Math.min(this.until, this.stopsAt() ?? Number.POSITIVE_INFINITY);
+    return end - this.terms.callTimeoutMs - LEASE_MARGIN_MS;
   }
 
   /** The new end of a lease renewed at `now`. */
@@ -40,7 +46,7 @@ export class Lease {
 
   /** The same lease over part of its deliveries (a split batch's half): renewing it renews only theirs. */
   forPart(): Lease {
-    return new Lease(this.until, this.terms, this.owner);
+    return new Lease(this.until, this.terms, this.owner, this.stopsAt);
   }
 
   /** Before a call at `now`: renewed for all of `ids` if the call could outlast it (`renew` says how many the store renewed); false: it is lost. */

@@ -103,7 +103,7 @@ export class DeliveryWorker {
   /** Sends deliveries it holds (a manual broadcast's, stored leased to it) as any claim; MantaGO's last answer. Stop waits for it. */
   async sendNow(claimed: ClaimedDelivery[], leaseUntil: number): Promise<CallResult | undefined> {
     const answers: CallResult[] = [];
-    const lease = new Lease(leaseUntil, this.deps.options, this.owner);
+    const lease = new Lease(leaseUntil, this.deps.options, this.owner, () => this.stopDeadline.at);
     await this.track(this.send({ batch: claimed, lease, renewals: 0, observe: (answer) => answers.push(answer) }));
     return answers.at(-1);
   }
@@ -174,7 +174,7 @@ export class DeliveryWorker {
     const work = await stage.claim(owner, options.batchMaxRecipients, options.leaseMs, claimedAt);
     if (work.length === 0) return false;
     // The lease runs from the claim, as the store recorded it, not from now.
-    const lease = new Lease(claimedAt + options.leaseMs, options, owner);
+    const lease = new Lease(claimedAt + options.leaseMs, options, owner, () => this.stopDeadline.at);
     void this.track(
       run(work, lease).catch((error: unknown) =>
         log.error({ err: error, stage: name, items: work.length }, `${name} failed unexpectedly; the lease will bring its work back`),

@@ -30,6 +30,8 @@ export class CredentialsManager {
   private readonly oldPairs: OldPairs;
   private state: CredentialsState | undefined;
   private refreshing: Promise<Renewal> | undefined;
+  /** Shutting down: a refresh the exit could cut off is not begun (MantaGO would kill the pair held for one never stored). */
+  private quiesced = false;
   private readonly timer: WakeTimer;
   private readonly changeListeners = new Set<() => void>();
 
@@ -61,8 +63,9 @@ export class CredentialsManager {
     );
   }
 
-  /** Shutdown began: no more timed work (a refresh ahead of expiry would race the process's exit). */
+  /** Shutdown began: no more refreshes (one would race the process's exit); one under way goes on. */
   quiesce(): void {
+    this.quiesced = true;
     this.timer.stop();
   }
 
@@ -157,6 +160,7 @@ export class CredentialsManager {
   }
 
   private refresh(reason: string, evenIfRejected = false): Promise<Renewal> {
+    if (this.quiesced && !this.refreshing) return Promise.resolve('unavailable'); // the work waits for the next process
     this.refreshing ??= this.rotate(reason, evenIfRejected)
       .catch((error: unknown) => {
         this.deps.log.error({ err: error }, 'MantaGO token refresh failed unexpectedly');
@@ -260,9 +264,7 @@ export class CredentialsManager {
     return true;
   }
 
-  private random(): number {
-    return (this.deps.random ?? Math.random)();
-  }
+  private random = (): number => (this.deps.random ?? Math.random)();
 
   private loaded(): CredentialsState {
     if (!this.state) throw new Error('credentials are not loaded yet: call start() first');

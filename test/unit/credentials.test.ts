@@ -277,6 +277,14 @@ describe('CredentialsManager', () => {
     expect(asked).toEqual(['token-1']);
   });
 
+  test('shutting down: a 1004 reported once quiesced begins no refresh (the exit could cut it off after MantaGO killed the pair); the work waits', async () => {
+    const { manager, asked } = await setup([() => renewed(2)]);
+    manager.quiesce();
+    expect(await manager.expired(1)).toBe('unavailable');
+    expect(await manager.forceRefresh()).toBe('unavailable');
+    expect(asked).toEqual([]);
+  });
+
   test('the refresh call starts within its claim or not at all: started late, it would outlast the claim and another replica would refresh too', async () => {
     let claimUntil: number | undefined;
     const notStarted: RefreshResult = { kind: 'not_started', durationMs: 0, message: 'no call slot before its claim ran out' };

@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import { FakeClock, settle } from '../helpers/fake-clock.ts';
 import { StoreUnavailableError } from '../../src/store/errors.ts';
-import { delivery, OPTIONS, ok, setupWorker as setup } from '../helpers/fake-worker.ts';
+import { delivery, expired, OPTIONS, ok, setupWorker as setup } from '../helpers/fake-worker.ts';
 
 describe('DeliveryWorker loop', () => {
   test("claims, hands a customer's second order back for the next claim, sends the first; then sleeps until the next delivery falls due", async () => {
@@ -74,6 +74,25 @@ describe('DeliveryWorker loop', () => {
     await stopped;
     expect(recorded.flat().map((r) => [r.attempt.deliveryId, r.transition.to])).toEqual([[1, 'sent']]);
     expect(calls).toHaveLength(1);
+  });
+
+  test('stopping (SIGTERM): a call the exit could cut off is not begun (its message would go again): a renewed claim calls again only if it can end before the deadline', async () => {
+    let answer: (result: typeof expired) => void = () => {};
+    const { worker, calls, clock } = setup(
+      [() => new Promise((resolve) => (answer = resolve)), () => ok],
+      {},
+      { claims: [[delivery(1, new FakeClock())]] },
+    );
+    worker.start();
+    await settle();
+    expect(calls[0]?.startBy).toBe(clock.now() + OPTIONS.leaseMs - OPTIONS.callTimeoutMs - 1_000); // the lease alone
+    const stoppingAt = clock.now();
+    const stopped = worker.stop();
+    await clock.advance(500);
+    answer(expired); // 1004: renewed, the same claim calls again
+    await stopped;
+    // Outcomes are written until recordAfterStopMs past the signal: a call must end (its timeout, a margin) before that.
+    expect(calls[1]?.startBy).toBe(stoppingAt + OPTIONS.recordAfterStopMs - OPTIONS.callTimeoutMs - 1_000);
   });
 
   test('stopped (SIGTERM) while the store is down after a call: its outcome is still written once the store is back within the grace', async () => {
