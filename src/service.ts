@@ -192,6 +192,8 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     mantago: () => usability(bot.view(), credentials.health().state),
   });
   if (config.DRY_RUN) log.warn('DRY_RUN is on: deliveries are recorded but MantaGO is never called');
+  if (config.SHUTDOWN_GRACE_MS < config.MANTAGO_REFRESH_TIMEOUT_MS + 2_000)
+    log.warn('SHUTDOWN_GRACE_MS is shorter than a refresh may take: a shutdown during one can lose the pair MantaGO rotated to');
   for (const warning of mapping.warnings) log.warn({ mapping: warning }, 'mapping: a Messenger message tag Meta retired');
   try {
     await credentials.start();

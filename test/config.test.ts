@@ -77,6 +77,16 @@ describe('the environment', () => {
     expect(parseEnv({ ...minimal, DELIVERY_LEASE_MS: '2500', MANTAGO_TIMEOUT_MS: '500' }).problems).toEqual([]);
   });
 
+  test("the shutdown's grace: by default longer than a refresh may take, inside Kubernetes' 30 s; one past what a timer holds is refused", () => {
+    const { config } = parseEnv(minimal);
+    expect(config?.SHUTDOWN_GRACE_MS).toBe(25_000);
+    expect(config?.SHUTDOWN_GRACE_MS).toBeGreaterThan((config?.MANTAGO_REFRESH_TIMEOUT_MS ?? 0) + 2_000);
+    // 30 days: a timer of that length fires at once (Node caps timers at 2^31 - 1 ms), killing every shutdown.
+    expect(parseEnv({ ...minimal, SHUTDOWN_GRACE_MS: '2592000000' }).problems).toEqual([
+      expect.stringMatching(/^SHUTDOWN_GRACE_MS is invalid: .*from 100 to 600000/),
+    ]);
+  });
+
   test('the retry delay cap cannot be below the first delay', () => {
     expect(parseEnv({ ...minimal, RETRY_BASE_DELAY_MS: '5000', RETRY_MAX_DELAY_MS: '1000' }).problems).toEqual([
       'RETRY_MAX_DELAY_MS (1000) must not be below RETRY_BASE_DELAY_MS (5000)',

@@ -46,7 +46,7 @@ export const EnvSchema = Type.Object({
   ),
   MANTAGO_REFRESH_TIMEOUT_MS: Integer(
     'timeout of a token refresh in ms, longer than a call: losing its answer costs the pair',
-    30_000,
+    20_000,
     100,
     300_000,
   ),
@@ -83,7 +83,13 @@ export const EnvSchema = Type.Object({
   ),
   BOT_PROBE_MAX_MS: Integer('the cap of the wait between probes of a refused bot in ms', 300_000, 10, 3_600_000),
   BODY_LIMIT_BYTES: Integer('largest webhook body accepted, in bytes', 1_048_576, 1_024, 50 * 1_048_576),
-  SHUTDOWN_GRACE_MS: Integer('how long a graceful shutdown may take before the process exits anyway, in ms', 15_000, 100),
+  // 25 s: inside Kubernetes' default 30 s before it kills, and longer than a refresh under way may take.
+  SHUTDOWN_GRACE_MS: Integer(
+    'how long a graceful shutdown may take before the process exits anyway, in ms, from 100 to 600000',
+    25_000,
+    100,
+    600_000,
+  ),
   DRY_RUN: Type.Boolean({
     description: 'true or false: when true everything happens and is recorded except the calls to MantaGO',
     default: false,
