@@ -63,6 +63,29 @@ quietHours: { from: "22:00", to: "8:00", timeZone: Asia/Taipei, extra: 1 }
     ]);
   });
 
+  test('a list where one value is taken, or one value where only a list is, is a problem with its place', () => {
+    const yaml = `recipients:
+  - attribute: line_uid
+    platform: [line, facebook]
+rules:
+  - name: a
+    when: { platform: [line, facebook], source: [shopify] }
+    send: { intentId: rb2kYmMdW }
+  - name: b
+    tag: { add: "6650f1c2a7b3e9d4c8a1b2c3" }
+`;
+    expect(problemsOf(yaml)).toEqual([
+      'm.yaml:3:5 recipients[0].platform: must be one of line, facebook',
+      'm.yaml:6:13 rules[0].when.platform: must be one of line, facebook',
+      'm.yaml:6:41 rules[0].when.source: must be one of shopify, woocommerce, orders',
+      'm.yaml:9:12 rules[1].tag.add: must be array',
+    ]);
+    expect(problemsOf('recipients: directory\nrules: default\n')).toEqual([
+      'm.yaml:1:1 recipients: must be array',
+      'm.yaml:2:1 rules: must be array',
+    ]);
+  });
+
   test('an unknown template variable is a startup error with its place', () => {
     const yaml = ISSUE_MAPPING.replace('{{customer.firstName}}', '{{customer.first_name}}');
     expect(problemsOf(yaml)).toEqual([

@@ -76,18 +76,31 @@ export function parseMapping(text: string, file: string): Mapping {
   const check = (schema: TSchema, value: unknown, path: Path) => {
     let shaped = true;
     const errors = [...allErrors(schema, value)];
+    const before = problems.size;
+    let mismatch: Path | undefined; // a union no branch of which the value fits
     for (const error of errors) {
-      // A union's branches: the enum-like errors below say it better. A lone constant (`directory: true`) says it itself.
-      if (error.keyword === 'anyOf' || (error.keyword === 'const' && error.schemaPath.includes('/anyOf/'))) continue;
       const pointer = error.instancePath.split('/').slice(1).map(fromPointer);
-      // A value that may be one event or a list of them: speak only of the branch the file chose.
-      const given = pointer.reduce<unknown>((v, key) => (v as Record<string | number, unknown> | undefined)?.[key], value);
-      if (error.keyword === 'enum' && Array.isArray(given)) continue;
-      if (error.keyword === 'type' && (error.params as { type?: unknown }).type === 'array' && typeof given === 'string') continue;
-      // A list where one value or a list may stand: its entries' errors say what is wrong.
-      if (error.keyword === 'type' && Array.isArray(given) && errors.some((e) => e.instancePath.startsWith(`${error.instancePath}/`)))
-        continue;
       const at = [...path, ...pointer];
+      // A union's branches: the enum-like errors below say it better. A lone constant (`directory: true`) says it itself.
+      if (error.keyword === 'anyOf') {
+        shaped = false;
+        mismatch ??= at;
+        continue;
+      }
+      if (error.keyword === 'const' && error.schemaPath.includes('/anyOf/')) continue;
+      // A value that may be one event or a list of them (a union there): speak only of the branch the file chose.
+      const union = errors.some((e) => e.keyword === 'anyOf' && e.instancePath === error.instancePath);
+      const given = pointer.reduce<unknown>((v, key) => (v as Record<string | number, unknown> | undefined)?.[key], value);
+      if (union && error.keyword === 'enum' && Array.isArray(given)) continue;
+      if (union && error.keyword === 'type' && (error.params as { type?: unknown }).type === 'array' && typeof given === 'string') continue;
+      // A list where one value or a list may stand: its entries' errors say what is wrong.
+      if (
+        union &&
+        error.keyword === 'type' &&
+        Array.isArray(given) &&
+        errors.some((e) => e.instancePath.startsWith(`${error.instancePath}/`))
+      )
+        continue;
       if (error.keyword !== 'additionalProperties' && error.keyword !== 'boolean') shaped = false;
       if (error.keyword === 'additionalProperties') {
         for (const key of (error.params as { additionalProperties: string[] }).additionalProperties) report([...at, key], 'unknown key');
@@ -105,6 +118,7 @@ export function parseMapping(text: string, file: string): Mapping {
         report(at, error.message);
       }
     }
+    if (mismatch && problems.size === before) report(mismatch, 'is not of a shape this key takes');
     return shaped;
   };
 
