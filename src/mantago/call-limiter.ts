@@ -97,6 +97,8 @@ export class CallLimiter {
     const turn = this.startChain.then(async () => {
       for (;;) {
         const now = this.clock.now();
+        // Free slots or not: a start time already past (a lease, a shutdown's deadline) means not at all.
+        if (now > startBy) throw new CallNotStarted('the time this call had to start by has passed');
         const oldest = this.starts[this.next] as number;
         const wait = Math.max(this.pausedUntil - now, oldest + WINDOW_MS - now);
         if (wait <= 0) {

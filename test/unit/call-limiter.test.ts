@@ -100,4 +100,20 @@ describe('CallLimiter', () => {
     await inTime;
     expect(ran).toBe(true);
   });
+
+  test('a call whose start time has passed never starts, even with every slot free (a stopping worker bounds it so)', async () => {
+    const clock = new FakeClock();
+    const limiter = new CallLimiter(4, 100, clock);
+    let ran = false;
+    const past = limiter.run(
+      async () => {
+        ran = true;
+      },
+      { startBy: clock.now() - 1 },
+    );
+    await expect(past).rejects.toBeInstanceOf(CallNotStarted);
+    expect(ran).toBe(false);
+    expect(limiter.load).toEqual({ inFlight: 0, waiting: 0 });
+    await expect(limiter.run(async () => 'now', { startBy: clock.now() })).resolves.toBe('now'); // its last moment still counts
+  });
 });
