@@ -93,20 +93,38 @@ export function pauseFor(
  * The probe's send, telling the bot how it went (an acceptance or a refusal of the bot tells it
  * already): a call MantaGO answered while the bot is still refused failed; none made (handed back,
  * no call slot in time) or answered only of the credentials (1004, 120000, renewed or not) proved
- * nothing of the bot.
+ * nothing of the bot. A delivery the quiet hours hold (`send` says it sent nothing) is no message to
+ * probe with at night: the bot check probes instead.
  */
-export async function sendProbe(bot: BotGate, send: (observe: (result: CallResult) => void) => Promise<void>): Promise<void> {
+export async function sendProbe(
+  bot: BotGate,
+  send: (observe: (result: CallResult) => void) => Promise<boolean>,
+  check?: () => Promise<BotCheck>,
+): Promise<void> {
   let last: CallResult | undefined;
+  let held = false;
   try {
-    await send((result) => {
+    held = !(await send((result) => {
       last = result;
-    });
+    }));
   } finally {
     const said = last !== undefined && !NOTHING_OF_THE_BOT.has(last.kind);
-    bot.probeDone(said ? { failed: bot.isRefused() } : 'unstarted');
+    if (!held || !check) bot.probeDone(said ? { failed: bot.isRefused() } : 'unstarted');
   }
+  if (held && check) await probeByCheck(bot, check);
 }
 const NOTHING_OF_THE_BOT: ReadonlySet<CallResult['kind']> = new Set(['not_started', 'expired', 'superseded']);
+
+/** The bot check as the probe (no message): what it found tells the bot. */
+async function probeByCheck(bot: BotGate, check: (() => Promise<BotCheck>) | undefined): Promise<void> {
+  try {
+    const found = check ? await check() : undefined;
+    bot.probeDone({ failed: bot.isRefused(), ...(found?.found === 'bot_refused' && { refusal: found.refusal }) });
+  } catch (error) {
+    bot.probeDone({ failed: true });
+    throw error;
+  }
+}
 
 /**
  * While the bot is refused: the probe, if it is due and none is under way — one waiting delivery,
@@ -125,13 +143,13 @@ export async function probeBot(
     const until = (bot.probeAt() ?? 0) - now();
     return until > 0 ? Math.min(pollMs, until) : pollMs;
   }
+  let claimed: boolean;
   try {
-    if (await claimAndSend()) return pollMs;
-    const found = check ? await check() : undefined;
-    bot.probeDone({ failed: bot.isRefused(), ...(found?.found === 'bot_refused' && { refusal: found.refusal }) });
+    claimed = await claimAndSend();
   } catch (error) {
     bot.probeDone({ failed: true });
     throw error;
   }
+  if (!claimed) await probeByCheck(bot, check);
   return pollMs;
 }

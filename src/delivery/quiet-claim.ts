@@ -3,17 +3,19 @@
 // refusal or credentials that cleared at night) waits for their end. Planned and retried times keep
 // them already (plan.ts). One the operator asked for inside them (a retry, a redrive) goes.
 import type { ClaimedDelivery } from '../domain/delivery.ts';
+import type { WorkerDeps } from './worker-deps.ts';
 
 /**
- * Of a claimed batch, what may go now; the rest is handed back (`release`), uncounted, to the end of
- * the quiet hours (`retryTime`: when a message of that rule may go, at or after a time).
+ * Of a batch `owner` claimed, what may go now; the rest is handed back, uncounted, to the end of the
+ * quiet hours (the policy's `retryTime`: when a message of that rule may go, at or after a time).
  */
 export async function outsideQuietHours(
   batch: ClaimedDelivery[],
-  retryTime: ((rule: string, at: number) => number) | undefined,
+  owner: string,
+  { store, options }: Pick<WorkerDeps, 'store' | 'options'>,
   now: number,
-  release: (ids: number[], at: number) => Promise<void>,
 ): Promise<ClaimedDelivery[]> {
+  const { retryTime } = options.policy;
   if (!retryTime) return batch;
   const due: ClaimedDelivery[] = [];
   const later = new Map<number, number[]>();
@@ -23,6 +25,6 @@ export async function outsideQuietHours(
     if (end <= now || retryTime(d.rule, d.dueAt) === end) due.push(d);
     else later.set(end, [...(later.get(end) ?? []), d.id]);
   }
-  for (const [at, ids] of later) await release(ids, at);
+  for (const [at, ids] of later) await store.release(owner, ids, at);
   return due;
 }

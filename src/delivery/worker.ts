@@ -8,7 +8,7 @@
 //            that outcome.ts decides: finish (record the attempts, until the store takes them),
 //            hand back (the call never started), renew the credentials and send again, split the
 //            batch in halves (split.ts), or pause for a refused bot (only its probe calls then: bot-pause.ts)
-// A claimed batch leaves a send unsent only through handBack: due now, no attempt counted.
+// A claimed batch leaves a send unsent only through handBack: due as it was (now, or since), no attempt counted.
 import { systemClock, type Clock } from '../clock.ts';
 import type { AttemptOutcome, ClaimedDelivery } from '../domain/delivery.ts';
 import type { UnresolvedDelivery } from '../store/store.ts';
@@ -142,14 +142,17 @@ export class DeliveryWorker {
       if (!(await this.startClaimed('resolve', few, run))) this.lookingUp = false;
     }
     const one: Stage<ClaimedDelivery> = { claim: (owner, _limit, leaseMs, now) => this.sends.claim(owner, 1, leaseMs, now) };
-    // A probe in the quiet hours is a message at night too: it waits, and the bot check (no message) probes instead.
-    const send = async (claimed: ClaimedDelivery[], lease: Lease) => {
-      const batch = await this.outsideQuietHours(claimed, lease);
-      await sendProbe(
+    // A probe in the quiet hours would be a message at night: it waits, and the bot check (no message) probes instead.
+    const send = (claimed: ClaimedDelivery[], lease: Lease) =>
+      sendProbe(
         bot,
-        async (observe) => void (batch.length > 0 && (await this.send({ batch, lease, renewals: 0, probe: true, observe }))),
+        async (observe) => {
+          const batch = await outsideQuietHours(claimed, lease.owner, this.deps, this.clock.now());
+          if (batch.length > 0) await this.send({ batch, lease, renewals: 0, probe: true, observe });
+          return batch.length > 0;
+        },
+        checkBot,
       );
-    };
     return probeBot(
       bot,
       () => this.startClaimed('probe', one, send),
@@ -193,14 +196,9 @@ export class DeliveryWorker {
   // The steps of a claimed batch.
   /** A customer with two orders gets two messages: the second is handed back for the next claim. */
   private async deliver(claimed: ClaimedDelivery[], lease: Lease): Promise<void> {
-    const { batch, later } = oneRecipientEach(await this.outsideQuietHours(claimed, lease));
+    const { batch, later } = oneRecipientEach(await outsideQuietHours(claimed, lease.owner, this.deps, this.clock.now()));
     if (later.length > 0) await this.handBack(lease, later);
     if (batch.length > 0) await this.send({ batch, lease, renewals: 0 });
-  }
-
-  private outsideQuietHours(claimed: ClaimedDelivery[], lease: Lease): Promise<ClaimedDelivery[]> {
-    const release = (ids: number[], at: number) => this.deps.store.release(lease.owner, ids, at);
-    return outsideQuietHours(claimed, this.deps.options.policy.retryTime, this.clock.now(), release);
   }
 
   /** Keep the lease alive, await usable credentials, call MantaGO, apply the outcome; held meanwhile (held.ts). */
@@ -291,9 +289,9 @@ export class DeliveryWorker {
     return this.deps.store.recordAttempts(claim.lease.owner, stillClaimed(outcome, claim, call), this.clock.now());
   }
 
-  /** Gives deliveries back unsent, due now and uncounted, for a later claim. */
+  /** Gives deliveries back unsent and uncounted, for a later claim: due as they were (the quiet hours judge by when they fell due). */
   private handBack(lease: Lease, deliveries: ClaimedDelivery[]): Promise<void> {
     const ids = deliveries.map((d) => d.id);
-    return this.deps.store.release(lease.owner, ids, this.clock.now());
+    return this.deps.store.release(lease.owner, ids, undefined); // due as they were: now, or since
   }
 }

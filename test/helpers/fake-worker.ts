@@ -10,6 +10,7 @@ import type { BroadcastRequest } from '../../src/mantago/api.ts';
 import type { CallResult } from '../../src/mantago/client.ts';
 import type { Renewal } from '../../src/mantago/renewal.ts';
 import type { DeliveryQueue } from '../../src/store/store.ts';
+import type { BotCheck } from '../../src/mantago/bot-check.ts';
 import { FakeClock } from './fake-clock.ts';
 
 export const OPTIONS: WorkerOptions = {
@@ -54,6 +55,10 @@ export interface Queue {
   bot?: (clock: FakeClock) => BotGate;
   /** Why recording attempts fails at this time, if it does (the store down). */
   recordFails?: (now: number) => Error | undefined;
+  /** Why giving deliveries back fails this time, if it does (the store down). */
+  releaseFails?: () => Error | undefined;
+  /** The bot check (bot-check.ts), which a probe without a message falls back on. */
+  checkBot?: () => Promise<BotCheck>;
 }
 
 export function setupWorker(
@@ -85,7 +90,11 @@ export function setupWorker(
       renewed.push({ ids, until });
       return lease.lost ? 0 : ids.length;
     },
-    release: async (_owner, ids) => void released.push(ids),
+    release: async (_owner, ids) => {
+      const failure = queue.releaseFails?.();
+      if (failure) throw failure;
+      released.push(ids);
+    },
     // Once due, the delivery was claimed: nothing is due after it.
     nextDueAt: async () =>
       queue.unclaimedDueAt ?? (queue.nextDueAt !== undefined && queue.nextDueAt > clock.now() ? queue.nextDueAt : undefined),
@@ -121,6 +130,7 @@ export function setupWorker(
     log: pino({ level: 'silent' }),
     options: queue.policy ? { ...OPTIONS, policy: queue.policy } : OPTIONS,
     ...(queue.bot && { bot: queue.bot(clock) }),
+    ...(queue.checkBot && { checkBot: queue.checkBot }),
     clock,
     random: () => 0.5,
   });

@@ -81,7 +81,7 @@ describe('DeliveryWorker with a refused bot', () => {
     expect(finals(run.recorded)).toEqual(['1 sent:sent', '2 failed:dead', '3 sent:sent', '4 sent:sent']);
     // The accepted half is recorded before its sibling is split further: its lease cannot run out meanwhile.
     expect(unsorted(run.recorded).map((f) => f.split(' ')[0])).toEqual(['3', '4', '1', '2']);
-    expect(status?.view().state).toBe('usable');
+    expect(status?.view()).toMatchObject({ state: 'usable' });
   });
 
   test('three refused recipients of four: one of each half alone, one accepted, so the bot broadcasts and the rest are theirs: three dead, the bot never refused', async () => {
@@ -94,7 +94,7 @@ describe('DeliveryWorker with a refused bot', () => {
     // [1] accepted: the second half is split as any refused batch, without its own alone call.
     expect(called).toEqual([ids(1, 2, 3, 4), ids(1, 2), ids(3, 4), ids(1), ids(3), ids(4), ids(2)]);
     expect(finals(run.recorded)).toEqual(['1 sent:sent', '2 failed:dead', '3 failed:dead', '4 failed:dead']);
-    expect(status?.view().state).toBe('usable');
+    expect(status?.view()).toMatchObject({ state: 'usable' });
   });
 
   test("not published, and the call beside a lone recipient's 36000 answered 429: that recipient waits for the bot, nobody dead", async () => {
@@ -109,7 +109,7 @@ describe('DeliveryWorker with a refused bot', () => {
     await sendBatch(run, 4);
     expect(run.calls.map((c) => c.request.clientIds.length)).toEqual([4, 2, 2, 1, 1]);
     expect(finals(run.recorded)).toEqual(['1 failed:dead', '2 failed:dead', '3 sent:sent', '4 sent:sent']);
-    expect(status?.view().state).toBe('usable');
+    expect(status?.view()).toMatchObject({ state: 'usable' });
   });
 
   test('not published: a part renewed (1004) and sent again alone, or tried alone beside a 429, waits for the bot, never dead', async () => {
@@ -158,7 +158,42 @@ describe('DeliveryWorker with a refused bot', () => {
     await sendBatch(run, 2);
     await run.worker.sendNow([{ ...delivery(5, run.clock), intentId: 'another' }], run.clock.now() + OPTIONS.leaseMs);
     expect(finals(run.recorded)).toEqual(['1 sent:sent', '2 failed:dead', '5 failed:dead']);
-    expect(status?.view().state).toBe('usable');
+    expect(status?.view()).toMatchObject({ state: 'usable' });
+  });
+
+  test('the probe in the quiet hours: deliveries due before them wait for their end, the bot check probes instead (no message at night), and a store that fails to take one back does not stop the probing', async () => {
+    const clock0 = new FakeClock();
+    const [quietFrom, quietTo] = [clock0.now(), clock0.now() + 8 * 3_600_000];
+    const retryTime = (_rule: string, at: number) => (at >= quietFrom && at < quietTo ? quietTo : at);
+    const dueBefore = (id: number) => ({ ...delivery(id, clock0), dueAt: quietFrom - 60_000 });
+    let checks = 0;
+    let releaseFailures = 1;
+    const { worker, calls, released, claimedAt, clock } = setup(
+      [() => ok],
+      {},
+      {
+        bot,
+        policy: { ...OPTIONS.policy, retryTime },
+        claims: [[dueBefore(1)], [dueBefore(2)], [dueBefore(3)], [dueBefore(4)]],
+        releaseFails: () => (releaseFailures-- > 0 ? new Error('the store is down') : undefined),
+        checkBot: async () => {
+          checks++;
+          status?.accepted(false); // MantaGO took the check: the bot is usable (as bot-check.ts tells it)
+          return { found: 'usable' };
+        },
+      },
+    );
+    status?.refused({ reason: 'permission_denied', code: 1002, message: 'Permission denied' });
+    worker.start();
+    await clock.advance(BACKOFF.baseMs); // the first probe: its delivery's release fails
+    expect([claimedAt.length, checks, released]).toEqual([1, 0, []]);
+    await clock.advance(2 * BACKOFF.baseMs); // the next probe comes all the same: held, so the check probes
+    expect(checks).toBe(1);
+    expect(status?.view()).toMatchObject({ state: 'usable' });
+    await clock.advance(OPTIONS.pollMs * 3); // the rest, claimed as usual once the bot is back: held too
+    await worker.stop();
+    expect(released).toEqual([[2], [3], [4]]);
+    expect(calls).toEqual([]);
   });
 
   test('the probe: one delivery claimed when due, and its acceptance resumes the bot', async () => {
@@ -180,7 +215,7 @@ describe('DeliveryWorker with a refused bot', () => {
     expect(claimedAt[0]).toBe(clock.now()); // the probe; claims go on as usual once it resumed the bot
     expect(calls.map((c) => c.request.clientIds)).toEqual([[delivery(1, clock).clientId], [delivery(7, clock).clientId]]);
     expect(outcomes(recorded).at(-1)).toEqual(['sent:sent']);
-    expect(status?.view().state).toBe('usable');
+    expect(status?.view()).toMatchObject({ state: 'usable' });
     await worker.stop();
   });
 
@@ -203,7 +238,7 @@ describe('DeliveryWorker with a refused bot', () => {
     await clock.advance(BACKOFF.baseMs);
     await settle();
     expect(calls.map((c) => c.request.clientIds)).toEqual([[delivery(1, clock).clientId], [delivery(7, clock).clientId]]);
-    expect(status?.view().state).toBe('usable');
+    expect(status?.view()).toMatchObject({ state: 'usable' });
     await worker.stop();
   });
 
