@@ -6,6 +6,7 @@ import { StoreInUseError, openSqliteStore } from '../src/store/sqlite/engine.ts'
 import type { IncomingOrder } from '../src/domain/delivery.ts';
 import { incomingOrder } from './helpers/orders.ts';
 import { tempDir } from './helpers/service.ts';
+import type { Clock } from '../src/clock.ts';
 
 const order = (orderId: string): IncomingOrder =>
   incomingOrder(
@@ -48,6 +49,24 @@ test('orders handed to the store just before it closes are all committed', async
   const reopened = await openSqliteStore(file);
   try {
     expect((await reopened.operator.queueStats(Date.now())).pending).toBe(200);
+  } finally {
+    await reopened.close();
+  }
+});
+
+test('a claim a dead process left behind is free again at the next start, due when it fell due (not when the process came back)', async () => {
+  const file = join(tempDir(), 'left.db');
+  const store = await openSqliteStore(file);
+  const placed = order('left-1');
+  await store.recordOrder(placed);
+  const claimedAt = placed.receivedAt + 60_000;
+  expect(await store.claimBatch('dead/1', 10, 3_600_000, claimedAt)).toHaveLength(1);
+  await store.close(); // as a crash would leave it: still leased for an hour
+
+  const reopened = await openSqliteStore(file, { clock: { now: () => claimedAt + 30 * 60_000 } as Clock });
+  try {
+    const [again] = await reopened.claimBatch('next/1', 10, 60_000, claimedAt + 30 * 60_000);
+    expect(again?.dueAt).toBe(placed.receivedAt);
   } finally {
     await reopened.close();
   }

@@ -156,6 +156,21 @@ describeEachStore((current) => {
     expect(await claimAll('w2', now)).toHaveLength(1);
   });
 
+  test('handed back with no time, a delivery stays due when it was: the claim after says when it fell due (the quiet hours judge by it)', async () => {
+    const order = incoming();
+    const { receivedAt } = order;
+    await store.recordOrder(order);
+    const later = receivedAt + 30 * 60_000; // claimed half an hour after it fell due (a backlog), then given back
+    const [d] = await claimAll('w1', later);
+    expect(d?.dueAt).toBe(receivedAt);
+    await store.release('w1', [d!.id], undefined);
+    const [again] = await claimAll('w2', later);
+    expect(again).toMatchObject({ id: d!.id, dueAt: receivedAt });
+    await store.release('w2', [d!.id], later + LEASE); // with a time: due then
+    expect(await claimAll('w3', later)).toEqual([]);
+    expect((await claimAll('w3', later + LEASE))[0]?.dueAt).toBe(later + LEASE);
+  });
+
   test("a placed delivery claimed after its order's cancel was stored is withdrawn, not handed out", async () => {
     const placed = await store.recordOrder(incoming({ orderId: 'cx-1' }));
     const other = await store.recordOrder(incoming({ orderId: 'cx-2' }));

@@ -115,8 +115,11 @@ export interface DeliveryQueue {
   leased(owner: string, ids: number[]): Promise<ClaimedDelivery[]>;
   /** Extends a lease still held by `owner`, for work that takes several calls. */
   renewLease(owner: string, ids: number[], until: number): Promise<number>;
-  /** Gives claimed deliveries back without an attempt, due at `at`. */
-  release(owner: string, ids: number[], at: number): Promise<void>;
+  /**
+   * Gives claimed deliveries back without an attempt, due at `at`; with none, due when they were (a
+   * hand-back: the quiet hours judge by when a message fell due, not when it was given back).
+   */
+  release(owner: string, ids: number[], at: number | undefined): Promise<void>;
   /** When the next pending delivery falls due (a running lease counts as due when it ends). */
   nextDueAt(): Promise<number | undefined>;
   /** Calls `listener` after a commit that made a delivery due (on any replica, where the engine can tell). */

@@ -221,11 +221,12 @@ export async function renewLease(db: Runner, owner: string, ids: number[], until
   return changes;
 }
 
-export async function release(db: Runner, owner: string, ids: number[], at: number): Promise<void> {
+export async function release(db: Runner, owner: string, ids: number[], at: number | undefined): Promise<void> {
   if (ids.length === 0) return;
   const list = db.dialect.inList('id', ids, 'bigint');
-  await db.run(`UPDATE deliveries SET next_attempt_at = ?, ${NO_LEASE} WHERE ${list.sql} AND status = 'pending' AND lease_owner = ?`, [
-    at,
+  const due = at === undefined ? 'next_attempt_at' : '?';
+  await db.run(`UPDATE deliveries SET next_attempt_at = ${due}, ${NO_LEASE} WHERE ${list.sql} AND status = 'pending' AND lease_owner = ?`, [
+    ...(at === undefined ? [] : [at]),
     list.param,
     owner,
   ]);

@@ -92,7 +92,11 @@ export async function openDatabase(path: string, { busyTimeoutMs, now }: Databas
     // number of rows (a batch, one customer's pending orders, a retention chunk).
     runner.exec('PRAGMA temp_store = MEMORY');
     // This process is the file's only user (the lock above), so any claim left behind is a dead process's.
-    await runner.run(`UPDATE deliveries SET next_attempt_at = ?, ${NO_LEASE} WHERE status = 'pending' AND lease_owner IS NOT NULL`, [now]);
+    // Due when they were (by now at the latest): the quiet hours judge a message by when it fell due.
+    await runner.run(
+      `UPDATE deliveries SET next_attempt_at = min(coalesce(next_attempt_at, ?), ?), ${NO_LEASE} WHERE status = 'pending' AND lease_owner IS NOT NULL`,
+      [now, now],
+    );
     await runner.run(`UPDATE credentials SET refresh_owner = NULL, refresh_until = NULL`);
   } catch (error) {
     runner.close();
