@@ -179,7 +179,7 @@ export function createIntake(deps: IntakeDeps): Intake {
             lookups: { ...(directory && { directory }) },
             ...(placed && { placed }),
             awaitOrder: true,
-            awaitShipment: awaitsTracking(order.event, order.shipment, shipped),
+            awaitShipment: awaitsTracking(order.event, order.shipment),
             receivedAt,
             now: receivedAt,
             ...newsFor(taken.polled, receivedAt),

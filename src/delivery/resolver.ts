@@ -108,7 +108,7 @@ export class Resolver {
         lookups: { directory, members: (customerId, platform) => members.lookup(customerId, platform, { startBy: lease.latestStart() }) },
         ...(placed && { placed }),
         awaitOrder: waited < AWAIT_ORDER_MS,
-        awaitShipment: waited < AWAIT_ORDER_MS && awaitsTracking(event, d.order.shipment, shipped),
+        awaitShipment: waited < AWAIT_ORDER_MS && awaitsTracking(event, d.order.shipment),
         receivedAt: d.receivedAt,
         now,
       });

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Content } from '../domain/content.ts';
 import { orderEventKey } from '../domain/delivery.ts';
-import { DELIVERY_STAGES, isDeliveryStage, type OrderEvent, type Shipment, updatedShipment } from '../domain/order.ts';
+import { DELIVERY_STAGES, isShipmentEvent, type OrderEvent, type Shipment, updatedShipment } from '../domain/order.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { anyRuleFor, chooseContent } from '../mapping/rules.ts';
 import { withDeadline } from '../store/errors.ts';
@@ -38,12 +38,11 @@ export const hasTracking = (shipment: Shipment | undefined): shipment is Shipmen
   (shipment?.trackingNumber ?? shipment?.trackingUrl ?? shipment?.company) !== undefined;
 
 /**
- * Whether an event of a shipment may wait for its tracking: a shipped one's own shipment has none yet
- * (fulfilled first, its tracking added by an update), or a stage's shipped event (`shipped`, as stored) has none yet.
+ * Whether an event of a shipment may wait for its tracking (a fulfillment's update may add what the
+ * fulfillment came without, any part of it): the plan waits only for a message that needs what is missing.
  */
-export const awaitsTracking = (event: OrderEvent, shipment: Shipment | undefined, shipped: KnownDelivery | undefined): boolean =>
-  shipment?.id !== undefined &&
-  (event === 'shipped' ? !hasTracking(shipment) : isDeliveryStage(event) && !hasTracking(shipped?.order?.shipment));
+export const awaitsTracking = (event: OrderEvent, shipment: Shipment | undefined): boolean =>
+  shipment?.id !== undefined && isShipmentEvent(event);
 
 /**
  * Tells the shipment's pending stages its tracking. Best effort: the shipment is stored already, so
