@@ -131,8 +131,15 @@ export async function pruneChunk(
 ): Promise<number> {
   const orders = cutoff.ordersBefore ?? cutoff.finishedBefore;
   const deadOrders = cutoff.ordersBefore === undefined ? cutoff.deadBefore : Math.min(cutoff.deadBefore, cutoff.ordersBefore);
+  // The condition again outside: PostgreSQL rechecks only that for a row changed meanwhile (an operator's
+  // redrive committed while the DELETE waited for it), not the subquery, and would delete it pending.
   const prune = async (where: string, params: number[]) =>
-    (await db.run(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE ${where} LIMIT ${PRUNE_CHUNK})`, params)).changes;
+    (
+      await db.run(`DELETE FROM deliveries WHERE id IN (SELECT id FROM deliveries WHERE ${where} LIMIT ${PRUNE_CHUNK}) AND (${where})`, [
+        ...params,
+        ...params,
+      ])
+    ).changes;
   // `also` in each branch of the OR: SQLite takes a partial index for a branch that repeats its terms.
   const finished = (also: string) =>
     `(${also}status IN ('sent', 'skipped') AND finished_at < ?) OR (${also}status = 'dead' AND finished_at < ?)`;
