@@ -111,6 +111,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     owner,
     refreshTimeoutMs: config.MANTAGO_REFRESH_TIMEOUT_MS,
     dryRun: config.DRY_RUN,
+    clock, // the client's: a refresh's start time is judged by the clock it was set by
     onRefresh: (outcome) => metrics.refreshed(outcome),
   });
   const policy = {
