@@ -10,6 +10,15 @@ import { waitFor } from './helpers/wait.ts';
 const server = await postgresServer();
 const DAY = 86_400_000;
 
+/** Whether a statement like `query` waits for a lock, read afresh: inside a transaction PostgreSQL keeps its first look at the activity. */
+async function waitingOnLock(client: pg.Client, query: string): Promise<boolean> {
+  await client.query('SELECT pg_stat_clear_snapshot()');
+  const { rows } = await client.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1`, [
+    query,
+  ]);
+  return Number(rows[0].n) > 0;
+}
+
 test.skipIf(!server)('a dead delivery redriven while retention waits for its row stays pending, with its attempts', async () => {
   const schema = await freshSchema(server as string);
   const store = await openPostgresStore({ url: schema.url, poolMax: 5 });
@@ -28,11 +37,7 @@ test.skipIf(!server)('a dead delivery redriven while retention waits for its row
       [now, deliveryId],
     );
     const pruning = store.operator.prune({ finishedBefore: now - 30 * DAY, deadBefore: now - 90 * DAY, ordersBefore: now - 120 * DAY });
-    const waiting = async () =>
-      Number(
-        (await raw.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%FROM deliveries%'`))
-          .rows[0].n,
-      ) > 0;
+    const waiting = () => waitingOnLock(raw, '%FROM deliveries%');
     await waitFor(waiting, { what: "retention's DELETE waiting for the redriven row" });
     await raw.query('COMMIT');
     expect(await pruning).toBe(0);
@@ -58,11 +63,7 @@ test.skipIf(!server)(
       await raw.query('BEGIN');
       await raw.query(`SELECT key FROM idempotency_keys WHERE key = 'k-old' FOR UPDATE`);
       const claiming = store.claimIdempotencyKey('k-old', 'req', now, now - DAY);
-      const waiting = async () =>
-        Number(
-          (await raw.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%idempotency_keys%'`))
-            .rows[0].n,
-        ) > 0;
+      const waiting = () => waitingOnLock(raw, '%idempotency_keys%');
       await waitFor(waiting, { what: 'the claim waiting for the row retention holds' });
       await raw.query(`DELETE FROM idempotency_keys WHERE key = 'k-old'`);
       await raw.query('COMMIT');
