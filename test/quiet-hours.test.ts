@@ -100,10 +100,8 @@ ${JOURNEY_RULES.trimStart().replace(/^ {4}delay: 10m.*\n/m, '')}`;
   });
 });
 
-test('a retry that would fall inside the quiet hours (MantaGO down at 21:59) waits for their end; the operator can still send it now', async () => {
-  const clock = shiftedClock();
-  clock.offset = taipei('2026-12-01T21:59:00') - Date.now();
-  const mapping = `quietHours: { from: "22:00", to: "08:00", timeZone: "Asia/Taipei" }
+/** One confirmation rule, keeping Taipei's quiet hours (22:00–08:00). */
+const NIGHT_CONFIRMATION = `quietHours: { from: "22:00", to: "08:00", timeZone: "Asia/Taipei" }
 recipients:
   - attribute: line_uid
     platform: line
@@ -111,6 +109,11 @@ rules:
   - name: confirmation
     send: { intentId: rb2kYmMdW }
 `;
+
+test('a retry that would fall inside the quiet hours (MantaGO down at 21:59) waits for their end; the operator can still send it now', async () => {
+  const clock = shiftedClock();
+  clock.offset = taipei('2026-12-01T21:59:00') - Date.now();
+  const mapping = NIGHT_CONFIRMATION;
   const { app, sim } = await startServiceWithSimulator({
     mapping,
     clock,
@@ -138,14 +141,7 @@ rules:
 test('a message due before the quiet hours that could only go inside them (MantaGO refused the bot until 23:30) waits for their end; the operator can still send it now', async () => {
   const clock = shiftedClock();
   clock.offset = taipei('2026-12-01T21:58:00') - Date.now();
-  const mapping = `quietHours: { from: "22:00", to: "08:00", timeZone: "Asia/Taipei" }
-recipients:
-  - attribute: line_uid
-    platform: line
-rules:
-  - name: confirmation
-    send: { intentId: rb2kYmMdW }
-`;
+  const mapping = NIGHT_CONFIRMATION;
   const env = { BOT_PROBE_BASE_MS: '100', BOT_PROBE_MAX_MS: '300' };
   const { app, sim } = await startServiceWithSimulator({ mapping, clock, env });
   const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
