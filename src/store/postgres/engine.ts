@@ -43,7 +43,18 @@ const text = (sql: string) => {
  */
 const UNREACHABLE_CODES = new Set([
   ...['08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300', '25006'],
-  ...['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH'],
+  ...[
+    'ECONNREFUSED',
+    'ECONNRESET',
+    'ECONNABORTED',
+    'ETIMEDOUT',
+    'EPIPE',
+    'ENOTFOUND',
+    'EAI_AGAIN',
+    'EHOSTUNREACH',
+    'EHOSTDOWN',
+    'ENETUNREACH',
+  ],
 ]);
 function unreachable(error: unknown): StoreUnavailableError | undefined {
   const { code, message } = error as { code?: unknown; message?: unknown };
