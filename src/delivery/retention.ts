@@ -52,6 +52,7 @@ export class Retention {
       deadBefore: now - deadDays * DAY_MS,
       keysBefore: now - IDEMPOTENCY_WINDOW_MS,
       endings: { now, forgetBefore: now - PRUNED_ENDINGS_KEPT_DAYS * DAY_MS },
+      membersAt: now,
     });
     const deleted = await this.running;
     if (deleted > 0)

@@ -97,6 +97,7 @@ export function engineStore(engine: Engine, options: StoreOptions = {}): Store {
     async prune(cutoff) {
       if (cutoff.keysBefore !== undefined) await engine.run('pruneIdempotencyKeys', cutoff.keysBefore);
       if (cutoff.endings) await engine.run('keepPrunedEndings', cutoff.finishedBefore, cutoff.endings);
+      if (cutoff.membersAt !== undefined) await engine.run('pruneMembers', cutoff.membersAt);
       let total = 0;
       for (;;) {
         const deleted = await engine.run('pruneChunk', cutoff);

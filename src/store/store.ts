@@ -81,6 +81,8 @@ export interface OperatorView {
     ordersBefore?: number;
     keysBefore?: number;
     endings?: { now: number; forgetBefore: number };
+    /** MantaGO's cached member answers expired by then go too. */
+    membersAt?: number;
   }): Promise<number>;
 
   // The recipient directory: customer keys (customer:, email:, phone:) to chat users.

@@ -103,6 +103,7 @@ export const STEPS = {
   pruneChunk: op(operator.pruneChunk),
   keepPrunedEndings: op(operator.keepPrunedEndings),
   pruneIdempotencyKeys: op(idempotency.pruneIdempotencyKeys),
+  pruneMembers: op(members.pruneMembers),
   putRecipients: op(operator.putRecipients),
   loadCredentials: op(credentials.loadCredentials),
   saveCredentials: op(credentials.saveCredentials),

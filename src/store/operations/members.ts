@@ -15,6 +15,11 @@ export async function putMembers(db: Runner, lookupKey: string, clientsJson: str
   );
 }
 
+/** MantaGO's answers past their time: never read again, so not kept (retention's hourly pass). */
+export async function pruneMembers(db: Runner, now: number): Promise<number> {
+  return (await db.run('DELETE FROM mantago_members WHERE expires_at <= ?', [now])).changes;
+}
+
 /** One bind to make: the shop's id for a customer, and the user it goes to. */
 export interface BindJob {
   customerId: string;
