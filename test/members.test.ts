@@ -151,6 +151,17 @@ describe('finding the customer through MantaGO', () => {
     expect(sentTo(sim, lineUser(4))).toBe(1);
   });
 
+  test('the lookup answered 400 with code 37011 (MantaGO could not get the client): tried again like any failed call, then sent', async () => {
+    const { app, sim } = await setup();
+    sim.addClient({ clientId: lineUser(19), platform: 'line', customerId: '8019' });
+    sim.set({ failLookups: { status: 400, count: 1 } });
+    const id = await post(app, orderOf(8019));
+    const sent = await finished(app, id);
+    expect(sent).toMatchObject({ status: 'sent', clientId: lineUser(19) });
+    expect(sent.attemptLog[0]).toMatchObject({ outcome: 'lookup_failed', httpStatus: 400 });
+    expect(sentTo(sim, lineUser(19))).toBe(1);
+  });
+
   test('an expired token during a lookup causes one refresh, then the lookup and the send', async () => {
     const { app, sim } = await setup();
     sim.addClient({ clientId: lineUser(5), platform: 'line', customerId: '8005' });

@@ -97,6 +97,9 @@ export function afterCall(
         return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason: dead })), ours: true };
       }
       if (isCode(code, 'BROADCAST_FAILED')) return afterBroadcastFailed(batch, reason, message, context);
+      // A member lookup MantaGO could not answer (37011), whatever its HTTP status: tried again like any failed call.
+      if (isCode(code, 'NO_CLIENT'))
+        return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => retryLater(reason, d, policy, now, random)) };
       if (refusedForGood(result)) {
         if (batch.length > 1) return { step: 'split', outcome: 'batch_refused', reason, broadcastFailed: false };
         return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })) };
