@@ -63,6 +63,8 @@ const DRY_RUN_REPLY: CallResult = {
 };
 
 const MAX_RESPONSE_BYTES = 1024 * 1024;
+/** How long every call waits after a 429 that says not how long (no Retry-After). */
+const PAUSE_WITHOUT_RETRY_AFTER_MS = 1_000;
 
 export class MantagoClient {
   private readonly pool: Pool;
@@ -187,9 +189,9 @@ export class MantagoClient {
       options.startBy,
     );
     if (result.kind === 'not_started') return result;
-    if (result.kind === 'refused' && result.status === 429 && result.retryAfterMs !== undefined) {
-      this.limiter.pauseUntil(this.clock.now() + result.retryAfterMs);
-    }
+    // Every call waits out a 429: for its Retry-After, or a second when it gives none.
+    if (result.kind === 'refused' && result.status === 429)
+      this.limiter.pauseUntil(this.clock.now() + (result.retryAfterMs ?? PAUSE_WITHOUT_RETRY_AFTER_MS));
     // A 5xx naming a documented code is MantaGO's answer, not an outage.
     const noAnswer = result.kind === 'unreachable' || (result.kind === 'refused' && result.status >= 500 && !answeredWithCode(result));
     if (!noAnswer) this.failing = { failingSince: undefined, lastError: undefined };

@@ -81,3 +81,11 @@ test.each([
     message: 'token reply has no usable apiToken and apiSecret',
   });
 });
+
+test('a 429 without Retry-After still holds every call back a while, not only the one it answered', async () => {
+  answer = () => [429, { success: false, errResponse: { message: 'Too many requests' } }];
+  const before = Date.now();
+  const result = await client.broadcast('tok', { clientIds: ['U1'], platform: 'line', intentId: 'm', name: 'n', secret: 's' });
+  expect(result).toMatchObject({ kind: 'refused', status: 429 });
+  expect(client.pausedUntil()).toBeGreaterThanOrEqual(before + 1_000);
+});
