@@ -129,6 +129,34 @@ describe("an operator's body is taken as sent", () => {
   });
 });
 
+test("an operator's filter misspelt or sent where the route does not read it, an id not written in digits, a lone surrogate: each a 400 naming it, nothing redriven or sent", async () => {
+  const { app, sim } = await startServiceWithSimulator();
+  closing.push(() => app.close());
+  sim.set({ fail: { status: 400, count: 1 } }); // one delivery dead at once, to be redriven
+  const placed = await app.inject(shopifyRequest(shopifyOrder()));
+  const id = placed.json().deliveryId as number;
+  const detail = async () => (await app.inject({ url: `/admin/deliveries/${id}`, headers: auth })).json();
+  await waitFor(async () => (await detail()).status === 'dead', { what: 'the delivery dead' });
+  const post = (url: string, payload?: object) => app.inject({ method: 'POST', url, headers: auth, ...(payload && { payload }) });
+  for (const [answer, message] of [
+    [await post('/admin/deliveries/redrive?sorce=woocommerce'), 'querystring/sorce is not one this route takes (source)'],
+    [
+      await post('/admin/deliveries/redrive', { source: 'woocommerce' }),
+      'this route takes no body: what it acts on is in its path and query',
+    ],
+    [await app.inject({ url: '/admin/deliveries/0x10', headers: auth }), 'params/id must be a whole number written in digits'],
+    [await app.inject({ url: '/admin/deliveries?limit=%20', headers: auth }), 'querystring/limit must be a whole number written in digits'],
+  ] as const) {
+    expect(answer.statusCode, message).toBe(400);
+    expect(answer.json()).toMatchObject({ code: 'INVALID_PAYLOAD', message });
+  }
+  expect(await detail()).toMatchObject({ status: 'dead' });
+  const surrogate = await post('/admin/broadcasts', { platform: 'line', userIds: [user(40)], intentId: 'rb2k\ud800YmMdW' });
+  expect(surrogate.statusCode).toBe(400);
+  expect(surrogate.json().message).toBe('body/intentId holds a lone UTF-16 surrogate (no character), which no field may');
+  expect(sim.broadcasts.filter((b) => b.clientIds.includes(user(40)))).toEqual([]);
+});
+
 test('a URL the router cannot read: a bad %-escape is 400 BAD_REQUEST, a path part past 1,200 characters 414 URI_TOO_LONG', async () => {
   const { app } = await startServiceWithSimulator();
   closing.push(() => app.close());
