@@ -59,6 +59,10 @@ describe('recipient directory', () => {
       JSON.stringify({ key: 'phone:886912345678', platform: 'line', userId: 'not-a-line-id' }),
       JSON.stringify({ key: 'EMAIL:X@Y', platform: 'line', userId: LINE_USER }),
       JSON.stringify({ key: 'customer:3', platform: 'kakao', userId: LINE_USER }),
+      // A misspelt opt-out would bind the customer and drop what it says; a key with a space would never match.
+      JSON.stringify({ key: 'email:ann@example.com', platform: 'line', userId: LINE_USER, optout: true }),
+      JSON.stringify({ key: 'email:ann@example.com ', platform: 'line', userId: LINE_USER }),
+      JSON.stringify({ key: 'customer: 4', platform: 'line', userId: LINE_USER }),
     ].join('\n');
     const imported = await admin('POST', '/recipients/import', lines, { 'content-type': 'application/x-ndjson' });
     expect(imported.status).toBe(200);
@@ -68,10 +72,13 @@ describe('recipient directory', () => {
       { line: 5, error: expect.stringContaining('LINE user id') },
       { line: 6, error: expect.stringContaining('key must') },
       { line: 7, error: expect.stringContaining('platform must be') },
+      { line: 8, error: 'unknown field "optout" (a line takes key, platform, userId, optOut)' },
+      { line: 9, error: 'email keys are lower-case addresses without spaces, e.g. email:vip@example.com' },
+      { line: 10, error: 'customer keys hold the id without spaces around it' },
     ]);
     expect((await admin('GET', '/recipients/customer:1')).body.userId).toBe(LINE_USER);
     expect((await admin('GET', '/recipients/email:ken@example.com')).body.platform).toBe('facebook');
-    for (const key of ['customer:2', 'phone:886912345678', 'customer:3'])
+    for (const key of ['customer:2', 'phone:886912345678', 'customer:3', 'email:ann@example.com'])
       expect((await admin('GET', `/recipients/${key}`)).status).toBe(404);
   });
 

@@ -19,11 +19,12 @@ export function directoryKeyProblem(key: string): string | undefined {
   const [kind, ...rest] = key.split(':');
   const value = rest.join(':');
   if (!value) return 'key must be customer:<id>, email:<address> or phone:<digits>';
-  if (kind === 'customer') return undefined;
+  // Keys are matched as customerKeys makes them: a space in one would never match.
+  if (kind === 'customer') return value === value.trim() ? undefined : 'customer keys hold the id without spaces around it';
   if (kind === 'email')
-    return value === value.toLowerCase() && value.includes('@')
+    return value === value.toLowerCase() && value.includes('@') && !/\s/.test(value)
       ? undefined
-      : 'email keys are lower-case addresses, e.g. email:vip@example.com';
+      : 'email keys are lower-case addresses without spaces, e.g. email:vip@example.com';
   if (kind === 'phone') return /^\d{4,20}$/.test(value) ? undefined : 'phone keys are digits only, e.g. phone:886912345678';
   return 'key must start with customer:, email: or phone:';
 }

@@ -30,6 +30,9 @@ export interface ImportedOptOut {
   optOut: boolean;
 }
 
+/** The fields of an NDJSON line. */
+const LINE_FIELDS = ['key', 'platform', 'userId', 'optOut'];
+
 type Fields = { key: unknown; platform: unknown; userId: unknown; optOut?: unknown };
 
 const CSV_BOOLEANS: Record<string, boolean> = { true: true, yes: true, '1': true, false: false, no: false, '0': false };
@@ -56,6 +59,9 @@ function fieldsOf(line: string, format: ImportFormat): Fields | string {
     return 'not valid JSON';
   }
   if (!value || typeof value !== 'object' || Array.isArray(value)) return 'expected a JSON object {"key", "platform", "userId"}';
+  // A misspelt field (`optout`) would drop what it says: refused, as the JSON routes refuse one.
+  const unknown = Object.keys(value).find((name) => !LINE_FIELDS.includes(name));
+  if (unknown !== undefined) return `unknown field ${JSON.stringify(unknown)} (a line takes ${LINE_FIELDS.join(', ')})`;
   const { key, platform, userId, optOut } = value as Record<string, unknown>;
   return { key, platform, userId, optOut };
 }
