@@ -87,6 +87,13 @@ describe('the environment', () => {
     ]);
   });
 
+  test('an ADMIN_TOKEN no Authorization header could carry (a passphrase with spaces) stops startup, without printing it', () => {
+    const problems = parseEnv({ ...minimal, ADMIN_TOKEN: 'correct horse battery staple' }).problems;
+    expect(problems).toEqual([expect.stringMatching(/^ADMIN_TOKEN is invalid: .*printable ASCII characters without spaces/)]);
+    expect(problems.join()).not.toContain('horse');
+    expect(parseEnv({ ...minimal, ADMIN_TOKEN: 'correct-horse-battery-staple' }).problems).toEqual([]);
+  });
+
   test('the retry delay cap cannot be below the first delay', () => {
     expect(parseEnv({ ...minimal, RETRY_BASE_DELAY_MS: '5000', RETRY_MAX_DELAY_MS: '1000' }).problems).toEqual([
       'RETRY_MAX_DELAY_MS (1000) must not be below RETRY_BASE_DELAY_MS (5000)',

@@ -63,7 +63,12 @@ export const EnvSchema = Type.Object({
   // Each webhook source's secret, as its definition describes it: unset disables the source.
   ...(Object.fromEntries(SOURCES.map((s) => [s.secret.name, Type.Optional(s.secret.schema)])) as Record<string, TOptional<TSchema>>),
   ADMIN_TOKEN: Type.Optional(
-    Type.String({ description: 'bearer token for /admin, at least 16 characters; unset disables /admin', minLength: 16 }),
+    // As a header carries it: printable ASCII without spaces (a passphrase with spaces could never be sent).
+    Type.String({
+      description: 'bearer token for /admin, at least 16 printable ASCII characters without spaces; unset disables /admin',
+      minLength: 16,
+      pattern: '^[\\x21-\\x7e]+$',
+    }),
   ),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
     description: 'one of fatal, error, warn, info, debug, trace, silent',
