@@ -162,6 +162,18 @@ describe('finding the customer through MantaGO', () => {
     expect(sentTo(sim, lineUser(19))).toBe(1);
   });
 
+  test("the operator's resolve while a 429 holds MantaGO's calls back: 502 MANTAGO_FAILED at once, not held for the pause", async () => {
+    const { app, sim } = await setup({ env: { RETRY_MAX_DELAY_MS: '25000' } }); // the tests' default caps a Retry-After lower
+    sim.set({ fail: { status: 429, count: 1, retryAfterSeconds: 25 } });
+    const payload = { platform: 'line', userIds: [lineUser(20)], intentId: 'rb2kYmMdW' };
+    await app.inject({ method: 'POST', url: '/admin/broadcasts', headers: auth, payload }); // answered 429: every call waits 25 s
+    const lookups = sim.lookupCalls().length;
+    const failing = await resolve(app, 'customer=8020');
+    expect(failing.status).toBe(502);
+    expect(failing.body).toMatchObject({ code: 'MANTAGO_FAILED' });
+    expect(sim.lookupCalls()).toHaveLength(lookups); // not asked during the pause
+  });
+
   test('an expired token during a lookup causes one refresh, then the lookup and the send', async () => {
     const { app, sim } = await setup();
     sim.addClient({ clientId: lineUser(5), platform: 'line', customerId: '8005' });

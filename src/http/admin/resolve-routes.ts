@@ -85,7 +85,9 @@ export const resolveRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
       try {
         resolved = await resolveRecipient(order, mapping.recipients, {
           directory,
-          members: (id, platform) => members.lookup(id, platform, { fresh: true }),
+          // Asked now or answered 502: never held for a 429's whole pause.
+          members: (id, platform) =>
+            members.lookup(id, platform, { fresh: true, startBy: service.clock.now() + service.settings.config.MANTAGO_TIMEOUT_MS }),
         });
       } catch (error) {
         if (!(error instanceof LookupFailed)) throw error;
