@@ -93,6 +93,10 @@ describe('recipient directory', () => {
     expect((await admin('GET', '/recipients/phone:886900000001')).body.userId).toBe(MESSENGER_USER);
     expect((await admin('POST', '/recipients/import', 'a,b,c', { 'content-type': 'text/plain' })).status).toBe(415);
     expect((await admin('POST', '/recipients/import', '\n', { 'content-type': 'text/csv' })).status).toBe(400);
+    // Past the import's own limit: the answer names it, not the webhooks' BODY_LIMIT_BYTES alone.
+    const huge = await admin('POST', '/recipients/import', 'x'.repeat(10 * 1024 * 1024 + 1), { 'content-type': 'text/csv' });
+    expect(huge.status).toBe(413);
+    expect(huge.body.message).toContain('a recipient import, 10 MiB');
   });
 });
 

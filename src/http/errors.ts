@@ -77,7 +77,7 @@ export function toHttpError(error: FastifyError, retryAfterS: number): HttpError
   if (error.validation) return httpError('INVALID_PAYLOAD', error.message);
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return httpError('BODY_TOO_LARGE', 'body is larger than this service accepts (BODY_LIMIT_BYTES)');
+      return httpError('BODY_TOO_LARGE', 'body is larger than this route accepts (BODY_LIMIT_BYTES; a recipient import, 10 MiB)');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return httpError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
