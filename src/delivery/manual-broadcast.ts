@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
-import { DEFAULT_FB_TAG, FB_TAGS, MESSAGE_MAX_LENGTHS, type Content, type FbTag } from '../domain/content.ts';
+import { DEFAULT_FB_TAG, FB_TAGS, MESSAGE_MAX_LENGTHS, textLimitOf, type Content, type FbTag } from '../domain/content.ts';
 import {
   ADMIN_SOURCE,
   type ClaimedDelivery,
@@ -58,11 +58,8 @@ export function manualBroadcastProblems(request: ManualBroadcast, maxRecipients:
   const bad = request.userIds.filter((id) => !isValidUserId(request.platform, id));
   if (bad.length > 0) problems.push(`not ${request.platform} user ids: ${bad.slice(0, 5).join(', ')}`);
   // The schema counts characters as JSON Schema does (an emoji is one); MantaGO counts as LINE does.
-  const most = MESSAGE_MAX_LENGTHS[request.platform];
-  if (request.message !== undefined && request.message.length > most)
-    problems.push(
-      `message is ${request.message.length} UTF-16 code units long (an emoji counts two); ${request.platform === 'line' ? 'LINE' : 'Messenger'} takes at most ${most}`,
-    );
+  if (request.message !== undefined && request.message.length > MESSAGE_MAX_LENGTHS[request.platform])
+    problems.push(`message is ${request.message.length} UTF-16 code units long (an emoji counts two); ${textLimitOf(request.platform)}`);
   // The store keeps no U+0000 (PostgreSQL's text cannot): the message sent would not be the one asked for.
   if (request.message?.includes('\u0000')) problems.push('message must not contain U+0000 (NUL)');
   if (request.fbTag !== undefined && !(FB_TAGS as readonly string[]).includes(request.fbTag))

@@ -16,6 +16,9 @@ export const DEFAULT_FB_TAG: FbTag = 'POST_PURCHASE_UPDATE';
 export const MESSAGE_MAX_LENGTH = 5000;
 /** Per platform: Messenger's Send API takes 2,000 characters of text (counted here as UTF-16 code units, never more than its characters). */
 export const MESSAGE_MAX_LENGTHS: Readonly<Record<Platform, number>> = { line: MESSAGE_MAX_LENGTH, facebook: 2000 };
+/** The limit as said to whoever wrote a text too long for it (`LINE takes at most 5000`). */
+export const textLimitOf = (platform: Platform): string =>
+  `${platform === 'line' ? 'LINE' : 'Messenger'} takes at most ${MESSAGE_MAX_LENGTHS[platform]}`;
 
 export interface Content {
   intentId?: string;

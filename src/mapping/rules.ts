@@ -2,7 +2,7 @@
 // order events (placed when it names none, so a mapping written for one message per order keeps
 // sending exactly that), may hold its message (`delay`) or ignore the quiet hours, and names the
 // events of the same order that withdraw its message while it is held (`withdrawnBy`).
-import { DEFAULT_FB_TAG, MESSAGE_MAX_LENGTHS, type Content, type FbTag } from '../domain/content.ts';
+import { DEFAULT_FB_TAG, MESSAGE_MAX_LENGTHS, textLimitOf, type Content, type FbTag } from '../domain/content.ts';
 import type { Order, OrderEvent } from '../domain/order.ts';
 import type { Platform } from '../domain/recipient.ts';
 import { localeMatches } from './locale.ts';
@@ -94,7 +94,7 @@ export function chooseContent(rules: readonly Rule[], order: Order, platform: Pl
     }
     passedOver.push(
       'text' in rendered
-        ? `rule ${rule.name}'s message would be ${rendered.text.length} UTF-16 code units; ${platform === 'line' ? 'LINE' : 'Messenger'} takes at most ${MESSAGE_MAX_LENGTHS[platform]}`
+        ? `rule ${rule.name}'s message would be ${rendered.text.length} UTF-16 code units; ${textLimitOf(platform)}`
         : `rule ${rule.name} needs ${rendered.missing}, which the order lacks`,
     );
   }
