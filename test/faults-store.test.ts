@@ -41,6 +41,10 @@ describe.each(ENGINES)('$engine', ({ engine, available }) => {
       });
       await waitFor(() => [1, 2, 3, 4].every((i) => sim.timesDelivered(user(i)) === 1), { what: 'the four good orders' });
       expect(sim.timesDelivered(user(5))).toBe(0);
+      // The operator's alert sees our fault as ours, not as a shop sending bad bodies.
+      const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+      expect(metrics).toMatch(/notifier_webhooks_total\{source="orders",outcome="error"\} 1\n/);
+      expect(metrics).not.toMatch(/notifier_webhooks_total\{source="orders",outcome="invalid"\}/);
     } finally {
       await store.close();
     }

@@ -46,11 +46,11 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ service: Service; bodyLi
     app.addContentTypeParser(type, { parseAs: 'buffer', bodyLimit: 1024 }, (_request, body, done) => done(null, body));
   }
 
-  // What the routes themselves did not count: a body the parser or the schema refused.
+  // What the routes themselves did not count: a body the parser or the schema refused (4xx), or our own fault (500).
   app.addHook('onError', async (request, _reply, error) => {
     const source = request.routeOptions.config.source;
     if (source && error instanceof StoreUnavailableError) onWebhook(source, 'store_unavailable');
-    else if (source && !(error instanceof HttpError)) onWebhook(source, 'invalid');
+    else if (source && !(error instanceof HttpError)) onWebhook(source, (error.statusCode ?? 500) >= 500 ? 'error' : 'invalid');
   });
 
   for (const { source, enabled } of service.sources) {

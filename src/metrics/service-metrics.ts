@@ -20,6 +20,7 @@ export const WEBHOOK_OUTCOMES = [
   'disabled',
   'overloaded',
   'store_unavailable',
+  'error',
 ] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 
