@@ -33,8 +33,10 @@ export const notifierApp = fp<{ settings: Settings; sources?: readonly WebhookSo
       ...(clock && { clock }),
     } satisfies ServiceOptions);
 
+    // Every body we read is JSON or (a recipient import) its own types: Fastify's text/plain would hand a JSON route a string.
+    app.removeContentTypeParser('text/plain');
     app.setErrorHandler((error: FastifyError, request, reply) => {
-      const mapped = toHttpError(error, config.LOAD_RETRY_AFTER_S);
+      const mapped = toHttpError(error, config.LOAD_RETRY_AFTER_S, request.routeOptions.schema?.consumes);
       if (mapped.code === 'STORE_UNAVAILABLE') request.log.warn({ reason: error.message }, 'store unavailable: answered 503');
       else if (mapped.statusCode >= 500) request.log.error({ err: error }, 'request failed');
       else request.log.info({ code: mapped.code, reason: mapped.message }, 'request refused');

@@ -91,7 +91,20 @@ describe('recipient directory', () => {
       body: { imported: 2, errors: [{ line: 3, error: expect.stringContaining('3 comma-separated fields') }] },
     });
     expect((await admin('GET', '/recipients/phone:886900000001')).body.userId).toBe(MESSENGER_USER);
-    expect((await admin('POST', '/recipients/import', 'a,b,c', { 'content-type': 'text/plain' })).status).toBe(415);
+    // Whatever the type, the answer names the ones an import takes, not a JSON route's.
+    for (const type of ['text/plain', 'application/xml']) {
+      const refused = await admin('POST', '/recipients/import', 'a,b,c', { 'content-type': type });
+      expect(refused.status).toBe(415);
+      expect(refused.body.message).toBe(
+        'Content-Type must be one of application/x-ndjson, application/jsonl, application/json-lines, text/csv',
+      );
+    }
+    // A JSON route is not handed a string to misread: text/plain is refused as not JSON.
+    const plain = await admin('PUT', '/recipients/customer:7', '{"optOut":true}', { 'content-type': 'text/plain' });
+    expect(plain).toMatchObject({
+      status: 415,
+      body: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Content-Type must be application/json' },
+    });
     expect((await admin('POST', '/recipients/import', '\n', { 'content-type': 'text/csv' })).status).toBe(400);
     // Past the import's own limit: the answer names it, not the webhooks' BODY_LIMIT_BYTES alone.
     const huge = await admin('POST', '/recipients/import', 'x'.repeat(10 * 1024 * 1024 + 1), { 'content-type': 'text/csv' });

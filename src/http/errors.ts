@@ -67,8 +67,11 @@ export function errorReplies(...statuses: number[]): Record<number, typeof Error
   return Object.fromEntries(statuses.map((status) => [status, ErrorReply]));
 }
 
-/** Any error a route or Fastify raised, as an entry of the catalogue: Fastify's own 4xx named, anything else a bare 500. */
-export function toHttpError(error: FastifyError, retryAfterS: number): HttpError {
+/**
+ * Any error a route or Fastify raised, as an entry of the catalogue: Fastify's own 4xx named, anything else a bare 500.
+ * `consumes`: the route's body types when not JSON (a recipient import), for a 415 that names them.
+ */
+export function toHttpError(error: FastifyError, retryAfterS: number, consumes?: readonly string[]): HttpError {
   if (error instanceof HttpError) return error;
   if (error instanceof StoreUnavailableError) {
     // Busy or slow, not broken: nothing was promised, and the shop retries after Retry-After.
@@ -79,7 +82,10 @@ export function toHttpError(error: FastifyError, retryAfterS: number): HttpError
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return httpError('BODY_TOO_LARGE', 'body is larger than this route accepts (BODY_LIMIT_BYTES; a recipient import, 10 MiB)');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return httpError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+      return httpError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `Content-Type must be ${consumes?.length ? `one of ${consumes.join(', ')}` : 'application/json'}`,
+      );
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return httpError('INVALID_JSON', 'body is not valid JSON');
