@@ -43,6 +43,10 @@ describe('the console in a browser', () => {
       await c.signIn(wrong);
       await c.page.getByRole('alert').filter({ hasText: 'The admin token is wrong' }).waitFor();
       expect(await c.page.evaluate(() => sessionStorage.length)).toBe(0);
+      // Pasted with a zero-width space: the browser would not send it, so it is not "the service did not answer".
+      await c.signIn(`${ADMIN_TOKEN}\u200b`);
+      await c.page.getByRole('alert').filter({ hasText: 'it holds a character no token has' }).waitFor();
+      expect(await c.page.evaluate(() => sessionStorage.length)).toBe(0);
 
       // By keyboard: the token field has the focus, Enter signs in.
       await c.page.getByLabel('Admin token').fill(ADMIN_TOKEN);

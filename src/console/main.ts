@@ -111,6 +111,11 @@ function showSignIn(message = ''): void {
     event.preventDefault();
     const token = input.value.trim();
     if (!token) return error.show('Paste the admin token first.');
+    // The browser would refuse to send it at all, which reads as "the service did not answer".
+    if (!/^[\x21-\x7e]+$/.test(token))
+      return error.show(
+        'That is not the admin token: it holds a character no token has (a space, a curly quote or an invisible one, from copying?).',
+      );
     button.disabled = true;
     session.signIn(token);
     try {
