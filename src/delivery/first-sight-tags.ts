@@ -1,8 +1,7 @@
-// The tags of an order first seen at a later status (WooCommerce's completed), and of an event stored
-// with its order's placed event skipped: which user they go to, and in what order.
+// The tags of an order first seen at a later status (WooCommerce's completed): which user they go to,
+// and in what order. (A placed event stored skipped beside a later one keeps its own: the store queues them.)
 import type { DeliveryPlan } from '../domain/delivery.ts';
 import type { Order } from '../domain/order.ts';
-import type { Tagging } from '../domain/tagging.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { chooseTags } from '../mapping/tags.ts';
 
@@ -16,14 +15,6 @@ export function withTagsOf<P extends DeliveryPlan>(plan: P, spent: Order, mappin
   const ops = recipient ? chooseTags(mapping.rules, spent, recipient.platform) : [];
   if (!recipient || ops.length === 0) return plan;
   return { ...plan, tagging: { recipient, ops: [...(plan.tagging?.ops ?? []), ...ops] } };
-}
-
-/** The plan of an event whose placed event is stored with it, skipped: that one's tags (too old: tags only) go first. */
-export function withTagsFirst(plan: DeliveryPlan, first: Tagging | undefined): DeliveryPlan {
-  if (!first || plan.kind === 'resolve') return plan;
-  const recipient = plan.kind === 'send' ? plan.recipient : (plan.tagging?.recipient ?? first.recipient);
-  if (recipient.platform !== first.recipient.platform || recipient.userId !== first.recipient.userId) return plan;
-  return { ...plan, tagging: { recipient, ops: [...first.ops, ...(plan.tagging?.ops ?? [])] } };
 }
 
 /** The plan of a spent shipment revived (intake.ts): its tags went with its order's placed message, at first sight. */

@@ -37,7 +37,7 @@ import { anyRuleFor, withdrawingEvents } from '../mapping/rules.ts';
 import { withDeadline } from '../store/errors.ts';
 import type { KnownDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
-import { withoutTags, withTagsFirst, withTagsOf } from './first-sight-tags.ts';
+import { withoutTags, withTagsOf } from './first-sight-tags.ts';
 import { formatDuration } from '../mapping/durations.ts';
 import { lateReason, mayComeLate } from './late-stage.ts';
 import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
@@ -191,13 +191,14 @@ export function createIntake(deps: IntakeDeps): Intake {
     // polled one is still judged by its own time).
     if (firstSeen && decided.kind === 'skip' && anyRuleFor(mapping.rules, received.event))
       return take({ ...taken, placedIfFirst: false }, topic, { alongside: incoming(order, scope, placedKey, topic, receivedAt, decided) });
+    // The placed event stored alongside keeps its own tags (the store queues them with it, first), whatever this plan becomes.
     const placedTags = alongside?.plan.kind === 'skip' ? alongside.plan.tagging : undefined;
-    const tagged = firstSeen ? withTagsOf(decided, received, mapping) : withTagsFirst(decided, placedTags);
+    const tagged = firstSeen ? withTagsOf(decided, received, mapping) : decided;
     const plan = withdrawnAlready(replacesSkipped === SPENT_AT_FIRST_SIGHT ? withoutTags(tagged) : tagged, taken.followedBy);
     const stored = incoming(order, scope, placedKey, topic, receivedAt, plan);
     // A customer who asked for no more chat messages: the store skips it as it stores it (`opted out`),
     // in the same transaction, so taking an order in costs no extra store call.
-    const keys = plan.kind === 'skip' && !plan.tagging ? [] : customerKeys(order.customer);
+    const keys = plan.kind === 'skip' && !plan.tagging && !placedTags ? [] : customerKeys(order.customer);
     if (keys.length > 0) stored.optOutKeys = keys;
     // First seen, its shipped event is spent with it, so a redelivery of the same status sends nothing
     // more; or it carries its placed event (the recursion above, which is never first seen).

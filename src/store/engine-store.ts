@@ -125,12 +125,14 @@ export function engineStore(engine: Engine, options: StoreOptions = {}): Store {
       const rows = [newDeliveryRow(incoming), ...(incoming.alongside ? [newDeliveryRow(incoming.alongside)] : [])];
       const withdraws = incoming.withdraws && { orderId: incoming.orderId, ...incoming.withdraws };
       const { tagging } = incoming.plan.kind === 'resolve' ? {} : incoming.plan;
+      const alongsideTagging = incoming.alongside?.plan.kind === 'skip' ? incoming.alongside.plan.tagging : undefined;
       return orders.submit({
         rows,
         now: incoming.receivedAt,
         ...(withdraws && { withdraws }),
         ...(incoming.optOutKeys && { optOutKeys: incoming.optOutKeys }),
         ...(tagging && { tagging }),
+        ...(alongsideTagging && { alongsideTagging }),
         ...(incoming.replacesSkipped !== undefined && { replacesSkipped: incoming.replacesSkipped }),
         ...(incoming.replacesUnless && { replacesUnless: incoming.replacesUnless }),
       });

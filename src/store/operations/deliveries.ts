@@ -38,6 +38,8 @@ export interface OrderWrite {
   optOutKeys?: string[];
   /** Tags for its first row's recipient, queued with it when it is newly accepted. */
   tagging?: Tagging;
+  /** Tags of its second row (the placed event stored alongside, skipped: tags only), queued with that row, first. */
+  alongsideTagging?: Tagging;
   /** Its first row goes in place of the one under its key skipped for this reason, if that is still there. */
   replacesSkipped?: string;
   /** ... and none of these keys is stored (its order's endings): checked in the same transaction. */
@@ -116,10 +118,15 @@ export function recordOrders(db: Runner, writes: OrderWrite[]): Promise<Recorded
     const optedOut = await ofOptedOut(tx, fresh);
     const skipped = answers.filter((a) => a.status === 'pending' && optedOut.has(a.deliveryId)).map((a) => a.deliveryId);
     await skipOptedOut(tx, skipped, Math.max(...writes.map((w) => w.now)));
+    let first = 0;
     for (const [i, write] of writes.entries()) {
       const answer = answers[i] as RecordedOrder;
-      if (write.tagging && answer.outcome === 'accepted' && !optedOut.has(answer.deliveryId))
-        await queueTags(tx, answer.deliveryId, write.tagging, write.now);
+      const along = recorded[first + 1];
+      first += write.rows.length;
+      if (answer.outcome !== 'accepted' || optedOut.has(answer.deliveryId)) continue;
+      if (write.alongsideTagging && write.rows.length > 1 && along?.outcome === 'accepted')
+        await queueTags(tx, along.deliveryId, write.alongsideTagging, write.now);
+      if (write.tagging) await queueTags(tx, answer.deliveryId, write.tagging, write.now);
     }
     const opted = new Set(skipped);
     return answers.map((answer) => (opted.has(answer.deliveryId) ? { ...answer, status: 'skipped', reason: OPTED_OUT_REASON } : answer));
