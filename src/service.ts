@@ -243,6 +243,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     intervalMs: config.RECONCILE_INTERVAL_S * 1000,
     publicUrl: config.PUBLIC_URL,
     events: eventsNeeded(mapping.rules),
+    parallel: Math.max(1, Math.floor(config.INTAKE_QUEUE_MAX / 4)), // a page never fills the queue webhooks wait in
   });
 
   return {

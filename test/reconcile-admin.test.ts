@@ -11,9 +11,14 @@ afterEach(async () => {
 });
 
 /** A Shopify stand-in on `clock` (or its own `now`), the simulator, and the service connected to both, after its first poll. */
-async function connected(engine: 'sqlite' | 'postgres', clock: ReturnType<typeof shiftedClock>, now = () => clock.now()) {
+async function connected(
+  engine: 'sqlite' | 'postgres',
+  clock: ReturnType<typeof shiftedClock>,
+  now = () => clock.now(),
+  env: Record<string, string> = {},
+) {
   const { shop, sim, dir, store } = await shopifyAndSimulator(engine, cleanup, { now });
-  const service = await startConnected(sim, { env: { ...shop.serviceEnv(), DATABASE_URL: store.url }, dir, clock });
+  const service = await startConnected(sim, { env: { ...shop.serviceEnv(), DATABASE_URL: store.url, ...env }, dir, clock });
   cleanup.push(() => service.app.close());
   const inject = (method: 'GET' | 'POST', url: string, payload?: object) =>
     service.app.inject({ method, url, headers: auth, ...(payload && { payload }) });
@@ -22,6 +27,20 @@ async function connected(engine: 'sqlite' | 'postgres', clock: ReturnType<typeof
 }
 
 describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
+  test.skipIf(!available)(
+    'a page of lost orders larger than INTAKE_QUEUE_MAX is stored in turns, not refused as a full queue',
+    async () => {
+      const clock = shiftedClock();
+      const { shop, sim, inject } = await connected(engine, clock, undefined, { INTAKE_QUEUE_MAX: '10' });
+      const since = new Date(clock.now() - 1000).toISOString();
+      for (let i = 0; i < 30; i++) shop.createOrder({ customAttributes: { line_uid: shopUser(750 + i) } });
+      const replay = await inject('POST', '/admin/reconcile', { source: 'shopify', since });
+      expect(replay.json()).toEqual({ source: 'shopify', orders: 30, new: 30, duplicates: 0, ignored: 0 });
+      const users = Array.from({ length: 30 }, (_, i) => shopUser(750 + i));
+      await waitFor(() => users.every((u) => sim.broadcasts.some((b) => b.clientIds.includes(u))), { what: 'the 30 replayed orders sent' });
+    },
+  );
+
   test.skipIf(!available)(
     'POST /admin/reconcile answers its counts; a refused token is a code in /readyz and the metrics, not a 503',
     async () => {

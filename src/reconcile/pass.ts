@@ -63,6 +63,11 @@ export interface PassResult extends PassCounts {
 export interface PassOptions {
   clock: Clock;
   intake: Intake;
+  /**
+   * Orders stored at once (a page's all, unless given): a share of INTAKE_QUEUE_MAX, so a page larger
+   * than the queue is stored in turns instead of refused by it, and webhooks keep room beside it.
+   */
+  parallel?: number;
   /** True once the pass should end (the service stops). */
   stopped: () => boolean;
   /** After a page's events are stored: its latest update time; false ends the pass (the lease was lost). */
@@ -135,7 +140,9 @@ export async function runPass(connection: ShopConnection, window: Window, option
       byOrder.set(key, [...(byOrder.get(key) ?? []), event]);
     }
     const storing = clock.now();
-    await Promise.all([...byOrder.values()].map(take));
+    const orders = [...byOrder.values()];
+    const parallel = options.parallel ?? orders.length;
+    for (let at = 0; at < orders.length; at += parallel) await Promise.all(orders.slice(at, at + parallel).map(take));
     const busy = clock.now() - storing;
     options.onNew?.(counts.new - before);
     if (page.unreadable) {

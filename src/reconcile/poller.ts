@@ -47,6 +47,8 @@ export interface PollerOptions {
   publicUrl: string | undefined;
   /** The events the mapping's rules need webhooks for. */
   events: readonly OrderEvent[];
+  /** Orders a pass stores at once (PassOptions; a page's all unless given). */
+  parallel?: number;
 }
 
 export class ShopPoller {
@@ -120,12 +122,13 @@ export class ShopPoller {
     own: Pick<PassOptions, 'deadline' | 'onPage' | 'onWait' | 'cursor'>,
   ): Promise<PassResult> {
     const { source } = connection;
-    const { clock, intake, metrics, log } = this.options;
+    const { clock, intake, metrics, log, parallel } = this.options;
     this.passes++;
     try {
       return await runPass(connection, window, {
         clock,
         intake,
+        ...(parallel !== undefined && { parallel }),
         stopped: () => this.stopped,
         sleep: this.sleep,
         sideBySide: this.sideBySide,
