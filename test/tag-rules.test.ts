@@ -190,6 +190,12 @@ describe('afterTagTry', () => {
       counted: false,
       bot: { reason: 'permission_denied', code: 1002 },
     });
+    // Refused so for as long as a message may wait: dead, to be seen and tried again, not waiting for good.
+    expect(afterTagTry(denied, { attempts: 0, waitingSince: now - policy.maxAgeMs }, policy, now, 0, now + 5_000)).toMatchObject({
+      to: 'dead',
+      outcome: 'failed',
+      reason: expect.stringContaining('1002'),
+    });
   });
 
   test('credentials trouble waits uncounted for the next refresh, within the age bound', () => {

@@ -66,6 +66,12 @@ export function afterTagTry(
       // The plan refuses tagging alone: a 1002 is this job's, retried and counted like any failure.
       if (refusal?.reason === 'permission_denied' && tagsRefused) return retried(retryLater(reason, progress, policy, now, random), reason);
       if (refusal) {
+        // Uncounted, as every wait not the job's own, but within the age bound: one refused for good dies and is shown.
+        const age = now - job.waitingSince;
+        if (age >= policy.maxAgeMs) {
+          const why = `MantaGO refuses the bot (${refusal.reason}, code ${refusal.code}): HTTP ${result.status} ${result.message}`;
+          return { to: 'dead', outcome: 'failed', reason: `gave up after ${Math.round(age / 1000)} s; last error: ${why}` };
+        }
         const bot = { ...refusal, byTagCall: true as const };
         return { to: 'retry', at: botProbeAt ?? now + policy.baseDelayMs, counted: false, outcome: 'failed', error: reason, bot };
       }
