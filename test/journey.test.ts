@@ -196,6 +196,12 @@ test('WooCommerce: an order cancelled before it was paid (its checkout left pend
   expect((await app.inject(wooRequest({ ...paid, status: 'cancelled' }))).statusCode).toBe(202);
   await waitFor(() => messages(sim, user(7)).length === 2, { what: 'the confirmation and the cancellation' });
   expect(messages(sim, user(6))).toEqual([]);
+  // Set to processing by hand, its items virtual: WooCommerce leaves date_paid null then. Confirmed, so its cancellation is news.
+  const byHand = wooOrder({ date_paid_gmt: null, meta_data: [{ id: 1, key: 'line_uid', value: user(8) }] });
+  expect((await app.inject(wooRequest(byHand))).statusCode).toBe(202);
+  await waitFor(() => messages(sim, user(8)).length === 1, { what: 'the confirmation of the order set to processing by hand' });
+  expect((await app.inject(wooRequest({ ...byHand, status: 'cancelled' }))).statusCode).toBe(202);
+  await waitFor(() => messages(sim, user(8)).length === 2, { what: 'its cancellation' });
 });
 
 test('a held message counts as pending, shows when it goes and why, and a manual retry sends it at once', async () => {

@@ -154,6 +154,7 @@ export function createIntake(deps: IntakeDeps): Intake {
             isOrderEnding(received.event) &&
               withDeadline(deps.store.prunedEnding(orderEventKey(placedKey, received.event)), storeTimeoutMs, 'look the ending up'),
           ]);
+    if (taken.newsIfPlaced && placed === undefined) return { outcome: 'ignored', reason: taken.newsIfPlaced };
     // An order first seen at a later status (WooCommerce's completed) starts with its placed message, if one is sent.
     const firstSeen = placedIfFirst === true && placed === undefined && anyRuleFor(mapping.rules, 'placed');
     const order: Order = firstSeen

@@ -123,7 +123,9 @@ export interface Order {
  * time it was placed; `revivesShipment`: a placed event that, come after its order was first seen
  * so, may announce the shipment spent then (WooCommerce's `processing`); `followedBy`: the events the
  * shop shows already happened to the order after this one (a poll reads the order as it is now);
- * `polled`: read by a poll of the shop's API, which re-reads an old order whenever the shop changes it.
+ * `polled`: read by a poll of the shop's API, which re-reads an old order whenever the shop changes it;
+ * `newsIfPlaced`: an event that is news only to an order whose placed event is stored, ignored for
+ * this reason otherwise (WooCommerce's cancellation of an order it never marked paid).
  */
 export interface ReceivedOrder {
   order: Order;
@@ -133,6 +135,7 @@ export interface ReceivedOrder {
   revivesShipment?: boolean;
   followedBy?: readonly OrderEvent[];
   polled?: boolean;
+  newsIfPlaced?: string;
 }
 
 /**

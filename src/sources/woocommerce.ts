@@ -162,8 +162,9 @@ const ORDER = payloadKind<WooCommerceOrder>({
         ignored: `order status ${payload.status} is not an event this service sends messages for (${Object.keys(EVENTS).join(', ')})`,
       };
     // WooCommerce cancels an order never paid by itself (a checkout left pending, a bank transfer on
-    // hold); it never reached processing (which sets date_paid), so no message of ours told of it.
-    if (event === 'cancelled' && payload.date_paid_gmt === null) return { ignored: NEVER_PAID };
+    // hold): no message of ours told of it. date_paid alone cannot say so (an order of virtual items
+    // set to processing by hand keeps it null): the intake asks whether its placed event is stored.
+    const unpaid = event === 'cancelled' && payload.date_paid_gmt === null;
     const site = signedSite(payload);
     const order = normalizeWooCommerceOrder(payload, site ?? header(headers, 'x-wc-webhook-source') ?? '', event);
     return {
@@ -171,6 +172,7 @@ const ORDER = payloadKind<WooCommerceOrder>({
       scope: site === undefined ? '' : siteScope(site),
       ...(event === 'shipped' && { placedIfFirst: true, ...placedAt(payload) }),
       ...(event === 'placed' && { revivesShipment: true }),
+      ...(unpaid && { newsIfPlaced: NEVER_PAID }),
     };
   },
 });
