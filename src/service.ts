@@ -4,6 +4,7 @@ import { retryTime } from './mapping/plan.ts';
 import type { Logger } from 'pino';
 import { type Clock, settleBy, systemClock } from './clock.ts';
 import type { Settings } from './config/settings.ts';
+import { settingWarnings } from './config/setting-warnings.ts';
 import type { IncomingOrder } from './domain/delivery.ts';
 import { createIntake, type Intake } from './delivery/intake.ts';
 import { Retention } from './delivery/retention.ts';
@@ -192,9 +193,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     credentials: () => credentials.status(),
     mantago: () => usability(bot.view(), credentials.health().state),
   });
-  if (config.DRY_RUN) log.warn('DRY_RUN is on: deliveries are recorded but MantaGO is never called');
-  if (config.SHUTDOWN_GRACE_MS < config.MANTAGO_REFRESH_TIMEOUT_MS + 2_000)
-    log.warn('SHUTDOWN_GRACE_MS is shorter than a refresh may take: a shutdown during one can lose the pair MantaGO rotated to');
+  for (const warning of settingWarnings(config)) log.warn(warning);
   for (const warning of mapping.warnings) log.warn({ mapping: warning }, 'mapping: a Messenger message tag Meta retired');
   try {
     await credentials.start();

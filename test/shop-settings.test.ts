@@ -2,6 +2,7 @@
 // every other problem at once), and the admin token and consumer secrets never shown.
 import { describe, expect, test } from 'vitest';
 import { describeConfig, parseEnv } from '../src/config/env.ts';
+import { startServiceWithSimulator } from './helpers/service.ts';
 
 const minimal = { MANTAGO_BOT_ID: 'bot1', MANTAGO_API_TOKEN: 'tok.en.value', MANTAGO_API_SECRET: 'sec-value' };
 
@@ -74,5 +75,31 @@ describe('shop connection settings', () => {
       WOOCOMMERCE_CONSUMER_SECRET: 'set',
     });
     expect(JSON.stringify(shown)).not.toMatch(/shpat_secret|cs_secret|ck_key/);
+  });
+});
+
+describe('a shop API over plain http', () => {
+  test("beyond this machine, startup warns that the shop's credentials go in clear (not showing them); a local stand-in is not warned of", async () => {
+    const shops = {
+      RECONCILE_INTERVAL_S: '0',
+      SHOPIFY_SHOP: 'tea.myshopify.com',
+      SHOPIFY_ADMIN_TOKEN: 'shpat_in_clear_value',
+      SHOPIFY_ADMIN_URL: 'http://shopify-proxy.internal:8080',
+      WOOCOMMERCE_URL: 'http://wp.example/shop',
+      WOOCOMMERCE_CONSUMER_KEY: 'ck_in_clear_value',
+      WOOCOMMERCE_CONSUMER_SECRET: 'cs_in_clear_value',
+    };
+    const { logs } = await startServiceWithSimulator({ env: shops });
+    const warned = (name: string) => logs.filter((l) => l.includes('"level":40') && l.includes(`${name} is http://`));
+    expect(warned('SHOPIFY_ADMIN_URL')).toEqual([
+      expect.stringContaining('shopify-proxy.internal): the Admin API token goes out in clear'),
+    ]);
+    expect(warned('WOOCOMMERCE_URL')).toEqual([expect.stringContaining('WooCommerce takes them (HTTP Basic) only over https')]);
+    for (const secret of ['shpat_in_clear_value', 'ck_in_clear_value', 'cs_in_clear_value']) expect(logs.join('\n')).not.toContain(secret);
+
+    const local = await startServiceWithSimulator({
+      env: { ...shops, SHOPIFY_ADMIN_URL: 'http://127.0.0.1:9', WOOCOMMERCE_URL: 'http://localhost:9/shop' },
+    });
+    expect(local.logs.filter((l) => l.includes(' is http://'))).toEqual([]);
   });
 });
