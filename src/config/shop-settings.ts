@@ -13,7 +13,9 @@ export const SHOP_SETTINGS = {
   SHOPIFY_SHOP: Type.Optional(
     Type.String({ description: "the shop's *.myshopify.com domain", pattern: '^[A-Za-z0-9][A-Za-z0-9-]*\\.myshopify\\.com$' }),
   ),
-  SHOPIFY_ADMIN_TOKEN: Secret("the Admin API access token of the shop's custom app (shpat_…; scopes read_orders, read_fulfillments)"),
+  SHOPIFY_ADMIN_TOKEN: Secret(
+    "the Admin API access token of the shop's custom app (shpat_…; scopes read_orders, read_fulfillments, read_all_orders)",
+  ),
   SHOPIFY_ADMIN_URL: Url('origin of the Shopify Admin API, http(s)://host[:port]; default https://<SHOPIFY_SHOP>'),
   SHOPIFY_API_VERSION: Type.String({
     description: 'the Shopify Admin API version, YYYY-MM',
