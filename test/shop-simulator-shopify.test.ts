@@ -167,6 +167,18 @@ test('a query dearer than the whole bucket is refused outright', async () => {
   expect(reply.body.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'MAX_COST_EXCEEDED' }) })]);
 });
 
+test('a query dearer than 1,000 points is refused outright, however large the bucket (Plus: 20,000)', async () => {
+  const plus = await startShopifyShop({ now: () => clock, bucket: { maximumAvailable: 20_000, restoreRate: 1_000 } });
+  try {
+    const reply = await graphql(plus, '{ orders(first: 250) { nodes { id customer { id } totalPriceSet { shopMoney { amount } } } } }');
+    expect(reply.body.errors).toEqual([
+      expect.objectContaining({ extensions: expect.objectContaining({ code: 'MAX_COST_EXCEEDED', maxCost: 1000 }) }),
+    ]);
+  } finally {
+    await plus.close();
+  }
+});
+
 test('switches answer the next calls with 429 (Retry-After) or 5xx, then all is well', async () => {
   shop.set({ fail: { status: 429, count: 2, retryAfterSeconds: 3 } });
   const limited = await graphql(shop, '{ orders(first: 1) { nodes { id } } }');

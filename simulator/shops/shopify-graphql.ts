@@ -96,6 +96,8 @@ function rootValue(backend: ShopifyBackend, version: string) {
   };
 }
 
+const MAX_QUERY_COST = 1000;
+
 /** Answers one POST to /admin/api/{version}/graphql.json. */
 export function answerGraphql(backend: ShopifyBackend, version: string, raw: string): GraphqlAnswer {
   let request: { query?: unknown; variables?: unknown; operationName?: unknown };
@@ -132,9 +134,11 @@ export function answerGraphql(backend: ShopifyBackend, version: string, raw: str
   const cost = (actual: number | null) => ({
     cost: { requestedQueryCost: requested, actualQueryCost: actual, throttleStatus: bucket.status() },
   });
-  if (requested > bucket.maximumAvailable) {
-    const message = `Query cost is ${requested}, which exceeds the single query max cost limit (${bucket.maximumAvailable}).`;
-    const error = { message, extensions: { code: 'MAX_COST_EXCEEDED', cost: requested, maxCost: bucket.maximumAvailable } };
+  // One query may cost 1,000 points at most, however large the bucket (shopify.dev, GraphQL Admin API rate limits).
+  const maxCost = Math.min(MAX_QUERY_COST, bucket.maximumAvailable);
+  if (requested > maxCost) {
+    const message = `Query cost is ${requested}, which exceeds the single query max cost limit (${maxCost}).`;
+    const error = { message, extensions: { code: 'MAX_COST_EXCEEDED', cost: requested, maxCost } };
     return {
       status: 200,
       body: { errors: [error], extensions: cost(null) },
