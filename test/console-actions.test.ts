@@ -115,6 +115,31 @@ describe('actions in the console', () => {
     c.sim.set({ hold: false });
   });
 
+  test(
+    'a retry refused because another operator resent it meanwhile shows why, and the page then shows the delivery sent',
+    BROWSER_TEST,
+    async () => {
+      const c = await consoleService(await browser());
+      const user = lineUser(4);
+      c.sim.set({ refusedClientIds: [user] });
+      const id = await c.order(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user }] })));
+      expect((await c.settled(id)).status).toBe('dead');
+      await c.signIn();
+      await c.page.goto(`${c.base}/console/#/deliveries/${id}`);
+      const retry = c.page.getByRole('button', { name: 'Retry this delivery' });
+      await retry.waitFor();
+      // Another operator (curl, another tab) resends it while this page shows it dead.
+      c.sim.set({ refusedClientIds: [] });
+      expect((await c.admin('POST', `/deliveries/${id}/retry`)).status).toBe(200);
+      expect((await c.settled(id)).status).toBe('sent');
+      await retry.click();
+      await c.page.getByRole('status').filter({ hasText: 'Retry failed' }).waitFor();
+      await c.page.locator('h1 [data-status="sent"]').waitFor();
+      expect(await retry.count()).toBe(0);
+      expect(c.sim.timesDelivered(user)).toBe(1);
+    },
+  );
+
   test('recipients: bind, look up, unbind; explain how a customer would be found', BROWSER_TEST, async () => {
     const c = await consoleService(await browser());
     await c.signIn();

@@ -76,9 +76,12 @@ export const deliveryPage: Page = ({ main, id }) => {
         );
       }
       heading.focus(); // the button goes away with the redraw; keep keyboard focus on the page
+      // Redrawn before another click counts: a second click on the button just answered would be refused as "being sent".
+      if (!left) await load();
       watch();
     } catch (error) {
       message.show(`${action === 'send-now' ? 'Send now' : 'Retry'} failed: ${sentence(reason(error))}`, 'error');
+      watch(); // refused because it moved on (another operator resent it): shown as it is now
     } finally {
       acting = false;
     }
