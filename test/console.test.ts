@@ -99,6 +99,18 @@ describe('the console in a browser', () => {
     await expectTokenKeptSafe(c);
   });
 
+  test("the shop connections failing to load (a proxy's 502) leaves the rest of the overview shown", BROWSER_TEST, async () => {
+    const c = await consoleService(await browser());
+    c.sim.set({ refusedClientIds: [LINE_USER_2] });
+    await c.settled(await c.order(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: LINE_USER_2 }] }))));
+    await c.page.route('**/admin/shops', (route) => route.fulfill({ status: 502, contentType: 'text/html', body: '<h1>Bad Gateway</h1>' }));
+    await c.signIn();
+    const field = (name: string) => c.page.locator(`[data-field="${name}"]`).first();
+    await c.page.getByRole('alert').filter({ hasText: 'Could not load the shop connections: HTTP 502' }).waitFor();
+    expect(await field('dead').textContent()).toBe('1');
+    expect(await c.page.getByText('Could not load the overview').count()).toBe(0);
+  });
+
   test('DRY_RUN is shown loudly on every page', BROWSER_TEST, async () => {
     const c = await consoleService(await browser(), { env: { DRY_RUN: 'true' } });
     await c.signIn();

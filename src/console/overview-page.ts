@@ -21,16 +21,20 @@ export const overviewPage: Page = ({ main, sawOverview }) => {
     refreshing = true;
     refresh.disabled = true;
     try {
+      // The shops' trouble is shown in their section: what is stuck and the credentials are shown all the same.
       const [overview, shops] = await Promise.all([
         api<Overview>('GET', '/overview'),
-        api<{ shops?: ShopConnectionView[] }>('GET', '/shops'),
+        api<{ shops?: ShopConnectionView[] }>('GET', '/shops').then(
+          (answer) => answer.shops ?? [],
+          (error: unknown) => ({ problem: reason(error) }),
+        ),
       ]);
       sawOverview(overview);
       const deadTags = overview.tagJobs?.dead ?? 0;
       const listed =
         deadTags > 0 ? ((await api<{ tagJobs?: TagJob[] }>('GET', `/tag-jobs?status=dead&limit=${DEAD_TAGS_SHOWN}`)).tagJobs ?? []) : [];
       const tags = deadTags > 0 ? [deadTagsSection(deadTags, listed, () => void redriveTags())] : [];
-      body.replaceChildren(...draw(overview), ...tags, shopsSection(shops.shops ?? []));
+      body.replaceChildren(...draw(overview), ...tags, shopsSection(shops));
       problem.show('');
       updated.textContent = `Updated ${new Date(systemClock.now()).toLocaleTimeString()}; refreshes every ${REFRESH_MS / 1000} s while this tab is visible.`;
     } catch (error) {

@@ -30,12 +30,21 @@ export interface ShopConnectionView {
   }>;
 }
 
-export function shopsSection(shops: ShopConnectionView[]): HTMLElement {
+/** `shops`: the connections, or why they could not be read (the rest of the overview is shown all the same). */
+export function shopsSection(shops: ShopConnectionView[] | { problem: string }): HTMLElement {
   return h(
     'section',
     { 'aria-labelledby': 'ov-shops' },
     h('h2', { id: 'ov-shops' }, 'Shop connections'),
-    shops.length === 0 ? h('p', { 'data-field': 'shops' }, NONE) : h('div', { 'data-field': 'shops' }, ...shops.map(shop)),
+    'problem' in shops
+      ? h(
+          'p',
+          { 'data-field': 'shops', class: 'notice notice-alert', role: 'alert' },
+          `Could not load the shop connections: ${shops.problem}`,
+        )
+      : shops.length === 0
+        ? h('p', { 'data-field': 'shops' }, NONE)
+        : h('div', { 'data-field': 'shops' }, ...shops.map(shop)),
     h(
       'p',
       { class: 'help' },
