@@ -111,6 +111,21 @@ describe('the console in a browser', () => {
     expect(await c.page.getByText('Could not load the overview').count()).toBe(0);
   });
 
+  test('Apply filters with the filters unchanged reads the list again (the operator refreshing it)', BROWSER_TEST, async () => {
+    const c = await consoleService(await browser());
+    c.sim.set({ refusedClientIds: [LINE_USER_2] });
+    const dead = () => c.order(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: LINE_USER_2 }] })));
+    await c.settled(await dead());
+    await c.signIn();
+    await nav(c, 'Deliveries');
+    await c.page.getByLabel('Status').selectOption('dead');
+    await c.page.getByRole('button', { name: 'Apply filters' }).click();
+    await listed(c, 1);
+    await c.settled(await dead());
+    await c.page.getByRole('button', { name: 'Apply filters' }).click();
+    await listed(c, 2);
+  });
+
   test('DRY_RUN is shown loudly on every page', BROWSER_TEST, async () => {
     const c = await consoleService(await browser(), { env: { DRY_RUN: 'true' } });
     await c.signIn();

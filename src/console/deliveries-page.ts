@@ -85,7 +85,10 @@ export const deliveriesPage: Page = ({ main, params }) => {
       const value = String(data.get(name) ?? '').trim();
       if (value) query.set(name, value);
     }
-    location.hash = `#/deliveries${query.size > 0 ? `?${query}` : ''}`;
+    const hash = `#/deliveries${query.size > 0 ? `?${query}` : ''}`;
+    // The same filters again fire no hashchange: read the list again here (the operator refreshing it).
+    if (location.hash === hash) void load();
+    else location.hash = hash;
   };
 
   const message = notice('status');
