@@ -25,7 +25,9 @@ export async function withBackoff<T>(
       if (!(error instanceof ShopCallError) || error.outcome === 'unauthorized' || error.lasting || attempt >= BACKOFF.tries || stopped())
         throw error;
       if ((error.retryAfterMs ?? 0) > BACKOFF.maxMs) throw error;
-      const ms = Math.min(BACKOFF.maxMs, error.retryAfterMs ?? BACKOFF.firstMs * 2 ** (attempt - 1));
+      // Retry-After: 0 asks for nothing: six tries at once would only hammer a shop already failing.
+      const asked = error.retryAfterMs !== undefined && error.retryAfterMs > 0 ? error.retryAfterMs : undefined;
+      const ms = Math.min(BACKOFF.maxMs, asked ?? BACKOFF.firstMs * 2 ** (attempt - 1));
       onWait?.(error, ms);
       await sleep(ms);
       if (stopped()) throw error;
