@@ -163,6 +163,10 @@ describe('actions in the console', () => {
     await c.page.getByRole('dialog', { name: 'Remove this binding?' }).getByRole('button', { name: 'Unbind' }).click();
     await lookup.getByRole('status').filter({ hasText: 'email:ann@example.com is unbound.' }).waitFor();
     expect((await c.admin('GET', '/recipients/email:ann@example.com')).status).toBe(404);
+    // Bound again below while the lookup above still shows it unbound: the lookup shows the binding.
+    await bind.getByRole('button', { name: 'Bind' }).click();
+    await lookup.locator('[data-fact="Chat user"] dd').filter({ hasText: LINE_USER }).waitFor();
+    expect((await c.admin('DELETE', '/recipients/email:ann@example.com')).status).toBe(204);
     // A key the browser would resolve away (`..` is /admin/ itself) is named wrong before anything is asked.
     await lookup.getByLabel('Customer key', { exact: true }).fill('..');
     await lookup.getByRole('button', { name: 'Look up' }).click();

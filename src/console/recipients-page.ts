@@ -21,7 +21,9 @@ export const recipientsPage: Page = ({ main }) => {
     'aria-describedby': 'lookup-key-help',
   });
   const found = h('div', { class: 'result', 'aria-live': 'polite' });
+  let shownKey: string | undefined; // the key the lookup shows, read again when it is bound below
   const lookup = async (key: string) => {
+    shownKey = key;
     try {
       const entry = await api<Recipient>('GET', recipientPath(key));
       found.replaceChildren(
@@ -97,6 +99,7 @@ export const recipientsPage: Page = ({ main }) => {
         userId: bindUser.value.trim(),
       });
       bound.show(`Bound ${text(entry.key)} to ${text(entry.platform)} user ${text(entry.userId)}.`, 'ok');
+      if (shownKey !== undefined && (shownKey === key || shownKey === entry.key)) await lookup(shownKey);
     } catch (error) {
       bound.show(`Not bound: ${sentence(reason(error))}`, 'error');
     }
