@@ -4,7 +4,7 @@
 // not answer retried with backoff (never once per delivery), and none once MantaGO refuses. What
 // the state can become is decided in credentials-state.ts; this file carries it out.
 import { settleBy, systemClock, type Clock } from '../clock.ts';
-import type { ApiPair, CredentialsOrigin, CredentialsStatus, StoredCredentials } from '../domain/credentials.ts';
+import type { ApiPair, CredentialsStatus, StoredCredentials } from '../domain/credentials.ts';
 import {
   type CredentialsEvent,
   type CredentialsState,
@@ -21,6 +21,7 @@ import { WakeTimer } from './credentials-timer.ts';
 import { RefreshClaim } from './refresh-claim.ts';
 import { OldPairs } from './old-pair.ts';
 import { startingPair } from './starting-pair.ts';
+import { storeBeforeExit } from './store-at-stop.ts';
 import { type CredentialsDeps, type CredentialsHealth, fingerprint, nextPair, type Renewal, type UsableCredentials } from './renewal.ts';
 
 export class CredentialsManager {
@@ -32,6 +33,8 @@ export class CredentialsManager {
   private refreshing: Promise<Renewal> | undefined;
   /** Shutting down: a refresh the exit could cut off is not begun (MantaGO would kill the pair held for one never stored). */
   private quiesced = false;
+  /** Shutting down: until when a pair not yet stored is tried again. */
+  private storeBy = 0;
   private readonly timer: WakeTimer;
   private readonly changeListeners = new Set<() => void>();
 
@@ -63,18 +66,19 @@ export class CredentialsManager {
     );
   }
 
-  /** Shutdown began: no more refreshes (one would race the process's exit); one under way goes on. */
+  /** Shutdown began: no more refreshes (one would race the process's exit); one under way goes on, as do tries to store its pair. */
   quiesce(): void {
     this.quiesced = true;
-    this.timer.stop();
+    this.storeBy = this.clock.now() + (this.deps.storeAtStopMs ?? 0);
+    this.schedule();
   }
 
-  /** A refresh under way ends and a pair not yet stored is stored: a shutdown never loses the pair MantaGO rotated to. */
+  /** A refresh under way ends and a pair not yet stored is stored, tried until the grace runs out: MantaGO killed the one before. */
   async stop(): Promise<void> {
     this.timer.stop();
     this.changeListeners.clear();
     await this.refreshing;
-    await this.storeUnsaved();
+    await storeBeforeExit(() => this.storeUnsaved(), this.clock, this.storeBy, this.deps.log);
   }
 
   status(): CredentialsStatus {
@@ -146,7 +150,7 @@ export class CredentialsManager {
     const stored = (await store.loadCredentials(botId)) ?? held;
     const base = stored && held && held.generation > stored.generation ? held : stored;
     const installed = await store.saveCredentials(
-      this.successor(base, pair, 'admin', stored?.envFingerprint ?? fingerprint(botId, envPair)),
+      nextPair(botId, this.clock.now(), base, pair, 'admin', stored?.envFingerprint ?? fingerprint(botId, envPair)),
     );
     this.apply({ type: 'pair_seen', pair: installed }); // newer than any held: an unsaved pair is moot
     log.info({ generation: installed.generation }, 'installed MantaGO credentials given by the operator');
@@ -238,11 +242,6 @@ export class CredentialsManager {
     return this.apply({ type: 'refresh_not_made', reason, now: this.clock.now(), random: this.random() }).answer;
   }
 
-  /** The pair that follows `base`, obtained now. */
-  private successor(base: StoredCredentials | undefined, pair: ApiPair, origin: CredentialsOrigin, envFingerprint: string) {
-    return nextPair(this.deps.botId, this.clock.now(), base, pair, origin, envFingerprint);
-  }
-
   /** Stores the pair in use if it waits to be; whether it is stored now. */
   private async storeUnsaved(): Promise<boolean> {
     const held = this.loaded();
@@ -292,7 +291,8 @@ export class CredentialsManager {
 
   /** One timer: store an unsaved pair again, retry a failing refresh, or refresh ahead of expiry (none in a dry run). */
   private schedule(): void {
-    this.timer.set(this.deps.dryRun ? undefined : nextWake(this.loaded()), (wake) =>
+    const wake = this.deps.dryRun ? undefined : nextWake(this.loaded());
+    this.timer.set(this.quiesced && wake?.task !== 'store' ? undefined : wake, (wake) =>
       wake.task === 'store' ? void this.storeUnsaved() : void this.refresh(wake.reason),
     );
   }

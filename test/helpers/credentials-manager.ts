@@ -4,6 +4,7 @@ import pino, { type Logger } from 'pino';
 import type { StoredCredentials } from '../../src/domain/credentials.ts';
 import type { RefreshResult } from '../../src/mantago/client.ts';
 import { CredentialsManager } from '../../src/mantago/credentials.ts';
+import type { CredentialsDeps } from '../../src/mantago/renewal.ts';
 import type { CredentialsStore } from '../../src/store/store.ts';
 import { FakeClock } from './fake-clock.ts';
 
@@ -50,7 +51,11 @@ export class MemoryStore implements CredentialsStore {
 
 export const pair = (n: number) => ({ apiToken: `token-${n}`, apiSecret: `secret-${n}` });
 
-export async function setup(answers: (() => RefreshResult | Promise<RefreshResult>)[], log: Logger = pino({ level: 'silent' })) {
+export async function setup(
+  answers: (() => RefreshResult | Promise<RefreshResult>)[],
+  log: Logger = pino({ level: 'silent' }),
+  deps: Pick<CredentialsDeps, 'storeAtStopMs'> = {},
+) {
   const clock = new FakeClock();
   const store = new MemoryStore();
   const asked: string[] = [];
@@ -76,6 +81,7 @@ export async function setup(answers: (() => RefreshResult | Promise<RefreshResul
     refreshTimeoutMs: 30_000,
     clock,
     random: () => 0.5,
+    ...deps,
   });
   await manager.start();
   return { clock, store, manager, asked, startBys, outcomes };

@@ -10,7 +10,7 @@ import {
   UNUSABLE_PAIR_MESSAGE,
   UNUSABLE_PAIR_REASON,
 } from '../../src/mantago/refresh-policy.ts';
-import { pair, setup } from '../helpers/credentials-manager.ts';
+import { loggedLines, pair, setup } from '../helpers/credentials-manager.ts';
 import { settle } from '../helpers/fake-clock.ts';
 
 const renewed = (n: number): RefreshResult => ({ kind: 'ok', ...pair(n), durationMs: 5 });
@@ -275,6 +275,35 @@ describe('CredentialsManager', () => {
     expect(store.row).toMatchObject({ apiToken: 'token-2', generation: 2 });
     await clock.advance(40 * 24 * 3_600_000); // past the new token's expiry: no refresh ahead of it once stopped
     expect(asked).toEqual(['token-1']);
+  });
+
+  test('shutdown: a new pair the store refuses is tried again until the grace runs out, not once: a store back within it keeps it', async () => {
+    const { clock, store, manager } = await setup([() => renewed(2)], undefined, { storeAtStopMs: 10_000 });
+    store.failSaves = 5; // the store failing over: the refresh's own save and the next ones are refused
+    expect(await manager.forceRefresh()).toBe('renewed');
+    expect(store.row).toMatchObject({ generation: 1 }); // MantaGO killed it: pair 2 lives in memory only
+    manager.quiesce();
+    let stopped = false;
+    const stopping = manager.stop().then(() => (stopped = true));
+    for (let i = 0; i < 20 && !stopped; i++) await clock.advance(500);
+    await stopping;
+    expect(store.row).toMatchObject({ apiToken: 'token-2', generation: 2 });
+  });
+
+  test('shutdown: a store that never takes the new pair is said at error level, with the way out and without the pair', async () => {
+    const { log, lines } = loggedLines();
+    const { clock, store, manager } = await setup([() => renewed(2)], log, { storeAtStopMs: 3_000 });
+    store.failSaves = 1_000;
+    await manager.forceRefresh();
+    manager.quiesce();
+    let stopped = false;
+    const stopping = manager.stop().then(() => (stopped = true));
+    for (let i = 0; i < 20 && !stopped; i++) await clock.advance(500);
+    await stopping;
+    expect(store.row).toMatchObject({ generation: 1 });
+    const last = lines.at(-1);
+    expect(last).toMatchObject({ level: 50, msg: expect.stringContaining('PUT /admin/credentials') });
+    expect(JSON.stringify(lines)).not.toMatch(/token-2|secret-2/);
   });
 
   test('shutting down: a 1004 reported once quiesced begins no refresh (the exit could cut it off after MantaGO killed the pair); the work waits', async () => {
