@@ -194,7 +194,8 @@ describe('afterTagTry', () => {
     expect(afterTagTry(denied, { attempts: 0, waitingSince: now - policy.maxAgeMs }, policy, now, 0, now + 5_000)).toMatchObject({
       to: 'dead',
       outcome: 'failed',
-      reason: expect.stringContaining('1002'),
+      reason: 'gave up after 3600 s; last error: MantaGO refuses the bot (permission_denied, code 1002): Permission denied',
+      bot: { reason: 'permission_denied', code: 1002 }, // still told to the bot's state: the bot is paused as for any 1002
     });
   });
 

@@ -187,11 +187,18 @@ function recipients(step: Step | undefined): Step | undefined {
  * MantaGO refuses the bot: the deliveries wait for it — for the next probe (`retryAt`) — and the
  * wait is not an attempt; only the age bound still applies.
  */
+/** What a refusal of the bot says, for a delivery's or a tag job's error. */
+export const botRefusalReason = (refusal: BotRefusal): string =>
+  `MantaGO refuses the bot (${refusal.reason}${refusal.code === null ? '' : `, code ${refusal.code}`}): ${refusal.message}`;
+
+/** The error of a delivery or a tag job the age bound ended. */
+export const gaveUpAfter = (ageMs: number, reason: string): string => `gave up after ${Math.round(ageMs / 1000)} s; last error: ${reason}`;
+
 export function afterBotRefused(refusal: BotRefusal, batch: readonly Progress[], policy: RetryPolicy, now: number, retryAt: number): Step {
-  const reason = `MantaGO refuses the bot (${refusal.reason}${refusal.code === null ? '' : `, code ${refusal.code}`}): ${refusal.message}`;
+  const reason = botRefusalReason(refusal);
   const transitions = batch.map((d): Transition => {
     const age = now - d.waitingSince;
-    if (age >= policy.maxAgeMs) return { to: 'dead', reason: `gave up after ${Math.round(age / 1000)} s; last error: ${reason}` };
+    if (age >= policy.maxAgeMs) return { to: 'dead', reason: gaveUpAfter(age, reason) };
     return { to: 'retry', at: retryTime(policy, d, Math.max(now, retryAt)), counted: false };
   });
   return { step: 'finish', outcome: 'bot_refused', transitions };
@@ -213,7 +220,7 @@ export function afterRenewalFailed(
   const reason = renewal === 'rejected' ? 'MantaGO rejected the credentials' : 'MantaGO credentials could not be renewed';
   const transitions = batch.map((d): Transition => {
     const age = now - d.waitingSince;
-    if (age >= policy.maxAgeMs) return { to: 'dead', reason: `gave up after ${Math.round(age / 1000)} s; last error: ${reason}` };
+    if (age >= policy.maxAgeMs) return { to: 'dead', reason: gaveUpAfter(age, reason) };
     return { to: 'retry', at: retryTime(policy, d, renewal === 'rejected' ? now : Math.max(now, retryAt)), counted: false };
   });
   return { step: 'finish', outcome: 'credentials_unavailable', transitions };
@@ -245,7 +252,7 @@ export function rateLimited(
   retryAfterMs?: number,
 ): Transition {
   const age = now - progress.waitingSince;
-  if (age >= policy.maxAgeMs) return { to: 'dead', reason: `gave up after ${Math.round(age / 1000)} s; last error: ${reason}` };
+  if (age >= policy.maxAgeMs) return { to: 'dead', reason: gaveUpAfter(age, reason) };
   const delay = Math.max(retryAfterMs ?? 0, jittered(Math.min(policy.maxDelayMs, Math.max(policy.baseDelayMs, age / 10)), random));
   return { to: 'retry', at: retryTime(policy, progress, now + delay), counted: false };
 }

@@ -4,7 +4,7 @@
 import type { TagAttemptOutcome, TagJobStatus } from '../domain/tagging.ts';
 import { type BotRefusal, botRefusalOf } from '../mantago/bot-state.ts';
 import type { TagTry } from '../mantago/tags.ts';
-import { type RetryPolicy, rateLimited, refusedForGood, retryLater } from './outcome.ts';
+import { botRefusalReason, gaveUpAfter, type RetryPolicy, rateLimited, refusedForGood, retryLater } from './outcome.ts';
 
 export type { TagTry } from '../mantago/tags.ts';
 
@@ -13,7 +13,7 @@ export type TagStep =
   | { to: Extract<TagJobStatus, 'tagged'>; outcome: 'tagged' | 'dry_run' }
   /** `bot`: MantaGO refused the bot itself (1002, 5001): the job waits, uncounted, for the bot's next probe. */
   | { to: 'retry'; at: number; counted: boolean; outcome: TagAttemptOutcome; error: string; bot?: BotRefusal }
-  | { to: Extract<TagJobStatus, 'dead'>; outcome: TagAttemptOutcome; reason: string }
+  | { to: Extract<TagJobStatus, 'dead'>; outcome: TagAttemptOutcome; reason: string; bot?: BotRefusal }
   /** The call never started (no call slot within the lease): back, due now, nothing counted. */
   | { to: 'release' };
 
@@ -67,12 +67,10 @@ export function afterTagTry(
       if (refusal?.reason === 'permission_denied' && tagsRefused) return retried(retryLater(reason, progress, policy, now, random), reason);
       if (refusal) {
         // Uncounted, as every wait not the job's own, but within the age bound: one refused for good dies and is shown.
-        const age = now - job.waitingSince;
-        if (age >= policy.maxAgeMs) {
-          const why = `MantaGO refuses the bot (${refusal.reason}, code ${refusal.code}): HTTP ${result.status} ${result.message}`;
-          return { to: 'dead', outcome: 'failed', reason: `gave up after ${Math.round(age / 1000)} s; last error: ${why}` };
-        }
+        // The refusal is told to the bot's state either way (bot?: the tagger pauses the bot on it).
         const bot = { ...refusal, byTagCall: true as const };
+        const age = now - job.waitingSince;
+        if (age >= policy.maxAgeMs) return { to: 'dead', outcome: 'failed', reason: gaveUpAfter(age, botRefusalReason(refusal)), bot };
         return { to: 'retry', at: botProbeAt ?? now + policy.baseDelayMs, counted: false, outcome: 'failed', error: reason, bot };
       }
       // An unknown tag or user: asking again changes nothing.

@@ -79,7 +79,7 @@ export class Tagger {
     if (result.kind === 'ok') bot?.accepted(false);
     const random = (this.deps.random ?? Math.random)();
     const step = afterTagTry(result, job, policy, this.clock.now(), random, bot?.probeAt(), bot?.tagsRefused());
-    if (step.to === 'retry' && step.bot) bot?.refused(step.bot);
+    if ((step.to === 'retry' || step.to === 'dead') && step.bot) bot?.refused(step.bot);
     if (step.to === 'release') return record({ status: 'pending', counted: false, nextAttemptAt: this.clock.now(), error: null });
     // Another replica creating the tag: nothing was tried, so nothing is recorded as a try or counted.
     if (result.kind === 'busy' && step.to === 'retry')
