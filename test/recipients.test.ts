@@ -99,7 +99,9 @@ describe('recipient directory', () => {
         'Content-Type must be one of application/x-ndjson, application/jsonl, application/json-lines, text/csv',
       );
     }
-    // A JSON route is not handed a string to misread: text/plain is refused as not JSON.
+    // A JSON route is not handed a string to misread: text/plain, or an import's CSV, is refused as not JSON.
+    const csvBinding = await admin('PUT', '/recipients/customer:7', 'customer:7,line', { 'content-type': 'text/csv' });
+    expect(csvBinding).toMatchObject({ status: 415, body: { message: 'Content-Type must be application/json' } });
     const plain = await admin('PUT', '/recipients/customer:7', '{"optOut":true}', { 'content-type': 'text/plain' });
     expect(plain).toMatchObject({
       status: 415,

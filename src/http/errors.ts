@@ -67,6 +67,10 @@ export function errorReplies(...statuses: number[]): Record<number, typeof Error
   return Object.fromEntries(statuses.map((status) => [status, ErrorReply]));
 }
 
+/** A body of a type the route does not read: the answer names those it does (JSON, unless the route says). */
+export const unsupportedMediaType = (types: readonly string[] = []): HttpError =>
+  httpError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be ${types.length > 0 ? `one of ${types.join(', ')}` : 'application/json'}`);
+
 /**
  * Any error a route or Fastify raised, as an entry of the catalogue: Fastify's own 4xx named, anything else a bare 500.
  * `consumes`: the route's body types when not JSON (a recipient import), for a 415 that names them.
@@ -82,10 +86,7 @@ export function toHttpError(error: FastifyError, retryAfterS: number, consumes?:
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return httpError('BODY_TOO_LARGE', 'body is larger than this route accepts (BODY_LIMIT_BYTES; a recipient import, 10 MiB)');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return httpError(
-        'UNSUPPORTED_MEDIA_TYPE',
-        `Content-Type must be ${consumes?.length ? `one of ${consumes.join(', ')}` : 'application/json'}`,
-      );
+      return unsupportedMediaType(consumes);
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return httpError('INVALID_JSON', 'body is not valid JSON');

@@ -10,7 +10,7 @@ import { DELIVERY_STATUSES } from '../domain/delivery.ts';
 import type { Service } from '../service.ts';
 import { header, type Normalized } from '../sources/source.ts';
 import { StoreUnavailableError } from '../store/errors.ts';
-import { HttpError, errorReplies, httpError } from './errors.ts';
+import { HttpError, errorReplies, httpError, unsupportedMediaType } from './errors.ts';
 import { payloadProblems } from './payload-check.ts';
 
 declare module 'fastify' {
@@ -83,7 +83,7 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ service: Service; bodyLi
           return reply.code(200).send({ status: 'ignored', reason: source.ping.reason });
         }
         count('invalid');
-        throw httpError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+        throw unsupportedMediaType();
       }
       const verdict = enabled.verify(raw, request.headers);
       if (!verdict.ok) {

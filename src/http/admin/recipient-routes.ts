@@ -8,7 +8,7 @@ import { directoryKeyProblem } from '../../mapping/directory-keys.ts';
 import { directoryEntryProblem, parseRecipientImport, type ImportFormat } from '../../mapping/recipient-import.ts';
 import type { Clock } from '../../clock.ts';
 import type { Store } from '../../store/store.ts';
-import { errorReplies, httpError } from '../errors.ts';
+import { errorReplies, httpError, unsupportedMediaType } from '../errors.ts';
 import { RecipientSchema, recipientView } from './schemas.ts';
 
 const KeyParams = Type.Object({
@@ -24,9 +24,6 @@ const IMPORT_TYPES: Record<string, ImportFormat> = {
 const IMPORT_LIMIT_BYTES = 10 * 1024 * 1024;
 
 export const recipientRoutes: FastifyPluginAsyncTypebox<{ store: Store; clock: Clock }> = async (app, { store, clock }) => {
-  for (const type of Object.keys(IMPORT_TYPES)) {
-    app.addContentTypeParser(type, { parseAs: 'string', bodyLimit: IMPORT_LIMIT_BYTES }, (_request, body, done) => done(null, body));
-  }
   const { operator } = store;
   const view = async (key: string) => recipientView(key, await operator.getRecipient(key), (await store.optedOut([key])).get(key));
   const setOptOut = (key: string, optOut: boolean) => (optOut ? operator.putOptOut(key, clock.now()) : operator.liftOptOut(key));
@@ -103,28 +100,33 @@ export const recipientRoutes: FastifyPluginAsyncTypebox<{ store: Store; clock: C
     },
   });
 
-  app.post('/recipients/import', {
-    schema: {
-      summary:
-        'Bulk import: JSON lines ({"key","platform","userId","optOut"?}) or CSV (key,platform,userId[,optOut]); a line may hold only key and optOut; every valid line is applied, each bad line reported',
-      tags: ['admin'],
-      consumes: Object.keys(IMPORT_TYPES),
-      response: {
-        200: Type.Object({
-          imported: Type.Integer(),
-          errors: Type.Array(Type.Object({ line: Type.Integer(), error: Type.String() })),
-        }),
-        ...errorReplies(400, 401, 413, 415),
+  // The import's own body types, for its route alone: a binding sent as CSV is told it must be JSON.
+  await app.register(async (imports) => {
+    for (const type of Object.keys(IMPORT_TYPES))
+      imports.addContentTypeParser(type, { parseAs: 'string', bodyLimit: IMPORT_LIMIT_BYTES }, (_request, body, done) => done(null, body));
+    imports.post('/recipients/import', {
+      schema: {
+        summary:
+          'Bulk import: JSON lines ({"key","platform","userId","optOut"?}) or CSV (key,platform,userId[,optOut]); a line may hold only key and optOut; every valid line is applied, each bad line reported',
+        tags: ['admin'],
+        consumes: Object.keys(IMPORT_TYPES),
+        response: {
+          200: Type.Object({
+            imported: Type.Integer(),
+            errors: Type.Array(Type.Object({ line: Type.Integer(), error: Type.String() })),
+          }),
+          ...errorReplies(400, 401, 413, 415),
+        },
       },
-    },
-    handler: async (request) => {
-      const format = IMPORT_TYPES[(request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''];
-      if (!format) throw httpError('UNSUPPORTED_MEDIA_TYPE', `Content-Type must be one of ${Object.keys(IMPORT_TYPES).join(', ')}`);
-      const { entries, optOuts, imported, errors } = parseRecipientImport(request.body as string, format, clock.now());
-      if (imported === 0 && errors.length === 0) throw httpError('INVALID_PAYLOAD', 'the import has no lines');
-      await operator.putRecipients(entries);
-      for (const { key, optOut } of optOuts) await setOptOut(key, optOut);
-      return { imported, errors };
-    },
+      handler: async (request) => {
+        const format = IMPORT_TYPES[(request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? ''];
+        if (!format) throw unsupportedMediaType(Object.keys(IMPORT_TYPES));
+        const { entries, optOuts, imported, errors } = parseRecipientImport(request.body as string, format, clock.now());
+        if (imported === 0 && errors.length === 0) throw httpError('INVALID_PAYLOAD', 'the import has no lines');
+        await operator.putRecipients(entries);
+        for (const { key, optOut } of optOuts) await setOptOut(key, optOut);
+        return { imported, errors };
+      },
+    });
   });
 };
