@@ -64,8 +64,9 @@ export interface PassOptions {
   clock: Clock;
   intake: Intake;
   /**
-   * Orders stored at once (a page's all, unless given): a share of INTAKE_QUEUE_MAX, so a page larger
-   * than the queue is stored in turns instead of refused by it, and webhooks keep room beside it.
+   * Orders stored at once by all passes side by side (a page's all, unless given): a share of
+   * INTAKE_QUEUE_MAX, so a page larger than the queue is stored in turns instead of refused by it,
+   * and webhooks keep room beside it.
    */
   parallel?: number;
   /** True once the pass should end (the service stops). */
@@ -94,6 +95,7 @@ export async function runPass(connection: ShopConnection, window: Window, option
   const counts = noCounts();
   const { clock, deadline } = options;
   const late = () => deadline !== undefined && clock.now() >= deadline;
+  const sideBySide = () => Math.max(1, options.sideBySide?.() ?? 1);
   const take = async (events: ReceivedOrder[]) => {
     for (const event of events) {
       const result = await options.intake({ ...event, polled: true }, RECONCILE_TOPIC);
@@ -141,7 +143,8 @@ export async function runPass(connection: ShopConnection, window: Window, option
     }
     const storing = clock.now();
     const orders = [...byOrder.values()];
-    const parallel = options.parallel ?? orders.length;
+    // Passes side by side (two shops, a replay) share it, so together they still leave the queue room.
+    const parallel = options.parallel === undefined ? orders.length : Math.max(1, Math.floor(options.parallel / sideBySide()));
     for (let at = 0; at < orders.length; at += parallel) await Promise.all(orders.slice(at, at + parallel).map(take));
     const busy = clock.now() - storing;
     options.onNew?.(counts.new - before);
@@ -159,7 +162,7 @@ export async function runPass(connection: ShopConnection, window: Window, option
       throw new ShopCallError('unreachable', `${connection.source} paged without end (the same cursor again)`);
     if (++pages >= MAX_PAGES_PER_PASS) break;
     cursor = page.next;
-    const share = Math.max(1, options.sideBySide?.() ?? 1);
+    const share = sideBySide();
     if (cursor !== undefined && busy > 0 && !stopped()) await sleep(share * Math.min(busy * REST_PER_BUSY, MAX_REST_MS));
   } while (cursor !== undefined && !stopped());
   return left === undefined ? counts : { ...counts, resumeFrom: through ?? window.since, resumeCursor: left };
