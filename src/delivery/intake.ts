@@ -151,7 +151,9 @@ export function createIntake(deps: IntakeDeps): Intake {
             shipmentId === undefined || !mayBeLate
               ? undefined
               : find(orderEventKey(placedKey, 'delivered', shipmentId), 'look the delivery up'),
+            // News only beside its placed event (stored, so its ending was not pruned): one read, not two.
             isOrderEnding(received.event) &&
+              !taken.newsIfPlaced &&
               withDeadline(deps.store.prunedEnding(orderEventKey(placedKey, received.event)), storeTimeoutMs, 'look the ending up'),
           ]);
     if (taken.newsIfPlaced && placed === undefined) return { outcome: 'ignored', reason: taken.newsIfPlaced };
