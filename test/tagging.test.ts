@@ -284,29 +284,6 @@ rules:
     },
   );
 
-  test.skipIf(!available)(
-    'a WooCommerce order first seen completed with only tags to its placed rule, its shipment waiting for tracking: the buyer is tagged',
-    async () => {
-      const mapping = `${RECIPIENTS}rules:
-  - name: buyer
-    when: { event: placed }
-    tag: { add: [{ name: buyer }] }
-  - name: shipped
-    when: { event: shipped }
-    send: { message: "Shipped: {{shipment.trackingNumber}}" }
-`;
-      const { app, sim } = await setup(mapping);
-      const order = wooOrder({ status: 'completed', meta_data: [{ id: 1, key: 'line_uid', value: user(72) }] });
-      const first = await post(app, wooRequest(order));
-      expect(first.status).toBe(202);
-      const tracking = { id: 2, key: '_wc_shipment_tracking_items', value: [{ tracking_number: 'TW72', tracking_provider: 'DHL' }] };
-      expect((await post(app, wooRequest({ ...order, meta_data: [...order.meta_data, tracking] }))).status).toBe(200);
-      await waitFor(() => sim.timesDelivered(user(72)) === 1, { what: 'the shipped message' });
-      await waitFor(() => added(sim, 'buyer', user(72)) === 1, { what: "the placed rule's tag" });
-      expect(sim.tags.tagsOf('line', user(72))).toEqual(['buyer']);
-    },
-  );
-
   test.skipIf(!available)('a bot MantaGO refuses (1002) holds the tags uncounted; allowed again, the buyer is tagged once', async () => {
     const { app, sim } = await setup(JOURNEY, { BOT_PROBE_BASE_MS: '100', BOT_PROBE_MAX_MS: '300', RETRY_MAX_ATTEMPTS: '2' });
     sim.set({ permissionDenied: true });

@@ -12,6 +12,7 @@ import {
   type RecordedOrder,
   SPENT_AT_FIRST_SIGHT,
   TOLD_BEFORE_PRUNED,
+  tagsOf,
   withdrawnAlready,
 } from '../domain/delivery.ts';
 import {
@@ -194,14 +195,13 @@ export function createIntake(deps: IntakeDeps): Intake {
     // polled one is still judged by its own time).
     if (firstSeen && decided.kind === 'skip' && anyRuleFor(mapping.rules, received.event))
       return take({ ...taken, placedIfFirst: false }, topic, { alongside: incoming(order, scope, placedKey, topic, receivedAt, decided) });
-    // The placed event stored alongside keeps its own tags (the store queues them with it, first), whatever this plan becomes.
-    const placedTags = alongside?.plan.kind === 'skip' ? alongside.plan.tagging : undefined;
     const tagged = firstSeen ? withTagsOf(decided, received, mapping) : decided;
     const plan = withdrawnAlready(replacesSkipped === SPENT_AT_FIRST_SIGHT ? withoutTags(tagged) : tagged, taken.followedBy);
     const stored = incoming(order, scope, placedKey, topic, receivedAt, plan);
     // A customer who asked for no more chat messages: the store skips it as it stores it (`opted out`),
-    // in the same transaction, so taking an order in costs no extra store call.
-    const keys = plan.kind === 'skip' && !plan.tagging && !placedTags ? [] : customerKeys(order.customer);
+    // in the same transaction, so taking an order in costs no extra store call. Its tags too, and those of
+    // the placed event stored alongside (the store queues them with that one, first).
+    const keys = plan.kind === 'skip' && !plan.tagging && !(alongside && tagsOf(alongside.plan)) ? [] : customerKeys(order.customer);
     if (keys.length > 0) stored.optOutKeys = keys;
     // First seen, its shipped event is spent with it, so a redelivery of the same status sends nothing
     // more; or it carries its placed event (the recursion above, which is never first seen).

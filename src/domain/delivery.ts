@@ -54,6 +54,9 @@ export type DeliveryPlan =
   /** Stored pending: the worker finds the recipient (a MantaGO member lookup), then the rule; what any of its rules is withdrawn by withdraws it meanwhile. */
   | { kind: 'resolve'; reason: string; withdrawnBy?: readonly OrderEvent[] };
 
+/** The tags a plan puts on its recipient (one still to find its recipient has none yet). */
+export const tagsOf = (plan: DeliveryPlan): Tagging | undefined => (plan.kind === 'resolve' ? undefined : plan.tagging);
+
 /** An order that passed verification, with what the mapping decided for it. */
 export interface IncomingOrder {
   /** Two webhooks with the same key are the same order: the second is a duplicate. */

@@ -4,7 +4,7 @@
 // methods that do more: orders group-committed, work in chunks, the credentials' cipher.
 import type { Clock } from '../clock.ts';
 import type { StoredCredentials } from '../domain/credentials.ts';
-import type { IncomingOrder, RecordedOrder } from '../domain/delivery.ts';
+import { type IncomingOrder, type RecordedOrder, tagsOf } from '../domain/delivery.ts';
 import type { DirectoryEntry } from '../domain/recipient.ts';
 import { credentialsCipher } from './credentials-cipher.ts';
 import { newDeliveryRow } from './delivery-row.ts';
@@ -124,8 +124,8 @@ export function engineStore(engine: Engine, options: StoreOptions = {}): Store {
       if (closed) return Promise.reject(new Error('the store is closed'));
       const rows = [newDeliveryRow(incoming), ...(incoming.alongside ? [newDeliveryRow(incoming.alongside)] : [])];
       const withdraws = incoming.withdraws && { orderId: incoming.orderId, ...incoming.withdraws };
-      const { tagging } = incoming.plan.kind === 'resolve' ? {} : incoming.plan;
-      const alongsideTagging = incoming.alongside?.plan.kind === 'skip' ? incoming.alongside.plan.tagging : undefined;
+      const tagging = tagsOf(incoming.plan);
+      const alongsideTagging = incoming.alongside && tagsOf(incoming.alongside.plan);
       return orders.submit({
         rows,
         now: incoming.receivedAt,
