@@ -3,7 +3,7 @@
 import Type, { type Static, type TOptional, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
 import { LEASE_MARGIN_MS } from '../delivery/lease.ts';
-import { CREDENTIAL_PATTERN } from '../mantago/api.ts';
+import { HEADER_TOKEN_PATTERN } from '../domain/header-token.ts';
 import { allErrors } from '../schema-errors.ts';
 import { maskUrlPassword } from '../secrets.ts';
 import { SOURCES } from '../sources/registry.ts';
@@ -30,12 +30,12 @@ export const EnvSchema = Type.Object({
   MANTAGO_API_TOKEN: Type.String({
     description: "the bot's API token from MantaGO (printable ASCII, no spaces)",
     minLength: 1,
-    pattern: CREDENTIAL_PATTERN,
+    pattern: HEADER_TOKEN_PATTERN,
   }),
   MANTAGO_API_SECRET: Type.String({
     description: "the bot's API secret key from MantaGO (printable ASCII, no spaces)",
     minLength: 1,
-    pattern: CREDENTIAL_PATTERN,
+    pattern: HEADER_TOKEN_PATTERN,
   }),
   MANTAGO_TIMEOUT_MS: Integer('timeout of one MantaGO call in ms', 10_000, 100, 120_000),
   MANTAGO_MEMBER_CACHE_S: Integer(
@@ -67,7 +67,7 @@ export const EnvSchema = Type.Object({
     Type.String({
       description: 'bearer token for /admin, at least 16 printable ASCII characters without spaces; unset disables /admin',
       minLength: 16,
-      pattern: '^[\\x21-\\x7e]+$',
+      pattern: HEADER_TOKEN_PATTERN,
     }),
   ),
   LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {

@@ -1,5 +1,6 @@
 // The operator's console: sign-in, the header, and a hash router (#/deliveries/12) over the pages.
 // The hash never holds the token: only which page, and a list's filters.
+import { HEADER_TOKEN_PATTERN } from '../domain/header-token.ts';
 import { ApiError, api, onUnauthorized, session, type Overview } from './api.ts';
 import { broadcastPage } from './broadcast-page.ts';
 import { deliveriesPage } from './deliveries-page.ts';
@@ -112,7 +113,7 @@ function showSignIn(message = ''): void {
     const token = input.value.trim();
     if (!token) return error.show('Paste the admin token first.');
     // The browser would refuse to send it at all, which reads as "the service did not answer".
-    if (!/^[\x21-\x7e]+$/.test(token))
+    if (!new RegExp(HEADER_TOKEN_PATTERN).test(token))
       return error.show(
         'That is not the admin token: it holds a character no token has (a space, a curly quote or an invisible one, from copying?).',
       );

@@ -2,14 +2,14 @@
 // what comes back. Shared by the client and the simulator so both speak the same contract.
 import type { Platform } from '../domain/recipient.ts';
 import { MANTAGO_CODES } from './error-codes.ts';
+import { HEADER_TOKEN_PATTERN } from '../domain/header-token.ts';
 
 export const BROADCAST_PATH = '/api/openapi/broadcast';
 export const TOKEN_PATH = '/api/openapi/token';
 /** `errResponse.code` for "Token is invalid or expired", whatever the HTTP status (error-codes.ts names every code). */
 export const TOKEN_EXPIRED_CODE = MANTAGO_CODES.TOKEN_EXPIRED;
-/** A token or secret as MantaGO issues them: printable ASCII, no spaces (each goes into a header or a body on every call). */
-export const CREDENTIAL_PATTERN = '^[\\x21-\\x7e]+$';
-const credential = new RegExp(CREDENTIAL_PATTERN);
+/** A token or secret as MantaGO issues them (each goes into a header or a body on every call). */
+const credential = new RegExp(HEADER_TOKEN_PATTERN);
 export const isCredential = (value: unknown): value is string => typeof value === 'string' && credential.test(value);
 /** Tokens last 30 days; a token whose `exp` cannot be read is assumed to last that long. */
 export const TOKEN_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;

@@ -18,6 +18,7 @@ import { MESSAGE_MAX_LENGTH } from '../../domain/content.ts';
 import type { CallResult } from '../../mantago/client.ts';
 import type { Service } from '../../service.ts';
 import { errorReplies, httpError } from '../errors.ts';
+import { HEADER_TOKEN_PATTERN } from '../../domain/header-token.ts';
 
 const BroadcastBody = Type.Object(
   {
@@ -70,7 +71,7 @@ const Headers = Type.Object({
     Type.String({
       minLength: 1,
       maxLength: 255,
-      pattern: '^[\\x21-\\x7e]+$',
+      pattern: HEADER_TOKEN_PATTERN,
       description: 'the same key within 24 h answers the first result and sends nothing more',
     }),
   ),
