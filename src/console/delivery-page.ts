@@ -47,13 +47,15 @@ export const deliveryPage: Page = ({ main, id }) => {
   // come, as while the service restarts, says nothing of that: it goes on).
   let stopWatching: (() => void) | undefined;
   let left = false; // the operator left the page: an action answered since starts no following
-  const watch = () => {
+  /** `now`: read it at once (false: it was just read). */
+  const watch = (now = true) => {
     stopWatching?.();
     if (left) return;
-    stopWatching = every(PENDING_REFRESH_MS, async () => {
+    const follow = async () => {
       const status = await load();
       if (status !== 'pending' && status !== 'unknown') stopWatching?.();
-    });
+    };
+    stopWatching = every(PENDING_REFRESH_MS, follow, { now });
   };
   let acting = false; // a double click sends one request
   const act = async (action: Action, job?: TagJob) => {
@@ -77,8 +79,9 @@ export const deliveryPage: Page = ({ main, id }) => {
       }
       heading.focus(); // the button goes away with the redraw; keep keyboard focus on the page
       // Redrawn before another click counts: a second click on the button just answered would be refused as "being sent".
-      if (!left) await load();
-      watch();
+      if (left) return;
+      const status = await load();
+      if (status === 'pending' || status === 'unknown') watch(false);
     } catch (error) {
       message.show(`${action === 'send-now' ? 'Send now' : 'Retry'} failed: ${sentence(reason(error))}`, 'error');
       watch(); // refused because it moved on (another operator resent it): shown as it is now

@@ -122,8 +122,8 @@ export function confirmDialog(options: { title: string; body: string; confirm: s
   });
 }
 
-/** Runs `load` now and every `everyMs` while the tab is visible; at once when it shows again. Returns the stop. */
-export function every(everyMs: number, load: () => Promise<void>): () => void {
+/** Runs `load` now (or, `now: false`, first after `everyMs`) and every `everyMs` while the tab is visible; at once when it shows again. Returns the stop. */
+export function every(everyMs: number, load: () => Promise<void>, { now = true }: { now?: boolean } = {}): () => void {
   let timer: number | undefined;
   let stopped = false;
   let running = false;
@@ -140,7 +140,8 @@ export function every(everyMs: number, load: () => Promise<void>): () => void {
   };
   const onVisibility = () => void (document.hidden ? window.clearTimeout(timer) : run());
   document.addEventListener('visibilitychange', onVisibility);
-  void run();
+  if (now) void run();
+  else timer = window.setTimeout(run, everyMs);
   return () => {
     stopped = true;
     window.clearTimeout(timer);
