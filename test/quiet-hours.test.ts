@@ -1,10 +1,12 @@
 // Quiet hours: a message due inside the window waits until it ends, is never dropped, and a rule
 // can opt out. With a clock the test moves, not a real night's wait.
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import { parseQuietHours, type QuietHours, quietUntil } from '../src/mapping/quiet-hours.ts';
-import { ADMIN_TOKEN, startServiceWithSimulator, shiftedClock } from './helpers/service.ts';
+import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
+import { ADMIN_TOKEN, startService, startServiceWithSimulator, shiftedClock } from './helpers/service.ts';
+import { auth, fulfillmentEvent, messages, STAGES, user } from './helpers/stages.ts';
 import { waitFor } from './helpers/wait.ts';
-import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
+import { shopifyFulfillment, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 import { JOURNEY_RULES } from './helpers/journey.ts';
 
 const TAIPEI = parseQuietHours({ from: '22:00', to: '08:00', timeZone: 'Asia/Taipei' }) as QuietHours;
@@ -168,3 +170,46 @@ test('a message due before the quiet hours that could only go inside them (Manta
   expect((await app.inject({ method: 'POST', url: `/admin/deliveries/${id}/retry`, headers: auth })).statusCode).toBe(200);
   await waitFor(() => sim.timesDelivered(user) === 1, { what: "the operator's retry, at once" });
 });
+
+test.skipIf(!SERVICE_ENGINES[1]?.available)(
+  "a stage on the parcel's way claimed late at night waits for the morning; its parcel delivered meanwhile, it is withdrawn, not sent beside the delivery",
+  async () => {
+    const clock = shiftedClock();
+    clock.offset = taipei('2026-12-01T21:58:00') - Date.now();
+    const env = await engineEnv('postgres');
+    const mapping = `quietHours: { from: "22:00", to: "08:00", timeZone: "Asia/Taipei" }\n${STAGES}`;
+    // Webhooks taken at 21:58 by a web replica; no worker runs until 22:30 (a deploy, an outage).
+    const { app: web, sim } = await startServiceWithSimulator({ mapping, clock, env: { ...env, NOTIFIER_ROLE: 'web' } });
+    const to = user(40);
+    const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
+    await web.inject(shopifyRequest(order));
+    const fulfillment = shopifyFulfillment(order.id, { tracking_number: 'TW40' });
+    await web.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }));
+    const onItsWay = (await web.inject(fulfillmentEvent(order.id, fulfillment.id, 'out_for_delivery'))).json();
+    expect(onItsWay).toMatchObject({ status: 'accepted', delivery: 'pending' });
+
+    clock.offset = taipei('2026-12-01T22:30:00') - Date.now();
+    const { app: worker } = await startService(sim, { mapping, clock, env: { ...env, NOTIFIER_ROLE: 'worker' } });
+    onTestFinished(() => worker.close());
+    await worker.ready();
+    const detail = async (id: number) => (await web.inject({ url: `/admin/deliveries/${id}`, headers: auth })).json();
+    const morning = new Date(taipei('2026-12-02T08:00:00')).toISOString();
+    await waitFor(async () => (await detail(onItsWay.deliveryId)).nextAttemptAt === morning, { what: 'the stage held to the morning' });
+
+    // At 06:00 the parcel is delivered; at 08:00 the customer hears of that, not of it being on its way.
+    clock.offset = taipei('2026-12-02T06:00:00') - Date.now();
+    const delivered = (await web.inject(fulfillmentEvent(order.id, fulfillment.id, 'delivered', { city: 'Taipei' }))).json();
+    expect(delivered).toMatchObject({ status: 'accepted', delivery: 'pending' });
+    clock.offset = taipei('2026-12-02T08:00:01') - Date.now();
+    const settled = async (id: number) => {
+      const d = await detail(id);
+      return d.status === 'pending' ? undefined : d;
+    };
+    await waitFor(() => settled(delivered.deliveryId), { what: 'the delivery told, in the morning' });
+    expect(await waitFor(() => settled(onItsWay.deliveryId), { what: 'the stage decided' })).toMatchObject({
+      status: 'skipped',
+      lastError: 'order delivered before the message went out',
+    });
+    expect(messages(sim, to)).toEqual(['rb2kYmMdW', `Order ${order.name} delivered in Taipei.`]);
+  },
+);

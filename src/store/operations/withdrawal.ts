@@ -42,16 +42,17 @@ export async function withdrawOnClaim(tx: Runner, rows: readonly Row[], now: num
   );
   // An event name has no `%`; its `_` matches itself (and no other event's letter at that place).
   // A stage on the parcel's way whose parcel was delivered while it was held (a delay, the quiet
-  // hours) or waiting for a retry is stale: its shipment's delivered key is its own key with the
-  // event replaced. One about to go at once when the delivered came goes (which came first is a race);
-  // a shipment, the parcel's first news, only when the delivery's own message goes. Looked up only
-  // for such a stage (a CASE: a placed confirmation, every claim's usual row, costs no lookup).
+  // hours, a claim's hand-back to their end: due later than it came) or waiting for a retry is
+  // stale: its shipment's delivered key is its own key with the event replaced. One about to go at
+  // once when the delivered came goes (which came first is a race); a shipment, the parcel's first
+  // news, only when the delivery's own message goes. Looked up only for such a stage (a CASE: a
+  // placed confirmation, every claim's usual row, costs no lookup).
   const found = await tx.all(
     `SELECT d.id, (SELECT c.event FROM deliveries c
                    WHERE c.order_id = d.order_id AND substr(c.dedupe_key, 1, length(d.order_key) + 1) = d.order_key || ?
                      AND d.withdrawn_by LIKE '%,' || c.event || ',%'
                    ORDER BY c.id LIMIT 1) AS withdrawing,
-            CASE WHEN d.event ${BEFORE_DELIVERY_EVENT} AND (d.held_until IS NOT NULL OR d.last_error IS NOT NULL) THEN
+            CASE WHEN d.event ${BEFORE_DELIVERY_EVENT} AND (d.held_until IS NOT NULL OR d.last_error IS NOT NULL OR d.next_attempt_at > d.received_at) THEN
               (SELECT 'delivered' FROM deliveries p
                 WHERE p.dedupe_key = d.order_key || ? || 'delivered' || substr(d.dedupe_key, length(d.order_key) + length(d.event) + 2)
                   AND (d.event <> 'shipped' OR p.status <> 'skipped'))
