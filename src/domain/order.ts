@@ -81,8 +81,10 @@ export function updatedShipment(kept: Shipment, update: Shipment): Shipment | un
   // not kept from before (another carrier, without a link).
   const { trackingNumber: _number, trackingUrl: _url, company: _company, ...untracked } = kept;
   const tracked = update.trackingNumber !== undefined || update.trackingUrl !== undefined || update.company !== undefined;
-  const merged = { ...(tracked ? untracked : kept), ...update };
-  return JSON.stringify(merged) === JSON.stringify(kept) ? undefined : merged;
+  const merged: Shipment = { ...(tracked ? untracked : kept), ...update };
+  // Field by field: the merge puts the fields in another order than the kept one, which is no change.
+  const fields = new Set([...Object.keys(merged), ...Object.keys(kept)] as (keyof Shipment)[]);
+  return [...fields].every((field) => merged[field] === kept[field]) ? undefined : merged;
 }
 
 export interface Refund {

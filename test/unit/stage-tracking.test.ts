@@ -116,3 +116,15 @@ test('a stage gone already is left as it is; a store call that fails is logged, 
   expect(warned).toHaveLength(1);
   expect(failing.stage()?.message).toBeUndefined();
 });
+
+test('an update that says again what is kept is no change, in whatever order its fields come', () => {
+  const kept: Shipment = { id: 'F1', trackingNumber: 'TW1', trackingUrl: 'https://t.example/TW1', company: 'Post', updatedAt: 5 };
+  expect(
+    updatedShipment(kept, { updatedAt: 5, id: 'F1', company: 'Post', trackingNumber: 'TW1', trackingUrl: 'https://t.example/TW1' }),
+  ).toBe(undefined);
+  expect(updatedShipment(kept, { id: 'F1', trackingNumber: 'TW2', updatedAt: 6 })).toEqual({
+    id: 'F1',
+    trackingNumber: 'TW2',
+    updatedAt: 6,
+  });
+});
