@@ -150,10 +150,15 @@ function markExpired(state: CredentialsState): CredentialsState {
 
 function refreshAnswered(state: CredentialsState, event: Extract<CredentialsEvent, { type: 'refresh_answered' }>): Moved {
   const { base, reply, askedAt, now, random } = event;
-  // A newer pair was seen while MantaGO answered (the operator's, another replica's): it is the one to keep.
-  if (base.generation < state.pair.generation) return { state, decision: { do: 'drop_answer', answer: answerOf(state) } };
+  // A newer pair was seen while MantaGO answered (the operator's, another replica's): it is the one to
+  // keep. Unless it is the very pair this refresh rotated (the operator put it back meanwhile): MantaGO
+  // killed that one, and the rotated pair follows it.
+  const putBack = state.pair.apiToken === base.apiToken && state.pair.apiSecret === base.apiSecret;
+  if (base.generation < state.pair.generation && !(reply.kind === 'ok' && putBack))
+    return { state, decision: { do: 'drop_answer', answer: answerOf(state) } };
   if (reply.kind === 'ok') {
-    const pair = { ...nextPair(base.botId, now, base, reply, 'refresh', base.envFingerprint), lastRefreshAt: askedAt };
+    const from = base.generation < state.pair.generation ? state.pair : base;
+    const pair = { ...nextPair(base.botId, now, from, reply, 'refresh', from.envFingerprint), lastRefreshAt: askedAt };
     // This refresh retried a pair refused as soon as issued: the streak goes on, so the next such refusal waits longer.
     const { backoff } = refreshesOf(state);
     const streak = backoff?.reason === JUST_ISSUED_REASON && askedAt - backoff.nextAttemptAt < JUST_ISSUED_MS ? backoff : undefined;

@@ -306,6 +306,21 @@ describe('CredentialsManager', () => {
     expect(JSON.stringify(lines)).not.toMatch(/token-2|secret-2/);
   });
 
+  test('the operator puts back the pair a refresh under way rotates: the rotated pair follows it, not dropped for it', async () => {
+    let answer: ((result: RefreshResult) => void) | undefined;
+    const { store, manager, asked } = await setup([() => new Promise<RefreshResult>((resolve) => (answer = resolve))]);
+    const refreshing = manager.forceRefresh();
+    await settle();
+    expect(asked).toEqual(['token-1']);
+    // MantaGO is slow; the operator copies the dashboard's pair, still pair 1, and installs it.
+    await manager.install(pair(1));
+    expect(store.row).toMatchObject({ apiToken: 'token-1', generation: 2 });
+    answer?.(renewed(2)); // MantaGO rotated pair 1 after all: pair 1 is dead
+    expect(await refreshing).toBe('renewed');
+    expect(store.row).toMatchObject({ apiToken: 'token-2', generation: 3 });
+    expect((await manager.get())?.apiToken).toBe('token-2');
+  });
+
   test('shutting down: a 1004 reported once quiesced begins no refresh (the exit could cut it off after MantaGO killed the pair); the work waits', async () => {
     const { manager, asked } = await setup([() => renewed(2)]);
     manager.quiesce();
