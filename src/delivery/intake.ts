@@ -254,8 +254,8 @@ export function createIntake(deps: IntakeDeps): Intake {
     if (hasTracking(update)) {
       const changed = await withDeadline(deps.store.updateShipment(stored.dedupeKey, update), storeTimeoutMs, 'update the shipment');
       if (changed && stagesRuled) await retellPendingStages(deps, placedKey, update, stored.receivedAt);
-      // Its own message, not gone yet (held: a delay, the quiet hours), tells it too: planned with it.
-      if (changed && status === 'pending' && plan.kind === 'send') {
+      // Its own message, not gone yet (held: a delay, the quiet hours), tells it too, even unchanged (a retry after its refresh failed).
+      if (status === 'pending' && plan.kind === 'send') {
         const message = { content: plan.content, batchKey: batchKey(plan.recipient.platform, plan.content) };
         const refreshing = deps.store.refreshMessage(stored.dedupeKey, plan.rule, message, stored.receivedAt);
         await withDeadline(refreshing, storeTimeoutMs, 'tell the shipment anew');

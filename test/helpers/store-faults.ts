@@ -4,6 +4,7 @@
 //   slow         an insert of that order holds the store for `stallMs` (a wedged store)
 //   credentials  storing a new MantaGO pair fails (a refresh claim still works)
 //   attempts     recording an attempt fails
+//   refresh      a held message's text rewritten fails (PostgreSQL only)
 // SQLite's file belongs to the running service alone, so its faults are set before it starts;
 // PostgreSQL's can be switched on and off at any time.
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { openPostgresStore } from '../../src/store/postgres/engine.ts';
 import { openSqliteStore } from '../../src/store/sqlite/engine.ts';
 import { freshSchema } from './postgres.ts';
 
-export type Fault = { kind: 'poison' | 'slow'; orderId: string } | { kind: 'credentials' | 'attempts' };
+export type Fault = { kind: 'poison' | 'slow'; orderId: string } | { kind: 'credentials' | 'attempts' | 'refresh' };
 
 export interface FaultyStore {
   engine: 'sqlite' | 'postgres';
@@ -94,7 +95,11 @@ export async function faultyStore(
     CREATE TABLE test_faults (kind TEXT NOT NULL, order_id TEXT);
     CREATE FUNCTION test_fault() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      IF TG_TABLE_NAME = 'deliveries' THEN
+      IF TG_TABLE_NAME = 'deliveries' AND TG_OP = 'UPDATE' THEN
+        IF EXISTS (SELECT 1 FROM test_faults WHERE kind = 'refresh') AND OLD.message IS DISTINCT FROM NEW.message THEN
+          RAISE EXCEPTION 'disk I/O error';
+        END IF;
+      ELSIF TG_TABLE_NAME = 'deliveries' THEN
         IF EXISTS (SELECT 1 FROM test_faults WHERE kind = 'poison' AND order_id = NEW.order_id) THEN
           RAISE EXCEPTION 'poisoned row';
         END IF;
@@ -110,7 +115,7 @@ export async function faultyStore(
       END IF;
       RETURN NEW;
     END $$;
-    CREATE TRIGGER test_fault BEFORE INSERT ON deliveries FOR EACH ROW EXECUTE FUNCTION test_fault();
+    CREATE TRIGGER test_fault BEFORE INSERT OR UPDATE ON deliveries FOR EACH ROW EXECUTE FUNCTION test_fault();
     CREATE TRIGGER test_fault BEFORE UPDATE ON credentials FOR EACH ROW EXECUTE FUNCTION test_fault();
     CREATE TRIGGER test_fault BEFORE INSERT ON attempts FOR EACH ROW EXECUTE FUNCTION test_fault();`);
   const set = async (faults: Fault[]) => {
