@@ -11,7 +11,7 @@ import { customerKeys } from '../mapping/directory-keys.ts';
 import type { CallResult } from '../mantago/client.ts';
 import { LookupFailed, type MemberDirectory } from '../mantago/members.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
-import { AWAITING_ORDER, AWAITING_SHIPMENT, planDelivery } from '../mapping/plan.ts';
+import { planDelivery } from '../mapping/plan.ts';
 import type { DirectoryLookup } from '../mapping/recipients.ts';
 import type { Resolved, Store, UnresolvedDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
@@ -39,12 +39,13 @@ export interface ResolverDeps {
   random?: () => number;
 }
 
-/** How soon to look again at an event whose order's placed delivery is still being resolved. */
+/** The soonest an event that waits (for its order, its tracking, its placed message's recipient) is looked at again. */
 const PLACED_WAIT_MS = 1_000;
 /**
  * How long an event that came before its order waits for it: Shopify retries a webhook for 4 hours
- * (and a shop connection's poll finds an order whose webhook never came). Looked at again a tenth
- * of the time it has waited, from a second up to a minute.
+ * (and a shop connection's poll finds an order whose webhook never came). A waiting event is looked
+ * at again a tenth of the time it has waited, from a second up to a minute: one whose placed message
+ * waits out a MantaGO outage costs a claim a minute, not one a second.
  */
 export const AWAIT_ORDER_MS = 4 * 3_600_000;
 const AWAIT_ORDER_RECHECK_MAX_MS = 60_000;
@@ -113,8 +114,7 @@ export class Resolver {
         now,
       });
       if (plan.kind === 'resolve') {
-        const awaiting = plan.reason === AWAITING_ORDER || plan.reason === AWAITING_SHIPMENT;
-        const wait = awaiting ? Math.min(AWAIT_ORDER_RECHECK_MAX_MS, Math.max(PLACED_WAIT_MS, waited / 10)) : PLACED_WAIT_MS;
+        const wait = Math.min(AWAIT_ORDER_RECHECK_MAX_MS, Math.max(PLACED_WAIT_MS, waited / 10));
         return { later: true, at: Math.ceil((now + wait) / 1000) * 1000 }; // to the second: released together
       }
       // Its customer may be known only now (an event that waited for its order), or may have opted
