@@ -26,6 +26,7 @@ import {
   type OrderEvent,
   type ReceivedOrder,
   type Shipment,
+  type ShipmentUpdate,
   type SpentShipmentNews,
   type StoredOrder,
 } from '../domain/order.ts';
@@ -55,7 +56,7 @@ export interface IntakeDeps {
     recordOrder(incoming: IncomingOrder): Promise<RecordedOrder>;
     findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
     prunedEnding(dedupeKey: string): Promise<boolean>;
-    updateShipment(dedupeKey: string, shipment: Shipment): Promise<boolean>;
+    updateShipment(dedupeKey: string, shipment: Shipment): Promise<ShipmentUpdate>;
     noteSpentShipment(dedupeKey: string, reason: string, news: SpentShipmentNews): Promise<StoredOrder | undefined>;
     refreshMessage(dedupeKey: string, rule: string, message: { content: Content; batchKey: string }, now: number): Promise<boolean>;
   };
@@ -140,7 +141,7 @@ export function createIntake(deps: IntakeDeps): Intake {
     // A stage before its parcel's delivery is late once that is stored (late-stage.ts).
     const mayBeLate = mayComeLate(received.event, mapping.rules);
     // A placed event (most webhooks) looks nothing up: it starts its order.
-    // An ending told and pruned long ago: WooCommerce dates it by the order's last edit, so only its kept key tells.
+    // An ending told and pruned long ago (dated by the order's last edit): only its kept key tells (not if newsIfPlaced).
     const [placed, shipped, delivered, toldLongAgo] =
       received.event === 'placed'
         ? [undefined, undefined, undefined, false]
@@ -152,7 +153,6 @@ export function createIntake(deps: IntakeDeps): Intake {
             shipmentId === undefined || !mayBeLate
               ? undefined
               : find(orderEventKey(placedKey, 'delivered', shipmentId), 'look the delivery up'),
-            // News only beside its placed event (stored, so its ending was not pruned): one read, not two.
             isOrderEnding(received.event) &&
               !taken.newsIfPlaced &&
               withDeadline(deps.store.prunedEnding(orderEventKey(placedKey, received.event)), storeTimeoutMs, 'look the ending up'),
@@ -252,10 +252,10 @@ export function createIntake(deps: IntakeDeps): Intake {
     // A fulfillment's update (tracking added after it shipped) sends nothing more, but its stages carry it.
     const update = received.event === 'shipped' ? received.shipment : undefined;
     if (hasTracking(update)) {
-      const changed = await withDeadline(deps.store.updateShipment(stored.dedupeKey, update), storeTimeoutMs, 'update the shipment');
-      if (changed && stagesRuled) await retellPendingStages(deps, placedKey, update, stored.receivedAt);
+      const updated = await withDeadline(deps.store.updateShipment(stored.dedupeKey, update), storeTimeoutMs, 'update the shipment');
+      if (updated === 'changed' && stagesRuled) await retellPendingStages(deps, placedKey, update, stored.receivedAt);
       // Its own message, not gone yet (held: a delay, the quiet hours), tells it too, even unchanged (a retry after its refresh failed).
-      if (status === 'pending' && plan.kind === 'send') {
+      if (updated !== 'stale' && status === 'pending' && plan.kind === 'send') {
         const message = { content: plan.content, batchKey: batchKey(plan.recipient.platform, plan.content) };
         const refreshing = deps.store.refreshMessage(stored.dedupeKey, plan.rule, message, stored.receivedAt);
         await withDeadline(refreshing, storeTimeoutMs, 'tell the shipment anew');

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { Content } from '../domain/content.ts';
 import { orderEventKey } from '../domain/delivery.ts';
-import { DELIVERY_STAGES, isShipmentEvent, type OrderEvent, type Shipment, updatedShipment } from '../domain/order.ts';
+import { DELIVERY_STAGES, isShipmentEvent, type OrderEvent, type Shipment, type ShipmentUpdate, updatedShipment } from '../domain/order.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { anyRuleFor, chooseContent } from '../mapping/rules.ts';
 import { withDeadline } from '../store/errors.ts';
@@ -17,7 +17,7 @@ import { withPlacedDetails } from './order-details.ts';
 export interface StageTrackingDeps {
   store: {
     findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;
-    updateShipment(dedupeKey: string, shipment: Shipment): Promise<boolean>;
+    updateShipment(dedupeKey: string, shipment: Shipment): Promise<ShipmentUpdate>;
     refreshMessage(dedupeKey: string, rule: string, message: { content: Content; batchKey: string }, now: number): Promise<boolean>;
   };
   mapping: Mapping;
@@ -58,7 +58,7 @@ export async function retellPendingStages(deps: StageTrackingDeps, placedKey: st
   const retell = async (key: string) => {
     const found = await find(key);
     if (found?.status !== 'pending' || !found.order?.shipment) return;
-    if (!(await withDeadline(store.updateShipment(key, tracking), storeTimeoutMs, 'update the stage'))) return;
+    if ((await withDeadline(store.updateShipment(key, tracking), storeTimeoutMs, 'update the stage')) !== 'changed') return;
     const { recipient } = found;
     if (!recipient) return; // its recipient found later, it is planned from the order just updated
     // Told as the worker plans it: with what the order's placed event stored (a stage names only the order).

@@ -77,12 +77,19 @@ export interface Shipment {
   updatedAt?: number;
 }
 
+/** What a shipment's update did to the one kept: changed it, said it again, or came too late (older, or none kept). */
+export type ShipmentUpdate = 'changed' | 'same' | 'stale';
+
+/** An update older than what is kept, by the shop's own clock (a redelivery overtaken by a newer update). */
+export const isOlderUpdate = (kept: Shipment, update: Shipment): boolean =>
+  update.updatedAt !== undefined && kept.updatedAt !== undefined && update.updatedAt < kept.updatedAt;
+
 /**
  * A shipment as a later update of it leaves it (tracking added after it shipped), or undefined when
- * the update changes nothing or is older than what is kept (a redelivery overtaken by a newer update).
+ * the update changes nothing or is older than what is kept.
  */
 export function updatedShipment(kept: Shipment, update: Shipment): Shipment | undefined {
-  if (update.updatedAt !== undefined && kept.updatedAt !== undefined && update.updatedAt < kept.updatedAt) return undefined;
+  if (isOlderUpdate(kept, update)) return undefined;
   // Tracking comes whole (a fulfillment's number, link and carrier): one it no longer has is gone,
   // not kept from before (another carrier, without a link).
   const { trackingNumber: _number, trackingUrl: _url, company: _company, ...untracked } = kept;

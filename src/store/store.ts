@@ -13,7 +13,7 @@ import type {
   RecordedOrder,
 } from '../domain/delivery.ts';
 import type { Content } from '../domain/content.ts';
-import type { OrderEvent, Shipment, SpentShipmentNews, StoredOrder } from '../domain/order.ts';
+import type { OrderEvent, Shipment, ShipmentUpdate, SpentShipmentNews, StoredOrder } from '../domain/order.ts';
 import type { DirectoryEntry, Recipient } from '../domain/recipient.ts';
 import type { BindJob } from './operations/members.ts';
 import type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
@@ -162,7 +162,7 @@ export interface ResolutionQueue {
   /** Whether this order ending (cancelled, refunded) was told and then pruned by retention. */
   prunedEnding(dedupeKey: string): Promise<boolean>;
   /** A shipment's later details (a fulfillment's update adding tracking), kept with its shipped event; whether anything changed. */
-  updateShipment(dedupeKey: string, shipment: Shipment): Promise<boolean>;
+  updateShipment(dedupeKey: string, shipment: Shipment): Promise<ShipmentUpdate>;
   /** Notes the order times seen of a shipment spent at its order's first sight (skipped for `reason`); the order after, if it still is. */
   noteSpentShipment(dedupeKey: string, reason: string, news: SpentShipmentNews): Promise<StoredOrder | undefined>;
   /** A pending delivery's message told anew under the same rule (its tracking came later), unless a claim holds it; whether it was. */

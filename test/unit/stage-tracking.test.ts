@@ -66,9 +66,9 @@ function storeWith(stage: Omit<KnownDelivery, 'order' | 'receivedAt'>, failing?:
       if (failing === 'update') throw new Error('the store did not update the stage within 5000 ms');
       const row = rows.get(key);
       const merged = row?.order?.shipment && updatedShipment(row.order.shipment, shipment);
-      if (!row?.order || !merged) return false;
+      if (!row?.order || !merged) return 'stale' as const;
       row.order = { ...row.order, shipment: merged };
-      return true;
+      return 'changed' as const;
     },
     async refreshMessage(key: string, _rule: string, message: { content: Content }) {
       const row = rows.get(key);

@@ -3,30 +3,38 @@
 // own message while that has not gone), and what came of an order whose shipment was spent at its
 // first sight (WooCommerce: intake.ts).
 import type { Content } from '../../domain/content.ts';
-import { type Shipment, type SpentShipmentNews, type StoredOrder, updatedShipment } from '../../domain/order.ts';
+import {
+  isOlderUpdate,
+  type Shipment,
+  type ShipmentUpdate,
+  type SpentShipmentNews,
+  type StoredOrder,
+  updatedShipment,
+} from '../../domain/order.ts';
 import { asStored, type Param, type Runner } from '../runner.ts';
 
 /**
  * A shipment's later details (tracking added by its fulfillment's update), kept with its shipped
  * event for the stages after it; the message already sent stays as it was. Whether anything changed.
  */
-export function updateShipment(db: Runner, dedupeKey: string, shipment: Shipment): Promise<boolean> {
+export function updateShipment(db: Runner, dedupeKey: string, shipment: Shipment): Promise<ShipmentUpdate> {
   return db.transaction(async (tx) => {
     // Written only over what was read, read again when another replica's update came in between
     // (each statement sees what was committed before it): the newer update wins, whichever lands last.
     for (let tries = 0; tries < 3; tries++) {
       const [row] = await tx.all('SELECT id, order_json FROM deliveries WHERE dedupe_key = ?', [dedupeKey]);
       const order = row ? (JSON.parse(String(row.order_json)) as StoredOrder | null) : null;
-      const merged = order?.shipment && updatedShipment(order.shipment, shipment);
-      if (!row || !merged) return false;
+      if (!row || !order?.shipment || isOlderUpdate(order.shipment, shipment)) return 'stale';
+      const merged = updatedShipment(order.shipment, shipment);
+      if (!merged) return 'same';
       const { changes } = await tx.run('UPDATE deliveries SET order_json = ? WHERE id = ? AND order_json = ?', [
         JSON.stringify({ ...order, shipment: merged }),
         row.id as Param,
         row.order_json as Param,
       ]);
-      if (changes === 1) return true;
+      if (changes === 1) return 'changed';
     }
-    return false;
+    return 'stale'; // overtaken three times over: the newer updates decide
   });
 }
 
