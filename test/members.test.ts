@@ -151,6 +151,16 @@ describe('finding the customer through MantaGO', () => {
     expect(sentTo(sim, lineUser(4))).toBe(1);
   });
 
+  test('a lookup failing for good: the delivery is dead, counted in notifier_deliveries_total as any dead delivery', async () => {
+    const { app, sim } = await setup({ env: { RETRY_MAX_ATTEMPTS: '2', RETRY_BASE_DELAY_MS: '50', RETRY_MAX_DELAY_MS: '50' } });
+    sim.addClient({ clientId: lineUser(20), platform: 'line', customerId: '8020' });
+    sim.set({ failLookups: { status: 503 } });
+    const id = await post(app, orderOf(8020));
+    expect(await finished(app, id)).toMatchObject({ status: 'dead' });
+    const metrics = (await app.inject({ url: '/metrics' })).body;
+    expect(sample(metrics, 'notifier_deliveries_total{outcome="dead"}')).toBe(1);
+  });
+
   test('the lookup answered 400 with code 37011 (MantaGO could not get the client): tried again like any failed call, then sent', async () => {
     const { app, sim } = await setup();
     sim.addClient({ clientId: lineUser(19), platform: 'line', customerId: '8019' });

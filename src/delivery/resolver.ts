@@ -33,8 +33,9 @@ export interface ResolverDeps {
   bot?: Pick<BotStatus, 'refused' | 'probeAt'>;
   policy: RetryPolicy;
   log: Logger;
-  /** Told of deliveries the resolution skipped, for metrics. */
+  /** Told of deliveries the resolution skipped, or that died on their lookup, for metrics. */
   onSkipped?: (count: number) => void;
+  onDead?: (count: number) => void;
   clock?: Clock;
   random?: () => number;
 }
@@ -79,6 +80,11 @@ export class Resolver {
     );
     await store.resolveDeliveries(owner, decided, this.clock.now());
     if (failed.length > 0) await store.recordAttempts(owner, failed, this.clock.now());
+    const dead = failed.filter((f) => f.transition.to === 'dead');
+    if (dead.length > 0) {
+      log.error({ deliveries: dead.length, reason: dead[0]?.attempt.error }, 'delivery dead: its recipient could not be looked up');
+      this.deps.onDead?.(dead.length);
+    }
     for (const [at, ids] of later) await store.release(owner, ids, at);
     const skipped = decided.filter((d) => d.plan.kind === 'skip').length;
     if (skipped > 0) this.deps.onSkipped?.(skipped);
