@@ -61,7 +61,7 @@ export class ServiceMetrics {
     });
     this.calls = new Histogram({
       name: 'notifier_mantago_call_duration_seconds',
-      help: `MantaGO calls, by endpoint (${ENDPOINTS.join(', ')}) and outcome (ok, expired, superseded, refused, unreachable, not_started)`,
+      help: `MantaGO calls, by endpoint (${ENDPOINTS.join(', ')}) and outcome (ok, expired, superseded, refused, unreachable)`,
       labelNames: ['endpoint', 'outcome'],
       buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers,
