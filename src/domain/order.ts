@@ -22,14 +22,8 @@ export type OrderEvent = (typeof ORDER_EVENTS)[number];
 export const isDeliveryStage = (event: OrderEvent): event is DeliveryStage => (DELIVERY_STAGES as readonly string[]).includes(event);
 /** The events that belong to one shipment: one message per (shipment, event). */
 export const isShipmentEvent = (event: OrderEvent): boolean => event === 'shipped' || isDeliveryStage(event);
-/** A parcel's events before it is delivered (its shipment, the stages on its way, its wait at a pickup point): none is sent once it is. */
-export const BEFORE_DELIVERY = [
-  'shipped',
-  'in_transit',
-  'out_for_delivery',
-  'delivery_attempted',
-  'ready_for_pickup',
-] as const satisfies readonly OrderEvent[];
+/** A parcel's events before it is delivered (its shipment, the stages on its way): none is sent once it is. */
+export const BEFORE_DELIVERY = ['shipped', 'in_transit', 'out_for_delivery', 'delivery_attempted'] as const satisfies readonly OrderEvent[];
 export const isBeforeDelivery = (event: OrderEvent): boolean => (BEFORE_DELIVERY as readonly string[]).includes(event);
 /** The events after which the order goes no further: no news of its shipment is announced once either is stored. */
 export const ORDER_ENDINGS = ['cancelled', 'refunded'] as const satisfies readonly OrderEvent[];
