@@ -42,7 +42,7 @@ export async function withdrawOnClaim(tx: Runner, rows: readonly Row[], now: num
   );
   // An event name has no `%`; its `_` matches itself (and no other event's letter at that place).
   // A stage on the parcel's way whose parcel was delivered while it was held (a delay, the quiet
-  // hours, a claim's hand-back to their end: due later than it came) or waiting for a retry is
+  // hours; or due later than it came: a hand-back to their end, a resolution) or waiting for a retry is
   // stale: its shipment's delivered key is its own key with the event replaced. One about to go at
   // once when the delivered came goes (which came first is a race); a shipment, the parcel's first
   // news, only when the delivery's own message goes. Looked up only for such a stage (a CASE: a
