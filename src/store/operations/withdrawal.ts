@@ -8,6 +8,8 @@ import { BEFORE_DELIVERY, type OrderEvent } from '../../domain/order.ts';
 import { oneOf, type Row, type Runner } from '../runner.ts';
 
 const BEFORE_DELIVERY_EVENT = oneOf(BEFORE_DELIVERY);
+/** A stage still not gone this long after it fell due, when its parcel's delivery came, was held up: not a race between the two. */
+const HELD_UP_MS = 60_000;
 
 /** The SET of a withdrawal (parameters: the time, the reason). */
 const WITHDRAW = `status = 'skipped', finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, last_error = ?`;
@@ -42,23 +44,26 @@ export async function withdrawOnClaim(tx: Runner, rows: readonly Row[], now: num
   );
   // An event name has no `%`; its `_` matches itself (and no other event's letter at that place).
   // A stage on the parcel's way whose parcel was delivered while it was held (a delay, the quiet
-  // hours; or due later than it came: a hand-back to their end, a resolution) or waiting for a retry is
-  // stale: its shipment's delivered key is its own key with the event replaced. One about to go at
-  // once when the delivered came goes (which came first is a race); a shipment, the parcel's first
-  // news, only when the delivery's own message goes. Looked up only for such a stage (a CASE: a
-  // placed confirmation, every claim's usual row, costs no lookup).
+  // hours; or due later than it came: a hand-back to their end, a resolution), waiting for a retry,
+  // or held up (due a minute or more before the delivery came: a refused bot, an outage) is stale:
+  // its shipment's delivered key is its own key with the event replaced. One about to go at once
+  // when the delivered came goes (which came first is a race); a shipment, the parcel's first news,
+  // only when the delivery's own message goes. Looked up only for such a stage (a CASE: a placed
+  // confirmation, every claim's usual row, costs no lookup).
   const found = await tx.all(
     `SELECT d.id, (SELECT c.event FROM deliveries c
                    WHERE c.order_id = d.order_id AND substr(c.dedupe_key, 1, length(d.order_key) + 1) = d.order_key || ?
                      AND d.withdrawn_by LIKE '%,' || c.event || ',%'
                    ORDER BY c.id LIMIT 1) AS withdrawing,
-            CASE WHEN d.event ${BEFORE_DELIVERY_EVENT} AND (d.held_until IS NOT NULL OR d.last_error IS NOT NULL OR d.next_attempt_at > d.received_at) THEN
+            CASE WHEN d.event ${BEFORE_DELIVERY_EVENT} THEN
               (SELECT 'delivered' FROM deliveries p
                 WHERE p.dedupe_key = d.order_key || ? || 'delivered' || substr(d.dedupe_key, length(d.order_key) + length(d.event) + 2)
-                  AND (d.event <> 'shipped' OR p.status <> 'skipped'))
+                  AND (d.event <> 'shipped' OR p.status <> 'skipped')
+                  AND (d.held_until IS NOT NULL OR d.last_error IS NOT NULL OR d.next_attempt_at > d.received_at
+                       OR p.received_at >= d.next_attempt_at + ?))
             END AS parcel
      FROM deliveries d WHERE ${ids.sql} AND (d.withdrawn_by IS NOT NULL OR d.event ${BEFORE_DELIVERY_EVENT})`,
-    [ORDER_KEY_SEPARATOR, ORDER_KEY_SEPARATOR, ids.param],
+    [ORDER_KEY_SEPARATOR, ORDER_KEY_SEPARATOR, HELD_UP_MS, ids.param],
   );
   const byEvent = new Map<OrderEvent, number[]>();
   for (const row of found) {

@@ -1,0 +1,51 @@
+// A stage on the parcel's way held up without a hold of its own (MantaGO refusing the bot: handed
+// back at each claim, no attempt made) while its parcel is delivered: withdrawn when the bot is back,
+// not sent beside the delivery. Over HTTP on both engines, the clock the test's.
+import { describe, expect, test } from 'vitest';
+import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
+import { shiftedClock, startServiceWithSimulator } from './helpers/service.ts';
+import { auth, fulfillmentEvent, messages, STAGES, user } from './helpers/stages.ts';
+import { waitFor } from './helpers/wait.ts';
+import { shopifyFulfillment, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
+
+describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
+  test.skipIf(!available)(
+    'a stage held up by a refused bot while its parcel is delivered is withdrawn when the bot is back; the delivery goes',
+    async () => {
+      const clock = shiftedClock();
+      const env = { ...(await engineEnv(engine)), BOT_PROBE_BASE_MS: '100', BOT_PROBE_MAX_MS: '300' };
+      const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, clock, env });
+      const readiness = async () => (await app.inject({ url: '/readyz' })).json();
+      const detail = async (id: number) => (await app.inject({ url: `/admin/deliveries/${id}`, headers: auth })).json();
+      await waitFor(() => sim.checkCalls().length > 0, { what: "the start's bot check" });
+      const to = user(80);
+      const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
+      await app.inject(shopifyRequest(order));
+      await waitFor(() => messages(sim, to).length === 1, { what: 'the confirmation' });
+      const fulfillment = shopifyFulfillment(order.id, { tracking_number: 'TW80' });
+      await app.inject(shopifyRequest(fulfillment, { topic: 'fulfillments/create' }));
+
+      // The bot refused (another order's message found it so): the stage that comes now is only handed back.
+      sim.set({ permissionDenied: true });
+      await app.inject(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user(81) }] })));
+      await waitFor(async () => (await readiness()).checks.delivery === 'bot_refused', { what: 'the bot refused' });
+      const onItsWay = (await app.inject(fulfillmentEvent(order.id, fulfillment.id, 'out_for_delivery'))).json();
+      expect(onItsWay).toMatchObject({ status: 'accepted', delivery: 'pending' });
+
+      // Three hours on, the parcel is delivered; then the operator puts the bot right.
+      clock.offset += 3 * 3_600_000;
+      const delivered = (await app.inject(fulfillmentEvent(order.id, fulfillment.id, 'delivered', { city: 'Taipei' }))).json();
+      sim.set({ permissionDenied: false });
+      const settled = async (id: number) => {
+        const d = await detail(id);
+        return d.status === 'pending' ? undefined : d;
+      };
+      await waitFor(() => settled(delivered.deliveryId), { what: 'the delivery told' });
+      expect(await waitFor(() => settled(onItsWay.deliveryId), { what: 'the stage decided' })).toMatchObject({
+        status: 'skipped',
+        lastError: 'order delivered before the message went out',
+      });
+      expect(messages(sim, to)).toEqual(['rb2kYmMdW', `Order ${order.name} delivered in Taipei.`]);
+    },
+  );
+});
