@@ -2,9 +2,10 @@
 // back at each claim, no attempt made) while its parcel is delivered: withdrawn when the bot is back,
 // not sent beside the delivery. Over HTTP on both engines, the clock the test's.
 import { describe, expect, test } from 'vitest';
+import { settledDelivery } from './helpers/admin.ts';
 import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
 import { shiftedClock, startServiceWithSimulator } from './helpers/service.ts';
-import { auth, fulfillmentEvent, messages, STAGES, user } from './helpers/stages.ts';
+import { fulfillmentEvent, messages, STAGES, user } from './helpers/stages.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyFulfillment, shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
 
@@ -16,7 +17,6 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
       const env = { ...(await engineEnv(engine)), BOT_PROBE_BASE_MS: '100', BOT_PROBE_MAX_MS: '300' };
       const { app, sim } = await startServiceWithSimulator({ mapping: STAGES, clock, env });
       const readiness = async () => (await app.inject({ url: '/readyz' })).json();
-      const detail = async (id: number) => (await app.inject({ url: `/admin/deliveries/${id}`, headers: auth })).json();
       await waitFor(() => sim.checkCalls().length > 0, { what: "the start's bot check" });
       const to = user(80);
       const order = shopifyOrder({ note_attributes: [{ name: 'line_uid', value: to }] });
@@ -36,12 +36,8 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
       clock.offset += 3 * 3_600_000;
       const delivered = (await app.inject(fulfillmentEvent(order.id, fulfillment.id, 'delivered', { city: 'Taipei' }))).json();
       sim.set({ permissionDenied: false });
-      const settled = async (id: number) => {
-        const d = await detail(id);
-        return d.status === 'pending' ? undefined : d;
-      };
-      await waitFor(() => settled(delivered.deliveryId), { what: 'the delivery told' });
-      expect(await waitFor(() => settled(onItsWay.deliveryId), { what: 'the stage decided' })).toMatchObject({
+      await settledDelivery(app, delivered.deliveryId);
+      expect(await settledDelivery(app, onItsWay.deliveryId)).toMatchObject({
         status: 'skipped',
         lastError: 'order delivered before the message went out',
       });

@@ -1,6 +1,7 @@
 // Quiet hours: a message due inside the window waits until it ends, is never dropped, and a rule
 // can opt out. With a clock the test moves, not a real night's wait.
 import { describe, expect, onTestFinished, test } from 'vitest';
+import { settledDelivery } from './helpers/admin.ts';
 import { parseQuietHours, type QuietHours, quietUntil } from '../src/mapping/quiet-hours.ts';
 import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
 import { ADMIN_TOKEN, startService, startServiceWithSimulator, shiftedClock } from './helpers/service.ts';
@@ -201,12 +202,8 @@ test.skipIf(!SERVICE_ENGINES[1]?.available)(
     const delivered = (await web.inject(fulfillmentEvent(order.id, fulfillment.id, 'delivered', { city: 'Taipei' }))).json();
     expect(delivered).toMatchObject({ status: 'accepted', delivery: 'pending' });
     clock.offset = taipei('2026-12-02T08:00:01') - Date.now();
-    const settled = async (id: number) => {
-      const d = await detail(id);
-      return d.status === 'pending' ? undefined : d;
-    };
-    await waitFor(() => settled(delivered.deliveryId), { what: 'the delivery told, in the morning' });
-    expect(await waitFor(() => settled(onItsWay.deliveryId), { what: 'the stage decided' })).toMatchObject({
+    await settledDelivery(web, delivered.deliveryId);
+    expect(await settledDelivery(web, onItsWay.deliveryId)).toMatchObject({
       status: 'skipped',
       lastError: 'order delivered before the message went out',
     });
