@@ -112,7 +112,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
     owner,
     refreshTimeoutMs: config.MANTAGO_REFRESH_TIMEOUT_MS,
     dryRun: config.DRY_RUN,
-    storeAtStopMs: Math.floor(config.SHUTDOWN_GRACE_MS * 0.9), // after the worker's 0.8, before the exit
+    shutdownGraceMs: config.SHUTDOWN_GRACE_MS,
     clock, // the client's: a refresh's start time is judged by the clock it was set by
     onRefresh: (outcome) => metrics.refreshed(outcome),
   });

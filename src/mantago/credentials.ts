@@ -21,7 +21,7 @@ import { WakeTimer } from './credentials-timer.ts';
 import { RefreshClaim } from './refresh-claim.ts';
 import { OldPairs } from './old-pair.ts';
 import { startingPair } from './starting-pair.ts';
-import { storeBeforeExit } from './store-at-stop.ts';
+import { type ShutdownWindow, storeBeforeExit } from './store-at-stop.ts';
 import { type CredentialsDeps, type CredentialsHealth, fingerprint, nextPair, type Renewal, type UsableCredentials } from './renewal.ts';
 
 export class CredentialsManager {
@@ -33,8 +33,8 @@ export class CredentialsManager {
   private refreshing: Promise<Renewal> | undefined;
   /** Shutting down: a refresh the exit could cut off is not begun (MantaGO would kill the pair held for one never stored). */
   private quiesced = false;
-  /** Shutting down: until when a pair not yet stored is tried again. */
-  private storeBy = 0;
+  /** Shutting down: the grace within which a pair not yet stored is tried again. */
+  private shutdown: ShutdownWindow | undefined;
   private readonly timer: WakeTimer;
   private readonly changeListeners = new Set<() => void>();
 
@@ -69,7 +69,7 @@ export class CredentialsManager {
   /** Shutdown began: no more refreshes (one would race the process's exit); one under way goes on, as do tries to store its pair. */
   quiesce(): void {
     this.quiesced = true;
-    this.storeBy = this.clock.now() + (this.deps.storeAtStopMs ?? 0);
+    if (this.deps.shutdownGraceMs !== undefined) this.shutdown = { from: this.clock.now(), graceMs: this.deps.shutdownGraceMs };
     this.schedule();
   }
 
@@ -78,7 +78,7 @@ export class CredentialsManager {
     this.timer.stop();
     this.changeListeners.clear();
     await this.refreshing;
-    await storeBeforeExit(() => this.storeUnsaved(), this.clock, this.storeBy, this.deps.log);
+    await storeBeforeExit(() => this.storeUnsaved(), this.clock, this.shutdown, this.deps.log);
   }
 
   status(): CredentialsStatus {

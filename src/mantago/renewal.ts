@@ -44,8 +44,8 @@ export interface CredentialsDeps {
   refreshTimeoutMs: number;
   /** DRY_RUN: MantaGO is never called, so the pair is never refreshed either. */
   dryRun?: boolean;
-  /** From the shutdown's start, how long a pair not yet stored is tried again (once only, unless given). */
-  storeAtStopMs?: number;
+  /** SHUTDOWN_GRACE_MS: within it a pair not yet stored is tried again at shutdown (once only, unless given). */
+  shutdownGraceMs?: number;
   onRefresh?: (outcome: RefreshOutcome) => void;
   clock?: Clock;
   random?: () => number;

@@ -54,7 +54,7 @@ export const pair = (n: number) => ({ apiToken: `token-${n}`, apiSecret: `secret
 export async function setup(
   answers: (() => RefreshResult | Promise<RefreshResult>)[],
   log: Logger = pino({ level: 'silent' }),
-  deps: Pick<CredentialsDeps, 'storeAtStopMs'> = {},
+  deps: Pick<CredentialsDeps, 'shutdownGraceMs'> = {},
 ) {
   const clock = new FakeClock();
   const store = new MemoryStore();

@@ -28,7 +28,7 @@ describe('CredentialsManager at shutdown', () => {
   });
 
   test('shutdown: a new pair the store refuses is tried again until the grace runs out, not once: a store back within it keeps it', async () => {
-    const { clock, store, manager } = await setup([() => renewed(2)], undefined, { storeAtStopMs: 10_000 });
+    const { clock, store, manager } = await setup([() => renewed(2)], undefined, { shutdownGraceMs: 10_000 });
     store.failSaves = 5; // the store failing over: the refresh's own save and the next ones are refused
     expect(await manager.forceRefresh()).toBe('renewed');
     expect(store.row).toMatchObject({ generation: 1 }); // MantaGO killed it: pair 2 lives in memory only
@@ -42,7 +42,7 @@ describe('CredentialsManager at shutdown', () => {
 
   test('shutdown: a store that never takes the new pair is said at error level, with the way out and without the pair', async () => {
     const { log, lines } = loggedLines();
-    const { clock, store, manager } = await setup([() => renewed(2)], log, { storeAtStopMs: 3_000 });
+    const { clock, store, manager } = await setup([() => renewed(2)], log, { shutdownGraceMs: 3_000 });
     store.failSaves = 1_000;
     await manager.forceRefresh();
     manager.quiesce();
@@ -79,9 +79,37 @@ describe('CredentialsManager at shutdown', () => {
     expect(asked).toEqual([]);
   });
 
+  test('shutdown: a refresh answered late in the grace, its own save refused, is still stored by the try after it, waited for', async () => {
+    let answer: ((result: RefreshResult) => void) | undefined;
+    const { clock, store, manager } = await setup([() => new Promise<RefreshResult>((resolve) => (answer = resolve))], undefined, {
+      shutdownGraceMs: 20_000,
+    });
+    const refreshing = manager.forceRefresh();
+    await settle();
+    manager.quiesce();
+    let stopped = false;
+    const stopping = manager.stop().then(() => (stopped = true));
+    await clock.advance(18_500); // past nine tenths of the grace: no try begins after this one
+    store.failSaves = 1; // the refresh's own save: the store still failing over
+    const save = store.saveCredentials.bind(store);
+    store.saveCredentials = (next) => clock.sleep(200).then(() => save(next)); // a store's write takes its time
+    answer?.(renewed(2));
+    for (let i = 0; i < 10 && !stopped; i++) await clock.advance(100);
+    await Promise.all([refreshing, stopping]);
+    expect(store.row).toMatchObject({ apiToken: 'token-2', generation: 2 });
+  });
+
+  test('stop() with no shutdown begun (no quiesce): its one try is waited for', async () => {
+    const { store, manager } = await setup([() => renewed(2)], undefined, { shutdownGraceMs: 20_000 });
+    store.failSaves = 1;
+    await manager.forceRefresh();
+    await manager.stop();
+    expect(store.row).toMatchObject({ apiToken: 'token-2', generation: 2 });
+  });
+
   test('shutdown: a store that hangs (a failover) does not hold the error back past the grace: said while the process can', async () => {
     const { log, lines } = loggedLines();
-    const { clock, store, manager } = await setup([() => renewed(2)], log, { storeAtStopMs: 3_000 });
+    const { clock, store, manager } = await setup([() => renewed(2)], log, { shutdownGraceMs: 3_000 });
     store.failSaves = 1; // the refresh's own save
     await manager.forceRefresh();
     store.saveCredentials = () => new Promise(() => undefined); // never answers
