@@ -82,7 +82,8 @@ export class Resolver {
     if (failed.length > 0) await store.recordAttempts(owner, failed, this.clock.now());
     const dead = failed.filter((f) => f.transition.to === 'dead');
     if (dead.length > 0) {
-      log.error({ deliveries: dead.length, reason: dead[0]?.attempt.error }, 'delivery dead: its recipient could not be looked up');
+      const reason = (dead[0]?.transition as { reason?: string } | undefined)?.reason;
+      log.error({ deliveries: dead.length, reason }, 'delivery dead: its recipient could not be looked up');
       this.deps.onDead?.(dead.length);
     }
     for (const [at, ids] of later) await store.release(owner, ids, at);

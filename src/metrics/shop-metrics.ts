@@ -12,7 +12,7 @@ export class ShopMetrics {
     const registers = [registry];
     this.reconciled = new Counter({
       name: 'notifier_reconciled_events_total',
-      help: 'Order events stored by a poll of the shop that no webhook had brought, by source',
+      help: 'Order events stored by a poll of the shop (or a replay) that no webhook had brought, by source',
       labelNames: ['source'],
       registers,
     });
