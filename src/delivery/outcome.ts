@@ -183,10 +183,6 @@ function recipients(step: Step | undefined): Step | undefined {
   return ended;
 }
 
-/**
- * MantaGO refuses the bot: the deliveries wait for it — for the next probe (`retryAt`) — and the
- * wait is not an attempt; only the age bound still applies.
- */
 /** What a refusal of the bot says, for a delivery's or a tag job's error. */
 export const botRefusalReason = (refusal: BotRefusal): string =>
   `MantaGO refuses the bot (${refusal.reason}${refusal.code === null ? '' : `, code ${refusal.code}`}): ${refusal.message}`;
@@ -194,6 +190,10 @@ export const botRefusalReason = (refusal: BotRefusal): string =>
 /** The error of a delivery or a tag job the age bound ended. */
 export const gaveUpAfter = (ageMs: number, reason: string): string => `gave up after ${Math.round(ageMs / 1000)} s; last error: ${reason}`;
 
+/**
+ * MantaGO refuses the bot: the deliveries wait for it — for the next probe (`retryAt`) — and the
+ * wait is not an attempt; only the age bound still applies.
+ */
 export function afterBotRefused(refusal: BotRefusal, batch: readonly Progress[], policy: RetryPolicy, now: number, retryAt: number): Step {
   const reason = botRefusalReason(refusal);
   const transitions = batch.map((d): Transition => {
