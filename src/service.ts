@@ -164,7 +164,7 @@ export async function createService(settings: Settings, { log, sources = SOURCES
       log: deliveryLog,
       clock,
       onSkipped: (count) => metrics.deliveries.inc({ outcome: 'skipped' }, count),
-      onDead: (count) => metrics.deliveries.inc({ outcome: 'dead' }, count),
+      onDead: (deliveries) => metrics.finished('dead', deliveries),
     }),
     binder: new Binder({ store, client, credentials, bot, log: deliveryLog, clock }),
     tagger: new Tagger({

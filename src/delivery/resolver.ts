@@ -33,15 +33,16 @@ export interface ResolverDeps {
   bot?: Pick<BotStatus, 'refused' | 'probeAt'>;
   policy: RetryPolicy;
   log: Logger;
-  /** Told of deliveries the resolution skipped, or that died on their lookup, for metrics. */
+  /** Told of deliveries the resolution skipped, for metrics. */
   onSkipped?: (count: number) => void;
-  onDead?: (count: number) => void;
+  /** Told of deliveries that died on their lookup, as the worker tells of those that die on their send. */
+  onDead?: (deliveries: readonly UnresolvedDelivery[]) => void;
   clock?: Clock;
   random?: () => number;
 }
 
 /** The soonest an event that waits (for its order, its tracking, its placed message's recipient) is looked at again. */
-const PLACED_WAIT_MS = 1_000;
+const RECHECK_MIN_MS = 1_000;
 /**
  * How long an event that came before its order waits for it: Shopify retries a webhook for 4 hours
  * (and a shop connection's poll finds an order whose webhook never came). A waiting event is looked
@@ -80,11 +81,12 @@ export class Resolver {
     );
     await store.resolveDeliveries(owner, decided, this.clock.now());
     if (failed.length > 0) await store.recordAttempts(owner, failed, this.clock.now());
-    const dead = failed.filter((f) => f.transition.to === 'dead');
-    if (dead.length > 0) {
-      const reason = (dead[0]?.transition as { reason?: string } | undefined)?.reason;
-      log.error({ deliveries: dead.length, reason }, 'delivery dead: its recipient could not be looked up');
-      this.deps.onDead?.(dead.length);
+    const died = new Map(
+      failed.flatMap(({ attempt, transition }) => (transition.to === 'dead' ? [[attempt.deliveryId, transition.reason]] : [])),
+    );
+    if (died.size > 0) {
+      log.error({ deliveries: died.size, reason: died.values().next().value }, 'delivery dead: its recipient could not be looked up');
+      this.deps.onDead?.(batch.filter((d) => died.has(d.id)));
     }
     for (const [at, ids] of later) await store.release(owner, ids, at);
     const skipped = decided.filter((d) => d.plan.kind === 'skip').length;
@@ -121,7 +123,7 @@ export class Resolver {
         now,
       });
       if (plan.kind === 'resolve') {
-        const wait = Math.min(AWAIT_ORDER_RECHECK_MAX_MS, Math.max(PLACED_WAIT_MS, waited / 10));
+        const wait = Math.min(AWAIT_ORDER_RECHECK_MAX_MS, Math.max(RECHECK_MIN_MS, waited / 10));
         return { later: true, at: Math.ceil((now + wait) / 1000) * 1000 }; // to the second: released together
       }
       // Its customer may be known only now (an event that waited for its order), or may have opted
@@ -168,7 +170,7 @@ export class Resolver {
       this.deps.bot?.refused(step.refusal);
       step = afterBotRefused(step.refusal, [d], policy, now, this.deps.bot?.probeAt() ?? now + policy.baseDelayMs);
     }
-    if (step.step === 'release') return { later: true, at: now + PLACED_WAIT_MS };
+    if (step.step === 'release') return { later: true, at: now + RECHECK_MIN_MS };
     // A lookup is one call for one delivery: never a batch to split, never a renewal here (members renewed already).
     const finished =
       step.step === 'finish'
