@@ -24,9 +24,9 @@ export function updateShipment(db: Runner, dedupeKey: string, shipment: Shipment
     for (let tries = 0; tries < 3; tries++) {
       const [row] = await tx.all('SELECT id, order_json FROM deliveries WHERE dedupe_key = ?', [dedupeKey]);
       const order = row ? (JSON.parse(String(row.order_json)) as StoredOrder | null) : null;
-      if (!row || !order?.shipment || isOlderUpdate(order.shipment, shipment)) return 'stale';
+      if (!row || !order?.shipment) return 'stale';
       const merged = updatedShipment(order.shipment, shipment);
-      if (!merged) return 'same';
+      if (!merged) return isOlderUpdate(order.shipment, shipment) ? 'stale' : 'same';
       const { changes } = await tx.run('UPDATE deliveries SET order_json = ? WHERE id = ? AND order_json = ?', [
         JSON.stringify({ ...order, shipment: merged }),
         row.id as Param,
