@@ -45,17 +45,20 @@ export const deliveryPage: Page = ({ main, id }) => {
   };
   // A waiting delivery changes by itself: follow it until it is settled (an answer that did not
   // come, as while the service restarts, says nothing of that: it goes on).
+  const stillChanging = (status: string | null | undefined) => status === 'pending' || status === 'unknown';
   let stopWatching: (() => void) | undefined;
   let left = false; // the operator left the page: an action answered since starts no following
   /** `now`: read it at once (false: it was just read). */
   const watch = (now = true) => {
     stopWatching?.();
     if (left) return;
-    const follow = async () => {
-      const status = await load();
-      if (status !== 'pending' && status !== 'unknown') stopWatching?.();
-    };
-    stopWatching = every(PENDING_REFRESH_MS, follow, { now });
+    stopWatching = every(
+      PENDING_REFRESH_MS,
+      async () => {
+        if (!stillChanging(await load())) stopWatching?.();
+      },
+      { now },
+    );
   };
   let acting = false; // a double click sends one request
   const act = async (action: Action, job?: TagJob) => {
@@ -80,8 +83,7 @@ export const deliveryPage: Page = ({ main, id }) => {
       heading.focus(); // the button goes away with the redraw; keep keyboard focus on the page
       // Redrawn before another click counts: a second click on the button just answered would be refused as "being sent".
       if (left) return;
-      const status = await load();
-      if (status === 'pending' || status === 'unknown') watch(false);
+      if (stillChanging(await load())) watch(false);
     } catch (error) {
       message.show(`${action === 'send-now' ? 'Send now' : 'Retry'} failed: ${sentence(reason(error))}`, 'error');
       watch(); // refused because it moved on (another operator resent it): shown as it is now
