@@ -112,6 +112,26 @@ describe('the environment', () => {
     }
   });
 
+  test('a connection string that is not a postgres:// URL stops startup, never read as a SQLite path nor shown', () => {
+    for (const url of [
+      'postgresql+asyncpg://app:S3cretPW@db:5432/orders',
+      'jdbc:postgresql://db:5432/orders?user=app&password=S3cretPW',
+      'postgress://app:S3cretPW@db/orders',
+      'app:S3cretPW@db/orders',
+      'host=db user=app password=S3cretPW dbname=orders',
+    ]) {
+      const { config, problems } = parseEnv({ ...minimal, DATABASE_URL: url });
+      expect(config).toBeUndefined();
+      expect(problems).toEqual([
+        expect.stringMatching(/^DATABASE_URL is invalid: a SQLite file path or a postgres:\/\/ URL is read, not /),
+      ]);
+      expect(problems.join('\n')).not.toContain('S3cret');
+      expect(problems.join('\n')).not.toContain('app');
+    }
+    for (const path of ['./data/notifier.db', '/var/lib/notifier/orders.db', 'notifier.db'])
+      expect(parseEnv({ ...minimal, DATABASE_URL: path }).problems).toEqual([]);
+  });
+
   test('more than eight problems: every one is listed, settings that must agree among them', () => {
     const bad = {
       PORT: 'x',

@@ -7,6 +7,7 @@ import { HEADER_TOKEN_PATTERN } from '../domain/header-token.ts';
 import { allErrors } from '../schema-errors.ts';
 import { maskUrlPassword } from '../secrets.ts';
 import { SOURCES } from '../sources/registry.ts';
+import { databaseUrlProblem, isPostgresUrl } from '../store/database-url.ts';
 import { SHOP_SECRET_NAMES, SHOP_SETTINGS, shopSettingProblems } from './shop-settings.ts';
 
 const Integer = (description: string, def: number, minimum: number, maximum = Number.MAX_SAFE_INTEGER) =>
@@ -208,6 +209,11 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
     const hint = name === 'DATABASE_URL' ? '; percent-encode any of : / ? # @ in the user or password' : '';
     problems.set(name, `${name} is invalid: it is not a URL that can be read${hint} (got ${JSON.stringify(showable(name, given))})`);
   }
+  const database = value.DATABASE_URL;
+  if (typeof database === 'string' && !problems.has('DATABASE_URL')) {
+    const problem = databaseUrlProblem(database);
+    if (problem) problems.set('DATABASE_URL', `DATABASE_URL is invalid: ${problem}`);
+  }
   // A shop connection half set up, listed with the rest.
   for (const [name, problem] of shopSettingProblems(value)) if (!problems.has(name)) problems.set(name, problem);
   // Settings that must agree: each pair checked once both are valid, alongside every other problem.
@@ -227,7 +233,7 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
           : `DELIVERY_LEASE_MS (${leaseMs}) must be at least MANTAGO_TIMEOUT_MS (${timeoutMs}) plus ${begins - timeoutMs}, so a claim leaves time to begin a call`,
       );
     }
-    if (valid('NOTIFIER_ROLE', 'DATABASE_URL') && config.NOTIFIER_ROLE !== 'all' && !/^postgres(ql)?:\/\//i.test(config.DATABASE_URL)) {
+    if (valid('NOTIFIER_ROLE', 'DATABASE_URL') && config.NOTIFIER_ROLE !== 'all' && !isPostgresUrl(config.DATABASE_URL)) {
       // SQLite serves one process: a web-only process there would take orders nobody sends.
       problems.set(
         'NOTIFIER_ROLE',

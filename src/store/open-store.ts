@@ -1,13 +1,10 @@
 // DATABASE_URL picks the engine: postgres:// or postgresql:// for PostgreSQL, anything else is a SQLite file path.
 import type { Logger } from 'pino';
+import { isPostgresUrl } from './database-url.ts';
 import { openPostgresStore } from './postgres/engine.ts';
 import { openSqliteStore } from './sqlite/engine.ts';
 import type { StoreOptions } from './engine-store.ts';
 import type { Store } from './store.ts';
-
-export function isPostgresUrl(url: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(url);
-}
 
 export async function openStore(url: string, options: StoreOptions & { poolMax: number; log: Logger }): Promise<Store> {
   const { poolMax: _pool, log: _log, ...store } = options;
