@@ -12,6 +12,7 @@ import type { Settings } from './config/settings.ts';
 import { AccessLog } from './http/access-log.ts';
 import { consoleRoutes } from './http/console-routes.ts';
 import { adminRoutes } from './http/admin/admin-routes.ts';
+import { clientErrorHandler } from './http/client-error.ts';
 import { errorBody, httpError, toHttpError } from './http/errors.ts';
 import { healthRoutes, type LoadCode } from './http/health-routes.ts';
 import { metricsRoutes } from './http/metrics-routes.ts';
@@ -45,9 +46,7 @@ export const notifierApp = fp<{ settings: Settings; sources?: readonly WebhookSo
     });
     app.setNotFoundHandler((request, reply) => {
       const path = request.url.split('?')[0];
-      return reply
-        .code(404)
-        .send({ statusCode: 404, code: 'NOT_FOUND', error: 'Not Found', message: `no route for ${request.method} ${path}` });
+      return reply.code(404).send(errorBody(httpError('NOT_FOUND', `no route for ${request.method} ${path}`)));
     });
 
     const limits = {
@@ -129,6 +128,7 @@ export async function buildApp(settings: Settings, options: BuildOptions = {}) {
     // A recipient key (400 characters, an e-mail's @ encoded as three) fits a path parameter: the router's 100 would 414 it.
     routerOptions: { maxParamLength: 1_200 },
     // A URL the router cannot read (a bad %-escape, a path part too long): answered from the catalogue too.
+    clientErrorHandler,
     frameworkErrors: (error, _request, reply) => {
       const mapped = toHttpError(error, 0);
       return (reply as FastifyReply).code(mapped.statusCode).send(errorBody(mapped));
