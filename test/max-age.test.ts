@@ -81,8 +81,10 @@ test("the normalized order: occurredAt is the shop's time of the event for maxAg
   expect(stale.json()).toMatchObject({ status: 'accepted', delivery: 'skipped', reason: 'older than 6h' });
   const fresh = await app.inject(standardRequest(order(new Date(Date.now() - HOUR).toISOString(), 1)));
   expect(fresh.json()).toMatchObject({ status: 'accepted', delivery: 'pending' });
-  // Not a time, a number Date.parse would read as a year, a time without its offset: each a 400.
-  for (const [i, wrong] of ['yesterday', '1', '2026-12-01T10:00:00'].entries()) {
+  // Not a time, a number Date.parse would read as a year, a time without its offset, a day or an hour
+  // that does not exist (Date.parse would roll 30 February over into March): each a 400.
+  const wrongs = ['yesterday', '1', '2026-12-01T10:00:00', '2026-02-30T10:00:00Z', '2026-12-01T24:30:00+08:00', '2026-12-01T10:61Z'];
+  for (const [i, wrong] of wrongs.entries()) {
     const answer = await app.inject(standardRequest(order(wrong, 2 + i)));
     expect(answer.statusCode, wrong).toBe(400);
     expect(answer.json().message).toBe('body/occurredAt must be a time such as 2026-12-01T10:00:00+08:00');

@@ -2,7 +2,7 @@
 import { describe, expect, test } from 'vitest';
 import type { MantagoSimulator } from '../simulator/simulator.ts';
 import { serviceForFile, type TestService } from './helpers/service.ts';
-import { normalizedOrder, shopifyOrder, shopifyRequest, standardRequest } from './helpers/webhooks.ts';
+import { normalizedOrder, shopifyOrder, shopifyRefund, shopifyRequest, standardRequest, wooOrder, wooRequest } from './helpers/webhooks.ts';
 
 let sim: MantagoSimulator;
 let service: TestService;
@@ -15,6 +15,38 @@ describe('bad input gets a 4xx that says what is wrong', () => {
     expect(answer.statusCode).toBe(400);
     expect(answer.json()).toMatchObject({ code: 'INVALID_PAYLOAD' });
     expect(answer.json().message).toContain('total_price');
+  });
+
+  test('an id JSON cannot carry exactly (past 2^53), or spelled with a control character: 400 naming it, never another order', async () => {
+    // Without its GraphQL id, 9007199254740993 would be read as 9007199254740992: another order, answered "duplicate".
+    const { admin_graphql_api_id: _gid, ...order } = shopifyOrder();
+    const big = await service.app.inject(shopifyRequest(JSON.stringify({ ...order, id: 1 }).replace('"id":1', '"id":9007199254740993')));
+    expect(big.statusCode).toBe(400);
+    expect(big.json()).toMatchObject({
+      code: 'INVALID_PAYLOAD',
+      message: expect.stringMatching(
+        /^body\/id must be an id: .* a whole number up to 2\^53 - 1 \(JSON carries no larger one exactly: send it as a string\)$/,
+      ),
+    });
+    // The parts of an order event's key are joined by U+001F: "5555\u001fcancelled" would take order 5555's cancellation's key.
+    for (const id of ['5555\u001fcancelled', 'W\u00001']) {
+      const answer = await service.app.inject(wooRequest(wooOrder({ id })));
+      expect(answer.statusCode).toBe(400);
+      expect(answer.json().message).toMatch(/^body\/id must be an id: a string of 1 to 200 characters without control characters/);
+    }
+  });
+
+  test('an amount no customer could read (1e+35, Infinity once summed): 400 naming it', async () => {
+    const refund = await service.app.inject(shopifyRequest(shopifyRefund(1001, '1'.repeat(36)), { topic: 'refunds/create' }));
+    expect(refund.statusCode).toBe(400);
+    expect(refund.json().message).toBe(
+      'body/transactions/0/amount must be an amount: a decimal number of at most 15 digits before its point, as a string or a number, or null',
+    );
+    const woo = await service.app.inject(wooRequest(wooOrder({ status: 'refunded', refunds: [{ total: 1e308 }, { total: 1e308 }] })));
+    expect(woo.statusCode).toBe(400);
+    expect(woo.json().message).toMatch(/^body\/refunds\/0\/total must be an amount/);
+    const fine = await service.app.inject(wooRequest(wooOrder({ total: '999999999999999.99' })));
+    expect(fine.statusCode).toBe(202);
   });
 
   test('a signed body that is not JSON: 400', async () => {
@@ -60,7 +92,8 @@ describe('bad input gets a 4xx that says what is wrong', () => {
     expect(answer.statusCode).toBe(400);
     expect(answer.json()).toMatchObject({
       code: 'INVALID_PAYLOAD',
-      message: 'body/orderId is a number too large for JSON to carry exactly (over 2^53): send it as a string',
+      message:
+        'body/orderId must be an id: a string of 1 to 200 characters without control characters, or a whole number up to 2^53 - 1 (JSON carries no larger one exactly: send it as a string)',
     });
     for (const id of ['"9007199254740993"', '"9007199254740992"'])
       expect((await service.app.inject(standardRequest(body(id)))).json()).toMatchObject({ status: 'accepted' });
@@ -70,8 +103,10 @@ describe('bad input gets a 4xx that says what is wrong', () => {
     const order = normalizedOrder({ orderId: 'Q\u001fcancelled', shop: 'a\u0000b', shipment: { id: 'S\n1' }, event: 'shipped' });
     const answer = await service.app.inject(standardRequest(order));
     expect(answer.statusCode).toBe(400);
+    const id =
+      'an id: a string of 1 to 200 characters without control characters, or a whole number up to 2^53 - 1 (JSON carries no larger one exactly: send it as a string)';
     expect(answer.json().message).toBe(
-      'body/orderId must not hold control characters, body/shop must not hold control characters, body/shipment/id must not hold control characters',
+      `body/orderId must be ${id}, body/shop must be a text of up to 300 characters without control characters, body/shipment/id must be ${id}`,
     );
   });
 
