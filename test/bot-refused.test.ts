@@ -44,7 +44,8 @@ describe.each(SERVICE_ENGINES)('$engine store', ({ engine, available }) => {
       // The orders come in batches: a 429 on the first call holds every call back while the rest arrive
       // (the first broadcast, not the start's bot check, which a loaded machine may leave unanswered a while).
       await waitFor(() => sim.checkCalls().length > 0, { what: "the start's bot check answered" });
-      sim.set({ ...(on as Partial<Switches>), fail: { status: 429, count: 1, retryAfterSeconds: 4 } }); // long enough for 200 posts on a loaded machine
+      // Its Retry-After is held to RETRY_MAX_DELAY_MS (200 ms here): the first order goes again with those posted meanwhile.
+      sim.set({ ...(on as Partial<Switches>), fail: { status: 429, count: 1, retryAfterSeconds: 4 } });
       for (let i = 0; i < 200; i++) expect((await app.inject(shopifyRequest(orderFor(i)))).statusCode).toBe(202);
 
       const paused = await waitFor(async () => ((await readiness(app)).checks.delivery === 'bot_refused' ? readiness(app) : undefined), {
@@ -96,7 +97,9 @@ describe.each(SERVICE_ENGINES)('$engine store', ({ engine, available }) => {
     'the bot not published, several batches split at once (concurrency 4): the one that names the bot first pauses the rest; nobody dead, all sent once when published',
     async () => {
       const { app, sim } = await startServiceWithSimulator({
-        env: { ...ENV, BATCH_MAX_RECIPIENTS: '6', MANTAGO_MAX_CONCURRENCY: '4', ...(await engineEnv(engine)) },
+        // The 429's 5 s are honoured (the tests' RETRY_MAX_DELAY_MS is 200 ms): the first order is due again only after
+        // the other 47 are stored, never claimed alone, whose lone 36000 would end it as one recipient's refusal.
+        env: { ...ENV, BATCH_MAX_RECIPIENTS: '6', MANTAGO_MAX_CONCURRENCY: '4', RETRY_MAX_DELAY_MS: '5000', ...(await engineEnv(engine)) },
       });
       // Held back by a first 429 while they arrive, the orders go out as several batches at once.
       await waitFor(() => sim.checkCalls().length > 0, { what: "the start's bot check answered" });
