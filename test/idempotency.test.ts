@@ -32,6 +32,15 @@ test('the same key answers the first result again and sends nothing more; anothe
   expect(again.json()).toEqual(first.json());
   expect(sim.broadcasts).toHaveLength(1);
 
+  // The same request written with its fields in another order (another client, another JSON library) is the same request.
+  const reordered = await broadcast(
+    { name: 'spring sale', intentId: 'rb2kYmMdW', userIds: request.userIds, platform: 'line' },
+    'op-2026-12-01-a',
+  );
+  expect(reordered.statusCode).toBe(200);
+  expect(reordered.headers['idempotent-replayed']).toBe('true');
+  expect(sim.broadcasts).toHaveLength(1);
+
   const reused = await broadcast({ ...request, name: 'another sale' }, 'op-2026-12-01-a');
   expect(reused.statusCode).toBe(422);
   expect(reused.json()).toMatchObject({ code: 'IDEMPOTENCY_KEY_REUSED', message: expect.stringContaining('use a new key') });

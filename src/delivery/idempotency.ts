@@ -13,9 +13,15 @@ export interface Answer<Body> {
 
 export type Idempotent<Body> = (Answer<Body> & { replayed: boolean }) | { refused: 'in_progress' | 'mismatch' };
 
+/** An object's fields in one order: the same request written with its fields in another order is the same request. */
+const inKeyOrder = (_key: string, value: unknown) =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    : value;
+
 /** A stable hash of what was asked, so a key reused for another request is told apart. */
 export function requestFingerprint(request: unknown): string {
-  return createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  return createHash('sha256').update(JSON.stringify(request, inKeyOrder)).digest('hex');
 }
 
 /**
