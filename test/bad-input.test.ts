@@ -55,6 +55,13 @@ describe('webhooks naming what only JavaScript objects have', () => {
   );
 });
 
+test('a WooCommerce status longer than any WooCommerce allows (a post status is at most 20 characters): 400 naming it, not echoed back', async () => {
+  const answer = await app.inject(wooRequest(wooOrder({ status: 'x'.repeat(100_000) })));
+  expect(answer.statusCode).toBe(400);
+  expect(answer.json().message).toBe('body/status must not have more than 100 characters');
+  expect(answer.body.length).toBeLessThan(300);
+});
+
 test('an order id holding half a UTF-16 surrogate pair: stored once, and its redelivery is the duplicate it is, not a 500', async () => {
   const order = normalizedOrder({ orderId: 'ord_half\ud800' });
   const first = await app.inject(standardRequest(order));

@@ -31,7 +31,8 @@ export const WooCommerceOrderSchema = Type.Object(
   {
     id: Id,
     number: Type.Optional(Id),
-    status: Type.String(),
+    // WordPress keeps a post status in 20 characters; the rest of the bound is room, not a guess.
+    status: Type.String({ maxLength: 100 }),
     payment_url: Nullable(Type.String({ maxLength: 2000 })),
     date_created_gmt: Nullable(Type.String({ maxLength: 40 })),
     date_modified_gmt: Nullable(Type.String({ maxLength: 40 })),
