@@ -29,11 +29,11 @@ describe('bad input gets a 4xx that says what is wrong', () => {
       ),
     });
     // The parts of an order event's key are joined by U+001F: "5555\u001fcancelled" would take order 5555's cancellation's key.
-    for (const id of ['5555\u001fcancelled', 'W\u00001']) {
-      const answer = await service.app.inject(wooRequest(wooOrder({ id })));
-      expect(answer.statusCode).toBe(400);
-      expect(answer.json().message).toMatch(/^body\/id must be an id: a string of 1 to 200 characters without control characters/);
-    }
+    // A shop's other characters are taken (WooCommerce never sends a refused webhook again): a NUL, a tab.
+    const joined = await service.app.inject(wooRequest(wooOrder({ id: '5555\u001fcancelled' })));
+    expect(joined.statusCode).toBe(400);
+    expect(joined.json().message).toMatch(/^body\/id must be an id: a string of 1 to 200 characters without U\+001F, /);
+    expect((await service.app.inject(wooRequest(wooOrder({ id: 'W\t1' })))).statusCode).toBe(202);
   });
 
   test('an amount no customer could read (1e+35, Infinity once summed): 400 naming it', async () => {

@@ -1,24 +1,28 @@
 // Schema pieces the webhook payloads share: ids that arrive as numbers or strings,
 // money amounts as decimal strings or numbers, and fields a shop may send as null.
 import Type, { type TSchema } from 'typebox';
+import { ORDER_KEY_SEPARATOR } from '../domain/delivery.ts';
 
-/** No control character: the parts of an order event's key (domain/delivery.ts) are joined by one, so another order's key could be spelled with it. */
+/**
+ * An order event's key joins its parts with ORDER_KEY_SEPARATOR (U+001F): an id holding it could
+ * spell another order's key. A shop's id keeps any other character (a NUL is taken: WooCommerce
+ * never sends a refused webhook again); the normalized API refuses every control character.
+ */
+const NO_SEPARATOR = `^[^${ORDER_KEY_SEPARATOR}]*$`;
 const NO_CONTROL = '^[^\\u0000-\\u001f\\u007f-\\u009f]*$';
-/** A string that is part of an order event's key (a shop's name, say). */
+/** A string that is part of an order event's key (a shop's name, say), in the normalized API. */
 export const KeyText = (maxLength: number) =>
   Type.String({ maxLength, pattern: NO_CONTROL, description: `a text of up to ${maxLength} characters without control characters` });
 
-/**
- * An id is exact, and holds no control character. A JSON number past 2^53 has lost digits: two
- * orders would be one. Kinds whose ids may pass it read them as their digits (exactIntegers).
- */
-export const Id = Type.Union(
-  [Type.Integer({ maximum: Number.MAX_SAFE_INTEGER }), Type.String({ minLength: 1, maxLength: 200, pattern: NO_CONTROL })],
-  {
-    description:
-      'an id: a string of 1 to 200 characters without control characters, or a whole number up to 2^53 - 1 (JSON carries no larger one exactly: send it as a string)',
-  },
-);
+/** Exact: a JSON number past 2^53 has lost digits, two orders would be one (kinds whose ids may pass it read their digits: exactIntegers). */
+const exactId = (pattern: string, without: string) =>
+  Type.Union([Type.Integer({ maximum: Number.MAX_SAFE_INTEGER }), Type.String({ minLength: 1, maxLength: 200, pattern })], {
+    description: `an id: a string of 1 to 200 characters ${without}, or a whole number up to 2^53 - 1 (JSON carries no larger one exactly: send it as a string)`,
+  });
+/** A shop's id (Shopify's, WooCommerce's). */
+export const Id = exactId(NO_SEPARATOR, 'without U+001F');
+/** An id in the normalized API. */
+export const StrictId = exactId(NO_CONTROL, 'without control characters');
 /** Up to 15 digits before the point: a sum of them stays a number a customer can read (not 1e+35 nor Infinity). */
 const AMOUNT_LIMIT = 1e15;
 export const Amount = Type.Union(

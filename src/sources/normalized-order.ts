@@ -2,7 +2,7 @@
 // are turned into the same Order (domain/order.ts); mapping and delivery only ever see that.
 import Type, { type Static } from 'typebox';
 import { isDeliveryStage, isShipmentEvent, LOCALE_PATTERN, ORDER_EVENTS, type Order } from '../domain/order.ts';
-import { Amount, Currency, Id, KeyText } from './fields.ts';
+import { Amount, Currency, KeyText, StrictId } from './fields.ts';
 import { optionalText } from './source.ts';
 
 const Scalar = Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean()]);
@@ -12,14 +12,14 @@ const Link = Type.String({ pattern: '^(https?://|$)', maxLength: 2000 });
 export const NormalizedOrderSchema = Type.Object(
   {
     event: Type.Optional(Type.Enum([...ORDER_EVENTS], { description: 'what happened to the order; placed when absent' })),
-    orderId: Id,
+    orderId: StrictId,
     orderNumber: Type.Optional(Type.Union([Type.String({ maxLength: 200 }), Type.Integer()])),
     shop: Type.Optional(KeyText(300)),
     total: Amount,
     currency: Currency,
     statusUrl: Type.Optional(Link),
     customer: Type.Object({
-      id: Type.Optional(Id),
+      id: Type.Optional(StrictId),
       email: Type.Optional(Type.String({ maxLength: 320 })),
       phone: Type.Optional(Type.String({ maxLength: 50 })),
       firstName: Type.Optional(Type.String({ maxLength: 200 })),
@@ -35,7 +35,7 @@ export const NormalizedOrderSchema = Type.Object(
     shipment: Type.Optional(
       Type.Object(
         {
-          id: Id,
+          id: StrictId,
           trackingNumber: Type.Optional(Type.String({ maxLength: 200 })),
           trackingUrl: Type.Optional(Link),
           company: Type.Optional(Type.String({ maxLength: 200 })),
