@@ -14,15 +14,18 @@ const NO_CONTROL = '^[^\\u0000-\\u001f\\u007f-\\u009f]*$';
 export const KeyText = (maxLength: number) =>
   Type.String({ maxLength, pattern: NO_CONTROL, description: `a text of up to ${maxLength} characters without control characters` });
 
-/** Exact: a JSON number past 2^53 has lost digits, two orders would be one (kinds whose ids may pass it read their digits: exactIntegers). */
-const exactId = (pattern: string, without: string) =>
-  Type.Union([Type.Integer({ maximum: Number.MAX_SAFE_INTEGER }), Type.String({ minLength: 1, maxLength: 200, pattern })], {
-    description: `an id: a string of 1 to 200 characters ${without}, or a whole number up to 2^53 - 1 (JSON carries no larger one exactly: send it as a string)`,
+/** A string id `without` what `pattern` refuses, or a whole number (`maximum`: one past 2^53 has lost digits, two orders would be one). */
+const idOf = (pattern: string, without: string, maximum: number | undefined, beyond: string) =>
+  Type.Union([Type.Integer(maximum === undefined ? {} : { maximum }), Type.String({ minLength: 1, maxLength: 200, pattern })], {
+    description: `an id: a string of 1 to 200 characters ${without}, or a whole number ${beyond}`,
   });
-/** A shop's id (Shopify's, WooCommerce's). */
-export const Id = exactId(NO_SEPARATOR, 'without U+001F');
+const EXACT = 'up to 2^53 - 1 (JSON carries no larger one exactly: send it as a string)';
+/** A shop's id (kinds whose ids may pass 2^53 read them as their digits: exactIntegers). */
+export const Id = idOf(NO_SEPARATOR, 'without U+001F', Number.MAX_SAFE_INTEGER, EXACT);
+/** A Shopify id sent beside its GraphQL id, which keeps the digits a number past 2^53 loses (checked where it is read: shopify.ts). */
+export const GraphqlBackedId = idOf(NO_SEPARATOR, 'without U+001F', undefined, '(past 2^53, only beside its admin_graphql_api_id)');
 /** An id in the normalized API. */
-export const StrictId = exactId(NO_CONTROL, 'without control characters');
+export const StrictId = idOf(NO_CONTROL, 'without control characters', Number.MAX_SAFE_INTEGER, EXACT);
 /** Up to 15 digits before the point: a sum of them stays a number a customer can read (not 1e+35 nor Infinity). */
 const AMOUNT_LIMIT = 1e15;
 export const Amount = Type.Union(

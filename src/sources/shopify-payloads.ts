@@ -1,7 +1,7 @@
 // The Shopify payloads the service reads: the REST Admin API's Order (orders/create, orders/paid,
 // orders/cancelled), Fulfillment (fulfillments/create, fulfillments/update) and Refund (refunds/create).
 import Type, { type Static } from 'typebox';
-import { Amount, Currency, Id, Nullable } from './fields.ts';
+import { Amount, Currency, GraphqlBackedId, Id, Nullable } from './fields.ts';
 
 const Address = Type.Object({
   first_name: Nullable(Type.String()),
@@ -11,7 +11,7 @@ const Address = Type.Object({
 
 export const ShopifyOrderSchema = Type.Object(
   {
-    id: Id,
+    id: GraphqlBackedId,
     admin_graphql_api_id: Type.Optional(Type.String()),
     name: Nullable(Type.String()),
     order_number: Type.Optional(Id),
@@ -27,7 +27,7 @@ export const ShopifyOrderSchema = Type.Object(
     cancelled_at: Nullable(Type.String({ maxLength: 40 })),
     customer: Nullable(
       Type.Object({
-        id: Type.Optional(Id),
+        id: Type.Optional(GraphqlBackedId),
         admin_graphql_api_id: Type.Optional(Type.String()),
         email: Nullable(Type.String()),
         phone: Nullable(Type.String()),

@@ -130,10 +130,20 @@ export function normalizeShopifyRefund(payload: ShopifyRefund): Omit<Order, 'sho
   };
 }
 
+/** Whether an id is read exactly: a number past 2^53 only through its GraphQL id. */
+const exact = (id: string | number | undefined, graphqlId: string | undefined) =>
+  typeof id !== 'number' || Number.isSafeInteger(id) || /\/\d+$/.test(graphqlId ?? '');
+const INEXACT = 'is a number past 2^53 without its admin_graphql_api_id: JSON carries no such number exactly';
+
 const placed = (event: OrderEvent) =>
   payloadKind<ShopifyOrder>({
     schema: ShopifyOrderSchema,
-    normalize: (p, headers): Normalized => ({ order: normalizeShopifyOrder(p, shopOf(headers), event), scope: '' }),
+    normalize: (p, headers): Normalized =>
+      !exact(p.id, p.admin_graphql_api_id)
+        ? { invalid: `body/id ${INEXACT}` }
+        : p.customer && !exact(p.customer.id, p.customer.admin_graphql_api_id)
+          ? { invalid: `body/customer/id ${INEXACT}` }
+          : { order: normalizeShopifyOrder(p, shopOf(headers), event), scope: '' },
   });
 
 /**

@@ -79,7 +79,8 @@ export function shopifyRequest(
 }
 
 export function wooRequest(payload: unknown, options: { topic?: string; secret?: string; signature?: string } = {}): InjectOptions {
-  const body = JSON.stringify(payload);
+  // A string is the body as sent (numbers JSON.stringify cannot write, such as ids past 2^53).
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   const headers: Headers = {
     'content-type': 'application/json',
     'x-wc-webhook-signature': options.signature ?? hmacSha256Base64(options.secret ?? WOO_SECRET, body),
