@@ -144,6 +144,27 @@ test("an operator's filter misspelt or sent where the route does not read it, an
       await post('/admin/deliveries/redrive', { source: 'woocommerce' }),
       'this route takes no body: what it acts on is in its path and query',
     ],
+    // A body that is JSON but no object ("woocommerce", true, 5) is a body too: the redrive does not widen to every source.
+    ...(await Promise.all(
+      ['"woocommerce"', 'true', '5'].map(
+        async (payload) =>
+          [
+            await app.inject({
+              method: 'POST',
+              url: '/admin/deliveries/redrive',
+              headers: { ...auth, 'content-type': 'application/json' },
+              payload,
+            }),
+            'this route takes no body: what it acts on is in its path and query',
+          ] as const,
+      ),
+    )),
+    // A route that takes no query refuses one, rather than acting on everything (every dead tag job, here).
+    [await post('/admin/tag-jobs/redrive?source=shopify'), 'querystring/source is not one this route takes (none)'],
+    [
+      await app.inject({ url: `/admin/deliveries/${id}?verbose=1`, headers: auth }),
+      'querystring/verbose is not one this route takes (none)',
+    ],
     [await app.inject({ url: '/admin/deliveries/0x10', headers: auth }), 'params/id must be a whole number written in digits'],
     [await app.inject({ url: '/admin/deliveries?limit=%20', headers: auth }), 'querystring/limit must be a whole number written in digits'],
   ] as const) {

@@ -29,8 +29,10 @@ export async function asSent(request: FastifyRequest): Promise<void> {
     ['params', request.params, params],
   ] as const)
     wholeNumbers(values, shape as TSchema | undefined, where);
-  const schema = request.routeOptions.schema?.body as TSchema | undefined;
-  if (!schema && isFilled(request.body))
+  const { body: bodySchema, consumes } = request.routeOptions.schema ?? {};
+  const schema = bodySchema as TSchema | undefined;
+  // A route that reads its own types (a recipient import's CSV) takes its body as text: not a JSON value.
+  if (!schema && !consumes && isFilled(request.body))
     throw httpError('INVALID_PAYLOAD', 'this route takes no body: what it acts on is in its path and query');
   if (schema && request.body !== undefined) {
     const problems = payloadProblems(schema, request.body);
@@ -77,8 +79,9 @@ const propertiesOf = (schema: TSchema | undefined) =>
 
 /** A key of `values` the route's schema does not name is refused. */
 function notTaken(values: unknown, schema: TSchema | undefined, where: string): void {
-  const properties = propertiesOf(schema);
-  if (!properties || !values || typeof values !== 'object') return;
+  // A route without a querystring schema takes none.
+  const properties = propertiesOf(schema) ?? {};
+  if (!values || typeof values !== 'object') return;
   const unknown = Object.keys(values).find((name) => !Object.hasOwn(properties, name));
   if (unknown === undefined) return;
   const takes = Object.keys(properties);
@@ -94,8 +97,10 @@ function wholeNumbers(values: unknown, schema: TSchema | undefined, where: strin
       throw httpError('INVALID_PAYLOAD', `${where}/${name} must be a whole number written in digits`);
 }
 
-/** A parsed JSON body with something in it (an empty one, or none, is no body). */
+/** A parsed JSON body with something in it (an empty one, or none, is no body; `"shopify"`, `true` or `5` is one). */
 const isFilled = (body: unknown) =>
   Array.isArray(body)
     ? body.length > 0
-    : body !== null && typeof body === 'object' && Object.getPrototypeOf(body) === Object.prototype && Object.keys(body).length > 0;
+    : typeof body !== 'object'
+      ? body !== undefined
+      : body !== null && Object.getPrototypeOf(body) === Object.prototype && Object.keys(body).length > 0;
