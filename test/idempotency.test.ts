@@ -1,4 +1,5 @@
 // POST /admin/broadcasts with an Idempotency-Key: the operator who tries again sends nothing twice.
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { expect, onTestFinished, test } from 'vitest';
@@ -108,5 +109,30 @@ test('an answer kept for its key by the version before (no per-user deliveries i
   });
   expect([again.statusCode, again.headers['idempotent-replayed']]).toEqual([200, 'true']);
   expect(again.json()).toEqual(before);
+  expect(sim.broadcasts).toHaveLength(1);
+});
+
+test('a key the version before stored (its hash of the fields as sent, not sorted) is still answered from its first run, not refused', async () => {
+  const { app, sim, dir, broadcast } = await setup();
+  const first = await broadcast(request, 'stored-before');
+  expect(first.statusCode).toBe(200);
+  await app.close(); // the upgrade: the key as the version before stored it
+  const asSent = createHash('sha256').update(JSON.stringify(request)).digest('hex');
+  const db = new DatabaseSync(join(dir, 'notifier.db'));
+  db.prepare('UPDATE idempotency_keys SET fingerprint = ? WHERE key = ?').run(asSent, 'stored-before');
+  db.close();
+  const { app: upgraded } = await startService(sim, { dir });
+  onTestFinished(() => upgraded.close());
+  const again = (payload: unknown) =>
+    upgraded.inject({
+      method: 'POST',
+      url: '/admin/broadcasts',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', 'idempotency-key': 'stored-before' },
+      payload: payload as Record<string, unknown>,
+    });
+  const replayed = await again(request);
+  expect([replayed.statusCode, replayed.headers['idempotent-replayed']]).toEqual([200, 'true']);
+  expect(replayed.json()).toEqual(first.json());
+  expect((await again({ ...request, name: 'another sale' })).statusCode).toBe(422);
   expect(sim.broadcasts).toHaveLength(1);
 });

@@ -19,9 +19,22 @@ const inKeyOrder = (_key: string, value: unknown) =>
     ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
     : value;
 
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
 /** A stable hash of what was asked, so a key reused for another request is told apart. */
 export function requestFingerprint(request: unknown): string {
-  return createHash('sha256').update(JSON.stringify(request, inKeyOrder)).digest('hex');
+  return sha256(JSON.stringify(request, inKeyOrder));
+}
+
+/**
+ * The hashes a stored key may hold for this request: this one's, then the one a key stored before
+ * the fields were sorted holds (its fields as sent). Keys live a day: a retry across the upgrade
+ * (a broadcast its restart cut off) is still answered from its first run, never sent again.
+ */
+export function requestFingerprints(request: unknown): string[] {
+  const current = requestFingerprint(request);
+  const asSent = sha256(JSON.stringify(request));
+  return asSent === current ? [current] : [current, asSent];
 }
 
 /**
@@ -33,12 +46,15 @@ export function requestFingerprint(request: unknown): string {
 export async function idempotent<Body>(
   store: IdempotencyStore,
   key: string,
-  fingerprint: string,
+  fingerprints: readonly string[],
   abandonedAfterMs: number,
   work: (claimedAt: number, rerun: boolean) => Promise<Answer<Body>>,
   now: number,
 ): Promise<Idempotent<Body>> {
-  const claim = await store.claimIdempotencyKey(key, fingerprint, now, now - IDEMPOTENCY_WINDOW_MS);
+  // A key is claimed with the first; the others only match a key stored already (a claim that finds it changes nothing).
+  let claim = await store.claimIdempotencyKey(key, fingerprints[0] as string, now, now - IDEMPOTENCY_WINDOW_MS);
+  for (const older of fingerprints.slice(1))
+    if (claim.state === 'mismatch') claim = await store.claimIdempotencyKey(key, older, now, now - IDEMPOTENCY_WINDOW_MS);
   if (claim.state === 'mismatch') return { refused: 'mismatch' };
   if (claim.state === 'replay') return { statusCode: claim.statusCode, body: JSON.parse(claim.response) as Body, replayed: true };
   if (claim.state === 'in_progress' && now - claim.since < abandonedAfterMs) return { refused: 'in_progress' };

@@ -5,7 +5,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Logger } from 'pino';
 import Type, { type Static } from 'typebox';
 import { PLATFORMS } from '../../domain/recipient.ts';
-import { idempotent, requestFingerprint } from '../../delivery/idempotency.ts';
+import { idempotent, requestFingerprints } from '../../delivery/idempotency.ts';
 import {
   broadcastIdOf,
   MANUAL_BROADCAST_STATUSES,
@@ -123,7 +123,7 @@ export const broadcastRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = 
       const outcome = await idempotent<BroadcastAnswer>(
         store,
         key,
-        requestFingerprint(request.body),
+        requestFingerprints(request.body),
         2 * leaseMs,
         async (claimedAt, rerun) =>
           send(rerun ? await rerunBroadcastId(store, key, claimedAt, request.body.userIds[0] as string) : broadcastIdOf(key, claimedAt)),
