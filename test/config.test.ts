@@ -128,7 +128,11 @@ describe('the environment', () => {
       expect(problems.join('\n')).not.toContain('S3cret');
       expect(problems.join('\n')).not.toContain('app');
     }
-    for (const path of ['./data/notifier.db', '/var/lib/notifier/orders.db', 'notifier.db'])
+    expect(parseEnv({ ...minimal, DATABASE_URL: 'file:./data/notifier.db' }).problems).toEqual([
+      'DATABASE_URL is invalid: a SQLite file is named by its path, without file: (./data/notifier.db)',
+    ]);
+    // A path is a path, colons, spaces and = signs included.
+    for (const path of ['./data/notifier.db', '/var/lib/notifier/orders.db', 'notifier.db', 'backup:2024/n.db', '/srv/my user=db/n.db'])
       expect(parseEnv({ ...minimal, DATABASE_URL: path }).problems).toEqual([]);
   });
 
