@@ -74,14 +74,18 @@ export type NormalizedOrderPayload = Static<typeof NormalizedOrderSchema>;
 /** An ISO 8601 date and time with its offset (without one, it would be read in the server's own zone). */
 const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:?\d\d)$/;
 
-/** Whether an ISO_TIME names a real moment: no 30 February, no 25:00 (Date.parse rolls them over into another day). */
+/**
+ * Whether an ISO_TIME names a real moment: no 30 February, no 25:00 (Date.parse rolls them over into
+ * another day). 24:00 is ISO 8601's end of the day, as Date.parse reads it.
+ */
 function isRealTime(text: string): boolean {
   const [, year, month, day, hour, minute, second] = (/^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d))?/.exec(text) ?? []).map(Number);
   const date = new Date(Date.UTC(Number(year), Number(month) - 1, day));
+  const endOfDay = hour === 24 && minute === 0 && !(Number(second) > 0);
   return (
     date.getUTCMonth() === Number(month) - 1 &&
     date.getUTCDate() === day &&
-    Number(hour) < 24 &&
+    (Number(hour) < 24 || endOfDay) &&
     Number(minute) < 60 &&
     !(Number(second) >= 60)
   );
