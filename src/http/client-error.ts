@@ -33,7 +33,9 @@ export function clientErrorHandler(this: { log: FastifyBaseLogger }, error: Node
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const answer = answerFor(error.code);
   this.log.debug({ code: error.code, statusCode: answer.statusCode }, 'a request HTTP cannot read: refused');
-  if (socket.writable) {
+  // As Node's own handler: not into an answer already being written (a bad request pipelined behind a good one).
+  const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (socket.writable && !answering?.headersSent) {
     const body = JSON.stringify(errorBody(answer));
     const { statusCode } = answer;
     socket.write(
