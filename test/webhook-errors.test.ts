@@ -60,6 +60,14 @@ describe('bad input gets a 4xx that says what is wrong', () => {
     expect(fine.statusCode).toBe(202);
   });
 
+  test('a field that may be null, sent too long or of another type: 400 saying what is wrong with it, not only "wrong type"', async () => {
+    const long = await service.app.inject(shopifyRequest(shopifyOrder({ cancel_reason: 'x'.repeat(300) }), { topic: 'orders/cancelled' }));
+    expect(long.statusCode).toBe(400);
+    expect(long.json().message).toBe('body/cancel_reason must not have more than 200 characters');
+    const other = await service.app.inject(shopifyRequest(shopifyOrder({ cancel_reason: 7 }), { topic: 'orders/cancelled' }));
+    expect(other.json().message).toBe('body/cancel_reason must be string');
+  });
+
   test('a signed body that is not JSON: 400', async () => {
     const request = shopifyRequest({});
     const { hmacSha256Base64 } = await import('../src/sources/signature.ts');

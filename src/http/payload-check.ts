@@ -22,8 +22,13 @@ export function payloadProblems(schema: TSchema, payload: unknown): string[] {
         byPath.set(`${at}/${name}`, `${at} must have required property '${name}'`);
     } else if (error.keyword === 'anyOf') {
       // The alternatives' own errors say less than the union's description, or than this.
-      const described = unionDescription(schemaAt(schema, error.schemaPath));
-      byPath.set(at, described ? `${at} must be ${described}` : `${at} has the wrong type`);
+      const union = schemaAt(schema, error.schemaPath);
+      const described = unionDescription(union);
+      // A Nullable field that is not null: what its own schema said of it (too long, say) stands.
+      if (described) byPath.set(at, `${at} must be ${described}`);
+      else if (!(union?.anyOf?.[1]?.type === 'null' && byPath.has(at))) byPath.set(at, `${at} has the wrong type`);
+    } else if (error.keyword === 'type' && (error.params as { type?: unknown }).type === 'null') {
+      // a Nullable field's null alternative: "must be null" says nothing of what is wrong
     } else if (error.keyword === 'additionalProperties') {
       const names = (error.params as { additionalProperties?: string[] }).additionalProperties ?? [];
       byPath.set(at, `${at} ${error.message}${names.length > 0 ? ` (${names.join(', ')})` : ''}`);
