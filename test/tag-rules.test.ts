@@ -3,7 +3,7 @@
 import { describe, expect, test } from 'vitest';
 import type { Order } from '../src/domain/order.ts';
 import type { RetryPolicy } from '../src/delivery/outcome.ts';
-import { afterTagTry } from '../src/delivery/tag-outcome.ts';
+import { afterTagTry, DRY_RUN_TURN, TOO_LATE, tagTryRecord } from '../src/delivery/tag-outcome.ts';
 import type { CallResult } from '../src/mantago/client.ts';
 import { parseMapping } from '../src/mapping/mapping-file.ts';
 import { planDelivery } from '../src/mapping/plan.ts';
@@ -197,6 +197,42 @@ describe('afterTagTry', () => {
       reason: 'gave up after 3600 s; last error: MantaGO refuses the bot (permission_denied, code 1002): Permission denied',
       bot: { reason: 'permission_denied', code: 1002 }, // still told to the bot's state: the bot is paused as for any 1002
     });
+  });
+
+  test('what the store records of each turn: the try itself unless nothing was tried, and where the job goes', () => {
+    const record = (result: Parameters<typeof afterTagTry>[0], job = fresh) =>
+      tagTryRecord(afterTagTry(result, job, policy, now), result, now - 10, now, 'tag-7');
+    // The claim ran out before the job's turn: back, due now, nothing tried nor counted.
+    expect(record(TOO_LATE)).toEqual({ status: 'pending', counted: false, nextAttemptAt: now, error: null });
+    // DRY_RUN: done and counted, its try saying MantaGO was not called.
+    expect(record(DRY_RUN_TURN)).toEqual({
+      status: 'tagged',
+      counted: true,
+      nextAttemptAt: null,
+      error: null,
+      tagId: 'tag-7',
+      attempt: {
+        startedAt: now - 10,
+        durationMs: 0,
+        outcome: 'dry_run',
+        httpStatus: null,
+        error: 'DRY_RUN is on: recorded, MantaGO not called',
+      },
+    });
+    // Another replica creating the tag: nothing tried, so no try is recorded; within the age bound it waits uncounted.
+    const busy = { kind: 'busy' as const, message: 'another replica is creating tag buyer', retryAt: now + 1_000 };
+    expect(record(busy)).toEqual({ status: 'pending', counted: false, nextAttemptAt: now + 1_000, error: busy.message });
+    expect(record(busy, { attempts: 0, waitingSince: now - policy.maxAgeMs })).toMatchObject({
+      status: 'dead',
+      attempt: { outcome: 'failed', error: busy.message },
+    });
+    // A tag to take off that the bot does not have: done, its try saying so.
+    expect(record({ kind: 'absent', message: 'the bot has no tag named vip' })).toMatchObject({
+      status: 'tagged',
+      attempt: { outcome: 'tagged', error: 'the bot has no tag named vip' },
+    });
+    expect(record(refused(404))).toMatchObject({ status: 'dead', counted: true, attempt: { httpStatus: 404, durationMs: 5 } });
+    expect(record(refused(503))).toMatchObject({ status: 'pending', counted: true, attempt: { outcome: 'failed', httpStatus: 503 } });
   });
 
   test('credentials trouble waits uncounted for the next refresh, within the age bound', () => {

@@ -1,18 +1,37 @@
-// The tag job state machine, in one place: what one try's result means for a tag job — the try's
-// outcome and where the job goes (tagged, tried again when, dead, or handed back untried). The
-// backoff and its bounds are the deliveries' own (outcome.ts); the tagger only carries this out.
-import type { TagAttemptOutcome, TagJobStatus } from '../domain/tagging.ts';
+// The tag job state machine, in one place: what one turn means for a tag job — the try's outcome
+// and where the job goes (tagged, tried again when, dead, or handed back untried), and what the
+// store records of it. A turn is MantaGO's answer, or no call at all: the claim ran out before it
+// (not started), or DRY_RUN. The backoff and its bounds are the deliveries' own (outcome.ts); the
+// tagger only carries this out.
+import type { TagAttempt, TagAttemptOutcome, TagJobStatus, TagTryRecord } from '../domain/tagging.ts';
 import { type BotRefusal, botRefusalOf } from '../mantago/bot-state.ts';
 import type { TagTry } from '../mantago/tags.ts';
 import { botRefusalReason, gaveUpAfter, type RetryPolicy, rateLimited, refusedForGood, retryLater } from './outcome.ts';
 
 export type { TagTry } from '../mantago/tags.ts';
 
+/** A job's turn: MantaGO's answer, or DRY_RUN's (the job done, MantaGO not called). */
+export type TagTurn = TagTry | { kind: 'dry_run' };
+
+/** The turn of a job whose claim ran out before it: never started, as a call that found no slot. */
+export const TOO_LATE: TagTurn = { kind: 'not_started', durationMs: 0, message: "the claim's lease ran out before this job's turn" };
+export const DRY_RUN_TURN: TagTurn = { kind: 'dry_run' };
+const DRY_RUN_NOTE = 'DRY_RUN is on: recorded, MantaGO not called';
+
 /** Where a tag job goes after a try. */
 export type TagStep =
   | { to: Extract<TagJobStatus, 'tagged'>; outcome: 'tagged' | 'dry_run' }
   /** `bot`: MantaGO refused the bot itself (1002, 5001): the job waits, uncounted, for the bot's next probe. */
-  | { to: 'retry'; at: number; counted: boolean; outcome: TagAttemptOutcome; error: string; bot?: BotRefusal }
+  | {
+      to: 'retry';
+      at: number;
+      counted: boolean;
+      outcome: TagAttemptOutcome;
+      error: string;
+      bot?: BotRefusal;
+      /** Nothing was tried (another replica is creating the tag): no try recorded. */
+      untried?: true;
+    }
   | { to: Extract<TagJobStatus, 'dead'>; outcome: TagAttemptOutcome; reason: string; bot?: BotRefusal }
   /** The call never started (no call slot within the lease): back, due now, nothing counted. */
   | { to: 'release' };
@@ -29,7 +48,7 @@ export interface TagProgress {
  * `tagsRefused`: the plan refuses tagging alone (bot-state.ts), so a 1002 is retried and counted as the job's.
  */
 export function afterTagTry(
-  result: TagTry,
+  result: TagTurn,
   job: TagProgress,
   policy: RetryPolicy,
   now: number,
@@ -39,6 +58,8 @@ export function afterTagTry(
 ): TagStep {
   const progress = { attempts: job.attempts, waitingSince: job.waitingSince };
   switch (result.kind) {
+    case 'dry_run':
+      return { to: 'tagged', outcome: 'dry_run' };
     case 'ok':
       return { to: 'tagged', outcome: result.dryRun ? 'dry_run' : 'tagged' };
     case 'absent': // a tag to take off that the bot does not have: done
@@ -48,7 +69,7 @@ export function afterTagTry(
     case 'busy':
       // Another replica is creating the tag: not the job's fault, so not one of its tries (within the age bound).
       if (now - job.waitingSince >= policy.maxAgeMs) return { to: 'dead', outcome: 'failed', reason: result.message };
-      return { to: 'retry', at: result.retryAt, counted: false, outcome: 'failed', error: result.message };
+      return { to: 'retry', at: result.retryAt, counted: false, outcome: 'failed', error: result.message, untried: true };
     case 'credentials':
     case 'expired':
     case 'superseded': {
@@ -78,6 +99,40 @@ export function afterTagTry(
       if (result.status === 429) return retried(rateLimited(reason, progress, policy, now, random, result.retryAfterMs), reason);
       return retried(retryLater(reason, progress, policy, now, random), reason);
     }
+  }
+}
+
+/**
+ * What the store records of a turn that led to `step` (at `now`): where the job goes, and the try
+ * itself, unless nothing was tried (handed back, or another replica creating the tag).
+ */
+export function tagTryRecord(step: TagStep, result: TagTurn, startedAt: number, now: number, tagId?: string): TagTryRecord {
+  if (step.to === 'release') return { status: 'pending', counted: false, nextAttemptAt: now, error: null };
+  if (step.to === 'retry' && step.untried) return { status: 'pending', counted: false, nextAttemptAt: step.at, error: step.error };
+  const attempt: TagAttempt = {
+    startedAt,
+    durationMs: 'durationMs' in result ? result.durationMs : 0,
+    outcome: step.outcome,
+    httpStatus: 'status' in result ? result.status : null,
+    error:
+      step.to === 'retry'
+        ? step.error
+        : step.to === 'dead'
+          ? step.reason
+          : result.kind === 'absent'
+            ? result.message
+            : result.kind === 'dry_run'
+              ? DRY_RUN_NOTE
+              : null,
+  };
+  const known = tagId === undefined ? {} : { tagId };
+  switch (step.to) {
+    case 'tagged':
+      return { status: 'tagged', counted: true, nextAttemptAt: null, error: null, attempt, ...known };
+    case 'retry':
+      return { status: 'pending', counted: step.counted, nextAttemptAt: step.at, error: step.error, attempt, ...known };
+    case 'dead':
+      return { status: 'dead', counted: true, nextAttemptAt: null, error: step.reason, attempt, ...known };
   }
 }
 

@@ -4,14 +4,14 @@
 // if there were no tags. DRY_RUN records each job as done without calling MantaGO.
 import type { Logger } from 'pino';
 import { type Clock, systemClock } from '../clock.ts';
-import type { TagAction, TagAttempt, TagAttemptOutcome, TagJob, TagRef } from '../domain/tagging.ts';
+import type { TagAction, TagAttemptOutcome, TagJob, TagRef } from '../domain/tagging.ts';
 import { tagKey } from '../domain/tagging.ts';
 import type { BotStatus } from '../mantago/bot-status.ts';
 import type { TagTry } from '../mantago/tags.ts';
-import type { TagQueue, TagTryRecord } from '../store/store.ts';
+import type { TagQueue } from '../store/store.ts';
 import type { Lease } from './lease.ts';
 import type { RetryPolicy } from './outcome.ts';
-import { afterTagTry } from './tag-outcome.ts';
+import { afterTagTry, DRY_RUN_TURN, type TagStep, type TagTurn, TOO_LATE, tagTryRecord } from './tag-outcome.ts';
 
 export interface TaggerDeps {
   store: Pick<TagQueue, 'claimTags' | 'recordTagTry'>;
@@ -58,63 +58,54 @@ export class Tagger {
   }
 
   private async one(job: TagJob, startBy: number): Promise<void> {
-    const { store, tags, policy, log } = this.deps;
+    const { store, tags, policy, bot } = this.deps;
     const startedAt = this.clock.now();
-    const record = (r: TagTryRecord) => store.recordTagTry(job, r, this.clock.now());
     // The claim ran out before this one's turn: back as it was, for the next claim.
-    if (startedAt > startBy) return record({ status: 'pending', counted: false, nextAttemptAt: startedAt, error: null });
-    if (this.deps.dryRun) {
-      this.deps.onTried?.(job.action, 'dry_run');
-      const attempt = {
-        startedAt,
-        durationMs: 0,
-        outcome: 'dry_run' as const,
-        httpStatus: null,
-        error: 'DRY_RUN is on: recorded, MantaGO not called',
-      };
-      return record({ status: 'tagged', counted: true, nextAttemptAt: null, error: null, attempt });
-    }
-    const { result, tagId } = await tags.apply(job.action, job.tag, job, startBy);
-    const { bot } = this.deps;
+    const { result, tagId }: { result: TagTurn; tagId?: string } =
+      startedAt > startBy
+        ? { result: TOO_LATE }
+        : this.deps.dryRun
+          ? { result: DRY_RUN_TURN }
+          : await tags.apply(job.action, job.tag, job, startBy);
     if (result.kind === 'ok') bot?.accepted(false);
-    const random = (this.deps.random ?? Math.random)();
-    const step = afterTagTry(result, job, policy, this.clock.now(), random, bot?.probeAt(), bot?.tagsRefused());
+    const now = this.clock.now();
+    const step = afterTagTry(result, job, policy, now, (this.deps.random ?? Math.random)(), bot?.probeAt(), bot?.tagsRefused());
     if ((step.to === 'retry' || step.to === 'dead') && step.bot) bot?.refused(step.bot);
-    if (step.to === 'release') return record({ status: 'pending', counted: false, nextAttemptAt: this.clock.now(), error: null });
-    // Another replica creating the tag: nothing was tried, so nothing is recorded as a try or counted.
-    if (result.kind === 'busy' && step.to === 'retry')
-      return record({ status: 'pending', counted: false, nextAttemptAt: step.at, error: step.error });
-    const attempt: TagAttempt = {
-      startedAt,
-      durationMs: 'durationMs' in result ? result.durationMs : 0,
-      outcome: step.outcome,
-      httpStatus: 'status' in result ? result.status : null,
-      error: step.to === 'tagged' ? (result.kind === 'absent' ? result.message : null) : step.to === 'dead' ? step.reason : step.error,
-    };
-    this.deps.onTried?.(job.action, step.outcome);
-    const known = tagId === undefined ? {} : { tagId };
+    const record = tagTryRecord(step, result, startedAt, now, tagId);
+    if (record.attempt) {
+      this.deps.onTried?.(job.action, record.attempt.outcome);
+      this.tell(job, step, result);
+    }
+    return store.recordTagTry(job, record, this.clock.now());
+  }
+
+  /** The log line of a try, and the count of a job given up. */
+  private tell(job: TagJob, step: TagStep, result: TagTurn): void {
+    const { log } = this.deps;
     const what = { action: job.action, tag: tagKey(job.tag), platform: job.platform };
     switch (step.to) {
       case 'tagged':
         log.info(
           what,
-          result.kind === 'absent'
-            ? 'no tag of that name in MantaGO: nothing to take off'
-            : job.action === 'add'
-              ? 'tagged a user in MantaGO'
-              : 'took a tag off a user in MantaGO',
+          result.kind === 'dry_run'
+            ? 'DRY_RUN is on: a tag job recorded as done, MantaGO not called'
+            : result.kind === 'absent'
+              ? 'no tag of that name in MantaGO: nothing to take off'
+              : job.action === 'add'
+                ? 'tagged a user in MantaGO'
+                : 'took a tag off a user in MantaGO',
         );
-        return record({ status: 'tagged', counted: true, nextAttemptAt: null, error: null, attempt, ...known });
+        return;
       case 'retry':
         log.warn(
           { ...what, error: step.error, retryAt: step.at },
           'a MantaGO tag call failed; trying again later, unless a later job of the user and tag supersedes it (the message is not affected)',
         );
-        return record({ status: 'pending', counted: step.counted, nextAttemptAt: step.at, error: step.error, attempt, ...known });
+        return;
       case 'dead':
         log.warn({ ...what, reason: step.reason }, 'MantaGO refused a tag call; given up (the message is not affected)');
         this.deps.onDead?.(job.action);
-        return record({ status: 'dead', counted: true, nextAttemptAt: null, error: step.reason, attempt, ...known });
+        return;
     }
   }
 }

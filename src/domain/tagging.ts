@@ -61,6 +61,19 @@ export interface TagAttempt {
   error: string | null;
 }
 
+/** How one try of a tag job went: where the job goes, and the try itself (none when handed back untried). */
+export interface TagTryRecord {
+  status: TagJobStatus;
+  /** Whether the try counts against the attempt bound. */
+  counted: boolean;
+  /** Pending: when it is due again. */
+  nextAttemptAt: number | null;
+  error: string | null;
+  /** The tag's id in MantaGO, once known (a tag named in the mapping). */
+  tagId?: string;
+  attempt?: TagAttempt;
+}
+
 /** A tag job as the operator sees it, with every try. */
 export interface TagJobRecord {
   id: number;

@@ -19,14 +19,13 @@ import type { BindJob } from './operations/members.ts';
 import type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
 import type { KeyClaim } from './operations/idempotency.ts';
 import type { PollRecord, ShopConnectionRow } from './operations/shops.ts';
-import type { TagTryRecord } from './operations/tags.ts';
-import type { TagJob, TagJobRecord, TagJobStatus, TagRetryOutcome } from '../domain/tagging.ts';
+import type { TagJob, TagJobRecord, TagJobStatus, TagRetryOutcome, TagTryRecord } from '../domain/tagging.ts';
 
 export type { KeyClaim } from './operations/idempotency.ts';
 export type { BindJob } from './operations/members.ts';
 export type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
 export type { PollRecord, ShopConnectionRow } from './operations/shops.ts';
-export type { TagTryRecord } from './operations/tags.ts';
+export type { TagTryRecord } from '../domain/tagging.ts';
 
 export interface DeliveryFilter {
   status?: DeliveryStatus;

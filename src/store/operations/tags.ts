@@ -1,22 +1,9 @@
 // Tag jobs, written once for both engines: queued with their order event (once per event, user,
 // tag and add/remove), claimed under a lease, each try recorded with where the job goes; the ids of
 // the tags the mapping names. The operator's view and retries: tag-operator.ts.
-import { type TagAttempt, type TagJob, type TagJobStatus, type Tagging, tagKey, tagOfKey } from '../../domain/tagging.ts';
+import { type TagJob, type TagJobStatus, type Tagging, type TagTryRecord, tagKey, tagOfKey } from '../../domain/tagging.ts';
 import { oneOf, type Param, type Row, type Runner } from '../runner.ts';
 import { JOB_OPTED_OUT_COLUMN, NOT_TAGGED_OPTED_OUT, optedOutRow } from './opt-outs.ts';
-
-/** How one try of a tag job went: where the job goes, and the try itself (none when handed back untried). */
-export interface TagTryRecord {
-  status: TagJobStatus;
-  /** Whether the try counts against the attempt bound. */
-  counted: boolean;
-  /** Pending: when it is due again. */
-  nextAttemptAt: number | null;
-  error: string | null;
-  /** The tag's id in MantaGO, once known (a tag named in the mapping). */
-  tagId?: string;
-  attempt?: TagAttempt;
-}
 
 const CLAIMABLE_AT = 'coalesce(lease_until, next_attempt_at)';
 
