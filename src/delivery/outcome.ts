@@ -5,7 +5,7 @@
 import type { AttemptOutcome, AttemptResult, ClaimedDelivery, Transition } from '../domain/delivery.ts';
 import { type BotRefusal, botRefusalOf, type RecipientRefusal, refusedInARow } from '../mantago/bot-state.ts';
 import type { CallResult } from '../mantago/client.ts';
-import { isCode } from '../mantago/error-codes.ts';
+import { isCode, MANTAGO_CODES } from '../mantago/error-codes.ts';
 
 export interface RetryPolicy {
   baseDelayMs: number;
@@ -125,17 +125,17 @@ export function afterCall(
 function afterBroadcastFailed(batch: readonly Progress[], reason: string, message: string, context: CallContext): Step {
   if (batch.length > 1) return { step: 'split', outcome: 'batch_refused', reason, broadcastFailed: true };
   const refusal = context.single && { ...context.single, message };
-  if (context.probe || (!context.inSplit && refusal && refusedInARow(context.lastRefused, refusal))) {
-    const refused = {
-      reason: 'broadcasts_refused',
-      code: 36000,
-      message,
-      ...(context.probe && refusal && { recipients: [refusal.clientId] }),
-    } as const;
-    return { step: 'pause', outcome: 'bot_refused', refusal: refused };
-  }
+  if (context.probe || (!context.inSplit && refusal && refusedInARow(context.lastRefused, refusal)))
+    return pauseFor(message, context.probe && refusal ? [refusal.clientId] : undefined);
   return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })), ...(refusal && { noted: refusal }) };
 }
+
+/** The bot paused on 36000s: it is not published (`recipients`: those whose refusals showed it). */
+const pauseFor = (message: string, recipients?: string[]): Step => ({
+  step: 'pause',
+  outcome: 'bot_refused',
+  refusal: { reason: 'broadcasts_refused', code: MANTAGO_CODES.BROADCAST_FAILED, message, ...(recipients && { recipients }) },
+});
 
 /** Whether MantaGO accepted the call a step decides (a broadcast that went out). */
 export const accepted = (step: Step | undefined) => step?.step === 'finish' && step.outcome === 'sent';
@@ -171,8 +171,7 @@ export function afterHalves(
   const pair = refusedAlone.length === 2 ? refusedAlone.map((step) => step.noted.clientId) : undefined;
   // The same two whose refusals paused the bot before a broadcast showed it broadcasts: theirs.
   if (pair?.every((id) => cleared.includes(id))) return [recipients(first), recipients(second)];
-  const refusal = { reason: 'broadcasts_refused', code: 36000, message: lone.noted.message, ...(pair && { recipients: pair }) } as const;
-  const pause: Step = { step: 'pause', outcome: 'bot_refused', refusal };
+  const pause = pauseFor(lone.noted.message, pair);
   return [single36000(first) ? pause : first, single36000(second) ? pause : second];
 }
 
