@@ -1,12 +1,12 @@
 // What the log and the metrics hear of an attempt's outcome: sent, dead, or to be retried.
 import type { Logger } from 'pino';
-import type { AttemptResult, ClaimedDelivery } from '../domain/delivery.ts';
+import type { AttemptResult, ClaimedDelivery, SendEnding } from '../domain/delivery.ts';
 
 export function reportOutcome(
   log: Logger,
   outcomes: AttemptResult[],
   batch: ClaimedDelivery[],
-  onFinished?: (outcome: 'sent' | 'dry_run' | 'dead', deliveries: ClaimedDelivery[]) => void,
+  onFinished?: (outcome: SendEnding, deliveries: ClaimedDelivery[]) => void,
 ): void {
   const byId = new Map(batch.map((d) => [d.id, d]));
   const deliveryOf = (o: AttemptResult) => byId.get(o.attempt.deliveryId) as ClaimedDelivery;

@@ -2,7 +2,7 @@
 // queue, MantaGO, the credentials, the stages besides sending), each an interface a test can fake.
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.ts';
-import type { ClaimedDelivery } from '../domain/delivery.ts';
+import type { ClaimedDelivery, SendEnding } from '../domain/delivery.ts';
 import type { BroadcastRequest } from '../mantago/api.ts';
 import type { CallResult } from '../mantago/client.ts';
 import type { Renewal, UsableCredentials } from '../mantago/renewal.ts';
@@ -64,7 +64,7 @@ export interface WorkerDeps {
   log: Logger;
   options: WorkerOptions;
   /** Told of every delivery that reached an end, for metrics. */
-  onFinished?: (outcome: 'sent' | 'dry_run' | 'dead', deliveries: ClaimedDelivery[]) => void;
+  onFinished?: (outcome: SendEnding, deliveries: ClaimedDelivery[]) => void;
   /** Finds the recipients the intake could not (MantaGO member lookups), before any send. */
   resolver?: Stage<UnresolvedDelivery> & { resolve(owner: string, batch: UnresolvedDelivery[], lease: Lease): Promise<void> };
   /** Makes the MantaGO binds sent deliveries asked for, when there is nothing to send. */

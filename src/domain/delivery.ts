@@ -7,6 +7,10 @@ import type { Tagging } from './tagging.ts';
 
 export const DELIVERY_STATUSES = ['pending', 'sent', 'dead', 'skipped'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+/** How a delivery ended, as the metrics count it: sent (only recorded, under DRY_RUN), dead, or skipped. */
+export const DELIVERY_ENDINGS = ['sent', 'dry_run', 'dead', 'skipped'] as const;
+/** How a delivery the worker tried ended. */
+export type SendEnding = Exclude<(typeof DELIVERY_ENDINGS)[number], 'skipped'>;
 
 /**
  * What one attempt came to (`lookup_failed`: MantaGO's member lookup for its recipient failed). `dry_run`: DRY_RUN was on, so everything happened except the call to

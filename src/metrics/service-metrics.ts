@@ -3,6 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import type { CredentialsStatus } from '../domain/credentials.ts';
+import { DELIVERY_ENDINGS, type SendEnding } from '../domain/delivery.ts';
 import { ENDPOINTS } from '../mantago/client.ts';
 import type { RefreshOutcome } from '../mantago/renewal.ts';
 import { MANTAGO_USABILITY, type MantagoUsability } from '../mantago/usability.ts';
@@ -55,7 +56,7 @@ export class ServiceMetrics {
     });
     this.deliveries = new Counter({
       name: 'notifier_deliveries_total',
-      help: 'Deliveries that reached an end, by outcome (sent, dry_run, dead, skipped)',
+      help: `Deliveries that reached an end, by outcome (${DELIVERY_ENDINGS.join(', ')})`,
       labelNames: ['outcome'],
       registers,
     });
@@ -154,7 +155,7 @@ export class ServiceMetrics {
   }
 
   /** Deliveries that reached an end; the sent ones also give their latency from receipt. */
-  finished(outcome: 'sent' | 'dry_run' | 'dead', deliveries: readonly { receivedAt: number }[], now = this.clock.now()): void {
+  finished(outcome: SendEnding, deliveries: readonly { receivedAt: number }[], now = this.clock.now()): void {
     this.deliveries.inc({ outcome }, deliveries.length);
     if (outcome === 'dead') return;
     for (const d of deliveries) this.deliveryLatency.observe((now - d.receivedAt) / 1000);
