@@ -11,7 +11,7 @@ import type { Service } from '../service.ts';
 import { header, type Normalized } from '../sources/source.ts';
 import { StoreUnavailableError } from '../store/errors.ts';
 import { HttpError, errorReplies, httpError, unsupportedMediaType } from './errors.ts';
-import { payloadProblems } from './payload-check.ts';
+import { payloadProblems } from '../sources/payload-check.ts';
 
 declare module 'fastify' {
   interface FastifyContextConfig {

@@ -3,7 +3,7 @@
 // normalization, and its order webhooks kept: a missing one to this service created (signed with
 // WOOCOMMERCE_WEBHOOK_SECRET), a disabled or paused one set active; one pointing elsewhere is left alone.
 import type { OrderEvent, ReceivedOrder } from '../domain/order.ts';
-import { payloadProblems } from '../http/payload-check.ts';
+import { payloadProblems } from '../sources/payload-check.ts';
 import { gmtTime, woocommerceSource } from '../sources/woocommerce.ts';
 import { maskUrlPassword } from '../secrets.ts';
 import type { OrderPage, ShopConnection, WebhookCheck, Window } from './connection.ts';

@@ -5,7 +5,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { TSchema } from 'typebox';
 import { httpError } from '../errors.ts';
-import { payloadProblems } from '../payload-check.ts';
+import { payloadProblems } from '../../sources/payload-check.ts';
 
 /** What the body's schema says of the body as sent, kept until Ajv has had its say (its own messages come first). */
 const beforeCoercion = new WeakMap<FastifyRequest, string[]>();
