@@ -3,7 +3,7 @@
 import type { AttemptResult, Transition } from '../../domain/delivery.ts';
 import { ATTEMPT_COLUMNS } from '../rows.ts';
 import type { Param, Runner } from '../runner.ts';
-import { NO_LEASE } from './deliveries.ts';
+import { NO_LEASE } from './delivery-ends.ts';
 import { queueBinds } from './members.ts';
 
 /** Each transition as one statement over the deliveries that take it (grouped by their parameters). */

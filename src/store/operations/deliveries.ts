@@ -16,12 +16,11 @@ import {
 import { StoreUnavailableError } from '../errors.ts';
 import { asStored, type Row, type Runner } from '../runner.ts';
 import type { KnownDelivery } from '../store.ts';
+import { NO_LEASE } from './delivery-ends.ts';
 import { OPTED_OUT_COLUMN, ofOptedOut, skipOptedOut, skipOptedOutOnClaim } from './opt-outs.ts';
 import { queueTags } from './tags.ts';
 import { withdrawBy, withdrawOnClaim } from './withdrawal.ts';
 
-/** Ends a delivery's lease (a claim's, or one stored already leased), in an UPDATE's SET. */
-export const NO_LEASE = 'lease_owner = NULL, lease_until = NULL';
 /**
  * When a pending delivery can be claimed: when its lease runs out while it has one, else when it
  * is due. The claim indexes (migration 009) are on this expression, so a running lease keeps its

@@ -6,7 +6,7 @@ import type { DirectoryEntry } from '../../domain/recipient.ts';
 import { RECORD_COLUMNS, toDeliveryRecord } from '../delivery-row.ts';
 import { toAttemptRecord, toDirectoryEntry } from '../rows.ts';
 import { oneOf, type Param, type Row, type Runner } from '../runner.ts';
-import { NO_LEASE } from './deliveries.ts';
+import { NO_LEASE } from './delivery-ends.ts';
 import type { DeliveryFilter, QueueStats, Requeue } from '../store.ts';
 
 const ORDER_ENDING = oneOf(ORDER_ENDINGS);

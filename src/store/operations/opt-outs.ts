@@ -4,10 +4,7 @@
 // carry). Written once for both engines.
 import { OPTED_OUT_REASON } from '../../domain/recipient.ts';
 import type { Row, Runner } from '../runner.ts';
-
-/** The SET that skips a pending delivery of a customer who opted out (parameters: the time). */
-const SKIP = `status = 'skipped', finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, resolve_from = NULL,
-  hold_reason = NULL, last_error = '${OPTED_OUT_REASON}'`;
+import { SKIPPED } from './delivery-ends.ts';
 
 /** The column of the deliveries that holds each kind of key's value, where there is one. */
 const DELIVERY_COLUMN: Record<string, string> = { customer: 'customer_id', email: 'customer_email' };
@@ -24,8 +21,8 @@ export function putOptOut(db: Runner, key: string, now: number): Promise<number>
     const column = DELIVERY_COLUMN[kind ?? ''];
     if (!column) return 0;
     const { changes } = await tx.run(
-      `UPDATE deliveries SET ${SKIP} WHERE ${column} = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_until <= ?)`,
-      [now, rest.join(':'), now],
+      `UPDATE deliveries SET ${SKIPPED} WHERE ${column} = ? AND status = 'pending' AND (lease_owner IS NULL OR lease_until <= ?)`,
+      [now, OPTED_OUT_REASON, rest.join(':'), now],
     );
     return changes;
   });
@@ -47,7 +44,7 @@ export async function ofOptedOut(tx: Runner, stored: { id: number; keys: string[
 export async function skipOptedOut(tx: Runner, ids: readonly number[], now: number): Promise<void> {
   if (ids.length === 0) return;
   const idList = tx.dialect.inList('id', ids, 'bigint');
-  await tx.run(`UPDATE deliveries SET ${SKIP} WHERE ${idList.sql}`, [now, idList.param]);
+  await tx.run(`UPDATE deliveries SET ${SKIPPED} WHERE ${idList.sql}`, [now, OPTED_OUT_REASON, idList.param]);
 }
 
 /** Whether the customer of the delivery row `d` (`''`: the row being read) opted out, by the keys its columns hold. */

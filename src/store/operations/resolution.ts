@@ -9,7 +9,8 @@ import {
 } from '../../domain/delivery.ts';
 import type { StoredOrder } from '../../domain/order.ts';
 import { CLAIMED_COLUMNS, toClaimed, withdrawnByColumn } from '../delivery-row.ts';
-import { CLAIMABLE_AT, lease, NO_LEASE } from './deliveries.ts';
+import { CLAIMABLE_AT, lease } from './deliveries.ts';
+import { NO_LEASE, SKIPPED } from './delivery-ends.ts';
 import type { Runner } from '../runner.ts';
 import { queueTags } from './tags.ts';
 
@@ -63,11 +64,12 @@ export async function resolveDeliveries(db: Runner, owner: string, decided: Reso
   await db.transaction(async (tx) => {
     for (const { id, plan, batchKey, unspends } of decided) {
       if (plan.kind === 'skip') {
-        const { changes } = await tx.run(
-          `UPDATE deliveries SET status = 'skipped', resolve_from = NULL, finished_at = ?, next_attempt_at = NULL, ${NO_LEASE}, last_error = ?, hold_reason = NULL
-           WHERE id = ? AND status = 'pending' AND lease_owner = ?`,
-          [now, plan.reason, id, owner],
-        );
+        const { changes } = await tx.run(`UPDATE deliveries SET ${SKIPPED} WHERE id = ? AND status = 'pending' AND lease_owner = ?`, [
+          now,
+          plan.reason,
+          id,
+          owner,
+        ]);
         if (changes > 0 && plan.tagging) await queueTags(tx, id, plan.tagging, now);
         if (changes > 0 && unspends !== undefined) await unspend(tx, unspends, now);
         continue;

@@ -6,13 +6,11 @@
 import { ORDER_KEY_SEPARATOR, withdrawnReason } from '../../domain/delivery.ts';
 import { BEFORE_DELIVERY, type OrderEvent } from '../../domain/order.ts';
 import { oneOf, type Row, type Runner } from '../runner.ts';
+import { SKIPPED } from './delivery-ends.ts';
 
 const BEFORE_DELIVERY_EVENT = oneOf(BEFORE_DELIVERY);
 /** A stage still not gone this long after it fell due, when its parcel's delivery came, was held up: not a race between the two. */
 const HELD_UP_MS = 60_000;
-
-/** The SET of a withdrawal (parameters: the time, the reason). */
-const WITHDRAW = `status = 'skipped', finished_at = ?, next_attempt_at = NULL, lease_owner = NULL, lease_until = NULL, last_error = ?`;
 
 /** A LIKE pattern finding `event` in a withdrawn_by list (`_` in event names escaped). */
 const listed = (event: OrderEvent) => `%,${event.replaceAll('_', '\\_')},%`;
@@ -24,7 +22,7 @@ export async function withdrawBy(
   now: number,
 ): Promise<number> {
   const { changes } = await tx.run(
-    `UPDATE deliveries SET ${WITHDRAW}
+    `UPDATE deliveries SET ${SKIPPED}
      WHERE order_id = ? AND order_key = ? AND status = 'pending' AND withdrawn_by LIKE ? ESCAPE '\\'
        AND (lease_owner IS NULL OR lease_until <= ?)`,
     [now, withdrawnReason(withdrawal.event), withdrawal.orderId, withdrawal.orderKey, listed(withdrawal.event), now],
@@ -75,7 +73,7 @@ export async function withdrawOnClaim(tx: Runner, rows: readonly Row[], now: num
   const withdrawn = new Set<number>();
   for (const [event, eventIds] of byEvent) {
     const list = tx.dialect.inList('id', eventIds, 'bigint');
-    await tx.run(`UPDATE deliveries SET ${WITHDRAW} WHERE ${list.sql}`, [now, withdrawnReason(event), list.param]);
+    await tx.run(`UPDATE deliveries SET ${SKIPPED} WHERE ${list.sql}`, [now, withdrawnReason(event), list.param]);
     for (const id of eventIds) withdrawn.add(id);
   }
   return withdrawn;

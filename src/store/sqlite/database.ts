@@ -5,7 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync, type SQLInputValue } from 'node:sqlite';
 import { migrate } from '../migrate.ts';
-import { NO_LEASE } from '../operations/deliveries.ts';
+import { NO_LEASE } from '../operations/delivery-ends.ts';
 import { sqliteDialect, type Changed, type Param, type Row, type Runner, withoutNul } from '../runner.ts';
 
 export class StoreInUseError extends Error {
