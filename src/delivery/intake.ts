@@ -70,12 +70,12 @@ export interface IntakeDeps {
   retentionMs?: number;
   /** When the store was made: a webhook's event from before is news whatever its age (plan.ts). */
   storeCreatedAt?: number;
-  now?: () => number;
+  now: () => number;
 }
 
 export function createIntake(deps: IntakeDeps): Intake {
   const { storeTimeoutMs, mapping } = deps;
-  const now = deps.now ?? Date.now;
+  const { now } = deps;
   // An hour inside the retention: the shop's clock may be a little ahead of ours.
   const news = deps.retentionMs && { ms: deps.retentionMs - 3_600_000, said: formatDuration(deps.retentionMs) };
   const { storeCreatedAt } = deps;
