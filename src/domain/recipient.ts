@@ -37,3 +37,9 @@ export const NO_CHAT_USER = 'no chat user for this customer';
 
 /** Why a customer who asked the shop for no more chat messages got none (the delivery's reason). */
 export const OPTED_OUT_REASON = 'opted out';
+
+/** Where a MantaGO bind (the shop's customer id to a chat user, `bind: true`) stands. */
+export const BIND_STATUSES = ['pending', 'bound', 'failed'] as const;
+export type BindStatus = (typeof BIND_STATUSES)[number];
+/** How a bind went: bound, to be tried again at `retryAt` (counted or not), or given up. */
+export type BindOutcome = { status: Exclude<BindStatus, 'pending'> } | { status: 'pending'; retryAt: number; counted: boolean };

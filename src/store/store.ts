@@ -14,7 +14,7 @@ import type {
 } from '../domain/delivery.ts';
 import type { Content } from '../domain/content.ts';
 import type { OrderEvent, Shipment, ShipmentUpdate, SpentShipmentNews, StoredOrder } from '../domain/order.ts';
-import type { DirectoryEntry, Recipient } from '../domain/recipient.ts';
+import type { BindOutcome, BindStatus, DirectoryEntry, Recipient } from '../domain/recipient.ts';
 import type { BindJob } from './operations/members.ts';
 import type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
 import type { KeyClaim } from './operations/idempotency.ts';
@@ -178,12 +178,12 @@ export interface ResolutionQueue {
     error: string | null,
     now: number,
   ): Promise<void>;
-  listBinds(customerId: string): Promise<{ clientId: string; status: string; attempts: number; lastError: string | null }[]>;
+  listBinds(customerId: string): Promise<{ clientId: string; status: BindStatus; attempts: number; lastError: string | null }[]>;
   /** Which of `keys` opted out of chat messages, and since when. */
   optedOut(keys: string[]): Promise<Map<string, number>>;
 }
 
-export type BindOutcome = { status: 'bound' | 'failed' } | { status: 'pending'; retryAt: number; counted: boolean };
+export type { BindOutcome } from '../domain/recipient.ts';
 
 /** Tag jobs (stored with their order event), and the ids of the tags the mapping names. */
 export interface TagQueue {

@@ -4,7 +4,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { ORDER_EVENTS, type Order } from '../../domain/order.ts';
-import { OPTED_OUT_REASON } from '../../domain/recipient.ts';
+import { BIND_STATUSES, OPTED_OUT_REASON } from '../../domain/recipient.ts';
 import { LookupFailed } from '../../mantago/members.ts';
 import { customerKeys } from '../../mapping/directory-keys.ts';
 import { resolveRecipient } from '../../mapping/recipients.ts';
@@ -45,7 +45,7 @@ const Reply = Type.Object({
   binds: Type.Array(
     Type.Object({
       clientId: Type.String(),
-      status: Type.String(),
+      status: Type.Enum([...BIND_STATUSES]),
       attempts: Type.Integer(),
       lastError: Type.Union([Type.String(), Type.Null()]),
     }),

@@ -1,5 +1,6 @@
 // MantaGO's member bindings as the service keeps them: a cache of who is bound to a customer id
 // (shared by every replica), and the binds to make once a message went out.
+import type { BindOutcome, BindStatus } from '../../domain/recipient.ts';
 import type { Runner } from '../runner.ts';
 
 export async function getMembers(db: Runner, lookupKey: string, now: number): Promise<string | undefined> {
@@ -70,7 +71,7 @@ export function claimBinds(db: Runner, owner: string, limit: number, leaseMs: nu
 export async function recordBind(
   db: Runner,
   job: Pick<BindJob, 'customerId' | 'clientId' | 'owner'>,
-  outcome: { status: 'bound' | 'failed' } | { status: 'pending'; retryAt: number; counted: boolean },
+  outcome: BindOutcome,
   error: string | null,
   now: number,
 ): Promise<void> {
@@ -93,13 +94,13 @@ export async function recordBind(
 export async function listBinds(
   db: Runner,
   customerId: string,
-): Promise<{ clientId: string; status: string; attempts: number; lastError: string | null }[]> {
+): Promise<{ clientId: string; status: BindStatus; attempts: number; lastError: string | null }[]> {
   const rows = await db.all('SELECT client_id, status, attempts, last_error FROM mantago_binds WHERE customer_id = ? ORDER BY client_id', [
     customerId,
   ]);
   return rows.map((r) => ({
     clientId: String(r.client_id),
-    status: String(r.status),
+    status: String(r.status) as BindStatus,
     attempts: Number(r.attempts),
     lastError: r.last_error === null ? null : String(r.last_error),
   }));
