@@ -17,6 +17,8 @@ export type Renewal = 'renewed' | 'unavailable' | 'rejected';
 /** How one refresh ended, for metrics: `adopted` means another replica (or the operator) had stored a newer pair. */
 export type RefreshOutcome = Renewal | 'adopted';
 
+/** The states of CredentialsHealth, named once for the schemas. */
+export const CREDENTIALS_STATES = ['ok', 'rejected', 'refresh_failing', 'unsaved'] as const satisfies readonly CredentialsHealth['state'][];
 /** Where the credentials stand for delivery, beyond the stored state: what readiness and the operator see. */
 export type CredentialsHealth =
   | { state: 'ok' }
