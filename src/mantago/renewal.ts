@@ -13,7 +13,8 @@ export interface UsableCredentials extends ApiPair {
   generation: number;
 }
 /** The outcome of asking for a newer pair after MantaGO rejected `generation`. */
-export type Renewal = 'renewed' | 'unavailable' | 'rejected';
+export const RENEWALS = ['renewed', 'unavailable', 'rejected'] as const;
+export type Renewal = (typeof RENEWALS)[number];
 /** How one refresh ended, for metrics: `adopted` means another replica (or the operator) had stored a newer pair. */
 export type RefreshOutcome = Renewal | 'adopted';
 

@@ -4,11 +4,12 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import Type from 'typebox';
 import { isCredential } from '../../mantago/api.ts';
 import type { CredentialsManager } from '../../mantago/credentials.ts';
+import { RENEWALS } from '../../mantago/renewal.ts';
 import { errorReplies, httpError } from '../errors.ts';
 import { CredentialsSchema, credentialsView } from './schemas.ts';
 
 const RefreshReply = Type.Object({
-  outcome: Type.Enum(['renewed', 'unavailable', 'rejected'], {
+  outcome: Type.Enum([...RENEWALS], {
     description: 'unavailable: MantaGO could not be reached (or DRY_RUN is on); rejected: it refused',
   }),
   credentials: CredentialsSchema,
