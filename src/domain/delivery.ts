@@ -121,8 +121,11 @@ export function withdrawnAlready(plan: DeliveryPlan, followedBy: readonly OrderE
   return { kind: 'skip', reason: withdrawnReason(withdrawing), ...(plan.kind === 'send' && plan.tagging && { tagging: plan.tagging }) };
 }
 
+/** What the intake made of a shop's order event: stored, stored already, or not one to store. */
+export const INTAKE_OUTCOMES = ['accepted', 'duplicate', 'ignored'] as const;
+
 export interface RecordedOrder {
-  outcome: 'accepted' | 'duplicate';
+  outcome: Exclude<(typeof INTAKE_OUTCOMES)[number], 'ignored'>;
   deliveryId: number;
   status: DeliveryStatus;
   /** Why the store skipped it as it stored it (the customer opted out). */

@@ -6,7 +6,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import secureJson from 'secure-json-parse';
 import Type, { type TSchema } from 'typebox';
-import { DELIVERY_STATUSES } from '../domain/delivery.ts';
+import { DELIVERY_STATUSES, INTAKE_OUTCOMES } from '../domain/delivery.ts';
 import type { Service } from '../service.ts';
 import { header, type Normalized } from '../sources/source.ts';
 import { StoreUnavailableError } from '../store/errors.ts';
@@ -29,7 +29,7 @@ const keepDigits = (_key: string, value: unknown, context?: { source?: string })
 
 export const WebhookReply = Type.Object(
   {
-    status: Type.Enum(['accepted', 'duplicate', 'ignored']),
+    status: Type.Enum([...INTAKE_OUTCOMES]),
     deliveryId: Type.Optional(Type.Integer()),
     delivery: Type.Optional(Type.Enum([...DELIVERY_STATUSES])),
     reason: Type.Optional(Type.String()),

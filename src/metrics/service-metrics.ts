@@ -3,7 +3,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from '../clock.ts';
 import type { CredentialsStatus } from '../domain/credentials.ts';
-import { DELIVERY_ENDINGS, type SendEnding } from '../domain/delivery.ts';
+import { DELIVERY_ENDINGS, INTAKE_OUTCOMES, type SendEnding } from '../domain/delivery.ts';
 import { ENDPOINTS } from '../mantago/client.ts';
 import type { RefreshOutcome } from '../mantago/renewal.ts';
 import { MANTAGO_USABILITY, type MantagoUsability } from '../mantago/usability.ts';
@@ -12,9 +12,7 @@ import { ShopMetrics } from './shop-metrics.ts';
 
 /** What became of a webhook: the `outcome` label of notifier_webhooks_total. */
 export const WEBHOOK_OUTCOMES = [
-  'accepted',
-  'duplicate',
-  'ignored',
+  ...INTAKE_OUTCOMES,
   'ping',
   'bad_signature',
   'invalid',
