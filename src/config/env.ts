@@ -2,7 +2,7 @@
 // Each field's `description` doubles as its error message and its documentation.
 import Type, { type Static, type TOptional, type TSchema } from 'typebox';
 import { Value } from 'typebox/value';
-import { LEASE_MARGIN_MS } from '../delivery/lease.ts';
+import { leaseTermsProblem } from '../delivery/lease.ts';
 import { HEADER_TOKEN_PATTERN } from '../domain/header-token.ts';
 import { allErrors } from '../schema-errors.ts';
 import { maskUrlPassword } from '../secrets.ts';
@@ -220,19 +220,8 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
   const valid = (...names: string[]) => names.every((name) => !problems.has(name));
   {
     const config = value as Config;
-    const { DELIVERY_LEASE_MS: leaseMs, MANTAGO_TIMEOUT_MS: timeoutMs } = config;
-    // A claim must outlast the calls made under it, or another worker takes the same deliveries; and
-    // leave a second to begin one (a call begins no later than its time and a margin before the end:
-    // tags and binds, which do not renew their claim, would never begin).
-    const begins = timeoutMs + LEASE_MARGIN_MS + 1_000;
-    if (valid('DELIVERY_LEASE_MS', 'MANTAGO_TIMEOUT_MS') && leaseMs < Math.max(2 * timeoutMs, begins)) {
-      problems.set(
-        'DELIVERY_LEASE_MS',
-        2 * timeoutMs >= begins
-          ? `DELIVERY_LEASE_MS (${leaseMs}) must be at least twice MANTAGO_TIMEOUT_MS (${timeoutMs})`
-          : `DELIVERY_LEASE_MS (${leaseMs}) must be at least MANTAGO_TIMEOUT_MS (${timeoutMs}) plus ${begins - timeoutMs}, so a claim leaves time to begin a call`,
-      );
-    }
+    const leaseProblem = leaseTermsProblem({ leaseMs: config.DELIVERY_LEASE_MS, callTimeoutMs: config.MANTAGO_TIMEOUT_MS });
+    if (valid('DELIVERY_LEASE_MS', 'MANTAGO_TIMEOUT_MS') && leaseProblem) problems.set('DELIVERY_LEASE_MS', leaseProblem);
     if (valid('NOTIFIER_ROLE', 'DATABASE_URL') && config.NOTIFIER_ROLE !== 'all' && !isPostgresUrl(config.DATABASE_URL)) {
       // SQLite serves one process: a web-only process there would take orders nobody sends.
       problems.set(

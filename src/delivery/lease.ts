@@ -13,6 +13,20 @@ export interface LeaseTerms {
 /** Slack for the clocks of the replicas and the store's own time to record a result. */
 export const LEASE_MARGIN_MS = 1_000;
 
+/**
+ * Why a lease and a call timeout cannot work together, if they cannot (said at startup). A claim
+ * must outlast the calls made under it, or another worker takes the same deliveries; and leave a
+ * second to begin one (a call begins no later than its time and a margin before the end: tags and
+ * binds, which do not renew their claim, would never begin).
+ */
+export function leaseTermsProblem({ leaseMs, callTimeoutMs }: LeaseTerms): string | undefined {
+  const begins = callTimeoutMs + LEASE_MARGIN_MS + 1_000;
+  if (leaseMs >= Math.max(2 * callTimeoutMs, begins)) return undefined;
+  return 2 * callTimeoutMs >= begins
+    ? `DELIVERY_LEASE_MS (${leaseMs}) must be at least twice MANTAGO_TIMEOUT_MS (${callTimeoutMs})`
+    : `DELIVERY_LEASE_MS (${leaseMs}) must be at least MANTAGO_TIMEOUT_MS (${callTimeoutMs}) plus ${begins - callTimeoutMs}, so a claim leaves time to begin a call`;
+}
+
 export class Lease {
   until: number;
   /** Who holds it in the store: one name per claim. */
