@@ -43,3 +43,10 @@ export const BIND_STATUSES = ['pending', 'bound', 'failed'] as const;
 export type BindStatus = (typeof BIND_STATUSES)[number];
 /** How a bind went: bound, to be tried again at `retryAt` (counted or not), or given up. */
 export type BindOutcome = { status: Exclude<BindStatus, 'pending'> } | { status: 'pending'; retryAt: number; counted: boolean };
+
+/** A chat user MantaGO has bound to a shop's customer id (a member lookup's answer); `isBlock`: they blocked the bot. */
+export interface BoundClient {
+  clientId: string;
+  platform: string;
+  isBlock: boolean;
+}

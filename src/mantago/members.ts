@@ -5,7 +5,7 @@
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
 import type { Platform } from '../domain/recipient.ts';
-import type { BoundClient } from '../mapping/recipients.ts';
+import type { BoundClient } from '../domain/recipient.ts';
 import type { ResolutionQueue } from '../store/store.ts';
 import type { CallResult, ClientsResult } from './client.ts';
 import type { Renewal, UsableCredentials } from './renewal.ts';

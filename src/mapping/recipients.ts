@@ -1,7 +1,15 @@
 // Who gets the message: the mapping file's `recipients` entries, tried in order, first hit wins.
 // Each try is recorded as a step, so the operator can see why a customer got nothing.
 import type { Order } from '../domain/order.ts';
-import { type ChatUser, isValidUserId, NO_CHAT_USER, PLATFORMS, type Platform, type Recipient } from '../domain/recipient.ts';
+import {
+  type BoundClient,
+  type ChatUser,
+  isValidUserId,
+  NO_CHAT_USER,
+  PLATFORMS,
+  type Platform,
+  type Recipient,
+} from '../domain/recipient.ts';
 import { customerKeys } from './directory-keys.ts';
 import { renderTemplate, type Template } from './template.ts';
 
@@ -20,12 +28,6 @@ export type RecipientEntry =
 /** Looks customer keys up in the recipient directory; the first key found wins. */
 export type DirectoryLookup = (keys: string[]) => Promise<{ key: string; user: ChatUser } | undefined>;
 
-/** A user of the bot bound to a customer, as MantaGO lists them. */
-export interface BoundClient {
-  clientId: string;
-  platform: string;
-  isBlock: boolean;
-}
 /** The users MantaGO has bound to `customerId` (on `platform`, if given). Throws when MantaGO cannot be asked. */
 /** MantaGO's answer for a customer id; `notAsked` says why MantaGO was not asked at all (DRY_RUN). */
 export type MemberLookup = (
