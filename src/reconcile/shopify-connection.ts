@@ -6,6 +6,7 @@ import { maskUrlPassword } from '../secrets.ts';
 import type { OrderPage, ShopConnection, WebhookCheck, Window } from './connection.ts';
 import { ShopifyAdmin } from './shopify-admin.ts';
 import { shopifyOrderEvents } from './shopify-events.ts';
+import { SHOPIFY } from '../sources/names.ts';
 
 /** The subscription topics each event needs (its webhooks in sources/shopify.ts). */
 export const SHOPIFY_TOPICS: Record<OrderEvent, string[]> = {
@@ -35,7 +36,7 @@ export function shopifyConnection(settings: ShopifySettings): ShopConnection {
   const adminUrl = settings.adminUrl ?? `https://${settings.shop}`;
   const admin = new ShopifyAdmin({ adminUrl, apiVersion: settings.apiVersion, token: settings.token });
   return {
-    source: 'shopify',
+    source: SHOPIFY,
     settings: {
       SHOPIFY_SHOP: settings.shop,
       SHOPIFY_ADMIN_URL: maskUrlPassword(adminUrl),

@@ -8,6 +8,7 @@ import { gmtTime, woocommerceSource } from '../sources/woocommerce.ts';
 import { maskUrlPassword } from '../secrets.ts';
 import type { OrderPage, ShopConnection, WebhookCheck, Window } from './connection.ts';
 import { pagesOf, ShopApi, ShopCallError } from './shop-call.ts';
+import { WOOCOMMERCE } from '../sources/names.ts';
 
 /** The webhook topics this service takes (both carry the order; its status is the event). */
 export const WOOCOMMERCE_TOPICS = ['order.created', 'order.updated'] as const;
@@ -82,7 +83,7 @@ export function woocommerceConnection(settings: WooCommerceSettings): ShopConnec
     },
   );
   return {
-    source: 'woocommerce',
+    source: WOOCOMMERCE,
     settings: {
       WOOCOMMERCE_URL: maskUrlPassword(settings.url),
       WOOCOMMERCE_CONSUMER_KEY: 'set',

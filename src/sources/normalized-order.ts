@@ -4,6 +4,7 @@ import Type, { type Static } from 'typebox';
 import { isDeliveryStage, isShipmentEvent, LOCALE_PATTERN, ORDER_EVENTS, type Order } from '../domain/order.ts';
 import { Amount, Currency, KeyText, StrictId } from './fields.ts';
 import { optionalText } from './source.ts';
+import { NORMALIZED } from './names.ts';
 
 const Scalar = Type.Union([Type.String({ maxLength: 2000 }), Type.Number(), Type.Boolean()]);
 /** A link, or "" for none (as for every optional text: a shop may send "" rather than leave it out). */
@@ -111,7 +112,7 @@ export function fromNormalizedPayload(payload: NormalizedOrderPayload, fallbackS
   for (const [name, value] of Object.entries(payload.attributes ?? {})) attributes[name] = String(value);
   const { shipment, refund, cancelReason } = payload;
   return {
-    source: 'orders',
+    source: NORMALIZED,
     event: payload.event ?? 'placed',
     orderId: String(payload.orderId),
     orderNumber: optionalText(payload.orderNumber),

@@ -6,6 +6,7 @@ import Type, { type Static } from 'typebox';
 import type { DeliveryStage, Order } from '../domain/order.ts';
 import { Id, Nullable } from './fields.ts';
 import { optionalText, type Normalized } from './source.ts';
+import { SHOPIFY } from './names.ts';
 
 /** Shopify's status → the stage it is. No prototype: a status `constructor` names no stage. */
 export const SHOPIFY_STAGES: Readonly<Record<string, DeliveryStage>> = Object.assign(Object.create(null), {
@@ -46,7 +47,7 @@ export function normalizeShopifyFulfillmentEvent(payload: ShopifyFulfillmentEven
   const city = optionalText(payload.city);
   const message = optionalText(payload.message);
   const order: Order = {
-    source: 'shopify',
+    source: SHOPIFY,
     event: stage,
     orderId: String(payload.order_id),
     shop,

@@ -20,6 +20,7 @@ import {
 } from './shopify-fulfillment-events.ts';
 import { hmacVerifier } from './signature.ts';
 import { byTopic, header, optionalText, payloadKind, type Normalized, type WebhookSource } from './source.ts';
+import { SHOPIFY } from './names.ts';
 
 export type { ShopifyOrder } from './shopify-payloads.ts';
 
@@ -47,7 +48,7 @@ export function normalizeShopifyOrder(payload: ShopifyOrder, shop: string, event
   for (const { name, value } of payload.note_attributes ?? []) if (value !== null) attributes[name] = String(value);
   const occurredAt = shopTime(event === 'cancelled' ? payload.cancelled_at : event === 'placed' ? payload.created_at : undefined);
   return {
-    source: 'shopify',
+    source: SHOPIFY,
     event,
     orderId: exactId(payload.id, payload.admin_graphql_api_id) ?? String(payload.id),
     orderNumber: optionalText(payload.name) ?? optionalText(payload.order_number),
@@ -84,7 +85,7 @@ const first = (one: string | null | undefined, many: (string | null)[] | null | 
 
 /** A fulfillment or refund carries only the order's id; the rest comes from the order's placed event, when the service has it. */
 function bareOrder(orderId: string | number, shop: string, event: OrderEvent): Order {
-  return { source: 'shopify', event, orderId: String(orderId), shop, customer: {}, attributes: {}, items: [] };
+  return { source: SHOPIFY, event, orderId: String(orderId), shop, customer: {}, attributes: {}, items: [] };
 }
 
 export function normalizeShopifyFulfillment(payload: ShopifyFulfillment, shop: string): Order {
@@ -177,7 +178,7 @@ const REFUND = payloadKind<ShopifyRefund>({
 });
 
 export const shopifySource: WebhookSource = {
-  name: 'shopify',
+  name: SHOPIFY,
   path: '/webhooks/shopify',
   secret: {
     name: 'SHOPIFY_WEBHOOK_SECRET',

@@ -5,6 +5,7 @@ import { Webhook, WebhookVerificationError } from 'standardwebhooks';
 import Type from 'typebox';
 import { fromNormalizedPayload, type NormalizedOrderPayload, NormalizedOrderSchema, normalizedOrderProblem } from './normalized-order.ts';
 import { header, payloadKind, type WebhookSource } from './source.ts';
+import { NORMALIZED } from './names.ts';
 
 const REASONS: Record<string, string> = {
   'Missing required headers': 'missing webhook-id, webhook-timestamp or webhook-signature header',
@@ -23,7 +24,7 @@ const ORDER = payloadKind<NormalizedOrderPayload>({
 });
 
 export const standardWebhooksSource: WebhookSource = {
-  name: 'orders',
+  name: NORMALIZED,
   path: '/webhooks/orders',
   secret: {
     name: 'WEBHOOK_SECRET',

@@ -9,6 +9,7 @@ import { LOCALE_PATTERN, type Order, type OrderEvent, type Shipment } from '../d
 import { Amount, Currency, Id, Nullable } from './fields.ts';
 import { hmacVerifier } from './signature.ts';
 import { byTopic, header, optionalText, payloadKind, type Normalized, type WebhookSource } from './source.ts';
+import { WOOCOMMERCE } from './names.ts';
 
 const SIGNATURE_HEADER = 'x-wc-webhook-signature';
 /** The order statuses that are events, and which. */
@@ -82,7 +83,7 @@ export function normalizeWooCommerceOrder(payload: WooCommerceOrder, shop: strin
   const changedAt = gmtTime(payload.date_modified_gmt);
   const occurredAt = eventTime(payload, event, changedAt);
   return {
-    source: 'woocommerce',
+    source: WOOCOMMERCE,
     event,
     orderId: String(payload.id),
     orderNumber: optionalText(payload.number),
@@ -179,7 +180,7 @@ const ORDER = payloadKind<WooCommerceOrder>({
 });
 
 export const woocommerceSource: WebhookSource = {
-  name: 'woocommerce',
+  name: WOOCOMMERCE,
   path: '/webhooks/woocommerce',
   secret: {
     name: 'WOOCOMMERCE_WEBHOOK_SECRET',

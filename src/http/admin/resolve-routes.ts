@@ -12,6 +12,7 @@ import { chooseContent } from '../../mapping/rules.ts';
 import type { Service } from '../../service.ts';
 import { errorReplies, httpError } from '../errors.ts';
 import { DeliveryId } from './schemas.ts';
+import { NORMALIZED } from '../../sources/names.ts';
 
 const Query = Type.Object(
   {
@@ -73,7 +74,7 @@ export const resolveRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = as
         order = { ...delivery.order, items: [] };
       } else if (customer || email || phone) {
         const who = { ...(customer && { id: customer }), ...(email && { email }), ...(phone && { phone }) };
-        order = { source: 'orders', event: 'placed', orderId: '(none)', shop: '', customer: who, attributes: {}, items: [] };
+        order = { source: NORMALIZED, event: 'placed', orderId: '(none)', shop: '', customer: who, attributes: {}, items: [] };
       } else {
         throw httpError('INVALID_PAYLOAD', 'give ?order=<delivery id>, or ?customer=<id> and/or &email= and &phone=');
       }
