@@ -54,3 +54,26 @@ export function readResumeToken(token: string, key: Buffer): ReplayResume | { pr
   if (typeof cursor !== 'string' || cursor.length === 0) return { problem: NOT_OURS };
   return { source, window: { since, ...(until !== undefined && { until }) }, cursor };
 }
+
+/**
+ * The replay the operator asked for: a window (`since`, and `until` if given) or a `resume` token of
+ * `source`'s; else why not, in their words.
+ */
+export async function replayAsked(
+  source: string,
+  asked: { since?: string; until?: string; resume?: string },
+  key: () => Promise<Buffer>,
+): Promise<{ window: Window; cursor?: string } | { problem: string }> {
+  const { since, until, resume } = asked;
+  if ((since === undefined) === (resume === undefined) || (resume !== undefined && until !== undefined))
+    return { problem: 'give since (and until, if you like) for a window, or resume to go on with one; not both' };
+  const resumed = resume === undefined ? undefined : readResumeToken(resume, await key());
+  if (resumed && 'problem' in resumed) return resumed;
+  if (resumed && resumed.source !== source) return { problem: `resume is a token of ${resumed.source}'s replay, not ${source}'s` };
+  const window = resumed?.window ?? { since: Date.parse(since ?? ''), ...(until !== undefined && { until: Date.parse(until) }) };
+  // The format lets a leap second (:60) through; no Date holds one.
+  for (const [name, at] of Object.entries(window))
+    if (Number.isNaN(at)) return { problem: `${name} is not a time this service can use (a leap second's :60?)` };
+  if (window.until !== undefined && window.until < window.since) return { problem: 'until is before since' };
+  return { window, ...(resumed && { cursor: resumed.cursor }) };
+}

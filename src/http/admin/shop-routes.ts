@@ -5,7 +5,7 @@ import Type from 'typebox';
 import { CONNECTED_SOURCES, POLL_OUTCOMES, REPAIR_ACTIONS } from '../../reconcile/outcomes.ts';
 import { MAX_PAGES_PER_PASS } from '../../reconcile/pass.ts';
 import { REPLAY_DEADLINE_MS } from '../../reconcile/poller.ts';
-import { readResumeToken, resumeKeyFrom, resumeToken } from '../../reconcile/replay-resume.ts';
+import { replayAsked, resumeKeyFrom, resumeToken } from '../../reconcile/replay-resume.ts';
 import { ShopCallError } from '../../reconcile/shop-call.ts';
 import { describeShops } from '../../reconcile/shops-view.ts';
 import type { Service } from '../../service.ts';
@@ -124,25 +124,17 @@ export const shopRoutes: FastifyPluginAsyncTypebox<{ service: Service }> = async
       response: { 200: ReconcileReply, ...errorReplies(400, 401, 404, 502) },
     },
     handler: async (request) => {
-      const { source, since, until, resume } = request.body;
+      const { source } = request.body;
       const connection = service.shops.connections.find((c) => c.source === source);
       if (!connection) throw httpError('NOT_FOUND', `${source} is not connected (its shop settings are not set)`);
-      if ((since === undefined) === (resume === undefined) || (resume !== undefined && until !== undefined))
-        throw httpError('BAD_REQUEST', 'give since (and until, if you like) for a window, or resume to go on with one; not both');
-      const resumed = resume === undefined ? undefined : readResumeToken(resume, await signingKey());
-      if (resumed && 'problem' in resumed) throw httpError('BAD_REQUEST', resumed.problem);
-      if (resumed && resumed.source !== source)
-        throw httpError('BAD_REQUEST', `resume is a token of ${resumed.source}'s replay, not ${source}'s`);
-      const window = resumed?.window ?? { since: Date.parse(since ?? ''), ...(until !== undefined && { until: Date.parse(until) }) };
-      // The format lets a leap second (:60) through; no Date holds one.
-      for (const [name, at] of Object.entries(window))
-        if (Number.isNaN(at)) throw httpError('BAD_REQUEST', `${name} is not a time this service can use (a leap second's :60?)`);
-      if (window.until !== undefined && window.until < window.since) throw httpError('BAD_REQUEST', 'until is before since');
+      const asked = await replayAsked(source, request.body, signingKey);
+      if ('problem' in asked) throw httpError('BAD_REQUEST', asked.problem);
+      const { window } = asked;
       // A shop call begun just before the replay's deadline may take its own 30 s: the connection
       // is not dropped as idle meanwhile.
       request.raw.socket?.setTimeout?.(REPLAY_DEADLINE_MS + 60_000);
       try {
-        const { unreadable, resumeFrom, resumeCursor, ...counts } = await service.shops.replay(connection, window, resumed?.cursor);
+        const { unreadable, resumeFrom, resumeCursor, ...counts } = await service.shops.replay(connection, window, asked.cursor);
         return {
           source,
           ...counts,
