@@ -68,6 +68,13 @@ describe('bad input gets a 4xx that says what is wrong', () => {
     expect(other.json().message).toBe('body/cancel_reason must be string');
   });
 
+  test('valid JSON nested thousands deep: 400 saying so, not that it is not JSON', async () => {
+    const deep = `{"id":1,"order_id":2,"x":${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    const answer = await service.app.inject(shopifyRequest(deep, { topic: 'refunds/create' }));
+    expect(answer.statusCode).toBe(400);
+    expect(answer.json()).toMatchObject({ code: 'INVALID_PAYLOAD', message: 'body nests arrays or objects deeper than any order does' });
+  });
+
   test('a signed body that is not JSON: 400', async () => {
     const request = shopifyRequest({});
     const { hmacSha256Base64 } = await import('../src/sources/signature.ts');

@@ -106,6 +106,8 @@ export const webhookRoutes: FastifyPluginAsyncTypebox<{ service: Service; bodyLi
         // JSON, but with a key that would reach an object's prototype: refused, and said so.
         if ((error as Error).message === FORBIDDEN_KEY)
           throw httpError('INVALID_PAYLOAD', 'body holds a "__proto__" key or a "constructor" with "prototype", which are refused');
+        // Valid JSON nested deeper than the stack reads it (thousands of levels): no shop's order is.
+        if (error instanceof RangeError) throw httpError('INVALID_PAYLOAD', 'body nests arrays or objects deeper than any order does');
         throw httpError('INVALID_JSON', 'body is not valid JSON');
       }
       const problems = payloadProblems(kind.schema, payload);
