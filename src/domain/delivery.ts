@@ -255,3 +255,17 @@ export function placedKeyOf(key: string): string {
 
 /** What every key of an order's events but its placed one starts with: the placed key, then this. */
 export const ORDER_KEY_SEPARATOR = KEY_SEPARATOR;
+
+/** A delivery as its order's later events see it (by its dedupe key). */
+export interface KnownDelivery {
+  status: DeliveryStatus;
+  /** When it was stored. */
+  receivedAt: number;
+  /** Its recipient, once known. */
+  recipient?: Recipient;
+  /** The worker still has to find its recipient. */
+  resolving: boolean;
+  order: StoredOrder | null;
+  /** Why it was skipped, when it was. */
+  reason?: string;
+}

@@ -10,11 +10,12 @@ import type {
   DeliveryRecord,
   DeliveryStatus,
   IncomingOrder,
+  KnownDelivery,
   RecordedOrder,
 } from '../domain/delivery.ts';
 import type { Content } from '../domain/content.ts';
 import type { OrderEvent, Shipment, ShipmentUpdate, SpentShipmentNews, StoredOrder } from '../domain/order.ts';
-import type { BindOutcome, BindStatus, DirectoryEntry, Recipient } from '../domain/recipient.ts';
+import type { BindOutcome, BindStatus, DirectoryEntry } from '../domain/recipient.ts';
 import type { BindJob } from './operations/members.ts';
 import type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
 import type { KeyClaim } from './operations/idempotency.ts';
@@ -141,19 +142,7 @@ export interface CredentialsStore {
   releaseRefresh(botId: string, owner: string): Promise<void>;
 }
 
-/** A delivery as its order's later events see it (by its dedupe key). */
-export interface KnownDelivery {
-  status: DeliveryStatus;
-  /** When it was stored. */
-  receivedAt: number;
-  /** Its recipient, once known. */
-  recipient?: Recipient;
-  /** The worker still has to find its recipient. */
-  resolving: boolean;
-  order: StoredOrder | null;
-  /** Why it was skipped, when it was. */
-  reason?: string;
-}
+export type { KnownDelivery } from '../domain/delivery.ts';
 
 /** Deliveries whose recipient the worker finds (MantaGO member lookups), and the binds it makes after. */
 export interface ResolutionQueue {

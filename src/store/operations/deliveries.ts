@@ -15,7 +15,7 @@ import {
 } from '../delivery-row.ts';
 import { StoreUnavailableError } from '../errors.ts';
 import { asStored, type Row, type Runner } from '../runner.ts';
-import type { KnownDelivery } from '../store.ts';
+import type { KnownDelivery } from '../../domain/delivery.ts';
 import { NO_LEASE } from './delivery-ends.ts';
 import { OPTED_OUT_COLUMN, ofOptedOut, skipOptedOut, skipOptedOutOnClaim } from './opt-outs.ts';
 import { queueTags } from './tags.ts';
