@@ -12,7 +12,6 @@ import {
   TOKEN_PATH,
 } from './api.ts';
 import { CallLimiter, CallNotStarted } from './call-limiter.ts';
-import { UNUSABLE_PAIR_MESSAGE } from './refresh-policy.ts';
 import { answeredWithCode, type CallResult, classify, describeNetworkError } from './classify.ts';
 import { TAG_ENDPOINTS } from './tag-api.ts';
 
@@ -53,6 +52,9 @@ export interface Reachability {
   failingSince: number | undefined;
   lastError: string | undefined;
 }
+
+/** What the client makes of a refresh MantaGO answered as done, with a pair that cannot be used (or none). */
+export const UNUSABLE_PAIR_MESSAGE = 'token reply has no usable apiToken and apiSecret';
 
 const DRY_RUN_REPLY: CallResult = {
   kind: 'ok',

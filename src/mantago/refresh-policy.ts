@@ -1,7 +1,7 @@
 // How often a refresh MantaGO could not answer is tried again: exponential backoff with jitter,
 // capped at a few minutes, so a slow or failing token endpoint sees a few calls, not one per
 // delivery. Which refusals are worth trying again, and what it means when a refresh's answer was lost.
-import type { RefreshResult } from './client.ts';
+import { type RefreshResult, UNUSABLE_PAIR_MESSAGE } from './client.ts';
 import { meaningOf } from './error-codes.ts';
 
 export const REFRESH_RETRY_BASE_MS = 2_000;
@@ -47,8 +47,6 @@ export const OLD_PAIR_REASON =
   'MantaGO says this pair is an old one: it was refreshed elsewhere (another deployment or a script holding the same pair). ' +
   'Install the bot\'s current pair from MantaGO\'s dashboard: PUT /admin/credentials {"apiToken", "apiSecret"}';
 
-/** What the client makes of a refresh MantaGO answered as done, with a pair that cannot be used (or none). */
-export const UNUSABLE_PAIR_MESSAGE = 'token reply has no usable apiToken and apiSecret';
 /** MantaGO said the refresh was done: the pair held is dead, and the new one came unusable. */
 export const UNUSABLE_PAIR_REASON =
   'MantaGO answered a token refresh as done but without a usable pair (a token or secret missing, or with spaces or line breaks): it has rotated the pair we held. ' +

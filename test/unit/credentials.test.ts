@@ -2,12 +2,11 @@
 // test answers, and a clock it moves.
 import { describe, expect, test } from 'vitest';
 import type { StoredCredentials } from '../../src/domain/credentials.ts';
-import type { RefreshResult } from '../../src/mantago/client.ts';
+import { type RefreshResult, UNUSABLE_PAIR_MESSAGE } from '../../src/mantago/client.ts';
 import {
   LOST_ROTATION_REASON,
   REFRESH_RETRY_BASE_MS,
   REFRESH_RETRY_MAX_MS,
-  UNUSABLE_PAIR_MESSAGE,
   UNUSABLE_PAIR_REASON,
 } from '../../src/mantago/refresh-policy.ts';
 import { pair, setup } from '../helpers/credentials-manager.ts';
