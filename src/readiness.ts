@@ -18,6 +18,7 @@ const UNREACHABLE_AFTER_MS = 30_000;
 /** Which load threshold the process is over, if any (app.ts measures it). */
 export const LOAD_CODES = ['ok', 'event_loop_delay', 'heap', 'rss'] as const;
 export type LoadCode = (typeof LOAD_CODES)[number];
+/** Whether the store took this check's write (or read) within its deadline. */
 export const STORE_STATES = ['ok', 'timeout', 'unreachable'] as const;
 export type StoreState = (typeof STORE_STATES)[number];
 /** What holds this replica's deliveries back, if anything. */

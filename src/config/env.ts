@@ -220,8 +220,10 @@ export function parseEnv(env: Record<string, string | undefined>): EnvResult {
   const valid = (...names: string[]) => names.every((name) => !problems.has(name));
   {
     const config = value as Config;
-    const leaseProblem = leaseTermsProblem({ leaseMs: config.DELIVERY_LEASE_MS, callTimeoutMs: config.MANTAGO_TIMEOUT_MS });
-    if (valid('DELIVERY_LEASE_MS', 'MANTAGO_TIMEOUT_MS') && leaseProblem) problems.set('DELIVERY_LEASE_MS', leaseProblem);
+    const leaseProblem =
+      valid('DELIVERY_LEASE_MS', 'MANTAGO_TIMEOUT_MS') &&
+      leaseTermsProblem({ leaseMs: config.DELIVERY_LEASE_MS, callTimeoutMs: config.MANTAGO_TIMEOUT_MS });
+    if (leaseProblem) problems.set('DELIVERY_LEASE_MS', leaseProblem);
     if (valid('NOTIFIER_ROLE', 'DATABASE_URL') && config.NOTIFIER_ROLE !== 'all' && !isPostgresUrl(config.DATABASE_URL)) {
       // SQLite serves one process: a web-only process there would take orders nobody sends.
       problems.set(

@@ -8,6 +8,7 @@ import {
   type DeliveryPlan,
   dedupeKey,
   type IncomingOrder,
+  type KnownDelivery,
   orderEventKey,
   type RecordedOrder,
   SPENT_AT_FIRST_SIGHT,
@@ -37,7 +38,6 @@ import { planDelivery } from '../mapping/plan.ts';
 import type { DirectoryLookup } from '../mapping/recipients.ts';
 import { anyRuleFor, withdrawingEvents } from '../mapping/rules.ts';
 import { withDeadline } from '../store/errors.ts';
-import type { KnownDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
 import { withoutTags, withTagsOf } from './first-sight-tags.ts';
 import { formatDuration } from '../mapping/durations.ts';

@@ -3,7 +3,7 @@
 // once, for the intake and for the worker resolving an event that waited for its order.
 import { isBeforeDelivery, type OrderEvent } from '../domain/order.ts';
 import { anyRuleFor, type Rule } from '../mapping/rules.ts';
-import type { KnownDelivery } from '../store/store.ts';
+import type { KnownDelivery } from '../domain/delivery.ts';
 
 /**
  * Whether an event may be late: a stage before the parcel's delivery; a shipment, the parcel's first

@@ -5,12 +5,11 @@
 // its own news (status, city, the carrier's words); its tracking is the shipment's.
 import type { Logger } from 'pino';
 import type { Content } from '../domain/content.ts';
-import { orderEventKey } from '../domain/delivery.ts';
+import { type KnownDelivery, orderEventKey } from '../domain/delivery.ts';
 import { DELIVERY_STAGES, isShipmentEvent, type OrderEvent, type Shipment, type ShipmentUpdate, updatedShipment } from '../domain/order.ts';
 import type { Mapping } from '../mapping/mapping-file.ts';
 import { anyRuleFor, chooseContent } from '../mapping/rules.ts';
 import { withDeadline } from '../store/errors.ts';
-import type { KnownDelivery } from '../store/store.ts';
 import { batchKey } from './batching.ts';
 import { withPlacedDetails } from './order-details.ts';
 

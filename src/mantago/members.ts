@@ -4,8 +4,7 @@
 // credentials in a loop: a 1004 renews once (as a broadcast does), else the lookup waits for them.
 import type { Clock } from '../clock.ts';
 import { systemClock } from '../clock.ts';
-import type { Platform } from '../domain/recipient.ts';
-import type { BoundClient } from '../domain/recipient.ts';
+import type { BoundClient, Platform } from '../domain/recipient.ts';
 import type { ResolutionQueue } from '../store/store.ts';
 import type { CallResult, ClientsResult } from './client.ts';
 import type { Renewal, UsableCredentials } from './renewal.ts';

@@ -18,16 +18,18 @@ export type Renewal = (typeof RENEWALS)[number];
 /** How one refresh ended, for metrics: `adopted` means another replica (or the operator) had stored a newer pair. */
 export type RefreshOutcome = Renewal | 'adopted';
 
-/** The states of CredentialsHealth, named once for the schemas. */
-export const CREDENTIALS_STATES = ['ok', 'rejected', 'refresh_failing', 'unsaved'] as const satisfies readonly CredentialsHealth['state'][];
+/** The states of CredentialsHealth, named once: its variants, the schemas and readiness read them. */
+export const CREDENTIALS_STATES = ['ok', 'rejected', 'refresh_failing', 'unsaved'] as const;
+/** One state of CREDENTIALS_STATES (a state not listed there is `never`, so no variant can hold it). */
+type State<S extends (typeof CREDENTIALS_STATES)[number]> = S;
 /** Where the credentials stand for delivery, beyond the stored state: what readiness and the operator see. */
 export type CredentialsHealth =
-  | { state: 'ok' }
-  | { state: 'rejected'; reason: string }
+  | { state: State<'ok'> }
+  | { state: State<'rejected'>; reason: string }
   /** MantaGO said the pair expired and no refresh has come through yet. */
-  | { state: 'refresh_failing'; since: number; reason: string; nextAttemptAt: number }
+  | { state: State<'refresh_failing'>; since: number; reason: string; nextAttemptAt: number }
   /** A new pair is in use but could not be stored yet: it is stored again until it is. */
-  | { state: 'unsaved'; since: number; reason: string };
+  | { state: State<'unsaved'>; since: number; reason: string };
 
 /** The one call the manager makes: the token endpoint. */
 export interface TokenRefresher {

@@ -142,8 +142,6 @@ export interface CredentialsStore {
   releaseRefresh(botId: string, owner: string): Promise<void>;
 }
 
-export type { KnownDelivery } from '../domain/delivery.ts';
-
 /** Deliveries whose recipient the worker finds (MantaGO member lookups), and the binds it makes after. */
 export interface ResolutionQueue {
   findDelivery(dedupeKey: string): Promise<KnownDelivery | undefined>;

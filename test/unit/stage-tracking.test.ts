@@ -8,7 +8,7 @@ import { orderEventKey } from '../../src/domain/delivery.ts';
 import { type Shipment, type StoredOrder, updatedShipment } from '../../src/domain/order.ts';
 import { retellPendingStages } from '../../src/delivery/stage-tracking.ts';
 import { parseMapping } from '../../src/mapping/mapping-file.ts';
-import type { KnownDelivery } from '../../src/store/store.ts';
+import type { KnownDelivery } from '../../src/domain/delivery.ts';
 
 const mapping = parseMapping(
   `recipients:
