@@ -240,8 +240,11 @@ describe.each(SHOP_ENGINES)('$engine', ({ engine, available }) => {
   test.skipIf(!available)(
     'throttled polls (429, then THROTTLED by the cost bucket) back off and finish without loss',
     async () => {
-      // A bucket that holds one page's query: the next waits for the refill, as throttleStatus says.
-      const { clock, shop, sim, start } = await setup(engine, { maximumAvailable: 600, restoreRate: 50 });
+      // A bucket that holds one page's query: the next waits for the refill, as throttleStatus says. It
+      // refills slowly (10 points a second of the test's clock, which moves 2 s a step), so a loaded
+      // machine storing the first page over many steps still leaves the next query short: at 50 a
+      // second, a clean-clone run once refilled it in time and saw no THROTTLED at all.
+      const { clock, shop, sim, start } = await setup(engine, { maximumAvailable: 600, restoreRate: 10 });
       const service = await start();
       await waitFor(async () => (await shopsOf(service))[0]?.lastPoll, { what: 'the first poll' });
       const users = Array.from({ length: 120 }, (_, i) => shopUser(200 + i));
