@@ -36,32 +36,32 @@ export interface CodeMeaning {
   owner: CodeOwner;
 }
 
-export const CODE_MEANINGS: readonly CodeMeaning[] = [
-  { name: 'TOKEN_EXPIRED', code: MANTAGO_CODES.TOKEN_EXPIRED, meaning: 'the token is invalid or expired', owner: 'credentials' },
-  { name: 'OLD_PAIR', code: MANTAGO_CODES.OLD_PAIR, meaning: 'this pair is an old one: it was refreshed elsewhere', owner: 'credentials' },
+/** What each code means and whose problem it is; its number is read from MANTAGO_CODES by its name. */
+const MEANINGS: readonly Omit<CodeMeaning, 'code'>[] = [
+  { name: 'TOKEN_EXPIRED', meaning: 'the token is invalid or expired', owner: 'credentials' },
+  { name: 'OLD_PAIR', meaning: 'this pair is an old one: it was refreshed elsewhere', owner: 'credentials' },
   {
     name: 'PERMISSION_DENIED',
-    code: MANTAGO_CODES.PERMISSION_DENIED,
     meaning: "permission denied: the pair is wrong, or the bot's plan has no Open API",
     owner: 'bot',
   },
-  { name: 'NO_SUCH_BOT', code: MANTAGO_CODES.NO_SUCH_BOT, meaning: 'no such bot: check MANTAGO_BOT_ID', owner: 'configuration' },
+  { name: 'NO_SUCH_BOT', meaning: 'no such bot: check MANTAGO_BOT_ID', owner: 'configuration' },
   {
     name: 'BROADCAST_FAILED',
-    code: MANTAGO_CODES.BROADCAST_FAILED,
     meaning: 'the broadcast failed (the bot is not published, or a recipient)',
     owner: 'bot_or_recipient',
   },
   {
     name: 'FIELDS_MISSING',
-    code: MANTAGO_CODES.FIELDS_MISSING,
     meaning: 'required fields are missing: a request of ours MantaGO cannot read',
     owner: 'ours',
   },
-  { name: 'BIND_FAILED', code: MANTAGO_CODES.BIND_FAILED, meaning: 'binding the customer failed', owner: 'customer' },
-  { name: 'UNBIND_FAILED', code: MANTAGO_CODES.UNBIND_FAILED, meaning: 'unbinding the customer failed', owner: 'customer' },
-  { name: 'NO_CLIENT', code: MANTAGO_CODES.NO_CLIENT, meaning: 'could not get the client', owner: 'member' },
+  { name: 'BIND_FAILED', meaning: 'binding the customer failed', owner: 'customer' },
+  { name: 'UNBIND_FAILED', meaning: 'unbinding the customer failed', owner: 'customer' },
+  { name: 'NO_CLIENT', meaning: 'could not get the client', owner: 'member' },
 ];
+
+export const CODE_MEANINGS: readonly CodeMeaning[] = MEANINGS.map((m) => ({ ...m, code: MANTAGO_CODES[m.name] }));
 
 /** The documented meaning of `code`, if it is one MantaGO documents. */
 export function meaningOf(code: number | undefined): CodeMeaning | undefined {
