@@ -6,6 +6,13 @@ import { Compile } from 'typebox/compile';
 type Validator = ReturnType<typeof Compile>;
 const compiled = new WeakMap<TSchema, Validator>();
 
+/** A part of a schema, as far as the messages read it. */
+interface SchemaPart {
+  description?: string;
+  type?: string;
+  anyOf?: SchemaPart[];
+}
+
 /** The problems with `payload` (empty when it matches), as `body/field must ...`. */
 export function payloadProblems(schema: TSchema, payload: unknown): string[] {
   let validator = compiled.get(schema);
@@ -15,51 +22,61 @@ export function payloadProblems(schema: TSchema, payload: unknown): string[] {
   }
   if (validator.Check(payload)) return [];
   const byPath = new Map<string, string>();
+  /** Paths said only to have "the wrong type": dropped where a field inside them says more. */
+  const vague = new Set<string>();
+  const say = (at: string, problem: string) => {
+    byPath.set(at, problem);
+    vague.delete(at);
+  };
   for (const error of validator.Errors(payload)) {
     const at = `body${error.instancePath}`;
     if (error.keyword === 'required') {
       for (const name of (error.params as { requiredProperties: string[] }).requiredProperties)
-        byPath.set(`${at}/${name}`, `${at} must have required property '${name}'`);
+        say(`${at}/${name}`, `${at} must have required property '${name}'`);
     } else if (error.keyword === 'anyOf') {
       // The alternatives' own errors say less than the union's description, or than this.
       const union = schemaAt(schema, error.schemaPath);
       const described = unionDescription(union);
+      if (described) say(at, `${at} must be ${described}`);
       // A Nullable field that is not null: what its own schema said of it (too long, say) stands.
-      if (described) byPath.set(at, `${at} must be ${described}`);
-      else if (!(union?.anyOf?.[1]?.type === 'null' && byPath.has(at))) byPath.set(at, `${at} has the wrong type`);
+      else if (!(isNullable(union) && byPath.has(at))) {
+        say(at, `${at} has the wrong type`);
+        vague.add(at);
+      }
     } else if (error.keyword === 'type' && (error.params as { type?: unknown }).type === 'null') {
       // a Nullable field's null alternative: "must be null" says nothing of what is wrong
     } else if (error.keyword === 'additionalProperties') {
       const names = (error.params as { additionalProperties?: string[] }).additionalProperties ?? [];
-      byPath.set(at, `${at} ${error.message}${names.length > 0 ? ` (${names.join(', ')})` : ''}`);
+      say(at, `${at} ${error.message}${names.length > 0 ? ` (${names.join(', ')})` : ''}`);
     } else if (error.keyword === 'boolean' && error.schemaPath.endsWith('/additionalProperties')) {
       // the field's own "schema is false": said, by name, with its object's additionalProperties
-    } else if (error.keyword === 'pattern' && schemaAt(schema, error.schemaPath)?.description) {
-      byPath.set(at, `${at} must be ${schemaAt(schema, error.schemaPath)?.description}`);
+    } else if (error.keyword === 'pattern') {
+      // A pattern with a description is said in words, not as a regular expression.
+      const described = schemaAt(schema, error.schemaPath)?.description;
+      if (described) say(at, `${at} must be ${described}`);
+      else if (!byPath.has(at)) say(at, `${at} ${error.message}`);
     } else if (!byPath.has(at)) {
-      byPath.set(at, `${at} ${error.message}`);
+      say(at, `${at} ${error.message}`);
     }
   }
-  // A union around a field already named (a Nullable array, say) adds only "wrong type": left out.
   const paths = [...byPath.keys()];
-  for (const path of paths)
-    if (paths.some((other) => other.startsWith(`${path}/`)) && byPath.get(path)?.endsWith('has the wrong type')) byPath.delete(path);
+  for (const path of vague) if (paths.some((other) => other.startsWith(`${path}/`))) byPath.delete(path);
   return [...byPath.values()].slice(0, 10);
 }
 
 /** The part of `schema` a JSON pointer (`#/properties/a/anyOf/0`) names, if any. */
-function schemaAt(
-  schema: TSchema,
-  pointer: string,
-): { description?: string; anyOf?: { description?: string; type?: string }[] } | undefined {
+function schemaAt(schema: TSchema, pointer: string): SchemaPart | undefined {
   let at: unknown = schema;
   for (const part of pointer.split('/').slice(1)) at = at && typeof at === 'object' ? (at as Record<string, unknown>)[part] : undefined;
-  return at && typeof at === 'object' ? (at as ReturnType<typeof schemaAt>) : undefined;
+  return at && typeof at === 'object' ? (at as SchemaPart) : undefined;
 }
 
-/** A union's description; for a Nullable one (`[T, null]`), T's, "or null". */
-function unionDescription(union: { description?: string; anyOf?: { description?: string; type?: string }[] } | undefined) {
+/** A Nullable union: `[T, null]`. */
+const isNullable = (union: SchemaPart | undefined) => union?.anyOf?.length === 2 && union.anyOf[1]?.type === 'null';
+
+/** A union's description; for a Nullable one, T's, "or null". */
+function unionDescription(union: SchemaPart | undefined): string | undefined {
   if (union?.description) return union.description;
-  const [first, second] = union?.anyOf ?? [];
-  return first?.description && second?.type === 'null' ? `${first.description}, or null` : undefined;
+  const first = union?.anyOf?.[0];
+  return isNullable(union) && first?.description ? `${first.description}, or null` : undefined;
 }
