@@ -114,16 +114,7 @@ export function tagTryRecord(step: TagStep, result: TagTurn, startedAt: number, 
     durationMs: 'durationMs' in result ? result.durationMs : 0,
     outcome: step.outcome,
     httpStatus: 'status' in result ? result.status : null,
-    error:
-      step.to === 'retry'
-        ? step.error
-        : step.to === 'dead'
-          ? step.reason
-          : result.kind === 'absent'
-            ? result.message
-            : result.kind === 'dry_run'
-              ? DRY_RUN_NOTE
-              : null,
+    error: attemptError(step, result),
   };
   const known = tagId === undefined ? {} : { tagId };
   switch (step.to) {
@@ -134,6 +125,14 @@ export function tagTryRecord(step: TagStep, result: TagTurn, startedAt: number, 
     case 'dead':
       return { status: 'dead', counted: true, nextAttemptAt: null, error: step.reason, attempt, ...known };
   }
+}
+
+/** What a try's row says went wrong, or what it did instead of tagging (none for a plain success). */
+function attemptError(step: Exclude<TagStep, { to: 'release' }>, result: TagTurn): string | null {
+  if (step.to === 'retry') return step.error;
+  if (step.to === 'dead') return step.reason;
+  if (result.kind === 'absent') return result.message;
+  return result.kind === 'dry_run' ? DRY_RUN_NOTE : null;
 }
 
 function retried(transition: ReturnType<typeof retryLater>, error: string): TagStep {
