@@ -49,10 +49,11 @@ export class Binder {
   private async one(job: BindJob, startBy: number): Promise<void> {
     const { store, credentials, log, bot } = this.deps;
     const turn = await this.turn(job, startBy);
-    if (turn.kind === 'ok') bot?.accepted(false);
     const step = afterBindTry(turn, job.attempts, this.clock.now(), { refreshAt: credentials.nextRefreshAt(), probeAt: bot?.probeAt() });
-    if (step.bot) bot?.refused(step.bot);
-    if (turn.kind === 'ok') log.info({ platform: job.platform }, 'bound a customer to their chat user in MantaGO');
+    if (turn.kind === 'ok') {
+      bot?.accepted(false);
+      log.info({ platform: job.platform }, 'bound a customer to their chat user in MantaGO');
+    } else if (step.bot) bot?.refused(step.bot);
     else if (step.outcome.status === 'failed' || (step.outcome.status === 'pending' && step.outcome.counted))
       log.warn(
         {
