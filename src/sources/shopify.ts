@@ -30,14 +30,14 @@ export function shopTime(value: string | null | undefined): number | undefined {
   return Number.isNaN(at) ? undefined : at;
 }
 
-/** Whether an id is read exactly: a number past 2^53 only through its GraphQL id. */
-const exact = (id: string | number | undefined, graphqlId: string | undefined) =>
-  typeof id !== 'number' || Number.isSafeInteger(id) || /\/\d+$/.test(graphqlId ?? '');
+/** A JSON number past 2^53: it has lost digits. */
+const rounded = (id: string | number | undefined) => typeof id === 'number' && !Number.isSafeInteger(id);
+/** The digits of a GraphQL id (`gid://shopify/Order/820982911946154508`), which JSON numbers lose past 2^53. */
+const graphqlDigits = (graphqlId: string | undefined) => graphqlId?.match(/\/(\d+)$/)?.[1];
 
-/** Shopify ids can exceed 2^53; the GraphQL id keeps the exact digits that JSON numbers lose (without it, such a number is no id). */
+/** Shopify ids can exceed 2^53: read from the GraphQL id, else as sent (a rounded number is no id). */
 function exactId(id: string | number | undefined, graphqlId: string | undefined): string | undefined {
-  const tail = graphqlId?.match(/\/(\d+)$/)?.[1];
-  return tail ?? (exact(id, graphqlId) ? optionalText(id) : undefined);
+  return graphqlDigits(graphqlId) ?? (rounded(id) ? undefined : optionalText(id));
 }
 
 export function normalizeShopifyOrder(payload: ShopifyOrder, shop: string, event: OrderEvent = 'placed'): Order {
@@ -141,9 +141,9 @@ const placed = (event: OrderEvent) =>
     // An order id read rounded would be another order's: refused. A customer's is left out (exactId): the
     // customer is still found by e-mail, phone or the order's attributes, and the order not lost.
     normalize: (p, headers): Normalized =>
-      exact(p.id, p.admin_graphql_api_id)
-        ? { order: normalizeShopifyOrder(p, shopOf(headers), event), scope: '' }
-        : { invalid: `body/id is a number past 2^53 without its admin_graphql_api_id: JSON carries no such number exactly` },
+      rounded(p.id) && graphqlDigits(p.admin_graphql_api_id) === undefined
+        ? { invalid: 'body/id is a number past 2^53 without its admin_graphql_api_id: JSON carries no such number exactly' }
+        : { order: normalizeShopifyOrder(p, shopOf(headers), event), scope: '' },
   });
 
 /**
