@@ -26,7 +26,6 @@ export type { KeyClaim } from './operations/idempotency.ts';
 export type { BindJob } from './operations/members.ts';
 export type { Resolved, UnresolvedDelivery } from './operations/resolution.ts';
 export type { PollRecord, ShopConnectionRow } from './operations/shops.ts';
-export type { TagTryRecord } from '../domain/tagging.ts';
 
 export interface DeliveryFilter {
   status?: DeliveryStatus;
@@ -169,8 +168,6 @@ export interface ResolutionQueue {
   /** Which of `keys` opted out of chat messages, and since when. */
   optedOut(keys: string[]): Promise<Map<string, number>>;
 }
-
-export type { BindOutcome } from '../domain/recipient.ts';
 
 /** Tag jobs (stored with their order event), and the ids of the tags the mapping names. */
 export interface TagQueue {

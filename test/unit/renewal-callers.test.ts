@@ -6,7 +6,8 @@ import { describe, expect, test } from 'vitest';
 import { Binder } from '../../src/delivery/binds.ts';
 import { checkBot } from '../../src/mantago/bot-check.ts';
 import type { CallResult, RefreshResult } from '../../src/mantago/client.ts';
-import type { BindJob, BindOutcome } from '../../src/store/store.ts';
+import type { BindOutcome } from '../../src/domain/recipient.ts';
+import type { BindJob } from '../../src/store/store.ts';
 import { setup } from '../helpers/credentials-manager.ts';
 
 const tokenExpired: CallResult = { kind: 'expired', status: 401, durationMs: 5, message: 'Token is invalid or expired' };
