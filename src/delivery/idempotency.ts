@@ -26,12 +26,15 @@ export function requestFingerprint(request: unknown): string {
   return sha256(JSON.stringify(request, inKeyOrder));
 }
 
+/** This request's hash first, then those a key stored by an earlier version may hold. */
+export type Fingerprints = readonly [current: string, ...older: string[]];
+
 /**
  * The hashes a stored key may hold for this request: this one's, then the one a key stored before
  * the fields were sorted holds (its fields as sent). Keys live a day: a retry across the upgrade
  * (a broadcast its restart cut off) is still answered from its first run, never sent again.
  */
-export function requestFingerprints(request: unknown): string[] {
+export function requestFingerprints(request: unknown): Fingerprints {
   const current = requestFingerprint(request);
   const asSent = sha256(JSON.stringify(request));
   return asSent === current ? [current] : [current, asSent];
@@ -46,15 +49,15 @@ export function requestFingerprints(request: unknown): string[] {
 export async function idempotent<Body>(
   store: IdempotencyStore,
   key: string,
-  fingerprints: readonly string[],
+  [current, ...older]: Fingerprints,
   abandonedAfterMs: number,
   work: (claimedAt: number, rerun: boolean) => Promise<Answer<Body>>,
   now: number,
 ): Promise<Idempotent<Body>> {
   // A key is claimed with the first; the others only match a key stored already (a claim that finds it changes nothing).
-  let claim = await store.claimIdempotencyKey(key, fingerprints[0] as string, now, now - IDEMPOTENCY_WINDOW_MS);
-  for (const older of fingerprints.slice(1))
-    if (claim.state === 'mismatch') claim = await store.claimIdempotencyKey(key, older, now, now - IDEMPOTENCY_WINDOW_MS);
+  let claim = await store.claimIdempotencyKey(key, current, now, now - IDEMPOTENCY_WINDOW_MS);
+  for (const fingerprint of older)
+    if (claim.state === 'mismatch') claim = await store.claimIdempotencyKey(key, fingerprint, now, now - IDEMPOTENCY_WINDOW_MS);
   if (claim.state === 'mismatch') return { refused: 'mismatch' };
   if (claim.state === 'replay') return { statusCode: claim.statusCode, body: JSON.parse(claim.response) as Body, replayed: true };
   if (claim.state === 'in_progress' && now - claim.since < abandonedAfterMs) return { refused: 'in_progress' };
