@@ -1,7 +1,8 @@
 // The delivery state machine: what each MantaGO call result means for each delivery in the call,
 // within the attempt and age bounds.
 import { describe, expect, test } from 'vitest';
-import { afterCall, afterRenewalFailed, type RetryPolicy } from '../src/delivery/outcome.ts';
+import { afterCall, afterRenewalFailed } from '../src/delivery/outcome.ts';
+import type { RetryPolicy } from '../src/delivery/retry-policy.ts';
 import type { CallResult } from '../src/mantago/client.ts';
 import { parseRetryAfter } from '../src/mantago/client.ts';
 import { parseMapping } from '../src/mapping/mapping-file.ts';

@@ -2,7 +2,7 @@
 // matching rule's tags beside the first rule's message) and the tag job's transition on its own.
 import { describe, expect, test } from 'vitest';
 import type { Order } from '../src/domain/order.ts';
-import type { RetryPolicy } from '../src/delivery/outcome.ts';
+import type { RetryPolicy } from '../src/delivery/retry-policy.ts';
 import { afterTagTry, DRY_RUN_TURN, TOO_LATE, tagTryRecord } from '../src/delivery/tag-outcome.ts';
 import type { CallResult } from '../src/mantago/client.ts';
 import { parseMapping } from '../src/mapping/mapping-file.ts';

@@ -9,7 +9,8 @@ import type { BotStatus } from '../mantago/bot-status.ts';
 import type { CallResult } from '../mantago/client.ts';
 import { batchKey } from './batching.ts';
 import type { Claim } from './claim.ts';
-import { afterBotRefused, type CallContext, type RetryPolicy, type Step } from './outcome.ts';
+import { afterBotRefused, type CallContext, type Step } from './outcome.ts';
+import type { RetryPolicy } from './retry-policy.ts';
 
 /**
  * While only broadcasts are refused (36000 alike), MantaGO still answers lookups: recipients are found

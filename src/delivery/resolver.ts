@@ -21,7 +21,8 @@ import { lateReason, mayComeLate } from './late-stage.ts';
 import type { Lease } from './lease.ts';
 import { withPlacedDetails, withShipmentDetails } from './order-details.ts';
 import type { BotStatus } from '../mantago/bot-status.ts';
-import { afterBotRefused, afterCall, afterRenewalFailed, attemptsOf, type RetryPolicy, type Step } from './outcome.ts';
+import { afterBotRefused, afterCall, afterRenewalFailed, attemptsOf, type Step } from './outcome.ts';
+import type { RetryPolicy } from './retry-policy.ts';
 
 export interface ResolverDeps {
   store: Pick<Store, 'findDelivery' | 'claimUnresolved' | 'resolveDeliveries' | 'recordAttempts' | 'release' | 'optedOut'>;

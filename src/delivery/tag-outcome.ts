@@ -6,7 +6,8 @@
 import type { TagAttempt, TagAttemptOutcome, TagJobStatus, TagTryRecord } from '../domain/tagging.ts';
 import { type BotRefusal, botRefusalOf } from '../mantago/bot-state.ts';
 import type { TagTry } from '../mantago/tags.ts';
-import { botRefusalReason, gaveUpAfter, type RetryPolicy, rateLimited, refusedForGood, retryLater } from './outcome.ts';
+import { botRefusalReason, refusedForGood } from './outcome.ts';
+import { gaveUpAfter, type RetryPolicy, rateLimited, retryLater } from './retry-policy.ts';
 
 export type { TagTry } from '../mantago/tags.ts';
 

@@ -10,7 +10,7 @@ import type { BotStatus } from '../mantago/bot-status.ts';
 import type { TagTry } from '../mantago/tags.ts';
 import type { TagQueue } from '../store/store.ts';
 import type { Lease } from './lease.ts';
-import type { RetryPolicy } from './outcome.ts';
+import type { RetryPolicy } from './retry-policy.ts';
 import { afterTagTry, DRY_RUN_TURN, type TagStep, type TagTurn, TOO_LATE, tagTryRecord } from './tag-outcome.ts';
 
 export interface TaggerDeps {

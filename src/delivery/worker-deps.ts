@@ -11,7 +11,7 @@ import type { BindJob, DeliveryQueue, UnresolvedDelivery } from '../store/store.
 import type { BotCheck } from '../mantago/bot-check.ts';
 import type { BotGate } from './bot-pause.ts';
 import type { Lease, LeaseTerms } from './lease.ts';
-import type { RetryPolicy } from './outcome.ts';
+import type { RetryPolicy } from './retry-policy.ts';
 
 export interface WorkerOptions extends LeaseTerms {
   batchMaxRecipients: number;

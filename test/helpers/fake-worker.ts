@@ -3,7 +3,7 @@
 import pino from 'pino';
 import type { AttemptResult, ClaimedDelivery } from '../../src/domain/delivery.ts';
 import type { BotGate } from '../../src/delivery/bot-pause.ts';
-import type { RetryPolicy } from '../../src/delivery/outcome.ts';
+import type { RetryPolicy } from '../../src/delivery/retry-policy.ts';
 import { DeliveryWorker } from '../../src/delivery/worker.ts';
 import type { Broadcaster, CredentialsSource, WorkerOptions } from '../../src/delivery/worker-deps.ts';
 import type { BroadcastRequest } from '../../src/mantago/api.ts';

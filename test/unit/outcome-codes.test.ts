@@ -1,6 +1,7 @@
 // The delivery decisions by MantaGO's documented codes: the code first, the HTTP status second.
 import { describe, expect, test } from 'vitest';
-import { afterBotRefused, afterCall, afterHalves, type RetryPolicy, type Step } from '../../src/delivery/outcome.ts';
+import { afterBotRefused, afterCall, afterHalves, type Step } from '../../src/delivery/outcome.ts';
+import type { RetryPolicy } from '../../src/delivery/retry-policy.ts';
 import type { CallResult } from '../../src/mantago/client.ts';
 import { classify } from '../../src/mantago/classify.ts';
 

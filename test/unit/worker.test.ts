@@ -1,7 +1,7 @@
 // The delivery worker's send steps through its seams (test/helpers/fake-worker.ts): what it
 // records and hands back for each kind of answer.
 import { describe, expect, test } from 'vitest';
-import type { RetryPolicy } from '../../src/delivery/outcome.ts';
+import type { RetryPolicy } from '../../src/delivery/retry-policy.ts';
 import type { BroadcastRequest } from '../../src/mantago/api.ts';
 import type { CallResult } from '../../src/mantago/client.ts';
 import type { FakeClock } from '../helpers/fake-clock.ts';

@@ -1,0 +1,72 @@
+// When a delivery (or a tag job) that failed is tried again, and when it is not: the attempt and
+// age bounds, exponential backoff with jitter, a 429's own wait, the quiet hours through the
+// policy's `retryTime`. outcome.ts decides which of these a result leads to.
+import type { Transition } from '../domain/delivery.ts';
+
+export interface RetryPolicy {
+  baseDelayMs: number;
+  maxDelayMs: number;
+  maxAttempts: number;
+  maxAgeMs: number;
+  /** When a retry of a message of `rule`, due `at`, may go (the quiet hours move it to their end); as due, unless given. */
+  retryTime?: (rule: string, at: number) => number;
+}
+
+/** Where one delivery stands before this attempt. */
+export interface Progress {
+  /** Counted attempts before this one. */
+  attempts: number;
+  /** When it started waiting (arrived, or was redriven): the age bound counts from here. */
+  waitingSince: number;
+  /** The mapping rule its message is for: the policy's retry time may depend on it. */
+  rule?: string;
+}
+
+/** The error of a delivery or a tag job the age bound ended. */
+export const gaveUpAfter = (ageMs: number, reason: string): string => `gave up after ${Math.round(ageMs / 1000)} s; last error: ${reason}`;
+
+/** Exponential backoff with jitter, within the attempt and age bounds; past them the delivery is dead. */
+export function retryLater(reason: string, progress: Progress, policy: RetryPolicy, now: number, random: number): Transition {
+  const attempt = progress.attempts + 1;
+  const age = now - progress.waitingSince;
+  if (attempt >= policy.maxAttempts || age >= policy.maxAgeMs) {
+    const why = attempt >= policy.maxAttempts ? `${attempt} attempts` : `${Math.round(age / 1000)} s`;
+    return { to: 'dead', reason: `gave up after ${why}; last error: ${reason}` };
+  }
+  return { to: 'retry', at: retryTime(policy, progress, now + backoff(policy, attempt, random)), counted: true };
+}
+
+/**
+ * A 429: not an attempt (a `Retry-After: 0` answered fifty times in a second would otherwise kill the
+ * delivery), so only the age bound applies. Back after its Retry-After, never sooner than a wait that
+ * grows with the time it has waited (a tenth of it, from the base delay to the cap, jittered): with
+ * no attempts counted, the backoff alone would ask again every second for a whole day.
+ */
+export function rateLimited(
+  reason: string,
+  progress: Progress,
+  policy: RetryPolicy,
+  now: number,
+  random: number,
+  retryAfterMs?: number,
+): Transition {
+  const age = now - progress.waitingSince;
+  if (age >= policy.maxAgeMs) return { to: 'dead', reason: gaveUpAfter(age, reason) };
+  const delay = Math.max(retryAfterMs ?? 0, jittered(Math.min(policy.maxDelayMs, Math.max(policy.baseDelayMs, age / 10)), random));
+  return { to: 'retry', at: retryTime(policy, progress, now + delay), counted: false };
+}
+
+/** The wait before `attempt`: doubling from the base to the cap, jittered. */
+function backoff(policy: RetryPolicy, attempt: number, random: number): number {
+  return jittered(Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (attempt - 1)), random);
+}
+
+/** "Equal jitter" below `ceiling`: at least half of it, so retries spread out but never come back at once. */
+function jittered(ceiling: number, random: number): number {
+  return Math.round(ceiling / 2 + random * (ceiling / 2));
+}
+
+/** A retry due `at` waits for the end of the quiet hours if the policy says so (a retry at night waits for the morning, as the message would). */
+export function retryTime(policy: RetryPolicy, progress: Progress, at: number): number {
+  return policy.retryTime ? policy.retryTime(progress.rule ?? '', at) : at;
+}
