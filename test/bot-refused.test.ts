@@ -1,6 +1,7 @@
 // MantaGO refusing the bot itself — not published (36000 for everyone), a plan without the Open API
 // (1002), a bot id it does not know (5001) — pauses delivery and never kills it; one recipient's
-// 36000 ends only that delivery; while only broadcasts are refused, recipients are still looked up.
+// 36000 in a batch that went out ends only that delivery (lone ones: bot-refused-alone.test.ts);
+// while only broadcasts are refused, recipients are still looked up.
 // Over HTTP with the simulator as MantaGO, on both store engines.
 import { readFile } from 'node:fs/promises';
 import type { InjectOptions } from 'fastify';

@@ -1,6 +1,7 @@
 // The console's actions in a real headless Chromium (redrive, a test broadcast, the recipient
 // directory and how a customer would be found), and the console without ADMIN_TOKEN.
 import { afterAll, describe, expect, test } from 'vitest';
+import { deadByRefusal } from './helpers/refused.ts';
 import { BROWSER_TEST, sharedChromium } from './helpers/browser.ts';
 import { consoleService, expectTokenKeptSafe, nav } from './helpers/console.ts';
 import { startServiceWithSimulator } from './helpers/service.ts';
@@ -19,7 +20,7 @@ describe('actions in the console', () => {
     const users = [lineUser(1), lineUser(2)];
     c.sim.set({ refusedClientIds: users });
     for (const user of users)
-      await c.settled(await c.order(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user }] }))));
+      await deadByRefusal(c.app, c.sim, shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user }] })));
     c.sim.set({ refusedClientIds: [] });
 
     await c.signIn();
@@ -90,8 +91,11 @@ describe('actions in the console', () => {
     const c = await consoleService(await browser());
     const user = lineUser(3);
     c.sim.set({ refusedClientIds: [user] });
-    const id = await c.order(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user }] })));
-    expect((await c.settled(id)).status).toBe('dead');
+    const { id } = await deadByRefusal(
+      c.app,
+      c.sim,
+      shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user }] })),
+    );
     c.sim.set({ refusedClientIds: [], hold: true }); // retried, it stays in flight: a page would follow it
     await c.page.clock.install();
     await c.signIn();
@@ -122,8 +126,11 @@ describe('actions in the console', () => {
       const c = await consoleService(await browser());
       const user = lineUser(4);
       c.sim.set({ refusedClientIds: [user] });
-      const id = await c.order(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user }] })));
-      expect((await c.settled(id)).status).toBe('dead');
+      const { id } = await deadByRefusal(
+        c.app,
+        c.sim,
+        shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: user }] })),
+      );
       await c.signIn();
       await c.page.goto(`${c.base}/console/#/deliveries/${id}`);
       const retry = c.page.getByRole('button', { name: 'Retry this delivery' });

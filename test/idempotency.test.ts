@@ -68,7 +68,7 @@ test('the same key sent twice at once: one sends, the other is told it is under 
 
 test("a refused broadcast is replayed as refused, with MantaGO's reason, and not sent again", async () => {
   const { sim, broadcast } = await setup();
-  sim.set({ refusedClientIds: [LINE_USER] });
+  sim.set({ fail: { status: 403, count: 1 } }); // refused for good: a 403 without a code of its own
   const first = await broadcast({ ...request, userIds: [LINE_USER] }, 'refused-once');
   expect(first.statusCode).toBe(502);
   const again = await broadcast({ ...request, userIds: [LINE_USER] }, 'refused-once');

@@ -1,13 +1,7 @@
-// The worker's side of a refused bot (mantago/bot-state.ts has its states): what a call's decision
-// needs to know of the bot, what the bot is told of each decision, how a batch waits for it, and
-// the probe — one waiting delivery sent for real, a different one each time where it can, or the
-// bot check when none waits. The worker calls these; outcome.ts decides.
-import type { FbTag } from '../domain/content.ts';
 import type { ClaimedDelivery } from '../domain/delivery.ts';
 import type { BotCheck } from '../mantago/bot-check.ts';
 import type { BotStatus } from '../mantago/bot-status.ts';
 import type { CallResult } from '../mantago/client.ts';
-import { batchKey } from './batching.ts';
 import type { Claim } from './claim.ts';
 import { afterBotRefused, type CallContext, type Step } from './outcome.ts';
 import type { RetryPolicy } from './retry-policy.ts';
@@ -27,6 +21,7 @@ export type BotGate = Pick<
   | 'refusesBroadcastsOnly'
   | 'lastRefused'
   | 'cleared'
+  | 'proven'
   | 'probeAt'
   | 'takeProbe'
   | 'probeDone'
@@ -39,21 +34,14 @@ export type BotGate = Pick<
 /** What deciding a call's result needs to know besides it: who a single-recipient broadcast was for, the bot's memory, a probe. */
 export function callContext({ batch, probe, split }: Claim, bot: BotGate | undefined): CallContext {
   const [only] = batch;
-  const single =
-    batch.length === 1 && only
-      ? {
-          clientId: only.clientId,
-          content: batchKey(only.platform, {
-            ...(only.intentId !== null && { intentId: only.intentId }),
-            ...(only.message !== null && { message: only.message }),
-            ...(only.fbTag !== null && { fbTag: only.fbTag as FbTag }),
-          }),
-        }
-      : undefined;
+  const single = batch.length === 1 && only ? { clientId: only.clientId } : undefined;
   const lastRefused = bot?.lastRefused();
+  const proven = bot?.proven();
+  const refusing = [...(proven === undefined ? [] : [proven]), ...(bot?.cleared() ?? [])];
   return {
     ...(single && { single }),
     ...(lastRefused && { lastRefused }),
+    ...(refusing.length > 0 && { refusing }),
     ...(probe && { probe }),
     ...(split && { inSplit: true }),
   };

@@ -10,10 +10,12 @@ import { gaveUpAfter, type Progress, type RetryPolicy, rateLimited, retryLater, 
 
 /** What a call's decision depends on besides its result: the bot's state, and who the call was for. */
 export interface CallContext {
-  /** A single-recipient broadcast's recipient and content (its batch key): the "in a row" rule compares them. */
-  single?: { clientId: string; content: string };
+  /** A single-recipient broadcast's recipient: the "in a row" rule compares it with the last refused. */
+  single?: { clientId: string };
   /** The last single recipient's 36000 since an accepted call (the bot state's memory). */
   lastRefused?: RecipientRefusal;
+  /** Recipients whose lone refusal was shown theirs (the bot state's `proven` and `cleared`): refused alone again, theirs. */
+  refusing?: readonly string[];
   /** The probe while the bot is refused: no refusal ends its delivery, it only says the bot is still refused. */
   probe?: boolean;
   /** Part of a split batch: whether its 36000 is the bot's is for afterHalves to judge, not the "in a row" rule. */
@@ -23,7 +25,7 @@ export interface CallContext {
 export type Step =
   /**
    * The attempt is over: each delivery (in the batch's order) moves on as its transition says.
-   * `noted`: a single recipient's 36000 that ended its delivery, for the bot state's memory.
+   * `noted`: a single recipient's 36000 not yet known whose, for the bot state's memory.
    * `ours`: MantaGO says the request was malformed (110000): a bug of ours, logged at error level.
    */
   | { step: 'finish'; outcome: AttemptOutcome; transitions: Transition[]; noted?: RecipientRefusal; ours?: true }
@@ -78,7 +80,8 @@ export function afterCall(
         const dead = `a request of ours MantaGO could not read (a bug to report, never retried): ${reason}`;
         return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason: dead })), ours: true };
       }
-      if (isCode(code, 'BROADCAST_FAILED')) return afterBroadcastFailed(batch, reason, message, context);
+      if (isCode(code, 'BROADCAST_FAILED'))
+        return afterBroadcastFailed(batch, reason, { message, at: now }, context, (d) => retryLater(reason, d, policy, now, random));
       // A member lookup MantaGO could not answer (37011), whatever its HTTP status: tried again like any failed call.
       if (isCode(code, 'NO_CLIENT'))
         return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => retryLater(reason, d, policy, now, random)) };
@@ -99,17 +102,29 @@ export function afterCall(
 }
 
 /**
- * 36000, "the broadcast failed": the bot (not published) or a recipient. A batch is split to tell;
- * a single recipient's ends only that delivery — unless it comes right after another recipient's
- * for another content (then it is the bot), or it is the probe of a bot already refused. Within a
- * split batch, afterHalves judges it with its sibling.
+ * 36000, "the broadcast failed": the bot (not published) or a recipient. A batch is split to tell
+ * (within it, afterHalves judges a lone one with its sibling). The probe's says the bot is still
+ * refused. A single recipient's is theirs, ending the delivery, once the bot was shown to broadcast
+ * since their last one; right after another recipient's it is the bot's; else nobody knows yet whose:
+ * tried again, counted, and kept for the "in a row" rule — never ended on a bot's first refusal.
  */
-function afterBroadcastFailed(batch: readonly Progress[], reason: string, message: string, context: CallContext): Step {
+function afterBroadcastFailed(
+  batch: readonly Progress[],
+  reason: string,
+  said: { message: string; at: number },
+  context: CallContext,
+  retry: (d: Progress) => Transition,
+): Step {
   if (batch.length > 1) return { step: 'split', outcome: 'batch_refused', reason, broadcastFailed: true };
-  const refusal = context.single && { ...context.single, message };
-  if (context.probe || (!context.inSplit && refusal && refusedInARow(context.lastRefused, refusal)))
-    return pauseFor(message, context.probe && refusal ? [refusal.clientId] : undefined);
-  return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })), ...(refusal && { noted: refusal }) };
+  const refusal = context.single && { ...context.single, ...said };
+  if (context.probe) return pauseFor(said.message, refusal && [refusal.clientId]);
+  const ended: Step = { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })) };
+  if (!refusal) return ended;
+  if (context.inSplit) return { ...ended, noted: refusal };
+  if (context.refusing?.includes(refusal.clientId)) return ended;
+  if (context.lastRefused && refusedInARow(context.lastRefused, refusal))
+    return pauseFor(said.message, [context.lastRefused.clientId, refusal.clientId]);
+  return { step: 'finish', outcome: 'failed', transitions: batch.map(retry), noted: refusal };
 }
 
 /** The bot paused on 36000s: it is not published (`recipients`: those whose refusals showed it). */

@@ -22,11 +22,11 @@ export interface BotRefusal {
   byTagCall?: true;
 }
 
-/** One recipient's broadcast refused with 36000: who, with what content (its batch key). */
+/** One recipient's broadcast refused with 36000: who, and when MantaGO said so. */
 export interface RecipientRefusal {
   clientId: string;
-  content: string;
   message: string;
+  at: number;
 }
 
 export type BotState =
@@ -35,10 +35,12 @@ export type BotState =
    * two recipients whose refusals paused the bot, before a broadcast showed it broadcasts — refused
    * together again, the refusals are theirs (else they would pause everyone again at each probe);
    * forgotten once a broadcast to either goes out (a pause later for the bot is not theirs).
+   * `proven`: the last recipient refused alone before a broadcast to others, started after it, went
+   * out: the bot broadcasts, so that refusal was the recipient's; forgotten once a broadcast to them does.
    * `tagsRefused`: a tag call's 1002 paused the bot and MantaGO then accepted another call: the plan
    * refuses tagging alone, so a tag call's 1002 is that tag job's trouble, not a pause for everyone.
    */
-  | { state: 'usable'; lastRefused?: RecipientRefusal; cleared?: readonly string[]; tagsRefused?: true }
+  | { state: 'usable'; lastRefused?: RecipientRefusal; cleared?: readonly string[]; proven?: string; tagsRefused?: true }
   | ({ state: 'bot_refused'; since: number; probeAt: number; probes: number } & BotRefusal);
 
 export type BotEvent =
@@ -50,7 +52,7 @@ export type BotEvent =
   | { event: 'call_accepted'; broadcast: boolean; probe?: boolean; startedAt?: number; clientIds?: readonly string[] }
   /** MantaGO refused the bot (a probe's refusal is `probe_failed`). */
   | { event: 'bot_refused'; refusal: BotRefusal; at: number }
-  /** A single recipient's broadcast was refused with 36000, and that delivery ends. */
+  /** A single recipient's broadcast was refused with 36000, not yet known whose: kept for the "in a row" rule. */
   | { event: 'recipient_refused'; refusal: RecipientRefusal }
   /** The probe did not get through; `refusal`: what MantaGO said, if it said something. */
   | { event: 'probe_failed'; refusal?: BotRefusal; at: number }
@@ -85,16 +87,27 @@ export function transition(state: BotState, event: BotEvent, backoff: ProbeBacko
       // Nor does a lookup come between two refused broadcasts.
       if (!event.broadcast) return state;
       // A broadcast to one of the pair went out: their refusals together were not theirs, and are forgotten.
-      const { cleared } = state;
-      const reached = cleared !== undefined && event.clientIds?.some((id) => cleared.includes(id)) === true;
-      if (!state.lastRefused && !reached) return state;
-      return { state: 'usable', ...(cleared && !reached && { cleared }), ...(state.tagsRefused && { tagsRefused: true }) };
+      const { cleared, lastRefused, proven } = state;
+      const sentTo = (id: string) => event.clientIds?.includes(id) === true;
+      const reached = cleared?.some(sentTo) === true;
+      // Started after a lone refusal and to others: that refusal was the recipient's.
+      const shows = lastRefused && !sentTo(lastRefused.clientId) && (event.startedAt ?? -Infinity) >= lastRefused.at;
+      const provenNow = shows ? lastRefused.clientId : proven !== undefined && !sentTo(proven) ? proven : undefined;
+      if (!lastRefused && !reached && provenNow === proven) return state;
+      return {
+        state: 'usable',
+        ...(cleared && !reached && { cleared }),
+        ...(provenNow !== undefined && { proven: provenNow }),
+        ...(state.tagsRefused && { tagsRefused: true }),
+      };
     }
     case 'bot_refused':
       if (state.state === 'bot_refused') return state; // calls under way when it began: the probe decides
       return { state: 'bot_refused', ...event.refusal, since: event.at, probeAt: event.at + probeDelay(0, backoff), probes: 0 };
     case 'recipient_refused':
-      return state.state === 'usable' ? { ...state, lastRefused: event.refusal } : state;
+      if (state.state !== 'usable') return state;
+      // The same recipient again: from their first refusal on, a broadcast to others shows it theirs.
+      return state.lastRefused?.clientId === event.refusal.clientId ? state : { ...state, lastRefused: event.refusal };
     case 'probe_failed': {
       if (state.state !== 'bot_refused') return state;
       const probes = state.probes + 1;
@@ -120,9 +133,10 @@ export function botRefusalOf(code: number | undefined, message: string): BotRefu
 }
 
 /**
- * A single recipient's 36000 right after another one's (no accepted call between) for a different
- * recipient and a different content: not about either recipient, but the bot's broadcasts.
+ * A single recipient's 36000 right after another recipient's (no accepted broadcast between): not
+ * about either, but the bot's broadcasts — as two recipients of one batch refused alike are (the
+ * same content included: most shops send everyone the same module).
  */
 export function refusedInARow(previous: RecipientRefusal | undefined, next: RecipientRefusal): boolean {
-  return previous !== undefined && previous.clientId !== next.clientId && previous.content !== next.content;
+  return previous !== undefined && previous.clientId !== next.clientId;
 }

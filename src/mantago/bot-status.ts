@@ -55,6 +55,11 @@ export class BotStatus {
     return this.state.state === 'usable' ? this.state.lastRefused : undefined;
   }
 
+  /** The last recipient refused alone before the bot was shown to broadcast (bot-state.ts): that refusal was theirs. */
+  proven(): string | undefined {
+    return this.state.state === 'usable' ? this.state.proven : undefined;
+  }
+
   /** The two recipients whose refusals last paused the bot, once a broadcast showed it broadcasts (bot-state.ts). */
   cleared(): readonly string[] | undefined {
     return this.state.state === 'usable' ? this.state.cleared : undefined;

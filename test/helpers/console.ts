@@ -70,9 +70,9 @@ export const REFUSED_USER = 'U00000000000000000000000000000bad';
 /** A little of everything: sent orders from each source, a skipped one and a dead one. */
 export async function seed(c: ConsoleService) {
   c.sim.set({ refusedClientIds: [REFUSED_USER] });
+  // The orders sent after its first refusal show the bot broadcasts: its next refusal is the recipient's (dead).
   const dead = await c.order(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: REFUSED_USER }] })));
-  expect((await c.settled(dead)).status).toBe('dead');
-  c.sim.set({ refusedClientIds: [] });
+  await waitFor(async () => (await c.admin('GET', `/deliveries/${dead}`)).body.attempts > 0, { what: 'the refused order tried' });
   const sent = [
     await c.order(shopifyRequest(shopifyOrder())),
     await c.order(wooRequest(wooOrder({ meta_data: [{ id: 1, key: 'line_uid', value: LINE_USER_2 }] }))),
@@ -81,6 +81,8 @@ export async function seed(c: ConsoleService) {
   const skippedOrder = anonymousOrder();
   const skipped = await c.order(shopifyRequest(skippedOrder));
   for (const id of sent) expect((await c.settled(id)).status).toBe('sent');
+  expect((await c.settled(dead)).status).toBe('dead');
+  c.sim.set({ refusedClientIds: [] });
   return { skippedOrder, skipped };
 }
 

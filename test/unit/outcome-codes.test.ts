@@ -108,23 +108,44 @@ describe('afterCall by code', () => {
     expect(transitions[0]).toMatchObject({ reason: expect.stringContaining('Required fields missing: name') });
   });
 
-  test('36000 for a batch splits it; for one recipient ends that delivery, noted for the "in a row" rule', () => {
+  test('36000 for a batch splits it; for one recipient not known to refuse, tried again (counted), noted for the "in a row" rule', () => {
     expect(afterCall(refused(36000), [fresh, fresh], policy, now)).toMatchObject({ step: 'split', broadcastFailed: true });
-    const single = { clientId: 'U1', content: 'k1' };
+    const single = { clientId: 'U1' };
     expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { single })).toEqual({
       step: 'finish',
       outcome: 'failed',
-      transitions: [{ to: 'dead', reason: 'MantaGO answered HTTP 403 (code 36000): nope' }],
-      noted: { ...single, message: 'nope' },
+      transitions: [{ to: 'retry', at: now + 750, counted: true }],
+      noted: { ...single, message: 'nope', at: now },
+    });
+    // Its attempts worn out: dead as any retry, with MantaGO's reason.
+    expect(afterCall(refused(36000), [{ attempts: 9, waitingSince: now }], policy, now, 0.5, { single })).toMatchObject({
+      transitions: [{ to: 'dead', reason: 'gave up after 10 attempts; last error: MantaGO answered HTTP 403 (code 36000): nope' }],
     });
   });
 
-  test('36000 right after another recipient’s for another content pauses for the bot; the same content or recipient does not', () => {
-    const lastRefused = { clientId: 'U1', content: 'k1', message: 'nope' };
-    const pause = { step: 'pause', outcome: 'bot_refused', refusal: { reason: 'broadcasts_refused', code: 36000, message: 'nope' } };
-    expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U2', content: 'k2' }, lastRefused })).toEqual(pause);
-    expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U2', content: 'k1' }, lastRefused })).toMatchObject({
+  test('36000 for one recipient shown to refuse (the bot broadcast to others since, or the pair it paused for was cleared): theirs, dead', () => {
+    const dead = {
       step: 'finish',
+      outcome: 'failed',
+      transitions: [{ to: 'dead', reason: 'MantaGO answered HTTP 403 (code 36000): nope' }],
+    };
+    const lastRefused = { clientId: 'U2', message: 'nope', at: now - 1 };
+    expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U1' }, refusing: ['U1'], lastRefused })).toEqual(
+      dead,
+    );
+    expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U1' }, refusing: ['U9'] })).toMatchObject({
+      transitions: [{ to: 'retry', counted: true }],
+    });
+  });
+
+  test('36000 right after another recipient’s pauses for the bot, naming both, whatever they were sent; the same recipient again does not', () => {
+    const lastRefused = { clientId: 'U1', message: 'nope', at: now - 1 };
+    const pause = { step: 'pause', outcome: 'bot_refused', refusal: { reason: 'broadcasts_refused', code: 36000, message: 'nope' } };
+    const named = { ...pause, refusal: { ...pause.refusal, recipients: ['U1', 'U2'] } };
+    expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U2' }, lastRefused })).toEqual(named);
+    expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U1' }, lastRefused })).toMatchObject({
+      step: 'finish',
+      transitions: [{ to: 'retry', counted: true }],
     });
     // The probe while the bot is refused: a refusal only says it still is.
     expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { probe: true })).toEqual(pause);
@@ -138,10 +159,10 @@ describe('afterCall by code', () => {
 
 describe('afterHalves and afterBotRefused', () => {
   const split36000 = afterCall(refused(36000), [fresh, fresh], policy, now);
-  const single36000 = afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U1', content: 'k' } });
+  const single36000 = afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U1' }, inSplit: true });
   const sent = afterCall({ kind: 'ok', status: 200, durationMs: 1, body: {} }, [fresh], policy, now);
 
-  const other = afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U2', content: 'k' } });
+  const other = afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U2' }, inSplit: true });
   const split403 = afterCall(refused(60001), [fresh, fresh], policy, now);
   const rateLimited = afterCall(refused(undefined, 429), [fresh], policy, now, 0.5);
   const pause = { step: 'pause', outcome: 'bot_refused', refusal: { reason: 'broadcasts_refused', code: 36000, message: 'nope' } };

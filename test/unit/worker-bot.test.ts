@@ -86,8 +86,8 @@ describe('DeliveryWorker with a refused bot', () => {
 
   test('three refused recipients of four: one of each half alone, one accepted, so the bot broadcasts and the rest are theirs: three dead, the bot never refused', async () => {
     const run = setup(Array(7).fill(refusing(2, 3, 4)), {}, { bot });
-    // A refusal just before, for another content, that the "in a row" rule would take for the bot's.
-    status?.recipientRefused({ clientId: 'Uother', content: 'another', message: 'nope' });
+    // A refusal just before, of another recipient, that the "in a row" rule would take for the bot's.
+    status?.recipientRefused({ clientId: 'Uother', message: 'nope', at: 0 });
     await sendBatch(run, 4);
     const ids = (...of: number[]) => of.map((i) => delivery(i, run.clock).clientId);
     const called = run.calls.map((c) => c.request.clientIds);
@@ -157,7 +157,8 @@ describe('DeliveryWorker with a refused bot', () => {
     const run = setup([() => refused(36000), () => ok, () => refused(36000), () => refused(36000)], {}, { bot });
     await sendBatch(run, 2);
     await run.worker.sendNow([{ ...delivery(5, run.clock), intentId: 'another' }], run.clock.now() + OPTIONS.leaseMs);
-    expect(finals(run.recorded)).toEqual(['1 sent:sent', '2 failed:dead', '5 failed:dead']);
+    // 5 alone: not known yet whose (the bot broadcast before it, not since), tried again — not a pause.
+    expect(finals(run.recorded)).toEqual(['1 sent:sent', '2 failed:dead', '5 failed:retry']);
     expect(status?.view()).toMatchObject({ state: 'usable' });
   });
 
