@@ -110,7 +110,7 @@ test("the demo sends a signed order, shows what MantaGO received, its curl lines
     expect(json[1].deliveries[0]).toMatchObject({ status: 'skipped', lastError: expect.stringContaining('no chat user') });
     expect(json[2]).toMatchObject({ id: 1, status: 'sent', attemptLog: [expect.objectContaining({ outcome: 'sent', httpStatus: 200 })] });
     expect(json[3]).toMatchObject({ status: 'sent', mantago: { httpStatus: 200, reply: { success: true } } });
-    expect(json[4]).toMatchObject({ status: 'dead', mantago: { httpStatus: 403 } });
+    expect(json[4]).toMatchObject({ status: 'partly_sent', deliveries: [{ status: 'sent' }, { status: 'dead' }] });
     expect(json[5]).toMatchObject({ status: 'pending', attempts: 0, source: 'admin' });
     expect(json[6]).toEqual({ redriven: expect.any(Number) });
     expect(json[7]).toEqual({ tagJobs: expect.any(Array), nextCursor: null });

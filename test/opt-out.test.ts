@@ -6,6 +6,7 @@ import { describe, expect, test } from 'vitest';
 import type { MantagoSimulator } from '../simulator/simulator.ts';
 import { engineEnv, SERVICE_ENGINES } from './helpers/engines.ts';
 import { JOURNEY_RULES } from './helpers/journey.ts';
+import { deadByRefusal } from './helpers/refused.ts';
 import { ADMIN_TOKEN, EXAMPLE_MAPPING, startServiceWithSimulator } from './helpers/service.ts';
 import { sample } from './helpers/metrics.ts';
 import { waitFor } from './helpers/wait.ts';
@@ -128,8 +129,7 @@ describe.each(SERVICE_ENGINES)('$engine', ({ engine, available }) => {
       const dead = user(6);
       sim.set({ refusedClientIds: [dead] });
       const refused = normalizedOrder({ customer: { email: 'Gone@example.com' }, attributes: { line_uid: dead } });
-      const refusedId = (await app.inject(standardRequest(refused))).json().deliveryId as number;
-      await waitFor(async () => (await delivery(refusedId)).status === 'dead', { what: 'the refused delivery to die' });
+      const { id: refusedId } = await deadByRefusal(app, sim, standardRequest(refused));
       sim.set({ refusedClientIds: [] });
       expect(await admin('PUT', '/recipients/email:gone@example.com', { optOut: true })).toMatchObject({ status: 200 });
       expect(await admin('POST', '/deliveries/redrive')).toMatchObject({ status: 200, body: { redriven: 1 } });

@@ -147,7 +147,12 @@ describe.each(SERVICE_ENGINES)('tagging on $engine', ({ engine, available }) => 
       const { app, sim } = await setup(JOURNEY);
       await settled(app, (await post(app, shopifyRequest(orderFor(28)))).id);
       sim.set({ refusedClientIds: [user(29)] });
-      const d = await settled(app, (await post(app, shopifyRequest(orderFor(29)))).id);
+      // Its broadcast refused alone is tried again (it may be the bot's): only its tag job is waited for.
+      const refusedId = (await post(app, shopifyRequest(orderFor(29)))).id;
+      const d = await waitFor(async () => {
+        const shown = await detail(app, refusedId);
+        return shown.tagging.length > 0 && shown.tagging.every((t) => t.status !== 'pending') ? shown : undefined;
+      });
       expect(d.tagging).toMatchObject([{ tag: 'name:buyer', status: 'dead', lastError: expect.stringContaining('404') }]);
       const calls = sim.tagCalls().filter((c) => c.path === CLIENT_TAG_MAPPING_PATH && c.status === 404);
       expect(calls).toHaveLength(1);

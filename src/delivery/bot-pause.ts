@@ -1,3 +1,7 @@
+// The worker's side of a refused bot (mantago/bot-state.ts has its states): what a call's decision
+// needs to know of the bot, what the bot is told of each decision, how a batch waits for it, and
+// the probe — one waiting delivery sent for real, a different one each time where it can, or the
+// bot check when none waits. The worker calls these; outcome.ts decides.
 import type { ClaimedDelivery } from '../domain/delivery.ts';
 import type { BotCheck } from '../mantago/bot-check.ts';
 import type { BotStatus } from '../mantago/bot-status.ts';
@@ -32,16 +36,19 @@ export type BotGate = Pick<
 >;
 
 /** What deciding a call's result needs to know besides it: who a single-recipient broadcast was for, the bot's memory, a probe. */
-export function callContext({ batch, probe, split }: Claim, bot: BotGate | undefined): CallContext {
+export function callContext({ batch, probe, split }: Claim, bot: BotGate | undefined, startedAt: number): CallContext {
   const [only] = batch;
   const single = batch.length === 1 && only ? { clientId: only.clientId } : undefined;
   const lastRefused = bot?.lastRefused();
-  const proven = bot?.proven();
-  const refusing = [...(proven === undefined ? [] : [proven]), ...(bot?.cleared() ?? [])];
+  // Shown to refuse by a broadcast that started before this call: a call started earlier was answered for the bot as it was then.
+  const shown = bot?.proven();
+  const proven = shown && startedAt >= shown.since ? shown.clientId : undefined;
+  const cleared = bot?.cleared();
   return {
     ...(single && { single }),
     ...(lastRefused && { lastRefused }),
-    ...(refusing.length > 0 && { refusing }),
+    ...(proven !== undefined && { proven }),
+    ...(cleared && { cleared }),
     ...(probe && { probe }),
     ...(split && { inSplit: true }),
   };

@@ -14,8 +14,10 @@ export interface CallContext {
   single?: { clientId: string };
   /** The last single recipient's 36000 since an accepted call (the bot state's memory). */
   lastRefused?: RecipientRefusal;
-  /** Recipients whose lone refusal was shown theirs (the bot state's `proven` and `cleared`): refused alone again, theirs. */
-  refusing?: readonly string[];
+  /** The recipient whose lone refusal was shown theirs (the bot state's `proven`), for a call started since: refused again, theirs. */
+  proven?: string;
+  /** The two whose refusals paused the bot before a broadcast showed it broadcasts (the bot state's): refused in a row again, theirs. */
+  cleared?: readonly string[];
   /** The probe while the bot is refused: no refusal ends its delivery, it only says the bot is still refused. */
   probe?: boolean;
   /** Part of a split batch: whether its 36000 is the bot's is for afterHalves to judge, not the "in a row" rule. */
@@ -105,8 +107,9 @@ export function afterCall(
  * 36000, "the broadcast failed": the bot (not published) or a recipient. A batch is split to tell
  * (within it, afterHalves judges a lone one with its sibling). The probe's says the bot is still
  * refused. A single recipient's is theirs, ending the delivery, once the bot was shown to broadcast
- * since their last one; right after another recipient's it is the bot's; else nobody knows yet whose:
- * tried again, counted, and kept for the "in a row" rule — never ended on a bot's first refusal.
+ * since their first one; right after another recipient's it is the bot's (unless the same two paused
+ * it before and were cleared: theirs); else nobody knows yet whose: tried again, counted, and kept
+ * for the "in a row" rule — never ended on a bot's first refusal.
  */
 function afterBroadcastFailed(
   batch: readonly Progress[],
@@ -121,9 +124,11 @@ function afterBroadcastFailed(
   const ended: Step = { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })) };
   if (!refusal) return ended;
   if (context.inSplit) return { ...ended, noted: refusal };
-  if (context.refusing?.includes(refusal.clientId)) return ended;
-  if (context.lastRefused && refusedInARow(context.lastRefused, refusal))
-    return pauseFor(said.message, [context.lastRefused.clientId, refusal.clientId]);
+  if (context.proven === refusal.clientId) return ended;
+  if (context.lastRefused && refusedInARow(context.lastRefused, refusal)) {
+    const pair = [context.lastRefused.clientId, refusal.clientId];
+    return pair.every((id) => context.cleared?.includes(id)) ? ended : pauseFor(said.message, pair);
+  }
   return { step: 'finish', outcome: 'failed', transitions: batch.map(retry), noted: refusal };
 }
 
@@ -139,7 +144,7 @@ export const accepted = (step: Step | undefined) => step?.step === 'finish' && s
 /** Whether a step is a 36000 refusal (a batch to split, or one recipient's end): what a sibling's answer may change. */
 export const refused36000 = (step: Step | undefined) => split36000(step) || single36000(step);
 const split36000 = (step: Step | undefined) => step?.step === 'split' && step.broadcastFailed;
-/** One recipient's 36000 that would end its delivery. */
+/** One recipient's 36000 within a split batch, for afterHalves to judge with its sibling. */
 const single36000 = (step: Step | undefined): step is Extract<Step, { step: 'finish' }> & { noted: RecipientRefusal } =>
   step?.step === 'finish' && step.noted !== undefined;
 

@@ -227,7 +227,7 @@ export class DeliveryWorker {
     if (!pair) return void (await this.handBack(claim.lease, claim.batch));
     const call = await this.call(claim, pair);
     const random = (this.deps.random ?? Math.random)();
-    const context = callContext(claim, this.deps.bot);
+    const context = callContext(claim, this.deps.bot, call.startedAt);
     return { call, step: afterCall(call.result, claim.batch, this.deps.options.policy, this.clock.now(), random, context) };
   }
 

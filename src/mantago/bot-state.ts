@@ -29,18 +29,25 @@ export interface RecipientRefusal {
   at: number;
 }
 
+/** A recipient shown to refuse: by a broadcast to others started at `since`, after their refusal. */
+export interface ProvenRefusal {
+  clientId: string;
+  since: number;
+}
+
 export type BotState =
   /**
    * `lastRefused`: a single recipient's 36000 since the last accepted call, if any. `cleared`: the
    * two recipients whose refusals paused the bot, before a broadcast showed it broadcasts — refused
    * together again, the refusals are theirs (else they would pause everyone again at each probe);
    * forgotten once a broadcast to either goes out (a pause later for the bot is not theirs).
-   * `proven`: the last recipient refused alone before a broadcast to others, started after it, went
-   * out: the bot broadcasts, so that refusal was the recipient's; forgotten once a broadcast to them does.
+   * `proven`: the last recipient refused alone before a broadcast to others, started after it (`since`),
+   * went out: the bot broadcasts, so that refusal was the recipient's. Forgotten once a broadcast to
+   * them goes out, by a pause, or for the next recipient shown so.
    * `tagsRefused`: a tag call's 1002 paused the bot and MantaGO then accepted another call: the plan
    * refuses tagging alone, so a tag call's 1002 is that tag job's trouble, not a pause for everyone.
    */
-  | { state: 'usable'; lastRefused?: RecipientRefusal; cleared?: readonly string[]; proven?: string; tagsRefused?: true }
+  | { state: 'usable'; lastRefused?: RecipientRefusal; cleared?: readonly string[]; proven?: ProvenRefusal; tagsRefused?: true }
   | ({ state: 'bot_refused'; since: number; probeAt: number; probes: number } & BotRefusal);
 
 export type BotEvent =
@@ -91,8 +98,13 @@ export function transition(state: BotState, event: BotEvent, backoff: ProbeBacko
       const sentTo = (id: string) => event.clientIds?.includes(id) === true;
       const reached = cleared?.some(sentTo) === true;
       // Started after a lone refusal and to others: that refusal was the recipient's.
-      const shows = lastRefused && !sentTo(lastRefused.clientId) && (event.startedAt ?? -Infinity) >= lastRefused.at;
-      const provenNow = shows ? lastRefused.clientId : proven !== undefined && !sentTo(proven) ? proven : undefined;
+      const { startedAt } = event;
+      const shows = lastRefused && !sentTo(lastRefused.clientId) && startedAt !== undefined && startedAt >= lastRefused.at;
+      const provenNow = shows
+        ? { clientId: lastRefused.clientId, since: startedAt }
+        : proven && !sentTo(proven.clientId)
+          ? proven
+          : undefined;
       if (!lastRefused && !reached && provenNow === proven) return state;
       return {
         state: 'usable',

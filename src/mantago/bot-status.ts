@@ -9,6 +9,7 @@ import {
   type BotRefusalReason,
   type BotState,
   type ProbeBackoff,
+  type ProvenRefusal,
   type RecipientRefusal,
   transition,
   USABLE,
@@ -56,7 +57,7 @@ export class BotStatus {
   }
 
   /** The last recipient refused alone before the bot was shown to broadcast (bot-state.ts): that refusal was theirs. */
-  proven(): string | undefined {
+  proven(): ProvenRefusal | undefined {
     return this.state.state === 'usable' ? this.state.proven : undefined;
   }
 

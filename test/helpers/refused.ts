@@ -30,8 +30,8 @@ export async function deadByRefusal(app: App, sim: MantagoSimulator, refused: In
     const d = await deliveryOf(app, id);
     return d.status === 'dead' ? d : undefined;
   };
-  // A witness that started before the refused delivery's latest refusal shows nothing of it (they may
-  // be sent side by side): another one is sent, the way a shop's next orders would.
+  // A witness whose broadcast showed nothing of it (say, it went out before the refusal was told):
+  // another one is sent, the way a shop's next orders would.
   for (let witnesses = 1; ; witnesses++) {
     const sent = sim.broadcasts.length;
     const posted = await app.inject(witnesses === 1 ? witness : witnessOrder());

@@ -76,13 +76,13 @@ describe('bot state transitions', () => {
     expect(transition(remembered, broadcast(at - 1, 'U2'), backoff)).toEqual(USABLE);
     expect(transition(remembered, broadcast(at + 1, 'U2', 'U1'), backoff)).toEqual(USABLE);
     const proven = transition(remembered, broadcast(at + 1, 'U2'), backoff);
-    expect(proven).toEqual({ state: 'usable', proven: 'U1' });
+    expect(proven).toEqual({ state: 'usable', proven: { clientId: 'U1', since: at + 1 } });
     expect(transition(proven, broadcast(at + 2, 'U3'), backoff)).toBe(proven);
     expect(transition(proven, broadcast(at + 2, 'U1'), backoff)).toEqual(USABLE);
     // The next one shown theirs replaces it; a pause forgets it.
     const next = transition(proven, { event: 'recipient_refused', refusal: refusedFor('U4', at + 3) }, backoff);
-    expect(next).toEqual({ state: 'usable', proven: 'U1', lastRefused: refusedFor('U4', at + 3) });
-    expect(transition(next, broadcast(at + 4, 'U5'), backoff)).toEqual({ state: 'usable', proven: 'U4' });
+    expect(next).toEqual({ state: 'usable', proven: { clientId: 'U1', since: at + 1 }, lastRefused: refusedFor('U4', at + 3) });
+    expect(transition(next, broadcast(at + 4, 'U5'), backoff)).toEqual({ state: 'usable', proven: { clientId: 'U4', since: at + 4 } });
     const paused = transition(proven, { event: 'bot_refused', refusal: notPublished, at }, backoff);
     expect(transition(paused, { event: 'call_accepted', broadcast: true, probe: true }, backoff)).toEqual(USABLE);
   });

@@ -1,6 +1,6 @@
 // The delivery decisions by MantaGO's documented codes: the code first, the HTTP status second.
 import { describe, expect, test } from 'vitest';
-import { afterBotRefused, afterCall, afterHalves, type Step } from '../../src/delivery/outcome.ts';
+import { afterBotRefused, afterCall, afterHalves, type CallContext, type Step } from '../../src/delivery/outcome.ts';
 import type { RetryPolicy } from '../../src/delivery/retry-policy.ts';
 import type { CallResult } from '../../src/mantago/client.ts';
 import { classify } from '../../src/mantago/classify.ts';
@@ -123,19 +123,20 @@ describe('afterCall by code', () => {
     });
   });
 
-  test('36000 for one recipient shown to refuse (the bot broadcast to others since, or the pair it paused for was cleared): theirs, dead', () => {
+  test('36000 for one recipient shown to refuse (the bot broadcast to others since), or in a row for the pair cleared before: theirs, dead', () => {
     const dead = {
       step: 'finish',
       outcome: 'failed',
       transitions: [{ to: 'dead', reason: 'MantaGO answered HTTP 403 (code 36000): nope' }],
     };
     const lastRefused = { clientId: 'U2', message: 'nope', at: now - 1 };
-    expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U1' }, refusing: ['U1'], lastRefused })).toEqual(
-      dead,
-    );
-    expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U1' }, refusing: ['U9'] })).toMatchObject({
-      transitions: [{ to: 'retry', counted: true }],
-    });
+    const alone = (context: CallContext) =>
+      afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U1' }, ...context });
+    expect(alone({ proven: 'U1', lastRefused })).toEqual(dead);
+    expect(alone({ proven: 'U9' })).toMatchObject({ transitions: [{ to: 'retry', counted: true }] });
+    // In a row, the same two the bot was paused for and then shown to broadcast: theirs; one of them only: the bot.
+    expect(alone({ lastRefused, cleared: ['U1', 'U2'] })).toEqual(dead);
+    expect(alone({ lastRefused, cleared: ['U1', 'U7'] })).toMatchObject({ step: 'pause' });
   });
 
   test('36000 right after another recipient’s pauses for the bot, naming both, whatever they were sent; the same recipient again does not', () => {

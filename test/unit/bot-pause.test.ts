@@ -1,0 +1,22 @@
+// What a call's decision is told of the bot (callContext): a recipient shown to refuse counts only
+// for a call that started after the broadcast that showed it — one started before was answered for
+// the bot as it was then (say, not yet published again).
+import pino from 'pino';
+import { expect, test } from 'vitest';
+import { callContext } from '../../src/delivery/bot-pause.ts';
+import type { Claim } from '../../src/delivery/claim.ts';
+import { BotStatus } from '../../src/mantago/bot-status.ts';
+import { FakeClock } from '../helpers/fake-clock.ts';
+import { delivery } from '../helpers/fake-worker.ts';
+
+test('a recipient shown to refuse is told for calls started since the broadcast that showed it, not before', () => {
+  const clock = new FakeClock();
+  const status = new BotStatus({ log: pino({ level: 'silent' }), clock, backoff: { baseMs: 5_000, maxMs: 60_000 } });
+  const refused = delivery(1, clock);
+  const t = clock.now();
+  status.recipientRefused({ clientId: refused.clientId, message: 'Create broadcast failed', at: t });
+  status.accepted(true, false, { startedAt: t + 100, clientIds: [delivery(2, clock).clientId] });
+  const claim = { batch: [refused], renewals: 0 } as unknown as Claim;
+  expect(callContext(claim, status, t + 50)).toEqual({ single: { clientId: refused.clientId } });
+  expect(callContext(claim, status, t + 100)).toEqual({ single: { clientId: refused.clientId }, proven: refused.clientId });
+});
