@@ -250,6 +250,9 @@ export class MantagoSimulator extends CallLog {
     if (typeof broadcast === 'string') return [400, error(broadcast)];
     const refused = this.switches.notPublished || broadcast.clientIds.some((id) => this.switches.refusedClientIds.includes(id));
     if (refused) return [403, error('Create broadcast failed', MANTAGO_CODES.BROADCAST_FAILED)];
+    const failFor = this.switches.failFor;
+    if (failFor && broadcast.clientIds.some((id) => failFor.clientIds.includes(id)))
+      return [failFor.status, error('Internal server error')];
     let roll = Math.random();
     for (const failure of this.switches.randomFailures) {
       roll -= failure.rate;

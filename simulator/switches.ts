@@ -17,6 +17,8 @@ export interface Switches {
   rejectRefresh: boolean;
   /** A broadcast naming any of these client ids is refused as a whole: 403, code 36000 "Create broadcast failed". */
   refusedClientIds: string[];
+  /** A broadcast naming any of these client ids fails with this status (a 5xx: MantaGO failing on that message, not an outage). */
+  failFor: { clientIds: string[]; status: number } | null;
   /** The bot is not published: every broadcast is refused with 403, code 36000. */
   notPublished: boolean;
   /** The bot's plan has no Open API (or lapsed): every call is refused with 403, code 1002. */
@@ -40,6 +42,7 @@ export const DEFAULT_SWITCHES: Switches = {
   expiredStatus: 401,
   rejectRefresh: false,
   refusedClientIds: [],
+  failFor: null,
   notPublished: false,
   permissionDenied: false,
   failLookups: null,

@@ -1,6 +1,7 @@
 // How deliveries ride out MantaGO's bad days: outages, refusals, rate limits.
 import { afterEach, expect, test } from 'vitest';
 import { startSimulator, type MantagoSimulator } from '../simulator/simulator.ts';
+import { deliveryOf } from './helpers/admin.ts';
 import { ADMIN_TOKEN, startService, startServiceWithSimulator } from './helpers/service.ts';
 import { waitFor } from './helpers/wait.ts';
 import { shopifyOrder, shopifyRequest } from './helpers/webhooks.ts';
@@ -66,14 +67,37 @@ test('a 429 is retried no sooner than its Retry-After', async () => {
   expect((sent?.at ?? 0) - (limited?.at ?? 0)).toBeGreaterThanOrEqual(950);
 });
 
-test('retries are bounded: after RETRY_MAX_ATTEMPTS failures the delivery is dead', async () => {
-  const { sim, app, logs } = await setup({ RETRY_MAX_ATTEMPTS: '3' });
-  sim.set({ fail: { status: 500 } });
+test('retries are bounded: a delivery MantaGO keeps failing (500) while it takes others is dead after RETRY_MAX_ATTEMPTS', async () => {
+  // MantaGO took a broadcast within the longest retry wait before each failure: the failures are the delivery's, counted.
+  const { sim, app, logs } = await setup({ RETRY_MAX_ATTEMPTS: '3', RETRY_MAX_DELAY_MS: '60000' });
+  await app.inject(shopifyRequest(orderFor(30)));
+  await waitFor(() => timesDelivered(sim, 30) === 1, { what: 'a broadcast MantaGO takes' });
+  sim.set({ failFor: { clientIds: [lineUser(3)], status: 500 } });
   const order = orderFor(3);
   await app.inject(shopifyRequest(order));
   await waitFor(async () => (await app.inject(shopifyRequest(order))).json().delivery === 'dead', { what: 'the delivery to give up' });
-  expect(sim.broadcastCalls()).toHaveLength(3);
+  expect(sim.broadcastCalls().filter((c) => c.status === 500)).toHaveLength(3);
   expect(logs.some((line) => line.includes('gave up after 3 attempts; last error: MantaGO answered HTTP 500'))).toBe(true);
+});
+
+test('a MantaGO outage longer than the attempts allow (500 for everyone, then unreachable) spends none of them: nothing dead, each order sent once when it is back', async () => {
+  const { sim, app } = await setup({ RETRY_MAX_ATTEMPTS: '3' });
+  const tries = async (id: number): Promise<{ httpStatus: number | null }[]> => (await deliveryOf(app, id)).attemptLog;
+  sim.set({ fail: { status: 500 } });
+  const ids: number[] = [];
+  for (const i of [40, 41]) ids.push((await app.inject(shopifyRequest(orderFor(i)))).json().deliveryId);
+  const failedPast = (n: number, status: number | null) => async () =>
+    (await Promise.all(ids.map(tries))).every((log) => log.filter((t) => t.httpStatus === status).length >= n);
+  await waitFor(failedPast(4, 500), { what: 'each order failed more times than the attempts allowed' });
+  await sim.close(); // and now nothing listens
+  await waitFor(failedPast(4, null), { what: 'each order failed to connect more times than the attempts allowed' });
+  expect((await Promise.all(ids.map((id) => deliveryOf(app, id)))).map((d) => d.status)).toEqual(['pending', 'pending']);
+  sim.set({ fail: null });
+  await sim.listen(Number(new URL(sim.url).port));
+  await waitFor(() => timesDelivered(sim, 40) >= 1 && timesDelivered(sim, 41) >= 1, { what: 'both orders once MantaGO is back' });
+  expect([timesDelivered(sim, 40), timesDelivered(sim, 41)]).toEqual([1, 1]);
+  const dead = (await app.inject({ url: '/admin/deliveries?status=dead', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).json();
+  expect(dead.deliveries).toEqual([]);
 });
 
 test('connection errors are retried until MantaGO is reachable', async () => {

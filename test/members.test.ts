@@ -152,7 +152,8 @@ describe('finding the customer through MantaGO', () => {
   });
 
   test('a lookup failing for good: the delivery is dead, counted in notifier_deliveries_total as any dead delivery', async () => {
-    const { app, sim } = await setup({ env: { RETRY_MAX_ATTEMPTS: '2', RETRY_BASE_DELAY_MS: '50', RETRY_MAX_DELAY_MS: '50' } });
+    // MantaGO answered the bot check at start, well within RETRY_MAX_DELAY_MS: not an outage, so each failure counts.
+    const { app, sim } = await setup({ env: { RETRY_MAX_ATTEMPTS: '2', RETRY_BASE_DELAY_MS: '50', RETRY_MAX_DELAY_MS: '60000' } });
     sim.addClient({ clientId: lineUser(20), platform: 'line', customerId: '8020' });
     sim.set({ failLookups: { status: 503 } });
     const id = await post(app, orderOf(8020));

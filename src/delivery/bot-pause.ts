@@ -26,6 +26,7 @@ export type BotGate = Pick<
   | 'lastRefused'
   | 'cleared'
   | 'proven'
+  | 'lastAccepted'
   | 'probeAt'
   | 'takeProbe'
   | 'probeDone'
@@ -49,6 +50,7 @@ export function callContext({ batch, probe, split }: Claim, bot: BotGate | undef
     ...(lastRefused && { lastRefused }),
     ...(proven !== undefined && { proven }),
     ...(cleared && { cleared }),
+    ...(bot && { acceptedAt: bot.lastAccepted('broadcast') }),
     ...(probe && { probe }),
     ...(split && { inSplit: true }),
   };

@@ -6,7 +6,7 @@ import type { AttemptOutcome, AttemptResult, ClaimedDelivery, Transition } from 
 import { type BotRefusal, botRefusalOf, type RecipientRefusal, refusedInARow } from '../mantago/bot-state.ts';
 import type { CallResult } from '../mantago/client.ts';
 import { isCode, MANTAGO_CODES } from '../mantago/error-codes.ts';
-import { gaveUpAfter, type Progress, type RetryPolicy, rateLimited, retryLater, retryTime } from './retry-policy.ts';
+import { gaveUpAfter, type Progress, type RetryPolicy, retryLater, retryTime, uncountedRetry } from './retry-policy.ts';
 
 /** What a call's decision depends on besides its result: the bot's state, and who the call was for. */
 export interface CallContext {
@@ -22,6 +22,8 @@ export interface CallContext {
   probe?: boolean;
   /** Part of a split batch: whether its 36000 is the bot's is for afterHalves to judge, not the "in a row" rule. */
   inSplit?: boolean;
+  /** When MantaGO last accepted a call like this one (a broadcast for a broadcast; -Infinity: none yet): how an outage is told. */
+  acceptedAt?: number;
 }
 
 export type Step =
@@ -72,7 +74,11 @@ export function afterCall(
     case 'not_started':
       return { step: 'release' };
     case 'unreachable':
-      return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => retryLater(result.message, d, policy, now, random)) };
+      return {
+        step: 'finish',
+        outcome: 'failed',
+        transitions: batch.map((d) => failedTry(result.message, d, policy, now, random, context)),
+      };
     case 'refused': {
       const { code, message } = result;
       const reason = `MantaGO answered HTTP ${result.status}${code === undefined ? '' : ` (code ${code})`}: ${message}`;
@@ -96,11 +102,22 @@ export function afterCall(
         return {
           step: 'finish',
           outcome: 'failed',
-          transitions: batch.map((d) => rateLimited(reason, d, policy, now, random, result.retryAfterMs)),
+          transitions: batch.map((d) => uncountedRetry(reason, d, policy, now, random, result.retryAfterMs)),
         };
-      return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => retryLater(reason, d, policy, now, random)) };
+      return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => failedTry(reason, d, policy, now, random, context)) };
     }
   }
+}
+
+/**
+ * A call failed as MantaGO fails everyone in an outage (unreachable, a 5xx): counted while MantaGO
+ * accepts other such calls (one within the longest retry wait, RETRY_MAX_DELAY_MS: the failure may
+ * be this delivery's own); else waited out uncounted, as a 429 is, until the age bound — an outage
+ * of hours must not spend every delivery's attempts. Only the first minutes of an outage count.
+ */
+function failedTry(reason: string, d: Progress, policy: RetryPolicy, now: number, random: number, context: CallContext): Transition {
+  const outage = context.acceptedAt !== undefined && now - context.acceptedAt > policy.maxDelayMs;
+  return outage ? uncountedRetry(reason, d, policy, now, random) : retryLater(reason, d, policy, now, random);
 }
 
 /**

@@ -30,8 +30,8 @@ export interface ResolverDeps {
   members: Pick<MemberDirectory, 'lookup'>;
   directory: DirectoryLookup;
   credentials: { nextRefreshAt(): number | undefined };
-  /** Told of a lookup refused for the bot (1002, 5001): the delivery then waits for it, uncounted. */
-  bot?: Pick<BotStatus, 'refused' | 'probeAt'>;
+  /** Told of a lookup refused for the bot (1002, 5001): the delivery then waits for it, uncounted; asked when MantaGO last answered. */
+  bot?: Pick<BotStatus, 'refused' | 'probeAt' | 'lastAccepted'>;
   policy: RetryPolicy;
   log: Logger;
   /** Told of deliveries the resolution skipped, for metrics. */
@@ -164,7 +164,8 @@ export class Resolver {
         timeout: false,
       };
     } else {
-      step = afterCall(result, [d], policy, now, (this.deps.random ?? Math.random)());
+      const acceptedAt = this.deps.bot?.lastAccepted('any');
+      step = afterCall(result, [d], policy, now, (this.deps.random ?? Math.random)(), acceptedAt === undefined ? {} : { acceptedAt });
       call = result;
     }
     if (step.step === 'pause') {

@@ -37,12 +37,13 @@ export function retryLater(reason: string, progress: Progress, policy: RetryPoli
 }
 
 /**
- * A 429: not an attempt (a `Retry-After: 0` answered fifty times in a second would otherwise kill the
- * delivery), so only the age bound applies. Back after its Retry-After, never sooner than a wait that
- * grows with the time it has waited (a tenth of it, from the base delay to the cap, jittered): with
- * no attempts counted, the backoff alone would ask again every second for a whole day.
+ * A failure that is not the delivery's — a 429 (a `Retry-After: 0` answered fifty times in a second
+ * would otherwise kill it), MantaGO failing everyone (an outage) — is not an attempt, so only the age
+ * bound applies. Back after its Retry-After, if any, never sooner than a wait that grows with the time
+ * it has waited (a tenth of it, from the base delay to the cap, jittered): with no attempts counted,
+ * the backoff alone would ask again every second for a whole day.
  */
-export function rateLimited(
+export function uncountedRetry(
   reason: string,
   progress: Progress,
   policy: RetryPolicy,

@@ -7,7 +7,7 @@ import type { TagAttempt, TagAttemptOutcome, TagJobStatus, TagTryRecord } from '
 import { type BotRefusal, botRefusalOf } from '../mantago/bot-state.ts';
 import type { TagTry } from '../mantago/tags.ts';
 import { botRefusalReason, refusedForGood } from './outcome.ts';
-import { gaveUpAfter, type RetryPolicy, rateLimited, retryLater } from './retry-policy.ts';
+import { gaveUpAfter, type RetryPolicy, retryLater, uncountedRetry } from './retry-policy.ts';
 
 export type { TagTry } from '../mantago/tags.ts';
 
@@ -97,7 +97,7 @@ export function afterTagTry(
       }
       // An unknown tag or user: asking again changes nothing.
       if (refusedForGood(result)) return { to: 'dead', outcome: 'refused', reason };
-      if (result.status === 429) return retried(rateLimited(reason, progress, policy, now, random, result.retryAfterMs), reason);
+      if (result.status === 429) return retried(uncountedRetry(reason, progress, policy, now, random, result.retryAfterMs), reason);
       return retried(retryLater(reason, progress, policy, now, random), reason);
     }
   }

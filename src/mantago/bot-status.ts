@@ -29,6 +29,8 @@ export interface BotView {
 export class BotStatus {
   private state: BotState = USABLE;
   private probing = false;
+  /** When MantaGO last accepted a call (a lookup, a bind, a broadcast), and a broadcast, in this process. */
+  private acceptedAt = { any: Number.NEGATIVE_INFINITY, broadcast: Number.NEGATIVE_INFINITY };
   private readonly listeners = new Set<() => void>();
   private readonly log: Logger;
   private readonly clock: Clock;
@@ -83,6 +85,8 @@ export class BotStatus {
 
   /** `probe`: the accepted call was the probe's broadcast; `call`: a broadcast's start and recipients. */
   accepted(broadcast = true, probe = false, call?: { startedAt: number; clientIds: readonly string[] }): void {
+    const at = this.clock.now();
+    this.acceptedAt = { any: at, broadcast: broadcast ? at : this.acceptedAt.broadcast };
     this.apply({ event: 'call_accepted', broadcast, ...(probe && { probe }), ...call });
   }
 
@@ -92,6 +96,11 @@ export class BotStatus {
 
   recipientRefused(refusal: RecipientRefusal): void {
     this.apply({ event: 'recipient_refused', refusal });
+  }
+
+  /** When MantaGO last accepted a call of this kind (-Infinity: none yet): long before a failure, an outage's (outcome.ts). */
+  lastAccepted(kind: 'any' | 'broadcast'): number {
+    return this.acceptedAt[kind];
   }
 
   /** Takes the one probe if it is due and none is under way; `probeDone` gives it back. */

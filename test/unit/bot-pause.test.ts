@@ -17,6 +17,7 @@ test('a recipient shown to refuse is told for calls started since the broadcast 
   status.recipientRefused({ clientId: refused.clientId, message: 'Create broadcast failed', at: t });
   status.accepted(true, false, { startedAt: t + 100, clientIds: [delivery(2, clock).clientId] });
   const claim = { batch: [refused], renewals: 0 } as unknown as Claim;
-  expect(callContext(claim, status, t + 50)).toEqual({ single: { clientId: refused.clientId } });
-  expect(callContext(claim, status, t + 100)).toEqual({ single: { clientId: refused.clientId }, proven: refused.clientId });
+  const told = { single: { clientId: refused.clientId }, acceptedAt: t };
+  expect(callContext(claim, status, t + 50)).toEqual(told);
+  expect(callContext(claim, status, t + 100)).toEqual({ ...told, proven: refused.clientId });
 });

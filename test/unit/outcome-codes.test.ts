@@ -152,6 +152,29 @@ describe('afterCall by code', () => {
     expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { probe: true })).toEqual(pause);
   });
 
+  test('a 5xx or no answer is counted while MantaGO accepts other calls (one within RETRY_MAX_DELAY_MS); past that, an outage: waited out uncounted', () => {
+    const unreachable: CallResult = { kind: 'unreachable', durationMs: 1, message: 'MantaGO unreachable: ECONNREFUSED', timeout: false };
+    const waited = { attempts: 9, waitingSince: now - 100_000 };
+    for (const result of [unreachable, refused(undefined, 503)]) {
+      const after = (context: CallContext) => afterCall(result, [waited], policy, now, 0.5, context);
+      // Accepted a minute ago (the cap is a minute): the failure may be the delivery's — its tenth attempt, dead.
+      expect(after({ acceptedAt: now - 60_000 })).toMatchObject({ transitions: [{ to: 'dead' }] });
+      expect(after({})).toMatchObject({ transitions: [{ to: 'dead' }] }); // nothing known of MantaGO: as before
+      // Nothing accepted for longer, or ever: an outage, not an attempt; back after a tenth of its wait (10 s, jittered).
+      for (const acceptedAt of [now - 60_001, Number.NEGATIVE_INFINITY])
+        expect(after({ acceptedAt })).toEqual({
+          step: 'finish',
+          outcome: 'failed',
+          transitions: [{ to: 'retry', at: now + 7_500, counted: false }],
+        });
+    }
+    // The age bound still ends it.
+    const old = { attempts: 0, waitingSince: now - policy.maxAgeMs };
+    expect(afterCall(unreachable, [old], policy, now, 0.5, { acceptedAt: Number.NEGATIVE_INFINITY })).toMatchObject({
+      transitions: [{ to: 'dead', reason: expect.stringContaining('gave up after 3600 s') }],
+    });
+  });
+
   test('codes that are not about broadcasts fall back to the status: 60001 under 403 is permanent, under 500 retried', () => {
     expect(afterCall(refused(60001), [fresh], policy, now)).toMatchObject({ step: 'finish', transitions: [{ to: 'dead' }] });
     expect(afterCall(refused(60001, 500), [fresh], policy, now, 0.5)).toMatchObject({ transitions: [{ to: 'retry', counted: true }] });
