@@ -156,13 +156,13 @@ describe('afterCall by code', () => {
     const unreachable: CallResult = { kind: 'unreachable', durationMs: 1, message: 'MantaGO unreachable: ECONNREFUSED', timeout: false };
     const waited = { attempts: 9, waitingSince: now - 100_000 };
     for (const result of [unreachable, refused(undefined, 503)]) {
-      const after = (context: CallContext) => afterCall(result, [waited], policy, now, 0.5, context);
+      const decided = (context: CallContext) => afterCall(result, [waited], policy, now, 0.5, context);
       // Accepted a minute ago (the cap is a minute): the failure may be the delivery's — its tenth attempt, dead.
-      expect(after({ acceptedAt: now - 60_000 })).toMatchObject({ transitions: [{ to: 'dead' }] });
-      expect(after({})).toMatchObject({ transitions: [{ to: 'dead' }] }); // nothing known of MantaGO: as before
+      expect(decided({ acceptedAt: now - 60_000 })).toMatchObject({ transitions: [{ to: 'dead' }] });
+      expect(decided({})).toMatchObject({ transitions: [{ to: 'dead' }] }); // nothing known of MantaGO: as before
       // Nothing accepted for longer, or ever: an outage, not an attempt; back after a tenth of its wait (10 s, jittered).
       for (const acceptedAt of [now - 60_001, Number.NEGATIVE_INFINITY])
-        expect(after({ acceptedAt })).toEqual({
+        expect(decided({ acceptedAt })).toEqual({
           step: 'finish',
           outcome: 'failed',
           transitions: [{ to: 'retry', at: now + 7_500, counted: false }],
