@@ -131,10 +131,12 @@ test('a retry that would fall inside the quiet hours (MantaGO down at 21:59) wai
   const waiting = await waitFor(
     async () => {
       const d = (await app.inject({ method: 'GET', url: `/admin/deliveries/${id}`, headers: auth })).json();
-      return d.attempts === 1 ? d : undefined;
+      return d.attemptLog.length === 1 ? d : undefined;
     },
     { what: 'the failed attempt' },
   );
+  // MantaGO had accepted no broadcast yet: an outage's failure, not counted.
+  expect(waiting.attemptLog).toMatchObject([{ outcome: 'failed', httpStatus: 503 }]);
   expect(waiting).toMatchObject({ status: 'pending', nextAttemptAt: new Date(taipei('2026-12-02T08:00:00')).toISOString() });
 
   expect((await app.inject({ method: 'POST', url: `/admin/deliveries/${id}/retry`, headers: auth })).statusCode).toBe(200);

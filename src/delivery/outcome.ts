@@ -73,12 +73,12 @@ export function afterCall(
       return { step: 'renew', outcome: 'credentials_expired', superseded: true };
     case 'not_started':
       return { step: 'release' };
-    case 'unreachable':
-      return {
-        step: 'finish',
-        outcome: 'failed',
-        transitions: batch.map((d) => failedTry(result.message, d, policy, now, random, context)),
-      };
+    case 'unreachable': {
+      // A call that timed out may have been carried out: counted, so a MantaGO that acts but answers late sends it a bounded number of times.
+      const retry = (d: Progress) =>
+        result.timeout ? retryLater(result.message, d, policy, now, random) : failedTry(result.message, d, policy, now, random, context);
+      return { step: 'finish', outcome: 'failed', transitions: batch.map(retry) };
+    }
     case 'refused': {
       const { code, message } = result;
       const reason = `MantaGO answered HTTP ${result.status}${code === undefined ? '' : ` (code ${code})`}: ${message}`;
@@ -92,7 +92,7 @@ export function afterCall(
         return afterBroadcastFailed(batch, reason, { message, at: now }, context, (d) => retryLater(reason, d, policy, now, random));
       // A member lookup MantaGO could not answer (37011), whatever its HTTP status: tried again like any failed call.
       if (isCode(code, 'NO_CLIENT'))
-        return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => retryLater(reason, d, policy, now, random)) };
+        return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => failedTry(reason, d, policy, now, random, context)) };
       if (refusedForGood(result)) {
         if (batch.length > 1) return { step: 'split', outcome: 'batch_refused', reason, broadcastFailed: false };
         return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })) };
@@ -102,7 +102,7 @@ export function afterCall(
         return {
           step: 'finish',
           outcome: 'failed',
-          transitions: batch.map((d) => uncountedRetry(reason, d, policy, now, random, result.retryAfterMs)),
+          transitions: batch.map((d) => uncountedRetry(reason, d, policy, now, random, { retryAfterMs: result.retryAfterMs })),
         };
       return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => failedTry(reason, d, policy, now, random, context)) };
     }
@@ -110,14 +110,15 @@ export function afterCall(
 }
 
 /**
- * A call failed as MantaGO fails everyone in an outage (unreachable, a 5xx): counted while MantaGO
- * accepts other such calls (one within the longest retry wait, RETRY_MAX_DELAY_MS: the failure may
- * be this delivery's own); else waited out uncounted, as a 429 is, until the age bound — an outage
+ * A call failed as MantaGO fails everyone in an outage (no connection, a 5xx, 37011): counted while
+ * MantaGO accepts other such calls (one within the longest retry wait, RETRY_MAX_DELAY_MS: the failure
+ * may be this delivery's own); else waited out uncounted, as a 429 is, until the age bound — an outage
  * of hours must not spend every delivery's attempts. Only the first minutes of an outage count.
  */
 function failedTry(reason: string, d: Progress, policy: RetryPolicy, now: number, random: number, context: CallContext): Transition {
-  const outage = context.acceptedAt !== undefined && now - context.acceptedAt > policy.maxDelayMs;
-  return outage ? uncountedRetry(reason, d, policy, now, random) : retryLater(reason, d, policy, now, random);
+  const lasted = context.acceptedAt === undefined ? 0 : now - context.acceptedAt;
+  if (lasted <= policy.maxDelayMs) return retryLater(reason, d, policy, now, random);
+  return uncountedRetry(reason, d, policy, now, random, Number.isFinite(lasted) ? { lasted } : {});
 }
 
 /**

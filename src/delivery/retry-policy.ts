@@ -40,8 +40,9 @@ export function retryLater(reason: string, progress: Progress, policy: RetryPoli
  * A failure that is not the delivery's — a 429 (a `Retry-After: 0` answered fifty times in a second
  * would otherwise kill it), MantaGO failing everyone (an outage) — is not an attempt, so only the age
  * bound applies. Back after its Retry-After, if any, never sooner than a wait that grows with the time
- * it has waited (a tenth of it, from the base delay to the cap, jittered): with no attempts counted,
- * the backoff alone would ask again every second for a whole day.
+ * it has waited, or the trouble has lasted (`lasted`: an outage older than the delivery) — a tenth of
+ * it, from the base delay to the cap, jittered: with no attempts counted, the backoff alone would ask
+ * again every second for a whole day.
  */
 export function uncountedRetry(
   reason: string,
@@ -49,11 +50,12 @@ export function uncountedRetry(
   policy: RetryPolicy,
   now: number,
   random: number,
-  retryAfterMs?: number,
+  { retryAfterMs = 0, lasted = 0 }: { retryAfterMs?: number | undefined; lasted?: number } = {},
 ): Transition {
   const age = now - progress.waitingSince;
   if (age >= policy.maxAgeMs) return { to: 'dead', reason: gaveUpAfter(age, reason) };
-  const delay = Math.max(retryAfterMs ?? 0, jittered(Math.min(policy.maxDelayMs, Math.max(policy.baseDelayMs, age / 10)), random));
+  const waited = Math.max(age, lasted);
+  const delay = Math.max(retryAfterMs, jittered(Math.min(policy.maxDelayMs, Math.max(policy.baseDelayMs, waited / 10)), random));
   return { to: 'retry', at: retryTime(policy, progress, now + delay), counted: false };
 }
 

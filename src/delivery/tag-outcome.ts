@@ -97,7 +97,8 @@ export function afterTagTry(
       }
       // An unknown tag or user: asking again changes nothing.
       if (refusedForGood(result)) return { to: 'dead', outcome: 'refused', reason };
-      if (result.status === 429) return retried(uncountedRetry(reason, progress, policy, now, random, result.retryAfterMs), reason);
+      if (result.status === 429)
+        return retried(uncountedRetry(reason, progress, policy, now, random, { retryAfterMs: result.retryAfterMs }), reason);
       return retried(retryLater(reason, progress, policy, now, random), reason);
     }
   }

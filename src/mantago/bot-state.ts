@@ -29,7 +29,7 @@ export interface RecipientRefusal {
   at: number;
 }
 
-/** A recipient shown to refuse: by a broadcast to others started at `since`, after their refusal. */
+/** A recipient shown to refuse: by a broadcast to others, started after their refusal, accepted at `since`. */
 export interface ProvenRefusal {
   clientId: string;
   since: number;
@@ -41,8 +41,8 @@ export type BotState =
    * two recipients whose refusals paused the bot, before a broadcast showed it broadcasts — refused
    * together again, the refusals are theirs (else they would pause everyone again at each probe);
    * forgotten once a broadcast to either goes out (a pause later for the bot is not theirs).
-   * `proven`: the last recipient refused alone before a broadcast to others, started after it (`since`),
-   * went out: the bot broadcasts, so that refusal was the recipient's. Forgotten once a broadcast to
+   * `proven`: the last recipient refused alone before a broadcast to others, started after it, went
+   * out (answered `since`): the bot broadcasts, so that refusal was the recipient's. Forgotten once a broadcast to
    * them goes out, by a pause, or for the next recipient shown so.
    * `tagsRefused`: a tag call's 1002 paused the bot and MantaGO then accepted another call: the plan
    * refuses tagging alone, so a tag call's 1002 is that tag job's trouble, not a pause for everyone.
@@ -54,9 +54,9 @@ export type BotEvent =
   /**
    * MantaGO accepted a call: a broadcast, or (`broadcast: false`) a lookup or bind, which proves the
    * bot exists but not that it may broadcast. `probe`: the probe's broadcast, started while refused.
-   * A broadcast's `startedAt` and `clientIds`, where known.
+   * A broadcast's `startedAt` and `clientIds`, where known; when it was answered (`answeredAt`).
    */
-  | { event: 'call_accepted'; broadcast: boolean; probe?: boolean; startedAt?: number; clientIds?: readonly string[] }
+  | { event: 'call_accepted'; broadcast: boolean; probe?: boolean; startedAt?: number; clientIds?: readonly string[]; answeredAt?: number }
   /** MantaGO refused the bot (a probe's refusal is `probe_failed`). */
   | { event: 'bot_refused'; refusal: BotRefusal; at: number }
   /** A single recipient's broadcast was refused with 36000, not yet known whose: kept for the "in a row" rule. */
@@ -100,11 +100,8 @@ export function transition(state: BotState, event: BotEvent, backoff: ProbeBacko
       // Started after a lone refusal and to others: that refusal was the recipient's.
       const { startedAt } = event;
       const shows = lastRefused && !sentTo(lastRefused.clientId) && startedAt !== undefined && startedAt >= lastRefused.at;
-      const provenNow = shows
-        ? { clientId: lastRefused.clientId, since: startedAt }
-        : proven && !sentTo(proven.clientId)
-          ? proven
-          : undefined;
+      const shown = shows ? { clientId: lastRefused.clientId, since: event.answeredAt ?? startedAt } : undefined;
+      const provenNow = shown ?? (proven && !sentTo(proven.clientId) ? proven : undefined);
       if (!lastRefused && !reached && provenNow === proven) return state;
       return {
         state: 'usable',

@@ -87,7 +87,7 @@ export class BotStatus {
   accepted(broadcast = true, probe = false, call?: { startedAt: number; clientIds: readonly string[] }): void {
     const at = this.clock.now();
     this.acceptedAt = { any: at, broadcast: broadcast ? at : this.acceptedAt.broadcast };
-    this.apply({ event: 'call_accepted', broadcast, ...(probe && { probe }), ...call });
+    this.apply({ event: 'call_accepted', broadcast, ...(probe && { probe }), ...call, answeredAt: at });
   }
 
   refused(refusal: BotRefusal): void {

@@ -152,7 +152,7 @@ describe('afterCall by code', () => {
     expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { probe: true })).toEqual(pause);
   });
 
-  test('a 5xx or no answer is counted while MantaGO accepts other calls (one within RETRY_MAX_DELAY_MS); past that, an outage: waited out uncounted', () => {
+  test('a 5xx or no connection is counted while MantaGO accepts other calls (one within RETRY_MAX_DELAY_MS); past that, an outage: waited out uncounted', () => {
     const unreachable: CallResult = { kind: 'unreachable', durationMs: 1, message: 'MantaGO unreachable: ECONNREFUSED', timeout: false };
     const waited = { attempts: 9, waitingSince: now - 100_000 };
     for (const result of [unreachable, refused(undefined, 503)]) {
@@ -168,6 +168,15 @@ describe('afterCall by code', () => {
           transitions: [{ to: 'retry', at: now + 7_500, counted: false }],
         });
     }
+    // An outage older than the delivery: the wait grows with the outage (50 min: the cap, a minute, jittered), not from a second.
+    expect(afterCall(unreachable, [fresh], policy, now, 0.5, { acceptedAt: now - 3_000_000 })).toMatchObject({
+      transitions: [{ to: 'retry', at: now + 45_000, counted: false }],
+    });
+    // A call that timed out may have been carried out: always counted, so a MantaGO answering late sends it a bounded number of times.
+    const late: CallResult = { ...unreachable, message: 'MantaGO did not answer in time', timeout: true };
+    expect(afterCall(late, [waited], policy, now, 0.5, { acceptedAt: Number.NEGATIVE_INFINITY })).toMatchObject({
+      transitions: [{ to: 'dead' }],
+    });
     // The age bound still ends it.
     const old = { attempts: 0, waitingSince: now - policy.maxAgeMs };
     expect(afterCall(unreachable, [old], policy, now, 0.5, { acceptedAt: Number.NEGATIVE_INFINITY })).toMatchObject({
