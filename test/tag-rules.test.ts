@@ -154,6 +154,11 @@ describe('afterTagTry', () => {
       error: 'MantaGO answered HTTP 503: nope',
     });
     expect(afterTagTry(refused(429, 7_000), fresh, policy, now)).toMatchObject({ to: 'retry', at: now + 7_000, counted: false });
+    // MantaGO has accepted no call for longer than the longest retry wait: an outage's, not the job's — uncounted.
+    expect(afterTagTry(refused(503), fresh, policy, now, 0, undefined, false, now - policy.maxDelayMs - 1)).toMatchObject({
+      counted: false,
+    });
+    expect(afterTagTry(refused(503), fresh, policy, now, 0, undefined, false, now - policy.maxDelayMs)).toMatchObject({ counted: true });
     // A Retry-After of 0 at the last attempt: not dead (a 429 is MantaGO's pace, not the job's fault), and not back at once.
     expect(afterTagTry(refused(429), { attempts: 0, waitingSince: now - 3_600_000 + 1 }, policy, now, 1)).toMatchObject({
       at: now + 60_000,

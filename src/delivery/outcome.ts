@@ -6,7 +6,7 @@ import type { AttemptOutcome, AttemptResult, ClaimedDelivery, Transition } from 
 import { type BotRefusal, botRefusalOf, type RecipientRefusal, refusedInARow } from '../mantago/bot-state.ts';
 import type { CallResult } from '../mantago/client.ts';
 import { isCode, MANTAGO_CODES } from '../mantago/error-codes.ts';
-import { gaveUpAfter, type Progress, type RetryPolicy, retryLater, retryTime, uncountedRetry } from './retry-policy.ts';
+import { failedTry, gaveUpAfter, type Progress, type RetryPolicy, retryLater, retryTime, uncountedRetry } from './retry-policy.ts';
 
 /** What a call's decision depends on besides its result: the bot's state, and who the call was for. */
 export interface CallContext {
@@ -76,7 +76,9 @@ export function afterCall(
     case 'unreachable': {
       // A call that timed out may have been carried out: counted, so a MantaGO that acts but answers late sends it a bounded number of times.
       const retry = (d: Progress) =>
-        result.timeout ? retryLater(result.message, d, policy, now, random) : failedTry(result.message, d, policy, now, random, context);
+        result.timeout
+          ? retryLater(result.message, d, policy, now, random)
+          : failedTry(result.message, d, policy, now, random, context.acceptedAt);
       return { step: 'finish', outcome: 'failed', transitions: batch.map(retry) };
     }
     case 'refused': {
@@ -92,7 +94,11 @@ export function afterCall(
         return afterBroadcastFailed(batch, reason, { message, at: now }, context, (d) => retryLater(reason, d, policy, now, random));
       // A member lookup MantaGO could not answer (37011), whatever its HTTP status: tried again like any failed call.
       if (isCode(code, 'NO_CLIENT'))
-        return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => failedTry(reason, d, policy, now, random, context)) };
+        return {
+          step: 'finish',
+          outcome: 'failed',
+          transitions: batch.map((d) => failedTry(reason, d, policy, now, random, context.acceptedAt)),
+        };
       if (refusedForGood(result)) {
         if (batch.length > 1) return { step: 'split', outcome: 'batch_refused', reason, broadcastFailed: false };
         return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })) };
@@ -104,21 +110,13 @@ export function afterCall(
           outcome: 'failed',
           transitions: batch.map((d) => uncountedRetry(reason, d, policy, now, random, { retryAfterMs: result.retryAfterMs })),
         };
-      return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => failedTry(reason, d, policy, now, random, context)) };
+      return {
+        step: 'finish',
+        outcome: 'failed',
+        transitions: batch.map((d) => failedTry(reason, d, policy, now, random, context.acceptedAt)),
+      };
     }
   }
-}
-
-/**
- * A call failed as MantaGO fails everyone in an outage (no connection, a 5xx, 37011): counted while
- * MantaGO accepts other such calls (one within the longest retry wait, RETRY_MAX_DELAY_MS: the failure
- * may be this delivery's own); else waited out uncounted, as a 429 is, until the age bound — an outage
- * of hours must not spend every delivery's attempts. Only the first minutes of an outage count.
- */
-function failedTry(reason: string, d: Progress, policy: RetryPolicy, now: number, random: number, context: CallContext): Transition {
-  const lasted = context.acceptedAt === undefined ? 0 : now - context.acceptedAt;
-  if (lasted <= policy.maxDelayMs) return retryLater(reason, d, policy, now, random);
-  return uncountedRetry(reason, d, policy, now, random, Number.isFinite(lasted) ? { lasted } : {});
 }
 
 /**

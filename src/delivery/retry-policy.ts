@@ -37,6 +37,18 @@ export function retryLater(reason: string, progress: Progress, policy: RetryPoli
 }
 
 /**
+ * A call failed as MantaGO fails everyone in an outage (no connection, a 5xx, 37011): counted while
+ * MantaGO accepts other such calls (`acceptedAt`: when it last did; unknown, counted) (one within the longest retry wait, RETRY_MAX_DELAY_MS: the failure
+ * may be this delivery's own); else waited out uncounted, as a 429 is, until the age bound — an outage
+ * of hours must not spend every delivery's attempts. Only the first minutes of an outage count.
+ */
+export function failedTry(reason: string, d: Progress, policy: RetryPolicy, now: number, random: number, acceptedAt?: number): Transition {
+  const lasted = acceptedAt === undefined ? 0 : now - acceptedAt;
+  if (lasted <= policy.maxDelayMs) return retryLater(reason, d, policy, now, random);
+  return uncountedRetry(reason, d, policy, now, random, Number.isFinite(lasted) ? { lasted } : {});
+}
+
+/**
  * A failure that is not the delivery's — a 429 (a `Retry-After: 0` answered fifty times in a second
  * would otherwise kill it), MantaGO failing everyone (an outage) — is not an attempt, so only the age
  * bound applies. Back after its Retry-After, if any, never sooner than a wait that grows with the time

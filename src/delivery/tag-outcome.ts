@@ -1,13 +1,13 @@
 // The tag job state machine, in one place: what one turn means for a tag job — the try's outcome
 // and where the job goes (tagged, tried again when, dead, or handed back untried), and what the
 // store records of it. A turn is MantaGO's answer, or no call at all: the claim ran out before it
-// (not started), or DRY_RUN. The backoff and its bounds are the deliveries' own (outcome.ts); the
-// tagger only carries this out.
+// (not started), or DRY_RUN. The backoff and its bounds are the deliveries' own (retry-policy.ts);
+// the tagger only carries this out.
 import type { TagAttempt, TagAttemptOutcome, TagJobStatus, TagTryRecord } from '../domain/tagging.ts';
 import { type BotRefusal, botRefusalOf } from '../mantago/bot-state.ts';
 import type { TagTry } from '../mantago/tags.ts';
 import { botRefusalReason, refusedForGood } from './outcome.ts';
-import { gaveUpAfter, type RetryPolicy, retryLater, uncountedRetry } from './retry-policy.ts';
+import { failedTry, gaveUpAfter, type RetryPolicy, retryLater, uncountedRetry } from './retry-policy.ts';
 
 export type { TagTry } from '../mantago/tags.ts';
 
@@ -47,6 +47,7 @@ export interface TagProgress {
 /**
  * `botProbeAt`: when a refused bot is next probed (a job refused for the bot waits until then).
  * `tagsRefused`: the plan refuses tagging alone (bot-state.ts), so a 1002 is retried and counted as the job's.
+ * `acceptedAt`: when MantaGO last accepted a call — long before a failure, an outage's, not counted.
  */
 export function afterTagTry(
   result: TagTurn,
@@ -56,6 +57,7 @@ export function afterTagTry(
   random = Math.random(),
   botProbeAt?: number,
   tagsRefused = false,
+  acceptedAt?: number,
 ): TagStep {
   const progress = { attempts: job.attempts, waitingSince: job.waitingSince };
   switch (result.kind) {
@@ -80,8 +82,11 @@ export function afterTagTry(
       const at = result.kind === 'credentials' ? Math.max(now, result.retryAt) : now + policy.baseDelayMs;
       return { to: 'retry', at, counted: false, outcome: 'credentials_unavailable', error };
     }
-    case 'unreachable':
-      return retried(retryLater(result.message, progress, policy, now, random), result.message);
+    case 'unreachable': {
+      // A timeout may have been carried out: counted. No connection, in an outage: waited out.
+      const at = result.timeout ? undefined : acceptedAt;
+      return retried(failedTry(result.message, progress, policy, now, random, at), result.message);
+    }
     case 'refused': {
       const reason = `MantaGO answered HTTP ${result.status}: ${result.message}`;
       const refusal = botRefusalOf(result.code, result.message);
@@ -99,7 +104,7 @@ export function afterTagTry(
       if (refusedForGood(result)) return { to: 'dead', outcome: 'refused', reason };
       if (result.status === 429)
         return retried(uncountedRetry(reason, progress, policy, now, random, { retryAfterMs: result.retryAfterMs }), reason);
-      return retried(retryLater(reason, progress, policy, now, random), reason);
+      return retried(failedTry(reason, progress, policy, now, random, acceptedAt), reason);
     }
   }
 }

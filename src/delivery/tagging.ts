@@ -33,7 +33,7 @@ export interface TaggerDeps {
   /** Told of every job given up (dead), for metrics. */
   onDead?: (action: TagAction) => void;
   /** Told of tag calls refused for the bot (1002, 5001) and of accepted ones; a refused one waits for its probe. */
-  bot?: Pick<BotStatus, 'refused' | 'accepted' | 'probeAt' | 'tagsRefused'>;
+  bot?: Pick<BotStatus, 'refused' | 'accepted' | 'probeAt' | 'tagsRefused' | 'lastAccepted'>;
 }
 
 /** Tag jobs per claim: each is one or a few calls, made one after another. */
@@ -69,7 +69,8 @@ export class Tagger {
           : await tags.apply(job.action, job.tag, job, startBy);
     if (result.kind === 'ok') bot?.accepted(false);
     const now = this.clock.now();
-    const step = afterTagTry(result, job, policy, now, (this.deps.random ?? Math.random)(), bot?.probeAt(), bot?.tagsRefused());
+    const random = (this.deps.random ?? Math.random)();
+    const step = afterTagTry(result, job, policy, now, random, bot?.probeAt(), bot?.tagsRefused(), bot?.lastAccepted('any'));
     if ((step.to === 'retry' || step.to === 'dead') && step.bot) bot?.refused(step.bot);
     const record = tagTryRecord(step, result, startedAt, now, tagId);
     if (record.attempt) {
