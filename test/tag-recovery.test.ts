@@ -87,7 +87,9 @@ describe.each(SERVICE_ENGINES)('dead tag jobs on $engine', ({ engine, available 
         },
         { what: 'the retried job, after one 503' },
       );
-      expect(job).toMatchObject({ id: dead.id, status: 'tagged', attempts: 2 }); // counted from 0 again: the 503, then the tag
+      // Counted from 0 again (it died after 1): the tag. The 503, two quiet days after MantaGO last answered, is an outage's: uncounted.
+      expect(job).toMatchObject({ id: dead.id, status: 'tagged', attempts: 1 });
+      expect(dead.attempts).toBe(1);
       expect(sim.tags.tagsOf('line', user(1))).toContain('later');
     },
   );
