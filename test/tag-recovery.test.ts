@@ -10,7 +10,16 @@ import { type App, auth, JOURNEY, orderFor, post, settled, user } from './helper
 import { waitFor } from './helpers/wait.ts';
 import { shopifyRefund, shopifyRequest } from './helpers/webhooks.ts';
 
-type Job = { id: number; deliveryId: number; action: string; tag: string; clientId: string; status: string; lastError: string | null; attempts: number };
+type Job = {
+  id: number;
+  deliveryId: number;
+  action: string;
+  tag: string;
+  clientId: string;
+  status: string;
+  lastError: string | null;
+  attempts: number;
+};
 const get = async (app: App, url: string) => app.inject({ url, headers: auth });
 const deadJobs = async (app: App): Promise<Job[]> => (await get(app, '/admin/tag-jobs?status=dead')).json().tagJobs;
 const deadCount = async (app: App): Promise<number> => (await get(app, '/admin/overview')).json().tagJobs.dead;

@@ -43,12 +43,12 @@ export function callContext({ batch, probe, split }: Claim, bot: BotGate | undef
   const lastRefused = bot?.lastRefused();
   // Shown to refuse by a broadcast that started before this call: a call started earlier was answered for the bot as it was then.
   const shown = bot?.proven();
-  const proven = shown && startedAt >= shown.since ? shown.clientId : undefined;
+  const refuser = shown && startedAt >= shown.since ? shown.clientId : undefined;
   const cleared = bot?.cleared();
   return {
     ...(single && { single }),
     ...(lastRefused && { lastRefused }),
-    ...(proven !== undefined && { proven }),
+    ...(refuser !== undefined && { refuser }),
     ...(cleared && { cleared }),
     ...(bot && { acceptedAt: bot.lastAccepted('broadcast') }),
     ...(probe && { probe }),

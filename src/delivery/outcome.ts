@@ -4,18 +4,18 @@
 // the store only records it.
 import type { AttemptOutcome, AttemptResult, ClaimedDelivery, Transition } from '../domain/delivery.ts';
 import { type BotRefusal, botRefusalOf, type RecipientRefusal, refusedInARow } from '../mantago/bot-state.ts';
-import type { CallResult } from '../mantago/client.ts';
+import { type CallResult, sentNothing } from '../mantago/classify.ts';
 import { isCode, MANTAGO_CODES } from '../mantago/error-codes.ts';
-import { failedTry, gaveUpAfter, type Progress, type RetryPolicy, retryLater, retryTime, uncountedRetry } from './retry-policy.ts';
+import { failedTry, gaveUpAfter, type Progress, type RetryPolicy, retryTime, uncountedRetry } from './retry-policy.ts';
 
 /** What a call's decision depends on besides its result: the bot's state, and who the call was for. */
 export interface CallContext {
   /** A single-recipient broadcast's recipient: the "in a row" rule compares it with the last refused. */
   single?: { clientId: string };
-  /** The last single recipient's 36000 since an accepted call (the bot state's memory). */
+  /** The last single recipient's 36000 since an accepted broadcast (the bot state's memory). */
   lastRefused?: RecipientRefusal;
   /** The recipient whose lone refusal was shown theirs (the bot state's `proven`), for a call started since: refused again, theirs. */
-  proven?: string;
+  refuser?: string;
   /** The two whose refusals paused the bot before a broadcast showed it broadcasts (the bot state's): refused in a row again, theirs. */
   cleared?: readonly string[];
   /** The probe while the bot is refused: no refusal ends its delivery, it only says the bot is still refused. */
@@ -74,30 +74,27 @@ export function afterCall(
     case 'not_started':
       return { step: 'release' };
     case 'unreachable': {
-      // A call that timed out may have been carried out: counted, so a MantaGO that acts but answers late sends it a bounded number of times.
-      const retry = (d: Progress) =>
-        result.timeout
-          ? retryLater(result.message, d, policy, now, random)
-          : failedTry(result.message, d, policy, now, random, context.acceptedAt);
-      return { step: 'finish', outcome: 'failed', transitions: batch.map(retry) };
+      const signs = { acceptedAt: context.acceptedAt, unsent: sentNothing(result) };
+      return { step: 'finish', outcome: 'failed', transitions: batch.map((d) => failedTry(result.message, d, policy, now, random, signs)) };
     }
     case 'refused': {
       const { code, message } = result;
       const reason = `MantaGO answered HTTP ${result.status}${code === undefined ? '' : ` (code ${code})`}: ${message}`;
       const bot = botRefusalOf(code, message);
+      const signs = { acceptedAt: context.acceptedAt, unsent: sentNothing(result) };
       if (bot) return { step: 'pause', outcome: 'bot_refused', refusal: bot };
       if (isCode(code, 'FIELDS_MISSING')) {
         const dead = `a request of ours MantaGO could not read (a bug to report, never retried): ${reason}`;
         return { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason: dead })), ours: true };
       }
       if (isCode(code, 'BROADCAST_FAILED'))
-        return afterBroadcastFailed(batch, reason, { message, at: now }, context, (d) => retryLater(reason, d, policy, now, random));
+        return afterBroadcastFailed(batch, reason, { message, at: now }, context, (d) => uncountedRetry(reason, d, policy, now, random));
       // A member lookup MantaGO could not answer (37011), whatever its HTTP status: tried again like any failed call.
       if (isCode(code, 'NO_CLIENT'))
         return {
           step: 'finish',
           outcome: 'failed',
-          transitions: batch.map((d) => failedTry(reason, d, policy, now, random, context.acceptedAt)),
+          transitions: batch.map((d) => failedTry(reason, d, policy, now, random, signs)),
         };
       if (refusedForGood(result)) {
         if (batch.length > 1) return { step: 'split', outcome: 'batch_refused', reason, broadcastFailed: false };
@@ -113,7 +110,7 @@ export function afterCall(
       return {
         step: 'finish',
         outcome: 'failed',
-        transitions: batch.map((d) => failedTry(reason, d, policy, now, random, context.acceptedAt)),
+        transitions: batch.map((d) => failedTry(reason, d, policy, now, random, signs)),
       };
     }
   }
@@ -140,7 +137,7 @@ function afterBroadcastFailed(
   const ended: Step = { step: 'finish', outcome: 'failed', transitions: batch.map(() => ({ to: 'dead', reason })) };
   if (!refusal) return ended;
   if (context.inSplit) return { ...ended, noted: refusal };
-  if (context.proven === refusal.clientId) return ended;
+  if (context.refuser === refusal.clientId) return ended;
   if (context.lastRefused && refusedInARow(context.lastRefused, refusal)) {
     const pair = [context.lastRefused.clientId, refusal.clientId];
     return pair.every((id) => context.cleared?.includes(id)) ? ended : pauseFor(said.message, pair);
@@ -157,7 +154,7 @@ const pauseFor = (message: string, recipients?: string[]): Step => ({
 
 /** Whether MantaGO accepted the call a step decides (a broadcast that went out). */
 export const accepted = (step: Step | undefined) => step?.step === 'finish' && step.outcome === 'sent';
-/** Whether a step is a 36000 refusal (a batch to split, or one recipient's end): what a sibling's answer may change. */
+/** Whether a step is a 36000 refusal (a batch to split, or one recipient's within it): what a sibling's answer may change. */
 export const refused36000 = (step: Step | undefined) => split36000(step) || single36000(step);
 const split36000 = (step: Step | undefined) => step?.step === 'split' && step.broadcastFailed;
 /** One recipient's 36000 within a split batch, for afterHalves to judge with its sibling. */

@@ -1,6 +1,6 @@
 // When a delivery (or a tag job) that failed is tried again, and when it is not: the attempt and
-// age bounds, exponential backoff with jitter, a 429's own wait, the quiet hours through the
-// policy's `retryTime`. outcome.ts decides which of these a result leads to.
+// age bounds, exponential backoff with jitter, a 429's or an outage's uncounted wait, the quiet hours
+// through the policy's `retryTime`. outcome.ts and tag-outcome.ts decide which a result leads to.
 import type { Transition } from '../domain/delivery.ts';
 
 export interface RetryPolicy {
@@ -36,25 +36,33 @@ export function retryLater(reason: string, progress: Progress, policy: RetryPoli
   return { to: 'retry', at: retryTime(policy, progress, now + backoff(policy, attempt, random)), counted: true };
 }
 
+/** What tells a failed call as an outage's: when MantaGO last accepted a like call (unknown: never an outage), whether it sent nothing. */
+export interface OutageSigns {
+  acceptedAt: number | undefined;
+  /** The try certainly did nothing at MantaGO (classify.ts sentNothing): no duplicate can come of trying again. */
+  unsent: boolean;
+}
+
 /**
- * A call failed as MantaGO fails everyone in an outage (no connection, a 5xx, 37011): counted while
- * MantaGO accepts other such calls (`acceptedAt`: when it last did; unknown, counted) (one within the longest retry wait, RETRY_MAX_DELAY_MS: the failure
- * may be this delivery's own); else waited out uncounted, as a 429 is, until the age bound — an outage
- * of hours must not spend every delivery's attempts. Only the first minutes of an outage count.
+ * A call failed as MantaGO fails everyone in an outage (no connection, a 5xx, 37011). Waited out
+ * uncounted, as a 429 is, until the age bound, when it sent nothing and MantaGO has accepted no like
+ * call within the longest retry wait (RETRY_MAX_DELAY_MS): an outage of hours must not spend every
+ * delivery's attempts. Else counted: the failure may be this delivery's own, or the try may have sent
+ * it (a reset, a timeout, a gateway's 502), so it is made at most RETRY_MAX_ATTEMPTS times.
  */
-export function failedTry(reason: string, d: Progress, policy: RetryPolicy, now: number, random: number, acceptedAt?: number): Transition {
-  const lasted = acceptedAt === undefined ? 0 : now - acceptedAt;
-  if (lasted <= policy.maxDelayMs) return retryLater(reason, d, policy, now, random);
+export function failedTry(reason: string, d: Progress, policy: RetryPolicy, now: number, random: number, signs: OutageSigns): Transition {
+  const lasted = signs.acceptedAt === undefined ? 0 : now - signs.acceptedAt;
+  if (!signs.unsent || lasted <= policy.maxDelayMs) return retryLater(reason, d, policy, now, random);
   return uncountedRetry(reason, d, policy, now, random, Number.isFinite(lasted) ? { lasted } : {});
 }
 
 /**
- * A failure that is not the delivery's — a 429 (a `Retry-After: 0` answered fifty times in a second
- * would otherwise kill it), MantaGO failing everyone (an outage) — is not an attempt, so only the age
- * bound applies. Back after its Retry-After, if any, never sooner than a wait that grows with the time
- * it has waited, or the trouble has lasted (`lasted`: an outage older than the delivery) — a tenth of
- * it, from the base delay to the cap, jittered: with no attempts counted, the backoff alone would ask
- * again every second for a whole day.
+ * A failure that is not the delivery's is not an attempt: a 429 (a `Retry-After: 0` answered fifty
+ * times in a second would otherwise kill it), MantaGO failing everyone (an outage), a bot whose
+ * broadcasts may be refused. Only the age bound applies. Back after its Retry-After, if any, never
+ * sooner than a tenth of the time it has waited or the trouble has lasted (`lasted`: an outage older
+ * than the delivery), from the base delay to the cap, jittered: with no attempts counted, the backoff
+ * alone would ask again every second for a whole day.
  */
 export function uncountedRetry(
   reason: string,

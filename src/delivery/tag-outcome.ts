@@ -5,6 +5,7 @@
 // the tagger only carries this out.
 import type { TagAttempt, TagAttemptOutcome, TagJobStatus, TagTryRecord } from '../domain/tagging.ts';
 import { type BotRefusal, botRefusalOf } from '../mantago/bot-state.ts';
+import { sentNothing } from '../mantago/classify.ts';
 import type { TagTry } from '../mantago/tags.ts';
 import { botRefusalReason, refusedForGood } from './outcome.ts';
 import { failedTry, gaveUpAfter, type RetryPolicy, retryLater, uncountedRetry } from './retry-policy.ts';
@@ -82,11 +83,8 @@ export function afterTagTry(
       const at = result.kind === 'credentials' ? Math.max(now, result.retryAt) : now + policy.baseDelayMs;
       return { to: 'retry', at, counted: false, outcome: 'credentials_unavailable', error };
     }
-    case 'unreachable': {
-      // A timeout may have been carried out: counted. No connection, in an outage: waited out.
-      const at = result.timeout ? undefined : acceptedAt;
-      return retried(failedTry(result.message, progress, policy, now, random, at), result.message);
-    }
+    case 'unreachable':
+      return retried(failedTry(result.message, progress, policy, now, random, { acceptedAt, unsent: sentNothing(result) }), result.message);
     case 'refused': {
       const reason = `MantaGO answered HTTP ${result.status}: ${result.message}`;
       const refusal = botRefusalOf(result.code, result.message);
@@ -104,7 +102,7 @@ export function afterTagTry(
       if (refusedForGood(result)) return { to: 'dead', outcome: 'refused', reason };
       if (result.status === 429)
         return retried(uncountedRetry(reason, progress, policy, now, random, { retryAfterMs: result.retryAfterMs }), reason);
-      return retried(failedTry(reason, progress, policy, now, random, acceptedAt), reason);
+      return retried(failedTry(reason, progress, policy, now, random, { acceptedAt, unsent: sentNothing(result) }), reason);
     }
   }
 }

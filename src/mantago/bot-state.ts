@@ -116,7 +116,9 @@ export function transition(state: BotState, event: BotEvent, backoff: ProbeBacko
     case 'recipient_refused':
       if (state.state !== 'usable') return state;
       // The same recipient again: from their first refusal on, a broadcast to others shows it theirs.
-      return state.lastRefused?.clientId === event.refusal.clientId ? state : { ...state, lastRefused: event.refusal };
+      // One shown to refuse already (a call started before that showed it): theirs, never one of two "in a row".
+      if (state.lastRefused?.clientId === event.refusal.clientId || state.proven?.clientId === event.refusal.clientId) return state;
+      return { ...state, lastRefused: event.refusal };
     case 'probe_failed': {
       if (state.state !== 'bot_refused') return state;
       const probes = state.probes + 1;

@@ -53,7 +53,7 @@ export class BotStatus {
     return this.state.state === 'bot_refused';
   }
 
-  /** The last single recipient's 36000 since an accepted call, for the "in a row" rule. */
+  /** The last single recipient's 36000 since an accepted broadcast, for the "in a row" rule. */
   lastRefused(): RecipientRefusal | undefined {
     return this.state.state === 'usable' ? this.state.lastRefused : undefined;
   }

@@ -25,8 +25,8 @@ export type CallResult =
       retryAfterMs: number | undefined;
       foreign?: true;
     }
-  /** No answer: connection refused or reset, timeout. */
-  | { kind: 'unreachable'; durationMs: number; message: string; timeout: boolean }
+  /** No answer: connection refused or reset, timeout. `unsent`: it failed before the request could go (no connection made). */
+  | { kind: 'unreachable'; durationMs: number; message: string; timeout: boolean; unsent?: true }
   /** Never sent: no call slot (or no start within the rate limit) before the time it had to start by. */
   | { kind: 'not_started'; durationMs: 0; message: string };
 
@@ -95,17 +95,35 @@ export function parseRetryAfter(header: string | string[] | undefined, now: numb
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-export function describeNetworkError(error: unknown, secrets: readonly string[] = []): { message: string; timeout: boolean } {
-  const e = error as { code?: unknown; name?: string; message?: string };
+/** Errors of a connection never made: the request cannot have reached MantaGO. */
+const NO_CONNECTION = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/**
+ * Whether a failed call certainly did nothing at MantaGO: no connection was made, or MantaGO itself
+ * (or a gateway's 503, "unavailable") answered that it failed. A reset, a timeout or a gateway's
+ * 502/504 may come after MantaGO carried the call out: each such try may have sent the message.
+ */
+export function sentNothing(result: CallResult): boolean {
+  if (result.kind === 'unreachable') return result.unsent === true;
+  return result.kind === 'refused' && (!result.foreign || result.status === 503);
+}
+
+export function describeNetworkError(
+  error: unknown,
+  secrets: readonly string[] = [],
+): { message: string; timeout: boolean; unsent?: true } {
+  const e = error as { code?: unknown; name?: string; message?: string; cause?: { code?: unknown } };
+  const unsent = NO_CONNECTION.has(String(e.code ?? e.cause?.code));
   const timeout =
     e.name === 'TimeoutError' ||
     e.code === 'UND_ERR_CONNECT_TIMEOUT' ||
     e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
     e.code === 'UND_ERR_BODY_TIMEOUT';
   const what = callErrorName(error);
-  if (timeout) return { message: `MantaGO did not answer in time (${what})`, timeout };
+  if (timeout) return { message: `MantaGO did not answer in time (${what})`, timeout, ...(unsent && { unsent }) };
   return {
     message: withoutSecrets(`MantaGO unreachable: ${what ?? 'error'}${e.message ? ` ${e.message}` : ''}`, secrets).slice(0, MAX_MESSAGE),
     timeout,
+    ...(unsent && { unsent }),
   };
 }

@@ -21,5 +21,5 @@ test('a recipient shown to refuse is told for calls started since the broadcast 
   const told = { single: { clientId: refused.clientId }, acceptedAt: t + 150 };
   // A call started before that broadcast was accepted (even after it started) may have been answered for the bot as it was.
   expect(callContext(claim, status, t + 120)).toEqual(told);
-  expect(callContext(claim, status, t + 150)).toEqual({ ...told, proven: refused.clientId });
+  expect(callContext(claim, status, t + 150)).toEqual({ ...told, refuser: refused.clientId });
 });

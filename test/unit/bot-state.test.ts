@@ -78,6 +78,8 @@ describe('bot state transitions', () => {
     const proven = transition(remembered, broadcast(at + 1, 'U2'), backoff);
     expect(proven).toEqual({ state: 'usable', proven: { clientId: 'U1', since: at + 1 } });
     expect(transition(proven, broadcast(at + 2, 'U3'), backoff)).toBe(proven);
+    // Refused again in a call started before it was shown theirs: still theirs, not kept for the "in a row" rule.
+    expect(transition(proven, { event: 'recipient_refused', refusal: refusedFor('U1', at + 2) }, backoff)).toBe(proven);
     expect(transition(proven, broadcast(at + 2, 'U1'), backoff)).toEqual(USABLE);
     // The next one shown theirs replaces it; a pause forgets it.
     const next = transition(proven, { event: 'recipient_refused', refusal: refusedFor('U4', at + 3) }, backoff);

@@ -108,18 +108,21 @@ describe('afterCall by code', () => {
     expect(transitions[0]).toMatchObject({ reason: expect.stringContaining('Required fields missing: name') });
   });
 
-  test('36000 for a batch splits it; for one recipient not known to refuse, tried again (counted), noted for the "in a row" rule', () => {
+  test('36000 for a batch splits it; for one recipient not known to refuse, tried again (uncounted: it may be the bot), noted for the "in a row" rule', () => {
     expect(afterCall(refused(36000), [fresh, fresh], policy, now)).toMatchObject({ step: 'split', broadcastFailed: true });
     const single = { clientId: 'U1' };
     expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { single })).toEqual({
       step: 'finish',
       outcome: 'failed',
-      transitions: [{ to: 'retry', at: now + 750, counted: true }],
+      transitions: [{ to: 'retry', at: now + 750, counted: false }],
       noted: { ...single, message: 'nope', at: now },
     });
-    // Its attempts worn out: dead as any retry, with MantaGO's reason.
+    // Nothing was sent, so nothing can be sent twice: only the age bound ends it, with MantaGO's reason.
     expect(afterCall(refused(36000), [{ attempts: 9, waitingSince: now }], policy, now, 0.5, { single })).toMatchObject({
-      transitions: [{ to: 'dead', reason: 'gave up after 10 attempts; last error: MantaGO answered HTTP 403 (code 36000): nope' }],
+      transitions: [{ to: 'retry', counted: false }],
+    });
+    expect(afterCall(refused(36000), [{ attempts: 0, waitingSince: now - policy.maxAgeMs }], policy, now, 0.5, { single })).toMatchObject({
+      transitions: [{ to: 'dead', reason: 'gave up after 3600 s; last error: MantaGO answered HTTP 403 (code 36000): nope' }],
     });
   });
 
@@ -132,8 +135,8 @@ describe('afterCall by code', () => {
     const lastRefused = { clientId: 'U2', message: 'nope', at: now - 1 };
     const alone = (context: CallContext) =>
       afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U1' }, ...context });
-    expect(alone({ proven: 'U1', lastRefused })).toEqual(dead);
-    expect(alone({ proven: 'U9' })).toMatchObject({ transitions: [{ to: 'retry', counted: true }] });
+    expect(alone({ refuser: 'U1', lastRefused })).toEqual(dead);
+    expect(alone({ refuser: 'U9' })).toMatchObject({ transitions: [{ to: 'retry', counted: false }] });
     // In a row, the same two the bot was paused for and then shown to broadcast: theirs; one of them only: the bot.
     expect(alone({ lastRefused, cleared: ['U1', 'U2'] })).toEqual(dead);
     expect(alone({ lastRefused, cleared: ['U1', 'U7'] })).toMatchObject({ step: 'pause' });
@@ -146,14 +149,20 @@ describe('afterCall by code', () => {
     expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U2' }, lastRefused })).toEqual(named);
     expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { single: { clientId: 'U1' }, lastRefused })).toMatchObject({
       step: 'finish',
-      transitions: [{ to: 'retry', counted: true }],
+      transitions: [{ to: 'retry', counted: false }],
     });
     // The probe while the bot is refused: a refusal only says it still is.
     expect(afterCall(refused(36000), [fresh], policy, now, 0.5, { probe: true })).toEqual(pause);
   });
 
   test('a 5xx or no connection is counted while MantaGO accepts other calls (one within RETRY_MAX_DELAY_MS); past that, an outage: waited out uncounted', () => {
-    const unreachable: CallResult = { kind: 'unreachable', durationMs: 1, message: 'MantaGO unreachable: ECONNREFUSED', timeout: false };
+    const unreachable: CallResult = {
+      kind: 'unreachable',
+      durationMs: 1,
+      message: 'MantaGO unreachable: ECONNREFUSED',
+      timeout: false,
+      unsent: true,
+    };
     const waited = { attempts: 9, waitingSince: now - 100_000 };
     for (const result of [unreachable, refused(undefined, 503)]) {
       const decided = (context: CallContext) => afterCall(result, [waited], policy, now, 0.5, context);
@@ -172,11 +181,14 @@ describe('afterCall by code', () => {
     expect(afterCall(unreachable, [fresh], policy, now, 0.5, { acceptedAt: now - 3_000_000 })).toMatchObject({
       transitions: [{ to: 'retry', at: now + 45_000, counted: false }],
     });
-    // A call that timed out may have been carried out: always counted, so a MantaGO answering late sends it a bounded number of times.
-    const late: CallResult = { ...unreachable, message: 'MantaGO did not answer in time', timeout: true };
-    expect(afterCall(late, [waited], policy, now, 0.5, { acceptedAt: Number.NEGATIVE_INFINITY })).toMatchObject({
-      transitions: [{ to: 'dead' }],
-    });
+    // A try that may have been carried out (a timeout, a reset, a gateway's 502): always counted, so at most RETRY_MAX_ATTEMPTS sends.
+    const late: CallResult = { kind: 'unreachable', durationMs: 1, message: 'MantaGO did not answer in time', timeout: true };
+    const reset: CallResult = { kind: 'unreachable', durationMs: 1, message: 'MantaGO unreachable: ECONNRESET', timeout: false };
+    const gateway: CallResult = { ...(refused(undefined, 502) as Extract<CallResult, { kind: 'refused' }>), foreign: true };
+    for (const maybeSent of [late, reset, gateway])
+      expect(afterCall(maybeSent, [waited], policy, now, 0.5, { acceptedAt: Number.NEGATIVE_INFINITY })).toMatchObject({
+        transitions: [{ to: 'dead' }],
+      });
     // The age bound still ends it.
     const old = { attempts: 0, waitingSince: now - policy.maxAgeMs };
     expect(afterCall(unreachable, [old], policy, now, 0.5, { acceptedAt: Number.NEGATIVE_INFINITY })).toMatchObject({
