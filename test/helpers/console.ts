@@ -72,7 +72,7 @@ export async function seed(c: ConsoleService) {
   c.sim.set({ refusedClientIds: [REFUSED_USER] });
   // The orders sent after its first refusal show the bot broadcasts: its next refusal is the recipient's (dead).
   const dead = await c.order(shopifyRequest(shopifyOrder({ note_attributes: [{ name: 'line_uid', value: REFUSED_USER }] })));
-  await waitFor(async () => (await c.admin('GET', `/deliveries/${dead}`)).body.attempts > 0, { what: 'the refused order tried' });
+  await waitFor(async () => (await c.admin('GET', `/deliveries/${dead}`)).body.lastError !== null, { what: 'the refused order tried' });
   const sent = [
     await c.order(shopifyRequest(shopifyOrder())),
     await c.order(wooRequest(wooOrder({ meta_data: [{ id: 1, key: 'line_uid', value: LINE_USER_2 }] }))),
