@@ -121,8 +121,8 @@ export function afterCall(
  * (within it, afterHalves judges a lone one with its sibling). The probe's says the bot is still
  * refused. A single recipient's is theirs, ending the delivery, once the bot was shown to broadcast
  * since their first one; right after another recipient's it is the bot's (unless the same two paused
- * it before and were cleared: theirs); else nobody knows yet whose: tried again, counted, and kept
- * for the "in a row" rule — never ended on a bot's first refusal.
+ * it before and were cleared: theirs); else nobody knows yet whose: tried again, uncounted (nothing
+ * was sent), and kept for the "in a row" rule — never ended on a bot's first refusal.
  */
 function afterBroadcastFailed(
   batch: readonly Progress[],

@@ -39,7 +39,7 @@ export function retryLater(reason: string, progress: Progress, policy: RetryPoli
 /** What tells a failed call as an outage's: when MantaGO last accepted a like call (unknown: never an outage), whether it sent nothing. */
 export interface OutageSigns {
   acceptedAt: number | undefined;
-  /** The try certainly did nothing at MantaGO (classify.ts sentNothing): no duplicate can come of trying again. */
+  /** The try did nothing at MantaGO, as far as can be told (classify.ts sentNothing): no duplicate comes of trying again. */
   unsent: boolean;
 }
 
@@ -48,7 +48,7 @@ export interface OutageSigns {
  * uncounted, as a 429 is, until the age bound, when it sent nothing and MantaGO has accepted no like
  * call within the longest retry wait (RETRY_MAX_DELAY_MS): an outage of hours must not spend every
  * delivery's attempts. Else counted: the failure may be this delivery's own, or the try may have sent
- * it (a reset, a timeout, a gateway's 502), so it is made at most RETRY_MAX_ATTEMPTS times.
+ * it (a reset, a timeout, a gateway's 504), so it is made at most RETRY_MAX_ATTEMPTS times.
  */
 export function failedTry(reason: string, d: Progress, policy: RetryPolicy, now: number, random: number, signs: OutageSigns): Transition {
   const lasted = signs.acceptedAt === undefined ? 0 : now - signs.acceptedAt;

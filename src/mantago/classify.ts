@@ -98,14 +98,18 @@ export function parseRetryAfter(header: string | string[] | undefined, now: numb
 /** Errors of a connection never made: the request cannot have reached MantaGO. */
 const NO_CONNECTION = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
+/** A gateway's pages that say it reached no MantaGO: bad gateway (nothing to connect to), unavailable. */
+const GATEWAY_NOTHING_REACHED = new Set([502, 503]);
+
 /**
- * Whether a failed call certainly did nothing at MantaGO: no connection was made, or MantaGO itself
- * (or a gateway's 503, "unavailable") answered that it failed. A reset, a timeout or a gateway's
- * 502/504 may come after MantaGO carried the call out: each such try may have sent the message.
+ * Whether a failed call did nothing at MantaGO, as far as can be told: no connection was made (a
+ * connect timeout included), MantaGO itself answered that it failed, or a gateway in front of it
+ * found none (502, 503). A reset, a timeout on a connection made or a gateway's 504 may come after
+ * MantaGO carried the call out: each such try may have sent the message.
  */
 export function sentNothing(result: CallResult): boolean {
   if (result.kind === 'unreachable') return result.unsent === true;
-  return result.kind === 'refused' && (!result.foreign || result.status === 503);
+  return result.kind === 'refused' && (!result.foreign || GATEWAY_NOTHING_REACHED.has(result.status));
 }
 
 export function describeNetworkError(

@@ -181,10 +181,10 @@ describe('afterCall by code', () => {
     expect(afterCall(unreachable, [fresh], policy, now, 0.5, { acceptedAt: now - 3_000_000 })).toMatchObject({
       transitions: [{ to: 'retry', at: now + 45_000, counted: false }],
     });
-    // A try that may have been carried out (a timeout, a reset, a gateway's 502): always counted, so at most RETRY_MAX_ATTEMPTS sends.
+    // A try that may have been carried out (a timeout, a reset, a gateway's 504): always counted, so at most RETRY_MAX_ATTEMPTS sends.
     const late: CallResult = { kind: 'unreachable', durationMs: 1, message: 'MantaGO did not answer in time', timeout: true };
     const reset: CallResult = { kind: 'unreachable', durationMs: 1, message: 'MantaGO unreachable: ECONNRESET', timeout: false };
-    const gateway: CallResult = { ...(refused(undefined, 502) as Extract<CallResult, { kind: 'refused' }>), foreign: true };
+    const gateway: CallResult = { ...(refused(undefined, 504) as Extract<CallResult, { kind: 'refused' }>), foreign: true };
     for (const maybeSent of [late, reset, gateway])
       expect(afterCall(maybeSent, [waited], policy, now, 0.5, { acceptedAt: Number.NEGATIVE_INFINITY })).toMatchObject({
         transitions: [{ to: 'dead' }],

@@ -28,10 +28,11 @@ test('a reset, a closed socket or no answer in time may come after MantaGO carri
     expect(sentNothing(failed(code)), code).toBe(false);
 });
 
-test("MantaGO's own failure, or a gateway's 503, did nothing; a gateway's 502 or 504 page may hide a call carried out", () => {
+test("MantaGO's own failure, or a gateway that reached none (502, 503), did nothing; a gateway's 504 may hide a call carried out", () => {
   expect(sentNothing(answered(500))).toBe(true);
   expect(sentNothing(answered(503, true))).toBe(true);
-  expect(sentNothing(answered(502, true))).toBe(false);
+  expect(sentNothing(answered(502, true))).toBe(true);
   expect(sentNothing(answered(504, true))).toBe(false);
+  expect(sentNothing(answered(403, true))).toBe(false);
   expect(sentNothing({ kind: 'not_started', durationMs: 0, message: 'no slot' })).toBe(false);
 });
