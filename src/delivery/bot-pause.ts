@@ -41,7 +41,7 @@ export function callContext({ batch, probe, split }: Claim, bot: BotGate | undef
   const [only] = batch;
   const single = batch.length === 1 && only ? { clientId: only.clientId } : undefined;
   const lastRefused = bot?.lastRefused();
-  // Shown to refuse by a broadcast that started before this call: a call started earlier was answered for the bot as it was then.
+  // Shown to refuse by a broadcast accepted before this call started: one started earlier may have been answered for the bot as it was.
   const shown = bot?.proven();
   const refuser = shown && startedAt >= shown.since ? shown.clientId : undefined;
   const cleared = bot?.cleared();

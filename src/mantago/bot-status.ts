@@ -98,7 +98,7 @@ export class BotStatus {
     this.apply({ event: 'recipient_refused', refusal });
   }
 
-  /** When MantaGO last accepted a call of this kind (-Infinity: none yet): long before a failure, an outage's (outcome.ts). */
+  /** When MantaGO last accepted a call of this kind (-Infinity: none yet): long before a failure, an outage's (retry-policy.ts failedTry). */
   lastAccepted(kind: 'any' | 'broadcast'): number {
     return this.acceptedAt[kind];
   }
