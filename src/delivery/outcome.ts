@@ -6,7 +6,7 @@ import type { AttemptOutcome, AttemptResult, ClaimedDelivery, Transition } from 
 import { type BotRefusal, botRefusalOf, type RecipientRefusal, refusedInARow } from '../mantago/bot-state.ts';
 import { type CallResult, sentNothing } from '../mantago/classify.ts';
 import { isCode, MANTAGO_CODES } from '../mantago/error-codes.ts';
-import { failedTry, gaveUpAfter, type Progress, type RetryPolicy, retryTime, uncountedRetry } from './retry-policy.ts';
+import { failedTry, type Progress, type RetryPolicy, uncountedRetry, waitUncounted } from './retry-policy.ts';
 
 /** What a call's decision depends on besides its result: the bot's state, and who the call was for. */
 export interface CallContext {
@@ -207,11 +207,7 @@ export const botRefusalReason = (refusal: BotRefusal): string =>
  */
 export function afterBotRefused(refusal: BotRefusal, batch: readonly Progress[], policy: RetryPolicy, now: number, retryAt: number): Step {
   const reason = botRefusalReason(refusal);
-  const transitions = batch.map((d): Transition => {
-    const age = now - d.waitingSince;
-    if (age >= policy.maxAgeMs) return { to: 'dead', reason: gaveUpAfter(age, reason) };
-    return { to: 'retry', at: retryTime(policy, d, Math.max(now, retryAt)), counted: false };
-  });
+  const transitions = batch.map((d) => waitUncounted(reason, d, policy, now, Math.max(now, retryAt)));
   return { step: 'finish', outcome: 'bot_refused', transitions };
 }
 
@@ -229,11 +225,8 @@ export function afterRenewalFailed(
   retryAt: number,
 ): Step {
   const reason = renewal === 'rejected' ? 'MantaGO rejected the credentials' : 'MantaGO credentials could not be renewed';
-  const transitions = batch.map((d): Transition => {
-    const age = now - d.waitingSince;
-    if (age >= policy.maxAgeMs) return { to: 'dead', reason: gaveUpAfter(age, reason) };
-    return { to: 'retry', at: retryTime(policy, d, renewal === 'rejected' ? now : Math.max(now, retryAt)), counted: false };
-  });
+  const at = renewal === 'rejected' ? now : Math.max(now, retryAt);
+  const transitions = batch.map((d) => waitUncounted(reason, d, policy, now, at));
   return { step: 'finish', outcome: 'credentials_unavailable', transitions };
 }
 

@@ -29,10 +29,8 @@ export const gaveUpAfter = (ageMs: number, reason: string): string => `gave up a
 export function retryLater(reason: string, progress: Progress, policy: RetryPolicy, now: number, random: number): Transition {
   const attempt = progress.attempts + 1;
   const age = now - progress.waitingSince;
-  if (attempt >= policy.maxAttempts || age >= policy.maxAgeMs) {
-    const why = attempt >= policy.maxAttempts ? `${attempt} attempts` : `${Math.round(age / 1000)} s`;
-    return { to: 'dead', reason: `gave up after ${why}; last error: ${reason}` };
-  }
+  if (attempt >= policy.maxAttempts) return { to: 'dead', reason: `gave up after ${attempt} attempts; last error: ${reason}` };
+  if (age >= policy.maxAgeMs) return { to: 'dead', reason: gaveUpAfter(age, reason) };
   return { to: 'retry', at: retryTime(policy, progress, now + backoff(policy, attempt, random)), counted: true };
 }
 
@@ -72,11 +70,16 @@ export function uncountedRetry(
   random: number,
   { retryAfterMs = 0, lasted = 0 }: { retryAfterMs?: number | undefined; lasted?: number } = {},
 ): Transition {
+  const waited = Math.max(now - progress.waitingSince, lasted);
+  const delay = Math.max(retryAfterMs, jittered(Math.min(policy.maxDelayMs, Math.max(policy.baseDelayMs, waited / 10)), random));
+  return waitUncounted(reason, progress, policy, now, now + delay);
+}
+
+/** A wait that is not an attempt, until `at` (or the quiet hours' end): only the age bound ends it, with `reason`. */
+export function waitUncounted(reason: string, progress: Progress, policy: RetryPolicy, now: number, at: number): Transition {
   const age = now - progress.waitingSince;
   if (age >= policy.maxAgeMs) return { to: 'dead', reason: gaveUpAfter(age, reason) };
-  const waited = Math.max(age, lasted);
-  const delay = Math.max(retryAfterMs, jittered(Math.min(policy.maxDelayMs, Math.max(policy.baseDelayMs, waited / 10)), random));
-  return { to: 'retry', at: retryTime(policy, progress, now + delay), counted: false };
+  return { to: 'retry', at: retryTime(policy, progress, at), counted: false };
 }
 
 /** The wait before `attempt`: doubling from the base to the cap, jittered. */

@@ -116,8 +116,8 @@ export function describeNetworkError(
   error: unknown,
   secrets: readonly string[] = [],
 ): { message: string; timeout: boolean; unsent?: true } {
-  const e = error as { code?: unknown; name?: string; message?: string; cause?: { code?: unknown } };
-  const unsent = NO_CONNECTION.has(String(e.code ?? e.cause?.code));
+  const e = error as { code?: unknown; name?: string; message?: string };
+  const unsent = NO_CONNECTION.has(String(e.code));
   const timeout =
     e.name === 'TimeoutError' ||
     e.code === 'UND_ERR_CONNECT_TIMEOUT' ||
